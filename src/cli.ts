@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+
+/**
+ * `autotag` — every command reads the same environment as `serve`.
+ * Each command lives in its own module under `src/cli/` and registers itself here.
+ */
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('autotag')
+    .description('Tags the people who talk to your LINE, Messenger and Instagram bot, from YAML rules.')
+    .showHelpAfterError()
+    .exitOverride((err) => {
+      // commander's own usage errors (unknown option, missing argument) exit 1, as bad arguments do everywhere here.
+      process.exit(err.exitCode === 0 ? 0 : 1);
+    });
+  // COMMANDS: each module adds one command (or a group).
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((err: unknown) => {
+      process.stderr.write(`autotag: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,34 @@
+import type { Platform } from '../chat-event';
+
+export const PROVIDERS = ['mantago', 'botbonnie'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+export const TAG_KINDS = ['personal', 'client'] as const;
+/** MantaGo's tag kinds; BotBonnie operations always carry `personal`. */
+export type TagKind = (typeof TAG_KINDS)[number];
+
+export type TagActionName = 'add' | 'remove';
+
+/** What a rule asks for, before it is bound to a user. */
+export interface TagAction {
+  action: TagActionName;
+  provider: Provider;
+  kind: TagKind;
+  tagId: string;
+}
+
+/**
+ * One desired tag change for one user. The store keeps one row per
+ * `operationKey(op)`; a newer operation for the same key replaces the older one.
+ */
+export interface TagOperation extends TagAction {
+  platform: Platform;
+  /** LINE destination / page id / Instagram account id; BotBonnie's `bot_pid` comes from it. */
+  channel: string;
+  userId: string;
+}
+
+/** The identity of a desired-state row: (provider, kind, tag, platform, channel, user). */
+export function operationKey(op: Omit<TagOperation, 'action'>): string {
+  return JSON.stringify([op.provider, op.kind, op.tagId, op.platform, op.channel, op.userId]);
+}

@@ -1,0 +1,272 @@
+import type { ChatEvent } from '../chat-event';
+import type { Provider, TagOperation, TagActionName } from '../providers/tag-operation';
+
+/**
+ * The durable store: the only place state lives. Two engines implement it
+ * (`sqlite.ts`, the embedded default; `postgres.ts`, for several instances),
+ * and one contract suite (`test/store/contract.ts`) runs against both.
+ *
+ * Times are milliseconds since the epoch and are always passed in by the caller
+ * (`now`), so tests control the clock.
+ */
+
+/** One platform event as the request path hands it to the store. */
+export interface AcceptedEvent {
+  /** `${platform}:${event.eventId}` — a key seen before makes the event a duplicate. */
+  dedupKey: string;
+  event: ChatEvent;
+  /** Rule ids that matched, in evaluation order. */
+  matched: string[];
+  /** What the rules asked for (already merged: one per key, first rule wins). */
+  operations: TagOperation[];
+}
+
+/** One webhook to pass on to one downstream URL. */
+export interface ForwardRequest {
+  destination: string;
+  /** The user of the webhook's first event, else the channel: forwards with one key arrive in order. */
+  orderingKey: string;
+  /** The raw body exactly as received. */
+  body: Buffer;
+  /** `content-type` and the platform's signature header, exactly as received (lower-case names). */
+  headers: Record<string, string>;
+}
+
+export interface AcceptBatch {
+  /** When the webhook arrived. */
+  now: number;
+  events: AcceptedEvent[];
+  /** Stored whether or not the events are duplicates (a redelivered webhook is forwarded again). */
+  forwards: ForwardRequest[];
+  /** Keep message text in the history (HISTORY_STORE_TEXT=1). */
+  storeText: boolean;
+}
+
+export interface AcceptResult {
+  /** Events that were new (not seen before). */
+  accepted: number;
+  /** Events skipped because their dedup key was already seen. */
+  duplicates: number;
+  /** Desired-state rows created or changed (a row already in the asked-for state is not counted). */
+  operationsQueued: number;
+  forwardsQueued: number;
+}
+
+/** A desired-state row the worker holds a lease on. */
+export interface ClaimedOperation extends TagOperation {
+  id: number;
+  /** Bumped by every accepted operation for this key; completion only counts for the version applied. */
+  version: number;
+  /** Attempts made for this version so far (0 on the first claim). */
+  attempts: number;
+  /** MantaGo 404s seen for this version so far. */
+  notFoundCount: number;
+  /** When this version was asked for: the give-up window runs from here. */
+  requestedAt: number;
+}
+
+export interface ClaimedForward {
+  id: number;
+  destination: string;
+  orderingKey: string;
+  body: Buffer;
+  headers: Record<string, string>;
+  receivedAt: number;
+  attempts: number;
+}
+
+/** How an attempt ended, kept for the per-user history and dead-letter listing. */
+export interface AttemptOutcome {
+  /** HTTP status, or undefined for a network error / timeout. */
+  status?: number;
+  /** A short, secret-free description (error message, provider code). */
+  error?: string;
+  /** The first few hundred characters of the response body. */
+  bodyExcerpt?: string;
+}
+
+export interface RetryRequest extends AttemptOutcome {
+  /** When to try again. */
+  dueAt: number;
+  /** This attempt was a MantaGo 404 (counted against RETRY_404_TIMES). */
+  notFound?: boolean;
+}
+
+export interface DeadLetterRequest extends AttemptOutcome {
+  /** Why it will not be retried, e.g. `400 from mantago: tag not found`, `MANTAGO_TOKEN is not set`. */
+  reason: string;
+}
+
+export interface QueueCounts {
+  /** Waiting (due now or later), not leased, not dead. */
+  pending: number;
+  /** Pending and due now. */
+  due: number;
+  /** Held by a worker right now. */
+  leased: number;
+  dead: number;
+  /** Age of the oldest pending or leased item, or null when there is none. */
+  oldestPendingAgeMs: number | null;
+}
+
+export interface StoreStatus {
+  operations: QueueCounts;
+  forwards: QueueCounts;
+}
+
+export interface DeadLetter {
+  /** `op-<n>` for tag operations, `fwd-<n>` for forwards: what `dead-letters retry` takes. */
+  id: string;
+  type: 'operation' | 'forward';
+  reason: string;
+  status?: number;
+  bodyExcerpt?: string;
+  /** When it became a dead letter. */
+  at: number;
+  attempts: number;
+  operation?: TagOperation;
+  forward?: { destination: string; orderingKey: string; receivedAt: number };
+}
+
+export interface HistoryEvent {
+  id: number;
+  receivedAt: number;
+  platform: ChatEvent['platform'];
+  channel: string;
+  userId: string;
+  eventId: string;
+  kind: ChatEvent['kind'];
+  type: string;
+  /** Only when HISTORY_STORE_TEXT=1 was set at the time. */
+  text?: string;
+  postbackData?: string;
+  matched: string[];
+  operations: TagOperation[];
+}
+
+/** One tag call (or a decision not to call) for a user, as recorded by the worker. */
+export interface HistoryCall {
+  at: number;
+  operation: TagOperation;
+  version: number;
+  outcome: 'applied' | 'retry' | 'dead' | 'superseded';
+  status?: number;
+  error?: string;
+}
+
+export interface UserHistory {
+  userId: string;
+  events: HistoryEvent[];
+  calls: HistoryCall[];
+}
+
+export type WorkKind = 'operations' | 'forwards';
+
+export interface Store {
+  readonly engine: 'sqlite' | 'postgres';
+
+  /** Creates or upgrades the schema (versioned migrations; PostgreSQL under an advisory lock). */
+  migrate(): Promise<void>;
+
+  /**
+   * One transaction: remembers event ids (duplicates are skipped), records history,
+   * upserts the desired state of every operation (bumping its version), and
+   * enqueues the forwards. Resolves only after the commit is durable.
+   * Calls that arrive together may share one commit.
+   */
+  accept(batch: AcceptBatch): Promise<AcceptResult>;
+
+  // ---- tag operations (desired-state rows) ----
+
+  /**
+   * Leases up to `limit` rows of `provider` that are pending and due (`due_at <= now`)
+   * and not leased (or whose lease expired), oldest due first. PostgreSQL uses
+   * FOR UPDATE SKIP LOCKED so instances never claim the same row.
+   */
+  claimOperations(opts: { provider: Provider; limit: number; owner: string; now: number; leaseMs: number }): Promise<ClaimedOperation[]>;
+
+  /**
+   * The call for `version` succeeded. Marks the row done and releases it; when the
+   * version moved meanwhile, releases it as pending and due now (the newer action
+   * still has to be applied) and resolves false.
+   */
+  completeOperation(op: ClaimedOperation, owner: string, now: number, outcome: AttemptOutcome): Promise<boolean>;
+
+  /** Releases the row to be tried again at `dueAt` (due now when the version moved). */
+  retryOperation(op: ClaimedOperation, owner: string, now: number, retry: RetryRequest): Promise<void>;
+
+  /** Makes the row a dead letter (unless the version moved: then it is due now, for the newer action). */
+  deadLetterOperation(op: ClaimedOperation, owner: string, now: number, dead: DeadLetterRequest): Promise<void>;
+
+  /** Extends the lease of rows this owner still holds. */
+  renewOperationLeases(ids: number[], owner: string, now: number, leaseMs: number): Promise<void>;
+
+  // ---- forwards ----
+
+  /**
+   * Leases up to `limit` forwards that are due, taking only the oldest unfinished
+   * forward of each (destination, orderingKey) — so one key's forwards arrive in order
+   * and a failing one holds the later ones. `destinations` limits the claim.
+   */
+  claimForwards(opts: { destinations?: string[]; limit: number; owner: string; now: number; leaseMs: number }): Promise<ClaimedForward[]>;
+  completeForward(fwd: ClaimedForward, owner: string, now: number, outcome: AttemptOutcome): Promise<void>;
+  retryForward(fwd: ClaimedForward, owner: string, now: number, retry: RetryRequest): Promise<void>;
+  deadLetterForward(fwd: ClaimedForward, owner: string, now: number, dead: DeadLetterRequest): Promise<void>;
+
+  // ---- leases ----
+
+  /** Releases every lease held by `owner` (graceful shutdown). */
+  releaseLeases(owner: string): Promise<number>;
+  /** Releases every lease of every owner (SQLite only, at start: one instance, so they are all stale). */
+  releaseAllLeases(): Promise<number>;
+
+  /** Earliest `due_at` among pending, unleased work (or lease expiry), so the worker knows when to wake. */
+  nextDueAt(kind: WorkKind): Promise<number | null>;
+
+  // ---- operator views ----
+
+  status(now: number): Promise<StoreStatus>;
+  listDeadLetters(limit?: number): Promise<DeadLetter[]>;
+  /** Queues dead letters again (due now, attempts reset). `all` or a list of `op-…`/`fwd-…` ids. Returns how many. */
+  retryDeadLetters(which: 'all' | string[], now: number): Promise<number>;
+  /** Queues again the dead operations of `provider` whose reason starts with `reasonPrefix`. */
+  requeueDeadOperations(provider: Provider, reasonPrefix: string, now: number): Promise<number>;
+
+  // ---- history ----
+
+  userHistory(userId: string, limit?: number): Promise<UserHistory>;
+  recentEvents(limit: number): Promise<HistoryEvent[]>;
+  /** Deletes history older than `before`, and event ids remembered for dedup older than `seenBefore`. */
+  prune(opts: { historyBefore: number; seenBefore: number }): Promise<{ history: number; seen: number }>;
+
+  // ---- settings and coordination ----
+
+  getSetting(key: string): Promise<string | undefined>;
+  setSetting(key: string, value: string): Promise<void>;
+  /**
+   * Runs `fn` while holding a named lock that no other holder (in this process, or —
+   * with PostgreSQL — in any instance) holds at the same time.
+   */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+
+  /**
+   * Calls `listener` whenever new work may be due: after `accept`, after a dead-letter
+   * retry, and (PostgreSQL) when another instance did either — via LISTEN/NOTIFY.
+   * Returns an unsubscribe function.
+   */
+  onWork(listener: (kind: WorkKind) => void): () => void;
+
+  /** Resolves when the store answers (a trivial query); rejects with the reason otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Thrown when the database cannot be reached; the HTTP layer answers 503 so the platform retries. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, override readonly cause?: unknown) {
+    super(message);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+export type { TagActionName };
