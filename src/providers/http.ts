@@ -1,0 +1,138 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import { TagApiError } from './errors';
+import { redactSecrets } from './redact';
+import type { Provider } from './tag-operation';
+
+/**
+ * The transport both tag API clients share: JSON over one keep-alive undici Agent
+ * per client, and one deadline per call that covers connecting, the headers and the
+ * whole body — so no call outlives the worker's lease (TAG_API_TIMEOUT_MS < LEASE_MS).
+ * It never retries: the worker owns retries. Network failures and timeouts become a
+ * retryable TagApiError; every HTTP answer, whatever its status, is returned as is.
+ */
+
+export interface HttpClientOptions {
+  provider: Provider;
+  /** e.g. `https://mantago.cc/api`; paths are appended to it. */
+  baseUrl: string;
+  timeoutMs: number;
+  /** Tests (or a proxy) may pass one; otherwise the client owns an Agent and closes it. */
+  dispatcher?: Dispatcher;
+  /** Values to strip from anything that ends up in an error (read on every call: they rotate). */
+  secrets: () => readonly string[];
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+
+export interface JsonRequest {
+  method: HttpMethod;
+  /** Starts with `/`; appended to the base URL (which may carry a path such as `/api`). */
+  path: string;
+  query?: Record<string, string>;
+  bearer: string;
+  body?: unknown;
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  /** The parsed body, or undefined when it is not JSON. */
+  json: unknown;
+}
+
+export interface HttpClient {
+  send(req: JsonRequest): Promise<HttpAnswer>;
+  close(): Promise<void>;
+}
+
+/** Larger answers are cut off: every answer these APIs document is a few hundred bytes. */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+export function createHttpClient(opts: HttpClientOptions): HttpClient {
+  const base = opts.baseUrl.replace(/\/+$/, '');
+  const owned = opts.dispatcher === undefined;
+  const dispatcher: Dispatcher =
+    opts.dispatcher ??
+    new Agent({
+      keepAliveTimeout: 30_000,
+      connections: 32,
+      connect: { timeout: opts.timeoutMs },
+      // Backstops only; the AbortSignal below is the deadline for the call as a whole.
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+      maxResponseSize: MAX_RESPONSE_BYTES,
+    });
+  let closed = false;
+
+  async function send(req: JsonRequest): Promise<HttpAnswer> {
+    if (closed) {
+      // Only during shutdown: the operation stays queued and is tried again at the next start.
+      throw new TagApiError({ provider: opts.provider, retryable: true, reason: `${opts.provider} client is closed` });
+    }
+    const url = new URL(base + req.path);
+    for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      authorization: `Bearer ${req.bearer}`,
+      'content-type': 'application/json',
+    };
+    const body = req.body === undefined ? undefined : JSON.stringify(req.body);
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, opts.timeoutMs);
+    try {
+      const res = await request(url, { method: req.method, headers, body, signal: controller.signal, dispatcher });
+      const text = await res.body.text();
+      return { status: res.statusCode, headers: res.headers, text, json: parseJson(text) };
+    } catch (err) {
+      throw transportError(opts, req, err, timedOut);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    send,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (owned) await dispatcher.close();
+    },
+  };
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function transportError(opts: HttpClientOptions, req: JsonRequest, err: unknown, timedOut: boolean): TagApiError {
+  const where = `${req.method} ${req.path}`;
+  const isTimeout =
+    timedOut || (err instanceof Error && /Timeout/i.test(`${err.name} ${(err as { code?: string }).code ?? ''}`));
+  if (isTimeout) {
+    return new TagApiError({
+      provider: opts.provider,
+      retryable: true,
+      reason: `timeout from ${opts.provider} after ${opts.timeoutMs} ms (${where})`,
+      cause: err,
+    });
+  }
+  const code = err instanceof Error ? (err as { code?: string }).code : undefined;
+  const message = err instanceof Error ? err.message : String(err);
+  const detail = redactSecrets([code, message].filter(Boolean).join(' '), opts.secrets());
+  return new TagApiError({
+    provider: opts.provider,
+    retryable: true,
+    reason: `network error from ${opts.provider} (${where}): ${detail}`,
+    cause: err,
+  });
+}

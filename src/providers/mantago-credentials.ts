@@ -1,0 +1,200 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from '../log';
+import type { Store } from '../store/store';
+import { TagApiError, withChanges } from './errors';
+import { jwtExpiresAt } from './jwt-exp';
+import type { MantagoClient, MantagoCreds } from './mantago';
+
+/**
+ * Keeps the MantaGo token pair current (CONTRACT.md, "MantaGo tokens expire after 30 days").
+ *
+ * - The pair in force lives in the store, so a restart and every other instance use the
+ *   one the last refresh produced (a refresh makes the old pair stop working).
+ * - The environment's pair takes over only when it changed since the previous start:
+ *   a fingerprint (a hash, never the values) of the environment's pair is kept beside it.
+ * - Refreshes happen under the store lock `mantago-token`, so one instance refreshes at a
+ *   time; whoever gets the lock second sees the stored token changed and uses it.
+ * - Proactively when less than 24 h of the JWT remain; and after a 401.
+ */
+
+export const MANTAGO_PAIR_SETTING = 'mantago.credentials';
+export const MANTAGO_ENV_FINGERPRINT_SETTING = 'mantago.env-fingerprint';
+export const MANTAGO_TOKEN_LOCK = 'mantago-token';
+export const OPERATOR_HINT = 'set a fresh MANTAGO_TOKEN and MANTAGO_SECRET from the MantaGo console';
+
+export interface MantagoCredentials {
+  /** Decides which pair is in force (the environment's, or the stored one). */
+  init(): Promise<void>;
+  /** The pair to call with; refreshes first when the JWT expires within 24 h. */
+  current(): Promise<MantagoCreds>;
+  /**
+   * After a 401 with `stale`: uses a pair another refresher already stored, or refreshes.
+   * Throws a TagApiError (not retryable when MantaGo refused the refresh).
+   */
+  refreshAfter401(stale: { token: string }): Promise<MantagoCreds>;
+}
+
+export interface MantagoCredentialsOptions {
+  envToken: string;
+  envSecret: string;
+  store: Pick<Store, 'getSetting' | 'setSetting' | 'withLock'>;
+  client: Pick<MantagoClient, 'refreshToken'>;
+  log: Logger;
+  now?: () => number;
+  /** How long a pair read from the store is used before reading it again. */
+  cacheTtlMs?: number;
+  /** Refresh proactively when less than this remains before `exp` (CONTRACT.md: 24 hours). */
+  refreshBeforeMs?: number;
+  /** After a failed proactive refresh, wait this long before trying proactively again. */
+  proactivePauseMs?: number;
+}
+
+interface StoredPair extends MantagoCreds {
+  source: 'environment' | 'refresh';
+  updatedAt: number;
+}
+
+export function envFingerprint(token: string, secret: string): string {
+  return createHash('sha256').update(`chat-autotag/mantago-env\0${token}\0${secret}`).digest('hex');
+}
+
+export function createMantagoCredentials(opts: MantagoCredentialsOptions): MantagoCredentials {
+  const now = opts.now ?? Date.now;
+  const cacheTtlMs = opts.cacheTtlMs ?? 2000;
+  const refreshBeforeMs = opts.refreshBeforeMs ?? 24 * 3600_000;
+  const proactivePauseMs = opts.proactivePauseMs ?? 5 * 60_000;
+  const log = opts.log.child({ provider: 'mantago' });
+  const envPair: StoredPair = { token: opts.envToken, secret: opts.envSecret, source: 'environment', updatedAt: 0 };
+
+  let cached: { pair: MantagoCreds; readAt: number } | undefined;
+  let initDone: Promise<void> | undefined;
+  let proactiveFailedAt: number | undefined;
+  /** One refresh per stale token in this process; other callers wait for it. */
+  const refreshing = new Map<string, Promise<MantagoCreds>>();
+
+  async function readStored(): Promise<StoredPair | undefined> {
+    const raw = await opts.store.getSetting(MANTAGO_PAIR_SETTING);
+    if (!raw) return undefined;
+    try {
+      const v = JSON.parse(raw) as Partial<StoredPair>;
+      if (typeof v.token === 'string' && typeof v.secret === 'string' && v.token && v.secret) {
+        return { token: v.token, secret: v.secret, source: v.source === 'refresh' ? 'refresh' : 'environment', updatedAt: v.updatedAt ?? 0 };
+      }
+    } catch {
+      // fall through: an unreadable value is treated as absent
+    }
+    log.warn('stored MantaGo credentials are unreadable; using the environment pair', { setting: MANTAGO_PAIR_SETTING });
+    return undefined;
+  }
+
+  async function writeStored(pair: StoredPair): Promise<void> {
+    await opts.store.setSetting(MANTAGO_PAIR_SETTING, JSON.stringify(pair));
+  }
+
+  function remember(pair: MantagoCreds): MantagoCreds {
+    const plain = { token: pair.token, secret: pair.secret };
+    cached = { pair: plain, readAt: now() };
+    return plain;
+  }
+
+  async function doInit(): Promise<void> {
+    await opts.store.withLock(MANTAGO_TOKEN_LOCK, async () => {
+      const fingerprint = envFingerprint(opts.envToken, opts.envSecret);
+      const previous = await opts.store.getSetting(MANTAGO_ENV_FINGERPRINT_SETTING);
+      const stored = await readStored();
+      if (previous === fingerprint && stored) {
+        log.info('using the MantaGo token pair kept in the store', { source: stored.source });
+        remember(stored);
+        return;
+      }
+      const why = previous === undefined ? 'first start' : previous !== fingerprint ? 'MANTAGO_TOKEN or MANTAGO_SECRET changed' : 'no stored pair';
+      await writeStored({ ...envPair, updatedAt: now() });
+      await opts.store.setSetting(MANTAGO_ENV_FINGERPRINT_SETTING, fingerprint);
+      log.info('using the MantaGo token pair from the environment', { why });
+      remember(envPair);
+    });
+  }
+
+  function init(): Promise<void> {
+    initDone ??= doInit().catch((err: unknown) => {
+      initDone = undefined; // let the next call try again
+      throw err;
+    });
+    return initDone;
+  }
+
+  async function inForce(): Promise<MantagoCreds> {
+    await init();
+    if (cached && now() - cached.readAt < cacheTtlMs) return cached.pair;
+    return remember((await readStored()) ?? envPair);
+  }
+
+  /** Refreshes `staleToken` unless another refresher (here or elsewhere) already replaced it. */
+  function refresh(staleToken: string, why: 'expiring' | '401'): Promise<MantagoCreds> {
+    const running = refreshing.get(staleToken);
+    if (running) return running;
+    const p = opts.store
+      .withLock(MANTAGO_TOKEN_LOCK, async () => {
+        const stored = (await readStored()) ?? envPair;
+        if (stored.token !== staleToken) return remember(stored);
+        const fresh = await opts.client.refreshToken({ token: stored.token, secret: stored.secret });
+        // The old pair stops working now: keep the new one in memory even if storing it fails.
+        remember(fresh);
+        try {
+          await writeStored({ ...fresh, source: 'refresh', updatedAt: now() });
+        } catch (err) {
+          log.error('MantaGo token refreshed but the new pair could not be stored; a restart will need a fresh MANTAGO_TOKEN and MANTAGO_SECRET', { err });
+        }
+        const exp = jwtExpiresAt(fresh.token);
+        log.info('MantaGo token refreshed', { why, expiresAt: exp !== undefined ? new Date(exp).toISOString() : undefined });
+        return fresh;
+      })
+      .finally(() => refreshing.delete(staleToken));
+    refreshing.set(staleToken, p);
+    return p;
+  }
+
+  return {
+    init,
+
+    async current() {
+      const pair = await inForce();
+      const exp = jwtExpiresAt(pair.token);
+      const t = now();
+      if (exp === undefined || exp - t >= refreshBeforeMs) return pair;
+      if (proactiveFailedAt !== undefined && t - proactiveFailedAt < proactivePauseMs) return pair;
+      try {
+        const fresh = await refresh(pair.token, 'expiring');
+        proactiveFailedAt = undefined;
+        return fresh;
+      } catch (err) {
+        // The current token may still work for a while; a call that meets a 401 refreshes again.
+        proactiveFailedAt = t;
+        const reason = err instanceof TagApiError ? err.reason : err instanceof Error ? err.message : String(err);
+        const fatal = err instanceof TagApiError && !err.retryable;
+        log[fatal ? 'error' : 'warn'](
+          fatal ? `MantaGo token refresh failed: ${OPERATOR_HINT}` : 'MantaGo token refresh failed; will try again',
+          { reason, expiresAt: new Date(exp).toISOString() },
+        );
+        return pair;
+      }
+    },
+
+    async refreshAfter401(stale) {
+      await init();
+      try {
+        return await refresh(stale.token, '401');
+      } catch (err) {
+        if (!(err instanceof TagApiError)) throw err;
+        const status = err.status !== undefined ? String(err.status) : 'no answer';
+        if (err.retryable && !err.notFound) {
+          // MantaGo was unreachable or busy: the operation is retried later, and refreshes again then.
+          throw withChanges(err, { reason: `MantaGo token refresh failed (${status}), will try again: ${err.reason}` });
+        }
+        const reason = `MantaGo token refresh failed (${status}): ${OPERATOR_HINT}`;
+        log.error(reason, { status: err.status, code: err.code, detail: err.reason });
+        throw withChanges(err, { retryable: false, notFound: false, reason });
+      }
+    },
+  };
+}

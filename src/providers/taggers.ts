@@ -1,0 +1,84 @@
+import type { BotbonnieClient, BotbonnieUserTagRequest } from './botbonnie';
+import { TagApiError, withChanges } from './errors';
+import type { MantagoClient, MantagoCreds, MantagoTagRequest } from './mantago';
+import type { MantagoCredentials } from './mantago-credentials';
+import { OPERATOR_HINT } from './mantago-credentials';
+import type { Provider, TagOperation } from './tag-operation';
+
+/**
+ * What the worker calls for one desired-state operation. `apply` resolves when the
+ * provider confirmed it and throws a TagApiError otherwise; it makes one call (MantaGo:
+ * at most one more after a 401 and a token refresh) and never retries on its own.
+ */
+export interface Tagger {
+  apply(op: TagOperation): Promise<void>;
+}
+
+function refuse(provider: Provider, op: TagOperation, why: string): TagApiError {
+  return new TagApiError({ provider, retryable: false, reason: `cannot ${op.action} ${provider} tag ${op.tagId}: ${why}` });
+}
+
+export function createMantagoTagger(
+  client: Pick<MantagoClient, 'addPersonalTag' | 'removePersonalTag' | 'addClientTag'>,
+  credentials: Pick<MantagoCredentials, 'current' | 'refreshAfter401'>,
+): Tagger {
+  return {
+    async apply(op) {
+      if (op.provider !== 'mantago') throw refuse('mantago', op, `the operation is for ${op.provider}`);
+      let send: (creds: MantagoCreds, req: MantagoTagRequest) => Promise<void>;
+      if (op.kind === 'client') {
+        // MantaGo has no endpoint to remove a client tag; rule validation forbids asking for it.
+        if (op.action === 'remove') throw refuse('mantago', op, 'MantaGo client tags cannot be removed');
+        send = (c, r) => client.addClientTag(c, r);
+      } else {
+        send = op.action === 'add' ? (c, r) => client.addPersonalTag(c, r) : (c, r) => client.removePersonalTag(c, r);
+      }
+      const req: MantagoTagRequest = { tagId: op.tagId, platform: op.platform, platformClientId: op.userId };
+
+      const creds = await credentials.current();
+      try {
+        await send(creds, req);
+        return;
+      } catch (err) {
+        if (!(err instanceof TagApiError) || err.status !== 401) throw err;
+      }
+      // CONTRACT.md: a 401 gets one refresh and one retry; a second 401 makes a dead letter.
+      const fresh = await credentials.refreshAfter401(creds);
+      try {
+        await send(fresh, req);
+      } catch (err) {
+        if (err instanceof TagApiError && err.status === 401) {
+          throw withChanges(err, {
+            retryable: false,
+            reason: `401 from mantago after a token refresh: the refresh did not cure it; ${OPERATOR_HINT} (${err.reason})`,
+          });
+        }
+        throw err;
+      }
+    },
+  };
+}
+
+export interface BotbonnieTaggerOptions {
+  /** BOTBONNIE_LINE_PID; without it the LINE webhook's destination (the operation's channel) is used. */
+  linePid?: string;
+}
+
+export function createBotbonnieTagger(
+  client: Pick<BotbonnieClient, 'addUserTag' | 'removeUserTag'>,
+  opts: BotbonnieTaggerOptions = {},
+): Tagger {
+  return {
+    async apply(op) {
+      if (op.provider !== 'botbonnie') throw refuse('botbonnie', op, `the operation is for ${op.provider}`);
+      let target: Pick<BotbonnieUserTagRequest, 'bot_pid' | 'bot_channel'>;
+      if (op.platform === 'line') target = { bot_pid: opts.linePid ?? op.channel, bot_channel: 1 };
+      else if (op.platform === 'facebook') target = { bot_pid: op.channel, bot_channel: 0 };
+      // Instagram users are not BotBonnie users; the request path skips them, so this is a bug upstream.
+      else throw refuse('botbonnie', op, `${op.platform} users are not BotBonnie users`);
+      const req: BotbonnieUserTagRequest = { bot_tag_id: op.tagId, bot_raw_uid: op.userId, ...target };
+      if (op.action === 'add') await client.addUserTag(req);
+      else await client.removeUserTag(req);
+    },
+  };
+}
