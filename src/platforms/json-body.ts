@@ -1,0 +1,25 @@
+import { WebhookBodyError } from './errors';
+
+/** Parses the raw request bytes as a JSON object, or says precisely why they are not one. */
+export function parseJsonObject(rawBody: Buffer): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(rawBody.toString('utf8'));
+  } catch (err) {
+    throw new WebhookBodyError(`body is not JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!isRecord(value)) throw new WebhookBodyError(`body must be a JSON object, not ${describeJson(value)}`);
+  return value;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Names a JSON value's kind for error messages, never its content. */
+export function describeJson(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (value === undefined) return 'missing';
+  return `a ${typeof value}`;
+}

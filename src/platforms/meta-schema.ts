@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/*
+ * Messenger and Instagram webhook payloads, validated only as far as the adapter reads them.
+ * Messenger: https://developers.facebook.com/docs/messenger-platform/webhooks
+ * Instagram: https://developers.facebook.com/docs/messenger-platform/instagram/features/webhook
+ *
+ * Objects are loose (new fields pass through). An item the adapter cannot read
+ * (no timestamp, a message without `mid`, …) is ignored; it never fails the batch.
+ */
+
+/**
+ * Meta documents milliseconds but has been seen sending seconds
+ * (https://github.com/nyaruka/courier/pull/666). Below 1e11 a value cannot be a
+ * plausible time in milliseconds (it would be 1973), so it is taken as seconds.
+ */
+const SECONDS_BELOW = 100_000_000_000;
+const epochMillis = z
+  .number()
+  .int()
+  .nonnegative()
+  .transform((t) => (t < SECONDS_BELOW ? t * 1000 : t));
+
+const party = z.looseObject({
+  id: z.string().optional(),
+  // Chat Plugin guests and checkbox opt-ins have a user_ref instead of a PSID.
+  user_ref: z.string().optional(),
+});
+
+const itemBase = z.looseObject({
+  sender: party.optional(),
+  recipient: party.optional().catch(undefined),
+  timestamp: epochMillis,
+});
+
+export const metaMessageItem = itemBase.extend({
+  message: z.looseObject({
+    mid: z.string().min(1),
+    text: z.string().optional(),
+    is_echo: z.boolean().optional().catch(undefined),
+    // Instagram: the customer unsent the message, or sent something the API cannot show (GIF, sticker).
+    is_deleted: z.boolean().optional().catch(undefined),
+    is_unsupported: z.boolean().optional().catch(undefined),
+    quick_reply: z.looseObject({ payload: z.string() }).optional(),
+    attachments: z.array(z.looseObject({ type: z.string() })).optional().catch(undefined),
+    // Instagram story replies carry `reply_to.story`; replies to a message carry `reply_to.mid`.
+    reply_to: z.looseObject({ story: z.looseObject({}).optional() }).optional().catch(undefined),
+  }),
+});
+
+export const metaPostbackItem = itemBase.extend({
+  // Postbacks delivered on the standby channel come without `payload`.
+  // https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/standby
+  postback: z.looseObject({ payload: z.string().optional(), title: z.string().optional() }),
+});
+
+export type MetaItemBase = z.infer<typeof itemBase>;
+export type MetaMessageItem = z.infer<typeof metaMessageItem>;
+export type MetaPostbackItem = z.infer<typeof metaPostbackItem>;
+
+/** One understood `messaging` / `standby` item, tagged by the shape the adapter reads from it. */
+export type MetaItem =
+  | { shape: 'message'; item: MetaMessageItem }
+  | { shape: 'postback'; item: MetaPostbackItem }
+  /** read, delivery, referral, reaction, optin, handover, …: `name` is the field that says which. */
+  | { shape: 'other'; name: string; item: MetaItemBase };
+
+const ENVELOPE_KEYS = new Set(['sender', 'recipient', 'timestamp']);
+
+/** Validates one messaging item; undefined when it cannot be understood. */
+export function parseMetaItem(raw: unknown): MetaItem | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  if ('message' in raw) {
+    const r = metaMessageItem.safeParse(raw);
+    return r.success ? { shape: 'message', item: r.data } : undefined;
+  }
+  if ('postback' in raw) {
+    const r = metaPostbackItem.safeParse(raw);
+    return r.success ? { shape: 'postback', item: r.data } : undefined;
+  }
+  const name = Object.keys(raw).find((key) => !ENVELOPE_KEYS.has(key));
+  if (name === undefined) return undefined;
+  const r = itemBase.safeParse(raw);
+  return r.success ? { shape: 'other', name, item: r.data } : undefined;
+}
+
+export const metaEntry = z.looseObject({
+  /** The page id (Messenger) or the Instagram professional account id. */
+  id: z.string().min(1),
+  messaging: z.array(z.unknown()).optional().catch(undefined),
+  standby: z.array(z.unknown()).optional().catch(undefined),
+});
