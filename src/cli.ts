@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerBotbonnieCommands } from './cli/botbonnie';
 
 /**
  * `autotag` — every command reads the same environment as `serve`.
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
       process.exit(err.exitCode === 0 ? 0 : 1);
     });
   // COMMANDS: each module adds one command (or a group).
+  registerBotbonnieCommands(program);
   return program;
 }
 
