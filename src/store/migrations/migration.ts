@@ -1,0 +1,18 @@
+/**
+ * One numbered schema step. Steps are applied in order, each once, and recorded
+ * in `schema_migrations`; a step is never edited after release — a change is a new step.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Checks that a list of steps is numbered 1, 2, 3, … so a gap or a repeat fails at start, not in production. */
+export function checkMigrations(engine: string, steps: readonly Migration[]): void {
+  steps.forEach((m, i) => {
+    if (m.version !== i + 1) {
+      throw new Error(`${engine} migrations: step ${i + 1} is numbered ${m.version} ("${m.name}")`);
+    }
+  });
+}

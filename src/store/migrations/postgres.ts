@@ -1,0 +1,112 @@
+import type { Migration } from './migration';
+
+/**
+ * Schema steps of the PostgreSQL store. Unqualified names: every object lands in
+ * the first schema of the connection's search_path (the store's `schema` option).
+ * Times are milliseconds since the epoch (BIGINT).
+ */
+export const postgresMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'queues, history and settings',
+    sql: `
+      CREATE TABLE seen_events (
+        key TEXT PRIMARY KEY,
+        seen_at BIGINT NOT NULL
+      );
+      CREATE INDEX seen_events_seen_at ON seen_events (seen_at);
+
+      CREATE TABLE operations (
+        id BIGSERIAL PRIMARY KEY,
+        provider TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        tag_id TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('add', 'remove')),
+        version INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'dead')),
+        due_at BIGINT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_found_count INTEGER NOT NULL DEFAULT 0,
+        requested_at BIGINT NOT NULL,
+        lease_owner TEXT,
+        leased_until BIGINT,
+        last_status INTEGER,
+        last_error TEXT,
+        last_body_excerpt TEXT,
+        dead_reason TEXT,
+        dead_at BIGINT,
+        updated_at BIGINT NOT NULL,
+        UNIQUE (provider, kind, tag_id, platform, channel, user_id)
+      );
+      CREATE INDEX operations_due ON operations (provider, due_at, id) WHERE state = 'pending';
+      CREATE INDEX operations_dead ON operations (dead_at) WHERE state = 'dead';
+
+      CREATE TABLE forward_bodies (
+        id BIGSERIAL PRIMARY KEY,
+        body BYTEA NOT NULL,
+        headers TEXT NOT NULL,
+        received_at BIGINT NOT NULL
+      );
+
+      CREATE TABLE forwards (
+        id BIGSERIAL PRIMARY KEY,
+        body_id BIGINT NOT NULL REFERENCES forward_bodies (id),
+        destination TEXT NOT NULL,
+        ordering_key TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'dead')),
+        received_at BIGINT NOT NULL,
+        due_at BIGINT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        leased_until BIGINT,
+        last_status INTEGER,
+        last_error TEXT,
+        last_body_excerpt TEXT,
+        dead_reason TEXT,
+        dead_at BIGINT
+      );
+      CREATE INDEX forwards_heads ON forwards (destination, ordering_key, id) WHERE state = 'pending';
+      CREATE INDEX forwards_body ON forwards (body_id);
+      CREATE INDEX forwards_dead ON forwards (dead_at) WHERE state = 'dead';
+
+      CREATE TABLE history_events (
+        id BIGSERIAL PRIMARY KEY,
+        received_at BIGINT NOT NULL,
+        platform TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        type TEXT NOT NULL,
+        text TEXT,
+        postback_data TEXT,
+        matched TEXT NOT NULL,
+        operations TEXT NOT NULL
+      );
+      CREATE INDEX history_events_user ON history_events (user_id, id);
+      CREATE INDEX history_events_received ON history_events (received_at);
+
+      CREATE TABLE history_calls (
+        id BIGSERIAL PRIMARY KEY,
+        at BIGINT NOT NULL,
+        user_id TEXT NOT NULL,
+        operation TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        status INTEGER,
+        error TEXT
+      );
+      CREATE INDEX history_calls_user ON history_calls (user_id, id);
+      CREATE INDEX history_calls_at ON history_calls (at);
+
+      CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+    `,
+  },
+];

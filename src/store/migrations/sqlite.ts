@@ -1,0 +1,113 @@
+import type { Migration } from './migration';
+
+/** Schema steps of the embedded SQLite store. Times are milliseconds since the epoch. */
+export const sqliteMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'queues, history and settings',
+    sql: `
+      -- Event ids seen, for de-duplication of redelivered webhooks.
+      CREATE TABLE seen_events (
+        key TEXT PRIMARY KEY,
+        seen_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX seen_events_seen_at ON seen_events (seen_at);
+
+      -- Desired tag state: one row per (provider, kind, tag, platform, channel, user).
+      -- AUTOINCREMENT so an id shown as a dead letter (op-N) never names another row later.
+      CREATE TABLE operations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        provider TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        tag_id TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('add', 'remove')),
+        version INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'dead')),
+        due_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_found_count INTEGER NOT NULL DEFAULT 0,
+        requested_at INTEGER NOT NULL,
+        lease_owner TEXT,
+        leased_until INTEGER,
+        last_status INTEGER,
+        last_error TEXT,
+        last_body_excerpt TEXT,
+        dead_reason TEXT,
+        dead_at INTEGER,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (provider, kind, tag_id, platform, channel, user_id)
+      );
+      CREATE INDEX operations_due ON operations (provider, due_at, id) WHERE state = 'pending';
+      CREATE INDEX operations_dead ON operations (dead_at) WHERE state = 'dead';
+
+      -- A webhook body, stored once however many destinations it goes to.
+      CREATE TABLE forward_bodies (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        body BLOB NOT NULL,
+        headers TEXT NOT NULL,
+        received_at INTEGER NOT NULL
+      );
+
+      -- One forward per (webhook, destination). Done forwards are deleted.
+      CREATE TABLE forwards (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        body_id INTEGER NOT NULL REFERENCES forward_bodies (id),
+        destination TEXT NOT NULL,
+        ordering_key TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'dead')),
+        received_at INTEGER NOT NULL,
+        due_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        leased_until INTEGER,
+        last_status INTEGER,
+        last_error TEXT,
+        last_body_excerpt TEXT,
+        dead_reason TEXT,
+        dead_at INTEGER
+      );
+      CREATE INDEX forwards_heads ON forwards (destination, ordering_key, id) WHERE state = 'pending';
+      CREATE INDEX forwards_body ON forwards (body_id);
+      CREATE INDEX forwards_dead ON forwards (dead_at) WHERE state = 'dead';
+
+      CREATE TABLE history_events (
+        id INTEGER PRIMARY KEY,
+        received_at INTEGER NOT NULL,
+        platform TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        type TEXT NOT NULL,
+        text TEXT,
+        postback_data TEXT,
+        matched TEXT NOT NULL,
+        operations TEXT NOT NULL
+      );
+      CREATE INDEX history_events_user ON history_events (user_id, id);
+      CREATE INDEX history_events_received ON history_events (received_at);
+
+      CREATE TABLE history_calls (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        user_id TEXT NOT NULL,
+        operation TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        status INTEGER,
+        error TEXT
+      );
+      CREATE INDEX history_calls_user ON history_calls (user_id, id);
+      CREATE INDEX history_calls_at ON history_calls (at);
+
+      CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
+];

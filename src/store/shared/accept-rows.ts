@@ -1,0 +1,93 @@
+import type { TagOperation } from '../../providers/tag-operation';
+import type { AcceptedEvent, ForwardRequest } from '../store';
+
+/** The values of one history_events row, in the column order of the INSERT statements. */
+export interface HistoryEventRow {
+  receivedAt: number;
+  platform: string;
+  channel: string;
+  userId: string;
+  eventId: string;
+  kind: string;
+  type: string;
+  text: string | null;
+  postbackData: string | null;
+  matched: string;
+  operations: string;
+}
+
+/** History keeps events that have a user (a timeline is per user); text only when asked to. */
+export function historyRowOf(e: AcceptedEvent, receivedAt: number, storeText: boolean): HistoryEventRow | undefined {
+  const ev = e.event;
+  if (ev.userId === undefined) return undefined;
+  return {
+    receivedAt,
+    platform: ev.platform,
+    channel: ev.channel,
+    userId: ev.userId,
+    eventId: ev.eventId,
+    kind: ev.kind,
+    type: ev.type,
+    text: storeText && ev.text !== undefined ? ev.text : null,
+    postbackData: ev.postbackData ?? null,
+    matched: JSON.stringify(e.matched),
+    operations: JSON.stringify(e.operations),
+  };
+}
+
+/** The unique-key columns of an operation row, in schema order. */
+export function operationKeyColumns(op: TagOperation): [string, string, string, string, string, string] {
+  return [op.provider, op.kind, op.tagId, op.platform, op.channel, op.userId];
+}
+
+/** One stored body and the forwards (one per destination) that send it. */
+export interface BodyGroup {
+  body: Buffer;
+  headers: string;
+  forwards: ForwardRequest[];
+}
+
+/**
+ * A webhook goes to every destination with the same bytes: the body is stored once
+ * and every forward points at it (a 4 MB Meta batch is not copied per destination).
+ */
+export function groupForwardBodies(forwards: ForwardRequest[]): BodyGroup[] {
+  const groups: BodyGroup[] = [];
+  for (const f of forwards) {
+    const headers = JSON.stringify(f.headers);
+    const same = groups.find((g) => g.headers === headers && (g.body === f.body || g.body.equals(f.body)));
+    if (same) same.forwards.push(f);
+    else groups.push({ body: f.body, headers, forwards: [f] });
+  }
+  return groups;
+}
+
+const EXCERPT_CHARS = 500;
+const ERROR_CHARS = 1000;
+
+function clip(s: string | undefined, max: number): string | null {
+  if (s === undefined) return null;
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
+/** An attempt's outcome as stored: bounded in size whatever the remote answered. */
+export function outcomeColumns(o: { status?: number; error?: string; bodyExcerpt?: string }): {
+  status: number | null;
+  error: string | null;
+  excerpt: string | null;
+} {
+  return {
+    status: o.status ?? null,
+    error: clip(o.error, ERROR_CHARS),
+    excerpt: clip(o.bodyExcerpt, EXCERPT_CHARS),
+  };
+}
+
+export function clipReason(reason: string): string {
+  return clip(reason, ERROR_CHARS) ?? '';
+}
+
+/** Whether an attempt was actually made (a dead letter for a missing token is not one). */
+export function wasAttempt(o: { status?: number; error?: string }): boolean {
+  return o.status !== undefined || o.error !== undefined;
+}

@@ -1,0 +1,144 @@
+import type { ChatEvent } from '../../chat-event';
+import type { Provider, TagKind, TagOperation } from '../../providers/tag-operation';
+import type { ClaimedForward, ClaimedOperation, DeadLetter, HistoryCall, HistoryEvent, QueueCounts } from '../store';
+
+/**
+ * Turning database rows into the store's types. Both engines select the same
+ * column names; PostgreSQL returns BIGINT and SUM() as strings, SQLite as numbers,
+ * so every number goes through `num`.
+ */
+export type Row = Record<string, unknown>;
+
+export function num(v: unknown, column: string): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' || typeof v === 'bigint' ? Number(v) : NaN;
+  if (!Number.isFinite(n)) throw new Error(`store row: column ${column} is ${String(v)}, not a number`);
+  return n;
+}
+
+export function optNum(v: unknown, column: string): number | undefined {
+  return v === null || v === undefined ? undefined : num(v, column);
+}
+
+export function str(v: unknown, column: string): string {
+  if (typeof v !== 'string') throw new Error(`store row: column ${column} is ${String(v)}, not text`);
+  return v;
+}
+
+export function optStr(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function buf(v: unknown, column: string): Buffer {
+  if (Buffer.isBuffer(v)) return v;
+  if (v instanceof Uint8Array) return Buffer.from(v);
+  throw new Error(`store row: column ${column} is not binary`);
+}
+
+/** Drops undefined fields, so results compare equal whichever engine produced them. */
+function compact<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+export function toTagOperation(r: Row): TagOperation {
+  return {
+    action: str(r.action, 'action') as TagOperation['action'],
+    provider: str(r.provider, 'provider') as Provider,
+    kind: str(r.kind, 'kind') as TagKind,
+    tagId: str(r.tag_id, 'tag_id'),
+    platform: str(r.platform, 'platform') as TagOperation['platform'],
+    channel: str(r.channel, 'channel'),
+    userId: str(r.user_id, 'user_id'),
+  };
+}
+
+export function toClaimedOperation(r: Row): ClaimedOperation {
+  return {
+    ...toTagOperation(r),
+    id: num(r.id, 'id'),
+    version: num(r.version, 'version'),
+    attempts: num(r.attempts, 'attempts'),
+    notFoundCount: num(r.not_found_count, 'not_found_count'),
+    requestedAt: num(r.requested_at, 'requested_at'),
+  };
+}
+
+/** Oldest due first, as claims promise (UPDATE … RETURNING does not keep an order). */
+export function byDueThenId(a: Row, b: Row): number {
+  return num(a.due_at, 'due_at') - num(b.due_at, 'due_at') || num(a.id, 'id') - num(b.id, 'id');
+}
+
+export function toClaimedForward(r: Row): ClaimedForward {
+  return {
+    id: num(r.id, 'id'),
+    destination: str(r.destination, 'destination'),
+    orderingKey: str(r.ordering_key, 'ordering_key'),
+    body: buf(r.body, 'body'),
+    headers: JSON.parse(str(r.headers, 'headers')) as Record<string, string>,
+    receivedAt: num(r.received_at, 'received_at'),
+    attempts: num(r.attempts, 'attempts'),
+  };
+}
+
+/** Rows of the dead-letter union query (see sql/views.ts). */
+export function toDeadLetter(r: Row): DeadLetter {
+  const isOperation = r.type === 'operation';
+  const id = num(r.id, 'id');
+  return compact<DeadLetter>({
+    id: `${isOperation ? 'op' : 'fwd'}-${id}`,
+    type: isOperation ? 'operation' : 'forward',
+    reason: str(r.dead_reason, 'dead_reason'),
+    status: optNum(r.last_status, 'last_status'),
+    bodyExcerpt: optStr(r.last_body_excerpt),
+    at: num(r.dead_at, 'dead_at'),
+    attempts: num(r.attempts, 'attempts'),
+    operation: isOperation ? toTagOperation(r) : undefined,
+    forward: isOperation
+      ? undefined
+      : {
+          destination: str(r.destination, 'destination'),
+          orderingKey: str(r.ordering_key, 'ordering_key'),
+          receivedAt: num(r.received_at, 'received_at'),
+        },
+  });
+}
+
+export function toHistoryEvent(r: Row): HistoryEvent {
+  return compact<HistoryEvent>({
+    id: num(r.id, 'id'),
+    receivedAt: num(r.received_at, 'received_at'),
+    platform: str(r.platform, 'platform') as ChatEvent['platform'],
+    channel: str(r.channel, 'channel'),
+    userId: str(r.user_id, 'user_id'),
+    eventId: str(r.event_id, 'event_id'),
+    kind: str(r.kind, 'kind') as ChatEvent['kind'],
+    type: str(r.type, 'type'),
+    text: optStr(r.text),
+    postbackData: optStr(r.postback_data),
+    matched: JSON.parse(str(r.matched, 'matched')) as string[],
+    operations: JSON.parse(str(r.operations, 'operations')) as TagOperation[],
+  });
+}
+
+export function toHistoryCall(r: Row): HistoryCall {
+  return compact<HistoryCall>({
+    at: num(r.at, 'at'),
+    operation: JSON.parse(str(r.operation, 'operation')) as TagOperation,
+    version: num(r.version, 'version'),
+    outcome: str(r.outcome, 'outcome') as HistoryCall['outcome'],
+    status: optNum(r.status, 'status'),
+    error: optStr(r.error),
+  });
+}
+
+/** Rows of the queue-count query (see sql/views.ts). */
+export function toQueueCounts(r: Row | undefined, now: number): QueueCounts {
+  const oldest = r ? optNum(r.oldest, 'oldest') : undefined;
+  return {
+    pending: r ? num(r.pending ?? 0, 'pending') : 0,
+    due: r ? num(r.due ?? 0, 'due') : 0,
+    leased: r ? num(r.leased ?? 0, 'leased') : 0,
+    dead: r ? num(r.dead ?? 0, 'dead') : 0,
+    oldestPendingAgeMs: oldest === undefined ? null : Math.max(0, now - oldest),
+  };
+}

@@ -1,0 +1,74 @@
+import { FORWARD_HEAD_IDS } from './forwards';
+
+/** Operator views and bulk requeues that both engines run as written (see sql/operations.ts). */
+
+/** $1 now. Leases that ran out count as pending: they can be claimed again. */
+const queueCounts = (table: 'operations' | 'forwards', since: 'requested_at' | 'received_at') => `
+  SELECT
+    COALESCE(SUM(CASE WHEN state = 'pending' AND (leased_until IS NULL OR leased_until <= $1) THEN 1 ELSE 0 END), 0) AS pending,
+    COALESCE(SUM(CASE WHEN state = 'pending' AND (leased_until IS NULL OR leased_until <= $1) AND due_at <= $1 THEN 1 ELSE 0 END), 0) AS due,
+    COALESCE(SUM(CASE WHEN state = 'pending' AND leased_until > $1 THEN 1 ELSE 0 END), 0) AS leased,
+    COALESCE(SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), 0) AS dead,
+    MIN(CASE WHEN state = 'pending' THEN ${since} END) AS oldest
+  FROM ${table}
+  WHERE state IN ('pending', 'dead')`;
+
+export const OPERATION_COUNTS = queueCounts('operations', 'requested_at');
+export const FORWARD_COUNTS = queueCounts('forwards', 'received_at');
+
+/**
+ * When the next claim can return something: a row is claimable at its due time, or
+ * when its lease runs out, whichever is later. Forwards count only at the head of
+ * their key (a forward held behind another is not claimable, and a worker woken for
+ * it would spin).
+ */
+const nextClaimable = `MIN(CASE WHEN leased_until IS NOT NULL AND leased_until > due_at THEN leased_until ELSE due_at END)`;
+export const NEXT_OPERATION_DUE = `SELECT ${nextClaimable} AS at FROM operations WHERE state = 'pending'`;
+export const NEXT_FORWARD_DUE = `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND id IN (${FORWARD_HEAD_IDS})`;
+
+/** $1 limit. Newest first. Columns the other table lacks are NULL. */
+export const DEAD_LETTERS = `
+  SELECT * FROM (
+    SELECT 'operation' AS type, id, dead_reason, last_status, last_body_excerpt, dead_at, attempts,
+           action, provider, kind, tag_id, platform, channel, user_id,
+           NULL AS destination, NULL AS ordering_key, NULL AS received_at
+    FROM operations WHERE state = 'dead'
+    UNION ALL
+    SELECT 'forward' AS type, id, dead_reason, last_status, last_body_excerpt, dead_at, attempts,
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           destination, ordering_key, received_at
+    FROM forwards WHERE state = 'dead'
+  ) dead
+  ORDER BY dead_at DESC, id DESC
+  LIMIT $1`;
+
+/**
+ * Queued again means a fresh start: due now, attempts reset, and the give-up window
+ * (requested_at, received_at) restarted — otherwise the worker would give up at once.
+ * $1 now.
+ */
+const requeueOperations = `
+  UPDATE operations SET
+    state = 'pending', due_at = $1, requested_at = $1, attempts = 0, not_found_count = 0,
+    dead_reason = NULL, dead_at = NULL, lease_owner = NULL, leased_until = NULL, updated_at = $1
+  WHERE state = 'dead'`;
+const requeueForwards = `
+  UPDATE forwards SET
+    state = 'pending', due_at = $1, received_at = $1, attempts = 0,
+    dead_reason = NULL, dead_at = NULL, lease_owner = NULL, leased_until = NULL
+  WHERE state = 'dead'`;
+
+export const REQUEUE_ALL_DEAD_OPERATIONS = requeueOperations;
+export const REQUEUE_ALL_DEAD_FORWARDS = requeueForwards;
+/** $2 id. */
+export const REQUEUE_DEAD_OPERATION = `${requeueOperations} AND id = $2`;
+export const REQUEUE_DEAD_FORWARD = `${requeueForwards} AND id = $2`;
+/** $2 provider, $3 reason prefix (compared with substr, so % and _ in it are plain characters). */
+export const REQUEUE_DEAD_OPERATIONS_BY_REASON = `${requeueOperations}
+  AND provider = $2 AND substr(dead_reason, 1, length(CAST($3 AS TEXT))) = CAST($3 AS TEXT)`;
+
+/** $1 owner. */
+export const RELEASE_OPERATION_LEASES_OF = `UPDATE operations SET lease_owner = NULL, leased_until = NULL WHERE lease_owner = $1`;
+export const RELEASE_FORWARD_LEASES_OF = `UPDATE forwards SET lease_owner = NULL, leased_until = NULL WHERE lease_owner = $1`;
+export const RELEASE_ALL_OPERATION_LEASES = `UPDATE operations SET lease_owner = NULL, leased_until = NULL WHERE lease_owner IS NOT NULL`;
+export const RELEASE_ALL_FORWARD_LEASES = `UPDATE forwards SET lease_owner = NULL, leased_until = NULL WHERE lease_owner IS NOT NULL`;

@@ -1,0 +1,104 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { StoreUnavailableError } from '../store';
+import type { Row } from '../shared/rows';
+
+export type SqlValue = string | number | bigint | Buffer | null | undefined | boolean;
+
+/**
+ * Errors that mean "the file cannot be written right now" (locked by another
+ * process past busy_timeout, disk full, I/O error) rather than a bug: the HTTP layer
+ * answers 503 for them so the platform retries the webhook later.
+ */
+const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|PROTOCOL|NOLFS)/;
+
+function mapError(file: string, err: unknown): unknown {
+  if (err instanceof StoreUnavailableError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && UNAVAILABLE_CODES.test(code)) {
+    return new StoreUnavailableError(`SQLite store ${file} is unavailable: ${code}: ${(err as Error).message}`, err);
+  }
+  return err;
+}
+
+/**
+ * A better-sqlite3 connection that runs the shared `$n` statements: prepared once,
+ * `$n` turned into SQLite's `?n`, parameters bound by number.
+ */
+export class SqliteDb {
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private constructor(
+    readonly raw: Database.Database,
+    readonly file: string,
+  ) {}
+
+  /**
+   * Opens (creating the folder and file if missing) with WAL and synchronous=FULL:
+   * in WAL mode FULL syncs the log at every commit, so a commit that returned
+   * survives a power loss, not only a process crash.
+   */
+  static open(file: string): SqliteDb {
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const raw = new Database(file);
+      raw.pragma('journal_mode = WAL');
+      raw.pragma('synchronous = FULL');
+      // Another process (a CLI command beside `serve`) may hold the write lock briefly.
+      raw.pragma('busy_timeout = 5000');
+      raw.pragma('foreign_keys = ON');
+      return new SqliteDb(raw, file);
+    } catch (err) {
+      throw new StoreUnavailableError(
+        `cannot open the SQLite store at ${file}: ${err instanceof Error ? err.message : String(err)}`,
+        err,
+      );
+    }
+  }
+
+  private prepare(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.raw.prepare(sql.replace(/\$(\d+)/g, '?$1'));
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  private static bind(params: readonly SqlValue[]): Record<number, unknown> {
+    const out: Record<number, unknown> = {};
+    params.forEach((v, i) => {
+      out[i + 1] = v === undefined ? null : typeof v === 'boolean' ? (v ? 1 : 0) : v;
+    });
+    return out;
+  }
+
+  /** A query, or a statement with RETURNING. */
+  all(sql: string, params: readonly SqlValue[] = []): Row[] {
+    return this.guard(() => this.prepare(sql).all(SqliteDb.bind(params)) as Row[]);
+  }
+
+  /** A statement without result rows; returns how many rows it changed. */
+  run(sql: string, params: readonly SqlValue[] = []): number {
+    return this.guard(() => this.prepare(sql).run(SqliteDb.bind(params)).changes);
+  }
+
+  /** BEGIN IMMEDIATE: take the write lock up front, so a transaction never fails half-way on a lock upgrade. */
+  tx<T>(fn: () => T): T {
+    return this.guard(() => this.raw.transaction(fn).immediate());
+  }
+
+  guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw mapError(this.file, err);
+    }
+  }
+
+  close(): void {
+    this.statements.clear();
+    if (this.raw.open) this.raw.close();
+  }
+}

@@ -1,0 +1,79 @@
+import type { ClaimedForward, DeadLetterRequest, RetryRequest } from '../store';
+import { deadForwardParams, retryForwardParams } from '../shared/settle';
+import { num, str, toClaimedForward, type Row } from '../shared/rows';
+import {
+  DEAD_LETTER_FORWARD,
+  DELETE_BODY_IF_UNUSED,
+  DELETE_LEASED_FORWARD,
+  FORWARD_HEAD_IDS,
+  HAS_PENDING_FORWARD_FOR_KEY,
+  RETRY_FORWARD,
+} from '../sql/forwards';
+import type { SqliteDb } from './db';
+
+/**
+ * Heads only (see FORWARD_HEAD_IDS), due and not leased. `$5` is a JSON list of
+ * destinations, or NULL for all of them.
+ */
+const CLAIM_FORWARDS = `
+  UPDATE forwards SET lease_owner = $1, leased_until = $2
+  WHERE id IN (
+    SELECT id FROM forwards
+    WHERE state = 'pending' AND id IN (${FORWARD_HEAD_IDS})
+      AND due_at <= $3 AND (leased_until IS NULL OR leased_until <= $3)
+      AND ($5 IS NULL OR destination IN (SELECT value FROM json_each($5)))
+    ORDER BY id
+    LIMIT $4
+  )
+  RETURNING id`;
+
+const CLAIMED_WITH_BODY = `
+  SELECT f.*, b.body, b.headers FROM forwards f JOIN forward_bodies b ON b.id = f.body_id
+  WHERE f.id IN (SELECT value FROM json_each($1))
+  ORDER BY f.id`;
+
+export function claimForwardsSqlite(
+  db: SqliteDb,
+  o: { destinations?: string[]; limit: number; owner: string; now: number; leaseMs: number },
+): ClaimedForward[] {
+  if (o.limit <= 0 || o.destinations?.length === 0) return [];
+  const destinations = o.destinations ? JSON.stringify(o.destinations) : null;
+  return db.tx(() => {
+    const ids = db.all(CLAIM_FORWARDS, [o.owner, o.now + o.leaseMs, o.now, o.limit, destinations]).map((r) => num(r.id, 'id'));
+    if (ids.length === 0) return [];
+    return db.all(CLAIMED_WITH_BODY, [JSON.stringify(ids)]).map(toClaimedForward);
+  });
+}
+
+/** Whether the forward's key has another forward waiting, which is now its head. */
+function nextIsWaiting(db: SqliteDb, row: Row): boolean {
+  return db.all(HAS_PENDING_FORWARD_FOR_KEY, [str(row.destination, 'destination'), str(row.ordering_key, 'ordering_key')]).length > 0;
+}
+
+/** Returns whether a later forward of the same key is now at the head (and may be due). */
+export function completeForwardSqlite(db: SqliteDb, fwd: ClaimedForward, owner: string): { touched: boolean; next: boolean } {
+  return db.tx(() => {
+    const [row] = db.all(DELETE_LEASED_FORWARD, [fwd.id, owner]);
+    if (!row) return { touched: false, next: false };
+    db.run(DELETE_BODY_IF_UNUSED, [num(row.body_id, 'body_id')]);
+    return { touched: true, next: nextIsWaiting(db, row) };
+  });
+}
+
+export function retryForwardSqlite(db: SqliteDb, fwd: ClaimedForward, owner: string, retry: RetryRequest): boolean {
+  return db.run(RETRY_FORWARD, retryForwardParams(fwd.id, owner, retry)) > 0;
+}
+
+export function deadLetterForwardSqlite(
+  db: SqliteDb,
+  fwd: ClaimedForward,
+  owner: string,
+  now: number,
+  dead: DeadLetterRequest,
+): { touched: boolean; next: boolean } {
+  return db.tx(() => {
+    const [row] = db.all(DEAD_LETTER_FORWARD, deadForwardParams(fwd.id, owner, now, dead));
+    if (!row) return { touched: false, next: false };
+    return { touched: true, next: nextIsWaiting(db, row) };
+  });
+}

@@ -1,0 +1,33 @@
+import type { Logger } from '../../log';
+import { checkMigrations } from '../migrations/migration';
+import { sqliteMigrations } from '../migrations/sqlite';
+import { num } from '../shared/rows';
+import type { SqliteDb } from './db';
+
+/**
+ * Applies the missing steps, each in the same IMMEDIATE transaction as its record,
+ * so two processes opening the file together apply each step once.
+ */
+export function migrateSqlite(db: SqliteDb, log: Logger): void {
+  checkMigrations('SQLite', sqliteMigrations);
+  db.raw.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+  )`);
+  db.tx(() => {
+    const applied = new Set(db.all('SELECT version FROM schema_migrations').map((r) => num(r.version, 'version')));
+    const newest = Math.max(0, ...applied);
+    if (newest > sqliteMigrations.length) {
+      throw new Error(
+        `the SQLite store at ${db.file} has schema version ${newest}, newer than this release knows (${sqliteMigrations.length}); run a newer release`,
+      );
+    }
+    for (const m of sqliteMigrations) {
+      if (applied.has(m.version)) continue;
+      db.raw.exec(m.sql);
+      db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+      log.info('store migration applied', { engine: 'sqlite', version: m.version, name: m.name });
+    }
+  });
+}
