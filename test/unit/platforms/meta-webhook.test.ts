@@ -1,0 +1,257 @@
+import type { ChatEvent } from '../../../src/chat-event';
+import { WebhookBodyError } from '../../../src/platforms/errors';
+import { metaToChatEvents, parseMetaWebhook } from '../../../src/platforms/meta';
+import { allFixtures, fixture } from './fixtures';
+
+const PAGE = '106938284123456';
+const PSID = '6783423145028831';
+const PSID2 = '7123344556677889';
+const IG = '17841400123456789';
+const IGSID = '1234567890123456';
+
+function eventsOf(name: string): ChatEvent[] {
+  return metaToChatEvents(parseMetaWebhook(fixture('meta', name)));
+}
+
+function only(name: string): ChatEvent {
+  const events = eventsOf(name);
+  expect(events).toHaveLength(1);
+  return events[0]!;
+}
+
+function parseError(raw: string): WebhookBodyError {
+  try {
+    parseMetaWebhook(Buffer.from(raw));
+  } catch (err) {
+    if (err instanceof WebhookBodyError) return err;
+    throw err;
+  }
+  throw new Error(`expected ${raw} to be rejected`);
+}
+
+describe('parseMetaWebhook: the top level', () => {
+  it.each([
+    ['not json', /^body is not JSON: /],
+    ['[{"object":"page","entry":[]}]', /^body must be a JSON object, not an array$/],
+    ['{"entry":[]}', /^`object` must be a string, not missing$/],
+    ['{"object":1,"entry":[]}', /^`object` must be a string, not a number$/],
+    ['{"object":"page"}', /^`entry` must be an array, not missing$/],
+    ['{"object":"page","entry":{"id":"1"}}', /^`entry` must be an array, not an object$/],
+  ])('rejects %j with a WebhookBodyError that says why', (raw, detail) => {
+    expect(parseError(raw).detail).toMatch(detail);
+  });
+
+  it('accepts an empty entry list', () => {
+    expect(parseMetaWebhook(Buffer.from('{"object":"page","entry":[]}'))).toEqual({ object: 'page', entries: [], ignored: 0 });
+  });
+
+  it('ignores entries and items it cannot understand and keeps the others', () => {
+    const raw = JSON.stringify({
+      object: 'page',
+      entry: [
+        'nonsense',
+        { time: 1 }, // no id
+        {
+          id: PAGE,
+          messaging: [
+            7,
+            { sender: { id: PSID }, recipient: { id: PAGE } }, // no timestamp
+            { sender: { id: PSID }, timestamp: 1767225600000, message: { text: 'no mid' } },
+            { sender: { id: PSID }, timestamp: 1767225600000, message: null },
+            { sender: { id: PSID }, timestamp: 1767225600000, postback: 'GET_STARTED' },
+            { sender: { id: 5 }, timestamp: 1767225600000, message: { mid: 'm_1', text: 'numeric sender' } },
+            { sender: { id: PSID }, timestamp: 1767225600000 }, // nothing but the envelope
+            { sender: { id: PSID }, recipient: { id: PAGE }, timestamp: 1767225600001, message: { mid: 'm_ok', text: 'kept', nlp: { entities: {} } } },
+          ],
+          standby: 'not an array',
+        },
+      ],
+    });
+    const body = parseMetaWebhook(Buffer.from(raw));
+    expect(body.ignored).toBe(9);
+    expect(metaToChatEvents(body)).toEqual([
+      { platform: 'facebook', channel: PAGE, userId: PSID, kind: 'message', type: 'message/text', text: 'kept', eventId: 'm_ok', timestamp: 1767225600001, isRedelivery: false },
+    ]);
+  });
+
+  it('parses a batch of 1,000 items in a few milliseconds', () => {
+    const items = Array.from({ length: 1000 }, (_, i) => ({
+      sender: { id: String(1_000_000 + (i % 50)) },
+      recipient: { id: PAGE },
+      timestamp: 1767225600000 + i,
+      message: { mid: `m_${i}`, text: `我要優惠券 ${i}`, ...(i % 3 === 0 && { quick_reply: { payload: `Q${i}` } }) },
+    }));
+    const raw = Buffer.from(JSON.stringify({ object: 'page', entry: [{ id: PAGE, time: 1767225601000, messaging: items }] }));
+    const timings: number[] = [];
+    let events: ChatEvent[] = [];
+    for (let run = 0; run < 7; run += 1) {
+      const start = process.hrtime.bigint();
+      events = metaToChatEvents(parseMetaWebhook(raw));
+      timings.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    expect(events).toHaveLength(1000);
+    expect(events[999]).toMatchObject({ eventId: 'm_999', timestamp: 1767225600999 });
+    // The best of several runs, so that a busy shared machine does not decide the result.
+    expect(Math.min(...timings)).toBeLessThan(15);
+  });
+});
+
+describe('metaToChatEvents: Messenger', () => {
+  it('turns a message into a message event with its text', () => {
+    expect(only('messenger-message')).toEqual({
+      platform: 'facebook',
+      channel: PAGE,
+      userId: PSID,
+      kind: 'message',
+      type: 'message/text',
+      text: '我要優惠券',
+      eventId: 'm_AG5Hz2Uq7tuwNEhXfYYKj8mJEM_QPpz5jdCK48PnKAjSdjfipqxqMvK8ma6AC8fplwlqLP_5cgXIbu7I3rBN0P',
+      timestamp: 1767225600123,
+      isRedelivery: false,
+    });
+  });
+
+  it('an attachment-only message is a message event without text', () => {
+    const event = only('messenger-attachment');
+    expect(event).toMatchObject({ kind: 'message', type: 'message/image', userId: PSID, eventId: 'm_attachment-1' });
+    expect(event).not.toHaveProperty('text');
+  });
+
+  it('a quick reply is a message with text and postback data', () => {
+    expect(only('messenger-quick-reply')).toMatchObject({ kind: 'message', type: 'message/quick_reply', text: '紅色', postbackData: 'COLOR_RED', eventId: 'm_quickreply-1' });
+  });
+
+  it('a postback carries its payload and is identified by sender, timestamp and payload', () => {
+    const event = only('messenger-postback');
+    expect(event).toEqual({
+      platform: 'facebook',
+      channel: PAGE,
+      userId: PSID,
+      kind: 'postback',
+      type: 'postback',
+      postbackData: 'GET_STARTED',
+      eventId: `${PSID}:1767225600126:GET_STARTED`,
+      timestamp: 1767225600126,
+      isRedelivery: false,
+    });
+    expect(event).not.toHaveProperty('text');
+    expect(only('messenger-postback-referral')).toMatchObject({ kind: 'postback', postbackData: 'GET_STARTED' });
+  });
+
+  it('echoes produce nothing', () => {
+    expect(eventsOf('messenger-echo')).toEqual([]);
+  });
+
+  it('a referral is kind other with a stable id', () => {
+    const event = only('messenger-referral');
+    expect(event).toMatchObject({ kind: 'other', type: 'referral', userId: PSID });
+    expect(event.eventId).toMatch(/^referral:[0-9a-f]{32}$/);
+    expect(only('messenger-referral').eventId).toBe(event.eventId);
+  });
+
+  it('standby items are processed like messaging items (echoes still skipped)', () => {
+    const events = eventsOf('messenger-standby');
+    expect(events.map((e) => [e.kind, e.type, e.userId, e.text, e.postbackData])).toEqual([
+      ['message', 'message/text', PSID, '我要優惠券', undefined],
+      // Standby postbacks come without payload.
+      ['postback', 'postback', PSID, undefined, undefined],
+    ]);
+    expect(events[1]?.eventId).toBe(`${PSID}:1767225600132:`);
+  });
+
+  it('read, delivery, reaction, opt-in and handover items are kind other, named, with distinct ids', () => {
+    const events = [...eventsOf('messenger-read-delivery'), ...eventsOf('messenger-other-items')];
+    expect(events.map((e) => [e.kind, e.type])).toEqual([
+      ['other', 'read'],
+      ['other', 'delivery'],
+      ['other', 'reaction'],
+      ['other', 'optin'],
+      ['other', 'pass_thread_control'],
+    ]);
+    expect(new Set(events.map((e) => e.eventId)).size).toBe(events.length);
+    for (const e of events) expect(e).not.toHaveProperty('text');
+  });
+
+  it('processes every entry and every item of a batch, in order', () => {
+    const events = eventsOf('messenger-batch');
+    expect(events.map((e) => [e.channel, e.userId, e.kind, e.eventId.startsWith('read:') ? 'read:…' : e.eventId])).toEqual([
+      [PAGE, PSID, 'message', 'm_batch-1'],
+      [PAGE, PSID2, 'postback', `${PSID2}:1767225600202:action=subscribe`],
+      [PAGE, PSID, 'other', 'read:…'],
+      [PAGE, PSID2, 'message', 'm_batch-2'],
+      ['998877665544332', '5566778899001122', 'message', 'm_batch-3'],
+    ]);
+  });
+
+  it('page feed changes produce nothing', () => {
+    const body = parseMetaWebhook(fixture('meta', 'page-feed'));
+    expect(body.ignored).toBe(0);
+    expect(metaToChatEvents(body)).toEqual([]);
+  });
+});
+
+describe('metaToChatEvents: Instagram', () => {
+  it('a message belongs to the Instagram account and the sender', () => {
+    expect(only('instagram-message')).toMatchObject({ platform: 'instagram', channel: IG, userId: IGSID, kind: 'message', type: 'message/text', text: '我要優惠券' });
+  });
+
+  it('a postback (ice breaker) carries its payload', () => {
+    expect(only('instagram-postback')).toMatchObject({
+      platform: 'instagram',
+      kind: 'postback',
+      postbackData: 'ICEBREAKER_COUPONS',
+      eventId: `${IGSID}:1767225600302:ICEBREAKER_COUPONS`,
+    });
+  });
+
+  it('a story reply is a message with its text', () => {
+    expect(only('instagram-story-reply')).toMatchObject({ platform: 'instagram', kind: 'message', type: 'message/story_reply', text: '好漂亮！哪裡買？' });
+  });
+
+  it('a story mention is a message without text', () => {
+    const event = only('instagram-story-mention');
+    expect(event).toMatchObject({ kind: 'message', type: 'message/story_mention' });
+    expect(event).not.toHaveProperty('text');
+  });
+
+  it('an unsent message is kind other and is not taken for a duplicate of the message', () => {
+    const deleted = only('instagram-deleted');
+    expect(deleted).toMatchObject({ kind: 'other', type: 'message/deleted', userId: IGSID });
+    expect(deleted.eventId).not.toBe(only('instagram-message').eventId.replace(/.$/, ''));
+    expect(deleted.eventId.endsWith(':deleted')).toBe(true);
+  });
+
+  it('echoes and comments produce nothing', () => {
+    expect(eventsOf('instagram-echo')).toEqual([]);
+    expect(eventsOf('instagram-comment')).toEqual([]);
+  });
+});
+
+describe('metaToChatEvents: everything else', () => {
+  it('objects other than page and instagram are accepted and produce nothing', () => {
+    const body = parseMetaWebhook(fixture('meta', 'other-object'));
+    expect(body.object).toBe('permissions');
+    expect(metaToChatEvents(body)).toEqual([]);
+  });
+
+  it('a timestamp in seconds is read as such', () => {
+    const raw = JSON.stringify({ object: 'page', entry: [{ id: PAGE, messaging: [{ sender: { id: PSID }, timestamp: 1767225600, message: { mid: 'm_s', text: 'x' } }] }] });
+    expect(metaToChatEvents(parseMetaWebhook(Buffer.from(raw)))[0]?.timestamp).toBe(1767225600000);
+  });
+
+  it('a Chat Plugin guest (user_ref, no PSID) has no user', () => {
+    const raw = JSON.stringify({
+      object: 'page',
+      entry: [{ id: PAGE, messaging: [{ sender: { user_ref: 'guest-1' }, recipient: { id: PAGE }, timestamp: 1767225600000, postback: { payload: 'P' } }] }],
+    });
+    const [event] = metaToChatEvents(parseMetaWebhook(Buffer.from(raw)));
+    expect(event).toMatchObject({ kind: 'postback', postbackData: 'P', eventId: 'guest-1:1767225600000:P' });
+    expect(event?.userId).toBeUndefined();
+  });
+
+  it('understands every item of every fixture (nothing ignored)', () => {
+    for (const [name, raw] of allFixtures('meta')) {
+      expect({ name, ignored: parseMetaWebhook(raw).ignored }).toEqual({ name, ignored: 0 });
+    }
+  });
+});
