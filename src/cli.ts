@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerBotbonnieCommands } from './cli/botbonnie';
+import { registerDeadLetters } from './cli/dead-letters';
+import { registerHistory } from './cli/history';
+import { registerServe } from './cli/serve';
+import { registerStatus } from './cli/status';
 
 /**
  * `autotag` — every command reads the same environment as `serve`.
@@ -17,6 +21,10 @@ export function buildProgram(): Command {
       process.exit(err.exitCode === 0 ? 0 : 1);
     });
   // COMMANDS: each module adds one command (or a group).
+  registerServe(program);
+  registerStatus(program);
+  registerDeadLetters(program);
+  registerHistory(program);
   registerBotbonnieCommands(program);
   return program;
 }

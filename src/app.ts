@@ -1,0 +1,112 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { Config } from './config';
+import { facebookVerifyRoute } from './http/facebook-verify';
+import { webhookRoute } from './http/webhook-route';
+import type { Logger } from './log';
+import type { Metrics } from './metrics';
+import type { RuleSet } from './rules';
+import type { Store } from './store/store';
+import { lineAdapter, metaAdapter } from './webhook/adapters';
+
+export interface RulesState {
+  /** The rule set in force, or undefined before a valid one was loaded. */
+  current(): RuleSet | undefined;
+  /** Why there is none, when there is none. */
+  problem(): string | undefined;
+}
+
+export interface AppDeps {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  store: Store;
+  rules: RulesState;
+  /** The /admin routes (only when ADMIN_TOKEN is set). */
+  admin?: Router;
+  now?: () => number;
+}
+
+export interface App extends express.Express {
+  /** Set by the server during shutdown: webhooks then get 503 so the platform redelivers elsewhere/later. */
+  locals: express.Express['locals'] & { draining?: boolean };
+}
+
+/** Builds the HTTP app. It does not listen: `server.ts` is the only file that does. */
+export function createApp(deps: AppDeps): App {
+  const { config, log, metrics, store } = deps;
+  const now = deps.now ?? Date.now;
+  const app = express() as App;
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+
+  app.use((req, res, next) => {
+    const end = metrics.httpDuration.startTimer({ method: req.method });
+    res.on('finish', () => end({ route: routeLabel(req), status: String(res.statusCode) }));
+    next();
+  });
+
+  const refuseWhileDraining = (_req: Request, res: Response, next: NextFunction) => {
+    if (app.locals.draining) {
+      res.set('connection', 'close').status(503).json({ error: 'shutting down; try again' });
+      return;
+    }
+    next();
+  };
+
+  const common = { store, rules: () => deps.rules.current(), log, metrics, maxBodyBytes: config.maxBodyBytes, storeText: config.history.storeText, now };
+  app.post('/webhooks/line', refuseWhileDraining, ...webhookRoute({ ...common, adapter: lineAdapter(config) }));
+  app.get('/webhooks/facebook', facebookVerifyRoute(config.facebook.verifyToken));
+  app.post('/webhooks/facebook', refuseWhileDraining, ...webhookRoute({ ...common, adapter: metaAdapter(config) }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    const problem = deps.rules.current() ? undefined : (deps.rules.problem() ?? 'no valid rule set is loaded');
+    if (problem) {
+      res.status(503).json({ status: 'unavailable', reason: `rules: ${problem}` });
+      return;
+    }
+    try {
+      await store.ping();
+    } catch (err) {
+      res.status(503).json({ status: 'unavailable', reason: `store (${store.engine}): ${err instanceof Error ? err.message : String(err)}` });
+      return;
+    }
+    if (app.locals.draining) {
+      res.status(503).json({ status: 'unavailable', reason: 'shutting down' });
+      return;
+    }
+    res.json({ status: 'ready', store: store.engine, rules: deps.rules.current()?.rules.length ?? 0 });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.set('content-type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+
+  if (config.adminToken && deps.admin) app.use('/admin', deps.admin);
+  else app.all(/^\/admin(\/.*)?$/, (_req, res) => void res.status(404).json({ error: 'not found (set ADMIN_TOKEN to enable /admin)' }));
+
+  app.use((req, res) => {
+    res.status(404).json({ error: `no route for ${req.method} ${req.path}` });
+  });
+
+  // Anything unexpected: a JSON 500 (for a webhook the platform will redeliver), never a stack trace.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    log.error('request failed', { method: req.method, path: req.path, error: err instanceof Error ? err.message : String(err) });
+    if (res.headersSent) return;
+    const status = (err as { status?: number }).status;
+    if (status !== undefined && status >= 400 && status < 500) res.status(status).json({ error: (err as Error).message });
+    else res.status(500).json({ error: 'internal error' });
+  });
+
+  return app;
+}
+
+function routeLabel(req: Request): string {
+  const r = req.route as { path?: unknown } | undefined;
+  if (r && typeof r.path === 'string') return r.path;
+  return req.baseUrl.startsWith('/admin') ? '/admin' : 'unmatched';
+}

@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import type { HistoryCall, HistoryEvent, UserHistory } from '../store/store';
+import { isoTime, processIo, withStore, type CommandIo } from './io';
+
+export async function runHistory(opts: { user?: string; json?: boolean; limit?: string }, env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
+  if (!opts.user) {
+    io.stderr('history: --user ID is required (the LINE userId or the Messenger/Instagram sender id)\n');
+    return 1;
+  }
+  const limit = opts.limit === undefined ? 200 : Number(opts.limit);
+  if (!Number.isInteger(limit) || limit < 1) {
+    io.stderr(`history: --limit must be a whole number ≥ 1, got ${JSON.stringify(opts.limit)}\n`);
+    return 1;
+  }
+  const user = opts.user;
+  return withStore(env, io, async (store) => {
+    const history = await store.userHistory(user, limit);
+    if (opts.json) io.stdout(`${JSON.stringify(history)}\n`);
+    else io.stdout(renderHistory(history));
+    return 0;
+  });
+}
+
+type Line = { at: number; order: number; text: string };
+
+/** A readable timeline: each event with the rules it matched, then the tag calls that followed. */
+export function renderHistory(h: UserHistory): string {
+  if (h.events.length === 0 && h.calls.length === 0) return `no history for user ${h.userId}\n`;
+  const lines: Line[] = [
+    ...h.events.map((e) => ({ at: e.receivedAt, order: 0, text: describeEvent(e) })),
+    ...h.calls.map((c) => ({ at: c.at, order: 1, text: describeCall(c) })),
+  ];
+  lines.sort((a, b) => a.at - b.at || a.order - b.order);
+  return `history of ${h.userId}\n${lines.map((l) => `${isoTime(l.at)}  ${l.text}`).join('\n')}\n`;
+}
+
+function describeEvent(e: HistoryEvent): string {
+  const what = [e.kind === 'other' ? e.type : e.kind];
+  if (e.text !== undefined) what.push(JSON.stringify(e.text));
+  if (e.postbackData !== undefined) what.push(`data=${JSON.stringify(e.postbackData)}`);
+  const matched = e.matched.length ? `matched ${e.matched.join(', ')}` : 'matched no rule';
+  const ops = e.operations.length ? ` → ${e.operations.map((o) => `${o.action} ${o.provider} tag ${o.tagId}`).join(', ')}` : '';
+  return `${e.platform} ${what.join(' ')} (event ${e.eventId}): ${matched}${ops}`;
+}
+
+function describeCall(c: HistoryCall): string {
+  const op = `${c.operation.action} ${c.operation.provider}${c.operation.provider === 'mantago' ? `/${c.operation.kind}` : ''} tag ${c.operation.tagId}`;
+  const status = c.status === undefined ? '' : ` (${c.status})`;
+  const error = c.error && c.outcome !== 'applied' ? `: ${c.error}` : '';
+  return `  call ${op}: ${c.outcome}${status}${error}`;
+}
+
+export function registerHistory(program: Command): void {
+  program
+    .command('history')
+    .description("one user's timeline: events, the rules they matched, the tag calls that followed and how each ended")
+    .requiredOption('--user <id>', 'the LINE userId or Messenger/Instagram sender id')
+    .option('--limit <n>', 'at most this many events', '200')
+    .option('--json', 'print one JSON object')
+    .action(async (opts: { user?: string; json?: boolean; limit?: string }) => {
+      process.exitCode = await runHistory(opts, process.env, processIo);
+    });
+}

@@ -1,0 +1,28 @@
+/**
+ * Exponential backoff with "full jitter" between `minMs` and `maxMs`:
+ * attempt 0 waits about minMs, each further attempt doubles the ceiling,
+ * and the wait is drawn uniformly from [ceiling/2, ceiling] so that many
+ * operations failing together do not retry in lockstep.
+ *
+ * With the defaults (1 s … 1 h) the delays sum to roughly a day over ~30
+ * attempts, matching RETRY_GIVE_UP_MS.
+ */
+export interface BackoffOptions {
+  minMs: number;
+  maxMs: number;
+  random?: () => number;
+}
+
+export function backoffDelay(attempt: number, opts: BackoffOptions): number {
+  const random = opts.random ?? Math.random;
+  const exp = Math.min(opts.maxMs, opts.minMs * 2 ** Math.min(attempt, 40));
+  const ceiling = Math.max(opts.minMs, exp);
+  const floor = Math.max(opts.minMs, ceiling / 2);
+  return Math.round(floor + (ceiling - floor) * random());
+}
+
+/** The delay before the next attempt, never before `retryAfterMs` when the API asked for a pause. */
+export function nextAttemptDelay(attempt: number, opts: BackoffOptions, retryAfterMs?: number): number {
+  const delay = backoffDelay(attempt, opts);
+  return retryAfterMs !== undefined && retryAfterMs > delay ? retryAfterMs : delay;
+}

@@ -1,0 +1,94 @@
+import { Agent } from 'undici';
+import type { Logger } from '../log';
+import { destinationLabel, type Metrics } from '../metrics';
+import type { ClaimedForward, Store } from '../store/store';
+import { nextAttemptDelay } from './backoff';
+import { formatDuration } from './operation-outcome';
+import { sendForward } from './forward';
+import { Pump } from './pump';
+
+export interface ForwardWorkerDeps {
+  destination: string;
+  store: Store;
+  timeoutMs: number;
+  giveUpMs: number;
+  retry: { minMs: number; maxMs: number };
+  concurrency: number;
+  leaseMs: number;
+  owner: string;
+  log: Logger;
+  metrics: Metrics;
+  now: () => number;
+}
+
+/**
+ * Forwards to ONE destination, with its own connection pool and its own loop,
+ * so a slow or failing downstream never delays another. The store hands out only
+ * the oldest unfinished forward of each ordering key, so one user's webhooks
+ * arrive in the order received.
+ */
+export class ForwardWorker {
+  private readonly pump: Pump<ClaimedForward>;
+  private readonly agent: Agent;
+  private readonly label: string;
+
+  constructor(private readonly d: ForwardWorkerDeps) {
+    this.label = destinationLabel(d.destination);
+    this.agent = new Agent({ keepAliveTimeout: 30_000, connections: d.concurrency });
+    this.pump = new Pump<ClaimedForward>({
+      name: `forwards/${this.label}`,
+      concurrency: () => d.concurrency,
+      claim: (limit) => d.store.claimForwards({ destinations: [d.destination], limit, owner: d.owner, now: d.now(), leaseMs: d.leaseMs }),
+      handle: (fwd) => this.handle(fwd),
+      nextDueAt: () => d.store.nextDueAt('forwards'),
+      now: d.now,
+      onError: (err, where) => d.log.error('forward worker error', { where, error: err instanceof Error ? err.message : String(err) }),
+    });
+  }
+
+  start(): void {
+    this.pump.start();
+  }
+
+  wake(): void {
+    this.pump.wake();
+  }
+
+  async stop(graceMs: number): Promise<boolean> {
+    await this.pump.stop();
+    const drained = await this.pump.drained(graceMs);
+    await this.agent.close().catch(() => undefined);
+    return drained;
+  }
+
+  private async handle(fwd: ClaimedForward): Promise<void> {
+    const { store, owner, metrics, log } = this.d;
+    const end = metrics.forwardDuration.startTimer({ destination: this.label });
+    const result = await sendForward(fwd.destination, fwd.body, fwd.headers, { timeoutMs: this.d.timeoutMs, dispatcher: this.agent });
+    end();
+    const now = this.d.now();
+    const outcome = { status: result.status, error: result.reason, bodyExcerpt: result.bodyExcerpt };
+    if (result.ok) {
+      await store.completeForward(fwd, owner, now, outcome);
+      metrics.forwards.inc({ destination: this.label, outcome: 'delivered' });
+      log.debug('forward delivered', { destination: this.label, forwardId: fwd.id, ms: now - fwd.receivedAt });
+      return;
+    }
+    // LINE reply tokens expire quickly, so forwards give up FORWARD_GIVE_UP_MS after receipt.
+    const giveUpAt = fwd.receivedAt + this.d.giveUpMs;
+    if (result.retryable && now < giveUpAt) {
+      const delay = nextAttemptDelay(fwd.attempts, this.d.retry, result.retryAfterMs);
+      const dueAt = Math.min(now + delay, giveUpAt);
+      await store.retryForward(fwd, owner, now, { ...outcome, dueAt });
+      metrics.forwards.inc({ destination: this.label, outcome: 'retry' });
+      log.warn('forward failed, will retry', { destination: this.label, forwardId: fwd.id, reason: result.reason, inMs: dueAt - now });
+      return;
+    }
+    const reason = result.retryable
+      ? `${result.reason} — gave up ${formatDuration(now - fwd.receivedAt)} after receipt (FORWARD_GIVE_UP_MS)`
+      : result.reason;
+    await store.deadLetterForward(fwd, owner, now, { ...outcome, reason });
+    metrics.forwards.inc({ destination: this.label, outcome: 'dead' });
+    log.error('forward is a dead letter', { destination: this.label, forwardId: fwd.id, reason });
+  }
+}

@@ -1,0 +1,66 @@
+import { request, type Dispatcher } from 'undici';
+import { parseRetryAfter } from '../providers/retry-after';
+
+/**
+ * Sends one stored webhook to one downstream, byte for byte: the raw body and
+ * the original `Content-Type` and signature header, so the downstream's own
+ * signature check passes.
+ */
+export interface ForwardResult {
+  ok: boolean;
+  status?: number;
+  /** Worth another attempt: network error, timeout, 408, 429, 5xx. */
+  retryable: boolean;
+  retryAfterMs?: number;
+  reason: string;
+  bodyExcerpt?: string;
+}
+
+export async function sendForward(
+  destination: string,
+  body: Buffer,
+  headers: Record<string, string>,
+  opts: { timeoutMs: number; dispatcher?: Dispatcher },
+): Promise<ForwardResult> {
+  const signal = AbortSignal.timeout(opts.timeoutMs);
+  try {
+    const res = await request(destination, {
+      method: 'POST',
+      body,
+      headers: { ...headers, 'user-agent': 'chat-autotag-forwarder' },
+      signal,
+      dispatcher: opts.dispatcher,
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+    });
+    const text = await res.body.text();
+    const status = res.statusCode;
+    if (status >= 200 && status < 300) return { ok: true, status, retryable: false, reason: `${status}` };
+    const retryable = status === 408 || status === 429 || status >= 500;
+    return {
+      ok: false,
+      status,
+      retryable,
+      retryAfterMs: parseRetryAfter(res.headers['retry-after'], Date.now()),
+      reason: `${status} from ${hostOf(destination)}`,
+      bodyExcerpt: text.slice(0, 300),
+    };
+  } catch (err) {
+    const timedOut = signal.aborted || (err instanceof Error && /timeout/i.test(err.name));
+    return {
+      ok: false,
+      retryable: true,
+      reason: timedOut
+        ? `timed out after ${opts.timeoutMs} ms (FORWARD_TIMEOUT_MS) at ${hostOf(destination)}`
+        : `network error at ${hostOf(destination)}: ${err instanceof Error ? (err as NodeJS.ErrnoException).code ?? err.message : String(err)}`,
+    };
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'invalid URL';
+  }
+}

@@ -1,0 +1,57 @@
+import type { ClaimedOperation } from '../store/store';
+import { nextAttemptDelay } from './backoff';
+
+/**
+ * What to do with an operation after a failed attempt — a pure decision, so
+ * each rule of CONTRACT.md's "Retries" paragraph has one place and one test.
+ */
+export interface FailureFacts {
+  retryable: boolean;
+  notFound: boolean;
+  retryAfterMs?: number;
+  reason: string;
+}
+
+export interface RetryPolicy {
+  minMs: number;
+  maxMs: number;
+  giveUpMs: number;
+  notFoundTimes: number;
+}
+
+export type FailureDecision =
+  | { kind: 'retry'; dueAt: number }
+  | { kind: 'dead'; reason: string };
+
+export function decideAfterFailure(
+  op: Pick<ClaimedOperation, 'attempts' | 'notFoundCount' | 'requestedAt'>,
+  failure: FailureFacts,
+  policy: RetryPolicy,
+  now: number,
+  random?: () => number,
+): FailureDecision {
+  if (!failure.retryable) return { kind: 'dead', reason: failure.reason };
+  if (failure.notFound && op.notFoundCount >= policy.notFoundTimes) {
+    return {
+      kind: 'dead',
+      reason: `${failure.reason} — still unknown after ${policy.notFoundTimes} retries (RETRY_404_TIMES)`,
+    };
+  }
+  const giveUpAt = op.requestedAt + policy.giveUpMs;
+  if (now >= giveUpAt) {
+    return {
+      kind: 'dead',
+      reason: `${failure.reason} — gave up after ${formatDuration(now - op.requestedAt)} (RETRY_GIVE_UP_MS)`,
+    };
+  }
+  const delay = nextAttemptDelay(op.attempts, { minMs: policy.minMs, maxMs: policy.maxMs, random }, failure.retryAfterMs);
+  // The last attempt lands on the give-up moment rather than far beyond it.
+  return { kind: 'retry', dueAt: Math.min(now + delay, giveUpAt) };
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}

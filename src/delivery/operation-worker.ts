@@ -1,0 +1,134 @@
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
+import { TagApiError } from '../providers/errors';
+import type { Tagger } from '../providers/taggers';
+import type { Provider } from '../providers/tag-operation';
+import type { ClaimedOperation, Store } from '../store/store';
+import { decideAfterFailure, type RetryPolicy } from './operation-outcome';
+import { Pump } from './pump';
+import { RateGate } from './rate-gate';
+
+/** The reason kept on operations that arrived while a provider had no token; they are queued again once it has one. */
+export function unconfiguredReason(provider: Provider): string {
+  return `${provider === 'mantago' ? 'MANTAGO_TOKEN' : 'BOTBONNIE_TOKEN'} is not set`;
+}
+
+export interface OperationWorkerDeps {
+  provider: Provider;
+  store: Store;
+  /** Undefined when the provider is not configured: its operations become dead letters that say so. */
+  tagger: Tagger | undefined;
+  policy: RetryPolicy;
+  concurrency: number;
+  leaseMs: number;
+  owner: string;
+  log: Logger;
+  metrics: Metrics;
+  now: () => number;
+  random?: () => number;
+}
+
+/**
+ * Applies the desired-state rows of one provider: claim → call → complete,
+ * retry later, or dead-letter. Bounded concurrency, one RateGate per provider.
+ */
+export class OperationWorker {
+  readonly gate: RateGate;
+  private readonly pump: Pump<ClaimedOperation>;
+  private readonly held = new Map<number, ClaimedOperation>();
+  private renewTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly d: OperationWorkerDeps) {
+    this.gate = new RateGate({ now: d.now });
+    this.pump = new Pump<ClaimedOperation>({
+      name: `operations/${d.provider}`,
+      concurrency: () => d.concurrency,
+      gate: () => this.gate.waitMs(),
+      claim: async (free) => {
+        const limit = d.tagger ? this.gate.available(free) : free;
+        if (limit <= 0) return [];
+        const ops = await d.store.claimOperations({ provider: d.provider, limit, owner: d.owner, now: d.now(), leaseMs: d.leaseMs });
+        for (const op of ops) this.held.set(op.id, op);
+        return ops;
+      },
+      handle: (op) => this.handle(op).finally(() => this.held.delete(op.id)),
+      nextDueAt: () => d.store.nextDueAt('operations'),
+      now: d.now,
+      onError: (err, where) => d.log.error('worker error', { where, error: err instanceof Error ? err.message : String(err) }),
+    });
+  }
+
+  start(): void {
+    this.pump.start();
+    // No call outlives its lease: what we still hold is renewed well before it expires.
+    this.renewTimer = setInterval(() => void this.renew(), Math.max(250, Math.floor(this.d.leaseMs / 3)));
+    this.renewTimer.unref();
+  }
+
+  wake(): void {
+    this.pump.wake();
+  }
+
+  get active(): number {
+    return this.pump.active;
+  }
+
+  async stop(graceMs: number): Promise<boolean> {
+    await this.pump.stop();
+    const drained = await this.pump.drained(graceMs);
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    return drained;
+  }
+
+  private async renew(): Promise<void> {
+    if (this.held.size === 0) return;
+    try {
+      await this.d.store.renewOperationLeases([...this.held.keys()], this.d.owner, this.d.now(), this.d.leaseMs);
+    } catch (err) {
+      this.d.log.warn('could not renew leases', { provider: this.d.provider, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  private async handle(op: ClaimedOperation): Promise<void> {
+    const { store, owner, metrics, provider } = this.d;
+    const log = this.d.log.child({ provider, opId: op.id, version: op.version, tagId: op.tagId, action: op.action, userId: op.userId });
+    if (!this.d.tagger) {
+      const reason = unconfiguredReason(provider);
+      await store.deadLetterOperation(op, owner, this.d.now(), { reason });
+      metrics.tagOperations.inc({ provider, outcome: 'dead' });
+      log.warn('tag operation kept as a dead letter: provider not configured', { reason });
+      return;
+    }
+    const wait = this.gate.take();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const started = this.d.now();
+    const endTimer = metrics.tagCallDuration.startTimer({ provider });
+    try {
+      await this.d.tagger.apply(op);
+      endTimer();
+      const current = await store.completeOperation(op, owner, this.d.now(), { status: 200 });
+      metrics.tagOperations.inc({ provider, outcome: current ? 'applied' : 'superseded' });
+      log.info('tag operation applied', { ms: this.d.now() - started, superseded: !current });
+      if (!current) this.pump.wake();
+    } catch (err) {
+      endTimer();
+      const failure =
+        err instanceof TagApiError
+          ? err
+          : { retryable: true, notFound: false, retryAfterMs: undefined, reason: `unexpected error: ${err instanceof Error ? err.message : String(err)}`, status: undefined, bodyExcerpt: undefined };
+      if (failure.status === 429 || failure.retryAfterMs !== undefined) this.gate.limited(failure.retryAfterMs);
+      const now = this.d.now();
+      const decision = decideAfterFailure(op, failure, this.d.policy, now, this.d.random);
+      const outcome = { status: failure.status, error: failure.reason, bodyExcerpt: failure.bodyExcerpt };
+      if (decision.kind === 'retry') {
+        await store.retryOperation(op, owner, now, { ...outcome, dueAt: decision.dueAt, notFound: failure.notFound });
+        metrics.tagOperations.inc({ provider, outcome: 'retry' });
+        log.warn('tag operation failed, will retry', { reason: failure.reason, status: failure.status, inMs: decision.dueAt - now, attempt: op.attempts + 1 });
+      } else {
+        await store.deadLetterOperation(op, owner, now, { ...outcome, reason: decision.reason });
+        metrics.tagOperations.inc({ provider, outcome: 'dead' });
+        log.error('tag operation is a dead letter', { reason: decision.reason, status: failure.status });
+      }
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import type { Config } from '../config';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
+import type { Tagger } from '../providers/taggers';
+import { PROVIDERS, type Provider } from '../providers/tag-operation';
+import type { Store } from '../store/store';
+import { ForwardWorker } from './forward-worker';
+import { OperationWorker, unconfiguredReason } from './operation-worker';
+
+export interface DeliveryDeps {
+  store: Store;
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  /** A tagger per configured provider; a provider without one has its operations kept as dead letters. */
+  taggers: Partial<Record<Provider, Tagger>>;
+  /** Identifies this process's leases (unique per instance and start). */
+  owner: string;
+  now?: () => number;
+  random?: () => number;
+}
+
+/**
+ * Everything that goes out: one loop per provider for tag operations and one per
+ * forward destination. Woken by the store when work arrives (LISTEN/NOTIFY across
+ * instances with PostgreSQL); timers are only the safety net.
+ */
+export class Delivery {
+  readonly operations: Map<Provider, OperationWorker>;
+  readonly forwards: ForwardWorker[];
+  private unsubscribe: (() => void) | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly d: DeliveryDeps) {
+    this.now = d.now ?? Date.now;
+    const { config } = d;
+    this.operations = new Map(
+      PROVIDERS.map((provider) => [
+        provider,
+        new OperationWorker({
+          provider,
+          store: d.store,
+          tagger: d.taggers[provider],
+          policy: config.retry,
+          concurrency: config.providerConcurrency,
+          leaseMs: config.leaseMs,
+          owner: d.owner,
+          log: d.log,
+          metrics: d.metrics,
+          now: this.now,
+          random: d.random,
+        }),
+      ]),
+    );
+    const destinations = [...new Set([...config.forward.line, ...config.forward.facebook])];
+    this.forwards = destinations.map(
+      (destination) =>
+        new ForwardWorker({
+          destination,
+          store: d.store,
+          timeoutMs: config.forward.timeoutMs,
+          giveUpMs: config.forward.giveUpMs,
+          retry: { minMs: config.retry.minMs, maxMs: config.retry.maxMs },
+          concurrency: config.forward.concurrency,
+          leaseMs: config.leaseMs,
+          owner: d.owner,
+          log: d.log,
+          metrics: d.metrics,
+          now: this.now,
+        }),
+    );
+  }
+
+  async start(): Promise<void> {
+    const { store, log } = this.d;
+    if (store.engine === 'sqlite') {
+      // One instance per SQLite file: every lease left behind belongs to a process that is gone.
+      const released = await store.releaseAllLeases();
+      if (released > 0) log.info('released leases left by an earlier process', { released });
+    }
+    for (const provider of PROVIDERS) {
+      if (!this.d.taggers[provider]) continue;
+      const requeued = await store.requeueDeadOperations(provider, unconfiguredReason(provider), this.now());
+      if (requeued > 0) log.info('queued again the operations kept while the provider had no token', { provider, requeued });
+    }
+    this.unsubscribe = store.onWork((kind) => this.wake(kind));
+    for (const w of this.operations.values()) w.start();
+    for (const w of this.forwards) w.start();
+  }
+
+  wake(kind: 'operations' | 'forwards' = 'operations'): void {
+    if (kind === 'operations') for (const w of this.operations.values()) w.wake();
+    else for (const w of this.forwards) w.wake();
+  }
+
+  /** Stops claiming, waits up to `graceMs` for in-flight calls, then releases what is still held. */
+  async stop(graceMs: number): Promise<void> {
+    this.unsubscribe?.();
+    const results = await Promise.all([
+      ...[...this.operations.values()].map((w) => w.stop(graceMs)),
+      ...this.forwards.map((w) => w.stop(graceMs)),
+    ]);
+    const released = await this.d.store.releaseLeases(this.d.owner).catch(() => 0);
+    this.d.log.info('delivery stopped', { drained: results.every(Boolean), released });
+  }
+}

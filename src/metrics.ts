@@ -1,0 +1,151 @@
+import client from 'prom-client';
+import type { StoreStatus } from './store/store';
+
+/**
+ * Prometheus series. Each app gets its own registry (tests build many apps in one process).
+ * Labels never carry secrets: forward destinations are reduced to origin + path.
+ */
+export interface Metrics {
+  readonly registry: client.Registry;
+  webhooks: client.Counter<'platform' | 'outcome'>;
+  webhookEvents: client.Counter<'platform' | 'kind'>;
+  httpDuration: client.Histogram<'method' | 'route' | 'status'>;
+  webhookDuration: client.Histogram<'platform'>;
+  ruleMatches: client.Counter<'rule'>;
+  tagOperations: client.Counter<'provider' | 'outcome'>;
+  tagCallDuration: client.Histogram<'provider'>;
+  forwards: client.Counter<'destination' | 'outcome'>;
+  forwardDuration: client.Histogram<'destination'>;
+  ruleReloads: client.Counter<'outcome'>;
+}
+
+export function createMetrics(opts: { status?: () => Promise<StoreStatus>; collectDefault?: boolean } = {}): Metrics {
+  const registry = new client.Registry();
+  if (opts.collectDefault !== false) client.collectDefaultMetrics({ register: registry, prefix: 'autotag_process_' });
+  const m: Metrics = {
+    registry,
+    webhooks: new client.Counter({
+      name: 'autotag_webhooks_total',
+      help: 'Webhook requests received, by platform and outcome (accepted, unauthorized, bad_request, too_large, unavailable, error)',
+      labelNames: ['platform', 'outcome'],
+      registers: [registry],
+    }),
+    webhookEvents: new client.Counter({
+      name: 'autotag_webhook_events_total',
+      help: 'Events inside accepted webhooks, by platform and kind',
+      labelNames: ['platform', 'kind'],
+      registers: [registry],
+    }),
+    httpDuration: new client.Histogram({
+      name: 'autotag_http_request_duration_seconds',
+      help: 'HTTP request duration by method, route and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    webhookDuration: new client.Histogram({
+      name: 'autotag_webhook_duration_seconds',
+      help: 'Time from receiving a webhook to answering it, by platform',
+      labelNames: ['platform'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    ruleMatches: new client.Counter({
+      name: 'autotag_rule_matches_total',
+      help: 'Rule matches, by rule id',
+      labelNames: ['rule'],
+      registers: [registry],
+    }),
+    tagOperations: new client.Counter({
+      name: 'autotag_tag_operations_total',
+      help: 'Tag operation attempts by provider and outcome (applied, retry, dead, superseded)',
+      labelNames: ['provider', 'outcome'],
+      registers: [registry],
+    }),
+    tagCallDuration: new client.Histogram({
+      name: 'autotag_tag_call_duration_seconds',
+      help: 'Duration of tag API calls by provider',
+      labelNames: ['provider'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    forwards: new client.Counter({
+      name: 'autotag_forwards_total',
+      help: 'Forward attempts by destination and outcome (delivered, retry, dead)',
+      labelNames: ['destination', 'outcome'],
+      registers: [registry],
+    }),
+    forwardDuration: new client.Histogram({
+      name: 'autotag_forward_duration_seconds',
+      help: 'Duration of forward calls by destination',
+      labelNames: ['destination'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    ruleReloads: new client.Counter({
+      name: 'autotag_rule_reloads_total',
+      help: 'Rule reloads by outcome (applied, rejected)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+  };
+
+  const status = opts.status;
+  if (status) {
+    // Queue figures are read from the store at scrape time, so every instance reports the shared queue.
+    const read = async () => {
+      try {
+        return await status();
+      } catch {
+        return undefined;
+      }
+    };
+    new client.Gauge({
+      name: 'autotag_queue_depth',
+      help: 'Queued work by queue (operations, forwards) and state (pending, due, leased)',
+      labelNames: ['queue', 'state'],
+      registers: [registry],
+      async collect() {
+        const s = await read();
+        if (!s) return;
+        for (const queue of ['operations', 'forwards'] as const) {
+          for (const state of ['pending', 'due', 'leased'] as const) this.set({ queue, state }, s[queue][state]);
+        }
+      },
+    });
+    new client.Gauge({
+      name: 'autotag_dead_letters',
+      help: 'Dead letters by queue (operations, forwards)',
+      labelNames: ['queue'],
+      registers: [registry],
+      async collect() {
+        const s = await read();
+        if (!s) return;
+        this.set({ queue: 'operations' }, s.operations.dead);
+        this.set({ queue: 'forwards' }, s.forwards.dead);
+      },
+    });
+    new client.Gauge({
+      name: 'autotag_oldest_pending_age_seconds',
+      help: 'Age of the oldest unfinished item, by queue',
+      labelNames: ['queue'],
+      registers: [registry],
+      async collect() {
+        const s = await read();
+        if (!s) return;
+        for (const queue of ['operations', 'forwards'] as const) this.set({ queue }, (s[queue].oldestPendingAgeMs ?? 0) / 1000);
+      },
+    });
+  }
+  return m;
+}
+
+/** A label for a forward destination: scheme, host and path only (query strings may hold credentials). */
+export function destinationLabel(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return 'invalid';
+  }
+}

@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import { hostname } from 'node:os';
+import { createApp, type RulesState } from './app';
+import { loadConfig, secretsOf, type Config } from './config';
+import { Delivery } from './delivery/worker';
+import { createLogger, type Logger } from './log';
+import { createMetrics } from './metrics';
+import { createTaggers } from './providers/create-taggers';
+import { formatProblem, loadRuleSet, type RuleSet } from './rules';
+import { openStore } from './store/open-store';
+import type { Store } from './store/store';
+
+/** Thrown when the service cannot start (invalid rules, unreachable store); the CLI prints it and exits 1. */
+export class StartupError extends Error {
+  constructor(message: string, readonly details: string[] = []) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+export interface RunningServer {
+  port: number;
+  config: Config;
+  store: Store;
+  log: Logger;
+  /** Stops taking webhooks, finishes or releases in-flight work, closes the store. */
+  stop(): Promise<void>;
+}
+
+const SHUTDOWN_GRACE_MS = 5000;
+const PRUNE_EVERY_MS = 3600_000;
+const SEEN_EVENT_DAYS = 8; // CONTRACT: event ids are remembered for at least 7 days
+
+/** The only place that listens. Everything else is built by `createApp` and friends. */
+export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
+  const config = loadConfig(env);
+  const log = createLogger({ level: config.logLevel, secrets: secretsOf(config) });
+
+  const loaded = await loadRuleSet(config.rulesDir);
+  if (!loaded.ruleSet) {
+    throw new StartupError(`refusing to start: the rules in ${config.rulesDir} are not valid`, loaded.problems.map(formatProblem));
+  }
+  for (const f of loaded.exampleFailures) log.warn('rule example does not hold', { problem: formatProblem(f) });
+  let ruleSet: RuleSet = loaded.ruleSet;
+  const rules: RulesState = { current: () => ruleSet, problem: () => undefined };
+
+  const store = await openStore(config, log);
+  if (store.engine === 'sqlite' && config.dyno) {
+    log.error(
+      'WARNING: running on Heroku with the embedded SQLite store. The dyno disk is ephemeral: queued tag operations and forwards are LOST at every dyno restart (at least daily). Set DATABASE_URL to a Heroku Postgres database.',
+      { dyno: config.dyno },
+    );
+  }
+  const metrics = createMetrics({ status: () => store.status(Date.now()) });
+  const { taggers, close: closeTaggers } = await createTaggers(config, store, log);
+  for (const p of ['mantago', 'botbonnie'] as const) {
+    if (!taggers[p]) log.warn(`${p} is not configured: its tag operations are kept as dead letters until ${p === 'mantago' ? 'MANTAGO_TOKEN' : 'BOTBONNIE_TOKEN'} is set`);
+  }
+
+  const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const delivery = new Delivery({ store, config, log, metrics, taggers, owner });
+  await delivery.start();
+
+  const app = createApp({ config, log, metrics, store, rules });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.port, () => resolve(s));
+    s.once('error', reject);
+  });
+  // LINE and Meta keep connections alive; idle sockets must not hold up shutdown.
+  server.keepAliveTimeout = 5000;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  log.info('chat-autotag listening', { port, store: store.engine, rules: ruleSet.rules.length, owner });
+
+  const prune = async () => {
+    const now = Date.now();
+    try {
+      const removed = await store.prune({
+        historyBefore: now - config.history.retentionDays * 86_400_000,
+        seenBefore: now - SEEN_EVENT_DAYS * 86_400_000,
+      });
+      if (removed.history + removed.seen > 0) log.info('pruned old history and event ids', removed);
+    } catch (err) {
+      log.warn('prune failed', { error: err instanceof Error ? err.message : String(err) });
+    }
+  };
+  void prune();
+  const pruneTimer = setInterval(() => void prune(), PRUNE_EVERY_MS);
+  pruneTimer.unref();
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      log.info('shutting down');
+      app.locals.draining = true;
+      clearInterval(pruneTimer);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await delivery.stop(SHUTDOWN_GRACE_MS);
+      server.closeAllConnections();
+      await closed;
+      await closeTaggers();
+      await store.close();
+      log.info('stopped');
+    })();
+    return stopping;
+  };
+
+  return {
+    port,
+    config,
+    store,
+    log,
+    stop,
+    // exposed for the hot reloader
+    ...{ setRuleSet: (next: RuleSet) => (ruleSet = next) },
+  };
+}
