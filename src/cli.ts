@@ -5,6 +5,8 @@ import { registerDeadLetters } from './cli/dead-letters';
 import { registerHistory } from './cli/history';
 import { registerServe } from './cli/serve';
 import { registerStatus } from './cli/status';
+import { registerTestCommand } from './cli/test-command';
+import { registerValidateCommand } from './cli/validate';
 
 /**
  * `autotag` — every command reads the same environment as `serve`.
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   registerDeadLetters(program);
   registerHistory(program);
   registerBotbonnieCommands(program);
+  registerValidateCommand(program);
+  registerTestCommand(program);
   return program;
 }
 

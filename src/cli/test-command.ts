@@ -1,0 +1,157 @@
+import type { Command } from 'commander';
+import { EVENT_KINDS, PLATFORMS, type EventKind, type Platform } from '../chat-event';
+import type { TagAction } from '../providers/tag-operation';
+import { evaluate, formatProblem, hasOffset, loadRuleSet, parseInstant, skipReason, type RuleEvent } from '../rules';
+import { defaultDeps, plural, rulesDirOf, type CommandIo, type RulesCommandDeps } from './validate';
+
+export interface TestOptions {
+  text?: string;
+  platform?: string;
+  event?: string;
+  data?: string;
+  at?: string;
+  rules?: string;
+  json?: boolean;
+}
+
+/** One operation as `--json` prints it: `kind` only for MantaGo, where it means something. */
+interface PrintedOperation {
+  action: TagAction['action'];
+  provider: TagAction['provider'];
+  kind?: TagAction['kind'];
+  tagId: string;
+}
+
+/**
+ * `autotag test`: a dry run, no network. Which rules match the event described by
+ * the options, and which tag operations would follow. Exit 0 whether or not
+ * anything matched; 1 on bad arguments or invalid rules. Failing examples are
+ * mentioned on stderr and do not stop it.
+ */
+export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesCommandDeps = defaultDeps()): Promise<number> {
+  const fail = (message: string) => {
+    io.stderr(`autotag test: ${message}\n`);
+    return 1;
+  };
+  const platform = opts.platform ?? 'line';
+  if (!(PLATFORMS as readonly string[]).includes(platform)) {
+    return fail(`unknown platform ${JSON.stringify(platform)}: use ${PLATFORMS.join(', ')}`);
+  }
+  const kind = opts.event ?? 'message';
+  if (!(EVENT_KINDS as readonly string[]).includes(kind)) {
+    return fail(`unknown event ${JSON.stringify(kind)}: use ${EVENT_KINDS.join(', ')}`);
+  }
+  let timestamp = deps.now();
+  if (opts.at !== undefined) {
+    const at = hasOffset(opts.at) ? parseInstant(opts.at, undefined) : undefined;
+    if (at === undefined) {
+      return fail(
+        `--at ${JSON.stringify(opts.at)} is not an ISO 8601 time with an offset: write e.g. 2026-12-05T10:00:00+08:00 or 2026-12-05T02:00:00Z`,
+      );
+    }
+    timestamp = at;
+  }
+
+  const loaded = await loadRuleSet(rulesDirOf(opts.rules, deps.env), { now: deps.now(), cwd: deps.cwd });
+  if (!loaded.ruleSet) {
+    io.stderr(loaded.problems.map((p) => `${formatProblem(p)}\n`).join(''));
+    return 1;
+  }
+  if (loaded.exampleFailures.length) {
+    io.stderr(
+      `warning: ${plural(loaded.exampleFailures.length, 'example')} of the rules do not hold (see autotag validate):\n` +
+        loaded.exampleFailures.map((p) => `${formatProblem(p)}\n`).join(''),
+    );
+  }
+
+  const event: RuleEvent = {
+    platform: platform as Platform,
+    kind: kind as EventKind,
+    ...(opts.text !== undefined ? { text: opts.text } : {}),
+    ...(opts.data !== undefined ? { postbackData: opts.data } : {}),
+    timestamp,
+  };
+  const { matched, actions } = evaluate(loaded.ruleSet, event);
+  const operations: PrintedOperation[] = [];
+  const leftOut: { action: TagAction; reason: string }[] = [];
+  for (const a of actions) {
+    const reason = skipReason(a, event.platform);
+    if (reason) leftOut.push({ action: a, reason });
+    else operations.push({ action: a.action, provider: a.provider, ...(a.provider === 'mantago' ? { kind: a.kind } : {}), tagId: a.tagId });
+  }
+
+  if (opts.json) {
+    io.stdout(`${JSON.stringify({ matched, operations })}\n`);
+    return 0;
+  }
+  io.stdout(describeResult(event, matched, loaded.ruleSet.rules, operations, leftOut));
+  return 0;
+}
+
+function describeResult(
+  event: RuleEvent,
+  matched: string[],
+  rules: readonly { id: string; file: string; line: number; priority: number }[],
+  operations: PrintedOperation[],
+  leftOut: { action: TagAction; reason: string }[],
+): string {
+  const out: string[] = [];
+  const what = [`${event.kind} on ${event.platform}`];
+  if (event.text !== undefined) what.push(`text ${JSON.stringify(event.text)}`);
+  if (event.postbackData !== undefined) what.push(`data ${JSON.stringify(event.postbackData)}`);
+  what.push(`at ${new Date(event.timestamp).toISOString()}`);
+  out.push(`Event: ${what.join(', ')}`, '');
+  if (matched.length === 0) {
+    out.push('No rule matched: no tag operations.');
+    return `${out.join('\n')}\n`;
+  }
+  const byId = new Map(rules.map((r) => [r.id, r]));
+  out.push(`Matched ${plural(matched.length, 'rule')} (in evaluation order):`);
+  out.push(
+    table(
+      ['#', 'RULE', 'PRIORITY', 'WHERE'],
+      matched.map((id, i) => {
+        const r = byId.get(id);
+        return [String(i + 1), id, String(r?.priority ?? ''), r ? `${r.file}:${r.line}` : ''];
+      }),
+    ),
+  );
+  if (operations.length) {
+    out.push(`Tag operations (${operations.length}):`);
+    out.push(table(['ACTION', 'PROVIDER', 'KIND', 'TAG'], operations.map((o) => [o.action, o.provider, o.kind ?? '-', o.tagId])));
+  } else {
+    out.push('No tag operations.');
+  }
+  if (leftOut.length) {
+    out.push('', `Left out (${leftOut.length}):`);
+    for (const { action, reason } of leftOut) out.push(`  ${action.action} ${action.provider} tag ${action.tagId}: ${reason}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** Rows as aligned columns, with a rule under the header. */
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')}`.trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export function registerTestCommand(
+  program: Command,
+  io: CommandIo = { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t) },
+  deps: () => RulesCommandDeps = defaultDeps,
+): void {
+  program
+    .command('test')
+    .description('dry run, no network: which rules match an event and which tag operations follow')
+    .option('--text <text>', 'message text (leave out for an event without text)')
+    .option('--platform <platform>', `${PLATFORMS.join(' | ')}`, 'line')
+    .option('--event <event>', `${EVENT_KINDS.join(' | ')}`, 'message')
+    .option('--data <data>', 'postback data (with --event message: a quick reply)')
+    .option('--at <time>', 'ISO 8601 time with an offset, e.g. 2026-12-05T10:00:00+08:00 (default: now)')
+    .option('--rules <dir>', 'folder of rule files (default: RULES_DIR, else ./rules)')
+    .option('--json', 'print exactly one JSON object: {"matched":[…],"operations":[…]}')
+    .action(async (opts: TestOptions) => {
+      process.exitCode = await runTest(opts, io, deps());
+    });
+}

@@ -1,0 +1,69 @@
+import type { Command } from 'commander';
+import { formatProblem, loadRuleSet } from '../rules';
+
+/** Where a command writes; tests pass buffers. */
+export interface CommandIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const processIo: CommandIo = {
+  stdout: (t) => void process.stdout.write(t),
+  stderr: (t) => void process.stderr.write(t),
+};
+
+export interface RulesCommandDeps {
+  env: NodeJS.ProcessEnv;
+  /** "now" for examples without `at` (and for `test` without `--at`). */
+  now: () => number;
+  cwd: string;
+}
+
+export function defaultDeps(): RulesCommandDeps {
+  return { env: process.env, now: Date.now, cwd: process.cwd() };
+}
+
+/** `--rules`, else RULES_DIR, else ./rules — as `serve` reads it. */
+export function rulesDirOf(option: string | undefined, env: NodeJS.ProcessEnv): string {
+  return option ?? (env.RULES_DIR?.trim() || './rules');
+}
+
+/**
+ * `autotag validate [--rules DIR]`: exit 0 with a one-line summary on stdout when
+ * every file is valid and every example holds; otherwise exit 1 with one
+ * `FILE:LINE:COLUMN: message` line per problem on stderr and nothing else.
+ */
+export async function runValidate(opts: { rules?: string }, io: CommandIo, deps: RulesCommandDeps = defaultDeps()): Promise<number> {
+  const dir = rulesDirOf(opts.rules, deps.env);
+  const result = await loadRuleSet(dir, { now: deps.now(), cwd: deps.cwd });
+  const all = [...result.problems, ...result.exampleFailures].sort((a, b) =>
+    a.file !== b.file ? (a.file < b.file ? -1 : 1) : a.line - b.line || a.column - b.column,
+  );
+  if (all.length) {
+    io.stderr(all.map((p) => `${formatProblem(p)}\n`).join(''));
+    return 1;
+  }
+  if (result.files.length === 0) io.stderr(`warning: no rule files (*.yaml, *.yml) in ${dir}: no event will be tagged\n`);
+  const rules = result.ruleSet?.rules ?? [];
+  const examples = rules.reduce((n, r) => n + r.definition.examples.length, 0);
+  const disabled = rules.filter((r) => !r.enabled).length;
+  io.stdout(
+    `${plural(rules.length, 'rule')} in ${plural(result.files.length, 'file')} OK` +
+      `${disabled ? ` (${disabled} disabled)` : ''}; ${plural(examples, 'example')} hold\n`,
+  );
+  return 0;
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export function registerValidateCommand(program: Command, io: CommandIo = processIo, deps: () => RulesCommandDeps = defaultDeps): void {
+  program
+    .command('validate')
+    .description('check every rule file and run every rule\'s examples; exit 1 with FILE:LINE:COLUMN problems on stderr')
+    .option('--rules <dir>', 'folder of rule files (default: RULES_DIR, else ./rules)')
+    .action(async (opts: { rules?: string }) => {
+      process.exitCode = await runValidate(opts, io, deps());
+    });
+}

@@ -1,0 +1,41 @@
+import type { RuleProblem } from './problems';
+import type { RuleSet } from './rule-set';
+
+/**
+ * Checks every rule's examples against that rule's `when` alone (enabled,
+ * priority and stop play no part) and reports each one that does not hold, at
+ * the example's own line.
+ */
+export function checkExamples(ruleSet: RuleSet, now: number): RuleProblem[] {
+  const failures: RuleProblem[] = [];
+  ruleSet.rules.forEach((rule, index) => {
+    rule.definition.examples.forEach((ex, n) => {
+      const event = {
+        platform: ex.platform,
+        kind: ex.event,
+        ...(ex.text !== undefined ? { text: ex.text } : {}),
+        ...(ex.data !== undefined ? { postbackData: ex.data } : {}),
+        timestamp: ex.at ?? now,
+      };
+      const matched = ruleSet.whenHolds(index, event);
+      if (matched === (ex.expect === 'match')) return;
+      failures.push({
+        file: rule.file,
+        line: ex.line,
+        column: ex.column,
+        message: `example ${n + 1} of rule ${JSON.stringify(rule.id)} expects ${ex.expect} but the rule ${
+          matched ? 'matches' : 'does not match'
+        }: ${describeEvent(event)}`,
+      });
+    });
+  });
+  return failures;
+}
+
+function describeEvent(e: { platform: string; kind: string; text?: string; postbackData?: string; timestamp: number }): string {
+  const parts = [`${e.kind} on ${e.platform}`];
+  if (e.text !== undefined) parts.push(`text ${JSON.stringify(e.text)}`);
+  if (e.postbackData !== undefined) parts.push(`data ${JSON.stringify(e.postbackData)}`);
+  parts.push(`at ${new Date(e.timestamp).toISOString()}`);
+  return parts.join(', ');
+}

@@ -1,0 +1,9 @@
+/** The rules engine: rule files in, a compiled rule set out, events evaluated against it. */
+export { loadRuleSet, type LoadOptions, type LoadResult } from './load-rules';
+export { evaluate, type Evaluation } from './evaluate';
+export { RuleSet, type CompiledRule } from './rule-set';
+export type { RuleEvent } from './match-context';
+export { formatProblem, type RuleProblem } from './problems';
+export { bindOperations, skipReason } from './bind-operations';
+export { parseInstant, hasOffset } from './instant';
+export type * from './definitions';

@@ -1,0 +1,87 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { RuleDefinition } from './definitions';
+import { checkExamples } from './examples';
+import { findRuleFiles } from './find-rule-files';
+import { parseRuleFile } from './parse-rule-file';
+import { sortProblems, type RuleProblem } from './problems';
+import { RuleSet } from './rule-set';
+
+export interface LoadResult {
+  /** undefined when there are problems: a rule set is used only when every file is valid. */
+  ruleSet?: RuleSet;
+  problems: RuleProblem[];
+  /** Examples that do not hold. `validate` fails on them; `serve` logs them and goes on. */
+  exampleFailures: RuleProblem[];
+  /** The files read (relative to the working directory). */
+  files: string[];
+}
+
+export interface LoadOptions {
+  /** "now" for examples without `at`; default Date.now(). */
+  now?: number;
+  /** What problem and rule file names are relative to; default process.cwd(). */
+  cwd?: string;
+}
+
+/**
+ * Loads every rule file under `dir`, validates it, compiles the rule set and
+ * runs the examples. Every problem of every file is reported, not just the
+ * first; examples run for the rules that are valid even when others are not.
+ */
+export async function loadRuleSet(dir: string, opts: LoadOptions = {}): Promise<LoadResult> {
+  const cwd = opts.cwd ?? process.cwd();
+  const display = (abs: string) => path.relative(cwd, abs) || '.';
+  const absDir = path.resolve(cwd, dir);
+
+  let files: string[];
+  try {
+    const stat = await fs.stat(absDir);
+    if (!stat.isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+    files = await findRuleFiles(absDir);
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (e as Error).message;
+    return {
+      problems: [{ file: display(absDir), line: 1, column: 1, message: `cannot read the rules folder: ${reason}` }],
+      exampleFailures: [],
+      files: [],
+    };
+  }
+
+  const problems: RuleProblem[] = [];
+  const valid: RuleDefinition[] = [];
+  const firstSeen = new Map<string, string>();
+  for (const abs of files) {
+    const file = display(abs);
+    let text: string;
+    try {
+      text = await fs.readFile(abs, 'utf8');
+    } catch (e) {
+      problems.push({ file, line: 1, column: 1, message: `cannot read the file: ${(e as Error).message}` });
+      continue;
+    }
+    const parsed = parseRuleFile(text, file);
+    problems.push(...parsed.problems);
+    const duplicates = new Set<string>();
+    for (const { id, position } of parsed.ids) {
+      const earlier = firstSeen.get(id);
+      const here = `${file}:${position.line}:${position.column}`;
+      if (earlier === undefined) firstSeen.set(id, here);
+      else {
+        problems.push({ file, ...position, message: `duplicate id ${JSON.stringify(id)}: already used at ${earlier}` });
+        duplicates.add(here);
+      }
+    }
+    for (const rule of parsed.rules) if (!duplicates.has(`${file}:${rule.line}:${rule.column}`)) valid.push(rule);
+  }
+
+  const displayFiles = files.map(display);
+  const compiled = new RuleSet(valid, displayFiles);
+  const exampleFailures = checkExamples(compiled, opts.now ?? Date.now());
+  return {
+    ...(problems.length === 0 ? { ruleSet: compiled } : {}),
+    problems: sortProblems(problems),
+    exampleFailures: sortProblems(exampleFailures),
+    files: displayFiles,
+  };
+}

@@ -1,0 +1,193 @@
+import type { z } from 'zod';
+import type { TagAction } from '../providers/tag-operation';
+import type { ExampleDefinition, RuleDefinition, WhenDefinition } from './definitions';
+import { parseInstant } from './instant';
+import { issueMessage, issueTarget, toPath } from './issue-message';
+import type { RuleProblem } from './problems';
+import { defaultsSchema, fileSchema, ruleSchema, type DefaultsInput, type RuleInput, type WhenInput } from './schema';
+import { parseYamlSource, type PathSegment, type Position, type YamlSource } from './yaml-source';
+
+export interface ParsedRuleFile {
+  /** The rules that are valid on their own (duplicate ids are the loader's business). */
+  rules: RuleDefinition[];
+  /** Every well-formed id in the file, valid rule or not, for duplicate detection. */
+  ids: { id: string; position: Position }[];
+  problems: RuleProblem[];
+}
+
+const ID = /^[\p{L}\p{N}_-]+$/u;
+
+/** Parses and validates one rule file. `file` is the name problems are reported under. */
+export function parseRuleFile(text: string, file: string): ParsedRuleFile {
+  const out: ParsedRuleFile = { rules: [], ids: [], problems: [] };
+  const source = parseYamlSource(text);
+  const problemAt = (position: Position, message: string) =>
+    out.problems.push({ file, line: position.line, column: position.column, message });
+  const report = (base: PathSegment[], issues: readonly z.core.$ZodIssue[]) => {
+    for (const issue of issues) problemAt(source.locate([...base, ...toPath(issue.path)], issueTarget(issue)), issueMessage(issue));
+  };
+
+  for (const e of source.syntaxErrors) problemAt(e.position, `YAML syntax error: ${e.message}`);
+  if (source.syntaxErrors.length) return out;
+  if (source.value === null || source.value === undefined) {
+    problemAt({ line: 1, column: 1 }, 'the file is empty: a rule file holds a top-level "rules:" list');
+    return out;
+  }
+
+  const top = fileSchema.safeParse(source.value, { reportInput: true });
+  if (!top.success) report([], top.error.issues);
+  const topValue = source.value as { defaults?: unknown; rules?: unknown };
+
+  let defaults: DefaultsInput = {};
+  let defaultsBroken = false;
+  if (topValue.defaults !== undefined && topValue.defaults !== null) {
+    const d = defaultsSchema.safeParse(topValue.defaults, { reportInput: true });
+    if (d.success) defaults = d.data;
+    else {
+      defaultsBroken = true;
+      report(['defaults'], d.error.issues);
+    }
+  }
+
+  const rules = Array.isArray(topValue.rules) ? topValue.rules : [];
+  rules.forEach((raw, index) => {
+    const base: PathSegment[] = ['rules', index];
+    const rawId = (raw as { id?: unknown } | null)?.id;
+    if (typeof rawId === 'string' && ID.test(rawId)) out.ids.push({ id: rawId, position: source.locate([...base, 'id']) });
+    const parsed = ruleSchema.safeParse(raw, { reportInput: true });
+    if (!parsed.success) {
+      report(base, parsed.error.issues);
+      return;
+    }
+    const before = out.problems.length;
+    const rule = resolveRule(parsed.data, defaults, {
+      source,
+      base,
+      file,
+      problemAt: (path, message) => {
+        // An action without a provider is most likely caused by a broken `defaults:`, already reported.
+        if (!defaultsBroken) problemAt(source.locate([...base, ...path]), message);
+      },
+    });
+    if (out.problems.length === before && !(defaultsBroken && rule.missingProvider)) out.rules.push(rule.definition);
+  });
+  return out;
+}
+
+interface ResolveContext {
+  source: YamlSource;
+  base: PathSegment[];
+  file: string;
+  problemAt(path: PathSegment[], message: string): void;
+}
+
+/** Applies the file's defaults and the rules that need more than one key to check. */
+function resolveRule(
+  r: RuleInput,
+  defaults: DefaultsInput,
+  c: ResolveContext,
+): { definition: RuleDefinition; missingProvider: boolean } {
+  const defaultTimezone = defaults.timezone ?? 'UTC';
+  const when = resolveWhen(r.when, defaultTimezone);
+  let missingProvider = false;
+  const then: TagAction[] = [];
+  r.then.forEach((a, i) => {
+    const provider = a.provider ?? defaults.provider;
+    if (!provider) {
+      missingProvider = true;
+      c.problemAt(['then', i], 'the action has no provider: add "provider: mantago" (or botbonnie), or "defaults: { provider: … }" at the top of the file');
+      return;
+    }
+    if (provider === 'botbonnie' && a.kind === 'client') {
+      c.problemAt(['then', i, 'kind'], 'kind applies to MantaGo only: BotBonnie has no client tags');
+      return;
+    }
+    then.push({
+      action: a.add_tag !== undefined ? 'add' : 'remove',
+      provider,
+      kind: provider === 'mantago' ? (a.kind ?? 'personal') : 'personal',
+      tagId: (a.add_tag ?? a.remove_tag)!,
+    });
+  });
+
+  // An example's `at` without an offset is read where the rule's schedules are.
+  const zones = new Set<string>();
+  collectTimezones(when, zones);
+  const exampleZone = zones.size === 1 ? [...zones][0]! : defaultTimezone;
+  const examples: ExampleDefinition[] = (r.examples ?? []).map((e, i) => {
+    const position = c.source.locate([...c.base, 'examples', i]);
+    return {
+      ...(e.text !== undefined ? { text: e.text } : {}),
+      event: e.event ?? 'message',
+      ...(e.data !== undefined ? { data: e.data } : {}),
+      platform: e.platform ?? 'line',
+      ...(e.at !== undefined ? { at: parseInstant(e.at, exampleZone)! } : {}),
+      expect: e.expect,
+      line: position.line,
+      column: position.column,
+    };
+  });
+
+  const idPosition = c.source.locate([...c.base, 'id']);
+  return {
+    missingProvider,
+    definition: {
+      id: r.id,
+      ...(typeof r.description === 'string' ? { description: r.description } : {}),
+      enabled: r.enabled ?? true,
+      priority: r.priority ?? 0,
+      stop: r.stop ?? false,
+      when,
+      then,
+      examples,
+      file: c.file,
+      line: idPosition.line,
+      column: idPosition.column,
+    },
+  };
+}
+
+function resolveWhen(w: WhenInput, defaultTimezone: string): WhenDefinition {
+  const out: WhenDefinition = {};
+  if (w.platform) out.platform = w.platform;
+  if (w.event) out.event = w.event;
+  if (w.text) {
+    const t = w.text;
+    out.text = {
+      ...(t.contains ? { contains: t.contains } : {}),
+      ...(t.contains_all ? { contains_all: t.contains_all } : {}),
+      ...(t.equals ? { equals: t.equals } : {}),
+      ...(t.starts_with ? { starts_with: t.starts_with } : {}),
+      ...(t.regex !== undefined ? { regex: t.regex } : {}),
+      case_sensitive: t.case_sensitive ?? false,
+    };
+  }
+  if (w.postback) {
+    const p = w.postback;
+    out.postback = {
+      ...(p.equals ? { equals: p.equals } : {}),
+      ...(p.contains ? { contains: p.contains } : {}),
+      ...(p.starts_with ? { starts_with: p.starts_with } : {}),
+      ...(p.regex !== undefined ? { regex: p.regex } : {}),
+    };
+  }
+  if (w.schedule) {
+    const s = w.schedule;
+    out.schedule = {
+      ...(s.from !== undefined ? { from: s.from } : {}),
+      ...(s.until !== undefined ? { until: s.until } : {}),
+      ...(s.days ? { days: [...new Set(s.days)] } : {}),
+      ...(s.hours !== undefined ? { hours: s.hours } : {}),
+      timezone: s.timezone ?? defaultTimezone,
+    };
+  }
+  if (w.any) out.any = w.any.map((x) => resolveWhen(x, defaultTimezone));
+  if (w.all) out.all = w.all.map((x) => resolveWhen(x, defaultTimezone));
+  if (w.not) out.not = resolveWhen(w.not, defaultTimezone);
+  return out;
+}
+
+function collectTimezones(w: WhenDefinition, into: Set<string>): void {
+  if (w.schedule) into.add(w.schedule.timezone);
+  for (const sub of [...(w.any ?? []), ...(w.all ?? []), ...(w.not ? [w.not] : [])]) collectTimezones(sub, into);
+}

@@ -1,0 +1,247 @@
+import { z } from 'zod';
+import { EVENT_KINDS, PLATFORMS } from '../chat-event';
+import { PROVIDERS, TAG_KINDS } from '../providers/tag-operation';
+import { didYouMean } from './problems';
+import { normalizeRegexSource, normalizeText, regexFlags } from './normalize-text';
+import { DAY_NAMES, isValidTimezone, knownTimezones, parseHours, parseLocalTime } from './schedule';
+import { parseInstant } from './instant';
+
+/**
+ * The shape of a rule file, as zod schemas over the plain values of the YAML
+ * (every scalar a string except priority/enabled/stop/case_sensitive).
+ *
+ * Objects reject unknown keys through `knownKeys` rather than zod's strict
+ * objects, so each unknown key becomes its own issue at its own key, with a
+ * "did you mean", and so the check runs even when other fields have errors.
+ */
+
+/** Marks an issue that belongs at the key rather than at its value. */
+export const AT_KEY = 'key';
+
+function knownKeys<S extends z.ZodRawShape>(shape: S, where: string) {
+  const names = Object.keys(shape);
+  return z.looseObject(shape).superRefine(
+    (value, ctx) => {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
+      for (const key of Object.keys(value)) {
+        if (names.includes(key)) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `unknown key ${JSON.stringify(key)} in ${where}${didYouMean(key, names) || `; expected one of ${names.join(', ')}`}`,
+          params: { at: AT_KEY },
+        });
+      }
+    },
+    { when: () => true },
+  );
+}
+
+/** One value or a list of them; a single value reads as a list of one. */
+function oneOrMany<T extends z.ZodType>(item: T) {
+  return z.preprocess((v) => (Array.isArray(v) || v === undefined ? v : [v]), z.array(item).min(1));
+}
+
+/** A literal pattern; after normalisation it must still say something. */
+const pattern = z.string().refine((s) => normalizeText(s, true) !== '', {
+  message: 'an empty pattern would match every text',
+});
+const nonEmpty = z.string().refine((s) => s.length > 0, { message: 'must not be empty' });
+
+const regexProblem = (source: string, flags: string): string | undefined => {
+  if (source === '') return 'an empty regex would match every text';
+  try {
+    new RegExp(source, flags);
+    return undefined;
+  } catch (e) {
+    return `bad regex ${JSON.stringify(source)}: ${e instanceof Error ? e.message : String(e)}`;
+  }
+};
+
+const textSchema = knownKeys(
+  {
+    contains: oneOrMany(pattern).optional(),
+    contains_all: oneOrMany(pattern).optional(),
+    equals: oneOrMany(pattern).optional(),
+    starts_with: oneOrMany(pattern).optional(),
+    regex: z.string().optional(),
+    case_sensitive: z.boolean().optional(),
+  },
+  'text',
+).superRefine(
+  (t, ctx) => {
+    if (typeof t?.regex !== 'string') return;
+    const problem = regexProblem(normalizeRegexSource(t.regex), regexFlags(t.case_sensitive === true));
+    if (problem) ctx.addIssue({ code: 'custom', path: ['regex'], message: problem });
+  },
+  { when: () => true },
+);
+
+const postbackSchema = z.preprocess(
+  // `postback: action=subscribe` is shorthand for `postback: { equals: action=subscribe }`.
+  (v) => (typeof v === 'string' || Array.isArray(v) ? { equals: v } : v),
+  knownKeys(
+    {
+      equals: oneOrMany(nonEmpty).optional(),
+      contains: oneOrMany(nonEmpty).optional(),
+      starts_with: oneOrMany(nonEmpty).optional(),
+      regex: z
+        .string()
+        .superRefine((source, ctx) => {
+          const problem = regexProblem(source, 'u');
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
+        .optional(),
+    },
+    'postback',
+  ),
+);
+
+const timezoneSchema = z.string().superRefine((tz, ctx) => {
+  if (!isValidTimezone(tz)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `unknown timezone ${JSON.stringify(tz)}${didYouMean(tz, knownTimezones()) || '; use an IANA name such as Asia/Taipei or UTC'}`,
+    });
+  }
+});
+
+const localTime = (key: string) =>
+  z.string().refine((s) => parseLocalTime(s) !== undefined, {
+    message: `badly formed ${key}: use YYYY-MM-DD, YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS (a real date and time)`,
+  });
+
+const scheduleSchema = knownKeys(
+  {
+    from: localTime('from').optional(),
+    until: localTime('until').optional(),
+    days: oneOrMany(z.preprocess((d) => (typeof d === 'string' ? d.toLowerCase() : d), z.enum(DAY_NAMES))).optional(),
+    hours: z
+      .string()
+      .refine((s) => parseHours(s) !== undefined, {
+        message: 'badly formed hours: use "HH:MM-HH:MM" (start inclusive, end exclusive; e.g. "22:00-06:00" wraps past midnight)',
+      })
+      .optional(),
+    timezone: timezoneSchema.optional(),
+  },
+  'schedule',
+).superRefine(
+  (s, ctx) => {
+    const from = typeof s?.from === 'string' ? parseLocalTime(s.from) : undefined;
+    const until = typeof s?.until === 'string' ? parseLocalTime(s.until) : undefined;
+    if (from && until && from.first > until.last) {
+      ctx.addIssue({ code: 'custom', path: ['until'], message: `until (${s.until}) is before from (${s.from}): the schedule never holds` });
+    }
+  },
+  { when: () => true },
+);
+
+/** A `when` block as written; recursive through any / all / not. */
+export interface WhenInput {
+  platform?: (typeof PLATFORMS)[number][];
+  event?: (typeof EVENT_KINDS)[number][];
+  text?: z.output<typeof textSchema>;
+  postback?: z.output<typeof postbackSchema>;
+  schedule?: z.output<typeof scheduleSchema>;
+  any?: WhenInput[];
+  all?: WhenInput[];
+  not?: WhenInput;
+}
+
+export const whenSchema: z.ZodType<WhenInput> = z.lazy(() =>
+  knownKeys(
+    {
+      platform: oneOrMany(z.enum(PLATFORMS)).optional(),
+      event: oneOrMany(z.enum(EVENT_KINDS)).optional(),
+      text: textSchema.optional(),
+      postback: postbackSchema.optional(),
+      schedule: scheduleSchema.optional(),
+      any: z.array(whenSchema).min(1).optional(),
+      all: z.array(whenSchema).min(1).optional(),
+      not: whenSchema.optional(),
+    },
+    'when',
+  ),
+);
+
+const tagId = z.string().refine((s) => s.trim() !== '', { message: 'a tag id must not be empty' });
+
+const actionSchema = knownKeys(
+  {
+    add_tag: tagId.optional(),
+    remove_tag: tagId.optional(),
+    provider: z.enum(PROVIDERS).optional(),
+    kind: z.enum(TAG_KINDS).optional(),
+  },
+  'an action',
+).superRefine(
+  (a, ctx) => {
+    if (typeof a !== 'object' || a === null) return;
+    if (a.add_tag === undefined && a.remove_tag === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'an action needs add_tag or remove_tag' });
+    } else if (a.add_tag !== undefined && a.remove_tag !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'an action has add_tag or remove_tag, not both: write two actions' });
+    }
+    if (a.kind === 'client' && a.remove_tag !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kind'],
+        message: 'remove_tag cannot be used with kind: client: MantaGo client tags cannot be removed (its API has no delete)',
+      });
+    }
+    if (a.kind === 'client' && a.provider === 'botbonnie') {
+      ctx.addIssue({ code: 'custom', path: ['kind'], message: 'kind applies to MantaGo only: BotBonnie has no client tags' });
+    }
+  },
+  { when: () => true },
+);
+
+const exampleSchema = knownKeys(
+  {
+    text: z.string().optional(),
+    event: z.enum(EVENT_KINDS).optional(),
+    data: z.string().optional(),
+    platform: z.enum(PLATFORMS).optional(),
+    at: z
+      .string()
+      .refine((s) => parseInstant(s, 'UTC') !== undefined, {
+        message: 'badly formed at: use an ISO 8601 time such as 2026-12-05T10:00:00+08:00 (without an offset it is read in the rule\'s timezone)',
+      })
+      .optional(),
+    expect: z.enum(['match', 'no_match']),
+  },
+  'an example',
+);
+
+export const ruleSchema = knownKeys(
+  {
+    id: z.string().regex(/^[\p{L}\p{N}_-]+$/u, { message: 'an id holds only letters, digits, "-" and "_"' }),
+    description: z.string().nullable().optional(),
+    enabled: z.boolean().optional(),
+    priority: z.number().int().optional(),
+    stop: z.boolean().optional(),
+    when: whenSchema,
+    then: oneOrMany(actionSchema),
+    examples: z.array(exampleSchema).optional(),
+  },
+  'a rule',
+);
+export type RuleInput = z.output<typeof ruleSchema>;
+
+export const defaultsSchema = knownKeys(
+  {
+    provider: z.enum(PROVIDERS).optional(),
+    timezone: timezoneSchema.optional(),
+  },
+  'defaults',
+);
+export type DefaultsInput = z.output<typeof defaultsSchema>;
+
+/** The top level; each rule of `rules` is checked on its own (so one bad rule hides nothing). */
+export const fileSchema = knownKeys(
+  {
+    defaults: z.unknown().optional(),
+    rules: z.array(z.unknown()),
+  },
+  'a rule file',
+);
