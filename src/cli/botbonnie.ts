@@ -2,17 +2,13 @@ import type { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { createBotbonnieClient, type BotbonnieChannel, type BotbonnieClient, type BotbonnieTag } from '../providers/botbonnie';
 import { TagApiError } from '../providers/errors';
+import type { CommandIo } from './io';
 
 /**
  * `autotag botbonnie …`: BotBonnie tag administration from the command line, so a rule's
  * `remove_tag`/`add_tag` can name a tag that exists. Each command is a function of
  * (config, args, io) that returns the exit code; the commander wiring is at the end.
  */
-
-export interface CommandIo {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
-}
 
 type Needs = 'token' | 'token+botId';
 
@@ -24,7 +20,7 @@ async function withClient(
   fn: (client: BotbonnieClient) => Promise<void>,
 ): Promise<number> {
   const fail = (message: string) => {
-    io.stderr.write(`autotag botbonnie ${command}: ${message}\n`);
+    io.stderr(`autotag botbonnie ${command}: ${message}\n`);
     return 1;
   };
   const { token, botId, baseUrl } = config.botbonnie;
@@ -42,13 +38,13 @@ async function withClient(
   }
 }
 
-const json = (io: CommandIo, value: unknown) => io.stdout.write(`${JSON.stringify(value)}\n`);
+const json = (io: CommandIo, value: unknown) => io.stdout(`${JSON.stringify(value)}\n`);
 
 export function createTagCommand(config: Config, args: { name: string; folder?: string; json?: boolean }, io: CommandIo): Promise<number> {
   return withClient(config, io, 'create-tag', 'token+botId', async (client) => {
     const { id } = await client.createTag({ name: args.name, ...(args.folder !== undefined ? { folder: args.folder } : {}) });
     if (args.json) json(io, { id, name: args.name });
-    else io.stdout.write(`${id}\n`);
+    else io.stdout(`${id}\n`);
   });
 }
 
@@ -56,7 +52,7 @@ export function getTagCommand(config: Config, args: { id: string; json?: boolean
   return withClient(config, io, 'get-tag', 'token', async (client) => {
     const tag = await client.getTag(args.id);
     if (args.json) json(io, tag);
-    else io.stdout.write(describeTag(tag));
+    else io.stdout(describeTag(tag));
   });
 }
 
@@ -64,7 +60,7 @@ export function deleteTagCommand(config: Config, args: { id: string; json?: bool
   return withClient(config, io, 'delete-tag', 'token', async (client) => {
     const deleted = await client.deleteTag(args.id);
     if (args.json) json(io, { deleted });
-    else io.stdout.write(deleted.map((id) => `deleted ${id}\n`).join(''));
+    else io.stdout(deleted.map((id) => `deleted ${id}\n`).join(''));
   });
 }
 
@@ -79,14 +75,14 @@ export async function userTagsCommand(config: Config, args: UserTagsArgs, io: Co
   const channels: Record<string, BotbonnieChannel> = { line: 1, facebook: 0 };
   const channel = channels[args.channel.toLowerCase()];
   if (channel === undefined) {
-    io.stderr.write(`autotag botbonnie user-tags: --channel must be line or facebook, got ${JSON.stringify(args.channel)}\n`);
+    io.stderr(`autotag botbonnie user-tags: --channel must be line or facebook, got ${JSON.stringify(args.channel)}\n`);
     return 1;
   }
   return withClient(config, io, 'user-tags', 'token', async (client) => {
     const tags = await client.listUserTags({ bot_raw_uid: args.user, bot_pid: args.pid, bot_channel: channel });
     if (args.json) json(io, { tags });
-    else if (tags.length === 0) io.stdout.write('(no tags)\n');
-    else io.stdout.write(tags.map((t) => (t.name !== undefined ? `${t.id}\t${t.name}\n` : `${t.id}\n`)).join(''));
+    else if (tags.length === 0) io.stdout('(no tags)\n');
+    else io.stdout(tags.map((t) => (t.name !== undefined ? `${t.id}\t${t.name}\n` : `${t.id}\n`)).join(''));
   });
 }
 
@@ -105,14 +101,15 @@ export interface RegisterOptions {
 }
 
 export function registerBotbonnieCommands(program: Command, opts: RegisterOptions = {}): void {
-  const io = opts.io ?? { stdout: process.stdout, stderr: process.stderr };
+  // Not processIo from ./io: that module opens stores, which these commands never need.
+  const io: CommandIo = opts.io ?? { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t) };
   const run = async (command: string, fn: (config: Config) => Promise<number>) => {
     let config: Config;
     try {
       config = loadConfig(opts.env ?? process.env);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      io.stderr.write(`autotag botbonnie ${command}: ${err.message}\n`);
+      io.stderr(`autotag botbonnie ${command}: ${err.message}\n`);
       process.exitCode = 1;
       return;
     }

@@ -1,0 +1,216 @@
+import { Writable } from 'node:stream';
+import { createLogger, type Logger } from '../../../src/log';
+import { createMantagoClient, type MantagoClient } from '../../../src/providers/mantago';
+import {
+  createMantagoCredentials,
+  MANTAGO_ENV_FINGERPRINT_SETTING,
+  MANTAGO_PAIR_SETTING,
+  type MantagoCredentialsOptions,
+} from '../../../src/providers/mantago-credentials';
+import { createMantagoTagger } from '../../../src/providers/taggers';
+import type { TagOperation } from '../../../src/providers/tag-operation';
+import {
+  createMemorySettingsStore,
+  jwtExpiringIn,
+  mantagoError,
+  startFakeMantago,
+  type FakeMantago,
+  type MemorySettingsStore,
+  type RecordedRequest,
+} from '../../helpers/fake-tag-api';
+import { tagApiErrorOf } from './expect-error';
+
+const DAY = 24 * 3600_000;
+const op: TagOperation = { action: 'add', provider: 'mantago', kind: 'personal', tagId: 'tag-1', platform: 'line', channel: 'Udest', userId: 'U-user' };
+const isMapping = (r: RecordedRequest) => r.path.includes('TagMapping');
+
+function captureLog(): { log: Logger; lines: () => string[] } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  return { log: createLogger({ level: 'debug', stream }), lines: () => chunks.join('').split('\n').filter(Boolean) };
+}
+
+describe('MantaGo token pair: refresh on 401, before expiry, kept in the store', () => {
+  let fake: FakeMantago;
+  let client: MantagoClient;
+  let store: MemorySettingsStore;
+  let logs: ReturnType<typeof captureLog>;
+  /** Every pair that was ever in force, for the "no secret in logs" check. */
+  const seenSecrets = new Set<string>();
+
+  const credentials = (over: Partial<MantagoCredentialsOptions> = {}) =>
+    createMantagoCredentials({ envToken: fake.token, envSecret: fake.secret, store, client, log: logs.log, ...over });
+
+  beforeEach(async () => {
+    fake = await startFakeMantago({ botId: 'bot-1' });
+    client = createMantagoClient({ baseUrl: fake.baseUrl, botId: 'bot-1', timeoutMs: 2000 });
+    store = createMemorySettingsStore();
+    logs = captureLog();
+  });
+  afterEach(async () => {
+    for (const p of [{ token: fake.token, secret: fake.secret }, ...fake.issued]) {
+      seenSecrets.add(p.token);
+      seenSecrets.add(p.secret);
+    }
+    const text = logs.lines().join('\n');
+    for (const s of seenSecrets) expect(text).not.toContain(s);
+    await client.close();
+    await fake.close();
+  });
+
+  it('first start: the environment pair is used and stored, with a fingerprint that is not the secret', async () => {
+    const creds = credentials();
+    await creds.init();
+    expect(await creds.current()).toEqual({ token: fake.token, secret: fake.secret });
+    const fingerprint = store.settings.get(MANTAGO_ENV_FINGERPRINT_SETTING)!;
+    expect(fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(fingerprint).not.toContain(fake.secret);
+    expect(JSON.parse(store.settings.get(MANTAGO_PAIR_SETTING)!)).toMatchObject({ token: fake.token, secret: fake.secret });
+  });
+
+  it('a 401 gets one refresh and one retry, which succeeds with the new token and secret', async () => {
+    const envToken = fake.token;
+    fake.api.enqueueFor(isMapping, { status: 401, body: mantagoError(401, 'JWT token is invalid or expired') });
+    await createMantagoTagger(client, credentials()).apply(op);
+
+    expect(fake.requests.map((r) => r.path)).toEqual(['/api/openapi/personalTagMapping', '/api/openapi/token', '/api/openapi/personalTagMapping']);
+    expect(fake.tokenRequests[0]!.headers.authorization).toBe(`Bearer ${envToken}`);
+    const retry = fake.tagRequests[1]!;
+    expect(retry.headers.authorization).toBe(`Bearer ${fake.token}`);
+    expect((retry.body as { secret: string }).secret).toBe(fake.secret);
+    expect(fake.personalTagsOf('line', 'U-user')).toEqual(['tag-1']);
+  });
+
+  it('a second 401 after the refresh is a failure that is not retried', async () => {
+    fake.api.enqueueFor(isMapping, { status: 401 }, { status: 401 });
+    const err = await tagApiErrorOf(createMantagoTagger(client, credentials()).apply(op));
+    expect(err).toMatchObject({ status: 401, retryable: false });
+    expect(err.reason).toMatch(/^401 from mantago after a token refresh: the refresh did not cure it/);
+    expect(fake.tokenRequests).toHaveLength(1);
+    expect(fake.tagRequests).toHaveLength(2);
+  });
+
+  it('a 401 on the refresh itself is not retried, and tells the operator what to do (in the reason and the log)', async () => {
+    // The pair in the environment is not the one MantaGo holds (e.g. refreshed from the console).
+    const creds = credentials({ envToken: jwtExpiringIn(10 * DAY), envSecret: 'stale-secret' });
+    const err = await tagApiErrorOf(createMantagoTagger(client, creds).apply(op));
+    expect(err).toMatchObject({ status: 401, retryable: false });
+    expect(err.reason).toBe('MantaGo token refresh failed (401): set a fresh MANTAGO_TOKEN and MANTAGO_SECRET from the MantaGo console');
+    expect(fake.tagRequests).toHaveLength(1);
+    expect(fake.tokenRequests).toHaveLength(1);
+    const errors = logs.lines().map((l) => JSON.parse(l) as { level: string; message: string }).filter((l) => l.level === 'error');
+    expect(errors.map((l) => l.message)).toContain(err.reason);
+    expect(logs.lines().join('\n')).not.toContain('stale-secret');
+  });
+
+  it('a refresh that meets a 503 is retryable (the operation is tried, and refreshed, again later)', async () => {
+    fake.api.enqueueFor(isMapping, { status: 401 });
+    fake.api.enqueueFor((r) => r.path.endsWith('/openapi/token'), { status: 503 });
+    const err = await tagApiErrorOf(createMantagoTagger(client, credentials()).apply(op));
+    expect(err).toMatchObject({ retryable: true, status: 503 });
+    expect(err.reason).toMatch(/^MantaGo token refresh failed \(503\), will try again/);
+  });
+
+  it('refreshes before the call when less than 24 hours of the JWT remain', async () => {
+    const short = jwtExpiringIn(23 * 3600_000);
+    fake.setPair(short, 'short-lived-secret');
+    seenSecrets.add(short).add('short-lived-secret');
+    await createMantagoTagger(client, credentials()).apply(op);
+    expect(fake.requests.map((r) => r.path)).toEqual(['/api/openapi/token', '/api/openapi/personalTagMapping']);
+    expect(fake.tagRequests[0]!.headers.authorization).toBe(`Bearer ${fake.token}`);
+    expect(fake.token).not.toBe(short);
+  });
+
+  it('does not refresh while more than 24 hours remain', async () => {
+    fake.setPair(jwtExpiringIn(25 * 3600_000), 'long-lived-secret');
+    seenSecrets.add('long-lived-secret');
+    await createMantagoTagger(client, credentials()).apply(op);
+    expect(fake.tokenRequests).toHaveLength(0);
+  });
+
+  it('refreshes an already expired token before calling', async () => {
+    fake.setPair(jwtExpiringIn(-DAY), 'expired-secret');
+    seenSecrets.add('expired-secret');
+    await createMantagoTagger(client, credentials()).apply(op);
+    expect(fake.requests.map((r) => r.path)).toEqual(['/api/openapi/token', '/api/openapi/personalTagMapping']);
+  });
+
+  it('after a restart (a new credentials object on the same store) the refreshed pair is used', async () => {
+    const env = { envToken: fake.token, envSecret: fake.secret };
+    fake.api.enqueueFor(isMapping, { status: 401 });
+    await createMantagoTagger(client, credentials(env)).apply(op);
+    const refreshed = fake.token;
+    expect(refreshed).not.toBe(env.envToken);
+
+    fake.api.reset();
+    const restarted = credentials(env);
+    await restarted.init();
+    await createMantagoTagger(client, restarted).apply({ ...op, tagId: 'tag-2' });
+    expect(fake.tokenRequests).toHaveLength(0);
+    expect(fake.tagRequests[0]!.headers.authorization).toBe(`Bearer ${refreshed}`);
+  });
+
+  it.each([
+    ['MANTAGO_SECRET', { envSecret: 'new-secret-from-console' }],
+    ['MANTAGO_TOKEN', { envToken: 'new-token-from-console' }],
+  ])('when %s changed since the previous start, the environment pair takes over', async (_name, change) => {
+    const first = credentials();
+    await first.init();
+    await first.refreshAfter401({ token: fake.token });
+    const stored = JSON.parse(store.settings.get(MANTAGO_PAIR_SETTING)!) as { token: string };
+    expect(stored.token).toBe(fake.token);
+
+    const env = { envToken: fake.token, envSecret: fake.secret, ...change };
+    const next = credentials({ envToken: stored.token, envSecret: fake.secret, ...change });
+    await next.init();
+    expect(await next.current()).toEqual({ token: env.envToken, secret: env.envSecret });
+    seenSecrets.add('new-secret-from-console').add('new-token-from-console');
+  });
+
+  it('two concurrent 401s cause ONE refresh call, and both operations are applied', async () => {
+    fake.api.enqueueFor(isMapping, { status: 401, delayMs: 50 }, { status: 401, delayMs: 50 });
+    const tagger = createMantagoTagger(client, credentials());
+    await Promise.all([tagger.apply(op), tagger.apply({ ...op, userId: 'U-other' })]);
+    expect(fake.tokenRequests).toHaveLength(1);
+    expect(fake.personalTagsOf('line', 'U-user')).toEqual(['tag-1']);
+    expect(fake.personalTagsOf('line', 'U-other')).toEqual(['tag-1']);
+  });
+
+  it('two instances on one store meeting a 401 at once refresh ONCE; the second uses the pair the first stored', async () => {
+    const a = credentials({ cacheTtlMs: 60_000 });
+    const b = credentials({ cacheTtlMs: 60_000 });
+    await a.init();
+    await b.init();
+    fake.api.enqueueFor(isMapping, { status: 401, delayMs: 30 }, { status: 401, delayMs: 30 });
+    await Promise.all([createMantagoTagger(client, a).apply(op), createMantagoTagger(client, b).apply({ ...op, tagId: 'tag-b' })]);
+    expect(fake.tokenRequests).toHaveLength(1);
+    expect(fake.personalTagsOf('line', 'U-user')).toEqual(['tag-1', 'tag-b']);
+  });
+
+  it("an instance holding a cached old pair picks up another instance's refresh at its first 401", async () => {
+    const a = credentials({ cacheTtlMs: 60_000 });
+    const b = credentials({ cacheTtlMs: 60_000 });
+    await a.init();
+    await b.init();
+    await b.current(); // b caches the environment pair
+    await a.refreshAfter401({ token: fake.token }); // a rotates it: the old pair stops working
+    await createMantagoTagger(client, b).apply(op);
+    expect(fake.tokenRequests).toHaveLength(1);
+    expect(fake.tagRequests.map((r) => r.status)).toEqual([401, 200]);
+  });
+
+  it('a refreshed pair that cannot be stored is still used by this process, and the failure is logged', async () => {
+    const creds = credentials();
+    await creds.init();
+    store.failNextSets(1);
+    const fresh = await creds.refreshAfter401({ token: fake.token });
+    expect(fresh).toEqual({ token: fake.token, secret: fake.secret });
+    expect(await creds.current()).toEqual(fresh);
+    expect(logs.lines().some((l) => l.includes('could not be stored'))).toBe(true);
+  });
+});
