@@ -1,0 +1,127 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { createApp, type App } from '../../src/app';
+import { loadConfig, type Config } from '../../src/config';
+import { createLogger, type Logger } from '../../src/log';
+import { createMetrics, type Metrics } from '../../src/metrics';
+import { loadRuleSet, formatProblem, type RuleSet } from '../../src/rules';
+import { createSqliteStore } from '../../src/store/sqlite';
+import type { Store } from '../../src/store/store';
+
+/** A temp dir that is removed by `cleanup`. */
+export function tempDir(prefix = 'autotag-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Writes rule files (name → YAML text) into a fresh folder and loads them. */
+export async function rulesFrom(files: Record<string, string>): Promise<{ dir: string; ruleSet: RuleSet }> {
+  const dir = tempDir('autotag-rules-');
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), text);
+  }
+  const loaded = await loadRuleSet(dir);
+  if (!loaded.ruleSet) throw new Error(`test rules are invalid:\n${loaded.problems.map(formatProblem).join('\n')}`);
+  return { dir, ruleSet: loaded.ruleSet };
+}
+
+export const COUPON_RULES = `
+defaults:
+  provider: mantago
+rules:
+  - id: coupon
+    when:
+      event: message
+      text: { contains: [優惠券, coupon] }
+    then:
+      - add_tag: tag-coupon
+  - id: unsubscribe
+    when:
+      postback: action=unsubscribe
+    then:
+      - remove_tag: tag-newsletter
+  - id: churned
+    when: { event: unfollow }
+    then:
+      - add_tag: tag-churned
+`;
+
+/** Collects log lines so tests can assert on them (and on what they must not contain). */
+export class LogLines {
+  readonly lines: string[] = [];
+  readonly stream = new Writable({
+    write: (chunk: Buffer, _enc, cb) => {
+      this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  get text(): string {
+    return this.lines.join('\n');
+  }
+  parsed(): Record<string, unknown>[] {
+    return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+}
+
+export interface Harness {
+  app: App;
+  store: Store;
+  config: Config;
+  metrics: Metrics;
+  log: Logger;
+  logs: LogLines;
+  ruleSet: RuleSet;
+  dataDir: string;
+  cleanup(): Promise<void>;
+}
+
+/** The real app over a real SQLite file, with the given environment and rules. */
+export async function startHarness(env: Record<string, string>, rules: Record<string, string> = { 'rules.yaml': COUPON_RULES }): Promise<Harness> {
+  const dataDir = tempDir('autotag-data-');
+  const { dir, ruleSet } = await rulesFrom(rules);
+  const config = loadConfig({ DATA_DIR: dataDir, RULES_DIR: dir, ...env });
+  const logs = new LogLines();
+  const log = createLogger({ level: env.LOG_LEVEL ?? 'info', stream: logs.stream, secrets: Object.values(env).filter((v) => v.length >= 4) });
+  const store = createSqliteStore({ file: path.join(dataDir, 'autotag.db'), log });
+  await store.migrate();
+  const metrics = createMetrics({ status: () => store.status(Date.now()), collectDefault: false });
+  const app = createApp({ config, log, metrics, store, rules: { current: () => ruleSet, problem: () => undefined } });
+  return {
+    app,
+    store,
+    config,
+    metrics,
+    log,
+    logs,
+    ruleSet,
+    dataDir,
+    async cleanup() {
+      await store.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+let seq = 0;
+/** A LINE text message event in the format LINE sends (https://developers.line.biz/en/reference/messaging-api/#message-event). */
+export function lineText(text: string, userId = 'U4af4980629', extra: Record<string, unknown> = {}): Record<string, unknown> {
+  seq++;
+  return {
+    type: 'message',
+    mode: 'active',
+    timestamp: 1_764_000_000_000 + seq,
+    source: { type: 'user', userId },
+    webhookEventId: `01HTEST${String(seq).padStart(10, '0')}${Math.random().toString(36).slice(2, 8).toUpperCase()}`,
+    deliveryContext: { isRedelivery: false },
+    replyToken: `reply-${seq}`,
+    message: { id: String(100000 + seq), type: 'text', quoteToken: 'q', text },
+    ...extra,
+  };
+}
+
+export function lineBody(events: Record<string, unknown>[], destination = 'Udeadbeefdeadbeefdeadbeefdeadbeef'): string {
+  return JSON.stringify({ destination, events });
+}
