@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { Store } from '../store/store';
@@ -7,36 +8,56 @@ import { createMantagoCredentials } from './mantago-credentials';
 import { createBotbonnieTagger, createMantagoTagger, type Tagger } from './taggers';
 import type { Provider } from './tag-operation';
 
-export interface Taggers {
+export interface ProviderTaggers {
+  /** One per configured provider (CONTRACT.md: a provider is configured when its token is set). */
   taggers: Partial<Record<Provider, Tagger>>;
+  /** Closes the clients' connection pools. */
   close(): Promise<void>;
 }
 
 /**
- * A tagger for every provider whose token is set. A provider without one gets
- * none: its operations are kept as dead letters until it is configured.
+ * Builds the taggers the worker calls, from the configuration. For MantaGo this also
+ * settles which token pair is in force (the environment's or a refreshed one in the store),
+ * so the store must be migrated first.
  */
-export async function createTaggers(config: Config, store: Store, log: Logger): Promise<Taggers> {
+export async function createTaggers(
+  config: Config,
+  store: Pick<Store, 'getSetting' | 'setSetting' | 'withLock'>,
+  log: Logger,
+  opts: { dispatcher?: Dispatcher } = {},
+): Promise<ProviderTaggers> {
   const taggers: Partial<Record<Provider, Tagger>> = {};
   const closers: (() => Promise<void>)[] = [];
+  const timeoutMs = config.tagApiTimeoutMs;
+  const dispatcher = opts.dispatcher ? { dispatcher: opts.dispatcher } : {};
+
   const m = config.mantago;
   if (m.token) {
-    const client = createMantagoClient({ baseUrl: m.baseUrl, botId: m.botId ?? '', timeoutMs: config.tagApiTimeoutMs });
-    const credentials = createMantagoCredentials({ envToken: m.token, envSecret: m.secret ?? '', store, client, log });
-    await credentials.init();
-    taggers.mantago = createMantagoTagger(client, credentials);
+    if (!m.secret) throw new Error('MANTAGO_TOKEN is set but MANTAGO_SECRET is not: MantaGo needs both (API Integration Settings in the MantaGo console)');
+    if (!m.botId) log.warn('MANTAGO_BOT_ID is not set: MantaGo answers 404 to calls without botId');
+    const client = createMantagoClient({ baseUrl: m.baseUrl, botId: m.botId, timeoutMs, ...dispatcher });
     closers.push(() => client.close());
+    const credentials = createMantagoCredentials({ envToken: m.token, envSecret: m.secret, store, client, log });
+    try {
+      await credentials.init();
+    } catch (err) {
+      await client.close();
+      throw err;
+    }
+    taggers.mantago = createMantagoTagger(client, credentials);
   }
+
   const b = config.botbonnie;
   if (b.token) {
-    const client = createBotbonnieClient({ baseUrl: b.baseUrl, token: b.token, botId: b.botId, timeoutMs: config.tagApiTimeoutMs });
-    taggers.botbonnie = createBotbonnieTagger(client, { linePid: b.linePid });
+    const client = createBotbonnieClient({ baseUrl: b.baseUrl, token: b.token, timeoutMs, ...(b.botId ? { botId: b.botId } : {}), ...dispatcher });
     closers.push(() => client.close());
+    taggers.botbonnie = createBotbonnieTagger(client, b.linePid ? { linePid: b.linePid } : {});
   }
+
   return {
     taggers,
-    close: async () => {
-      await Promise.all(closers.map((c) => c().catch(() => undefined)));
+    async close() {
+      await Promise.allSettled(closers.map((c) => c()));
     },
   };
 }

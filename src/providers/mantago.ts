@@ -39,7 +39,8 @@ export interface MantagoClient {
 
 export interface MantagoClientOptions {
   baseUrl: string;
-  botId: string;
+  /** MANTAGO_BOT_ID, sent as `?botId=`; MantaGo requires it (without it every call gets 404). */
+  botId: string | undefined;
   timeoutMs: number;
   dispatcher?: Dispatcher;
 }
@@ -61,7 +62,8 @@ export function createMantagoClient(opts: MantagoClientOptions): MantagoClient {
 
   async function call(path: string, creds: MantagoCreds, body: Record<string, string>): Promise<HttpAnswer> {
     remember(creds);
-    const answer = await http.send({ method: 'POST', path, query: { botId: opts.botId }, bearer: creds.token, body });
+    const query = opts.botId !== undefined ? { botId: opts.botId } : undefined;
+    const answer = await http.send({ method: 'POST', path, bearer: creds.token, body, ...(query ? { query } : {}) });
     const failure = failureOf(answer);
     if (failure) {
       throw errorFromAnswer(answer, failure, { provider: 'mantago', secrets: [...secrets], notFoundRetryable: true });
