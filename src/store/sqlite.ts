@@ -1,10 +1,9 @@
 import type { Logger } from '../log';
-import type { AcceptBatch, AcceptResult, ClaimedOperation, Store, WorkKind } from './store';
-import { StoreUnavailableError } from './store';
-import { createGroupCommit } from './shared/group-commit';
-import { createNamedMutex } from './shared/named-mutex';
+import type { Store } from './store';
+import { composeStore } from './shared/compose-store';
+import type { StoreEngine } from './shared/store-engine';
 import { createWorkSignal } from './shared/work-signal';
-import type { OperationSettlement } from './shared/settle';
+import { StoreUnavailableError } from './store';
 import { SqliteDb } from './sqlite/db';
 import { migrateSqlite } from './sqlite/migrate';
 import { acceptBatchesSqlite } from './sqlite/accept';
@@ -26,9 +25,6 @@ export interface SqliteStoreOptions {
   log: Logger;
 }
 
-/** Webhooks per shared commit: enough to amortise the fsync, small enough to keep the write lock briefly. */
-const MAX_ACCEPTS_PER_COMMIT = 200;
-
 /**
  * The embedded store: one SQLite file, for one running instance (CLI commands may
  * open the same file beside it). better-sqlite3 is synchronous, so every
@@ -37,140 +33,42 @@ const MAX_ACCEPTS_PER_COMMIT = 200;
 export function createSqliteStore(opts: SqliteStoreOptions): Store {
   const log = opts.log.child({ store: 'sqlite' });
   const db = SqliteDb.open(opts.file);
-  const work = createWorkSignal(log);
-  const locks = createNamedMutex();
-  let closed = false;
-
-  const commits = createGroupCommit<AcceptBatch, AcceptResult>({
-    maxBatch: MAX_ACCEPTS_PER_COMMIT,
-    retryAlone: (err) => !(err instanceof StoreUnavailableError),
-    async commit(batches) {
-      const results = db.tx(() => acceptBatchesSqlite(db, batches));
-      if (results.some((r) => r.operationsQueued > 0)) work.emit('operations');
-      if (results.some((r) => r.forwardsQueued > 0)) work.emit('forwards');
-      return results;
-    },
-  });
-
-  function open(): SqliteDb {
-    if (closed) throw new Error(`the SQLite store at ${opts.file} is closed`);
-    return db;
-  }
-
-  async function settle(s: OperationSettlement, op: ClaimedOperation, owner: string, now: number): Promise<boolean> {
-    const settled = settleOperationSqlite(open(), s, op, owner, now);
-    if (!settled.touched) {
-      log.warn('operation not settled: its lease is no longer held by this owner', { id: op.id, owner, settlement: s.kind });
-      return false;
-    }
-    if (!settled.sameVersion) work.emit('operations');
-    return settled.sameVersion;
-  }
-
-  function wakeFor(counts: Record<WorkKind, number>): number {
-    if (counts.operations > 0) work.emit('operations');
-    if (counts.forwards > 0) work.emit('forwards');
-    return counts.operations + counts.forwards;
-  }
-
-  return {
+  const engine: StoreEngine = {
     engine: 'sqlite',
+    where: opts.file,
+    // Enough webhooks to share one fsync, few enough to keep the write lock briefly.
+    maxAcceptsPerCommit: 200,
+    isUnavailable: (err) => err instanceof StoreUnavailableError,
+    migrate: async () => migrateSqlite(db, log),
+    acceptBatches: async (batches) => db.tx(() => acceptBatchesSqlite(db, batches)),
 
-    async migrate() {
-      migrateSqlite(open(), log);
-    },
+    claimOperations: async (o) => claimOperationsSqlite(db, o),
+    settleOperation: async (s, op, owner, now) => settleOperationSqlite(db, s, op, owner, now),
+    renewOperationLeases: async (ids, owner, until) => renewOperationLeasesSqlite(db, ids, owner, until),
 
-    accept(batch) {
-      if (closed) return Promise.reject(new Error(`the SQLite store at ${opts.file} is closed`));
-      return commits.submit(batch);
-    },
+    claimForwards: async (o) => claimForwardsSqlite(db, o),
+    completeForward: async (fwd, owner) => completeForwardSqlite(db, fwd, owner),
+    retryForward: async (fwd, owner, retry) => retryForwardSqlite(db, fwd, owner, retry),
+    deadLetterForward: async (fwd, owner, now, dead) => deadLetterForwardSqlite(db, fwd, owner, now, dead),
 
-    async claimOperations(o) {
-      return claimOperationsSqlite(open(), o);
-    },
-    completeOperation: (op, owner, now, outcome) => settle({ kind: 'complete', outcome }, op, owner, now),
-    async retryOperation(op, owner, now, retry) {
-      await settle({ kind: 'retry', retry }, op, owner, now);
-    },
-    async deadLetterOperation(op, owner, now, dead) {
-      await settle({ kind: 'dead', dead }, op, owner, now);
-    },
-    async renewOperationLeases(ids, owner, now, leaseMs) {
-      renewOperationLeasesSqlite(open(), ids, owner, now + leaseMs);
-    },
+    releaseLeases: async (owner) => releaseLeasesSqlite(db, owner),
+    nextDueAt: async (kind) => nextDueAtSqlite(db, kind),
+    status: async (now) => statusSqlite(db, now),
+    listDeadLetters: async (limit) => listDeadLettersSqlite(db, limit),
+    retryDeadLetters: async (which, now) => retryDeadLettersSqlite(db, which, now),
+    requeueDeadOperations: async (provider, prefix, now) => requeueDeadOperationsSqlite(db, provider, prefix, now),
 
-    async claimForwards(o) {
-      return claimForwardsSqlite(open(), o);
+    userHistory: async (userId, limit) => userHistorySqlite(db, userId, limit),
+    recentEvents: async (limit) => recentEventsSqlite(db, limit),
+    prune: async (o) => pruneSqlite(db, o),
+    getSetting: async (key) => getSettingSqlite(db, key),
+    setSetting: async (key, value) => setSettingSqlite(db, key, value),
+    // One serving instance per file (see DESIGN.md): the in-process mutex excludes every holder.
+    withLock: (_name, fn) => fn(),
+    ping: async () => {
+      db.all('SELECT 1 AS ok');
     },
-    async completeForward(fwd, owner) {
-      const r = completeForwardSqlite(open(), fwd, owner);
-      if (!r.touched) log.warn('forward not completed: its lease is no longer held by this owner', { id: fwd.id, owner });
-      if (r.next) work.emit('forwards');
-    },
-    async retryForward(fwd, owner, _now, retry) {
-      if (!retryForwardSqlite(open(), fwd, owner, retry)) {
-        log.warn('forward not rescheduled: its lease is no longer held by this owner', { id: fwd.id, owner });
-      }
-    },
-    async deadLetterForward(fwd, owner, now, dead) {
-      const r = deadLetterForwardSqlite(open(), fwd, owner, now, dead);
-      if (!r.touched) log.warn('forward not dead-lettered: its lease is no longer held by this owner', { id: fwd.id, owner });
-      if (r.next) work.emit('forwards');
-    },
-
-    async releaseLeases(owner) {
-      const n = releaseLeasesSqlite(open(), owner);
-      if (n > 0) wakeFor({ operations: 1, forwards: 1 });
-      return n;
-    },
-    async releaseAllLeases() {
-      return releaseLeasesSqlite(open(), undefined);
-    },
-    async nextDueAt(kind) {
-      return nextDueAtSqlite(open(), kind);
-    },
-
-    async status(now) {
-      return statusSqlite(open(), now);
-    },
-    async listDeadLetters(limit = 100) {
-      return listDeadLettersSqlite(open(), limit);
-    },
-    async retryDeadLetters(which, now) {
-      return wakeFor(retryDeadLettersSqlite(open(), which, now));
-    },
-    async requeueDeadOperations(provider, reasonPrefix, now) {
-      return wakeFor({ operations: requeueDeadOperationsSqlite(open(), provider, reasonPrefix, now), forwards: 0 });
-    },
-
-    async userHistory(userId, limit = 100) {
-      return userHistorySqlite(open(), userId, limit);
-    },
-    async recentEvents(limit) {
-      return recentEventsSqlite(open(), limit);
-    },
-    async prune(o) {
-      return pruneSqlite(open(), o);
-    },
-
-    async getSetting(key) {
-      return getSettingSqlite(open(), key);
-    },
-    async setSetting(key, value) {
-      setSettingSqlite(open(), key, value);
-    },
-    // One instance per file (see DESIGN.md), so a lock in this process excludes every holder.
-    withLock: (name, fn) => locks.run(name, fn),
-    onWork: (listener) => work.on(listener),
-
-    async ping() {
-      open().all('SELECT 1 AS ok');
-    },
-    async close() {
-      if (closed) return;
-      await commits.drain();
-      closed = true;
-      db.close();
-    },
+    close: async () => db.close(),
   };
+  return composeStore(engine, { log, work: createWorkSignal(log) });
 }

@@ -36,7 +36,6 @@ export function claimForwardsSqlite(
   db: SqliteDb,
   o: { destinations?: string[]; limit: number; owner: string; now: number; leaseMs: number },
 ): ClaimedForward[] {
-  if (o.limit <= 0 || o.destinations?.length === 0) return [];
   const destinations = o.destinations ? JSON.stringify(o.destinations) : null;
   return db.tx(() => {
     const ids = db.all(CLAIM_FORWARDS, [o.owner, o.now + o.leaseMs, o.now, o.limit, destinations]).map((r) => num(r.id, 'id'));

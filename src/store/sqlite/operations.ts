@@ -21,7 +21,6 @@ export function claimOperationsSqlite(
   db: SqliteDb,
   o: { provider: Provider; limit: number; owner: string; now: number; leaseMs: number },
 ): ClaimedOperation[] {
-  if (o.limit <= 0) return [];
   const rows = db.all(CLAIM_OPERATIONS, [o.owner, o.now + o.leaseMs, o.provider, o.now, o.limit]);
   return rows.sort(byDueThenId).map(toClaimedOperation);
 }
@@ -42,7 +41,6 @@ export function settleOperationSqlite(
 }
 
 export function renewOperationLeasesSqlite(db: SqliteDb, ids: number[], owner: string, until: number): void {
-  if (ids.length === 0) return;
   db.tx(() => {
     for (const id of ids) db.run(RENEW_OPERATION_LEASE, [id, owner, until]);
   });

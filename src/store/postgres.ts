@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../log';
+import type { Store, WorkKind } from './store';
+import { composeStore } from './shared/compose-store';
+import type { StoreEngine } from './shared/store-engine';
+import { createWorkSignal } from './shared/work-signal';
+import { PgDb, isUnavailable, type Notify } from './postgres/db';
+import { startListener, type Listener } from './postgres/listener';
+import { withAdvisoryLock } from './postgres/advisory-lock';
+import { migratePostgres } from './postgres/migrate';
+import { acceptBatchesPostgres } from './postgres/accept';
+import { claimOperationsPostgres, renewOperationLeasesPostgres, settleOperationPostgres } from './postgres/operations';
+import { claimForwardsPostgres, completeForwardPostgres, deadLetterForwardPostgres, retryForwardPostgres } from './postgres/forwards';
+import {
+  listDeadLettersPostgres,
+  nextDueAtPostgres,
+  releaseLeasesPostgres,
+  requeueDeadOperationsPostgres,
+  retryDeadLettersPostgres,
+  statusPostgres,
+} from './postgres/views';
+import {
+  getSettingPostgres,
+  prunePostgres,
+  recentEventsPostgres,
+  setSettingPostgres,
+  userHistoryPostgres,
+} from './postgres/history';
+
+export interface PostgresStoreOptions {
+  url: string;
+  log: Logger;
+  poolSize: number;
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  /** Every object lives in this schema, created if missing (tests give each their own). */
+  schema?: string;
+}
+
+/** Plain names only: the schema goes into search_path and the NOTIFY channel name (63 bytes at most). */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,39}$/;
+
+function describe(url: string, schema: string | undefined): string {
+  let where = 'PostgreSQL';
+  try {
+    const u = new URL(url);
+    where = `${u.hostname}:${u.port || '5432'}${u.pathname}`; // never the password
+  } catch {
+    // pg reports a malformed URL itself when it connects.
+  }
+  return schema ? `${where} (schema ${schema})` : where;
+}
+
+/**
+ * The store for several instances sharing one database. Claims use FOR UPDATE
+ * SKIP LOCKED; new work is announced to every instance with NOTIFY (sent in the
+ * transaction that made it, so it arrives only if that commits); locks that must
+ * hold across instances are advisory locks.
+ */
+export function createPostgresStore(opts: PostgresStoreOptions): Store {
+  if (opts.schema !== undefined && !SCHEMA_NAME.test(opts.schema)) {
+    throw new Error(`PostgreSQL store: schema ${JSON.stringify(opts.schema)} must be lower-case letters, digits and _, at most 40 characters`);
+  }
+  const schema = opts.schema;
+  const log = opts.log.child({ store: 'postgres' });
+  const db = new PgDb({ ...opts, log });
+  const work = createWorkSignal(log);
+  const instance = randomUUID();
+  const channel = schema ? `autotag_work_${schema}` : 'autotag_work';
+  let listener: Listener | undefined;
+  let closed = false;
+
+  const notify: Notify = async (q, kind) => {
+    await q('SELECT pg_notify($1, $2)', [channel, `${instance} ${kind}`]);
+  };
+
+  function onNotify(payload: string): void {
+    const [from, kind] = payload.split(' ');
+    // This instance already woke its own listeners when it committed.
+    if (from === instance) return;
+    if (kind === 'operations' || kind === 'forwards') work.emit(kind satisfies WorkKind);
+  }
+
+  const engine: StoreEngine = {
+    engine: 'postgres',
+    where: describe(opts.url, schema),
+    maxAcceptsPerCommit: 200,
+    isUnavailable,
+    migrate: () => migratePostgres(db, schema, log),
+    acceptBatches: (batches) =>
+      db.tx(async (q) => {
+        const results = await acceptBatchesPostgres(q, batches);
+        if (results.some((r) => r.operationsQueued > 0)) await notify(q, 'operations');
+        if (results.some((r) => r.forwardsQueued > 0)) await notify(q, 'forwards');
+        return results;
+      }),
+
+    claimOperations: (o) => claimOperationsPostgres(db.query, o),
+    settleOperation: (s, op, owner, now) => db.tx((q) => settleOperationPostgres(q, s, op, owner, now, notify)),
+    renewOperationLeases: (ids, owner, until) => db.tx((q) => renewOperationLeasesPostgres(q, ids, owner, until)),
+
+    claimForwards: (o) => claimForwardsPostgres(db.query, o),
+    completeForward: (fwd, owner) => db.tx((q) => completeForwardPostgres(q, fwd, owner, notify)),
+    retryForward: (fwd, owner, retry) => retryForwardPostgres(db.query, fwd, owner, retry),
+    deadLetterForward: (fwd, owner, now, dead) => db.tx((q) => deadLetterForwardPostgres(q, fwd, owner, now, dead, notify)),
+
+    releaseLeases: (owner) => db.tx((q) => releaseLeasesPostgres(q, owner, notify)),
+    nextDueAt: (kind) => nextDueAtPostgres(db.query, kind),
+    status: (now) => statusPostgres(db.query, now),
+    listDeadLetters: (limit) => listDeadLettersPostgres(db.query, limit),
+    retryDeadLetters: (which, now) => db.tx((q) => retryDeadLettersPostgres(q, which, now, notify)),
+    requeueDeadOperations: (provider, prefix, now) => db.tx((q) => requeueDeadOperationsPostgres(q, provider, prefix, now, notify)),
+
+    userHistory: (userId, limit) => userHistoryPostgres(db.query, userId, limit),
+    recentEvents: (limit) => recentEventsPostgres(db.query, limit),
+    prune: (o) => prunePostgres(db.query, o),
+    getSetting: (key) => getSettingPostgres(db.query, key),
+    setSetting: (key, value) => setSettingPostgres(db.query, key, value),
+    withLock: (name, fn) => withAdvisoryLock(db.clientConfig(), `autotag:lock:${schema ?? ''}:${name}`, fn),
+    async ping() {
+      await db.query('SELECT 1 AS ok');
+    },
+    async close() {
+      closed = true;
+      await listener?.stop();
+      await db.end();
+    },
+  };
+
+  return composeStore(engine, {
+    log,
+    work,
+    // LISTEN only once someone listens: CLI commands never open that connection.
+    onSubscribe() {
+      if (listener || closed) return;
+      listener = startListener({
+        clientConfig: () => db.clientConfig(),
+        channel,
+        log,
+        onNotify,
+        onReconnect() {
+          // Work announced while the connection was down was not heard: look again.
+          work.emit('operations');
+          work.emit('forwards');
+        },
+      });
+    },
+  });
+}

@@ -1,0 +1,149 @@
+import { operationKey, type TagOperation } from '../../providers/tag-operation';
+import type { AcceptBatch, AcceptResult } from '../store';
+import { groupForwardBodies, historyRowOf, type HistoryEventRow } from '../shared/accept-rows';
+import { num, str, type Row } from '../shared/rows';
+import { UPSERT_OPERATION_ON_CONFLICT } from '../sql/operations';
+import type { Query } from './db';
+
+/**
+ * A shared commit in a handful of statements, however many webhooks it carries:
+ * every list goes in as arrays and is expanded with unnest(). Keys are written in
+ * sorted order so two instances committing overlapping batches lock rows in the
+ * same order (no deadlock).
+ */
+
+const INSERT_SEEN = `
+  INSERT INTO seen_events (key, seen_at)
+  SELECT * FROM unnest($1::text[], $2::bigint[])
+  ON CONFLICT (key) DO NOTHING
+  RETURNING key`;
+
+const INSERT_HISTORY_EVENTS = `
+  INSERT INTO history_events (received_at, platform, channel, user_id, event_id, kind, type, text, postback_data, matched, operations)
+  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                       $8::text[], $9::text[], $10::text[], $11::text[])`;
+
+/** RETURNING yields the rows the upsert inserted or changed (a coalesced row is not returned). */
+const UPSERT_OPERATIONS = `
+  INSERT INTO operations (provider, kind, tag_id, platform, channel, user_id, action, version, state,
+                          due_at, attempts, not_found_count, requested_at, updated_at)
+  SELECT p, k, t, pl, c, u, a, 1, 'pending', n, 0, 0, n, n
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
+       AS x(p, k, t, pl, c, u, a, n)
+  ${UPSERT_OPERATION_ON_CONFLICT}
+  RETURNING provider, kind, tag_id, platform, channel, user_id`;
+
+const ALLOCATE_BODY_IDS = `SELECT nextval(pg_get_serial_sequence('forward_bodies', 'id')) AS id FROM generate_series(1, $1)`;
+
+const INSERT_BODIES = `
+  INSERT INTO forward_bodies (id, body, headers, received_at)
+  SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::text[], $4::bigint[])`;
+
+const INSERT_FORWARDS = `
+  INSERT INTO forwards (body_id, destination, ordering_key, state, received_at, due_at, attempts)
+  SELECT b, d, o, 'pending', n, n, 0 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) AS x(b, d, o, n)`;
+
+interface PendingOp {
+  batch: number;
+  op: TagOperation;
+  now: number;
+}
+
+/** The events of all batches that are new: the first occurrence of a key not seen before. */
+async function markNewEvents(q: Query, batches: readonly AcceptBatch[], results: AcceptResult[]): Promise<boolean[][]> {
+  const firstSeenAt = new Map<string, number>();
+  for (const b of batches) for (const e of b.events) if (!firstSeenAt.has(e.dedupKey)) firstSeenAt.set(e.dedupKey, b.now);
+  const keys = [...firstSeenAt.keys()].sort();
+  const inserted = new Set<string>();
+  if (keys.length > 0) {
+    const { rows } = await q(INSERT_SEEN, [keys, keys.map((k) => firstSeenAt.get(k) ?? 0)]);
+    for (const r of rows) inserted.add(str(r.key, 'key'));
+  }
+  return batches.map((b, i) => {
+    const result = results[i] as AcceptResult;
+    return b.events.map((e) => {
+      const isNew = inserted.delete(e.dedupKey); // only the first occurrence counts as new
+      if (isNew) result.accepted++;
+      else result.duplicates++;
+      return isNew;
+    });
+  });
+}
+
+async function insertHistory(q: Query, rows: HistoryEventRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const col = <K extends keyof HistoryEventRow>(k: K) => rows.map((r) => r[k]);
+  await q(INSERT_HISTORY_EVENTS, [
+    col('receivedAt'), col('platform'), col('channel'), col('userId'), col('eventId'), col('kind'), col('type'),
+    col('text'), col('postbackData'), col('matched'), col('operations'),
+  ]);
+}
+
+/**
+ * Upserts in rounds: round n holds the n-th request for each key, so a key asked
+ * for twice in one commit is applied twice, in order (one INSERT may not touch a
+ * row twice). Usually there is one round.
+ */
+async function upsertOperations(q: Query, ops: PendingOp[], results: AcceptResult[]): Promise<void> {
+  const rounds: Map<string, PendingOp>[] = [];
+  for (const p of ops) {
+    const key = operationKey(p.op);
+    let round = rounds.find((r) => !r.has(key));
+    if (!round) rounds.push((round = new Map()));
+    round.set(key, p);
+  }
+  for (const round of rounds) {
+    const entries = [...round.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const list = entries.map(([, p]) => p);
+    const { rows } = await q(UPSERT_OPERATIONS, [
+      list.map((p) => p.op.provider), list.map((p) => p.op.kind), list.map((p) => p.op.tagId), list.map((p) => p.op.platform),
+      list.map((p) => p.op.channel), list.map((p) => p.op.userId), list.map((p) => p.op.action), list.map((p) => p.now),
+    ]);
+    for (const r of rows) {
+      const p = round.get(keyOfRow(r));
+      if (p) (results[p.batch] as AcceptResult).operationsQueued++;
+    }
+  }
+}
+
+function keyOfRow(r: Row): string {
+  return operationKey({
+    provider: str(r.provider, 'provider') as TagOperation['provider'],
+    kind: str(r.kind, 'kind') as TagOperation['kind'],
+    tagId: str(r.tag_id, 'tag_id'),
+    platform: str(r.platform, 'platform') as TagOperation['platform'],
+    channel: str(r.channel, 'channel'),
+    userId: str(r.user_id, 'user_id'),
+  });
+}
+
+async function insertForwards(q: Query, batches: readonly AcceptBatch[], results: AcceptResult[]): Promise<void> {
+  const groups = batches.flatMap((b, i) => groupForwardBodies(b.forwards).map((g) => ({ ...g, batch: i, now: b.now })));
+  if (groups.length === 0) return;
+  const { rows } = await q(ALLOCATE_BODY_IDS, [groups.length]);
+  const ids = rows.map((r) => num(r.id, 'id'));
+  await q(INSERT_BODIES, [ids, groups.map((g) => g.body), groups.map((g) => g.headers), groups.map((g) => g.now)]);
+  const fwd = groups.flatMap((g, i) => g.forwards.map((f) => ({ f, bodyId: ids[i] as number, now: g.now })));
+  await q(INSERT_FORWARDS, [fwd.map((x) => x.bodyId), fwd.map((x) => x.f.destination), fwd.map((x) => x.f.orderingKey), fwd.map((x) => x.now)]);
+  for (const g of groups) (results[g.batch] as AcceptResult).forwardsQueued += g.forwards.length;
+}
+
+/** Call inside a transaction. */
+export async function acceptBatchesPostgres(q: Query, batches: readonly AcceptBatch[]): Promise<AcceptResult[]> {
+  const results: AcceptResult[] = batches.map(() => ({ accepted: 0, duplicates: 0, operationsQueued: 0, forwardsQueued: 0 }));
+  const isNew = await markNewEvents(q, batches, results);
+  const history: HistoryEventRow[] = [];
+  const ops: PendingOp[] = [];
+  batches.forEach((b, i) =>
+    b.events.forEach((e, j) => {
+      if (!isNew[i]?.[j]) return;
+      const h = historyRowOf(e, b.now, b.storeText);
+      if (h) history.push(h);
+      for (const op of e.operations) ops.push({ batch: i, op, now: b.now });
+    }),
+  );
+  await insertHistory(q, history);
+  await upsertOperations(q, ops, results);
+  await insertForwards(q, batches, results);
+  return results;
+}

@@ -1,0 +1,29 @@
+import pg from 'pg';
+import { toStoreError } from './db';
+
+/**
+ * Runs `fn` holding a session advisory lock on a connection opened for it alone.
+ * Not a pooled connection: `fn` usually uses the store itself and must not wait for
+ * the pool while this holds a slot. If this process dies, its connection closes and
+ * PostgreSQL drops the lock.
+ */
+export async function withAdvisoryLock<T>(config: pg.ClientConfig, key: string, fn: () => Promise<T>): Promise<T> {
+  const client = new pg.Client(config);
+  // A connection that drops while `fn` runs: the lock is gone, the error is not ours to crash on.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw toStoreError(err);
+  }
+  try {
+    return await fn();
+  } finally {
+    // Unlock first so the next holder does not wait for the session to wind down;
+    // closing the session would release it too.
+    await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => undefined);
+    await client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,141 @@
+import pg from 'pg';
+import type { Logger } from '../../log';
+import { StoreUnavailableError, type WorkKind } from '../store';
+import type { Row } from '../shared/rows';
+
+export type SqlParam = string | number | null | Buffer | readonly (string | number | null | Buffer)[];
+
+/** Runs one statement; inside `tx` on the transaction's connection. */
+export type Query = (sql: string, params?: readonly SqlParam[]) => Promise<{ rows: Row[]; rowCount: number }>;
+
+/** Tells other instances that work of a kind may be due; runs in the caller's transaction. */
+export type Notify = (q: Query, kind: WorkKind) => Promise<void>;
+
+export interface PgDbOptions {
+  url: string;
+  poolSize: number;
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  /** Every object lives in this schema (search_path); undefined: the server's default. */
+  schema?: string;
+  log: Logger;
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH',
+]);
+
+/**
+ * SQLSTATEs that mean "the database cannot serve us right now": connection
+ * exceptions (08…), shutdown or start-up (57P01–57P03), statement timeout (57014),
+ * out of connections or disk (53…).
+ */
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|57014|53...)$/;
+
+/**
+ * node-postgres reports a dropped or timed-out connection with a plain Error and no
+ * code, so these few messages are the only way to tell them from a bug.
+ */
+const DRIVER_CONNECTION_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Query read timeout|is not queryable|Connection terminated due to connection timeout/;
+
+export function isUnavailable(err: unknown): boolean {
+  if (err instanceof StoreUnavailableError) return true;
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
+  if (err instanceof AggregateError) return err.errors.some(isUnavailable);
+  return DRIVER_CONNECTION_MESSAGES.test(err.message);
+}
+
+/** Unreachable-database errors become StoreUnavailableError (the HTTP layer answers 503); others pass through. */
+export function toStoreError(err: unknown): unknown {
+  if (err instanceof StoreUnavailableError || !isUnavailable(err)) return err;
+  const e = err as Error & { code?: string };
+  const detail = e.message || (err instanceof AggregateError ? err.errors.map(String).join('; ') : String(err));
+  return new StoreUnavailableError(`PostgreSQL is unavailable: ${e.code ? `${e.code}: ` : ''}${detail}`, err);
+}
+
+const RETRYABLE_TX = new Set(['40P01', '40001']); // deadlock, serialization failure
+const TX_ATTEMPTS = 3;
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** A pool that maps connection failures to StoreUnavailableError and recovers by itself (pg replaces broken connections). */
+export class PgDb {
+  readonly pool: pg.Pool;
+
+  constructor(private readonly opts: PgDbOptions) {
+    this.pool = new pg.Pool({
+      ...this.clientConfig(),
+      max: opts.poolSize,
+      statement_timeout: opts.statementTimeoutMs,
+      // The server cancels at statement_timeout; no answer a second later means the connection is gone.
+      query_timeout: opts.statementTimeoutMs + 1000,
+      idleTimeoutMillis: 30_000,
+    });
+    // An idle connection dropped by a database restart: pg removes it from the pool;
+    // without a listener the error event would crash the process.
+    this.pool.on('error', (err) => opts.log.warn('idle PostgreSQL connection lost', { err: err.message }));
+  }
+
+  /** Settings for connections outside the pool (LISTEN, advisory locks): no statement timeout. */
+  clientConfig(): pg.ClientConfig {
+    return {
+      connectionString: this.opts.url,
+      connectionTimeoutMillis: this.opts.connectTimeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      ...(this.opts.schema ? { options: `-c search_path=${this.opts.schema}` } : {}),
+    };
+  }
+
+  readonly query: Query = async (sql, params = []) => {
+    try {
+      const r = await this.pool.query(sql, params as unknown[]);
+      return { rows: r.rows as Row[], rowCount: r.rowCount ?? 0 };
+    } catch (err) {
+      throw toStoreError(err);
+    }
+  };
+
+  /** BEGIN … COMMIT on one connection; retried on deadlock or serialization failure. */
+  async tx<T>(fn: (q: Query) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.txOnce(fn);
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (attempt < TX_ATTEMPTS && typeof code === 'string' && RETRYABLE_TX.has(code)) continue;
+        throw toStoreError(err);
+      }
+    }
+  }
+
+  private async txOnce<T>(fn: (q: Query) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const q: Query = async (sql, params = []) => {
+      const r = await client.query(sql, params as unknown[]);
+      return { rows: r.rows as Row[], rowCount: r.rowCount ?? 0 };
+    };
+    try {
+      await client.query('BEGIN');
+      const result = await fn(q);
+      await client.query('COMMIT');
+      client.release();
+      return result;
+    } catch (err) {
+      const broken = isUnavailable(err);
+      if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+      // A connection that failed is destroyed rather than put back in the pool.
+      client.release(broken ? (err as Error) : undefined);
+      throw err;
+    }
+  }
+
+  async end(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,83 @@
+import type { ClaimedForward, DeadLetterRequest, RetryRequest } from '../store';
+import { num, str, toClaimedForward, type Row } from '../shared/rows';
+import { deadForwardParams, retryForwardParams } from '../shared/settle';
+import type { ForwardSettled } from '../shared/store-engine';
+import {
+  DEAD_LETTER_FORWARD,
+  DELETE_BODY_IF_UNUSED,
+  DELETE_LEASED_FORWARD,
+  FORWARD_HEAD_IDS,
+  HAS_PENDING_FORWARD_FOR_KEY,
+  RETRY_FORWARD,
+} from '../sql/forwards';
+import type { Notify, Query } from './db';
+
+/**
+ * Heads only (see FORWARD_HEAD_IDS), due and not leased, SKIP LOCKED as for
+ * operations. $5: destinations to limit the claim to, or NULL.
+ */
+const CLAIM_FORWARDS = `
+  UPDATE forwards f SET lease_owner = $1, leased_until = $2
+  FROM (
+    SELECT id FROM forwards
+    WHERE state = 'pending' AND id IN (${FORWARD_HEAD_IDS})
+      AND due_at <= $3 AND (leased_until IS NULL OR leased_until <= $3)
+      AND ($5::text[] IS NULL OR destination = ANY($5::text[]))
+    ORDER BY id
+    LIMIT $4
+    FOR UPDATE SKIP LOCKED
+  ) picked, forward_bodies b
+  WHERE f.id = picked.id AND b.id = f.body_id
+  RETURNING f.*, b.body, b.headers`;
+
+export async function claimForwardsPostgres(
+  q: Query,
+  o: { destinations?: string[]; limit: number; owner: string; now: number; leaseMs: number },
+): Promise<ClaimedForward[]> {
+  const { rows } = await q(CLAIM_FORWARDS, [o.owner, o.now + o.leaseMs, o.now, o.limit, o.destinations ?? null]);
+  return rows.sort((a, b) => num(a.id, 'id') - num(b.id, 'id')).map(toClaimedForward);
+}
+
+async function nextIsWaiting(q: Query, row: Row): Promise<boolean> {
+  const { rows } = await q(HAS_PENDING_FORWARD_FOR_KEY, [str(row.destination, 'destination'), str(row.ordering_key, 'ordering_key')]);
+  return rows.length > 0;
+}
+
+/** Call inside a transaction; `notify` wakes other instances for the forward that now leads its key. */
+export async function completeForwardPostgres(
+  q: Query,
+  fwd: ClaimedForward,
+  owner: string,
+  notify: Notify,
+): Promise<ForwardSettled> {
+  const [row] = (await q(DELETE_LEASED_FORWARD, [fwd.id, owner])).rows;
+  if (!row) return { touched: false, next: false };
+  const bodyId = num(row.body_id, 'body_id');
+  // Lock the body before asking whether it is still used: two instances completing the
+  // last two forwards of one body at once would otherwise each see the other's and keep it.
+  await q('SELECT id FROM forward_bodies WHERE id = $1 FOR UPDATE', [bodyId]);
+  await q(DELETE_BODY_IF_UNUSED, [bodyId]);
+  const next = await nextIsWaiting(q, row);
+  if (next) await notify(q, 'forwards');
+  return { touched: true, next };
+}
+
+export async function retryForwardPostgres(q: Query, fwd: ClaimedForward, owner: string, retry: RetryRequest): Promise<boolean> {
+  return (await q(RETRY_FORWARD, retryForwardParams(fwd.id, owner, retry))).rowCount > 0;
+}
+
+/** Call inside a transaction. */
+export async function deadLetterForwardPostgres(
+  q: Query,
+  fwd: ClaimedForward,
+  owner: string,
+  now: number,
+  dead: DeadLetterRequest,
+  notify: Notify,
+): Promise<ForwardSettled> {
+  const [row] = (await q(DEAD_LETTER_FORWARD, deadForwardParams(fwd.id, owner, now, dead))).rows;
+  if (!row) return { touched: false, next: false };
+  const next = await nextIsWaiting(q, row);
+  if (next) await notify(q, 'forwards');
+  return { touched: true, next };
+}

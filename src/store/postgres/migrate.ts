@@ -1,0 +1,37 @@
+import type { Logger } from '../../log';
+import { checkMigrations } from '../migrations/migration';
+import { postgresMigrations } from '../migrations/postgres';
+import { num } from '../shared/rows';
+import { quoteIdent, type PgDb } from './db';
+
+/**
+ * Applies the missing steps in one transaction under an advisory lock, so instances
+ * that start together wait for each other and every step runs once. The schema is
+ * created under the same lock (CREATE SCHEMA IF NOT EXISTS races otherwise).
+ */
+export async function migratePostgres(db: PgDb, schema: string | undefined, log: Logger): Promise<void> {
+  checkMigrations('PostgreSQL', postgresMigrations);
+  await db.tx(async (q) => {
+    await q('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`autotag:migrate:${schema ?? ''}`]);
+    if (schema) await q(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    await q(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY,
+      name TEXT NOT NULL,
+      applied_at BIGINT NOT NULL
+    )`);
+    const { rows } = await q('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((r) => num(r.version, 'version')));
+    const newest = Math.max(0, ...applied);
+    if (newest > postgresMigrations.length) {
+      throw new Error(
+        `the PostgreSQL store${schema ? ` (schema ${schema})` : ''} has schema version ${newest}, newer than this release knows (${postgresMigrations.length}); run a newer release`,
+      );
+    }
+    for (const m of postgresMigrations) {
+      if (applied.has(m.version)) continue;
+      await q(m.sql);
+      await q('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+      log.info('store migration applied', { engine: 'postgres', version: m.version, name: m.name });
+    }
+  });
+}

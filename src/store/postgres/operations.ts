@@ -1,0 +1,53 @@
+import type { Provider } from '../../providers/tag-operation';
+import type { ClaimedOperation } from '../store';
+import { byDueThenId, toClaimedOperation } from '../shared/rows';
+import { operationSettleStatement, settledOperation, type OperationSettlement, type SettledOperation } from '../shared/settle';
+import { RENEW_OPERATION_LEASE } from '../sql/operations';
+import type { Notify, Query } from './db';
+
+/**
+ * SKIP LOCKED: rows another instance is claiming right now are passed over instead
+ * of waited for, so instances never take the same row and never queue behind each
+ * other. The lock re-checks the WHERE clause on the newest row version, so a row
+ * leased by a claim that committed meanwhile is not taken again.
+ */
+const CLAIM_OPERATIONS = `
+  UPDATE operations o SET lease_owner = $1, leased_until = $2
+  FROM (
+    SELECT id FROM operations
+    WHERE state = 'pending' AND provider = $3 AND due_at <= $4
+      AND (leased_until IS NULL OR leased_until <= $4)
+    ORDER BY due_at, id
+    LIMIT $5
+    FOR UPDATE SKIP LOCKED
+  ) picked
+  WHERE o.id = picked.id
+  RETURNING o.*`;
+
+export async function claimOperationsPostgres(
+  q: Query,
+  o: { provider: Provider; limit: number; owner: string; now: number; leaseMs: number },
+): Promise<ClaimedOperation[]> {
+  const { rows } = await q(CLAIM_OPERATIONS, [o.owner, o.now + o.leaseMs, o.provider, o.now, o.limit]);
+  return rows.sort(byDueThenId).map(toClaimedOperation);
+}
+
+/** `notify` wakes the other instances when the row is due again for a newer version. */
+export async function settleOperationPostgres(
+  q: Query,
+  s: OperationSettlement,
+  op: ClaimedOperation,
+  owner: string,
+  now: number,
+  notify: Notify,
+): Promise<SettledOperation> {
+  const stmt = operationSettleStatement(s, op, owner, now);
+  const settled = settledOperation(s, op, now, (await q(stmt.sql, stmt.params)).rows);
+  if (settled.history) await q(settled.history.sql, settled.history.params);
+  if (settled.touched && !settled.sameVersion) await notify(q, 'operations');
+  return settled;
+}
+
+export async function renewOperationLeasesPostgres(q: Query, ids: number[], owner: string, until: number): Promise<void> {
+  for (const id of ids) await q(RENEW_OPERATION_LEASE, [id, owner, until]);
+}

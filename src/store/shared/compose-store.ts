@@ -1,0 +1,127 @@
+import type { Logger } from '../../log';
+import type { AcceptBatch, AcceptResult, ClaimedOperation, Store, WorkKind } from '../store';
+import { createGroupCommit } from './group-commit';
+import { createNamedMutex } from './named-mutex';
+import type { OperationSettlement } from './settle';
+import type { StoreEngine } from './store-engine';
+import type { WorkSignal } from './work-signal';
+
+/**
+ * The part of a Store both engines share: accepts grouped into shared commits,
+ * in-process wake-ups after anything that makes work due, a mutex per lock name,
+ * and a warning when a worker settles a row it no longer holds.
+ */
+export function composeStore(engine: StoreEngine, deps: { log: Logger; work: WorkSignal; onSubscribe?: () => void }): Store {
+  const { log, work } = deps;
+  const locks = createNamedMutex();
+  let closed = false;
+
+  const commits = createGroupCommit<AcceptBatch, AcceptResult>({
+    maxBatch: engine.maxAcceptsPerCommit,
+    retryAlone: (err) => !engine.isUnavailable(err),
+    async commit(batches) {
+      const results = await engine.acceptBatches(batches);
+      if (results.some((r) => r.operationsQueued > 0)) work.emit('operations');
+      if (results.some((r) => r.forwardsQueued > 0)) work.emit('forwards');
+      return results;
+    },
+  });
+
+  function open(): StoreEngine {
+    if (closed) throw new Error(`the ${engine.engine} store at ${engine.where} is closed`);
+    return engine;
+  }
+
+  async function settle(s: OperationSettlement, op: ClaimedOperation, owner: string, now: number): Promise<boolean> {
+    const settled = await open().settleOperation(s, op, owner, now);
+    if (!settled.touched) {
+      log.warn('operation left alone: its lease is no longer held by this owner', { id: op.id, owner, settlement: s.kind });
+      return false;
+    }
+    if (!settled.sameVersion) work.emit('operations');
+    return settled.sameVersion;
+  }
+
+  function wakeFor(counts: Record<WorkKind, number>): number {
+    if (counts.operations > 0) work.emit('operations');
+    if (counts.forwards > 0) work.emit('forwards');
+    return counts.operations + counts.forwards;
+  }
+
+  function leaseLost(what: string, id: number, owner: string): void {
+    log.warn(`forward left alone (${what}): its lease is no longer held by this owner`, { id, owner });
+  }
+
+  return {
+    engine: engine.engine,
+    migrate: () => open().migrate(),
+    async accept(batch) {
+      open();
+      return commits.submit(batch);
+    },
+
+    claimOperations: async (o) => (o.limit > 0 ? open().claimOperations(o) : []),
+    completeOperation: (op, owner, now, outcome) => settle({ kind: 'complete', outcome }, op, owner, now),
+    async retryOperation(op, owner, now, retry) {
+      await settle({ kind: 'retry', retry }, op, owner, now);
+    },
+    async deadLetterOperation(op, owner, now, dead) {
+      await settle({ kind: 'dead', dead }, op, owner, now);
+    },
+    async renewOperationLeases(ids, owner, now, leaseMs) {
+      if (ids.length > 0) await open().renewOperationLeases(ids, owner, now + leaseMs);
+    },
+
+    claimForwards: async (o) => (o.limit > 0 && o.destinations?.length !== 0 ? open().claimForwards(o) : []),
+    async completeForward(fwd, owner) {
+      const r = await open().completeForward(fwd, owner);
+      if (!r.touched) leaseLost('complete', fwd.id, owner);
+      if (r.next) work.emit('forwards');
+    },
+    async retryForward(fwd, owner, _now, retry) {
+      if (!(await open().retryForward(fwd, owner, retry))) leaseLost('retry', fwd.id, owner);
+    },
+    async deadLetterForward(fwd, owner, now, dead) {
+      const r = await open().deadLetterForward(fwd, owner, now, dead);
+      if (!r.touched) leaseLost('dead letter', fwd.id, owner);
+      if (r.next) work.emit('forwards');
+    },
+
+    async releaseLeases(owner) {
+      const n = await open().releaseLeases(owner);
+      // Released rows are claimable at once (by this process after a restart of its worker, or by another instance).
+      if (n > 0) wakeFor({ operations: 1, forwards: 1 });
+      return n;
+    },
+    releaseAllLeases: () => open().releaseLeases(undefined),
+    nextDueAt: (kind) => open().nextDueAt(kind),
+
+    status: (now) => open().status(now),
+    listDeadLetters: (limit = 100) => open().listDeadLetters(limit),
+    retryDeadLetters: async (which, now) => wakeFor(await open().retryDeadLetters(which, now)),
+    requeueDeadOperations: async (provider, reasonPrefix, now) =>
+      wakeFor({ operations: await open().requeueDeadOperations(provider, reasonPrefix, now), forwards: 0 }),
+
+    userHistory: (userId, limit = 100) => open().userHistory(userId, limit),
+    recentEvents: (limit) => open().recentEvents(limit),
+    prune: (o) => open().prune(o),
+
+    getSetting: (key) => open().getSetting(key),
+    setSetting: (key, value) => open().setSetting(key, value),
+    // The in-process mutex first: holders in this process queue here instead of each holding a connection.
+    withLock: (name, fn) => locks.run(name, () => open().withLock(name, fn)),
+    onWork(listener) {
+      const off = work.on(listener);
+      deps.onSubscribe?.();
+      return off;
+    },
+
+    ping: () => open().ping(),
+    async close() {
+      if (closed) return;
+      await commits.drain();
+      closed = true;
+      await engine.close();
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import type { Provider } from '../../providers/tag-operation';
+import type {
+  AcceptBatch,
+  AcceptResult,
+  ClaimedForward,
+  ClaimedOperation,
+  DeadLetter,
+  DeadLetterRequest,
+  HistoryEvent,
+  RetryRequest,
+  StoreStatus,
+  UserHistory,
+  WorkKind,
+} from '../store';
+import type { OperationSettlement, SettledOperation } from './settle';
+
+export interface ForwardSettled {
+  /** The forward was still leased by this owner (otherwise nothing changed). */
+  touched: boolean;
+  /** A later forward of the same key now leads its queue. */
+  next: boolean;
+}
+
+/**
+ * What an engine does against its database; `composeStore` turns it into a Store
+ * (group commit, wake-ups, lease-lost warnings). Engines that share a database with
+ * other instances tell those instances about new work themselves (PostgreSQL NOTIFY
+ * in the same transaction); the in-process wake-up is done by `composeStore`.
+ */
+export interface StoreEngine {
+  readonly engine: 'sqlite' | 'postgres';
+  /** Where the data lives, for messages (never with a password). */
+  readonly where: string;
+  /** Webhooks per shared commit. */
+  readonly maxAcceptsPerCommit: number;
+  migrate(): Promise<void>;
+  /** One transaction for all batches, applied in order; one result per batch. */
+  acceptBatches(batches: AcceptBatch[]): Promise<AcceptResult[]>;
+  /** True for errors that mean the database is unreachable (retrying items alone would not help). */
+  isUnavailable(err: unknown): boolean;
+
+  claimOperations(o: { provider: Provider; limit: number; owner: string; now: number; leaseMs: number }): Promise<ClaimedOperation[]>;
+  settleOperation(s: OperationSettlement, op: ClaimedOperation, owner: string, now: number): Promise<SettledOperation>;
+  renewOperationLeases(ids: number[], owner: string, until: number): Promise<void>;
+
+  claimForwards(o: { destinations?: string[]; limit: number; owner: string; now: number; leaseMs: number }): Promise<ClaimedForward[]>;
+  completeForward(fwd: ClaimedForward, owner: string): Promise<ForwardSettled>;
+  /** Returns whether the forward was still leased by this owner. */
+  retryForward(fwd: ClaimedForward, owner: string, retry: RetryRequest): Promise<boolean>;
+  deadLetterForward(fwd: ClaimedForward, owner: string, now: number, dead: DeadLetterRequest): Promise<ForwardSettled>;
+
+  /** `undefined`: every owner's leases. */
+  releaseLeases(owner: string | undefined): Promise<number>;
+  nextDueAt(kind: WorkKind): Promise<number | null>;
+  status(now: number): Promise<StoreStatus>;
+  listDeadLetters(limit: number): Promise<DeadLetter[]>;
+  retryDeadLetters(which: 'all' | string[], now: number): Promise<Record<WorkKind, number>>;
+  requeueDeadOperations(provider: Provider, reasonPrefix: string, now: number): Promise<number>;
+
+  userHistory(userId: string, limit: number): Promise<UserHistory>;
+  recentEvents(limit: number): Promise<HistoryEvent[]>;
+  prune(o: { historyBefore: number; seenBefore: number }): Promise<{ history: number; seen: number }>;
+  getSetting(key: string): Promise<string | undefined>;
+  setSetting(key: string, value: string): Promise<void>;
+  /** Excludes other instances too, where there can be any; the in-process mutex is added by `composeStore`. */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
