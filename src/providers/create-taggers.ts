@@ -8,7 +8,7 @@ import { createMantagoCredentials } from './mantago-credentials';
 import { createBotbonnieTagger, createMantagoTagger, type Tagger } from './taggers';
 import type { Provider } from './tag-operation';
 
-export interface ProviderTaggers {
+export interface Taggers {
   /** One per configured provider (CONTRACT.md: a provider is configured when its token is set). */
   taggers: Partial<Record<Provider, Tagger>>;
   /** Closes the clients' connection pools. */
@@ -25,7 +25,7 @@ export async function createTaggers(
   store: Pick<Store, 'getSetting' | 'setSetting' | 'withLock'>,
   log: Logger,
   opts: { dispatcher?: Dispatcher } = {},
-): Promise<ProviderTaggers> {
+): Promise<Taggers> {
   const taggers: Partial<Record<Provider, Tagger>> = {};
   const closers: (() => Promise<void>)[] = [];
   const timeoutMs = config.tagApiTimeoutMs;
@@ -33,11 +33,13 @@ export async function createTaggers(
 
   const m = config.mantago;
   if (m.token) {
-    if (!m.secret) throw new Error('MANTAGO_TOKEN is set but MANTAGO_SECRET is not: MantaGo needs both (API Integration Settings in the MantaGo console)');
-    if (!m.botId) log.warn('MANTAGO_BOT_ID is not set: MantaGo answers 404 to calls without botId');
+    // Not fatal: the calls fail (401 → refresh fails → dead letters saying what to set), nothing is lost,
+    // and `autotag dead-letters retry` replays them once the variable is set.
+    if (!m.secret) log.error('MANTAGO_TOKEN is set but MANTAGO_SECRET is not: MantaGo needs both (API Integration Settings in the MantaGo console)');
+    if (!m.botId) log.error('MANTAGO_BOT_ID is not set: MantaGo answers 404 to calls without botId');
     const client = createMantagoClient({ baseUrl: m.baseUrl, botId: m.botId, timeoutMs, ...dispatcher });
     closers.push(() => client.close());
-    const credentials = createMantagoCredentials({ envToken: m.token, envSecret: m.secret, store, client, log });
+    const credentials = createMantagoCredentials({ envToken: m.token, envSecret: m.secret ?? '', store, client, log });
     try {
       await credentials.init();
     } catch (err) {
