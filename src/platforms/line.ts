@@ -60,10 +60,12 @@ export function lineToChatEvents(body: LineWebhook): ChatEvent[] {
 
 function toChatEvent(parsed: LineEvent, channel: string): ChatEvent {
   const { event } = parsed;
-  const base = {
-    platform: 'line' as const,
+  const result: ChatEvent = {
+    platform: 'line',
     channel,
     userId: event.source?.userId,
+    kind: 'other',
+    type: event.type,
     eventId: event.webhookEventId ?? `content:${fingerprint(event, CHANGES_ON_REDELIVERY)}`,
     timestamp: event.timestamp,
     isRedelivery: event.deliveryContext?.isRedelivery === true,
@@ -71,14 +73,20 @@ function toChatEvent(parsed: LineEvent, channel: string): ChatEvent {
   switch (parsed.shape) {
     case 'message': {
       const { message } = parsed.event;
-      const text = message.type === 'text' ? message.text : undefined;
-      return { ...base, kind: 'message', type: `message/${message.type}`, ...(text !== undefined && { text }) };
+      result.kind = 'message';
+      result.type = `message/${message.type}`;
+      if (message.type === 'text' && message.text !== undefined) result.text = message.text;
+      break;
     }
     case 'postback':
-      return { ...base, kind: 'postback', type: 'postback', postbackData: parsed.event.postback.data };
+      result.kind = 'postback';
+      result.postbackData = parsed.event.postback.data;
+      break;
     case 'other':
-      return { ...base, kind: kindOf(event), type: event.type };
+      result.kind = kindOf(event);
+      break;
   }
+  return result;
 }
 
 // Fields that may differ between two deliveries of the same event.

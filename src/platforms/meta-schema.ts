@@ -29,7 +29,6 @@ const party = z.looseObject({
 
 const itemBase = z.looseObject({
   sender: party.optional(),
-  recipient: party.optional().catch(undefined),
   timestamp: epochMillis,
 });
 

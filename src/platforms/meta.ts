@@ -95,40 +95,41 @@ export function metaToChatEvents(body: MetaWebhook): ChatEvent[] {
 function toChatEvent(parsed: MetaItem, platform: Platform, channel: string): ChatEvent | undefined {
   const { item } = parsed;
   const userId = item.sender?.id;
-  const base = { platform, channel, userId, timestamp: item.timestamp, isRedelivery: false };
+  // Objects are built whole rather than spread from a common base: spreading cost
+  // microseconds per event, which adds up in a 1,000-item batch.
+  const event = (kind: ChatEvent['kind'], type: string, eventId: string): ChatEvent => ({
+    platform,
+    channel,
+    userId,
+    kind,
+    type,
+    eventId,
+    timestamp: item.timestamp,
+    isRedelivery: false,
+  });
   switch (parsed.shape) {
     case 'message': {
       const { message } = parsed.item;
       // The account's own messages (sent by this or another app, or a human agent).
       if (message.is_echo === true) return undefined;
-      if (message.is_deleted === true) {
-        // Its own id, so that it is not taken for a redelivery of the message it deletes.
-        return { ...base, kind: 'other', type: 'message/deleted', eventId: `${message.mid}:deleted` };
-      }
+      // Its own id, so that it is not taken for a redelivery of the message it deletes.
+      if (message.is_deleted === true) return event('other', 'message/deleted', `${message.mid}:deleted`);
+      const result = event('message', messageType(parsed.item), message.mid);
+      if (message.text !== undefined) result.text = message.text;
       const quickReply = message.quick_reply?.payload;
-      return {
-        ...base,
-        kind: 'message',
-        type: messageType(parsed.item),
-        eventId: message.mid,
-        ...(message.text !== undefined && { text: message.text }),
-        ...(quickReply !== undefined && { postbackData: quickReply }),
-      };
+      if (quickReply !== undefined) result.postbackData = quickReply;
+      return result;
     }
     case 'postback': {
-      const payload = parsed.item.postback.payload;
+      const { payload } = parsed.item.postback;
       // CONTRACT "Once": a postback is identified by sender + timestamp + payload.
       const sender = userId ?? item.sender?.user_ref ?? '';
-      return {
-        ...base,
-        kind: 'postback',
-        type: 'postback',
-        eventId: `${sender}:${item.timestamp}:${payload ?? ''}`,
-        ...(payload !== undefined && { postbackData: payload }),
-      };
+      const result = event('postback', 'postback', `${sender}:${item.timestamp}:${payload ?? ''}`);
+      if (payload !== undefined) result.postbackData = payload;
+      return result;
     }
     case 'other':
-      return { ...base, kind: 'other', type: parsed.name, eventId: `${parsed.name}:${fingerprint(item)}` };
+      return event('other', parsed.name, `${parsed.name}:${fingerprint(item)}`);
   }
 }
 

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import type { ChatEvent } from '../../../src/chat-event';
 import { WebhookBodyError } from '../../../src/platforms/errors';
 import { metaToChatEvents, parseMetaWebhook } from '../../../src/platforms/meta';
@@ -74,25 +76,21 @@ describe('parseMetaWebhook: the top level', () => {
     ]);
   });
 
-  it('parses a batch of 1,000 items in a few milliseconds', () => {
-    const items = Array.from({ length: 1000 }, (_, i) => ({
-      sender: { id: String(1_000_000 + (i % 50)) },
-      recipient: { id: PAGE },
-      timestamp: 1767225600000 + i,
-      message: { mid: `m_${i}`, text: `我要優惠券 ${i}`, ...(i % 3 === 0 && { quick_reply: { payload: `Q${i}` } }) },
-    }));
-    const raw = Buffer.from(JSON.stringify({ object: 'page', entry: [{ id: PAGE, time: 1767225601000, messaging: items }] }));
-    const timings: number[] = [];
-    let events: ChatEvent[] = [];
-    for (let run = 0; run < 7; run += 1) {
-      const start = process.hrtime.bigint();
-      events = metaToChatEvents(parseMetaWebhook(raw));
-      timings.push(Number(process.hrtime.bigint() - start) / 1e6);
-    }
-    expect(events).toHaveLength(1000);
-    expect(events[999]).toMatchObject({ eventId: 'm_999', timestamp: 1767225600999 });
-    // The best of several runs, so that a busy shared machine does not decide the result.
-    expect(Math.min(...timings)).toBeLessThan(15);
+  it('parses and normalises a batch of 1,000 items in a few milliseconds', () => {
+    // Measured in a plain Node process, as in production; TypeScript is transpiled on load.
+    const register = `
+      const ts = require('typescript');
+      require.extensions['.ts'] = (module, file) => module._compile(ts.transpileModule(require('fs').readFileSync(file, 'utf8'),
+        { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText, file);
+      require(${JSON.stringify(path.join(__dirname, 'time-meta-batch.ts'))});`;
+    const run = spawnSync(process.execPath, ['-e', register], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.stderr).toBe('');
+    const result = JSON.parse(run.stdout) as { events: number; bestMs: number; jsonParseMs: number };
+    expect(result.events).toBe(1000);
+    // Best of 50 runs each, so that a busy shared machine does not decide the result; and
+    // compared with JSON.parse of the same bytes, which a busy machine slows down alike.
+    expect(result.bestMs).toBeLessThan(15);
+    expect(result.bestMs / result.jsonParseMs).toBeLessThan(4);
   });
 });
 
