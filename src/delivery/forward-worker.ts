@@ -19,6 +19,14 @@ export interface ForwardWorkerDeps {
   log: Logger;
   metrics: Metrics;
   now: () => number;
+  onOutcome?: (outcome: ForwardOutcome) => void;
+}
+
+export interface ForwardOutcome {
+  forward: ClaimedForward;
+  outcome: 'delivered' | 'retry' | 'dead';
+  reason?: string;
+  status?: number;
 }
 
 /**
@@ -71,6 +79,7 @@ export class ForwardWorker {
     if (result.ok) {
       await store.completeForward(fwd, owner, now, outcome);
       metrics.forwards.inc({ destination: this.label, outcome: 'delivered' });
+      this.d.onOutcome?.({ forward: fwd, outcome: 'delivered', status: result.status });
       log.debug('forward delivered', { destination: this.label, forwardId: fwd.id, ms: now - fwd.receivedAt });
       return;
     }
@@ -81,6 +90,7 @@ export class ForwardWorker {
       const dueAt = Math.min(now + delay, giveUpAt);
       await store.retryForward(fwd, owner, now, { ...outcome, dueAt });
       metrics.forwards.inc({ destination: this.label, outcome: 'retry' });
+      this.d.onOutcome?.({ forward: fwd, outcome: 'retry', reason: result.reason, status: result.status });
       log.warn('forward failed, will retry', { destination: this.label, forwardId: fwd.id, reason: result.reason, inMs: dueAt - now });
       return;
     }
@@ -89,6 +99,7 @@ export class ForwardWorker {
       : result.reason;
     await store.deadLetterForward(fwd, owner, now, { ...outcome, reason });
     metrics.forwards.inc({ destination: this.label, outcome: 'dead' });
+    this.d.onOutcome?.({ forward: fwd, outcome: 'dead', reason, status: result.status });
     log.error('forward is a dead letter', { destination: this.label, forwardId: fwd.id, reason });
   }
 }

@@ -26,6 +26,15 @@ export interface OperationWorkerDeps {
   metrics: Metrics;
   now: () => number;
   random?: () => number;
+  /** Told how every attempt ended (tests and the status page listen). */
+  onOutcome?: (outcome: OperationOutcome) => void;
+}
+
+export interface OperationOutcome {
+  op: ClaimedOperation;
+  outcome: 'applied' | 'superseded' | 'retry' | 'dead';
+  reason?: string;
+  status?: number;
 }
 
 /**
@@ -96,6 +105,7 @@ export class OperationWorker {
       const reason = unconfiguredReason(provider);
       await store.deadLetterOperation(op, owner, this.d.now(), { reason });
       metrics.tagOperations.inc({ provider, outcome: 'dead' });
+      this.d.onOutcome?.({ op, outcome: 'dead', reason });
       log.warn('tag operation kept as a dead letter: provider not configured', { reason });
       return;
     }
@@ -108,6 +118,7 @@ export class OperationWorker {
       endTimer();
       const current = await store.completeOperation(op, owner, this.d.now(), { status: 200 });
       metrics.tagOperations.inc({ provider, outcome: current ? 'applied' : 'superseded' });
+      this.d.onOutcome?.({ op, outcome: current ? 'applied' : 'superseded', status: 200 });
       log.info('tag operation applied', { ms: this.d.now() - started, superseded: !current });
       if (!current) this.pump.wake();
     } catch (err) {
@@ -123,10 +134,12 @@ export class OperationWorker {
       if (decision.kind === 'retry') {
         await store.retryOperation(op, owner, now, { ...outcome, dueAt: decision.dueAt, notFound: failure.notFound });
         metrics.tagOperations.inc({ provider, outcome: 'retry' });
+        this.d.onOutcome?.({ op, outcome: 'retry', reason: failure.reason, status: failure.status });
         log.warn('tag operation failed, will retry', { reason: failure.reason, status: failure.status, inMs: decision.dueAt - now, attempt: op.attempts + 1 });
       } else {
         await store.deadLetterOperation(op, owner, now, { ...outcome, reason: decision.reason });
         metrics.tagOperations.inc({ provider, outcome: 'dead' });
+        this.d.onOutcome?.({ op, outcome: 'dead', reason: decision.reason, status: failure.status });
         log.error('tag operation is a dead letter', { reason: decision.reason, status: failure.status });
       }
     }

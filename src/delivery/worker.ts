@@ -1,11 +1,17 @@
+import { EventEmitter } from 'node:events';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { Tagger } from '../providers/taggers';
 import { PROVIDERS, type Provider } from '../providers/tag-operation';
 import type { Store } from '../store/store';
-import { ForwardWorker } from './forward-worker';
-import { OperationWorker, unconfiguredReason } from './operation-worker';
+import { ForwardWorker, type ForwardOutcome } from './forward-worker';
+import { OperationWorker, unconfiguredReason, type OperationOutcome } from './operation-worker';
+
+export interface DeliveryEvents {
+  operation: [OperationOutcome];
+  forward: [ForwardOutcome];
+}
 
 export interface DeliveryDeps {
   store: Store;
@@ -28,6 +34,8 @@ export interface DeliveryDeps {
 export class Delivery {
   readonly operations: Map<Provider, OperationWorker>;
   readonly forwards: ForwardWorker[];
+  /** `operation` and `forward` outcomes, as they happen. */
+  readonly events = new EventEmitter<DeliveryEvents>();
   private unsubscribe: (() => void) | undefined;
   private readonly now: () => number;
 
@@ -49,6 +57,7 @@ export class Delivery {
           metrics: d.metrics,
           now: this.now,
           random: d.random,
+          onOutcome: (o) => this.events.emit('operation', o),
         }),
       ]),
     );
@@ -67,8 +76,10 @@ export class Delivery {
           log: d.log,
           metrics: d.metrics,
           now: this.now,
+          onOutcome: (o) => this.events.emit('forward', o),
         }),
     );
+    this.events.setMaxListeners(0);
   }
 
   async start(): Promise<void> {

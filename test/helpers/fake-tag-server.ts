@@ -125,6 +125,11 @@ export class FakeTagApi {
     return this;
   }
 
+  /** The responder in force (e.g. the MantaGo simulation), to put back after a test replaced it. */
+  get currentResponder(): Responder | undefined {
+    return this.responder;
+  }
+
   /** How many requests are in flight right now. */
   get inFlightCount(): number {
     return this.inFlight;
