@@ -83,7 +83,7 @@ describe('parseMetaWebhook: the top level', () => {
       require.extensions['.ts'] = (module, file) => module._compile(ts.transpileModule(require('fs').readFileSync(file, 'utf8'),
         { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText, file);
       require(${JSON.stringify(path.join(__dirname, 'time-meta-batch.ts'))});`;
-    const run = spawnSync(process.execPath, ['-e', register], { encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(process.execPath, ['-e', register], { cwd: path.join(__dirname, '..', '..', '..'), encoding: 'utf8', timeout: 60_000 });
     expect(run.stderr).toBe('');
     const result = JSON.parse(run.stdout) as { events: number; bestMs: number; jsonParseMs: number };
     expect(result.events).toBe(1000);
@@ -179,6 +179,28 @@ describe('metaToChatEvents: Messenger', () => {
       [PAGE, PSID2, 'message', 'm_batch-2'],
       ['998877665544332', '5566778899001122', 'message', 'm_batch-3'],
     ]);
+  });
+
+  it('processes all 1,000 items of a batch spread over entries, messaging and standby', () => {
+    const pages = ['111', '222', '333', '444'];
+    const entry = pages.map((id, e) => {
+      const item = (i: number) => {
+        const n = e * 250 + i;
+        // Every tenth item is the page's own echo.
+        return n % 10 === 9
+          ? { sender: { id }, recipient: { id: `user-${n}` }, timestamp: 1767225600000 + n, message: { mid: `m_${n}`, is_echo: true, text: 'echo' } }
+          : { sender: { id: `user-${n}` }, recipient: { id }, timestamp: 1767225600000 + n, message: { mid: `m_${n}`, text: `text ${n}` } };
+      };
+      const all = Array.from({ length: 250 }, (_, i) => item(i));
+      return { id, time: 1767225601000, messaging: all.slice(0, 200), standby: all.slice(200) };
+    });
+    const body = parseMetaWebhook(Buffer.from(JSON.stringify({ object: 'page', entry })));
+    expect(body.ignored).toBe(0);
+    const events = metaToChatEvents(body);
+    expect(events).toHaveLength(900);
+    expect(events.every((e) => e.kind === 'message' && e.userId === `user-${e.eventId.slice(2)}`)).toBe(true);
+    expect(events.map((e) => e.channel)).toEqual(pages.flatMap((id) => Array<string>(225).fill(id)));
+    expect(events.map((e) => e.timestamp)).toEqual([...events.map((e) => e.timestamp)].sort((a, b) => a - b));
   });
 
   it('page feed changes produce nothing', () => {
