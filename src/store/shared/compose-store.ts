@@ -54,14 +54,14 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
 
   return {
     engine: engine.engine,
-    migrate: () => open().migrate(),
+    migrate: async () => open().migrate(),
     async accept(batch) {
       open();
       return commits.submit(batch);
     },
 
     claimOperations: async (o) => (o.limit > 0 ? open().claimOperations(o) : []),
-    completeOperation: (op, owner, now, outcome) => settle({ kind: 'complete', outcome }, op, owner, now),
+    completeOperation: async (op, owner, now, outcome) => settle({ kind: 'complete', outcome }, op, owner, now),
     async retryOperation(op, owner, now, retry) {
       await settle({ kind: 'retry', retry }, op, owner, now);
     },
@@ -93,30 +93,30 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
       if (n > 0) wakeFor({ operations: 1, forwards: 1 });
       return n;
     },
-    releaseAllLeases: () => open().releaseLeases(undefined),
-    nextDueAt: (kind) => open().nextDueAt(kind),
+    releaseAllLeases: async () => open().releaseLeases(undefined),
+    nextDueAt: async (kind) => open().nextDueAt(kind),
 
-    status: (now) => open().status(now),
-    listDeadLetters: (limit = 100) => open().listDeadLetters(limit),
+    status: async (now) => open().status(now),
+    listDeadLetters: async (limit = 100) => open().listDeadLetters(limit),
     retryDeadLetters: async (which, now) => wakeFor(await open().retryDeadLetters(which, now)),
     requeueDeadOperations: async (provider, reasonPrefix, now) =>
       wakeFor({ operations: await open().requeueDeadOperations(provider, reasonPrefix, now), forwards: 0 }),
 
-    userHistory: (userId, limit = 100) => open().userHistory(userId, limit),
-    recentEvents: (limit) => open().recentEvents(limit),
-    prune: (o) => open().prune(o),
+    userHistory: async (userId, limit = 100) => open().userHistory(userId, limit),
+    recentEvents: async (limit) => open().recentEvents(limit),
+    prune: async (o) => open().prune(o),
 
-    getSetting: (key) => open().getSetting(key),
-    setSetting: (key, value) => open().setSetting(key, value),
+    getSetting: async (key) => open().getSetting(key),
+    setSetting: async (key, value) => open().setSetting(key, value),
     // The in-process mutex first: holders in this process queue here instead of each holding a connection.
-    withLock: (name, fn) => locks.run(name, () => open().withLock(name, fn)),
+    withLock: async (name, fn) => locks.run(name, () => open().withLock(name, fn)),
     onWork(listener) {
       const off = work.on(listener);
       deps.onSubscribe?.();
       return off;
     },
 
-    ping: () => open().ping(),
+    ping: async () => open().ping(),
     async close() {
       if (closed) return;
       await commits.drain();

@@ -1,0 +1,111 @@
+import type { ClaimedForward, Store, WorkKind } from '../../src/store/store';
+import { batch, forwardTo } from './builders';
+
+export function forwardsContract(store: () => Store): void {
+  const A = 'http://a.test/hook';
+  const B = 'http://b.test/hook';
+  const claim = (owner: string, now: number, opts: { destinations?: string[]; leaseMs?: number; limit?: number } = {}) =>
+    store().claimForwards({ owner, now, limit: opts.limit ?? 10, leaseMs: opts.leaseMs ?? 1000, destinations: opts.destinations });
+  const bodies = (fs: ClaimedForward[]) => fs.map((f) => f.body.toString());
+  /** One webhook per call, so each has its own body. */
+  const receive = (now: number, ...forwards: ReturnType<typeof forwardTo>[]) => store().accept(batch(now, [], forwards));
+
+  describe('forwards', () => {
+    it('hands back the exact bytes and headers received', async () => {
+      const body = Buffer.from([0x7b, 0x22, 0xe5, 0x84, 0xaa, 0x22, 0x3a, 0xff, 0x00, 0x7d]);
+      const headers = { 'content-type': 'application/json; charset=utf-8', 'x-hub-signature-256': 'sha256=abc' };
+      await receive(1000, { destination: A, orderingKey: 'U1', body, headers });
+      const [f] = await claim('w', 1000);
+      expect(f).toEqual({ id: expect.any(Number), destination: A, orderingKey: 'U1', body, headers, receivedAt: 1000, attempts: 0 });
+    });
+
+    it('sends one key in order: a failing head holds the later ones, other keys and destinations go on', async () => {
+      await receive(1000, forwardTo(A, 'U1', Buffer.from('w1')), forwardTo(B, 'U1', Buffer.from('w1')));
+      await receive(1001, forwardTo(A, 'U1', Buffer.from('w2')));
+      await receive(1002, forwardTo(A, 'U2', Buffer.from('w3')));
+
+      const heads = await claim('w', 2000);
+      expect(heads.map((f) => [f.destination, f.body.toString()])).toEqual([
+        [A, 'w1'],
+        [B, 'w1'],
+        [A, 'w3'],
+      ]);
+      const [w1A, w1B, w3] = heads;
+      await store().retryForward(w1A!, 'w', 2000, { dueAt: 5000, status: 503 });
+      await store().completeForward(w1B!, 'w', 2000, { status: 200 });
+      await store().completeForward(w3!, 'w', 2000, { status: 200 });
+      expect(await claim('w', 4999)).toEqual([]); // w2 waits behind w1
+      expect(await store().nextDueAt('forwards')).toBe(5000);
+
+      const [again] = await claim('w', 5000);
+      expect(again).toMatchObject({ id: w1A!.id, attempts: 1 });
+      await store().completeForward(again!, 'w', 5000, { status: 200 });
+      expect(bodies(await claim('w', 5000))).toEqual(['w2']);
+    });
+
+    it('lets the next forward of a key go once the head becomes a dead letter', async () => {
+      await receive(1000, forwardTo(A, 'U1', Buffer.from('w1')));
+      await receive(1001, forwardTo(A, 'U1', Buffer.from('w2')));
+      const [w1] = await claim('w', 1000);
+      await store().deadLetterForward(w1!, 'w', 61_000, { reason: 'no success within FORWARD_GIVE_UP_MS', status: 500, bodyExcerpt: 'oops' });
+      expect(bodies(await claim('w', 61_000))).toEqual(['w2']);
+      expect(await store().listDeadLetters()).toEqual([
+        {
+          id: `fwd-${w1!.id}`,
+          type: 'forward',
+          reason: 'no success within FORWARD_GIVE_UP_MS',
+          status: 500,
+          bodyExcerpt: 'oops',
+          at: 61_000,
+          attempts: 1,
+          forward: { destination: A, orderingKey: 'U1', receivedAt: 1000 },
+        },
+      ]);
+    });
+
+    it('claims only the destinations asked for', async () => {
+      await receive(1000, forwardTo(A), forwardTo(B));
+      expect(await claim('w', 1000, { destinations: [] })).toEqual([]);
+      expect((await claim('w', 1000, { destinations: [B] })).map((f) => f.destination)).toEqual([B]);
+      expect((await claim('w', 1000)).map((f) => f.destination)).toEqual([A]);
+    });
+
+    it('gives an expired lease to another owner and ignores the first owner afterwards', async () => {
+      await receive(1000, forwardTo(A));
+      const [mine] = await claim('A', 1000, { leaseMs: 1000 });
+      expect(await claim('B', 1999)).toEqual([]);
+      const [theirs] = await claim('B', 2000, { leaseMs: 10_000 });
+      expect(theirs?.id).toBe(mine!.id);
+
+      await store().completeForward(mine!, 'A', 2100, { status: 200 });
+      await store().retryForward(mine!, 'A', 2100, { dueAt: 3000, status: 500 });
+      await store().deadLetterForward(mine!, 'A', 2100, { reason: 'gave up' });
+      expect((await store().status(2100)).forwards).toMatchObject({ leased: 1, pending: 0, dead: 0 });
+
+      await store().completeForward(theirs!, 'B', 2200, { status: 200 });
+      expect((await store().status(2200)).forwards).toMatchObject({ leased: 0, pending: 0, dead: 0, oldestPendingAgeMs: null });
+    });
+
+    it('counts only the head of each key when telling the next due time', async () => {
+      expect(await store().nextDueAt('forwards')).toBeNull();
+      await receive(1000, forwardTo(A, 'U1', Buffer.from('w1')));
+      await receive(1001, forwardTo(A, 'U1', Buffer.from('w2')));
+      const [w1] = await claim('w', 1000);
+      await store().retryForward(w1!, 'w', 1000, { dueAt: 9000 });
+      expect(await store().nextDueAt('forwards')).toBe(9000); // w2 is due, but held behind w1
+    });
+
+    it('wakes listeners when completing a forward lets a later one of its key go', async () => {
+      await receive(1000, forwardTo(A, 'U1', Buffer.from('w1')));
+      await receive(1001, forwardTo(A, 'U1', Buffer.from('w2')));
+      const kinds: WorkKind[] = [];
+      store().onWork((k) => kinds.push(k));
+      const [w1] = await claim('w', 1000);
+      await store().completeForward(w1!, 'w', 1000, { status: 200 });
+      expect(kinds).toEqual(['forwards']);
+      const [w2] = await claim('w', 2000);
+      await store().completeForward(w2!, 'w', 2000, { status: 200 });
+      expect(kinds).toEqual(['forwards']); // nothing follows w2
+    });
+  });
+}

@@ -1,0 +1,155 @@
+import type { Store, WorkKind } from '../../src/store/store';
+import { accepted, ask, batch, deferred, forwardTo } from './builders';
+
+export function viewsContract(store: () => Store): void {
+  const claim = (now: number, opts: { provider?: 'mantago' | 'botbonnie'; limit?: number; leaseMs?: number } = {}) =>
+    store().claimOperations({ provider: opts.provider ?? 'mantago', limit: opts.limit ?? 10, owner: 'w', now, leaseMs: opts.leaseMs ?? 1000 });
+
+  /** Three dead letters: two mantago (token, 400), one botbonnie (token). */
+  async function deadLetters(): Promise<void> {
+    await ask(store(), 1000, { tagId: 'token' });
+    await ask(store(), 1001, { tagId: 'bad' });
+    await ask(store(), 1002, { tagId: 'bb', provider: 'botbonnie' });
+    const ops = [...(await claim(1100)), ...(await claim(1100, { provider: 'botbonnie' }))];
+    for (const op of ops) {
+      const reason = op.provider === 'botbonnie' ? 'BOTBONNIE_TOKEN is not set' : op.tagId === 'token' ? 'MANTAGO_TOKEN is not set' : '400 from mantago: bad tag';
+      await store().deadLetterOperation(op, 'w', 1200, { reason, ...(op.tagId === 'bad' ? { status: 400 } : {}) });
+    }
+  }
+
+  describe('operator views', () => {
+    it('reports empty queues', async () => {
+      const empty = { pending: 0, due: 0, leased: 0, dead: 0, oldestPendingAgeMs: null };
+      expect(await store().status(1000)).toEqual({ operations: empty, forwards: empty });
+    });
+
+    it('counts pending, due, leased and dead work and the oldest pending age', async () => {
+      await ask(store(), 1000, { tagId: 'leased' });
+      await ask(store(), 2000, { tagId: 'due' });
+      await ask(store(), 2500, { tagId: 'later' });
+      await ask(store(), 2600, { tagId: 'dead' });
+      const ops = await claim(2600, { leaseMs: 10_000 });
+      for (const op of ops) {
+        if (op.tagId === 'due') await store().retryOperation(op, 'w', 2700, { dueAt: 2800 });
+        if (op.tagId === 'later') await store().retryOperation(op, 'w', 2700, { dueAt: 9000 });
+        if (op.tagId === 'dead') await store().deadLetterOperation(op, 'w', 2700, { reason: 'gave up' });
+      }
+      await store().accept(batch(2900, [], [forwardTo('http://a.test/hook')]));
+
+      const s = await store().status(3000);
+      expect(s.operations).toEqual({ pending: 2, due: 1, leased: 1, dead: 1, oldestPendingAgeMs: 2000 });
+      expect(s.forwards).toEqual({ pending: 1, due: 1, leased: 0, dead: 0, oldestPendingAgeMs: 100 });
+      // A lease that ran out counts as pending again.
+      expect((await store().status(20_000)).operations).toMatchObject({ pending: 3, due: 3, leased: 0 });
+    });
+
+    it('queues dead letters again by id, fresh: due now, attempts and give-up window reset', async () => {
+      await deadLetters();
+      const kinds: WorkKind[] = [];
+      store().onWork((k) => kinds.push(k));
+      const listed = await store().listDeadLetters();
+      expect(listed).toHaveLength(3);
+      const bad = listed.find((d) => d.reason.startsWith('400'))!;
+
+      expect(await store().retryDeadLetters([bad.id, 'op-999999', 'fwd-999999'], 5000)).toBe(1);
+      expect(kinds).toEqual(['operations']);
+      expect(await store().listDeadLetters()).toHaveLength(2);
+      const [again] = await claim(5000);
+      expect(again).toMatchObject({ tagId: 'bad', attempts: 0, notFoundCount: 0, requestedAt: 5000, version: 1 });
+
+      await expect(store().retryDeadLetters(['op-1', 'nope'], 5000)).rejects.toThrow(/"nope" is not a dead-letter id/);
+    });
+
+    it('queues every dead letter again with "all"', async () => {
+      await deadLetters();
+      await store().accept(batch(1000, [], [forwardTo('http://a.test/hook')]));
+      const [f] = await store().claimForwards({ owner: 'w', now: 1000, limit: 1, leaseMs: 1000 });
+      await store().deadLetterForward(f!, 'w', 1300, { reason: 'gave up', status: 404 });
+
+      expect(await store().retryDeadLetters('all', 6000)).toBe(4);
+      expect(await store().listDeadLetters()).toEqual([]);
+      const [fwd] = await store().claimForwards({ owner: 'w', now: 6000, limit: 1, leaseMs: 1000 });
+      expect(fwd).toMatchObject({ id: f!.id, attempts: 0, receivedAt: 6000 });
+      expect((await store().status(6000)).operations.due).toBe(3);
+    });
+
+    it("requeues one provider's dead operations whose reason starts with a prefix", async () => {
+      await deadLetters();
+      const kinds: WorkKind[] = [];
+      store().onWork((k) => kinds.push(k));
+      expect(await store().requeueDeadOperations('mantago', '%', 7000)).toBe(0); // a plain character, not a wildcard
+      expect(kinds).toEqual([]);
+      expect(await store().requeueDeadOperations('mantago', 'MANTAGO_TOKEN is not set', 7000)).toBe(1);
+      expect(kinds).toEqual(['operations']);
+      expect((await store().listDeadLetters()).map((d) => d.reason).sort()).toEqual(['400 from mantago: bad tag', 'BOTBONNIE_TOKEN is not set']);
+      expect((await claim(7000)).map((c) => [c.tagId, c.requestedAt])).toEqual([['token', 7000]]);
+    });
+
+    it('lists dead letters newest first, up to a limit', async () => {
+      await ask(store(), 1000, { tagId: 'a' });
+      await ask(store(), 1000, { tagId: 'b' });
+      const [a, b] = await claim(1000);
+      await store().deadLetterOperation(a!, 'w', 3000, { reason: 'first' });
+      await store().deadLetterOperation(b!, 'w', 4000, { reason: 'second' });
+      expect((await store().listDeadLetters()).map((d) => d.reason)).toEqual(['second', 'first']);
+      expect((await store().listDeadLetters(1)).map((d) => d.reason)).toEqual(['second']);
+    });
+  });
+
+  describe('history, pruning, settings and locks', () => {
+    it('prunes old history and forgets old event ids', async () => {
+      await store().accept(batch(1000, [accepted('old')]));
+      const [op] = await claim(1000);
+      await store().completeOperation(op!, 'w', 1500, { status: 200 });
+      await store().accept(batch(5000, [accepted('new', [])]));
+
+      expect(await store().prune({ historyBefore: 2000, seenBefore: 2000 })).toEqual({ history: 2, seen: 1 });
+      const h = await store().userHistory('U1');
+      expect(h.events.map((e) => e.eventId)).toEqual(['new']);
+      expect(h.calls).toEqual([]);
+      // The old id is forgotten, the new one still a duplicate.
+      expect(await store().accept(batch(6000, [accepted('old', []), accepted('new', [])]))).toMatchObject({ accepted: 1, duplicates: 1 });
+    });
+
+    it('keeps settings', async () => {
+      expect(await store().getSetting('mantago.pair')).toBeUndefined();
+      await store().setSetting('mantago.pair', '{"token":"a"}');
+      await store().setSetting('mantago.pair', '{"token":"b"}');
+      expect(await store().getSetting('mantago.pair')).toBe('{"token":"b"}');
+    });
+
+    it('runs holders of one lock one at a time, and holders of different locks side by side', async () => {
+      const log: string[] = [];
+      const gate = deferred();
+      const firstIn = deferred();
+      const first = store().withLock('refresh', async () => {
+        log.push('first in');
+        firstIn.resolve();
+        await gate.promise;
+        log.push('first out');
+        return 1;
+      });
+      await firstIn.promise;
+      const second = store().withLock('refresh', async () => {
+        log.push('second in');
+        return 2;
+      });
+      // A different name is not held up by the first holder.
+      expect(await store().withLock('other', async () => 'free')).toBe('free');
+      expect(log).toEqual(['first in']);
+      gate.resolve();
+      expect(await Promise.all([first, second])).toEqual([1, 2]);
+      expect(log).toEqual(['first in', 'first out', 'second in']);
+
+      await expect(store().withLock('refresh', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+      expect(await store().withLock('refresh', async () => 'after a failure')).toBe('after a failure');
+    });
+
+    it('answers ping and migrates again without losing data', async () => {
+      await ask(store(), 1000);
+      await expect(store().ping()).resolves.toBeUndefined();
+      await store().migrate();
+      expect((await store().status(1000)).operations.pending).toBe(1);
+    });
+  });
+}

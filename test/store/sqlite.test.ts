@@ -1,0 +1,105 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { loadConfig } from '../../src/config';
+import { silentLogger } from '../../src/log';
+import { openStore } from '../../src/store/open-store';
+import { createSqliteStore } from '../../src/store/sqlite';
+import { StoreUnavailableError } from '../../src/store/store';
+import { accepted, ask, batch, forwardTo } from './builders';
+import { describeStoreContract } from './contract';
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'autotag-store-'));
+}
+
+describeStoreContract('SQLite', async () => {
+  const dir = tempDir();
+  const store = createSqliteStore({ file: path.join(dir, 'autotag.db'), log: silentLogger() });
+  await store.migrate();
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('SQLite store file', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('creates DATA_DIR when missing and opens autotag.db in WAL mode', async () => {
+    const dataDir = path.join(dir, 'not', 'yet', 'there');
+    const store = await openStore(loadConfig({ DATA_DIR: dataDir }), silentLogger());
+    expect(store.engine).toBe('sqlite');
+    await store.close();
+    const raw = new Database(path.join(dataDir, 'autotag.db'), { readonly: true });
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }]);
+    raw.close();
+  });
+
+  it('keeps queued work, leases and seen event ids across close and reopen', async () => {
+    const file = path.join(dir, 'autotag.db');
+    const first = createSqliteStore({ file, log: silentLogger() });
+    await first.migrate();
+    await first.accept(batch(1000, [accepted('e1')], [forwardTo('http://a.test/hook')]));
+    await ask(first, 1000, { tagId: 'second' });
+    await first.claimOperations({ provider: 'mantago', limit: 1, owner: 'old-process', now: 1000, leaseMs: 60_000 });
+    await first.close();
+
+    const second = createSqliteStore({ file, log: silentLogger() });
+    await second.migrate();
+    expect(await second.status(2000)).toEqual({
+      operations: { pending: 1, due: 1, leased: 1, dead: 0, oldestPendingAgeMs: 1000 },
+      forwards: { pending: 1, due: 1, leased: 0, dead: 0, oldestPendingAgeMs: 1000 },
+    });
+    // One instance per file: leases left by an earlier process are released at start.
+    expect(await second.releaseAllLeases()).toBe(1);
+    expect(await second.claimOperations({ provider: 'mantago', limit: 10, owner: 'new', now: 2000, leaseMs: 1000 })).toHaveLength(2);
+    expect(await second.accept(batch(2000, [accepted('e1')]))).toMatchObject({ duplicates: 1, accepted: 0 });
+    await second.close();
+  });
+
+  it('stores a webhook body once for all its destinations and deletes it with the last forward', async () => {
+    const file = path.join(dir, 'autotag.db');
+    const store = createSqliteStore({ file, log: silentLogger() });
+    await store.migrate();
+    const body = Buffer.from('{"events":[{"type":"message"}]}');
+    await store.accept(batch(1000, [], ['http://a.test', 'http://b.test', 'http://c.test'].map((d) => forwardTo(d, 'U1', body))));
+    const raw = new Database(file, { readonly: true });
+    const bodies = () => (raw.prepare('SELECT count(*) AS n FROM forward_bodies').get() as { n: number }).n;
+    expect(bodies()).toBe(1);
+
+    const claimed = await store.claimForwards({ owner: 'w', now: 1000, limit: 10, leaseMs: 1000 });
+    expect(claimed).toHaveLength(3);
+    for (const [i, f] of claimed.entries()) {
+      await store.completeForward(f, 'w', 1000, { status: 200 });
+      expect(bodies()).toBe(i < 2 ? 1 : 0);
+    }
+    raw.close();
+    await store.close();
+  });
+
+  it('says which file it could not open', () => {
+    const blocker = path.join(dir, 'a-file');
+    fs.writeFileSync(blocker, '');
+    const file = path.join(blocker, 'data', 'autotag.db');
+    expect(() => createSqliteStore({ file, log: silentLogger() })).toThrow(StoreUnavailableError);
+    expect(() => createSqliteStore({ file, log: silentLogger() })).toThrow(file);
+  });
+
+  it('refuses calls after close', async () => {
+    const store = createSqliteStore({ file: path.join(dir, 'autotag.db'), log: silentLogger() });
+    await store.migrate();
+    await store.close();
+    await expect(store.accept(batch(1000, [accepted('e1')]))).rejects.toThrow(/is closed/);
+    await expect(store.status(1000)).rejects.toThrow(/is closed/);
+  });
+});
