@@ -36,7 +36,8 @@ export const metaMessageItem = itemBase.extend({
   message: z.looseObject({
     mid: z.string().min(1),
     text: z.string().optional(),
-    is_echo: z.boolean().optional().catch(undefined),
+    // No fallback here: an item that may be the account's own message is better dropped.
+    is_echo: z.boolean().optional(),
     // Instagram: the customer unsent the message, or sent something the API cannot show (GIF, sticker).
     is_deleted: z.boolean().optional().catch(undefined),
     is_unsupported: z.boolean().optional().catch(undefined),
@@ -50,7 +51,7 @@ export const metaMessageItem = itemBase.extend({
 export const metaPostbackItem = itemBase.extend({
   // Postbacks delivered on the standby channel come without `payload`.
   // https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/standby
-  postback: z.looseObject({ payload: z.string().optional(), title: z.string().optional() }),
+  postback: z.looseObject({ payload: z.string().optional() }),
 });
 
 export type MetaItemBase = z.infer<typeof itemBase>;

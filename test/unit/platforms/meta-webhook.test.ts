@@ -63,6 +63,7 @@ describe('parseMetaWebhook: the top level', () => {
             { sender: { id: PSID }, timestamp: 1767225600000, postback: 'GET_STARTED' },
             { sender: { id: 5 }, timestamp: 1767225600000, message: { mid: 'm_1', text: 'numeric sender' } },
             { sender: { id: PSID }, timestamp: 1767225600000 }, // nothing but the envelope
+            { sender: { id: PAGE }, timestamp: 1767225600000, message: { mid: 'm_2', is_echo: 'true', text: 'maybe our own' } },
             { sender: { id: PSID }, recipient: { id: PAGE }, timestamp: 1767225600001, message: { mid: 'm_ok', text: 'kept', nlp: { entities: {} } } },
           ],
           standby: 'not an array',
@@ -70,7 +71,7 @@ describe('parseMetaWebhook: the top level', () => {
       ],
     });
     const body = parseMetaWebhook(Buffer.from(raw));
-    expect(body.ignored).toBe(9);
+    expect(body.ignored).toBe(10);
     expect(metaToChatEvents(body)).toEqual([
       { platform: 'facebook', channel: PAGE, userId: PSID, kind: 'message', type: 'message/text', text: 'kept', eventId: 'm_ok', timestamp: 1767225600001, isRedelivery: false },
     ]);
