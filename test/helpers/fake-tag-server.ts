@@ -84,6 +84,8 @@ export class FakeTagApi {
   readonly overlaps: Overlap[] = [];
   /** The largest number of requests in flight at once. */
   maxInFlight = 0;
+  /** TCP connections accepted so far (keep-alive clients reuse them). */
+  connectionCount = 0;
   private inFlight = 0;
   private readonly inFlightByKey = new Map<string, Set<number>>();
   private readonly scripted: { match: Matcher; response: ScriptedResponse }[] = [];
@@ -98,6 +100,7 @@ export class FakeTagApi {
   ) {
     this.responder = opts.responder;
     this.events.setMaxListeners(0);
+    server.on('connection', () => (this.connectionCount += 1));
   }
 
   static async start(opts: FakeTagApiOptions = {}): Promise<FakeTagApi> {

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Agent, request } from 'undici';
 import { createMantagoClient, type MantagoClient, type MantagoCreds } from '../../../src/providers/mantago';
 import { jwtExpiringIn, mantagoError, startFakeMantago, type FakeMantago } from '../../helpers/fake-tag-api';
 import { allTextOf, tagApiErrorOf } from './expect-error';
@@ -146,6 +147,34 @@ describe('MantaGo client against a fake MantaGo', () => {
         slow.closeAllConnections();
         await new Promise<void>((r) => slow.close(() => r()));
       }
+    });
+  });
+
+  describe('connections', () => {
+    it('reuses keep-alive connections for sequential calls', async () => {
+      const c = createMantagoClient({ baseUrl: fake.baseUrl, botId: 'bot-42', timeoutMs: 1500 });
+      const before = fake.api.connectionCount;
+      for (let i = 0; i < 10; i++) await c.addPersonalTag(creds, { ...req, tagId: `tag-${i}` });
+      // undici's pool may open a second socket while the first is being released; never one per call.
+      expect(fake.api.connectionCount - before).toBeLessThanOrEqual(2);
+      await c.close();
+    });
+
+    it('uses an injected dispatcher and leaves it open on close (the caller owns it)', async () => {
+      const agent = new Agent();
+      let dispatched = 0;
+      const counting = agent.compose((dispatch) => (o, h) => {
+        dispatched += 1;
+        return dispatch(o, h);
+      });
+      const c = createMantagoClient({ baseUrl: fake.baseUrl, botId: 'bot-42', timeoutMs: 1500, dispatcher: counting });
+      await c.addPersonalTag(creds, req);
+      await c.close();
+      expect(dispatched).toBe(1);
+      const again = await request(`${fake.url}/health`, { dispatcher: agent });
+      await again.body.dump();
+      expect(agent.closed).toBe(false);
+      await agent.close();
     });
   });
 
