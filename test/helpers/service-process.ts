@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+
+const CLI = path.resolve(__dirname, '../../dist/cli.js');
+
+export interface ServiceProcess {
+  proc: ChildProcess;
+  port: number;
+  url: string;
+  /** Every JSON log line so far. */
+  logs: Record<string, unknown>[];
+  stderr: string[];
+  /** Resolves with the exit code (or signal name) when the process ends. */
+  exited: Promise<number | string>;
+  kill(signal?: NodeJS.Signals): void;
+  /** Resolves when a log line matches (rejects after timeoutMs). */
+  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+/**
+ * Runs `node dist/cli.js serve` (the built service, as `npm start` does) on a free
+ * port and resolves once it logs that it is listening. `npm run build` must have run.
+ */
+export async function startService(env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<ServiceProcess> {
+  const proc = spawn(process.execPath, [CLI, 'serve'], {
+    env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  const stderr: string[] = [];
+  const listeners = new Set<(line: Record<string, unknown>) => void>();
+  readline.createInterface({ input: proc.stdout! }).on('line', (l) => {
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(l) as Record<string, unknown>;
+    } catch {
+      parsed = { message: l, unparsed: true };
+    }
+    logs.push(parsed);
+    for (const f of [...listeners]) f(parsed);
+  });
+  readline.createInterface({ input: proc.stderr! }).on('line', (l) => stderr.push(l));
+  const exited = new Promise<number | string>((resolve) => proc.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+
+  const waitForLog = (match: (line: Record<string, unknown>) => boolean, timeoutMs = 15_000) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const hit = logs.find(match);
+      if (hit) return resolve(hit);
+      const timer = setTimeout(() => {
+        listeners.delete(check);
+        reject(new Error(`service: no matching log line within ${timeoutMs} ms; stderr: ${stderr.join(' | ')}; last logs: ${logs.slice(-5).map((l) => JSON.stringify(l)).join(' | ')}`));
+      }, timeoutMs);
+      const check = (line: Record<string, unknown>) => {
+        if (!match(line)) return;
+        clearTimeout(timer);
+        listeners.delete(check);
+        resolve(line);
+      };
+      listeners.add(check);
+      void exited.then((code) => {
+        if (!listeners.has(check)) return;
+        clearTimeout(timer);
+        listeners.delete(check);
+        reject(new Error(`service exited (${code}) before the expected log line; stderr: ${stderr.join(' | ')}`));
+      });
+    });
+
+  const listening = await waitForLog((l) => l.message === 'chat-autotag listening', opts.timeoutMs ?? 15_000);
+  const port = Number(listening.port);
+  return {
+    proc,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    logs,
+    stderr,
+    exited,
+    kill: (signal: NodeJS.Signals = 'SIGTERM') => void proc.kill(signal),
+    waitForLog,
+  };
+}
