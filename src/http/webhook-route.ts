@@ -76,7 +76,9 @@ export function webhookRoute(d: WebhookRouteDeps): RequestHandler[] {
       parsed = adapter.toEvents(raw);
     } catch (err) {
       if (err instanceof WebhookBodyError) {
-        log.warn('webhook rejected: not a webhook body', { detail: err.message });
+        // The detail may quote part of the body (JSON.parse errors do): debug level only.
+        log.warn('webhook rejected: not a webhook body', { bytes: raw.length });
+        log.debug('webhook rejected: detail', { detail: err.message });
         reply(res, 400, 'bad_request', { error: err.message }, started);
         return;
       }
