@@ -45,7 +45,10 @@ export interface MantagoCredentialsOptions {
   cacheTtlMs?: number;
   /** Refresh proactively when less than this remains before `exp` (CONTRACT.md: 24 hours). */
   refreshBeforeMs?: number;
-  /** After a failed proactive refresh, wait this long before trying proactively again. */
+  /**
+   * Least time between two proactive refreshes by this process (after a failure, or when
+   * MantaGo issues tokens that live less than 24 h: no refresh before every call).
+   */
   proactivePauseMs?: number;
 }
 
@@ -68,7 +71,7 @@ export function createMantagoCredentials(opts: MantagoCredentialsOptions): Manta
 
   let cached: { pair: MantagoCreds; readAt: number } | undefined;
   let initDone: Promise<void> | undefined;
-  let proactiveFailedAt: number | undefined;
+  let proactiveAt: number | undefined;
   /** One refresh per stale token in this process; other callers wait for it. */
   const refreshing = new Map<string, Promise<MantagoCreds>>();
 
@@ -162,14 +165,12 @@ export function createMantagoCredentials(opts: MantagoCredentialsOptions): Manta
       const exp = jwtExpiresAt(pair.token);
       const t = now();
       if (exp === undefined || exp - t >= refreshBeforeMs) return pair;
-      if (proactiveFailedAt !== undefined && t - proactiveFailedAt < proactivePauseMs) return pair;
+      if (proactiveAt !== undefined && t - proactiveAt < proactivePauseMs) return pair;
+      proactiveAt = t;
       try {
-        const fresh = await refresh(pair.token, 'expiring');
-        proactiveFailedAt = undefined;
-        return fresh;
+        return await refresh(pair.token, 'expiring');
       } catch (err) {
         // The current token may still work for a while; a call that meets a 401 refreshes again.
-        proactiveFailedAt = t;
         const reason = err instanceof TagApiError ? err.reason : err instanceof Error ? err.message : String(err);
         const fatal = err instanceof TagApiError && !err.retryable;
         log[fatal ? 'error' : 'warn'](

@@ -140,6 +140,32 @@ describe('MantaGo token pair: refresh on 401, before expiry, kept in the store',
     expect(fake.requests.map((r) => r.path)).toEqual(['/api/openapi/token', '/api/openapi/personalTagMapping']);
   });
 
+  it('a failed proactive refresh still makes the call with the current pair, and is not retried before every call', async () => {
+    fake.setPair(jwtExpiringIn(3600_000), 'hour-left-secret');
+    seenSecrets.add('hour-left-secret');
+    fake.api.enqueueFor((r) => r.path.endsWith('/openapi/token'), { status: 503 });
+    const tagger = createMantagoTagger(client, credentials());
+    await tagger.apply(op);
+    await tagger.apply({ ...op, tagId: 'tag-2' });
+    expect(fake.requests.map((r) => `${r.path} ${r.status}`)).toEqual([
+      '/api/openapi/token 503',
+      '/api/openapi/personalTagMapping 200',
+      '/api/openapi/personalTagMapping 200',
+    ]);
+    expect(logs.lines().some((l) => l.includes('"level":"warn"') && l.includes('MantaGo token refresh failed'))).toBe(true);
+  });
+
+  it('tokens issued with less than 24 h to live are not refreshed before every call', async () => {
+    await fake.close();
+    fake = await startFakeMantago({ botId: 'bot-1', tokenTtlMs: 3600_000 });
+    await client.close();
+    client = createMantagoClient({ baseUrl: fake.baseUrl, botId: 'bot-1', timeoutMs: 2000 });
+    const tagger = createMantagoTagger(client, credentials());
+    for (const tagId of ['a', 'b', 'c']) await tagger.apply({ ...op, tagId });
+    expect(fake.tokenRequests).toHaveLength(1);
+    expect(fake.personalTagsOf('line', 'U-user')).toEqual(['a', 'b', 'c']);
+  });
+
   it('after a restart (a new credentials object on the same store) the refreshed pair is used', async () => {
     const env = { envToken: fake.token, envSecret: fake.secret };
     fake.api.enqueueFor(isMapping, { status: 401 });
