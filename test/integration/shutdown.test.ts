@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { startFakeMantago, type FakeMantago } from '../helpers/fake-tag-api';
+import { signLine } from '../helpers/signatures';
+import { COUPON_RULES, lineBody, lineText, tempDir } from '../helpers/app-harness';
+import { startService, type ServiceProcess } from '../helpers/service-process';
+
+const SECRET = 'shutdown-line-secret';
+
+describe('graceful shutdown (SIGTERM)', () => {
+  let mantago: FakeMantago;
+  let dataDir: string;
+  let rulesDir: string;
+  let service: ServiceProcess | undefined;
+
+  beforeAll(async () => {
+    mantago = await startFakeMantago();
+    dataDir = tempDir('autotag-term-');
+    rulesDir = tempDir('autotag-term-rules-');
+    fs.writeFileSync(path.join(rulesDir, 'rules.yaml'), COUPON_RULES);
+  });
+  afterAll(async () => {
+    service?.kill('SIGKILL');
+    await mantago.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(rulesDir, { recursive: true, force: true });
+  });
+
+  const env = () => ({
+    DATA_DIR: dataDir,
+    RULES_DIR: rulesDir,
+    LINE_CHANNEL_SECRET: SECRET,
+    MANTAGO_BASE_URL: mantago.baseUrl,
+    MANTAGO_BOT_ID: mantago.botId,
+    MANTAGO_TOKEN: mantago.token,
+    MANTAGO_SECRET: mantago.secret,
+    PROVIDER_CONCURRENCY: '2',
+  });
+
+  const post = (url: string, userId: string) => {
+    const body = lineBody([lineText('coupon', userId)]);
+    return fetch(`${url}/webhooks/line`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-line-signature': signLine(body, SECRET) }, body });
+  };
+
+  it('stops taking webhooks, releases what it holds, exits 0 within 10 s; the next start applies the rest', async () => {
+    // Calls hang far longer than the shutdown allows.
+    mantago.api.setResponder(() => ({ delayMs: 60_000 }));
+    service = await startService(env());
+    for (let i = 0; i < 6; i++) expect((await post(service.url, `Uterm${i}`)).status).toBe(200);
+    await mantago.api.waitFor((reqs) => reqs.filter((r) => r.finishedAt === undefined).length >= 2);
+
+    const t0 = Date.now();
+    service.kill('SIGTERM');
+    await service.waitForLog((l) => l.message === 'shutting down');
+    const during = await post(service.url, 'Ulate').then((r) => r.status, () => 'refused');
+    expect([503, 'refused']).toContain(during);
+    expect(await service.exited).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    const stopped = service.logs.find((l) => l.message === 'delivery stopped');
+    expect(stopped).toMatchObject({ drained: false });
+    expect(Number(stopped?.released)).toBeGreaterThanOrEqual(2);
+
+    // MantaGo answers again; a new start applies every operation.
+    mantago.api.setResponder(undefined);
+    const fresh = await startFakeMantago({ token: mantago.token, secret: mantago.secret, botId: mantago.botId });
+    try {
+      service = await startService({ ...env(), MANTAGO_BASE_URL: fresh.baseUrl });
+      await fresh.api.waitFor(() => Array.from({ length: 6 }, (_, i) => `Uterm${i}`).every((u) => fresh.personalTagsOf('line', u).includes('tag-coupon')), 15_000);
+      service.kill('SIGTERM');
+      expect(await service.exited).toBe(0);
+      service = undefined;
+    } finally {
+      await fresh.close();
+    }
+  }, 60_000);
+});
