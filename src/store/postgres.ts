@@ -6,7 +6,7 @@ import type { StoreEngine } from './shared/store-engine';
 import { createWorkSignal } from './shared/work-signal';
 import { PgDb, isUnavailable, type Notify } from './postgres/db';
 import { startListener, type Listener } from './postgres/listener';
-import { withAdvisoryLock } from './postgres/advisory-lock';
+import { advisoryLockKey, withAdvisoryLock } from './postgres/advisory-lock';
 import { migratePostgres } from './postgres/migrate';
 import { acceptBatchesPostgres } from './postgres/accept';
 import { claimOperationsPostgres, renewOperationLeasesPostgres, settleOperationPostgres } from './postgres/operations';
@@ -35,6 +35,11 @@ export interface PostgresStoreOptions {
   statementTimeoutMs: number;
   /** Every object lives in this schema, created if missing (tests give each their own). */
   schema?: string;
+}
+
+/** The NOTIFY channel of one schema's instances (a database may hold several stores, one per schema). */
+export function workChannel(schema: string | undefined): string {
+  return schema ? `autotag_work_${schema}` : 'autotag_work';
 }
 
 /** Plain names only: the schema goes into search_path and the NOTIFY channel name (63 bytes at most). */
@@ -66,7 +71,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
   const db = new PgDb({ ...opts, log });
   const work = createWorkSignal(log);
   const instance = randomUUID();
-  const channel = schema ? `autotag_work_${schema}` : 'autotag_work';
+  const channel = workChannel(schema);
   let listener: Listener | undefined;
   let closed = false;
 
@@ -116,7 +121,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     prune: (o) => prunePostgres(db.query, o),
     getSetting: (key) => getSettingPostgres(db.query, key),
     setSetting: (key, value) => setSettingPostgres(db.query, key, value),
-    withLock: (name, fn) => withAdvisoryLock(db.clientConfig(), `autotag:lock:${schema ?? ''}:${name}`, fn),
+    withLock: (name, fn) => withAdvisoryLock(db.clientConfig(), advisoryLockKey(schema, name), fn),
     async ping() {
       await db.query('SELECT 1 AS ok');
     },

@@ -1,6 +1,11 @@
 import pg from 'pg';
 import { toStoreError } from './db';
 
+/** The text whose hash is the lock's key: one lock per (schema, name). */
+export function advisoryLockKey(schema: string | undefined, name: string): string {
+  return `autotag:lock:${schema ?? ''}:${name}`;
+}
+
 /**
  * Runs `fn` holding a session advisory lock on a connection opened for it alone.
  * Not a pooled connection: `fn` usually uses the store itself and must not wait for

@@ -116,6 +116,14 @@ export class PgDb {
 
   private async txOnce<T>(fn: (q: Query) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // pg-pool stops listening for a checked-out client's errors; a connection that
+    // drops between two statements would otherwise crash the process. The pending
+    // statement fails with the same error, so noting it is enough.
+    let dropped: Error | undefined;
+    const onError = (err: Error) => {
+      dropped = err;
+    };
+    client.on('error', onError);
     const q: Query = async (sql, params = []) => {
       const r = await client.query(sql, params as unknown[]);
       return { rows: r.rows as Row[], rowCount: r.rowCount ?? 0 };
@@ -124,13 +132,15 @@ export class PgDb {
       await client.query('BEGIN');
       const result = await fn(q);
       await client.query('COMMIT');
+      client.removeListener('error', onError);
       client.release();
       return result;
     } catch (err) {
-      const broken = isUnavailable(err);
+      const broken = dropped ?? (isUnavailable(err) ? (err as Error) : undefined);
       if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+      client.removeListener('error', onError);
       // A connection that failed is destroyed rather than put back in the pool.
-      client.release(broken ? (err as Error) : undefined);
+      client.release(broken);
       throw err;
     }
   }

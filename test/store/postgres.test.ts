@@ -1,0 +1,264 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { loadConfig } from '../../src/config';
+import { silentLogger } from '../../src/log';
+import { openStore } from '../../src/store/open-store';
+import { createPostgresStore, workChannel, type PostgresStoreOptions } from '../../src/store/postgres';
+import { advisoryLockKey } from '../../src/store/postgres/advisory-lock';
+import { StoreUnavailableError, type Store, type WorkKind } from '../../src/store/store';
+import { accepted, ask, batch, deferred, forwardTo, tagOp } from './builders';
+import { describeStoreContract } from './contract';
+import { startTcpProxy } from './tcp-proxy';
+
+const url = process.env.TEST_DATABASE_URL;
+if (!url) console.warn('PostgreSQL store tests skipped: TEST_DATABASE_URL is not set');
+const describePg = url ? describe : describe.skip;
+const titled = (title: string) => (url ? title : `${title} (skipped: TEST_DATABASE_URL is not set)`);
+
+const admin = url ? new pg.Pool({ connectionString: url, max: 2 }) : undefined;
+afterAll(async () => {
+  await admin?.end();
+});
+
+let schemas = 0;
+/** A schema of its own per test, so tests never see each other's rows (or other runs'). */
+function newSchema(): string {
+  return `autotag_t${process.pid}_${++schemas}_${randomBytes(3).toString('hex')}`;
+}
+
+function pgStore(schema: string, over: Partial<PostgresStoreOptions> = {}): Store {
+  return createPostgresStore({
+    url: url!,
+    schema,
+    log: silentLogger(),
+    poolSize: 4,
+    connectTimeoutMs: 3000,
+    statementTimeoutMs: 10_000,
+    ...over,
+  });
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  await admin!.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+}
+
+/** Waits for a condition only the database can show (no event exists for it), checking every 10 ms. */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Until some connection is listening on the schema's channel (pg_stat_activity shows its last statement). */
+function listening(schema: string): Promise<void> {
+  return until(`a connection LISTENs for ${schema}`, async () => {
+    const { rows } = await admin!.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle' AND query = $1`,
+      [`LISTEN "${workChannel(schema)}"`],
+    );
+    return (rows[0]?.n ?? 0) > 0;
+  });
+}
+
+/** Collects wake-ups and lets a test await the next ones. */
+function wakeRecorder(store: Store) {
+  const kinds: WorkKind[] = [];
+  let waiting: { count: number; resolve(): void } | undefined;
+  store.onWork((k) => {
+    kinds.push(k);
+    if (waiting && kinds.length >= waiting.count) waiting.resolve();
+  });
+  return {
+    kinds,
+    next(count: number): Promise<void> {
+      const d = deferred();
+      waiting = { count: kinds.length + count, resolve: d.resolve };
+      if (kinds.length >= waiting.count) d.resolve();
+      return d.promise;
+    },
+  };
+}
+
+describePg(titled('PostgreSQL store'), () => {
+  describeStoreContract('PostgreSQL', async () => {
+    const schema = newSchema();
+    const store = pgStore(schema);
+    await store.migrate();
+    return {
+      store,
+      async cleanup() {
+        await store.close();
+        await dropSchema(schema);
+      },
+    };
+  });
+
+  describe('two instances on one database', () => {
+    let schema: string;
+    let a: Store;
+    let b: Store;
+    beforeEach(async () => {
+      schema = newSchema();
+      a = pgStore(schema);
+      b = pgStore(schema);
+      await a.migrate();
+      await b.migrate();
+    });
+    afterEach(async () => {
+      await Promise.all([a.close(), b.close()]);
+      await dropSchema(schema);
+    });
+
+    it('never claim the same row, however they race', async () => {
+      const events = Array.from({ length: 200 }, (_, i) => accepted(`e${i}`, [tagOp({ userId: `U${i}` })], { event: { userId: `U${i}` } }));
+      expect(await a.accept(batch(1000, events))).toMatchObject({ operationsQueued: 200 });
+      const drain = async (s: Store, owner: string) => {
+        const ids: number[] = [];
+        for (;;) {
+          const got = await s.claimOperations({ provider: 'mantago', limit: 7, owner, now: 2000, leaseMs: 60_000 });
+          if (got.length === 0) return ids;
+          ids.push(...got.map((g) => g.id));
+        }
+      };
+      const claimed = await Promise.all([drain(a, 'A1'), drain(a, 'A2'), drain(b, 'B1'), drain(b, 'B2')]);
+      const all = claimed.flat();
+      expect(all).toHaveLength(200);
+      expect(new Set(all).size).toBe(200);
+      expect(claimed.filter((ids) => ids.length > 0).length).toBeGreaterThan(1);
+    });
+
+    it('wake each other with NOTIFY', async () => {
+      const heard = wakeRecorder(b);
+      await listening(schema);
+      const next = heard.next(2);
+      await a.accept(batch(1000, [accepted('e1')], [forwardTo('http://a.test/hook')]));
+      await next;
+      expect([...heard.kinds].sort()).toEqual(['forwards', 'operations']);
+
+      // A dead letter queued again on one instance wakes the other too.
+      const [op] = await a.claimOperations({ provider: 'mantago', limit: 1, owner: 'A', now: 1000, leaseMs: 1000 });
+      await a.deadLetterOperation(op!, 'A', 1000, { reason: 'MANTAGO_TOKEN is not set' });
+      const again = heard.next(1);
+      expect(await a.retryDeadLetters('all', 2000)).toBe(1);
+      await again;
+      expect(heard.kinds[2]).toBe('operations');
+    });
+
+    it('exclude each other with withLock', async () => {
+      const log: string[] = [];
+      const gate = deferred();
+      const aIn = deferred();
+      const first = a.withLock('mantago-token', async () => {
+        log.push('A in');
+        aIn.resolve();
+        await gate.promise;
+        log.push('A out');
+      });
+      await aIn.promise;
+      const second = b.withLock('mantago-token', async () => {
+        log.push('B in');
+      });
+      await until('B waits for the advisory lock', async () => {
+        const { rows } = await admin!.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_locks, (SELECT hashtextextended($1, 0) AS h) k
+           WHERE locktype = 'advisory' AND NOT granted
+             AND classid::bigint = (k.h >> 32) & 4294967295 AND objid::bigint = k.h & 4294967295`,
+          [advisoryLockKey(schema, 'mantago-token')],
+        );
+        return (rows[0]?.n ?? 0) > 0;
+      });
+      expect(log).toEqual(['A in']);
+      gate.resolve();
+      await Promise.all([first, second]);
+      expect(log).toEqual(['A in', 'A out', 'B in']);
+    });
+  });
+
+  it('runs the migrations once when several instances start together', async () => {
+    const schema = newSchema();
+    const stores = Array.from({ length: 4 }, () => pgStore(schema));
+    try {
+      await Promise.all(stores.map((s) => s.migrate()));
+      const { rows } = await admin!.query(`SELECT version, count(*)::int AS n FROM "${schema}".schema_migrations GROUP BY version`);
+      expect(rows).toEqual([{ version: 1, n: 1 }]);
+      expect(await ask(stores[3]!, 1000)).toBe(1);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await dropSchema(schema);
+    }
+  });
+
+  it('stores a webhook body once for all its destinations and deletes it with the last forward', async () => {
+    const schema = newSchema();
+    const store = pgStore(schema);
+    try {
+      await store.migrate();
+      await store.accept(batch(1000, [], ['http://a.test', 'http://b.test', 'http://c.test'].map((d) => forwardTo(d))));
+      const bodies = async () => (await admin!.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".forward_bodies`)).rows[0]?.n;
+      expect(await bodies()).toBe(1);
+      const claimed = await store.claimForwards({ owner: 'w', now: 1000, limit: 10, leaseMs: 1000 });
+      expect(claimed).toHaveLength(3);
+      await Promise.all(claimed.map((f) => store.completeForward(f, 'w', 1000, { status: 200 })));
+      expect(await bodies()).toBe(0);
+    } finally {
+      await store.close();
+      await dropSchema(schema);
+    }
+  });
+
+  it('answers StoreUnavailableError while the database is unreachable, then recovers by itself and listens again', async () => {
+    const target = new URL(url!);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const viaProxy = new URL(url!);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const schema = newSchema();
+    const direct = pgStore(schema);
+    const proxied = pgStore(schema, { url: viaProxy.toString(), connectTimeoutMs: 1000 });
+    try {
+      await direct.migrate();
+      const heard = wakeRecorder(proxied);
+      await listening(schema);
+      expect(await ask(proxied, 1000, { tagId: 'before' })).toBe(1);
+
+      proxy.cut();
+      await expect(proxied.accept(batch(2000, [accepted('during')]))).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(proxied.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(proxied.status(2000)).rejects.toThrow(/PostgreSQL is unavailable/);
+
+      // Back: the LISTEN connection returns by itself and wakes its listeners once,
+      // since announcements made meanwhile were lost.
+      const reconnected = heard.next(2);
+      proxy.restore();
+      await reconnected;
+      expect(heard.kinds.slice(-2).sort()).toEqual(['forwards', 'operations']);
+
+      await expect(proxied.ping()).resolves.toBeUndefined();
+      expect(await ask(proxied, 3000, { tagId: 'after' })).toBe(1);
+
+      const fromOther = heard.next(1);
+      await ask(direct, 4000, { tagId: 'from-the-other-instance' });
+      await fromOther;
+      expect(heard.kinds.at(-1)).toBe('operations');
+    } finally {
+      await Promise.all([direct.close(), proxied.close()]);
+      await proxy.close();
+      await dropSchema(schema);
+    }
+  });
+});
+
+describe('openStore with PostgreSQL', () => {
+  it('rejects with StoreUnavailableError when the database cannot be reached, leaving nothing open', async () => {
+    // A proxy that drops every connection: unreachable without depending on any server.
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: 9 });
+    proxy.cut();
+    try {
+      const config = loadConfig({ DATABASE_URL: `postgres://nobody@127.0.0.1:${proxy.port}/none`, DATABASE_CONNECT_TIMEOUT_MS: '1000' });
+      await expect(openStore(config, silentLogger())).rejects.toBeInstanceOf(StoreUnavailableError);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
