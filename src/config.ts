@@ -156,8 +156,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push(`TAG_API_TIMEOUT_MS: must be shorter than LEASE_MS (${e.LEASE_MS}) so no call outlives its lease`);
   if (e.FORWARD_TIMEOUT_MS >= e.LEASE_MS)
     problems.push(`FORWARD_TIMEOUT_MS: must be shorter than LEASE_MS (${e.LEASE_MS}) so no call outlives its lease`);
-  if (e.MANTAGO_TOKEN && !e.MANTAGO_BOT_ID) problems.push('MANTAGO_BOT_ID: must be set when MANTAGO_TOKEN is set (it is sent as the botId query parameter)');
-  if (e.MANTAGO_TOKEN && !e.MANTAGO_SECRET) problems.push('MANTAGO_SECRET: must be set when MANTAGO_TOKEN is set (it is sent as `secret` in every request body)');
   if (problems.length) throw new ConfigError(problems);
 
   return Object.freeze({
