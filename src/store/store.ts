@@ -61,7 +61,7 @@ export interface ClaimedOperation extends TagOperation {
   attempts: number;
   /** MantaGo 404s seen for this version so far. */
   notFoundCount: number;
-  /** When this version was asked for: the give-up window runs from here. */
+  /** When this version was asked for: the give-up window runs from here (a dead letter queued again counts as asked for then). */
   requestedAt: number;
 }
 
@@ -71,6 +71,7 @@ export interface ClaimedForward {
   orderingKey: string;
   body: Buffer;
   headers: Record<string, string>;
+  /** When the webhook arrived — or when an operator queued the dead letter again: the give-up window runs from here. */
   receivedAt: number;
   attempts: number;
 }
@@ -226,6 +227,7 @@ export interface Store {
   // ---- operator views ----
 
   status(now: number): Promise<StoreStatus>;
+  /** Newest first; `limit` defaults to 100. */
   listDeadLetters(limit?: number): Promise<DeadLetter[]>;
   /** Queues dead letters again (due now, attempts reset). `all` or a list of `op-…`/`fwd-…` ids. Returns how many. */
   retryDeadLetters(which: 'all' | string[], now: number): Promise<number>;
@@ -234,7 +236,9 @@ export interface Store {
 
   // ---- history ----
 
+  /** The user's latest `limit` (default 100) events and latest `limit` calls, each list oldest first (a timeline). */
   userHistory(userId: string, limit?: number): Promise<UserHistory>;
+  /** Events of every user, newest first. */
   recentEvents(limit: number): Promise<HistoryEvent[]>;
   /** Deletes history older than `before`, and event ids remembered for dedup older than `seenBefore`. */
   prune(opts: { historyBefore: number; seenBefore: number }): Promise<{ history: number; seen: number }>;

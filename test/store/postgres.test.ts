@@ -3,10 +3,11 @@ import pg from 'pg';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/log';
 import { openStore } from '../../src/store/open-store';
-import { createPostgresStore, workChannel, type PostgresStoreOptions } from '../../src/store/postgres';
+import { createPostgresStore, type PostgresStoreOptions } from '../../src/store/postgres';
 import { advisoryLockKey } from '../../src/store/postgres/advisory-lock';
-import { StoreUnavailableError, type Store, type WorkKind } from '../../src/store/store';
+import { StoreUnavailableError, type Store } from '../../src/store/store';
 import { accepted, ask, batch, deferred, forwardTo, tagOp } from './builders';
+import { listening, until, wakeRecorder } from './pg-waits';
 import { describeStoreContract } from './contract';
 import { startTcpProxy } from './tcp-proxy';
 
@@ -40,45 +41,6 @@ function pgStore(schema: string, over: Partial<PostgresStoreOptions> = {}): Stor
 
 async function dropSchema(schema: string): Promise<void> {
   await admin!.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-}
-
-/** Waits for a condition only the database can show (no event exists for it), checking every 10 ms. */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** Until some connection is listening on the schema's channel (pg_stat_activity shows its last statement). */
-function listening(schema: string): Promise<void> {
-  return until(`a connection LISTENs for ${schema}`, async () => {
-    const { rows } = await admin!.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle' AND query = $1`,
-      [`LISTEN "${workChannel(schema)}"`],
-    );
-    return (rows[0]?.n ?? 0) > 0;
-  });
-}
-
-/** Collects wake-ups and lets a test await the next ones. */
-function wakeRecorder(store: Store) {
-  const kinds: WorkKind[] = [];
-  let waiting: { count: number; resolve(): void } | undefined;
-  store.onWork((k) => {
-    kinds.push(k);
-    if (waiting && kinds.length >= waiting.count) waiting.resolve();
-  });
-  return {
-    kinds,
-    next(count: number): Promise<void> {
-      const d = deferred();
-      waiting = { count: kinds.length + count, resolve: d.resolve };
-      if (kinds.length >= waiting.count) d.resolve();
-      return d.promise;
-    },
-  };
 }
 
 describePg(titled('PostgreSQL store'), () => {
@@ -131,7 +93,7 @@ describePg(titled('PostgreSQL store'), () => {
 
     it('wake each other with NOTIFY', async () => {
       const heard = wakeRecorder(b);
-      await listening(schema);
+      await listening(admin!, schema);
       const next = heard.next(2);
       await a.accept(batch(1000, [accepted('e1')], [forwardTo('http://a.test/hook')]));
       await next;
@@ -219,7 +181,7 @@ describePg(titled('PostgreSQL store'), () => {
     try {
       await direct.migrate();
       const heard = wakeRecorder(proxied);
-      await listening(schema);
+      await listening(admin!, schema);
       expect(await ask(proxied, 1000, { tagId: 'before' })).toBe(1);
 
       proxy.cut();
