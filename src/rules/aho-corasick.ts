@@ -47,7 +47,8 @@ export class AhoCorasick {
     this.output = Int32Array.from(output);
     this.fail = new Int32Array(stateCount);
     this.dict = new Int32Array(stateCount);
-    this.rootNext = new Int32Array(65536);
+    // 256 KiB, so only when there is something to find.
+    this.rootNext = new Int32Array(patterns.length ? 65536 : 0);
 
     let edgeCount = 0;
     for (const e of edges) edgeCount += e.size;

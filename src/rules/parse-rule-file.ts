@@ -52,62 +52,62 @@ export function parseRuleFile(text: string, file: string): ParsedRuleFile {
   const rules = Array.isArray(topValue.rules) ? topValue.rules : [];
   rules.forEach((raw, index) => {
     const base: PathSegment[] = ['rules', index];
+    const before = out.problems.length;
     const rawId = (raw as { id?: unknown } | null)?.id;
     if (typeof rawId === 'string' && ID.test(rawId)) out.ids.push({ id: rawId, position: source.locate([...base, 'id']) });
+    // Checked on the raw value, so they are reported even when the rule has other problems;
+    // not when `defaults:` is broken, since that (already reported) is the likely cause.
+    const actionIssues = actionProblems(raw, defaults);
+    if (!defaultsBroken) {
+      for (const [path, message] of actionIssues) problemAt(source.locate([...base, ...path]), message);
+    }
     const parsed = ruleSchema.safeParse(raw, { reportInput: true });
     if (!parsed.success) {
       report(base, parsed.error.issues);
       return;
     }
-    const before = out.problems.length;
-    const rule = resolveRule(parsed.data, defaults, {
-      source,
-      base,
-      file,
-      problemAt: (path, message) => {
-        // An action without a provider is most likely caused by a broken `defaults:`, already reported.
-        if (!defaultsBroken) problemAt(source.locate([...base, ...path]), message);
-      },
-    });
-    if (out.problems.length === before && !(defaultsBroken && rule.missingProvider)) out.rules.push(rule.definition);
+    if (out.problems.length === before && actionIssues.length === 0) out.rules.push(resolveRule(parsed.data, defaults, source, base, file));
   });
   return out;
 }
 
-interface ResolveContext {
-  source: YamlSource;
-  base: PathSegment[];
-  file: string;
-  problemAt(path: PathSegment[], message: string): void;
+/**
+ * What needs the file's defaults to be judged: an action with no provider of
+ * its own and none by default, and a BotBonnie (by default) action that asks
+ * for a client tag. Paths are relative to the rule.
+ */
+function actionProblems(rawRule: unknown, defaults: DefaultsInput): [PathSegment[], string][] {
+  const then = (rawRule as { then?: unknown } | null)?.then;
+  const actions = Array.isArray(then) ? then : then === undefined ? [] : [then];
+  const problems: [PathSegment[], string][] = [];
+  actions.forEach((a, i) => {
+    if (typeof a !== 'object' || a === null || Array.isArray(a)) return;
+    const { provider, kind } = a as { provider?: unknown; kind?: unknown };
+    if (provider !== undefined) return;
+    if (!defaults.provider) {
+      problems.push([
+        ['then', i],
+        'the action has no provider: add "provider: mantago" (or botbonnie), or "defaults: { provider: … }" at the top of the file',
+      ]);
+    } else if (defaults.provider === 'botbonnie' && kind === 'client') {
+      problems.push([['then', i, 'kind'], 'kind applies to MantaGo only: BotBonnie (this file\'s default provider) has no client tags']);
+    }
+  });
+  return problems;
 }
 
-/** Applies the file's defaults and the rules that need more than one key to check. */
-function resolveRule(
-  r: RuleInput,
-  defaults: DefaultsInput,
-  c: ResolveContext,
-): { definition: RuleDefinition; missingProvider: boolean } {
+/** Applies the file's defaults; everything it relies on has been validated. */
+function resolveRule(r: RuleInput, defaults: DefaultsInput, source: YamlSource, base: PathSegment[], file: string): RuleDefinition {
   const defaultTimezone = defaults.timezone ?? 'UTC';
   const when = resolveWhen(r.when, defaultTimezone);
-  let missingProvider = false;
-  const then: TagAction[] = [];
-  r.then.forEach((a, i) => {
-    const provider = a.provider ?? defaults.provider;
-    if (!provider) {
-      missingProvider = true;
-      c.problemAt(['then', i], 'the action has no provider: add "provider: mantago" (or botbonnie), or "defaults: { provider: … }" at the top of the file');
-      return;
-    }
-    if (provider === 'botbonnie' && a.kind === 'client') {
-      c.problemAt(['then', i, 'kind'], 'kind applies to MantaGo only: BotBonnie has no client tags');
-      return;
-    }
-    then.push({
+  const then: TagAction[] = r.then.map((a) => {
+    const provider = (a.provider ?? defaults.provider)!;
+    return {
       action: a.add_tag !== undefined ? 'add' : 'remove',
       provider,
       kind: provider === 'mantago' ? (a.kind ?? 'personal') : 'personal',
       tagId: (a.add_tag ?? a.remove_tag)!,
-    });
+    };
   });
 
   // An example's `at` without an offset is read where the rule's schedules are.
@@ -115,7 +115,7 @@ function resolveRule(
   collectTimezones(when, zones);
   const exampleZone = zones.size === 1 ? [...zones][0]! : defaultTimezone;
   const examples: ExampleDefinition[] = (r.examples ?? []).map((e, i) => {
-    const position = c.source.locate([...c.base, 'examples', i]);
+    const position = source.locate([...base, 'examples', i]);
     return {
       ...(e.text !== undefined ? { text: e.text } : {}),
       event: e.event ?? 'message',
@@ -128,10 +128,8 @@ function resolveRule(
     };
   });
 
-  const idPosition = c.source.locate([...c.base, 'id']);
+  const idPosition = source.locate([...base, 'id']);
   return {
-    missingProvider,
-    definition: {
       id: r.id,
       ...(typeof r.description === 'string' ? { description: r.description } : {}),
       enabled: r.enabled ?? true,
@@ -140,10 +138,9 @@ function resolveRule(
       when,
       then,
       examples,
-      file: c.file,
-      line: idPosition.line,
-      column: idPosition.column,
-    },
+    file,
+    line: idPosition.line,
+    column: idPosition.column,
   };
 }
 

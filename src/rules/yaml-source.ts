@@ -1,4 +1,4 @@
-import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
 
 /**
  * A rule file parsed as YAML 1.2, turned into plain values, with a way back
@@ -29,10 +29,37 @@ export interface YamlSource {
 // an anchor that contains its own alias) from exhausting memory.
 const MAX_ALIAS_EXPANSIONS = 10_000;
 
-class AliasLimitError extends Error {
-  constructor(readonly offset: number) {
-    super(`aliases expand to more than ${MAX_ALIAS_EXPANSIONS} copies (or refer to themselves)`);
+class AliasError extends Error {
+  constructor(
+    readonly offset: number,
+    message: string,
+  ) {
+    super(message);
   }
+}
+
+/**
+ * What each alias stands for: the latest anchor of its name before it, found in
+ * one pass (yaml's own `Alias.resolve` walks the whole document on every call).
+ */
+function aliasTargets(doc: Document): Map<Alias, unknown> {
+  const latest = new Map<string, unknown>();
+  const targets = new Map<Alias, unknown>();
+  visit(doc, (_key, node) => {
+    if (isAlias(node)) {
+      if (latest.has(node.source)) targets.set(node, latest.get(node.source));
+    } else if ((node as { anchor?: string }).anchor) {
+      latest.set((node as { anchor: string }).anchor, node);
+    }
+  });
+  return targets;
+}
+
+interface Expansion {
+  targets: Map<Alias, unknown>;
+  count: number;
+  /** Collections being converted, to catch an alias inside its own anchor. */
+  open: Set<unknown>;
 }
 
 export function parseYamlSource(text: string): YamlSource {
@@ -52,9 +79,9 @@ export function parseYamlSource(text: string): YamlSource {
   let value: unknown;
   if (!syntaxErrors.length) {
     try {
-      value = toValue(doc, doc.contents, undefined, { expansions: 0 });
+      value = toValue(doc.contents, undefined, { targets: aliasTargets(doc), count: 0, open: new Set() });
     } catch (e) {
-      if (!(e instanceof AliasLimitError)) throw e;
+      if (!(e instanceof AliasError)) throw e;
       syntaxErrors.push({ position: position(e.offset), message: e.message });
     }
   }
@@ -65,10 +92,14 @@ export function parseYamlSource(text: string): YamlSource {
   };
 }
 
-function toValue(doc: Document, node: unknown, key: string | undefined, budget: { expansions: number }): unknown {
+function toValue(node: unknown, key: string | undefined, x: Expansion): unknown {
   if (isAlias(node)) {
-    if (++budget.expansions > MAX_ALIAS_EXPANSIONS) throw new AliasLimitError(node.range?.[0] ?? 0);
-    return toValue(doc, node.resolve(doc), key, budget);
+    const offset = node.range?.[0] ?? 0;
+    if (++x.count > MAX_ALIAS_EXPANSIONS) throw new AliasError(offset, `aliases expand to more than ${MAX_ALIAS_EXPANSIONS} copies`);
+    if (!x.targets.has(node)) throw new AliasError(offset, `unknown alias *${node.source}`);
+    const target = x.targets.get(node);
+    if (x.open.has(target)) throw new AliasError(offset, `alias *${node.source} refers to a node that contains it`);
+    return toValue(target, key, x);
   }
   if (isScalar(node)) {
     if (key !== undefined && TYPED_KEYS.has(key) && node.type === 'PLAIN') return node.value;
@@ -76,15 +107,20 @@ function toValue(doc: Document, node: unknown, key: string | undefined, budget: 
     if (node.type === 'PLAIN' && (node.source === '' || node.source === undefined) && node.value === null) return null;
     return node.source ?? String(node.value);
   }
-  if (isMap(node)) {
-    const out: Record<string, unknown> = {};
-    for (const pair of node.items) {
-      const k = isScalar(pair.key) ? (pair.key.source ?? String(pair.key.value)) : String(pair.key);
-      out[k] = toValue(doc, pair.value, k, budget);
+  if (isMap(node) || isSeq(node)) {
+    x.open.add(node);
+    try {
+      if (isSeq(node)) return node.items.map((item) => toValue(item, undefined, x));
+      const out: Record<string, unknown> = {};
+      for (const pair of node.items) {
+        const k = isScalar(pair.key) ? (pair.key.source ?? String(pair.key.value)) : String(pair.key);
+        out[k] = toValue(pair.value, k, x);
+      }
+      return out;
+    } finally {
+      x.open.delete(node);
     }
-    return out;
   }
-  if (isSeq(node)) return node.items.map((item) => toValue(doc, item, undefined, budget));
   return null;
 }
 

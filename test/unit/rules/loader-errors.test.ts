@@ -1,0 +1,86 @@
+import { formatProblem, loadRuleSet } from '../../../src/rules';
+import { fixture, NOW, reported, ROOT } from './fixtures';
+
+async function problemsOf(dir: string) {
+  const result = await loadRuleSet(fixture('invalid', dir), { cwd: ROOT, now: NOW });
+  return result;
+}
+
+describe('loader errors: each reported at FILE:LINE:COLUMN of the offending node', () => {
+  const cases: [dir: string, file: string, line: number, column: number, message: RegExp][] = [
+    ['unknown-key', 'rules.yaml', 5, 9, /^unknown key "contians" in text; did you mean "contains"\?$/],
+    ['bad-regex', 'rules.yaml', 6, 22, /^bad regex "\(優惠\|coupon": Invalid regular expression.*Unterminated group/],
+    ['unknown-platform', 'rules.yaml', 6, 24, /^unknown platform "tiktok"; expected one of line, facebook, instagram$/],
+    ['unknown-event', 'rules.yaml', 6, 14, /^unknown event "sticker"; expected one of message, postback, follow, unfollow$/],
+    ['unknown-provider', 'rules.yaml', 6, 19, /^unknown provider "botbonie"; did you mean "botbonnie"\?$/],
+    ['unknown-kind', 'rules.yaml', 7, 15, /^unknown kind "company"; expected one of personal, client$/],
+    ['unknown-timezone', 'rules.yaml', 8, 19, /^unknown timezone "Asia\/Taipie"; did you mean "Asia\/Taipei"\?$/],
+    ['unknown-default-timezone', 'rules.yaml', 3, 13, /^unknown timezone "Mars\/Olympus_Mons"; use an IANA name/],
+    ['unknown-day', 'rules.yaml', 7, 26, /^unknown day "wendsday"; expected one of mon, tue, wed, thu, fri, sat, sun$/],
+    ['bad-from', 'rules.yaml', 7, 15, /^badly formed from: use YYYY-MM-DD, YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS/],
+    ['bad-until', 'rules.yaml', 7, 16, /^badly formed until: /],
+    ['bad-hours', 'rules.yaml', 7, 16, /^badly formed hours: use "HH:MM-HH:MM"/],
+    ['no-provider', 'rules.yaml', 7, 9, /^the action has no provider/],
+    ['remove-client-tag', 'rules.yaml', 7, 15, /^remove_tag cannot be used with kind: client/],
+    ['no-rules-key', 'rules.yaml', 3, 1, /^unknown key "rule" in a rule file; did you mean "rules"\?$/],
+  ];
+
+  it.each(cases)('%s', async (dir, file, line, column, message) => {
+    const { problems, ruleSet } = await problemsOf(dir);
+    expect(ruleSet).toBeUndefined();
+    const match = problems.filter((p) => message.test(p.message));
+    expect(match).toEqual([{ file: reported('invalid', dir, file), line, column, message: expect.any(String) }]);
+    // Nothing else is wrong in these files, except a missing `rules:` next to the misspelt one.
+    expect(problems).toHaveLength(dir === 'no-rules-key' ? 2 : 1);
+  });
+
+  it('a duplicate id is reported at the later one and names the earlier one', async () => {
+    const { problems } = await problemsOf('duplicate-id');
+    expect(problems.map(formatProblem)).toEqual([
+      `${reported('invalid/duplicate-id/b.yaml')}:7:9: duplicate id "coupon": already used at ${reported('invalid/duplicate-id/a.yaml')}:4:9`,
+    ]);
+  });
+
+  it('a YAML syntax error is reported where the parser found it', async () => {
+    const { problems } = await problemsOf('yaml-syntax');
+    expect(problems.length).toBeGreaterThanOrEqual(1);
+    expect(problems[0]).toMatchObject({ file: reported('invalid/yaml-syntax/rules.yaml'), line: 3, column: 44 });
+    expect(problems[0]!.message).toMatch(/^YAML syntax error: Flow sequence .* end with a \]/);
+  });
+
+  it('a failing example is reported at the example, and leaves the rule set usable', async () => {
+    const { problems, exampleFailures, ruleSet } = await problemsOf('failing-example');
+    expect(problems).toEqual([]);
+    expect(ruleSet?.rules.map((r) => r.id)).toEqual(['coupon']);
+    expect(exampleFailures).toEqual([
+      {
+        file: reported('invalid/failing-example/rules.yaml'),
+        line: 9,
+        column: 9,
+        message: expect.stringMatching(/^example 2 of rule "coupon" expects match but the rule does not match: message on line, text "優惠券"/),
+      },
+    ]);
+  });
+
+  it('reports every problem of every file, not only the first', async () => {
+    const { problems } = await problemsOf('many-problems');
+    const file = reported('invalid/many-problems/rules.yaml');
+    expect(problems.map(formatProblem)).toEqual([
+      `${file}:2:9: duplicate id "first": already used at ${reported('invalid/many-problems/other.yml')}:2:9`,
+      `${file}:3:5: unknown key "pririty" in a rule; did you mean "priority"?`,
+      `${file}:4:23: unknown platform "tiktok"; expected one of line, facebook, instagram`,
+      expect.stringMatching(new RegExp(`^${file}:7:28: bad regex "\\[": `)),
+      expect.stringMatching(new RegExp(`^${file}:8:55: remove_tag cannot be used with kind: client`)),
+      `${file}:9:9: an id holds only letters, digits, "-" and "_"`,
+      expect.stringMatching(new RegExp(`^${file}:11:12: the action has no provider`)),
+    ]);
+  });
+
+  it('reports a missing rules folder instead of throwing', async () => {
+    const result = await loadRuleSet(fixture('invalid', 'no-such-folder'), { cwd: ROOT, now: NOW });
+    expect(result.ruleSet).toBeUndefined();
+    expect(result.problems).toEqual([
+      { file: reported('invalid/no-such-folder'), line: 1, column: 1, message: 'cannot read the rules folder: no such folder' },
+    ]);
+  });
+});
