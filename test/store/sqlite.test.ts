@@ -87,6 +87,17 @@ describe('SQLite store file', () => {
     await store.close();
   });
 
+  it('refuses a file whose schema is newer than this release', async () => {
+    const file = path.join(dir, 'autotag.db');
+    const store = createSqliteStore({ file, log: silentLogger() });
+    await store.migrate();
+    await store.close();
+    const raw = new Database(file);
+    raw.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from the future', 0)").run();
+    raw.close();
+    await expect(openStore(loadConfig({ DATA_DIR: dir }), silentLogger())).rejects.toThrow(/schema version 99, newer than this release knows/);
+  });
+
   it('says which file it could not open', () => {
     const blocker = path.join(dir, 'a-file');
     fs.writeFileSync(blocker, '');

@@ -40,9 +40,10 @@ export class SqliteDb {
    * survives a power loss, not only a process crash.
    */
   static open(file: string): SqliteDb {
+    let raw: Database.Database | undefined;
     try {
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      const raw = new Database(file);
+      raw = new Database(file);
       raw.pragma('journal_mode = WAL');
       raw.pragma('synchronous = FULL');
       // Another process (a CLI command beside `serve`) may hold the write lock briefly.
@@ -50,6 +51,7 @@ export class SqliteDb {
       raw.pragma('foreign_keys = ON');
       return new SqliteDb(raw, file);
     } catch (err) {
+      raw?.close();
       throw new StoreUnavailableError(
         `cannot open the SQLite store at ${file}: ${err instanceof Error ? err.message : String(err)}`,
         err,

@@ -10,12 +10,12 @@ import type { SqliteDb } from './db';
  */
 export function migrateSqlite(db: SqliteDb, log: Logger): void {
   checkMigrations('SQLite', sqliteMigrations);
-  db.raw.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
-    applied_at INTEGER NOT NULL
-  )`);
   db.tx(() => {
+    db.raw.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY,
+      name TEXT NOT NULL,
+      applied_at INTEGER NOT NULL
+    )`);
     const applied = new Set(db.all('SELECT version FROM schema_migrations').map((r) => num(r.version, 'version')));
     const newest = Math.max(0, ...applied);
     if (newest > sqliteMigrations.length) {
