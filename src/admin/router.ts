@@ -1,0 +1,232 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { Config } from '../config';
+import type { Logger } from '../log';
+import type { RuleSet } from '../rules';
+import type { Store } from '../store/store';
+import { clearedSessionCookie, createAdminAuth, sessionCookie, type Access } from './auth';
+import { flashMessage, retryFlash } from './flash';
+import { PlaygroundInputError, runPlayground, type PlaygroundInput } from './playground';
+import { dashboardPage } from './views/dashboard';
+import { loginPage } from './views/login';
+import type { PlaygroundOutcome } from './views/playground';
+
+export interface AdminDeps {
+  config: Config;
+  store: Store;
+  /** The rule set in force (it changes when rules are reloaded), or undefined when none is valid. */
+  rules: () => RuleSet | undefined;
+  log: Logger;
+  now?: () => number;
+  /** Called after dead letters were queued again, to wake the delivery worker. */
+  onRetry?: () => void;
+}
+
+const DEAD_LETTERS_SHOWN = 100;
+const RECENT_EVENTS_SHOWN = 50;
+const USER_HISTORY_EVENTS = 200;
+const DEAD_LETTER_ID = /^(op|fwd)-\d{1,15}$/;
+
+/** No caching (the pages hold user data), no framing, no scripts, no referrer (user ids are in query strings). */
+const SECURITY_HEADERS: Record<string, string> = {
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+/**
+ * The operator's status page, mounted at /admin by `createApp`. Every route but the
+ * login form needs the admin token (Bearer header or session cookie); without it the
+ * answer is 401 with no data in it.
+ */
+export function createAdminRouter(deps: AdminDeps): Router {
+  const router = express.Router();
+  const token = deps.config.adminToken;
+  if (!token) {
+    // createApp never mounts it then; answer as it does, should it be mounted anyway.
+    router.use((_req, res) => void res.status(404).json({ error: 'not found (set ADMIN_TOKEN to enable /admin)' }));
+    return router;
+  }
+  const { store, log } = deps;
+  const now = deps.now ?? Date.now;
+  const auth = createAdminAuth(token, now);
+  const form = express.urlencoded({ extended: false, limit: '16kb' });
+  const base = (req: Request) => req.baseUrl || '/';
+
+  router.use((_req, res, next) => {
+    res.set(SECURITY_HEADERS);
+    next();
+  });
+
+  router.get('/login', (req, res) => {
+    res.type('html').send(loginPage(base(req)).value);
+  });
+
+  router.post('/login', form, (req, res) => {
+    const candidate = field(req, 'token');
+    if (candidate === undefined || !auth.tokenMatches(candidate)) {
+      log.warn('admin login refused: wrong token', { ip: req.ip });
+      res.status(401).type('html').send(loginPage(base(req), 'That is not the admin token.').value);
+      return;
+    }
+    log.info('admin logged in', { ip: req.ip });
+    res.set('set-cookie', sessionCookie(auth.newSession(), base(req)));
+    res.redirect(303, base(req));
+  });
+
+  router.use((req, res, next) => {
+    const access = auth.check(req.headers);
+    if (access.ok) {
+      res.locals.access = access;
+      next();
+      return;
+    }
+    log.debug('admin request refused', { method: req.method, path: req.originalUrl.split('?')[0], reason: access.reason });
+    res.set('www-authenticate', 'Bearer realm="chat-autotag admin"');
+    const wantsPage = req.method === 'GET' && !req.path.endsWith('.json') && req.accepts(['json', 'html']) === 'html';
+    if (wantsPage) {
+      const expired = access.reason.startsWith('the session cookie');
+      res.status(401).type('html').send(loginPage(base(req), expired ? 'Your session has expired: log in again.' : undefined).value);
+    } else {
+      res.status(401).json({ error: `unauthorized (${access.reason}): send Authorization: Bearer <ADMIN_TOKEN> or log in at ${base(req)}/login` });
+    }
+  });
+
+  /** Forms posted with the session cookie must carry its CSRF value; Bearer requests cannot be forged by another site. */
+  const csrf = (req: Request, res: Response, next: NextFunction) => {
+    const access = accessOf(res);
+    if (access.via === 'session' && !auth.csrfMatches(access.session, field(req, 'csrf') ?? '')) {
+      res.status(403).json({ error: `the form's csrf value is missing or stale: reload ${base(req)} and try again` });
+      return;
+    }
+    next();
+  };
+
+  router.get('/', async (req, res) => {
+    const at = now();
+    const ruleSet = deps.rules();
+    const input = playgroundInput(req);
+    let outcome: PlaygroundOutcome;
+    if (ruleSet && (input.platform !== undefined || input.text !== undefined)) {
+      try {
+        outcome = { result: runPlayground(ruleSet, input, at) };
+      } catch (err) {
+        if (!(err instanceof PlaygroundInputError)) throw err;
+        outcome = { error: err.message };
+      }
+    }
+    const userId = query(req, 'user')?.trim() || undefined;
+    const [status, deadLetters, recentEvents, history] = await Promise.all([
+      store.status(at),
+      store.listDeadLetters(DEAD_LETTERS_SHOWN),
+      store.recentEvents(RECENT_EVENTS_SHOWN),
+      userId === undefined ? undefined : store.userHistory(userId, USER_HISTORY_EVENTS),
+    ]);
+    const access = accessOf(res);
+    const page = dashboardPage(
+      { base: base(req), csrf: access.via === 'session' ? access.csrf : '', now: at },
+      {
+        ruleSet,
+        status,
+        deadLetters,
+        recentEvents,
+        playground: { input, outcome },
+        user: { id: userId, history },
+        flash: flashMessage(query(req, 'retried'), query(req, 'which')),
+        canLogOut: access.via === 'session',
+      },
+    );
+    res.type('html').send(page.value);
+  });
+
+  router.get('/status.json', async (_req, res) => {
+    const at = now();
+    const ruleSet = deps.rules();
+    const [queue, deadLetters, recentEvents] = await Promise.all([
+      store.status(at),
+      store.listDeadLetters(DEAD_LETTERS_SHOWN),
+      store.recentEvents(RECENT_EVENTS_SHOWN),
+    ]);
+    res.json({
+      rules: ruleSet ? { count: ruleSet.rules.length, enabled: ruleSet.rules.filter((r) => r.enabled).length, files: ruleSet.files } : null,
+      queue,
+      deadLetters,
+      recentEvents,
+    });
+  });
+
+  // The same object as `autotag history --user ID --json`.
+  router.get('/history.json', async (req, res) => {
+    const userId = query(req, 'user')?.trim();
+    if (!userId) {
+      res.status(400).json({ error: 'history.json: give ?user=ID (the LINE userId or the Messenger/Instagram sender id)' });
+      return;
+    }
+    res.json(await store.userHistory(userId, USER_HISTORY_EVENTS));
+  });
+
+  // The same object as `autotag test --json`: {"matched":[…],"operations":[…]}.
+  router.get('/playground.json', (req, res) => {
+    const ruleSet = deps.rules();
+    if (!ruleSet) {
+      res.status(503).json({ error: 'no valid rule set is loaded' });
+      return;
+    }
+    try {
+      const { matched, operations } = runPlayground(ruleSet, playgroundInput(req), now());
+      res.json({ matched, operations });
+    } catch (err) {
+      if (!(err instanceof PlaygroundInputError)) throw err;
+      res.status(400).json({ error: `playground.json: ${err.field}: ${err.message}` });
+    }
+  });
+
+  router.post('/retry', form, csrf, async (req, res) => {
+    const all = field(req, 'all') === '1';
+    const id = field(req, 'id');
+    if (!all && (id === undefined || !DEAD_LETTER_ID.test(id))) {
+      res.status(400).json({ error: `retry: give id=op-N or id=fwd-N (see the dead letters), or all=1; got ${JSON.stringify(id ?? null)}` });
+      return;
+    }
+    const which = all ? 'all' : (id as string);
+    const count = await store.retryDeadLetters(all ? 'all' : [which], now());
+    log.info('dead letters queued again from /admin', { which, count });
+    if (count > 0) deps.onRetry?.();
+    res.redirect(303, `${base(req)}?${retryFlash(count, which)}#dead-letters`);
+  });
+
+  router.post('/logout', form, csrf, (req, res) => {
+    res.set('set-cookie', clearedSessionCookie(base(req)));
+    res.redirect(303, `${base(req)}/login`);
+  });
+
+  return router;
+}
+
+function accessOf(res: Response): Extract<Access, { ok: true }> {
+  const access = res.locals.access as Access | undefined;
+  // Only reachable behind the access check; a route mounted before it is a programming error.
+  if (!access?.ok) throw new Error('admin route reached without an access check');
+  return access;
+}
+
+function query(req: Request, name: string): string | undefined {
+  const v = (req.query as Record<string, unknown>)[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function field(req: Request, name: string): string | undefined {
+  const body = req.body as Record<string, unknown> | undefined;
+  const v = body?.[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function playgroundInput(req: Request): PlaygroundInput {
+  const input: PlaygroundInput = {};
+  for (const name of ['text', 'platform', 'event', 'data', 'at'] as const) {
+    const v = query(req, name);
+    if (v !== undefined) input[name] = v;
+  }
+  return input;
+}

@@ -1,0 +1,40 @@
+import { formatAge, isoTime } from '../../cli/io';
+import type { TagOperation } from '../../providers/tag-operation';
+import { html, pathWith, type HtmlValue, type SafeHtml } from '../html';
+
+export { formatAge, isoTime };
+
+/** What every view needs from the request. */
+export interface ViewContext {
+  /** Where the router is mounted, e.g. `/admin`: every link and form starts here. */
+  base: string;
+  /** The value POST forms must carry (cookie sessions); empty for Bearer requests, which need none. */
+  csrf: string;
+  now: number;
+}
+
+export function csrfField(ctx: ViewContext): SafeHtml {
+  return html`<input type="hidden" name="csrf" value="${ctx.csrf}">`;
+}
+
+/** A table that scrolls sideways inside its box on a narrow screen. */
+export function table(header: readonly HtmlValue[], rows: readonly (readonly HtmlValue[])[], numeric: ReadonlySet<number> = new Set()): SafeHtml {
+  const cls = (i: number) => (numeric.has(i) ? 'num' : undefined);
+  return html`<div class="scroll"><table>
+<thead><tr>${header.map((h, i) => html`<th${cls(i) ? html` class="num"` : ''}>${h}</th>`)}</tr></thead>
+<tbody>${rows.map((r) => html`<tr>${r.map((c, i) => html`<td${cls(i) ? html` class="num"` : ''}>${c}</td>`)}</tr>`)}</tbody>
+</table></div>`;
+}
+
+export function describeOperation(o: Pick<TagOperation, 'action' | 'provider' | 'kind' | 'tagId'>): string {
+  return `${o.action} ${o.provider}${o.provider === 'mantago' ? `/${o.kind}` : ''} tag ${o.tagId}`;
+}
+
+/** A link to the user lookup for `userId`. */
+export function userLink(ctx: ViewContext, userId: string): SafeHtml {
+  return html`<a href="${pathWith(ctx.base, { user: userId })}#user">${userId}</a>`;
+}
+
+export function time(ms: number): SafeHtml {
+  return html`<time datetime="${isoTime(ms)}">${isoTime(ms).replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</time>`;
+}

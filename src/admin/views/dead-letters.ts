@@ -1,0 +1,37 @@
+import type { DeadLetter } from '../../store/store';
+import { html, type SafeHtml } from '../html';
+import { csrfField, describeOperation, table, time, userLink, type ViewContext } from './common';
+
+const EXCERPT_CHARS = 300;
+
+function what(ctx: ViewContext, d: DeadLetter): SafeHtml | string {
+  if (d.operation) return html`${describeOperation(d.operation)} for ${d.operation.platform} user ${userLink(ctx, d.operation.userId)}`;
+  if (d.forward) return html`forward to ${d.forward.destination} (ordering key ${d.forward.orderingKey})`;
+  return d.type;
+}
+
+function retryButton(ctx: ViewContext, id: string): SafeHtml {
+  return html`<form class="inline" method="post" action="${ctx.base}/retry">${csrfField(ctx)}<input type="hidden" name="id" value="${id}"><button type="submit" aria-label="Retry ${id}">Retry</button></form>`;
+}
+
+export function deadLettersSection(ctx: ViewContext, letters: readonly DeadLetter[], total: number): SafeHtml {
+  const shown = letters.length < total ? html` <span class="muted">(the newest ${letters.length} of ${total})</span>` : '';
+  if (letters.length === 0) {
+    return html`<section id="dead-letters"><h2>Dead letters</h2><p>None: nothing is stuck.</p></section>`;
+  }
+  const rows = letters.map((d) => [
+    html`<code>${d.id}</code>`,
+    time(d.at),
+    html`<span class="wrap">${what(ctx, d)}</span>`,
+    d.status ?? '-',
+    d.reason,
+    d.bodyExcerpt ? html`<pre>${d.bodyExcerpt.slice(0, EXCERPT_CHARS)}${d.bodyExcerpt.length > EXCERPT_CHARS ? '…' : ''}</pre>` : '',
+    d.attempts,
+    retryButton(ctx, d.id),
+  ]);
+  return html`<section id="dead-letters"><h2>Dead letters: ${total}${shown}</h2>
+<p>These will not be tried again by themselves. Retry queues them again (due now, attempts reset).</p>
+<form class="inline" method="post" action="${ctx.base}/retry">${csrfField(ctx)}<input type="hidden" name="all" value="1"><button type="submit">Retry all ${total}</button></form>
+${table(['id', 'since', 'what', 'status', 'reason', 'response body', 'attempts', ''], rows, new Set([6]))}
+</section>`;
+}

@@ -1,0 +1,51 @@
+import type { HistoryCall, UserHistory } from '../../store/store';
+import { html, type SafeHtml } from '../html';
+import { describeOperation, table, time, type ViewContext } from './common';
+import { describeEvent, matchedRules, operationsList } from './events';
+
+function callOutcome(c: HistoryCall): SafeHtml {
+  const cls = c.outcome === 'applied' ? 'applied' : c.outcome === 'dead' ? 'dead' : undefined;
+  return html`<span${cls ? html` class="${cls}"` : ''}>${c.outcome}</span>${c.status !== undefined ? ` (${c.status})` : ''}${
+    c.error && c.outcome !== 'applied' ? `: ${c.error}` : ''
+  }`;
+}
+
+/** One timeline: each event with the rules it matched, and the tag calls that followed, oldest first. */
+function timeline(h: UserHistory): SafeHtml {
+  type Row = { at: number; order: number; cells: SafeHtml[] };
+  const rows: Row[] = [
+    ...h.events.map((e) => ({
+      at: e.receivedAt,
+      order: 0,
+      cells: [
+        time(e.receivedAt),
+        html`${e.platform} event <code>${e.eventId}</code>: ${describeEvent(e)}`,
+        html`matched ${matchedRules(e.matched)}<br>→ ${operationsList(e)}`,
+      ],
+    })),
+    ...h.calls.map((c) => ({
+      at: c.at,
+      order: 1,
+      cells: [time(c.at), html`tag call: ${describeOperation(c.operation)}`, callOutcome(c)],
+    })),
+  ];
+  rows.sort((a, b) => a.at - b.at || a.order - b.order);
+  return table(['when', 'what', 'rules / outcome'], rows.map((r) => r.cells));
+}
+
+export function userSection(ctx: ViewContext, userId: string | undefined, history: UserHistory | undefined): SafeHtml {
+  let shown: SafeHtml | string = '';
+  if (userId !== undefined && history) {
+    shown =
+      history.events.length === 0 && history.calls.length === 0
+        ? html`<p id="user-result">No history for user <code>${userId}</code> (unknown, or older than the history's retention).</p>`
+        : html`<div id="user-result"><p>History of <code>${userId}</code>: ${history.events.length} event${history.events.length === 1 ? '' : 's'}, ${history.calls.length} tag call${history.calls.length === 1 ? '' : 's'}.</p>${timeline(history)}</div>`;
+  }
+  return html`<section id="user"><h2>User lookup</h2>
+<form class="stack" method="get" action="${ctx.base}#user">
+<label>User id (LINE userId, Messenger/Instagram sender id)<input type="text" name="user" value="${userId ?? ''}" required></label>
+<button type="submit" class="primary">Look up</button>
+</form>
+${shown}
+</section>`;
+}
