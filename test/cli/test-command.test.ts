@@ -1,0 +1,124 @@
+import { runTest, type TestOptions } from '../../src/cli/test-command';
+import { bufferIo, ROOT, runCli } from './cli-run';
+
+const NOW = Date.parse('2026-06-15T12:00:00Z');
+const deps = { env: { RULES_DIR: 'rules' }, now: () => NOW, cwd: ROOT };
+
+async function run(opts: TestOptions) {
+  const io = bufferIo();
+  const code = await runTest(opts, io, deps);
+  return { code, out: io.out, err: io.err };
+}
+
+async function json(opts: TestOptions) {
+  const r = await run({ ...opts, json: true });
+  expect(r.code).toBe(0);
+  expect(r.out.endsWith('\n')).toBe(true);
+  expect(r.out.trimEnd().split('\n')).toHaveLength(1);
+  return JSON.parse(r.out) as { matched: string[]; operations: Record<string, string>[] };
+}
+
+describe('autotag test', () => {
+  it('--json prints exactly the matched rules and operations (kind only for MantaGo)', async () => {
+    expect(await json({ text: '我要優惠券' })).toEqual({
+      matched: ['coupon-request'],
+      operations: [{ action: 'add', provider: 'mantago', kind: 'personal', tagId: 'REPLACE-WITH-COUPON-TAG-ID' }],
+    });
+    expect(await json({ event: 'unfollow' })).toEqual({
+      matched: ['churned'],
+      operations: [
+        { action: 'remove', provider: 'mantago', kind: 'personal', tagId: 'REPLACE-WITH-FOLLOWER-TAG-ID' },
+        { action: 'add', provider: 'botbonnie', tagId: 'REPLACE-WITH-BOTBONNIE-CHURNED-TAG-ID' },
+      ],
+    });
+  });
+
+  it('keeps the key order of the contract', async () => {
+    const r = await run({ event: 'unfollow', json: true });
+    expect(r.out).toBe(
+      '{"matched":["churned"],"operations":[{"action":"remove","provider":"mantago","kind":"personal","tagId":"REPLACE-WITH-FOLLOWER-TAG-ID"},' +
+        '{"action":"add","provider":"botbonnie","tagId":"REPLACE-WITH-BOTBONNIE-CHURNED-TAG-ID"}]}\n',
+    );
+  });
+
+  it('leaves out BotBonnie operations for Instagram users', async () => {
+    expect(await json({ event: 'unfollow', platform: 'instagram' })).toEqual({
+      matched: ['churned'],
+      operations: [{ action: 'remove', provider: 'mantago', kind: 'personal', tagId: 'REPLACE-WITH-FOLLOWER-TAG-ID' }],
+    });
+  });
+
+  it('evaluates postbacks and schedules at --at', async () => {
+    expect((await json({ event: 'postback', data: 'action=subscribe', platform: 'facebook' })).matched).toEqual(['subscribe']);
+    expect((await json({ text: '雙12', at: '2026-12-10T15:00:00+08:00' })).matched).toEqual(['double-12-interest']);
+    expect((await json({ text: '雙12', at: '2026-12-12T23:00:00+08:00' })).matched).toEqual(['double-12-interest', 'double-12-night-owls']);
+    expect((await json({ text: '雙12', at: '2026-12-12T16:30:00Z' })).matched).toEqual([]);
+  });
+
+  it('exits 0 with empty lists when nothing matches, and without --text', async () => {
+    expect(await json({ text: 'hello' })).toEqual({ matched: [], operations: [] });
+    expect(await json({})).toEqual({ matched: [], operations: [] });
+  });
+
+  it('prints a readable table without --json', async () => {
+    const r = await run({ text: 'ＣＯＵＰＯＮ 會員折扣', at: '2026-06-01T00:00:00Z' });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Event: message on line, text "ＣＯＵＰＯＮ 會員折扣", at 2026-06-01T00:00:00.000Z');
+    expect(r.out).toMatch(/Matched 2 rules \(in evaluation order\):\n\s+#\s+RULE\s+PRIORITY\s+WHERE\n/);
+    expect(r.out).toMatch(/1\s+coupon-request\s+10\s+rules\/coupon\.yaml:14/);
+    expect(r.out).toMatch(/2\s+vip-coupon\s+0\s+rules\/coupon\.yaml:\d+/);
+    expect(r.out).toMatch(/ACTION\s+PROVIDER\s+KIND\s+TAG/);
+    expect(r.out).toMatch(/add\s+mantago\s+personal\s+REPLACE-WITH-VIP-INTEREST-TAG-ID/);
+    const none = await run({ text: 'hello' });
+    expect(none.out).toContain('No rule matched');
+    const ig = await run({ event: 'follow', platform: 'instagram' });
+    expect(ig.out).toContain('Left out (1):\n  remove botbonnie tag REPLACE-WITH-BOTBONNIE-CHURNED-TAG-ID: Instagram users are not BotBonnie users');
+  });
+
+  it('exits 1 on bad arguments, with a message', async () => {
+    for (const [opts, message] of [
+      [{ at: '2026-12-05T10:00:00' }, /--at "2026-12-05T10:00:00" is not an ISO 8601 time with an offset/],
+      [{ at: 'tomorrow' }, /--at "tomorrow"/],
+      [{ at: '2026-02-30T10:00:00Z' }, /--at "2026-02-30T10:00:00Z"/],
+      [{ platform: 'tiktok' }, /unknown platform "tiktok": use line, facebook, instagram/],
+      [{ event: 'sticker' }, /unknown event "sticker": use message, postback, follow, unfollow/],
+    ] as [TestOptions, RegExp][]) {
+      const r = await run({ ...opts, json: true });
+      expect(r.code).toBe(1);
+      expect(r.out).toBe('');
+      expect(r.err).toMatch(message);
+    }
+  });
+
+  it('exits 1 on invalid rules, with the problems on stderr', async () => {
+    const r = await run({ text: 'x', json: true, rules: 'test/fixtures/rules/invalid/unknown-key' });
+    expect(r).toEqual({
+      code: 1,
+      out: '',
+      err: 'test/fixtures/rules/invalid/unknown-key/rules.yaml:5:9: unknown key "contians" in text; did you mean "contains"?\n',
+    });
+  });
+
+  it('goes on past failing examples, mentioning them on stderr', async () => {
+    const r = await run({ text: 'coupon', json: true, rules: 'test/fixtures/rules/invalid/failing-example' });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual({
+      matched: ['coupon'],
+      operations: [{ action: 'add', provider: 'mantago', kind: 'personal', tagId: 't1' }],
+    });
+    expect(r.err).toMatch(/test\/fixtures\/rules\/invalid\/failing-example\/rules\.yaml:9:9: example 2/);
+  });
+
+  it('runs as the real command', async () => {
+    const r = await runCli(['test', '--text', '我要優惠券', '--platform', 'facebook', '--json'], { RULES_DIR: 'rules' });
+    expect(r).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: '{"matched":["coupon-request"],"operations":[{"action":"add","provider":"mantago","kind":"personal","tagId":"REPLACE-WITH-COUPON-TAG-ID"}]}\n',
+    });
+    const bad = await runCli(['test', '--text', 'x', '--at', '2026-12-05T10:00:00', '--json']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(/with an offset/);
+  });
+});

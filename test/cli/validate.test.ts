@@ -1,0 +1,57 @@
+import { runValidate } from '../../src/cli/validate';
+import { bufferIo, ROOT, runCli } from './cli-run';
+
+const deps = (env: NodeJS.ProcessEnv = {}) => ({ env, now: () => Date.parse('2026-06-15T12:00:00Z'), cwd: ROOT });
+
+describe('autotag validate', () => {
+  it('passes on the shipped example rules with a summary on stdout', async () => {
+    const io = bufferIo();
+    expect(await runValidate({ rules: 'rules' }, io, deps())).toBe(0);
+    expect(io.out).toMatch(/^\d+ rules in 4 files OK; \d+ examples hold\n$/);
+    expect(io.err).toBe('');
+  });
+
+  it('reads RULES_DIR when --rules is not given, and --rules wins over it', async () => {
+    const io = bufferIo();
+    expect(await runValidate({}, io, deps({ RULES_DIR: 'test/fixtures/rules/priority' }))).toBe(0);
+    expect(io.out).toMatch(/^7 rules in 3 files OK; 0 examples hold\n$/);
+    const io2 = bufferIo();
+    expect(await runValidate({ rules: 'test/fixtures/rules/conditions' }, io2, deps({ RULES_DIR: 'nowhere' }))).toBe(0);
+    expect(io2.out).toMatch(/^17 rules in 1 file OK \(1 disabled\)/);
+  });
+
+  it('fails with one FILE:LINE:COLUMN line per problem on stderr, nothing on stdout', async () => {
+    const io = bufferIo();
+    expect(await runValidate({ rules: 'test/fixtures/rules/invalid/many-problems' }, io, deps())).toBe(1);
+    expect(io.out).toBe('');
+    const lines = io.err.trimEnd().split('\n');
+    expect(lines).toHaveLength(7);
+    for (const l of lines) expect(l).toMatch(/^test\/fixtures\/rules\/invalid\/many-problems\/rules\.yaml:\d+:\d+: \S/);
+  });
+
+  it('fails on a failing example, at the example\'s line', async () => {
+    const io = bufferIo();
+    expect(await runValidate({ rules: 'test/fixtures/rules/invalid/failing-example' }, io, deps())).toBe(1);
+    expect(io.err).toMatch(/^test\/fixtures\/rules\/invalid\/failing-example\/rules\.yaml:9:9: example 2 of rule "coupon" expects match/);
+    expect(io.err.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it('fails when the folder does not exist', async () => {
+    const io = bufferIo();
+    expect(await runValidate({ rules: 'no/such/dir' }, io, deps())).toBe(1);
+    expect(io.err).toBe('no/such/dir:1:1: cannot read the rules folder: no such folder\n');
+  });
+
+  it('runs as the real command: exit codes and streams', async () => {
+    const ok = await runCli(['validate'], { RULES_DIR: 'rules' });
+    expect(ok).toMatchObject({ code: 0, stderr: '' });
+    expect(ok.stdout).toMatch(/rules in 4 files OK/);
+
+    const bad = await runCli(['validate', '--rules', 'test/fixtures/rules/invalid/duplicate-id']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toBe(
+      'test/fixtures/rules/invalid/duplicate-id/b.yaml:7:9: duplicate id "coupon": already used at test/fixtures/rules/invalid/duplicate-id/a.yaml:4:9\n',
+    );
+  });
+});
