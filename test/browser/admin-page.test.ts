@@ -161,13 +161,14 @@ describeInChromium(installed ? '/admin in headless Chromium' : `/admin in headle
     context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true });
     page = await context.newPage();
     await logIn();
-    const sizes = await page.evaluate(() => ({
+    // A string, because this runs in the page (the project's TypeScript has no DOM types).
+    const sizes = (await page.evaluate(`({
       viewport: window.innerWidth,
       page: document.documentElement.scrollWidth,
       body: document.body.scrollWidth,
       tables: [...document.querySelectorAll('.scroll')].map((el) => ({ client: el.clientWidth, scroll: el.scrollWidth })),
       fontSize: parseFloat(getComputedStyle(document.body).fontSize),
-    }));
+    })`)) as { viewport: number; page: number; body: number; tables: { client: number; scroll: number }[]; fontSize: number };
     expect(sizes.viewport).toBe(390);
     expect(sizes.page).toBeLessThanOrEqual(390);
     expect(sizes.body).toBeLessThanOrEqual(390);
