@@ -74,6 +74,8 @@ const envSchema = z.object({
     (v) => v === undefined || /^postgres(ql)?:\/\//i.test(v),
     'must start with postgres:// or postgresql:// (leave it unset for the embedded SQLite store)',
   ),
+  /** PostgreSQL only: keep every table in this schema (several deployments may share one database). */
+  DATABASE_SCHEMA: optionalString.refine((v) => v === undefined || /^[a-z_][a-z0-9_]{0,39}$/.test(v), 'must be lower-case letters, digits and _ (at most 40 characters)'),
   DATA_DIR: z.string().optional().transform((v) => v?.trim() || './data'),
   LOG_LEVEL: z
     .string()
@@ -138,7 +140,7 @@ export interface Config {
   facebook: { appSecret: string | undefined; verifyToken: string | undefined };
   mantago: { baseUrl: string; botId: string | undefined; token: string | undefined; secret: string | undefined };
   botbonnie: { baseUrl: string; token: string | undefined; botId: string | undefined; linePid: string | undefined };
-  database: { poolSize: number; connectTimeoutMs: number; statementTimeoutMs: number };
+  database: { poolSize: number; connectTimeoutMs: number; statementTimeoutMs: number; schema: string | undefined };
   dyno: string | undefined;
 }
 
@@ -191,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       poolSize: e.DATABASE_POOL_SIZE,
       connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      schema: e.DATABASE_SCHEMA,
     },
     dyno: e.DYNO,
   });

@@ -5,6 +5,7 @@ import type { ClaimedForward, Store } from '../store/store';
 import { nextAttemptDelay } from './backoff';
 import { formatDuration } from './operation-outcome';
 import { sendForward } from './forward';
+import { persistOutcome } from './persist';
 import { Pump } from './pump';
 
 export interface ForwardWorkerDeps {
@@ -69,6 +70,12 @@ export class ForwardWorker {
     return drained;
   }
 
+  private persist(write: () => Promise<unknown>): Promise<void> {
+    return persistOutcome(write, this.d.now() + this.d.leaseMs, this.d.now, (err) =>
+      this.d.log.warn('could not record a forward outcome yet; trying again', { destination: this.label, error: err instanceof Error ? err.message : String(err) }),
+    );
+  }
+
   private async handle(fwd: ClaimedForward): Promise<void> {
     const { store, owner, metrics, log } = this.d;
     const end = metrics.forwardDuration.startTimer({ destination: this.label });
@@ -77,7 +84,7 @@ export class ForwardWorker {
     const now = this.d.now();
     const outcome = { status: result.status, error: result.reason, bodyExcerpt: result.bodyExcerpt };
     if (result.ok) {
-      await store.completeForward(fwd, owner, now, outcome);
+      await this.persist(() => store.completeForward(fwd, owner, now, outcome));
       metrics.forwards.inc({ destination: this.label, outcome: 'delivered' });
       this.d.onOutcome?.({ forward: fwd, outcome: 'delivered', status: result.status });
       log.debug('forward delivered', { destination: this.label, forwardId: fwd.id, ms: now - fwd.receivedAt });
@@ -88,7 +95,7 @@ export class ForwardWorker {
     if (result.retryable && now < giveUpAt) {
       const delay = nextAttemptDelay(fwd.attempts, this.d.retry, result.retryAfterMs);
       const dueAt = Math.min(now + delay, giveUpAt);
-      await store.retryForward(fwd, owner, now, { ...outcome, dueAt });
+      await this.persist(() => store.retryForward(fwd, owner, now, { ...outcome, dueAt }));
       metrics.forwards.inc({ destination: this.label, outcome: 'retry' });
       this.d.onOutcome?.({ forward: fwd, outcome: 'retry', reason: result.reason, status: result.status });
       log.warn('forward failed, will retry', { destination: this.label, forwardId: fwd.id, reason: result.reason, inMs: dueAt - now });
@@ -97,7 +104,7 @@ export class ForwardWorker {
     const reason = result.retryable
       ? `${result.reason} — gave up ${formatDuration(now - fwd.receivedAt)} after receipt (FORWARD_GIVE_UP_MS)`
       : result.reason;
-    await store.deadLetterForward(fwd, owner, now, { ...outcome, reason });
+    await this.persist(() => store.deadLetterForward(fwd, owner, now, { ...outcome, reason }));
     metrics.forwards.inc({ destination: this.label, outcome: 'dead' });
     this.d.onOutcome?.({ forward: fwd, outcome: 'dead', reason, status: result.status });
     log.error('forward is a dead letter', { destination: this.label, forwardId: fwd.id, reason });

@@ -4,7 +4,8 @@ import { TagApiError } from '../providers/errors';
 import type { Tagger } from '../providers/taggers';
 import type { Provider } from '../providers/tag-operation';
 import type { ClaimedOperation, Store } from '../store/store';
-import { decideAfterFailure, type RetryPolicy } from './operation-outcome';
+import { decideAfterFailure, type FailureFacts, type RetryPolicy } from './operation-outcome';
+import { persistOutcome } from './persist';
 import { Pump } from './pump';
 import { RateGate } from './rate-gate';
 
@@ -98,12 +99,19 @@ export class OperationWorker {
     }
   }
 
+  /** Writes an outcome, riding out a short store outage (until the lease would have expired anyway). */
+  private persist(write: () => Promise<unknown>): Promise<void> {
+    return persistOutcome(write, this.d.now() + this.d.leaseMs, this.d.now, (err) =>
+      this.d.log.warn('could not record a tag call outcome yet; trying again', { provider: this.d.provider, error: err instanceof Error ? err.message : String(err) }),
+    );
+  }
+
   private async handle(op: ClaimedOperation): Promise<void> {
     const { store, owner, metrics, provider } = this.d;
     const log = this.d.log.child({ provider, opId: op.id, version: op.version, tagId: op.tagId, action: op.action, userId: op.userId });
     if (!this.d.tagger) {
       const reason = unconfiguredReason(provider);
-      await store.deadLetterOperation(op, owner, this.d.now(), { reason });
+      await this.persist(() => store.deadLetterOperation(op, owner, this.d.now(), { reason }));
       metrics.tagOperations.inc({ provider, outcome: 'dead' });
       this.d.onOutcome?.({ op, outcome: 'dead', reason });
       log.warn('tag operation kept as a dead letter: provider not configured', { reason });
@@ -116,32 +124,41 @@ export class OperationWorker {
     try {
       await this.d.tagger.apply(op);
       endTimer();
-      const current = await store.completeOperation(op, owner, this.d.now(), { status: 200 });
-      metrics.tagOperations.inc({ provider, outcome: current ? 'applied' : 'superseded' });
-      this.d.onOutcome?.({ op, outcome: current ? 'applied' : 'superseded', status: 200 });
-      log.info('tag operation applied', { ms: this.d.now() - started, superseded: !current });
-      if (!current) this.pump.wake();
     } catch (err) {
       endTimer();
-      const failure =
+      const failure: FailureFacts & { status?: number; bodyExcerpt?: string } =
         err instanceof TagApiError
           ? err
-          : { retryable: true, notFound: false, retryAfterMs: undefined, reason: `unexpected error: ${err instanceof Error ? err.message : String(err)}`, status: undefined, bodyExcerpt: undefined };
-      if (failure.status === 429 || failure.retryAfterMs !== undefined) this.gate.limited(failure.retryAfterMs);
-      const now = this.d.now();
-      const decision = decideAfterFailure(op, failure, this.d.policy, now, this.d.random);
-      const outcome = { status: failure.status, error: failure.reason, bodyExcerpt: failure.bodyExcerpt };
-      if (decision.kind === 'retry') {
-        await store.retryOperation(op, owner, now, { ...outcome, dueAt: decision.dueAt, notFound: failure.notFound });
-        metrics.tagOperations.inc({ provider, outcome: 'retry' });
-        this.d.onOutcome?.({ op, outcome: 'retry', reason: failure.reason, status: failure.status });
-        log.warn('tag operation failed, will retry', { reason: failure.reason, status: failure.status, inMs: decision.dueAt - now, attempt: op.attempts + 1 });
-      } else {
-        await store.deadLetterOperation(op, owner, now, { ...outcome, reason: decision.reason });
-        metrics.tagOperations.inc({ provider, outcome: 'dead' });
-        this.d.onOutcome?.({ op, outcome: 'dead', reason: decision.reason, status: failure.status });
-        log.error('tag operation is a dead letter', { reason: decision.reason, status: failure.status });
-      }
+          : { retryable: true, notFound: false, reason: `unexpected error: ${err instanceof Error ? err.message : String(err)}` };
+      await this.failed(op, failure, log);
+      return;
+    }
+    let current = false;
+    await this.persist(async () => {
+      current = await store.completeOperation(op, owner, this.d.now(), { status: 200 });
+    });
+    metrics.tagOperations.inc({ provider, outcome: current ? 'applied' : 'superseded' });
+    this.d.onOutcome?.({ op, outcome: current ? 'applied' : 'superseded', status: 200 });
+    log.info('tag operation applied', { ms: this.d.now() - started, superseded: !current });
+    if (!current) this.pump.wake();
+  }
+
+  private async failed(op: ClaimedOperation, failure: FailureFacts & { status?: number; bodyExcerpt?: string }, log: Logger): Promise<void> {
+    const { store, owner, metrics, provider } = this.d;
+    if (failure.status === 429 || failure.retryAfterMs !== undefined) this.gate.limited(failure.retryAfterMs);
+    const now = this.d.now();
+    const decision = decideAfterFailure(op, failure, this.d.policy, now, this.d.random);
+    const outcome = { status: failure.status, error: failure.reason, bodyExcerpt: failure.bodyExcerpt };
+    if (decision.kind === 'retry') {
+      await this.persist(() => store.retryOperation(op, owner, now, { ...outcome, dueAt: decision.dueAt, notFound: failure.notFound }));
+      metrics.tagOperations.inc({ provider, outcome: 'retry' });
+      this.d.onOutcome?.({ op, outcome: 'retry', reason: failure.reason, status: failure.status });
+      log.warn('tag operation failed, will retry', { reason: failure.reason, status: failure.status, inMs: decision.dueAt - now, attempt: op.attempts + 1 });
+    } else {
+      await this.persist(() => store.deadLetterOperation(op, owner, now, { ...outcome, reason: decision.reason }));
+      metrics.tagOperations.inc({ provider, outcome: 'dead' });
+      this.d.onOutcome?.({ op, outcome: 'dead', reason: decision.reason, status: failure.status });
+      log.error('tag operation is a dead letter', { reason: decision.reason, status: failure.status });
     }
   }
 }
