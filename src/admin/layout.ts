@@ -15,7 +15,7 @@ a{color:#0550ae}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;border:1px solid #d0d7de;border-radius:6px}
 table{border-collapse:collapse;width:100%;font-size:0.9rem}
 th,td{text-align:left;vertical-align:top;padding:0.35rem 0.5rem;border-bottom:1px solid #eaeef2;overflow-wrap:normal}
-td.wrap{min-width:12rem;max-width:28rem;overflow-wrap:anywhere}
+time{white-space:nowrap}
 th{background:#f6f8fa;white-space:nowrap}
 td.num,th.num{text-align:right}
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:0.85rem}

@@ -20,18 +20,18 @@ export function deadLettersSection(ctx: ViewContext, letters: readonly DeadLette
     return html`<section id="dead-letters"><h2>Dead letters</h2><p>None: nothing is stuck.</p></section>`;
   }
   const rows = letters.map((d) => [
-    html`<code>${d.id}</code>`,
+    // The button first: on a phone the wide columns are off to the right.
+    html`<code>${d.id}</code> ${retryButton(ctx, d.id)}`,
     time(d.at),
-    html`<span class="wrap">${what(ctx, d)}</span>`,
+    what(ctx, d),
     d.status ?? '-',
     d.reason,
     d.bodyExcerpt ? html`<pre>${d.bodyExcerpt.slice(0, EXCERPT_CHARS)}${d.bodyExcerpt.length > EXCERPT_CHARS ? '…' : ''}</pre>` : '',
     d.attempts,
-    retryButton(ctx, d.id),
   ]);
   return html`<section id="dead-letters"><h2>Dead letters: ${total}${shown}</h2>
 <p>These will not be tried again by themselves. Retry queues them again (due now, attempts reset).</p>
 <form class="inline" method="post" action="${ctx.base}/retry">${csrfField(ctx)}<input type="hidden" name="all" value="1"><button type="submit">Retry all ${total}</button></form>
-${table(['id', 'since', 'what', 'status', 'reason', 'response body', 'attempts', ''], rows, new Set([6]))}
+${table(['id', 'since', 'what', 'status', 'reason', 'response body', 'attempts'], rows, new Set([6]))}
 </section>`;
 }
