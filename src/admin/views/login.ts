@@ -12,7 +12,7 @@ ${problem ? html`<p class="error" role="alert">${problem}</p>` : ''}
 <label>Admin token (ADMIN_TOKEN)<input type="password" name="token" autocomplete="current-password" required autofocus></label>
 <button type="submit" class="primary">Log in</button>
 </form>
-<p class="muted">Scripts may send <code>Authorization: Bearer &lt;ADMIN_TOKEN&gt;</code> instead.</p>
+<p class="muted">Browsers keep the login cookie only over HTTPS (or on localhost). Scripts may send <code>Authorization: Bearer &lt;ADMIN_TOKEN&gt;</code> instead.</p>
 </section>`,
   );
 }
