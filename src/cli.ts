@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerBotbonnieCommands } from './cli/botbonnie';
 import { registerDeadLetters } from './cli/dead-letters';
 import { registerHistory } from './cli/history';
+import { registerMigrate } from './cli/migrate';
 import { registerServe } from './cli/serve';
 import { registerStatus } from './cli/status';
 import { registerTestCommand } from './cli/test-command';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerDeadLetters(program);
   registerHistory(program);
+  registerMigrate(program);
   registerBotbonnieCommands(program);
   registerValidateCommand(program);
   registerTestCommand(program);
