@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
+import { createAdminRouter } from './admin';
 import { createApp, type RulesState } from './app';
 import { loadConfig, secretsOf, type Config } from './config';
 import { Delivery } from './delivery/worker';
@@ -62,7 +63,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const delivery = new Delivery({ store, config, log, metrics, taggers, owner });
   await delivery.start();
 
-  const app = createApp({ config, log, metrics, store, rules });
+  const admin = config.adminToken ? createAdminRouter({ config, store, rules: () => rules.current(), log }) : undefined;
+  const app = createApp({ config, log, metrics, store, rules, admin });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, () => resolve(s));
     s.once('error', reject);
