@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { createAdminRouter } from './admin';
-import { createApp, type RulesState } from './app';
+import { createApp } from './app';
 import { loadConfig, secretsOf, type Config } from './config';
 import { Delivery } from './delivery/worker';
 import { createLogger, type Logger } from './log';
 import { createMetrics } from './metrics';
 import { createTaggers } from './providers/create-taggers';
-import { formatProblem, loadRuleSet, type RuleSet } from './rules';
+import { formatProblem, loadRuleSet } from './rules';
+import { RulesHolder, watchRules } from './rules/watch-rules';
 import { openStore } from './store/open-store';
 import type { Store } from './store/store';
 
@@ -43,8 +44,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
     throw new StartupError(`refusing to start: the rules in ${config.rulesDir} are not valid`, loaded.problems.map(formatProblem));
   }
   for (const f of loaded.exampleFailures) log.warn('rule example does not hold', { problem: formatProblem(f) });
-  let ruleSet: RuleSet = loaded.ruleSet;
-  const rules: RulesState = { current: () => ruleSet, problem: () => undefined };
+  const rules = new RulesHolder(loaded.ruleSet);
 
   const store = await openStore(config, log);
   if (store.engine === 'sqlite' && config.dyno) {
@@ -73,7 +73,13 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   server.keepAliveTimeout = 5000;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  log.info('chat-autotag listening', { port, store: store.engine, rules: ruleSet.rules.length, owner });
+  log.info('chat-autotag listening', { port, store: store.engine, rules: rules.current().rules.length, owner });
+  const watcher = watchRules({
+    dir: config.rulesDir,
+    holder: rules,
+    log,
+    onReload: (r) => metrics.ruleReloads.inc({ outcome: r.applied ? 'applied' : 'rejected' }),
+  });
 
   const prune = async () => {
     const now = Date.now();
@@ -97,6 +103,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
       log.info('shutting down');
       app.locals.draining = true;
       clearInterval(pruneTimer);
+      watcher.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await delivery.stop(SHUTDOWN_GRACE_MS);
@@ -115,7 +122,5 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
     store,
     log,
     stop,
-    // exposed for the hot reloader
-    ...{ setRuleSet: (next: RuleSet) => (ruleSet = next) },
   };
 }

@@ -1,0 +1,164 @@
+import { watch, promises as fs, type FSWatcher } from 'node:fs';
+import type { Logger } from '../log';
+import { findRuleFiles } from './find-rule-files';
+import { loadRuleSet } from './load-rules';
+import { formatProblem } from './problems';
+import type { RuleSet } from './rule-set';
+
+/** The rule set in force, replaced atomically by the watcher. */
+export class RulesHolder {
+  private lastRejection: string | undefined;
+  constructor(private ruleSet: RuleSet) {}
+
+  current(): RuleSet {
+    return this.ruleSet;
+  }
+
+  /** There is always a valid set in force once the service runs, so there is never a problem to report for readiness. */
+  problem(): string | undefined {
+    return undefined;
+  }
+
+  /** Why the files on disk are being ignored right now (undefined when they are in force). */
+  rejected(): string | undefined {
+    return this.lastRejection;
+  }
+
+  replace(next: RuleSet): void {
+    this.ruleSet = next;
+    this.lastRejection = undefined;
+  }
+
+  reject(reason: string): void {
+    this.lastRejection = reason;
+  }
+}
+
+export interface RuleChanges {
+  added: string[];
+  changed: string[];
+  removed: string[];
+}
+
+export function diffRuleSets(before: RuleSet, after: RuleSet): RuleChanges {
+  const old = new Map(before.rules.map((r) => [r.id, r.fingerprint]));
+  const now = new Map(after.rules.map((r) => [r.id, r.fingerprint]));
+  return {
+    added: [...now.keys()].filter((id) => !old.has(id)),
+    changed: [...now.keys()].filter((id) => old.has(id) && old.get(id) !== now.get(id)),
+    removed: [...old.keys()].filter((id) => !now.has(id)),
+  };
+}
+
+export interface WatchOptions {
+  dir: string;
+  holder: RulesHolder;
+  log: Logger;
+  /** Called after every reload attempt (tests and metrics listen). */
+  onReload?: (result: { applied: boolean; changes?: RuleChanges; problems?: string[] }) => void;
+  /** How often the files are checked even when no change notification came (default 1000 ms). */
+  pollMs?: number;
+  /** Quiet time after a change before reloading, so an editor's several writes count once (default 250 ms). */
+  debounceMs?: number;
+}
+
+/**
+ * Reloads the rules when a file under `dir` changes: notified by fs.watch where the
+ * platform delivers events, and by a cheap poll of names, sizes and mtimes where it
+ * does not (network and container mounts). The new set replaces the old only when
+ * every file is valid; otherwise the last good set stays and the problems are logged
+ * with FILE:LINE:COLUMN.
+ */
+export function watchRules(opts: WatchOptions): { close(): void; check(): Promise<void> } {
+  const { dir, holder, log } = opts;
+  const pollMs = opts.pollMs ?? 1000;
+  const debounceMs = opts.debounceMs ?? 250;
+  let lastSnapshot: string | undefined;
+  let debounce: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let closed = false;
+
+  const snapshot = async (): Promise<string> => {
+    try {
+      const files = await findRuleFiles(dir);
+      const parts = await Promise.all(
+        files.map(async (f) => {
+          const s = await fs.stat(f).catch(() => undefined);
+          return `${f}:${s?.size ?? -1}:${s?.mtimeMs ?? -1}`;
+        }),
+      );
+      return parts.join('\n');
+    } catch (err) {
+      return `error:${(err as Error).message}`;
+    }
+  };
+
+  const reload = async () => {
+    const loaded = await loadRuleSet(dir);
+    if (!loaded.ruleSet) {
+      const problems = loaded.problems.map(formatProblem);
+      holder.reject(problems[0] ?? 'invalid rules');
+      log.error('rule change rejected: the last valid rules stay in force', { problems });
+      opts.onReload?.({ applied: false, problems });
+      return;
+    }
+    for (const f of loaded.exampleFailures) log.warn('rule example does not hold', { problem: formatProblem(f) });
+    const changes = diffRuleSets(holder.current(), loaded.ruleSet);
+    holder.replace(loaded.ruleSet);
+    const any = changes.added.length + changes.changed.length + changes.removed.length > 0;
+    // The first check after start reloads what is already in force: say so only when something changed.
+    if (any) log.info('rules reloaded', { rules: loaded.ruleSet.rules.length, ...changes });
+    else log.debug('rules reloaded without changes', { rules: loaded.ruleSet.rules.length });
+    opts.onReload?.({ applied: true, changes });
+  };
+
+  const check = async (): Promise<void> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        const snap = await snapshot();
+        if (snap !== lastSnapshot) {
+          lastSnapshot = snap;
+          await reload().catch((err: unknown) => log.error('rule reload failed', { error: err instanceof Error ? err.message : String(err) }));
+        }
+      } while (again && !closed);
+    })().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+
+  const schedule = () => {
+    if (closed) return;
+    if (debounce) clearTimeout(debounce);
+    debounce = setTimeout(() => void check(), debounceMs);
+    debounce.unref();
+  };
+
+  // No snapshot is taken at start: the first check reloads once, so a file changed
+  // between the initial load and this moment is not missed.
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(dir, { recursive: true, persistent: false }, schedule);
+    watcher.on('error', () => undefined); // the poll still covers it
+  } catch {
+    watcher = undefined; // recursive watch unsupported here: polling alone
+  }
+  const poll = setInterval(() => void check(), pollMs);
+  poll.unref();
+
+  return {
+    check,
+    close() {
+      closed = true;
+      watcher?.close();
+      clearInterval(poll);
+      if (debounce) clearTimeout(debounce);
+    },
+  };
+}

@@ -1,0 +1,134 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { evaluate, loadRuleSet } from '../../src/rules';
+import { RulesHolder, watchRules, type RuleChanges } from '../../src/rules/watch-rules';
+import { LogLines, tempDir } from '../helpers/app-harness';
+import { createLogger } from '../../src/log';
+
+const V1 = `
+defaults: { provider: mantago }
+rules:
+  - id: coupon
+    when: { text: { contains: coupon } }
+    then: [ { add_tag: tag-coupon } ]
+  - id: old-rule
+    when: { text: { equals: old } }
+    then: [ { add_tag: tag-old } ]
+`;
+
+const V2 = `
+defaults: { provider: mantago }
+rules:
+  - id: coupon
+    when: { text: { contains: [coupon, 優惠券] } }
+    then: [ { add_tag: tag-coupon } ]
+  - id: new-rule
+    when: { text: { equals: new } }
+    then: [ { add_tag: tag-new } ]
+`;
+
+const BROKEN = `
+defaults: { provider: mantago }
+rules:
+  - id: coupon
+    when: { text: { contians: coupon } }
+    then: [ { add_tag: tag-coupon } ]
+`;
+
+type Reload = { applied: boolean; changes?: RuleChanges; problems?: string[] };
+
+describe('hot reload of rule files', () => {
+  let dir: string;
+  let file: string;
+  let holder: RulesHolder;
+  let logs: LogLines;
+  let watcher: ReturnType<typeof watchRules>;
+  const reloads: Reload[] = [];
+  let waiters: (() => void)[] = [];
+
+  const nextReload = (pred: (r: Reload) => boolean) =>
+    new Promise<Reload>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching reload within 6 s; saw ${JSON.stringify(reloads)}`)), 6000);
+      const check = () => {
+        const hit = reloads.find(pred);
+        if (!hit) return;
+        clearTimeout(timer);
+        waiters = waiters.filter((w) => w !== check);
+        resolve(hit);
+      };
+      waiters.push(check);
+      check();
+    });
+
+  beforeEach(async () => {
+    reloads.length = 0;
+    dir = tempDir('autotag-reload-');
+    file = path.join(dir, 'rules.yaml');
+    fs.writeFileSync(file, V1);
+    const loaded = await loadRuleSet(dir);
+    holder = new RulesHolder(loaded.ruleSet!);
+    logs = new LogLines();
+    watcher = watchRules({
+      dir,
+      holder,
+      log: createLogger({ stream: logs.stream, level: 'debug' }),
+      pollMs: 200,
+      debounceMs: 50,
+      onReload: (r) => {
+        reloads.push(r);
+        for (const w of [...waiters]) w();
+      },
+    });
+    // the first check re-reads what is in force, without changes
+    await nextReload((r) => r.applied);
+    reloads.length = 0;
+  });
+
+  afterEach(() => {
+    watcher.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const textEvent = (text: string) => ({ platform: 'line' as const, kind: 'message' as const, text, timestamp: Date.now() });
+
+  it('applies a valid change and logs which rule ids were added, changed and removed', async () => {
+    const before = holder.current();
+    fs.writeFileSync(file, V2);
+    const r = await nextReload((x) => x.applied);
+    expect(r.changes).toEqual({ added: ['new-rule'], changed: ['coupon'], removed: ['old-rule'] });
+    expect(holder.current()).not.toBe(before);
+    expect(evaluate(holder.current(), textEvent('我要優惠券')).matched).toEqual(['coupon']);
+    expect(evaluate(holder.current(), textEvent('old')).matched).toEqual([]);
+    const line = logs.parsed().find((l) => l.message === 'rules reloaded');
+    expect(line).toMatchObject({ added: ['new-rule'], changed: ['coupon'], removed: ['old-rule'] });
+  });
+
+  it('rejects an invalid change, keeps the last good set and logs FILE:LINE:COLUMN', async () => {
+    const before = holder.current();
+    fs.writeFileSync(file, BROKEN);
+    const r = await nextReload((x) => !x.applied);
+    expect(holder.current()).toBe(before);
+    expect(evaluate(holder.current(), textEvent('old')).matched).toEqual(['old-rule']);
+    const rel = path.relative(process.cwd(), file);
+    expect(r.problems?.[0]).toMatch(new RegExp(`^${rel.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5:21: .*contians`));
+    expect(holder.rejected()).toMatch(/contians/);
+    const line = logs.parsed().find((l) => l.message === 'rule change rejected: the last valid rules stay in force');
+    expect(JSON.stringify(line)).toContain(`${rel}:5:21`);
+
+    // fixing the file brings it back
+    fs.writeFileSync(file, V2);
+    await nextReload((x) => x.applied);
+    expect(holder.rejected()).toBeUndefined();
+    expect(evaluate(holder.current(), textEvent('new')).matched).toEqual(['new-rule']);
+  });
+
+  it('notices a new file in a subfolder and a deleted file', async () => {
+    fs.mkdirSync(path.join(dir, 'campaigns'));
+    fs.writeFileSync(path.join(dir, 'campaigns', 'x.yml'), 'rules:\n  - id: extra\n    when: { event: follow }\n    then: [ { add_tag: t, provider: botbonnie } ]\n');
+    const r = await nextReload((x) => x.applied && (x.changes?.added.includes('extra') ?? false));
+    expect(r.changes?.added).toEqual(['extra']);
+    fs.rmSync(path.join(dir, 'campaigns', 'x.yml'));
+    const gone = await nextReload((x) => x.applied && (x.changes?.removed.includes('extra') ?? false));
+    expect(gone.changes?.removed).toEqual(['extra']);
+  });
+});
