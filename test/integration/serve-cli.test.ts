@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { signLine } from '../helpers/signatures';
+import { lineBody, lineText, tempDir } from '../helpers/app-harness';
+import { startService } from '../helpers/service-process';
+import { startFakeMantago } from '../helpers/fake-tag-api';
+
+const CLI = path.resolve(__dirname, '../../dist/cli.js');
+
+function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('autotag serve', () => {
+  let dir: string;
+  let dataDir: string;
+  beforeEach(() => {
+    dir = tempDir('autotag-serve-rules-');
+    dataDir = tempDir('autotag-serve-data-');
+  });
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('refuses to start on invalid rules, with the same FILE:LINE:COLUMN lines as validate', async () => {
+    fs.writeFileSync(path.join(dir, 'bad.yaml'), 'rules:\n  - id: x\n    when: { evnt: message }\n    then: [ { add_tag: t, provider: mantago } ]\n');
+    const served = await run(['serve'], { RULES_DIR: dir, DATA_DIR: dataDir, PORT: '0' });
+    const validated = await run(['validate', '--rules', dir], {});
+    expect(served.code).toBe(1);
+    expect(validated.code).toBe(1);
+    const problem = validated.stderr.split('\n').find((l) => /bad\.yaml:3:\d+: /.test(l));
+    expect(problem).toBeDefined();
+    expect(served.stderr).toContain(problem!);
+    expect(served.stderr).toMatch(/refusing to start/);
+  });
+
+  it('refuses to start on a bad variable and names it', async () => {
+    fs.writeFileSync(path.join(dir, 'ok.yaml'), 'rules: []\n');
+    const r = await run(['serve'], { RULES_DIR: dir, DATA_DIR: dataDir, PORT: 'eighty' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/PORT: must be a whole number/);
+  });
+
+  it('picks up an edited rule file while running, within 5 seconds', async () => {
+    const mantago = await startFakeMantago();
+    fs.writeFileSync(path.join(dir, 'r.yaml'), 'defaults: { provider: mantago }\nrules:\n  - id: one\n    when: { text: { equals: one } }\n    then: [ { add_tag: tag-one } ]\n');
+    const s = await startService({ RULES_DIR: dir, DATA_DIR: dataDir, LINE_CHANNEL_SECRET: 'reload-secret', MANTAGO_BASE_URL: mantago.baseUrl, MANTAGO_BOT_ID: mantago.botId, MANTAGO_TOKEN: mantago.token, MANTAGO_SECRET: mantago.secret });
+    try {
+      fs.writeFileSync(path.join(dir, 'r.yaml'), 'defaults: { provider: mantago }\nrules:\n  - id: two\n    when: { text: { equals: two } }\n    then: [ { add_tag: tag-two } ]\n');
+      const line = await s.waitForLog((l) => l.message === 'rules reloaded', 5000);
+      expect(line).toMatchObject({ added: ['two'], removed: ['one'] });
+      const body = lineBody([lineText('two', 'Ureload')]);
+      const res = await fetch(`${s.url}/webhooks/line`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-line-signature': signLine(body, 'reload-secret') }, body });
+      expect(res.status).toBe(200);
+      await mantago.api.waitFor(() => mantago.personalTagsOf('line', 'Ureload').includes('tag-two'));
+    } finally {
+      s.kill('SIGTERM');
+      await s.exited;
+      await mantago.close();
+    }
+  });
+});
