@@ -1,0 +1,149 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import request from 'supertest';
+import { runDeadLettersList, runDeadLettersRetry } from '../../src/cli/dead-letters';
+import { runHistory } from '../../src/cli/history';
+import { runStatus } from '../../src/cli/status';
+import type { CommandIo } from '../../src/cli/io';
+import { startFakeMantago, type FakeMantago } from '../helpers/fake-tag-api';
+import { signLine } from '../helpers/signatures';
+import { COUPON_RULES, lineBody, lineText, startHarness, type Harness } from '../helpers/app-harness';
+import { startDelivery, type RunningDelivery } from '../helpers/delivery-harness';
+
+const SECRET = 'history-line-secret';
+const CLI = path.resolve(__dirname, '../../dist/cli.js');
+
+function io(): CommandIo & { out: string; err: string } {
+  const o = { out: '', err: '', stdout: (t: string) => void (o.out += t), stderr: (t: string) => void (o.err += t) };
+  return o;
+}
+
+function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('per-user history and the operator commands', () => {
+  let h: Harness;
+  let mantago: FakeMantago;
+  let running: RunningDelivery | undefined;
+  let env: Record<string, string>;
+
+  const post = (events: Record<string, unknown>[]) => {
+    const body = lineBody(events);
+    return request(h.app).post('/webhooks/line').set('content-type', 'application/json').set('x-line-signature', signLine(body, SECRET)).send(body).expect(200);
+  };
+
+  async function setup(extra: Record<string, string> = {}) {
+    mantago = await startFakeMantago();
+    h = await startHarness({ LINE_CHANNEL_SECRET: SECRET, ...extra }, { 'rules.yaml': COUPON_RULES });
+    env = { DATA_DIR: h.dataDir, RULES_DIR: h.config.rulesDir, MANTAGO_BASE_URL: mantago.baseUrl, MANTAGO_BOT_ID: mantago.botId, MANTAGO_TOKEN: mantago.token, MANTAGO_SECRET: mantago.secret, RETRY_MIN_MS: '20', RETRY_MAX_MS: '50', ...extra };
+  }
+
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+    await h.cleanup();
+    await mantago.close();
+  });
+
+  it('records each event with its matched rules and the tag calls with how each ended, without text by default', async () => {
+    await setup();
+    mantago.api.enqueue({ status: 503, body: { success: false, errResponse: { message: 'busy', code: 503 } } });
+    running = await startDelivery(h, env);
+    await post([lineText('secret coupon words', 'Uhist')]);
+    await running.waitForOutcomes(1, (o) => o.outcome === 'applied');
+    const history = await h.store.userHistory('Uhist');
+    expect(history.events).toHaveLength(1);
+    expect(history.events[0]).toMatchObject({ platform: 'line', userId: 'Uhist', kind: 'message', matched: ['coupon'] });
+    expect(history.events[0]?.text).toBeUndefined();
+    expect(history.events[0]?.operations).toEqual([expect.objectContaining({ action: 'add', tagId: 'tag-coupon' })]);
+    expect(history.calls.map((c) => [c.outcome, c.status])).toEqual([
+      ['retry', 503],
+      ['applied', 200],
+    ]);
+
+    const o = io();
+    expect(await runHistory({ user: 'Uhist' }, env, o)).toBe(0);
+    expect(o.out).toMatch(/line message \(event .*\): matched coupon → add mantago tag tag-coupon/);
+    expect(o.out).toMatch(/call add mantago\/personal tag tag-coupon: retry \(503\)/);
+    expect(o.out).toMatch(/call add mantago\/personal tag tag-coupon: applied \(200\)/);
+    expect(o.out).not.toContain('secret coupon words');
+
+    // the built CLI prints exactly one JSON object
+    const r = await cli(['history', '--user', 'Uhist', '--json'], env);
+    expect(r.code).toBe(0);
+    const parsed = JSON.parse(r.stdout) as { userId: string; events: unknown[]; calls: unknown[] };
+    expect(parsed.userId).toBe('Uhist');
+    expect(parsed.events).toHaveLength(1);
+    expect(parsed.calls).toHaveLength(2);
+  });
+
+  it('keeps message text only with HISTORY_STORE_TEXT=1', async () => {
+    await setup({ HISTORY_STORE_TEXT: '1' });
+    await post([lineText('我要優惠券', 'Utext')]);
+    const history = await h.store.userHistory('Utext');
+    expect(history.events[0]?.text).toBe('我要優惠券');
+  });
+
+  it('prunes history older than HISTORY_RETENTION_DAYS', async () => {
+    await setup();
+    await post([lineText('coupon', 'Uold')]);
+    const now = Date.now();
+    const removed = await h.store.prune({ historyBefore: now + 1000, seenBefore: now - 8 * 86_400_000 });
+    expect(removed.history).toBeGreaterThanOrEqual(1);
+    expect((await h.store.userHistory('Uold')).events).toEqual([]);
+  });
+
+  it('status, dead-letters list and dead-letters retry', async () => {
+    await setup();
+    mantago.api.enqueue({ status: 400, body: { success: false, errResponse: { message: 'unknown tag', code: 1001 } } });
+    running = await startDelivery(h, env);
+    await post([lineText('coupon', 'Uops')]);
+    await running.waitForOutcomes(1, (o) => o.outcome === 'dead');
+
+    const s = io();
+    expect(await runStatus({ json: true }, env, s)).toBe(0);
+    const status = JSON.parse(s.out) as { operations: { dead: number; pending: number }; forwards: { dead: number } };
+    expect(status.operations).toMatchObject({ dead: 1, pending: 0 });
+    expect(status.forwards.dead).toBe(0);
+    const table = io();
+    await runStatus({}, env, table);
+    expect(table.out).toMatch(/tag operations\s+0\s+0\s+0\s+1/);
+
+    const l = io();
+    expect(await runDeadLettersList({ json: true }, env, l)).toBe(0);
+    const letters = JSON.parse(l.out) as { id: string; reason: string; status: number }[];
+    expect(letters).toHaveLength(1);
+    expect(letters[0]?.reason).toMatch(/unknown tag/);
+    const human = io();
+    await runDeadLettersList({}, env, human);
+    expect(human.out).toContain(letters[0]!.id);
+    expect(human.out).toMatch(/add mantago\/personal tag tag-coupon for line user Uops/);
+
+    const bad = io();
+    expect(await runDeadLettersRetry([], {}, env, bad)).toBe(1);
+    expect(bad.err).toMatch(/give --all or one or more ids/);
+    const unknown = io();
+    expect(await runDeadLettersRetry(['op-999999'], {}, env, unknown)).toBe(1);
+    expect(unknown.err).toMatch(/no dead letter with id op-999999/);
+
+    const retried = io();
+    expect(await runDeadLettersRetry([letters[0]!.id], {}, env, retried)).toBe(0);
+    expect(retried.out).toBe('queued 1 dead letter again\n');
+    running.delivery.wake();
+    await running.waitForOutcomes(1, (o) => o.outcome === 'applied');
+    expect(mantago.personalTagsOf('line', 'Uops')).toEqual(['tag-coupon']);
+
+    // the built CLI answers the same
+    const r = await cli(['status', '--json'], env);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ operations: { dead: 0 } });
+  });
+});
