@@ -1,4 +1,4 @@
-import { PLATFORMS } from '../chat-event';
+import { EVENT_KINDS, PLATFORMS, type EventKind } from '../chat-event';
 import type { PostbackDefinition, TextDefinition, WhenDefinition } from './definitions';
 import type { Condition, MatchContext } from './match-context';
 import { normalizeRegexSource, normalizeText, regexFlags } from './normalize-text';
@@ -68,9 +68,16 @@ export function compileWhen(when: WhenDefinition, deps: CompileWhenDeps): Compil
     parts.push({ condition: (ctx) => (mask & (1 << PLATFORMS.indexOf(ctx.platform))) !== 0, need: undefined });
   }
   if (when.event) {
-    // 'other' is not a kind rules can name, so a rule that names kinds never matches it.
-    const kinds = new Set<string>(when.event);
-    parts.push({ condition: (ctx) => kinds.has(ctx.kind), need: undefined });
+    let mask = 0;
+    for (const k of when.event) mask |= 1 << EVENT_KINDS.indexOf(k);
+    parts.push({
+      condition: (ctx) => {
+        // 'other' is not a kind rules can name, so a rule that names kinds never matches it.
+        const i = EVENT_KINDS.indexOf(ctx.kind as EventKind);
+        return i >= 0 && (mask & (1 << i)) !== 0;
+      },
+      need: undefined,
+    });
   }
   if (when.postback) parts.push(compilePostback(when.postback));
   if (when.text) parts.push(compileText(when.text, deps.patterns));
@@ -102,12 +109,18 @@ function allOf(parts: CompiledWhen[]): CompiledWhen {
   if (parts.length === 0) return { condition: always, need: undefined };
   if (parts.length === 1) return parts[0]!;
   const conditions = parts.map((p) => p.condition);
+  const need = narrowestNeed(parts.map((p) => p.need));
+  if (conditions.length === 2) {
+    // The common shape (say, event + text): one call less and no loop.
+    const [a, b] = conditions as [Condition, Condition];
+    return { condition: (ctx) => a(ctx) && b(ctx), need };
+  }
   return {
     condition: (ctx) => {
       for (const c of conditions) if (!c(ctx)) return false;
       return true;
     },
-    need: narrowestNeed(parts.map((p) => p.need)),
+    need,
   };
 }
 
@@ -192,4 +205,31 @@ function compilePostback(def: PostbackDefinition): CompiledWhen {
     return true;
   };
   return { condition, need: equals ? { patterns: [], postbackData: [...equals] } : undefined };
+}
+
+/** Bit of an event kind in a kind mask; 'other' has one too, for rules that name no kind. */
+export function kindBit(kind: EventKind | 'other'): number {
+  return kind === 'other' ? 1 << EVENT_KINDS.length : 1 << EVENT_KINDS.indexOf(kind);
+}
+
+export function platformBit(platform: (typeof PLATFORMS)[number]): number {
+  return 1 << PLATFORMS.indexOf(platform);
+}
+
+/**
+ * The plain keyword rule, by far the most common kind: `text: { contains: … }`
+ * with at most a platform and an event. For such a rule, one of its keywords
+ * occurring is exactly its text condition, so once the index has found one the
+ * rule holds when its platform and kind masks do. undefined for any other shape.
+ */
+export function keywordRuleMasks(when: WhenDefinition): { platforms: number; kinds: number } | undefined {
+  const keys = Object.keys(when);
+  if (!keys.every((k) => k === 'platform' || k === 'event' || k === 'text') || !when.text?.contains) return undefined;
+  if (Object.keys(when.text).some((k) => k !== 'contains' && k !== 'case_sensitive')) return undefined;
+  let platforms = 0;
+  for (const p of when.platform ?? PLATFORMS) platforms |= platformBit(p);
+  let kinds = 0;
+  if (when.event) for (const k of when.event) kinds |= kindBit(k);
+  else kinds = (1 << (EVENT_KINDS.length + 1)) - 1;
+  return { platforms, kinds };
 }

@@ -14,23 +14,5 @@ export interface Evaluation {
 
 /** Which rules match `event` and what they ask for. Pure: the same inputs give the same answer. */
 export function evaluate(ruleSet: RuleSet, event: RuleEvent): Evaluation {
-  const { ctx, order } = ruleSet.prepare(event);
-  const matched: string[] = [];
-  const actions: TagAction[] = [];
-  let taken: Set<string> | undefined;
-  for (const index of order) {
-    if (!ruleSet.holds(index, ctx)) continue;
-    const rule = ruleSet.rules[index]!;
-    matched.push(rule.id);
-    const keys = ruleSet.actionKeysOf(index);
-    rule.actions.forEach((action, i) => {
-      const key = keys[i]!;
-      taken ??= new Set();
-      if (taken.has(key)) return;
-      taken.add(key);
-      actions.push(action);
-    });
-    if (rule.stop) break;
-  }
-  return { matched, actions };
+  return ruleSet.evaluate(event);
 }

@@ -1,10 +1,16 @@
 import type { TagAction } from '../providers/tag-operation';
 import { AhoCorasick } from './aho-corasick';
-import { compileWhen, PatternRegistry, type Need } from './compile-when';
+import { compileWhen, keywordRuleMasks, kindBit, PatternRegistry, platformBit, type Need } from './compile-when';
 import type { RuleDefinition } from './definitions';
+import type { Evaluation } from './evaluate';
 import type { Condition, MatchContext, RuleEvent } from './match-context';
 import { nfkc } from './normalize-text';
 import { ZoneClock } from './schedule';
+
+const STOP = 1;
+const KEYWORD_RULE = 2;
+const PLATFORM_SHIFT = 2; // 3 platform bits
+const KIND_SHIFT = 5; // 5 kind bits (4 kinds and 'other')
 
 export interface CompiledRule {
   readonly id: string;
@@ -29,10 +35,12 @@ export interface CompiledRule {
  * Rules compiled once for fast evaluation: in evaluation order, every literal
  * keyword of every rule in one Aho–Corasick index, and for each rule the
  * keywords (or postback data) without which it cannot match. An event then
- * costs one pass over its text plus the rules whose keywords it contains.
+ * costs one pass over its text plus the rules whose keywords it contains,
+ * so 10,000 keyword rules cost about what 10 do.
  *
- * Evaluation reuses one scratch context; that is safe because evaluation is
- * synchronous and never re-enters itself.
+ * What evaluation reads per rule is kept in flat arrays indexed by position in
+ * evaluation order. Evaluation reuses one scratch context; that is safe because
+ * it is synchronous and never re-enters itself.
  */
 export class RuleSet {
   /** Every rule, disabled ones included, in evaluation order. */
@@ -40,8 +48,21 @@ export class RuleSet {
   /** The rule files the set was loaded from (relative to the working directory). */
   readonly files: readonly string[];
 
+  private readonly ids: string[];
+  /**
+   * Per rule, packed so one read answers most questions: STOP, KEYWORD_RULE, and for
+   * keyword rules (see keywordRuleMasks) the platform and kind masks that decide them
+   * once one of their keywords has been seen.
+   */
+  private readonly meta: Int32Array;
+  /** Rule r's actions are distinct-action numbers actionStart[r] … actionStart[r + 1] - 1 of actionIds. */
+  private readonly actionStart: Int32Array;
+  private readonly actionIds: Int32Array;
+  /** Distinct (provider, kind, tag, add/remove) actions; numbers equal when (provider, kind, tag) are. */
+  private readonly actionObjects: TagAction[] = [];
+  private readonly actionTag: Int32Array;
   private readonly conditions: Condition[];
-  private readonly actionKeys: string[][];
+
   private readonly foldedIndex: AhoCorasick;
   private readonly casedIndex: AhoCorasick;
   private readonly foldedIds: Int32Array;
@@ -52,10 +73,11 @@ export class RuleSet {
   private readonly byPostbackData = new Map<string, number[]>();
   /** Enabled rules with no keyword to look for: evaluated for every event. */
   private readonly unindexed: Int32Array;
+
   private readonly ruleSeen: Int32Array;
   private readonly candidates: Int32Array;
   private candidateCount = 0;
-  private readonly merged: Int32Array;
+  private readonly order: Int32Array;
   private readonly ctx: MatchContext;
   private readonly onFolded: (localId: number) => void;
   private readonly onCased: (localId: number) => void;
@@ -63,6 +85,7 @@ export class RuleSet {
   constructor(definitions: readonly RuleDefinition[], files: readonly string[] = []) {
     // Descending priority; Array.prototype.sort is stable, so ties keep file-then-position order.
     const ordered = [...definitions].sort((a, b) => b.priority - a.priority);
+    const n = ordered.length;
     const patterns = new PatternRegistry();
     const clocks = new Map<string, ZoneClock>();
     const clockFor = (tz: string) => {
@@ -71,14 +94,37 @@ export class RuleSet {
       return c;
     };
     const needs: (Need | undefined)[] = [];
+    this.ids = [];
     this.conditions = [];
-    this.actionKeys = [];
-    this.rules = ordered.map((d) => {
+    this.meta = new Int32Array(n);
+    this.actionStart = new Int32Array(n + 1);
+    const actionIds: number[] = [];
+    const actionNumbers = new Map<string, number>();
+    const tagNumbers = new Map<string, number>();
+    const actionTag: number[] = [];
+    this.rules = ordered.map((d, i) => {
       const compiled = compileWhen(d.when, { patterns, clockFor });
       this.conditions.push(compiled.condition);
       needs.push(compiled.need);
-      const actions = d.then.map((a) => Object.freeze({ ...a }));
-      this.actionKeys.push(actions.map(actionKey));
+      const masks = keywordRuleMasks(d.when);
+      this.meta[i] =
+        (d.stop ? STOP : 0) | (masks ? KEYWORD_RULE | (masks.platforms << PLATFORM_SHIFT) | (masks.kinds << KIND_SHIFT) : 0);
+      const actions = Object.freeze(d.then.map((a) => Object.freeze({ ...a })));
+      for (const a of actions) {
+        const tagKey = JSON.stringify([a.provider, a.kind, a.tagId]);
+        const key = `${a.action}${tagKey}`;
+        let number = actionNumbers.get(key);
+        if (number === undefined) {
+          let tag = tagNumbers.get(tagKey);
+          if (tag === undefined) tagNumbers.set(tagKey, (tag = tagNumbers.size));
+          actionNumbers.set(key, (number = this.actionObjects.length));
+          this.actionObjects.push(a);
+          actionTag.push(tag);
+        }
+        actionIds.push(number);
+      }
+      this.actionStart[i + 1] = actionIds.length;
+      this.ids.push(d.id);
       return Object.freeze({
         id: d.id,
         file: d.file,
@@ -88,12 +134,14 @@ export class RuleSet {
         enabled: d.enabled,
         priority: d.priority,
         stop: d.stop,
-        actions: Object.freeze(actions),
+        actions,
         fingerprint: JSON.stringify([d.enabled, d.priority, d.stop, d.when, d.then]),
         definition: d,
       });
     });
     this.files = [...files];
+    this.actionIds = Int32Array.from(actionIds);
+    this.actionTag = Int32Array.from(actionTag);
 
     this.foldedIndex = new AhoCorasick(patterns.folded);
     this.casedIndex = new AhoCorasick(patterns.cased);
@@ -103,7 +151,7 @@ export class RuleSet {
     const byPattern: number[][] = Array.from({ length: patterns.count }, () => []);
     const unindexed: number[] = [];
     needs.forEach((need, rule) => {
-      if (!this.rules[rule]!.enabled) return;
+      if (!ordered[rule]!.enabled) return;
       if (!need) {
         unindexed.push(rule);
         return;
@@ -119,9 +167,9 @@ export class RuleSet {
     byPattern.forEach((rules, p) => (this.needStart[p + 1] = this.needStart[p]! + rules.length));
     this.needers = Int32Array.from(byPattern.flat());
     this.unindexed = Int32Array.from(unindexed);
-    this.ruleSeen = new Int32Array(this.rules.length);
-    this.candidates = new Int32Array(this.rules.length);
-    this.merged = new Int32Array(this.rules.length);
+    this.ruleSeen = new Int32Array(n);
+    this.candidates = new Int32Array(n);
+    this.order = new Int32Array(n);
 
     this.ctx = {
       platform: 'line',
@@ -139,11 +187,46 @@ export class RuleSet {
     this.onCased = (localId) => this.sawPattern(this.casedIds[localId]!);
   }
 
+  /** Which enabled rules match `event`, in evaluation order, and what they ask for (see `evaluate`). */
+  evaluate(event: RuleEvent): Evaluation {
+    const count = this.prepare(event);
+    const ctx = this.ctx;
+    const order = this.order;
+    const platform = platformBit(event.platform) << PLATFORM_SHIFT;
+    const kind = kindBit(event.kind) << KIND_SHIFT;
+    const matched: string[] = [];
+    const actions: TagAction[] = [];
+    // Tags acted on so far; a handful per event, so a list beats a Set.
+    const taken: number[] = [];
+    for (let n = 0; n < count; n++) {
+      const rule = order[n]!;
+      const meta = this.meta[rule]!;
+      const holds = meta & KEYWORD_RULE ? (meta & platform) !== 0 && (meta & kind) !== 0 : this.conditions[rule]!(ctx);
+      if (!holds) continue;
+      matched.push(this.ids[rule]!);
+      for (let i = this.actionStart[rule]!, end = this.actionStart[rule + 1]!; i < end; i++) {
+        const action = this.actionIds[i]!;
+        const tag = this.actionTag[action]!;
+        if (taken.includes(tag)) continue;
+        taken.push(tag);
+        actions.push(this.actionObjects[action]!);
+      }
+      if (meta & STOP) break;
+    }
+    return { matched, actions };
+  }
+
+  /** Checks one rule's `when` alone (enabled, priority and stop ignored): what examples test. */
+  whenHolds(index: number, event: RuleEvent): boolean {
+    this.prepare(event);
+    return this.conditions[index]!(this.ctx);
+  }
+
   /**
-   * Fills the scratch context for `event` and collects the rules worth evaluating:
-   * returns them in evaluation order (a view valid until the next call).
+   * Fills the scratch context for `event` and puts the rules worth evaluating,
+   * in evaluation order, at the start of `order`; returns how many there are.
    */
-  prepare(event: RuleEvent): { ctx: MatchContext; order: Int32Array } {
+  private prepare(event: RuleEvent): number {
     const ctx = this.ctx;
     if (ctx.round >= 0x7ffffffe) {
       // Round stamps are about to overflow: start them again.
@@ -171,23 +254,7 @@ export class RuleSet {
       const rules = this.byPostbackData.get(event.postbackData);
       if (rules) for (const r of rules) this.addCandidate(r);
     }
-    return { ctx, order: this.mergeCandidates() };
-  }
-
-  /** Whether rule `index` (of `rules`) holds for the event `prepare` was last given. */
-  holds(index: number, ctx: MatchContext): boolean {
-    return this.conditions[index]!(ctx);
-  }
-
-  /** One string per action of rule `index`: equal strings mean the same (provider, kind, tag). */
-  actionKeysOf(index: number): readonly string[] {
-    return this.actionKeys[index]!;
-  }
-
-  /** Checks one rule's `when` alone (enabled, priority and stop ignored): what examples test. */
-  whenHolds(index: number, event: RuleEvent): boolean {
-    const { ctx } = this.prepare(event);
-    return this.holds(index, ctx);
+    return this.mergeCandidates();
   }
 
   private sawPattern(id: number): void {
@@ -203,36 +270,28 @@ export class RuleSet {
     this.candidates[this.candidateCount++] = rule;
   }
 
-  /** Keyword hits and the always-evaluated rules, merged into one list in evaluation order. */
-  private mergeCandidates(): Int32Array {
+  /** Keyword hits (sorted) and the always-evaluated rules, merged into `order`. */
+  private mergeCandidates(): number {
     const n = this.candidateCount;
     const hits = this.candidates;
-    if (n > 1) {
-      if (n <= 32) {
-        for (let i = 1; i < n; i++) {
-          const v = hits[i]!;
-          let j = i - 1;
-          while (j >= 0 && hits[j]! > v) {
-            hits[j + 1] = hits[j]!;
-            j--;
-          }
-          hits[j + 1] = v;
+    if (n > 32) hits.subarray(0, n).sort();
+    else {
+      for (let i = 1; i < n; i++) {
+        const v = hits[i]!;
+        let j = i - 1;
+        while (j >= 0 && hits[j]! > v) {
+          hits[j + 1] = hits[j]!;
+          j--;
         }
-      } else {
-        hits.subarray(0, n).sort();
+        hits[j + 1] = v;
       }
     }
     const always = this.unindexed;
-    if (always.length === 0) return hits.subarray(0, n);
-    const out = this.merged;
+    const out = this.order;
     let i = 0, j = 0, k = 0;
     while (i < n && j < always.length) out[k++] = hits[i]! < always[j]! ? hits[i++]! : always[j++]!;
     while (i < n) out[k++] = hits[i++]!;
     while (j < always.length) out[k++] = always[j++]!;
-    return out.subarray(0, k);
+    return k;
   }
-}
-
-function actionKey(a: TagAction): string {
-  return `${a.provider}\u0000${a.kind}\u0000${a.tagId}`;
 }

@@ -43,3 +43,23 @@ describe('AhoCorasick', () => {
     );
   });
 });
+
+describe('AhoCorasick with wide states (many edges out of one state)', () => {
+  it('agrees with String.includes when states have tens of children', () => {
+    // 60 distinct code units after a shared prefix: the prefix state gets its own hash table.
+    const alphabet = [...'abcdefghijklmnopqrstuvwxyz優惠券折扣會員價格免費送貨退款訂單活動限時搶購新品上市我你他要的是了不在有這個們來到時大地為子中'];
+    const head = fc.constantFrom('a', '優');
+    const word = fc
+      .tuple(head, fc.array(fc.constantFrom(...alphabet), { minLength: 0, maxLength: 2 }))
+      .map(([h, rest]) => h + rest.join(''));
+    const textChar = fc.oneof(head, fc.constantFrom(...alphabet));
+    fc.assert(
+      fc.property(fc.array(word, { minLength: 50, maxLength: 300 }), fc.array(textChar, { maxLength: 80 }), (patterns, chars) => {
+        const text = chars.join('');
+        const expected = patterns.flatMap((p, i) => (text.includes(p) && patterns.indexOf(p) === i ? [i] : []));
+        expect(found(patterns, text)).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
