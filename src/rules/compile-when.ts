@@ -64,20 +64,14 @@ export function compileWhen(when: WhenDefinition, deps: CompileWhenDeps): Compil
   const parts: CompiledWhen[] = [];
   if (when.platform) {
     let mask = 0;
-    for (const p of when.platform) mask |= 1 << PLATFORMS.indexOf(p);
-    parts.push({ condition: (ctx) => (mask & (1 << PLATFORMS.indexOf(ctx.platform))) !== 0, need: undefined });
+    for (const p of when.platform) mask |= platformBit(p);
+    parts.push({ condition: (ctx) => (mask & platformBit(ctx.platform)) !== 0, need: undefined });
   }
   if (when.event) {
+    // 'other' is not a kind rules can name, so its bit is never in the mask.
     let mask = 0;
-    for (const k of when.event) mask |= 1 << EVENT_KINDS.indexOf(k);
-    parts.push({
-      condition: (ctx) => {
-        // 'other' is not a kind rules can name, so a rule that names kinds never matches it.
-        const i = EVENT_KINDS.indexOf(ctx.kind as EventKind);
-        return i >= 0 && (mask & (1 << i)) !== 0;
-      },
-      need: undefined,
-    });
+    for (const k of when.event) mask |= kindBit(k);
+    parts.push({ condition: (ctx) => (mask & kindBit(ctx.kind)) !== 0, need: undefined });
   }
   if (when.postback) parts.push(compilePostback(when.postback));
   if (when.text) parts.push(compileText(when.text, deps.patterns));

@@ -8,8 +8,8 @@ import type { PathSegment } from './yaml-source';
  * it is about; zod's own wording ("expected string, received object") speaks
  * of types the author never wrote.
  */
-export function issueMessage(issue: z.core.$ZodIssue): string {
-  const label = labelOf(issue.path);
+export function issueMessage(issue: z.core.$ZodIssue, whole: string): string {
+  const label = labelOf(issue.path, whole);
   const input = (issue as { input?: unknown }).input;
   switch (issue.code) {
     case 'invalid_type': {
@@ -39,10 +39,11 @@ export function issueTarget(issue: z.core.$ZodIssue): 'key' | 'value' {
   return issue.code === 'custom' && (issue.params as { at?: string } | undefined)?.at === AT_KEY ? 'key' : 'value';
 }
 
-/** The key an issue is about (for an item of a list, the list's key), quoted. */
-function labelOf(path: readonly PropertyKey[]): string {
+/** The key an issue is about (for an item of a list, the list's key), quoted; `whole` when it is about the whole value. */
+function labelOf(path: readonly PropertyKey[], whole: string): string {
   const key = keyOf(path);
-  return key === undefined ? 'the file' : JSON.stringify(key);
+  if (key === undefined) return whole;
+  return typeof path[path.length - 1] === 'number' ? `an item of ${JSON.stringify(key)}` : JSON.stringify(key);
 }
 
 function keyOf(path: readonly PropertyKey[]): string | undefined {

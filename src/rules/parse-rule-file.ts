@@ -23,8 +23,11 @@ export function parseRuleFile(text: string, file: string): ParsedRuleFile {
   const source = parseYamlSource(text);
   const problemAt = (position: Position, message: string) =>
     out.problems.push({ file, line: position.line, column: position.column, message });
-  const report = (base: PathSegment[], issues: readonly z.core.$ZodIssue[]) => {
-    for (const issue of issues) problemAt(source.locate([...base, ...toPath(issue.path)], issueTarget(issue)), issueMessage(issue));
+  /** `whole`: what the value at `base` is called, for issues about all of it. */
+  const report = (base: PathSegment[], issues: readonly z.core.$ZodIssue[], whole: string) => {
+    for (const issue of issues) {
+      problemAt(source.locate([...base, ...toPath(issue.path)], issueTarget(issue)), issueMessage(issue, whole));
+    }
   };
 
   for (const e of source.syntaxErrors) problemAt(e.position, `YAML syntax error: ${e.message}`);
@@ -35,7 +38,7 @@ export function parseRuleFile(text: string, file: string): ParsedRuleFile {
   }
 
   const top = fileSchema.safeParse(source.value, { reportInput: true });
-  if (!top.success) report([], top.error.issues);
+  if (!top.success) report([], top.error.issues, 'a rule file');
   const topValue = source.value as { defaults?: unknown; rules?: unknown };
 
   let defaults: DefaultsInput = {};
@@ -45,7 +48,7 @@ export function parseRuleFile(text: string, file: string): ParsedRuleFile {
     if (d.success) defaults = d.data;
     else {
       defaultsBroken = true;
-      report(['defaults'], d.error.issues);
+      report(['defaults'], d.error.issues, '"defaults"');
     }
   }
 
@@ -63,7 +66,7 @@ export function parseRuleFile(text: string, file: string): ParsedRuleFile {
     }
     const parsed = ruleSchema.safeParse(raw, { reportInput: true });
     if (!parsed.success) {
-      report(base, parsed.error.issues);
+      report(base, parsed.error.issues, 'a rule');
       return;
     }
     if (out.problems.length === before && actionIssues.length === 0) out.rules.push(resolveRule(parsed.data, defaults, source, base, file));

@@ -39,8 +39,10 @@ export interface CompiledRule {
  * so 10,000 keyword rules cost about what 10 do.
  *
  * What evaluation reads per rule is kept in flat arrays indexed by position in
- * evaluation order. Evaluation reuses one scratch context; that is safe because
- * it is synchronous and never re-enters itself.
+ * evaluation order (with 10,000 rules, cache misses are most of the cost).
+ * Evaluation reuses one scratch context; that is safe because it is synchronous
+ * and never re-enters itself. Building and evaluating share those private
+ * arrays, which is why they stay in one (longer) file.
  */
 export class RuleSet {
   /** Every rule, disabled ones included, in evaluation order. */
