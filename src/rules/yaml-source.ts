@@ -79,7 +79,9 @@ export function parseYamlSource(text: string): YamlSource {
   let value: unknown;
   if (!syntaxErrors.length) {
     try {
-      value = toValue(doc.contents, undefined, { targets: aliasTargets(doc), count: 0, open: new Set() });
+      // Finding aliases walks the whole document; a file without '*' has none.
+      const targets = text.includes('*') ? aliasTargets(doc) : new Map<Alias, unknown>();
+      value = toValue(doc.contents, undefined, { targets, count: 0, open: new Set() });
     } catch (e) {
       if (!(e instanceof AliasError)) throw e;
       syntaxErrors.push({ position: position(e.offset), message: e.message });
