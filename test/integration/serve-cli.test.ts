@@ -50,6 +50,20 @@ describe('autotag serve', () => {
     expect(r.stderr).toMatch(/PORT: must be a whole number/);
   });
 
+  it('warns loudly at start when it runs on Heroku (DYNO set) with the SQLite store', async () => {
+    fs.writeFileSync(path.join(dir, 'ok.yaml'), 'rules: []\n');
+    const s = await startService({ RULES_DIR: dir, DATA_DIR: dataDir, DYNO: 'web.1' });
+    try {
+      const warning = await s.waitForLog((l) => typeof l.message === 'string' && l.message.includes('ephemeral'));
+      expect(warning.level).toBe('error');
+      expect(String(warning.message)).toMatch(/LOST at every dyno restart/);
+      expect(String(warning.message)).toMatch(/DATABASE_URL/);
+    } finally {
+      s.kill('SIGTERM');
+      expect(await s.exited).toBe(0);
+    }
+  });
+
   it('picks up an edited rule file while running, within 5 seconds', async () => {
     const mantago = await startFakeMantago();
     fs.writeFileSync(path.join(dir, 'r.yaml'), 'defaults: { provider: mantago }\nrules:\n  - id: one\n    when: { text: { equals: one } }\n    then: [ { add_tag: tag-one } ]\n');
