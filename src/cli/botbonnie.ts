@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config';
-import { createBotbonnieClient, type BotbonnieChannel, type BotbonnieClient, type BotbonnieTag } from '../providers/botbonnie';
+import type { BotbonnieChannel, BotbonnieClient, BotbonnieTag } from '../providers/botbonnie';
 import { TagApiError } from '../providers/errors';
 import type { CommandIo } from './io';
 
@@ -26,6 +26,8 @@ async function withClient(
   const { token, botId, baseUrl } = config.botbonnie;
   if (!token) return fail('BOTBONNIE_TOKEN is not set (the BotBonnie API token, from the BotBonnie console)');
   if (needs === 'token+botId' && !botId) return fail('BOTBONNIE_BOT_ID is not set (the BotBonnie bot ID, e.g. bot-XXXXXXXX)');
+  // Loaded here, not at the top: the HTTP client is only needed by these commands, and `autotag` starts faster without it.
+  const { createBotbonnieClient } = await import('../providers/botbonnie');
   const client = createBotbonnieClient({ baseUrl, token, timeoutMs: config.tagApiTimeoutMs, ...(botId ? { botId } : {}) });
   try {
     await fn(client);

@@ -1,6 +1,5 @@
 import { ConfigError, loadConfig, secretsOf, type Config } from '../config';
 import { createLogger } from '../log';
-import { openStore } from '../store/open-store';
 import type { Store } from '../store/store';
 
 /** Where a command writes; tests pass buffers. */
@@ -36,6 +35,8 @@ export async function withStore(
   const log = createLogger({ level: 'warn', secrets: secretsOf(config), stream: process.stderr });
   let store: Store;
   try {
+    // Loaded on use: the database drivers are not needed by commands that never open the store.
+    const { openStore } = await import('../store/open-store');
     store = await openStore(config, log);
   } catch (err) {
     io.stderr(`cannot open the store (${config.databaseUrl ? 'DATABASE_URL' : `SQLite in ${config.dataDir}`}): ${err instanceof Error ? err.message : String(err)}\n`);

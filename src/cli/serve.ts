@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../config';
-import { startServer, StartupError } from '../server';
 
 /** Heroku gives 30 s after SIGTERM, CONTRACT.md promises 10 s: leave a margin. */
 const HARD_EXIT_MS = 9000;
@@ -10,6 +9,8 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('run the service (webhooks, rules, delivery) with the configuration in the environment')
     .action(async () => {
+      // The server and everything it wires is loaded only by this command.
+      const { startServer, StartupError } = await import('../server');
       let running;
       try {
         running = await startServer(process.env);
