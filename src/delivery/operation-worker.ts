@@ -62,7 +62,8 @@ export class OperationWorker {
         return ops;
       },
       handle: (op) => this.handle(op).finally(() => this.held.delete(op.id)),
-      nextDueAt: () => d.store.nextDueAt('operations'),
+      // Its own provider's rows only: another provider's backlog would wake this loop every few ms for nothing.
+      nextDueAt: () => d.store.nextDueAt('operations', d.provider),
       now: d.now,
       onError: (err, where) => d.log.error('worker error', { where, error: err instanceof Error ? err.message : String(err) }),
     });

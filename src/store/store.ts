@@ -221,8 +221,11 @@ export interface Store {
   /** Releases every lease of every owner (SQLite only, at start: one instance, so they are all stale). */
   releaseAllLeases(): Promise<number>;
 
-  /** Earliest `due_at` among pending, unleased work (or lease expiry), so the worker knows when to wake. */
-  nextDueAt(kind: WorkKind): Promise<number | null>;
+  /**
+   * Earliest `due_at` among pending, unleased work (or lease expiry), so the worker knows when to wake.
+   * `provider` narrows operations to that provider's: one provider's backlog is not another's work.
+   */
+  nextDueAt(kind: WorkKind, provider?: Provider): Promise<number | null>;
 
   // ---- operator views ----
 

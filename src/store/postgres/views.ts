@@ -7,6 +7,7 @@ import {
   FORWARD_COUNTS,
   NEXT_FORWARD_DUE,
   NEXT_OPERATION_DUE,
+  NEXT_PROVIDER_OPERATION_DUE,
   OPERATION_COUNTS,
   RELEASE_ALL_FORWARD_LEASES,
   RELEASE_ALL_OPERATION_LEASES,
@@ -25,8 +26,9 @@ export async function statusPostgres(q: Query, now: number): Promise<StoreStatus
   return { operations: toQueueCounts(ops.rows[0], now), forwards: toQueueCounts(fwd.rows[0], now) };
 }
 
-export async function nextDueAtPostgres(q: Query, kind: WorkKind): Promise<number | null> {
-  const { rows } = await q(kind === 'operations' ? NEXT_OPERATION_DUE : NEXT_FORWARD_DUE);
+export async function nextDueAtPostgres(q: Query, kind: WorkKind, provider?: Provider): Promise<number | null> {
+  const { rows } =
+    kind === 'forwards' ? await q(NEXT_FORWARD_DUE) : provider ? await q(NEXT_PROVIDER_OPERATION_DUE, [provider]) : await q(NEXT_OPERATION_DUE);
   return optNum(rows[0]?.at, 'at') ?? null;
 }
 

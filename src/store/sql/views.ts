@@ -24,6 +24,8 @@ export const FORWARD_COUNTS = queueCounts('forwards', 'received_at');
  */
 const nextClaimable = `MIN(CASE WHEN leased_until IS NOT NULL AND leased_until > due_at THEN leased_until ELSE due_at END)`;
 export const NEXT_OPERATION_DUE = `SELECT ${nextClaimable} AS at FROM operations WHERE state = 'pending'`;
+/** $1 provider. */
+export const NEXT_PROVIDER_OPERATION_DUE = `SELECT ${nextClaimable} AS at FROM operations WHERE state = 'pending' AND provider = $1`;
 export const NEXT_FORWARD_DUE = `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND id IN (${FORWARD_HEAD_IDS})`;
 
 /** $1 limit. Newest first. Columns the other table lacks are NULL. */

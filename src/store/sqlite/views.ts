@@ -7,6 +7,7 @@ import {
   FORWARD_COUNTS,
   NEXT_FORWARD_DUE,
   NEXT_OPERATION_DUE,
+  NEXT_PROVIDER_OPERATION_DUE,
   OPERATION_COUNTS,
   RELEASE_ALL_FORWARD_LEASES,
   RELEASE_ALL_OPERATION_LEASES,
@@ -27,8 +28,9 @@ export function statusSqlite(db: SqliteDb, now: number): StoreStatus {
   };
 }
 
-export function nextDueAtSqlite(db: SqliteDb, kind: WorkKind): number | null {
-  const [row] = db.all(kind === 'operations' ? NEXT_OPERATION_DUE : NEXT_FORWARD_DUE);
+export function nextDueAtSqlite(db: SqliteDb, kind: WorkKind, provider?: Provider): number | null {
+  const [row] =
+    kind === 'forwards' ? db.all(NEXT_FORWARD_DUE) : provider ? db.all(NEXT_PROVIDER_OPERATION_DUE, [provider]) : db.all(NEXT_OPERATION_DUE);
   return optNum(row?.at, 'at') ?? null;
 }
 
