@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 /** Add a benchmark here by its file name under bench/, without extension. */
-const BENCHES: string[] = ['rules'];
+const BENCHES: string[] = ['rules', 'ack', 'forward-latency', 'drain', 'burst'];
 
 let failed = 0;
 for (const name of BENCHES) {

@@ -1,0 +1,40 @@
+/**
+ * The ack path alone: the service's HTTP app (`createApp`) over the store the
+ * configuration asks for, wired as `startServer` wires it — same logger, metrics,
+ * rules and store — but without the delivery worker, so a benchmark measures what
+ * a webhook costs up to its 200 and nothing that happens after it.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../../src/app';
+import { loadConfig, secretsOf } from '../../src/config';
+import { createLogger } from '../../src/log';
+import { createMetrics } from '../../src/metrics';
+import { formatProblem, loadRuleSet } from '../../src/rules';
+import { openStore } from '../../src/store/open-store';
+import { runChild } from '../lib/run-child';
+
+runChild(async () => {
+  const config = loadConfig(process.env);
+  const log = createLogger({ level: config.logLevel, secrets: secretsOf(config) });
+  const loaded = await loadRuleSet(config.rulesDir);
+  const ruleSet = loaded.ruleSet;
+  if (!ruleSet) throw new Error(`ack-path server: invalid rules: ${loaded.problems.map(formatProblem).join('; ')}`);
+  const store = await openStore(config, log);
+  const metrics = createMetrics({ status: () => store.status(Date.now()) });
+  const app = createApp({ config, log, metrics, store, rules: { current: () => ruleSet, problem: () => undefined } });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(config.port, () => resolve(s));
+  });
+  server.keepAliveTimeout = 5000;
+  return {
+    port: (server.address() as AddressInfo).port,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await store.close();
+    },
+  };
+});
