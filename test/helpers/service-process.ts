@@ -79,3 +79,35 @@ export async function startService(env: Record<string, string>, opts: { timeoutM
     waitForLog,
   };
 }
+
+/** The environment that points the service at a fake MantaGo. */
+export function mantagoEnv(fake: { baseUrl: string; botId: string; token: string; secret: string }): Record<string, string> {
+  return { MANTAGO_BASE_URL: fake.baseUrl, MANTAGO_BOT_ID: fake.botId, MANTAGO_TOKEN: fake.token, MANTAGO_SECRET: fake.secret };
+}
+
+/** Short retries and leases, so crash and failover tests finish in seconds. */
+export const FAST_DELIVERY_ENV: Readonly<Record<string, string>> = {
+  PROVIDER_CONCURRENCY: '4',
+  RETRY_MIN_MS: '50',
+  RETRY_MAX_MS: '200',
+  LEASE_MS: '3000',
+  TAG_API_TIMEOUT_MS: '1000',
+  FORWARD_TIMEOUT_MS: '1000',
+};
+
+/**
+ * Posts a signed LINE text message to a running service. Resolves with the HTTP status,
+ * or 'unreachable' when the process died before answering (LINE would redeliver).
+ */
+export async function postLineText(url: string, secret: string, text: string, userId: string): Promise<number | 'unreachable'> {
+  const { lineBody, lineText } = await import('./app-harness');
+  const { signLine } = await import('./signatures');
+  const body = lineBody([lineText(text, userId)]);
+  try {
+    const res = await fetch(`${url}/webhooks/line`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-line-signature': signLine(body, secret) }, body });
+    await res.arrayBuffer();
+    return res.status;
+  } catch {
+    return 'unreachable';
+  }
+}

@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startFakeMantago, type FakeMantago } from '../helpers/fake-tag-api';
-import { signLine } from '../helpers/signatures';
-import { COUPON_RULES, lineBody, lineText, tempDir } from '../helpers/app-harness';
-import { startService, type ServiceProcess } from '../helpers/service-process';
+import { COUPON_RULES, tempDir } from '../helpers/app-harness';
+import { FAST_DELIVERY_ENV, mantagoEnv, postLineText, startService, type ServiceProcess } from '../helpers/service-process';
 
 const SECRET = 'crash-test-line-secret';
 
@@ -32,31 +31,8 @@ describe('crash recovery (SQLite, child process, SIGKILL)', () => {
     fs.rmSync(rulesDir, { recursive: true, force: true });
   });
 
-  const env = () => ({
-    DATA_DIR: dataDir,
-    RULES_DIR: rulesDir,
-    LINE_CHANNEL_SECRET: SECRET,
-    MANTAGO_BASE_URL: mantago.baseUrl,
-    MANTAGO_BOT_ID: mantago.botId,
-    MANTAGO_TOKEN: mantago.token,
-    MANTAGO_SECRET: mantago.secret,
-    PROVIDER_CONCURRENCY: '4',
-    RETRY_MIN_MS: '50',
-    RETRY_MAX_MS: '200',
-    LEASE_MS: '3000',
-    TAG_API_TIMEOUT_MS: '1000',
-    FORWARD_TIMEOUT_MS: '1000',
-  });
-
-  async function post(url: string, userId: string): Promise<boolean> {
-    const body = lineBody([lineText('coupon', userId)]);
-    try {
-      const res = await fetch(`${url}/webhooks/line`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-line-signature': signLine(body, SECRET) }, body });
-      return res.status === 200;
-    } catch {
-      return false; // the process died before answering: LINE would redeliver
-    }
-  }
+  const env = () => ({ DATA_DIR: dataDir, RULES_DIR: rulesDir, LINE_CHANNEL_SECRET: SECRET, ...mantagoEnv(mantago), ...FAST_DELIVERY_ENV });
+  const post = async (url: string, userId: string) => (await postLineText(url, SECRET, 'coupon', userId)) === 200;
 
   it('applies every acknowledged operation after a SIGKILL mid-burst (lost = 0)', async () => {
     service = await startService(env());

@@ -4,7 +4,7 @@ import { startFakeMantago, type FakeMantago } from '../helpers/fake-tag-api';
 import { signLine } from '../helpers/signatures';
 import { COUPON_RULES, lineBody, lineText, tempDir } from '../helpers/app-harness';
 import { describePostgres, dropSchema, newSchemaName } from '../helpers/pg-schema';
-import { startService, type ServiceProcess } from '../helpers/service-process';
+import { mantagoEnv, startService, type ServiceProcess } from '../helpers/service-process';
 import { startTcpProxy, type TcpProxy } from '../store/tcp-proxy';
 
 const SECRET = 'db-fault-line-secret';
@@ -50,10 +50,7 @@ describePostgres('PostgreSQL unreachable while the service runs', (url) => {
       DATABASE_STATEMENT_TIMEOUT_MS: '2000',
       RULES_DIR: rulesDir,
       LINE_CHANNEL_SECRET: SECRET,
-      MANTAGO_BASE_URL: mantago.baseUrl,
-      MANTAGO_BOT_ID: mantago.botId,
-      MANTAGO_TOKEN: mantago.token,
-      MANTAGO_SECRET: mantago.secret,
+      ...mantagoEnv(mantago),
     });
     expect((await post(service, 'Ubefore')).status).toBe(200);
     expect((await fetch(`${service.url}/readyz`)).status).toBe(200);

@@ -1,33 +1,16 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import request from 'supertest';
 import { runDeadLettersList, runDeadLettersRetry } from '../../src/cli/dead-letters';
 import { runHistory } from '../../src/cli/history';
 import { runStatus } from '../../src/cli/status';
-import type { CommandIo } from '../../src/cli/io';
 import { startFakeMantago, type FakeMantago } from '../helpers/fake-tag-api';
+import { bufferIo as io, runCli } from '../cli/cli-run';
 import { signLine } from '../helpers/signatures';
 import { COUPON_RULES, lineBody, lineText, startHarness, type Harness } from '../helpers/app-harness';
 import { startDelivery, type RunningDelivery } from '../helpers/delivery-harness';
 
 const SECRET = 'history-line-secret';
-const CLI = path.resolve(__dirname, '../../dist/cli.js');
 
-function io(): CommandIo & { out: string; err: string } {
-  const o = { out: '', err: '', stdout: (t: string) => void (o.out += t), stderr: (t: string) => void (o.err += t) };
-  return o;
-}
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('per-user history and the operator commands', () => {
   let h: Harness;
@@ -77,7 +60,7 @@ describe('per-user history and the operator commands', () => {
     expect(o.out).not.toContain('secret coupon words');
 
     // the built CLI prints exactly one JSON object
-    const r = await cli(['history', '--user', 'Uhist', '--json'], env);
+    const r = await runCli(['history', '--user', 'Uhist', '--json'], env);
     expect(r.code).toBe(0);
     const parsed = JSON.parse(r.stdout) as { userId: string; events: unknown[]; calls: unknown[] };
     expect(parsed.userId).toBe('Uhist');
@@ -142,7 +125,7 @@ describe('per-user history and the operator commands', () => {
     expect(mantago.personalTagsOf('line', 'Uops')).toEqual(['tag-coupon']);
 
     // the built CLI answers the same
-    const r = await cli(['status', '--json'], env);
+    const r = await runCli(['status', '--json'], env);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ operations: { dead: 0 } });
   });

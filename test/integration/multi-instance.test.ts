@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startFakeMantago, type FakeMantago } from '../helpers/fake-tag-api';
-import { signLine } from '../helpers/signatures';
-import { COUPON_RULES, lineBody, lineText, tempDir } from '../helpers/app-harness';
+import { COUPON_RULES, tempDir } from '../helpers/app-harness';
 import { describePostgres, dropSchema, newSchemaName } from '../helpers/pg-schema';
-import { startService, type ServiceProcess } from '../helpers/service-process';
+import { FAST_DELIVERY_ENV, mantagoEnv, postLineText, startService, type ServiceProcess } from '../helpers/service-process';
 
 const SECRET = 'multi-instance-line-secret';
 
@@ -39,32 +38,8 @@ describePostgres('several instances on one PostgreSQL database', (url) => {
     await dropSchema(url, schema);
   });
 
-  const env = () => ({
-    DATABASE_URL: url,
-    DATABASE_SCHEMA: schema,
-    RULES_DIR: rulesDir,
-    LINE_CHANNEL_SECRET: SECRET,
-    MANTAGO_BASE_URL: mantago.baseUrl,
-    MANTAGO_BOT_ID: mantago.botId,
-    MANTAGO_TOKEN: mantago.token,
-    MANTAGO_SECRET: mantago.secret,
-    PROVIDER_CONCURRENCY: '4',
-    RETRY_MIN_MS: '50',
-    RETRY_MAX_MS: '200',
-    LEASE_MS: '3000',
-    TAG_API_TIMEOUT_MS: '1000',
-    FORWARD_TIMEOUT_MS: '1000',
-  });
-
-  async function post(s: ServiceProcess, text: string, userId: string): Promise<boolean> {
-    const body = lineBody([lineText(text, userId)]);
-    try {
-      const res = await fetch(`${s.url}/webhooks/line`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-line-signature': signLine(body, SECRET) }, body });
-      return res.status === 200;
-    } catch {
-      return false;
-    }
-  }
+  const env = () => ({ DATABASE_URL: url, DATABASE_SCHEMA: schema, RULES_DIR: rulesDir, LINE_CHANNEL_SECRET: SECRET, ...mantagoEnv(mantago), ...FAST_DELIVERY_ENV });
+  const post = async (s: ServiceProcess, text: string, userId: string) => (await postLineText(s.url, SECRET, text, userId)) === 200;
 
   it('two instances drain one queue without calling a key twice at once; a SIGKILL loses nothing', async () => {
     // Both start together: migrations run under a lock.

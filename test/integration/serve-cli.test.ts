@@ -1,23 +1,12 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { runCli } from '../cli/cli-run';
 import { signLine } from '../helpers/signatures';
 import { lineBody, lineText, tempDir } from '../helpers/app-harness';
 import { startService } from '../helpers/service-process';
 import { startFakeMantago } from '../helpers/fake-tag-api';
 
-const CLI = path.resolve(__dirname, '../../dist/cli.js');
 
-function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('autotag serve', () => {
   let dir: string;
@@ -33,8 +22,8 @@ describe('autotag serve', () => {
 
   it('refuses to start on invalid rules, with the same FILE:LINE:COLUMN lines as validate', async () => {
     fs.writeFileSync(path.join(dir, 'bad.yaml'), 'rules:\n  - id: x\n    when: { evnt: message }\n    then: [ { add_tag: t, provider: mantago } ]\n');
-    const served = await run(['serve'], { RULES_DIR: dir, DATA_DIR: dataDir, PORT: '0' });
-    const validated = await run(['validate', '--rules', dir], {});
+    const served = await runCli(['serve'], { RULES_DIR: dir, DATA_DIR: dataDir, PORT: '0' });
+    const validated = await runCli(['validate', '--rules', dir], {});
     expect(served.code).toBe(1);
     expect(validated.code).toBe(1);
     const problem = validated.stderr.split('\n').find((l) => /bad\.yaml:3:\d+: /.test(l));
@@ -45,7 +34,7 @@ describe('autotag serve', () => {
 
   it('refuses to start on a bad variable and names it', async () => {
     fs.writeFileSync(path.join(dir, 'ok.yaml'), 'rules: []\n');
-    const r = await run(['serve'], { RULES_DIR: dir, DATA_DIR: dataDir, PORT: 'eighty' });
+    const r = await runCli(['serve'], { RULES_DIR: dir, DATA_DIR: dataDir, PORT: 'eighty' });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/PORT: must be a whole number/);
   });
