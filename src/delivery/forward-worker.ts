@@ -5,6 +5,7 @@ import type { ClaimedForward, Store } from '../store/store';
 import { nextAttemptDelay } from './backoff';
 import { formatDuration } from './operation-outcome';
 import { sendForward } from './forward';
+import { ClaimTokens } from './claim-tokens';
 import { persistOutcome } from './persist';
 import { Pump } from './pump';
 
@@ -40,15 +41,37 @@ export class ForwardWorker {
   private readonly pump: Pump<ClaimedForward>;
   private readonly agent: Agent;
   private readonly label: string;
+  private readonly tokens: ClaimTokens;
+  /** The lease token each forward in hand was claimed under. */
+  private readonly held = new Map<number, string>();
 
   constructor(private readonly d: ForwardWorkerDeps) {
     this.label = destinationLabel(d.destination);
+    this.tokens = new ClaimTokens(d.owner);
     this.agent = new Agent({ keepAliveTimeout: 30_000, connections: d.concurrency });
     this.pump = new Pump<ClaimedForward>({
       name: `forwards/${this.label}`,
       concurrency: () => d.concurrency,
-      claim: (limit) => d.store.claimForwards({ destinations: [d.destination], limit, owner: d.owner, now: d.now(), leaseMs: d.leaseMs }),
-      handle: (fwd) => this.handle(fwd),
+      claim: async (limit) => {
+        if (this.tokens.hasOrphans) await this.tokens.releaseOrphans((t) => d.store.releaseLeases(t));
+        const token = this.tokens.next();
+        let claimed: ClaimedForward[];
+        try {
+          claimed = await d.store.claimForwards({ destinations: [d.destination], limit, owner: token, now: d.now(), leaseMs: d.leaseMs });
+        } catch (err) {
+          this.tokens.failed(token);
+          throw err;
+        }
+        this.tokens.claimed(token, claimed.length);
+        for (const f of claimed) this.held.set(f.id, token);
+        return claimed;
+      },
+      handle: (fwd) =>
+        this.handle(fwd).finally(() => {
+          const token = this.held.get(fwd.id);
+          this.held.delete(fwd.id);
+          if (token) this.tokens.settled(token);
+        }),
       nextDueAt: () => d.store.nextDueAt('forwards'),
       now: d.now,
       onError: (err, where) => d.log.error('forward worker error', { where, error: err instanceof Error ? err.message : String(err) }),
@@ -63,11 +86,14 @@ export class ForwardWorker {
     this.pump.wake();
   }
 
-  async stop(graceMs: number): Promise<boolean> {
+  /** Stops claiming, waits up to `graceMs` for forwards in flight, then releases every lease still held. */
+  async stop(graceMs: number): Promise<{ drained: boolean; released: number }> {
     await this.pump.stop();
     const drained = await this.pump.drained(graceMs);
+    let released = 0;
+    for (const token of this.tokens.all()) released += await this.d.store.releaseLeases(token).catch(() => 0);
     await this.agent.close().catch(() => undefined);
-    return drained;
+    return { drained, released };
   }
 
   private persist(write: () => Promise<unknown>): Promise<void> {
@@ -77,7 +103,8 @@ export class ForwardWorker {
   }
 
   private async handle(fwd: ClaimedForward): Promise<void> {
-    const { store, owner, metrics, log } = this.d;
+    const { store, metrics, log } = this.d;
+    const owner = this.held.get(fwd.id) ?? this.d.owner;
     const end = metrics.forwardDuration.startTimer({ destination: this.label });
     const result = await sendForward(fwd.destination, fwd.body, fwd.headers, { timeoutMs: this.d.timeoutMs, dispatcher: this.agent });
     end();

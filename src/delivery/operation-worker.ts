@@ -5,6 +5,7 @@ import type { Tagger } from '../providers/taggers';
 import type { Provider } from '../providers/tag-operation';
 import type { ClaimedOperation, Store } from '../store/store';
 import { decideAfterFailure, type FailureFacts, type RetryPolicy } from './operation-outcome';
+import { ClaimTokens } from './claim-tokens';
 import { persistOutcome } from './persist';
 import { Pump } from './pump';
 import { RateGate } from './rate-gate';
@@ -45,11 +46,14 @@ export interface OperationOutcome {
 export class OperationWorker {
   readonly gate: RateGate;
   private readonly pump: Pump<ClaimedOperation>;
-  private readonly held = new Map<number, ClaimedOperation>();
+  /** Rows this worker holds, with the lease token they were claimed under. */
+  private readonly held = new Map<number, { op: ClaimedOperation; token: string }>();
+  private readonly tokens: ClaimTokens;
   private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly d: OperationWorkerDeps) {
     this.gate = new RateGate({ now: d.now });
+    this.tokens = new ClaimTokens(d.owner);
     this.pump = new Pump<ClaimedOperation>({
       name: `operations/${d.provider}`,
       concurrency: () => d.concurrency,
@@ -57,11 +61,25 @@ export class OperationWorker {
       claim: async (free) => {
         const limit = d.tagger ? this.gate.available(free) : free;
         if (limit <= 0) return [];
-        const ops = await d.store.claimOperations({ provider: d.provider, limit, owner: d.owner, now: d.now(), leaseMs: d.leaseMs });
-        for (const op of ops) this.held.set(op.id, op);
+        if (this.tokens.hasOrphans) await this.tokens.releaseOrphans((t) => d.store.releaseLeases(t));
+        const token = this.tokens.next();
+        let ops: ClaimedOperation[];
+        try {
+          ops = await d.store.claimOperations({ provider: d.provider, limit, owner: token, now: d.now(), leaseMs: d.leaseMs });
+        } catch (err) {
+          this.tokens.failed(token);
+          throw err;
+        }
+        this.tokens.claimed(token, ops.length);
+        for (const op of ops) this.held.set(op.id, { op, token });
         return ops;
       },
-      handle: (op) => this.handle(op).finally(() => this.held.delete(op.id)),
+      handle: (op) =>
+        this.handle(op).finally(() => {
+          const h = this.held.get(op.id);
+          this.held.delete(op.id);
+          if (h) this.tokens.settled(h.token);
+        }),
       // Its own provider's rows only: another provider's backlog would wake this loop every few ms for nothing.
       nextDueAt: () => d.store.nextDueAt('operations', d.provider),
       now: d.now,
@@ -84,17 +102,22 @@ export class OperationWorker {
     return this.pump.active;
   }
 
-  async stop(graceMs: number): Promise<boolean> {
+  /** Stops claiming, waits up to `graceMs` for calls in flight, then releases every lease still held. */
+  async stop(graceMs: number): Promise<{ drained: boolean; released: number }> {
     await this.pump.stop();
     const drained = await this.pump.drained(graceMs);
     if (this.renewTimer) clearInterval(this.renewTimer);
-    return drained;
+    let released = 0;
+    for (const token of this.tokens.all()) released += await this.d.store.releaseLeases(token).catch(() => 0);
+    return { drained, released };
   }
 
   private async renew(): Promise<void> {
     if (this.held.size === 0) return;
+    const byToken = new Map<string, number[]>();
+    for (const [id, h] of this.held) byToken.set(h.token, [...(byToken.get(h.token) ?? []), id]);
     try {
-      await this.d.store.renewOperationLeases([...this.held.keys()], this.d.owner, this.d.now(), this.d.leaseMs);
+      for (const [token, ids] of byToken) await this.d.store.renewOperationLeases(ids, token, this.d.now(), this.d.leaseMs);
     } catch (err) {
       this.d.log.warn('could not renew leases', { provider: this.d.provider, error: err instanceof Error ? err.message : String(err) });
     }
@@ -107,8 +130,14 @@ export class OperationWorker {
     );
   }
 
+  /** The lease owner `op` was claimed under. */
+  private ownerOf(op: ClaimedOperation): string {
+    return this.held.get(op.id)?.token ?? this.d.owner;
+  }
+
   private async handle(op: ClaimedOperation): Promise<void> {
-    const { store, owner, metrics, provider } = this.d;
+    const { store, metrics, provider } = this.d;
+    const owner = this.ownerOf(op);
     const log = this.d.log.child({ provider, opId: op.id, version: op.version, tagId: op.tagId, action: op.action, userId: op.userId });
     if (!this.d.tagger) {
       const reason = unconfiguredReason(provider);
@@ -145,7 +174,8 @@ export class OperationWorker {
   }
 
   private async failed(op: ClaimedOperation, failure: FailureFacts & { status?: number; bodyExcerpt?: string }, log: Logger): Promise<void> {
-    const { store, owner, metrics, provider } = this.d;
+    const { store, metrics, provider } = this.d;
+    const owner = this.ownerOf(op);
     if (failure.status === 429 || failure.retryAfterMs !== undefined) this.gate.limited(failure.retryAfterMs);
     const now = this.d.now();
     const decision = decideAfterFailure(op, failure, this.d.policy, now, this.d.random);

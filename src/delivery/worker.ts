@@ -111,7 +111,7 @@ export class Delivery {
       ...[...this.operations.values()].map((w) => w.stop(graceMs)),
       ...this.forwards.map((w) => w.stop(graceMs)),
     ]);
-    const released = await this.d.store.releaseLeases(this.d.owner).catch(() => 0);
-    this.d.log.info('delivery stopped', { drained: results.every(Boolean), released });
+    const released = results.reduce((n, r) => n + r.released, 0);
+    this.d.log.info('delivery stopped', { drained: results.every((r) => r.drained), released });
   }
 }
