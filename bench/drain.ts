@@ -16,8 +16,8 @@
  * 2. no limit, PROVIDER_CONCURRENCY=8 (the default), against
  * 3. the baseline: the same API with PROVIDER_CONCURRENCY=1 — in the same run.
  *
- * Env: BENCH_DRAIN_OPS (default 20000), BENCH_DRAIN_FREE_OPS (default 4000),
- * BENCH_DRAIN_SERIAL_OPS (default 600), BENCH_CPU_PROF=DIR.
+ * Env: BENCH_DRAIN_OPS (default 20000), BENCH_DRAIN_FREE_OPS (default 2000),
+ * BENCH_DRAIN_SERIAL_OPS (default 300), BENCH_CPU_PROF=DIR.
  */
 import { benchSecrets, createBenchDir, machineLine, type BenchDir } from './lib/bench-env';
 import { startChild } from './lib/child';
@@ -28,8 +28,8 @@ import { emitResult, fmt, printConditions, printSection, round, verdict } from '
 import { serviceEnv } from './lib/service-env';
 
 const LIMITED_OPS = Number(process.env.BENCH_DRAIN_OPS ?? 20_000);
-const FREE_OPS = Number(process.env.BENCH_DRAIN_FREE_OPS ?? 4_000);
-const SERIAL_OPS = Number(process.env.BENCH_DRAIN_SERIAL_OPS ?? 600);
+const FREE_OPS = Number(process.env.BENCH_DRAIN_FREE_OPS ?? 2_000);
+const SERIAL_OPS = Number(process.env.BENCH_DRAIN_SERIAL_OPS ?? 300);
 const LATENCY_MS = 20;
 const LIMIT = 200;
 const TARGET_RATE = 0.9 * LIMIT;
