@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     printConditions([
       machineLine(),
       `${events.toLocaleString('en-US')} LINE text events in ${webhooks.toLocaleString('en-US')} webhooks of ${PER_WEBHOOK}, each event from its own user and matching a rule (one tag operation each, nothing to coalesce), posted over ${CONNECTIONS} keep-alive connections as fast as they are answered`,
-      'the service in its own process on SQLite, LOG_LEVEL=info (log lines to a file), PROVIDER_CONCURRENCY=8, RETRY_MIN_MS=1000, RETRY_MAX_MS=2000',
+      'the service in its own process on SQLite with the V8 heap flag of `npm start` (--max-old-space-size=192), LOG_LEVEL=info (log lines to a file), PROVIDER_CONCURRENCY=8, RETRY_MIN_MS=1000, RETRY_MAX_MS=2000',
       'the fake MantaGo (this process) answers 503 until every webhook was answered, then 200 after 2 ms',
       `memory of the service process sampled every 100 ms (${memory.samples.length} samples), from start to the last operation applied`,
     ]);

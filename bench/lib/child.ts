@@ -27,6 +27,16 @@ export interface RunningChild {
  * BENCH_CPU_PROF=DIR runs the child under `--cpu-prof` and writes the profile there
  * (that is how the service is profiled under a benchmark's load).
  */
+/**
+ * The V8 flags `npm start` runs the service with (read from package.json, so the
+ * benchmarks measure the service as it is deployed). Baseline servers get them too,
+ * so a comparison is never between two heap policies.
+ */
+function productionNodeFlags(): string[] {
+  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { scripts: { start: string } };
+  return pkg.scripts.start.split(/\s+/).filter((a) => a.startsWith('--max-old-space-size='));
+}
+
 export async function startChild(name: ServerName, env: Record<string, string>, logFile: string, opts: { exposeGc?: boolean } = {}): Promise<RunningChild> {
   const entry = path.join(__dirname, '..', 'servers', `${name}.js`);
   const profDir = process.env.BENCH_CPU_PROF;
@@ -35,6 +45,7 @@ export async function startChild(name: ServerName, env: Record<string, string>, 
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', out, 'inherit', 'ipc'],
     execArgv: [
+      ...productionNodeFlags(),
       ...(profDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profDir), '--cpu-prof-name', `${name}-${Date.now()}.cpuprofile`] : []),
       // Only makes a full GC callable on request; it does not change how V8 collects by itself.
       ...(opts.exposeGc ? ['--expose-gc'] : []),

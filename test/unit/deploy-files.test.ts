@@ -17,7 +17,7 @@ const DEPLOYER_VARIABLES = [
 describe('deploy files', () => {
   it('Procfile runs the service on web and migrates in the release phase', () => {
     const lines = read('Procfile').trim().split('\n');
-    expect(lines).toContain('web: node dist/cli.js serve');
+    expect(lines).toContain('web: node --max-old-space-size=192 dist/cli.js serve');
     expect(lines).toContain('release: node dist/cli.js migrate');
   });
 
@@ -44,7 +44,7 @@ describe('deploy files', () => {
 
   it('package.json starts the service and keeps the engines field', () => {
     const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>; engines: { node: string }; bin: Record<string, string> };
-    expect(pkg.scripts.start).toBe('node dist/cli.js serve');
+    expect(pkg.scripts.start).toBe('node --max-old-space-size=192 dist/cli.js serve');
     expect(pkg.engines.node).toBe('>=20.18');
     expect(pkg.bin.autotag).toBe('dist/cli.js');
   });
