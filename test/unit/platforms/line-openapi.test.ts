@@ -10,7 +10,7 @@ import { checkAgainst, schemaRef, type OpenApiDocument } from './openapi-check';
  * every event, message and source type LINE can send. Every one of them must have a
  * fixture, every fixture must have LINE's format, and the adapter must understand it.
  */
-const SPEC_PATH = path.join(__dirname, '..', '..', '..', '..', 'shared', 'reference', 'line-webhook.yml');
+const SPEC_PATH = path.join(__dirname, '..', '..', 'fixtures', 'reference', 'line-webhook.yml');
 const spec = parseYaml(readFileSync(SPEC_PATH, 'utf8')) as OpenApiDocument;
 
 function mappingKeys(schemaName: string): string[] {
