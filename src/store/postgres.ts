@@ -75,8 +75,9 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
   let listener: Listener | undefined;
   let closed = false;
 
+  const notices = { channel, operations: `${instance} operations`, forwards: `${instance} forwards` } satisfies Record<'channel' | WorkKind, string>;
   const notify: Notify = async (q, kind) => {
-    await q('SELECT pg_notify($1, $2)', [channel, `${instance} ${kind}`]);
+    await q('SELECT pg_notify($1, $2)', [channel, notices[kind]]);
   };
 
   function onNotify(payload: string): void {
@@ -92,13 +93,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     maxAcceptsPerCommit: 200,
     isUnavailable,
     migrate: () => migratePostgres(db, schema, log),
-    acceptBatches: (batches) =>
-      db.tx(async (q) => {
-        const results = await acceptBatchesPostgres(q, batches);
-        if (results.some((r) => r.operationsQueued > 0)) await notify(q, 'operations');
-        if (results.some((r) => r.forwardsQueued > 0)) await notify(q, 'forwards');
-        return results;
-      }),
+    acceptBatches: (batches) => acceptBatchesPostgres({ db, notices }, batches),
 
     claimOperations: (o) => claimOperationsPostgres(db.query, o),
     settleOperation: (s, op, owner, now) => db.tx((q) => settleOperationPostgres(q, s, op, owner, now, notify)),

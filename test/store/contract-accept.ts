@@ -122,6 +122,81 @@ export function acceptContract(store: () => Store): void {
       expect((await store().recentEvents(100)).length).toBe(50);
     });
 
+    // Accepts started in the same tick share one commit: these check that a shared
+    // commit gives the same rows and counts as the webhooks committed one by one.
+    describe('in one shared commit', () => {
+      const claimAll = (now: number) => store().claimOperations({ provider: 'mantago', limit: 100, owner: 'w', now, leaseMs: 1000 });
+
+      it('coalesces one key asked for again with the same action: the first request counts and sets the row', async () => {
+        const results = await Promise.all([
+          store().accept(batch(1000, [accepted('e1', [tagOp({ tagId: 'x' })])])),
+          store().accept(batch(1001, [accepted('e2', [tagOp({ tagId: 'x' })]), accepted('e3', [tagOp({ tagId: 'y' })])])),
+          store().accept(batch(1002, [accepted('e4', [tagOp({ tagId: 'x' }), tagOp({ tagId: 'y' })])])),
+        ]);
+        expect(results.map((r) => r.operationsQueued)).toEqual([1, 1, 0]);
+        expect(results.map((r) => r.accepted)).toEqual([1, 2, 1]);
+        const claimed = await claimAll(2000);
+        expect(claimed.map((c) => [c.tagId, c.version, c.requestedAt]).sort()).toEqual([['x', 1, 1000], ['y', 1, 1001]]);
+      });
+
+      it('applies one key asked for with different actions in order: the last request wins', async () => {
+        await ask(store(), 500, { tagId: 'x' });
+        const results = await Promise.all([
+          store().accept(batch(1000, [accepted('e1', [tagOp({ tagId: 'x', action: 'remove' })])])),
+          store().accept(batch(1001, [accepted('e2', [tagOp({ tagId: 'x', action: 'add' })])])),
+          store().accept(batch(1002, [accepted('e3', [tagOp({ tagId: 'x', action: 'add' })])])),
+        ]);
+        expect(results.map((r) => r.operationsQueued)).toEqual([1, 1, 0]);
+        const [row] = await claimAll(2000);
+        expect(row).toMatchObject({ tagId: 'x', action: 'add', version: 3, requestedAt: 1001 });
+      });
+
+      it('credits a changed row to the first NEW event that asked for it, not to a duplicate before it', async () => {
+        await store().accept(batch(500, [accepted('old', [])]));
+        const results = await Promise.all([
+          store().accept(batch(1000, [accepted('old', [tagOp({ tagId: 'x' })])])), // seen before: asks for nothing
+          store().accept(batch(1001, [accepted('e2', [tagOp({ tagId: 'x' })])])),
+          store().accept(batch(1002, [accepted('e3', [tagOp({ tagId: 'x' })])])),
+        ]);
+        expect(results.map((r) => [r.accepted, r.duplicates, r.operationsQueued])).toEqual([[0, 1, 0], [1, 0, 1], [1, 0, 0]]);
+        const [row] = await claimAll(2000);
+        expect(row).toMatchObject({ tagId: 'x', version: 1, requestedAt: 1001 });
+      });
+
+      it('ignores what a duplicate asks for even when it contradicts a new event', async () => {
+        await store().accept(batch(500, [accepted('old', [])]));
+        const results = await Promise.all([
+          store().accept(batch(1000, [accepted('old', [tagOp({ tagId: 'x', action: 'remove' })])])),
+          store().accept(batch(1001, [accepted('e2', [tagOp({ tagId: 'x', action: 'add' })])])),
+          store().accept(batch(1002, [accepted('e2', [tagOp({ tagId: 'x', action: 'remove' })])])), // the same event again
+        ]);
+        expect(results.map((r) => [r.accepted, r.duplicates, r.operationsQueued])).toEqual([[0, 1, 0], [1, 0, 1], [0, 1, 0]]);
+        const [row] = await claimAll(2000);
+        expect(row).toMatchObject({ tagId: 'x', action: 'add', version: 1 });
+        expect((await store().recentEvents(10)).map((e) => e.eventId)).toEqual(['e2', 'old']);
+      });
+
+      it('stores every forward, duplicates included, and sends one key in the order the webhooks came', async () => {
+        const hook = (text: string) => Buffer.from(`{"events":[{"text":"${text}"}]}`);
+        const results = await Promise.all([
+          store().accept(batch(1000, [accepted('e1')], [forwardTo('http://a.test', 'U1', hook('first')), forwardTo('http://b.test', 'U1', hook('first'))])),
+          store().accept(batch(1001, [accepted('e1')], [forwardTo('http://a.test', 'U1', hook('again'))])),
+          store().accept(batch(1002, [accepted('e2')], [forwardTo('http://a.test', 'U1', hook('second'))])),
+        ]);
+        expect(results.map((r) => r.forwardsQueued)).toEqual([2, 1, 1]);
+        const order: string[] = [];
+        for (;;) {
+          const [head] = await store().claimForwards({ owner: 'w', now: 2000, limit: 1, leaseMs: 1000, destinations: ['http://a.test'] });
+          if (!head) break;
+          order.push(head.body.toString());
+          await store().completeForward(head, 'w', 2000, { status: 200 });
+        }
+        expect(order).toEqual([hook('first'), hook('again'), hook('second')].map(String));
+        const [toB] = await store().claimForwards({ owner: 'w', now: 2000, limit: 10, leaseMs: 1000, destinations: ['http://b.test'] });
+        expect(toB).toMatchObject({ body: hook('first'), receivedAt: 1000 });
+      });
+    });
+
     it('wakes listeners after an accept that queued work, not after one that queued nothing', async () => {
       const kinds: WorkKind[] = [];
       const off = store().onWork((k) => kinds.push(k));

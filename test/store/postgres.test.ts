@@ -108,6 +108,41 @@ describePg(titled('PostgreSQL store'), () => {
       expect(heard.kinds[2]).toBe('operations');
     });
 
+    it('accept the same webhooks at the same time: each event counts once, each key gets one row', async () => {
+      // The same 60 webhooks reach both instances (a platform redelivering while the first
+      // answer was slow), each asking for one of 7 tags of one of 5 users.
+      const hooks = Array.from({ length: 60 }, (_, i) =>
+        batch(1000 + i, [accepted(`e${i}`, [tagOp({ tagId: `t${i % 7}`, userId: `U${i % 5}` })], { event: { userId: `U${i % 5}` } })]),
+      );
+      const [fromA, fromB] = await Promise.all([Promise.all(hooks.map((h) => a.accept(h))), Promise.all([...hooks].reverse().map((h) => b.accept(h)))]);
+      const all = [...fromA, ...fromB];
+      expect(all.reduce((n, r) => n + r.accepted, 0)).toBe(60);
+      expect(all.reduce((n, r) => n + r.duplicates, 0)).toBe(60);
+      const keys = new Set(hooks.map((_, i) => `t${i % 7}/U${i % 5}`));
+      expect(all.reduce((n, r) => n + r.operationsQueued, 0)).toBe(keys.size);
+      const claimed = await a.claimOperations({ provider: 'mantago', limit: 100, owner: 'w', now: 2000, leaseMs: 1000 });
+      expect(claimed.map((c) => `${c.tagId}/${c.userId}`).sort()).toEqual([...keys].sort());
+      expect(claimed.every((c) => c.version === 1)).toBe(true);
+      expect(await a.recentEvents(100)).toHaveLength(60);
+    });
+
+    it('announce queued operations only: a commit whose requests all coalesced sends no NOTIFY', async () => {
+      const heard = wakeRecorder(b);
+      await listening(admin!, schema);
+      const first = heard.next(1);
+      await ask(a, 1000, { tagId: 'x' });
+      await first;
+      expect(heard.kinds).toEqual(['operations']);
+
+      expect(await ask(a, 2000, { tagId: 'x' })).toBe(0);
+      // NOTIFYs of one session arrive in commit order: had the coalesced accept sent one,
+      // it would be heard before the forward's.
+      const next = heard.next(1);
+      await a.accept(batch(3000, [], [forwardTo('http://a.test/hook')]));
+      await next;
+      expect(heard.kinds).toEqual(['operations', 'forwards']);
+    });
+
     it('exclude each other with withLock', async () => {
       const log: string[] = [];
       const gate = deferred();

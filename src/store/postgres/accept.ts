@@ -1,11 +1,17 @@
 import { operationKey, type TagOperation } from '../../providers/tag-operation';
-import type { AcceptBatch, AcceptResult } from '../store';
+import type { AcceptBatch, AcceptResult, WorkKind } from '../store';
 import { groupForwardBodies, historyRowOf, type HistoryEventRow } from '../shared/accept-rows';
 import { num, str, type Row } from '../shared/rows';
 import { UPSERT_OPERATION_ON_CONFLICT } from '../sql/operations';
-import type { Query } from './db';
+import { planAccept } from './accept-plan';
+import { acceptInOneStatement, type WorkNotices } from './accept-statement';
+import type { PgDb, Query } from './db';
 
 /**
+ * The multi-statement commit, for a commit that asks for one operation key with
+ * different actions (applied in order, see upsertOperations). Every other commit
+ * goes as one statement (accept-statement.ts).
+ *
  * A shared commit in a handful of statements, however many webhooks it carries:
  * every list goes in as arrays and is expanded with unnest(). Keys are written in
  * sorted order so two instances committing overlapping batches lock rows in the
@@ -129,7 +135,7 @@ async function insertForwards(q: Query, batches: readonly AcceptBatch[], results
 }
 
 /** Call inside a transaction. */
-export async function acceptBatchesPostgres(q: Query, batches: readonly AcceptBatch[]): Promise<AcceptResult[]> {
+export async function acceptBatchesInSteps(q: Query, batches: readonly AcceptBatch[]): Promise<AcceptResult[]> {
   const results: AcceptResult[] = batches.map(() => ({ accepted: 0, duplicates: 0, operationsQueued: 0, forwardsQueued: 0 }));
   const isNew = await markNewEvents(q, batches, results);
   const history: HistoryEventRow[] = [];
@@ -146,4 +152,25 @@ export async function acceptBatchesPostgres(q: Query, batches: readonly AcceptBa
   await upsertOperations(q, ops, results);
   await insertForwards(q, batches, results);
   return results;
+}
+
+export interface PostgresAcceptDeps {
+  db: Pick<PgDb, 'tx' | 'statement'>;
+  notices: WorkNotices;
+}
+
+/**
+ * Writes the batches in one transaction, in order, and announces the queued work to
+ * other instances (NOTIFY, sent only if the transaction commits).
+ */
+export async function acceptBatchesPostgres(deps: PostgresAcceptDeps, batches: readonly AcceptBatch[]): Promise<AcceptResult[]> {
+  const plan = planAccept(batches);
+  if (plan.oneStatement) return acceptInOneStatement(deps.db.statement, plan, deps.notices);
+  return deps.db.tx(async (q) => {
+    const results = await acceptBatchesInSteps(q, batches);
+    const announce = async (kind: WorkKind) => void (await q('SELECT pg_notify($1, $2)', [deps.notices.channel, deps.notices[kind]]));
+    if (results.some((r) => r.operationsQueued > 0)) await announce('operations');
+    if (results.some((r) => r.forwardsQueued > 0)) await announce('forwards');
+    return results;
+  });
 }

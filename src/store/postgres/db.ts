@@ -8,6 +8,9 @@ export type SqlParam = string | number | null | Buffer | readonly (string | numb
 /** Runs one statement; inside `tx` on the transaction's connection. */
 export type Query = (sql: string, params?: readonly SqlParam[]) => Promise<{ rows: Row[]; rowCount: number }>;
 
+/** Runs one statement prepared under `name` (the same name must always come with the same text). */
+export type PreparedQuery = (name: string, sql: string, params: readonly SqlParam[]) => Promise<{ rows: Row[]; rowCount: number }>;
+
 /** Tells other instances that work of a kind may be due; runs in the caller's transaction. */
 export type Notify = (q: Query, kind: WorkKind) => Promise<void>;
 
@@ -59,6 +62,18 @@ export function toStoreError(err: unknown): unknown {
 const RETRYABLE_TX = new Set(['40P01', '40001']); // deadlock, serialization failure
 const TX_ATTEMPTS = 3;
 
+async function retryingTx<T>(once: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await once();
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (attempt < TX_ATTEMPTS && typeof code === 'string' && RETRYABLE_TX.has(code)) continue;
+      throw toStoreError(err);
+    }
+  }
+}
+
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
@@ -102,17 +117,21 @@ export class PgDb {
   };
 
   /** BEGIN … COMMIT on one connection; retried on deadlock or serialization failure. */
-  async tx<T>(fn: (q: Query) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.txOnce(fn);
-      } catch (err) {
-        const code = (err as { code?: unknown }).code;
-        if (attempt < TX_ATTEMPTS && typeof code === 'string' && RETRYABLE_TX.has(code)) continue;
-        throw toStoreError(err);
-      }
-    }
+  tx<T>(fn: (q: Query) => Promise<T>): Promise<T> {
+    return retryingTx(() => this.txOnce(fn));
   }
+
+  /**
+   * One statement that is its own transaction (one round trip, no BEGIN/COMMIT);
+   * retried like `tx`. Only for a statement that does all of a transaction's work.
+   * It is prepared once per connection under `name` (one name, one text), so the
+   * server neither parses nor plans it again on every call.
+   */
+  readonly statement: PreparedQuery = (name, sql, params) =>
+    retryingTx(async () => {
+      const r = await this.pool.query({ name, text: sql, values: params as unknown[] });
+      return { rows: r.rows as Row[], rowCount: r.rowCount ?? 0 };
+    });
 
   private async txOnce<T>(fn: (q: Query) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();

@@ -1,0 +1,128 @@
+import type { AcceptResult } from '../store';
+import { groupForwardBodies } from '../shared/accept-rows';
+import { UPSERT_OPERATION_ON_CONFLICT } from '../sql/operations';
+import type { AcceptPlan } from './accept-plan';
+import type { PreparedQuery, SqlParam } from './db';
+
+/**
+ * A whole shared commit as ONE statement (data-modifying CTEs), so it is its own
+ * transaction and costs one round trip instead of one per step. While a commit is
+ * in flight every other webhook waits for it, so its round trips set the pace.
+ *
+ * The order inside the statement matters for locks between instances: the output
+ * reads `seen` first (so every event key is locked before any operation row), and
+ * operations are written in the plan's sorted key order, as the multi-statement
+ * path does. A key asked for again in this commit with the same action coalesces
+ * into the first request (DISTINCT ON), as applying it twice in order would.
+ */
+
+const SEEN = `
+  seen AS (
+    INSERT INTO seen_events (key, seen_at)
+    SELECT * FROM unnest($1::text[], $2::bigint[])
+    ON CONFLICT (key) DO NOTHING
+    RETURNING key
+  )`;
+
+const HISTORY = `
+  hist AS (
+    INSERT INTO history_events (received_at, platform, channel, user_id, event_id, kind, type, text, postback_data, matched, operations)
+    SELECT h.n, h.pl, h.c, h.u, h.e, h.k, h.t, h.txt, h.pb, h.m, h.o
+    FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                $11::text[], $12::text[], $13::text[], $14::text[]) WITH ORDINALITY AS h(key, n, pl, c, u, e, k, t, txt, pb, m, o, ord)
+    WHERE h.key IN (SELECT key FROM seen)
+    ORDER BY h.ord
+  )`;
+
+/** Requests of new events only; per key (rank) the first one, in rank order (= sorted key order). */
+const OPERATIONS = `
+  asked AS (
+    SELECT DISTINCT ON (x.r) x.r, x.p, x.k, x.t, x.pl, x.c, x.u, x.a, x.n
+    FROM unnest($15::text[], $16::int[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
+                $23::text[], $24::bigint[]) WITH ORDINALITY AS x(key, r, p, k, t, pl, c, u, a, n, ord)
+    WHERE x.key IN (SELECT key FROM seen)
+    ORDER BY x.r, x.ord
+  ),
+  ops AS (
+    INSERT INTO operations (provider, kind, tag_id, platform, channel, user_id, action, version, state,
+                            due_at, attempts, not_found_count, requested_at, updated_at)
+    SELECT p, k, t, pl, c, u, a, 1, 'pending', n, 0, 0, n, n FROM asked ORDER BY r
+    ${UPSERT_OPERATION_ON_CONFLICT}
+    RETURNING provider, kind, tag_id, platform, channel, user_id
+  )`;
+
+/** Body ids are taken first so every forward can point at its body within the statement. */
+const FORWARDS = `
+  body_ids AS (
+    SELECT nextval(pg_get_serial_sequence('forward_bodies', 'id')) AS id, g FROM generate_series(1, $27::int) AS g
+  ),
+  bodies AS (
+    INSERT INTO forward_bodies (id, body, headers, received_at)
+    SELECT i.id, b.body, b.headers, b.n
+    FROM unnest($28::bytea[], $29::text[], $30::bigint[]) WITH ORDINALITY AS b(body, headers, n, g) JOIN body_ids i USING (g)
+  ),
+  fwds AS (
+    INSERT INTO forwards (body_id, destination, ordering_key, state, received_at, due_at, attempts)
+    SELECT i.id, f.d, f.o, 'pending', f.n, f.n, 0
+    FROM unnest($31::int[], $32::text[], $33::text[], $34::bigint[]) WITH ORDINALITY AS f(g, d, o, n, ord) JOIN body_ids i USING (g)
+    ORDER BY f.ord
+  )`;
+
+/**
+ * The output row: the event keys that were new, the ranks of the operation keys
+ * that were inserted or changed (a coalesced row is not returned by the upsert),
+ * and NOTIFY for other instances — operations only when something was queued.
+ * The target list is evaluated left to right: `fresh` runs `seen` to the end first.
+ */
+const RESULT = (withForwards: boolean) => `
+  SELECT
+    ARRAY(SELECT key FROM seen) AS fresh,
+    ARRAY(SELECT a.r FROM ops JOIN asked a
+            ON (a.p, a.k, a.t, a.pl, a.c, a.u) = (ops.provider, ops.kind, ops.tag_id, ops.platform, ops.channel, ops.user_id)) AS queued,
+    (SELECT pg_notify($25, $26) WHERE EXISTS (SELECT 1 FROM ops)) IS NOT NULL AS notified_operations
+    ${withForwards ? ', pg_notify($25, $35) IS NOT NULL AS notified_forwards' : ''}`;
+
+const ACCEPT_WITHOUT_FORWARDS = `WITH ${[SEEN, HISTORY, OPERATIONS].join(',')} ${RESULT(false)}`;
+const ACCEPT_WITH_FORWARDS = `WITH ${[SEEN, HISTORY, OPERATIONS, FORWARDS].join(',')} ${RESULT(true)}`;
+
+/** Where NOTIFY goes and what it says for each kind of work (see postgres.ts). */
+export interface WorkNotices {
+  channel: string;
+  operations: string;
+  forwards: string;
+}
+
+function forwardParams(plan: AcceptPlan): SqlParam[] {
+  const groups = plan.batches.flatMap((b) => groupForwardBodies(b.forwards).map((g) => ({ ...g, now: b.now })));
+  const fwd = groups.flatMap((g, i) => g.forwards.map((f) => ({ f, group: i + 1, now: g.now })));
+  return [
+    groups.length,
+    groups.map((g) => g.body), groups.map((g) => g.headers), groups.map((g) => g.now),
+    fwd.map((x) => x.group), fwd.map((x) => x.f.destination), fwd.map((x) => x.f.orderingKey), fwd.map((x) => x.now),
+  ];
+}
+
+/** Runs the plan as one statement, its own transaction. */
+export async function acceptInOneStatement(q: PreparedQuery, plan: AcceptPlan, notices: WorkNotices): Promise<AcceptResult[]> {
+  const h = plan.history;
+  const o = plan.operations;
+  const withForwards = plan.batches.some((b) => b.forwards.length > 0);
+  const params: SqlParam[] = [
+    plan.seenKeys, plan.seenAt,
+    h.map((r) => r.key), h.map((r) => r.row.receivedAt), h.map((r) => r.row.platform), h.map((r) => r.row.channel),
+    h.map((r) => r.row.userId), h.map((r) => r.row.eventId), h.map((r) => r.row.kind), h.map((r) => r.row.type),
+    h.map((r) => r.row.text), h.map((r) => r.row.postbackData), h.map((r) => r.row.matched), h.map((r) => r.row.operations),
+    o.map((r) => r.key), o.map((r) => r.rank), o.map((r) => r.op.provider), o.map((r) => r.op.kind), o.map((r) => r.op.tagId),
+    o.map((r) => r.op.platform), o.map((r) => r.op.channel), o.map((r) => r.op.userId), o.map((r) => r.op.action), o.map((r) => r.now),
+    notices.channel, notices.operations,
+    ...(withForwards ? [...forwardParams(plan), notices.forwards] : []),
+  ];
+  const { rows } = await (withForwards
+    ? q('autotag_accept_with_forwards', ACCEPT_WITH_FORWARDS, params)
+    : q('autotag_accept', ACCEPT_WITHOUT_FORWARDS, params));
+  const [row] = rows;
+  if (!row || !Array.isArray(row.fresh) || !Array.isArray(row.queued)) {
+    throw new Error('PostgreSQL accept: the statement did not return the new event keys and queued operations');
+  }
+  return plan.results(new Set(row.fresh as string[]), new Set((row.queued as unknown[]).map(Number)));
+}

@@ -1,0 +1,55 @@
+import { planAccept } from '../../src/store/postgres/accept-plan';
+import { accepted, batch, forwardTo, tagOp } from './builders';
+
+describe('planAccept (what one PostgreSQL statement writes for a shared commit)', () => {
+  it('lists every event key once, sorted, seen at the time of the first batch carrying it', () => {
+    const plan = planAccept([batch(1000, [accepted('b'), accepted('a')]), batch(2000, [accepted('c'), accepted('a')])]);
+    expect(plan.seenKeys).toEqual(['line:a', 'line:b', 'line:c']);
+    expect(plan.seenAt).toEqual([1000, 1000, 2000]);
+  });
+
+  it('writes history and operations only for the first occurrence of a key in the commit', () => {
+    const plan = planAccept([
+      batch(1000, [accepted('e1', [tagOp({ tagId: 'x' })])]),
+      batch(2000, [accepted('e1', [tagOp({ tagId: 'y' })]), accepted('e2', [], { event: { userId: undefined }, matched: [] })]),
+    ]);
+    expect(plan.history.map((h) => h.key)).toEqual(['line:e1']); // e2 has no user: no history
+    expect(plan.operations.map((o) => [o.batch, o.key, o.op.tagId])).toEqual([[0, 'line:e1', 'x']]);
+  });
+
+  it('ranks operation keys in sorted order, one rank per key whatever the action', () => {
+    const plan = planAccept([
+      batch(1000, [accepted('e1', [tagOp({ tagId: 'b' }), tagOp({ tagId: 'a' })])]),
+      batch(1000, [accepted('e2', [tagOp({ tagId: 'b' })])]),
+    ]);
+    expect(plan.operations.map((o) => [o.op.tagId, o.rank])).toEqual([['b', 1], ['a', 0], ['b', 1]]);
+    expect(plan.oneStatement).toBe(true);
+  });
+
+  it('leaves a commit that asks for one key with different actions to the step-by-step path', () => {
+    const plan = planAccept([
+      batch(1000, [accepted('e1', [tagOp({ tagId: 'x' })])]),
+      batch(1001, [accepted('e2', [tagOp({ tagId: 'x', action: 'remove' })])]),
+    ]);
+    expect(plan.oneStatement).toBe(false);
+    // A repeated event does not count: its operations are never written.
+    expect(planAccept([batch(1000, [accepted('e1', [tagOp()])]), batch(1001, [accepted('e1', [tagOp({ action: 'remove' })])])]).oneStatement).toBe(true);
+  });
+
+  it('counts per batch from what the database reports: new keys, and the ranks it inserted or changed', () => {
+    const plan = planAccept([
+      batch(1000, [accepted('old', [tagOp({ tagId: 'x' })])], [forwardTo('http://a.test'), forwardTo('http://b.test')]),
+      batch(1001, [accepted('e2', [tagOp({ tagId: 'x' }), tagOp({ tagId: 'y' })]), accepted('e2')]),
+      batch(1002, [accepted('e3', [tagOp({ tagId: 'x' })])]),
+    ]);
+    const x = plan.operations.find((o) => o.op.tagId === 'x')!.rank;
+    const y = plan.operations.find((o) => o.op.tagId === 'y')!.rank;
+    expect(plan.results(new Set(['line:e2', 'line:e3']), new Set([x, y]))).toEqual([
+      { accepted: 0, duplicates: 1, operationsQueued: 0, forwardsQueued: 2 },
+      { accepted: 1, duplicates: 1, operationsQueued: 2, forwardsQueued: 0 },
+      { accepted: 1, duplicates: 0, operationsQueued: 0, forwardsQueued: 0 },
+    ]);
+    // Coalesced by the database (x not reported): nobody is credited for x.
+    expect(plan.results(new Set(['line:e2', 'line:e3']), new Set([y])).map((r) => r.operationsQueued)).toEqual([0, 1, 0]);
+  });
+});
