@@ -141,6 +141,12 @@ describePg(titled('PostgreSQL store'), () => {
       await a.accept(batch(3000, [], [forwardTo('http://a.test/hook')]));
       await next;
       expect(heard.kinds).toEqual(['operations', 'forwards']);
+
+      // One commit asking for x both ways goes step by step; it announces too.
+      const last = heard.next(1);
+      expect(await Promise.all([ask(a, 4000, { tagId: 'x', action: 'remove' }), ask(a, 4001, { tagId: 'x' })])).toEqual([1, 1]);
+      await last;
+      expect(heard.kinds).toEqual(['operations', 'forwards', 'operations']);
     });
 
     it('exclude each other with withLock', async () => {

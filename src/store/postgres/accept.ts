@@ -8,11 +8,11 @@ import { acceptInOneStatement, type WorkNotices } from './accept-statement';
 import type { PgDb, Query } from './db';
 
 /**
- * The multi-statement commit, for a commit that asks for one operation key with
- * different actions (applied in order, see upsertOperations). Every other commit
- * goes as one statement (accept-statement.ts).
+ * A shared commit goes to PostgreSQL as one statement (accept-statement.ts) unless
+ * it asks for one operation key with different actions: those are applied one after
+ * the other, which the step-by-step path below does (see upsertOperations).
  *
- * A shared commit in a handful of statements, however many webhooks it carries:
+ * Step by step, a commit takes a handful of statements however many webhooks it carries:
  * every list goes in as arrays and is expanded with unnest(). Keys are written in
  * sorted order so two instances committing overlapping batches lock rows in the
  * same order (no deadlock).
@@ -135,7 +135,7 @@ async function insertForwards(q: Query, batches: readonly AcceptBatch[], results
 }
 
 /** Call inside a transaction. */
-export async function acceptBatchesInSteps(q: Query, batches: readonly AcceptBatch[]): Promise<AcceptResult[]> {
+async function acceptBatchesInSteps(q: Query, batches: readonly AcceptBatch[]): Promise<AcceptResult[]> {
   const results: AcceptResult[] = batches.map(() => ({ accepted: 0, duplicates: 0, operationsQueued: 0, forwardsQueued: 0 }));
   const isNew = await markNewEvents(q, batches, results);
   const history: HistoryEventRow[] = [];
