@@ -72,7 +72,8 @@ export class ForwardWorker {
           this.held.delete(fwd.id);
           if (token) this.tokens.settled(token);
         }),
-      nextDueAt: () => d.store.nextDueAt('forwards'),
+      // Its own destination's forwards only: another destination's backlog would wake this loop for nothing.
+      nextDueAt: () => d.store.nextDueAt('forwards', d.destination),
       now: d.now,
       onError: (err, where) => d.log.error('forward worker error', { where, error: err instanceof Error ? err.message : String(err) }),
     });

@@ -105,7 +105,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     deadLetterForward: (fwd, owner, now, dead) => db.tx((q) => deadLetterForwardPostgres(q, fwd, owner, now, dead, notify)),
 
     releaseLeases: (owner) => db.tx((q) => releaseLeasesPostgres(q, owner, notify)),
-    nextDueAt: (kind, provider) => nextDueAtPostgres(db.query, kind, provider),
+    nextDueAt: (kind, scope) => nextDueAtPostgres(db.query, kind, scope),
     status: (now) => statusPostgres(db.query, now),
     listDeadLetters: (limit) => listDeadLettersPostgres(db.query, limit),
     retryDeadLetters: (which, now) => db.tx((q) => retryDeadLettersPostgres(q, which, now, notify)),

@@ -65,7 +65,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     deadLetterForward: (fwd, owner, now, dead) => settled(() => deadLetterForwardSqlite(db, fwd, owner, now, dead)),
 
     releaseLeases: async (owner) => releaseLeasesSqlite(db, owner),
-    nextDueAt: async (kind, provider) => nextDueAtSqlite(db, kind, provider),
+    nextDueAt: async (kind, scope) => nextDueAtSqlite(db, kind, scope),
     status: async (now) => statusSqlite(db, now),
     listDeadLetters: async (limit) => listDeadLettersSqlite(db, limit),
     retryDeadLetters: async (which, now) => retryDeadLettersSqlite(db, which, now),

@@ -223,9 +223,10 @@ export interface Store {
 
   /**
    * Earliest `due_at` among pending, unleased work (or lease expiry), so the worker knows when to wake.
-   * `provider` narrows operations to that provider's: one provider's backlog is not another's work.
+   * `scope` narrows it to one provider's operations, or one destination's forwards: another
+   * provider's or destination's backlog is not this loop's work (waking for it would spin).
    */
-  nextDueAt(kind: WorkKind, provider?: Provider): Promise<number | null>;
+  nextDueAt(kind: WorkKind, scope?: Provider | string): Promise<number | null>;
 
   // ---- operator views ----
 

@@ -95,6 +95,17 @@ export function forwardsContract(store: () => Store): void {
       expect(await store().nextDueAt('forwards')).toBe(9000); // w2 is due, but held behind w1
     });
 
+    it("tells one destination's next due time apart from another's", async () => {
+      await receive(1000, forwardTo(A, 'U1', Buffer.from('a1')));
+      const [a1] = await claim('w', 1000);
+      await store().retryForward(a1!, 'w', 1000, { dueAt: 30_000 });
+      await receive(2000, forwardTo(B, 'U1', Buffer.from('b1')));
+      expect(await store().nextDueAt('forwards', A)).toBe(30_000);
+      expect(await store().nextDueAt('forwards', B)).toBe(2000);
+      expect(await store().nextDueAt('forwards')).toBe(2000);
+      expect(await store().nextDueAt('forwards', 'http://nowhere.example/')).toBeNull();
+    });
+
     it('wakes listeners when completing a forward lets a later one of its key go', async () => {
       await receive(1000, forwardTo(A, 'U1', Buffer.from('w1')));
       await receive(1001, forwardTo(A, 'U1', Buffer.from('w2')));

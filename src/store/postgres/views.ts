@@ -5,6 +5,7 @@ import { optNum, toDeadLetter, toQueueCounts } from '../shared/rows';
 import {
   DEAD_LETTERS,
   FORWARD_COUNTS,
+  NEXT_DESTINATION_FORWARD_DUE,
   NEXT_FORWARD_DUE,
   NEXT_OPERATION_DUE,
   NEXT_PROVIDER_OPERATION_DUE,
@@ -26,9 +27,11 @@ export async function statusPostgres(q: Query, now: number): Promise<StoreStatus
   return { operations: toQueueCounts(ops.rows[0], now), forwards: toQueueCounts(fwd.rows[0], now) };
 }
 
-export async function nextDueAtPostgres(q: Query, kind: WorkKind, provider?: Provider): Promise<number | null> {
+export async function nextDueAtPostgres(q: Query, kind: WorkKind, scope?: string): Promise<number | null> {
   const { rows } =
-    kind === 'forwards' ? await q(NEXT_FORWARD_DUE) : provider ? await q(NEXT_PROVIDER_OPERATION_DUE, [provider]) : await q(NEXT_OPERATION_DUE);
+    kind === 'forwards'
+      ? await (scope ? q(NEXT_DESTINATION_FORWARD_DUE, [scope]) : q(NEXT_FORWARD_DUE))
+      : await (scope ? q(NEXT_PROVIDER_OPERATION_DUE, [scope]) : q(NEXT_OPERATION_DUE));
   return optNum(rows[0]?.at, 'at') ?? null;
 }
 

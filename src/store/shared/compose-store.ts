@@ -94,7 +94,7 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
       return n;
     },
     releaseAllLeases: async () => open().releaseLeases(undefined),
-    nextDueAt: async (kind, provider) => open().nextDueAt(kind, provider),
+    nextDueAt: async (kind, scope) => open().nextDueAt(kind, scope),
 
     status: async (now) => open().status(now),
     listDeadLetters: async (limit = 100) => open().listDeadLetters(limit),

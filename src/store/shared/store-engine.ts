@@ -51,7 +51,7 @@ export interface StoreEngine {
 
   /** `undefined`: every owner's leases. */
   releaseLeases(owner: string | undefined): Promise<number>;
-  nextDueAt(kind: WorkKind, provider?: Provider): Promise<number | null>;
+  nextDueAt(kind: WorkKind, scope?: string): Promise<number | null>;
   status(now: number): Promise<StoreStatus>;
   listDeadLetters(limit: number): Promise<DeadLetter[]>;
   retryDeadLetters(which: 'all' | string[], now: number): Promise<Record<WorkKind, number>>;

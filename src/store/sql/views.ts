@@ -27,6 +27,8 @@ export const NEXT_OPERATION_DUE = `SELECT ${nextClaimable} AS at FROM operations
 /** $1 provider. */
 export const NEXT_PROVIDER_OPERATION_DUE = `SELECT ${nextClaimable} AS at FROM operations WHERE state = 'pending' AND provider = $1`;
 export const NEXT_FORWARD_DUE = `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND id IN (${FORWARD_HEAD_IDS})`;
+/** $1 destination. */
+export const NEXT_DESTINATION_FORWARD_DUE = `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND destination = $1 AND id IN (${FORWARD_HEAD_IDS})`;
 
 /** $1 limit. Newest first. Columns the other table lacks are NULL. */
 export const DEAD_LETTERS = `

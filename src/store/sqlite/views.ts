@@ -5,6 +5,7 @@ import { optNum, toDeadLetter, toQueueCounts } from '../shared/rows';
 import {
   DEAD_LETTERS,
   FORWARD_COUNTS,
+  NEXT_DESTINATION_FORWARD_DUE,
   NEXT_FORWARD_DUE,
   NEXT_OPERATION_DUE,
   NEXT_PROVIDER_OPERATION_DUE,
@@ -28,9 +29,11 @@ export function statusSqlite(db: SqliteDb, now: number): StoreStatus {
   };
 }
 
-export function nextDueAtSqlite(db: SqliteDb, kind: WorkKind, provider?: Provider): number | null {
+export function nextDueAtSqlite(db: SqliteDb, kind: WorkKind, scope?: string): number | null {
   const [row] =
-    kind === 'forwards' ? db.all(NEXT_FORWARD_DUE) : provider ? db.all(NEXT_PROVIDER_OPERATION_DUE, [provider]) : db.all(NEXT_OPERATION_DUE);
+    kind === 'forwards'
+      ? scope ? db.all(NEXT_DESTINATION_FORWARD_DUE, [scope]) : db.all(NEXT_FORWARD_DUE)
+      : scope ? db.all(NEXT_PROVIDER_OPERATION_DUE, [scope]) : db.all(NEXT_OPERATION_DUE);
   return optNum(row?.at, 'at') ?? null;
 }
 
