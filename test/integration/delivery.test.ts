@@ -79,6 +79,27 @@ describe('delivery to MantaGo', () => {
     expect(mantago.personalTagsOf('line', 'Uwire')).toEqual(['tag-coupon']);
   });
 
+  it('tags Messenger and Instagram users with their platform and sender id, and counts the calls in /metrics', async () => {
+    const meta = await startHarness({ LINE_CHANNEL_SECRET: LINE_SECRET, FACEBOOK_APP_SECRET: META_SECRET }, RULES);
+    try {
+      running = await startDelivery(meta, env);
+      for (const [object, page, sender] of [['page', 'PAGE-1', 'PSID-1'], ['instagram', 'IG-1', 'IGSID-1']] as const) {
+        const raw = JSON.stringify({ object, entry: [{ id: page, time: 1, messaging: [{ sender: { id: sender }, recipient: { id: page }, timestamp: Date.now(), message: { mid: `m-${sender}`, text: 'coupon' } }] }] });
+        await request(meta.app).post('/webhooks/facebook').set('content-type', 'application/json').set('x-hub-signature-256', signMeta(raw, META_SECRET)).send(raw).expect(200);
+      }
+      await running.waitForOutcomes(2, (o) => o.outcome === 'applied');
+      expect(mantago.personalTagsOf('facebook', 'PSID-1')).toEqual(['tag-coupon']);
+      expect(mantago.personalTagsOf('instagram', 'IGSID-1')).toEqual(['tag-coupon']);
+      const metrics = await request(meta.app).get('/metrics');
+      expect(metrics.text).toMatch(/autotag_tag_operations_total\{provider="mantago",outcome="applied"\} 2/);
+      expect(metrics.text).toMatch(/autotag_webhooks_total\{platform="facebook",outcome="accepted"\} 2/);
+    } finally {
+      await running?.stop();
+      running = undefined;
+      await meta.cleanup();
+    }
+  });
+
   it('removes a personal tag and adds a client tag at their endpoints', async () => {
     running = await startDelivery(h, env);
     await postLine(h, [postback('action=subscribe', 'Uboth')]);
