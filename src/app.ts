@@ -11,8 +11,6 @@ import { lineAdapter, metaAdapter } from './webhook/adapters';
 export interface RulesState {
   /** The rule set in force, or undefined before a valid one was loaded. */
   current(): RuleSet | undefined;
-  /** Why there is none, when there is none. */
-  problem(): string | undefined;
 }
 
 export interface AppDeps {
@@ -63,9 +61,8 @@ export function createApp(deps: AppDeps): App {
   });
 
   app.get('/readyz', async (_req, res) => {
-    const problem = deps.rules.current() ? undefined : (deps.rules.problem() ?? 'no valid rule set is loaded');
-    if (problem) {
-      res.status(503).json({ status: 'unavailable', reason: `rules: ${problem}` });
+    if (!deps.rules.current()) {
+      res.status(503).json({ status: 'unavailable', reason: 'rules: no valid rule set is loaded' });
       return;
     }
     try {

@@ -22,7 +22,7 @@ runChild(async () => {
   if (!ruleSet) throw new Error(`ack-path server: invalid rules: ${loaded.problems.map(formatProblem).join('; ')}`);
   const store = await openStore(config, log);
   const metrics = createMetrics({ status: () => store.status(Date.now()) });
-  const app = createApp({ config, log, metrics, store, rules: { current: () => ruleSet, problem: () => undefined } });
+  const app = createApp({ config, log, metrics, store, rules: { current: () => ruleSet } });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.port, () => resolve(s));
   });

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config';
 import type { BotbonnieChannel, BotbonnieClient, BotbonnieTag } from '../providers/botbonnie';
 import { TagApiError } from '../providers/errors';
-import type { CommandIo } from './io';
+import type { CommandIo } from './command-io';
 
 /**
  * `autotag botbonnie …`: BotBonnie tag administration from the command line, so a rule's

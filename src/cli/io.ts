@@ -1,17 +1,9 @@
 import { ConfigError, loadConfig, secretsOf, type Config } from '../config';
 import { createLogger } from '../log';
 import type { Store } from '../store/store';
+import type { CommandIo } from './command-io';
 
-/** Where a command writes; tests pass buffers. */
-export interface CommandIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-export const processIo: CommandIo = {
-  stdout: (t) => void process.stdout.write(t),
-  stderr: (t) => void process.stderr.write(t),
-};
+export * from './command-io';
 
 /**
  * Opens the store the environment points at, runs `fn`, closes the store.
@@ -47,24 +39,4 @@ export async function withStore(
   } finally {
     await store.close();
   }
-}
-
-/** Renders rows as an aligned plain-text table. */
-export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
-}
-
-export function formatAge(ms: number | null): string {
-  if (ms === null) return '-';
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
-  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
-  if (ms < 172_800_000) return `${(ms / 3_600_000).toFixed(1)} h`;
-  return `${(ms / 86_400_000).toFixed(1)} d`;
-}
-
-export function isoTime(ms: number): string {
-  return new Date(ms).toISOString();
 }

@@ -1,16 +1,8 @@
 import type { Command } from 'commander';
 import { formatProblem, loadRuleSet } from '../rules';
+import { processIo, type CommandIo } from './command-io';
 
-/** Where a command writes; tests pass buffers. */
-export interface CommandIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-const processIo: CommandIo = {
-  stdout: (t) => void process.stdout.write(t),
-  stderr: (t) => void process.stderr.write(t),
-};
+export type { CommandIo };
 
 export interface RulesCommandDeps {
   env: NodeJS.ProcessEnv;

@@ -3,7 +3,7 @@ import type { Logger } from '../log';
 import { destinationLabel, type Metrics } from '../metrics';
 import type { ClaimedForward, Store } from '../store/store';
 import { nextAttemptDelay } from './backoff';
-import { formatDuration } from './operation-outcome';
+import { formatDuration } from '../duration';
 import { sendForward } from './forward';
 import { ClaimTokens } from './claim-tokens';
 import { persistOutcome } from './persist';

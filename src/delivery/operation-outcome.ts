@@ -1,4 +1,5 @@
 import type { ClaimedOperation } from '../store/store';
+import { formatDuration } from '../duration';
 import { nextAttemptDelay } from './backoff';
 
 /**
@@ -47,11 +48,4 @@ export function decideAfterFailure(
   const delay = nextAttemptDelay(op.attempts, { minMs: policy.minMs, maxMs: policy.maxMs, random }, failure.retryAfterMs);
   // The last attempt lands on the give-up moment rather than far beyond it.
   return { kind: 'retry', dueAt: Math.min(now + delay, giveUpAt) };
-}
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
-  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
-  return `${(ms / 3_600_000).toFixed(1)} h`;
 }

@@ -14,11 +14,6 @@ export class RulesHolder {
     return this.ruleSet;
   }
 
-  /** There is always a valid set in force once the service runs, so there is never a problem to report for readiness. */
-  problem(): string | undefined {
-    return undefined;
-  }
-
   /** Why the files on disk are being ignored right now (undefined when they are in force). */
   rejected(): string | undefined {
     return this.lastRejection;

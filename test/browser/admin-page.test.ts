@@ -47,7 +47,7 @@ describeInChromium(installed ? '/admin in headless Chromium' : `/admin in headle
       log: h.log,
       onRetry: () => running.delivery.wake('operations'),
     });
-    const app = createApp({ config: h.config, log: h.log, metrics: h.metrics, store: h.store, rules: { current: () => h.ruleSet, problem: () => undefined }, admin });
+    const app = createApp({ config: h.config, log: h.log, metrics: h.metrics, store: h.store, rules: { current: () => h.ruleSet }, admin });
     server = await listenOnLoopback(app);
     origin = `http://127.0.0.1:${server.port}`;
     browser = await launchChromium();

@@ -87,7 +87,7 @@ export async function startHarness(env: Record<string, string>, rules: Record<st
   const store = createSqliteStore({ file: path.join(dataDir, 'autotag.db'), log });
   await store.migrate();
   const metrics = createMetrics({ status: () => store.status(Date.now()), collectDefault: false });
-  const app = createApp({ config, log, metrics, store, rules: { current: () => ruleSet, problem: () => undefined } });
+  const app = createApp({ config, log, metrics, store, rules: { current: () => ruleSet } });
   return {
     app,
     store,

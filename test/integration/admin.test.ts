@@ -43,7 +43,7 @@ async function startAdmin(env: Record<string, string> = {}): Promise<AdminHarnes
     now: () => Date.now() + offset,
     onRetry: () => void retried.count++,
   });
-  const admin = createApp({ config: h.config, log: h.log, metrics: h.metrics, store: h.store, rules: { current: () => h.ruleSet, problem: () => undefined }, admin: router });
+  const admin = createApp({ config: h.config, log: h.log, metrics: h.metrics, store: h.store, rules: { current: () => h.ruleSet }, admin: router });
   return Object.assign(h, {
     admin,
     retried,
@@ -89,7 +89,7 @@ describe('/admin without ADMIN_TOKEN', () => {
       await request(h.app).get('/admin').expect(404);
       await request(h.app).get('/admin/login').expect(404);
       const router = createAdminRouter({ config: h.config, store: h.store, rules: () => h.ruleSet, log: h.log });
-      const app = createApp({ config: h.config, log: h.log, metrics: h.metrics, store: h.store, rules: { current: () => h.ruleSet, problem: () => undefined }, admin: router });
+      const app = createApp({ config: h.config, log: h.log, metrics: h.metrics, store: h.store, rules: { current: () => h.ruleSet }, admin: router });
       const res = await request(app).get('/admin').set('authorization', 'Bearer anything').expect(404);
       expect(res.body.error).toMatch(/ADMIN_TOKEN/);
       // The router alone refuses as well, should it be mounted by hand.

@@ -1,4 +1,4 @@
-import { formatAge, isoTime } from '../../cli/io';
+import { formatAge, isoTime } from '../../cli/command-io';
 import type { TagOperation } from '../../providers/tag-operation';
 import { html, pathWith, type HtmlValue, type SafeHtml } from '../html';
 
