@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
+import { lineBody, lineText } from './app-harness';
+import { signLine } from './signatures';
 
 const CLI = path.resolve(__dirname, '../../dist/cli.js');
 
@@ -100,8 +102,6 @@ export const FAST_DELIVERY_ENV: Readonly<Record<string, string>> = {
  * or 'unreachable' when the process died before answering (LINE would redeliver).
  */
 export async function postLineText(url: string, secret: string, text: string, userId: string): Promise<number | 'unreachable'> {
-  const { lineBody, lineText } = await import('./app-harness');
-  const { signLine } = await import('./signatures');
   const body = lineBody([lineText(text, userId)]);
   try {
     const res = await fetch(`${url}/webhooks/line`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-line-signature': signLine(body, secret) }, body });
