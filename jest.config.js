@@ -8,4 +8,7 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },
   testTimeout: 30000,
+  // AUTOTAG_TEST_CLOCK=<ISO time> runs the suite as if it were that time (see test/helpers/clock-shim.js).
+  globalSetup: '<rootDir>/test/helpers/clock-global-setup.js',
+  setupFiles: ['<rootDir>/test/helpers/clock-shim.js'],
 };

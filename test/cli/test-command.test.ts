@@ -110,7 +110,8 @@ describe('autotag test', () => {
   });
 
   it('runs as the real command', async () => {
-    const r = await runCli(['test', '--text', '我要優惠券', '--platform', 'facebook', '--json'], { RULES_DIR: 'rules' });
+    // --at pinned: the shipped rules include a scheduled campaign (see test/clock/).
+    const r = await runCli(['test', '--text', '我要優惠券', '--platform', 'facebook', '--at', '2026-06-15T12:00:00Z', '--json'], { RULES_DIR: 'rules' });
     expect(r).toEqual({
       code: 0,
       stderr: '',

@@ -3,6 +3,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { lineBody, lineText } from './app-harness';
 import { signLine } from './signatures';
+import { testClockEnv } from './test-clock';
 
 const CLI = path.resolve(__dirname, '../../dist/cli.js');
 
@@ -26,7 +27,7 @@ export interface ServiceProcess {
  */
 export async function startService(env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<ServiceProcess> {
   const proc = spawn(process.execPath, [CLI, 'serve'], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', ...testClockEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
