@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * A real HTTP server on 127.0.0.1 (port 0) that answers every request with one status
+ * A real HTTP server on 127.0.0.1 (port 0) that answers every request with a status
  * and a body of `bytes` bytes — hundreds of megabytes if asked — streamed from one
  * reused 64 KiB chunk with backpressure, so the server itself allocates nothing per
  * byte and the memory a test measures is the client's.
@@ -32,6 +32,8 @@ export const HUGE_BODY_START = '<html><body>upstream overloaded; this page goes 
 
 export class HugeAnswerServer {
   readonly served: ServedAnswer[] = [];
+  /** Answers for the next requests, in order; `answer` after them. */
+  readonly script: HugeAnswer[] = [];
   private waiters: (() => void)[] = [];
 
   private constructor(
@@ -71,7 +73,7 @@ export class HugeAnswerServer {
   }
 
   private serve(res: http.ServerResponse): void {
-    const { status, bytes, declareLength = true, headers = {} } = this.answer;
+    const { status, bytes, declareLength = true, headers = {} } = this.script.shift() ?? this.answer;
     const chunk = Buffer.alloc(64 * 1024, 'x');
     chunk.write(HUGE_BODY_START);
     res.writeHead(status, { 'content-type': 'text/html', ...(declareLength ? { 'content-length': String(bytes) } : {}), ...headers });
