@@ -31,7 +31,12 @@ export function adminSessionsContract(store: () => Store): void {
 
     it('refuses a second session with the same id', async () => {
       await store().startAdminSession(session('h1'));
-      await expect(store().startAdminSession(session('h1', { tokenCheck: 'check-b' }))).rejects.toThrow();
+      // (Not `rejects.toThrow()`: a better-sqlite3 error may come from another test file's realm, which jest does not take for an Error.)
+      const second = await store().startAdminSession(session('h1', { tokenCheck: 'check-b' })).then(
+        () => 'started',
+        () => 'refused',
+      );
+      expect(second).toBe('refused');
       expect(await store().adminSessionActive('h1', 'check-a', 2000)).toBe(true);
     });
 
