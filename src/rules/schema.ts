@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EVENT_KINDS, PLATFORMS } from '../chat-event';
 import { PROVIDERS, TAG_KINDS } from '../providers/tag-operation';
 import { didYouMean } from './problems';
+import { compileRegex } from './linear-regex';
 import { normalizeRegexSource, normalizeText, regexFlags } from './normalize-text';
 import { DAY_NAMES, isValidTimezone, knownTimezones, parseHours, parseLocalTime } from './schedule';
 import { parseInstant } from './instant';
@@ -48,14 +49,10 @@ const pattern = z.string().refine((s) => normalizeText(s, true) !== '', {
 });
 const nonEmpty = z.string().refine((s) => s.length > 0, { message: 'must not be empty' });
 
-const regexProblem = (source: string, flags: string): string | undefined => {
-  if (source === '') return 'an empty regex would match every text';
-  try {
-    new RegExp(source, flags);
-    return undefined;
-  } catch (e) {
-    return `bad regex ${JSON.stringify(source)}: ${e instanceof Error ? e.message : String(e)}`;
-  }
+/** Compiling here (not only when the rule set is built) puts the problem at the regex's FILE:LINE:COLUMN. */
+const regexProblem = (source: string, flags: 'u' | 'iu'): string | undefined => {
+  const compiled = compileRegex(source, flags);
+  return compiled.ok ? undefined : compiled.problem;
 };
 
 const textSchema = knownKeys(
