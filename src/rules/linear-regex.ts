@@ -44,7 +44,7 @@ function compileUncached(source: string, flags: 'u' | 'iu'): CompiledRegex {
   }
   const ignoreCase = flags === 'iu';
   const translated = translateToRe2(source, ignoreCase);
-  if (!translated.ok) return translated;
+  if (!translated.ok) return { ok: false, problem: translated.problem };
   try {
     const re2Flags = (ignoreCase ? RE2JS.CASE_INSENSITIVE : 0) | (translated.lookbehind ? RE2JS.LOOKBEHINDS : 0);
     return { ok: true, regex: RE2JS.compile(translated.re2, re2Flags) };
