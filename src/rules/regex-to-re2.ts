@@ -24,6 +24,7 @@ export type Translation = { ok: true; re2: string; lookbehind: boolean } | { ok:
 export const MAX_REPEAT = 1000;
 
 const README = 'see "Regular expressions" in README.md';
+const ENGINE = 'rule regexes run on a linear-time engine, so that no message can stall the service, and';
 
 class Refusal {
   constructor(readonly problem: string) {}
@@ -33,7 +34,8 @@ class Refusal {
 export function translateToRe2(source: string, ignoreCase: boolean): Translation {
   let pattern: AST.Pattern;
   try {
-    pattern = new RegExpParser({ ecmaVersion: 2024 }).parsePattern(source, 0, source.length, { unicode: true, unicodeSets: false });
+    // The newest syntax regexpp knows, so a pattern a newer Node accepts is read, and refused by name if need be.
+    pattern = new RegExpParser({ ecmaVersion: 2025 }).parsePattern(source, 0, source.length, { unicode: true, unicodeSets: false });
   } catch (e) {
     return { ok: false, problem: `cannot read regex ${JSON.stringify(source)}: ${e instanceof Error ? e.message : String(e)}` };
   }
@@ -67,6 +69,12 @@ class Re2Writer {
       case 'CharacterClass':
         return this.characterClass(e);
       case 'Group':
+        // ES2025 modifiers `(?i:…)` (Node 23+): the sets above are worked out for the whole pattern's flags.
+        if (e.modifiers) {
+          const flags = e.raw.slice(0, e.raw.indexOf(':') + 1);
+          throw this.refuse(e, `the inline flags ${flags}…)`, 'rule regexes take their flags from case_sensitive (case-insensitive unless it is true)');
+        }
+        return `(?:${this.alternatives(e.alternatives)})`;
       case 'CapturingGroup':
         return `(?:${this.alternatives(e.alternatives)})`;
       case 'Quantifier':
@@ -74,17 +82,17 @@ class Re2Writer {
       case 'Assertion':
         return this.assertion(e);
       case 'Backreference':
-        throw this.refuse(e, 'a backreference', 'it has no backreferences (matching one needs backtracking)');
+        throw this.refuse(e, 'a backreference', `${ENGINE} it has no backreferences (matching one needs backtracking)`);
       default:
         // Only the `v` flag's set expressions are left, and rule regexes are compiled with `u`.
-        throw this.refuse(e, `the construct ${e.raw}`, 'it does not support it');
+        throw this.refuse(e, `the construct ${e.raw}`, `${ENGINE} it does not support it`);
     }
   }
 
   private quantifier(q: AST.Quantifier): string {
     const count = q.raw.slice(q.element.raw.length);
     if (q.min > MAX_REPEAT || (q.max !== Infinity && q.max > MAX_REPEAT)) {
-      throw this.refuse(q, `the repetition count ${count}`, `it allows counts up to ${MAX_REPEAT}`);
+      throw this.refuse(q, `the repetition count ${count}`, `${ENGINE} it allows counts up to ${MAX_REPEAT}`);
     }
     const inner = `(?:${this.element(q.element)})`;
     const bounds =
@@ -116,7 +124,7 @@ class Re2Writer {
         throw this.refuse(
           a,
           `the lookahead ${a.negate ? '(?!…)' : '(?=…)'}`,
-          'it has no lookahead (a lookbehind, or a second condition under "all:" or "not:", can often say the same)',
+          `${ENGINE} it has no lookahead (a lookbehind, or a second condition under "all:" or "not:", can often say the same)`,
         );
     }
   }
@@ -127,7 +135,7 @@ class Re2Writer {
       if (e.type === 'Character') ranges.push([e.value, e.value]);
       else if (e.type === 'CharacterClassRange') ranges.push([e.min.value, e.max.value]);
       else if (e.type === 'CharacterSet') ranges.push(...this.setOf(e));
-      else throw this.refuse(e, `the class element ${e.raw}`, 'it does not support it');
+      else throw this.refuse(e, `the class element ${e.raw}`, `${ENGINE} it does not support it`);
     }
     // Literal members are folded by RE2 under (?i) as JavaScript folds them under /iu; the
     // escapes' sets are closed under folding already (see regex-char-sets.ts).
@@ -147,8 +155,7 @@ class Re2Writer {
 
   private refuse(node: AST.Node, what: string, why: string): Refusal {
     return new Refusal(
-      `unsupported regex ${JSON.stringify(this.source)}: ${what} at character ${node.start + 1}; ` +
-        `rule regexes run on a linear-time engine, so that no message can stall the service, and ${why}; ${README}`,
+      `unsupported regex ${JSON.stringify(this.source)}: ${what} at character ${node.start + 1}; ${why}; ${README}`,
     );
   }
 }
