@@ -49,9 +49,13 @@ describe('a rule regex cannot stall the service', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({ LINE_CHANNEL_SECRET: LINE_SECRET }, { 'rules.yaml': RULES });
-    // A process's first webhook loads and compiles the request path (about 70 ms here, whatever the
-    // text); that is paid once at start, and is not what is measured below.
-    await postText('hello');
+    // A process's first webhooks load and compile the request path and the regex engine's code
+    // (about 70 ms here, whatever the text): paid once after a start, as by any service that has
+    // seen a few messages, and not what is measured below. Nothing here is adversarial: short texts
+    // each rule matches, and a long ordinary one.
+    for (const text of ['AAAA', 'xxy', 'hello world', `${'我要優惠券 coupon, please! '.repeat(200)}`.slice(0, 5000)]) {
+      expect((await postText(text)).status).toBe(200);
+    }
   });
   afterAll(async () => {
     await h.cleanup();
@@ -71,6 +75,7 @@ describe('a rule regex cannot stall the service', () => {
       const until = performance.now() + 2 * LIMIT_MS;
       while (performance.now() < until);
     });
+    if (process.env.REGEX_STALL_PRINT) console.log('control', delay);
     expect(delay).toBeGreaterThanOrEqual(LIMIT_MS);
   });
 
@@ -83,9 +88,21 @@ describe('a rule regex cannot stall the service', () => {
         status = (await postText(text)).status;
       });
       expect(status).toBe(200);
+      if (process.env.REGEX_STALL_PRINT) console.log(JSON.stringify(text.slice(0, 4)), delay);
       expect(delay).toBeLessThan(LIMIT_MS);
     },
   );
+
+  it('evaluating the rules on each of those texts, one after another, never blocks the loop for 100 ms', async () => {
+    const delay = await worstDelayMs(async () => {
+      for (const text of ADVERSARIAL) {
+        evaluate(h.ruleSet, { platform: 'line', kind: 'message', text, timestamp: 0 });
+        // Back to the loop between texts, as between webhooks, so each one is sampled on its own.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    });
+    expect(delay).toBeLessThan(LIMIT_MS);
+  });
 
   it('the regexes still match what they mean', () => {
     const matched = (text: string) => evaluate(h.ruleSet, { platform: 'line', kind: 'message', text, timestamp: 0 }).matched;
