@@ -69,7 +69,7 @@ class Re2Writer {
       case 'CharacterClass':
         return this.characterClass(e);
       case 'Group':
-        // ES2025 modifiers `(?i:…)` (Node 23+): the sets above are worked out for the whole pattern's flags.
+        // ES2025 modifiers `(?i:…)` (newer Node): the class escapes' sets are worked out for the whole pattern's flags.
         if (e.modifiers) {
           const flags = e.raw.slice(0, e.raw.indexOf(':') + 1);
           throw this.refuse(e, `the inline flags ${flags}…)`, 'rule regexes take their flags from case_sensitive (case-insensitive unless it is true)');
