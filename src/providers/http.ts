@@ -1,7 +1,7 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { TagApiError } from './errors';
 import { redactSecrets } from './redact';
-import type { Provider } from './tag-operation';
+import type { Provider } from '../tag-operation';
 
 /**
  * The transport both tag API clients share: JSON over one keep-alive undici Agent

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EVENT_KINDS, PLATFORMS } from '../chat-event';
-import { PROVIDERS, TAG_KINDS } from '../providers/tag-operation';
+import { PROVIDERS, TAG_KINDS } from '../tag-operation';
 import { didYouMean } from './problems';
 import { normalizeRegexSource, normalizeText, regexFlags } from './normalize-text';
 import { DAY_NAMES, isValidTimezone, knownTimezones, parseHours, parseLocalTime } from './schedule';

@@ -72,7 +72,7 @@ describe('autotag test', () => {
     const none = await run({ text: 'hello' });
     expect(none.out).toContain('No rule matched');
     const ig = await run({ event: 'follow', platform: 'instagram' });
-    expect(ig.out).toContain('Left out (1):\n  remove botbonnie tag REPLACE-WITH-BOTBONNIE-CHURNED-TAG-ID: Instagram users are not BotBonnie users');
+    expect(ig.out).toContain('Left out (1):\n  remove botbonnie tag REPLACE-WITH-BOTBONNIE-CHURNED-TAG-ID: instagram users are not BotBonnie users (BotBonnie tags line and facebook users)');
   });
 
   it('exits 1 on bad arguments, with a message', async () => {

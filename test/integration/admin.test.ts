@@ -330,7 +330,7 @@ describe('/admin', () => {
       // Sanity: the cases do exercise matches, a left-out action and no match.
       const vipInstagram = await bearer(request(h.admin).get('/admin').query({ text: 'vip', platform: 'instagram' })).expect(200);
       expect(vipInstagram.text).toContain('Left out (1):');
-      expect(vipInstagram.text).toContain('add botbonnie tag bonnie-vip: Instagram users are not BotBonnie users');
+      expect(vipInstagram.text).toContain('add botbonnie tag bonnie-vip: instagram users are not BotBonnie users (BotBonnie tags line and facebook users)');
       const none = await bearer(request(h.admin).get('/admin').query({ text: 'nothing matches this', platform: 'line' })).expect(200);
       expect(none.text).toContain('<strong>No rule matched</strong>: no tag operations.');
     });

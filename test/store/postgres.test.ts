@@ -184,8 +184,8 @@ describePg(titled('PostgreSQL store'), () => {
     const stores = Array.from({ length: 4 }, () => pgStore(schema));
     try {
       await Promise.all(stores.map((s) => s.migrate()));
-      const { rows } = await admin!.query(`SELECT version, count(*)::int AS n FROM "${schema}".schema_migrations GROUP BY version`);
-      expect(rows).toEqual([{ version: 1, n: 1 }]);
+      const { rows } = await admin!.query(`SELECT version, count(*)::int AS n FROM "${schema}".schema_migrations GROUP BY version ORDER BY version`);
+      expect(rows).toEqual([{ version: 1, n: 1 }, { version: 2, n: 1 }]);
       expect(await ask(stores[3]!, 1000)).toBe(1);
     } finally {
       await Promise.all(stores.map((s) => s.close()));

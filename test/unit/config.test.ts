@@ -8,8 +8,8 @@ describe('loadConfig', () => {
     expect(c.retry).toEqual({ minMs: 1000, maxMs: 3600000, giveUpMs: 86400000, notFoundTimes: 10 });
     expect(c.forward.giveUpMs).toBe(60000);
     expect(c.leaseMs).toBe(30000);
-    expect(c.mantago.baseUrl).toBe('https://mantago.cc/api');
-    expect(c.botbonnie.baseUrl).toBe('https://api.botbonnie.com');
+    expect(c.providers.mantago.baseUrl).toBe('https://mantago.cc/api');
+    expect(c.providers.botbonnie.baseUrl).toBe('https://api.botbonnie.com');
     expect(c.history).toEqual({ storeText: false, retentionDays: 30 });
     expect(c.databaseUrl).toBeUndefined();
   });
@@ -33,7 +33,8 @@ describe('loadConfig', () => {
 
   it('parses forward URL lists and flags', () => {
     const c = loadConfig({ FACEBOOK_FORWARD_URLS: 'http://a.example/x , https://b.example', HISTORY_STORE_TEXT: '1' });
-    expect(c.forward.facebook).toEqual(['http://a.example/x', 'https://b.example']);
+    expect(c.endpoints.find((e) => e.definition.path === '/webhooks/facebook')?.forwardUrls).toEqual(['http://a.example/x', 'https://b.example']);
+    expect(c.endpoints.find((e) => e.definition.path === '/webhooks/line')?.forwardUrls).toEqual([]);
     expect(c.history.storeText).toBe(true);
   });
 });

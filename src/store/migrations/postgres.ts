@@ -1,4 +1,5 @@
 import type { Migration } from './migration';
+import { recipientAndDeadCodes } from './portable';
 
 /**
  * Schema steps of the PostgreSQL store. Unqualified names: every object lands in
@@ -109,4 +110,5 @@ export const postgresMigrations: readonly Migration[] = [
       );
     `,
   },
+  recipientAndDeadCodes,
 ];

@@ -1,4 +1,5 @@
 import type { Migration } from './migration';
+import { recipientAndDeadCodes } from './portable';
 
 /** Schema steps of the embedded SQLite store. Times are milliseconds since the epoch. */
 export const sqliteMigrations: readonly Migration[] = [
@@ -110,4 +111,5 @@ export const sqliteMigrations: readonly Migration[] = [
       );
     `,
   },
+  recipientAndDeadCodes,
 ];

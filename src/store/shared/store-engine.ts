@@ -1,10 +1,11 @@
-import type { Provider } from '../../providers/tag-operation';
+import type { Provider } from '../../tag-operation';
 import type {
   AcceptBatch,
   AcceptResult,
   ClaimedForward,
   ClaimedOperation,
   DeadLetter,
+  DeadLetterCode,
   DeadLetterRequest,
   HistoryEvent,
   RetryRequest,
@@ -55,7 +56,7 @@ export interface StoreEngine {
   status(now: number): Promise<StoreStatus>;
   listDeadLetters(limit: number): Promise<DeadLetter[]>;
   retryDeadLetters(which: 'all' | string[], now: number): Promise<Record<WorkKind, number>>;
-  requeueDeadOperations(provider: Provider, reasonPrefix: string, now: number): Promise<number>;
+  requeueDeadOperations(provider: Provider, code: DeadLetterCode, now: number): Promise<number>;
 
   userHistory(userId: string, limit: number): Promise<UserHistory>;
   recentEvents(limit: number): Promise<HistoryEvent[]>;

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { WebhookBodyError } from '../../../src/platforms/errors';
-import { lineToChatEvents, parseLineWebhook, verifyLineSignature } from '../../../src/platforms/line';
-import { metaToChatEvents, parseMetaWebhook, verifyMetaSignature } from '../../../src/platforms/meta';
+import { verifyLineSignature, verifyMetaSignature } from '../../../src/platforms/signatures';
 import { signLine, signMeta } from '../../helpers/signatures';
 import { allFixtures } from './fixtures';
+import { lineEvents, metaEvents, readLine, readMetaEndpoint } from './read-webhook';
 
 /*
  * Whatever arrives, parsing either succeeds or throws a WebhookBodyError (a 400),
@@ -13,7 +13,7 @@ import { allFixtures } from './fixtures';
 type Outcome = 'parsed' | 'rejected';
 
 function parseAndNormalise(raw: Buffer): { line: Outcome; meta: Outcome } {
-  return { line: attempt(() => lineToChatEvents(parseLineWebhook(raw))), meta: attempt(() => metaToChatEvents(parseMetaWebhook(raw))) };
+  return { line: attempt(() => readLine(raw)), meta: attempt(() => readMetaEndpoint(raw)) };
 }
 
 function attempt(run: () => unknown): Outcome {
@@ -104,16 +104,21 @@ describe('parsing and normalising never crash', () => {
     const deep = (depth: number): string => `${'{"a":['.repeat(depth)}1${']}'.repeat(depth)}`;
     const line = `{"destination":"U1","events":[{"type":"join","timestamp":1,"source":{"type":"group","groupId":"C1"},"x":${deep(100000)}}]}`;
     const meta = `{"object":"page","entry":[{"id":"P","messaging":[{"sender":{"id":"S"},"timestamp":1767225600000,"read":${deep(100000)}}]}]}`;
-    const [lineEvent] = lineToChatEvents(parseLineWebhook(Buffer.from(line)));
-    const [metaEvent] = metaToChatEvents(parseMetaWebhook(Buffer.from(meta)));
+    const [lineEvent] = lineEvents(Buffer.from(line));
+    const [metaEvent] = metaEvents(Buffer.from(meta));
     expect(lineEvent).toMatchObject({ type: 'join', eventId: expect.stringMatching(/^content:[0-9a-f]{32}$/) });
     expect(metaEvent).toMatchObject({ type: 'read', eventId: expect.stringMatching(/^read:[0-9a-f]{32}$/) });
   });
 
   it('does not let "__proto__" keys change what an event is', () => {
     const raw = '{"object":"page","entry":[{"id":"P","messaging":[{"__proto__":{"message":{"mid":"x","is_echo":true}},"sender":{"id":"S"},"timestamp":1767225600000,"message":{"mid":"m1","text":"hi","__proto__":{"is_echo":true}}}]}]}';
-    expect(metaToChatEvents(parseMetaWebhook(Buffer.from(raw)))).toMatchObject([{ kind: 'message', eventId: 'm1', text: 'hi' }]);
+    expect(metaEvents(Buffer.from(raw))).toMatchObject([{ kind: 'message', eventId: 'm1', text: 'hi' }]);
     expect(({} as Record<string, unknown>).is_echo).toBeUndefined();
+  });
+
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])('takes the object %j for one no platform reads', (object) => {
+    const raw = Buffer.from(JSON.stringify({ object, entry: [{ id: 'P', messaging: [{ sender: { id: 'S' }, timestamp: 1767225600000, message: { mid: 'm1', text: 'hi' } }] }] }));
+    expect(readMetaEndpoint(raw)).toEqual({ events: [], recipient: 'P', ignored: 0, unusableUsers: [], orderingKey: 'P', unknownObject: object });
   });
 });
 
