@@ -56,7 +56,7 @@ export function registerHistory(program: Command): void {
   program
     .command('history')
     .description("one user's timeline: events, the rules they matched, the tag calls that followed and how each ended")
-    .requiredOption('--user <id>', 'the user id the platform sent (a LINE userId, a Messenger or Instagram sender id, …)')
+    .requiredOption('--user <id>', 'the user id as the platform sent it (a LINE userId, a sender id, a phone number…)')
     .option('--limit <n>', 'at most this many events', '200')
     .option('--json', 'print one JSON object')
     .action(async (opts: { user?: string; json?: boolean; limit?: string }) => {
