@@ -12,6 +12,8 @@ import { notSet, type VariableChain } from '../platforms/endpoints';
 export function subscriptionCheckRoute(endpoint: ConfiguredEndpoint): RequestHandler {
   const { verifyToken } = endpoint;
   const variables: VariableChain = endpoint.definition.verifyToken ?? ['the verify token'];
+  // A chain names where the token comes from: the first variable, else the ones after it.
+  const source = variables.length === 1 ? variables[0] : `${variables[0]} (when unset, ${variables.slice(1).join(', ')})`;
   return (req, res) => {
     const mode = req.query['hub.mode'];
     const token = req.query['hub.verify_token'];
@@ -21,7 +23,7 @@ export function subscriptionCheckRoute(endpoint: ConfiguredEndpoint): RequestHan
       return;
     }
     res.status(403).json({
-      error: verifyToken ? `hub.mode must be subscribe and hub.verify_token must match ${variables[0]}` : notSet(variables),
+      error: verifyToken ? `hub.mode must be subscribe and hub.verify_token must match ${source}` : notSet(variables),
     });
   };
 }
