@@ -2,6 +2,7 @@ import { line } from './line';
 import { meta } from './meta';
 import type { LinePlatformModule, MetaPlatformModule } from './platform';
 import { LINE_SIGNATURE, META_SIGNATURE_SCHEME, type SignatureScheme } from './signatures';
+import { whatsapp } from './whatsapp';
 
 /**
  * Which platform modules a webhook URL hands its bodies to: a LINE endpoint to the
@@ -13,7 +14,7 @@ export type Dispatch =
   | { readonly envelope: 'meta'; readonly platforms: readonly MetaPlatformModule[] };
 
 /** The platforms that arrive in Meta's envelope: what a Meta app's callback URL dispatches to. */
-export const META_PLATFORMS: readonly MetaPlatformModule[] = [meta];
+export const META_PLATFORMS: readonly MetaPlatformModule[] = [meta, whatsapp];
 
 export const LINE_DISPATCH: Dispatch = { envelope: 'line', platform: line };
 export const META_DISPATCH: Dispatch = { envelope: 'meta', platforms: META_PLATFORMS };
@@ -54,6 +55,16 @@ export const ENVIRONMENT_ENDPOINTS: readonly EndpointDefinition[] = [
     verifyToken: ['FACEBOOK_VERIFY_TOKEN'],
     forwardUrls: 'FACEBOOK_FORWARD_URLS',
     dispatch: META_DISPATCH,
+  },
+  {
+    // WhatsApp often runs under the same Meta app as Messenger: its variables fall back to the app's.
+    channel: 'whatsapp',
+    path: '/webhooks/whatsapp',
+    signature: META_SIGNATURE_SCHEME,
+    secret: ['WHATSAPP_APP_SECRET', 'FACEBOOK_APP_SECRET'],
+    verifyToken: ['WHATSAPP_VERIFY_TOKEN', 'FACEBOOK_VERIFY_TOKEN'],
+    forwardUrls: 'WHATSAPP_FORWARD_URLS',
+    dispatch: { envelope: 'meta', platforms: [whatsapp] },
   },
 ];
 

@@ -1,5 +1,6 @@
 import { line } from './line';
 import { meta } from './meta';
+import { whatsapp } from './whatsapp';
 
 /**
  * Every platform module. A new platform is a module of its own plus its entry
@@ -7,7 +8,7 @@ import { meta } from './meta';
  * its names then reach rules, the playground and `autotag test`, and the rule
  * engine's bit layout grows with this list.
  */
-export const PLATFORM_MODULES = [line, meta] as const;
+export const PLATFORM_MODULES = [line, meta, whatsapp] as const;
 
 export type Platform = (typeof PLATFORM_MODULES)[number]['names'][number];
 

@@ -29,7 +29,7 @@ export const mantagoProvider: ProviderDescriptor<'mantago', MantagoSettings> = {
   isConfigured: (s) => s.token !== undefined,
   secrets: (s) => [s.token, s.secret],
   kinds: ['personal', 'client'],
-  platforms: ['line', 'facebook', 'instagram'],
+  platforms: ['line', 'facebook', 'instagram', 'whatsapp'],
 
   async createTagger(s, deps) {
     if (s.token === undefined) throw new Error('MANTAGO_TOKEN is not set');

@@ -26,7 +26,8 @@ function attempt(run: () => unknown): Outcome {
   }
 }
 
-const seeds = [...allFixtures('line'), ...allFixtures('meta')].map(([, raw]) => JSON.parse(raw.toString('utf8')) as unknown);
+const ALL = [...allFixtures('line'), ...allFixtures('meta'), ...allFixtures('whatsapp')];
+const seeds = ALL.map(([, raw]) => JSON.parse(raw.toString('utf8')) as unknown);
 
 /** A JSON value anywhere a fixture has one: replaced, removed, or given a new key. */
 function mutate(value: unknown, path: number[], replacement: unknown, mode: number): unknown {
@@ -43,10 +44,14 @@ function mutate(value: unknown, path: number[], replacement: unknown, mode: numb
   return Array.isArray(value) ? copy.map(([, v]) => v) : Object.fromEntries(copy);
 }
 
-const KEYS = ['type', 'events', 'entry', 'object', 'messaging', 'standby', 'message', 'postback', 'source', 'userId', 'sender', 'id', 'mid', 'text', 'timestamp', 'payload', 'quick_reply', 'is_echo', 'destination', '__proto__', 'constructor', 'toString'];
+const KEYS = [
+  'type', 'events', 'entry', 'object', 'messaging', 'standby', 'message', 'postback', 'source', 'userId', 'sender', 'id', 'mid', 'text', 'timestamp',
+  'payload', 'quick_reply', 'is_echo', 'destination', 'changes', 'field', 'value', 'metadata', 'phone_number_id', 'messages', 'statuses', 'from',
+  'from_user_id', 'body', 'interactive', 'button_reply', 'list_reply', 'title', 'button', '__proto__', 'constructor', 'toString',
+];
 const odd = fc.oneof(
   fc.jsonValue(),
-  fc.constantFrom(null, true, 0, -1, 1.5, 1e308, -0, '', '\u0000', '\ud800', [], {}, 'message', 'postback', 'page', 'instagram'),
+  fc.constantFrom(null, true, 0, -1, 1.5, 1e308, -0, '', '\u0000', '\ud800', [], {}, 'message', 'postback', 'page', 'instagram', 'whatsapp_business_account', 'messages', 'interactive', 'button_reply', '1767225600', '__proto__'),
   fc.dictionary(fc.constantFrom(...KEYS), fc.jsonValue(), { maxKeys: 6 }),
 );
 
@@ -64,7 +69,17 @@ describe('parsing and normalising never crash', () => {
     const body = fc.oneof(
       fc.jsonValue(),
       fc.record({ destination: odd, events: fc.array(odd, { maxLength: 8 }) }),
-      fc.record({ object: fc.constantFrom('page', 'instagram', 'user'), entry: fc.array(fc.record({ id: odd, messaging: fc.array(odd), standby: odd }), { maxLength: 4 }) }),
+      fc.record({ object: fc.constantFrom('page', 'instagram', 'user', 'whatsapp_business_account', '__proto__', 'constructor', 'toString'), entry: fc.array(fc.record({ id: odd, messaging: fc.array(odd), standby: odd }), { maxLength: 4 }) }),
+      fc.record({
+        object: fc.constantFrom('whatsapp_business_account', 'page', '__proto__'),
+        entry: fc.array(
+          fc.record({
+            id: odd,
+            changes: fc.array(fc.record({ field: fc.oneof(fc.constant('messages'), odd), value: fc.record({ metadata: fc.oneof(odd, fc.record({ phone_number_id: odd })), messages: fc.array(odd, { maxLength: 4 }), statuses: odd }) }), { maxLength: 3 }),
+          }),
+          { maxLength: 3 },
+        ),
+      }),
     );
     fc.assert(
       fc.property(body, (value) => {
@@ -88,7 +103,7 @@ describe('parsing and normalising never crash', () => {
   });
 
   it('on truncated and byte-flipped fixtures', () => {
-    const raws = [...allFixtures('line'), ...allFixtures('meta')].map(([, raw]) => raw);
+    const raws = ALL.map(([, raw]) => raw);
     fc.assert(
       fc.property(fc.constantFrom(...raws), fc.nat(), fc.nat(255), fc.boolean(), (raw, at, byte, truncate) => {
         const i = at % raw.length;

@@ -5,6 +5,7 @@ import { parseLineEnvelope, parseMetaEnvelope } from '../../../src/platforms/env
 import { line } from '../../../src/platforms/line';
 import { meta } from '../../../src/platforms/meta';
 import type { PlatformWebhook } from '../../../src/platforms/platform';
+import { whatsapp } from '../../../src/platforms/whatsapp';
 
 /*
  * A body through one platform module, as the endpoints hand it over: the envelope
@@ -31,4 +32,13 @@ export function metaEvents(raw: Buffer, channel = 'facebook'): ChatEvent[] {
 /** A body as a Meta app's callback URL reads it: dispatched by `object` to every Meta platform. */
 export function readMetaEndpoint(raw: Buffer, channel = 'facebook'): ReceivedWebhook {
   return webhookReader(META_DISPATCH)(raw, channel);
+}
+
+/** WhatsApp bodies through their module. */
+export function readWhatsapp(raw: Buffer, channel = 'whatsapp'): PlatformWebhook {
+  return whatsapp.toChatEvents(parseMetaEnvelope(raw), channel);
+}
+
+export function whatsappEvents(raw: Buffer, channel = 'whatsapp'): ChatEvent[] {
+  return readWhatsapp(raw, channel).events;
 }

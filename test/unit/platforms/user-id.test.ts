@@ -1,5 +1,5 @@
 import { MAX_USER_ID_CHARS, userIdProblem } from '../../../src/platforms/user-id';
-import { readLine, readMeta } from './read-webhook';
+import { readLine, readMeta, readWhatsapp } from './read-webhook';
 
 const UNUSABLE: [string, unknown, string][] = [
   ['a number', 42, 'the user id is a number, not a string'],
@@ -70,5 +70,36 @@ describe('unusable user ids in real webhooks', () => {
       ]);
       expect(body.unusableUsers).toEqual([{ eventId: 'm-bad', problem }]);
     }
+  });
+
+  it.each(UNUSABLE)('WhatsApp `from` and `from_user_id`: %s', (_name, value, problem) => {
+    const message = (id: string, user: Record<string, unknown>) => ({ ...user, id, timestamp: '1767225600', type: 'text', text: { body: 'coupon' } });
+    const raw = JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: 'WABA',
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                metadata: { display_phone_number: '15550783881', phone_number_id: 'PN1' },
+                messages: [message('wamid.bad-from', { from: value }), message('wamid.bad-bsuid', { from_user_id: value }), message('wamid.ok', { from: '886912345678' })],
+              },
+            },
+          ],
+        },
+      ],
+    });
+    const body = readWhatsapp(Buffer.from(raw));
+    expect(body.events.map((e) => [e.eventId, e.userId])).toEqual([
+      ['wamid.bad-from', undefined],
+      ['wamid.bad-bsuid', undefined],
+      ['wamid.ok', '886912345678'],
+    ]);
+    expect(body.unusableUsers).toEqual([
+      { eventId: 'wamid.bad-from', problem },
+      { eventId: 'wamid.bad-bsuid', problem },
+    ]);
   });
 });
