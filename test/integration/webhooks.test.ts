@@ -147,7 +147,7 @@ describe('webhook endpoints', () => {
     });
 
     it('accepts objects it does not act on, and echoes, with 200 and nothing stored', async () => {
-      await postMeta(h, JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: [] }] })).expect(200);
+      await postMeta(h, JSON.stringify({ object: 'permissions', entry: [{ id: '1', uid: '1', time: 1, changed_fields: ['email'] }] })).expect(200);
       const echo = JSON.stringify({ object: 'page', entry: [{ id: 'PAGE-1', time: 1, messaging: [{ sender: { id: 'PAGE-1' }, recipient: { id: 'PSID-1' }, timestamp: 1, message: { mid: 'echo-1', is_echo: true, text: 'coupon' } }] }] });
       await postMeta(h, echo).expect(200);
       expect((await h.store.status(Date.now())).operations.pending).toBe(0);
