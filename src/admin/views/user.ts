@@ -43,7 +43,7 @@ export function userSection(ctx: ViewContext, userId: string | undefined, histor
   }
   return html`<section id="user"><h2>User lookup</h2>
 <form class="stack" method="get" action="${ctx.base}#user">
-<label>User id (LINE userId, Messenger/Instagram sender id)<input type="text" name="user" value="${userId ?? ''}" required></label>
+<label>User id (as the platform sent it: a LINE userId, a sender id, a phone number…)<input type="text" name="user" value="${userId ?? ''}" required></label>
 <button type="submit" class="primary">Look up</button>
 </form>
 ${shown}

@@ -1,4 +1,5 @@
 import type { Migration } from './migration';
+import { recipientAndDeadCodes } from './portable';
 
 /**
  * Schema steps of the PostgreSQL store. Unqualified names: every object lands in
@@ -125,4 +126,5 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX admin_sessions_expires_at ON admin_sessions (expires_at);
     `,
   },
+  recipientAndDeadCodes,
 ];

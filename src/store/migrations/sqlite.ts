@@ -1,4 +1,5 @@
 import type { Migration } from './migration';
+import { recipientAndDeadCodes } from './portable';
 
 /** Schema steps of the embedded SQLite store. Times are milliseconds since the epoch. */
 export const sqliteMigrations: readonly Migration[] = [
@@ -126,4 +127,5 @@ export const sqliteMigrations: readonly Migration[] = [
       CREATE INDEX admin_sessions_expires_at ON admin_sessions (expires_at);
     `,
   },
+  recipientAndDeadCodes,
 ];

@@ -1,4 +1,4 @@
-import { operationKey, type TagOperation } from '../../providers/tag-operation';
+import { operationKey, type TagOperation } from '../../tag-operation';
 import type { AcceptBatch, AcceptResult } from '../store';
 import { historyRowOf, type HistoryEventRow } from '../shared/accept-rows';
 

@@ -26,7 +26,7 @@ const SEEN = `
 
 const HISTORY = `
   hist AS (
-    INSERT INTO history_events (received_at, platform, channel, user_id, event_id, kind, type, text, postback_data, matched, operations)
+    INSERT INTO history_events (received_at, platform, recipient, user_id, event_id, kind, type, text, postback_data, matched, operations)
     SELECT h.n, h.pl, h.c, h.u, h.e, h.k, h.t, h.txt, h.pb, h.m, h.o
     FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
                 $11::text[], $12::text[], $13::text[], $14::text[]) WITH ORDINALITY AS h(key, n, pl, c, u, e, k, t, txt, pb, m, o, ord)
@@ -44,11 +44,11 @@ const OPERATIONS = `
     ORDER BY x.r, x.ord
   ),
   ops AS (
-    INSERT INTO operations (provider, kind, tag_id, platform, channel, user_id, action, version, state,
+    INSERT INTO operations (provider, kind, tag_id, platform, recipient, user_id, action, version, state,
                             due_at, attempts, not_found_count, requested_at, updated_at)
     SELECT p, k, t, pl, c, u, a, 1, 'pending', n, 0, 0, n, n FROM asked ORDER BY r
     ${UPSERT_OPERATION_ON_CONFLICT}
-    RETURNING provider, kind, tag_id, platform, channel, user_id
+    RETURNING provider, kind, tag_id, platform, recipient, user_id
   )`;
 
 /** Body ids are taken first so every forward can point at its body within the statement. */
@@ -78,7 +78,7 @@ const RESULT = (withForwards: boolean) => `
   SELECT
     ARRAY(SELECT key FROM seen) AS fresh,
     ARRAY(SELECT a.r FROM ops JOIN asked a
-            ON (a.p, a.k, a.t, a.pl, a.c, a.u) = (ops.provider, ops.kind, ops.tag_id, ops.platform, ops.channel, ops.user_id)) AS queued,
+            ON (a.p, a.k, a.t, a.pl, a.c, a.u) = (ops.provider, ops.kind, ops.tag_id, ops.platform, ops.recipient, ops.user_id)) AS queued,
     (SELECT pg_notify($25, $26) WHERE EXISTS (SELECT 1 FROM ops)) IS NOT NULL AS notified_operations
     ${withForwards ? ', pg_notify($25, $35) IS NOT NULL AS notified_forwards' : ''}`;
 
@@ -109,11 +109,11 @@ export async function acceptInOneStatement(q: PreparedQuery, plan: AcceptPlan, n
   const withForwards = plan.batches.some((b) => b.forwards.length > 0);
   const params: SqlParam[] = [
     plan.seenKeys, plan.seenAt,
-    h.map((r) => r.key), h.map((r) => r.row.receivedAt), h.map((r) => r.row.platform), h.map((r) => r.row.channel),
+    h.map((r) => r.key), h.map((r) => r.row.receivedAt), h.map((r) => r.row.platform), h.map((r) => r.row.recipient),
     h.map((r) => r.row.userId), h.map((r) => r.row.eventId), h.map((r) => r.row.kind), h.map((r) => r.row.type),
     h.map((r) => r.row.text), h.map((r) => r.row.postbackData), h.map((r) => r.row.matched), h.map((r) => r.row.operations),
     o.map((r) => r.key), o.map((r) => r.rank), o.map((r) => r.op.provider), o.map((r) => r.op.kind), o.map((r) => r.op.tagId),
-    o.map((r) => r.op.platform), o.map((r) => r.op.channel), o.map((r) => r.op.userId), o.map((r) => r.op.action), o.map((r) => r.now),
+    o.map((r) => r.op.platform), o.map((r) => r.op.recipient), o.map((r) => r.op.userId), o.map((r) => r.op.action), o.map((r) => r.now),
     notices.channel, notices.operations,
     ...(withForwards ? [...forwardParams(plan), notices.forwards] : []),
   ];

@@ -1,4 +1,4 @@
-import type { Provider } from '../../providers/tag-operation';
+import type { Provider } from '../../tag-operation';
 import type { ClaimedOperation } from '../store';
 import { byDueThenId, toClaimedOperation } from '../shared/rows';
 import { operationSettleStatement, settledOperation, type OperationSettlement, type SettledOperation } from '../shared/settle';

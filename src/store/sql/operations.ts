@@ -12,7 +12,7 @@
  * the version moved when it completes.
  */
 export const UPSERT_OPERATION_ON_CONFLICT = `
-  ON CONFLICT (provider, kind, tag_id, platform, channel, user_id) DO UPDATE SET
+  ON CONFLICT (provider, kind, tag_id, platform, recipient, user_id) DO UPDATE SET
     action = excluded.action,
     version = operations.version + 1,
     state = 'pending',
@@ -24,6 +24,7 @@ export const UPSERT_OPERATION_ON_CONFLICT = `
     last_error = NULL,
     last_body_excerpt = NULL,
     dead_reason = NULL,
+    dead_code = NULL,
     dead_at = NULL,
     updated_at = excluded.updated_at
   WHERE NOT (operations.action = excluded.action AND operations.state <> 'dead')`;
@@ -63,12 +64,13 @@ export const RETRY_OPERATION = `
   WHERE id = $1 AND lease_owner = $2 AND state = 'pending'
   RETURNING version`;
 
-/** $5 reason, $6 attempts to add (1 when a call was made), $7 status, $8 error, $9 body excerpt. */
+/** $5 reason, $6 attempts to add (1 when a call was made), $7 status, $8 error, $9 body excerpt, $10 code. */
 export const DEAD_LETTER_OPERATION = `
   UPDATE operations SET
     state = CASE WHEN version = $3 THEN 'dead' ELSE 'pending' END,
     due_at = CASE WHEN version = $3 THEN due_at ELSE CAST($4 AS BIGINT) END,
     dead_reason = CASE WHEN version = $3 THEN CAST($5 AS TEXT) ELSE NULL END,
+    dead_code = CASE WHEN version = $3 THEN CAST($10 AS TEXT) ELSE NULL END,
     dead_at = CASE WHEN version = $3 THEN CAST($4 AS BIGINT) ELSE NULL END,
     attempts = CASE WHEN version = $3 THEN attempts + $6 ELSE attempts END,
     lease_owner = NULL,

@@ -7,12 +7,12 @@ import type { SqliteDb } from './db';
 const INSERT_SEEN = `INSERT INTO seen_events (key, seen_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`;
 
 const INSERT_HISTORY_EVENT = `
-  INSERT INTO history_events (received_at, platform, channel, user_id, event_id, kind, type, text, postback_data, matched, operations)
+  INSERT INTO history_events (received_at, platform, recipient, user_id, event_id, kind, type, text, postback_data, matched, operations)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`;
 
 /** RETURNING yields a row only when the upsert inserted or changed something. */
 const UPSERT_OPERATION = `
-  INSERT INTO operations (provider, kind, tag_id, platform, channel, user_id, action, version, state,
+  INSERT INTO operations (provider, kind, tag_id, platform, recipient, user_id, action, version, state,
                           due_at, attempts, not_found_count, requested_at, updated_at)
   VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 'pending', $8, 0, 0, $8, $8)
   ${UPSERT_OPERATION_ON_CONFLICT}
@@ -37,7 +37,7 @@ export function acceptBatchesSqlite(db: SqliteDb, batches: readonly AcceptBatch[
       const h = historyRowOf(e, batch.now, batch.storeText);
       if (h) {
         db.run(INSERT_HISTORY_EVENT, [
-          h.receivedAt, h.platform, h.channel, h.userId, h.eventId, h.kind, h.type, h.text, h.postbackData, h.matched, h.operations,
+          h.receivedAt, h.platform, h.recipient, h.userId, h.eventId, h.kind, h.type, h.text, h.postbackData, h.matched, h.operations,
         ]);
       }
       for (const op of e.operations) {
