@@ -1,9 +1,11 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { Config } from './config';
+import { createAccountRouter } from './channels/account-router';
+import type { Config, ConfiguredEndpoint } from './config';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
 import type { RuleSet } from './rules';
 import type { Store } from './store/store';
+import { CHANNEL_KINDS } from './platforms/endpoints';
 import { webhookRoute } from './webhook/route';
 import { subscriptionCheckRoute } from './webhook/subscription-check';
 
@@ -52,10 +54,23 @@ export function createApp(deps: AppDeps): App {
     next();
   };
 
-  const common = { store, rules: () => deps.rules.current(), log, metrics, maxBodyBytes: config.maxBodyBytes, storeText: config.history.storeText, now };
+  const accounts = createAccountRouter(config.endpoints, config.accounts);
+  const common = { store, rules: () => deps.rules.current(), log, metrics, accounts, maxBodyBytes: config.maxBodyBytes, storeText: config.history.storeText, now };
+  // `POST /webhooks/line` also serves the channels file's LINE channels that declare a destination.
+  const byDestination = new Map<string, ConfiguredEndpoint>();
+  for (const e of config.endpoints) if (e.destination !== undefined) byDestination.set(e.destination, e);
   for (const endpoint of config.endpoints) {
     if (endpoint.definition.verifyToken) app.get(endpoint.definition.path, subscriptionCheckRoute(endpoint));
-    app.post(endpoint.definition.path, refuseWhileDraining, ...webhookRoute({ ...common, endpoint }));
+    const serves = endpoint.source === 'environment' && endpoint.definition.dispatch.envelope === 'line' ? { byDestination } : {};
+    app.post(endpoint.definition.path, refuseWhileDraining, ...webhookRoute({ ...common, endpoint, ...serves }));
+  }
+  // A channel id the channels file does not declare: 404 before anything else (CONTRACT check order).
+  for (const kind of CHANNEL_KINDS) {
+    const undeclared = (req: Request, res: Response) => {
+      res.status(404).json({ error: `no ${kind.title} ${JSON.stringify(req.params.channel)} is declared${config.channelsFile ? ` in ${config.channelsFile.file}` : ' (there is no channels file)'}` });
+    };
+    app.post(`${kind.pathPrefix}/:channel`, undeclared);
+    if (kind.verifyTokenKey) app.get(`${kind.pathPrefix}/:channel`, undeclared);
   }
 
   app.get('/healthz', (_req, res) => {

@@ -2,8 +2,15 @@ import path from 'node:path';
 import { z } from 'zod';
 import { resolveDependent } from './config-dependent';
 import { flag, int, optionalInt, optionalString, urlList, variableProblems } from './env-values';
-import { ENVIRONMENT_ENDPOINTS, type EndpointDefinition } from './platforms/endpoints';
+import { fileAccounts, fileEndpoints, type ConfiguredAccount, type ConfiguredEndpoint } from './channels/configured';
+import type { ChannelsFile } from './channels/definitions';
+import { loadChannelsFile } from './channels/load-channels';
+import type { UnsetVariables } from './channels/parse-channels-file';
+import { ENVIRONMENT_ENDPOINTS } from './platforms/endpoints';
 import { PROVIDER_DESCRIPTORS, providerSetups, type ProviderSettings } from './providers';
+import { formatProblem } from './rules/problems';
+
+export type { ConfiguredAccount, ConfiguredEndpoint };
 
 /**
  * Configuration is read once, from the environment, validated and frozen.
@@ -85,15 +92,6 @@ const endpointSchema = z.object(
   ),
 );
 
-/** One endpoint of the environment, with what its variables say. */
-export interface ConfiguredEndpoint {
-  readonly definition: EndpointDefinition;
-  /** The signing secret, from the first of the endpoint's secret variables that is set. */
-  readonly secret: string | undefined;
-  readonly verifyToken: string | undefined;
-  readonly forwardUrls: readonly string[];
-}
-
 export interface Config {
   port: number;
   rulesDir: string;
@@ -103,8 +101,14 @@ export interface Config {
   maxBodyBytes: number;
   retry: { minMs: number; maxMs: number; giveUpMs: number; notFoundTimes: number };
   forward: { giveUpMs: number; timeoutMs: number; concurrency: number };
-  /** The webhook endpoints, in the order of the endpoint list. */
+  /** The webhook endpoints — one per channel: the environment's, in the order of the endpoint list, then the channels file's. */
   endpoints: readonly ConfiguredEndpoint[];
+  /** The accounts tags go to: the environment's (one per provider, named after it, configured or not), then the channels file's. */
+  accounts: readonly ConfiguredAccount[];
+  /** The channels file in force, if there is one. */
+  channelsFile: ChannelsFile | undefined;
+  /** What is not an error but worth saying at start (unset variables when they are allowed). */
+  warnings: readonly string[];
   leaseMs: number;
   tagApiTimeoutMs: number;
   providerConcurrency: number;
@@ -117,7 +121,17 @@ export interface Config {
   dyno: string | undefined;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export interface LoadConfigOptions {
+  /** Where `./channels.yaml` and a relative CHANNELS_FILE are looked for; default the working directory. */
+  cwd?: string;
+  /**
+   * An unset `${VARIABLE}` in the channels file: an error (`serve`, the default) or a
+   * warning (commands that need no secrets: `status`, `history`, `dead-letters`, …).
+   */
+  unsetVariables?: UnsetVariables;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfigOptions = {}): Config {
   const parsed = envSchema.safeParse(env);
   const endpointVars = endpointSchema.safeParse(env);
   const problems: string[] = [];
@@ -129,6 +143,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (read.success) providers[d.name] = read.data;
     else problems.push(...variableProblems(read.error));
   }
+  // Read whatever else is wrong, so every problem is reported at once.
+  const channels = loadChannelsFile(env, opts.cwd ?? process.cwd(), opts.unsetVariables ?? 'error');
+  problems.push(...channels.problems.map(formatProblem));
   if (!parsed.success || !endpointVars.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
   const vars = endpointVars.data as Record<string, string | string[] | undefined>;
@@ -140,8 +157,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         secret: first(definition.secret),
         verifyToken: first(definition.verifyToken),
         forwardUrls: (vars[definition.forwardUrls] as string[] | undefined) ?? [],
+        source: 'environment',
+        accounts: new Map(),
       }),
   );
+  const accounts: ConfiguredAccount[] = providerSetups(providers as ProviderSettings).map((p) =>
+    Object.freeze({ name: p.provider.name, provider: p.provider, settings: p.settings, configured: p.configured, source: 'environment' as const }),
+  );
+  if (channels.channels) {
+    endpoints.push(...fileEndpoints(channels.channels));
+    accounts.push(...fileAccounts(channels.channels));
+  }
   const { values: dependent, problems: conflicts } = resolveDependent(e);
   problems.push(...conflicts);
   if (problems.length) throw new ConfigError(problems);
@@ -160,6 +186,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       concurrency: e.FORWARD_CONCURRENCY,
     },
     endpoints,
+    accounts,
+    channelsFile: channels.channels,
+    warnings: channels.warnings.map(formatProblem),
     leaseMs: dependent.leaseMs,
     tagApiTimeoutMs: dependent.tagApiTimeoutMs,
     providerConcurrency: e.PROVIDER_CONCURRENCY,
@@ -183,6 +212,6 @@ export function secretsOf(config: Config): string[] {
   return [
     config.adminToken,
     ...config.endpoints.flatMap((e) => [e.secret, e.verifyToken]),
-    ...providerSetups(config.providers).flatMap((p) => p.provider.secrets(p.settings)),
+    ...config.accounts.flatMap((a) => a.provider.secrets(a.settings)),
   ].filter((s): s is string => typeof s === 'string' && s.length >= 4);
 }

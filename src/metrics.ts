@@ -7,13 +7,13 @@ import type { StoreStatus } from './store/store';
  */
 export interface Metrics {
   readonly registry: client.Registry;
-  webhooks: client.Counter<'platform' | 'outcome'>;
-  webhookEvents: client.Counter<'platform' | 'kind'>;
+  webhooks: client.Counter<'platform' | 'channel' | 'outcome'>;
+  webhookEvents: client.Counter<'platform' | 'channel' | 'kind'>;
   httpDuration: client.Histogram<'method' | 'route' | 'status'>;
-  webhookDuration: client.Histogram<'platform'>;
+  webhookDuration: client.Histogram<'platform' | 'channel'>;
   ruleMatches: client.Counter<'rule'>;
-  tagOperations: client.Counter<'provider' | 'outcome'>;
-  tagCallDuration: client.Histogram<'provider'>;
+  tagOperations: client.Counter<'provider' | 'account' | 'outcome'>;
+  tagCallDuration: client.Histogram<'provider' | 'account'>;
   forwards: client.Counter<'destination' | 'outcome'>;
   forwardDuration: client.Histogram<'destination'>;
   ruleReloads: client.Counter<'outcome'>;
@@ -26,14 +26,14 @@ export function createMetrics(opts: { status?: () => Promise<StoreStatus>; colle
     registry,
     webhooks: new client.Counter({
       name: 'autotag_webhooks_total',
-      help: 'Webhook requests received, by platform and outcome (accepted, unauthorized, bad_request, too_large, unavailable, error)',
-      labelNames: ['platform', 'outcome'],
+      help: 'Webhook requests received, by endpoint platform (line, facebook, whatsapp, meta), channel and outcome (accepted, unauthorized, bad_request, too_large, unavailable, error)',
+      labelNames: ['platform', 'channel', 'outcome'],
       registers: [registry],
     }),
     webhookEvents: new client.Counter({
       name: 'autotag_webhook_events_total',
-      help: 'Events inside accepted webhooks, by platform and kind',
-      labelNames: ['platform', 'kind'],
+      help: 'Events inside accepted webhooks, by platform, channel and kind',
+      labelNames: ['platform', 'channel', 'kind'],
       registers: [registry],
     }),
     httpDuration: new client.Histogram({
@@ -45,8 +45,8 @@ export function createMetrics(opts: { status?: () => Promise<StoreStatus>; colle
     }),
     webhookDuration: new client.Histogram({
       name: 'autotag_webhook_duration_seconds',
-      help: 'Time from receiving a webhook to answering it, by platform',
-      labelNames: ['platform'],
+      help: 'Time from receiving a webhook to answering it, by endpoint platform and channel',
+      labelNames: ['platform', 'channel'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
@@ -58,14 +58,14 @@ export function createMetrics(opts: { status?: () => Promise<StoreStatus>; colle
     }),
     tagOperations: new client.Counter({
       name: 'autotag_tag_operations_total',
-      help: 'Tag operation attempts by provider and outcome (applied, retry, dead, superseded)',
-      labelNames: ['provider', 'outcome'],
+      help: 'Tag operation attempts by provider, account and outcome (applied, retry, dead, superseded)',
+      labelNames: ['provider', 'account', 'outcome'],
       registers: [registry],
     }),
     tagCallDuration: new client.Histogram({
       name: 'autotag_tag_call_duration_seconds',
-      help: 'Duration of tag API calls by provider',
-      labelNames: ['provider'],
+      help: 'Duration of tag API calls by provider and account',
+      labelNames: ['provider', 'account'],
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),

@@ -22,13 +22,12 @@ export interface TagAction {
   provider: Provider;
   kind: TagKind;
   tagId: string;
+  /** The account the rule named (`account:`); without one, the channel's account for the provider, else the environment's. */
+  account?: string;
 }
 
-/**
- * One desired tag change for one user. The store keeps one row per
- * `operationKey(op)`; a newer operation for the same key replaces the older one.
- */
-export interface TagOperation extends TagAction {
+/** One tag change for one user, as a tagger (already bound to its account) sends it. */
+export interface TagCall extends Omit<TagAction, 'account'> {
   platform: Platform;
   /**
    * Who the user wrote to: the LINE `destination`, the Facebook page or Instagram
@@ -38,7 +37,31 @@ export interface TagOperation extends TagAction {
   userId: string;
 }
 
-/** The identity of a desired-state row: (provider, kind, tag, platform, recipient, user). */
-export function operationKey(op: Omit<TagOperation, 'action'>): string {
-  return JSON.stringify([op.provider, op.kind, op.tagId, op.platform, op.recipient, op.userId]);
+/**
+ * The account of an operation for which none could be found (the rule names none, its
+ * channel has none for the provider, and the environment's is not configured): kept as
+ * a dead letter, and given an account at the first start where one exists.
+ */
+export const NO_ACCOUNT = '';
+
+/**
+ * One desired tag change for one user in one account. The store keeps one row per
+ * `operationKey(op)`; a newer operation for the same key replaces the older one.
+ */
+export interface TagOperation extends TagCall {
+  /**
+   * The account it is applied in: the environment's are named after their provider
+   * (`mantago`, `botbonnie`), the channels file's by their name; NO_ACCOUNT when none.
+   */
+  account: string;
+  /** The channel the event that asked for it came in on (the latest such event); not part of its identity. */
+  channel: string;
+}
+
+/**
+ * The identity of a desired-state row: (account, provider, kind, tag, platform, recipient,
+ * user) — two accounts' tags never coalesce.
+ */
+export function operationKey(op: Omit<TagOperation, 'action' | 'channel'>): string {
+  return JSON.stringify([op.account, op.provider, op.kind, op.tagId, op.platform, op.recipient, op.userId]);
 }

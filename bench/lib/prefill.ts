@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/log';
+import { createAccountRouter } from '../../src/channels/account-router';
 import { formatProblem, loadRuleSet } from '../../src/rules';
 import { SQLITE_FILE_NAME } from '../../src/store/open-store';
 import { createSqliteStore } from '../../src/store/sqlite';
@@ -23,6 +24,7 @@ export async function prefillSqlite(o: { dataDir: string; rulesDir: string; line
   const line = config.endpoints.find((e) => e.definition.path === '/webhooks/line');
   if (!line) throw new Error('no /webhooks/line endpoint');
   const read = webhookReader(line.definition.dispatch);
+  const accounts = createAccountRouter(config.endpoints, config.accounts);
   const store = createSqliteStore({ file: path.join(o.dataDir, SQLITE_FILE_NAME), log });
   await store.migrate();
   let queued = 0;
@@ -30,7 +32,7 @@ export async function prefillSqlite(o: { dataDir: string; rulesDir: string; line
     let pending: Promise<void>[] = [];
     for (const w of o.webhooks) {
       const parsed = read(w.body, line.definition.channel);
-      const processed = processEvents(ruleSet, parsed.events, log);
+      const processed = processEvents(ruleSet, parsed.events, accounts, log);
       pending.push(
         store.accept({ now: Date.now(), events: processed.accepted, forwards: [], storeText: false }).then((r) => {
           queued += r.operationsQueued;

@@ -1,12 +1,13 @@
-import { EVENT_KINDS, PLATFORMS, type EventKind, type Platform } from '../chat-event';
+import { EVENT_KINDS, type EventKind } from '../chat-event';
 import { printedOperation, type PrintedOperation } from '../providers/describe-operation';
-import { bindOperations, evaluate, hasOffset, parseInstant, type RuleEvent, type RuleSet } from '../rules';
+import { bindOperations, dryRunWhere, ENVIRONMENT_CATALOGUE, evaluate, hasOffset, parseInstant, type AccountOf, type RuleCatalogue, type RuleEvent, type RuleSet } from '../rules';
 import type { TagAction } from '../tag-operation';
 
 /** The playground's form fields, as they arrive in the query string (all optional). */
 export interface PlaygroundInput {
   text?: string;
   platform?: string;
+  channel?: string;
   event?: string;
   data?: string;
   at?: string;
@@ -16,11 +17,21 @@ export interface PlaygroundInput {
 export type PlaygroundOperation = PrintedOperation;
 
 export interface PlaygroundResult {
-  event: RuleEvent;
+  event: RuleEvent & { channel: string };
   matched: string[];
   operations: PlaygroundOperation[];
+  /** The account each of `operations` would go to on this channel (NO_ACCOUNT: none). */
+  accounts: string[];
   leftOut: { action: TagAction; reason: string }[];
 }
+
+/** The channels and accounts the playground knows; without them, the environment's alone. */
+export interface PlaygroundChannels {
+  catalogue: RuleCatalogue;
+  accountOf: (action: TagAction, channel: string) => string;
+}
+
+const ENVIRONMENT_ONLY: PlaygroundChannels = { catalogue: ENVIRONMENT_CATALOGUE, accountOf: (a) => a.account ?? a.provider };
 
 export class PlaygroundInputError extends Error {
   constructor(readonly field: keyof PlaygroundInput, message: string) {
@@ -34,11 +45,9 @@ export class PlaygroundInputError extends Error {
  * tag operations, by the evaluator the webhooks use. An empty text or data field
  * means "none" (a form always sends its fields).
  */
-export function runPlayground(ruleSet: RuleSet, input: PlaygroundInput, now: number): PlaygroundResult {
-  const platform = input.platform || 'line';
-  if (!(PLATFORMS as readonly string[]).includes(platform)) {
-    throw new PlaygroundInputError('platform', `unknown platform ${JSON.stringify(platform)}: use ${PLATFORMS.join(', ')}`);
-  }
+export function runPlayground(ruleSet: RuleSet, input: PlaygroundInput, now: number, channels: PlaygroundChannels = ENVIRONMENT_ONLY): PlaygroundResult {
+  const where = dryRunWhere(channels.catalogue, input.platform || undefined, input.channel || undefined);
+  if ('problem' in where) throw new PlaygroundInputError(where.field, where.problem);
   const kind = input.event || 'message';
   if (!(EVENT_KINDS as readonly string[]).includes(kind)) {
     throw new PlaygroundInputError('event', `unknown event ${JSON.stringify(kind)}: use ${EVENT_KINDS.join(', ')}`);
@@ -52,20 +61,25 @@ export function runPlayground(ruleSet: RuleSet, input: PlaygroundInput, now: num
     }
     timestamp = parsed;
   }
-  const event: RuleEvent = {
-    platform: platform as Platform,
+  const event = {
+    platform: where.platform,
+    channel: where.channel,
     kind: kind as EventKind,
     ...(input.text ? { text: input.text } : {}),
     ...(input.data ? { postbackData: input.data } : {}),
     timestamp,
   };
   const { matched, actions } = evaluate(ruleSet, event);
-  // No real user here: bind to placeholders only to learn which actions apply on this platform.
-  const { operations, skipped } = bindOperations(actions, { platform: event.platform, recipient: '', userId: '' });
+  // No real user here: bind to placeholders only to learn which actions apply, and in which accounts.
+  const accountOf: AccountOf = (a) => channels.accountOf(a, where.channel);
+  const bound = bindOperations(actions, { platform: event.platform, channel: where.channel, recipient: '', userId: '' }, accountOf);
+  const { operations, skipped } = bound;
   return {
     event,
     matched,
-    operations: operations.map(printedOperation),
+    // As `autotag test --json` prints them: an account only where the rule names one.
+    operations: bound.actions.map((a) => printedOperation(a)),
+    accounts: operations.map((o) => o.account),
     leftOut: skipped,
   };
 }

@@ -1,19 +1,27 @@
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
-import { unconfiguredReason } from '../providers';
 import { TagApiError } from '../providers/errors';
 import type { Tagger } from '../providers/taggers';
-import type { ClaimedOperation, Store } from '../store/store';
-import type { Provider } from '../tag-operation';
+import type { AccountScope, ClaimedOperation, DeadLetterRequest, Store } from '../store/store';
 import { LeasedLoop } from './leased-loop';
 import { decideAfterFailure, type FailureFacts, type RetryPolicy } from './operation-outcome';
 import { RateGate } from './rate-gate';
 
+/** Why an operation no configured account can take is kept as a dead letter (and the code that queues it again). */
+export type Unroutable = (op: ClaimedOperation) => Pick<DeadLetterRequest, 'reason' | 'code'>;
+
 export interface OperationWorkerDeps {
-  provider: Provider;
+  /** For logs: the account, or what the loop is for. */
+  name: string;
+  /** Whose operations it claims. */
+  scope: AccountScope;
   store: Store;
-  /** Undefined when the provider is not configured: its operations become dead letters that say so. */
+  /**
+   * The account's tagger; undefined for the loop that keeps the operations no configured
+   * account can take as dead letters, saying why (`unroutable`).
+   */
   tagger: Tagger | undefined;
+  unroutable?: Unroutable;
   policy: RetryPolicy;
   concurrency: number;
   leaseMs: number;
@@ -34,8 +42,9 @@ export interface OperationOutcome {
 }
 
 /**
- * Applies the desired-state rows of one provider: claim → call → complete,
- * retry later, or dead-letter. Bounded concurrency, one RateGate per provider.
+ * Applies the desired-state rows of one account: claim → call → complete, retry
+ * later, or dead-letter. Bounded concurrency, one RateGate per account, so one
+ * account's 429s and outages never slow another's.
  */
 export class OperationWorker {
   readonly gate: RateGate;
@@ -44,21 +53,21 @@ export class OperationWorker {
   constructor(private readonly d: OperationWorkerDeps) {
     this.gate = new RateGate({ now: d.now, maxPauseMs: d.policy.maxMs });
     this.loop = new LeasedLoop<ClaimedOperation>({
-      name: `operations/${d.provider}`,
+      name: `operations/${d.name}`,
       owner: d.owner,
       leaseMs: d.leaseMs,
       concurrency: () => d.concurrency,
       gate: () => this.gate.waitMs(),
       limit: (free) => (d.tagger ? this.gate.available(free) : free),
-      claim: (limit, owner) => d.store.claimOperations({ provider: d.provider, limit, owner, now: d.now(), leaseMs: d.leaseMs }),
+      claim: (limit, owner) => d.store.claimOperations({ scope: d.scope, limit, owner, now: d.now(), leaseMs: d.leaseMs }),
       handle: (op, owner) => this.handle(op, owner),
       renew: (ids, owner) => d.store.renewOperationLeases(ids, owner, d.now(), d.leaseMs),
       release: (owner) => d.store.releaseLeases(owner),
-      // Its own provider's rows only: another provider's backlog would wake this loop every few ms for nothing.
-      nextDueAt: () => d.store.nextDueAt('operations', d.provider),
+      // Its own accounts' rows only: another account's backlog would wake this loop every few ms for nothing.
+      nextDueAt: () => d.store.nextDueAt('operations', d.scope),
       now: d.now,
       log: d.log,
-      logFields: { provider: d.provider },
+      logFields: { account: d.name },
     });
   }
 
@@ -84,20 +93,23 @@ export class OperationWorker {
   }
 
   private async handle(op: ClaimedOperation, owner: string): Promise<void> {
-    const { store, metrics, provider } = this.d;
-    const log = this.d.log.child({ provider, opId: op.id, version: op.version, tagId: op.tagId, action: op.action, userId: op.userId });
+    const { store, metrics } = this.d;
+    const labels = { provider: op.provider, account: op.account };
+    const log = this.d.log.child({
+      provider: op.provider, account: op.account, channel: op.channel, opId: op.id, version: op.version, tagId: op.tagId, action: op.action, userId: op.userId,
+    });
     if (!this.d.tagger) {
-      const reason = unconfiguredReason(provider);
-      await this.persist(() => store.deadLetterOperation(op, owner, this.d.now(), { reason, code: 'provider_not_configured' }));
-      metrics.tagOperations.inc({ provider, outcome: 'dead' });
-      this.d.onOutcome?.({ op, outcome: 'dead', reason });
-      log.warn('tag operation kept as a dead letter: provider not configured', { reason });
+      const dead = this.d.unroutable?.(op) ?? { reason: `no tagger for account ${JSON.stringify(op.account)}`, code: 'account_missing' as const };
+      await this.persist(() => store.deadLetterOperation(op, owner, this.d.now(), dead));
+      metrics.tagOperations.inc({ ...labels, outcome: 'dead' });
+      this.d.onOutcome?.({ op, outcome: 'dead', reason: dead.reason });
+      log.warn('tag operation kept as a dead letter: no account can take it', { reason: dead.reason });
       return;
     }
     const wait = this.gate.take();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const started = this.d.now();
-    const endTimer = metrics.tagCallDuration.startTimer({ provider });
+    const endTimer = metrics.tagCallDuration.startTimer(labels);
     try {
       await this.d.tagger.apply(op);
       endTimer();
@@ -114,26 +126,27 @@ export class OperationWorker {
     await this.persist(async () => {
       current = await store.completeOperation(op, owner, this.d.now(), { status: 200 });
     });
-    metrics.tagOperations.inc({ provider, outcome: current ? 'applied' : 'superseded' });
+    metrics.tagOperations.inc({ ...labels, outcome: current ? 'applied' : 'superseded' });
     this.d.onOutcome?.({ op, outcome: current ? 'applied' : 'superseded', status: 200 });
     log.info('tag operation applied', { ms: this.d.now() - started, superseded: !current });
     if (!current) this.loop.wake();
   }
 
   private async failed(op: ClaimedOperation, owner: string, failure: FailureFacts & { status?: number; bodyExcerpt?: string }, log: Logger): Promise<void> {
-    const { store, metrics, provider } = this.d;
+    const { store, metrics } = this.d;
+    const labels = { provider: op.provider, account: op.account };
     if (failure.status === 429 || failure.retryAfterMs !== undefined) this.gate.limited(failure.retryAfterMs);
     const now = this.d.now();
     const decision = decideAfterFailure(op, failure, this.d.policy, now, this.d.random);
     const outcome = { status: failure.status, error: failure.reason, bodyExcerpt: failure.bodyExcerpt };
     if (decision.kind === 'retry') {
       await this.persist(() => store.retryOperation(op, owner, now, { ...outcome, dueAt: decision.dueAt, notFound: failure.notFound }));
-      metrics.tagOperations.inc({ provider, outcome: 'retry' });
+      metrics.tagOperations.inc({ ...labels, outcome: 'retry' });
       this.d.onOutcome?.({ op, outcome: 'retry', reason: failure.reason, status: failure.status });
       log.warn('tag operation failed, will retry', { reason: failure.reason, status: failure.status, inMs: decision.dueAt - now, attempt: op.attempts + 1 });
     } else {
       await this.persist(() => store.deadLetterOperation(op, owner, now, { ...outcome, reason: decision.reason }));
-      metrics.tagOperations.inc({ provider, outcome: 'dead' });
+      metrics.tagOperations.inc({ ...labels, outcome: 'dead' });
       this.d.onOutcome?.({ op, outcome: 'dead', reason: decision.reason, status: failure.status });
       log.error('tag operation is a dead letter', { reason: decision.reason, status: failure.status });
     }

@@ -1,12 +1,17 @@
 import { EventEmitter } from 'node:events';
+import { createAccountRouter } from '../channels/account-router';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { Tagger } from '../providers/taggers';
-import type { Store } from '../store/store';
-import { PROVIDERS, type Provider } from '../tag-operation';
+import { DEAD_LETTER_CODES, type Store } from '../store/store';
+import { NO_ACCOUNT } from '../tag-operation';
 import { ForwardWorker, type ForwardOutcome } from './forward-worker';
 import { OperationWorker, type OperationOutcome } from './operation-worker';
+import { unroutableReason } from './unroutable';
+
+/** The name of the loop that keeps the operations no configured account can take as dead letters. */
+export const UNROUTABLE = '(no account)';
 
 export interface DeliveryEvents {
   operation: [OperationOutcome];
@@ -18,8 +23,8 @@ export interface DeliveryDeps {
   config: Config;
   log: Logger;
   metrics: Metrics;
-  /** A tagger per configured provider; a provider without one has its operations kept as dead letters. */
-  taggers: Partial<Record<Provider, Tagger>>;
+  /** A tagger per configured account, by name; operations of any other account are kept as dead letters. */
+  taggers: ReadonlyMap<string, Tagger>;
   /** Identifies this process's leases (unique per instance and start). */
   owner: string;
   now?: () => number;
@@ -27,12 +32,15 @@ export interface DeliveryDeps {
 }
 
 /**
- * Everything that goes out: one loop per provider for tag operations and one per
- * forward destination. Woken by the store when work arrives (LISTEN/NOTIFY across
- * instances with PostgreSQL); timers are only the safety net.
+ * Everything that goes out: one loop per configured account for tag operations (its
+ * own rate gate, retries and token pair), one that keeps the operations no configured
+ * account can take as dead letters, and one per forward destination. Woken by the
+ * store when work arrives (LISTEN/NOTIFY across instances with PostgreSQL); timers
+ * are only the safety net.
  */
 export class Delivery {
-  readonly operations: Map<Provider, OperationWorker>;
+  /** By account name; UNROUTABLE for the loop of operations no configured account can take. */
+  readonly operations: Map<string, OperationWorker>;
   readonly forwards: ForwardWorker[];
   /** `operation` and `forward` outcomes, as they happen. */
   readonly events = new EventEmitter<DeliveryEvents>();
@@ -42,13 +50,20 @@ export class Delivery {
   constructor(private readonly d: DeliveryDeps) {
     this.now = d.now ?? Date.now;
     const { config } = d;
+    const accounts = [...d.taggers.keys()];
+    const loops = [
+      ...accounts.map((account) => ({ name: account, scope: { account }, tagger: d.taggers.get(account) })),
+      { name: UNROUTABLE, scope: { accountsOtherThan: accounts }, tagger: undefined },
+    ];
     this.operations = new Map(
-      PROVIDERS.map((provider) => [
-        provider,
+      loops.map(({ name, scope, tagger }) => [
+        name,
         new OperationWorker({
-          provider,
+          name,
+          scope,
           store: d.store,
-          tagger: d.taggers[provider],
+          tagger,
+          unroutable: (op) => unroutableReason(op, config),
           policy: config.retry,
           concurrency: config.providerConcurrency,
           leaseMs: config.leaseMs,
@@ -89,14 +104,31 @@ export class Delivery {
       const released = await store.releaseAllLeases();
       if (released > 0) log.info('released leases left by an earlier process', { released });
     }
-    for (const provider of PROVIDERS) {
-      if (!this.d.taggers[provider]) continue;
-      const requeued = await store.requeueDeadOperations(provider, 'provider_not_configured', this.now());
-      if (requeued > 0) log.info('queued again the operations kept while the provider had no token', { provider, requeued });
-    }
+    await this.requeueWhereAccountsExist();
     this.unsubscribe = store.onWork((kind) => this.wake(kind));
     for (const w of this.operations.values()) w.start();
     for (const w of this.forwards) w.start();
+  }
+
+  /**
+   * Operations kept because no account could take them are queued again at the first
+   * start where one can: those of an account that is configured now, and those that had
+   * none, once their channel (or the environment) has an account for their provider.
+   */
+  private async requeueWhereAccountsExist(): Promise<void> {
+    const { store, log } = this.d;
+    for (const account of this.d.taggers.keys()) {
+      let requeued = 0;
+      for (const code of DEAD_LETTER_CODES) requeued += await store.requeueDeadOperations(account, code, this.now());
+      if (requeued > 0) log.info('queued again the operations kept while their account was not configured', { account, requeued });
+    }
+    const router = createAccountRouter(this.d.config.endpoints, this.d.config.accounts);
+    for (const { provider, channel } of await store.accountlessOperations()) {
+      const account = router.defaultAccount(channel, provider);
+      if (account === NO_ACCOUNT || !this.d.taggers.has(account)) continue;
+      const requeued = await store.assignAccount({ provider, channel, account }, this.now());
+      if (requeued > 0) log.info('queued again the operations kept without an account, in the account that now takes them', { provider, channel, account, requeued });
+    }
   }
 
   wake(kind: 'operations' | 'forwards' = 'operations'): void {

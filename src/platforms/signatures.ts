@@ -10,6 +10,8 @@ import type { validateSignature } from '@line/bot-sdk';
 export interface SignatureScheme {
   /** Lower-case name of the header carrying the signature (also passed on to forwards). */
   readonly header: string;
+  /** Whether the header has the signature's form at all: checked before the body is read (CONTRACT check order). */
+  wellFormed(signature: string): boolean;
   verify(rawBody: Buffer, signature: string | undefined, secret: string): boolean;
 }
 
@@ -53,5 +55,13 @@ export function verifyMetaSignature(rawBody: Buffer, header: string | undefined,
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-export const LINE_SIGNATURE: SignatureScheme = { header: 'x-line-signature', verify: verifyLineSignature };
-export const META_SIGNATURE_SCHEME: SignatureScheme = { header: 'x-hub-signature-256', verify: verifyMetaSignature };
+export const LINE_SIGNATURE: SignatureScheme = {
+  header: 'x-line-signature',
+  wellFormed: (signature) => BASE64_SHA256.test(signature),
+  verify: verifyLineSignature,
+};
+export const META_SIGNATURE_SCHEME: SignatureScheme = {
+  header: 'x-hub-signature-256',
+  wellFormed: (signature) => META_SIGNATURE.test(signature),
+  verify: verifyMetaSignature,
+};

@@ -22,19 +22,33 @@ export const BOTBONNIE_CHANNEL: ReadonlyMap<Platform, BotbonnieChannel> = new Ma
   ['facebook', 0],
 ]);
 
+export const BOTBONNIE_DEFAULT_BASE_URL = 'https://api.botbonnie.com';
+
 /** BotBonnie (https://docs.botbonnie.com): user tags, added and removed, for LINE and Messenger users. */
 export const botbonnieProvider: ProviderDescriptor<'botbonnie', BotbonnieSettings> = {
   name: 'botbonnie',
   title: 'BotBonnie',
   env: z
     .object({
-      BOTBONNIE_BASE_URL: baseUrl('https://api.botbonnie.com'),
+      BOTBONNIE_BASE_URL: baseUrl(BOTBONNIE_DEFAULT_BASE_URL),
       BOTBONNIE_TOKEN: optionalString,
       BOTBONNIE_BOT_ID: optionalString,
       BOTBONNIE_LINE_PID: optionalString,
     })
     .transform((v) => ({ baseUrl: v.BOTBONNIE_BASE_URL, token: v.BOTBONNIE_TOKEN, botId: v.BOTBONNIE_BOT_ID, linePid: v.BOTBONNIE_LINE_PID })),
   tokenVariable: 'BOTBONNIE_TOKEN',
+  accountKeys: [
+    { name: 'token', required: true, secret: true, description: 'The BotBonnie API token, as ${VARIABLE} (BOTBONNIE_TOKEN for this account).' },
+    { name: 'bot_id', required: false, secret: false, description: 'The BotBonnie bot id (bot-XXXXXXXX); only `autotag botbonnie … --account` needs it.' },
+    { name: 'line_pid', required: false, secret: false, description: "`bot_pid` for LINE users; default: the LINE webhook's destination." },
+    { name: 'base_url', required: false, secret: false, url: true, description: `Optional; default ${BOTBONNIE_DEFAULT_BASE_URL}.` },
+  ],
+  fromAccount: ({ values }) => ({
+    baseUrl: (values.base_url ?? BOTBONNIE_DEFAULT_BASE_URL).replace(/\/+$/, ''),
+    token: values.token,
+    botId: values.bot_id,
+    linePid: values.line_pid,
+  }),
   isConfigured: (s) => s.token !== undefined,
   secrets: (s) => [s.token],
   kinds: ['personal'],

@@ -1,4 +1,4 @@
-import type { TagAction } from '../tag-operation';
+import { NO_ACCOUNT, type TagAction } from '../tag-operation';
 import { providerNamed } from './index';
 
 /*
@@ -6,16 +6,20 @@ import { providerNamed } from './index';
  * history and dead-letter list, the playground and `autotag test`.
  */
 
-type Described = Pick<TagAction, 'action' | 'provider' | 'kind' | 'tagId'>;
+type Described = Pick<TagAction, 'action' | 'provider' | 'kind' | 'tagId'> & { account?: string };
 
 /** Whether the kind means anything for this provider (it has more than one). */
 function showsKind(op: Pick<TagAction, 'provider'>): boolean {
   return providerNamed(op.provider).kinds.length > 1;
 }
 
-/** `add mantago/personal tag tag-1`, `remove botbonnie tag tag-2`. */
+/**
+ * `add mantago/personal tag tag-1`, `remove botbonnie tag tag-2`, and `… in brand-a` for an
+ * account other than the environment's (which is named after its provider).
+ */
 export function describeOperation(op: Described): string {
-  return `${op.action} ${op.provider}${showsKind(op) ? `/${op.kind}` : ''} tag ${op.tagId}`;
+  const account = op.account === undefined || op.account === op.provider ? '' : op.account === NO_ACCOUNT ? ' (no account)' : ` in ${op.account}`;
+  return `${op.action} ${op.provider}${showsKind(op) ? `/${op.kind}` : ''} tag ${op.tagId}${account}`;
 }
 
 /** One operation as `autotag test --json` and the playground print it: `kind` only where it means something. */
@@ -24,8 +28,16 @@ export interface PrintedOperation {
   provider: TagAction['provider'];
   kind?: TagAction['kind'];
   tagId: string;
+  /** Only when the action names an account (`account:`). */
+  account?: string;
 }
 
 export function printedOperation(op: Described): PrintedOperation {
-  return { action: op.action, provider: op.provider, ...(showsKind(op) ? { kind: op.kind } : {}), tagId: op.tagId };
+  return {
+    action: op.action,
+    provider: op.provider,
+    ...(showsKind(op) ? { kind: op.kind } : {}),
+    tagId: op.tagId,
+    ...(op.account !== undefined ? { account: op.account } : {}),
+  };
 }

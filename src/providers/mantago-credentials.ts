@@ -12,15 +12,26 @@ import type { MantagoClient, MantagoCreds } from './mantago';
  *   one the last refresh produced (a refresh makes the old pair stop working).
  * - The environment's pair takes over only when it changed since the previous start:
  *   a fingerprint (a hash, never the values) of the environment's pair is kept beside it.
- * - Refreshes happen under the store lock `mantago-token`, so one instance refreshes at a
- *   time; whoever gets the lock second sees the stored token changed and uses it.
+ * - Refreshes happen under the store lock `mantago-token:<account>`, so one instance refreshes
+ *   an account's pair at a time; whoever gets the lock second sees the stored token changed
+ *   and uses it. Each account has its own pair, fingerprint and lock: refreshing one never
+ *   touches another's.
  * - Proactively when less than 24 h of the JWT remain; and after a 401.
+ *
+ * "The environment's pair" is the pair the configuration gives the account: MANTAGO_TOKEN
+ * and MANTAGO_SECRET for the environment's account (named `mantago`), the `${VARIABLE}`s
+ * of an account of the channels file.
  */
 
-export const MANTAGO_PAIR_SETTING = 'mantago.credentials';
-export const MANTAGO_ENV_FINGERPRINT_SETTING = 'mantago.env-fingerprint';
-export const MANTAGO_TOKEN_LOCK = 'mantago-token';
-export const OPERATOR_HINT = 'set a fresh MANTAGO_TOKEN and MANTAGO_SECRET from the MantaGo console';
+/** Where an account's pair in force is kept (store step 4 moved the single pair of earlier releases here, under `mantago`). */
+export const mantagoPairSetting = (account: string): string => `mantago.credentials:${account}`;
+export const mantagoEnvFingerprintSetting = (account: string): string => `mantago.env-fingerprint:${account}`;
+export const mantagoTokenLock = (account: string): string => `mantago-token:${account}`;
+
+/** What to tell the operator when MantaGo refuses an account's pair. */
+export function operatorHint(pairSource: string): string {
+  return `set a fresh ${pairSource} from the MantaGo console`;
+}
 
 export interface MantagoCredentials {
   /** Decides which pair is in force (the environment's, or the stored one). */
@@ -32,9 +43,15 @@ export interface MantagoCredentials {
    * Throws a TagApiError (not retryable when MantaGo refused the refresh).
    */
   refreshAfter401(stale: { token: string }): Promise<MantagoCreds>;
+  /** What to tell the operator when MantaGo refuses the pair. */
+  readonly hint: string;
 }
 
 export interface MantagoCredentialsOptions {
+  /** The account whose pair this is (default `mantago`, the environment's account). */
+  account?: string;
+  /** Where the configured pair comes from, for messages (default `MANTAGO_TOKEN and MANTAGO_SECRET`). */
+  pairSource?: string;
   envToken: string;
   envSecret: string;
   store: SettingsStore;
@@ -66,7 +83,13 @@ export function createMantagoCredentials(opts: MantagoCredentialsOptions): Manta
   const cacheTtlMs = opts.cacheTtlMs ?? 2000;
   const refreshBeforeMs = opts.refreshBeforeMs ?? 24 * 3600_000;
   const proactivePauseMs = opts.proactivePauseMs ?? 5 * 60_000;
-  const log = opts.log.child({ provider: 'mantago' });
+  const account = opts.account ?? 'mantago';
+  const pairSetting = mantagoPairSetting(account);
+  const fingerprintSetting = mantagoEnvFingerprintSetting(account);
+  const lock = mantagoTokenLock(account);
+  const pairSource = opts.pairSource ?? 'MANTAGO_TOKEN and MANTAGO_SECRET';
+  const hint = operatorHint(pairSource);
+  const log = opts.log.child({ provider: 'mantago', account });
   const envPair: StoredPair = { token: opts.envToken, secret: opts.envSecret, source: 'environment', updatedAt: 0 };
 
   let cached: { pair: MantagoCreds; readAt: number } | undefined;
@@ -76,7 +99,7 @@ export function createMantagoCredentials(opts: MantagoCredentialsOptions): Manta
   const refreshing = new Map<string, Promise<MantagoCreds>>();
 
   async function readStored(): Promise<StoredPair | undefined> {
-    const raw = await opts.store.getSetting(MANTAGO_PAIR_SETTING);
+    const raw = await opts.store.getSetting(pairSetting);
     if (!raw) return undefined;
     try {
       const v = JSON.parse(raw) as Partial<StoredPair>;
@@ -86,12 +109,12 @@ export function createMantagoCredentials(opts: MantagoCredentialsOptions): Manta
     } catch {
       // fall through: an unreadable value is treated as absent
     }
-    log.warn('stored MantaGo credentials are unreadable; using the environment pair', { setting: MANTAGO_PAIR_SETTING });
+    log.warn('stored MantaGo credentials are unreadable; using the environment pair', { setting: pairSetting });
     return undefined;
   }
 
   async function writeStored(pair: StoredPair): Promise<void> {
-    await opts.store.setSetting(MANTAGO_PAIR_SETTING, JSON.stringify(pair));
+    await opts.store.setSetting(pairSetting, JSON.stringify(pair));
   }
 
   function remember(pair: MantagoCreds): MantagoCreds {
@@ -101,18 +124,18 @@ export function createMantagoCredentials(opts: MantagoCredentialsOptions): Manta
   }
 
   async function doInit(): Promise<void> {
-    await opts.store.withLock(MANTAGO_TOKEN_LOCK, async () => {
+    await opts.store.withLock(lock, async () => {
       const fingerprint = envFingerprint(opts.envToken, opts.envSecret);
-      const previous = await opts.store.getSetting(MANTAGO_ENV_FINGERPRINT_SETTING);
+      const previous = await opts.store.getSetting(fingerprintSetting);
       const stored = await readStored();
       if (previous === fingerprint && stored) {
         log.info('using the MantaGo token pair kept in the store', { source: stored.source });
         remember(stored);
         return;
       }
-      const why = previous === undefined ? 'first start' : previous !== fingerprint ? 'MANTAGO_TOKEN or MANTAGO_SECRET changed' : 'no stored pair';
+      const why = previous === undefined ? 'first start' : previous !== fingerprint ? `${pairSource} changed` : 'no stored pair';
       await writeStored({ ...envPair, updatedAt: now() });
-      await opts.store.setSetting(MANTAGO_ENV_FINGERPRINT_SETTING, fingerprint);
+      await opts.store.setSetting(fingerprintSetting, fingerprint);
       log.info('using the MantaGo token pair from the environment', { why });
       remember(envPair);
     });
@@ -137,7 +160,7 @@ export function createMantagoCredentials(opts: MantagoCredentialsOptions): Manta
     const running = refreshing.get(staleToken);
     if (running) return running;
     const p = opts.store
-      .withLock(MANTAGO_TOKEN_LOCK, async () => {
+      .withLock(lock, async () => {
         const stored = (await readStored()) ?? envPair;
         if (stored.token !== staleToken) return remember(stored);
         const fresh = await opts.client.refreshToken({ token: stored.token, secret: stored.secret });
@@ -146,7 +169,7 @@ export function createMantagoCredentials(opts: MantagoCredentialsOptions): Manta
         try {
           await writeStored({ ...fresh, source: 'refresh', updatedAt: now() });
         } catch (err) {
-          log.error('MantaGo token refreshed but the new pair could not be stored; a restart will need a fresh MANTAGO_TOKEN and MANTAGO_SECRET', { err });
+          log.error(`MantaGo token refreshed but the new pair could not be stored; a restart will need a fresh ${pairSource}`, { err });
         }
         const exp = jwtExpiresAt(fresh.token);
         log.info('MantaGo token refreshed', { why, expiresAt: exp !== undefined ? new Date(exp).toISOString() : undefined });
@@ -159,6 +182,7 @@ export function createMantagoCredentials(opts: MantagoCredentialsOptions): Manta
 
   return {
     init,
+    hint,
 
     async current() {
       const pair = await inForce();
@@ -174,7 +198,7 @@ export function createMantagoCredentials(opts: MantagoCredentialsOptions): Manta
         const reason = err instanceof TagApiError ? err.reason : err instanceof Error ? err.message : String(err);
         const fatal = err instanceof TagApiError && !err.retryable;
         log[fatal ? 'error' : 'warn'](
-          fatal ? `MantaGo token refresh failed: ${OPERATOR_HINT}` : 'MantaGo token refresh failed; will try again',
+          fatal ? `MantaGo token refresh failed: ${hint}` : 'MantaGo token refresh failed; will try again',
           { reason, expiresAt: new Date(exp).toISOString() },
         );
         return pair;
@@ -192,7 +216,7 @@ export function createMantagoCredentials(opts: MantagoCredentialsOptions): Manta
           // MantaGo was unreachable or busy: the operation is retried later, and refreshes again then.
           throw withChanges(err, { reason: `MantaGo token refresh failed (${status}), will try again: ${err.reason}` });
         }
-        const reason = `MantaGo token refresh failed (${status}): ${OPERATOR_HINT}`;
+        const reason = `MantaGo token refresh failed (${status}): ${hint}`;
         log.error(reason, { status: err.status, code: err.code, detail: err.reason });
         throw withChanges(err, { retryable: false, notFound: false, reason });
       }

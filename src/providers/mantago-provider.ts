@@ -8,7 +8,12 @@ export interface MantagoSettings {
   botId: string | undefined;
   token: string | undefined;
   secret: string | undefined;
+  /** Where the pair comes from, for what to renew when MantaGo refuses it: `MANTAGO_TOKEN and MANTAGO_SECRET`. */
+  pairSource: string;
 }
+
+export const MANTAGO_DEFAULT_BASE_URL = 'https://mantago.cc/api';
+const ENV_PAIR = 'MANTAGO_TOKEN and MANTAGO_SECRET';
 
 /**
  * MantaGo (https://doc.mantago.cc): personal tags (add and remove) and client tags
@@ -19,24 +24,38 @@ export const mantagoProvider: ProviderDescriptor<'mantago', MantagoSettings> = {
   title: 'MantaGo',
   env: z
     .object({
-      MANTAGO_BASE_URL: baseUrl('https://mantago.cc/api'),
+      MANTAGO_BASE_URL: baseUrl(MANTAGO_DEFAULT_BASE_URL),
       MANTAGO_BOT_ID: optionalString,
       MANTAGO_TOKEN: optionalString,
       MANTAGO_SECRET: optionalString,
     })
-    .transform((v) => ({ baseUrl: v.MANTAGO_BASE_URL, botId: v.MANTAGO_BOT_ID, token: v.MANTAGO_TOKEN, secret: v.MANTAGO_SECRET })),
+    .transform((v) => ({ baseUrl: v.MANTAGO_BASE_URL, botId: v.MANTAGO_BOT_ID, token: v.MANTAGO_TOKEN, secret: v.MANTAGO_SECRET, pairSource: ENV_PAIR })),
   tokenVariable: 'MANTAGO_TOKEN',
+  accountKeys: [
+    { name: 'bot_id', required: true, secret: false, description: 'The MantaGo bot id, sent as `?botId=` (MANTAGO_BOT_ID for this account).' },
+    { name: 'token', required: true, secret: true, description: 'The OpenAPI token, as ${VARIABLE} (MANTAGO_TOKEN for this account); refreshed by the service, kept in its store.' },
+    { name: 'secret', required: true, secret: true, description: 'The OpenAPI secret key, as ${VARIABLE} (MANTAGO_SECRET for this account).' },
+    { name: 'base_url', required: false, secret: false, url: true, description: `Optional; default ${MANTAGO_DEFAULT_BASE_URL}.` },
+  ],
+  fromAccount: ({ values, variables }) => ({
+    baseUrl: (values.base_url ?? MANTAGO_DEFAULT_BASE_URL).replace(/\/+$/, ''),
+    botId: values.bot_id,
+    token: values.token,
+    secret: values.secret,
+    pairSource: [variables.token, variables.secret].filter((v) => v !== undefined).join(' and ') || 'the token and secret',
+  }),
   isConfigured: (s) => s.token !== undefined,
   secrets: (s) => [s.token, s.secret],
   kinds: ['personal', 'client'],
   platforms: ['line', 'facebook', 'instagram', 'whatsapp'],
 
   async createTagger(s, deps) {
-    if (s.token === undefined) throw new Error('MANTAGO_TOKEN is not set');
+    if (s.token === undefined) throw new Error(`${s.pairSource}: the token is not set`);
+    const log = deps.log.child({ account: deps.account });
     // Not fatal: the calls fail (401 → refresh fails → dead letters saying what to set), nothing is lost,
     // and `autotag dead-letters retry` replays them once the variable is set.
-    if (!s.secret) deps.log.error('MANTAGO_TOKEN is set but MANTAGO_SECRET is not: MantaGo needs both (API Integration Settings in the MantaGo console)');
-    if (!s.botId) deps.log.error('MANTAGO_BOT_ID is not set: MantaGo answers 404 to calls without botId');
+    if (!s.secret) log.error(`${s.pairSource}: the token is set but the secret is not: MantaGo needs both (API Integration Settings in the MantaGo console)`);
+    if (!s.botId) log.error('MANTAGO_BOT_ID is not set: MantaGo answers 404 to calls without botId');
     // Loaded here: the HTTP client is needed only where a tagger is built.
     const [{ createMantagoClient }, { createMantagoCredentials }, { createMantagoTagger }] = await Promise.all([
       import('./mantago'),
@@ -45,7 +64,15 @@ export const mantagoProvider: ProviderDescriptor<'mantago', MantagoSettings> = {
     ]);
     const client = createMantagoClient({ baseUrl: s.baseUrl, botId: s.botId, timeoutMs: deps.timeoutMs, ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}) });
     // Settles which token pair is in force (the environment's or a refreshed one in the store).
-    const credentials = createMantagoCredentials({ envToken: s.token, envSecret: s.secret ?? '', store: deps.settings, client, log: deps.log });
+    const credentials = createMantagoCredentials({
+      account: deps.account,
+      pairSource: s.pairSource,
+      envToken: s.token,
+      envSecret: s.secret ?? '',
+      store: deps.settings,
+      client,
+      log,
+    });
     try {
       await credentials.init();
     } catch (err) {

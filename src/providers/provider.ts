@@ -9,6 +9,8 @@ import type { Tagger } from './taggers';
 
 /** What building a tagger may use. */
 export interface TaggerDeps {
+  /** The account it tags in: names what it keeps in the store (MantaGo's token pair) and its log lines. */
+  account: string;
   /** TAG_API_TIMEOUT_MS: how long one call may take. */
   timeoutMs: number;
   settings: SettingsStore;
@@ -21,6 +23,26 @@ export interface BuiltTagger {
   tagger: Tagger;
   /** Closes the client's connection pool. */
   close(): Promise<void>;
+}
+
+/** One key of an account of this provider in the channels file (besides `provider:`). */
+export interface AccountKey {
+  /** As written: `bot_id`, `token`, `base_url`. */
+  readonly name: string;
+  readonly required: boolean;
+  /** Written only as `${VARIABLE}`: a literal value is refused (secrets stay out of files). */
+  readonly secret: boolean;
+  /** The value is an http(s) URL. */
+  readonly url?: boolean;
+  /** For editors (the channels file's JSON Schema). */
+  readonly description: string;
+}
+
+/** The values of an account's keys, variables substituted, and the variables they came from (for messages). */
+export interface AccountValues {
+  readonly values: Readonly<Record<string, string | undefined>>;
+  /** Per key, the `${VARIABLE}` it was written as, if it was. */
+  readonly variables: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -37,6 +59,10 @@ export interface ProviderDescriptor<N extends string, S> {
   readonly env: z.ZodType<S>;
   /** CONTRACT: a provider is configured when its token is set. */
   readonly tokenVariable: string;
+  /** How an account of this provider is written in the channels file. */
+  readonly accountKeys: readonly AccountKey[];
+  /** The settings of an account of the channels file (its values checked against `accountKeys`). */
+  fromAccount(account: AccountValues): S;
   isConfigured(settings: S): boolean;
   /** Values to redact from every log line. */
   secrets(settings: S): readonly (string | undefined)[];

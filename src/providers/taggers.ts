@@ -1,10 +1,9 @@
-import type { Provider, TagOperation } from '../tag-operation';
+import type { Provider, TagCall } from '../tag-operation';
 import type { BotbonnieClient, BotbonnieUserTagRequest } from './botbonnie';
 import { BOTBONNIE_CHANNEL } from './botbonnie-provider';
 import { TagApiError, withChanges } from './errors';
 import type { MantagoClient, MantagoCreds, MantagoTagRequest } from './mantago';
 import type { MantagoCredentials } from './mantago-credentials';
-import { OPERATOR_HINT } from './mantago-credentials';
 import { skipReason } from './index';
 
 /**
@@ -13,16 +12,16 @@ import { skipReason } from './index';
  * at most one more after a 401 and a token refresh) and never retries on its own.
  */
 export interface Tagger {
-  apply(op: TagOperation): Promise<void>;
+  apply(op: TagCall): Promise<void>;
 }
 
-function refuse(provider: Provider, op: TagOperation, why: string): TagApiError {
+function refuse(provider: Provider, op: TagCall, why: string): TagApiError {
   return new TagApiError({ provider, retryable: false, reason: `cannot ${op.action} ${provider} tag ${op.tagId}: ${why}` });
 }
 
 export function createMantagoTagger(
   client: Pick<MantagoClient, 'addPersonalTag' | 'removePersonalTag' | 'addClientTag'>,
-  credentials: Pick<MantagoCredentials, 'current' | 'refreshAfter401'>,
+  credentials: Pick<MantagoCredentials, 'current' | 'refreshAfter401' | 'hint'>,
 ): Tagger {
   return {
     async apply(op) {
@@ -52,7 +51,7 @@ export function createMantagoTagger(
         if (err instanceof TagApiError && err.status === 401) {
           throw withChanges(err, {
             retryable: false,
-            reason: `401 from mantago after a token refresh: the refresh did not cure it; ${OPERATOR_HINT} (${err.reason})`,
+            reason: `401 from mantago after a token refresh: the refresh did not cure it; ${credentials.hint} (${err.reason})`,
           });
         }
         throw err;

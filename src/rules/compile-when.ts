@@ -68,6 +68,10 @@ export function compileWhen(when: WhenDefinition, deps: CompileWhenDeps): Compil
     for (const p of when.platform) mask |= platformBit(p);
     parts.push({ condition: (ctx) => (mask & platformBit(ctx.platform)) !== 0, need: undefined });
   }
+  if (when.channel) {
+    const channels = new Set(when.channel);
+    parts.push({ condition: (ctx) => channels.has(ctx.channel), need: undefined });
+  }
   if (when.event) {
     // 'other' is not a kind rules can name, so its bit is never in the mask.
     let mask = 0;

@@ -38,6 +38,8 @@ export interface ScheduleDefinition {
 
 export interface WhenDefinition {
   platform?: Platform[];
+  /** Channel ids; the file's `defaults.channel` already applied. */
+  channel?: string[];
   event?: EventKind[];
   text?: TextDefinition;
   postback?: PostbackDefinition;
@@ -52,6 +54,8 @@ export interface ExampleDefinition {
   event: EventKind;
   data?: string;
   platform: Platform;
+  /** The channel the event comes in on (see parse-rule-file.ts for the default). */
+  channel: string;
   /** Milliseconds since the epoch; undefined: "now" when the examples run. */
   at?: number;
   expect: 'match' | 'no_match';

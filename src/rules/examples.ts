@@ -1,3 +1,5 @@
+import type { Platform } from '../chat-event';
+import { environmentChannelOf } from '../platforms/endpoints';
 import type { RuleProblem } from './problems';
 import type { RuleSet } from './rule-set';
 
@@ -12,6 +14,7 @@ export function checkExamples(ruleSet: RuleSet, now: number): RuleProblem[] {
     rule.definition.examples.forEach((ex, n) => {
       const event = {
         platform: ex.platform,
+        channel: ex.channel,
         kind: ex.event,
         ...(ex.text !== undefined ? { text: ex.text } : {}),
         ...(ex.data !== undefined ? { postbackData: ex.data } : {}),
@@ -32,8 +35,9 @@ export function checkExamples(ruleSet: RuleSet, now: number): RuleProblem[] {
   return failures;
 }
 
-function describeEvent(e: { platform: string; kind: string; text?: string; postbackData?: string; timestamp: number }): string {
-  const parts = [`${e.kind} on ${e.platform}`];
+function describeEvent(e: { platform: Platform; channel: string; kind: string; text?: string; postbackData?: string; timestamp: number }): string {
+  // The channel is named when it is not the one a platform's events come in on by default.
+  const parts = [`${e.kind} on ${e.platform}${e.channel === environmentChannelOf(e.platform) ? '' : ` (channel ${e.channel})`}`];
   if (e.text !== undefined) parts.push(`text ${JSON.stringify(e.text)}`);
   if (e.postbackData !== undefined) parts.push(`data ${JSON.stringify(e.postbackData)}`);
   parts.push(`at ${new Date(e.timestamp).toISOString()}`);

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { ENVIRONMENT_CATALOGUE, type RuleCatalogue } from './catalogue';
 import type { RuleDefinition } from './definitions';
 import { checkExamples } from './examples';
 import { findRuleFiles } from './find-rule-files';
@@ -22,6 +23,8 @@ export interface LoadOptions {
   now?: number;
   /** What problem and rule file names are relative to; default process.cwd(). */
   cwd?: string;
+  /** The channels and accounts rules may name; default the environment's alone (no channels file). */
+  catalogue?: RuleCatalogue;
 }
 
 /**
@@ -60,7 +63,7 @@ export async function loadRuleSet(dir: string, opts: LoadOptions = {}): Promise<
       problems.push({ file, line: 1, column: 1, message: `cannot read the file: ${(e as Error).message}` });
       continue;
     }
-    const parsed = parseRuleFile(text, file);
+    const parsed = parseRuleFile(text, file, opts.catalogue ?? ENVIRONMENT_CATALOGUE);
     problems.push(...parsed.problems);
     const duplicates = new Set<string>();
     for (const { id, position } of parsed.ids) {

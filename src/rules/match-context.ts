@@ -3,6 +3,8 @@ import type { ChatEvent, Platform } from '../chat-event';
 /** What rules are evaluated against: the parts of a ChatEvent rules can see. */
 export interface RuleEvent {
   platform: Platform;
+  /** The channel it came in on; default: the environment's channel of the platform (`line`, `facebook`, `whatsapp`). */
+  channel?: string;
   kind: ChatEvent['kind'];
   text?: string;
   postbackData?: string;
@@ -18,6 +20,7 @@ export interface RuleEvent {
  */
 export interface MatchContext {
   platform: Platform;
+  channel: string;
   kind: ChatEvent['kind'];
   hasText: boolean;
   /** NFKC-normalised and trimmed: for case-sensitive patterns and regexes. */

@@ -1,6 +1,10 @@
 import type { z } from 'zod';
+import type { Platform } from '../chat-event';
+import { environmentChannelOf } from '../platforms/endpoints';
 import { providerNamed } from '../providers';
 import { TAG_KINDS, type TagAction, type TagKind } from '../tag-operation';
+import { ENVIRONMENT_CATALOGUE, type RuleCatalogue } from './catalogue';
+import { catalogueProblems } from './catalogue-problems';
 import type { ExampleDefinition, RuleDefinition, WhenDefinition } from './definitions';
 import { parseInstant } from './instant';
 import { issueMessage, issueTarget, toPath } from './issue-message';
@@ -22,8 +26,12 @@ function isTagKind(value: unknown): value is TagKind {
   return (TAG_KINDS as readonly unknown[]).includes(value);
 }
 
-/** Parses and validates one rule file. `file` is the name problems are reported under. */
-export function parseRuleFile(text: string, file: string): ParsedRuleFile {
+/**
+ * Parses and validates one rule file. `file` is the name problems are reported under.
+ * With a `catalogue`, the channels and accounts the file names must be in it; without
+ * one (an editor's view of a single file) only their form is checked.
+ */
+export function parseRuleFile(text: string, file: string, catalogue?: RuleCatalogue): ParsedRuleFile {
   const out: ParsedRuleFile = { rules: [], ids: [], problems: [] };
   const source = parseYamlSource(text);
   const problemAt = (position: Position, message: string) =>
@@ -55,6 +63,11 @@ export function parseRuleFile(text: string, file: string): ParsedRuleFile {
       defaultsBroken = true;
       report(['defaults'], d.error.issues, '"defaults"');
     }
+    if (catalogue) {
+      for (const [path, message] of catalogueProblems({ when: { channel: (topValue.defaults as { channel?: unknown }).channel } }, undefined, catalogue)) {
+        problemAt(source.locate(['defaults', ...path.slice(1)]), message);
+      }
+    }
   }
 
   const rules = Array.isArray(topValue.rules) ? topValue.rules : [];
@@ -69,12 +82,16 @@ export function parseRuleFile(text: string, file: string): ParsedRuleFile {
     if (!defaultsBroken) {
       for (const [path, message] of actionIssues) problemAt(source.locate([...base, ...path]), message);
     }
+    const catalogueIssues = catalogue && !defaultsBroken ? catalogueProblems(raw, defaults.provider, catalogue) : [];
+    for (const [path, message] of catalogueIssues) problemAt(source.locate([...base, ...path]), message);
     const parsed = ruleSchema.safeParse(raw, { reportInput: true });
     if (!parsed.success) {
       report(base, parsed.error.issues, 'a rule');
       return;
     }
-    if (out.problems.length === before && actionIssues.length === 0) out.rules.push(resolveRule(parsed.data, defaults, source, base, file));
+    if (out.problems.length === before && actionIssues.length === 0 && catalogueIssues.length === 0) {
+      out.rules.push(resolveRule(parsed.data, defaults, source, base, file, catalogue ?? ENVIRONMENT_CATALOGUE));
+    }
   });
   return out;
 }
@@ -106,9 +123,11 @@ function actionProblems(rawRule: unknown, defaults: DefaultsInput): [PathSegment
 }
 
 /** Applies the file's defaults; everything it relies on has been validated. */
-function resolveRule(r: RuleInput, defaults: DefaultsInput, source: YamlSource, base: PathSegment[], file: string): RuleDefinition {
+function resolveRule(r: RuleInput, defaults: DefaultsInput, source: YamlSource, base: PathSegment[], file: string, catalogue: RuleCatalogue): RuleDefinition {
   const defaultTimezone = defaults.timezone ?? 'UTC';
   const when = resolveWhen(r.when, defaultTimezone);
+  // `defaults.channel` holds for every rule of the file that names no channel of its own (at the top of its `when`).
+  if (when.channel === undefined && defaults.channel !== undefined) when.channel = [...new Set(defaults.channel)];
   const then: TagAction[] = r.then.map((a) => {
     const provider = (a.provider ?? defaults.provider)!;
     return {
@@ -117,6 +136,7 @@ function resolveRule(r: RuleInput, defaults: DefaultsInput, source: YamlSource, 
       // A provider's first kind is its default; one with a single kind always carries it.
       kind: a.kind !== undefined && providerNamed(provider).kinds.includes(a.kind) ? a.kind : providerNamed(provider).kinds[0],
       tagId: (a.add_tag ?? a.remove_tag)!,
+      ...(a.account !== undefined ? { account: a.account } : {}),
     };
   });
 
@@ -126,11 +146,13 @@ function resolveRule(r: RuleInput, defaults: DefaultsInput, source: YamlSource, 
   const exampleZone = zones.size === 1 ? [...zones][0]! : defaultTimezone;
   const examples: ExampleDefinition[] = (r.examples ?? []).map((e, i) => {
     const position = source.locate([...base, 'examples', i]);
+    const { platform, channel } = exampleWhere(e, when.channel, catalogue);
     return {
       ...(e.text !== undefined ? { text: e.text } : {}),
       event: e.event ?? 'message',
       ...(e.data !== undefined ? { data: e.data } : {}),
-      platform: e.platform ?? 'line',
+      platform,
+      channel,
       ...(e.at !== undefined ? { at: parseInstant(e.at, exampleZone)! } : {}),
       expect: e.expect,
       line: position.line,
@@ -154,9 +176,27 @@ function resolveRule(r: RuleInput, defaults: DefaultsInput, source: YamlSource, 
   };
 }
 
+/**
+ * Where an example's event comes in when it does not say: a channel given alone brings
+ * its platform; otherwise the platform (default line) comes in on the rule's first
+ * channel that receives it, else on the environment's channel of the platform.
+ */
+function exampleWhere(
+  e: { platform?: Platform | undefined; channel?: string | undefined },
+  ruleChannels: readonly string[] | undefined,
+  catalogue: RuleCatalogue,
+): { platform: Platform; channel: string } {
+  const platformsOf = (id: string) => catalogue.channels.get(id);
+  const platform = e.platform ?? platformsOf(e.channel ?? ruleChannels?.[0] ?? '')?.[0] ?? 'line';
+  if (e.channel !== undefined) return { platform, channel: e.channel };
+  const own = ruleChannels?.find((id) => platformsOf(id)?.includes(platform) ?? true);
+  return { platform, channel: own ?? environmentChannelOf(platform) };
+}
+
 function resolveWhen(w: WhenInput, defaultTimezone: string): WhenDefinition {
   const out: WhenDefinition = {};
   if (w.platform) out.platform = w.platform;
+  if (w.channel) out.channel = [...new Set(w.channel)];
   if (w.event) out.event = w.event;
   if (w.text) {
     const t = w.text;

@@ -6,6 +6,7 @@ import { KEYWORD_RULE, KIND_SHIFT, packRuleMeta, PLATFORM_SHIFT, STOP } from './
 import type { Evaluation } from './evaluation';
 import type { Condition, MatchContext, RuleEvent } from './match-context';
 import { nfkc } from './normalize-text';
+import { environmentChannelOf } from '../platforms/endpoints';
 import { ZoneClock } from './schedule';
 
 export interface CompiledRule {
@@ -56,7 +57,7 @@ export class RuleSet {
   /** Rule r's actions are distinct-action numbers actionStart[r] … actionStart[r + 1] - 1 of actionIds. */
   private readonly actionStart: Int32Array;
   private readonly actionIds: Int32Array;
-  /** Distinct (provider, kind, tag, add/remove) actions; numbers equal when (provider, kind, tag) are. */
+  /** Distinct (provider, kind, tag, account, add/remove) actions; tag numbers equal when (provider, kind, tag, account) are. */
   private readonly actionObjects: TagAction[] = [];
   private readonly actionTag: Int32Array;
   private readonly conditions: Condition[];
@@ -108,7 +109,8 @@ export class RuleSet {
       this.meta[i] = packRuleMeta(d.stop, masks);
       const actions = Object.freeze(d.then.map((a) => Object.freeze({ ...a })));
       for (const a of actions) {
-        const tagKey = JSON.stringify([a.provider, a.kind, a.tagId]);
+        // A tag named in another account is another tag: both apply.
+        const tagKey = JSON.stringify([a.provider, a.kind, a.tagId, a.account ?? null]);
         const key = `${a.action}${tagKey}`;
         let number = actionNumbers.get(key);
         if (number === undefined) {
@@ -170,6 +172,7 @@ export class RuleSet {
 
     this.ctx = {
       platform: 'line',
+      channel: '',
       kind: 'other',
       hasText: false,
       textCased: '',
@@ -233,6 +236,7 @@ export class RuleSet {
     }
     ctx.round++;
     ctx.platform = event.platform;
+    ctx.channel = event.channel ?? environmentChannelOf(event.platform);
     ctx.kind = event.kind;
     ctx.timestamp = event.timestamp;
     ctx.hasData = event.postbackData !== undefined;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EVENT_KINDS, PLATFORMS } from '../chat-event';
 import { PROVIDERS, TAG_KINDS } from '../tag-operation';
 import { didYouMean } from './problems';
+import { knownKeys } from './known-keys';
 import { compileRegex } from './linear-regex';
 import { normalizeRegexSource, normalizeText, regexFlags } from './normalize-text';
 import { DAY_NAMES, isValidTimezone, knownTimezones, parseHours, parseLocalTime } from './schedule';
@@ -11,32 +12,9 @@ import { parseInstant } from './instant';
  * The shape of a rule file, as zod schemas over the plain values of the YAML
  * (every scalar a string except priority/enabled/stop/case_sensitive).
  *
- * Objects reject unknown keys through `knownKeys` rather than zod's strict
- * objects, so each unknown key becomes its own issue at its own key, with a
- * "did you mean", and so the check runs even when other fields have errors.
+ * Objects reject unknown keys through `knownKeys` (known-keys.ts).
  */
-
-/** Marks an issue that belongs at the key rather than at its value. */
-export const AT_KEY = 'key';
-
-function knownKeys<S extends z.ZodRawShape>(shape: S, where: string) {
-  const names = Object.keys(shape);
-  return z.looseObject(shape).superRefine(
-    (value, ctx) => {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
-      for (const key of Object.keys(value)) {
-        if (names.includes(key)) continue;
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: `unknown key ${JSON.stringify(key)} in ${where}${didYouMean(key, names) || `; expected one of ${names.join(', ')}`}`,
-          params: { at: AT_KEY },
-        });
-      }
-    },
-    { when: () => true },
-  );
-}
+export { AT_KEY } from './known-keys';
 
 /**
  * What the JSON Schema for editors (json-schema.ts) needs to know about schemas whose
@@ -149,9 +127,14 @@ export const scheduleSchema = knownKeys(
   { when: () => true },
 );
 
+/** A channel id or account name: the channels file's (letters, digits, '-', '_'), or the environment's. */
+const channelName = z.string().regex(/^[A-Za-z0-9_-]+$/, { message: 'a channel id holds only letters (a-z, A-Z), digits, "-" and "_"' });
+const accountName = z.string().regex(/^[A-Za-z0-9_-]+$/, { message: 'an account name holds only letters (a-z, A-Z), digits, "-" and "_"' });
+
 /** A `when` block as written; recursive through any / all / not. */
 export interface WhenInput {
   platform?: (typeof PLATFORMS)[number][];
+  channel?: string[];
   event?: (typeof EVENT_KINDS)[number][];
   text?: z.output<typeof textSchema>;
   postback?: z.output<typeof postbackSchema>;
@@ -165,6 +148,7 @@ export const whenSchema: z.ZodType<WhenInput> = z.lazy(() =>
   knownKeys(
     {
       platform: oneOrMany(z.enum(PLATFORMS)).optional(),
+      channel: oneOrMany(channelName).optional(),
       event: oneOrMany(z.enum(EVENT_KINDS)).optional(),
       text: textSchema.optional(),
       postback: postbackSchema.optional(),
@@ -185,6 +169,7 @@ export const actionSchema = knownKeys(
     remove_tag: tagId.optional(),
     provider: z.enum(PROVIDERS).optional(),
     kind: z.enum(TAG_KINDS).optional(),
+    account: accountName.optional(),
   },
   'an action',
 ).superRefine(
@@ -215,6 +200,7 @@ export const exampleSchema = knownKeys(
     event: z.enum(EVENT_KINDS).optional(),
     data: z.string().optional(),
     platform: z.enum(PLATFORMS).optional(),
+    channel: channelName.optional(),
     at: z
       .string()
       .refine((s) => parseInstant(s, 'UTC') !== undefined, {
@@ -245,6 +231,7 @@ export const defaultsSchema = knownKeys(
   {
     provider: z.enum(PROVIDERS).optional(),
     timezone: timezoneSchema.optional(),
+    channel: oneOrMany(channelName).optional(),
   },
   'defaults',
 );

@@ -1,6 +1,7 @@
 import { watch, promises as fs, type FSWatcher } from 'node:fs';
 import type { Logger } from '../log';
 import { findRuleFiles } from './find-rule-files';
+import type { RuleCatalogue } from './catalogue';
 import { loadRuleSet } from './load-rules';
 import { formatProblem } from './problems';
 import type { RuleSet } from './rule-set';
@@ -47,6 +48,8 @@ export function diffRuleSets(before: RuleSet, after: RuleSet): RuleChanges {
 
 export interface WatchOptions {
   dir: string;
+  /** The channels and accounts rules may name (they change only at a restart). */
+  catalogue?: RuleCatalogue;
   holder: RulesHolder;
   log: Logger;
   /** Called after every reload attempt (tests and metrics listen). */
@@ -90,7 +93,7 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
   };
 
   const reload = async () => {
-    const loaded = await loadRuleSet(dir);
+    const loaded = await loadRuleSet(dir, opts.catalogue ? { catalogue: opts.catalogue } : {});
     if (!loaded.ruleSet) {
       const problems = loaded.problems.map(formatProblem);
       holder.reject(problems[0] ?? 'invalid rules');

@@ -13,6 +13,8 @@ import { acceptBatchesPostgres } from './postgres/accept';
 import { claimOperationsPostgres, renewOperationLeasesPostgres, settleOperationPostgres } from './postgres/operations';
 import { claimForwardsPostgres, completeForwardPostgres, deadLetterForwardPostgres, retryForwardPostgres } from './postgres/forwards';
 import {
+  accountlessOperationsPostgres,
+  assignAccountPostgres,
   listDeadLettersPostgres,
   nextDueAtPostgres,
   releaseLeasesPostgres,
@@ -110,7 +112,9 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     status: (now) => statusPostgres(db.query, now),
     listDeadLetters: (limit) => listDeadLettersPostgres(db.query, limit),
     retryDeadLetters: (which, now) => db.tx((q) => retryDeadLettersPostgres(q, which, now, notify)),
-    requeueDeadOperations: (provider, code, now) => db.tx((q) => requeueDeadOperationsPostgres(q, provider, code, now, notify)),
+    requeueDeadOperations: (account, code, now) => db.tx((q) => requeueDeadOperationsPostgres(q, account, code, now, notify)),
+    accountlessOperations: () => accountlessOperationsPostgres(db.query),
+    assignAccount: (o, now) => db.tx((q) => assignAccountPostgres(q, o, now, notify)),
 
     userHistory: (userId, limit) => userHistoryPostgres(db.query, userId, limit),
     recentEvents: (limit) => recentEventsPostgres(db.query, limit),

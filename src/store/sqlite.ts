@@ -11,6 +11,8 @@ import { acceptBatchesSqlite } from './sqlite/accept';
 import { claimOperationsSqlite, renewOperationLeasesSqlite, settleOperationSqlite } from './sqlite/operations';
 import { claimForwardsSqlite, completeForwardSqlite, deadLetterForwardSqlite, retryForwardSqlite } from './sqlite/forwards';
 import {
+  accountlessOperationsSqlite,
+  assignAccountSqlite,
   listDeadLettersSqlite,
   nextDueAtSqlite,
   releaseLeasesSqlite,
@@ -70,7 +72,9 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     status: async (now) => statusSqlite(db, now),
     listDeadLetters: async (limit) => listDeadLettersSqlite(db, limit),
     retryDeadLetters: async (which, now) => retryDeadLettersSqlite(db, which, now),
-    requeueDeadOperations: async (provider, code, now) => requeueDeadOperationsSqlite(db, provider, code, now),
+    requeueDeadOperations: async (account, code, now) => requeueDeadOperationsSqlite(db, account, code, now),
+    accountlessOperations: async () => accountlessOperationsSqlite(db),
+    assignAccount: async (o, now) => assignAccountSqlite(db, o, now),
 
     userHistory: async (userId, limit) => userHistorySqlite(db, userId, limit),
     recentEvents: async (limit) => recentEventsSqlite(db, limit),

@@ -12,7 +12,7 @@ import type { Provider, TagOperation, TagActionName } from '../tag-operation';
 
 /** One platform event as the request path hands it to the store. */
 export interface AcceptedEvent {
-  /** `${platform}:${event.eventId}` — a key seen before makes the event a duplicate. */
+  /** `${channel}/${platform}:${eventId}` (webhook/process-events.ts) — a key seen before makes the event a duplicate. */
   dedupKey: string;
   event: ChatEvent;
   /** Rule ids that matched, in evaluation order. */
@@ -95,10 +95,12 @@ export interface RetryRequest extends AttemptOutcome {
 
 /**
  * Why a dead letter is kept, where the service acts on it: stored as a code, never
- * found again by matching its reason text. `provider_not_configured`: its provider
- * had no token; queued again at the first start where it has one.
+ * found again by matching its reason text. `account_missing`: no account could take
+ * it (none resolved, or its account is not configured); queued again at the first
+ * start where its account exists. `provider_not_configured` is what earlier releases
+ * stored for the environment's account without a token; it is treated alike.
  */
-export const DEAD_LETTER_CODES = ['provider_not_configured'] as const;
+export const DEAD_LETTER_CODES = ['provider_not_configured', 'account_missing'] as const;
 export type DeadLetterCode = (typeof DEAD_LETTER_CODES)[number];
 
 export interface DeadLetterRequest extends AttemptOutcome {
@@ -123,7 +125,17 @@ export interface QueueCounts {
 export interface StoreStatus {
   operations: QueueCounts;
   forwards: QueueCounts;
+  /** Tag operations by the channel of the event that asked for them, by channel id. */
+  channels: { channel: string; operations: QueueCounts }[];
+  /** Tag operations by account (NO_ACCOUNT: those no account could take), by name. */
+  accounts: { account: string; provider: Provider; operations: QueueCounts }[];
 }
+
+/**
+ * Whose operations a worker claims: one account's, or — for the worker that keeps
+ * operations no configured account can take as dead letters — every account's but these.
+ */
+export type AccountScope = { readonly account: string } | { readonly accountsOtherThan: readonly string[] };
 
 export interface DeadLetter {
   /** `op-<n>` for tag operations, `fwd-<n>` for forwards: what `dead-letters retry` takes. */
@@ -144,6 +156,8 @@ export interface HistoryEvent {
   id: number;
   receivedAt: number;
   platform: ChatEvent['platform'];
+  /** The channel it came in on (see ChatEvent.channel). */
+  channel: string;
   /** Who the user wrote to (see ChatEvent.recipient). */
   recipient: string;
   userId: string;
@@ -202,11 +216,11 @@ export interface Store {
   // ---- tag operations (desired-state rows) ----
 
   /**
-   * Leases up to `limit` rows of `provider` that are pending and due (`due_at <= now`)
-   * and not leased (or whose lease expired), oldest due first. PostgreSQL uses
-   * FOR UPDATE SKIP LOCKED so instances never claim the same row.
+   * Leases up to `limit` rows of the accounts of `scope` that are pending and due
+   * (`due_at <= now`) and not leased (or whose lease expired), oldest due first.
+   * PostgreSQL uses FOR UPDATE SKIP LOCKED so instances never claim the same row.
    */
-  claimOperations(opts: { provider: Provider; limit: number; owner: string; now: number; leaseMs: number }): Promise<ClaimedOperation[]>;
+  claimOperations(opts: { scope: AccountScope; limit: number; owner: string; now: number; leaseMs: number }): Promise<ClaimedOperation[]>;
 
   /**
    * The call for `version` succeeded. Marks the row done and releases it; when the
@@ -245,10 +259,10 @@ export interface Store {
 
   /**
    * Earliest `due_at` among pending, unleased work (or lease expiry), so the worker knows when to wake.
-   * `scope` narrows it to one provider's operations, or one destination's forwards: another
-   * provider's or destination's backlog is not this loop's work (waking for it would spin).
+   * `scope` narrows it to some accounts' operations, or one destination's forwards: another
+   * account's or destination's backlog is not this loop's work (waking for it would spin).
    */
-  nextDueAt(kind: WorkKind, scope?: Provider | string): Promise<number | null>;
+  nextDueAt(kind: WorkKind, scope?: AccountScope | string): Promise<number | null>;
 
   // ---- operator views ----
 
@@ -257,8 +271,16 @@ export interface Store {
   listDeadLetters(limit?: number): Promise<DeadLetter[]>;
   /** Queues dead letters again (due now, attempts reset). `all` or a list of `op-…`/`fwd-…` ids. Returns how many. */
   retryDeadLetters(which: 'all' | string[], now: number): Promise<number>;
-  /** Queues again the dead operations of `provider` kept with `code`. */
-  requeueDeadOperations(provider: Provider, code: DeadLetterCode, now: number): Promise<number>;
+  /** Queues again the dead operations of `account` kept with `code`. */
+  requeueDeadOperations(account: string, code: DeadLetterCode, now: number): Promise<number>;
+  /** The (provider, channel) pairs of dead operations kept for want of an account (NO_ACCOUNT). */
+  accountlessOperations(): Promise<{ provider: Provider; channel: string }[]>;
+  /**
+   * Gives the dead NO_ACCOUNT operations of `provider` from `channel` the account that now
+   * exists for them and queues them again — except where that account already has a row
+   * for the same tag and user (the newer desired state): those stay as they are.
+   */
+  assignAccount(o: { provider: Provider; channel: string; account: string }, now: number): Promise<number>;
 
   // ---- history ----
 

@@ -1,4 +1,5 @@
 import type { ChatEvent } from '../chat-event';
+import type { AccountRouter } from '../channels/account-router';
 import type { Logger } from '../log';
 import type { TagOperation } from '../tag-operation';
 import { bindOperations, evaluate, type RuleSet } from '../rules';
@@ -6,8 +7,8 @@ import type { AcceptedEvent } from '../store/store';
 
 /**
  * Pure CPU work of the request path: each event through the rules, the actions
- * bound to its user. Events without a user, and kinds rules cannot ask for,
- * produce nothing.
+ * bound to its user in their accounts. Events without a user, and kinds rules
+ * cannot ask for, produce nothing.
  */
 export interface ProcessedEvents {
   accepted: AcceptedEvent[];
@@ -15,7 +16,15 @@ export interface ProcessedEvents {
   operations: TagOperation[];
 }
 
-export function processEvents(ruleSet: RuleSet, events: readonly ChatEvent[], log: Logger): ProcessedEvents {
+/**
+ * The key that makes a redelivered event a duplicate: per channel (CONTRACT "Once"), so
+ * one page subscribed by two Meta apps is tagged in both apps' accounts.
+ */
+export function dedupKeyOf(event: Pick<ChatEvent, 'channel' | 'platform' | 'eventId'>): string {
+  return `${event.channel}/${event.platform}:${event.eventId}`;
+}
+
+export function processEvents(ruleSet: RuleSet, events: readonly ChatEvent[], accounts: AccountRouter, log: Logger): ProcessedEvents {
   const accepted: AcceptedEvent[] = [];
   const matched: string[] = [];
   const operations: TagOperation[] = [];
@@ -23,16 +32,21 @@ export function processEvents(ruleSet: RuleSet, events: readonly ChatEvent[], lo
     if (event.userId === undefined || event.kind === 'other') continue;
     const evaluation = evaluate(ruleSet, {
       platform: event.platform,
+      channel: event.channel,
       kind: event.kind,
       text: event.text,
       postbackData: event.postbackData,
       timestamp: event.timestamp,
     });
-    const bound = bindOperations(evaluation.actions, { platform: event.platform, recipient: event.recipient, userId: event.userId });
+    const bound = bindOperations(
+      evaluation.actions,
+      { platform: event.platform, channel: event.channel, recipient: event.recipient, userId: event.userId },
+      (action) => accounts.accountFor(action, event.channel),
+    );
     for (const s of bound.skipped) {
       log.warn('tag action skipped', { reason: s.reason, tagId: s.action.tagId, provider: s.action.provider, platform: event.platform, channel: event.channel, eventId: event.eventId });
     }
-    accepted.push({ dedupKey: `${event.platform}:${event.eventId}`, event, matched: evaluation.matched, operations: bound.operations });
+    accepted.push({ dedupKey: dedupKeyOf(event), event, matched: evaluation.matched, operations: bound.operations });
     matched.push(...evaluation.matched);
     operations.push(...bound.operations);
   }

@@ -1,18 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response, type NextFunction, type RequestHandler } from 'express';
+import type { AccountRouter } from '../channels/account-router';
 import type { ConfiguredEndpoint } from '../config';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
-import { webhookReader, type ReceivedWebhook } from '../platforms/dispatch';
+import { webhookReader, type ReceivedWebhook, type WebhookReader } from '../platforms/dispatch';
 import { describeOperation } from '../providers/describe-operation';
 import { notSet } from '../platforms/endpoints';
 import { WebhookBodyError } from '../platforms/errors';
 import type { RuleSet } from '../rules';
 import { StoreUnavailableError, type ForwardRequest, type Store } from '../store/store';
+import { channelPicker } from './pick-channel';
 import { processEvents } from './process-events';
 
 export interface WebhookRouteDeps {
   endpoint: ConfiguredEndpoint;
+  /**
+   * `POST /webhooks/line` only: the LINE channels of the channels file by their `destination`,
+   * which that endpoint serves too (see pick-channel.ts).
+   */
+  byDestination?: ReadonlyMap<string, ConfiguredEndpoint>;
+  accounts: AccountRouter;
   store: Store;
   rules: () => RuleSet | undefined;
   log: Logger;
@@ -25,26 +33,53 @@ export interface WebhookRouteDeps {
 type Outcome = 'accepted' | 'unauthorized' | 'bad_request' | 'too_large' | 'unavailable' | 'error';
 
 /**
- * POST on a webhook endpoint: secret configured (503) → size (413) → signature over
- * the raw bytes (401) → shape (400) → platform modules → rules → one store
+ * POST on a webhook endpoint, in the contract's order: secret configured (503) →
+ * declared size (413) → signature header present and well formed (401), all before
+ * the body is read → body size (413) → the channel whose secret checks it → signature
+ * over the raw bytes (401) → shape (400) → platform modules → rules → one store
  * transaction → 200. The 200 is sent only once the operations and forwards are
  * durably stored.
  */
 export function webhookRoute(d: WebhookRouteDeps): RequestHandler[] {
   const { endpoint, metrics } = d;
-  const { channel, signature: scheme } = endpoint.definition;
-  const read = webhookReader(endpoint.definition.dispatch);
-  // The metric label keeps its name; its values are the endpoints' channel ids.
-  const reply = (res: Response, status: number, outcome: Outcome, body: object, started: number) => {
-    metrics.webhooks.inc({ platform: channel, outcome });
-    metrics.webhookDuration.observe({ platform: channel }, (d.now() - started) / 1000);
+  const { signature: scheme } = endpoint.definition;
+  const picker = channelPicker(endpoint, d.byDestination);
+  const readers = new Map<ConfiguredEndpoint, WebhookReader>();
+  const readerOf = (channel: ConfiguredEndpoint) => {
+    let read = readers.get(channel);
+    if (!read) readers.set(channel, (read = webhookReader(channel.definition.dispatch)));
+    return read;
+  };
+  // `platform` is the kind of endpoint: the environment's are named after their platform
+  // (line, facebook, whatsapp), the channels file's are line or meta; `channel` says which.
+  const platformOf = (channel: ConfiguredEndpoint) => (channel.source === 'environment' ? channel.definition.channel : channel.definition.dispatch.envelope);
+  const reply = (res: Response, status: number, outcome: Outcome, body: object, started: number, channel: ConfiguredEndpoint = endpoint) => {
+    const labels = { platform: platformOf(channel), channel: channel.definition.channel };
+    metrics.webhooks.inc({ ...labels, outcome });
+    metrics.webhookDuration.observe(labels, (d.now() - started) / 1000);
     res.status(status).json(body);
   };
+  /** An answer before the body is read: the connection is closed rather than left to drain an unread body. */
+  const early = (res: Response, status: number, outcome: Outcome, body: object) => {
+    res.set('connection', 'close');
+    reply(res, status, outcome, body, res.locals.started as number);
+  };
 
-  const requireSecret: RequestHandler = (req, res, next) => {
+  const checkBeforeReading: RequestHandler = (req, res, next) => {
     res.locals.started = d.now();
-    if (!endpoint.secret) {
-      reply(res, 503, 'unavailable', { error: `${notSet(endpoint.definition.secret)}: this endpoint is disabled` }, res.locals.started as number);
+    if (!picker.hasSecret) {
+      early(res, 503, 'unavailable', { error: `${notSet(endpoint.definition.secret)}: this endpoint is disabled` });
+      return;
+    }
+    const declared = Number(req.get('content-length'));
+    if (Number.isFinite(declared) && declared > d.maxBodyBytes) {
+      early(res, 413, 'too_large', { error: `body is larger than MAX_BODY_BYTES (${d.maxBodyBytes} bytes)` });
+      return;
+    }
+    const signature = req.get(scheme.header);
+    if (signature === undefined || !scheme.wellFormed(signature)) {
+      d.log.warn('webhook rejected: signature missing or malformed', { channel: endpoint.definition.channel, hasSignature: signature !== undefined });
+      early(res, 401, 'unauthorized', { error: signature === undefined ? `missing ${scheme.header} header` : `${scheme.header} is malformed` });
       return;
     }
     next();
@@ -68,24 +103,32 @@ export function webhookRoute(d: WebhookRouteDeps): RequestHandler[] {
   const handle: RequestHandler = async (req, res) => {
     const started = res.locals.started as number;
     const requestId = req.get('x-request-id') ?? randomUUID();
-    const log = d.log.child({ requestId, channel });
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const signature = req.get(scheme.header);
-    const secret = endpoint.secret as string;
-    if (!scheme.verify(raw, signature, secret)) {
-      log.warn('webhook rejected: signature missing or wrong', { bytes: raw.length, hasSignature: signature !== undefined });
-      reply(res, 401, 'unauthorized', { error: signature === undefined ? `missing ${scheme.header} header` : `${scheme.header} does not match the body` }, started);
+    const signature = req.get(scheme.header) as string;
+    const chosen = picker.pick(raw);
+    if (chosen === undefined) {
+      const why = picker.uncovered(raw);
+      d.log.child({ requestId, channel: endpoint.definition.channel }).warn('webhook rejected: no channel covers it', { bytes: raw.length, why });
+      reply(res, 401, 'unauthorized', { error: why }, started);
       return;
     }
+    const channel = chosen.definition.channel;
+    const log = d.log.child({ requestId, channel });
+    if (!scheme.verify(raw, signature, chosen.secret as string)) {
+      log.warn('webhook rejected: signature wrong', { bytes: raw.length });
+      reply(res, 401, 'unauthorized', { error: `${scheme.header} does not match the body` }, started, chosen);
+      return;
+    }
+    const answer = (status: number, outcome: Outcome, body: object) => reply(res, status, outcome, body, started, chosen);
     let parsed: ReceivedWebhook;
     try {
-      parsed = read(raw, channel);
+      parsed = readerOf(chosen)(raw, channel);
     } catch (err) {
       if (err instanceof WebhookBodyError) {
         // The detail may quote part of the body (JSON.parse errors do): debug level only.
         log.warn('webhook rejected: not a webhook body', { bytes: raw.length });
         log.debug('webhook rejected: detail', { detail: err.message });
-        reply(res, 400, 'bad_request', { error: err.message }, started);
+        answer(400, 'bad_request', { error: err.message });
         return;
       }
       throw err;
@@ -96,22 +139,23 @@ export function webhookRoute(d: WebhookRouteDeps): RequestHandler[] {
     for (const u of parsed.unusableUsers) log.warn('event kept without a user: its user id cannot be used', { eventId: u.eventId.slice(0, 200), problem: u.problem });
     const ruleSet = d.rules();
     if (!ruleSet) {
-      reply(res, 503, 'unavailable', { error: 'no valid rule set is loaded' }, started);
+      answer(503, 'unavailable', { error: 'no valid rule set is loaded' });
       return;
     }
-    const processed = processEvents(ruleSet, parsed.events, log);
+    const processed = processEvents(ruleSet, parsed.events, d.accounts, log);
     const forwards: ForwardRequest[] = [];
-    if (endpoint.forwardUrls.length > 0) {
-      const headers: Record<string, string> = { [scheme.header]: signature as string };
+    // The channel's own forward URLs (CONTRACT: an event's channel is the channel whose secret verified it).
+    if (chosen.forwardUrls.length > 0) {
+      const headers: Record<string, string> = { [scheme.header]: signature };
       const contentType = req.get('content-type');
       if (contentType) headers['content-type'] = contentType;
-      for (const destination of endpoint.forwardUrls) forwards.push({ destination, orderingKey: parsed.orderingKey, body: raw, headers });
+      for (const destination of chosen.forwardUrls) forwards.push({ destination, orderingKey: parsed.orderingKey, body: raw, headers });
     }
     try {
       const result = await d.store.accept({ now: started, events: processed.accepted, forwards, storeText: d.storeText });
-      for (const e of parsed.events) metrics.webhookEvents.inc({ platform: e.platform, kind: e.kind });
+      for (const e of parsed.events) metrics.webhookEvents.inc({ platform: e.platform, channel, kind: e.kind });
       for (const id of processed.matched) metrics.ruleMatches.inc({ rule: id });
-      reply(res, 200, 'accepted', {}, started);
+      answer(200, 'accepted', {});
       log.info('webhook accepted', {
         events: parsed.events.length,
         duplicates: result.duplicates,
@@ -127,13 +171,13 @@ export function webhookRoute(d: WebhookRouteDeps): RequestHandler[] {
     } catch (err) {
       if (err instanceof StoreUnavailableError) {
         log.error('webhook not stored: the store is unavailable', { error: err.message });
-        reply(res, 503, 'unavailable', { error: `the store is unavailable: ${err.message}` }, started);
+        answer(503, 'unavailable', { error: `the store is unavailable: ${err.message}` });
         return;
       }
       log.error('webhook not stored', { error: err instanceof Error ? err.message : String(err) });
-      reply(res, 500, 'error', { error: 'the webhook could not be stored; the platform will redeliver it' }, started);
+      answer(500, 'error', { error: 'the webhook could not be stored; the platform will redeliver it' });
     }
   };
 
-  return [requireSecret, rawBody, bodyErrors as unknown as RequestHandler, handle];
+  return [checkBeforeReading, rawBody, bodyErrors as unknown as RequestHandler, handle];
 }

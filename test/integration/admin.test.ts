@@ -60,7 +60,7 @@ async function postLine(h: Harness, events: Record<string, unknown>[]): Promise<
 async function seedDeadLetter(h: Harness, userId: string, text = '我要優惠券', bodyExcerpt = '{"success":false,"errResponse":{"message":"tag not found"}}'): Promise<string> {
   await postLine(h, [lineText(text, userId)]);
   const now = Date.now();
-  const [op] = await h.store.claimOperations({ provider: 'mantago', limit: 1, owner: 'admin-test', now, leaseMs: 30_000 });
+  const [op] = await h.store.claimOperations({ scope: { account: 'mantago' }, limit: 1, owner: 'admin-test', now, leaseMs: 30_000 });
   if (!op) throw new Error('expected a claimed operation after the coupon message');
   await h.store.deadLetterOperation(op, 'admin-test', now, { reason: '400 from mantago: tag not found', status: 400, bodyExcerpt });
   const letters = await h.store.listDeadLetters();

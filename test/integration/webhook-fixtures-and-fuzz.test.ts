@@ -54,7 +54,7 @@ describe('every real-format payload through the app', () => {
     const status = await h.store.status(Date.now());
     // fixtures share users, and one user's identical changes are one desired-state row
     expect(status.operations.pending).toBeGreaterThanOrEqual(5);
-    const ops = await h.store.claimOperations({ provider: 'mantago', limit: 1000, owner: 'fx', now: Date.now(), leaseMs: 60_000 });
+    const ops = await h.store.claimOperations({ scope: { account: 'mantago' }, limit: 1000, owner: 'fx', now: Date.now(), leaseMs: 60_000 });
     const users = new Set(ops.map((o) => o.userId));
     expect(users.has('')).toBe(false);
     // Instagram echo fixtures come from the account itself: its id never gets a tag

@@ -41,7 +41,7 @@ describe('webhook endpoints', () => {
       const res = await postLine(h, body);
       expect(res.status).toBe(200);
       expect(res.body).toEqual({});
-      const claimed = await h.store.claimOperations({ provider: 'mantago', limit: 10, owner: 't', now: Date.now(), leaseMs: 30000 });
+      const claimed = await h.store.claimOperations({ scope: { account: 'mantago' }, limit: 10, owner: 't', now: Date.now(), leaseMs: 30000 });
       expect(claimed).toHaveLength(1);
       expect(claimed[0]).toMatchObject({ action: 'add', provider: 'mantago', kind: 'personal', tagId: 'tag-coupon', platform: 'line', userId: 'Ucoupon1', recipient: 'Udeadbeefdeadbeefdeadbeefdeadbeef' });
     });
@@ -124,7 +124,7 @@ describe('webhook endpoints', () => {
 
     it('answers 200 and stores the operation of a Messenger message', async () => {
       await postMeta(h, messenger('我要優惠券', 'm-1')).expect(200, {});
-      const [op] = await h.store.claimOperations({ provider: 'mantago', limit: 10, owner: 't', now: Date.now(), leaseMs: 30000 });
+      const [op] = await h.store.claimOperations({ scope: { account: 'mantago' }, limit: 10, owner: 't', now: Date.now(), leaseMs: 30000 });
       expect(op).toMatchObject({ platform: 'facebook', recipient: 'PAGE-1', userId: 'PSID-1', tagId: 'tag-coupon', action: 'add' });
     });
 
@@ -135,7 +135,7 @@ describe('webhook endpoints', () => {
       await postMeta(h, raw).expect(200);
       // the same signature does not fit the re-serialized bytes
       await postMeta(h, reserialized, signMeta(raw, META_SECRET)).expect(401);
-      const [op] = await h.store.claimOperations({ provider: 'mantago', limit: 10, owner: 't', now: Date.now(), leaseMs: 30000 });
+      const [op] = await h.store.claimOperations({ scope: { account: 'mantago' }, limit: 10, owner: 't', now: Date.now(), leaseMs: 30000 });
       expect(op).toMatchObject({ userId: 'PSID-9', tagId: 'tag-coupon' });
     });
 
@@ -167,7 +167,7 @@ describe('webhook endpoints', () => {
         entry: [{ id: 'PAGE-1', time: 1, messaging: [item('', 'm-empty'), item('P\u0000X', 'm-control'), item(12345, 'm-number'), item('PSID-ok', 'm-ok')] }],
       });
       await postMeta(h, body).expect(200, {});
-      const claimed = await h.store.claimOperations({ provider: 'mantago', limit: 10, owner: 't', now: Date.now(), leaseMs: 30000 });
+      const claimed = await h.store.claimOperations({ scope: { account: 'mantago' }, limit: 10, owner: 't', now: Date.now(), leaseMs: 30000 });
       expect(claimed.map((o) => o.userId)).toEqual(['PSID-ok']);
       const warnings = h.logs.parsed().filter((l) => l.message === 'event kept without a user: its user id cannot be used');
       expect(warnings.map((w) => [w.eventId, w.problem, w.channel])).toEqual([
@@ -198,7 +198,7 @@ describe('webhook endpoints', () => {
     for (let i = 0; i < 3; i++) await postLine(h, lineBody([event])).expect(200);
     const status = await h.store.status(Date.now());
     expect(status.operations.pending).toBe(1);
-    const claimed = await h.store.claimOperations({ provider: 'mantago', limit: 10, owner: 't', now: Date.now(), leaseMs: 30000 });
+    const claimed = await h.store.claimOperations({ scope: { account: 'mantago' }, limit: 10, owner: 't', now: Date.now(), leaseMs: 30000 });
     expect(claimed).toHaveLength(1);
     expect(claimed[0]?.version).toBe(1);
   });

@@ -45,7 +45,7 @@ function post(h: Harness, endpoint: 'whatsapp' | 'facebook', body: string, secre
 }
 
 async function claimAll(h: Harness) {
-  return h.store.claimOperations({ provider: 'mantago', limit: 100, owner: 't', now: Date.now(), leaseMs: 30_000 });
+  return h.store.claimOperations({ scope: { account: 'mantago' }, limit: 100, owner: 't', now: Date.now(), leaseMs: 30_000 });
 }
 
 describe('WhatsApp webhooks', () => {

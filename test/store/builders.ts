@@ -1,9 +1,11 @@
 import type { ChatEvent } from '../../src/chat-event';
 import type { TagOperation } from '../../src/tag-operation';
+import { dedupKeyOf } from '../../src/webhook/process-events';
 import type { AcceptBatch, AcceptedEvent, ForwardRequest, Store } from '../../src/store/store';
 
 /** Small builders for store tests: a LINE user U1 writing to recipient C1 unless told otherwise. */
 
+/** The environment's account of its provider (named after it) unless told otherwise, from the `line` channel. */
 export function tagOp(over: Partial<TagOperation> = {}): TagOperation {
   return {
     action: 'add',
@@ -13,6 +15,8 @@ export function tagOp(over: Partial<TagOperation> = {}): TagOperation {
     platform: 'line',
     recipient: 'C1',
     userId: 'U1',
+    account: over.provider ?? 'mantago',
+    channel: 'line',
     ...over,
   };
 }
@@ -39,7 +43,7 @@ export function accepted(
   over: { event?: Partial<ChatEvent>; matched?: string[] } = {},
 ): AcceptedEvent {
   const event = chatEvent(eventId, over.event);
-  return { dedupKey: `${event.platform}:${eventId}`, event, matched: over.matched ?? ['coupon'], operations };
+  return { dedupKey: dedupKeyOf(event), event, matched: over.matched ?? ['coupon'], operations };
 }
 
 export function forwardTo(destination: string, orderingKey = 'U1', body = Buffer.from('{"events":[]}')): ForwardRequest {

@@ -21,7 +21,7 @@ export function acceptContract(store: () => Store): void {
       const again = await store().accept(batch(2000, [accepted('e1', [tagOp({ tagId: 'b' })])], [forwardTo('http://one.test/hook')]));
       expect(again).toEqual({ accepted: 0, duplicates: 1, operationsQueued: 0, forwardsQueued: 1 });
 
-      const claimed = await store().claimOperations({ provider: 'mantago', limit: 10, owner: 'w', now: 3000, leaseMs: 1000 });
+      const claimed = await store().claimOperations({ scope: { account: 'mantago' }, limit: 10, owner: 'w', now: 3000, leaseMs: 1000 });
       expect(claimed.map((c) => c.tagId)).toEqual(['a']);
       expect((await store().userHistory('U1')).events).toHaveLength(1);
       expect((await store().status(3000)).forwards.pending).toBe(2);
@@ -36,27 +36,27 @@ export function acceptContract(store: () => Store): void {
       const queued: number[] = [];
       for (let i = 0; i < 10; i++) queued.push(await ask(store(), 1000 + i));
       expect(queued).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-      const claimed = await store().claimOperations({ provider: 'mantago', limit: 10, owner: 'w', now: 5000, leaseMs: 1000 });
+      const claimed = await store().claimOperations({ scope: { account: 'mantago' }, limit: 10, owner: 'w', now: 5000, leaseMs: 1000 });
       expect(claimed).toHaveLength(1);
       expect(claimed[0]).toMatchObject({ action: 'add', version: 1, attempts: 0, requestedAt: 1000 });
     });
 
     it('leaves a done row alone when the same action is asked again, and queues a new version for the other action', async () => {
       await ask(store(), 1000);
-      const [op] = await store().claimOperations({ provider: 'mantago', limit: 1, owner: 'w', now: 1000, leaseMs: 1000 });
+      const [op] = await store().claimOperations({ scope: { account: 'mantago' }, limit: 1, owner: 'w', now: 1000, leaseMs: 1000 });
       expect(await store().completeOperation(op!, 'w', 1100, { status: 200 })).toBe(true);
 
       expect(await ask(store(), 2000)).toBe(0);
-      expect(await store().claimOperations({ provider: 'mantago', limit: 1, owner: 'w', now: 2000, leaseMs: 1000 })).toEqual([]);
+      expect(await store().claimOperations({ scope: { account: 'mantago' }, limit: 1, owner: 'w', now: 2000, leaseMs: 1000 })).toEqual([]);
 
       expect(await ask(store(), 3000, { action: 'remove' })).toBe(1);
-      const [next] = await store().claimOperations({ provider: 'mantago', limit: 1, owner: 'w', now: 3000, leaseMs: 1000 });
+      const [next] = await store().claimOperations({ scope: { account: 'mantago' }, limit: 1, owner: 'w', now: 3000, leaseMs: 1000 });
       expect(next).toMatchObject({ id: op!.id, action: 'remove', version: 2, attempts: 0, notFoundCount: 0, requestedAt: 3000 });
     });
 
     it('leaves a leased row alone when the same action is asked again', async () => {
       await ask(store(), 1000);
-      const [op] = await store().claimOperations({ provider: 'mantago', limit: 1, owner: 'w', now: 1000, leaseMs: 5000 });
+      const [op] = await store().claimOperations({ scope: { account: 'mantago' }, limit: 1, owner: 'w', now: 1000, leaseMs: 5000 });
       expect(await ask(store(), 1500)).toBe(0);
       expect(await store().completeOperation(op!, 'w', 2000, { status: 200 })).toBe(true);
       expect((await store().status(2000)).operations).toMatchObject({ pending: 0, leased: 0 });
@@ -64,13 +64,13 @@ export function acceptContract(store: () => Store): void {
 
     it('writes the newest desired state over a dead letter, even for the same action', async () => {
       await ask(store(), 1000);
-      const [op] = await store().claimOperations({ provider: 'mantago', limit: 1, owner: 'w', now: 1000, leaseMs: 1000 });
+      const [op] = await store().claimOperations({ scope: { account: 'mantago' }, limit: 1, owner: 'w', now: 1000, leaseMs: 1000 });
       await store().deadLetterOperation(op!, 'w', 1100, { reason: '400 from mantago: tag not found', status: 400 });
       expect(await store().listDeadLetters()).toHaveLength(1);
 
       expect(await ask(store(), 2000)).toBe(1);
       expect(await store().listDeadLetters()).toEqual([]);
-      const [again] = await store().claimOperations({ provider: 'mantago', limit: 1, owner: 'w', now: 2000, leaseMs: 1000 });
+      const [again] = await store().claimOperations({ scope: { account: 'mantago' }, limit: 1, owner: 'w', now: 2000, leaseMs: 1000 });
       expect(again).toMatchObject({ id: op!.id, action: 'add', version: 2, attempts: 0, requestedAt: 2000 });
     });
 
@@ -116,7 +116,7 @@ export function acceptContract(store: () => Store): void {
       expect(results).toEqual(
         results.map((_, i) => ({ accepted: 1, duplicates: i > 0 ? 1 : 0, operationsQueued: i < 10 ? 1 : 0, forwardsQueued: 1 })),
       );
-      const claimed = await store().claimOperations({ provider: 'mantago', limit: 100, owner: 'w', now: 9999, leaseMs: 1000 });
+      const claimed = await store().claimOperations({ scope: { account: 'mantago' }, limit: 100, owner: 'w', now: 9999, leaseMs: 1000 });
       expect(claimed.map((c) => c.tagId).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `tag-${i}`).sort());
       expect((await store().status(9999)).forwards.pending).toBe(50);
       expect((await store().recentEvents(100)).length).toBe(50);
@@ -125,7 +125,7 @@ export function acceptContract(store: () => Store): void {
     // Accepts started in the same tick share one commit: these check that a shared
     // commit gives the same rows and counts as the webhooks committed one by one.
     describe('in one shared commit', () => {
-      const claimAll = (now: number) => store().claimOperations({ provider: 'mantago', limit: 100, owner: 'w', now, leaseMs: 1000 });
+      const claimAll = (now: number) => store().claimOperations({ scope: { account: 'mantago' }, limit: 100, owner: 'w', now, leaseMs: 1000 });
 
       it('coalesces one key asked for again with the same action: the first request counts and sets the row', async () => {
         const results = await Promise.all([

@@ -3,7 +3,7 @@ import { ask } from './builders';
 
 export function operationsContract(store: () => Store): void {
   const claim = (owner: string, now: number, opts: { limit?: number; leaseMs?: number; provider?: 'mantago' | 'botbonnie' } = {}) =>
-    store().claimOperations({ provider: opts.provider ?? 'mantago', limit: opts.limit ?? 10, owner, now, leaseMs: opts.leaseMs ?? 1000 });
+    store().claimOperations({ scope: { account: opts.provider ?? 'mantago' }, limit: opts.limit ?? 10, owner, now, leaseMs: opts.leaseMs ?? 1000 });
 
   describe('operations', () => {
     it('claims due rows of one provider, oldest due first, up to the limit', async () => {

@@ -3,7 +3,7 @@ import { accepted, ask, batch, deferred, forwardTo } from './builders';
 
 export function viewsContract(store: () => Store): void {
   const claim = (now: number, opts: { provider?: 'mantago' | 'botbonnie'; limit?: number; leaseMs?: number } = {}) =>
-    store().claimOperations({ provider: opts.provider ?? 'mantago', limit: opts.limit ?? 10, owner: 'w', now, leaseMs: opts.leaseMs ?? 1000 });
+    store().claimOperations({ scope: { account: opts.provider ?? 'mantago' }, limit: opts.limit ?? 10, owner: 'w', now, leaseMs: opts.leaseMs ?? 1000 });
 
   /** Three dead letters: two mantago (token, 400), one botbonnie (token). */
   async function deadLetters(): Promise<void> {

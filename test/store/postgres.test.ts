@@ -79,7 +79,7 @@ describePg(titled('PostgreSQL store'), () => {
       const drain = async (s: Store, owner: string) => {
         const ids: number[] = [];
         for (;;) {
-          const got = await s.claimOperations({ provider: 'mantago', limit: 7, owner, now: 2000, leaseMs: 60_000 });
+          const got = await s.claimOperations({ scope: { account: 'mantago' }, limit: 7, owner, now: 2000, leaseMs: 60_000 });
           if (got.length === 0) return ids;
           ids.push(...got.map((g) => g.id));
         }
@@ -100,7 +100,7 @@ describePg(titled('PostgreSQL store'), () => {
       expect([...heard.kinds].sort()).toEqual(['forwards', 'operations']);
 
       // A dead letter queued again on one instance wakes the other too.
-      const [op] = await a.claimOperations({ provider: 'mantago', limit: 1, owner: 'A', now: 1000, leaseMs: 1000 });
+      const [op] = await a.claimOperations({ scope: { account: 'mantago' }, limit: 1, owner: 'A', now: 1000, leaseMs: 1000 });
       await a.deadLetterOperation(op!, 'A', 1000, { reason: 'MANTAGO_TOKEN is not set' });
       const again = heard.next(1);
       expect(await a.retryDeadLetters('all', 2000)).toBe(1);
@@ -120,7 +120,7 @@ describePg(titled('PostgreSQL store'), () => {
       expect(all.reduce((n, r) => n + r.duplicates, 0)).toBe(60);
       const keys = new Set(hooks.map((_, i) => `t${i % 7}/U${i % 5}`));
       expect(all.reduce((n, r) => n + r.operationsQueued, 0)).toBe(keys.size);
-      const claimed = await a.claimOperations({ provider: 'mantago', limit: 100, owner: 'w', now: 2000, leaseMs: 1000 });
+      const claimed = await a.claimOperations({ scope: { account: 'mantago' }, limit: 100, owner: 'w', now: 2000, leaseMs: 1000 });
       expect(claimed.map((c) => `${c.tagId}/${c.userId}`).sort()).toEqual([...keys].sort());
       expect(claimed.every((c) => c.version === 1)).toBe(true);
       expect(await a.recentEvents(100)).toHaveLength(60);

@@ -51,7 +51,7 @@ describe('SQLite store file', () => {
     await first.migrate();
     await first.accept(batch(1000, [accepted('e1')], [forwardTo('http://a.test/hook')]));
     await ask(first, 1000, { tagId: 'second' });
-    await first.claimOperations({ provider: 'mantago', limit: 1, owner: 'old-process', now: 1000, leaseMs: 60_000 });
+    await first.claimOperations({ scope: { account: 'mantago' }, limit: 1, owner: 'old-process', now: 1000, leaseMs: 60_000 });
     await first.close();
 
     const second = createSqliteStore({ file, log: silentLogger() });
@@ -62,7 +62,7 @@ describe('SQLite store file', () => {
     });
     // One instance per file: leases left by an earlier process are released at start.
     expect(await second.releaseAllLeases()).toBe(1);
-    expect(await second.claimOperations({ provider: 'mantago', limit: 10, owner: 'new', now: 2000, leaseMs: 1000 })).toHaveLength(2);
+    expect(await second.claimOperations({ scope: { account: 'mantago' }, limit: 10, owner: 'new', now: 2000, leaseMs: 1000 })).toHaveLength(2);
     expect(await second.accept(batch(2000, [accepted('e1')]))).toMatchObject({ duplicates: 1, accepted: 0 });
     await second.close();
   });

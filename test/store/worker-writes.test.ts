@@ -45,7 +45,7 @@ describe('SQLite worker writes', () => {
 
   it('settles of calls that end together are all kept, each with its own result', async () => {
     for (let i = 0; i < 5; i++) await ask(store, 1000, { userId: `U${i}` });
-    const claimed = await store.claimOperations({ provider: 'mantago', limit: 5, owner: 'w', now: 1000, leaseMs: 30_000 });
+    const claimed = await store.claimOperations({ scope: { account: 'mantago' }, limit: 5, owner: 'w', now: 1000, leaseMs: 30_000 });
     expect(claimed).toHaveLength(5);
     // The third one was asked for again meanwhile (remove): its completion is superseded.
     await ask(store, 1500, { userId: claimed[2]!.userId, action: 'remove' });

@@ -23,3 +23,35 @@ export const recipientAndDeadCodes: Migration = {
       (provider = 'botbonnie' AND substr(dead_reason, 1, length('BOTBONNIE_TOKEN is not set')) = 'BOTBONNIE_TOKEN is not set'));
   `,
 };
+
+/**
+ * The environment's channel a row written before store step 4 most likely came in on:
+ * `line`, `facebook` (Messenger and Instagram share the Meta app's endpoint) or
+ * `whatsapp`. `$column` is a platform column.
+ */
+export const channelOfPlatform = (column: string): string =>
+  `CASE ${column} WHEN 'line' THEN 'line' WHEN 'whatsapp' THEN 'whatsapp' ELSE 'facebook' END`;
+
+/**
+ * Step 4's part that both engines run as written: the channel of history events,
+ * dedup keys per channel, and MantaGo's token pair kept per account.
+ */
+export const CHANNELS_AND_ACCOUNTS_COMMON = `
+  -- The channel an event came in on (rules' when.channel, the history, /admin).
+  ALTER TABLE history_events ADD COLUMN channel TEXT;
+  UPDATE history_events SET channel = ${channelOfPlatform('platform')};
+
+  -- Dedup keys are per channel now: "<channel>/<platform>:<event id>" (one page subscribed by two
+  -- Meta apps is tagged in both apps' accounts). Keys of events already seen keep protecting against
+  -- redeliveries: each gets the channel it came in on. A WhatsApp event may have come in on either
+  -- Meta endpoint, so it is remembered for both.
+  UPDATE seen_events SET key = 'line/' || key WHERE substr(key, 1, 5) = 'line:';
+  UPDATE seen_events SET key = 'facebook/' || key WHERE substr(key, 1, 9) = 'facebook:' OR substr(key, 1, 10) = 'instagram:';
+  INSERT INTO seen_events (key, seen_at) SELECT 'facebook/' || key, seen_at FROM seen_events WHERE substr(key, 1, 9) = 'whatsapp:';
+  UPDATE seen_events SET key = 'whatsapp/' || key WHERE substr(key, 1, 9) = 'whatsapp:';
+
+  -- MantaGo's token pair is kept per account; the single pair of earlier releases is the
+  -- environment's account's, named "mantago", so an upgraded deployment keeps its refreshed pair.
+  UPDATE settings SET key = 'mantago.credentials:mantago' WHERE key = 'mantago.credentials';
+  UPDATE settings SET key = 'mantago.env-fingerprint:mantago' WHERE key = 'mantago.env-fingerprint';
+`;

@@ -1,5 +1,5 @@
 import type { Migration } from './migration';
-import { recipientAndDeadCodes } from './portable';
+import { channelOfPlatform, CHANNELS_AND_ACCOUNTS_COMMON, recipientAndDeadCodes } from './portable';
 
 /**
  * Schema steps of the PostgreSQL store. Unqualified names: every object lands in
@@ -127,4 +127,29 @@ export const postgresMigrations: readonly Migration[] = [
     `,
   },
   recipientAndDeadCodes,
+  {
+    version: 4,
+    name: 'channels and accounts',
+    sql: `
+      -- Desired tag state is per account: one row per (account, provider, kind, tag, platform, recipient, user),
+      -- and each row remembers the channel of the event that asked for it. Existing rows belong to the
+      -- environment's account of their provider (named after it).
+      ALTER TABLE operations ADD COLUMN account TEXT;
+      ALTER TABLE operations ADD COLUMN channel TEXT;
+      UPDATE operations SET account = provider, channel = ${channelOfPlatform('platform')};
+      ALTER TABLE operations ALTER COLUMN account SET NOT NULL, ALTER COLUMN channel SET NOT NULL;
+      -- The old identity's constraint was named by PostgreSQL (after the columns it had then).
+      DO $$
+      DECLARE c TEXT;
+      BEGIN
+        FOR c IN SELECT conname FROM pg_constraint WHERE conrelid = 'operations'::regclass AND contype = 'u' LOOP
+          EXECUTE format('ALTER TABLE operations DROP CONSTRAINT %I', c);
+        END LOOP;
+      END $$;
+      ALTER TABLE operations ADD CONSTRAINT operations_identity UNIQUE (account, provider, kind, tag_id, platform, recipient, user_id);
+      DROP INDEX operations_due;
+      CREATE INDEX operations_due ON operations (account, due_at, id) WHERE state = 'pending';
+      ${CHANNELS_AND_ACCOUNTS_COMMON}
+    `,
+  },
 ];

@@ -1,5 +1,5 @@
 import type { Migration } from './migration';
-import { recipientAndDeadCodes } from './portable';
+import { channelOfPlatform, CHANNELS_AND_ACCOUNTS_COMMON, recipientAndDeadCodes } from './portable';
 
 /** Schema steps of the embedded SQLite store. Times are milliseconds since the epoch. */
 export const sqliteMigrations: readonly Migration[] = [
@@ -128,4 +128,59 @@ export const sqliteMigrations: readonly Migration[] = [
     `,
   },
   recipientAndDeadCodes,
+  {
+    version: 4,
+    name: 'channels and accounts',
+    sql: `
+      -- Desired tag state is per account: one row per (account, provider, kind, tag, platform, recipient, user),
+      -- and each row remembers the channel of the event that asked for it. SQLite cannot change a
+      -- table's UNIQUE constraint, so the table is rebuilt. Existing rows belong to the environment's
+      -- account of their provider (named after it).
+      CREATE TABLE operations_v4 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        tag_id TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('add', 'remove')),
+        version INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'dead')),
+        due_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_found_count INTEGER NOT NULL DEFAULT 0,
+        requested_at INTEGER NOT NULL,
+        lease_owner TEXT,
+        leased_until INTEGER,
+        last_status INTEGER,
+        last_error TEXT,
+        last_body_excerpt TEXT,
+        dead_reason TEXT,
+        dead_code TEXT,
+        dead_at INTEGER,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (account, provider, kind, tag_id, platform, recipient, user_id)
+      );
+      INSERT INTO operations_v4 (id, account, channel, provider, kind, tag_id, platform, recipient, user_id, action, version, state,
+                                 due_at, attempts, not_found_count, requested_at, lease_owner, leased_until, last_status, last_error,
+                                 last_body_excerpt, dead_reason, dead_code, dead_at, updated_at)
+      SELECT id, provider, ${channelOfPlatform('platform')}, provider, kind, tag_id, platform, recipient, user_id, action, version, state,
+             due_at, attempts, not_found_count, requested_at, lease_owner, leased_until, last_status, last_error,
+             last_body_excerpt, dead_reason, dead_code, dead_at, updated_at
+      FROM operations;
+      -- AUTOINCREMENT's promise (an id shown as a dead letter never names another row later) survives the rebuild.
+      INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'operations_v4', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'operations_v4');
+      UPDATE sqlite_sequence SET seq = max(seq, COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'operations'), 0))
+        WHERE name = 'operations_v4';
+      DROP TABLE operations;
+      ALTER TABLE operations_v4 RENAME TO operations;
+      CREATE INDEX operations_due ON operations (account, due_at, id) WHERE state = 'pending';
+      CREATE INDEX operations_dead ON operations (dead_at) WHERE state = 'dead';
+      ${CHANNELS_AND_ACCOUNTS_COMMON}
+    `,
+  },
 ];

@@ -26,10 +26,10 @@ const SEEN = `
 
 const HISTORY = `
   hist AS (
-    INSERT INTO history_events (received_at, platform, recipient, user_id, event_id, kind, type, text, postback_data, matched, operations)
-    SELECT h.n, h.pl, h.c, h.u, h.e, h.k, h.t, h.txt, h.pb, h.m, h.o
-    FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-                $11::text[], $12::text[], $13::text[], $14::text[]) WITH ORDINALITY AS h(key, n, pl, c, u, e, k, t, txt, pb, m, o, ord)
+    INSERT INTO history_events (received_at, platform, channel, recipient, user_id, event_id, kind, type, text, postback_data, matched, operations)
+    SELECT h.n, h.pl, h.ch, h.c, h.u, h.e, h.k, h.t, h.txt, h.pb, h.m, h.o
+    FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+                $12::text[], $13::text[], $14::text[], $15::text[]) WITH ORDINALITY AS h(key, n, pl, ch, c, u, e, k, t, txt, pb, m, o, ord)
     WHERE h.key IN (SELECT key FROM seen)
     ORDER BY h.ord
   )`;
@@ -37,34 +37,34 @@ const HISTORY = `
 /** Requests of new events only; per key (rank) the first one, in rank order (= sorted key order). */
 const OPERATIONS = `
   asked AS (
-    SELECT DISTINCT ON (x.r) x.r, x.p, x.k, x.t, x.pl, x.c, x.u, x.a, x.n
-    FROM unnest($15::text[], $16::int[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
-                $23::text[], $24::bigint[]) WITH ORDINALITY AS x(key, r, p, k, t, pl, c, u, a, n, ord)
+    SELECT DISTINCT ON (x.r) x.r, x.ac, x.p, x.k, x.t, x.pl, x.c, x.u, x.ch, x.a, x.n
+    FROM unnest($16::text[], $17::int[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[],
+                $24::text[], $25::text[], $26::text[], $27::bigint[]) WITH ORDINALITY AS x(key, r, ac, p, k, t, pl, c, u, ch, a, n, ord)
     WHERE x.key IN (SELECT key FROM seen)
     ORDER BY x.r, x.ord
   ),
   ops AS (
-    INSERT INTO operations (provider, kind, tag_id, platform, recipient, user_id, action, version, state,
+    INSERT INTO operations (account, provider, kind, tag_id, platform, recipient, user_id, channel, action, version, state,
                             due_at, attempts, not_found_count, requested_at, updated_at)
-    SELECT p, k, t, pl, c, u, a, 1, 'pending', n, 0, 0, n, n FROM asked ORDER BY r
+    SELECT ac, p, k, t, pl, c, u, ch, a, 1, 'pending', n, 0, 0, n, n FROM asked ORDER BY r
     ${UPSERT_OPERATION_ON_CONFLICT}
-    RETURNING provider, kind, tag_id, platform, recipient, user_id
+    RETURNING account, provider, kind, tag_id, platform, recipient, user_id
   )`;
 
 /** Body ids are taken first so every forward can point at its body within the statement. */
 const FORWARDS = `
   body_ids AS (
-    SELECT nextval(pg_get_serial_sequence('forward_bodies', 'id')) AS id, g FROM generate_series(1, $27::int) AS g
+    SELECT nextval(pg_get_serial_sequence('forward_bodies', 'id')) AS id, g FROM generate_series(1, $30::int) AS g
   ),
   bodies AS (
     INSERT INTO forward_bodies (id, body, headers, received_at)
     SELECT i.id, b.body, b.headers, b.n
-    FROM unnest($28::bytea[], $29::text[], $30::bigint[]) WITH ORDINALITY AS b(body, headers, n, g) JOIN body_ids i USING (g)
+    FROM unnest($31::bytea[], $32::text[], $33::bigint[]) WITH ORDINALITY AS b(body, headers, n, g) JOIN body_ids i USING (g)
   ),
   fwds AS (
     INSERT INTO forwards (body_id, destination, ordering_key, state, received_at, due_at, attempts)
     SELECT i.id, f.d, f.o, 'pending', f.n, f.n, 0
-    FROM unnest($31::int[], $32::text[], $33::text[], $34::bigint[]) WITH ORDINALITY AS f(g, d, o, n, ord) JOIN body_ids i USING (g)
+    FROM unnest($34::int[], $35::text[], $36::text[], $37::bigint[]) WITH ORDINALITY AS f(g, d, o, n, ord) JOIN body_ids i USING (g)
     ORDER BY f.ord
   )`;
 
@@ -78,9 +78,9 @@ const RESULT = (withForwards: boolean) => `
   SELECT
     ARRAY(SELECT key FROM seen) AS fresh,
     ARRAY(SELECT a.r FROM ops JOIN asked a
-            ON (a.p, a.k, a.t, a.pl, a.c, a.u) = (ops.provider, ops.kind, ops.tag_id, ops.platform, ops.recipient, ops.user_id)) AS queued,
-    (SELECT pg_notify($25, $26) WHERE EXISTS (SELECT 1 FROM ops)) IS NOT NULL AS notified_operations
-    ${withForwards ? ', pg_notify($25, $35) IS NOT NULL AS notified_forwards' : ''}`;
+            ON (a.ac, a.p, a.k, a.t, a.pl, a.c, a.u) = (ops.account, ops.provider, ops.kind, ops.tag_id, ops.platform, ops.recipient, ops.user_id)) AS queued,
+    (SELECT pg_notify($28, $29) WHERE EXISTS (SELECT 1 FROM ops)) IS NOT NULL AS notified_operations
+    ${withForwards ? ', pg_notify($28, $38) IS NOT NULL AS notified_forwards' : ''}`;
 
 const ACCEPT_WITHOUT_FORWARDS = `WITH ${[SEEN, HISTORY, OPERATIONS].join(',')} ${RESULT(false)}`;
 const ACCEPT_WITH_FORWARDS = `WITH ${[SEEN, HISTORY, OPERATIONS, FORWARDS].join(',')} ${RESULT(true)}`;
@@ -109,11 +109,12 @@ export async function acceptInOneStatement(q: PreparedQuery, plan: AcceptPlan, n
   const withForwards = plan.batches.some((b) => b.forwards.length > 0);
   const params: SqlParam[] = [
     plan.seenKeys, plan.seenAt,
-    h.map((r) => r.key), h.map((r) => r.row.receivedAt), h.map((r) => r.row.platform), h.map((r) => r.row.recipient),
+    h.map((r) => r.key), h.map((r) => r.row.receivedAt), h.map((r) => r.row.platform), h.map((r) => r.row.channel), h.map((r) => r.row.recipient),
     h.map((r) => r.row.userId), h.map((r) => r.row.eventId), h.map((r) => r.row.kind), h.map((r) => r.row.type),
     h.map((r) => r.row.text), h.map((r) => r.row.postbackData), h.map((r) => r.row.matched), h.map((r) => r.row.operations),
-    o.map((r) => r.key), o.map((r) => r.rank), o.map((r) => r.op.provider), o.map((r) => r.op.kind), o.map((r) => r.op.tagId),
-    o.map((r) => r.op.platform), o.map((r) => r.op.recipient), o.map((r) => r.op.userId), o.map((r) => r.op.action), o.map((r) => r.now),
+    o.map((r) => r.key), o.map((r) => r.rank), o.map((r) => r.op.account), o.map((r) => r.op.provider), o.map((r) => r.op.kind),
+    o.map((r) => r.op.tagId), o.map((r) => r.op.platform), o.map((r) => r.op.recipient), o.map((r) => r.op.userId), o.map((r) => r.op.channel),
+    o.map((r) => r.op.action), o.map((r) => r.now),
     notices.channel, notices.operations,
     ...(withForwards ? [...forwardParams(plan), notices.forwards] : []),
   ];

@@ -25,19 +25,19 @@ const INSERT_SEEN = `
   RETURNING key`;
 
 const INSERT_HISTORY_EVENTS = `
-  INSERT INTO history_events (received_at, platform, recipient, user_id, event_id, kind, type, text, postback_data, matched, operations)
-  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                       $8::text[], $9::text[], $10::text[], $11::text[])`;
+  INSERT INTO history_events (received_at, platform, channel, recipient, user_id, event_id, kind, type, text, postback_data, matched, operations)
+  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                       $9::text[], $10::text[], $11::text[], $12::text[])`;
 
 /** RETURNING yields the rows the upsert inserted or changed (a coalesced row is not returned). */
 const UPSERT_OPERATIONS = `
-  INSERT INTO operations (provider, kind, tag_id, platform, recipient, user_id, action, version, state,
+  INSERT INTO operations (account, provider, kind, tag_id, platform, recipient, user_id, channel, action, version, state,
                           due_at, attempts, not_found_count, requested_at, updated_at)
-  SELECT p, k, t, pl, c, u, a, 1, 'pending', n, 0, 0, n, n
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
-       AS x(p, k, t, pl, c, u, a, n)
+  SELECT ac, p, k, t, pl, c, u, ch, a, 1, 'pending', n, 0, 0, n, n
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[])
+       AS x(ac, p, k, t, pl, c, u, ch, a, n)
   ${UPSERT_OPERATION_ON_CONFLICT}
-  RETURNING provider, kind, tag_id, platform, recipient, user_id`;
+  RETURNING account, provider, kind, tag_id, platform, recipient, user_id`;
 
 const ALLOCATE_BODY_IDS = `SELECT nextval(pg_get_serial_sequence('forward_bodies', 'id')) AS id FROM generate_series(1, $1)`;
 
@@ -80,7 +80,7 @@ async function insertHistory(q: Query, rows: HistoryEventRow[]): Promise<void> {
   if (rows.length === 0) return;
   const col = <K extends keyof HistoryEventRow>(k: K) => rows.map((r) => r[k]);
   await q(INSERT_HISTORY_EVENTS, [
-    col('receivedAt'), col('platform'), col('recipient'), col('userId'), col('eventId'), col('kind'), col('type'),
+    col('receivedAt'), col('platform'), col('channel'), col('recipient'), col('userId'), col('eventId'), col('kind'), col('type'),
     col('text'), col('postbackData'), col('matched'), col('operations'),
   ]);
 }
@@ -102,8 +102,9 @@ async function upsertOperations(q: Query, ops: PendingOp[], results: AcceptResul
     const entries = [...round.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const list = entries.map(([, p]) => p);
     const { rows } = await q(UPSERT_OPERATIONS, [
-      list.map((p) => p.op.provider), list.map((p) => p.op.kind), list.map((p) => p.op.tagId), list.map((p) => p.op.platform),
-      list.map((p) => p.op.recipient), list.map((p) => p.op.userId), list.map((p) => p.op.action), list.map((p) => p.now),
+      list.map((p) => p.op.account), list.map((p) => p.op.provider), list.map((p) => p.op.kind), list.map((p) => p.op.tagId),
+      list.map((p) => p.op.platform), list.map((p) => p.op.recipient), list.map((p) => p.op.userId), list.map((p) => p.op.channel),
+      list.map((p) => p.op.action), list.map((p) => p.now),
     ]);
     for (const r of rows) {
       const p = round.get(keyOfRow(r));
@@ -114,6 +115,7 @@ async function upsertOperations(q: Query, ops: PendingOp[], results: AcceptResul
 
 function keyOfRow(r: Row): string {
   return operationKey({
+    account: str(r.account, 'account'),
     provider: str(r.provider, 'provider') as TagOperation['provider'],
     kind: str(r.kind, 'kind') as TagOperation['kind'],
     tagId: str(r.tag_id, 'tag_id'),

@@ -1,9 +1,9 @@
-import type { Provider } from '../../tag-operation';
-import type { ClaimedOperation } from '../store';
+import type { AccountScope, ClaimedOperation } from '../store';
 import { byDueThenId, toClaimedOperation } from '../shared/rows';
 import { operationSettleStatement, settledOperation, type OperationSettlement, type SettledOperation } from '../shared/settle';
 import { RENEW_OPERATION_LEASE } from '../sql/operations';
 import type { Notify, Query } from './db';
+import { OTHER_ACCOUNTS_POSTGRES } from './views';
 
 /**
  * SKIP LOCKED: rows another instance is claiming right now are passed over instead
@@ -11,11 +11,11 @@ import type { Notify, Query } from './db';
  * other. The lock re-checks the WHERE clause on the newest row version, so a row
  * leased by a claim that committed meanwhile is not taken again.
  */
-const CLAIM_OPERATIONS = `
+const claimOperations = (accounts: string) => `
   UPDATE operations o SET lease_owner = $1, leased_until = $2
   FROM (
     SELECT id FROM operations
-    WHERE state = 'pending' AND provider = $3 AND due_at <= $4
+    WHERE state = 'pending' AND ${accounts} AND due_at <= $4
       AND (leased_until IS NULL OR leased_until <= $4)
     ORDER BY due_at, id
     LIMIT $5
@@ -23,12 +23,17 @@ const CLAIM_OPERATIONS = `
   ) picked
   WHERE o.id = picked.id
   RETURNING o.*`;
+const CLAIM_ACCOUNT = claimOperations('account = $3');
+const CLAIM_OTHER_ACCOUNTS = claimOperations(OTHER_ACCOUNTS_POSTGRES('$3'));
 
 export async function claimOperationsPostgres(
   q: Query,
-  o: { provider: Provider; limit: number; owner: string; now: number; leaseMs: number },
+  o: { scope: AccountScope; limit: number; owner: string; now: number; leaseMs: number },
 ): Promise<ClaimedOperation[]> {
-  const { rows } = await q(CLAIM_OPERATIONS, [o.owner, o.now + o.leaseMs, o.provider, o.now, o.limit]);
+  const { rows } =
+    'account' in o.scope
+      ? await q(CLAIM_ACCOUNT, [o.owner, o.now + o.leaseMs, o.scope.account, o.now, o.limit])
+      : await q(CLAIM_OTHER_ACCOUNTS, [o.owner, o.now + o.leaseMs, [...o.scope.accountsOtherThan], o.now, o.limit]);
   return rows.sort(byDueThenId).map(toClaimedOperation);
 }
 

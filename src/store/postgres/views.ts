@@ -1,15 +1,18 @@
 import type { Provider } from '../../tag-operation';
-import type { DeadLetter, DeadLetterCode, StoreStatus, WorkKind } from '../store';
+import type { AccountScope, DeadLetter, DeadLetterCode, StoreStatus, WorkKind } from '../store';
 import { parseDeadLetterIds } from '../shared/dead-letter-ids';
-import { optNum, toDeadLetter, toQueueCounts } from '../shared/rows';
+import { optNum, toAccountCounts, toChannelCounts, toDeadLetter, toQueueCounts } from '../shared/rows';
 import {
   DEAD_LETTERS,
   FORWARD_COUNTS,
   NEXT_DESTINATION_FORWARD_DUE,
   NEXT_FORWARD_DUE,
   NEXT_OPERATION_DUE,
-  NEXT_PROVIDER_OPERATION_DUE,
+  NEXT_ACCOUNT_OPERATION_DUE,
+  NEXT_OPERATION_DUE_WHERE,
   OPERATION_COUNTS,
+  OPERATION_COUNTS_BY_ACCOUNT,
+  OPERATION_COUNTS_BY_CHANNEL,
   RELEASE_ALL_FORWARD_LEASES,
   RELEASE_ALL_OPERATION_LEASES,
   RELEASE_FORWARD_LEASES_OF,
@@ -19,20 +22,36 @@ import {
   REQUEUE_DEAD_FORWARD,
   REQUEUE_DEAD_OPERATION,
   REQUEUE_DEAD_OPERATIONS_BY_CODE,
+  ACCOUNTLESS_OPERATIONS,
+  ASSIGN_ACCOUNT,
 } from '../sql/views';
 import type { Notify, Query } from './db';
 
 export async function statusPostgres(q: Query, now: number): Promise<StoreStatus> {
-  const [ops, fwd] = await Promise.all([q(OPERATION_COUNTS, [now]), q(FORWARD_COUNTS, [now])]);
-  return { operations: toQueueCounts(ops.rows[0], now), forwards: toQueueCounts(fwd.rows[0], now) };
+  const [ops, fwd, channels, accounts] = await Promise.all([
+    q(OPERATION_COUNTS, [now]),
+    q(FORWARD_COUNTS, [now]),
+    q(OPERATION_COUNTS_BY_CHANNEL, [now]),
+    q(OPERATION_COUNTS_BY_ACCOUNT, [now]),
+  ]);
+  return {
+    operations: toQueueCounts(ops.rows[0], now),
+    forwards: toQueueCounts(fwd.rows[0], now),
+    channels: channels.rows.map((r) => toChannelCounts(r, now)),
+    accounts: accounts.rows.map((r) => toAccountCounts(r, now)),
+  };
 }
 
-export async function nextDueAtPostgres(q: Query, kind: WorkKind, scope?: string): Promise<number | null> {
-  const { rows } =
-    kind === 'forwards'
-      ? await (scope ? q(NEXT_DESTINATION_FORWARD_DUE, [scope]) : q(NEXT_FORWARD_DUE))
-      : await (scope ? q(NEXT_PROVIDER_OPERATION_DUE, [scope]) : q(NEXT_OPERATION_DUE));
-  return optNum(rows[0]?.at, 'at') ?? null;
+/** `account` is none of a list, bound as one text array. */
+export const OTHER_ACCOUNTS_POSTGRES = (param: string) => `account <> ALL(${param}::text[])`;
+
+export async function nextDueAtPostgres(q: Query, kind: WorkKind, scope?: AccountScope | string): Promise<number | null> {
+  let result;
+  if (kind === 'forwards') result = await (typeof scope === 'string' ? q(NEXT_DESTINATION_FORWARD_DUE, [scope]) : q(NEXT_FORWARD_DUE));
+  else if (scope === undefined || typeof scope === 'string') result = await q(NEXT_OPERATION_DUE);
+  else if ('account' in scope) result = await q(NEXT_ACCOUNT_OPERATION_DUE, [scope.account]);
+  else result = await q(NEXT_OPERATION_DUE_WHERE + OTHER_ACCOUNTS_POSTGRES('$1'), [[...scope.accountsOtherThan]]);
+  return optNum(result.rows[0]?.at, 'at') ?? null;
 }
 
 export async function listDeadLettersPostgres(q: Query, limit: number): Promise<DeadLetter[]> {
@@ -68,12 +87,27 @@ export async function retryDeadLettersPostgres(
 /** Call inside a transaction. */
 export async function requeueDeadOperationsPostgres(
   q: Query,
-  provider: Provider,
+  account: string,
   code: DeadLetterCode,
   now: number,
   notify: Notify,
 ): Promise<number> {
-  const operations = (await q(REQUEUE_DEAD_OPERATIONS_BY_CODE, [now, provider, code])).rowCount;
+  const operations = (await q(REQUEUE_DEAD_OPERATIONS_BY_CODE, [now, account, code])).rowCount;
+  return (await wakeOthers(q, notify, { operations, forwards: 0 })).operations;
+}
+
+export async function accountlessOperationsPostgres(q: Query): Promise<{ provider: Provider; channel: string }[]> {
+  return (await q(ACCOUNTLESS_OPERATIONS)).rows.map((r) => ({ provider: String(r.provider) as Provider, channel: String(r.channel) }));
+}
+
+/** Call inside a transaction. */
+export async function assignAccountPostgres(
+  q: Query,
+  o: { provider: Provider; channel: string; account: string },
+  now: number,
+  notify: Notify,
+): Promise<number> {
+  const operations = (await q(ASSIGN_ACCOUNT, [now, o.provider, o.channel, o.account])).rowCount;
   return (await wakeOthers(q, notify, { operations, forwards: 0 })).operations;
 }
 

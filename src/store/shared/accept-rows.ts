@@ -5,6 +5,7 @@ import type { AcceptedEvent, ForwardRequest } from '../store';
 export interface HistoryEventRow {
   receivedAt: number;
   platform: string;
+  channel: string;
   recipient: string;
   userId: string;
   eventId: string;
@@ -23,6 +24,7 @@ export function historyRowOf(e: AcceptedEvent, receivedAt: number, storeText: bo
   return {
     receivedAt,
     platform: ev.platform,
+    channel: ev.channel,
     recipient: ev.recipient,
     userId: ev.userId,
     eventId: ev.eventId,
@@ -35,9 +37,9 @@ export function historyRowOf(e: AcceptedEvent, receivedAt: number, storeText: bo
   };
 }
 
-/** The unique-key columns of an operation row, in schema order. */
-export function operationKeyColumns(op: TagOperation): [string, string, string, string, string, string] {
-  return [op.provider, op.kind, op.tagId, op.platform, op.recipient, op.userId];
+/** The unique-key columns of an operation row, in schema order, then its channel. */
+export function operationColumns(op: TagOperation): [string, string, string, string, string, string, string, string] {
+  return [op.account, op.provider, op.kind, op.tagId, op.platform, op.recipient, op.userId, op.channel];
 }
 
 /** One stored body and the forwards (one per destination) that send it. */

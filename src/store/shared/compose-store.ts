@@ -99,8 +99,10 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
     status: async (now) => open().status(now),
     listDeadLetters: async (limit = 100) => open().listDeadLetters(limit),
     retryDeadLetters: async (which, now) => wakeFor(await open().retryDeadLetters(which, now)),
-    requeueDeadOperations: async (provider, code, now) =>
-      wakeFor({ operations: await open().requeueDeadOperations(provider, code, now), forwards: 0 }),
+    requeueDeadOperations: async (account, code, now) =>
+      wakeFor({ operations: await open().requeueDeadOperations(account, code, now), forwards: 0 }),
+    accountlessOperations: async () => open().accountlessOperations(),
+    assignAccount: async (o, now) => wakeFor({ operations: await open().assignAccount(o, now), forwards: 0 }),
 
     userHistory: async (userId, limit = 100) => open().userHistory(userId, limit),
     recentEvents: async (limit) => open().recentEvents(limit),

@@ -1,4 +1,5 @@
-import type { ChatEvent } from '../../chat-event';
+import type { ChatEvent, Platform } from '../../chat-event';
+import { environmentChannelOf } from '../../platforms/endpoints';
 import type { Provider, TagKind, TagOperation } from '../../tag-operation';
 import type { ClaimedForward, ClaimedOperation, DeadLetter, DeadLetterCode, HistoryCall, HistoryEvent, QueueCounts } from '../store';
 
@@ -49,6 +50,8 @@ export function toTagOperation(r: Row): TagOperation {
     platform: str(r.platform, 'platform') as TagOperation['platform'],
     recipient: str(r.recipient, 'recipient'),
     userId: str(r.user_id, 'user_id'),
+    account: str(r.account, 'account'),
+    channel: str(r.channel, 'channel'),
   };
 }
 
@@ -104,13 +107,25 @@ export function toDeadLetter(r: Row): DeadLetter {
   });
 }
 
-/** An operation as the history keeps it as JSON; rows written before store step 2 name the recipient `channel`. */
-type StoredOperation = TagOperation & { channel?: string };
+/**
+ * An operation as the history keeps it as JSON. Rows written before store step 3 name
+ * the recipient `channel`; rows written before step 4 have no account (theirs was the
+ * environment's, named after the provider) and no channel (the environment's of the platform).
+ */
+type StoredOperation = Omit<TagOperation, 'recipient' | 'account' | 'channel'> & { recipient?: string; account?: string; channel?: string };
 
 function storedOperation(o: StoredOperation): TagOperation {
-  if (o.recipient !== undefined || o.channel === undefined) return o;
-  const { channel, ...rest } = o;
-  return { ...rest, recipient: channel };
+  if (o.recipient === undefined) {
+    // Before step 3, `channel` held the recipient.
+    const { channel: recipient, ...rest } = o;
+    return storedOperation({ ...rest, recipient: recipient ?? '' });
+  }
+  return {
+    ...o,
+    recipient: o.recipient,
+    account: o.account ?? o.provider,
+    channel: o.channel ?? environmentChannelOf(o.platform),
+  };
 }
 
 export function toHistoryEvent(r: Row): HistoryEvent {
@@ -118,6 +133,7 @@ export function toHistoryEvent(r: Row): HistoryEvent {
     id: num(r.id, 'id'),
     receivedAt: num(r.received_at, 'received_at'),
     platform: str(r.platform, 'platform') as ChatEvent['platform'],
+    channel: optStr(r.channel) ?? environmentChannelOf(str(r.platform, 'platform') as Platform),
     recipient: str(r.recipient, 'recipient'),
     userId: str(r.user_id, 'user_id'),
     eventId: str(r.event_id, 'event_id'),
@@ -151,4 +167,14 @@ export function toQueueCounts(r: Row | undefined, now: number): QueueCounts {
     dead: r ? num(r.dead ?? 0, 'dead') : 0,
     oldestPendingAgeMs: oldest === undefined ? null : Math.max(0, now - oldest),
   };
+}
+
+/** Rows of the per-channel queue-count query. */
+export function toChannelCounts(r: Row, now: number): { channel: string; operations: QueueCounts } {
+  return { channel: str(r.channel, 'channel'), operations: toQueueCounts(r, now) };
+}
+
+/** Rows of the per-account queue-count query. */
+export function toAccountCounts(r: Row, now: number): { account: string; provider: Provider; operations: QueueCounts } {
+  return { account: str(r.account, 'account'), provider: str(r.provider, 'provider') as Provider, operations: toQueueCounts(r, now) };
 }

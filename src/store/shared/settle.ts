@@ -63,8 +63,8 @@ export function settledOperation(s: OperationSettlement, op: ClaimedOperation, n
   const sameVersion = num(row.version, 'version') === op.version;
   const attempt = s.kind === 'complete' ? s.outcome : s.kind === 'retry' ? s.retry : s.dead;
   const o = outcomeColumns(attempt);
-  const { action, provider, kind, tagId, platform, recipient, userId } = op;
-  const operation = JSON.stringify({ action, provider, kind, tagId, platform, recipient, userId });
+  const { action, provider, kind, tagId, platform, recipient, userId, account, channel } = op;
+  const operation = JSON.stringify({ action, provider, kind, tagId, platform, recipient, userId, account, channel });
   const error = s.kind === 'dead' ? clipReason(s.dead.reason) : o.error;
   return {
     touched: true,

@@ -1,5 +1,6 @@
 import type { Provider } from '../../tag-operation';
 import type {
+  AccountScope,
   AcceptBatch,
   AdminSession,
   AcceptResult,
@@ -41,7 +42,7 @@ export interface StoreEngine {
   /** True for errors that mean the database is unreachable (retrying items alone would not help). */
   isUnavailable(err: unknown): boolean;
 
-  claimOperations(o: { provider: Provider; limit: number; owner: string; now: number; leaseMs: number }): Promise<ClaimedOperation[]>;
+  claimOperations(o: { scope: AccountScope; limit: number; owner: string; now: number; leaseMs: number }): Promise<ClaimedOperation[]>;
   settleOperation(s: OperationSettlement, op: ClaimedOperation, owner: string, now: number): Promise<SettledOperation>;
   renewOperationLeases(ids: number[], owner: string, until: number): Promise<void>;
 
@@ -53,11 +54,13 @@ export interface StoreEngine {
 
   /** `undefined`: every owner's leases. */
   releaseLeases(owner: string | undefined): Promise<number>;
-  nextDueAt(kind: WorkKind, scope?: string): Promise<number | null>;
+  nextDueAt(kind: WorkKind, scope?: AccountScope | string): Promise<number | null>;
   status(now: number): Promise<StoreStatus>;
   listDeadLetters(limit: number): Promise<DeadLetter[]>;
   retryDeadLetters(which: 'all' | string[], now: number): Promise<Record<WorkKind, number>>;
-  requeueDeadOperations(provider: Provider, code: DeadLetterCode, now: number): Promise<number>;
+  requeueDeadOperations(account: string, code: DeadLetterCode, now: number): Promise<number>;
+  accountlessOperations(): Promise<{ provider: Provider; channel: string }[]>;
+  assignAccount(o: { provider: Provider; channel: string; account: string }, now: number): Promise<number>;
 
   userHistory(userId: string, limit: number): Promise<UserHistory>;
   recentEvents(limit: number): Promise<HistoryEvent[]>;

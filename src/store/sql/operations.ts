@@ -9,11 +9,12 @@
  * (done, pending or leased) stays as it is — coalescing, and not counted as queued;
  * anything else (another action, or a dead letter) takes the new request: version+1,
  * due now, attempts reset. The lease is left alone: the worker holding it will see
- * the version moved when it completes.
+ * the version moved when it completes. The row's channel becomes that of the newest request.
  */
 export const UPSERT_OPERATION_ON_CONFLICT = `
-  ON CONFLICT (provider, kind, tag_id, platform, recipient, user_id) DO UPDATE SET
+  ON CONFLICT (account, provider, kind, tag_id, platform, recipient, user_id) DO UPDATE SET
     action = excluded.action,
+    channel = excluded.channel,
     version = operations.version + 1,
     state = 'pending',
     due_at = excluded.due_at,

@@ -3,17 +3,20 @@ import { FORWARD_HEAD_IDS } from './forwards';
 /** Operator views and bulk requeues that both engines run as written (see sql/operations.ts). */
 
 /** $1 now. Leases that ran out count as pending: they can be claimed again. */
-const queueCounts = (table: 'operations' | 'forwards', since: 'requested_at' | 'received_at') => `
-  SELECT
+const queueCounts = (table: 'operations' | 'forwards', since: 'requested_at' | 'received_at', groupBy?: string) => `
+  SELECT ${groupBy ? `${groupBy},` : ''}
     COALESCE(SUM(CASE WHEN state = 'pending' AND (leased_until IS NULL OR leased_until <= $1) THEN 1 ELSE 0 END), 0) AS pending,
     COALESCE(SUM(CASE WHEN state = 'pending' AND (leased_until IS NULL OR leased_until <= $1) AND due_at <= $1 THEN 1 ELSE 0 END), 0) AS due,
     COALESCE(SUM(CASE WHEN state = 'pending' AND leased_until > $1 THEN 1 ELSE 0 END), 0) AS leased,
     COALESCE(SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), 0) AS dead,
     MIN(CASE WHEN state = 'pending' THEN ${since} END) AS oldest
   FROM ${table}
-  WHERE state IN ('pending', 'dead')`;
+  WHERE state IN ('pending', 'dead')
+  ${groupBy ? `GROUP BY ${groupBy} ORDER BY ${groupBy}` : ''}`;
 
 export const OPERATION_COUNTS = queueCounts('operations', 'requested_at');
+export const OPERATION_COUNTS_BY_CHANNEL = queueCounts('operations', 'requested_at', 'channel');
+export const OPERATION_COUNTS_BY_ACCOUNT = queueCounts('operations', 'requested_at', 'account, provider');
 export const FORWARD_COUNTS = queueCounts('forwards', 'received_at');
 
 /**
@@ -24,8 +27,10 @@ export const FORWARD_COUNTS = queueCounts('forwards', 'received_at');
  */
 const nextClaimable = `MIN(CASE WHEN leased_until IS NOT NULL AND leased_until > due_at THEN leased_until ELSE due_at END)`;
 export const NEXT_OPERATION_DUE = `SELECT ${nextClaimable} AS at FROM operations WHERE state = 'pending'`;
-/** $1 provider. */
-export const NEXT_PROVIDER_OPERATION_DUE = `SELECT ${nextClaimable} AS at FROM operations WHERE state = 'pending' AND provider = $1`;
+/** $1 account. */
+export const NEXT_ACCOUNT_OPERATION_DUE = `SELECT ${nextClaimable} AS at FROM operations WHERE state = 'pending' AND account = $1`;
+/** Every account's but some: the engine adds the condition on `account` (lists are bound differently). */
+export const NEXT_OPERATION_DUE_WHERE = `SELECT ${nextClaimable} AS at FROM operations WHERE state = 'pending' AND `;
 export const NEXT_FORWARD_DUE = `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND id IN (${FORWARD_HEAD_IDS})`;
 /** $1 destination. */
 export const NEXT_DESTINATION_FORWARD_DUE = `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND destination = $1 AND id IN (${FORWARD_HEAD_IDS})`;
@@ -34,12 +39,12 @@ export const NEXT_DESTINATION_FORWARD_DUE = `SELECT ${nextClaimable} AS at FROM 
 export const DEAD_LETTERS = `
   SELECT * FROM (
     SELECT 'operation' AS type, id, dead_reason, dead_code, last_status, last_body_excerpt, dead_at, attempts,
-           action, provider, kind, tag_id, platform, recipient, user_id,
+           action, provider, kind, tag_id, platform, recipient, user_id, account, channel,
            NULL AS destination, NULL AS ordering_key, NULL AS received_at
     FROM operations WHERE state = 'dead'
     UNION ALL
     SELECT 'forward' AS type, id, dead_reason, NULL, last_status, last_body_excerpt, dead_at, attempts,
-           NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
            destination, ordering_key, received_at
     FROM forwards WHERE state = 'dead'
   ) dead
@@ -67,8 +72,29 @@ export const REQUEUE_ALL_DEAD_FORWARDS = requeueForwards;
 /** $2 id. */
 export const REQUEUE_DEAD_OPERATION = `${requeueOperations} AND id = $2`;
 export const REQUEUE_DEAD_FORWARD = `${requeueForwards} AND id = $2`;
-/** $2 provider, $3 dead-letter code. */
-export const REQUEUE_DEAD_OPERATIONS_BY_CODE = `${requeueOperations} AND provider = $2 AND dead_code = CAST($3 AS TEXT)`;
+/** $2 account, $3 dead-letter code. */
+export const REQUEUE_DEAD_OPERATIONS_BY_CODE = `${requeueOperations} AND account = $2 AND dead_code = CAST($3 AS TEXT)`;
+
+/** Dead operations no account could take: which providers and channels they are of. */
+export const ACCOUNTLESS_OPERATIONS = `
+  SELECT DISTINCT provider, channel FROM operations WHERE state = 'dead' AND account = '' ORDER BY provider, channel`;
+
+/**
+ * $1 now, $2 provider, $3 channel, $4 the account they go to now. Queued again as a
+ * fresh start (as a retried dead letter), unless the account already holds a row for
+ * the same tag and user: that newer desired state wins, and the dead one stays.
+ */
+export const ASSIGN_ACCOUNT = `
+  UPDATE operations SET
+    account = CAST($4 AS TEXT),
+    state = 'pending', due_at = $1, requested_at = $1, attempts = 0, not_found_count = 0,
+    dead_reason = NULL, dead_code = NULL, dead_at = NULL, lease_owner = NULL, leased_until = NULL, updated_at = $1
+  WHERE state = 'dead' AND account = '' AND provider = CAST($2 AS TEXT) AND channel = CAST($3 AS TEXT)
+    AND NOT EXISTS (
+      SELECT 1 FROM operations o
+      WHERE o.account = CAST($4 AS TEXT) AND o.provider = operations.provider AND o.kind = operations.kind
+        AND o.tag_id = operations.tag_id AND o.platform = operations.platform
+        AND o.recipient = operations.recipient AND o.user_id = operations.user_id)`;
 
 /** $1 owner. */
 export const RELEASE_OPERATION_LEASES_OF = `UPDATE operations SET lease_owner = NULL, leased_until = NULL WHERE lease_owner = $1`;

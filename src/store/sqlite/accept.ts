@@ -1,5 +1,5 @@
 import type { AcceptBatch, AcceptResult } from '../store';
-import { groupForwardBodies, historyRowOf, operationKeyColumns } from '../shared/accept-rows';
+import { groupForwardBodies, historyRowOf, operationColumns } from '../shared/accept-rows';
 import { num } from '../shared/rows';
 import { UPSERT_OPERATION_ON_CONFLICT } from '../sql/operations';
 import type { SqliteDb } from './db';
@@ -7,14 +7,14 @@ import type { SqliteDb } from './db';
 const INSERT_SEEN = `INSERT INTO seen_events (key, seen_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`;
 
 const INSERT_HISTORY_EVENT = `
-  INSERT INTO history_events (received_at, platform, recipient, user_id, event_id, kind, type, text, postback_data, matched, operations)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`;
+  INSERT INTO history_events (received_at, platform, channel, recipient, user_id, event_id, kind, type, text, postback_data, matched, operations)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`;
 
 /** RETURNING yields a row only when the upsert inserted or changed something. */
 const UPSERT_OPERATION = `
-  INSERT INTO operations (provider, kind, tag_id, platform, recipient, user_id, action, version, state,
+  INSERT INTO operations (account, provider, kind, tag_id, platform, recipient, user_id, channel, action, version, state,
                           due_at, attempts, not_found_count, requested_at, updated_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 'pending', $8, 0, 0, $8, $8)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, 'pending', $10, 0, 0, $10, $10)
   ${UPSERT_OPERATION_ON_CONFLICT}
   RETURNING id`;
 
@@ -37,11 +37,11 @@ export function acceptBatchesSqlite(db: SqliteDb, batches: readonly AcceptBatch[
       const h = historyRowOf(e, batch.now, batch.storeText);
       if (h) {
         db.run(INSERT_HISTORY_EVENT, [
-          h.receivedAt, h.platform, h.recipient, h.userId, h.eventId, h.kind, h.type, h.text, h.postbackData, h.matched, h.operations,
+          h.receivedAt, h.platform, h.channel, h.recipient, h.userId, h.eventId, h.kind, h.type, h.text, h.postbackData, h.matched, h.operations,
         ]);
       }
       for (const op of e.operations) {
-        const changed = db.all(UPSERT_OPERATION, [...operationKeyColumns(op), op.action, batch.now]);
+        const changed = db.all(UPSERT_OPERATION, [...operationColumns(op), op.action, batch.now]);
         result.operationsQueued += changed.length;
       }
     }

@@ -1,27 +1,32 @@
-import type { ClaimedOperation } from '../store';
-import type { Provider } from '../../tag-operation';
+import type { AccountScope, ClaimedOperation } from '../store';
 import { byDueThenId, toClaimedOperation } from '../shared/rows';
 import { operationSettleStatement, settledOperation, type OperationSettlement, type SettledOperation } from '../shared/settle';
 import { RENEW_OPERATION_LEASE } from '../sql/operations';
 import type { SqliteDb } from './db';
+import { OTHER_ACCOUNTS_SQLITE } from './views';
 
-/** One statement, so the rows picked are the rows leased (SQLite has one writer at a time). */
-const CLAIM_OPERATIONS = `
+/** One statement, so the rows picked are the rows leased (SQLite has one writer at a time). $3: the accounts. */
+const claimOperations = (accounts: string) => `
   UPDATE operations SET lease_owner = $1, leased_until = $2
   WHERE id IN (
     SELECT id FROM operations
-    WHERE state = 'pending' AND provider = $3 AND due_at <= $4
+    WHERE state = 'pending' AND ${accounts} AND due_at <= $4
       AND (leased_until IS NULL OR leased_until <= $4)
     ORDER BY due_at, id
     LIMIT $5
   )
   RETURNING *`;
+const CLAIM_ACCOUNT = claimOperations('account = $3');
+const CLAIM_OTHER_ACCOUNTS = claimOperations(OTHER_ACCOUNTS_SQLITE('$3'));
 
 export function claimOperationsSqlite(
   db: SqliteDb,
-  o: { provider: Provider; limit: number; owner: string; now: number; leaseMs: number },
+  o: { scope: AccountScope; limit: number; owner: string; now: number; leaseMs: number },
 ): ClaimedOperation[] {
-  const rows = db.all(CLAIM_OPERATIONS, [o.owner, o.now + o.leaseMs, o.provider, o.now, o.limit]);
+  const rows =
+    'account' in o.scope
+      ? db.all(CLAIM_ACCOUNT, [o.owner, o.now + o.leaseMs, o.scope.account, o.now, o.limit])
+      : db.all(CLAIM_OTHER_ACCOUNTS, [o.owner, o.now + o.leaseMs, JSON.stringify(o.scope.accountsOtherThan), o.now, o.limit]);
   return rows.sort(byDueThenId).map(toClaimedOperation);
 }
 

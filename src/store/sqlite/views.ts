@@ -1,15 +1,18 @@
-import type { DeadLetter, DeadLetterCode, StoreStatus, WorkKind } from '../store';
+import type { AccountScope, DeadLetter, DeadLetterCode, StoreStatus, WorkKind } from '../store';
 import type { Provider } from '../../tag-operation';
 import { parseDeadLetterIds } from '../shared/dead-letter-ids';
-import { optNum, toDeadLetter, toQueueCounts } from '../shared/rows';
+import { optNum, toAccountCounts, toChannelCounts, toDeadLetter, toQueueCounts } from '../shared/rows';
 import {
   DEAD_LETTERS,
   FORWARD_COUNTS,
   NEXT_DESTINATION_FORWARD_DUE,
   NEXT_FORWARD_DUE,
   NEXT_OPERATION_DUE,
-  NEXT_PROVIDER_OPERATION_DUE,
+  NEXT_ACCOUNT_OPERATION_DUE,
+  NEXT_OPERATION_DUE_WHERE,
   OPERATION_COUNTS,
+  OPERATION_COUNTS_BY_ACCOUNT,
+  OPERATION_COUNTS_BY_CHANNEL,
   RELEASE_ALL_FORWARD_LEASES,
   RELEASE_ALL_OPERATION_LEASES,
   RELEASE_FORWARD_LEASES_OF,
@@ -19,6 +22,8 @@ import {
   REQUEUE_DEAD_FORWARD,
   REQUEUE_DEAD_OPERATION,
   REQUEUE_DEAD_OPERATIONS_BY_CODE,
+  ACCOUNTLESS_OPERATIONS,
+  ASSIGN_ACCOUNT,
 } from '../sql/views';
 import type { SqliteDb } from './db';
 
@@ -26,15 +31,21 @@ export function statusSqlite(db: SqliteDb, now: number): StoreStatus {
   return {
     operations: toQueueCounts(db.all(OPERATION_COUNTS, [now])[0], now),
     forwards: toQueueCounts(db.all(FORWARD_COUNTS, [now])[0], now),
+    channels: db.all(OPERATION_COUNTS_BY_CHANNEL, [now]).map((r) => toChannelCounts(r, now)),
+    accounts: db.all(OPERATION_COUNTS_BY_ACCOUNT, [now]).map((r) => toAccountCounts(r, now)),
   };
 }
 
-export function nextDueAtSqlite(db: SqliteDb, kind: WorkKind, scope?: string): number | null {
-  const [row] =
-    kind === 'forwards'
-      ? scope ? db.all(NEXT_DESTINATION_FORWARD_DUE, [scope]) : db.all(NEXT_FORWARD_DUE)
-      : scope ? db.all(NEXT_PROVIDER_OPERATION_DUE, [scope]) : db.all(NEXT_OPERATION_DUE);
-  return optNum(row?.at, 'at') ?? null;
+/** `account NOT IN (…)`, the list bound as one JSON array. */
+export const OTHER_ACCOUNTS_SQLITE = (param: string) => `account NOT IN (SELECT value FROM json_each(${param}))`;
+
+export function nextDueAtSqlite(db: SqliteDb, kind: WorkKind, scope?: AccountScope | string): number | null {
+  let rows;
+  if (kind === 'forwards') rows = typeof scope === 'string' ? db.all(NEXT_DESTINATION_FORWARD_DUE, [scope]) : db.all(NEXT_FORWARD_DUE);
+  else if (scope === undefined || typeof scope === 'string') rows = db.all(NEXT_OPERATION_DUE);
+  else if ('account' in scope) rows = db.all(NEXT_ACCOUNT_OPERATION_DUE, [scope.account]);
+  else rows = db.all(NEXT_OPERATION_DUE_WHERE + OTHER_ACCOUNTS_SQLITE('$1'), [JSON.stringify(scope.accountsOtherThan)]);
+  return optNum(rows[0]?.at, 'at') ?? null;
 }
 
 export function listDeadLettersSqlite(db: SqliteDb, limit: number): DeadLetter[] {
@@ -56,8 +67,16 @@ export function retryDeadLettersSqlite(db: SqliteDb, which: 'all' | string[], no
   });
 }
 
-export function requeueDeadOperationsSqlite(db: SqliteDb, provider: Provider, code: DeadLetterCode, now: number): number {
-  return db.run(REQUEUE_DEAD_OPERATIONS_BY_CODE, [now, provider, code]);
+export function requeueDeadOperationsSqlite(db: SqliteDb, account: string, code: DeadLetterCode, now: number): number {
+  return db.run(REQUEUE_DEAD_OPERATIONS_BY_CODE, [now, account, code]);
+}
+
+export function accountlessOperationsSqlite(db: SqliteDb): { provider: Provider; channel: string }[] {
+  return db.all(ACCOUNTLESS_OPERATIONS).map((r) => ({ provider: String(r.provider) as Provider, channel: String(r.channel) }));
+}
+
+export function assignAccountSqlite(db: SqliteDb, o: { provider: Provider; channel: string; account: string }, now: number): number {
+  return db.run(ASSIGN_ACCOUNT, [now, o.provider, o.channel, o.account]);
 }
 
 export function releaseLeasesSqlite(db: SqliteDb, owner: string | undefined): number {

@@ -3,12 +3,12 @@ import { createLogger, type Logger } from '../../../src/log';
 import { createMantagoClient, type MantagoClient } from '../../../src/providers/mantago';
 import {
   createMantagoCredentials,
-  MANTAGO_ENV_FINGERPRINT_SETTING,
-  MANTAGO_PAIR_SETTING,
+  mantagoEnvFingerprintSetting,
+  mantagoPairSetting,
   type MantagoCredentialsOptions,
 } from '../../../src/providers/mantago-credentials';
 import { createMantagoTagger } from '../../../src/providers/taggers';
-import type { TagOperation } from '../../../src/tag-operation';
+import type { TagCall } from '../../../src/tag-operation';
 import {
   createMemorySettingsStore,
   jwtExpiringIn,
@@ -21,7 +21,7 @@ import {
 import { tagApiErrorOf } from './expect-error';
 
 const DAY = 24 * 3600_000;
-const op: TagOperation = { action: 'add', provider: 'mantago', kind: 'personal', tagId: 'tag-1', platform: 'line', recipient: 'Udest', userId: 'U-user' };
+const op: TagCall = { action: 'add', provider: 'mantago', kind: 'personal', tagId: 'tag-1', platform: 'line', recipient: 'Udest', userId: 'U-user' };
 const isMapping = (r: RecordedRequest) => r.path.includes('TagMapping');
 
 function captureLog(): { log: Logger; lines: () => string[] } {
@@ -67,10 +67,10 @@ describe('MantaGo token pair: refresh on 401, before expiry, kept in the store',
     const creds = credentials();
     await creds.init();
     expect(await creds.current()).toEqual({ token: fake.token, secret: fake.secret });
-    const fingerprint = store.settings.get(MANTAGO_ENV_FINGERPRINT_SETTING)!;
+    const fingerprint = store.settings.get(mantagoEnvFingerprintSetting('mantago'))!;
     expect(fingerprint).toMatch(/^[0-9a-f]{64}$/);
     expect(fingerprint).not.toContain(fake.secret);
-    expect(JSON.parse(store.settings.get(MANTAGO_PAIR_SETTING)!)).toMatchObject({ token: fake.token, secret: fake.secret });
+    expect(JSON.parse(store.settings.get(mantagoPairSetting('mantago'))!)).toMatchObject({ token: fake.token, secret: fake.secret });
   });
 
   it('a 401 gets one refresh and one retry, which succeeds with the new token and secret', async () => {
@@ -188,7 +188,7 @@ describe('MantaGo token pair: refresh on 401, before expiry, kept in the store',
     const first = credentials();
     await first.init();
     await first.refreshAfter401({ token: fake.token });
-    const stored = JSON.parse(store.settings.get(MANTAGO_PAIR_SETTING)!) as { token: string };
+    const stored = JSON.parse(store.settings.get(mantagoPairSetting('mantago'))!) as { token: string };
     expect(stored.token).toBe(fake.token);
 
     const env = { envToken: fake.token, envSecret: fake.secret, ...change };

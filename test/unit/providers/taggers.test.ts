@@ -5,7 +5,7 @@ import { createTaggers } from '../../../src/providers/create-taggers';
 import { createMantagoClient } from '../../../src/providers/mantago';
 import { createMantagoCredentials } from '../../../src/providers/mantago-credentials';
 import { createBotbonnieTagger, createMantagoTagger } from '../../../src/providers/taggers';
-import type { TagOperation } from '../../../src/tag-operation';
+import type { TagCall } from '../../../src/tag-operation';
 import {
   createMemorySettingsStore,
   startFakeBotbonnie,
@@ -30,7 +30,7 @@ describe('BotBonnie tagger: what each operation becomes on the wire', () => {
     await fake.close();
   });
 
-  const op = (o: Partial<TagOperation>): TagOperation => ({ action: 'add', provider: 'botbonnie', kind: 'personal', platform: 'line', ...base, ...o });
+  const op = (o: Partial<TagCall>): TagCall => ({ action: 'add', provider: 'botbonnie', kind: 'personal', platform: 'line', ...base, ...o });
 
   it('LINE: bot_channel 1 and bot_pid = BOTBONNIE_LINE_PID when set', async () => {
     await createBotbonnieTagger(client, { linePid: '@my-line-bot' }).apply(op({}));
@@ -75,7 +75,7 @@ describe('MantaGo tagger: which endpoint each operation uses', () => {
     const credentials = createMantagoCredentials({ envToken: fake.token, envSecret: fake.secret, store: createMemorySettingsStore(), client, log: silentLogger() });
     return { client, tagger: createMantagoTagger(client, credentials) };
   };
-  const op = (o: Partial<TagOperation>): TagOperation => ({ action: 'add', provider: 'mantago', kind: 'personal', platform: 'facebook', ...base, ...o });
+  const op = (o: Partial<TagCall>): TagCall => ({ action: 'add', provider: 'mantago', kind: 'personal', platform: 'facebook', ...base, ...o });
 
   it.each([
     [{ action: 'add', kind: 'personal' }, '/api/openapi/personalTagMapping'],
@@ -122,14 +122,14 @@ describe('createTaggers: one tagger per provider whose token is set', () => {
     };
     try {
       const both = await createTaggers(loadConfig(env), store, silentLogger());
-      await both.taggers.mantago!.apply({ action: 'add', provider: 'mantago', kind: 'personal', platform: 'line', ...base });
-      await both.taggers.botbonnie!.apply({ action: 'add', provider: 'botbonnie', kind: 'personal', platform: 'line', ...base });
+      await both.taggers.get('mantago')!.apply({ action: 'add', provider: 'mantago', kind: 'personal', platform: 'line', ...base });
+      await both.taggers.get('botbonnie')!.apply({ action: 'add', provider: 'botbonnie', kind: 'personal', platform: 'line', ...base });
       expect(mantago.personalTagsOf('line', 'U-user')).toEqual(['tag-7']);
       expect(botbonnie.userTagsOf('@pid', 1, 'U-user')).toEqual(['tag-7']);
       await both.close();
 
       const none = await createTaggers(loadConfig({ ...env, MANTAGO_TOKEN: '', BOTBONNIE_TOKEN: '' }), store, silentLogger());
-      expect(none.taggers).toEqual({});
+      expect([...none.taggers.keys()]).toEqual([]);
       await none.close();
     } finally {
       await mantago.close();

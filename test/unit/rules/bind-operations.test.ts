@@ -7,18 +7,33 @@ const actions: TagAction[] = [
 ];
 
 describe('bindOperations', () => {
-  it('binds every action to the user', () => {
-    expect(bindOperations(actions, { platform: 'line', recipient: 'U-dest', userId: 'U1' })).toEqual({
+  it('binds every action to the user, in the environment\'s account of its provider by default', () => {
+    expect(bindOperations(actions, { platform: 'line', channel: 'line', recipient: 'U-dest', userId: 'U1' })).toEqual({
       operations: [
-        { action: 'add', provider: 'mantago', kind: 'client', tagId: 'm1', platform: 'line', recipient: 'U-dest', userId: 'U1' },
-        { action: 'remove', provider: 'botbonnie', kind: 'personal', tagId: 'b1', platform: 'line', recipient: 'U-dest', userId: 'U1' },
+        { action: 'add', provider: 'mantago', kind: 'client', tagId: 'm1', platform: 'line', recipient: 'U-dest', userId: 'U1', account: 'mantago', channel: 'line' },
+        { action: 'remove', provider: 'botbonnie', kind: 'personal', tagId: 'b1', platform: 'line', recipient: 'U-dest', userId: 'U1', account: 'botbonnie', channel: 'line' },
       ],
+      actions,
       skipped: [],
     });
   });
 
+  it('puts each operation in the account it is given, and merges two actions that land on one operation (the first wins)', () => {
+    const named: TagAction[] = [
+      { action: 'add', provider: 'mantago', kind: 'personal', tagId: 't', account: 'brand-a' },
+      { action: 'remove', provider: 'mantago', kind: 'personal', tagId: 't' },
+      { action: 'add', provider: 'mantago', kind: 'personal', tagId: 't', account: 'brand-b' },
+    ];
+    const target = { platform: 'line' as const, channel: 'brand-a-line', recipient: 'U-dest', userId: 'U1' };
+    const bound = bindOperations(named, target, (a) => a.account ?? 'brand-a');
+    expect(bound.operations.map((o) => [o.action, o.account, o.channel])).toEqual([
+      ['add', 'brand-a', 'brand-a-line'],
+      ['add', 'brand-b', 'brand-a-line'],
+    ]);
+  });
+
   it('leaves out BotBonnie actions for Instagram users, with the reason', () => {
-    const bound = bindOperations(actions, { platform: 'instagram', recipient: 'ig-1', userId: 'IG1' });
+    const bound = bindOperations(actions, { platform: 'instagram', channel: 'facebook', recipient: 'ig-1', userId: 'IG1' });
     expect(bound.operations.map((o) => o.provider)).toEqual(['mantago']);
     expect(bound.skipped).toEqual([{ action: actions[1], reason: 'instagram users are not BotBonnie users (BotBonnie tags line and facebook users)' }]);
   });

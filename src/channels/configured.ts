@@ -1,0 +1,72 @@
+import type { EndpointDefinition } from '../platforms/endpoints';
+import { providerNamed, type SomeProvider } from '../providers';
+import type { Provider } from '../tag-operation';
+import type { ChannelsFile } from './definitions';
+
+/*
+ * The channels and accounts in force: the environment's (one channel per endpoint,
+ * one account per provider, named after it) and those of the channels file, in one
+ * shape, so the request path, delivery and the operator views need not know where
+ * each was declared.
+ */
+
+/** One channel: a webhook endpoint and what its variables (or the channels file) say. */
+export interface ConfiguredEndpoint {
+  readonly definition: EndpointDefinition;
+  /** The signing secret; undefined: the endpoint answers 503. */
+  readonly secret: string | undefined;
+  readonly verifyToken: string | undefined;
+  readonly forwardUrls: readonly string[];
+  /** Where it is declared. */
+  readonly source: 'environment' | 'file';
+  /** LINE channels of the channels file: the bot's user id, which routes `POST /webhooks/line` to it. */
+  readonly destination?: string;
+  /** Its own account per provider (channels file); none for the environment's channels. */
+  readonly accounts: ReadonlyMap<Provider, string>;
+}
+
+/** One account tags are applied in. */
+export interface ConfiguredAccount {
+  /** `mantago`, `botbonnie` for the environment's; the channels file's names otherwise. */
+  readonly name: string;
+  readonly provider: SomeProvider;
+  /** Read by `provider` (its `env` or its `fromAccount`). */
+  readonly settings: unknown;
+  /** Its token is set (CONTRACT: a provider is configured when its token is set). */
+  readonly configured: boolean;
+  readonly source: 'environment' | 'file';
+}
+
+/** The channels file's channels as endpoints: `POST /webhooks/line/{id}`, `GET`/`POST /webhooks/meta/{id}`. */
+export function fileEndpoints(file: ChannelsFile): ConfiguredEndpoint[] {
+  const providerOf = new Map<string, Provider>(file.accounts.map((a) => [a.name, a.provider]));
+  return file.channels.map((c): ConfiguredEndpoint => {
+    const accounts = new Map<Provider, string>();
+    // An account name not in the file is the environment's, named after its provider.
+    for (const name of c.accounts) accounts.set(providerOf.get(name) ?? (name as Provider), name);
+    return Object.freeze({
+      definition: {
+        channel: c.id,
+        path: `${c.kind.pathPrefix}/${c.id}`,
+        signature: c.kind.signature,
+        secret: [c.secretVariable] as const,
+        ...(c.verifyTokenVariable !== undefined ? { verifyToken: [c.verifyTokenVariable] as const } : {}),
+        dispatch: c.kind.dispatch,
+      },
+      secret: c.secret,
+      verifyToken: c.verifyToken,
+      forwardUrls: c.forwardUrls,
+      source: 'file',
+      ...(c.destination !== undefined ? { destination: c.destination } : {}),
+      accounts,
+    });
+  });
+}
+
+export function fileAccounts(file: ChannelsFile): ConfiguredAccount[] {
+  return file.accounts.map((a) => {
+    const provider = providerNamed(a.provider);
+    const settings = provider.fromAccount(a.account);
+    return Object.freeze({ name: a.name, provider, settings, configured: provider.isConfigured(settings), source: 'file' as const });
+  });
+}

@@ -1,0 +1,37 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ChannelsFileResult } from './definitions';
+import { parseChannelsFile, type UnsetVariables } from './parse-channels-file';
+
+export const CHANNELS_FILE_VARIABLE = 'CHANNELS_FILE';
+const DEFAULT_FILE = 'channels.yaml';
+
+export interface LoadedChannels extends ChannelsFileResult {
+  /** The file read (absolute); undefined when there is none (CHANNELS_FILE unset and no ./channels.yaml). */
+  path?: string;
+}
+
+/**
+ * Reads the channels file: CHANNELS_FILE, else ./channels.yaml when it exists, else
+ * none (the environment's channels and accounts only). A CHANNELS_FILE that cannot be
+ * read is a problem; a missing ./channels.yaml is not.
+ */
+export function loadChannelsFile(env: NodeJS.ProcessEnv, cwd: string, unset: UnsetVariables): LoadedChannels {
+  const named = env[CHANNELS_FILE_VARIABLE]?.trim();
+  const abs = path.resolve(cwd, named || DEFAULT_FILE);
+  const display = path.relative(cwd, abs) || abs;
+  let text: string;
+  try {
+    text = fs.readFileSync(abs, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!named && code === 'ENOENT') return { problems: [], warnings: [] };
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (err as Error).message;
+    return {
+      path: abs,
+      problems: [{ file: display, line: 1, column: 1, message: `cannot read the channels file${named ? ` (${CHANNELS_FILE_VARIABLE})` : ''}: ${why}` }],
+      warnings: [],
+    };
+  }
+  return { path: abs, ...parseChannelsFile(text, display, env, unset) };
+}
