@@ -1,3 +1,4 @@
+import { channelsFileJsonSchema } from './channels/json-schema';
 import { ruleFileJsonSchema, type JsonSchema } from './rules/json-schema';
 
 /**
@@ -5,7 +6,7 @@ import { ruleFileJsonSchema, type JsonSchema } from './rules/json-schema';
  * `autotag schema` prints the default one, `autotag schema --<name>` another,
  * `autotag schema --write` (`npm run schemas`) writes them all, and a test
  * fails when a committed file differs from what its `build` makes now.
- * A new kind of file (the channels file, say) is one more entry here.
+ * A new kind of file is one more entry here.
  */
 export interface PublishedSchema {
   /** Names the `--<name>` option of `autotag schema`. */
@@ -19,6 +20,7 @@ export interface PublishedSchema {
 
 export const PUBLISHED_SCHEMAS: readonly PublishedSchema[] = [
   { name: 'rules', describes: 'a rule file', file: 'schemas/rules.schema.json', build: ruleFileJsonSchema },
+  { name: 'channels', describes: 'the channels file (channels.yaml)', file: 'schemas/channels.schema.json', build: channelsFileJsonSchema },
 ];
 
 /** What `autotag schema` prints without an option. */

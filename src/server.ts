@@ -3,11 +3,11 @@ import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { createAdminRouter } from './admin';
 import { createApp } from './app';
+import { ruleCatalogue } from './channels/catalogue';
 import { loadConfig, secretsOf, type Config } from './config';
 import { Delivery } from './delivery/worker';
 import { createLogger, type Logger } from './log';
 import { createMetrics } from './metrics';
-import { providerSetups } from './providers';
 import { createTaggers } from './providers/create-taggers';
 import { formatProblem, loadRuleSet } from './rules';
 import { RulesHolder, watchRules } from './rules/watch-rules';
@@ -40,7 +40,9 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const config = loadConfig(env);
   const log = createLogger({ level: config.logLevel, secrets: secretsOf(config) });
 
-  const loaded = await loadRuleSet(config.rulesDir);
+  for (const w of config.warnings) log.warn('channels file', { warning: w });
+  const catalogue = ruleCatalogue(config.channelsFile);
+  const loaded = await loadRuleSet(config.rulesDir, { catalogue });
   if (!loaded.ruleSet) {
     throw new StartupError(`refusing to start: the rules in ${config.rulesDir} are not valid`, loaded.problems.map(formatProblem));
   }
@@ -56,8 +58,17 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   }
   const metrics = createMetrics({ status: () => store.status(Date.now()) });
   const { taggers, close: closeTaggers } = await createTaggers(config, store, log);
-  for (const { provider, configured } of providerSetups(config.providers)) {
-    if (!configured) log.warn(`${provider.name} is not configured: its tag operations are kept as dead letters until ${provider.tokenVariable} is set`);
+  for (const account of config.accounts) {
+    if (account.source === 'environment' && !account.configured) {
+      log.warn(`${account.provider.name} is not configured: its tag operations are kept as dead letters until ${account.provider.tokenVariable} is set`);
+    }
+  }
+  if (config.channelsFile) {
+    log.info('channels file in force', {
+      file: config.channelsFile.file,
+      channels: config.endpoints.filter((e) => e.source === 'file').map((e) => `${e.definition.path} (${[...e.accounts.values()].join(', ') || 'no accounts of its own'})`),
+      accounts: config.accounts.filter((a) => a.source === 'file').map((a) => `${a.name} (${a.provider.name})`),
+    });
   }
 
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -77,6 +88,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   log.info('chat-autotag listening', { port, store: store.engine, rules: rules.current().rules.length, owner });
   const watcher = watchRules({
     dir: config.rulesDir,
+    catalogue,
     holder: rules,
     log,
     onReload: (r) => metrics.ruleReloads.inc({ outcome: r.applied ? 'applied' : 'rejected' }),

@@ -1,11 +1,13 @@
 import express, { type Request, type Router } from 'express';
+import { createAccountRouter } from '../channels/account-router';
+import { ruleCatalogue } from '../channels/catalogue';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { RuleSet } from '../rules';
 import type { Store } from '../store/store';
 import { accessOf, createAdminAccess } from './access';
 import { flashMessage, retryFlash } from './flash';
-import { PlaygroundInputError, runPlayground, type PlaygroundInput } from './playground';
+import { PlaygroundInputError, runPlayground, type PlaygroundChannels, type PlaygroundInput } from './playground';
 import { dashboardPage } from './views/dashboard';
 import { loginPage } from './views/login';
 import { base, field, query } from './request';
@@ -52,6 +54,8 @@ export function createAdminRouter(deps: AdminDeps): Router {
   const { store, log } = deps;
   const now = deps.now ?? Date.now;
   const access = createAdminAccess({ token, store, log, now });
+  const accountRouter = createAccountRouter(deps.config.endpoints, deps.config.accounts);
+  const channels: PlaygroundChannels = { catalogue: ruleCatalogue(deps.config.channelsFile), accountOf: (a, channel) => accountRouter.accountFor(a, channel) };
   const form = express.urlencoded({ extended: false, limit: '16kb' });
 
   router.use((_req, res, next) => {
@@ -74,7 +78,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
     let outcome: PlaygroundOutcome;
     if (ruleSet && (input.platform !== undefined || input.text !== undefined)) {
       try {
-        outcome = { result: runPlayground(ruleSet, input, at) };
+        outcome = { result: runPlayground(ruleSet, input, at, channels) };
       } catch (err) {
         if (!(err instanceof PlaygroundInputError)) throw err;
         outcome = { error: err.message };
@@ -92,6 +96,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
       { base: base(req), csrf: granted.via === 'session' ? granted.csrf : '', now: at },
       {
         ruleSet,
+        channels: [...channels.catalogue.channels.keys()],
         status,
         deadLetters,
         recentEvents,
@@ -138,7 +143,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
       return;
     }
     try {
-      const { matched, operations } = runPlayground(ruleSet, playgroundInput(req), now());
+      const { matched, operations } = runPlayground(ruleSet, playgroundInput(req), now(), channels);
       res.json({ matched, operations });
     } catch (err) {
       if (!(err instanceof PlaygroundInputError)) throw err;
@@ -167,7 +172,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
 
 function playgroundInput(req: Request): PlaygroundInput {
   const input: PlaygroundInput = {};
-  for (const name of ['text', 'platform', 'event', 'data', 'at'] as const) {
+  for (const name of ['text', 'platform', 'channel', 'event', 'data', 'at'] as const) {
     const v = query(req, name);
     if (v !== undefined) input[name] = v;
   }

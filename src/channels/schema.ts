@@ -3,6 +3,7 @@ import { CHANNEL_KINDS, type ChannelKind } from '../platforms/endpoints';
 import { PROVIDER_DESCRIPTORS } from '../providers';
 import type { AccountKey } from '../providers/provider';
 import { knownKeys } from '../rules/known-keys';
+import { jsonShapes } from '../rules/schema';
 import { VARIABLE_ONLY } from './variables';
 
 /**
@@ -21,7 +22,7 @@ const NAME_RULE = 'letters (a-z, A-Z), digits, "-" and "_"';
 export const nameSchema = z.string().regex(NAME, { message: `an id holds only ${NAME_RULE}` });
 
 /** A secret: only as `${VARIABLE}`, so secrets stay in the environment, not in a file that is committed. */
-export const secretValue = z.string().refine((s) => VARIABLE_ONLY.test(s), {
+export const secretValue = z.string().regex(VARIABLE_ONLY, {
   message: 'a literal secret is not allowed in the channels file: write ${VARIABLE} and set that variable in the environment',
 });
 
@@ -41,7 +42,12 @@ export function accountSchema(provider: (typeof PROVIDER_DESCRIPTORS)[number]) {
 
 export const ACCOUNT_SCHEMAS = new Map(PROVIDER_DESCRIPTORS.map((d) => [d.name as string, accountSchema(d)]));
 
-const oneOrMany = <T extends z.ZodType>(item: T) => z.preprocess((v) => (Array.isArray(v) || v === undefined ? v : [v]), z.array(item));
+/** One value or a list of them; a single value reads as a list of one. */
+function oneOrMany<T extends z.ZodType>(item: T) {
+  const schema = z.preprocess((v) => (Array.isArray(v) || v === undefined ? v : [v]), z.array(item));
+  jsonShapes.set(schema, { kind: 'one-or-many' });
+  return schema;
+}
 
 /** One channel of a kind: `id`, `platform:`, its secret (and verify token, destination), accounts and forwards. */
 export function channelSchema(kind: ChannelKind) {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config';
 import type { BotbonnieClient, BotbonnieTag } from '../providers/botbonnie';
-import { BOTBONNIE_CHANNEL } from '../providers/botbonnie-provider';
+import { BOTBONNIE_CHANNEL, type BotbonnieSettings } from '../providers/botbonnie-provider';
 import { TagApiError } from '../providers/errors';
 import type { CommandIo } from './command-io';
 
@@ -13,20 +13,47 @@ import type { CommandIo } from './command-io';
 
 type Needs = 'token' | 'token+botId';
 
+/** Every command takes `--account NAME`: a BotBonnie account of the channels file instead of the environment's. */
+export interface AccountOption {
+  account?: string;
+}
+
+/** The settings of the account a command works in, or why there are none. */
+function accountSettings(config: Config, name: string | undefined): { settings: BotbonnieSettings; label: string } | { problem: string } {
+  if (name === undefined || name === 'botbonnie') {
+    return { settings: config.providers.botbonnie, label: 'the environment\'s BotBonnie account' };
+  }
+  const account = config.accounts.find((a) => a.name === name);
+  if (!account) {
+    const names = config.accounts.filter((a) => a.provider.name === 'botbonnie').map((a) => a.name);
+    return { problem: `--account: no account ${JSON.stringify(name)}${config.channelsFile ? ` in ${config.channelsFile.file}` : ' (there is no channels file)'}; the BotBonnie accounts are ${names.join(', ')}` };
+  }
+  if (account.provider.name !== 'botbonnie') return { problem: `--account: ${name} is a ${account.provider.title} account, not a BotBonnie account` };
+  return { settings: account.settings as BotbonnieSettings, label: `account ${name}` };
+}
+
 async function withClient(
   config: Config,
   io: CommandIo,
   command: string,
   needs: Needs,
   fn: (client: BotbonnieClient) => Promise<void>,
+  accountName?: string,
 ): Promise<number> {
   const fail = (message: string) => {
     io.stderr(`autotag botbonnie ${command}: ${message}\n`);
     return 1;
   };
-  const { token, botId, baseUrl } = config.providers.botbonnie;
-  if (!token) return fail('BOTBONNIE_TOKEN is not set (the BotBonnie API token, from the BotBonnie console)');
-  if (needs === 'token+botId' && !botId) return fail('BOTBONNIE_BOT_ID is not set (the BotBonnie bot ID, e.g. bot-XXXXXXXX)');
+  const chosen = accountSettings(config, accountName);
+  if ('problem' in chosen) return fail(chosen.problem);
+  const { token, botId, baseUrl } = chosen.settings;
+  const fromFile = accountName !== undefined && accountName !== 'botbonnie';
+  if (!token) {
+    return fail(fromFile ? `the token of ${chosen.label} is not set (its \${VARIABLE} in the channels file)` : 'BOTBONNIE_TOKEN is not set (the BotBonnie API token, from the BotBonnie console)');
+  }
+  if (needs === 'token+botId' && !botId) {
+    return fail(fromFile ? `${chosen.label} has no bot_id (the BotBonnie bot ID, e.g. bot-XXXXXXXX)` : 'BOTBONNIE_BOT_ID is not set (the BotBonnie bot ID, e.g. bot-XXXXXXXX)');
+  }
   // Loaded here, not at the top: the HTTP client is only needed by these commands, and `autotag` starts faster without it.
   const { createBotbonnieClient } = await import('../providers/botbonnie');
   const client = createBotbonnieClient({ baseUrl, token, timeoutMs: config.tagApiTimeoutMs, ...(botId ? { botId } : {}) });
@@ -43,31 +70,31 @@ async function withClient(
 
 const json = (io: CommandIo, value: unknown) => io.stdout(`${JSON.stringify(value)}\n`);
 
-export function createTagCommand(config: Config, args: { name: string; folder?: string; json?: boolean }, io: CommandIo): Promise<number> {
+export function createTagCommand(config: Config, args: { name: string; folder?: string; json?: boolean } & AccountOption, io: CommandIo): Promise<number> {
   return withClient(config, io, 'create-tag', 'token+botId', async (client) => {
     const { id } = await client.createTag({ name: args.name, ...(args.folder !== undefined ? { folder: args.folder } : {}) });
     if (args.json) json(io, { id, name: args.name });
     else io.stdout(`${id}\n`);
-  });
+  }, args.account);
 }
 
-export function getTagCommand(config: Config, args: { id: string; json?: boolean }, io: CommandIo): Promise<number> {
+export function getTagCommand(config: Config, args: { id: string; json?: boolean } & AccountOption, io: CommandIo): Promise<number> {
   return withClient(config, io, 'get-tag', 'token', async (client) => {
     const tag = await client.getTag(args.id);
     if (args.json) json(io, tag);
     else io.stdout(describeTag(tag));
-  });
+  }, args.account);
 }
 
-export function deleteTagCommand(config: Config, args: { id: string; json?: boolean }, io: CommandIo): Promise<number> {
+export function deleteTagCommand(config: Config, args: { id: string; json?: boolean } & AccountOption, io: CommandIo): Promise<number> {
   return withClient(config, io, 'delete-tag', 'token', async (client) => {
     const deleted = await client.deleteTag(args.id);
     if (args.json) json(io, { deleted });
     else io.stdout(deleted.map((id) => `deleted ${id}\n`).join(''));
-  });
+  }, args.account);
 }
 
-export interface UserTagsArgs {
+export interface UserTagsArgs extends AccountOption {
   user: string;
   pid: string;
   channel: string;
@@ -85,7 +112,7 @@ export async function userTagsCommand(config: Config, args: UserTagsArgs, io: Co
     if (args.json) json(io, { tags });
     else if (tags.length === 0) io.stdout('(no tags)\n');
     else io.stdout(tags.map((t) => (t.name !== undefined ? `${t.id}\t${t.name}\n` : `${t.id}\n`)).join(''));
-  });
+  }, args.account);
 }
 
 function describeTag(tag: BotbonnieTag): string {
@@ -108,7 +135,8 @@ export function registerBotbonnieCommands(program: Command, opts: RegisterOption
   const run = async (command: string, fn: (config: Config) => Promise<number>) => {
     let config: Config;
     try {
-      config = loadConfig(opts.env ?? process.env);
+      // An unset variable of another account is no reason to refuse; the chosen account's token is checked.
+      config = loadConfig(opts.env ?? process.env, { unsetVariables: 'warning' });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       io.stderr(`autotag botbonnie ${command}: ${err.message}\n`);
@@ -120,28 +148,34 @@ export function registerBotbonnieCommands(program: Command, opts: RegisterOption
 
   const bb = program
     .command('botbonnie')
-    .description('BotBonnie tag administration (needs BOTBONNIE_TOKEN; create-tag also BOTBONNIE_BOT_ID)');
+    .description('BotBonnie tag administration (needs BOTBONNIE_TOKEN, or --account NAME; create-tag also the bot id)');
+  const accountOption = '--account <name>';
+  const accountHelp = 'a BotBonnie account of the channels file (default: the environment\'s, BOTBONNIE_*)';
   bb.command('create-tag')
     .description('create a user tag; prints its id')
     .argument('<name>', 'tag name')
     .option('--folder <id>', 'the tag folder to create it in')
+    .option(accountOption, accountHelp)
     .option('--json', 'print {"id","name"}')
-    .action((name: string, o: { folder?: string; json?: boolean }) => run('create-tag', (c) => createTagCommand(c, { name, ...o }, io)));
+    .action((name: string, o: { folder?: string; json?: boolean } & AccountOption) => run('create-tag', (c) => createTagCommand(c, { name, ...o }, io)));
   bb.command('get-tag')
     .description('show a tag or a tag folder')
     .argument('<id>', 'tag id, e.g. tag-XXXXXXXX')
+    .option(accountOption, accountHelp)
     .option('--json', 'print the tag as JSON')
-    .action((id: string, o: { json?: boolean }) => run('get-tag', (c) => getTagCommand(c, { id, ...o }, io)));
+    .action((id: string, o: { json?: boolean } & AccountOption) => run('get-tag', (c) => getTagCommand(c, { id, ...o }, io)));
   bb.command('delete-tag')
     .description('delete a tag (a folder with everything in it); it is also removed from every user')
     .argument('<id>', 'tag id')
+    .option(accountOption, accountHelp)
     .option('--json', 'print {"deleted":[ids]}')
-    .action((id: string, o: { json?: boolean }) => run('delete-tag', (c) => deleteTagCommand(c, { id, ...o }, io)));
+    .action((id: string, o: { json?: boolean } & AccountOption) => run('delete-tag', (c) => deleteTagCommand(c, { id, ...o }, io)));
   bb.command('user-tags')
     .description("list a user's tags")
     .requiredOption('--user <uid>', 'the user id on the platform (LINE userId, Messenger sender id)')
     .requiredOption('--pid <pid>', 'bot_pid: the LINE bot id or the Facebook page id')
     .requiredOption('--channel <channel>', [...BOTBONNIE_CHANNEL.keys()].join(' or '))
+    .option(accountOption, accountHelp)
     .option('--json', 'print {"tags":[{id,name}]}')
     .action((o: UserTagsArgs) => run('user-tags', (c) => userTagsCommand(c, o, io)));
 }

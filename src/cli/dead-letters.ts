@@ -53,7 +53,7 @@ export async function runDeadLettersRetry(ids: string[], opts: { all?: boolean }
 }
 
 function describe(d: DeadLetter): string {
-  if (d.operation) return `${describeOperation(d.operation)} for ${d.operation.platform} user ${d.operation.userId}`;
+  if (d.operation) return `${describeOperation(d.operation)} for ${d.operation.platform} user ${d.operation.userId} (channel ${d.operation.channel})`;
   if (d.forward) return `forward to ${d.forward.destination} (received ${isoTime(d.forward.receivedAt)})`;
   return d.type;
 }

@@ -42,7 +42,7 @@ function describeEvent(e: HistoryEvent): string {
   if (e.postbackData !== undefined) what.push(`data=${JSON.stringify(e.postbackData)}`);
   const matched = e.matched.length ? `matched ${e.matched.join(', ')}` : 'matched no rule';
   const ops = e.operations.length ? ` → ${e.operations.map(describeOperation).join(', ')}` : '';
-  return `${e.platform} ${what.join(' ')} (event ${e.eventId}): ${matched}${ops}`;
+  return `${e.platform} ${what.join(' ')} (event ${e.eventId}, channel ${e.channel}): ${matched}${ops}`;
 }
 
 function describeCall(c: HistoryCall): string {

@@ -16,7 +16,8 @@ export async function withStore(
 ): Promise<number> {
   let config: Config;
   try {
-    config = loadConfig(env);
+    // These commands need no secrets: an unset variable of the channels file is no reason to refuse them.
+    config = loadConfig(env, { unsetVariables: 'warning' });
   } catch (err) {
     if (err instanceof ConfigError) {
       io.stderr(`${err.message}\n`);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import type { StoreStatus } from '../store/store';
+import type { QueueCounts, StoreStatus } from '../store/store';
+import { NO_ACCOUNT } from '../tag-operation';
 import { formatAge } from '../format-time';
 import { processIo, table, withStore, type CommandIo } from './io';
 
@@ -13,14 +14,21 @@ export async function runStatus(opts: { json?: boolean }, env: NodeJS.ProcessEnv
 }
 
 export function renderStatus(s: StoreStatus): string {
-  const row = (name: string, q: StoreStatus['operations']) => [name, String(q.pending), String(q.due), String(q.leased), String(q.dead), formatAge(q.oldestPendingAgeMs)];
-  return table(['queue', 'pending', 'due', 'leased', 'dead', 'oldest pending'], [row('tag operations', s.operations), row('forwards', s.forwards)]);
+  const counts = (q: QueueCounts) => [String(q.pending), String(q.due), String(q.leased), String(q.dead), formatAge(q.oldestPendingAgeMs)];
+  const header = ['pending', 'due', 'leased', 'dead', 'oldest pending'];
+  let out = table(['queue', ...header], [['tag operations', ...counts(s.operations)], ['forwards', ...counts(s.forwards)]]);
+  // Broken down only where there is something to break down.
+  if (s.channels.length > 0) out += `\n${table(['channel', ...header], s.channels.map((c) => [c.channel, ...counts(c.operations)]))}`;
+  if (s.accounts.length > 0) {
+    out += `\n${table(['account', ...header], s.accounts.map((a) => [a.account === NO_ACCOUNT ? `(none: ${a.provider})` : `${a.account} (${a.provider})`, ...counts(a.operations)]))}`;
+  }
+  return out;
 }
 
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description('pending, due, leased and dead operations and forwards, and the oldest pending age')
+    .description('pending, due, leased and dead operations and forwards, and the oldest pending age; tag operations by channel and by account')
     .option('--json', 'print one JSON object')
     .action(async (opts: { json?: boolean }) => {
       process.exitCode = await runStatus(opts, process.env, processIo);

@@ -1,13 +1,18 @@
 import type { Command } from 'commander';
-import { EVENT_KINDS, PLATFORMS, type EventKind, type Platform } from '../chat-event';
+import { createAccountRouter } from '../channels/account-router';
+import { fileAccounts, fileEndpoints } from '../channels/configured';
+import { EVENT_KINDS, PLATFORMS, type EventKind } from '../chat-event';
 import { describeOperation, printedOperation, type PrintedOperation } from '../providers/describe-operation';
-import { evaluate, formatProblem, hasOffset, loadRuleSet, parseInstant, skipReason, type RuleEvent } from '../rules';
-import type { TagAction } from '../tag-operation';
+import { dryRunWhere, evaluate, formatProblem, hasOffset, loadRuleSet, parseInstant, skipReason, type RuleEvent } from '../rules';
+import { NO_ACCOUNT, type TagAction } from '../tag-operation';
+import { PROVIDER_DESCRIPTORS, type SomeProvider } from '../providers';
+import { channelsForRules } from './channels-for-rules';
 import { defaultDeps, plural, rulesDirOf, type CommandIo, type RulesCommandDeps } from './validate';
 
 export interface TestOptions {
   text?: string;
   platform?: string;
+  channel?: string;
   event?: string;
   data?: string;
   at?: string;
@@ -26,10 +31,14 @@ export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesComma
     io.stderr(`autotag test: ${message}\n`);
     return 1;
   };
-  const platform = opts.platform ?? 'line';
-  if (!(PLATFORMS as readonly string[]).includes(platform)) {
-    return fail(`unknown platform ${JSON.stringify(platform)}: use ${PLATFORMS.join(', ')}`);
+  const channels = channelsForRules(deps.env, deps.cwd);
+  if (channels.problems.length) {
+    io.stderr(channels.problems.map((p) => `${formatProblem(p)}\n`).join(''));
+    return 1;
   }
+  const catalogue = channels.catalogue!;
+  const where = dryRunWhere(catalogue, opts.platform, opts.channel);
+  if ('problem' in where) return fail(`--${where.field}: ${where.problem}`);
   const kind = opts.event ?? 'message';
   if (!(EVENT_KINDS as readonly string[]).includes(kind)) {
     return fail(`unknown event ${JSON.stringify(kind)}: use ${EVENT_KINDS.join(', ')}`);
@@ -45,7 +54,7 @@ export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesComma
     timestamp = at;
   }
 
-  const loaded = await loadRuleSet(rulesDirOf(opts.rules, deps.env), { now: deps.now(), cwd: deps.cwd });
+  const loaded = await loadRuleSet(rulesDirOf(opts.rules, deps.env), { now: deps.now(), cwd: deps.cwd, catalogue });
   if (!loaded.ruleSet) {
     io.stderr(loaded.problems.map((p) => `${formatProblem(p)}\n`).join(''));
     return 1;
@@ -57,39 +66,60 @@ export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesComma
     );
   }
 
-  const event: RuleEvent = {
-    platform: platform as Platform,
+  const event: RuleEvent & { channel: string } = {
+    platform: where.platform,
+    channel: where.channel,
     kind: kind as EventKind,
     ...(opts.text !== undefined ? { text: opts.text } : {}),
     ...(opts.data !== undefined ? { postbackData: opts.data } : {}),
     timestamp,
   };
   const { matched, actions } = evaluate(loaded.ruleSet, event);
+  // Which account each operation would go to on this channel: the channels file's accounts
+  // are known without their secrets; the environment's count as configured when their token is set.
+  const file = channels.file;
+  const router = createAccountRouter(file ? fileEndpoints(file) : [], [
+    ...(file ? fileAccounts(file) : []),
+    ...environmentAccounts(deps.env),
+  ]);
   const operations: PrintedOperation[] = [];
+  const accounts: string[] = [];
   const leftOut: { action: TagAction; reason: string }[] = [];
   for (const a of actions) {
     const reason = skipReason(a, event.platform);
     if (reason) leftOut.push({ action: a, reason });
-    else operations.push(printedOperation(a));
+    else {
+      operations.push(printedOperation(a));
+      accounts.push(router.accountFor(a, event.channel));
+    }
   }
 
   if (opts.json) {
     io.stdout(`${JSON.stringify({ matched, operations })}\n`);
     return 0;
   }
-  io.stdout(describeResult(event, matched, loaded.ruleSet.rules, operations, leftOut));
+  io.stdout(describeResult(event, matched, loaded.ruleSet.rules, operations, accounts, leftOut));
   return 0;
 }
 
+/** The environment's accounts as `serve` would have them: configured when their token variable is set. */
+function environmentAccounts(env: NodeJS.ProcessEnv) {
+  return PROVIDER_DESCRIPTORS.map((d) => {
+    const provider: SomeProvider = d;
+    return { name: d.name, provider, settings: undefined, configured: (env[d.tokenVariable]?.trim() ?? '') !== '', source: 'environment' as const };
+  });
+}
+
 function describeResult(
-  event: RuleEvent,
+  event: RuleEvent & { channel: string },
   matched: string[],
   rules: readonly { id: string; file: string; line: number; priority: number }[],
   operations: PrintedOperation[],
+  accounts: string[],
   leftOut: { action: TagAction; reason: string }[],
 ): string {
   const out: string[] = [];
-  const what = [`${event.kind} on ${event.platform}`];
+  const what = [`${event.kind} on ${event.platform} (channel ${event.channel})`];
   if (event.text !== undefined) what.push(`text ${JSON.stringify(event.text)}`);
   if (event.postbackData !== undefined) what.push(`data ${JSON.stringify(event.postbackData)}`);
   what.push(`at ${new Date(event.timestamp).toISOString()}`);
@@ -111,7 +141,15 @@ function describeResult(
   );
   if (operations.length) {
     out.push(`Tag operations (${operations.length}):`);
-    out.push(table(['ACTION', 'PROVIDER', 'KIND', 'TAG'], operations.map((o) => [o.action, o.provider, o.kind ?? '-', o.tagId])));
+    out.push(
+      table(
+        ['ACTION', 'PROVIDER', 'KIND', 'TAG', 'ACCOUNT'],
+        operations.map((o, i) => {
+          const account = accounts[i] ?? NO_ACCOUNT;
+          return [o.action, o.provider, o.kind ?? '-', o.tagId, account === NO_ACCOUNT ? '(none: kept as a dead letter)' : account];
+        }),
+      ),
+    );
   } else {
     out.push('No tag operations.');
   }
@@ -138,7 +176,8 @@ export function registerTestCommand(
     .command('test')
     .description('dry run, no network: which rules match an event and which tag operations follow')
     .option('--text <text>', 'message text (leave out for an event without text)')
-    .option('--platform <platform>', `${PLATFORMS.join(' | ')}`, 'line')
+    .option('--platform <platform>', `${PLATFORMS.join(' | ')} (default line, or the --channel's platform)`)
+    .option('--channel <id>', "the channel the event comes in on: the channels file's ids, or line, facebook, whatsapp (default: the platform's)")
     .option('--event <event>', `${EVENT_KINDS.join(' | ')}`, 'message')
     .option('--data <data>', 'postback data (with --event message: a quick reply)')
     .option('--at <time>', 'ISO 8601 time with an offset, e.g. 2026-12-05T10:00:00+08:00 (default: now)')

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { formatProblem, loadRuleSet } from '../rules';
+import { sortProblems } from '../rules/problems';
+import { channelsForRules } from './channels-for-rules';
 import { processIo, type CommandIo } from './command-io';
 
 export type { CommandIo };
@@ -21,27 +23,31 @@ export function rulesDirOf(option: string | undefined, env: NodeJS.ProcessEnv): 
 }
 
 /**
- * `autotag validate [--rules DIR]`: exit 0 with a one-line summary on stdout when
- * every file is valid and every example holds; otherwise exit 1 with one
- * `FILE:LINE:COLUMN: message` line per problem on stderr and nothing else.
+ * `autotag validate [--rules DIR]`: checks the channels file (CHANNELS_FILE, or
+ * ./channels.yaml) and every rule file against it. Exit 0 with a one-line summary on
+ * stdout when all is valid and every example holds; otherwise exit 1 with one
+ * `FILE:LINE:COLUMN: message` line per problem on stderr and nothing else. An unset
+ * `${VARIABLE}` of the channels file is only a warning here (`serve` refuses it).
  */
 export async function runValidate(opts: { rules?: string }, io: CommandIo, deps: RulesCommandDeps = defaultDeps()): Promise<number> {
   const dir = rulesDirOf(opts.rules, deps.env);
-  const result = await loadRuleSet(dir, { now: deps.now(), cwd: deps.cwd });
-  const all = [...result.problems, ...result.exampleFailures].sort((a, b) =>
-    a.file !== b.file ? (a.file < b.file ? -1 : 1) : a.line - b.line || a.column - b.column,
-  );
+  const channels = channelsForRules(deps.env, deps.cwd);
+  const result = await loadRuleSet(dir, { now: deps.now(), cwd: deps.cwd, catalogue: channels.catalogue });
+  const all = sortProblems([...channels.problems, ...result.problems, ...result.exampleFailures]);
   if (all.length) {
     io.stderr(all.map((p) => `${formatProblem(p)}\n`).join(''));
     return 1;
   }
+  for (const w of channels.warnings) io.stderr(`warning: ${formatProblem(w)} (autotag serve refuses to start without it)\n`);
   if (result.files.length === 0) io.stderr(`warning: no rule files (*.yaml, *.yml) in ${dir}: no event will be tagged\n`);
   const rules = result.ruleSet?.rules ?? [];
   const examples = rules.reduce((n, r) => n + r.definition.examples.length, 0);
   const disabled = rules.filter((r) => !r.enabled).length;
+  const file = channels.file;
   io.stdout(
     `${plural(rules.length, 'rule')} in ${plural(result.files.length, 'file')} OK` +
-      `${disabled ? ` (${disabled} disabled)` : ''}; ${plural(examples, 'example')} hold\n`,
+      `${disabled ? ` (${disabled} disabled)` : ''}; ${plural(examples, 'example')} hold` +
+      `${file ? `; ${file.file}: ${plural(file.channels.length, 'channel')}, ${plural(file.accounts.length, 'account')} OK` : ''}\n`,
   );
   return 0;
 }
@@ -53,7 +59,7 @@ export function plural(n: number, word: string): string {
 export function registerValidateCommand(program: Command, io: CommandIo = processIo, deps: () => RulesCommandDeps = defaultDeps): void {
   program
     .command('validate')
-    .description('check every rule file and run every rule\'s examples; exit 1 with FILE:LINE:COLUMN problems on stderr')
+    .description('check the channels file and every rule file, and run every rule\'s examples; exit 1 with FILE:LINE:COLUMN problems on stderr')
     .option('--rules <dir>', 'folder of rule files (default: RULES_DIR, else ./rules)')
     .action(async (opts: { rules?: string }) => {
       process.exitCode = await runValidate(opts, io, deps());

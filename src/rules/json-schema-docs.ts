@@ -13,6 +13,7 @@ export const RULE_FILE_DOCS: Readonly<Record<string, string>> = {
   defaults: 'Defaults for the rules of this file.',
   'defaults.provider': 'Used by actions that name no provider.',
   'defaults.timezone': 'IANA timezone used by schedules that name none (default UTC).',
+  'defaults.channel': 'One channel id or a list: every rule of this file holds only for events of these channels (a rule\'s own when.channel replaces it).',
 
   rule: 'One rule: when an event matches `when`, the actions of `then` follow.',
   'rule.id': 'Required; letters, digits, "-" and "_"; unique across all files.',
@@ -26,6 +27,7 @@ export const RULE_FILE_DOCS: Readonly<Record<string, string>> = {
 
   when: 'Every key given must hold.',
   'when.platform': 'One platform or a list.',
+  'when.channel': 'One channel id or a list: the channels file\'s ids, and line, facebook, whatsapp (the environment\'s endpoints).',
   'when.event': 'One event kind or a list; absent: any kind.',
   'when.text': 'Conditions on the message text (NFKC-normalised, trimmed, lower-cased unless case_sensitive); every form given must hold.',
   'when.postback': 'Postback data equals this; or a map with equals / contains / starts_with (each one or a list) / regex. Compared exactly as received.',
@@ -57,12 +59,14 @@ export const RULE_FILE_DOCS: Readonly<Record<string, string>> = {
   'action.remove_tag': 'The tag id to remove.',
   'action.provider': 'May be left out when the file\'s defaults name one.',
   'action.kind': 'MantaGo only; default personal. Client tags cannot be removed.',
+  'action.account': 'Optional: an account of the channels file whose provider is the action\'s (or mantago / botbonnie, the environment\'s); default: the channel\'s account for the provider, else the environment\'s.',
 
   example: 'An event and whether the rule should match it.',
   'example.text': 'The message text.',
   'example.event': 'Default message.',
   'example.data': 'Postback data.',
-  'example.platform': 'Default line.',
+  'example.platform': 'Default line (or the channel\'s platform).',
+  'example.channel': 'The channel the event comes in on; default: the rule\'s first channel that receives the platform, else the platform\'s environment channel.',
   'example.at': 'ISO 8601 time, e.g. 2026-12-05T10:00:00+08:00 (default: now).',
   'example.expect': 'Whether the rule should match the example.',
 };

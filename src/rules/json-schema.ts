@@ -68,7 +68,8 @@ export function ruleFileJsonSchema(): JsonSchema {
   };
 }
 
-function reshape(zodSchema: z.core.$ZodType, json: JsonSchema): void {
+/** Turns zod's rendering of one node into what editors need (shared with the channels file's schema). */
+export function reshape(zodSchema: z.core.$ZodType, json: JsonSchema): void {
   const def = zodSchema._zod.def;
   // knownKeys() objects are zod "loose" objects that report unknown keys themselves.
   if (def.type === 'object' && (def as z.core.$ZodObjectDef).catchall?._zod.def.type === 'unknown') json.additionalProperties = false;

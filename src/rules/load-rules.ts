@@ -23,8 +23,11 @@ export interface LoadOptions {
   now?: number;
   /** What problem and rule file names are relative to; default process.cwd(). */
   cwd?: string;
-  /** The channels and accounts rules may name; default the environment's alone (no channels file). */
-  catalogue?: RuleCatalogue;
+  /**
+   * The channels and accounts rules may name; default the environment's alone (no channels
+   * file). `null`: their names are not checked (the channels file itself is broken).
+   */
+  catalogue?: RuleCatalogue | null;
 }
 
 /**
@@ -63,7 +66,7 @@ export async function loadRuleSet(dir: string, opts: LoadOptions = {}): Promise<
       problems.push({ file, line: 1, column: 1, message: `cannot read the file: ${(e as Error).message}` });
       continue;
     }
-    const parsed = parseRuleFile(text, file, opts.catalogue ?? ENVIRONMENT_CATALOGUE);
+    const parsed = parseRuleFile(text, file, opts.catalogue === null ? undefined : (opts.catalogue ?? ENVIRONMENT_CATALOGUE));
     problems.push(...parsed.problems);
     const duplicates = new Set<string>();
     for (const { id, position } of parsed.ids) {

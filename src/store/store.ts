@@ -259,7 +259,7 @@ export interface Store {
 
   /**
    * Earliest `due_at` among pending, unleased work (or lease expiry), so the worker knows when to wake.
-   * `scope` narrows it to some accounts' operations, or one destination's forwards: another
+   * `scope` narrows it to some accounts' operations (a name alone: that account's), or one destination's forwards: another
    * account's or destination's backlog is not this loop's work (waking for it would spin).
    */
   nextDueAt(kind: WorkKind, scope?: AccountScope | string): Promise<number | null>;

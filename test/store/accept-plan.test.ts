@@ -4,7 +4,7 @@ import { accepted, batch, forwardTo, tagOp } from './builders';
 describe('planAccept (what one PostgreSQL statement writes for a shared commit)', () => {
   it('lists every event key once, sorted, seen at the time of the first batch carrying it', () => {
     const plan = planAccept([batch(1000, [accepted('b'), accepted('a')]), batch(2000, [accepted('c'), accepted('a')])]);
-    expect(plan.seenKeys).toEqual(['line:a', 'line:b', 'line:c']);
+    expect(plan.seenKeys).toEqual(['line/line:a', 'line/line:b', 'line/line:c']);
     expect(plan.seenAt).toEqual([1000, 1000, 2000]);
   });
 
@@ -13,8 +13,8 @@ describe('planAccept (what one PostgreSQL statement writes for a shared commit)'
       batch(1000, [accepted('e1', [tagOp({ tagId: 'x' })])]),
       batch(2000, [accepted('e1', [tagOp({ tagId: 'y' })]), accepted('e2', [], { event: { userId: undefined }, matched: [] })]),
     ]);
-    expect(plan.history.map((h) => h.key)).toEqual(['line:e1']); // e2 has no user: no history
-    expect(plan.operations.map((o) => [o.batch, o.key, o.op.tagId])).toEqual([[0, 'line:e1', 'x']]);
+    expect(plan.history.map((h) => h.key)).toEqual(['line/line:e1']); // e2 has no user: no history
+    expect(plan.operations.map((o) => [o.batch, o.key, o.op.tagId])).toEqual([[0, 'line/line:e1', 'x']]);
   });
 
   it('ranks operation keys in sorted order, one rank per key whatever the action', () => {
@@ -44,12 +44,12 @@ describe('planAccept (what one PostgreSQL statement writes for a shared commit)'
     ]);
     const x = plan.operations.find((o) => o.op.tagId === 'x')!.rank;
     const y = plan.operations.find((o) => o.op.tagId === 'y')!.rank;
-    expect(plan.results(new Set(['line:e2', 'line:e3']), new Set([x, y]))).toEqual([
+    expect(plan.results(new Set(['line/line:e2', 'line/line:e3']), new Set([x, y]))).toEqual([
       { accepted: 0, duplicates: 1, operationsQueued: 0, forwardsQueued: 2 },
       { accepted: 1, duplicates: 1, operationsQueued: 2, forwardsQueued: 0 },
       { accepted: 1, duplicates: 0, operationsQueued: 0, forwardsQueued: 0 },
     ]);
     // Coalesced by the database (x not reported): nobody is credited for x.
-    expect(plan.results(new Set(['line:e2', 'line:e3']), new Set([y])).map((r) => r.operationsQueued)).toEqual([0, 1, 0]);
+    expect(plan.results(new Set(['line/line:e2', 'line/line:e3']), new Set([y])).map((r) => r.operationsQueued)).toEqual([0, 1, 0]);
   });
 });

@@ -54,8 +54,10 @@ function checks(open: () => Promise<Store>): void {
       ['tag-odd', null],
       ['tag-token', 'provider_not_configured'],
     ]);
+    // Step 4 runs after it: the row belongs to the environment's account, and came in on the `line` channel.
     expect(dead.find((d) => d.operation?.tagId === 'tag-token')?.operation).toEqual({
       action: 'add', provider: 'mantago', kind: 'personal', tagId: 'tag-token', platform: 'line', recipient: 'Udest', userId: 'U1',
+      account: 'mantago', channel: 'line',
     });
     expect(await store.requeueDeadOperations('mantago', 'provider_not_configured', 1000)).toBe(1);
     expect(await store.requeueDeadOperations('botbonnie', 'provider_not_configured', 1000)).toBe(1);
@@ -65,8 +67,10 @@ function checks(open: () => Promise<Store>): void {
   it('reads the history written before it with the recipient', async () => {
     const store = await open();
     const history = await store.userHistory('U1');
-    const op = { action: 'add', provider: 'mantago', kind: 'personal', tagId: 'tag-token', platform: 'line', recipient: 'Udest', userId: 'U1' };
-    expect(history.events).toEqual([expect.objectContaining({ recipient: 'Udest', eventId: 'E1', operations: [op] })]);
+    const op = {
+      action: 'add', provider: 'mantago', kind: 'personal', tagId: 'tag-token', platform: 'line', recipient: 'Udest', userId: 'U1', account: 'mantago', channel: 'line',
+    };
+    expect(history.events).toEqual([expect.objectContaining({ recipient: 'Udest', channel: 'line', eventId: 'E1', operations: [op] })]);
     expect(history.calls).toEqual([expect.objectContaining({ operation: op, outcome: 'dead' })]);
   });
 }

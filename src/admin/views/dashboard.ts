@@ -12,6 +12,8 @@ import { userSection } from './user';
 
 export interface DashboardData {
   ruleSet: RuleSet | undefined;
+  /** Every channel id (the playground's choice). */
+  channels: readonly string[];
   status: StoreStatus;
   deadLetters: DeadLetter[];
   recentEvents: HistoryEvent[];
@@ -37,7 +39,7 @@ ${rulesSummary(d.ruleSet)}
 ${queueSection(d.status)}
 ${deadLettersSection(ctx, d.deadLetters, Math.max(deadTotal, d.deadLetters.length))}
 ${recentEventsSection(ctx, d.recentEvents)}
-${playgroundSection(ctx, d.ruleSet, d.playground.input, d.playground.outcome)}
+${playgroundSection(ctx, d.ruleSet, d.channels, d.playground.input, d.playground.outcome)}
 ${userSection(ctx, d.user.id, d.user.history)}`,
   );
 }

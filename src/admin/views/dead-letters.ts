@@ -5,7 +5,9 @@ import { csrfField, describeOperation, table, time, userLink, type ViewContext }
 const EXCERPT_CHARS = 300;
 
 function what(ctx: ViewContext, d: DeadLetter): SafeHtml | string {
-  if (d.operation) return html`${describeOperation(d.operation)} for ${d.operation.platform} user ${userLink(ctx, d.operation.userId)}`;
+  if (d.operation) {
+    return html`${describeOperation(d.operation)} for ${d.operation.platform} user ${userLink(ctx, d.operation.userId)} <span class="muted">(channel ${d.operation.channel})</span>`;
+  }
   if (d.forward) return html`forward to ${d.forward.destination} (ordering key ${d.forward.orderingKey})`;
   return d.type;
 }

@@ -20,8 +20,8 @@ export function operationsList(e: HistoryEvent): SafeHtml {
 export function recentEventsSection(ctx: ViewContext, events: readonly HistoryEvent[]): SafeHtml {
   const body = events.length
     ? table(
-        ['received', 'platform', 'user', 'event', 'matched rules', 'tag operations'],
-        events.map((e) => [time(e.receivedAt), e.platform, userLink(ctx, e.userId), describeEvent(e), matchedRules(e.matched), operationsList(e)]),
+        ['received', 'channel', 'platform', 'user', 'event', 'matched rules', 'tag operations'],
+        events.map((e) => [time(e.receivedAt), html`<code>${e.channel}</code>`, e.platform, userLink(ctx, e.userId), describeEvent(e), matchedRules(e.matched), operationsList(e)]),
       )
     : html`<p>No events recorded yet (or all older than the history's retention).</p>`;
   return html`<section id="recent-events"><h2>Recent events</h2>${body}</section>`;

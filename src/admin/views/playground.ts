@@ -1,16 +1,18 @@
 import { EVENT_KINDS, PLATFORMS } from '../../chat-event';
 import type { RuleSet } from '../../rules';
+import { NO_ACCOUNT } from '../../tag-operation';
 import { html, type SafeHtml } from '../html';
 import type { PlaygroundInput, PlaygroundResult } from '../playground';
 import { describeOperation, isoTime, table, type ViewContext } from './common';
 
 export type PlaygroundOutcome = { result: PlaygroundResult } | { error: string } | undefined;
 
-function form(ctx: ViewContext, input: PlaygroundInput): SafeHtml {
-  const option = (value: string, selected: string | undefined) => html`<option value="${value}"${value === selected ? html` selected` : ''}>${value}</option>`;
+function form(ctx: ViewContext, channels: readonly string[], input: PlaygroundInput): SafeHtml {
+  const option = (value: string, selected: string | undefined, label = value) => html`<option value="${value}"${value === selected ? html` selected` : ''}>${label}</option>`;
   return html`<form class="stack" method="get" action="${ctx.base}#playground">
 <label>Message text<input type="text" name="text" value="${input.text ?? ''}" placeholder="我要優惠券"></label>
 <label>Platform<select name="platform">${PLATFORMS.map((p) => option(p, input.platform ?? 'line'))}</select></label>
+<label>Channel<select name="channel">${option('', input.channel ?? '', "the platform's environment channel")}${channels.map((c) => option(c, input.channel))}</select></label>
 <label>Event<select name="event">${EVENT_KINDS.map((k) => option(k, input.event ?? 'message'))}</select></label>
 <label>Postback data (optional)<input type="text" name="data" value="${input.data ?? ''}" placeholder="action=subscribe"></label>
 <label>Time (optional)<input type="text" name="at" value="${input.at ?? ''}" placeholder="2026-12-05T10:00:00+08:00"></label>
@@ -20,7 +22,7 @@ function form(ctx: ViewContext, input: PlaygroundInput): SafeHtml {
 
 function result(r: PlaygroundResult, ruleSet: RuleSet): SafeHtml {
   const e = r.event;
-  const what = html`${e.kind} on ${e.platform}${e.text !== undefined ? html`, text <q>${e.text}</q>` : ''}${
+  const what = html`${e.kind} on ${e.platform} (channel <code>${e.channel}</code>)${e.text !== undefined ? html`, text <q>${e.text}</q>` : ''}${
     e.postbackData !== undefined ? html`, data <code>${e.postbackData}</code>` : ''
   }, at ${isoTime(e.timestamp)}`;
   if (r.matched.length === 0) {
@@ -36,7 +38,10 @@ function result(r: PlaygroundResult, ruleSet: RuleSet): SafeHtml {
     new Set([0, 2]),
   );
   const operations = r.operations.length
-    ? table(['action', 'provider', 'kind', 'tag'], r.operations.map((o) => [o.action, o.provider, o.kind ?? '-', html`<code>${o.tagId}</code>`]))
+    ? table(
+        ['action', 'provider', 'kind', 'tag', 'account'],
+        r.operations.map((o, i) => [o.action, o.provider, o.kind ?? '-', html`<code>${o.tagId}</code>`, accountCell(r.accounts[i] ?? NO_ACCOUNT, o.account !== undefined)]),
+      )
     : html`<p>No tag operations.</p>`;
   const leftOut = r.leftOut.length
     ? html`<p>Left out (${r.leftOut.length}):</p><ul>${r.leftOut.map((l) => html`<li>${describeOperation(l.action)}: ${l.reason}</li>`)}</ul>`
@@ -46,14 +51,20 @@ function result(r: PlaygroundResult, ruleSet: RuleSet): SafeHtml {
 <p>Tag operations (${r.operations.length}):</p>${operations}${leftOut}</div>`;
 }
 
-export function playgroundSection(ctx: ViewContext, ruleSet: RuleSet | undefined, input: PlaygroundInput, outcome: PlaygroundOutcome): SafeHtml {
+/** The account an operation would go to, and whether the rule named it or it is the channel's default. */
+function accountCell(account: string, named: boolean): SafeHtml {
+  if (account === NO_ACCOUNT) return html`<span class="dead">none</span> <span class="muted">(kept as a dead letter until one exists)</span>`;
+  return html`<code>${account}</code> <span class="muted">(${named ? 'named by the rule' : "the channel's"})</span>`;
+}
+
+export function playgroundSection(ctx: ViewContext, ruleSet: RuleSet | undefined, channels: readonly string[], input: PlaygroundInput, outcome: PlaygroundOutcome): SafeHtml {
   let shown: SafeHtml | string = '';
   if (!ruleSet) shown = html`<p class="error">No valid rule set is loaded, so nothing can be tested.</p>`;
   else if (outcome && 'error' in outcome) shown = html`<p class="error" id="playground-result">${outcome.error}</p>`;
   else if (outcome) shown = result(outcome.result, ruleSet);
   return html`<section id="playground"><h2>Rule playground</h2>
 <p class="muted">The same evaluator as <code>autotag test</code> and the webhooks, against the rules in force. Nothing is sent.</p>
-${form(ctx, input)}
+${form(ctx, channels, input)}
 ${shown}
 </section>`;
 }

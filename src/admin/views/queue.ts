@@ -1,6 +1,7 @@
 import type { RuleSet } from '../../rules';
 import type { QueueCounts, StoreStatus } from '../../store/store';
 import { html, type SafeHtml } from '../html';
+import { NO_ACCOUNT } from '../../tag-operation';
 import { formatAge, table } from './common';
 
 export function rulesSummary(ruleSet: RuleSet | undefined): SafeHtml {
@@ -12,16 +13,29 @@ export function rulesSummary(ruleSet: RuleSet | undefined): SafeHtml {
   } from ${ruleSet.files.length} file${ruleSet.files.length === 1 ? '' : 's'}.</p>`;
 }
 
+const HEADER = ['pending', 'due now', 'being sent', 'dead letters', 'oldest pending'];
+const NUMERIC = new Set([1, 2, 3, 4, 5]);
+
+function counts(q: QueueCounts): (number | string | SafeHtml)[] {
+  return [q.pending, q.due, q.leased, q.dead ? html`<span class="dead">${q.dead}</span>` : 0, formatAge(q.oldestPendingAgeMs)];
+}
+
 export function queueSection(status: StoreStatus): SafeHtml {
-  const row = (name: string, q: QueueCounts) => [
-    name,
-    q.pending,
-    q.due,
-    q.leased,
-    q.dead ? html`<span class="dead">${q.dead}</span>` : 0,
-    formatAge(q.oldestPendingAgeMs),
-  ];
+  const byChannel = status.channels.length
+    ? html`<h3>Tag operations by channel</h3>
+${table(['channel', ...HEADER], status.channels.map((c) => [html`<code>${c.channel}</code>`, ...counts(c.operations)]), NUMERIC)}`
+    : '';
+  const byAccount = status.accounts.length
+    ? html`<h3>Tag operations by account</h3>
+${table(
+  ['account', ...HEADER],
+  status.accounts.map((a) => [a.account === NO_ACCOUNT ? html`<span class="dead">none</span> (${a.provider})` : html`<code>${a.account}</code> (${a.provider})`, ...counts(a.operations)]),
+  NUMERIC,
+)}`
+    : '';
   return html`<section id="queue"><h2>Queue</h2>
-${table(['', 'pending', 'due now', 'being sent', 'dead letters', 'oldest pending'], [row('tag operations', status.operations), row('forwards', status.forwards)], new Set([1, 2, 3, 4, 5]))}
+${table(['', ...HEADER], [['tag operations', ...counts(status.operations)], ['forwards', ...counts(status.forwards)]], NUMERIC)}
+${byChannel}
+${byAccount}
 </section>`;
 }

@@ -19,7 +19,7 @@ function timeline(h: UserHistory): SafeHtml {
       order: 0,
       cells: [
         time(e.receivedAt),
-        html`${e.platform} event <code>${e.eventId}</code>: ${describeEvent(e)}`,
+        html`${e.platform} event <code>${e.eventId}</code> on channel <code>${e.channel}</code>: ${describeEvent(e)}`,
         html`matched ${matchedRules(e.matched)}<br>→ ${operationsList(e)}`,
       ],
     })),

@@ -48,8 +48,9 @@ export const OTHER_ACCOUNTS_POSTGRES = (param: string) => `account <> ALL(${para
 export async function nextDueAtPostgres(q: Query, kind: WorkKind, scope?: AccountScope | string): Promise<number | null> {
   let result;
   if (kind === 'forwards') result = await (typeof scope === 'string' ? q(NEXT_DESTINATION_FORWARD_DUE, [scope]) : q(NEXT_FORWARD_DUE));
-  else if (scope === undefined || typeof scope === 'string') result = await q(NEXT_OPERATION_DUE);
-  else if ('account' in scope) result = await q(NEXT_ACCOUNT_OPERATION_DUE, [scope.account]);
+  else if (scope === undefined) result = await q(NEXT_OPERATION_DUE);
+  // A name alone is one account's.
+  else if (typeof scope === 'string' || 'account' in scope) result = await q(NEXT_ACCOUNT_OPERATION_DUE, [typeof scope === 'string' ? scope : scope.account]);
   else result = await q(NEXT_OPERATION_DUE_WHERE + OTHER_ACCOUNTS_POSTGRES('$1'), [[...scope.accountsOtherThan]]);
   return optNum(result.rows[0]?.at, 'at') ?? null;
 }

@@ -42,8 +42,9 @@ export const OTHER_ACCOUNTS_SQLITE = (param: string) => `account NOT IN (SELECT 
 export function nextDueAtSqlite(db: SqliteDb, kind: WorkKind, scope?: AccountScope | string): number | null {
   let rows;
   if (kind === 'forwards') rows = typeof scope === 'string' ? db.all(NEXT_DESTINATION_FORWARD_DUE, [scope]) : db.all(NEXT_FORWARD_DUE);
-  else if (scope === undefined || typeof scope === 'string') rows = db.all(NEXT_OPERATION_DUE);
-  else if ('account' in scope) rows = db.all(NEXT_ACCOUNT_OPERATION_DUE, [scope.account]);
+  else if (scope === undefined) rows = db.all(NEXT_OPERATION_DUE);
+  // A name alone is one account's.
+  else if (typeof scope === 'string' || 'account' in scope) rows = db.all(NEXT_ACCOUNT_OPERATION_DUE, [typeof scope === 'string' ? scope : scope.account]);
   else rows = db.all(NEXT_OPERATION_DUE_WHERE + OTHER_ACCOUNTS_SQLITE('$1'), [JSON.stringify(scope.accountsOtherThan)]);
   return optNum(rows[0]?.at, 'at') ?? null;
 }

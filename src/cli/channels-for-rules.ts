@@ -1,0 +1,26 @@
+import { ruleCatalogue } from '../channels/catalogue';
+import { loadChannelsFile } from '../channels/load-channels';
+import type { RuleCatalogue, RuleProblem } from '../rules';
+import type { ChannelsFile } from '../channels/definitions';
+
+/**
+ * The channels file as `validate` and `test` read it: without needing the secrets (an
+ * unset variable is a warning), for the names rules may use.
+ */
+export interface ChannelsForRules {
+  /** null when the file has problems: rules' channel and account names are then not checked. */
+  catalogue: RuleCatalogue | null;
+  file: ChannelsFile | undefined;
+  problems: RuleProblem[];
+  warnings: RuleProblem[];
+}
+
+export function channelsForRules(env: NodeJS.ProcessEnv, cwd: string): ChannelsForRules {
+  const loaded = loadChannelsFile(env, cwd, 'warning');
+  return {
+    catalogue: loaded.problems.length ? null : ruleCatalogue(loaded.channels),
+    file: loaded.channels,
+    problems: loaded.problems,
+    warnings: loaded.warnings,
+  };
+}
