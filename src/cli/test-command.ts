@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createAccountRouter } from '../channels/account-router';
 import { fileAccounts, fileEndpoints } from '../channels/configured';
 import { EVENT_KINDS, PLATFORMS, type EventKind } from '../chat-event';
+import { environmentChannelOf } from '../platforms/endpoints';
 import { describeOperation, printedOperation, type PrintedOperation } from '../providers/describe-operation';
 import { dryRunWhere, evaluate, formatProblem, hasOffset, loadRuleSet, parseInstant, skipReason, type RuleEvent } from '../rules';
 import { NO_ACCOUNT, type TagAction } from '../tag-operation';
@@ -119,7 +120,8 @@ function describeResult(
   leftOut: { action: TagAction; reason: string }[],
 ): string {
   const out: string[] = [];
-  const what = [`${event.kind} on ${event.platform} (channel ${event.channel})`];
+  // The channel is named when it is not the one the platform's events come in on by default.
+  const what = [`${event.kind} on ${event.platform}${event.channel === environmentChannelOf(event.platform) ? '' : ` (channel ${event.channel})`}`];
   if (event.text !== undefined) what.push(`text ${JSON.stringify(event.text)}`);
   if (event.postbackData !== undefined) what.push(`data ${JSON.stringify(event.postbackData)}`);
   what.push(`at ${new Date(event.timestamp).toISOString()}`);

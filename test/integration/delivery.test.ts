@@ -91,8 +91,8 @@ describe('delivery to MantaGo', () => {
       expect(mantago.personalTagsOf('facebook', 'PSID-1')).toEqual(['tag-coupon']);
       expect(mantago.personalTagsOf('instagram', 'IGSID-1')).toEqual(['tag-coupon']);
       const metrics = await request(meta.app).get('/metrics');
-      expect(metrics.text).toMatch(/autotag_tag_operations_total\{provider="mantago",outcome="applied"\} 2/);
-      expect(metrics.text).toMatch(/autotag_webhooks_total\{platform="facebook",outcome="accepted"\} 2/);
+      expect(metrics.text).toMatch(/autotag_tag_operations_total\{provider="mantago",account="mantago",outcome="applied"\} 2/);
+      expect(metrics.text).toMatch(/autotag_webhooks_total\{platform="facebook",channel="facebook",outcome="accepted"\} 2/);
     } finally {
       await running?.stop();
       running = undefined;

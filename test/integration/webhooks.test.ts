@@ -211,8 +211,8 @@ describe('webhook endpoints', () => {
     await postLine(h, lineBody([lineText('coupon')]), 'bad').expect(401);
     const metrics = await request(h.app).get('/metrics');
     expect(metrics.status).toBe(200);
-    expect(metrics.text).toMatch(/autotag_webhooks_total\{platform="line",outcome="accepted"\} 1/);
-    expect(metrics.text).toMatch(/autotag_webhooks_total\{platform="line",outcome="unauthorized"\} 1/);
+    expect(metrics.text).toMatch(/autotag_webhooks_total\{platform="line",channel="line",outcome="accepted"\} 1/);
+    expect(metrics.text).toMatch(/autotag_webhooks_total\{platform="line",channel="line",outcome="unauthorized"\} 1/);
     expect(metrics.text).toMatch(/autotag_rule_matches_total\{rule="coupon"\} 1/);
     expect(metrics.text).toMatch(/autotag_queue_depth\{queue="operations",state="pending"\} 1/);
     expect(metrics.text).toMatch(/autotag_dead_letters\{queue="operations"\} 0/);

@@ -148,8 +148,8 @@ describe('WhatsApp webhooks', () => {
     it('counts WhatsApp events in the metrics by platform, and the endpoint by its channel', async () => {
       await post(h, 'whatsapp', fixture('text'), WHATSAPP_SECRET).expect(200);
       const metrics = await request(h.app).get('/metrics');
-      expect(metrics.text).toMatch(/autotag_webhooks_total\{platform="whatsapp",outcome="accepted"\} 1/);
-      expect(metrics.text).toMatch(/autotag_webhook_events_total\{platform="whatsapp",kind="message"\} 1/);
+      expect(metrics.text).toMatch(/autotag_webhooks_total\{platform="whatsapp",channel="whatsapp",outcome="accepted"\} 1/);
+      expect(metrics.text).toMatch(/autotag_webhook_events_total\{platform="whatsapp",channel="whatsapp",kind="message"\} 1/);
       expect(metrics.text).not.toContain(WHATSAPP_SECRET);
     });
   });

@@ -1,5 +1,6 @@
 import { EVENT_KINDS, PLATFORMS } from '../../chat-event';
 import type { RuleSet } from '../../rules';
+import { environmentChannelOf } from '../../platforms/endpoints';
 import { NO_ACCOUNT } from '../../tag-operation';
 import { html, type SafeHtml } from '../html';
 import type { PlaygroundInput, PlaygroundResult } from '../playground';
@@ -22,7 +23,9 @@ function form(ctx: ViewContext, channels: readonly string[], input: PlaygroundIn
 
 function result(r: PlaygroundResult, ruleSet: RuleSet): SafeHtml {
   const e = r.event;
-  const what = html`${e.kind} on ${e.platform} (channel <code>${e.channel}</code>)${e.text !== undefined ? html`, text <q>${e.text}</q>` : ''}${
+  // The channel is named when it is not the one the platform's events come in on by default.
+  const channel = e.channel === environmentChannelOf(e.platform) ? '' : html` (channel <code>${e.channel}</code>)`;
+  const what = html`${e.kind} on ${e.platform}${channel}${e.text !== undefined ? html`, text <q>${e.text}</q>` : ''}${
     e.postbackData !== undefined ? html`, data <code>${e.postbackData}</code>` : ''
   }, at ${isoTime(e.timestamp)}`;
   if (r.matched.length === 0) {
@@ -40,7 +43,7 @@ function result(r: PlaygroundResult, ruleSet: RuleSet): SafeHtml {
   const operations = r.operations.length
     ? table(
         ['action', 'provider', 'kind', 'tag', 'account'],
-        r.operations.map((o, i) => [o.action, o.provider, o.kind ?? '-', html`<code>${o.tagId}</code>`, accountCell(r.accounts[i] ?? NO_ACCOUNT, o.account !== undefined)]),
+        r.operations.map((o, i) => [o.action, o.provider, o.kind ?? '-', html`<code>${o.tagId}</code>`, accountCell(r.accounts[i] ?? NO_ACCOUNT, o)]),
       )
     : html`<p>No tag operations.</p>`;
   const leftOut = r.leftOut.length
@@ -51,10 +54,11 @@ function result(r: PlaygroundResult, ruleSet: RuleSet): SafeHtml {
 <p>Tag operations (${r.operations.length}):</p>${operations}${leftOut}</div>`;
 }
 
-/** The account an operation would go to, and whether the rule named it or it is the channel's default. */
-function accountCell(account: string, named: boolean): SafeHtml {
+/** The account an operation would go to, and why: the rule names it, the channel has it, or it is the environment's. */
+function accountCell(account: string, op: { provider: string; account?: string }): SafeHtml {
   if (account === NO_ACCOUNT) return html`<span class="dead">none</span> <span class="muted">(kept as a dead letter until one exists)</span>`;
-  return html`<code>${account}</code> <span class="muted">(${named ? 'named by the rule' : "the channel's"})</span>`;
+  const why = op.account !== undefined ? 'named by the rule' : account === op.provider ? "the environment's" : "the channel's";
+  return html`<code>${account}</code> <span class="muted">(${why})</span>`;
 }
 
 export function playgroundSection(ctx: ViewContext, ruleSet: RuleSet | undefined, channels: readonly string[], input: PlaygroundInput, outcome: PlaygroundOutcome): SafeHtml {
