@@ -51,8 +51,9 @@ export function parseChannelsFile(text: string, file: string, env: NodeJS.Proces
   };
 
   const accounts = readAccounts(raw.accounts, source, { at, report, read });
-  const accountNames = accounts.map((a) => a.name);
-  const providerOf = new Map(accounts.map((a) => [a.name, a.provider]));
+  // Every account declared with a provider counts as existing for the channels (its own problems are reported already).
+  const providerOf = declaredAccounts(raw.accounts);
+  const accountNames = [...providerOf.keys()];
   const channels: ChannelDefinition[] = [];
   const firstId = new Map<string, Position>();
   const firstDestination = new Map<string, { id: string; position: Position }>();
@@ -220,6 +221,16 @@ function readAccounts(raw: unknown, source: YamlSource, h: Helpers): AccountDefi
       values[key.name] = value;
     }
     if (ok) out.push({ name, provider: provider.name, account: { values, variables }, position: namePosition });
+  }
+  return out;
+}
+
+function declaredAccounts(raw: unknown): Map<string, Provider> {
+  const out = new Map<string, Provider>();
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return out;
+  for (const [name, value] of Object.entries(raw)) {
+    const provider = (value as { provider?: unknown } | null)?.provider;
+    if (typeof provider === 'string' && (PROVIDERS as readonly string[]).includes(provider)) out.set(name, provider as Provider);
   }
   return out;
 }

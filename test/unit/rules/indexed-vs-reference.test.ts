@@ -80,10 +80,14 @@ const schedule = fc.tuple(
   fc.constantFrom(...ZONES),
 ).map(([parts, timezone]): ScheduleDefinition => ({ ...parts, timezone }));
 
+/** The environment's channels and two of a channels file. */
+const CHANNELS = ['line', 'facebook', 'whatsapp', 'brand-a-line', 'brand-b-meta'];
+
 /** A `when` of bounded depth: any / all / not only above depth 0, so trees stay small. */
 function whenOf(depth: number): fc.Arbitrary<WhenDefinition> {
   const leaves: fc.Arbitrary<WhenDefinition>[] = [
     fc.uniqueArray(fc.constantFrom(...PLATFORMS), { minLength: 1, maxLength: 3 }).map((platform) => ({ platform })),
+    fc.uniqueArray(fc.constantFrom(...CHANNELS), { minLength: 1, maxLength: 3 }).map((channel) => ({ channel })),
     fc.uniqueArray(fc.constantFrom(...EVENT_KINDS), { minLength: 1, maxLength: 4 }).map((event) => ({ event })),
     text.map((t) => ({ text: t })),
     text.map((t) => ({ text: t })),
@@ -110,7 +114,8 @@ const action = fc.record({
   provider: fc.constantFrom('mantago' as const, 'botbonnie' as const),
   kind: fc.constantFrom('personal' as const, 'client' as const),
   tagId: fc.constantFrom('t1', 't2', 't3'),
-});
+  account: fc.option(fc.constantFrom('brand-a', 'brand-b'), { freq: 3, nil: undefined }),
+}).map(({ account, ...a }) => (account === undefined ? a : { ...a, account }));
 
 const rules = fc
   .array(
@@ -132,6 +137,8 @@ const rules = fc
 const event: fc.Arbitrary<RuleEvent> = fc
   .record({
     platform: fc.constantFrom(...PLATFORMS),
+    // Without a channel, the event is on its platform's environment channel.
+    channel: fc.option(fc.constantFrom(...CHANNELS), { freq: 2, nil: undefined }),
     kind: fc.constantFrom(...EVENT_KINDS, 'other' as const),
     // Mostly with text: text conditions are where the index could go wrong.
     text: fc.option(fragmentString(0, 12), { freq: 5, nil: undefined }),
@@ -140,6 +147,7 @@ const event: fc.Arbitrary<RuleEvent> = fc
   })
   .map((e) => {
     const out: RuleEvent = { platform: e.platform, kind: e.kind, timestamp: e.timestamp };
+    if (e.channel !== undefined) out.channel = e.channel;
     if (e.text !== undefined) out.text = e.text;
     if (e.postbackData !== undefined) out.postbackData = e.postbackData;
     return out;

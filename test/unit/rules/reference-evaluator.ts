@@ -19,7 +19,7 @@ export function referenceEvaluate(definitions: readonly RuleDefinition[], event:
     if (!rule.enabled || !whenHolds(rule.when, event)) continue;
     matched.push(rule.id);
     for (const a of rule.then) {
-      const key = JSON.stringify([a.provider, a.kind, a.tagId]);
+      const key = JSON.stringify([a.provider, a.kind, a.tagId, a.account ?? null]);
       if (taken.has(key)) continue;
       taken.add(key);
       actions.push(a);
@@ -29,8 +29,12 @@ export function referenceEvaluate(definitions: readonly RuleDefinition[], event:
   return { matched, actions };
 }
 
+/** The environment's channel each platform's events come in on when an event names none. */
+const ENVIRONMENT_CHANNEL: Record<string, string> = { line: 'line', facebook: 'facebook', instagram: 'facebook', whatsapp: 'whatsapp' };
+
 export function whenHolds(w: WhenDefinition, e: RuleEvent): boolean {
   if (w.platform && !w.platform.includes(e.platform)) return false;
+  if (w.channel && !w.channel.includes(e.channel ?? ENVIRONMENT_CHANNEL[e.platform]!)) return false;
   if (w.event && !(w.event as string[]).includes(e.kind)) return false;
   if (w.text) {
     if (e.text === undefined) return false;

@@ -1,0 +1,175 @@
+import { parseChannelsFile } from '../../../src/channels/parse-channels-file';
+import { formatProblem } from '../../../src/rules';
+
+/** The contract's example (CONTRACT.md, "Several channels in one instance"). */
+const CONTRACT_EXAMPLE = `accounts:
+  brand-a:
+    provider: mantago
+    bot_id: "1234"
+    token: \${BRAND_A_MANTAGO_TOKEN}
+    secret: \${BRAND_A_MANTAGO_SECRET}
+    base_url: https://mantago.cc/api
+  brand-b:
+    provider: botbonnie
+    token: \${BRAND_B_BOTBONNIE_TOKEN}
+    bot_id: bot-xxxxxxxx
+    line_pid: "@brandb"
+    base_url: https://api.botbonnie.com
+channels:
+  - id: brand-a-line
+    platform: line
+    secret: \${BRAND_A_LINE_SECRET}
+    destination: U4af4980629f8aa7e3e4f1d9ad4cbd0a5
+    accounts: [brand-a]
+    forward_urls: [https://bot.example.com/webhooks/line]
+  - id: brand-b-meta
+    platform: meta
+    app_secret: \${BRAND_B_APP_SECRET}
+    verify_token: \${BRAND_B_VERIFY_TOKEN}
+    accounts: [brand-b, brand-a]
+`;
+
+const ENV = {
+  BRAND_A_MANTAGO_TOKEN: 'tok-a',
+  BRAND_A_MANTAGO_SECRET: 'sec-a',
+  BRAND_B_BOTBONNIE_TOKEN: 'tok-b',
+  BRAND_A_LINE_SECRET: 'line-secret-a',
+  BRAND_B_APP_SECRET: 'app-secret-b',
+  BRAND_B_VERIFY_TOKEN: 'verify-b',
+};
+
+const problems = (text: string, env: NodeJS.ProcessEnv = ENV) => parseChannelsFile(text, 'channels.yaml', env, 'error').problems.map(formatProblem);
+
+describe('the channels file', () => {
+  it("reads the contract's example, with every variable substituted", () => {
+    const r = parseChannelsFile(CONTRACT_EXAMPLE, 'channels.yaml', ENV, 'error');
+    expect(r.problems).toEqual([]);
+    expect(r.warnings).toEqual([]);
+    const file = r.channels!;
+    expect(file.accounts.map((a) => [a.name, a.provider, a.account.values])).toEqual([
+      ['brand-a', 'mantago', { bot_id: '1234', token: 'tok-a', secret: 'sec-a', base_url: 'https://mantago.cc/api' }],
+      ['brand-b', 'botbonnie', { token: 'tok-b', bot_id: 'bot-xxxxxxxx', line_pid: '@brandb', base_url: 'https://api.botbonnie.com' }],
+    ]);
+    expect(file.accounts[0]!.account.variables).toMatchObject({ token: 'BRAND_A_MANTAGO_TOKEN', secret: 'BRAND_A_MANTAGO_SECRET' });
+    const [line, meta] = file.channels;
+    expect(line).toMatchObject({
+      id: 'brand-a-line',
+      secret: 'line-secret-a',
+      secretVariable: 'BRAND_A_LINE_SECRET',
+      destination: 'U4af4980629f8aa7e3e4f1d9ad4cbd0a5',
+      accounts: ['brand-a'],
+      forwardUrls: ['https://bot.example.com/webhooks/line'],
+      position: { line: 15, column: 9 },
+    });
+    expect(line!.kind.name).toBe('line');
+    expect(meta).toMatchObject({ id: 'brand-b-meta', secret: 'app-secret-b', verifyToken: 'verify-b', verifyTokenVariable: 'BRAND_B_VERIFY_TOKEN', accounts: ['brand-b', 'brand-a'] });
+    expect(meta!.kind.name).toBe('meta');
+  });
+
+  it('reports every problem at once, each at its FILE:LINE:COLUMN', () => {
+    const text = `accounts:
+  brand-a:
+    provider: mantago
+    bot_id: "1"
+    tokn: \${A_TOKEN}
+    secret: literal-secret
+  brand-c:
+    provider: mantgo
+channels:
+  - id: one
+    platform: line
+    secret: \${LINE_SECRET}
+    accounts: [brand-x]
+  - id: one
+    platform: lien
+  - id: line
+    platform: meta
+    app_secret: \${APP_SECRET}
+    verify_token: \${VERIFY}
+extra: 1
+`;
+    expect(problems(text, { LINE_SECRET: 's', APP_SECRET: 'a', VERIFY: 'v' })).toEqual([
+      'channels.yaml:3:5: missing required key "token"',
+      'channels.yaml:5:5: unknown key "tokn" in a MantaGo account; did you mean "token"?',
+      'channels.yaml:6:13: a literal secret is not allowed in the channels file: write ${VARIABLE} and set that variable in the environment',
+      'channels.yaml:8:15: unknown provider "mantgo"; did you mean "mantago"?',
+      'channels.yaml:13:16: unknown account "brand-x"; did you mean "brand-a"?',
+      'channels.yaml:15:15: unknown platform "lien"; a channel is line (a LINE channel) or meta (a Meta app: Messenger, Instagram and WhatsApp)',
+      'channels.yaml:16:9: channel id "line" is reserved: line, facebook, whatsapp are the environment\'s channels (its /webhooks/… endpoints); choose another id',
+      'channels.yaml:20:1: unknown key "extra" in the channels file; expected one of accounts, channels',
+    ]);
+  });
+
+  it('refuses a duplicate channel id at the later one, naming the earlier', () => {
+    // In YAML's flow style ({ … }) a ${VARIABLE} must be quoted: "{" would open a map.
+    const text = `channels:
+  - { id: a, platform: line, secret: "\${S}" }
+  - { id: a, platform: line, secret: "\${S}" }
+`;
+    expect(problems(text, { S: 'x' })).toEqual(['channels.yaml:3:11: duplicate channel id "a": already used at channels.yaml:2:11']);
+  });
+
+  it('refuses two accounts of one provider on one channel, and a destination two LINE channels share', () => {
+    const text = `accounts:
+  m1: { provider: mantago, bot_id: "1", token: "\${T}", secret: "\${S}" }
+  m2: { provider: mantago, bot_id: "2", token: "\${T}", secret: "\${S}" }
+channels:
+  - { id: a, platform: line, secret: "\${S}", destination: Ubot, accounts: [m1, m2] }
+  - { id: b, platform: line, secret: "\${S}", destination: Ubot }
+`;
+    expect(problems(text, { T: 't', S: 's' })).toEqual([
+      'channels.yaml:5:80: two MantaGo accounts on one channel: m1 (at channels.yaml:5:76) and m2; a channel has at most one account per provider (a rule may send an action elsewhere with "account:")',
+      'channels.yaml:6:59: destination "Ubot" is also the destination of channel a (at channels.yaml:5:59): POST /webhooks/line could not tell them apart',
+    ]);
+  });
+
+  it('refuses reserved and malformed account names, and names the environment\'s accounts as known', () => {
+    const text = `accounts:
+  mantago: { provider: mantago, bot_id: "1", token: "\${T}", secret: "\${S}" }
+  "bad name": { provider: botbonnie, token: "\${T}" }
+channels:
+  - { id: a, platform: line, secret: "\${S}", accounts: [botbonnie] }
+`;
+    expect(problems(text, { T: 't', S: 's' })).toEqual([
+      'channels.yaml:2:3: account name "mantago" is reserved: it names the environment\'s account (MANTAGO_TOKEN …); choose another name',
+      'channels.yaml:3:3: account name "bad name" holds only letters (a-z, A-Z), digits, "-" and "_"',
+    ]);
+  });
+
+  it('names an unset variable: an error for serve, a warning for commands that need no secrets', () => {
+    const text = `channels:
+  - id: a
+    platform: line
+    secret: \${UNSET_SECRET}
+    forward_urls: https://fw.example/\${FW_PATH}
+`;
+    const strict = parseChannelsFile(text, 'channels.yaml', { FW_PATH: 'x' }, 'error');
+    expect(strict.problems.map(formatProblem)).toEqual(['channels.yaml:4:13: UNSET_SECRET is not set (the secret of channel a is ${UNSET_SECRET})']);
+    expect(strict.channels).toBeUndefined();
+
+    const lenient = parseChannelsFile(text, 'channels.yaml', { FW_PATH: ' ' }, 'warning');
+    expect(lenient.problems).toEqual([]);
+    expect(lenient.warnings.map(formatProblem)).toEqual([
+      'channels.yaml:4:13: UNSET_SECRET is not set (the secret of channel a is ${UNSET_SECRET})',
+      'channels.yaml:5:19: FW_PATH is not set (a forward URL of channel a is ${FW_PATH})',
+    ]);
+    expect(lenient.channels!.channels[0]).toMatchObject({ id: 'a', secret: undefined, secretVariable: 'UNSET_SECRET', forwardUrls: [] });
+  });
+
+  it('checks URLs after substitution', () => {
+    const text = `accounts:
+  a: { provider: botbonnie, token: "\${T}", base_url: "\${BASE}" }
+channels:
+  - { id: c, platform: line, secret: "\${T}", forward_urls: [ftp://nope] }
+`;
+    expect(problems(text, { T: 't', BASE: 'not a url' })).toEqual([
+      'channels.yaml:2:54: "not a url" is not an http(s) URL',
+      'channels.yaml:4:61: "ftp://nope" is not an http(s) URL',
+    ]);
+  });
+
+  it('reports YAML syntax errors and an empty file', () => {
+    expect(problems('channels: [\n')).toEqual([expect.stringMatching(/^channels\.yaml:2:1: YAML syntax error: /)]);
+    expect(problems('')).toEqual(['channels.yaml:1:1: the channels file is empty: it holds "accounts:" and "channels:"']);
+  });
+});
