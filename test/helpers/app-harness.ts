@@ -6,7 +6,8 @@ import { createApp, type App } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger, type Logger } from '../../src/log';
 import { createMetrics, type Metrics } from '../../src/metrics';
-import { loadRuleSet, formatProblem, type RuleSet } from '../../src/rules';
+import { ruleCatalogue } from '../../src/channels/catalogue';
+import { loadRuleSet, formatProblem, type RuleCatalogue, type RuleSet } from '../../src/rules';
 import { createSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
 
@@ -15,16 +16,27 @@ export function tempDir(prefix = 'autotag-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** Writes rule files (name → YAML text) into a fresh folder and loads them. */
-export async function rulesFrom(files: Record<string, string>): Promise<{ dir: string; ruleSet: RuleSet }> {
+/** Writes rule files (name → YAML text) into a fresh folder. */
+export function writeRules(files: Record<string, string>): string {
   const dir = tempDir('autotag-rules-');
   for (const [name, text] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     fs.writeFileSync(path.join(dir, name), text);
   }
-  const loaded = await loadRuleSet(dir);
+  return dir;
+}
+
+/** Loads rules from a folder; they may name the channels and accounts of `catalogue`. */
+export async function loadRules(dir: string, catalogue?: RuleCatalogue): Promise<RuleSet> {
+  const loaded = await loadRuleSet(dir, catalogue ? { catalogue } : {});
   if (!loaded.ruleSet) throw new Error(`test rules are invalid:\n${loaded.problems.map(formatProblem).join('\n')}`);
-  return { dir, ruleSet: loaded.ruleSet };
+  return loaded.ruleSet;
+}
+
+/** Writes rule files (name → YAML text) into a fresh folder and loads them. */
+export async function rulesFrom(files: Record<string, string>): Promise<{ dir: string; ruleSet: RuleSet }> {
+  const dir = writeRules(files);
+  return { dir, ruleSet: await loadRules(dir) };
 }
 
 export const COUPON_RULES = `
@@ -77,11 +89,15 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-/** The real app over a real SQLite file, with the given environment and rules. */
+/**
+ * The real app over a real SQLite file, with the given environment and rules (which may
+ * name the channels and accounts of the CHANNELS_FILE the environment names).
+ */
 export async function startHarness(env: Record<string, string>, rules: Record<string, string> = { 'rules.yaml': COUPON_RULES }): Promise<Harness> {
   const dataDir = tempDir('autotag-data-');
-  const { dir, ruleSet } = await rulesFrom(rules);
+  const dir = writeRules(rules);
   const config = loadConfig({ DATA_DIR: dataDir, RULES_DIR: dir, ...env });
+  const ruleSet = await loadRules(dir, ruleCatalogue(config.channelsFile));
   const logs = new LogLines();
   const log = createLogger({ level: env.LOG_LEVEL ?? 'info', stream: logs.stream, secrets: Object.values(env).filter((v) => v.length >= 4) });
   const store = createSqliteStore({ file: path.join(dataDir, 'autotag.db'), log });
