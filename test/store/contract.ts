@@ -1,4 +1,5 @@
 import type { Store } from '../../src/store/store';
+import { accountsContract } from './contract-accounts';
 import { acceptContract } from './contract-accept';
 import { adminSessionsContract } from './contract-admin-sessions';
 import { operationsContract } from './contract-operations';
@@ -31,5 +32,6 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     forwardsContract(store);
     viewsContract(store);
     adminSessionsContract(store);
+    accountsContract(store);
   });
 }

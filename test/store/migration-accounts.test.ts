@@ -1,0 +1,170 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { silentLogger } from '../../src/log';
+import { postgresMigrations } from '../../src/store/migrations/postgres';
+import { sqliteMigrations } from '../../src/store/migrations/sqlite';
+import { createPostgresStore } from '../../src/store/postgres';
+import { createSqliteStore } from '../../src/store/sqlite';
+import type { Store } from '../../src/store/store';
+import { describePostgres, dropSchema, newSchemaName } from '../helpers/pg-schema';
+import { accepted, batch, tagOp } from './builders';
+
+/*
+ * Store step 4 (channels and accounts) on a store written by the release before it
+ * (step 3): an existing deployment upgrades in place. Its rows belong to the
+ * environment's accounts (named after their provider), the event ids it has seen keep
+ * catching redeliveries under the per-channel dedup keys, its refreshed MantaGo pair is
+ * kept, and an id shown as a dead letter never names another row later.
+ */
+
+const STEP_3 = 3;
+
+/** Rows as step 3 wrote them. $n placeholders are PostgreSQL's; SQLite takes them as ?n. */
+const LEGACY_ROWS: [string, (string | number | null)[]][] = [
+  ...(
+    [
+      [3, 'mantago', 'personal', 'tag-pending', 'line', 'Udest', 'U1', 'add', 'pending', null, null],
+      [4, 'botbonnie', 'personal', 'tag-bb', 'facebook', 'PAGE-1', 'PSID-1', 'add', 'dead', 'BOTBONNIE_TOKEN is not set', 'provider_not_configured'],
+      [5, 'mantago', 'client', 'tag-done', 'whatsapp', 'PHONE-1', 'WA-1', 'add', 'done', null, null],
+      // The highest id ever handed out, since deleted: AUTOINCREMENT must not hand it out again.
+      [10, 'mantago', 'personal', 'tag-gone', 'line', 'Udest', 'U9', 'add', 'done', null, null],
+    ] as const
+  ).map(([id, provider, kind, tag, platform, recipient, user, action, state, reason, code]): [string, (string | number | null)[]] => [
+    `INSERT INTO operations (id, provider, kind, tag_id, platform, recipient, user_id, action, version, state, due_at, requested_at,
+       dead_reason, dead_code, dead_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, 100, 100, $10, $11, $12, 200)`,
+    [id, provider, kind, tag, platform, recipient, user, action, state, reason, code, state === 'dead' ? 200 : null],
+  ]),
+  ['DELETE FROM operations WHERE id = 10', []],
+  ...['line:E1', 'facebook:mid-1', 'instagram:mid-2', 'whatsapp:wamid-1'].map((key): [string, (string | number | null)[]] => [
+    'INSERT INTO seen_events (key, seen_at) VALUES ($1, 100)',
+    [key],
+  ]),
+  [
+    `INSERT INTO history_events (received_at, platform, recipient, user_id, event_id, kind, type, matched, operations)
+     VALUES (100, 'line', 'Udest', 'U1', 'E1', 'message', 'message/text', '["r1"]', $1)`,
+    [JSON.stringify([{ action: 'add', provider: 'mantago', kind: 'personal', tagId: 'tag-pending', platform: 'line', recipient: 'Udest', userId: 'U1' }])],
+  ],
+  ["INSERT INTO settings (key, value, updated_at) VALUES ('mantago.credentials', '{\"token\":\"refreshed-jwt\",\"secret\":\"refreshed-secret\",\"source\":\"refresh\"}', 1)", []],
+  ["INSERT INTO settings (key, value, updated_at) VALUES ('mantago.env-fingerprint', 'fingerprint-of-the-environment-pair', 1)", []],
+];
+
+function checks(open: () => Promise<Store>): void {
+  it('gives every row the environment\'s account of its provider and the channel it most likely came in on', async () => {
+    const store = await open();
+    const [pending] = await store.claimOperations({ scope: { account: 'mantago' }, limit: 10, owner: 'w', now: 1000, leaseMs: 1000 });
+    expect(pending).toMatchObject({ id: 3, tagId: 'tag-pending', account: 'mantago', channel: 'line', provider: 'mantago' });
+    const [dead] = await store.listDeadLetters();
+    expect(dead).toMatchObject({ id: 'op-4', code: 'provider_not_configured', operation: { account: 'botbonnie', channel: 'facebook' } });
+    // Kept while BotBonnie had no token: queued again by its account, as before.
+    expect(await store.requeueDeadOperations('botbonnie', 'provider_not_configured', 2000)).toBe(1);
+    const status = await store.status(3000);
+    expect(status.accounts.map((a) => a.account)).toEqual(['botbonnie', 'mantago']);
+    expect(status.channels.map((c) => c.channel)).toEqual(['facebook', 'line']);
+  });
+
+  it('keeps catching redeliveries of the events it had seen, under the per-channel dedup keys', async () => {
+    const store = await open();
+    const redelivered = [
+      accepted('E1', [tagOp({ tagId: 'again' })], { event: { channel: 'line' } }),
+      accepted('mid-1', [tagOp({ tagId: 'again', platform: 'facebook' })], { event: { platform: 'facebook', channel: 'facebook' } }),
+      accepted('mid-2', [], { event: { platform: 'instagram', channel: 'facebook' } }),
+      // A WhatsApp event may have come in on either Meta endpoint.
+      accepted('wamid-1', [], { event: { platform: 'whatsapp', channel: 'whatsapp' } }),
+      accepted('wamid-1', [], { event: { platform: 'whatsapp', channel: 'facebook' } }),
+    ];
+    expect(await store.accept(batch(5000, redelivered))).toMatchObject({ accepted: 0, duplicates: 5, operationsQueued: 0 });
+    // The same event id on another channel is another event.
+    expect(await store.accept(batch(5000, [accepted('E1', [], { event: { channel: 'brand-a-line' } })]))).toMatchObject({ accepted: 1 });
+  });
+
+  it('keeps the refreshed MantaGo pair, now as the environment account\'s', async () => {
+    const store = await open();
+    expect(await store.getSetting('mantago.credentials:mantago')).toBe('{"token":"refreshed-jwt","secret":"refreshed-secret","source":"refresh"}');
+    expect(await store.getSetting('mantago.env-fingerprint:mantago')).toBe('fingerprint-of-the-environment-pair');
+    expect(await store.getSetting('mantago.credentials')).toBeUndefined();
+  });
+
+  it('reads the history written before it with the channel and account', async () => {
+    const store = await open();
+    const { events } = await store.userHistory('U1');
+    expect(events).toEqual([
+      expect.objectContaining({ channel: 'line', operations: [expect.objectContaining({ tagId: 'tag-pending', account: 'mantago', channel: 'line' })] }),
+    ]);
+  });
+
+  it('keeps working: the same key coalesces in its account, another account gets a row of its own, and ids are never reused', async () => {
+    const store = await open();
+    const ask = (account: string) =>
+      store.accept(batch(6000, [accepted(`new-${account}`, [tagOp({ tagId: 'tag-pending', recipient: 'Udest', account })], { event: { recipient: 'Udest' } })]));
+    expect((await ask('mantago')).operationsQueued).toBe(0);
+    expect((await ask('brand-a')).operationsQueued).toBe(1);
+    const [mine] = await store.claimOperations({ scope: { account: 'brand-a' }, limit: 10, owner: 'w', now: 7000, leaseMs: 1000 });
+    expect(mine!.id).toBeGreaterThan(10);
+    expect(await store.completeOperation(mine!, 'w', 7100, { status: 200 })).toBe(true);
+  });
+}
+
+describe('store step 4 on a SQLite store of step 3', () => {
+  let dir: string;
+  let store: Store | undefined;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autotag-migrate4-'));
+  });
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  checks(async () => {
+    const file = path.join(dir, 'autotag.db');
+    const raw = new Database(file);
+    raw.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    for (const m of sqliteMigrations.slice(0, STEP_3)) {
+      raw.exec(m.sql);
+      raw.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
+    }
+    for (const [sql, params] of LEGACY_ROWS) raw.prepare(sql.replace(/\$(\d+)/g, '?$1')).run(Object.fromEntries(params.map((p, i) => [i + 1, p])));
+    raw.close();
+    store = createSqliteStore({ file, log: silentLogger() });
+    await store.migrate();
+    return store;
+  });
+});
+
+describePostgres('store step 4 on a PostgreSQL store of step 3', (url) => {
+  let schema: string;
+  let store: Store | undefined;
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+    await dropSchema(url, schema);
+  });
+
+  checks(async () => {
+    schema = newSchemaName('autotag_m4');
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(`CREATE SCHEMA "${schema}"`);
+      await client.query(`SET search_path TO "${schema}"`);
+      await client.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+      for (const m of postgresMigrations.slice(0, STEP_3)) {
+        await client.query(m.sql);
+        await client.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [m.version, m.name]);
+      }
+      for (const [sql, params] of LEGACY_ROWS) await client.query(sql, params);
+      // Ids handed out so far, as BIGSERIAL would have after inserting them.
+      await client.query(`SELECT setval(pg_get_serial_sequence('operations', 'id'), 10)`);
+    } finally {
+      await client.end();
+    }
+    store = createPostgresStore({ url, schema, log: silentLogger(), poolSize: 2, connectTimeoutMs: 3000, statementTimeoutMs: 10_000 });
+    await store.migrate();
+    return store;
+  });
+});
