@@ -1,6 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
+import { createAdminRouter } from '../../src/admin';
+import { createApp } from '../../src/app';
+import { renderStatus } from '../../src/cli/status';
 import { Downstream } from '../helpers/downstream';
 import { lineBody, lineText, startHarness, tempDir, type Harness } from '../helpers/app-harness';
 import { signLine, signMeta } from '../helpers/signatures';
@@ -236,5 +239,32 @@ describe('several channels in one instance: the request path', () => {
     expect(text).toContain('autotag_webhooks_total{platform="meta",channel="meta-one",outcome="accepted"} 1');
     expect(text).toContain('autotag_webhook_events_total{platform="facebook",channel="meta-one",kind="message"} 1');
     for (const secret of Object.values(SECRETS)) expect(text).not.toContain(secret);
+  });
+
+  it('shows the channel of every event and a line per channel and per account, in /admin and in autotag status', async () => {
+    const token = 'admin-token-for-channel-tests-1';
+    h = await start({ ADMIN_TOKEN: token });
+    await postLine(h, '/webhooks/line/brand-a-line', lineBody([lineText('coupon', 'U-a')], DEST_A), SECRETS.A_LINE_SECRET).expect(200);
+    await postMeta(h, '/webhooks/meta/meta-two', messenger('PAGE-9', 'm-admin', 'PSID-9'), SECRETS.META_TWO_SECRET).expect(200);
+    const router = createAdminRouter({ config: h.config, store: h.store, rules: () => h.ruleSet, log: h.log });
+    const app = createApp({ config: h.config, log: h.log, metrics: h.metrics, store: h.store, rules: { current: () => h.ruleSet }, admin: router });
+    const page = await request(app).get('/admin').set('authorization', `Bearer ${token}`).expect(200);
+    expect(page.text).toContain('<h3>Tag operations by channel</h3>');
+    expect(page.text).toMatch(/<td><code>brand-a-line<\/code><\/td><td class="num">1<\/td>/);
+    expect(page.text).toMatch(/<td><code>meta-two<\/code><\/td><td class="num">1<\/td>/);
+    expect(page.text).toMatch(/<td><code>brand-b<\/code> \(mantago\)<\/td><td class="num">1<\/td>/);
+    // Recent events: the channel of each.
+    expect(page.text).toMatch(/<td><code>meta-two<\/code><\/td><td>facebook<\/td><td><a [^>]*>PSID-9<\/a><\/td>/);
+    // The playground knows the channels and their accounts.
+    const played = await request(app).get('/admin').query({ text: 'coupon', channel: 'meta-one' }).set('authorization', `Bearer ${token}`).expect(200);
+    expect(played.text).toContain('message on facebook (channel <code>meta-one</code>)');
+    expect(played.text).toMatch(/<code>brand-a<\/code> <span class="muted">\(the channel&#39;s\)<\/span>/);
+    const json = await request(app).get('/admin/playground.json').query({ text: 'coupon', channel: 'nope' }).set('authorization', `Bearer ${token}`);
+    expect([json.status, json.body.error]).toEqual([400, expect.stringMatching(/^playground.json: channel: unknown channel "nope"/)]);
+
+    const status = renderStatus(await h.store.status(Date.now()));
+    expect(status).toMatch(/^channel\s+pending\s+due\s+leased\s+dead\s+oldest pending$/m);
+    expect(status).toMatch(/^brand-a-line\s+1\s+1\s+0\s+0\s/m);
+    expect(status).toMatch(/^brand-b \(mantago\)\s+1\s+1\s+0\s+0\s/m);
   });
 });
