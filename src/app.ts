@@ -56,12 +56,15 @@ export function createApp(deps: AppDeps): App {
 
   const accounts = createAccountRouter(config.endpoints, config.accounts);
   const common = { store, rules: () => deps.rules.current(), log, metrics, accounts, maxBodyBytes: config.maxBodyBytes, storeText: config.history.storeText, now };
-  // `POST /webhooks/line` also serves the channels file's LINE channels that declare a destination.
-  const byDestination = new Map<string, ConfiguredEndpoint>();
-  for (const e of config.endpoints) if (e.destination !== undefined) byDestination.set(e.destination, e);
+  // `POST /webhooks/line` also serves the channels file's LINE channels: those that declare a destination.
+  const fileLine = config.endpoints.filter((e) => e.source === 'file' && e.definition.dispatch.envelope === 'line');
+  const lineOthers = {
+    byDestination: new Map<string, ConfiguredEndpoint>(fileLine.flatMap((e) => (e.destination !== undefined ? [[e.destination, e] as const] : []))),
+    anySecret: fileLine.some((e) => e.secret !== undefined),
+  };
   for (const endpoint of config.endpoints) {
     if (endpoint.definition.verifyToken) app.get(endpoint.definition.path, subscriptionCheckRoute(endpoint));
-    const serves = endpoint.source === 'environment' && endpoint.definition.dispatch.envelope === 'line' ? { byDestination } : {};
+    const serves = endpoint.source === 'environment' && endpoint.definition.dispatch.envelope === 'line' ? { others: lineOthers } : {};
     app.post(endpoint.definition.path, refuseWhileDraining, ...webhookRoute({ ...common, endpoint, ...serves }));
   }
   // A channel id the channels file does not declare: 404 before anything else (CONTRACT check order).

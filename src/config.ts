@@ -55,7 +55,7 @@ const envSchema = z.object({
   FORWARD_TIMEOUT_MS: optionalInt(1),
   /** Timeout of one tag API call; below LEASE_MS (config-dependent.ts). */
   TAG_API_TIMEOUT_MS: optionalInt(1),
-  /** Parallel calls per provider. */
+  /** Parallel calls per provider account. */
   PROVIDER_CONCURRENCY: int(8, 1),
   /** Parallel forwards per destination (different ordering keys). */
   FORWARD_CONCURRENCY: int(8, 1),

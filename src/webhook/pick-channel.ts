@@ -17,22 +17,39 @@ export interface ChannelPicker {
   uncovered(raw: Buffer): string;
 }
 
-export function channelPicker(endpoint: ConfiguredEndpoint, byDestination: ReadonlyMap<string, ConfiguredEndpoint> = new Map()): ChannelPicker {
+/** The channels an endpoint serves besides its own (`POST /webhooks/line`: the channels file's LINE channels). */
+export interface OtherChannels {
+  /** Those that declare a `destination`, by it. */
+  byDestination: ReadonlyMap<string, ConfiguredEndpoint>;
+  /**
+   * Whether any of them has a secret, destination or not: then "no LINE secret at all" (503)
+   * does not hold, and a body no secret covers gets 401 (CONTRACT).
+   */
+  anySecret: boolean;
+}
+
+const NONE: OtherChannels = { byDestination: new Map(), anySecret: false };
+
+export function channelPicker(endpoint: ConfiguredEndpoint, others: OtherChannels = NONE): ChannelPicker {
   const own = endpoint.secret ? endpoint : undefined;
+  const { byDestination } = others;
+  const hasSecret = own !== undefined || others.anySecret || byDestination.size > 0;
   if (byDestination.size === 0) {
-    return { hasSecret: own !== undefined, pick: () => own, uncovered: () => 'no secret is configured for this endpoint' };
+    return { hasSecret, pick: () => own, uncovered: (raw) => uncovered(raw) };
   }
   return {
-    hasSecret: true,
+    hasSecret,
     pick: (raw) => {
       const destination = destinationOf(raw);
       return (destination !== undefined ? byDestination.get(destination) : undefined) ?? own;
     },
-    uncovered: (raw) => {
-      const destination = destinationOf(raw);
-      return `no channel's secret covers destination ${destination === undefined ? '(none)' : JSON.stringify(destination.slice(0, 64))}`;
-    },
+    uncovered,
   };
+}
+
+function uncovered(raw: Buffer): string {
+  const destination = destinationOf(raw);
+  return `no channel's secret covers destination ${destination === undefined ? '(none)' : JSON.stringify(destination.slice(0, 64))}`;
 }
 
 /** The `destination` of a LINE body; undefined when it is not JSON or names none (the environment's channel then checks it). */

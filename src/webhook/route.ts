@@ -10,16 +10,13 @@ import { notSet } from '../platforms/endpoints';
 import { WebhookBodyError } from '../platforms/errors';
 import type { RuleSet } from '../rules';
 import { StoreUnavailableError, type ForwardRequest, type Store } from '../store/store';
-import { channelPicker } from './pick-channel';
+import { channelPicker, type OtherChannels } from './pick-channel';
 import { processEvents } from './process-events';
 
 export interface WebhookRouteDeps {
   endpoint: ConfiguredEndpoint;
-  /**
-   * `POST /webhooks/line` only: the LINE channels of the channels file by their `destination`,
-   * which that endpoint serves too (see pick-channel.ts).
-   */
-  byDestination?: ReadonlyMap<string, ConfiguredEndpoint>;
+  /** `POST /webhooks/line` only: the channels file's LINE channels, which that endpoint serves too (see pick-channel.ts). */
+  others?: OtherChannels;
   accounts: AccountRouter;
   store: Store;
   rules: () => RuleSet | undefined;
@@ -43,7 +40,7 @@ type Outcome = 'accepted' | 'unauthorized' | 'bad_request' | 'too_large' | 'unav
 export function webhookRoute(d: WebhookRouteDeps): RequestHandler[] {
   const { endpoint, metrics } = d;
   const { signature: scheme } = endpoint.definition;
-  const picker = channelPicker(endpoint, d.byDestination);
+  const picker = channelPicker(endpoint, d.others);
   const readers = new Map<ConfiguredEndpoint, WebhookReader>();
   const readerOf = (channel: ConfiguredEndpoint) => {
     let read = readers.get(channel);

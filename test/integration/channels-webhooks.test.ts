@@ -193,12 +193,21 @@ describe('several channels in one instance: the request path', () => {
     expect(unsigned.status).toBe(401);
   });
 
-  it('answers 503 on POST /webhooks/line when no LINE secret exists anywhere', async () => {
+  it('answers 503 on POST /webhooks/line when no LINE secret exists anywhere, 401 when one exists but covers no destination', async () => {
     fs.writeFileSync(path.join(dir, 'channels.yaml'), `channels:\n  - { id: m, platform: meta, app_secret: "\${META_ONE_SECRET}", verify_token: "\${META_ONE_VERIFY}" }\n`);
     h = await startHarness({ ...SECRETS, CHANNELS_FILE: path.join(dir, 'channels.yaml') }, RULES);
     const res = await request(h.app).post('/webhooks/line').send('x'.repeat(100));
     expect(res.status).toBe(503);
     expect(res.body.error).toMatch(/LINE_CHANNEL_SECRET is not set/);
+    await h.cleanup();
+
+    // A LINE channel without a destination: a LINE secret exists, so no 503; but it covers nothing here.
+    fs.writeFileSync(path.join(dir, 'channels.yaml'), `channels:\n  - { id: l, platform: line, secret: "\${A_LINE_SECRET}" }\n`);
+    h = await startHarness({ ...SECRETS, CHANNELS_FILE: path.join(dir, 'channels.yaml') }, RULES);
+    const body = lineBody([lineText('coupon')], DEST_A);
+    const covered = await postLine(h, '/webhooks/line', body, SECRETS.A_LINE_SECRET);
+    expect([covered.status, covered.body.error]).toEqual([401, `no channel's secret covers destination "${DEST_A}"`]);
+    await postLine(h, '/webhooks/line/l', body, SECRETS.A_LINE_SECRET).expect(200);
   });
 
   it("answers a Meta app's subscription check with its own verify token", async () => {
