@@ -1,15 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { silentLogger } from '../../src/log';
-import { postgresMigrations } from '../../src/store/migrations/postgres';
-import { sqliteMigrations } from '../../src/store/migrations/sqlite';
 import { createPostgresStore } from '../../src/store/postgres';
 import { createSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
 import { describePostgres, dropSchema, newSchemaName } from '../helpers/pg-schema';
+import { postgresSchemaAtStep, sqliteFileAtStep, type LegacyRows } from './legacy-store';
 import { accepted, batch, tagOp } from './builders';
 
 /*
@@ -23,7 +20,7 @@ import { accepted, batch, tagOp } from './builders';
 const STEP_3 = 3;
 
 /** Rows as step 3 wrote them. $n placeholders are PostgreSQL's; SQLite takes them as ?n. */
-const LEGACY_ROWS: [string, (string | number | null)[]][] = [
+const LEGACY_ROWS: LegacyRows = [
   ...(
     [
       [3, 'mantago', 'personal', 'tag-pending', 'line', 'Udest', 'U1', 'add', 'pending', null, null],
@@ -122,14 +119,7 @@ describe('store step 4 on a SQLite store of step 3', () => {
 
   checks(async () => {
     const file = path.join(dir, 'autotag.db');
-    const raw = new Database(file);
-    raw.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-    for (const m of sqliteMigrations.slice(0, STEP_3)) {
-      raw.exec(m.sql);
-      raw.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
-    }
-    for (const [sql, params] of LEGACY_ROWS) raw.prepare(sql.replace(/\$(\d+)/g, '?$1')).run(Object.fromEntries(params.map((p, i) => [i + 1, p])));
-    raw.close();
+    sqliteFileAtStep(file, STEP_3, LEGACY_ROWS);
     store = createSqliteStore({ file, log: silentLogger() });
     await store.migrate();
     return store;
@@ -147,22 +137,8 @@ describePostgres('store step 4 on a PostgreSQL store of step 3', (url) => {
 
   checks(async () => {
     schema = newSchemaName('autotag_m4');
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query(`CREATE SCHEMA "${schema}"`);
-      await client.query(`SET search_path TO "${schema}"`);
-      await client.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
-      for (const m of postgresMigrations.slice(0, STEP_3)) {
-        await client.query(m.sql);
-        await client.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [m.version, m.name]);
-      }
-      for (const [sql, params] of LEGACY_ROWS) await client.query(sql, params);
-      // Ids handed out so far, as BIGSERIAL would have after inserting them.
-      await client.query(`SELECT setval(pg_get_serial_sequence('operations', 'id'), 10)`);
-    } finally {
-      await client.end();
-    }
+    // Ids handed out so far, as BIGSERIAL would have after inserting them.
+    await postgresSchemaAtStep(url, schema, STEP_3, LEGACY_ROWS, [`SELECT setval(pg_get_serial_sequence('operations', 'id'), 10)`]);
     store = createPostgresStore({ url, schema, log: silentLogger(), poolSize: 2, connectTimeoutMs: 3000, statementTimeoutMs: 10_000 });
     await store.migrate();
     return store;

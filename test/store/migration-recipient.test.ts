@@ -1,15 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { silentLogger } from '../../src/log';
-import { postgresMigrations } from '../../src/store/migrations/postgres';
-import { sqliteMigrations } from '../../src/store/migrations/sqlite';
 import { createPostgresStore } from '../../src/store/postgres';
 import { createSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
 import { describePostgres, dropSchema, newSchemaName } from '../helpers/pg-schema';
+import { postgresSchemaAtStep, sqliteFileAtStep, type LegacyRows } from './legacy-store';
 
 /*
  * Store step 3 (recipient column, dead-letter codes) on a store written by release 1 (step 1): the column that held the recipient is
@@ -18,7 +15,7 @@ import { describePostgres, dropSchema, newSchemaName } from '../helpers/pg-schem
  */
 
 /** Rows as release 1 wrote them. $n placeholders are PostgreSQL's; SQLite takes them as ?n. */
-const LEGACY_ROWS: [string, (string | number)[]][] = [
+const LEGACY_ROWS: LegacyRows = [
   ...(
     [
       [1, 'mantago', 'tag-token', 'MANTAGO_TOKEN is not set'],
@@ -89,13 +86,7 @@ describe('store step 3 on a SQLite store of step 1', () => {
 
   checks(async () => {
     const file = path.join(dir, 'autotag.db');
-    const raw = new Database(file);
-    raw.exec(sqliteMigrations[0]!.sql);
-    raw.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-    raw.prepare('INSERT INTO schema_migrations VALUES (1, ?, 0)').run(sqliteMigrations[0]!.name);
-    // Bound by number, as the store's own SQLite runner does.
-    for (const [sql, params] of LEGACY_ROWS) raw.prepare(sql.replace(/\$(\d+)/g, '?$1')).run(Object.fromEntries(params.map((p, i) => [i + 1, p])));
-    raw.close();
+    sqliteFileAtStep(file, 1, LEGACY_ROWS);
     store = createSqliteStore({ file, log: silentLogger() });
     await store.migrate();
     return store;
@@ -113,18 +104,7 @@ describePostgres('store step 3 on a PostgreSQL store of step 1', (url) => {
 
   checks(async () => {
     schema = newSchemaName('autotag_m2');
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query(`CREATE SCHEMA "${schema}"`);
-      await client.query(`SET search_path TO "${schema}"`);
-      await client.query(postgresMigrations[0]!.sql);
-      await client.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
-      await client.query('INSERT INTO schema_migrations VALUES (1, $1, 0)', [postgresMigrations[0]!.name]);
-      for (const [sql, params] of LEGACY_ROWS) await client.query(sql, params);
-    } finally {
-      await client.end();
-    }
+    await postgresSchemaAtStep(url, schema, 1, LEGACY_ROWS);
     store = createPostgresStore({ url, schema, log: silentLogger(), poolSize: 2, connectTimeoutMs: 3000, statementTimeoutMs: 10_000 });
     await store.migrate();
     return store;
