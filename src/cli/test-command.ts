@@ -20,6 +20,8 @@ interface PrintedOperation {
   provider: TagAction['provider'];
   kind?: TagAction['kind'];
   tagId: string;
+  /** The lifetime as the rule wrote it (`for:`), on adds that have one. */
+  for?: string;
 }
 
 /**
@@ -77,7 +79,15 @@ export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesComma
   for (const a of actions) {
     const reason = skipReason(a, event.platform);
     if (reason) leftOut.push({ action: a, reason });
-    else operations.push({ action: a.action, provider: a.provider, ...(a.provider === 'mantago' ? { kind: a.kind } : {}), tagId: a.tagId });
+    else {
+      operations.push({
+        action: a.action,
+        provider: a.provider,
+        ...(a.provider === 'mantago' ? { kind: a.kind } : {}),
+        tagId: a.tagId,
+        ...(a.lifetime ? { for: a.lifetime.text } : {}),
+      });
+    }
   }
 
   if (opts.json) {
@@ -118,7 +128,9 @@ function describeResult(
   );
   if (operations.length) {
     out.push(`Tag operations (${operations.length}):`);
-    out.push(table(['ACTION', 'PROVIDER', 'KIND', 'TAG'], operations.map((o) => [o.action, o.provider, o.kind ?? '-', o.tagId])));
+    out.push(
+      table(['ACTION', 'PROVIDER', 'KIND', 'TAG', 'FOR'], operations.map((o) => [o.action, o.provider, o.kind ?? '-', o.tagId, o.for ?? '-'])),
+    );
   } else {
     out.push('No tag operations.');
   }

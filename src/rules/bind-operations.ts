@@ -24,6 +24,7 @@ export function bindOperations(
         provider: action.provider,
         kind: action.kind,
         tagId: action.tagId,
+        ...(action.lifetime ? { lifetime: action.lifetime } : {}),
         platform: target.platform,
         channel: target.channel,
         userId: target.userId,

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { TagAction } from '../providers/tag-operation';
 import type { ExampleDefinition, RuleDefinition, WhenDefinition } from './definitions';
 import { parseInstant } from './instant';
+import { parseLifetime } from './lifetime';
 import { issueMessage, issueTarget, toPath } from './issue-message';
 import type { RuleProblem } from './problems';
 import { defaultsSchema, fileSchema, ruleSchema, type DefaultsInput, type RuleInput, type WhenInput } from './schema';
@@ -105,11 +106,13 @@ function resolveRule(r: RuleInput, defaults: DefaultsInput, source: YamlSource, 
   const when = resolveWhen(r.when, defaultTimezone);
   const then: TagAction[] = r.then.map((a) => {
     const provider = (a.provider ?? defaults.provider)!;
+    const lifetime = a.for === undefined ? undefined : parseLifetime(a.for);
     return {
       action: a.add_tag !== undefined ? 'add' : 'remove',
       provider,
       kind: provider === 'mantago' ? (a.kind ?? 'personal') : 'personal',
       tagId: (a.add_tag ?? a.remove_tag)!,
+      ...(lifetime && 'ms' in lifetime ? { lifetime: { ms: lifetime.ms, text: a.for!, rule: r.id } } : {}),
     };
   });
 
