@@ -3,8 +3,16 @@ import { acceptContract } from './contract-accept';
 import { operationsContract } from './contract-operations';
 import { forwardsContract } from './contract-forwards';
 import { viewsContract } from './contract-views';
+import { orderContract } from './contract-order';
+import { lifetimesContract } from './contract-lifetimes';
 
-export type MakeStore = () => Promise<{ store: Store; cleanup(): Promise<void> }>;
+export interface TestStore {
+  store: Store;
+  /** Closes the store and opens the same database again, as a restart would. */
+  reopen(): Promise<Store>;
+  cleanup(): Promise<void>;
+}
+export type MakeStore = () => Promise<TestStore>;
 
 /**
  * The behaviour every store engine must have. Each test gets a new, migrated,
@@ -12,10 +20,14 @@ export type MakeStore = () => Promise<{ store: Store; cleanup(): Promise<void> }
  */
 export function describeStoreContract(name: string, makeStore: MakeStore): void {
   describe(`store contract: ${name}`, () => {
-    let current: { store: Store; cleanup(): Promise<void> } | undefined;
+    let current: TestStore | undefined;
     const store = (): Store => {
       if (!current) throw new Error('no store: makeStore failed');
       return current.store;
+    };
+    const restart = async (): Promise<void> => {
+      if (!current) throw new Error('no store: makeStore failed');
+      current.store = await current.reopen();
     };
     beforeEach(async () => {
       current = await makeStore();
@@ -29,5 +41,7 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     operationsContract(store);
     forwardsContract(store);
     viewsContract(store);
+    orderContract(store);
+    lifetimesContract(store, restart);
   });
 }
