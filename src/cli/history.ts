@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import type { HistoryCall, HistoryEvent, UserHistory } from '../store/store';
+import type { ExpiringTag, HistoryCall, HistoryEvent, UserHistory } from '../store/store';
+import { causeSentence, lifetimeSuffix } from './history-notes';
 import { isoTime, processIo, withStore, type CommandIo } from './io';
 
 export async function runHistory(opts: { user?: string; json?: boolean; limit?: string }, env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
@@ -23,15 +24,19 @@ export async function runHistory(opts: { user?: string; json?: boolean; limit?: 
 
 type Line = { at: number; order: number; text: string };
 
-/** A readable timeline: each event with the rules it matched, then the tag calls that followed. */
+/**
+ * A readable timeline: each event with the rules it matched, then the tag calls that
+ * followed; then the tags whose lifetime is running, with when each will be removed.
+ */
 export function renderHistory(h: UserHistory): string {
-  if (h.events.length === 0 && h.calls.length === 0) return `no history for user ${h.userId}\n`;
+  if (h.events.length === 0 && h.calls.length === 0 && h.expiring.length === 0) return `no history for user ${h.userId}\n`;
   const lines: Line[] = [
     ...h.events.map((e) => ({ at: e.receivedAt, order: 0, text: describeEvent(e) })),
     ...h.calls.map((c) => ({ at: c.at, order: 1, text: describeCall(c) })),
   ];
   lines.sort((a, b) => a.at - b.at || a.order - b.order);
-  return `history of ${h.userId}\n${lines.map((l) => `${isoTime(l.at)}  ${l.text}`).join('\n')}\n`;
+  const expiring = h.expiring.length ? `will expire:\n${h.expiring.map(describeExpiring).join('\n')}\n` : '';
+  return `history of ${h.userId}\n${lines.map((l) => `${isoTime(l.at)}  ${l.text}`).join('\n')}\n${expiring}`;
 }
 
 function describeEvent(e: HistoryEvent): string {
@@ -39,15 +44,26 @@ function describeEvent(e: HistoryEvent): string {
   if (e.text !== undefined) what.push(JSON.stringify(e.text));
   if (e.postbackData !== undefined) what.push(`data=${JSON.stringify(e.postbackData)}`);
   const matched = e.matched.length ? `matched ${e.matched.join(', ')}` : 'matched no rule';
-  const ops = e.operations.length ? ` → ${e.operations.map((o) => `${o.action} ${o.provider} tag ${o.tagId}`).join(', ')}` : '';
+  const ops = e.operations.length ? ` → ${e.operations.map((o) => `${o.action} ${o.provider} tag ${o.tagId}${lifetimeSuffix(o)}`).join(', ')}` : '';
   return `${e.platform} ${what.join(' ')} (event ${e.eventId}): ${matched}${ops}`;
 }
 
+function describeTag(o: { action?: string; provider: string; kind: string; tagId: string }): string {
+  return `${o.action ? `${o.action} ` : ''}${o.provider}${o.provider === 'mantago' ? `/${o.kind}` : ''} tag ${o.tagId}`;
+}
+
 function describeCall(c: HistoryCall): string {
-  const op = `${c.operation.action} ${c.operation.provider}${c.operation.provider === 'mantago' ? `/${c.operation.kind}` : ''} tag ${c.operation.tagId}`;
+  const op = describeTag(c.operation);
+  const cause = causeSentence(c);
+  // Entries the store made without a call say why, in place of a status.
+  if (cause) return `  ${c.outcome}: ${op}${lifetimeSuffix(c.operation)} — ${cause}`;
   const status = c.status === undefined ? '' : ` (${c.status})`;
   const error = c.error && c.outcome !== 'applied' ? `: ${c.error}` : '';
   return `  call ${op}: ${c.outcome}${status}${error}`;
+}
+
+function describeExpiring(x: ExpiringTag): string {
+  return `  ${describeTag({ ...x.operation, action: undefined })}: removed at ${isoTime(x.expiresAt)}${x.rule ? ` (for: of rule ${x.rule})` : ''}`;
 }
 
 export function registerHistory(program: Command): void {

@@ -74,12 +74,16 @@ export class OperationWorker {
         for (const op of ops) this.held.set(op.id, { op, token });
         return ops;
       },
-      handle: (op) =>
-        this.handle(op).finally(() => {
-          const h = this.held.get(op.id);
-          this.held.delete(op.id);
-          if (h) this.tokens.settled(h.token);
-        }),
+      handle: (op) => {
+        // This claim's entry, taken now: once the handler has settled the row, the row can be
+        // claimed again (a newer version) before the handler ends, and that claim's entry must
+        // be left alone — the handler settles under its own token, never the newer claim's.
+        const mine = this.held.get(op.id);
+        return this.handle(op, mine?.token ?? d.owner).finally(() => {
+          if (this.held.get(op.id) === mine) this.held.delete(op.id);
+          if (mine) this.tokens.settled(mine.token);
+        });
+      },
       // Its own provider's rows only: another provider's backlog would wake this loop every few ms for nothing.
       nextDueAt: () => d.store.nextDueAt('operations', d.provider),
       now: d.now,
@@ -130,14 +134,9 @@ export class OperationWorker {
     );
   }
 
-  /** The lease owner `op` was claimed under. */
-  private ownerOf(op: ClaimedOperation): string {
-    return this.held.get(op.id)?.token ?? this.d.owner;
-  }
-
-  private async handle(op: ClaimedOperation): Promise<void> {
+  /** `owner`: the lease owner `op` was claimed under. */
+  private async handle(op: ClaimedOperation, owner: string): Promise<void> {
     const { store, metrics, provider } = this.d;
-    const owner = this.ownerOf(op);
     const log = this.d.log.child({ provider, opId: op.id, version: op.version, tagId: op.tagId, action: op.action, userId: op.userId });
     if (!this.d.tagger) {
       const reason = unconfiguredReason(provider);
@@ -160,7 +159,7 @@ export class OperationWorker {
         err instanceof TagApiError
           ? err
           : { retryable: true, notFound: false, reason: `unexpected error: ${err instanceof Error ? err.message : String(err)}` };
-      await this.failed(op, failure, log);
+      await this.failed(op, owner, failure, log);
       return;
     }
     let current = false;
@@ -173,9 +172,13 @@ export class OperationWorker {
     if (!current) this.pump.wake();
   }
 
-  private async failed(op: ClaimedOperation, failure: FailureFacts & { status?: number; bodyExcerpt?: string }, log: Logger): Promise<void> {
+  private async failed(
+    op: ClaimedOperation,
+    owner: string,
+    failure: FailureFacts & { status?: number; bodyExcerpt?: string },
+    log: Logger,
+  ): Promise<void> {
     const { store, metrics, provider } = this.d;
-    const owner = this.ownerOf(op);
     if (failure.status === 429 || failure.retryAfterMs !== undefined) this.gate.limited(failure.retryAfterMs);
     const now = this.d.now();
     const decision = decideAfterFailure(op, failure, this.d.policy, now, this.d.random);
