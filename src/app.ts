@@ -35,7 +35,9 @@ export function createApp(deps: AppDeps): App {
   const now = deps.now ?? Date.now;
   const app = express() as App;
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
+  // The client address (req.ip) is taken from X-Forwarded-For only through the proxies we have:
+  // `true` would take its leftmost entry, which any client can write.
+  app.set('trust proxy', config.trustProxyHops);
 
   app.use((req, res, next) => {
     const end = metrics.httpDuration.startTimer({ method: req.method });

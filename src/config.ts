@@ -65,6 +65,8 @@ const flag = z
   .optional()
   .transform((v) => v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.trim().toLowerCase()));
 
+const ADMIN_TOKEN_MIN_LENGTH = 16;
+
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 
 const envSchema = z.object({
@@ -98,7 +100,16 @@ const envSchema = z.object({
   PROVIDER_CONCURRENCY: int(8, 1),
   /** Parallel forwards per destination (different ordering keys). */
   FORWARD_CONCURRENCY: int(8, 1),
-  ADMIN_TOKEN: optionalString,
+  /** Anyone who can reach /admin can guess at it (throttled, but still): too short a token is refused. */
+  ADMIN_TOKEN: optionalString.refine((v) => v === undefined || v.length >= ADMIN_TOKEN_MIN_LENGTH, {
+    message: `must be at least ${ADMIN_TOKEN_MIN_LENGTH} characters (or unset, which disables /admin); generate one with \`openssl rand -hex 24\``,
+  }),
+  /**
+   * How many proxies in front append to X-Forwarded-For: the client address (logs, /admin
+   * throttling) is the entry that many hops from the right — entries further left are
+   * whatever the client chose to send. 1 on Heroku and Render; 0 when nothing is in front.
+   */
+  TRUST_PROXY_HOPS: int(1, 0),
   HISTORY_STORE_TEXT: flag,
   HISTORY_RETENTION_DAYS: int(30, 0),
   LINE_CHANNEL_SECRET: optionalString,
@@ -135,6 +146,7 @@ export interface Config {
   tagApiTimeoutMs: number;
   providerConcurrency: number;
   adminToken: string | undefined;
+  trustProxyHops: number;
   history: { storeText: boolean; retentionDays: number };
   line: { channelSecret: string | undefined };
   facebook: { appSecret: string | undefined; verifyToken: string | undefined };
@@ -179,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tagApiTimeoutMs: e.TAG_API_TIMEOUT_MS,
     providerConcurrency: e.PROVIDER_CONCURRENCY,
     adminToken: e.ADMIN_TOKEN,
+    trustProxyHops: e.TRUST_PROXY_HOPS,
     history: { storeText: e.HISTORY_STORE_TEXT, retentionDays: e.HISTORY_RETENTION_DAYS },
     line: { channelSecret: e.LINE_CHANNEL_SECRET },
     facebook: { appSecret: e.FACEBOOK_APP_SECRET, verifyToken: e.FACEBOOK_VERIFY_TOKEN },

@@ -1,72 +1,79 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /**
- * Who may see /admin: a request with `Authorization: Bearer <ADMIN_TOKEN>`, or a
- * browser holding the session cookie the login form set.
+ * The credentials a request to /admin presents, and the cryptography behind them:
+ * `Authorization: Bearer <ADMIN_TOKEN>`, or the session cookie the login form set.
  *
- * The session is stateless so it works across restarts and several instances:
- * `v1.<issued-at>.<HMAC(token, issued-at)>`. It never contains the token, stops
- * working after SESSION_MS, and stops working for everyone when ADMIN_TOKEN changes.
- * Forms posted with the cookie carry a CSRF value derived from the session.
+ * The cookie is `v1.<session id>.<HMAC(token, id)>`: the signature refuses a forged or
+ * tampered cookie, and every cookie of an earlier ADMIN_TOKEN, without a database
+ * lookup. Whether a well-signed session is still open — not logged out, not expired — is
+ * the store's to say (sessions.ts): logging out ends that session on the server, so a
+ * copied cookie stops working. (The stateless cookies of earlier releases carried a
+ * time of at most 12 characters in the middle; they are refused and ask for a new login.)
+ * Forms posted with the cookie carry a CSRF value derived from it.
  */
 
 export const SESSION_COOKIE = 'autotag_admin';
 export const SESSION_MS = 12 * 3600_000;
-/** A session issued this far "in the future" is still accepted (clocks of several instances differ a little). */
-const CLOCK_SKEW_MS = 60_000;
 
-export type Access =
-  | { ok: true; via: 'bearer' }
-  | { ok: true; via: 'session'; session: string; csrf: string }
-  | { ok: false; reason: string };
+const COOKIE_SHAPE = /^v1\.([0-9a-f]{32})\.([A-Za-z0-9_-]{43})$/;
 
-export interface AdminAuth {
-  /** Checks the Authorization header, else the session cookie. A wrong Bearer token is refused even with a good cookie. */
-  check(headers: IncomingHttpHeaders): Access;
-  /** Constant-time check of a token typed into the login form. */
-  tokenMatches(candidate: string): boolean;
-  /** A new session value (for the cookie). */
-  newSession(): string;
-  /** The CSRF value forms must echo when the request is authenticated by `session`. */
-  csrfFor(session: string): string;
-  /** Constant-time check of a posted CSRF value. */
-  csrfMatches(session: string, candidate: string): boolean;
+export type Credentials =
+  | { kind: 'none' }
+  /** An Authorization header: a token guess, counted by the throttle when wrong. */
+  | { kind: 'bearer'; ok: true }
+  | { kind: 'bearer'; ok: false; reason: string }
+  /** A session cookie; `idHash` only when its signature holds (the store still has to know it). */
+  | { kind: 'cookie'; cookie: string; idHash: string | undefined };
+
+export interface NewSession {
+  /** The cookie's value. */
+  cookie: string;
+  /** What the store keeps instead of the id. */
+  idHash: string;
 }
 
-export function createAdminAuth(token: string, now: () => number): AdminAuth {
+export interface AdminAuth {
+  /** Marks the sessions started under this token (kept in the store beside each session). */
+  readonly tokenCheck: string;
+  /** The Authorization header if there is one (a wrong Bearer token is refused even with a good cookie), else the session cookie. */
+  credentials(headers: IncomingHttpHeaders): Credentials;
+  /** Constant-time check of a token typed into the login form. */
+  tokenMatches(candidate: string): boolean;
+  newSession(): NewSession;
+  /** The CSRF value forms must echo when the request is authenticated by a session cookie. */
+  csrfFor(cookie: string): string;
+  /** Constant-time check of a posted CSRF value. */
+  csrfMatches(cookie: string, candidate: string): boolean;
+}
+
+export function createAdminAuth(token: string): AdminAuth {
   const mac = (label: string, value: string) => createHmac('sha256', token).update(`autotag-admin-${label}:${value}`).digest('base64url');
   const tokenDigest = sha256(token);
 
-  const sessionValid = (value: string): boolean => {
-    const m = /^v1\.([0-9a-z]{1,12})\.([A-Za-z0-9_-]{43})$/.exec(value);
-    if (!m) return false;
-    const issuedAt = parseInt(m[1]!, 36);
-    const age = now() - issuedAt;
-    if (age > SESSION_MS || age < -CLOCK_SKEW_MS) return false;
-    return equalStrings(m[2]!, mac('session', m[1]!));
-  };
-
   return {
-    check(headers) {
+    tokenCheck: mac('sessions', 'token-check'),
+    credentials(headers) {
       const authorization = headers.authorization;
       if (authorization !== undefined) {
         const m = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization);
-        if (!m) return { ok: false, reason: 'the Authorization header is not "Bearer <token>"' };
-        return timingSafeEqual(sha256(m[1]!), tokenDigest) ? { ok: true, via: 'bearer' } : { ok: false, reason: 'wrong Bearer token' };
+        if (!m) return { kind: 'bearer', ok: false, reason: 'the Authorization header is not "Bearer <token>"' };
+        return timingSafeEqual(sha256(m[1]!), tokenDigest) ? { kind: 'bearer', ok: true } : { kind: 'bearer', ok: false, reason: 'wrong Bearer token' };
       }
-      const session = cookieValue(headers.cookie, SESSION_COOKIE);
-      if (session === undefined) return { ok: false, reason: 'no Bearer token and no session cookie' };
-      if (!sessionValid(session)) return { ok: false, reason: 'the session cookie is invalid or expired' };
-      return { ok: true, via: 'session', session, csrf: mac('csrf', session) };
+      const cookie = cookieValue(headers.cookie, SESSION_COOKIE);
+      if (cookie === undefined) return { kind: 'none' };
+      const m = COOKIE_SHAPE.exec(cookie);
+      const signed = m !== null && equalStrings(m[2]!, mac('session', m[1]!));
+      return { kind: 'cookie', cookie, idHash: signed ? sessionIdHash(m[1]!) : undefined };
     },
     tokenMatches: (candidate) => timingSafeEqual(sha256(candidate), tokenDigest),
     newSession() {
-      const issuedAt = now().toString(36);
-      return `v1.${issuedAt}.${mac('session', issuedAt)}`;
+      const id = randomBytes(16).toString('hex');
+      return { cookie: `v1.${id}.${mac('session', id)}`, idHash: sessionIdHash(id) };
     },
-    csrfFor: (session) => mac('csrf', session),
-    csrfMatches: (session, candidate) => equalStrings(candidate, mac('csrf', session)),
+    csrfFor: (cookie) => mac('csrf', cookie),
+    csrfMatches: (cookie, candidate) => equalStrings(candidate, mac('csrf', cookie)),
   };
 }
 
@@ -86,6 +93,11 @@ export function cookieValue(header: string | undefined, name: string): string | 
     if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
   }
   return undefined;
+}
+
+/** The id has 128 random bits, so a plain hash keeps a leaked table from opening any session. */
+function sessionIdHash(id: string): string {
+  return createHash('sha256').update(id, 'utf8').digest('hex');
 }
 
 function sha256(text: string): Buffer {

@@ -1,13 +1,14 @@
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type Request, type Router } from 'express';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { RuleSet } from '../rules';
 import type { Store } from '../store/store';
-import { clearedSessionCookie, createAdminAuth, sessionCookie, type Access } from './auth';
+import { accessOf, createAdminAccess } from './access';
 import { flashMessage, retryFlash } from './flash';
 import { PlaygroundInputError, runPlayground, type PlaygroundInput } from './playground';
 import { dashboardPage } from './views/dashboard';
 import { loginPage } from './views/login';
+import { base, field, query } from './request';
 import type { PlaygroundOutcome } from './views/playground';
 
 export interface AdminDeps {
@@ -50,9 +51,8 @@ export function createAdminRouter(deps: AdminDeps): Router {
   }
   const { store, log } = deps;
   const now = deps.now ?? Date.now;
-  const auth = createAdminAuth(token, now);
+  const access = createAdminAccess({ token, store, log, now });
   const form = express.urlencoded({ extended: false, limit: '16kb' });
-  const base = (req: Request) => req.baseUrl || '/';
 
   router.use((_req, res, next) => {
     res.set(SECURITY_HEADERS);
@@ -62,46 +62,10 @@ export function createAdminRouter(deps: AdminDeps): Router {
   router.get('/login', (req, res) => {
     res.type('html').send(loginPage(base(req)).value);
   });
+  router.post('/login', form, access.login);
 
-  router.post('/login', form, (req, res) => {
-    const candidate = field(req, 'token');
-    if (candidate === undefined || !auth.tokenMatches(candidate)) {
-      log.warn('admin login refused: wrong token', { ip: req.ip });
-      res.status(401).type('html').send(loginPage(base(req), 'That is not the admin token.').value);
-      return;
-    }
-    log.info('admin logged in', { ip: req.ip });
-    res.set('set-cookie', sessionCookie(auth.newSession(), base(req)));
-    res.redirect(303, base(req));
-  });
-
-  router.use((req, res, next) => {
-    const access = auth.check(req.headers);
-    if (access.ok) {
-      res.locals.access = access;
-      next();
-      return;
-    }
-    log.debug('admin request refused', { method: req.method, path: req.originalUrl.split('?')[0], reason: access.reason });
-    res.set('www-authenticate', 'Bearer realm="chat-autotag admin"');
-    const wantsPage = req.method === 'GET' && !req.path.endsWith('.json') && req.accepts(['json', 'html']) === 'html';
-    if (wantsPage) {
-      const expired = access.reason.startsWith('the session cookie');
-      res.status(401).type('html').send(loginPage(base(req), expired ? 'Your session has expired: log in again.' : undefined).value);
-    } else {
-      res.status(401).json({ error: `unauthorized (${access.reason}): send Authorization: Bearer <ADMIN_TOKEN> or log in at ${base(req)}/login` });
-    }
-  });
-
-  /** Forms posted with the session cookie must carry its CSRF value; Bearer requests cannot be forged by another site. */
-  const csrf = (req: Request, res: Response, next: NextFunction) => {
-    const access = accessOf(res);
-    if (access.via === 'session' && !auth.csrfMatches(access.session, field(req, 'csrf') ?? '')) {
-      res.status(403).json({ error: `the form's csrf value is missing or stale: reload ${base(req)} and try again` });
-      return;
-    }
-    next();
-  };
+  // Everything below needs the token (Bearer) or an open session.
+  router.use(access.require);
 
   router.get('/', async (req, res) => {
     const at = now();
@@ -123,9 +87,9 @@ export function createAdminRouter(deps: AdminDeps): Router {
       store.recentEvents(RECENT_EVENTS_SHOWN),
       userId === undefined ? undefined : store.userHistory(userId, USER_HISTORY_EVENTS),
     ]);
-    const access = accessOf(res);
+    const granted = accessOf(res);
     const page = dashboardPage(
-      { base: base(req), csrf: access.via === 'session' ? access.csrf : '', now: at },
+      { base: base(req), csrf: granted.via === 'session' ? granted.csrf : '', now: at },
       {
         ruleSet,
         status,
@@ -134,7 +98,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
         playground: { input, outcome },
         user: { id: userId, history },
         flash: flashMessage(query(req, 'retried'), query(req, 'which')),
-        canLogOut: access.via === 'session',
+        canLogOut: granted.via === 'session',
       },
     );
     res.type('html').send(page.value);
@@ -182,7 +146,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
     }
   });
 
-  router.post('/retry', form, csrf, async (req, res) => {
+  router.post('/retry', form, access.csrf, async (req, res) => {
     const all = field(req, 'all') === '1';
     const id = field(req, 'id');
     if (!all && (id === undefined || !DEAD_LETTER_ID.test(id))) {
@@ -196,30 +160,9 @@ export function createAdminRouter(deps: AdminDeps): Router {
     res.redirect(303, `${base(req)}?${retryFlash(count, which)}#dead-letters`);
   });
 
-  router.post('/logout', form, csrf, (req, res) => {
-    res.set('set-cookie', clearedSessionCookie(base(req)));
-    res.redirect(303, `${base(req)}/login`);
-  });
+  router.post('/logout', form, access.csrf, access.logout);
 
   return router;
-}
-
-function accessOf(res: Response): Extract<Access, { ok: true }> {
-  const access = res.locals.access as Access | undefined;
-  // Only reachable behind the access check; a route mounted before it is a programming error.
-  if (!access?.ok) throw new Error('admin route reached without an access check');
-  return access;
-}
-
-function query(req: Request, name: string): string | undefined {
-  const v = (req.query as Record<string, unknown>)[name];
-  return typeof v === 'string' ? v : undefined;
-}
-
-function field(req: Request, name: string): string | undefined {
-  const body = req.body as Record<string, unknown> | undefined;
-  const v = body?.[name];
-  return typeof v === 'string' ? v : undefined;
 }
 
 function playgroundInput(req: Request): PlaygroundInput {

@@ -21,8 +21,12 @@ export function backoffDelay(attempt: number, opts: BackoffOptions): number {
   return Math.round(floor + (ceiling - floor) * random());
 }
 
-/** The delay before the next attempt, never before `retryAfterMs` when the API asked for a pause. */
+/**
+ * The delay before the next attempt: not before `retryAfterMs` when the other side asked
+ * for a pause, but never longer than `maxMs` — a `Retry-After` is whatever the other side
+ * sends (CONTRACT.md "Retries": a pause lasts at most RETRY_MAX_MS).
+ */
 export function nextAttemptDelay(attempt: number, opts: BackoffOptions, retryAfterMs?: number): number {
   const delay = backoffDelay(attempt, opts);
-  return retryAfterMs !== undefined && retryAfterMs > delay ? retryAfterMs : delay;
+  return retryAfterMs !== undefined && retryAfterMs > delay ? Math.min(retryAfterMs, opts.maxMs) : delay;
 }

@@ -1,10 +1,13 @@
 import { request, type Dispatcher } from 'undici';
+import { discardBody, readAtMost } from '../providers/bounded-body';
 import { parseRetryAfter } from '../providers/retry-after';
 
 /**
  * Sends one stored webhook to one downstream, byte for byte: the raw body and
  * the original `Content-Type` and signature header, so the downstream's own
- * signature check passes.
+ * signature check passes. The answer's body is never read past 64 KiB
+ * (CONTRACT.md "Retries"): a 2xx is a success whatever follows it, and of a
+ * failure only the start is kept, for the dead letter.
  */
 export interface ForwardResult {
   ok: boolean;
@@ -33,9 +36,12 @@ export async function sendForward(
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,
     });
-    const text = await res.body.text();
     const status = res.statusCode;
-    if (status >= 200 && status < 300) return { ok: true, status, retryable: false, reason: `${status}` };
+    if (status >= 200 && status < 300) {
+      await discardBody(res.body);
+      return { ok: true, status, retryable: false, reason: `${status}` };
+    }
+    const text = (await readAtMost(res.body)).bytes.toString('utf8');
     const retryable = status === 408 || status === 429 || status >= 500;
     return {
       ok: false,

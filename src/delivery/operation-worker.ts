@@ -52,7 +52,7 @@ export class OperationWorker {
   private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly d: OperationWorkerDeps) {
-    this.gate = new RateGate({ now: d.now });
+    this.gate = new RateGate({ now: d.now, maxPauseMs: d.policy.maxMs });
     this.tokens = new ClaimTokens(d.owner);
     this.pump = new Pump<ClaimedOperation>({
       name: `operations/${d.provider}`,

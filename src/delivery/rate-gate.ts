@@ -1,7 +1,9 @@
 /**
  * Keeps one provider at the rate it accepts.
  *
- * - A `Retry-After` pauses every call to the provider until then.
+ * - A `Retry-After` pauses every call to the provider until then, for at most
+ *   `maxPauseMs` (RETRY_MAX_MS): the value comes from the other side, and
+ *   `Retry-After: 3000000000` once stopped a provider for good (issue 17).
  * - A 429 without one sets a rate cap just below the rate that was being
  *   achieved; calls are then paced evenly at the cap. While no 429 comes the
  *   cap creeps up again (additive increase), so a provider whose limit was
@@ -12,6 +14,8 @@
  */
 export interface RateGateOptions {
   now: () => number;
+  /** The longest pause a `Retry-After` may cause (RETRY_MAX_MS). */
+  maxPauseMs: number;
   /** How much the cap grows per second without a 429 (requests/s). */
   increasePerSecond?: number;
   /** The fraction of the measured rate that becomes the cap after a 429. */
@@ -70,7 +74,9 @@ export class RateGate {
   /** The provider answered 429 (or asked for a pause). */
   limited(retryAfterMs: number | undefined): void {
     const now = this.opts.now();
-    if (retryAfterMs !== undefined && retryAfterMs > 0) this.pausedUntil = Math.max(this.pausedUntil, now + retryAfterMs);
+    if (retryAfterMs !== undefined && retryAfterMs > 0) {
+      this.pausedUntil = Math.max(this.pausedUntil, now + Math.min(retryAfterMs, this.opts.maxPauseMs));
+    }
     // Several in-flight calls may meet the same limit; count it once per 100 ms.
     if (now - this.lastLimitedAt < 100) return;
     this.lastLimitedAt = now;

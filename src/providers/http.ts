@@ -1,6 +1,8 @@
 import { Agent, request, type Dispatcher } from 'undici';
+import { MAX_ANSWER_BYTES, readAtMost } from './bounded-body';
 import { TagApiError } from './errors';
-import { redactSecrets } from './redact';
+import { bodyExcerpt, redactSecrets } from './redact';
+import { parseRetryAfter } from './retry-after';
 import type { Provider } from './tag-operation';
 
 /**
@@ -8,7 +10,9 @@ import type { Provider } from './tag-operation';
  * per client, and one deadline per call that covers connecting, the headers and the
  * whole body — so no call outlives the worker's lease (TAG_API_TIMEOUT_MS < LEASE_MS).
  * It never retries: the worker owns retries. Network failures and timeouts become a
- * retryable TagApiError; every HTTP answer, whatever its status, is returned as is.
+ * retryable TagApiError; every HTTP answer, whatever its status, is returned as is —
+ * unless its body is longer than MAX_ANSWER_BYTES: that is a retryable TagApiError too,
+ * with the status and the start of the body (CONTRACT.md "Retries").
  */
 
 export interface HttpClientOptions {
@@ -46,9 +50,6 @@ export interface HttpClient {
   close(): Promise<void>;
 }
 
-/** Larger answers are cut off: every answer these APIs document is a few hundred bytes. */
-const MAX_RESPONSE_BYTES = 1024 * 1024;
-
 export function createHttpClient(opts: HttpClientOptions): HttpClient {
   const base = opts.baseUrl.replace(/\/+$/, '');
   const owned = opts.dispatcher === undefined;
@@ -61,7 +62,6 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       // Backstops only; the AbortSignal below is the deadline for the call as a whole.
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,
-      maxResponseSize: MAX_RESPONSE_BYTES,
     });
   let closed = false;
 
@@ -86,9 +86,12 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     }, opts.timeoutMs);
     try {
       const res = await request(url, { method: req.method, headers, body, signal: controller.signal, dispatcher });
-      const text = await res.body.text();
-      return { status: res.statusCode, headers: res.headers, text, json: parseJson(text) };
+      const read = await readAtMost(res.body);
+      const answer: HttpAnswer = { status: res.statusCode, headers: res.headers, text: read.bytes.toString('utf8'), json: undefined };
+      if (!read.complete) throw oversizedError(opts, req, answer);
+      return { ...answer, json: parseJson(answer.text) };
     } catch (err) {
+      if (err instanceof TagApiError) throw err;
       throw transportError(opts, req, err, timedOut);
     } finally {
       clearTimeout(timer);
@@ -112,6 +115,21 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** An answer too long to read: whatever its status, a retry may find the API itself again (not an error page). */
+function oversizedError(opts: HttpClientOptions, req: JsonRequest, answer: HttpAnswer): TagApiError {
+  const secrets = opts.secrets();
+  const excerpt = bodyExcerpt(answer.text, secrets);
+  const retryAfterMs = parseRetryAfter(answer.headers['retry-after'], Date.now());
+  return new TagApiError({
+    provider: opts.provider,
+    status: answer.status,
+    retryable: true,
+    reason: `the answer from ${opts.provider} (${answer.status}, ${req.method} ${req.path}) is larger than ${MAX_ANSWER_BYTES / 1024} KiB`,
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    ...(excerpt !== undefined ? { bodyExcerpt: excerpt } : {}),
+  });
 }
 
 function transportError(opts: HttpClientOptions, req: JsonRequest, err: unknown, timedOut: boolean): TagApiError {

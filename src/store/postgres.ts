@@ -8,6 +8,7 @@ import { PgDb, isUnavailable, type Notify } from './postgres/db';
 import { startListener, type Listener } from './postgres/listener';
 import { advisoryLockKey, withAdvisoryLock } from './postgres/advisory-lock';
 import { migratePostgres } from './postgres/migrate';
+import { adminSessionsPostgres } from './postgres/admin-sessions';
 import { acceptBatchesPostgres } from './postgres/accept';
 import { claimOperationsPostgres, expireOperationsPostgres, renewOperationLeasesPostgres, settleOperationPostgres } from './postgres/operations';
 import { claimForwardsPostgres, completeForwardPostgres, deadLetterForwardPostgres, retryForwardPostgres } from './postgres/forwards';
@@ -115,6 +116,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     userHistory: (userId, limit) => userHistoryPostgres(db.query, userId, limit),
     recentEvents: (limit) => recentEventsPostgres(db.query, limit),
     prune: (o) => prunePostgres(db.query, o),
+    ...adminSessionsPostgres(db.query),
     getSetting: (key) => getSettingPostgres(db.query, key),
     setSetting: (key, value) => setSettingPostgres(db.query, key, value),
     withLock: (name, fn) => withAdvisoryLock(db.clientConfig(), advisoryLockKey(schema, name), fn),

@@ -18,6 +18,7 @@ import {
   retryDeadLettersSqlite,
   statusSqlite,
 } from './sqlite/views';
+import { adminSessionsSqlite } from './sqlite/admin-sessions';
 import { getSettingSqlite, pruneSqlite, recentEventsSqlite, setSettingSqlite, userHistorySqlite } from './sqlite/history';
 
 export interface SqliteStoreOptions {
@@ -75,6 +76,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     userHistory: async (userId, limit) => userHistorySqlite(db, userId, limit),
     recentEvents: async (limit) => recentEventsSqlite(db, limit),
     prune: async (o) => pruneSqlite(db, o),
+    ...adminSessionsSqlite(db),
     getSetting: async (key) => getSettingSqlite(db, key),
     setSetting: async (key, value) => setSettingSqlite(db, key, value),
     // One serving instance per file (see DESIGN.md): the in-process mutex excludes every holder.

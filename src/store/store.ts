@@ -194,6 +194,16 @@ export interface UserHistory {
 
 export type WorkKind = 'operations' | 'forwards';
 
+/** A logged-in /admin browser (CONTRACT.md: logging out ends that session on the server). */
+export interface AdminSession {
+  /** SHA-256 of the session id the cookie carries; the id itself is never stored. */
+  idHash: string;
+  /** Derived from ADMIN_TOKEN: a session started under another token is not valid. */
+  tokenCheck: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
 export interface Store {
   readonly engine: 'sqlite' | 'postgres';
 
@@ -281,6 +291,16 @@ export interface Store {
   recentEvents(limit: number): Promise<HistoryEvent[]>;
   /** Deletes history older than `before`, and event ids remembered for dedup older than `seenBefore`. */
   prune(opts: { historyBefore: number; seenBefore: number }): Promise<{ history: number; seen: number }>;
+
+  // ---- /admin sessions ----
+
+  startAdminSession(session: AdminSession): Promise<void>;
+  /** Whether the session exists, was started under `tokenCheck` and has not expired at `now`. */
+  adminSessionActive(idHash: string, tokenCheck: string, now: number): Promise<boolean>;
+  /** Ends one session (logout); false when there was none. */
+  endAdminSession(idHash: string): Promise<boolean>;
+  /** Deletes the sessions expired at `now` and those of another token; returns how many. */
+  pruneAdminSessions(now: number, tokenCheck: string): Promise<number>;
 
   // ---- settings and coordination ----
 

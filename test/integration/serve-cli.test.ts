@@ -39,6 +39,15 @@ describe('autotag serve', () => {
     expect(r.stderr).toMatch(/PORT: must be a whole number/);
   });
 
+  it('refuses to start with an ADMIN_TOKEN shorter than 16 characters, naming it and saying what to do', async () => {
+    fs.writeFileSync(path.join(dir, 'ok.yaml'), 'rules: []\n');
+    const r = await runCli(['serve'], { RULES_DIR: dir, DATA_DIR: dataDir, PORT: '0', ADMIN_TOKEN: 'abc' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('ADMIN_TOKEN: must be at least 16 characters');
+    expect(r.stderr).toContain('openssl rand -hex 24');
+    expect(r.stdout).not.toContain('listening');
+  });
+
   it('warns loudly at start when it runs on Heroku (DYNO set) with the SQLite store', async () => {
     fs.writeFileSync(path.join(dir, 'ok.yaml'), 'rules: []\n');
     const s = await startService({ RULES_DIR: dir, DATA_DIR: dataDir, DYNO: 'web.1' });

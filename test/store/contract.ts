@@ -1,5 +1,6 @@
 import type { Store } from '../../src/store/store';
 import { acceptContract } from './contract-accept';
+import { adminSessionsContract } from './contract-admin-sessions';
 import { operationsContract } from './contract-operations';
 import { forwardsContract } from './contract-forwards';
 import { viewsContract } from './contract-views';
@@ -41,6 +42,7 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     operationsContract(store);
     forwardsContract(store);
     viewsContract(store);
+    adminSessionsContract(store);
     orderContract(store);
     lifetimesContract(store, restart);
   });

@@ -31,6 +31,31 @@ describe('loadConfig', () => {
     }
   });
 
+  it('refuses an ADMIN_TOKEN shorter than 16 characters, saying how to make one, without echoing it', () => {
+    for (const short of ['abc', '123456789012345']) {
+      let error: unknown;
+      try {
+        loadConfig({ ADMIN_TOKEN: short });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      const [problem] = (error as ConfigError).problems;
+      expect(problem).toBe('ADMIN_TOKEN: must be at least 16 characters (or unset, which disables /admin); generate one with `openssl rand -hex 24`');
+      expect((error as Error).message).not.toContain(short);
+    }
+    expect(loadConfig({ ADMIN_TOKEN: '1234567890123456' }).adminToken).toBe('1234567890123456');
+    expect(loadConfig({ ADMIN_TOKEN: '' }).adminToken).toBeUndefined();
+  });
+
+  it('reads TRUST_PROXY_HOPS: 1 by default, 0 allowed, nothing else but whole numbers', () => {
+    expect(loadConfig({}).trustProxyHops).toBe(1);
+    expect(loadConfig({ TRUST_PROXY_HOPS: '0' }).trustProxyHops).toBe(0);
+    expect(loadConfig({ TRUST_PROXY_HOPS: '2' }).trustProxyHops).toBe(2);
+    expect(() => loadConfig({ TRUST_PROXY_HOPS: 'true' })).toThrow(/TRUST_PROXY_HOPS: must be a whole number ≥ 0/);
+    expect(() => loadConfig({ TRUST_PROXY_HOPS: '-1' })).toThrow(/TRUST_PROXY_HOPS: must be a whole number ≥ 0/);
+  });
+
   it('parses forward URL lists and flags', () => {
     const c = loadConfig({ FACEBOOK_FORWARD_URLS: 'http://a.example/x , https://b.example', HISTORY_STORE_TEXT: '1' });
     expect(c.forward.facebook).toEqual(['http://a.example/x', 'https://b.example']);

@@ -111,6 +111,22 @@ export const postgresMigrations: readonly Migration[] = [
   },
   {
     version: 2,
+    name: 'admin sessions',
+    sql: `
+      -- A logged-in /admin browser: logging out deletes its row, so a copied cookie stops working.
+      -- The id is kept only as a SHA-256 hash (a leaked table opens no session); token_check is
+      -- derived from ADMIN_TOKEN, so a session of an earlier token is never taken for one of the current.
+      CREATE TABLE admin_sessions (
+        id_hash TEXT PRIMARY KEY,
+        token_check TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+      );
+      CREATE INDEX admin_sessions_expires_at ON admin_sessions (expires_at);
+    `,
+  },
+  {
+    version: 3,
     name: 'event time and lifetimes on desired-state rows',
     sql: `
       -- The platform's time of the event that set the row: an older event changes nothing.

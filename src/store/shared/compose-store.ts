@@ -111,6 +111,11 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
     recentEvents: async (limit) => open().recentEvents(limit),
     prune: async (o) => open().prune(o),
 
+    startAdminSession: async (session) => open().startAdminSession(session),
+    adminSessionActive: async (idHash, tokenCheck, now) => open().adminSessionActive(idHash, tokenCheck, now),
+    endAdminSession: async (idHash) => open().endAdminSession(idHash),
+    pruneAdminSessions: async (now, tokenCheck) => open().pruneAdminSessions(now, tokenCheck),
+
     getSetting: async (key) => open().getSetting(key),
     setSetting: async (key, value) => open().setSetting(key, value),
     // The in-process mutex first: holders in this process queue here instead of each holding a connection.

@@ -1,6 +1,7 @@
 import type { Provider } from '../../providers/tag-operation';
 import type {
   AcceptBatch,
+  AdminSession,
   AcceptResult,
   ClaimedForward,
   ClaimedOperation,
@@ -62,6 +63,10 @@ export interface StoreEngine {
   userHistory(userId: string, limit: number): Promise<UserHistory>;
   recentEvents(limit: number): Promise<HistoryEvent[]>;
   prune(o: { historyBefore: number; seenBefore: number }): Promise<{ history: number; seen: number }>;
+  startAdminSession(session: AdminSession): Promise<void>;
+  adminSessionActive(idHash: string, tokenCheck: string, now: number): Promise<boolean>;
+  endAdminSession(idHash: string): Promise<boolean>;
+  pruneAdminSessions(now: number, tokenCheck: string): Promise<number>;
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;
   /** Excludes other instances too, where there can be any; the in-process mutex is added by `composeStore`. */

@@ -29,9 +29,11 @@ describe('backoff', () => {
     expect(delays.size).toBeGreaterThan(10);
   });
 
-  it('never retries before Retry-After', () => {
-    expect(nextAttemptDelay(0, { minMs: 1000, maxMs: 10_000, random: () => 0 }, 120_000)).toBe(120_000);
+  it('never retries before Retry-After, up to maxMs (CONTRACT.md: a pause lasts at most RETRY_MAX_MS)', () => {
+    expect(nextAttemptDelay(0, { minMs: 1000, maxMs: 10_000, random: () => 0 }, 7000)).toBe(7000);
     expect(nextAttemptDelay(0, { minMs: 1000, maxMs: 10_000, random: () => 0 }, 10)).toBe(1000);
+    expect(nextAttemptDelay(0, { minMs: 1000, maxMs: 10_000, random: () => 0 }, 120_000)).toBe(10_000);
+    expect(nextAttemptDelay(3, { minMs: 1000, maxMs: 10_000, random: () => 0 }, 3_000_000_000_000)).toBe(10_000);
   });
 });
 
@@ -69,5 +71,10 @@ describe('decideAfterFailure', () => {
   it('honours Retry-After', () => {
     const d = decideAfterFailure(fresh, { ...retryable, retryAfterMs: 30_000 }, policy, 1000, () => 0);
     expect(d).toEqual({ kind: 'retry', dueAt: 31_000 });
+  });
+
+  it('caps a huge Retry-After at RETRY_MAX_MS', () => {
+    const d = decideAfterFailure(fresh, { ...retryable, retryAfterMs: 3_000_000_000_000 }, policy, 1000, () => 0);
+    expect(d).toEqual({ kind: 'retry', dueAt: 1000 + policy.maxMs });
   });
 });

@@ -1,9 +1,11 @@
 import { RateGate } from '../../../src/delivery/rate-gate';
 
+const HOUR = 3_600_000;
+
 describe('RateGate', () => {
   it('does not pace at all until the provider says 429', () => {
     let now = 0;
-    const gate = new RateGate({ now: () => now });
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
     for (let i = 0; i < 1000; i++) expect(gate.take()).toBe(0);
     expect(gate.waitMs()).toBe(0);
     expect(gate.rateCap).toBeUndefined();
@@ -13,7 +15,7 @@ describe('RateGate', () => {
 
   it('pauses every call until Retry-After', () => {
     let now = 1000;
-    const gate = new RateGate({ now: () => now });
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
     gate.limited(30_000);
     expect(gate.waitMs()).toBe(30_000);
     expect(gate.available(8)).toBe(0);
@@ -21,9 +23,19 @@ describe('RateGate', () => {
     expect(gate.waitMs()).toBe(0);
   });
 
+  it('pauses at most maxPauseMs (RETRY_MAX_MS), whatever Retry-After says', () => {
+    let now = 1000;
+    const gate = new RateGate({ now: () => now, maxPauseMs: 5000 });
+    gate.limited(3_000_000_000_000); // Retry-After: 3000000000 (seconds)
+    expect(gate.waitMs()).toBe(5000);
+    now += 5000;
+    expect(gate.waitMs()).toBe(0);
+    expect(gate.available(8)).toBeGreaterThan(0);
+  });
+
   it('after a 429 caps the rate just below what was achieved and spreads calls evenly', () => {
     let now = 0;
-    const gate = new RateGate({ now: () => now, backoffFactor: 0.9 });
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR, backoffFactor: 0.9 });
     for (let i = 0; i < 400; i++) {
       now = i * 2.5; // 400 calls/s
       gate.take();
@@ -40,7 +52,7 @@ describe('RateGate', () => {
 
   it('lets the cap creep up again while no 429 arrives', () => {
     let now = 0;
-    const gate = new RateGate({ now: () => now, increasePerSecond: 5 });
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR, increasePerSecond: 5 });
     for (let i = 0; i < 100; i++) {
       now = i * 10;
       gate.take();
@@ -54,7 +66,7 @@ describe('RateGate', () => {
 
   it('counts a burst of 429s from calls in flight together once', () => {
     let now = 0;
-    const gate = new RateGate({ now: () => now });
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
     for (let i = 0; i < 200; i++) {
       now = i * 5;
       gate.take();
