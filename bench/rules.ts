@@ -10,6 +10,8 @@
  * noisy neighbour on the machine affects them alike.
  *
  * Targets: 10,000 rules ≤ 20 µs per message (median) and ≤ 3× the 10-rule figure.
+ * Then, for information: ten typical regex rules on the linear-time engine, against
+ * JavaScript's RegExp running the same patterns over the same texts.
  * The last line of output is one JSON object with every figure.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -219,7 +221,70 @@ async function main(): Promise<void> {
   console.log(`10,000 rules: ${largest.toFixed(3)} µs/message  (target ≤ ${TARGET_US} µs)`);
   console.log(`naive / indexed at 10,000 rules: ${speedup.toFixed(1)}×`);
   console.log(`targets ${result.target_met ? 'met' : 'NOT met'}${sink < 0 ? '' : ''}`);
+
+  // What the linear-time regex engine costs: typical regex rules, against JavaScript's RegExp on the same text.
+  const regex = await regexFigures(events);
+  result.regex_rules = REGEXES.length;
+  result.regex_linear_us = fig(regex.linear);
+  result.regex_native_us = fig(regex.native);
+  result.regex_linear_over_native = Math.round((regex.linear / regex.native) * 10) / 10;
+  console.log('');
+  console.log(
+    `${REGEXES.length} regex rules: ${fig(regex.linear).toFixed(3)} µs/message on the linear-time engine, ` +
+      `${fig(regex.native).toFixed(3)} µs with JavaScript's RegExp (${result.regex_linear_over_native}×; RegExp can take seconds on a hostile text)`,
+  );
   console.log(JSON.stringify(result));
+}
+
+/** Regexes of the kind marketing rules use. */
+const REGEXES = [
+  '^(我要|給我).*折扣',
+  'coupon|優惠',
+  '\\d{4}-\\d{2}-\\d{2}',
+  '^vip\\s*\\d+$',
+  '(?:訂單|order)\\s*#?\\d{6,}',
+  '\\bfree\\b',
+  '[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,}',
+  '^\\s*(取消|unsubscribe)\\s*$',
+  '(優惠|折扣).*(券|碼)',
+  '\\p{Script=Han}{10,}',
+];
+
+/** Median µs per message: the rule set (linear engine) and a plain loop over RegExp (the same flags and text). */
+async function regexFigures(events: RuleEvent[]): Promise<{ linear: number; native: number }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-rules-regex-'));
+  let ruleSet: RuleSet;
+  try {
+    const yaml = ['defaults:', '  provider: mantago', 'rules:'];
+    REGEXES.forEach((r, i) => yaml.push(`  - id: re-${i}`, `    when: { text: { regex: ${JSON.stringify(r)} } }`, `    then: [{ add_tag: t-${i} }]`));
+    writeFileSync(path.join(dir, 'regex.yaml'), `${yaml.join('\n')}\n`);
+    const loaded = await loadRuleSet(dir);
+    if (!loaded.ruleSet) throw new Error(`regex rules are invalid: ${JSON.stringify(loaded.problems)}`);
+    ruleSet = loaded.ruleSet;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const native = REGEXES.map((r) => new RegExp(r, 'iu'));
+  const nativeMatched = (text: string) => native.filter((re) => re.test(text.normalize('NFKC').trim())).length;
+  // Both must find the same matches, or the comparison means nothing.
+  for (const e of events) {
+    if (evaluate(ruleSet, e).matched.length !== nativeMatched(e.text!)) throw new Error(`regex engines disagree on ${JSON.stringify(e.text)}`);
+  }
+  const linear = new Float64Array(events.length * ROUNDS);
+  const plain = new Float64Array(events.length * ROUNDS);
+  let sink = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let i = 0; i < events.length; i++) {
+      let t0 = process.hrtime.bigint();
+      sink += evaluate(ruleSet, events[i]!).matched.length;
+      linear[round * events.length + i] = nsToUs(process.hrtime.bigint() - t0);
+      t0 = process.hrtime.bigint();
+      sink += nativeMatched(events[i]!.text!);
+      plain[round * events.length + i] = nsToUs(process.hrtime.bigint() - t0);
+    }
+  }
+  if (sink < 0) console.log(sink);
+  return { linear: median(linear), native: median(plain) };
 }
 
 main().catch((err: unknown) => {

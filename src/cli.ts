@@ -4,6 +4,7 @@ import { registerBotbonnieCommands } from './cli/botbonnie';
 import { registerDeadLetters } from './cli/dead-letters';
 import { registerHistory } from './cli/history';
 import { registerMigrate } from './cli/migrate';
+import { registerSchemaCommand } from './cli/schema';
 import { registerServe } from './cli/serve';
 import { registerStatus } from './cli/status';
 import { registerTestCommand } from './cli/test-command';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerBotbonnieCommands(program);
   registerValidateCommand(program);
   registerTestCommand(program);
+  registerSchemaCommand(program);
   return program;
 }
 

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { resolveDependent } from './config-dependent';
 
 /**
  * Configuration is read once, from the environment, validated and frozen.
@@ -18,12 +19,13 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
-const int = (def: number, min = 0) =>
+/** A whole number, or undefined when unset: for variables whose default depends on another (config-dependent.ts). */
+const optionalInt = (min = 0) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return def;
+      if (v === undefined || v.trim() === '') return undefined;
       const n = Number(v);
       if (!Number.isInteger(n) || n < min) {
         ctx.addIssue({ code: 'custom', message: `must be a whole number ≥ ${min}, got ${JSON.stringify(v)}` });
@@ -31,6 +33,8 @@ const int = (def: number, min = 0) =>
       }
       return n;
     });
+
+const int = (def: number, min = 0) => optionalInt(min).transform((n) => n ?? def);
 
 const urlList = z
   .string()
@@ -87,15 +91,15 @@ const envSchema = z.object({
       message: `must be one of ${LOG_LEVELS.join(', ')}`,
     }),
   MAX_BODY_BYTES: int(4 * 1024 * 1024, 1),
-  RETRY_MIN_MS: int(1000, 1),
-  RETRY_MAX_MS: int(3_600_000, 1),
+  RETRY_MIN_MS: optionalInt(1),
+  RETRY_MAX_MS: optionalInt(1),
   RETRY_GIVE_UP_MS: int(86_400_000, 0),
   RETRY_404_TIMES: int(10, 0),
   FORWARD_GIVE_UP_MS: int(60_000, 0),
-  LEASE_MS: int(30_000, 1000),
-  FORWARD_TIMEOUT_MS: int(10_000, 1),
-  /** Timeout of one tag API call; must stay below LEASE_MS. */
-  TAG_API_TIMEOUT_MS: int(10_000, 1),
+  LEASE_MS: optionalInt(1000),
+  FORWARD_TIMEOUT_MS: optionalInt(1),
+  /** Timeout of one tag API call; below LEASE_MS. */
+  TAG_API_TIMEOUT_MS: optionalInt(1),
   /** Parallel calls per provider. */
   PROVIDER_CONCURRENCY: int(8, 1),
   /** Parallel forwards per destination (different ordering keys). */
@@ -164,12 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
-  const problems: string[] = [];
-  if (e.RETRY_MAX_MS < e.RETRY_MIN_MS) problems.push(`RETRY_MAX_MS: must be ≥ RETRY_MIN_MS (${e.RETRY_MIN_MS})`);
-  if (e.TAG_API_TIMEOUT_MS >= e.LEASE_MS)
-    problems.push(`TAG_API_TIMEOUT_MS: must be shorter than LEASE_MS (${e.LEASE_MS}) so no call outlives its lease`);
-  if (e.FORWARD_TIMEOUT_MS >= e.LEASE_MS)
-    problems.push(`FORWARD_TIMEOUT_MS: must be shorter than LEASE_MS (${e.LEASE_MS}) so no call outlives its lease`);
+  const { values: dependent, problems } = resolveDependent(e);
   if (problems.length) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -179,16 +178,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     maxBodyBytes: e.MAX_BODY_BYTES,
-    retry: { minMs: e.RETRY_MIN_MS, maxMs: e.RETRY_MAX_MS, giveUpMs: e.RETRY_GIVE_UP_MS, notFoundTimes: e.RETRY_404_TIMES },
+    retry: { minMs: dependent.retryMinMs, maxMs: dependent.retryMaxMs, giveUpMs: e.RETRY_GIVE_UP_MS, notFoundTimes: e.RETRY_404_TIMES },
     forward: {
       giveUpMs: e.FORWARD_GIVE_UP_MS,
-      timeoutMs: e.FORWARD_TIMEOUT_MS,
+      timeoutMs: dependent.forwardTimeoutMs,
       concurrency: e.FORWARD_CONCURRENCY,
       line: e.LINE_FORWARD_URLS,
       facebook: e.FACEBOOK_FORWARD_URLS,
     },
-    leaseMs: e.LEASE_MS,
-    tagApiTimeoutMs: e.TAG_API_TIMEOUT_MS,
+    leaseMs: dependent.leaseMs,
+    tagApiTimeoutMs: dependent.tagApiTimeoutMs,
     providerConcurrency: e.PROVIDER_CONCURRENCY,
     adminToken: e.ADMIN_TOKEN,
     trustProxyHops: e.TRUST_PROXY_HOPS,

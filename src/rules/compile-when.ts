@@ -1,6 +1,7 @@
 import { EVENT_KINDS, PLATFORMS, type EventKind } from '../chat-event';
 import type { PostbackDefinition, TextDefinition, WhenDefinition } from './definitions';
 import type { Condition, MatchContext } from './match-context';
+import { compileRegex, type LinearRegex } from './linear-regex';
 import { normalizeRegexSource, normalizeText, regexFlags } from './normalize-text';
 import { compileSchedule, scheduleHolds, ZoneClock } from './schedule';
 
@@ -154,7 +155,7 @@ function compileText(def: TextDefinition, registry: PatternRegistry): CompiledWh
   // into the index: a text cannot equal or start with a pattern that does not occur in it.
   const equalsIds = ids(def.equals);
   const startsWithIds = ids(def.starts_with);
-  const regex = def.regex === undefined ? undefined : new RegExp(normalizeRegexSource(def.regex), regexFlags(cs));
+  const regex = def.regex === undefined ? undefined : compiledRegex(normalizeRegexSource(def.regex), regexFlags(cs));
 
   const condition: Condition = (ctx: MatchContext) => {
     if (!ctx.hasText) return false;
@@ -188,7 +189,7 @@ function compileText(def: TextDefinition, registry: PatternRegistry): CompiledWh
 function compilePostback(def: PostbackDefinition): CompiledWhen {
   const { equals, contains, starts_with: startsWith } = def;
   // Postback data is machine-made: compared exactly, so the regex gets no `i`.
-  const regex = def.regex === undefined ? undefined : new RegExp(def.regex, 'u');
+  const regex = def.regex === undefined ? undefined : compiledRegex(def.regex, 'u');
   const condition: Condition = (ctx) => {
     if (!ctx.hasData) return false;
     const data = ctx.data;
@@ -199,6 +200,13 @@ function compilePostback(def: PostbackDefinition): CompiledWhen {
     return true;
   };
   return { condition, need: equals ? { patterns: [], postbackData: [...equals] } : undefined };
+}
+
+/** Definitions reach the compiler validated, so a regex that does not compile is a bug, not input. */
+function compiledRegex(source: string, flags: 'u' | 'iu'): LinearRegex {
+  const compiled = compileRegex(source, flags);
+  if (!compiled.ok) throw new Error(`unvalidated regex reached the rule compiler: ${compiled.problem}`);
+  return compiled.regex;
 }
 
 /** Bit of an event kind in a kind mask; 'other' has one too, for rules that name no kind. */

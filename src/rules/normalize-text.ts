@@ -24,6 +24,6 @@ export function normalizeRegexSource(source: string): string {
 }
 
 /** `u` always (so `.` and classes see whole characters), `i` unless case-sensitive. */
-export function regexFlags(caseSensitive: boolean): string {
+export function regexFlags(caseSensitive: boolean): 'u' | 'iu' {
   return caseSensitive ? 'u' : 'iu';
 }

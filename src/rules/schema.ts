@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EVENT_KINDS, PLATFORMS } from '../chat-event';
 import { PROVIDERS, TAG_KINDS } from '../providers/tag-operation';
 import { didYouMean } from './problems';
+import { compileRegex } from './linear-regex';
 import { normalizeRegexSource, normalizeText, regexFlags } from './normalize-text';
 import { DAY_NAMES, isValidTimezone, knownTimezones, parseHours, parseLocalTime } from './schedule';
 import { parseInstant } from './instant';
@@ -38,9 +39,21 @@ function knownKeys<S extends z.ZodRawShape>(shape: S, where: string) {
   );
 }
 
+/**
+ * What the JSON Schema for editors (json-schema.ts) needs to know about schemas whose
+ * input zod cannot describe by itself: a preprocess step accepts more than its output.
+ */
+export type JsonShape =
+  | { kind: 'one-or-many' }
+  | { kind: 'postback-shorthand' }
+  | { kind: 'any-case'; values: readonly string[] };
+export const jsonShapes = new WeakMap<z.ZodType, JsonShape>();
+
 /** One value or a list of them; a single value reads as a list of one. */
 function oneOrMany<T extends z.ZodType>(item: T) {
-  return z.preprocess((v) => (Array.isArray(v) || v === undefined ? v : [v]), z.array(item).min(1));
+  const schema = z.preprocess((v) => (Array.isArray(v) || v === undefined ? v : [v]), z.array(item).min(1));
+  jsonShapes.set(schema, { kind: 'one-or-many' });
+  return schema;
 }
 
 /** A literal pattern; after normalisation it must still say something. */
@@ -49,17 +62,13 @@ const pattern = z.string().refine((s) => normalizeText(s, true) !== '', {
 });
 const nonEmpty = z.string().refine((s) => s.length > 0, { message: 'must not be empty' });
 
-const regexProblem = (source: string, flags: string): string | undefined => {
-  if (source === '') return 'an empty regex would match every text';
-  try {
-    new RegExp(source, flags);
-    return undefined;
-  } catch (e) {
-    return `bad regex ${JSON.stringify(source)}: ${e instanceof Error ? e.message : String(e)}`;
-  }
+/** Compiling here (not only when the rule set is built) puts the problem at the regex's FILE:LINE:COLUMN. */
+const regexProblem = (source: string, flags: 'u' | 'iu'): string | undefined => {
+  const compiled = compileRegex(source, flags);
+  return compiled.ok ? undefined : compiled.problem;
 };
 
-const textSchema = knownKeys(
+export const textSchema = knownKeys(
   {
     contains: oneOrMany(pattern).optional(),
     contains_all: oneOrMany(pattern).optional(),
@@ -78,7 +87,7 @@ const textSchema = knownKeys(
   { when: () => true },
 );
 
-const postbackSchema = z.preprocess(
+export const postbackSchema = z.preprocess(
   // `postback: action=subscribe` is shorthand for `postback: { equals: action=subscribe }`.
   (v) => (typeof v === 'string' || Array.isArray(v) ? { equals: v } : v),
   knownKeys(
@@ -97,6 +106,7 @@ const postbackSchema = z.preprocess(
     'postback',
   ),
 );
+jsonShapes.set(postbackSchema, { kind: 'postback-shorthand' });
 
 const timezoneSchema = z.string().superRefine((tz, ctx) => {
   if (!isValidTimezone(tz)) {
@@ -112,11 +122,14 @@ const localTime = (key: string) =>
     message: `badly formed ${key}: use YYYY-MM-DD, YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS (a real date and time)`,
   });
 
-const scheduleSchema = knownKeys(
+const daySchema = z.preprocess((d) => (typeof d === 'string' ? d.toLowerCase() : d), z.enum(DAY_NAMES));
+jsonShapes.set(daySchema, { kind: 'any-case', values: DAY_NAMES });
+
+export const scheduleSchema = knownKeys(
   {
     from: localTime('from').optional(),
     until: localTime('until').optional(),
-    days: oneOrMany(z.preprocess((d) => (typeof d === 'string' ? d.toLowerCase() : d), z.enum(DAY_NAMES))).optional(),
+    days: oneOrMany(daySchema).optional(),
     hours: z
       .string()
       .refine((s) => parseHours(s) !== undefined, {
@@ -167,7 +180,7 @@ export const whenSchema: z.ZodType<WhenInput> = z.lazy(() =>
 
 const tagId = z.string().refine((s) => s.trim() !== '', { message: 'a tag id must not be empty' });
 
-const actionSchema = knownKeys(
+export const actionSchema = knownKeys(
   {
     add_tag: tagId.optional(),
     remove_tag: tagId.optional(),
@@ -211,7 +224,7 @@ const actionSchema = knownKeys(
   { when: () => true },
 );
 
-const exampleSchema = knownKeys(
+export const exampleSchema = knownKeys(
   {
     text: z.string().optional(),
     event: z.enum(EVENT_KINDS).optional(),
@@ -252,11 +265,12 @@ export const defaultsSchema = knownKeys(
 );
 export type DefaultsInput = z.output<typeof defaultsSchema>;
 
-/** The top level; each rule of `rules` is checked on its own (so one bad rule hides nothing). */
-export const fileSchema = knownKeys(
-  {
-    defaults: z.unknown().optional(),
-    rules: z.array(z.unknown()),
-  },
-  'a rule file',
-);
+/** The top level, with what its keys hold: `defaults` and `rules` as below, or (for the loader) anything yet. */
+const fileShape = <D extends z.ZodType, R extends z.ZodType>(defaults: D, rule: R) =>
+  knownKeys({ defaults: defaults.optional(), rules: z.array(rule) }, 'a rule file');
+
+/** The top level for the loader: each rule of `rules` is checked on its own (so one bad rule hides nothing). */
+export const fileSchema = fileShape(z.unknown(), z.unknown());
+
+/** A whole rule file in one schema, for the JSON Schema editors use (json-schema.ts). */
+export const ruleFileSchema = fileShape(defaultsSchema, ruleSchema);

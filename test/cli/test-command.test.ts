@@ -75,7 +75,7 @@ describe('autotag test', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('Event: message on line, text "ＣＯＵＰＯＮ 會員折扣", at 2026-06-01T00:00:00.000Z');
     expect(r.out).toMatch(/Matched 2 rules \(in evaluation order\):\n\s+#\s+RULE\s+PRIORITY\s+WHERE\n/);
-    expect(r.out).toMatch(/1\s+coupon-request\s+10\s+rules\/coupon\.yaml:14/);
+    expect(r.out).toMatch(/1\s+coupon-request\s+10\s+rules\/coupon\.yaml:15/);
     expect(r.out).toMatch(/2\s+vip-coupon\s+0\s+rules\/coupon\.yaml:\d+/);
     expect(r.out).toMatch(/ACTION\s+PROVIDER\s+KIND\s+TAG\s+FOR/);
     expect(r.out).toMatch(/add\s+mantago\s+personal\s+REPLACE-WITH-VIP-INTEREST-TAG-ID\s+-\n/);

@@ -18,7 +18,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'abc' })).toThrow(/PORT: must be a whole number/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL: must start with postgres/);
     expect(() => loadConfig({ LINE_FORWARD_URLS: 'http://ok.example, nope' })).toThrow(/LINE_FORWARD_URLS: "nope" is not an http/);
-    expect(() => loadConfig({ LEASE_MS: '5000' })).toThrow(ConfigError);
+    expect(() => loadConfig({ LEASE_MS: '5000', TAG_API_TIMEOUT_MS: '5000' })).toThrow(ConfigError);
   });
 
   it('reports every problem at once', () => {
@@ -60,5 +60,73 @@ describe('loadConfig', () => {
     const c = loadConfig({ FACEBOOK_FORWARD_URLS: 'http://a.example/x , https://b.example', HISTORY_STORE_TEXT: '1' });
     expect(c.forward.facebook).toEqual(['http://a.example/x', 'https://b.example']);
     expect(c.history.storeText).toBe(true);
+  });
+
+  describe('defaults that depend on another variable never stop the service', () => {
+    const problemsOf = (env: Record<string, string>): string[] => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        return e.problems;
+      }
+    };
+
+    it('call timeouts default to 10 s, or a third of LEASE_MS when that is less', () => {
+      expect(loadConfig({})).toMatchObject({ leaseMs: 30000, tagApiTimeoutMs: 10000, forward: { timeoutMs: 10000 } });
+      expect(loadConfig({ LEASE_MS: '3000' })).toMatchObject({ leaseMs: 3000, tagApiTimeoutMs: 1000, forward: { timeoutMs: 1000 } });
+      expect(loadConfig({ LEASE_MS: '1000' })).toMatchObject({ tagApiTimeoutMs: 333, forward: { timeoutMs: 333 } });
+      expect(loadConfig({ LEASE_MS: '45000' })).toMatchObject({ tagApiTimeoutMs: 10000, forward: { timeoutMs: 10000 } });
+      expect(loadConfig({ LEASE_MS: '120000' })).toMatchObject({ tagApiTimeoutMs: 10000, forward: { timeoutMs: 10000 } });
+      // Blank is unset (Heroku and Render keep empty config vars).
+      expect(loadConfig({ LEASE_MS: '3000', TAG_API_TIMEOUT_MS: ' ', FORWARD_TIMEOUT_MS: '' })).toMatchObject({ tagApiTimeoutMs: 1000, forward: { timeoutMs: 1000 } });
+    });
+
+    it('a timeout set explicitly is kept when it is shorter than LEASE_MS, even when longer than the default', () => {
+      expect(loadConfig({ LEASE_MS: '3000', TAG_API_TIMEOUT_MS: '2999', FORWARD_TIMEOUT_MS: '2500' })).toMatchObject({
+        tagApiTimeoutMs: 2999,
+        forward: { timeoutMs: 2500 },
+      });
+      expect(loadConfig({ TAG_API_TIMEOUT_MS: '20000' })).toMatchObject({ leaseMs: 30000, tagApiTimeoutMs: 20000, forward: { timeoutMs: 10000 } });
+    });
+
+    it('refuses only an explicit timeout that is not shorter than LEASE_MS, naming it and what to do', () => {
+      expect(problemsOf({ LEASE_MS: '3000', TAG_API_TIMEOUT_MS: '3000' })).toEqual([
+        'TAG_API_TIMEOUT_MS: 3000 is not shorter than LEASE_MS (3000), so a call could outlive its lease; ' +
+          'set TAG_API_TIMEOUT_MS below LEASE_MS, raise LEASE_MS, or unset TAG_API_TIMEOUT_MS to get its default ' +
+          '(1000 here: 10000, or a third of LEASE_MS when that is less)',
+      ]);
+      // With LEASE_MS at its default, the message says so: raising it is one of the fixes.
+      expect(problemsOf({ FORWARD_TIMEOUT_MS: '45000' })).toEqual([
+        expect.stringMatching(/^FORWARD_TIMEOUT_MS: 45000 is not shorter than LEASE_MS \(30000, its default\), so a call could outlive its lease; .*\(10000 here: /),
+      ]);
+      expect(problemsOf({ LEASE_MS: '5000', TAG_API_TIMEOUT_MS: '8000', FORWARD_TIMEOUT_MS: '5000' })).toEqual([
+        expect.stringMatching(/^TAG_API_TIMEOUT_MS: 8000 is not shorter than LEASE_MS \(5000\)/),
+        expect.stringMatching(/^FORWARD_TIMEOUT_MS: 5000 is not shorter than LEASE_MS \(5000\)/),
+      ]);
+    });
+
+    it('RETRY_MIN_MS / RETRY_MAX_MS: the one left unset moves to fit the one that is set', () => {
+      expect(loadConfig({ RETRY_MIN_MS: '7200000' }).retry).toMatchObject({ minMs: 7200000, maxMs: 7200000 });
+      expect(loadConfig({ RETRY_MIN_MS: '5000' }).retry).toMatchObject({ minMs: 5000, maxMs: 3600000 });
+      expect(loadConfig({ RETRY_MAX_MS: '500' }).retry).toMatchObject({ minMs: 500, maxMs: 500 });
+      expect(loadConfig({ RETRY_MAX_MS: '60000' }).retry).toMatchObject({ minMs: 1000, maxMs: 60000 });
+      expect(loadConfig({ RETRY_MIN_MS: '20', RETRY_MAX_MS: '100' }).retry).toMatchObject({ minMs: 20, maxMs: 100 });
+    });
+
+    it('RETRY_MIN_MS / RETRY_MAX_MS: both set the wrong way round is refused, naming both', () => {
+      expect(problemsOf({ RETRY_MIN_MS: '5000', RETRY_MAX_MS: '1000' })).toEqual([
+        'RETRY_MAX_MS: 1000 is less than RETRY_MIN_MS (5000), but the longest delay between attempts cannot be shorter than the first; ' +
+          'raise RETRY_MAX_MS or lower RETRY_MIN_MS (either one left unset defaults to a value that fits the other)',
+      ]);
+    });
+
+    it('a bad number is still reported as such, before any relation is judged', () => {
+      expect(problemsOf({ LEASE_MS: '500', TAG_API_TIMEOUT_MS: 'soon' })).toEqual([
+        'LEASE_MS: must be a whole number ≥ 1000, got "500"',
+        'TAG_API_TIMEOUT_MS: must be a whole number ≥ 1, got "soon"',
+      ]);
+    });
   });
 });

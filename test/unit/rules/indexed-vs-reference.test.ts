@@ -26,7 +26,7 @@ const pattern = fragmentString(1, 3).filter((p) => normalizeText(p, true) !== ''
 const patterns = fc.array(pattern, { minLength: 1, maxLength: 3 });
 const DATA = ['x', 'xy', 'y=1', 'Y=1', 'y=12'];
 const data = fc.constantFrom(...DATA);
-const REGEXES = ['^a', 'b$', '優+', '\\d', 'a.b', 'ab|惠'];
+const REGEXES = ['^a', 'b$', '優+', '\\d', 'a.b', 'ab|惠', '\\s\\S', '\\bab?\\b', '[^a-z]ß', 'i|fi$', '(?<!a)b'];
 const ZONES = ['UTC', 'Asia/Taipei', 'America/New_York'];
 // Two weeks around a daylight-saving change in New York, so offsets and days shift.
 const T0 = Date.UTC(2026, 2, 2);
