@@ -1,12 +1,11 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Config } from './config';
-import { facebookVerifyRoute } from './http/facebook-verify';
-import { webhookRoute } from './http/webhook-route';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
 import type { RuleSet } from './rules';
 import type { Store } from './store/store';
-import { lineAdapter, metaAdapter } from './webhook/adapters';
+import { webhookRoute } from './webhook/route';
+import { subscriptionCheckRoute } from './webhook/subscription-check';
 
 export interface RulesState {
   /** The rule set in force, or undefined before a valid one was loaded. */
@@ -54,9 +53,10 @@ export function createApp(deps: AppDeps): App {
   };
 
   const common = { store, rules: () => deps.rules.current(), log, metrics, maxBodyBytes: config.maxBodyBytes, storeText: config.history.storeText, now };
-  app.post('/webhooks/line', refuseWhileDraining, ...webhookRoute({ ...common, adapter: lineAdapter(config) }));
-  app.get('/webhooks/facebook', facebookVerifyRoute(config.facebook.verifyToken));
-  app.post('/webhooks/facebook', refuseWhileDraining, ...webhookRoute({ ...common, adapter: metaAdapter(config) }));
+  for (const endpoint of config.endpoints) {
+    if (endpoint.definition.verifyToken) app.get(endpoint.definition.path, subscriptionCheckRoute(endpoint));
+    app.post(endpoint.definition.path, refuseWhileDraining, ...webhookRoute({ ...common, endpoint }));
+  }
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -18,7 +18,7 @@ export function buildProgram(): Command {
   const program = new Command();
   program
     .name('autotag')
-    .description('Tags the people who talk to your LINE, Messenger and Instagram bot, from YAML rules.')
+    .description('Tags the people who talk to your chat bot, in MantaGo or BotBonnie, from YAML rules.')
     .showHelpAfterError()
     .exitOverride((err) => {
       // commander's own usage errors (unknown option, missing argument) exit 1, as bad arguments do everywhere here.

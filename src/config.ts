@@ -1,6 +1,9 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { resolveDependent } from './config-dependent';
+import { flag, int, optionalInt, optionalString, urlList, variableProblems } from './env-values';
+import { ENVIRONMENT_ENDPOINTS, type EndpointDefinition } from './platforms/endpoints';
+import { PROVIDER_DESCRIPTORS, providerSetups, type ProviderSettings } from './providers';
 
 /**
  * Configuration is read once, from the environment, validated and frozen.
@@ -13,61 +16,6 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
-
-const optionalString = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
-
-/** A whole number, or undefined when unset: for variables whose default depends on another (config-dependent.ts). */
-const optionalInt = (min = 0) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return undefined;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min) {
-        ctx.addIssue({ code: 'custom', message: `must be a whole number ≥ ${min}, got ${JSON.stringify(v)}` });
-        return z.NEVER;
-      }
-      return n;
-    });
-
-const int = (def: number, min = 0) => optionalInt(min).transform((n) => n ?? def);
-
-const urlList = z
-  .string()
-  .optional()
-  .transform((v, ctx) => {
-    if (v === undefined || v.trim() === '') return [] as string[];
-    const urls = v.split(',').map((s) => s.trim()).filter(Boolean);
-    for (const u of urls) {
-      if (!/^https?:\/\//i.test(u) || !URL.canParse(u)) {
-        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(u)} is not an http(s) URL` });
-        return z.NEVER;
-      }
-    }
-    return urls;
-  });
-
-const baseUrl = (def: string) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      const s = v === undefined || v.trim() === '' ? def : v.trim();
-      if (!/^https?:\/\//i.test(s) || !URL.canParse(s)) {
-        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)} is not an http(s) URL` });
-        return z.NEVER;
-      }
-      return s.replace(/\/+$/, '');
-    });
-
-const flag = z
-  .string()
-  .optional()
-  .transform((v) => v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.trim().toLowerCase()));
 
 const ADMIN_TOKEN_MIN_LENGTH = 16;
 
@@ -98,7 +46,7 @@ const envSchema = z.object({
   FORWARD_GIVE_UP_MS: int(60_000, 0),
   LEASE_MS: optionalInt(1000),
   FORWARD_TIMEOUT_MS: optionalInt(1),
-  /** Timeout of one tag API call; below LEASE_MS. */
+  /** Timeout of one tag API call; below LEASE_MS (config-dependent.ts). */
   TAG_API_TIMEOUT_MS: optionalInt(1),
   /** Parallel calls per provider. */
   PROVIDER_CONCURRENCY: int(8, 1),
@@ -116,19 +64,6 @@ const envSchema = z.object({
   TRUST_PROXY_HOPS: int(1, 0),
   HISTORY_STORE_TEXT: flag,
   HISTORY_RETENTION_DAYS: int(30, 0),
-  LINE_CHANNEL_SECRET: optionalString,
-  LINE_FORWARD_URLS: urlList,
-  FACEBOOK_APP_SECRET: optionalString,
-  FACEBOOK_VERIFY_TOKEN: optionalString,
-  FACEBOOK_FORWARD_URLS: urlList,
-  MANTAGO_BASE_URL: baseUrl('https://mantago.cc/api'),
-  MANTAGO_BOT_ID: optionalString,
-  MANTAGO_TOKEN: optionalString,
-  MANTAGO_SECRET: optionalString,
-  BOTBONNIE_BASE_URL: baseUrl('https://api.botbonnie.com'),
-  BOTBONNIE_TOKEN: optionalString,
-  BOTBONNIE_BOT_ID: optionalString,
-  BOTBONNIE_LINE_PID: optionalString,
   /** PostgreSQL pool size, connect timeout and per-statement timeout. */
   DATABASE_POOL_SIZE: int(10, 1),
   DATABASE_CONNECT_TIMEOUT_MS: int(5000, 1),
@@ -136,6 +71,28 @@ const envSchema = z.object({
   /** Heroku sets DYNO; used only to warn about SQLite on an ephemeral disk. */
   DYNO: optionalString,
 });
+
+/**
+ * The environment's variables of every endpoint (secrets, verify tokens, forward URLs),
+ * as the endpoint list declares them: config names no platform.
+ */
+const endpointSchema = z.object(
+  Object.fromEntries(
+    ENVIRONMENT_ENDPOINTS.flatMap((e) => [
+      ...[...e.secret, ...(e.verifyToken ?? [])].map((v) => [v, optionalString] as const),
+      [e.forwardUrls, urlList] as const,
+    ]),
+  ),
+);
+
+/** One endpoint of the environment, with what its variables say. */
+export interface ConfiguredEndpoint {
+  readonly definition: EndpointDefinition;
+  /** The signing secret, from the first of the endpoint's secret variables that is set. */
+  readonly secret: string | undefined;
+  readonly verifyToken: string | undefined;
+  readonly forwardUrls: readonly string[];
+}
 
 export interface Config {
   port: number;
@@ -145,30 +102,48 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   maxBodyBytes: number;
   retry: { minMs: number; maxMs: number; giveUpMs: number; notFoundTimes: number };
-  forward: { giveUpMs: number; timeoutMs: number; concurrency: number; line: string[]; facebook: string[] };
+  forward: { giveUpMs: number; timeoutMs: number; concurrency: number };
+  /** The webhook endpoints, in the order of the endpoint list. */
+  endpoints: readonly ConfiguredEndpoint[];
   leaseMs: number;
   tagApiTimeoutMs: number;
   providerConcurrency: number;
   adminToken: string | undefined;
   trustProxyHops: number;
   history: { storeText: boolean; retentionDays: number };
-  line: { channelSecret: string | undefined };
-  facebook: { appSecret: string | undefined; verifyToken: string | undefined };
-  mantago: { baseUrl: string; botId: string | undefined; token: string | undefined; secret: string | undefined };
-  botbonnie: { baseUrl: string; token: string | undefined; botId: string | undefined; linePid: string | undefined };
+  /** Each provider's settings, read by its descriptor. */
+  providers: ProviderSettings;
   database: { poolSize: number; connectTimeoutMs: number; statementTimeoutMs: number; schema: string | undefined };
   dyno: string | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`),
-    );
+  const endpointVars = endpointSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) problems.push(...variableProblems(parsed.error));
+  if (!endpointVars.success) problems.push(...variableProblems(endpointVars.error));
+  const providers: Record<string, unknown> = {};
+  for (const d of PROVIDER_DESCRIPTORS) {
+    const read = d.env.safeParse(env);
+    if (read.success) providers[d.name] = read.data;
+    else problems.push(...variableProblems(read.error));
   }
+  if (!parsed.success || !endpointVars.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
-  const { values: dependent, problems } = resolveDependent(e);
+  const vars = endpointVars.data as Record<string, string | string[] | undefined>;
+  const first = (chain: readonly string[] | undefined) => chain?.map((v) => vars[v] as string | undefined).find((v) => v !== undefined);
+  const endpoints = ENVIRONMENT_ENDPOINTS.map(
+    (definition): ConfiguredEndpoint =>
+      Object.freeze({
+        definition,
+        secret: first(definition.secret),
+        verifyToken: first(definition.verifyToken),
+        forwardUrls: (vars[definition.forwardUrls] as string[] | undefined) ?? [],
+      }),
+  );
+  const { values: dependent, problems: conflicts } = resolveDependent(e);
+  problems.push(...conflicts);
   if (problems.length) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -183,24 +158,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       giveUpMs: e.FORWARD_GIVE_UP_MS,
       timeoutMs: dependent.forwardTimeoutMs,
       concurrency: e.FORWARD_CONCURRENCY,
-      line: e.LINE_FORWARD_URLS,
-      facebook: e.FACEBOOK_FORWARD_URLS,
     },
+    endpoints,
     leaseMs: dependent.leaseMs,
     tagApiTimeoutMs: dependent.tagApiTimeoutMs,
     providerConcurrency: e.PROVIDER_CONCURRENCY,
     adminToken: e.ADMIN_TOKEN,
     trustProxyHops: e.TRUST_PROXY_HOPS,
     history: { storeText: e.HISTORY_STORE_TEXT, retentionDays: e.HISTORY_RETENTION_DAYS },
-    line: { channelSecret: e.LINE_CHANNEL_SECRET },
-    facebook: { appSecret: e.FACEBOOK_APP_SECRET, verifyToken: e.FACEBOOK_VERIFY_TOKEN },
-    mantago: { baseUrl: e.MANTAGO_BASE_URL, botId: e.MANTAGO_BOT_ID, token: e.MANTAGO_TOKEN, secret: e.MANTAGO_SECRET },
-    botbonnie: {
-      baseUrl: e.BOTBONNIE_BASE_URL,
-      token: e.BOTBONNIE_TOKEN,
-      botId: e.BOTBONNIE_BOT_ID,
-      linePid: e.BOTBONNIE_LINE_PID,
-    },
+    // Each descriptor read its own provider's entry above.
+    providers: providers as ProviderSettings,
     database: {
       poolSize: e.DATABASE_POOL_SIZE,
       connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
@@ -215,11 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 export function secretsOf(config: Config): string[] {
   return [
     config.adminToken,
-    config.line.channelSecret,
-    config.facebook.appSecret,
-    config.facebook.verifyToken,
-    config.mantago.token,
-    config.mantago.secret,
-    config.botbonnie.token,
+    ...config.endpoints.flatMap((e) => [e.secret, e.verifyToken]),
+    ...providerSetups(config.providers).flatMap((p) => p.provider.secrets(p.settings)),
   ].filter((s): s is string => typeof s === 'string' && s.length >= 4);
 }

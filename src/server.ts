@@ -7,6 +7,7 @@ import { loadConfig, secretsOf, type Config } from './config';
 import { Delivery } from './delivery/worker';
 import { createLogger, type Logger } from './log';
 import { createMetrics } from './metrics';
+import { providerSetups } from './providers';
 import { createTaggers } from './providers/create-taggers';
 import { formatProblem, loadRuleSet } from './rules';
 import { RulesHolder, watchRules } from './rules/watch-rules';
@@ -55,8 +56,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   }
   const metrics = createMetrics({ status: () => store.status(Date.now()) });
   const { taggers, close: closeTaggers } = await createTaggers(config, store, log);
-  for (const p of ['mantago', 'botbonnie'] as const) {
-    if (!taggers[p]) log.warn(`${p} is not configured: its tag operations are kept as dead letters until ${p === 'mantago' ? 'MANTAGO_TOKEN' : 'BOTBONNIE_TOKEN'} is set`);
+  for (const { provider, configured } of providerSetups(config.providers)) {
+    if (!configured) log.warn(`${provider.name} is not configured: its tag operations are kept as dead letters until ${provider.tokenVariable} is set`);
   }
 
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;

@@ -4,13 +4,13 @@ import { silentLogger } from '../../src/log';
 import { formatProblem, loadRuleSet } from '../../src/rules';
 import { SQLITE_FILE_NAME } from '../../src/store/open-store';
 import { createSqliteStore } from '../../src/store/sqlite';
-import { lineAdapter } from '../../src/webhook/adapters';
+import { webhookReader } from '../../src/platforms/dispatch';
 import { processEvents } from '../../src/webhook/process-events';
 import type { SignedWebhook } from './line-webhooks';
 
 /**
  * Queues the tag operations of `webhooks` in the SQLite file of `dataDir` the way the
- * webhook route does — the LINE adapter's parser, the rules, `store.accept` (group
+ * webhook route does — the LINE endpoint's reader, the rules, `store.accept` (group
  * commits of concurrent accepts) — without HTTP, so a benchmark can start the service
  * on a queue that is already there. Returns how many operations were queued.
  */
@@ -19,14 +19,17 @@ export async function prefillSqlite(o: { dataDir: string; rulesDir: string; line
   if (!loaded.ruleSet) throw new Error(`benchmark rules are invalid: ${loaded.problems.map(formatProblem).join('; ')}`);
   const ruleSet = loaded.ruleSet;
   const log = silentLogger();
-  const adapter = lineAdapter(loadConfig({ LINE_CHANNEL_SECRET: o.lineSecret, DATA_DIR: o.dataDir, RULES_DIR: o.rulesDir }));
+  const config = loadConfig({ LINE_CHANNEL_SECRET: o.lineSecret, DATA_DIR: o.dataDir, RULES_DIR: o.rulesDir });
+  const line = config.endpoints.find((e) => e.definition.path === '/webhooks/line');
+  if (!line) throw new Error('no /webhooks/line endpoint');
+  const read = webhookReader(line.definition.dispatch);
   const store = createSqliteStore({ file: path.join(o.dataDir, SQLITE_FILE_NAME), log });
   await store.migrate();
   let queued = 0;
   try {
     let pending: Promise<void>[] = [];
     for (const w of o.webhooks) {
-      const parsed = adapter.toEvents(w.body);
+      const parsed = read(w.body, line.definition.channel);
       const processed = processEvents(ruleSet, parsed.events, log);
       pending.push(
         store.accept({ now: Date.now(), events: processed.accepted, forwards: [], storeText: false }).then((r) => {

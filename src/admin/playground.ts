@@ -1,6 +1,7 @@
 import { EVENT_KINDS, PLATFORMS, type EventKind, type Platform } from '../chat-event';
-import type { TagAction } from '../providers/tag-operation';
+import { printedOperation, type PrintedOperation } from '../providers/describe-operation';
 import { bindOperations, evaluate, hasOffset, parseInstant, type RuleEvent, type RuleSet } from '../rules';
+import type { TagAction } from '../tag-operation';
 
 /** The playground's form fields, as they arrive in the query string (all optional). */
 export interface PlaygroundInput {
@@ -11,13 +12,8 @@ export interface PlaygroundInput {
   at?: string;
 }
 
-/** One operation as `autotag test --json` prints it: `kind` only for MantaGo, where it means something. */
-export interface PlaygroundOperation {
-  action: TagAction['action'];
-  provider: TagAction['provider'];
-  kind?: TagAction['kind'];
-  tagId: string;
-}
+/** One operation as `autotag test --json` prints it. */
+export type PlaygroundOperation = PrintedOperation;
 
 export interface PlaygroundResult {
   event: RuleEvent;
@@ -65,11 +61,11 @@ export function runPlayground(ruleSet: RuleSet, input: PlaygroundInput, now: num
   };
   const { matched, actions } = evaluate(ruleSet, event);
   // No real user here: bind to placeholders only to learn which actions apply on this platform.
-  const { operations, skipped } = bindOperations(actions, { platform: event.platform, channel: '', userId: '' });
+  const { operations, skipped } = bindOperations(actions, { platform: event.platform, recipient: '', userId: '' });
   return {
     event,
     matched,
-    operations: operations.map((o) => ({ action: o.action, provider: o.provider, ...(o.provider === 'mantago' ? { kind: o.kind } : {}), tagId: o.tagId })),
+    operations: operations.map(printedOperation),
     leftOut: skipped,
   };
 }

@@ -124,7 +124,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
   router.get('/history.json', async (req, res) => {
     const userId = query(req, 'user')?.trim();
     if (!userId) {
-      res.status(400).json({ error: 'history.json: give ?user=ID (the LINE userId or the Messenger/Instagram sender id)' });
+      res.status(400).json({ error: 'history.json: give ?user=ID (the user id as the platform sent it)' });
       return;
     }
     res.json(await store.userHistory(userId, USER_HISTORY_EVENTS));

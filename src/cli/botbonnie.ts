@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config';
-import type { BotbonnieChannel, BotbonnieClient, BotbonnieTag } from '../providers/botbonnie';
+import type { BotbonnieClient, BotbonnieTag } from '../providers/botbonnie';
+import { BOTBONNIE_CHANNEL } from '../providers/botbonnie-provider';
 import { TagApiError } from '../providers/errors';
 import type { CommandIo } from './command-io';
 
@@ -23,7 +24,7 @@ async function withClient(
     io.stderr(`autotag botbonnie ${command}: ${message}\n`);
     return 1;
   };
-  const { token, botId, baseUrl } = config.botbonnie;
+  const { token, botId, baseUrl } = config.providers.botbonnie;
   if (!token) return fail('BOTBONNIE_TOKEN is not set (the BotBonnie API token, from the BotBonnie console)');
   if (needs === 'token+botId' && !botId) return fail('BOTBONNIE_BOT_ID is not set (the BotBonnie bot ID, e.g. bot-XXXXXXXX)');
   // Loaded here, not at the top: the HTTP client is only needed by these commands, and `autotag` starts faster without it.
@@ -74,10 +75,9 @@ export interface UserTagsArgs {
 }
 
 export async function userTagsCommand(config: Config, args: UserTagsArgs, io: CommandIo): Promise<number> {
-  const channels: Record<string, BotbonnieChannel> = { line: 1, facebook: 0 };
-  const channel = channels[args.channel.toLowerCase()];
+  const channel = [...BOTBONNIE_CHANNEL].find(([platform]) => platform === args.channel.toLowerCase())?.[1];
   if (channel === undefined) {
-    io.stderr(`autotag botbonnie user-tags: --channel must be line or facebook, got ${JSON.stringify(args.channel)}\n`);
+    io.stderr(`autotag botbonnie user-tags: --channel must be ${[...BOTBONNIE_CHANNEL.keys()].join(' or ')}, got ${JSON.stringify(args.channel)}\n`);
     return 1;
   }
   return withClient(config, io, 'user-tags', 'token', async (client) => {
@@ -141,7 +141,7 @@ export function registerBotbonnieCommands(program: Command, opts: RegisterOption
     .description("list a user's tags")
     .requiredOption('--user <uid>', 'the user id on the platform (LINE userId, Messenger sender id)')
     .requiredOption('--pid <pid>', 'bot_pid: the LINE bot id or the Facebook page id')
-    .requiredOption('--channel <channel>', 'line or facebook')
+    .requiredOption('--channel <channel>', [...BOTBONNIE_CHANNEL.keys()].join(' or '))
     .option('--json', 'print {"tags":[{id,name}]}')
     .action((o: UserTagsArgs) => run('user-tags', (c) => userTagsCommand(c, o, io)));
 }

@@ -1,5 +1,3 @@
-import { formatDuration } from '../duration';
-
 /** Where a command writes; tests pass buffers. */
 export interface CommandIo {
   stdout: (text: string) => void;
@@ -16,13 +14,4 @@ export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
-}
-
-/** An age for the queue views; `-` when there is nothing waiting. */
-export function formatAge(ms: number | null): string {
-  return ms === null ? '-' : formatDuration(ms);
-}
-
-export function isoTime(ms: number): string {
-  return new Date(ms).toISOString();
 }

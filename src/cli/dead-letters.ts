@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { isoTime } from '../format-time';
+import { describeOperation } from '../providers/describe-operation';
 import type { DeadLetter } from '../store/store';
-import { isoTime, processIo, table, withStore, type CommandIo } from './io';
+import { processIo, table, withStore, type CommandIo } from './io';
 
 export async function runDeadLettersList(opts: { json?: boolean }, env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
   return withStore(env, io, async (store) => {
@@ -51,10 +53,7 @@ export async function runDeadLettersRetry(ids: string[], opts: { all?: boolean }
 }
 
 function describe(d: DeadLetter): string {
-  if (d.operation) {
-    const o = d.operation;
-    return `${o.action} ${o.provider}${o.provider === 'mantago' ? `/${o.kind}` : ''} tag ${o.tagId} for ${o.platform} user ${o.userId}`;
-  }
+  if (d.operation) return `${describeOperation(d.operation)} for ${d.operation.platform} user ${d.operation.userId}`;
   if (d.forward) return `forward to ${d.forward.destination} (received ${isoTime(d.forward.receivedAt)})`;
   return d.type;
 }

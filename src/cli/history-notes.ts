@@ -1,15 +1,9 @@
-import type { TagOperation } from '../providers/tag-operation';
 import type { HistoryCall } from '../store/store';
 
 /**
  * What the history says about time (CONTRACT.md, "Order" and "Lifetimes"), written once
  * for the CLI and /admin: the stored cause is a code, these are its sentences.
  */
-
-/** ` for 7d` on an add with a lifetime, else ''. */
-export function lifetimeSuffix(op: Pick<TagOperation, 'lifetime'>): string {
-  return op.lifetime ? ` for ${op.lifetime.text}` : '';
-}
 
 /** Why an entry that is not a call changed nothing, or what it did; undefined for calls. */
 export function causeSentence(c: Pick<HistoryCall, 'cause' | 'rule'>): string | undefined {

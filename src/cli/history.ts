@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
+import { isoTime } from '../format-time';
+import { describeOperation } from '../providers/describe-operation';
 import type { ExpiringTag, HistoryCall, HistoryEvent, UserHistory } from '../store/store';
-import { causeSentence, lifetimeSuffix } from './history-notes';
-import { isoTime, processIo, withStore, type CommandIo } from './io';
+import { causeSentence } from './history-notes';
+import { processIo, withStore, type CommandIo } from './io';
 
 export async function runHistory(opts: { user?: string; json?: boolean; limit?: string }, env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
   if (!opts.user) {
-    io.stderr('history: --user ID is required (the LINE userId or the Messenger/Instagram sender id)\n');
+    io.stderr('history: --user ID is required (the user id the platform sent, e.g. a LINE userId or a Messenger sender id)\n');
     return 1;
   }
   const limit = opts.limit === undefined ? 200 : Number(opts.limit);
@@ -44,33 +46,29 @@ function describeEvent(e: HistoryEvent): string {
   if (e.text !== undefined) what.push(JSON.stringify(e.text));
   if (e.postbackData !== undefined) what.push(`data=${JSON.stringify(e.postbackData)}`);
   const matched = e.matched.length ? `matched ${e.matched.join(', ')}` : 'matched no rule';
-  const ops = e.operations.length ? ` → ${e.operations.map((o) => `${o.action} ${o.provider} tag ${o.tagId}${lifetimeSuffix(o)}`).join(', ')}` : '';
+  const ops = e.operations.length ? ` → ${e.operations.map(describeOperation).join(', ')}` : '';
   return `${e.platform} ${what.join(' ')} (event ${e.eventId}): ${matched}${ops}`;
 }
 
-function describeTag(o: { action?: string; provider: string; kind: string; tagId: string }): string {
-  return `${o.action ? `${o.action} ` : ''}${o.provider}${o.provider === 'mantago' ? `/${o.kind}` : ''} tag ${o.tagId}`;
-}
-
 function describeCall(c: HistoryCall): string {
-  const op = describeTag(c.operation);
+  const op = describeOperation(c.operation);
   const cause = causeSentence(c);
   // Entries the store made without a call say why, in place of a status.
-  if (cause) return `  ${c.outcome}: ${op}${lifetimeSuffix(c.operation)} — ${cause}`;
+  if (cause) return `  ${c.outcome}: ${op} — ${cause}`;
   const status = c.status === undefined ? '' : ` (${c.status})`;
   const error = c.error && c.outcome !== 'applied' ? `: ${c.error}` : '';
   return `  call ${op}: ${c.outcome}${status}${error}`;
 }
 
 function describeExpiring(x: ExpiringTag): string {
-  return `  ${describeTag({ ...x.operation, action: undefined })}: removed at ${isoTime(x.expiresAt)}${x.rule ? ` (for: of rule ${x.rule})` : ''}`;
+  return `  ${describeOperation(x.operation)}: removed at ${isoTime(x.expiresAt)}${x.rule ? ` (for: of rule ${x.rule})` : ''}`;
 }
 
 export function registerHistory(program: Command): void {
   program
     .command('history')
     .description("one user's timeline: events, the rules they matched, the tag calls that followed and how each ended")
-    .requiredOption('--user <id>', 'the LINE userId or Messenger/Instagram sender id')
+    .requiredOption('--user <id>', 'the user id as the platform sent it (a LINE userId, a sender id, a phone number…)')
     .option('--limit <n>', 'at most this many events', '200')
     .option('--json', 'print one JSON object')
     .action(async (opts: { user?: string; json?: boolean; limit?: string }) => {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { StoreStatus } from '../store/store';
-import { formatAge, processIo, table, withStore, type CommandIo } from './io';
+import { formatAge } from '../format-time';
+import { processIo, table, withStore, type CommandIo } from './io';
 
 export async function runStatus(opts: { json?: boolean }, env: NodeJS.ProcessEnv, io: CommandIo, now = Date.now()): Promise<number> {
   return withStore(env, io, async (store) => {

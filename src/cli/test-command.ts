@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { EVENT_KINDS, PLATFORMS, type EventKind, type Platform } from '../chat-event';
-import type { TagAction } from '../providers/tag-operation';
+import { describeOperation, printedOperation, type PrintedOperation } from '../providers/describe-operation';
 import { evaluate, formatProblem, hasOffset, loadRuleSet, parseInstant, skipReason, type RuleEvent } from '../rules';
+import type { TagAction } from '../tag-operation';
 import { defaultDeps, plural, rulesDirOf, type CommandIo, type RulesCommandDeps } from './validate';
 
 export interface TestOptions {
@@ -12,16 +13,6 @@ export interface TestOptions {
   at?: string;
   rules?: string;
   json?: boolean;
-}
-
-/** One operation as `--json` prints it: `kind` only for MantaGo, where it means something. */
-interface PrintedOperation {
-  action: TagAction['action'];
-  provider: TagAction['provider'];
-  kind?: TagAction['kind'];
-  tagId: string;
-  /** The lifetime as the rule wrote it (`for:`), on adds that have one. */
-  for?: string;
 }
 
 /**
@@ -79,15 +70,7 @@ export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesComma
   for (const a of actions) {
     const reason = skipReason(a, event.platform);
     if (reason) leftOut.push({ action: a, reason });
-    else {
-      operations.push({
-        action: a.action,
-        provider: a.provider,
-        ...(a.provider === 'mantago' ? { kind: a.kind } : {}),
-        tagId: a.tagId,
-        ...(a.lifetime ? { for: a.lifetime.text } : {}),
-      });
-    }
+    else operations.push(printedOperation(a));
   }
 
   if (opts.json) {
@@ -136,7 +119,7 @@ function describeResult(
   }
   if (leftOut.length) {
     out.push('', `Left out (${leftOut.length}):`);
-    for (const { action, reason } of leftOut) out.push(`  ${action.action} ${action.provider} tag ${action.tagId}: ${reason}`);
+    for (const { action, reason } of leftOut) out.push(`  ${describeOperation(action)}: ${reason}`);
   }
   return `${out.join('\n')}\n`;
 }

@@ -2,12 +2,10 @@ import { Agent } from 'undici';
 import type { Logger } from '../log';
 import { destinationLabel, type Metrics } from '../metrics';
 import type { ClaimedForward, Store } from '../store/store';
+import { formatDuration } from '../format-time';
 import { nextAttemptDelay } from './backoff';
-import { formatDuration } from '../duration';
 import { sendForward } from './forward';
-import { ClaimTokens } from './claim-tokens';
-import { persistOutcome } from './persist';
-import { Pump } from './pump';
+import { LeasedLoop } from './leased-loop';
 
 export interface ForwardWorkerDeps {
   destination: string;
@@ -38,74 +36,51 @@ export interface ForwardOutcome {
  * arrive in the order received.
  */
 export class ForwardWorker {
-  private readonly pump: Pump<ClaimedForward>;
+  private readonly loop: LeasedLoop<ClaimedForward>;
   private readonly agent: Agent;
   private readonly label: string;
-  private readonly tokens: ClaimTokens;
-  /** The lease token each forward in hand was claimed under. */
-  private readonly held = new Map<number, string>();
 
   constructor(private readonly d: ForwardWorkerDeps) {
     this.label = destinationLabel(d.destination);
-    this.tokens = new ClaimTokens(d.owner);
     this.agent = new Agent({ keepAliveTimeout: 30_000, connections: d.concurrency });
-    this.pump = new Pump<ClaimedForward>({
+    this.loop = new LeasedLoop<ClaimedForward>({
       name: `forwards/${this.label}`,
+      owner: d.owner,
+      leaseMs: d.leaseMs,
       concurrency: () => d.concurrency,
-      claim: async (limit) => {
-        if (this.tokens.hasOrphans) await this.tokens.releaseOrphans((t) => d.store.releaseLeases(t));
-        const token = this.tokens.next();
-        let claimed: ClaimedForward[];
-        try {
-          claimed = await d.store.claimForwards({ destinations: [d.destination], limit, owner: token, now: d.now(), leaseMs: d.leaseMs });
-        } catch (err) {
-          this.tokens.failed(token);
-          throw err;
-        }
-        this.tokens.claimed(token, claimed.length);
-        for (const f of claimed) this.held.set(f.id, token);
-        return claimed;
-      },
-      handle: (fwd) =>
-        this.handle(fwd).finally(() => {
-          const token = this.held.get(fwd.id);
-          this.held.delete(fwd.id);
-          if (token) this.tokens.settled(token);
-        }),
+      claim: (limit, owner) => d.store.claimForwards({ destinations: [d.destination], limit, owner, now: d.now(), leaseMs: d.leaseMs }),
+      handle: (fwd, owner) => this.handle(fwd, owner),
+      // No renewal: a forward's timeout (FORWARD_TIMEOUT_MS) is shorter than its lease.
+      release: (owner) => d.store.releaseLeases(owner),
       // Its own destination's forwards only: another destination's backlog would wake this loop for nothing.
       nextDueAt: () => d.store.nextDueAt('forwards', d.destination),
       now: d.now,
-      onError: (err, where) => d.log.error('forward worker error', { where, error: err instanceof Error ? err.message : String(err) }),
+      log: d.log,
+      logFields: { destination: this.label },
     });
   }
 
   start(): void {
-    this.pump.start();
+    this.loop.start();
   }
 
   wake(): void {
-    this.pump.wake();
+    this.loop.wake();
   }
 
   /** Stops claiming, waits up to `graceMs` for forwards in flight, then releases every lease still held. */
   async stop(graceMs: number): Promise<{ drained: boolean; released: number }> {
-    await this.pump.stop();
-    const drained = await this.pump.drained(graceMs);
-    let released = 0;
-    for (const token of this.tokens.all()) released += await this.d.store.releaseLeases(token).catch(() => 0);
+    const result = await this.loop.stop(graceMs);
     await this.agent.close().catch(() => undefined);
-    return { drained, released };
+    return result;
   }
 
   private persist(write: () => Promise<unknown>): Promise<void> {
-    return persistOutcome(write, this.d.now() + this.d.leaseMs, this.d.now, (err) =>
-      this.d.log.warn('could not record a forward outcome yet; trying again', { destination: this.label, error: err instanceof Error ? err.message : String(err) }),
-    );
+    return this.loop.persist(write, 'a forward outcome');
   }
 
-  private async handle(fwd: ClaimedForward): Promise<void> {
+  private async handle(fwd: ClaimedForward, owner: string): Promise<void> {
     const { store, metrics, log } = this.d;
-    const owner = this.held.get(fwd.id) ?? this.d.owner;
     const end = metrics.forwardDuration.startTimer({ destination: this.label });
     const result = await sendForward(fwd.destination, fwd.body, fwd.headers, { timeoutMs: this.d.timeoutMs, dispatcher: this.agent });
     end();

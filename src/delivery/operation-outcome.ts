@@ -1,5 +1,5 @@
 import type { ClaimedOperation } from '../store/store';
-import { formatDuration } from '../duration';
+import { formatDuration } from '../format-time';
 import { nextAttemptDelay } from './backoff';
 
 /**

@@ -3,10 +3,10 @@ import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { Tagger } from '../providers/taggers';
-import { PROVIDERS, type Provider } from '../providers/tag-operation';
 import type { Store } from '../store/store';
+import { PROVIDERS, type Provider } from '../tag-operation';
 import { ForwardWorker, type ForwardOutcome } from './forward-worker';
-import { OperationWorker, unconfiguredReason, type OperationOutcome } from './operation-worker';
+import { OperationWorker, type OperationOutcome } from './operation-worker';
 
 export interface DeliveryEvents {
   operation: [OperationOutcome];
@@ -61,7 +61,7 @@ export class Delivery {
         }),
       ]),
     );
-    const destinations = [...new Set([...config.forward.line, ...config.forward.facebook])];
+    const destinations = [...new Set(config.endpoints.flatMap((e) => e.forwardUrls))];
     this.forwards = destinations.map(
       (destination) =>
         new ForwardWorker({
@@ -91,7 +91,7 @@ export class Delivery {
     }
     for (const provider of PROVIDERS) {
       if (!this.d.taggers[provider]) continue;
-      const requeued = await store.requeueDeadOperations(provider, unconfiguredReason(provider), this.now());
+      const requeued = await store.requeueDeadOperations(provider, 'provider_not_configured', this.now());
       if (requeued > 0) log.info('queued again the operations kept while the provider had no token', { provider, requeued });
     }
     this.unsubscribe = store.onWork((kind) => this.wake(kind));

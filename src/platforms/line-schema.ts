@@ -14,7 +14,8 @@ const epochMillis = z.number().int().nonnegative();
 
 const lineSource = z.looseObject({
   type: z.string().optional(),
-  userId: z.string().optional(),
+  // Read by the module (platforms/user-id.ts): an unusable id leaves the event without a user, not ignored.
+  userId: z.unknown().optional(),
   groupId: z.string().optional(),
   roomId: z.string().optional(),
 });

@@ -1,72 +1,47 @@
-import { validateSignature } from '@line/bot-sdk';
 import type { ChatEvent, EventKind } from '../chat-event';
-import { WebhookBodyError } from './errors';
 import { fingerprint } from './fingerprint';
-import { describeJson, parseJsonObject } from './json-body';
 import { parseLineEvent, type LineEvent, type LineEventBase } from './line-schema';
+import { firstUserOrRecipient, type LineEnvelope, type LinePlatformModule, type PlatformWebhook, type UnusableUser } from './platform';
+import { readUserId } from './user-id';
 
 export type { LineEvent } from './line-schema';
 
-/** A LINE webhook body after parsing: the events understood, and how many were not. */
-export interface LineWebhook {
-  /** The bot's user id; LINE always sends it, a body without it gets the channel ''. */
-  destination: string | undefined;
-  events: LineEvent[];
-  /** Elements of `events` with an unknown shape, skipped (never a 400). */
-  ignored: number;
-}
-
-// LINE signs with HMAC-SHA256 and sends standard base64 with padding: always 44 characters.
-const BASE64_SHA256 = /^[A-Za-z0-9+/]{43}=$/;
-
 /**
- * Checks `X-Line-Signature` over the exact bytes received (never a re-serialized body).
- * A missing, garbled or wrong signature, or an empty secret, is `false`; it never throws.
+ * LINE Messaging API webhooks: one ChatEvent per understood event, in the order
+ * LINE sent them. The recipient is the webhook's `destination` (the bot's user id).
+ * https://developers.line.biz/en/reference/messaging-api/#webhook-event-objects
  */
-export function verifyLineSignature(rawBody: Buffer, signature: string | undefined, channelSecret: string): boolean {
-  if (typeof signature !== 'string' || !BASE64_SHA256.test(signature) || channelSecret === '') return false;
-  try {
-    return validateSignature(rawBody, channelSecret, signature);
-  } catch {
-    return false;
-  }
-}
+export const line: LinePlatformModule<'line'> = {
+  names: ['line'],
+  envelope: 'line',
+  toChatEvents: lineToChatEvents,
+  orderingKey: firstUserOrRecipient,
+};
 
-/**
- * Parses a LINE webhook body. Only the top level is required: a JSON object with an
- * `events` array (LINE's Verify button sends `events: []`). Events that cannot be
- * understood are counted in `ignored`, never rejected.
- * @throws WebhookBodyError when the body is not a LINE webhook at all
- */
-export function parseLineWebhook(rawBody: Buffer): LineWebhook {
-  const body = parseJsonObject(rawBody);
-  if (!Array.isArray(body.events)) throw new WebhookBodyError(`\`events\` must be an array, not ${describeJson(body.events)}`);
-  const destination = typeof body.destination === 'string' ? body.destination : undefined;
-  const events: LineEvent[] = [];
+export function lineToChatEvents(body: LineEnvelope, channel: string): PlatformWebhook {
+  const recipient = body.destination ?? '';
+  const events: ChatEvent[] = [];
+  const unusableUsers: UnusableUser[] = [];
   let ignored = 0;
   for (const raw of body.events) {
-    const event = parseLineEvent(raw);
-    if (event === undefined) ignored += 1;
-    else events.push(event);
+    const parsed = parseLineEvent(raw);
+    if (parsed === undefined) ignored += 1;
+    else events.push(toChatEvent(parsed, channel, recipient, unusableUsers));
   }
-  return { destination, events, ignored };
+  return { events, recipient, ignored, unusableUsers };
 }
 
-/** One ChatEvent per understood event, in the order LINE sent them. */
-export function lineToChatEvents(body: LineWebhook): ChatEvent[] {
-  const channel = body.destination ?? '';
-  return body.events.map((e) => toChatEvent(e, channel));
-}
-
-function toChatEvent(parsed: LineEvent, channel: string): ChatEvent {
+function toChatEvent(parsed: LineEvent, channel: string, recipient: string, unusable: UnusableUser[]): ChatEvent {
   const { event } = parsed;
+  const eventId = event.webhookEventId ?? `content:${fingerprint(event, CHANGES_ON_REDELIVERY)}`;
   const result: ChatEvent = {
     platform: 'line',
     channel,
-    userId: event.source?.userId,
+    recipient,
+    userId: readUserId(event.source?.userId, eventId, unusable),
     kind: 'other',
     type: event.type,
-    eventId: event.webhookEventId ?? `content:${fingerprint(event, CHANGES_ON_REDELIVERY)}`,
+    eventId,
     timestamp: event.timestamp,
     isRedelivery: event.deliveryContext?.isRedelivery === true,
   };

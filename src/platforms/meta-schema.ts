@@ -22,7 +22,8 @@ const epochMillis = z
   .transform((t) => (t < SECONDS_BELOW ? t * 1000 : t));
 
 const party = z.looseObject({
-  id: z.string().optional(),
+  // Read by the module (platforms/user-id.ts): an unusable id leaves the event without a user, not ignored.
+  id: z.unknown().optional(),
   // Chat Plugin guests and checkbox opt-ins have a user_ref instead of a PSID.
   user_ref: z.string().optional(),
 });

@@ -2,7 +2,7 @@ import { TagApiError } from './errors';
 import type { HttpAnswer } from './http';
 import { bodyExcerpt, redactSecrets } from './redact';
 import { parseRetryAfter } from './retry-after';
-import type { Provider } from './tag-operation';
+import type { Provider } from '../tag-operation';
 
 /** What a provider's error body said, in its own words (MantaGo `errResponse`, BotBonnie `errorMessage`/`errorCode`). */
 export interface ProviderFailure {

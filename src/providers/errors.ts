@@ -1,4 +1,4 @@
-import type { Provider } from './tag-operation';
+import type { Provider } from '../tag-operation';
 
 export interface TagApiErrorInit {
   provider: Provider;

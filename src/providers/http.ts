@@ -3,7 +3,7 @@ import { MAX_ANSWER_BYTES, readAtMost } from './bounded-body';
 import { TagApiError } from './errors';
 import { bodyExcerpt, redactSecrets } from './redact';
 import { parseRetryAfter } from './retry-after';
-import type { Provider } from './tag-operation';
+import type { Provider } from '../tag-operation';
 
 /**
  * The transport both tag API clients share: JSON over one keep-alive undici Agent

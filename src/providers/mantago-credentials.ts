@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log';
-import type { Store } from '../store/store';
+import type { SettingsStore } from './settings-store';
 import { TagApiError, withChanges } from './errors';
 import { jwtExpiresAt } from './jwt-exp';
 import type { MantagoClient, MantagoCreds } from './mantago';
@@ -37,7 +37,7 @@ export interface MantagoCredentials {
 export interface MantagoCredentialsOptions {
   envToken: string;
   envSecret: string;
-  store: Pick<Store, 'getSetting' | 'setSetting' | 'withLock'>;
+  store: SettingsStore;
   client: Pick<MantagoClient, 'refreshToken'>;
   log: Logger;
   now?: () => number;

@@ -1,9 +1,11 @@
+import type { Provider, TagOperation } from '../tag-operation';
 import type { BotbonnieClient, BotbonnieUserTagRequest } from './botbonnie';
+import { BOTBONNIE_CHANNEL } from './botbonnie-provider';
 import { TagApiError, withChanges } from './errors';
 import type { MantagoClient, MantagoCreds, MantagoTagRequest } from './mantago';
 import type { MantagoCredentials } from './mantago-credentials';
 import { OPERATOR_HINT } from './mantago-credentials';
-import type { Provider, TagOperation } from './tag-operation';
+import { skipReason } from './index';
 
 /**
  * What the worker calls for one desired-state operation. `apply` resolves when the
@@ -60,7 +62,7 @@ export function createMantagoTagger(
 }
 
 export interface BotbonnieTaggerOptions {
-  /** BOTBONNIE_LINE_PID; without it the LINE webhook's destination (the operation's channel) is used. */
+  /** BOTBONNIE_LINE_PID; without it the LINE webhook's destination (the operation's recipient) is used. */
   linePid?: string;
 }
 
@@ -71,12 +73,12 @@ export function createBotbonnieTagger(
   return {
     async apply(op) {
       if (op.provider !== 'botbonnie') throw refuse('botbonnie', op, `the operation is for ${op.provider}`);
-      let target: Pick<BotbonnieUserTagRequest, 'bot_pid' | 'bot_channel'>;
-      if (op.platform === 'line') target = { bot_pid: opts.linePid ?? op.channel, bot_channel: 1 };
-      else if (op.platform === 'facebook') target = { bot_pid: op.channel, bot_channel: 0 };
-      // Instagram users are not BotBonnie users; the request path skips them, so this is a bug upstream.
-      else throw refuse('botbonnie', op, `${op.platform} users are not BotBonnie users`);
-      const req: BotbonnieUserTagRequest = { bot_tag_id: op.tagId, bot_raw_uid: op.userId, ...target };
+      const channel = BOTBONNIE_CHANNEL.get(op.platform);
+      // The request path skips other platforms' users, so this is a bug upstream.
+      if (channel === undefined) throw refuse('botbonnie', op, skipReason(op, op.platform) ?? `${op.platform} users are not BotBonnie users`);
+      // LINE: BOTBONNIE_LINE_PID, else the webhook's destination; Facebook: the page id.
+      const pid = op.platform === 'line' ? (opts.linePid ?? op.recipient) : op.recipient;
+      const req: BotbonnieUserTagRequest = { bot_tag_id: op.tagId, bot_raw_uid: op.userId, bot_pid: pid, bot_channel: channel };
       if (op.action === 'add') await client.addUserTag(req);
       else await client.removeUserTag(req);
     },

@@ -209,6 +209,11 @@ function compiledRegex(source: string, flags: 'u' | 'iu'): LinearRegex {
   return compiled.regex;
 }
 
+/** How many bits a platform mask has: one per platform of the platform list. */
+export const PLATFORM_BITS = PLATFORMS.length;
+/** How many bits a kind mask has: one per kind rules can name, and one for 'other'. */
+export const KIND_BITS = EVENT_KINDS.length + 1;
+
 /** Bit of an event kind in a kind mask; 'other' has one too, for rules that name no kind. */
 export function kindBit(kind: EventKind | 'other'): number {
   return kind === 'other' ? 1 << EVENT_KINDS.length : 1 << EVENT_KINDS.indexOf(kind);
@@ -232,6 +237,6 @@ export function keywordRuleMasks(when: WhenDefinition): { platforms: number; kin
   for (const p of when.platform ?? PLATFORMS) platforms |= platformBit(p);
   let kinds = 0;
   if (when.event) for (const k of when.event) kinds |= kindBit(k);
-  else kinds = (1 << (EVENT_KINDS.length + 1)) - 1;
+  else kinds = (1 << KIND_BITS) - 1;
   return { platforms, kinds };
 }

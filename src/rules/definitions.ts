@@ -1,5 +1,5 @@
 import type { EventKind, Platform } from '../chat-event';
-import type { TagAction } from '../providers/tag-operation';
+import type { TagAction } from '../tag-operation';
 
 /**
  * Rules as they stand after validation, defaults applied, before compilation.

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import type { TagAction } from '../providers/tag-operation';
+import { providerNamed } from '../providers';
+import { TAG_KINDS, type TagAction, type TagKind } from '../tag-operation';
 import type { ExampleDefinition, RuleDefinition, WhenDefinition } from './definitions';
 import { parseInstant } from './instant';
 import { parseLifetime } from './lifetime';
@@ -17,6 +18,10 @@ export interface ParsedRuleFile {
 }
 
 const ID = /^[\p{L}\p{N}_-]+$/u;
+
+function isTagKind(value: unknown): value is TagKind {
+  return (TAG_KINDS as readonly unknown[]).includes(value);
+}
 
 /** Parses and validates one rule file. `file` is the name problems are reported under. */
 export function parseRuleFile(text: string, file: string): ParsedRuleFile {
@@ -93,8 +98,9 @@ function actionProblems(rawRule: unknown, defaults: DefaultsInput): [PathSegment
         ['then', i],
         'the action has no provider: add "provider: mantago" (or botbonnie), or "defaults: { provider: … }" at the top of the file',
       ]);
-    } else if (defaults.provider === 'botbonnie' && kind === 'client') {
-      problems.push([['then', i, 'kind'], 'kind applies to MantaGo only: BotBonnie (this file\'s default provider) has no client tags']);
+    } else if (isTagKind(kind) && !providerNamed(defaults.provider).kinds.includes(kind)) {
+      const { title } = providerNamed(defaults.provider);
+      problems.push([['then', i, 'kind'], `kind ${kind} does not apply: ${title} (this file's default provider) has no ${kind} tags`]);
     }
   });
   return problems;
@@ -110,7 +116,8 @@ function resolveRule(r: RuleInput, defaults: DefaultsInput, source: YamlSource, 
     return {
       action: a.add_tag !== undefined ? 'add' : 'remove',
       provider,
-      kind: provider === 'mantago' ? (a.kind ?? 'personal') : 'personal',
+      // A provider's first kind is its default; one with a single kind always carries it.
+      kind: a.kind !== undefined && providerNamed(provider).kinds.includes(a.kind) ? a.kind : providerNamed(provider).kinds[0],
       tagId: (a.add_tag ?? a.remove_tag)!,
       ...(lifetime && 'ms' in lifetime ? { lifetime: { ms: lifetime.ms, text: a.for!, rule: r.id } } : {}),
     };

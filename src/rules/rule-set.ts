@@ -1,16 +1,12 @@
-import type { TagAction } from '../providers/tag-operation';
+import type { TagAction } from '../tag-operation';
 import { AhoCorasick } from './aho-corasick';
 import { compileWhen, keywordRuleMasks, kindBit, PatternRegistry, platformBit, type Need } from './compile-when';
 import type { RuleDefinition } from './definitions';
-import type { Evaluation } from './evaluate';
+import { KEYWORD_RULE, KIND_SHIFT, packRuleMeta, PLATFORM_SHIFT, STOP } from './rule-meta';
+import type { Evaluation } from './evaluation';
 import type { Condition, MatchContext, RuleEvent } from './match-context';
 import { nfkc } from './normalize-text';
 import { ZoneClock } from './schedule';
-
-const STOP = 1;
-const KEYWORD_RULE = 2;
-const PLATFORM_SHIFT = 2; // 3 platform bits
-const KIND_SHIFT = 5; // 5 kind bits (4 kinds and 'other')
 
 export interface CompiledRule {
   readonly id: string;
@@ -109,8 +105,7 @@ export class RuleSet {
       this.conditions.push(compiled.condition);
       needs.push(compiled.need);
       const masks = keywordRuleMasks(d.when);
-      this.meta[i] =
-        (d.stop ? STOP : 0) | (masks ? KEYWORD_RULE | (masks.platforms << PLATFORM_SHIFT) | (masks.kinds << KIND_SHIFT) : 0);
+      this.meta[i] = packRuleMeta(d.stop, masks);
       const actions = Object.freeze(d.then.map((a) => Object.freeze({ ...a })));
       for (const a of actions) {
         const tagKey = JSON.stringify([a.provider, a.kind, a.tagId]);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EVENT_KINDS, PLATFORMS } from '../chat-event';
-import { PROVIDERS, TAG_KINDS } from '../providers/tag-operation';
+import { PROVIDERS, TAG_KINDS } from '../tag-operation';
 import { didYouMean } from './problems';
 import { compileRegex } from './linear-regex';
 import { normalizeRegexSource, normalizeText, regexFlags } from './normalize-text';

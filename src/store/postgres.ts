@@ -111,7 +111,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     status: (now) => statusPostgres(db.query, now),
     listDeadLetters: (limit) => listDeadLettersPostgres(db.query, limit),
     retryDeadLetters: (which, now) => db.tx((q) => retryDeadLettersPostgres(q, which, now, notify)),
-    requeueDeadOperations: (provider, prefix, now) => db.tx((q) => requeueDeadOperationsPostgres(q, provider, prefix, now, notify)),
+    requeueDeadOperations: (provider, code, now) => db.tx((q) => requeueDeadOperationsPostgres(q, provider, code, now, notify)),
 
     userHistory: (userId, limit) => userHistoryPostgres(db.query, userId, limit),
     recentEvents: (limit) => recentEventsPostgres(db.query, limit),

@@ -71,7 +71,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     status: async (now) => statusSqlite(db, now),
     listDeadLetters: async (limit) => listDeadLettersSqlite(db, limit),
     retryDeadLetters: async (which, now) => retryDeadLettersSqlite(db, which, now),
-    requeueDeadOperations: async (provider, prefix, now) => requeueDeadOperationsSqlite(db, provider, prefix, now),
+    requeueDeadOperations: async (provider, code, now) => requeueDeadOperationsSqlite(db, provider, code, now),
 
     userHistory: async (userId, limit) => userHistorySqlite(db, userId, limit),
     recentEvents: async (limit) => recentEventsSqlite(db, limit),

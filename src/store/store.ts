@@ -1,5 +1,5 @@
 import type { ChatEvent } from '../chat-event';
-import type { Provider, TagOperation, TagActionName } from '../providers/tag-operation';
+import type { Provider, TagOperation, TagActionName } from '../tag-operation';
 
 /**
  * The durable store: the only place state lives. Two engines implement it
@@ -28,7 +28,7 @@ export interface AcceptedEvent {
 /** One webhook to pass on to one downstream URL. */
 export interface ForwardRequest {
   destination: string;
-  /** The user of the webhook's first event, else the channel: forwards with one key arrive in order. */
+  /** The user of the webhook's first event, else its recipient: forwards with one key arrive in order. */
   orderingKey: string;
   /** The raw body exactly as received. */
   body: Buffer;
@@ -100,9 +100,19 @@ export interface RetryRequest extends AttemptOutcome {
   notFound?: boolean;
 }
 
+/**
+ * Why a dead letter is kept, where the service acts on it: stored as a code, never
+ * found again by matching its reason text. `provider_not_configured`: its provider
+ * had no token; queued again at the first start where it has one.
+ */
+export const DEAD_LETTER_CODES = ['provider_not_configured'] as const;
+export type DeadLetterCode = (typeof DEAD_LETTER_CODES)[number];
+
 export interface DeadLetterRequest extends AttemptOutcome {
-  /** Why it will not be retried, e.g. `400 from mantago: tag not found`, `MANTAGO_TOKEN is not set`. */
+  /** Why it will not be retried, for people, e.g. `400 from mantago: tag not found`, `MANTAGO_TOKEN is not set`. */
   reason: string;
+  /** Operations only: set when the service will act on why (see DEAD_LETTER_CODES). */
+  code?: DeadLetterCode;
 }
 
 export interface QueueCounts {
@@ -127,6 +137,7 @@ export interface DeadLetter {
   id: string;
   type: 'operation' | 'forward';
   reason: string;
+  code?: DeadLetterCode;
   status?: number;
   bodyExcerpt?: string;
   /** When it became a dead letter. */
@@ -140,7 +151,8 @@ export interface HistoryEvent {
   id: number;
   receivedAt: number;
   platform: ChatEvent['platform'];
-  channel: string;
+  /** Who the user wrote to (see ChatEvent.recipient). */
+  recipient: string;
   userId: string;
   eventId: string;
   kind: ChatEvent['kind'];
@@ -280,8 +292,8 @@ export interface Store {
   listDeadLetters(limit?: number): Promise<DeadLetter[]>;
   /** Queues dead letters again (due now, attempts reset). `all` or a list of `op-…`/`fwd-…` ids. Returns how many. */
   retryDeadLetters(which: 'all' | string[], now: number): Promise<number>;
-  /** Queues again the dead operations of `provider` whose reason starts with `reasonPrefix`. */
-  requeueDeadOperations(provider: Provider, reasonPrefix: string, now: number): Promise<number>;
+  /** Queues again the dead operations of `provider` kept with `code`. */
+  requeueDeadOperations(provider: Provider, code: DeadLetterCode, now: number): Promise<number>;
 
   // ---- history ----
 

@@ -1,6 +1,6 @@
 import type { ChatEvent } from '../chat-event';
 import type { Logger } from '../log';
-import type { TagOperation } from '../providers/tag-operation';
+import type { TagOperation } from '../tag-operation';
 import { bindOperations, evaluate, type RuleSet } from '../rules';
 import type { AcceptedEvent } from '../store/store';
 
@@ -28,9 +28,9 @@ export function processEvents(ruleSet: RuleSet, events: readonly ChatEvent[], lo
       postbackData: event.postbackData,
       timestamp: event.timestamp,
     });
-    const bound = bindOperations(evaluation.actions, { platform: event.platform, channel: event.channel, userId: event.userId });
+    const bound = bindOperations(evaluation.actions, { platform: event.platform, recipient: event.recipient, userId: event.userId });
     for (const s of bound.skipped) {
-      log.warn('tag action skipped', { reason: s.reason, tagId: s.action.tagId, provider: s.action.provider, platform: event.platform, eventId: event.eventId });
+      log.warn('tag action skipped', { reason: s.reason, tagId: s.action.tagId, provider: s.action.provider, platform: event.platform, channel: event.channel, eventId: event.eventId });
     }
     accepted.push({ dedupKey: `${event.platform}:${event.eventId}`, event, matched: evaluation.matched, operations: bound.operations });
     matched.push(...evaluation.matched);

@@ -48,6 +48,19 @@ describe('autotag test', () => {
     });
   });
 
+  it('takes --platform whatsapp, and leaves out BotBonnie operations for WhatsApp users', async () => {
+    expect(await json({ text: '我要優惠券', platform: 'whatsapp' })).toEqual({
+      matched: ['coupon-request'],
+      operations: [{ action: 'add', provider: 'mantago', kind: 'personal', tagId: 'REPLACE-WITH-COUPON-TAG-ID' }],
+    });
+    expect(await json({ event: 'unfollow', platform: 'whatsapp' })).toEqual({
+      matched: ['churned'],
+      operations: [{ action: 'remove', provider: 'mantago', kind: 'personal', tagId: 'REPLACE-WITH-FOLLOWER-TAG-ID' }],
+    });
+    const table = await run({ event: 'unfollow', platform: 'whatsapp' });
+    expect(table.out).toContain('Left out (1):\n  add botbonnie tag REPLACE-WITH-BOTBONNIE-CHURNED-TAG-ID: whatsapp users are not BotBonnie users (BotBonnie tags line and facebook users)');
+  });
+
   it('evaluates postbacks and schedules at --at', async () => {
     expect((await json({ event: 'postback', data: 'action=subscribe', platform: 'facebook' })).matched).toEqual(['subscribe']);
     expect((await json({ text: '雙12', at: '2026-12-10T15:00:00+08:00' })).matched).toEqual(['double-12-interest']);
@@ -82,7 +95,7 @@ describe('autotag test', () => {
     const none = await run({ text: 'hello' });
     expect(none.out).toContain('No rule matched');
     const ig = await run({ event: 'follow', platform: 'instagram' });
-    expect(ig.out).toContain('Left out (1):\n  remove botbonnie tag REPLACE-WITH-BOTBONNIE-CHURNED-TAG-ID: Instagram users are not BotBonnie users');
+    expect(ig.out).toContain('Left out (1):\n  remove botbonnie tag REPLACE-WITH-BOTBONNIE-CHURNED-TAG-ID: instagram users are not BotBonnie users (BotBonnie tags line and facebook users)');
   });
 
   it('exits 1 on bad arguments, with a message', async () => {
@@ -90,7 +103,7 @@ describe('autotag test', () => {
       [{ at: '2026-12-05T10:00:00' }, /--at "2026-12-05T10:00:00" is not an ISO 8601 time with an offset/],
       [{ at: 'tomorrow' }, /--at "tomorrow"/],
       [{ at: '2026-02-30T10:00:00Z' }, /--at "2026-02-30T10:00:00Z"/],
-      [{ platform: 'tiktok' }, /unknown platform "tiktok": use line, facebook, instagram/],
+      [{ platform: 'tiktok' }, /unknown platform "tiktok": use line, facebook, instagram, whatsapp$/m],
       [{ event: 'sticker' }, /unknown event "sticker": use message, postback, follow, unfollow/],
     ] as [TestOptions, RegExp][]) {
       const r = await run({ ...opts, json: true });

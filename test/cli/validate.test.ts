@@ -17,7 +17,7 @@ describe('autotag validate', () => {
     expect(io.out).toMatch(/^7 rules in 3 files OK; 0 examples hold\n$/);
     const io2 = bufferIo();
     expect(await runValidate({ rules: 'test/fixtures/rules/conditions' }, io2, deps({ RULES_DIR: 'nowhere' }))).toBe(0);
-    expect(io2.out).toMatch(/^17 rules in 1 file OK \(1 disabled\)/);
+    expect(io2.out).toMatch(/^18 rules in 1 file OK \(1 disabled\)/);
   });
 
   it('fails with one FILE:LINE:COLUMN line per problem on stderr, nothing on stdout', async () => {

@@ -305,6 +305,7 @@ describe('/admin', () => {
       // the form keeps what was typed
       expect(res.text).toContain('name="text" value="我要優惠券"');
       expect(res.text).toContain('<option value="line" selected>line</option>');
+      expect(res.text).toContain('<option value="whatsapp">whatsapp</option>');
     });
 
     it('answers exactly what `autotag test --json` prints, for several events', async () => {
@@ -314,6 +315,8 @@ describe('/admin', () => {
         { event: 'unfollow', platform: 'instagram' },
         { text: 'vip', platform: 'instagram', at: '2026-12-05T10:00:00+08:00' },
         { text: 'vip', platform: 'line' },
+        { text: 'vip', platform: 'whatsapp' },
+        { text: 'Coupon please', platform: 'whatsapp' },
         { text: 'nothing matches this', platform: 'line' },
       ];
       for (const c of cases) {
@@ -330,7 +333,10 @@ describe('/admin', () => {
       // Sanity: the cases do exercise matches, a left-out action and no match.
       const vipInstagram = await bearer(request(h.admin).get('/admin').query({ text: 'vip', platform: 'instagram' })).expect(200);
       expect(vipInstagram.text).toContain('Left out (1):');
-      expect(vipInstagram.text).toContain('add botbonnie tag bonnie-vip: Instagram users are not BotBonnie users');
+      expect(vipInstagram.text).toContain('add botbonnie tag bonnie-vip: instagram users are not BotBonnie users (BotBonnie tags line and facebook users)');
+      const vipWhatsapp = await bearer(request(h.admin).get('/admin').query({ text: 'vip', platform: 'whatsapp' })).expect(200);
+      expect(vipWhatsapp.text).toContain('<option value="whatsapp" selected>whatsapp</option>');
+      expect(vipWhatsapp.text).toContain('add botbonnie tag bonnie-vip: whatsapp users are not BotBonnie users (BotBonnie tags line and facebook users)');
       const none = await bearer(request(h.admin).get('/admin').query({ text: 'nothing matches this', platform: 'line' })).expect(200);
       expect(none.text).toContain('<strong>No rule matched</strong>: no tag operations.');
     });
@@ -339,7 +345,7 @@ describe('/admin', () => {
       const res = await bearer(request(h.admin).get('/admin').query({ text: 'coupon', platform: 'line', at: '2026-12-05 10:00' })).expect(200);
       expect(res.text).toContain('is not an ISO 8601 time with an offset');
       const json = await bearer(request(h.admin).get('/admin/playground.json').query({ platform: 'telegram' })).expect(400);
-      expect(json.body.error).toBe('playground.json: platform: unknown platform "telegram": use line, facebook, instagram');
+      expect(json.body.error).toBe('playground.json: platform: unknown platform "telegram": use line, facebook, instagram, whatsapp');
     });
   });
 

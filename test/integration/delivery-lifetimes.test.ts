@@ -118,7 +118,7 @@ describe('tag lifetimes and event-time order, delivered', () => {
     ]);
     const io = bufferIo();
     expect(await runHistory({ user: 'Utrial' }, env, io)).toBe(0);
-    expect(io.out).toMatch(/matched trial → add mantago tag tag-trial for 1s/);
+    expect(io.out).toMatch(/matched trial → add mantago\/personal tag tag-trial for 1s/);
     expect(io.out).toMatch(/expired: remove mantago\/personal tag tag-trial — the lifetime set by rule trial ended: the tag is removed/);
     expect(io.out).toMatch(/call remove mantago\/personal tag tag-trial: applied \(200\)/);
   });
@@ -131,7 +131,7 @@ describe('tag lifetimes and event-time order, delivered', () => {
     expect(history.expiring).toEqual([{ operation: expect.objectContaining({ action: 'add', tagId: 'tag-trial' }), expiresAt: at + 1000, rule: 'trial' }]);
     const io = bufferIo();
     await runHistory({ user: 'Ushow' }, env, io);
-    expect(io.out).toContain(`will expire:\n  mantago/personal tag tag-trial: removed at ${new Date(at + 1000).toISOString()} (for: of rule trial)\n`);
+    expect(io.out).toContain(`will expire:\n  add mantago/personal tag tag-trial: removed at ${new Date(at + 1000).toISOString()} (for: of rule trial)\n`);
     await running.waitForOutcomes(1, (o) => o.op.action === 'remove' && o.outcome === 'applied');
 
     // A redelivery from an hour ago: its lifetime ran out long before it arrived.

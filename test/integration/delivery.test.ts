@@ -330,6 +330,6 @@ rules:
     const ig = JSON.stringify({ object: 'instagram', entry: [{ id: 'IG-1', time: 1, messaging: [{ sender: { id: 'IGSID-1' }, recipient: { id: 'IG-1' }, timestamp: 1, message: { mid: 'm-ig-1', text: 'coupon' } }] }] });
     await request(h.app).post('/webhooks/facebook').set('content-type', 'application/json').set('x-hub-signature-256', signMeta(ig, META_SECRET)).send(ig).expect(200);
     expect((await h.store.status(Date.now())).operations.pending).toBe(0);
-    expect(h.logs.parsed().some((l) => l.message === 'tag action skipped' && String(l.reason).includes('Instagram'))).toBe(true);
+    expect(h.logs.parsed().some((l) => l.message === 'tag action skipped' && String(l.reason).includes('instagram users are not BotBonnie users'))).toBe(true);
   });
 });

@@ -54,7 +54,7 @@ describe('per-user history and the operator commands', () => {
 
     const o = io();
     expect(await runHistory({ user: 'Uhist' }, env, o)).toBe(0);
-    expect(o.out).toMatch(/line message \(event .*\): matched coupon → add mantago tag tag-coupon/);
+    expect(o.out).toMatch(/line message \(event .*\): matched coupon → add mantago\/personal tag tag-coupon/);
     expect(o.out).toMatch(/call add mantago\/personal tag tag-coupon: retry \(503\)/);
     expect(o.out).toMatch(/call add mantago\/personal tag tag-coupon: applied \(200\)/);
     expect(o.out).not.toContain('secret coupon words');

@@ -7,8 +7,9 @@ import { startHarness, type Harness } from '../helpers/app-harness';
 
 const LINE_SECRET = 'fixture-line-secret';
 const META_SECRET = 'fixture-meta-secret';
+const WHATSAPP_SECRET = 'fixture-whatsapp-secret';
 const FIXTURES = path.resolve(__dirname, '../fixtures');
-const fixtures = (platform: 'line' | 'meta') =>
+const fixtures = (platform: 'line' | 'meta' | 'whatsapp') =>
   fs.readdirSync(path.join(FIXTURES, platform)).filter((f) => f.endsWith('.json')).map((f) => ({ name: f, raw: fs.readFileSync(path.join(FIXTURES, platform, f), 'utf8') }));
 
 const RULES = {
@@ -30,7 +31,7 @@ rules:
 describe('every real-format payload through the app', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ LINE_CHANNEL_SECRET: LINE_SECRET, FACEBOOK_APP_SECRET: META_SECRET }, RULES);
+    h = await startHarness({ LINE_CHANNEL_SECRET: LINE_SECRET, FACEBOOK_APP_SECRET: META_SECRET, WHATSAPP_APP_SECRET: WHATSAPP_SECRET }, RULES);
   });
   afterAll(async () => {
     await h.cleanup();
@@ -44,6 +45,11 @@ describe('every real-format payload through the app', () => {
     await request(h.app).post('/webhooks/facebook').set('content-type', 'application/json').set('x-hub-signature-256', signMeta(raw, META_SECRET)).send(raw).expect(200, {});
   });
 
+  it.each(fixtures('whatsapp').map((f) => [f.name, f.raw] as const))('WhatsApp %s → 200 on /webhooks/whatsapp and on /webhooks/facebook', async (_name, raw) => {
+    await request(h.app).post('/webhooks/whatsapp').set('content-type', 'application/json').set('x-hub-signature-256', signMeta(raw, WHATSAPP_SECRET)).send(raw).expect(200, {});
+    await request(h.app).post('/webhooks/facebook').set('content-type', 'application/json').set('x-hub-signature-256', signMeta(raw, META_SECRET)).send(raw).expect(200, {});
+  });
+
   it('queued an operation for the user events among them, and none for echoes or events without a user', async () => {
     const status = await h.store.status(Date.now());
     // fixtures share users, and one user's identical changes are one desired-state row
@@ -54,19 +60,29 @@ describe('every real-format payload through the app', () => {
     // Instagram echo fixtures come from the account itself: its id never gets a tag
     const echo = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'meta', 'messenger-echo.json'), 'utf8')) as { entry: { messaging: { sender: { id: string } }[] }[] };
     expect(users.has(echo.entry[0]!.messaging[0]!.sender.id)).toBe(false);
+    // Every WhatsApp message is a message event of its sender (wa_id, or the business-scoped id); statuses are none.
+    const whatsapp = ops.filter((o) => o.platform === 'whatsapp');
+    expect(new Set(whatsapp.map((o) => o.userId))).toEqual(new Set(['886912345678', '886987654321', 'US.13491208655302741918']));
+    expect(new Set(whatsapp.map((o) => o.recipient))).toEqual(new Set(['106540352242922', '113469928305574', '109876543210987']));
   });
 });
 
 describe('fuzz: random and mutated bodies never produce a 5xx', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ LINE_CHANNEL_SECRET: LINE_SECRET, FACEBOOK_APP_SECRET: META_SECRET, MAX_BODY_BYTES: '65536' }, RULES);
+    h = await startHarness({ LINE_CHANNEL_SECRET: LINE_SECRET, FACEBOOK_APP_SECRET: META_SECRET, WHATSAPP_APP_SECRET: WHATSAPP_SECRET, MAX_BODY_BYTES: '65536' }, RULES);
   });
   afterAll(async () => {
     await h.cleanup();
   });
 
-  const seeds = [...fixtures('line').map((f) => ({ endpoint: 'line' as const, raw: f.raw })), ...fixtures('meta').map((f) => ({ endpoint: 'facebook' as const, raw: f.raw }))];
+  type Endpoint = 'line' | 'facebook' | 'whatsapp';
+  const ENDPOINTS: Endpoint[] = ['line', 'facebook', 'whatsapp'];
+  const seeds = [
+    ...fixtures('line').map((f) => ({ endpoint: 'line' as Endpoint, raw: f.raw })),
+    ...fixtures('meta').map((f) => ({ endpoint: 'facebook' as Endpoint, raw: f.raw })),
+    ...fixtures('whatsapp').flatMap((f) => [{ endpoint: 'whatsapp' as Endpoint, raw: f.raw }, { endpoint: 'facebook' as Endpoint, raw: f.raw }]),
+  ];
 
   /** Replaces, deletes or inserts characters of a real payload: near-valid JSON and broken JSON alike. */
   const mutated = fc
@@ -82,13 +98,23 @@ describe('fuzz: random and mutated bodies never produce a 5xx', () => {
       }
       return { endpoint: seed.endpoint, raw: s };
     });
-  const randomJson = fc.record({ endpoint: fc.constantFrom('line' as const, 'facebook' as const), raw: fc.jsonValue().map((v) => JSON.stringify(v) ?? 'null') });
-  const randomBytes = fc.record({ endpoint: fc.constantFrom('line' as const, 'facebook' as const), raw: fc.string({ maxLength: 300 }) });
+  const randomJson = fc.record({ endpoint: fc.constantFrom(...ENDPOINTS), raw: fc.jsonValue().map((v) => JSON.stringify(v) ?? 'null') });
+  const randomBytes = fc.record({ endpoint: fc.constantFrom(...ENDPOINTS), raw: fc.string({ maxLength: 300 }) });
+  const OBJECTS = ['page', 'instagram', 'whatsapp_business_account', 'other', '__proto__', 'constructor', 'toString'];
+  const waMessage = fc.record(
+    { from: fc.anything(), from_user_id: fc.anything(), id: fc.anything(), timestamp: fc.oneof(fc.anything(), fc.nat().map(String)), type: fc.constantFrom('text', 'interactive', 'button', 'image', 'x'), text: fc.anything(), interactive: fc.anything(), button: fc.anything() },
+    { requiredKeys: [] },
+  );
+  const waChange = fc.record(
+    { field: fc.constantFrom('messages', 'other', 7), value: fc.record({ metadata: fc.oneof(fc.anything(), fc.record({ phone_number_id: fc.anything() })), messages: fc.array(waMessage, { maxLength: 4 }), statuses: fc.anything() }, { requiredKeys: [] }) },
+    { requiredKeys: [] },
+  );
   const shaped = fc.record({
-    endpoint: fc.constantFrom('line' as const, 'facebook' as const),
+    endpoint: fc.constantFrom(...ENDPOINTS),
     raw: fc.oneof(
       fc.record({ destination: fc.anything(), events: fc.array(fc.anything(), { maxLength: 5 }) }),
-      fc.record({ object: fc.constantFrom('page', 'instagram', 'other'), entry: fc.array(fc.record({ id: fc.anything(), messaging: fc.array(fc.anything(), { maxLength: 4 }), standby: fc.anything() }, { requiredKeys: [] }), { maxLength: 3 }) }),
+      fc.record({ object: fc.constantFrom(...OBJECTS), entry: fc.array(fc.record({ id: fc.anything(), messaging: fc.array(fc.anything(), { maxLength: 4 }), standby: fc.anything() }, { requiredKeys: [] }), { maxLength: 3 }) }),
+      fc.record({ object: fc.constantFrom(...OBJECTS), entry: fc.array(fc.record({ id: fc.anything(), changes: fc.array(waChange, { maxLength: 3 }) }, { requiredKeys: [] }), { maxLength: 3 }) }),
     ).map((v) => JSON.stringify(v)),
   });
 
@@ -96,7 +122,8 @@ describe('fuzz: random and mutated bodies never produce a 5xx', () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(mutated, randomJson, randomBytes, shaped), fc.constantFrom('signed', 'unsigned', 'wrong'), async ({ endpoint, raw }, signing) => {
         const header = endpoint === 'line' ? 'x-line-signature' : 'x-hub-signature-256';
-        const sign = endpoint === 'line' ? (b: string) => signLine(b, LINE_SECRET) : (b: string) => signMeta(b, META_SECRET);
+        const secret = endpoint === 'whatsapp' ? WHATSAPP_SECRET : META_SECRET;
+        const sign = endpoint === 'line' ? (b: string) => signLine(b, LINE_SECRET) : (b: string) => signMeta(b, secret);
         const r = request(h.app).post(`/webhooks/${endpoint}`).set('content-type', 'application/json');
         if (signing === 'signed') r.set(header, sign(raw));
         if (signing === 'wrong') r.set(header, sign(raw + ' '));

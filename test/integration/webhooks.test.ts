@@ -43,7 +43,7 @@ describe('webhook endpoints', () => {
       expect(res.body).toEqual({});
       const claimed = await h.store.claimOperations({ provider: 'mantago', limit: 10, owner: 't', now: Date.now(), leaseMs: 30000 });
       expect(claimed).toHaveLength(1);
-      expect(claimed[0]).toMatchObject({ action: 'add', provider: 'mantago', kind: 'personal', tagId: 'tag-coupon', platform: 'line', userId: 'Ucoupon1', channel: 'Udeadbeefdeadbeefdeadbeefdeadbeef' });
+      expect(claimed[0]).toMatchObject({ action: 'add', provider: 'mantago', kind: 'personal', tagId: 'tag-coupon', platform: 'line', userId: 'Ucoupon1', recipient: 'Udeadbeefdeadbeefdeadbeefdeadbeef' });
     });
 
     it("answers 200 to LINE's Verify button (no events)", async () => {
@@ -95,7 +95,7 @@ describe('webhook endpoints', () => {
       const signature = signLine(body, LINE_SECRET);
       await postLine(h, body, signature).expect(200);
       const line = h.logs.parsed().find((l) => l.message === 'webhook accepted');
-      expect(line).toMatchObject({ platform: 'line', events: 1, matched: ['coupon'], operations: ['add mantago/personal/tag-coupon'] });
+      expect(line).toMatchObject({ channel: 'line', events: 1, matched: ['coupon'], operations: ['add mantago/personal tag tag-coupon'] });
       expect(typeof line?.requestId).toBe('string');
       expect(typeof line?.ms).toBe('number');
       expect(h.logs.text).not.toContain(LINE_SECRET);
@@ -125,7 +125,7 @@ describe('webhook endpoints', () => {
     it('answers 200 and stores the operation of a Messenger message', async () => {
       await postMeta(h, messenger('我要優惠券', 'm-1')).expect(200, {});
       const [op] = await h.store.claimOperations({ provider: 'mantago', limit: 10, owner: 't', now: Date.now(), leaseMs: 30000 });
-      expect(op).toMatchObject({ platform: 'facebook', channel: 'PAGE-1', userId: 'PSID-1', tagId: 'tag-coupon', action: 'add' });
+      expect(op).toMatchObject({ platform: 'facebook', recipient: 'PAGE-1', userId: 'PSID-1', tagId: 'tag-coupon', action: 'add' });
     });
 
     it('verifies over the raw bytes: escaped Chinese and emoji pass where a re-serialized body would not', async () => {
@@ -147,10 +147,34 @@ describe('webhook endpoints', () => {
     });
 
     it('accepts objects it does not act on, and echoes, with 200 and nothing stored', async () => {
-      await postMeta(h, JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: [] }] })).expect(200);
+      await postMeta(h, JSON.stringify({ object: 'permissions', entry: [{ id: '1', uid: '1', time: 1, changed_fields: ['email'] }] })).expect(200);
       const echo = JSON.stringify({ object: 'page', entry: [{ id: 'PAGE-1', time: 1, messaging: [{ sender: { id: 'PAGE-1' }, recipient: { id: 'PSID-1' }, timestamp: 1, message: { mid: 'echo-1', is_echo: true, text: 'coupon' } }] }] });
       await postMeta(h, echo).expect(200);
       expect((await h.store.status(Date.now())).operations.pending).toBe(0);
+    });
+
+    it.each(['__proto__', 'constructor', 'toString'])('takes object %j for an object it does not act on: 200, nothing stored', async (object) => {
+      const body = JSON.stringify({ object, entry: [{ id: 'PAGE-1', time: 1, messaging: [{ sender: { id: 'PSID-1' }, recipient: { id: 'PAGE-1' }, timestamp: 1764000000000, message: { mid: 'm-odd', text: 'coupon' } }] }] });
+      await postMeta(h, body).expect(200, {});
+      expect((await h.store.status(Date.now())).operations.pending).toBe(0);
+      expect(await h.store.recentEvents(10)).toEqual([]);
+    });
+
+    it('an event whose user id cannot be used produces nothing and is logged; the rest of the webhook is processed', async () => {
+      const item = (sender: unknown, mid: string) => ({ sender: { id: sender }, recipient: { id: 'PAGE-1' }, timestamp: 1764000000000, message: { mid, text: 'coupon' } });
+      const body = JSON.stringify({
+        object: 'page',
+        entry: [{ id: 'PAGE-1', time: 1, messaging: [item('', 'm-empty'), item('P\u0000X', 'm-control'), item(12345, 'm-number'), item('PSID-ok', 'm-ok')] }],
+      });
+      await postMeta(h, body).expect(200, {});
+      const claimed = await h.store.claimOperations({ provider: 'mantago', limit: 10, owner: 't', now: Date.now(), leaseMs: 30000 });
+      expect(claimed.map((o) => o.userId)).toEqual(['PSID-ok']);
+      const warnings = h.logs.parsed().filter((l) => l.message === 'event kept without a user: its user id cannot be used');
+      expect(warnings.map((w) => [w.eventId, w.problem, w.channel])).toEqual([
+        ['m-empty', 'the user id is empty', 'facebook'],
+        ['m-control', 'the user id holds control characters', 'facebook'],
+        ['m-number', 'the user id is a number, not a string', 'facebook'],
+      ]);
     });
   });
 

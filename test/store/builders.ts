@@ -1,8 +1,8 @@
 import type { ChatEvent } from '../../src/chat-event';
-import type { TagLifetime, TagOperation } from '../../src/providers/tag-operation';
+import type { TagLifetime, TagOperation } from '../../src/tag-operation';
 import type { AcceptBatch, AcceptedEvent, ForwardRequest, Store } from '../../src/store/store';
 
-/** Small builders for store tests: a LINE user U1 on channel C1 unless told otherwise. */
+/** Small builders for store tests: a LINE user U1 writing to recipient C1 unless told otherwise. */
 
 export function tagOp(over: Partial<TagOperation> = {}): TagOperation {
   return {
@@ -11,7 +11,7 @@ export function tagOp(over: Partial<TagOperation> = {}): TagOperation {
     kind: 'personal',
     tagId: 'tag-1',
     platform: 'line',
-    channel: 'C1',
+    recipient: 'C1',
     userId: 'U1',
     ...over,
   };
@@ -20,7 +20,8 @@ export function tagOp(over: Partial<TagOperation> = {}): TagOperation {
 export function chatEvent(eventId: string, over: Partial<ChatEvent> = {}): ChatEvent {
   return {
     platform: 'line',
-    channel: 'C1',
+    channel: 'line',
+    recipient: 'C1',
     userId: 'U1',
     kind: 'message',
     type: 'message/text',

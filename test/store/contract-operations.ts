@@ -17,7 +17,7 @@ export function operationsContract(store: () => Store): void {
       const [bb] = await claim('w', 5000, { provider: 'botbonnie' });
       expect(bb).toEqual({
         id: expect.any(Number), action: 'add', provider: 'botbonnie', kind: 'personal', tagId: 'c', platform: 'line',
-        channel: 'C1', userId: 'U1', version: 1, attempts: 0, notFoundCount: 0, requestedAt: 1500,
+        recipient: 'C1', userId: 'U1', version: 1, attempts: 0, notFoundCount: 0, requestedAt: 1500,
       });
     });
 
@@ -102,7 +102,7 @@ export function operationsContract(store: () => Store): void {
           bodyExcerpt: '{"success":false,"errResponse":{"message":"tag not found"}}',
           at: 1200,
           attempts: 1,
-          operation: { action: 'add', provider: 'mantago', kind: 'personal', tagId: 'tag-1', platform: 'line', channel: 'C1', userId: 'U1' },
+          operation: { action: 'add', provider: 'mantago', kind: 'personal', tagId: 'tag-1', platform: 'line', recipient: 'C1', userId: 'U1' },
         },
       ]);
       expect(await claim('w', 9999)).toEqual([]);

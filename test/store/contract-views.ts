@@ -13,7 +13,12 @@ export function viewsContract(store: () => Store): void {
     const ops = [...(await claim(1100)), ...(await claim(1100, { provider: 'botbonnie' }))];
     for (const op of ops) {
       const reason = op.provider === 'botbonnie' ? 'BOTBONNIE_TOKEN is not set' : op.tagId === 'token' ? 'MANTAGO_TOKEN is not set' : '400 from mantago: bad tag';
-      await store().deadLetterOperation(op, 'w', 1200, { reason, ...(op.tagId === 'bad' ? { status: 400 } : {}) });
+      const unconfigured = op.tagId === 'token' || op.provider === 'botbonnie';
+      await store().deadLetterOperation(op, 'w', 1200, {
+        reason,
+        ...(op.tagId === 'bad' ? { status: 400 } : {}),
+        ...(unconfigured ? { code: 'provider_not_configured' as const } : {}),
+      });
     }
   }
 
@@ -73,16 +78,31 @@ export function viewsContract(store: () => Store): void {
       expect((await store().status(6000)).operations.due).toBe(3);
     });
 
-    it("requeues one provider's dead operations whose reason starts with a prefix", async () => {
+    it("requeues one provider's dead operations kept with a code, by the code alone", async () => {
       await deadLetters();
+      // The same reason text without the code: a person wrote it, the service does not act on it.
+      await ask(store(), 1003, { tagId: 'text-only' });
+      const [textOnly] = await claim(1100);
+      await store().deadLetterOperation(textOnly!, 'w', 1200, { reason: 'MANTAGO_TOKEN is not set' });
+      expect((await store().listDeadLetters()).map((d) => [d.operation?.tagId, d.code ?? null])).toEqual(
+        expect.arrayContaining([['token', 'provider_not_configured'], ['bb', 'provider_not_configured'], ['bad', null], ['text-only', null]]),
+      );
+
       const kinds: WorkKind[] = [];
       store().onWork((k) => kinds.push(k));
-      expect(await store().requeueDeadOperations('mantago', '%', 7000)).toBe(0); // a plain character, not a wildcard
-      expect(kinds).toEqual([]);
-      expect(await store().requeueDeadOperations('mantago', 'MANTAGO_TOKEN is not set', 7000)).toBe(1);
+      expect(await store().requeueDeadOperations('mantago', 'provider_not_configured', 7000)).toBe(1);
       expect(kinds).toEqual(['operations']);
-      expect((await store().listDeadLetters()).map((d) => d.reason).sort()).toEqual(['400 from mantago: bad tag', 'BOTBONNIE_TOKEN is not set']);
+      expect((await store().listDeadLetters()).map((d) => d.operation?.tagId).sort()).toEqual(['bad', 'bb', 'text-only']);
       expect((await claim(7000)).map((c) => [c.tagId, c.requestedAt])).toEqual([['token', 7000]]);
+    });
+
+    it('forgets the code when a dead letter is queued again or asked for anew', async () => {
+      await deadLetters();
+      await store().retryDeadLetters('all', 7000);
+      const ops = [...(await claim(7000)), ...(await claim(7000, { provider: 'botbonnie' }))];
+      for (const op of ops) await store().deadLetterOperation(op, 'w', 7100, { reason: 'something else' });
+      expect((await store().listDeadLetters()).map((d) => d.code ?? null)).toEqual([null, null, null]);
+      expect(await store().requeueDeadOperations('mantago', 'provider_not_configured', 7200)).toBe(0);
     });
 
     it('lists dead letters newest first, up to a limit', async () => {

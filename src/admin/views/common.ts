@@ -1,8 +1,8 @@
-import { formatAge, isoTime } from '../../cli/command-io';
-import type { TagOperation } from '../../providers/tag-operation';
+import { formatAge, isoTime } from '../../format-time';
+import { describeOperation } from '../../providers/describe-operation';
 import { html, pathWith, type HtmlValue, type SafeHtml } from '../html';
 
-export { formatAge, isoTime };
+export { describeOperation, formatAge, isoTime };
 
 /** What every view needs from the request. */
 export interface ViewContext {
@@ -24,10 +24,6 @@ export function table(header: readonly HtmlValue[], rows: readonly (readonly Htm
 <thead><tr>${header.map((h, i) => html`<th${cls(i) ? html` class="num"` : ''}>${h}</th>`)}</tr></thead>
 <tbody>${rows.map((r) => html`<tr>${r.map((c, i) => html`<td${cls(i) ? html` class="num"` : ''}>${c}</td>`)}</tr>`)}</tbody>
 </table></div>`;
-}
-
-export function describeOperation(o: Pick<TagOperation, 'action' | 'provider' | 'kind' | 'tagId'>): string {
-  return `${o.action} ${o.provider}${o.provider === 'mantago' ? `/${o.kind}` : ''} tag ${o.tagId}`;
 }
 
 /** A link to the user lookup for `userId`. */

@@ -1,4 +1,3 @@
-import { lifetimeSuffix } from '../../cli/history-notes';
 import type { HistoryEvent } from '../../store/store';
 import { html, type SafeHtml } from '../html';
 import { describeOperation, table, time, userLink, type ViewContext } from './common';
@@ -15,7 +14,7 @@ export function matchedRules(ids: readonly string[]): SafeHtml {
 }
 
 export function operationsList(e: HistoryEvent): SafeHtml {
-  return e.operations.length ? html`${e.operations.map((o, i) => html`${i ? html`<br>` : ''}${describeOperation(o)}${lifetimeSuffix(o)}`)}` : html`<span class="muted">none</span>`;
+  return e.operations.length ? html`${e.operations.map((o, i) => html`${i ? html`<br>` : ''}${describeOperation(o)}`)}` : html`<span class="muted">none</span>`;
 }
 
 export function recentEventsSection(ctx: ViewContext, events: readonly HistoryEvent[]): SafeHtml {

@@ -1,4 +1,4 @@
-import { causeSentence, lifetimeSuffix } from '../../cli/history-notes';
+import { causeSentence } from '../../cli/history-notes';
 import type { ExpiringTag, HistoryCall, UserHistory } from '../../store/store';
 import { html, type SafeHtml } from '../html';
 import { describeOperation, table, time, type ViewContext } from './common';
@@ -38,7 +38,7 @@ function timeline(h: UserHistory): SafeHtml {
       at: c.at,
       order: 1,
       // Entries with a cause were decided by the store, without a call.
-      cells: [time(c.at), html`${c.cause ? 'no call' : 'tag call'}: ${describeOperation(c.operation)}${lifetimeSuffix(c.operation)}`, callOutcome(c)],
+      cells: [time(c.at), html`${c.cause ? 'no call' : 'tag call'}: ${describeOperation(c.operation)}`, callOutcome(c)],
     })),
   ];
   rows.sort((a, b) => a.at - b.at || a.order - b.order);
@@ -55,7 +55,7 @@ export function userSection(ctx: ViewContext, userId: string | undefined, histor
   }
   return html`<section id="user"><h2>User lookup</h2>
 <form class="stack" method="get" action="${ctx.base}#user">
-<label>User id (LINE userId, Messenger/Instagram sender id)<input type="text" name="user" value="${userId ?? ''}" required></label>
+<label>User id (as the platform sent it: a LINE userId, a sender id, a phone number…)<input type="text" name="user" value="${userId ?? ''}" required></label>
 <button type="submit" class="primary">Look up</button>
 </form>
 ${shown}

@@ -1,4 +1,5 @@
 import type { Migration } from './migration';
+import { recipientAndDeadCodes } from './portable';
 
 /**
  * Schema steps of the PostgreSQL store. Unqualified names: every object lands in
@@ -125,8 +126,9 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX admin_sessions_expires_at ON admin_sessions (expires_at);
     `,
   },
+  recipientAndDeadCodes,
   {
-    version: 3,
+    version: 4,
     name: 'event time and lifetimes on desired-state rows',
     sql: `
       -- The platform's time of the event that set the row: an older event changes nothing.

@@ -1,4 +1,4 @@
-import { operationKey } from '../../providers/tag-operation';
+import { operationKey } from '../../tag-operation';
 import type { AcceptBatch, AcceptResult } from '../store';
 import { arrivedExpired, decisionRow, historyRowOf, operationRequest, type DecisionRow, type HistoryEventRow, type OperationRequest } from '../shared/accept-rows';
 

@@ -27,7 +27,7 @@ const SEEN = `
 
 const HISTORY = `
   hist AS (
-    INSERT INTO history_events (received_at, platform, channel, user_id, event_id, kind, type, text, postback_data, matched, operations)
+    INSERT INTO history_events (received_at, platform, recipient, user_id, event_id, kind, type, text, postback_data, matched, operations)
     SELECT h.n, h.pl, h.c, h.u, h.e, h.k, h.t, h.txt, h.pb, h.m, h.o
     FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
                 $11::text[], $12::text[], $13::text[], $14::text[]) WITH ORDINALITY AS h(key, n, pl, c, u, e, k, t, txt, pb, m, o, ord)
@@ -54,11 +54,11 @@ const OPERATIONS = `
     INSERT INTO operations (${OPERATION_INSERT_COLUMNS})
     SELECT p, k, t, pl, c, u, a, 1, 'pending', n, 0, 0, n, n, e, xa, rule, 'queued' FROM asked ORDER BY r
     ${UPSERT_OPERATION_ON_CONFLICT}
-    RETURNING provider, kind, tag_id, platform, channel, user_id, accept_effect
+    RETURNING provider, kind, tag_id, platform, recipient, user_id, accept_effect
   ),
   applied AS (
     SELECT a.r, ops.accept_effect FROM ops JOIN asked a
-      ON (a.p, a.k, a.t, a.pl, a.c, a.u) = (ops.provider, ops.kind, ops.tag_id, ops.platform, ops.channel, ops.user_id)
+      ON (a.p, a.k, a.t, a.pl, a.c, a.u) = (ops.provider, ops.kind, ops.tag_id, ops.platform, ops.recipient, ops.user_id)
   ),
   decisions AS (
     INSERT INTO history_calls (at, user_id, operation, version, outcome, cause, rule)
@@ -128,11 +128,11 @@ export async function acceptInOneStatement(q: PreparedQuery, plan: AcceptPlan, n
   const withForwards = plan.batches.some((b) => b.forwards.length > 0);
   const params: SqlParam[] = [
     plan.seenKeys, plan.seenAt,
-    h.map((r) => r.key), h.map((r) => r.row.receivedAt), h.map((r) => r.row.platform), h.map((r) => r.row.channel),
+    h.map((r) => r.key), h.map((r) => r.row.receivedAt), h.map((r) => r.row.platform), h.map((r) => r.row.recipient),
     h.map((r) => r.row.userId), h.map((r) => r.row.eventId), h.map((r) => r.row.kind), h.map((r) => r.row.type),
     h.map((r) => r.row.text), h.map((r) => r.row.postbackData), h.map((r) => r.row.matched), h.map((r) => r.row.operations),
     o.map((r) => r.key), o.map((r) => r.rank), o.map((r) => r.op.provider), o.map((r) => r.op.kind), o.map((r) => r.op.tagId),
-    o.map((r) => r.op.platform), o.map((r) => r.op.channel), o.map((r) => r.op.userId), o.map((r) => r.op.action), o.map((r) => r.now),
+    o.map((r) => r.op.platform), o.map((r) => r.op.recipient), o.map((r) => r.op.userId), o.map((r) => r.op.action), o.map((r) => r.now),
     notices.channel, notices.operations,
     o.map((r) => r.eventAt), o.map((r) => r.expiresAt), o.map((r) => r.rule), o.map((r) => JSON.stringify(r.op)),
     x.map((d) => d.key), x.map((d) => d.row.at), x.map((d) => d.row.userId), x.map((d) => d.row.operation), x.map((d) => d.row.rule),

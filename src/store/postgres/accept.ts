@@ -1,4 +1,4 @@
-import { operationKey, type TagOperation } from '../../providers/tag-operation';
+import { operationKey, type TagOperation } from '../../tag-operation';
 import type { AcceptBatch, AcceptResult, WorkKind } from '../store';
 import {
   arrivedExpired,
@@ -35,7 +35,7 @@ const INSERT_SEEN = `
   RETURNING key`;
 
 const INSERT_HISTORY_EVENTS = `
-  INSERT INTO history_events (received_at, platform, channel, user_id, event_id, kind, type, text, postback_data, matched, operations)
+  INSERT INTO history_events (received_at, platform, recipient, user_id, event_id, kind, type, text, postback_data, matched, operations)
   SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                        $8::text[], $9::text[], $10::text[], $11::text[])`;
 
@@ -47,7 +47,7 @@ const UPSERT_OPERATIONS = `
               $9::bigint[], $10::bigint[], $11::text[])
        AS x(p, k, t, pl, c, u, a, n, e, xa, rule)
   ${UPSERT_OPERATION_ON_CONFLICT}
-  RETURNING provider, kind, tag_id, platform, channel, user_id, accept_effect`;
+  RETURNING provider, kind, tag_id, platform, recipient, user_id, accept_effect`;
 
 const INSERT_DECISIONS = `
   INSERT INTO history_calls (at, user_id, operation, version, outcome, cause, rule)
@@ -93,7 +93,7 @@ async function insertHistory(q: Query, rows: HistoryEventRow[]): Promise<void> {
   if (rows.length === 0) return;
   const col = <K extends keyof HistoryEventRow>(k: K) => rows.map((r) => r[k]);
   await q(INSERT_HISTORY_EVENTS, [
-    col('receivedAt'), col('platform'), col('channel'), col('userId'), col('eventId'), col('kind'), col('type'),
+    col('receivedAt'), col('platform'), col('recipient'), col('userId'), col('eventId'), col('kind'), col('type'),
     col('text'), col('postbackData'), col('matched'), col('operations'),
   ]);
 }
@@ -124,7 +124,7 @@ async function upsertOperations(q: Query, ops: PendingOp[], results: AcceptResul
     const list = entries.map(([, p]) => p);
     const { rows } = await q(UPSERT_OPERATIONS, [
       list.map((p) => p.op.provider), list.map((p) => p.op.kind), list.map((p) => p.op.tagId), list.map((p) => p.op.platform),
-      list.map((p) => p.op.channel), list.map((p) => p.op.userId), list.map((p) => p.op.action), list.map((p) => p.now),
+      list.map((p) => p.op.recipient), list.map((p) => p.op.userId), list.map((p) => p.op.action), list.map((p) => p.now),
       list.map((p) => p.eventAt), list.map((p) => p.expiresAt), list.map((p) => p.rule),
     ]);
     const unanswered = new Map(round);
@@ -145,7 +145,7 @@ function keyOfRow(r: Row): string {
     kind: str(r.kind, 'kind') as TagOperation['kind'],
     tagId: str(r.tag_id, 'tag_id'),
     platform: str(r.platform, 'platform') as TagOperation['platform'],
-    channel: str(r.channel, 'channel'),
+    recipient: str(r.recipient, 'recipient'),
     userId: str(r.user_id, 'user_id'),
   });
 }

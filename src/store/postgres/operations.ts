@@ -1,4 +1,4 @@
-import type { Provider } from '../../providers/tag-operation';
+import type { Provider } from '../../tag-operation';
 import type { ClaimedOperation } from '../store';
 import { byDueThenId, toClaimedOperation } from '../shared/rows';
 import { operationSettleStatement, settledOperation, type OperationSettlement, type SettledOperation } from '../shared/settle';
@@ -40,7 +40,7 @@ const EXPIRE_OPERATIONS = `
   expired AS (
     UPDATE operations o SET ${EXPIRE_SET}
     FROM due WHERE o.id = due.id
-    RETURNING o.provider, o.kind, o.tag_id, o.platform, o.channel, o.user_id, o.version, o.event_at, due.expiry_rule
+    RETURNING o.provider, o.kind, o.tag_id, o.platform, o.recipient, o.user_id, o.version, o.event_at, due.expiry_rule
   )
   INSERT INTO history_calls (at, user_id, operation, version, outcome, cause, rule)
   SELECT event_at, user_id, ${removalJson('json_build_object')}, version, 'expired', 'lifetime_ended', expiry_rule FROM expired`;

@@ -1,5 +1,5 @@
-import type { Provider } from '../../providers/tag-operation';
-import type { DeadLetter, StoreStatus, WorkKind } from '../store';
+import type { Provider } from '../../tag-operation';
+import type { DeadLetter, DeadLetterCode, StoreStatus, WorkKind } from '../store';
 import { parseDeadLetterIds } from '../shared/dead-letter-ids';
 import { optNum, toDeadLetter, toQueueCounts } from '../shared/rows';
 import {
@@ -18,7 +18,7 @@ import {
   REQUEUE_ALL_DEAD_OPERATIONS,
   REQUEUE_DEAD_FORWARD,
   REQUEUE_DEAD_OPERATION,
-  REQUEUE_DEAD_OPERATIONS_BY_REASON,
+  REQUEUE_DEAD_OPERATIONS_BY_CODE,
 } from '../sql/views';
 import type { Notify, Query } from './db';
 
@@ -69,11 +69,11 @@ export async function retryDeadLettersPostgres(
 export async function requeueDeadOperationsPostgres(
   q: Query,
   provider: Provider,
-  reasonPrefix: string,
+  code: DeadLetterCode,
   now: number,
   notify: Notify,
 ): Promise<number> {
-  const operations = (await q(REQUEUE_DEAD_OPERATIONS_BY_REASON, [now, provider, reasonPrefix])).rowCount;
+  const operations = (await q(REQUEUE_DEAD_OPERATIONS_BY_CODE, [now, provider, code])).rowCount;
   return (await wakeOthers(q, notify, { operations, forwards: 0 })).operations;
 }
 

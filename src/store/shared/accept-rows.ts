@@ -1,11 +1,11 @@
-import type { TagOperation } from '../../providers/tag-operation';
+import type { TagOperation } from '../../tag-operation';
 import type { AcceptedEvent, ForwardRequest, HistoryCall, HistoryCause } from '../store';
 
 /** The values of one history_events row, in the column order of the INSERT statements. */
 export interface HistoryEventRow {
   receivedAt: number;
   platform: string;
-  channel: string;
+  recipient: string;
   userId: string;
   eventId: string;
   kind: string;
@@ -23,7 +23,7 @@ export function historyRowOf(e: AcceptedEvent, receivedAt: number, storeText: bo
   return {
     receivedAt,
     platform: ev.platform,
-    channel: ev.channel,
+    recipient: ev.recipient,
     userId: ev.userId,
     eventId: ev.eventId,
     kind: ev.kind,
@@ -84,7 +84,7 @@ export function decisionRow(r: OperationRequest, cause: 'older_event' | 'arrived
 
 /** The unique-key columns of an operation row, in schema order. */
 export function operationKeyColumns(op: TagOperation): [string, string, string, string, string, string] {
-  return [op.provider, op.kind, op.tagId, op.platform, op.channel, op.userId];
+  return [op.provider, op.kind, op.tagId, op.platform, op.recipient, op.userId];
 }
 
 /** One stored body and the forwards (one per destination) that send it. */

@@ -104,8 +104,8 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
     status: async (now) => open().status(now),
     listDeadLetters: async (limit = 100) => open().listDeadLetters(limit),
     retryDeadLetters: async (which, now) => wakeFor(await open().retryDeadLetters(which, now)),
-    requeueDeadOperations: async (provider, reasonPrefix, now) =>
-      wakeFor({ operations: await open().requeueDeadOperations(provider, reasonPrefix, now), forwards: 0 }),
+    requeueDeadOperations: async (provider, code, now) =>
+      wakeFor({ operations: await open().requeueDeadOperations(provider, code, now), forwards: 0 }),
 
     userHistory: async (userId, limit = 100) => open().userHistory(userId, limit),
     recentEvents: async (limit) => open().recentEvents(limit),

@@ -1,6 +1,6 @@
 import type { ChatEvent } from '../../chat-event';
-import type { Provider, TagKind, TagOperation } from '../../providers/tag-operation';
-import type { ClaimedForward, ClaimedOperation, DeadLetter, ExpiringTag, HistoryCall, HistoryEvent, QueueCounts } from '../store';
+import type { Provider, TagKind, TagOperation } from '../../tag-operation';
+import type { ClaimedForward, ClaimedOperation, DeadLetter, DeadLetterCode, ExpiringTag, HistoryCall, HistoryEvent, QueueCounts } from '../store';
 
 /**
  * Turning database rows into the store's types. Both engines select the same
@@ -47,7 +47,7 @@ export function toTagOperation(r: Row): TagOperation {
     kind: str(r.kind, 'kind') as TagKind,
     tagId: str(r.tag_id, 'tag_id'),
     platform: str(r.platform, 'platform') as TagOperation['platform'],
-    channel: str(r.channel, 'channel'),
+    recipient: str(r.recipient, 'recipient'),
     userId: str(r.user_id, 'user_id'),
   };
 }
@@ -88,6 +88,7 @@ export function toDeadLetter(r: Row): DeadLetter {
     id: `${isOperation ? 'op' : 'fwd'}-${id}`,
     type: isOperation ? 'operation' : 'forward',
     reason: str(r.dead_reason, 'dead_reason'),
+    code: optStr(r.dead_code) as DeadLetterCode | undefined,
     status: optNum(r.last_status, 'last_status'),
     bodyExcerpt: optStr(r.last_body_excerpt),
     at: num(r.dead_at, 'dead_at'),
@@ -103,12 +104,21 @@ export function toDeadLetter(r: Row): DeadLetter {
   });
 }
 
+/** An operation as the history keeps it as JSON; rows written before store step 2 name the recipient `channel`. */
+type StoredOperation = TagOperation & { channel?: string };
+
+function storedOperation(o: StoredOperation): TagOperation {
+  if (o.recipient !== undefined || o.channel === undefined) return o;
+  const { channel, ...rest } = o;
+  return { ...rest, recipient: channel };
+}
+
 export function toHistoryEvent(r: Row): HistoryEvent {
   return compact<HistoryEvent>({
     id: num(r.id, 'id'),
     receivedAt: num(r.received_at, 'received_at'),
     platform: str(r.platform, 'platform') as ChatEvent['platform'],
-    channel: str(r.channel, 'channel'),
+    recipient: str(r.recipient, 'recipient'),
     userId: str(r.user_id, 'user_id'),
     eventId: str(r.event_id, 'event_id'),
     kind: str(r.kind, 'kind') as ChatEvent['kind'],
@@ -116,14 +126,14 @@ export function toHistoryEvent(r: Row): HistoryEvent {
     text: optStr(r.text),
     postbackData: optStr(r.postback_data),
     matched: JSON.parse(str(r.matched, 'matched')) as string[],
-    operations: JSON.parse(str(r.operations, 'operations')) as TagOperation[],
+    operations: (JSON.parse(str(r.operations, 'operations')) as StoredOperation[]).map(storedOperation),
   });
 }
 
 export function toHistoryCall(r: Row): HistoryCall {
   return compact<HistoryCall>({
     at: num(r.at, 'at'),
-    operation: JSON.parse(str(r.operation, 'operation')) as TagOperation,
+    operation: storedOperation(JSON.parse(str(r.operation, 'operation')) as StoredOperation),
     version: num(r.version, 'version'),
     outcome: str(r.outcome, 'outcome') as HistoryCall['outcome'],
     status: optNum(r.status, 'status'),

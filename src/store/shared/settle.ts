@@ -33,7 +33,7 @@ export function operationSettleStatement(
     case 'dead': {
       const o = outcomeColumns(s.dead);
       const reason = clipReason(s.dead.reason);
-      return { sql: DEAD_LETTER_OPERATION, params: [...head, reason, wasAttempt(s.dead) ? 1 : 0, o.status, o.error, o.excerpt] };
+      return { sql: DEAD_LETTER_OPERATION, params: [...head, reason, wasAttempt(s.dead) ? 1 : 0, o.status, o.error, o.excerpt, s.dead.code ?? null] };
     }
   }
 }
@@ -63,8 +63,8 @@ export function settledOperation(s: OperationSettlement, op: ClaimedOperation, n
   const sameVersion = num(row.version, 'version') === op.version;
   const attempt = s.kind === 'complete' ? s.outcome : s.kind === 'retry' ? s.retry : s.dead;
   const o = outcomeColumns(attempt);
-  const { action, provider, kind, tagId, platform, channel, userId } = op;
-  const operation = JSON.stringify({ action, provider, kind, tagId, platform, channel, userId });
+  const { action, provider, kind, tagId, platform, recipient, userId } = op;
+  const operation = JSON.stringify({ action, provider, kind, tagId, platform, recipient, userId });
   const error = s.kind === 'dead' ? clipReason(s.dead.reason) : o.error;
   return {
     touched: true,

@@ -1,4 +1,4 @@
-import type { Provider } from '../../providers/tag-operation';
+import type { Provider } from '../../tag-operation';
 import type {
   AcceptBatch,
   AdminSession,
@@ -6,6 +6,7 @@ import type {
   ClaimedForward,
   ClaimedOperation,
   DeadLetter,
+  DeadLetterCode,
   DeadLetterRequest,
   HistoryEvent,
   RetryRequest,
@@ -58,7 +59,7 @@ export interface StoreEngine {
   status(now: number): Promise<StoreStatus>;
   listDeadLetters(limit: number): Promise<DeadLetter[]>;
   retryDeadLetters(which: 'all' | string[], now: number): Promise<Record<WorkKind, number>>;
-  requeueDeadOperations(provider: Provider, reasonPrefix: string, now: number): Promise<number>;
+  requeueDeadOperations(provider: Provider, code: DeadLetterCode, now: number): Promise<number>;
 
   userHistory(userId: string, limit: number): Promise<UserHistory>;
   recentEvents(limit: number): Promise<HistoryEvent[]>;

@@ -5,7 +5,7 @@
  */
 
 /** The columns an accepted request inserts, in the order of the accept statements' values. */
-export const OPERATION_INSERT_COLUMNS = `provider, kind, tag_id, platform, channel, user_id, action, version, state,
+export const OPERATION_INSERT_COLUMNS = `provider, kind, tag_id, platform, recipient, user_id, action, version, state,
   due_at, attempts, not_found_count, requested_at, updated_at, event_at, expires_at, expiry_rule, accept_effect`;
 
 /** The request asks for another action than the row holds, or the row is a dead letter: a new version to apply. */
@@ -36,7 +36,7 @@ const ROW_EVENT_AT = `CASE WHEN operations.expires_at <= excluded.updated_at THE
  * RETURNING `accept_effect` says which of the three happened.
  */
 export const UPSERT_OPERATION_ON_CONFLICT = `
-  ON CONFLICT (provider, kind, tag_id, platform, channel, user_id) DO UPDATE SET
+  ON CONFLICT (provider, kind, tag_id, platform, recipient, user_id) DO UPDATE SET
     action = excluded.action,
     version = ${ifQueues('operations.version + 1', 'operations.version')},
     state = ${ifQueues(`'pending'`, 'operations.state')},
@@ -82,6 +82,7 @@ export const EXPIRE_SET = `
     last_error = NULL,
     last_body_excerpt = NULL,
     dead_reason = NULL,
+    dead_code = NULL,
     dead_at = NULL,
     expires_at = NULL,
     expiry_rule = NULL,
@@ -93,7 +94,7 @@ export const EXPIRE_BATCH = 500;
 
 /** The removal as the history keeps operations (TagOperation's JSON), built from a row; `json` is the engine's json_object. */
 export const removalJson = (json: 'json_object' | 'json_build_object') =>
-  `CAST(${json}('action', 'remove', 'provider', provider, 'kind', kind, 'tagId', tag_id, 'platform', platform, 'channel', channel, 'userId', user_id) AS TEXT)`;
+  `CAST(${json}('action', 'remove', 'provider', provider, 'kind', kind, 'tagId', tag_id, 'platform', platform, 'recipient', recipient, 'userId', user_id) AS TEXT)`;
 
 /** $1 at, $2 user, $3 operation JSON, $4 version, $5 outcome, $6 cause, $7 rule. */
 export const INSERT_HISTORY_DECISION = `
@@ -135,12 +136,13 @@ export const RETRY_OPERATION = `
   WHERE id = $1 AND lease_owner = $2 AND state = 'pending'
   RETURNING version`;
 
-/** $5 reason, $6 attempts to add (1 when a call was made), $7 status, $8 error, $9 body excerpt. */
+/** $5 reason, $6 attempts to add (1 when a call was made), $7 status, $8 error, $9 body excerpt, $10 code. */
 export const DEAD_LETTER_OPERATION = `
   UPDATE operations SET
     state = CASE WHEN version = $3 THEN 'dead' ELSE 'pending' END,
     due_at = CASE WHEN version = $3 THEN due_at ELSE CAST($4 AS BIGINT) END,
     dead_reason = CASE WHEN version = $3 THEN CAST($5 AS TEXT) ELSE NULL END,
+    dead_code = CASE WHEN version = $3 THEN CAST($10 AS TEXT) ELSE NULL END,
     dead_at = CASE WHEN version = $3 THEN CAST($4 AS BIGINT) ELSE NULL END,
     attempts = CASE WHEN version = $3 THEN attempts + $6 ELSE attempts END,
     lease_owner = NULL,

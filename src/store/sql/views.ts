@@ -41,12 +41,12 @@ export const NEXT_DESTINATION_FORWARD_DUE = `SELECT ${nextClaimable} AS at FROM 
 /** $1 limit. Newest first. Columns the other table lacks are NULL. */
 export const DEAD_LETTERS = `
   SELECT * FROM (
-    SELECT 'operation' AS type, id, dead_reason, last_status, last_body_excerpt, dead_at, attempts,
-           action, provider, kind, tag_id, platform, channel, user_id,
+    SELECT 'operation' AS type, id, dead_reason, dead_code, last_status, last_body_excerpt, dead_at, attempts,
+           action, provider, kind, tag_id, platform, recipient, user_id,
            NULL AS destination, NULL AS ordering_key, NULL AS received_at
     FROM operations WHERE state = 'dead'
     UNION ALL
-    SELECT 'forward' AS type, id, dead_reason, last_status, last_body_excerpt, dead_at, attempts,
+    SELECT 'forward' AS type, id, dead_reason, NULL, last_status, last_body_excerpt, dead_at, attempts,
            NULL, NULL, NULL, NULL, NULL, NULL, NULL,
            destination, ordering_key, received_at
     FROM forwards WHERE state = 'dead'
@@ -62,7 +62,7 @@ export const DEAD_LETTERS = `
 const requeueOperations = `
   UPDATE operations SET
     state = 'pending', due_at = $1, requested_at = $1, attempts = 0, not_found_count = 0,
-    dead_reason = NULL, dead_at = NULL, lease_owner = NULL, leased_until = NULL, updated_at = $1
+    dead_reason = NULL, dead_code = NULL, dead_at = NULL, lease_owner = NULL, leased_until = NULL, updated_at = $1
   WHERE state = 'dead'`;
 const requeueForwards = `
   UPDATE forwards SET
@@ -75,9 +75,8 @@ export const REQUEUE_ALL_DEAD_FORWARDS = requeueForwards;
 /** $2 id. */
 export const REQUEUE_DEAD_OPERATION = `${requeueOperations} AND id = $2`;
 export const REQUEUE_DEAD_FORWARD = `${requeueForwards} AND id = $2`;
-/** $2 provider, $3 reason prefix (compared with substr, so % and _ in it are plain characters). */
-export const REQUEUE_DEAD_OPERATIONS_BY_REASON = `${requeueOperations}
-  AND provider = $2 AND substr(dead_reason, 1, length(CAST($3 AS TEXT))) = CAST($3 AS TEXT)`;
+/** $2 provider, $3 dead-letter code. */
+export const REQUEUE_DEAD_OPERATIONS_BY_CODE = `${requeueOperations} AND provider = $2 AND dead_code = CAST($3 AS TEXT)`;
 
 /** $1 owner. */
 export const RELEASE_OPERATION_LEASES_OF = `UPDATE operations SET lease_owner = NULL, leased_until = NULL WHERE lease_owner = $1`;

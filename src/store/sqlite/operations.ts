@@ -1,5 +1,5 @@
 import type { ClaimedOperation } from '../store';
-import type { Provider } from '../../providers/tag-operation';
+import type { Provider } from '../../tag-operation';
 import { byDueThenId, toClaimedOperation } from '../shared/rows';
 import { operationSettleStatement, settledOperation, type OperationSettlement, type SettledOperation } from '../shared/settle';
 import { EXPIRE_BATCH, EXPIRE_SET, RENEW_OPERATION_LEASE, removalJson } from '../sql/operations';

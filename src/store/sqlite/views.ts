@@ -1,5 +1,5 @@
-import type { DeadLetter, StoreStatus, WorkKind } from '../store';
-import type { Provider } from '../../providers/tag-operation';
+import type { DeadLetter, DeadLetterCode, StoreStatus, WorkKind } from '../store';
+import type { Provider } from '../../tag-operation';
 import { parseDeadLetterIds } from '../shared/dead-letter-ids';
 import { optNum, toDeadLetter, toQueueCounts } from '../shared/rows';
 import {
@@ -18,7 +18,7 @@ import {
   REQUEUE_ALL_DEAD_OPERATIONS,
   REQUEUE_DEAD_FORWARD,
   REQUEUE_DEAD_OPERATION,
-  REQUEUE_DEAD_OPERATIONS_BY_REASON,
+  REQUEUE_DEAD_OPERATIONS_BY_CODE,
 } from '../sql/views';
 import type { SqliteDb } from './db';
 
@@ -56,8 +56,8 @@ export function retryDeadLettersSqlite(db: SqliteDb, which: 'all' | string[], no
   });
 }
 
-export function requeueDeadOperationsSqlite(db: SqliteDb, provider: Provider, reasonPrefix: string, now: number): number {
-  return db.run(REQUEUE_DEAD_OPERATIONS_BY_REASON, [now, provider, reasonPrefix]);
+export function requeueDeadOperationsSqlite(db: SqliteDb, provider: Provider, code: DeadLetterCode, now: number): number {
+  return db.run(REQUEUE_DEAD_OPERATIONS_BY_CODE, [now, provider, code]);
 }
 
 export function releaseLeasesSqlite(db: SqliteDb, owner: string | undefined): number {

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { WebhookBodyError } from '../../../src/platforms/errors';
-import { lineToChatEvents, parseLineWebhook, verifyLineSignature } from '../../../src/platforms/line';
-import { metaToChatEvents, parseMetaWebhook, verifyMetaSignature } from '../../../src/platforms/meta';
+import { verifyLineSignature, verifyMetaSignature } from '../../../src/platforms/signatures';
 import { signLine, signMeta } from '../../helpers/signatures';
 import { allFixtures } from './fixtures';
+import { lineEvents, metaEvents, readLine, readMetaEndpoint } from './read-webhook';
 
 /*
  * Whatever arrives, parsing either succeeds or throws a WebhookBodyError (a 400),
@@ -13,7 +13,7 @@ import { allFixtures } from './fixtures';
 type Outcome = 'parsed' | 'rejected';
 
 function parseAndNormalise(raw: Buffer): { line: Outcome; meta: Outcome } {
-  return { line: attempt(() => lineToChatEvents(parseLineWebhook(raw))), meta: attempt(() => metaToChatEvents(parseMetaWebhook(raw))) };
+  return { line: attempt(() => readLine(raw)), meta: attempt(() => readMetaEndpoint(raw)) };
 }
 
 function attempt(run: () => unknown): Outcome {
@@ -26,7 +26,8 @@ function attempt(run: () => unknown): Outcome {
   }
 }
 
-const seeds = [...allFixtures('line'), ...allFixtures('meta')].map(([, raw]) => JSON.parse(raw.toString('utf8')) as unknown);
+const ALL = [...allFixtures('line'), ...allFixtures('meta'), ...allFixtures('whatsapp')];
+const seeds = ALL.map(([, raw]) => JSON.parse(raw.toString('utf8')) as unknown);
 
 /** A JSON value anywhere a fixture has one: replaced, removed, or given a new key. */
 function mutate(value: unknown, path: number[], replacement: unknown, mode: number): unknown {
@@ -43,10 +44,14 @@ function mutate(value: unknown, path: number[], replacement: unknown, mode: numb
   return Array.isArray(value) ? copy.map(([, v]) => v) : Object.fromEntries(copy);
 }
 
-const KEYS = ['type', 'events', 'entry', 'object', 'messaging', 'standby', 'message', 'postback', 'source', 'userId', 'sender', 'id', 'mid', 'text', 'timestamp', 'payload', 'quick_reply', 'is_echo', 'destination', '__proto__', 'constructor', 'toString'];
+const KEYS = [
+  'type', 'events', 'entry', 'object', 'messaging', 'standby', 'message', 'postback', 'source', 'userId', 'sender', 'id', 'mid', 'text', 'timestamp',
+  'payload', 'quick_reply', 'is_echo', 'destination', 'changes', 'field', 'value', 'metadata', 'phone_number_id', 'messages', 'statuses', 'from',
+  'from_user_id', 'body', 'interactive', 'button_reply', 'list_reply', 'title', 'button', '__proto__', 'constructor', 'toString',
+];
 const odd = fc.oneof(
   fc.jsonValue(),
-  fc.constantFrom(null, true, 0, -1, 1.5, 1e308, -0, '', '\u0000', '\ud800', [], {}, 'message', 'postback', 'page', 'instagram'),
+  fc.constantFrom(null, true, 0, -1, 1.5, 1e308, -0, '', '\u0000', '\ud800', [], {}, 'message', 'postback', 'page', 'instagram', 'whatsapp_business_account', 'messages', 'interactive', 'button_reply', '1767225600', '__proto__'),
   fc.dictionary(fc.constantFrom(...KEYS), fc.jsonValue(), { maxKeys: 6 }),
 );
 
@@ -64,7 +69,17 @@ describe('parsing and normalising never crash', () => {
     const body = fc.oneof(
       fc.jsonValue(),
       fc.record({ destination: odd, events: fc.array(odd, { maxLength: 8 }) }),
-      fc.record({ object: fc.constantFrom('page', 'instagram', 'user'), entry: fc.array(fc.record({ id: odd, messaging: fc.array(odd), standby: odd }), { maxLength: 4 }) }),
+      fc.record({ object: fc.constantFrom('page', 'instagram', 'user', 'whatsapp_business_account', '__proto__', 'constructor', 'toString'), entry: fc.array(fc.record({ id: odd, messaging: fc.array(odd), standby: odd }), { maxLength: 4 }) }),
+      fc.record({
+        object: fc.constantFrom('whatsapp_business_account', 'page', '__proto__'),
+        entry: fc.array(
+          fc.record({
+            id: odd,
+            changes: fc.array(fc.record({ field: fc.oneof(fc.constant('messages'), odd), value: fc.record({ metadata: fc.oneof(odd, fc.record({ phone_number_id: odd })), messages: fc.array(odd, { maxLength: 4 }), statuses: odd }) }), { maxLength: 3 }),
+          }),
+          { maxLength: 3 },
+        ),
+      }),
     );
     fc.assert(
       fc.property(body, (value) => {
@@ -88,7 +103,7 @@ describe('parsing and normalising never crash', () => {
   });
 
   it('on truncated and byte-flipped fixtures', () => {
-    const raws = [...allFixtures('line'), ...allFixtures('meta')].map(([, raw]) => raw);
+    const raws = ALL.map(([, raw]) => raw);
     fc.assert(
       fc.property(fc.constantFrom(...raws), fc.nat(), fc.nat(255), fc.boolean(), (raw, at, byte, truncate) => {
         const i = at % raw.length;
@@ -104,16 +119,21 @@ describe('parsing and normalising never crash', () => {
     const deep = (depth: number): string => `${'{"a":['.repeat(depth)}1${']}'.repeat(depth)}`;
     const line = `{"destination":"U1","events":[{"type":"join","timestamp":1,"source":{"type":"group","groupId":"C1"},"x":${deep(100000)}}]}`;
     const meta = `{"object":"page","entry":[{"id":"P","messaging":[{"sender":{"id":"S"},"timestamp":1767225600000,"read":${deep(100000)}}]}]}`;
-    const [lineEvent] = lineToChatEvents(parseLineWebhook(Buffer.from(line)));
-    const [metaEvent] = metaToChatEvents(parseMetaWebhook(Buffer.from(meta)));
+    const [lineEvent] = lineEvents(Buffer.from(line));
+    const [metaEvent] = metaEvents(Buffer.from(meta));
     expect(lineEvent).toMatchObject({ type: 'join', eventId: expect.stringMatching(/^content:[0-9a-f]{32}$/) });
     expect(metaEvent).toMatchObject({ type: 'read', eventId: expect.stringMatching(/^read:[0-9a-f]{32}$/) });
   });
 
   it('does not let "__proto__" keys change what an event is', () => {
     const raw = '{"object":"page","entry":[{"id":"P","messaging":[{"__proto__":{"message":{"mid":"x","is_echo":true}},"sender":{"id":"S"},"timestamp":1767225600000,"message":{"mid":"m1","text":"hi","__proto__":{"is_echo":true}}}]}]}';
-    expect(metaToChatEvents(parseMetaWebhook(Buffer.from(raw)))).toMatchObject([{ kind: 'message', eventId: 'm1', text: 'hi' }]);
+    expect(metaEvents(Buffer.from(raw))).toMatchObject([{ kind: 'message', eventId: 'm1', text: 'hi' }]);
     expect(({} as Record<string, unknown>).is_echo).toBeUndefined();
+  });
+
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])('takes the object %j for one no platform reads', (object) => {
+    const raw = Buffer.from(JSON.stringify({ object, entry: [{ id: 'P', messaging: [{ sender: { id: 'S' }, timestamp: 1767225600000, message: { mid: 'm1', text: 'hi' } }] }] }));
+    expect(readMetaEndpoint(raw)).toEqual({ events: [], recipient: 'P', ignored: 0, unusableUsers: [], orderingKey: 'P', unknownObject: object });
   });
 });
 

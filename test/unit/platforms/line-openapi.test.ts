@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { lineToChatEvents, parseLineWebhook } from '../../../src/platforms/line';
 import { allFixtures } from './fixtures';
+import { readLine } from './read-webhook';
 import { checkAgainst, schemaRef, type OpenApiDocument } from './openapi-check';
 
 /*
@@ -42,9 +42,9 @@ describe("LINE's webhook description", () => {
     const withType = fixtures.filter((f) => f.json.events.some((e) => e.type === type));
     expect(withType.map((f) => f.name)).not.toEqual([]);
     for (const f of withType) {
-      const body = parseLineWebhook(f.raw);
+      const body = readLine(f.raw);
       expect(body.ignored).toBe(0);
-      const events = lineToChatEvents(body);
+      const events = body.events;
       expect(events.filter((e) => e.type === type || e.type.startsWith(`${type}/`)).length).toBe(f.json.events.filter((e) => e.type === type).length);
     }
   });
@@ -53,7 +53,7 @@ describe("LINE's webhook description", () => {
     const withType = fixtures.filter((f) => f.json.events.some((e) => e.message?.type === type));
     expect(withType.map((f) => f.name)).not.toEqual([]);
     for (const f of withType) {
-      const events = lineToChatEvents(parseLineWebhook(f.raw));
+      const events = readLine(f.raw).events;
       expect(events.some((e) => e.kind === 'message' && e.type === `message/${type}`)).toBe(true);
     }
   });

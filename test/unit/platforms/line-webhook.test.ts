@@ -1,13 +1,15 @@
 import type { ChatEvent } from '../../../src/chat-event';
 import { WebhookBodyError } from '../../../src/platforms/errors';
-import { lineToChatEvents, parseLineWebhook } from '../../../src/platforms/line';
+import { parseLineEnvelope } from '../../../src/platforms/envelopes';
+import { parseLineEvent } from '../../../src/platforms/line-schema';
 import { allFixtures, fixture } from './fixtures';
+import { lineEvents, readLine } from './read-webhook';
 
 const DEST = 'U4af4980629e1f0a2b9a4e3c5d6f7a8b9';
 const USER = 'U206d25c2ea6bd87c17655609a1c37cb8';
 
 function eventsOf(name: string): ChatEvent[] {
-  return lineToChatEvents(parseLineWebhook(fixture('line', name)));
+  return lineEvents(fixture('line', name));
 }
 
 function only(name: string): ChatEvent {
@@ -16,11 +18,9 @@ function only(name: string): ChatEvent {
   return events[0]!;
 }
 
-describe('parseLineWebhook: the top level', () => {
+describe('the LINE module: the top level', () => {
   it('accepts the Verify body with no events', () => {
-    const body = parseLineWebhook(fixture('line', 'verify'));
-    expect(body).toEqual({ destination: DEST, events: [], ignored: 0 });
-    expect(lineToChatEvents(body)).toEqual([]);
+    expect(readLine(fixture('line', 'verify'))).toEqual({ events: [], recipient: DEST, ignored: 0, unusableUsers: [] });
   });
 
   it.each([
@@ -35,7 +35,7 @@ describe('parseLineWebhook: the top level', () => {
   ])('rejects %j with a WebhookBodyError that says why', (raw, detail) => {
     let caught: unknown;
     try {
-      parseLineWebhook(Buffer.from(raw));
+      readLine(Buffer.from(raw));
     } catch (err) {
       caught = err;
     }
@@ -58,31 +58,38 @@ describe('parseLineWebhook: the top level', () => {
         { type: 'somethingNew', timestamp: 5, source: { type: 'user', userId: USER }, webhookEventId: 'E1', brandNew: { x: 1 } },
       ],
     });
-    const body = parseLineWebhook(Buffer.from(raw));
-    expect(body.ignored).toBe(8);
-    expect(lineToChatEvents(body)).toEqual([
-      { platform: 'line', channel: DEST, userId: USER, kind: 'other', type: 'somethingNew', eventId: 'E1', timestamp: 5, isRedelivery: false },
+    const body = readLine(Buffer.from(raw));
+    expect(body.ignored).toBe(7);
+    expect(body.events).toEqual([
+      // A user id that is not a string leaves the event without a user; it is not ignored.
+      { platform: 'line', channel: 'line', recipient: DEST, userId: undefined, kind: 'follow', type: 'follow', eventId: expect.stringMatching(/^content:[0-9a-f]{32}$/), timestamp: 1, isRedelivery: false },
+      { platform: 'line', channel: 'line', recipient: DEST, userId: USER, kind: 'other', type: 'somethingNew', eventId: 'E1', timestamp: 5, isRedelivery: false },
     ]);
+    expect(body.unusableUsers).toEqual([{ eventId: body.events[0]!.eventId, problem: 'the user id is a number, not a string' }]);
   });
 
-  it('gives the channel "" when destination is missing or not a string', () => {
+  it('gives the recipient "" when destination is missing or not a string', () => {
     const raw = JSON.stringify({ destination: 5, events: [{ type: 'unfollow', timestamp: 1, webhookEventId: 'E2' }] });
-    expect(lineToChatEvents(parseLineWebhook(Buffer.from(raw)))[0]?.channel).toBe('');
+    expect(lineEvents(Buffer.from(raw))[0]?.recipient).toBe('');
+  });
+
+  it('names the channel the webhook came in on, apart from the recipient', () => {
+    expect(lineEvents(fixture('line', 'message-text'), 'brand-a-line')[0]).toMatchObject({ channel: 'brand-a-line', recipient: DEST });
   });
 
   it('keeps fields it does not know (they pass through)', () => {
-    const body = parseLineWebhook(fixture('line', 'message-text-mention'));
-    const parsed = body.events[0];
+    const parsed = parseLineEvent(parseLineEnvelope(fixture('line', 'message-text-mention')).events[0]);
     expect(parsed?.shape).toBe('message');
     expect(parsed?.event).toMatchObject({ mode: 'active', message: { mention: { mentionees: [{ type: 'all' }, { type: 'user' }] } } });
   });
 });
 
-describe('lineToChatEvents', () => {
+describe('the LINE module: events', () => {
   it('turns a text message into a message event with its text', () => {
     expect(only('message-text')).toEqual({
       platform: 'line',
-      channel: DEST,
+      channel: 'line',
+      recipient: DEST,
       userId: USER,
       kind: 'message',
       type: 'message/text',
@@ -152,7 +159,7 @@ describe('lineToChatEvents', () => {
     ['pnp-delivery', 'delivery', USER],
   ])('%s is kind other, type %s', (name, type, userId) => {
     const event = only(name);
-    expect(event).toMatchObject({ kind: 'other', type, platform: 'line', channel: DEST });
+    expect(event).toMatchObject({ kind: 'other', type, platform: 'line', channel: 'line', recipient: DEST });
     expect(event.userId).toBe(userId);
   });
 
@@ -180,10 +187,10 @@ describe('lineToChatEvents', () => {
       events: [{ message: { text: 'Hello, world', type: 'text', id: '325708' }, source: { userId: USER, type: 'user' }, timestamp: 1462629479859, type: 'message', replyToken: 'other' }],
       destination: DEST,
     });
-    expect(lineToChatEvents(parseLineWebhook(Buffer.from(reordered)))[0]?.eventId).toBe(first.eventId);
+    expect(lineEvents(Buffer.from(reordered))[0]?.eventId).toBe(first.eventId);
     // Different content: a different id.
     const otherText = fixture('line', 'old-style-without-event-id').toString('utf8').replace('Hello, world', 'Hello, there');
-    expect(lineToChatEvents(parseLineWebhook(Buffer.from(otherText)))[0]?.eventId).not.toBe(first.eventId);
+    expect(lineEvents(Buffer.from(otherText))[0]?.eventId).not.toBe(first.eventId);
   });
 
   it('keeps the order of several events and each one its own user and id', () => {
@@ -199,10 +206,10 @@ describe('lineToChatEvents', () => {
 
   it('understands every event of every fixture (nothing ignored)', () => {
     for (const [name, raw] of allFixtures('line')) {
-      const body = parseLineWebhook(raw);
-      expect({ name, ignored: body.ignored }).toEqual({ name, ignored: 0 });
+      const body = readLine(raw);
+      expect({ name, ignored: body.ignored, unusable: body.unusableUsers }).toEqual({ name, ignored: 0, unusable: [] });
       const parsedCount = (JSON.parse(raw.toString('utf8')) as { events: unknown[] }).events.length;
-      expect({ name, events: lineToChatEvents(body).length }).toEqual({ name, events: parsedCount });
+      expect({ name, events: body.events.length }).toEqual({ name, events: parsedCount });
     }
   });
 });

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { ChatEvent } from '../../../src/chat-event';
 import { WebhookBodyError } from '../../../src/platforms/errors';
-import { metaToChatEvents, parseMetaWebhook } from '../../../src/platforms/meta';
 import { allFixtures, fixture } from './fixtures';
+import { metaEvents, readMeta, readMetaEndpoint } from './read-webhook';
 
 const PAGE = '106938284123456';
 const PSID = '6783423145028831';
@@ -12,7 +12,7 @@ const IG = '17841400123456789';
 const IGSID = '1234567890123456';
 
 function eventsOf(name: string): ChatEvent[] {
-  return metaToChatEvents(parseMetaWebhook(fixture('meta', name)));
+  return metaEvents(fixture('meta', name));
 }
 
 function only(name: string): ChatEvent {
@@ -23,7 +23,7 @@ function only(name: string): ChatEvent {
 
 function parseError(raw: string): WebhookBodyError {
   try {
-    parseMetaWebhook(Buffer.from(raw));
+    readMeta(Buffer.from(raw));
   } catch (err) {
     if (err instanceof WebhookBodyError) return err;
     throw err;
@@ -31,7 +31,7 @@ function parseError(raw: string): WebhookBodyError {
   throw new Error(`expected ${raw} to be rejected`);
 }
 
-describe('parseMetaWebhook: the top level', () => {
+describe('the Messenger and Instagram module: the top level', () => {
   it.each([
     ['not json', /^body is not JSON: /],
     ['[{"object":"page","entry":[]}]', /^body must be a JSON object, not an array$/],
@@ -44,7 +44,7 @@ describe('parseMetaWebhook: the top level', () => {
   });
 
   it('accepts an empty entry list', () => {
-    expect(parseMetaWebhook(Buffer.from('{"object":"page","entry":[]}'))).toEqual({ object: 'page', entries: [], ignored: 0 });
+    expect(readMeta(Buffer.from('{"object":"page","entry":[]}'))).toEqual({ events: [], recipient: 'page', ignored: 0, unusableUsers: [] });
   });
 
   it('ignores entries and items it cannot understand and keeps the others', () => {
@@ -70,11 +70,14 @@ describe('parseMetaWebhook: the top level', () => {
         },
       ],
     });
-    const body = parseMetaWebhook(Buffer.from(raw));
-    expect(body.ignored).toBe(10);
-    expect(metaToChatEvents(body)).toEqual([
-      { platform: 'facebook', channel: PAGE, userId: PSID, kind: 'message', type: 'message/text', text: 'kept', eventId: 'm_ok', timestamp: 1767225600001, isRedelivery: false },
+    const body = readMeta(Buffer.from(raw));
+    expect(body.ignored).toBe(9);
+    expect(body.events).toEqual([
+      // A user id that is not a string leaves the event without a user; it is not ignored.
+      { platform: 'facebook', channel: 'facebook', recipient: PAGE, userId: undefined, kind: 'message', type: 'message/text', text: 'numeric sender', eventId: 'm_1', timestamp: 1767225600000, isRedelivery: false },
+      { platform: 'facebook', channel: 'facebook', recipient: PAGE, userId: PSID, kind: 'message', type: 'message/text', text: 'kept', eventId: 'm_ok', timestamp: 1767225600001, isRedelivery: false },
     ]);
+    expect(body.unusableUsers).toEqual([{ eventId: 'm_1', problem: 'the user id is a number, not a string' }]);
   });
 
   it('parses and normalises a batch of 1,000 items in a few milliseconds', () => {
@@ -95,11 +98,12 @@ describe('parseMetaWebhook: the top level', () => {
   });
 });
 
-describe('metaToChatEvents: Messenger', () => {
+describe('the Messenger and Instagram module: Messenger', () => {
   it('turns a message into a message event with its text', () => {
     expect(only('messenger-message')).toEqual({
       platform: 'facebook',
-      channel: PAGE,
+      channel: 'facebook',
+      recipient: PAGE,
       userId: PSID,
       kind: 'message',
       type: 'message/text',
@@ -124,7 +128,8 @@ describe('metaToChatEvents: Messenger', () => {
     const event = only('messenger-postback');
     expect(event).toEqual({
       platform: 'facebook',
-      channel: PAGE,
+      channel: 'facebook',
+      recipient: PAGE,
       userId: PSID,
       kind: 'postback',
       type: 'postback',
@@ -173,7 +178,7 @@ describe('metaToChatEvents: Messenger', () => {
 
   it('processes every entry and every item of a batch, in order', () => {
     const events = eventsOf('messenger-batch');
-    expect(events.map((e) => [e.channel, e.userId, e.kind, e.eventId.startsWith('read:') ? 'read:…' : e.eventId])).toEqual([
+    expect(events.map((e) => [e.recipient, e.userId, e.kind, e.eventId.startsWith('read:') ? 'read:…' : e.eventId])).toEqual([
       [PAGE, PSID, 'message', 'm_batch-1'],
       [PAGE, PSID2, 'postback', `${PSID2}:1767225600202:action=subscribe`],
       [PAGE, PSID, 'other', 'read:…'],
@@ -195,25 +200,26 @@ describe('metaToChatEvents: Messenger', () => {
       const all = Array.from({ length: 250 }, (_, i) => item(i));
       return { id, time: 1767225601000, messaging: all.slice(0, 200), standby: all.slice(200) };
     });
-    const body = parseMetaWebhook(Buffer.from(JSON.stringify({ object: 'page', entry })));
+    const body = readMeta(Buffer.from(JSON.stringify({ object: 'page', entry })));
     expect(body.ignored).toBe(0);
-    const events = metaToChatEvents(body);
+    const events = body.events;
     expect(events).toHaveLength(900);
     expect(events.every((e) => e.kind === 'message' && e.userId === `user-${e.eventId.slice(2)}`)).toBe(true);
-    expect(events.map((e) => e.channel)).toEqual(pages.flatMap((id) => Array<string>(225).fill(id)));
+    expect(events.map((e) => e.recipient)).toEqual(pages.flatMap((id) => Array<string>(225).fill(id)));
+    expect(new Set(events.map((e) => e.channel))).toEqual(new Set(['facebook']));
     expect(events.map((e) => e.timestamp)).toEqual([...events.map((e) => e.timestamp)].sort((a, b) => a - b));
   });
 
   it('page feed changes produce nothing', () => {
-    const body = parseMetaWebhook(fixture('meta', 'page-feed'));
+    const body = readMeta(fixture('meta', 'page-feed'));
     expect(body.ignored).toBe(0);
-    expect(metaToChatEvents(body)).toEqual([]);
+    expect(body.events).toEqual([]);
   });
 });
 
-describe('metaToChatEvents: Instagram', () => {
+describe('the Messenger and Instagram module: Instagram', () => {
   it('a message belongs to the Instagram account and the sender', () => {
-    expect(only('instagram-message')).toMatchObject({ platform: 'instagram', channel: IG, userId: IGSID, kind: 'message', type: 'message/text', text: '我要優惠券' });
+    expect(only('instagram-message')).toMatchObject({ platform: 'instagram', channel: 'facebook', recipient: IG, userId: IGSID, kind: 'message', type: 'message/text', text: '我要優惠券' });
   });
 
   it('a postback (ice breaker) carries its payload', () => {
@@ -248,16 +254,15 @@ describe('metaToChatEvents: Instagram', () => {
   });
 });
 
-describe('metaToChatEvents: everything else', () => {
-  it('objects other than page and instagram are accepted and produce nothing', () => {
-    const body = parseMetaWebhook(fixture('meta', 'other-object'));
-    expect(body.object).toBe('permissions');
-    expect(metaToChatEvents(body)).toEqual([]);
+describe('the Messenger and Instagram module: everything else', () => {
+  it('objects no Meta platform reads are accepted and produce nothing', () => {
+    const body = readMetaEndpoint(fixture('meta', 'other-object'));
+    expect(body).toMatchObject({ unknownObject: 'permissions', events: [], ignored: 0 });
   });
 
   it('a timestamp in seconds is read as such', () => {
     const raw = JSON.stringify({ object: 'page', entry: [{ id: PAGE, messaging: [{ sender: { id: PSID }, timestamp: 1767225600, message: { mid: 'm_s', text: 'x' } }] }] });
-    expect(metaToChatEvents(parseMetaWebhook(Buffer.from(raw)))[0]?.timestamp).toBe(1767225600000);
+    expect(metaEvents(Buffer.from(raw))[0]?.timestamp).toBe(1767225600000);
   });
 
   it('a Chat Plugin guest (user_ref, no PSID) has no user', () => {
@@ -265,14 +270,15 @@ describe('metaToChatEvents: everything else', () => {
       object: 'page',
       entry: [{ id: PAGE, messaging: [{ sender: { user_ref: 'guest-1' }, recipient: { id: PAGE }, timestamp: 1767225600000, postback: { payload: 'P' } }] }],
     });
-    const [event] = metaToChatEvents(parseMetaWebhook(Buffer.from(raw)));
+    const [event] = metaEvents(Buffer.from(raw));
     expect(event).toMatchObject({ kind: 'postback', postbackData: 'P', eventId: 'guest-1:1767225600000:P' });
     expect(event?.userId).toBeUndefined();
   });
 
   it('understands every item of every fixture (nothing ignored)', () => {
     for (const [name, raw] of allFixtures('meta')) {
-      expect({ name, ignored: parseMetaWebhook(raw).ignored }).toEqual({ name, ignored: 0 });
+      const body = readMetaEndpoint(raw);
+      expect({ name, ignored: body.ignored, unusable: body.unusableUsers }).toEqual({ name, ignored: 0, unusable: [] });
     }
   });
 });

@@ -1,7 +1,7 @@
-import { verifyLineSignature } from '../../../src/platforms/line';
-import { metaToChatEvents, parseMetaWebhook, verifyMetaSignature } from '../../../src/platforms/meta';
+import { verifyLineSignature, verifyMetaSignature } from '../../../src/platforms/signatures';
 import { signLine, signMeta } from '../../helpers/signatures';
 import { fixture } from './fixtures';
+import { metaEvents } from './read-webhook';
 
 const LINE_SECRET = 'line-channel-secret-for-tests';
 const META_SECRET = 'meta-app-secret-for-tests';
@@ -109,7 +109,7 @@ describe('verifyMetaSignature', () => {
     expect(verifyMetaSignature(reserialized, header, META_SECRET)).toBe(false);
 
     // The text itself arrives intact.
-    const [event] = metaToChatEvents(parseMetaWebhook(raw));
+    const [event] = metaEvents(raw);
     expect(event?.text).toBe('我要優惠券 🎁 https://example.com/coupon');
   });
 });

@@ -4,7 +4,8 @@
  * normalises a 1,000-item Messenger batch and prints the best time of several runs,
  * beside the best time of a bare JSON.parse of the same bytes (the floor any parser has).
  */
-import { metaToChatEvents, parseMetaWebhook } from '../../../src/platforms/meta';
+import { parseMetaEnvelope } from '../../../src/platforms/envelopes';
+import { metaToChatEvents } from '../../../src/platforms/meta';
 
 const PAGE = '106938284123456';
 const items = Array.from({ length: 1000 }, (_, i) => ({
@@ -27,7 +28,7 @@ function bestOf(runs: number, work: () => void): number {
 
 let events = 0;
 const bestMs = bestOf(50, () => {
-  events = metaToChatEvents(parseMetaWebhook(raw)).length;
+  events = metaToChatEvents(parseMetaEnvelope(raw), 'facebook').events.length;
 });
 const jsonParseMs = bestOf(50, () => JSON.parse(raw.toString('utf8')));
 process.stdout.write(JSON.stringify({ events, bestMs, jsonParseMs, bytes: raw.length }));

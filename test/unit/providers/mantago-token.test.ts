@@ -8,7 +8,7 @@ import {
   type MantagoCredentialsOptions,
 } from '../../../src/providers/mantago-credentials';
 import { createMantagoTagger } from '../../../src/providers/taggers';
-import type { TagOperation } from '../../../src/providers/tag-operation';
+import type { TagOperation } from '../../../src/tag-operation';
 import {
   createMemorySettingsStore,
   jwtExpiringIn,
@@ -21,7 +21,7 @@ import {
 import { tagApiErrorOf } from './expect-error';
 
 const DAY = 24 * 3600_000;
-const op: TagOperation = { action: 'add', provider: 'mantago', kind: 'personal', tagId: 'tag-1', platform: 'line', channel: 'Udest', userId: 'U-user' };
+const op: TagOperation = { action: 'add', provider: 'mantago', kind: 'personal', tagId: 'tag-1', platform: 'line', recipient: 'Udest', userId: 'U-user' };
 const isMapping = (r: RecordedRequest) => r.path.includes('TagMapping');
 
 function captureLog(): { log: Logger; lines: () => string[] } {

@@ -5,7 +5,7 @@ import { createTaggers } from '../../../src/providers/create-taggers';
 import { createMantagoClient } from '../../../src/providers/mantago';
 import { createMantagoCredentials } from '../../../src/providers/mantago-credentials';
 import { createBotbonnieTagger, createMantagoTagger } from '../../../src/providers/taggers';
-import type { TagOperation } from '../../../src/providers/tag-operation';
+import type { TagOperation } from '../../../src/tag-operation';
 import {
   createMemorySettingsStore,
   startFakeBotbonnie,
@@ -15,7 +15,7 @@ import {
 } from '../../helpers/fake-tag-api';
 import { tagApiErrorOf } from './expect-error';
 
-const base = { tagId: 'tag-7', channel: 'Udestination', userId: 'U-user' } as const;
+const base = { tagId: 'tag-7', recipient: 'Udestination', userId: 'U-user' } as const;
 
 describe('BotBonnie tagger: what each operation becomes on the wire', () => {
   let fake: FakeBotbonnie;
@@ -44,7 +44,7 @@ describe('BotBonnie tagger: what each operation becomes on the wire', () => {
 
   it('Facebook: bot_channel 0 and bot_pid = the page id, even when a LINE pid is configured; remove is DELETE', async () => {
     const tagger = createBotbonnieTagger(client, { linePid: '@my-line-bot' });
-    await tagger.apply(op({ platform: 'facebook', channel: 'page-123', action: 'remove' }));
+    await tagger.apply(op({ platform: 'facebook', recipient: 'page-123', action: 'remove' }));
     expect(fake.requests[0]).toMatchObject({ method: 'DELETE', body: { bot_pid: 'page-123', bot_channel: 0, bot_raw_uid: 'U-user' } });
   });
 

@@ -19,6 +19,13 @@ describe('conditions', () => {
     expect(matched({ platform: 'facebook', kind: 'follow', timestamp: T })).not.toContain('platform-single');
   });
 
+  it('platform: whatsapp, also on the keyword fast path (its bit beside the kind bits)', () => {
+    expect(matched(message('我要優惠券', { platform: 'whatsapp' }))).toContain('platform-whatsapp-keyword');
+    for (const platform of ['line', 'facebook', 'instagram'] as const) expect(matched(message('我要優惠券', { platform }))).not.toContain('platform-whatsapp-keyword');
+    expect(matched({ platform: 'whatsapp', kind: 'postback', text: '我要優惠券', postbackData: 'x', timestamp: T })).not.toContain('platform-whatsapp-keyword');
+    expect(matched({ platform: 'whatsapp', kind: 'follow', timestamp: T })).not.toContain('platform-facebook-or-instagram');
+  });
+
   it('event: one kind or a list; other kinds do not match a rule that names kinds', () => {
     expect(matched({ platform: 'line', kind: 'postback', postbackData: 'x', timestamp: T })).toContain('event-postback-or-follow');
     expect(matched({ platform: 'line', kind: 'follow', timestamp: T })).toContain('event-postback-or-follow');

@@ -11,7 +11,7 @@ import {
   type WhenDefinition,
 } from '../../../src/rules';
 import { DAYS } from '../../../src/rules/definitions';
-import type { TagAction } from '../../../src/providers/tag-operation';
+import type { TagAction } from '../../../src/tag-operation';
 import { normalizeText } from '../../../src/rules/normalize-text';
 import { referenceEvaluate } from './reference-evaluator';
 

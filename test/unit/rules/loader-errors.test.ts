@@ -11,7 +11,7 @@ describe('loader errors: each reported at FILE:LINE:COLUMN of the offending node
     ['unknown-key', 'rules.yaml', 5, 9, /^unknown key "contians" in text; did you mean "contains"\?$/],
     ['bad-regex', 'rules.yaml', 6, 22, /^bad regex "\(優惠\|coupon": Invalid regular expression.*Unterminated group/],
     ['unsupported-regex', 'rules.yaml', 6, 22, /^unsupported regex "\(\\\\w\+\) \\\\1": a backreference at character 7; rule regexes run on a linear-time engine/],
-    ['unknown-platform', 'rules.yaml', 6, 24, /^unknown platform "tiktok"; expected one of line, facebook, instagram$/],
+    ['unknown-platform', 'rules.yaml', 6, 24, /^unknown platform "tiktok"; expected one of line, facebook, instagram, whatsapp$/],
     ['unknown-event', 'rules.yaml', 6, 14, /^unknown event "sticker"; expected one of message, postback, follow, unfollow$/],
     ['unknown-provider', 'rules.yaml', 6, 19, /^unknown provider "botbonie"; did you mean "botbonnie"\?$/],
     ['unknown-kind', 'rules.yaml', 7, 15, /^unknown kind "company"; expected one of personal, client$/],
@@ -73,7 +73,7 @@ describe('loader errors: each reported at FILE:LINE:COLUMN of the offending node
     expect(problems.map(formatProblem)).toEqual([
       `${file}:2:9: duplicate id "first": already used at ${reported('invalid/many-problems/other.yml')}:2:9`,
       `${file}:3:5: unknown key "pririty" in a rule; did you mean "priority"?`,
-      `${file}:4:23: unknown platform "tiktok"; expected one of line, facebook, instagram`,
+      `${file}:4:23: unknown platform "tiktok"; expected one of line, facebook, instagram, whatsapp`,
       expect.stringMatching(new RegExp(`^${file}:7:28: bad regex "\\[": `)),
       expect.stringMatching(new RegExp(`^${file}:8:55: remove_tag cannot be used with kind: client`)),
       `${file}:9:9: an id holds only letters, digits, "-" and "_"`,

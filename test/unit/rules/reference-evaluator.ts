@@ -1,5 +1,5 @@
 import type { Evaluation, RuleDefinition, RuleEvent, WhenDefinition } from '../../../src/rules';
-import type { TagAction } from '../../../src/providers/tag-operation';
+import type { TagAction } from '../../../src/tag-operation';
 
 /**
  * The rules semantics written as plainly as possible, sharing no code with the

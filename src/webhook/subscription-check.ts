@@ -1,13 +1,19 @@
 import type { RequestHandler } from 'express';
 import { timingSafeEqual } from 'node:crypto';
+import type { ConfiguredEndpoint } from '../config';
+import { notSet, type VariableChain } from '../platforms/endpoints';
 
 /**
- * GET /webhooks/facebook — Meta's subscription check: `hub.mode=subscribe` with the
+ * GET on a Meta endpoint — Meta's subscription check: `hub.mode=subscribe` with the
  * right `hub.verify_token` gets `hub.challenge` back as the plain body; anything
- * else (also an unset FACEBOOK_VERIFY_TOKEN) is 403.
+ * else (also an endpoint without a verify token) is 403.
  * https://developers.facebook.com/docs/graph-api/webhooks/getting-started#verification-requests
  */
-export function facebookVerifyRoute(verifyToken: string | undefined): RequestHandler {
+export function subscriptionCheckRoute(endpoint: ConfiguredEndpoint): RequestHandler {
+  const { verifyToken } = endpoint;
+  const variables: VariableChain = endpoint.definition.verifyToken ?? ['the verify token'];
+  // A chain names where the token comes from: the first variable, else the ones after it.
+  const source = variables.length === 1 ? variables[0] : `${variables[0]} (when unset, ${variables.slice(1).join(', ')})`;
   return (req, res) => {
     const mode = req.query['hub.mode'];
     const token = req.query['hub.verify_token'];
@@ -17,7 +23,7 @@ export function facebookVerifyRoute(verifyToken: string | undefined): RequestHan
       return;
     }
     res.status(403).json({
-      error: verifyToken ? 'hub.mode must be subscribe and hub.verify_token must match FACEBOOK_VERIFY_TOKEN' : 'FACEBOOK_VERIFY_TOKEN is not set',
+      error: verifyToken ? `hub.mode must be subscribe and hub.verify_token must match ${source}` : notSet(variables),
     });
   };
 }

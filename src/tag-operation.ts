@@ -1,10 +1,17 @@
-import type { Platform } from '../chat-event';
+import type { Platform } from './chat-event';
+import type { Provider } from './providers';
 
-export const PROVIDERS = ['mantago', 'botbonnie'] as const;
-export type Provider = (typeof PROVIDERS)[number];
+/*
+ * What rules produce and the store keeps: the other end of the pipeline from
+ * `chat-event.ts`, and like it a shared vocabulary, so rules, the store, delivery
+ * and the providers all see these types without importing each other.
+ */
+
+/** The provider names come from the provider list (`src/providers/index.ts`). */
+export { PROVIDERS, type Provider } from './providers';
 
 export const TAG_KINDS = ['personal', 'client'] as const;
-/** MantaGo's tag kinds; BotBonnie operations always carry `personal`. */
+/** MantaGo's tag kinds; a provider with one kind (BotBonnie) always carries `personal`. */
 export type TagKind = (typeof TAG_KINDS)[number];
 
 export type TagActionName = 'add' | 'remove';
@@ -34,12 +41,15 @@ export interface TagAction {
  */
 export interface TagOperation extends TagAction {
   platform: Platform;
-  /** LINE destination / page id / Instagram account id; BotBonnie's `bot_pid` comes from it. */
-  channel: string;
+  /**
+   * Who the user wrote to: the LINE `destination`, the Facebook page or Instagram
+   * account id, the WhatsApp `phone_number_id`. BotBonnie's `bot_pid` comes from it.
+   */
+  recipient: string;
   userId: string;
 }
 
-/** The identity of a desired-state row: (provider, kind, tag, platform, channel, user). */
+/** The identity of a desired-state row: (provider, kind, tag, platform, recipient, user). */
 export function operationKey(op: Omit<TagOperation, 'action'>): string {
-  return JSON.stringify([op.provider, op.kind, op.tagId, op.platform, op.channel, op.userId]);
+  return JSON.stringify([op.provider, op.kind, op.tagId, op.platform, op.recipient, op.userId]);
 }

@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response, type NextFunction, type RequestHandler } from 'express';
+import type { ConfiguredEndpoint } from '../config';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
-import { orderingKeyOf } from '../platforms/ordering-key';
+import { webhookReader, type ReceivedWebhook } from '../platforms/dispatch';
+import { describeOperation } from '../providers/describe-operation';
+import { notSet } from '../platforms/endpoints';
 import { WebhookBodyError } from '../platforms/errors';
 import type { RuleSet } from '../rules';
 import { StoreUnavailableError, type ForwardRequest, type Store } from '../store/store';
-import type { WebhookAdapter } from '../webhook/adapters';
-import { processEvents } from '../webhook/process-events';
+import { processEvents } from './process-events';
 
 export interface WebhookRouteDeps {
-  adapter: WebhookAdapter;
+  endpoint: ConfiguredEndpoint;
   store: Store;
   rules: () => RuleSet | undefined;
   log: Logger;
@@ -23,22 +25,26 @@ export interface WebhookRouteDeps {
 type Outcome = 'accepted' | 'unauthorized' | 'bad_request' | 'too_large' | 'unavailable' | 'error';
 
 /**
- * POST /webhooks/{line,facebook}: secret configured (503) → size (413) → signature
- * over the raw bytes (401) → shape (400) → rules → one store transaction → 200.
- * The 200 is sent only once the operations and forwards are durably stored.
+ * POST on a webhook endpoint: secret configured (503) → size (413) → signature over
+ * the raw bytes (401) → shape (400) → platform modules → rules → one store
+ * transaction → 200. The 200 is sent only once the operations and forwards are
+ * durably stored.
  */
 export function webhookRoute(d: WebhookRouteDeps): RequestHandler[] {
-  const { adapter, metrics } = d;
+  const { endpoint, metrics } = d;
+  const { channel, signature: scheme } = endpoint.definition;
+  const read = webhookReader(endpoint.definition.dispatch);
+  // The metric label keeps its name; its values are the endpoints' channel ids.
   const reply = (res: Response, status: number, outcome: Outcome, body: object, started: number) => {
-    metrics.webhooks.inc({ platform: adapter.name, outcome });
-    metrics.webhookDuration.observe({ platform: adapter.name }, (d.now() - started) / 1000);
+    metrics.webhooks.inc({ platform: channel, outcome });
+    metrics.webhookDuration.observe({ platform: channel }, (d.now() - started) / 1000);
     res.status(status).json(body);
   };
 
   const requireSecret: RequestHandler = (req, res, next) => {
     res.locals.started = d.now();
-    if (!adapter.secret) {
-      reply(res, 503, 'unavailable', { error: `${adapter.secretVariable} is not set: this endpoint is disabled` }, res.locals.started as number);
+    if (!endpoint.secret) {
+      reply(res, 503, 'unavailable', { error: `${notSet(endpoint.definition.secret)}: this endpoint is disabled` }, res.locals.started as number);
       return;
     }
     next();
@@ -62,18 +68,18 @@ export function webhookRoute(d: WebhookRouteDeps): RequestHandler[] {
   const handle: RequestHandler = async (req, res) => {
     const started = res.locals.started as number;
     const requestId = req.get('x-request-id') ?? randomUUID();
-    const log = d.log.child({ requestId, platform: adapter.name });
+    const log = d.log.child({ requestId, channel });
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const signature = req.get(adapter.signatureHeader);
-    const secret = adapter.secret as string;
-    if (!adapter.verify(raw, signature, secret)) {
+    const signature = req.get(scheme.header);
+    const secret = endpoint.secret as string;
+    if (!scheme.verify(raw, signature, secret)) {
       log.warn('webhook rejected: signature missing or wrong', { bytes: raw.length, hasSignature: signature !== undefined });
-      reply(res, 401, 'unauthorized', { error: signature === undefined ? `missing ${adapter.signatureHeader} header` : `${adapter.signatureHeader} does not match the body` }, started);
+      reply(res, 401, 'unauthorized', { error: signature === undefined ? `missing ${scheme.header} header` : `${scheme.header} does not match the body` }, started);
       return;
     }
-    let parsed: ReturnType<WebhookAdapter['toEvents']>;
+    let parsed: ReceivedWebhook;
     try {
-      parsed = adapter.toEvents(raw);
+      parsed = read(raw, channel);
     } catch (err) {
       if (err instanceof WebhookBodyError) {
         // The detail may quote part of the body (JSON.parse errors do): debug level only.
@@ -84,6 +90,10 @@ export function webhookRoute(d: WebhookRouteDeps): RequestHandler[] {
       }
       throw err;
     }
+    if (parsed.unknownObject !== undefined) {
+      log.info('webhook of an object no platform here reads: forwarded, nothing else', { object: parsed.unknownObject.slice(0, 64) });
+    }
+    for (const u of parsed.unusableUsers) log.warn('event kept without a user: its user id cannot be used', { eventId: u.eventId.slice(0, 200), problem: u.problem });
     const ruleSet = d.rules();
     if (!ruleSet) {
       reply(res, 503, 'unavailable', { error: 'no valid rule set is loaded' }, started);
@@ -91,12 +101,11 @@ export function webhookRoute(d: WebhookRouteDeps): RequestHandler[] {
     }
     const processed = processEvents(ruleSet, parsed.events, log);
     const forwards: ForwardRequest[] = [];
-    if (adapter.forwardUrls.length > 0) {
-      const headers: Record<string, string> = { [adapter.signatureHeader]: signature as string };
+    if (endpoint.forwardUrls.length > 0) {
+      const headers: Record<string, string> = { [scheme.header]: signature as string };
       const contentType = req.get('content-type');
       if (contentType) headers['content-type'] = contentType;
-      const orderingKey = orderingKeyOf(parsed.events, parsed.channel);
-      for (const destination of adapter.forwardUrls) forwards.push({ destination, orderingKey, body: raw, headers });
+      for (const destination of endpoint.forwardUrls) forwards.push({ destination, orderingKey: parsed.orderingKey, body: raw, headers });
     }
     try {
       const result = await d.store.accept({ now: started, events: processed.accepted, forwards, storeText: d.storeText });
@@ -107,7 +116,7 @@ export function webhookRoute(d: WebhookRouteDeps): RequestHandler[] {
         events: parsed.events.length,
         duplicates: result.duplicates,
         matched: processed.matched,
-        operations: processed.operations.map((o) => `${o.action} ${o.provider}/${o.kind}/${o.tagId}`),
+        operations: processed.operations.map(describeOperation),
         queued: result.operationsQueued,
         forwards: result.forwardsQueued,
         ms: d.now() - started,

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+/*
+ * How one environment variable is read. Config, the endpoint list and each provider
+ * descriptor declare their variables with these, so every variable is read the same
+ * way and a bad value is reported under its own name.
+ */
+
+/** Unset or blank: undefined; otherwise trimmed. */
+export const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+/** A whole number, or undefined when unset: for variables whose default depends on another (config-dependent.ts). */
+export const optionalInt = (min = 0) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number ≥ ${min}, got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+export const int = (def: number, min = 0) => optionalInt(min).transform((n) => n ?? def);
+
+/** Comma-separated http(s) URLs; unset: none. */
+export const urlList = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return [] as string[];
+    const urls = v.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const u of urls) {
+      if (!/^https?:\/\//i.test(u) || !URL.canParse(u)) {
+        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(u)} is not an http(s) URL` });
+        return z.NEVER;
+      }
+    }
+    return urls;
+  });
+
+/** An http(s) base URL without trailing slashes; unset: `def`. */
+export const baseUrl = (def: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const s = v === undefined || v.trim() === '' ? def : v.trim();
+      if (!/^https?:\/\//i.test(s) || !URL.canParse(s)) {
+        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)} is not an http(s) URL` });
+        return z.NEVER;
+      }
+      return s.replace(/\/+$/, '');
+    });
+
+export const flag = z
+  .string()
+  .optional()
+  .transform((v) => v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.trim().toLowerCase()));
+
+/** Problems of a failed parse as `VARIABLE: message` lines. */
+export function variableProblems(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
+}

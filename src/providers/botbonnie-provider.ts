@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import type { Platform } from '../chat-event';
+import { baseUrl, optionalString } from '../env-values';
+import type { BotbonnieChannel } from './botbonnie';
+import type { ProviderDescriptor } from './provider';
+
+export interface BotbonnieSettings {
+  baseUrl: string;
+  token: string | undefined;
+  /** Only the tag administration commands need it. */
+  botId: string | undefined;
+  /** `bot_pid` for LINE users; without it the LINE webhook's destination. */
+  linePid: string | undefined;
+}
+
+/**
+ * `bot_channel` of each platform BotBonnie tags (the docs' 渠道代號: 0 Facebook, 1 LINE).
+ * Instagram and WhatsApp users are not BotBonnie users, nor is any platform added later.
+ */
+export const BOTBONNIE_CHANNEL: ReadonlyMap<Platform, BotbonnieChannel> = new Map<Platform, BotbonnieChannel>([
+  ['line', 1],
+  ['facebook', 0],
+]);
+
+/** BotBonnie (https://docs.botbonnie.com): user tags, added and removed, for LINE and Messenger users. */
+export const botbonnieProvider: ProviderDescriptor<'botbonnie', BotbonnieSettings> = {
+  name: 'botbonnie',
+  title: 'BotBonnie',
+  env: z
+    .object({
+      BOTBONNIE_BASE_URL: baseUrl('https://api.botbonnie.com'),
+      BOTBONNIE_TOKEN: optionalString,
+      BOTBONNIE_BOT_ID: optionalString,
+      BOTBONNIE_LINE_PID: optionalString,
+    })
+    .transform((v) => ({ baseUrl: v.BOTBONNIE_BASE_URL, token: v.BOTBONNIE_TOKEN, botId: v.BOTBONNIE_BOT_ID, linePid: v.BOTBONNIE_LINE_PID })),
+  tokenVariable: 'BOTBONNIE_TOKEN',
+  isConfigured: (s) => s.token !== undefined,
+  secrets: (s) => [s.token],
+  kinds: ['personal'],
+  platforms: [...BOTBONNIE_CHANNEL.keys()],
+
+  async createTagger(s, deps) {
+    if (s.token === undefined) throw new Error('BOTBONNIE_TOKEN is not set');
+    // Loaded here: the HTTP client is needed only where a tagger is built.
+    const [{ createBotbonnieClient }, { createBotbonnieTagger }] = await Promise.all([import('./botbonnie'), import('./taggers')]);
+    const client = createBotbonnieClient({
+      baseUrl: s.baseUrl,
+      token: s.token,
+      timeoutMs: deps.timeoutMs,
+      ...(s.botId ? { botId: s.botId } : {}),
+      ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
+    });
+    return { tagger: createBotbonnieTagger(client, s.linePid ? { linePid: s.linePid } : {}), close: () => client.close() };
+  },
+};
