@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { DATABASE_SSL_VALUES, SSL_MODES, isSslMode, sslModeOfUrl, type DatabaseTlsEnv } from './store/postgres/tls-settings';
 
 /**
  * Configuration is read once, from the environment, validated and frozen.
@@ -76,6 +77,18 @@ const envSchema = z.object({
   ),
   /** PostgreSQL only: keep every table in this schema (several deployments may share one database). */
   DATABASE_SCHEMA: optionalString.refine((v) => v === undefined || /^[a-z_][a-z0-9_]{0,39}$/.test(v), 'must be lower-case letters, digits and _ (at most 40 characters)'),
+  /** PostgreSQL TLS (see store/postgres/tls-settings.ts); libpq's PGSSL* variables are honoured too. */
+  DATABASE_SSL: z
+    .string()
+    .optional()
+    .transform((v) => v?.trim().toLowerCase() || 'auto')
+    .refine((v): v is DatabaseTlsEnv['setting'] => (DATABASE_SSL_VALUES as readonly string[]).includes(v), {
+      message: `must be one of ${DATABASE_SSL_VALUES.join(', ')} (auto: TLS when the server offers it, without checking the certificate; verify: TLS with the certificate checked; off: no TLS)`,
+    }),
+  PGSSLMODE: optionalString.refine((v) => v === undefined || isSslMode(v), `must be one of ${SSL_MODES.join(', ')} (libpq's sslmode)`),
+  PGSSLROOTCERT: optionalString,
+  PGSSLCERT: optionalString,
+  PGSSLKEY: optionalString,
   DATA_DIR: z.string().optional().transform((v) => v?.trim() || './data'),
   LOG_LEVEL: z
     .string()
@@ -99,6 +112,7 @@ const envSchema = z.object({
   /** Parallel forwards per destination (different ordering keys). */
   FORWARD_CONCURRENCY: int(8, 1),
   ADMIN_TOKEN: optionalString,
+  METRICS_TOKEN: optionalString,
   HISTORY_STORE_TEXT: flag,
   HISTORY_RETENTION_DAYS: int(30, 0),
   LINE_CHANNEL_SECRET: optionalString,
@@ -135,12 +149,14 @@ export interface Config {
   tagApiTimeoutMs: number;
   providerConcurrency: number;
   adminToken: string | undefined;
+  /** When set, /metrics wants `Authorization: Bearer <metricsToken>`. */
+  metricsToken: string | undefined;
   history: { storeText: boolean; retentionDays: number };
   line: { channelSecret: string | undefined };
   facebook: { appSecret: string | undefined; verifyToken: string | undefined };
   mantago: { baseUrl: string; botId: string | undefined; token: string | undefined; secret: string | undefined };
   botbonnie: { baseUrl: string; token: string | undefined; botId: string | undefined; linePid: string | undefined };
-  database: { poolSize: number; connectTimeoutMs: number; statementTimeoutMs: number; schema: string | undefined };
+  database: { poolSize: number; connectTimeoutMs: number; statementTimeoutMs: number; schema: string | undefined; tls: DatabaseTlsEnv };
   dyno: string | undefined;
 }
 
@@ -153,6 +169,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const problems: string[] = [];
+  const urlTls = e.DATABASE_URL ? sslModeOfUrl(e.DATABASE_URL) : {};
+  if (urlTls.problem) problems.push(`DATABASE_URL: ${urlTls.problem}`);
   if (e.RETRY_MAX_MS < e.RETRY_MIN_MS) problems.push(`RETRY_MAX_MS: must be ≥ RETRY_MIN_MS (${e.RETRY_MIN_MS})`);
   if (e.TAG_API_TIMEOUT_MS >= e.LEASE_MS)
     problems.push(`TAG_API_TIMEOUT_MS: must be shorter than LEASE_MS (${e.LEASE_MS}) so no call outlives its lease`);
@@ -179,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tagApiTimeoutMs: e.TAG_API_TIMEOUT_MS,
     providerConcurrency: e.PROVIDER_CONCURRENCY,
     adminToken: e.ADMIN_TOKEN,
+    metricsToken: e.METRICS_TOKEN,
     history: { storeText: e.HISTORY_STORE_TEXT, retentionDays: e.HISTORY_RETENTION_DAYS },
     line: { channelSecret: e.LINE_CHANNEL_SECRET },
     facebook: { appSecret: e.FACEBOOK_APP_SECRET, verifyToken: e.FACEBOOK_VERIFY_TOKEN },
@@ -194,6 +213,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
       schema: e.DATABASE_SCHEMA,
+      tls: {
+        setting: e.DATABASE_SSL,
+        pgSslMode: e.PGSSLMODE !== undefined && isSslMode(e.PGSSLMODE) ? e.PGSSLMODE : undefined,
+        pgSslRootCert: e.PGSSLROOTCERT,
+        pgSslCert: e.PGSSLCERT,
+        pgSslKey: e.PGSSLKEY,
+      },
     },
     dyno: e.DYNO,
   });
@@ -203,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 export function secretsOf(config: Config): string[] {
   return [
     config.adminToken,
+    config.metricsToken,
     config.line.channelSecret,
     config.facebook.appSecret,
     config.facebook.verifyToken,

@@ -21,6 +21,7 @@ export async function openStore(config: Config, log: Logger): Promise<Store> {
         poolSize: config.database.poolSize,
         connectTimeoutMs: config.database.connectTimeoutMs,
         statementTimeoutMs: config.database.statementTimeoutMs,
+        tls: config.database.tls,
         ...(config.database.schema ? { schema: config.database.schema } : {}),
       })
     : createSqliteStore({ file: path.join(config.dataDir, SQLITE_FILE_NAME), log });
