@@ -136,6 +136,9 @@ const envSchema = z.object({
   DYNO: optionalString,
 });
 
+/** Every environment variable the configuration reads (deploy files are checked against it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 export interface Config {
   port: number;
   rulesDir: string;
