@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Config } from './config';
 import { facebookVerifyRoute } from './http/facebook-verify';
+import { metricsRoute } from './http/metrics-route';
 import { webhookRoute } from './http/webhook-route';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
@@ -78,10 +79,7 @@ export function createApp(deps: AppDeps): App {
     res.json({ status: 'ready', store: store.engine, rules: deps.rules.current()?.rules.length ?? 0 });
   });
 
-  app.get('/metrics', async (_req, res) => {
-    res.set('content-type', metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
-  });
+  app.get('/metrics', metricsRoute(metrics, config.metricsToken));
 
   if (config.adminToken && deps.admin) app.use('/admin', deps.admin);
   else app.all(/^\/admin(\/.*)?$/, (_req, res) => void res.status(404).json({ error: 'not found (set ADMIN_TOKEN to enable /admin)' }));
