@@ -244,6 +244,18 @@ describe('compose.yaml', () => {
   });
 });
 
+describe('LICENSE and CHANGELOG.md', () => {
+  it("LICENSE is the MIT licence package.json names; the changelog has an Unreleased section and the package's version", () => {
+    const pkg = JSON.parse(read('package.json')) as { license: string; version: string };
+    expect(pkg.license).toBe('MIT');
+    expect(read('LICENSE')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} the chat-autotag authors\n/);
+    const changelog = read('CHANGELOG.md');
+    const versions = [...changelog.matchAll(/^## \[([^\]]+)\]/gm)].map((m) => m[1]);
+    expect(versions[0]).toBe('Unreleased');
+    expect(versions).toContain(pkg.version);
+  });
+});
+
 describe('README', () => {
   it('has Deploy to Heroku and Deploy to Render buttons with the repository as a placeholder', () => {
     const readme = read('README.md');
