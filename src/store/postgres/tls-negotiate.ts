@@ -136,10 +136,8 @@ export async function chooseTls(
   const probe = await probeTls(target, options, timeoutMs);
   if (!probe.tls) {
     if (mode === 'prefer') return plain;
-    throw new DatabaseTlsError(
-      `the PostgreSQL server at ${where} does not offer TLS, but ${s.mode.from} requires it (DATABASE_SSL=auto uses TLS only where the server offers it)`,
-      s.mode.from,
-    );
+    const why = mode === 'allow' ? 'refuses plain connections and does not offer TLS either' : `does not offer TLS, but ${s.mode.from} requires it (DATABASE_SSL=auto uses TLS only where the server offers it)`;
+    throw new DatabaseTlsError(`the PostgreSQL server at ${where} ${why}`, s.mode.from);
   }
   if (probe.handshakeError) {
     // libpq's prefer goes on without TLS when the TLS attempt fails.
