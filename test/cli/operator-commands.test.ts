@@ -15,7 +15,6 @@ describe('operator commands on an SQLite store that does not exist', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it.each([
-    [['status']],
     [['status', '--json']],
     [['dead-letters', 'list']],
     [['dead-letters', 'retry', '--all']],
