@@ -3,7 +3,7 @@
 # or `docker compose up` with PostgreSQL (compose.yaml). README → "Docker".
 
 # ---- build: every dependency, compile TypeScript, then drop the dev dependencies
-FROM node:24-slim AS build
+FROM node:26-slim AS build
 WORKDIR /app
 # better-sqlite3 compiles from source when no prebuilt binary matches the platform.
 RUN apt-get update \
@@ -17,7 +17,7 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 # ---- run: production dependencies, compiled code and the example rules, as a non-root user
-FROM node:24-slim
+FROM node:26-slim
 ENV NODE_ENV=production \
     PORT=3000 \
     DATA_DIR=/app/data \

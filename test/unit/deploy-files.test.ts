@@ -60,7 +60,7 @@ describe('Procfile and package.json', () => {
 
   it('engines names the LTS majors the suite runs on, and the bin', () => {
     const pkg = JSON.parse(read('package.json')) as { engines: { node: string }; bin: Record<string, string>; license: string };
-    expect(pkg.engines.node).toBe('^20.18 || ^22 || ^24');
+    expect(pkg.engines.node).toBe('^20.18 || ^22 || ^26');
     expect(pkg.bin.autotag).toBe('dist/cli.js');
     expect(pkg.license).toBe('MIT');
   });
