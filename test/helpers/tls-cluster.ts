@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -30,6 +30,14 @@ export function postgresBinDir(): string | undefined {
   const versions = fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, 'bin', 'initdb')));
   versions.sort((a, b) => Number(b) - Number(a));
   return versions[0] ? path.join(root, versions[0], 'bin') : undefined;
+}
+
+/** Why a TLS test cluster cannot be made on this machine, or undefined when it can. */
+export function tlsClusterUnavailable(bin: string | undefined): string | undefined {
+  if (!bin) return 'initdb was not found under /usr/lib/postgresql/*/bin';
+  if (spawnSync('openssl', ['version']).status !== 0) return 'openssl was not found';
+  if (process.getuid?.() === 0 && spawnSync('id', ['-u', 'postgres']).status !== 0) return 'running as root, and there is no postgres user to run initdb as';
+  return undefined;
 }
 
 /** initdb and the server refuse to run as root: as root they run as the `postgres` user. */

@@ -6,7 +6,7 @@ import { createPostgresStore } from '../../src/store/postgres';
 import { PgDb } from '../../src/store/postgres/db';
 import { DatabaseTlsError } from '../../src/store/postgres/tls-negotiate';
 import type { DatabaseTlsEnv } from '../../src/store/postgres/tls-settings';
-import { postgresBinDir, startTlsCluster, type TlsCluster } from '../helpers/tls-cluster';
+import { postgresBinDir, startTlsCluster, tlsClusterUnavailable, type TlsCluster } from '../helpers/tls-cluster';
 import { describePostgres } from '../helpers/pg-schema';
 import { ROOT, runCli } from '../cli/cli-run';
 import { listening } from './pg-waits';
@@ -45,10 +45,11 @@ async function refusal(url: string, tls: DatabaseTlsEnv): Promise<Error> {
 }
 
 const bin = postgresBinDir();
-if (!bin) console.warn('PostgreSQL TLS tests skipped: initdb was not found under /usr/lib/postgresql/*/bin');
-const describeCluster = bin ? describe : describe.skip;
+const unavailable = tlsClusterUnavailable(bin);
+if (unavailable) console.warn(`PostgreSQL TLS tests skipped: ${unavailable}`);
+const describeCluster = unavailable ? describe.skip : describe;
 
-describeCluster(bin ? 'DATABASE_SSL against a TLS-only server' : 'DATABASE_SSL against a TLS-only server (skipped: initdb not found)', () => {
+describeCluster(unavailable ? `DATABASE_SSL against a TLS-only server (skipped: ${unavailable})` : 'DATABASE_SSL against a TLS-only server', () => {
   let cluster: TlsCluster;
   beforeAll(async () => {
     cluster = await startTlsCluster(bin!);
