@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EVENT_KINDS, PLATFORMS, type EventKind, type Platform } from '../chat-event';
 import { describeOperation, printedOperation, type PrintedOperation } from '../providers/describe-operation';
-import { evaluate, formatProblem, hasOffset, loadRuleSet, parseInstant, skipReason, type RuleEvent } from '../rules';
+import type { RuleEvent } from '../rules';
 import type { TagAction } from '../tag-operation';
 import { defaultDeps, plural, rulesDirOf, type CommandIo, type RulesCommandDeps } from './validate';
 
@@ -26,6 +26,8 @@ export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesComma
     io.stderr(`autotag test: ${message}\n`);
     return 1;
   };
+  // Loaded on use: `autotag --help` must not wait for the rules engine (zod, yaml).
+  const { evaluate, formatProblem, hasOffset, loadRuleSet, parseInstant, skipReason } = await import('../rules');
   const platform = opts.platform ?? 'line';
   if (!(PLATFORMS as readonly string[]).includes(platform)) {
     return fail(`unknown platform ${JSON.stringify(platform)}: use ${PLATFORMS.join(', ')}`);

@@ -22,18 +22,20 @@ export const BOTBONNIE_CHANNEL: ReadonlyMap<Platform, BotbonnieChannel> = new Ma
   ['facebook', 0],
 ]);
 
+/** The provider's environment variables, as read. */
+const botbonnieVariables = z.object({
+  BOTBONNIE_BASE_URL: baseUrl('https://api.botbonnie.com'),
+  BOTBONNIE_TOKEN: optionalString,
+  BOTBONNIE_BOT_ID: optionalString,
+  BOTBONNIE_LINE_PID: optionalString,
+});
+
 /** BotBonnie (https://docs.botbonnie.com): user tags, added and removed, for LINE and Messenger users. */
 export const botbonnieProvider: ProviderDescriptor<'botbonnie', BotbonnieSettings> = {
   name: 'botbonnie',
   title: 'BotBonnie',
-  env: z
-    .object({
-      BOTBONNIE_BASE_URL: baseUrl('https://api.botbonnie.com'),
-      BOTBONNIE_TOKEN: optionalString,
-      BOTBONNIE_BOT_ID: optionalString,
-      BOTBONNIE_LINE_PID: optionalString,
-    })
-    .transform((v) => ({ baseUrl: v.BOTBONNIE_BASE_URL, token: v.BOTBONNIE_TOKEN, botId: v.BOTBONNIE_BOT_ID, linePid: v.BOTBONNIE_LINE_PID })),
+  env: botbonnieVariables.transform((v) => ({ baseUrl: v.BOTBONNIE_BASE_URL, token: v.BOTBONNIE_TOKEN, botId: v.BOTBONNIE_BOT_ID, linePid: v.BOTBONNIE_LINE_PID })),
+  variables: Object.keys(botbonnieVariables.shape),
   tokenVariable: 'BOTBONNIE_TOKEN',
   isConfigured: (s) => s.token !== undefined,
   secrets: (s) => [s.token],
