@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../config';
 import type { BotbonnieClient, BotbonnieTag } from '../providers/botbonnie';
-import { BOTBONNIE_CHANNEL } from '../providers/botbonnie-provider';
+import { BOTBONNIE_CHANNEL } from '../providers/botbonnie-channels';
 import { TagApiError } from '../providers/errors';
 import type { CommandIo } from './command-io';
 

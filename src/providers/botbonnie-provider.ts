@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import type { Platform } from '../chat-event';
 import { baseUrl, optionalString } from '../env-values';
-import type { BotbonnieChannel } from './botbonnie';
+import { BOTBONNIE_CHANNEL } from './botbonnie-channels';
 import type { ProviderDescriptor } from './provider';
 
 export interface BotbonnieSettings {
@@ -13,14 +12,7 @@ export interface BotbonnieSettings {
   linePid: string | undefined;
 }
 
-/**
- * `bot_channel` of each platform BotBonnie tags (the docs' 渠道代號: 0 Facebook, 1 LINE).
- * Instagram and WhatsApp users are not BotBonnie users, nor is any platform added later.
- */
-export const BOTBONNIE_CHANNEL: ReadonlyMap<Platform, BotbonnieChannel> = new Map<Platform, BotbonnieChannel>([
-  ['line', 1],
-  ['facebook', 0],
-]);
+export { BOTBONNIE_CHANNEL } from './botbonnie-channels';
 
 /** The provider's environment variables, as read. */
 const botbonnieVariables = z.object({
