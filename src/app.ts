@@ -3,6 +3,7 @@ import { createAccountRouter } from './channels/account-router';
 import type { Config, ConfiguredEndpoint } from './config';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
+import { metricsRoute } from './metrics-route';
 import type { RuleSet } from './rules';
 import type { Store } from './store/store';
 import { CHANNEL_KINDS } from './platforms/endpoints';
@@ -98,10 +99,7 @@ export function createApp(deps: AppDeps): App {
     res.json({ status: 'ready', store: store.engine, rules: deps.rules.current()?.rules.length ?? 0 });
   });
 
-  app.get('/metrics', async (_req, res) => {
-    res.set('content-type', metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
-  });
+  app.get('/metrics', metricsRoute(metrics, config.metricsToken));
 
   if (config.adminToken && deps.admin) app.use('/admin', deps.admin);
   else app.all(/^\/admin(\/.*)?$/, (_req, res) => void res.status(404).json({ error: 'not found (set ADMIN_TOKEN to enable /admin)' }));

@@ -1,5 +1,4 @@
-import { channelsFileJsonSchema } from './channels/json-schema';
-import { ruleFileJsonSchema, type JsonSchema } from './rules/json-schema';
+import type { JsonSchema } from './rules/json-schema';
 
 /**
  * The JSON Schemas the project publishes for editors, one per kind of file.
@@ -19,8 +18,19 @@ export interface PublishedSchema {
 }
 
 export const PUBLISHED_SCHEMAS: readonly PublishedSchema[] = [
-  { name: 'rules', describes: 'a rule file', file: 'schemas/rules.schema.json', build: ruleFileJsonSchema },
-  { name: 'channels', describes: 'the channels file (channels.yaml)', file: 'schemas/channels.schema.json', build: channelsFileJsonSchema },
+  {
+    name: 'rules',
+    describes: 'a rule file',
+    file: 'schemas/rules.schema.json',
+    // Loaded when a schema is built, not when the command line is: `autotag --help` stays free of zod.
+    build: () => (require('./rules/json-schema') as typeof import('./rules/json-schema')).ruleFileJsonSchema(),
+  },
+  {
+    name: 'channels',
+    describes: 'the channels file (channels.yaml)',
+    file: 'schemas/channels.schema.json',
+    build: () => (require('./channels/json-schema') as typeof import('./channels/json-schema')).channelsFileJsonSchema(),
+  },
 ];
 
 /** What `autotag schema` prints without an option. */

@@ -16,18 +16,29 @@ export type TagKind = (typeof TAG_KINDS)[number];
 
 export type TagActionName = 'add' | 'remove';
 
+/** `for:` on an add: the tag is removed again this long after the event (CONTRACT.md, "Lifetimes"). */
+export interface TagLifetime {
+  ms: number;
+  /** As written in the rule, e.g. `7d`. */
+  text: string;
+  /** The rule whose `for:` this is: the history names it when the tag expires. */
+  rule: string;
+}
+
 /** What a rule asks for, before it is bound to a user. */
 export interface TagAction {
   action: TagActionName;
   provider: Provider;
   kind: TagKind;
   tagId: string;
+  /** Only on adds whose rule gives `for:`. */
+  lifetime?: TagLifetime;
   /** The account the rule named (`account:`); without one, the channel's account for the provider, else the environment's. */
   account?: string;
 }
 
 /** One tag change for one user, as a tagger (already bound to its account) sends it. */
-export interface TagCall extends Omit<TagAction, 'account'> {
+export interface TagCall extends Omit<TagAction, 'account' | 'lifetime'> {
   platform: Platform;
   /**
    * Who the user wrote to: the LINE `destination`, the Facebook page or Instagram
@@ -49,6 +60,8 @@ export const NO_ACCOUNT = '';
  * `operationKey(op)`; a newer operation for the same key replaces the older one.
  */
 export interface TagOperation extends TagCall {
+  /** Only on adds whose rule gives `for:`. */
+  lifetime?: TagLifetime;
   /**
    * The account it is applied in: the environment's are named after their provider
    * (`mantago`, `botbonnie`), the channels file's by their name; NO_ACCOUNT when none.

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../config';
+import type { Config } from '../config';
 import type { BotbonnieClient, BotbonnieTag } from '../providers/botbonnie';
-import { BOTBONNIE_CHANNEL, type BotbonnieSettings } from '../providers/botbonnie-provider';
+import { BOTBONNIE_CHANNEL } from '../providers/botbonnie-channels';
+import type { BotbonnieSettings } from '../providers/botbonnie-provider';
 import { TagApiError } from '../providers/errors';
 import type { CommandIo } from './command-io';
 
@@ -133,6 +134,7 @@ export function registerBotbonnieCommands(program: Command, opts: RegisterOption
   // Not processIo from ./io: that module opens stores, which these commands never need.
   const io: CommandIo = opts.io ?? { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t) };
   const run = async (command: string, fn: (config: Config) => Promise<number>) => {
+    const { ConfigError, loadConfig } = await import('../config');
     let config: Config;
     try {
       // An unset variable of another account is no reason to refuse; the chosen account's token is checked.

@@ -1,13 +1,9 @@
 import type { Command } from 'commander';
-import { createAccountRouter } from '../channels/account-router';
-import { fileAccounts, fileEndpoints } from '../channels/configured';
-import { EVENT_KINDS, PLATFORMS, type EventKind } from '../chat-event';
-import { environmentChannelOf } from '../platforms/endpoints';
-import { describeOperation, printedOperation, type PrintedOperation } from '../providers/describe-operation';
-import { dryRunWhere, evaluate, formatProblem, hasOffset, loadRuleSet, parseInstant, skipReason, type RuleEvent } from '../rules';
+import type { ConfiguredAccount } from '../channels/configured';
+import { EVENT_KINDS, type EventKind } from '../event-kinds';
+import type { PrintedOperation } from '../providers/describe-operation';
+import type { RuleEvent } from '../rules';
 import { NO_ACCOUNT, type TagAction } from '../tag-operation';
-import { PROVIDER_DESCRIPTORS, type SomeProvider } from '../providers';
-import { channelsForRules } from './channels-for-rules';
 import { defaultDeps, plural, rulesDirOf, type CommandIo, type RulesCommandDeps } from './validate';
 
 export interface TestOptions {
@@ -27,11 +23,22 @@ export interface TestOptions {
  * anything matched; 1 on bad arguments or invalid rules. Failing examples are
  * mentioned on stderr and do not stop it.
  */
+/** An action left out for this platform's users, and why. */
+interface LeftOut {
+  action: TagAction;
+  described: string;
+  reason: string;
+}
+
 export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesCommandDeps = defaultDeps()): Promise<number> {
   const fail = (message: string) => {
     io.stderr(`autotag test: ${message}\n`);
     return 1;
   };
+  // Loaded on use: `autotag --help` must not wait for the rules engine (zod, yaml).
+  const { dryRunWhere, evaluate, formatProblem, hasOffset, loadRuleSet, parseInstant, skipReason } = await import('../rules');
+  const { describeOperation, printedOperation } = await import('../providers/describe-operation');
+  const { channelsForRules } = await import('./channels-for-rules');
   const channels = channelsForRules(deps.env, deps.cwd);
   if (channels.problems.length) {
     io.stderr(channels.problems.map((p) => `${formatProblem(p)}\n`).join(''));
@@ -78,17 +85,19 @@ export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesComma
   const { matched, actions } = evaluate(loaded.ruleSet, event);
   // Which account each operation would go to on this channel: the channels file's accounts
   // are known without their secrets; the environment's count as configured when their token is set.
+  const { createAccountRouter } = await import('../channels/account-router');
+  const { fileAccounts, fileEndpoints } = await import('../channels/configured');
   const file = channels.file;
   const router = createAccountRouter(file ? fileEndpoints(file) : [], [
     ...(file ? fileAccounts(file) : []),
-    ...environmentAccounts(deps.env),
+    ...(await environmentAccounts(deps.env)),
   ]);
   const operations: PrintedOperation[] = [];
   const accounts: string[] = [];
-  const leftOut: { action: TagAction; reason: string }[] = [];
+  const leftOut: LeftOut[] = [];
   for (const a of actions) {
     const reason = skipReason(a, event.platform);
-    if (reason) leftOut.push({ action: a, reason });
+    if (reason) leftOut.push({ action: a, described: describeOperation(a), reason });
     else {
       operations.push(printedOperation(a));
       accounts.push(router.accountFor(a, event.channel));
@@ -99,29 +108,36 @@ export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesComma
     io.stdout(`${JSON.stringify({ matched, operations })}\n`);
     return 0;
   }
-  io.stdout(describeResult(event, matched, loaded.ruleSet.rules, operations, accounts, leftOut));
+  const { environmentChannelOf } = await import('../platforms/endpoints');
+  // The channel is named when it is not the one the platform's events come in on by default.
+  const channel = event.channel === environmentChannelOf(event.platform) ? undefined : event.channel;
+  io.stdout(describeResult(event, channel, matched, loaded.ruleSet.rules, operations, accounts, leftOut));
   return 0;
 }
 
 /** The environment's accounts as `serve` would have them: configured when their token variable is set. */
-function environmentAccounts(env: NodeJS.ProcessEnv) {
-  return PROVIDER_DESCRIPTORS.map((d) => {
-    const provider: SomeProvider = d;
-    return { name: d.name, provider, settings: undefined, configured: (env[d.tokenVariable]?.trim() ?? '') !== '', source: 'environment' as const };
-  });
+async function environmentAccounts(env: NodeJS.ProcessEnv): Promise<ConfiguredAccount[]> {
+  const { PROVIDER_DESCRIPTORS } = await import('../providers');
+  return PROVIDER_DESCRIPTORS.map((provider) => ({
+    name: provider.name,
+    provider,
+    settings: undefined,
+    configured: (env[provider.tokenVariable]?.trim() ?? '') !== '',
+    source: 'environment' as const,
+  }));
 }
 
 function describeResult(
-  event: RuleEvent & { channel: string },
+  event: RuleEvent,
+  channel: string | undefined,
   matched: string[],
   rules: readonly { id: string; file: string; line: number; priority: number }[],
   operations: PrintedOperation[],
   accounts: string[],
-  leftOut: { action: TagAction; reason: string }[],
+  leftOut: LeftOut[],
 ): string {
   const out: string[] = [];
-  // The channel is named when it is not the one the platform's events come in on by default.
-  const what = [`${event.kind} on ${event.platform}${event.channel === environmentChannelOf(event.platform) ? '' : ` (channel ${event.channel})`}`];
+  const what = [`${event.kind} on ${event.platform}${channel === undefined ? '' : ` (channel ${channel})`}`];
   if (event.text !== undefined) what.push(`text ${JSON.stringify(event.text)}`);
   if (event.postbackData !== undefined) what.push(`data ${JSON.stringify(event.postbackData)}`);
   what.push(`at ${new Date(event.timestamp).toISOString()}`);
@@ -145,10 +161,10 @@ function describeResult(
     out.push(`Tag operations (${operations.length}):`);
     out.push(
       table(
-        ['ACTION', 'PROVIDER', 'KIND', 'TAG', 'ACCOUNT'],
+        ['ACTION', 'PROVIDER', 'KIND', 'TAG', 'FOR', 'ACCOUNT'],
         operations.map((o, i) => {
           const account = accounts[i] ?? NO_ACCOUNT;
-          return [o.action, o.provider, o.kind ?? '-', o.tagId, account === NO_ACCOUNT ? '(none: kept as a dead letter)' : account];
+          return [o.action, o.provider, o.kind ?? '-', o.tagId, o.for ?? '-', account === NO_ACCOUNT ? '(none: kept as a dead letter)' : account];
         }),
       ),
     );
@@ -157,7 +173,7 @@ function describeResult(
   }
   if (leftOut.length) {
     out.push('', `Left out (${leftOut.length}):`);
-    for (const { action, reason } of leftOut) out.push(`  ${describeOperation(action)}: ${reason}`);
+    for (const { described, reason } of leftOut) out.push(`  ${described}: ${reason}`);
   }
   return `${out.join('\n')}\n`;
 }
@@ -178,13 +194,15 @@ export function registerTestCommand(
     .command('test')
     .description('dry run, no network: which rules match an event and which tag operations follow')
     .option('--text <text>', 'message text (leave out for an event without text)')
-    .option('--platform <platform>', `${PLATFORMS.join(' | ')} (default line, or the --channel's platform)`)
+    .option('--platform <platform>', "the platform the event comes from (the names are listed below; default line, or the --channel's)")
     .option('--channel <id>', "the channel the event comes in on: the channels file's ids, or line, facebook, whatsapp (default: the platform's)")
     .option('--event <event>', `${EVENT_KINDS.join(' | ')}`, 'message')
     .option('--data <data>', 'postback data (with --event message: a quick reply)')
     .option('--at <time>', 'ISO 8601 time with an offset, e.g. 2026-12-05T10:00:00+08:00 (default: now)')
     .option('--rules <dir>', 'folder of rule files (default: RULES_DIR, else ./rules)')
     .option('--json', 'print exactly one JSON object: {"matched":[…],"operations":[…]}')
+    // Computed when help is shown: the platform list loads the platform modules, which --help of other commands need not.
+    .addHelpText('after', () => `\nPlatforms: ${(require('../platforms') as typeof import('../platforms')).PLATFORMS.join(', ')}`)
     .action(async (opts: TestOptions) => {
       process.exitCode = await runTest(opts, io, deps());
     });

@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { formatProblem, loadRuleSet } from '../rules';
-import { sortProblems } from '../rules/problems';
-import { channelsForRules } from './channels-for-rules';
 import { processIo, type CommandIo } from './command-io';
 
 export type { CommandIo };
@@ -30,6 +27,10 @@ export function rulesDirOf(option: string | undefined, env: NodeJS.ProcessEnv): 
  * `${VARIABLE}` of the channels file is only a warning here (`serve` refuses it).
  */
 export async function runValidate(opts: { rules?: string }, io: CommandIo, deps: RulesCommandDeps = defaultDeps()): Promise<number> {
+  // Loaded on use: `autotag --help` must not wait for the rules engine (zod, yaml).
+  const { formatProblem, loadRuleSet } = await import('../rules');
+  const { sortProblems } = await import('../rules/problems');
+  const { channelsForRules } = await import('./channels-for-rules');
   const dir = rulesDirOf(opts.rules, deps.env);
   const channels = channelsForRules(deps.env, deps.cwd);
   const result = await loadRuleSet(dir, { now: deps.now(), cwd: deps.cwd, catalogue: channels.catalogue });

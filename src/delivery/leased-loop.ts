@@ -51,7 +51,9 @@ export class LeasedLoop<T extends { id: number }> {
       handle: (item) => {
         const token = this.held.get(item.id) ?? o.owner;
         return o.handle(item, token).finally(() => {
-          this.held.delete(item.id);
+          // Once settled, the row may be claimed again (a newer version) before this handler
+          // ends: that claim's entry, under its own token, stays.
+          if (this.held.get(item.id) === token) this.held.delete(item.id);
           this.tokens.settled(token);
         });
       },

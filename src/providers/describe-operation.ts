@@ -6,7 +6,7 @@ import { providerNamed } from './index';
  * history and dead-letter list, the playground and `autotag test`.
  */
 
-type Described = Pick<TagAction, 'action' | 'provider' | 'kind' | 'tagId'> & { account?: string };
+type Described = Pick<TagAction, 'action' | 'provider' | 'kind' | 'tagId' | 'lifetime'> & { account?: string };
 
 /** Whether the kind means anything for this provider (it has more than one). */
 function showsKind(op: Pick<TagAction, 'provider'>): boolean {
@@ -14,12 +14,12 @@ function showsKind(op: Pick<TagAction, 'provider'>): boolean {
 }
 
 /**
- * `add mantago/personal tag tag-1`, `remove botbonnie tag tag-2`, and `… in brand-a` for an
- * account other than the environment's (which is named after its provider).
+ * `add mantago/personal tag tag-1`, `remove botbonnie tag tag-2`, `add mantago/personal tag tag-3 for 7d`,
+ * and `… in brand-a` for an account other than the environment's (which is named after its provider).
  */
 export function describeOperation(op: Described): string {
   const account = op.account === undefined || op.account === op.provider ? '' : op.account === NO_ACCOUNT ? ' (no account)' : ` in ${op.account}`;
-  return `${op.action} ${op.provider}${showsKind(op) ? `/${op.kind}` : ''} tag ${op.tagId}${account}`;
+  return `${op.action} ${op.provider}${showsKind(op) ? `/${op.kind}` : ''} tag ${op.tagId}${op.lifetime ? ` for ${op.lifetime.text}` : ''}${account}`;
 }
 
 /** One operation as `autotag test --json` and the playground print it: `kind` only where it means something. */
@@ -28,6 +28,8 @@ export interface PrintedOperation {
   provider: TagAction['provider'];
   kind?: TagAction['kind'];
   tagId: string;
+  /** The lifetime as the rule wrote it (`for:`), on adds that have one. */
+  for?: string;
   /** Only when the action names an account (`account:`). */
   account?: string;
 }
@@ -38,6 +40,7 @@ export function printedOperation(op: Described): PrintedOperation {
     provider: op.provider,
     ...(showsKind(op) ? { kind: op.kind } : {}),
     tagId: op.tagId,
+    ...(op.lifetime ? { for: op.lifetime.text } : {}),
     ...(op.account !== undefined ? { account: op.account } : {}),
   };
 }

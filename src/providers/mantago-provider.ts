@@ -15,6 +15,14 @@ export interface MantagoSettings {
 export const MANTAGO_DEFAULT_BASE_URL = 'https://mantago.cc/api';
 const ENV_PAIR = 'MANTAGO_TOKEN and MANTAGO_SECRET';
 
+/** The provider's environment variables, as read. */
+const mantagoVariables = z.object({
+  MANTAGO_BASE_URL: baseUrl(MANTAGO_DEFAULT_BASE_URL),
+  MANTAGO_BOT_ID: optionalString,
+  MANTAGO_TOKEN: optionalString,
+  MANTAGO_SECRET: optionalString,
+});
+
 /**
  * MantaGo (https://doc.mantago.cc): personal tags (add and remove) and client tags
  * (add only), for users of every platform its API's `platform` enum names.
@@ -22,14 +30,14 @@ const ENV_PAIR = 'MANTAGO_TOKEN and MANTAGO_SECRET';
 export const mantagoProvider: ProviderDescriptor<'mantago', MantagoSettings> = {
   name: 'mantago',
   title: 'MantaGo',
-  env: z
-    .object({
-      MANTAGO_BASE_URL: baseUrl(MANTAGO_DEFAULT_BASE_URL),
-      MANTAGO_BOT_ID: optionalString,
-      MANTAGO_TOKEN: optionalString,
-      MANTAGO_SECRET: optionalString,
-    })
-    .transform((v) => ({ baseUrl: v.MANTAGO_BASE_URL, botId: v.MANTAGO_BOT_ID, token: v.MANTAGO_TOKEN, secret: v.MANTAGO_SECRET, pairSource: ENV_PAIR })),
+  env: mantagoVariables.transform((v) => ({
+    baseUrl: v.MANTAGO_BASE_URL,
+    botId: v.MANTAGO_BOT_ID,
+    token: v.MANTAGO_TOKEN,
+    secret: v.MANTAGO_SECRET,
+    pairSource: ENV_PAIR,
+  })),
+  variables: Object.keys(mantagoVariables.shape),
   tokenVariable: 'MANTAGO_TOKEN',
   accountKeys: [
     { name: 'bot_id', required: true, secret: false, description: 'The MantaGo bot id, sent as `?botId=` (MANTAGO_BOT_ID for this account).' },

@@ -57,7 +57,7 @@ export class RuleSet {
   /** Rule r's actions are distinct-action numbers actionStart[r] … actionStart[r + 1] - 1 of actionIds. */
   private readonly actionStart: Int32Array;
   private readonly actionIds: Int32Array;
-  /** Distinct (provider, kind, tag, account, add/remove) actions; tag numbers equal when (provider, kind, tag, account) are. */
+  /** Distinct (provider, kind, tag, account, add/remove, lifetime) actions; tag numbers equal when (provider, kind, tag, account) are. */
   private readonly actionObjects: TagAction[] = [];
   private readonly actionTag: Int32Array;
   private readonly conditions: Condition[];
@@ -111,7 +111,9 @@ export class RuleSet {
       for (const a of actions) {
         // A tag named in another account is another tag: both apply.
         const tagKey = JSON.stringify([a.provider, a.kind, a.tagId, a.account ?? null]);
-        const key = `${a.action}${tagKey}`;
+        // An add with a lifetime is its own action (it names its rule): rules that add one tag
+        // for different lifetimes, or for none, must each hand out their own.
+        const key = `${a.action}${tagKey}${a.lifetime ? JSON.stringify(a.lifetime) : ''}`;
         let number = actionNumbers.get(key);
         if (number === undefined) {
           let tag = tagNumbers.get(tagKey);

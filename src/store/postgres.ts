@@ -6,11 +6,12 @@ import type { StoreEngine } from './shared/store-engine';
 import { createWorkSignal } from './shared/work-signal';
 import { PgDb, isUnavailable, type Notify } from './postgres/db';
 import { startListener, type Listener } from './postgres/listener';
+import type { DatabaseTlsEnv } from './postgres/tls-settings';
 import { advisoryLockKey, withAdvisoryLock } from './postgres/advisory-lock';
 import { migratePostgres } from './postgres/migrate';
 import { adminSessionsPostgres } from './postgres/admin-sessions';
 import { acceptBatchesPostgres } from './postgres/accept';
-import { claimOperationsPostgres, renewOperationLeasesPostgres, settleOperationPostgres } from './postgres/operations';
+import { claimOperationsPostgres, expireOperationsPostgres, renewOperationLeasesPostgres, settleOperationPostgres } from './postgres/operations';
 import { claimForwardsPostgres, completeForwardPostgres, deadLetterForwardPostgres, retryForwardPostgres } from './postgres/forwards';
 import {
   accountlessOperationsPostgres,
@@ -38,6 +39,8 @@ export interface PostgresStoreOptions {
   statementTimeoutMs: number;
   /** Every object lives in this schema, created if missing (tests give each their own). */
   schema?: string;
+  /** DATABASE_SSL and libpq's PGSSL* variables (default: DATABASE_SSL=auto, none of the others). */
+  tls?: DatabaseTlsEnv;
 }
 
 /** The NOTIFY channel of one schema's instances (a database may hold several stores, one per schema). */
@@ -98,6 +101,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     migrate: () => migratePostgres(db, schema, log),
     acceptBatches: (batches) => acceptBatchesPostgres({ db, notices }, batches),
 
+    expireOperations: (scope, now) => expireOperationsPostgres(db.statement, scope, now),
     claimOperations: (o) => claimOperationsPostgres(db.query, o),
     settleOperation: (s, op, owner, now) => db.tx((q) => settleOperationPostgres(q, s, op, owner, now, notify)),
     renewOperationLeases: (ids, owner, until) => db.tx((q) => renewOperationLeasesPostgres(q, ids, owner, until)),
@@ -122,7 +126,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     ...adminSessionsPostgres(db.query),
     getSetting: (key) => getSettingPostgres(db.query, key),
     setSetting: (key, value) => setSettingPostgres(db.query, key, value),
-    withLock: (name, fn) => withAdvisoryLock(db.clientConfig(), advisoryLockKey(schema, name), fn),
+    withLock: (name, fn) => withAdvisoryLock(() => db.clientConfig(), advisoryLockKey(schema, name), fn),
     async ping() {
       await db.query('SELECT 1 AS ok');
     },

@@ -24,9 +24,15 @@ export interface ServiceProcess {
 /**
  * Runs `node dist/cli.js serve` (the built service, as `npm start` does) on a free
  * port and resolves once it logs that it is listening. `npm run build` must have run.
+ * `command` runs something else that starts it (e.g. `npm start`).
  */
-export async function startService(env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<ServiceProcess> {
-  const proc = spawn(process.execPath, [CLI, 'serve'], {
+export async function startService(
+  env: Record<string, string>,
+  opts: { timeoutMs?: number; command?: { file: string; args: string[] } } = {},
+): Promise<ServiceProcess> {
+  const command = opts.command ?? { file: process.execPath, args: [CLI, 'serve'] };
+  const proc = spawn(command.file, command.args, {
+    cwd: path.resolve(__dirname, '../..'),
     env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', ...testClockEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -99,11 +105,18 @@ export const FAST_DELIVERY_ENV: Readonly<Record<string, string>> = {
 };
 
 /**
- * Posts a signed LINE text message to a running service. Resolves with the HTTP status,
- * or 'unreachable' when the process died before answering (LINE would redeliver).
+ * Posts a signed LINE text message to a running service (`extra`: fields of the event to
+ * replace, e.g. its `timestamp`). Resolves with the HTTP status, or 'unreachable' when the
+ * process died before answering (LINE would redeliver).
  */
-export async function postLineText(url: string, secret: string, text: string, userId: string): Promise<number | 'unreachable'> {
-  const body = lineBody([lineText(text, userId)]);
+export async function postLineText(
+  url: string,
+  secret: string,
+  text: string,
+  userId: string,
+  extra: Record<string, unknown> = {},
+): Promise<number | 'unreachable'> {
+  const body = lineBody([lineText(text, userId, extra)]);
   try {
     const res = await fetch(`${url}/webhooks/line`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-line-signature': signLine(body, secret) }, body });
     await res.arrayBuffer();

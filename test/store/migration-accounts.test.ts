@@ -10,16 +10,16 @@ import { postgresSchemaAtStep, sqliteFileAtStep, type LegacyRows } from './legac
 import { accepted, batch, tagOp } from './builders';
 
 /*
- * Store step 4 (channels and accounts) on a store written by the release before it
- * (step 3): an existing deployment upgrades in place. Its rows belong to the
+ * Store step 5 (channels and accounts) on a store written by the release before it
+ * (step 4, with event times and lifetimes): an existing deployment upgrades in place. Its rows belong to the
  * environment's accounts (named after their provider), the event ids it has seen keep
  * catching redeliveries under the per-channel dedup keys, its refreshed MantaGo pair is
  * kept, and an id shown as a dead letter never names another row later.
  */
 
-const STEP_3 = 3;
+const STEP_4 = 4;
 
-/** Rows as step 3 wrote them. $n placeholders are PostgreSQL's; SQLite takes them as ?n. */
+/** Rows as step 4 wrote them. $n placeholders are PostgreSQL's; SQLite takes them as ?n. */
 const LEGACY_ROWS: LegacyRows = [
   ...(
     [
@@ -31,8 +31,8 @@ const LEGACY_ROWS: LegacyRows = [
     ] as const
   ).map(([id, provider, kind, tag, platform, recipient, user, action, state, reason, code]): [string, (string | number | null)[]] => [
     `INSERT INTO operations (id, provider, kind, tag_id, platform, recipient, user_id, action, version, state, due_at, requested_at,
-       dead_reason, dead_code, dead_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, 100, 100, $10, $11, $12, 200)`,
+       dead_reason, dead_code, dead_at, updated_at, event_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, 100, 100, $10, $11, $12, 200, 100)`,
     [id, provider, kind, tag, platform, recipient, user, action, state, reason, code, state === 'dead' ? 200 : null],
   ]),
   ['DELETE FROM operations WHERE id = 10', []],
@@ -105,7 +105,7 @@ function checks(open: () => Promise<Store>): void {
   });
 }
 
-describe('store step 4 on a SQLite store of step 3', () => {
+describe('store step 5 on a SQLite store of step 4', () => {
   let dir: string;
   let store: Store | undefined;
   beforeEach(() => {
@@ -119,14 +119,14 @@ describe('store step 4 on a SQLite store of step 3', () => {
 
   checks(async () => {
     const file = path.join(dir, 'autotag.db');
-    sqliteFileAtStep(file, STEP_3, LEGACY_ROWS);
+    sqliteFileAtStep(file, STEP_4, LEGACY_ROWS);
     store = createSqliteStore({ file, log: silentLogger() });
     await store.migrate();
     return store;
   });
 });
 
-describePostgres('store step 4 on a PostgreSQL store of step 3', (url) => {
+describePostgres('store step 5 on a PostgreSQL store of step 4', (url) => {
   let schema: string;
   let store: Store | undefined;
   afterEach(async () => {
@@ -138,7 +138,7 @@ describePostgres('store step 4 on a PostgreSQL store of step 3', (url) => {
   checks(async () => {
     schema = newSchemaName('autotag_m4');
     // Ids handed out so far, as BIGSERIAL would have after inserting them.
-    await postgresSchemaAtStep(url, schema, STEP_3, LEGACY_ROWS, [`SELECT setval(pg_get_serial_sequence('operations', 'id'), 10)`]);
+    await postgresSchemaAtStep(url, schema, STEP_4, LEGACY_ROWS, [`SELECT setval(pg_get_serial_sequence('operations', 'id'), 10)`]);
     store = createPostgresStore({ url, schema, log: silentLogger(), poolSize: 2, connectTimeoutMs: 3000, statementTimeoutMs: 10_000 });
     await store.migrate();
     return store;

@@ -25,7 +25,7 @@ export const recipientAndDeadCodes: Migration = {
 };
 
 /**
- * The environment's channel a row written before store step 4 most likely came in on:
+ * The environment's channel a row written before store step 5 most likely came in on:
  * `line`, `facebook` (Messenger and Instagram share the Meta app's endpoint) or
  * `whatsapp`. `$column` is a platform column.
  */
@@ -33,7 +33,7 @@ export const channelOfPlatform = (column: string): string =>
   `CASE ${column} WHEN 'line' THEN 'line' WHEN 'whatsapp' THEN 'whatsapp' ELSE 'facebook' END`;
 
 /**
- * Step 4's part that both engines run as written: the channel of history events,
+ * Step 5's part that both engines run as written: the channel of history events,
  * dedup keys per channel, and MantaGo's token pair kept per account.
  */
 export const CHANNELS_AND_ACCOUNTS_COMMON = `

@@ -130,13 +130,35 @@ export const sqliteMigrations: readonly Migration[] = [
   recipientAndDeadCodes,
   {
     version: 4,
+    name: 'event time and lifetimes on desired-state rows',
+    sql: `
+      -- The platform's time of the event that set the row: an older event changes nothing.
+      -- Rows from before this step count as set when they were asked for.
+      ALTER TABLE operations ADD COLUMN event_at INTEGER NOT NULL DEFAULT 0;
+      UPDATE operations SET event_at = requested_at;
+      -- For an add with a lifetime (for:): when it becomes a removal, and the rule that said so.
+      ALTER TABLE operations ADD COLUMN expires_at INTEGER;
+      ALTER TABLE operations ADD COLUMN expiry_rule TEXT;
+      -- What the last accepted request did to the row (queued, retimed or touched), read back by the accept.
+      ALTER TABLE operations ADD COLUMN accept_effect TEXT NOT NULL DEFAULT 'queued'
+        CHECK (accept_effect IN ('queued', 'retimed', 'touched'));
+      CREATE INDEX operations_expiry ON operations (provider, expires_at) WHERE expires_at IS NOT NULL;
+      CREATE INDEX operations_expiring_user ON operations (user_id) WHERE expires_at IS NOT NULL;
+
+      -- History entries that are not calls: why (older_event, arrived_expired, lifetime_ended), and the rule of a lifetime.
+      ALTER TABLE history_calls ADD COLUMN cause TEXT;
+      ALTER TABLE history_calls ADD COLUMN rule TEXT;
+    `,
+  },
+  {
+    version: 5,
     name: 'channels and accounts',
     sql: `
       -- Desired tag state is per account: one row per (account, provider, kind, tag, platform, recipient, user),
       -- and each row remembers the channel of the event that asked for it. SQLite cannot change a
       -- table's UNIQUE constraint, so the table is rebuilt. Existing rows belong to the environment's
       -- account of their provider (named after it).
-      CREATE TABLE operations_v4 (
+      CREATE TABLE operations_v5 (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         account TEXT NOT NULL,
         channel TEXT NOT NULL,
@@ -162,24 +184,30 @@ export const sqliteMigrations: readonly Migration[] = [
         dead_code TEXT,
         dead_at INTEGER,
         updated_at INTEGER NOT NULL,
+        event_at INTEGER NOT NULL DEFAULT 0,
+        expires_at INTEGER,
+        expiry_rule TEXT,
+        accept_effect TEXT NOT NULL DEFAULT 'queued' CHECK (accept_effect IN ('queued', 'retimed', 'touched')),
         UNIQUE (account, provider, kind, tag_id, platform, recipient, user_id)
       );
-      INSERT INTO operations_v4 (id, account, channel, provider, kind, tag_id, platform, recipient, user_id, action, version, state,
+      INSERT INTO operations_v5 (id, account, channel, provider, kind, tag_id, platform, recipient, user_id, action, version, state,
                                  due_at, attempts, not_found_count, requested_at, lease_owner, leased_until, last_status, last_error,
-                                 last_body_excerpt, dead_reason, dead_code, dead_at, updated_at)
+                                 last_body_excerpt, dead_reason, dead_code, dead_at, updated_at, event_at, expires_at, expiry_rule, accept_effect)
       SELECT id, provider, ${channelOfPlatform('platform')}, provider, kind, tag_id, platform, recipient, user_id, action, version, state,
              due_at, attempts, not_found_count, requested_at, lease_owner, leased_until, last_status, last_error,
-             last_body_excerpt, dead_reason, dead_code, dead_at, updated_at
+             last_body_excerpt, dead_reason, dead_code, dead_at, updated_at, event_at, expires_at, expiry_rule, accept_effect
       FROM operations;
       -- AUTOINCREMENT's promise (an id shown as a dead letter never names another row later) survives the rebuild.
       INSERT INTO sqlite_sequence (name, seq)
-        SELECT 'operations_v4', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'operations_v4');
+        SELECT 'operations_v5', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'operations_v5');
       UPDATE sqlite_sequence SET seq = max(seq, COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'operations'), 0))
-        WHERE name = 'operations_v4';
+        WHERE name = 'operations_v5';
       DROP TABLE operations;
-      ALTER TABLE operations_v4 RENAME TO operations;
+      ALTER TABLE operations_v5 RENAME TO operations;
       CREATE INDEX operations_due ON operations (account, due_at, id) WHERE state = 'pending';
       CREATE INDEX operations_dead ON operations (dead_at) WHERE state = 'dead';
+      CREATE INDEX operations_expiry ON operations (account, expires_at) WHERE expires_at IS NOT NULL;
+      CREATE INDEX operations_expiring_user ON operations (user_id) WHERE expires_at IS NOT NULL;
       ${CHANNELS_AND_ACCOUNTS_COMMON}
     `,
   },

@@ -1,8 +1,8 @@
 import type { AccountScope, ClaimedOperation } from '../store';
 import { byDueThenId, toClaimedOperation } from '../shared/rows';
 import { operationSettleStatement, settledOperation, type OperationSettlement, type SettledOperation } from '../shared/settle';
-import { RENEW_OPERATION_LEASE } from '../sql/operations';
-import type { Notify, Query } from './db';
+import { EXPIRE_BATCH, EXPIRE_SET, RENEW_OPERATION_LEASE, removalJson } from '../sql/operations';
+import type { Notify, PreparedQuery, Query } from './db';
 import { OTHER_ACCOUNTS_POSTGRES } from './views';
 
 /**
@@ -25,6 +25,37 @@ const claimOperations = (accounts: string) => `
   RETURNING o.*`;
 const CLAIM_ACCOUNT = claimOperations('account = $3');
 const CLAIM_OTHER_ACCOUNTS = claimOperations(OTHER_ACCOUNTS_POSTGRES('$3'));
+
+/**
+ * Adds whose lifetime ended become removals, with a history entry each, in one
+ * statement. SKIP LOCKED: a row another instance is expiring (or accepting into) right
+ * now is left to it, so each lifetime ends once and nobody waits. $1 now, $2 the accounts.
+ */
+const expireOperations = (accounts: string) => `
+  WITH due AS (
+    SELECT id, expiry_rule FROM operations
+    WHERE ${accounts} AND expires_at <= $1
+    ORDER BY expires_at, id
+    LIMIT ${EXPIRE_BATCH}
+    FOR UPDATE SKIP LOCKED
+  ),
+  expired AS (
+    UPDATE operations o SET ${EXPIRE_SET}
+    FROM due WHERE o.id = due.id
+    RETURNING o.account, o.channel, o.provider, o.kind, o.tag_id, o.platform, o.recipient, o.user_id, o.version, o.event_at, due.expiry_rule
+  )
+  INSERT INTO history_calls (at, user_id, operation, version, outcome, cause, rule)
+  SELECT event_at, user_id, ${removalJson('json_build_object')}, version, 'expired', 'lifetime_ended', expiry_rule FROM expired`;
+const EXPIRE_ACCOUNT = expireOperations('account = $2');
+const EXPIRE_OTHER_ACCOUNTS = expireOperations(OTHER_ACCOUNTS_POSTGRES('$2'));
+
+export async function expireOperationsPostgres(q: PreparedQuery, scope: AccountScope, now: number): Promise<number> {
+  const { rowCount } =
+    'account' in scope
+      ? await q('autotag_expire_account', EXPIRE_ACCOUNT, [now, scope.account])
+      : await q('autotag_expire_other_accounts', EXPIRE_OTHER_ACCOUNTS, [now, [...scope.accountsOtherThan]]);
+  return rowCount;
+}
 
 export async function claimOperationsPostgres(
   q: Query,

@@ -9,7 +9,7 @@ import {
   NEXT_FORWARD_DUE,
   NEXT_OPERATION_DUE,
   NEXT_ACCOUNT_OPERATION_DUE,
-  NEXT_OPERATION_DUE_WHERE,
+  nextOperationDue,
   OPERATION_COUNTS,
   OPERATION_COUNTS_BY_ACCOUNT,
   OPERATION_COUNTS_BY_CHANNEL,
@@ -44,6 +44,7 @@ export async function statusPostgres(q: Query, now: number): Promise<StoreStatus
 
 /** `account` is none of a list, bound as one text array. */
 export const OTHER_ACCOUNTS_POSTGRES = (param: string) => `account <> ALL(${param}::text[])`;
+const NEXT_OTHER_ACCOUNTS_DUE = nextOperationDue(` AND ${OTHER_ACCOUNTS_POSTGRES('$1')}`);
 
 export async function nextDueAtPostgres(q: Query, kind: WorkKind, scope?: AccountScope | string): Promise<number | null> {
   let result;
@@ -51,7 +52,7 @@ export async function nextDueAtPostgres(q: Query, kind: WorkKind, scope?: Accoun
   else if (scope === undefined) result = await q(NEXT_OPERATION_DUE);
   // A name alone is one account's.
   else if (typeof scope === 'string' || 'account' in scope) result = await q(NEXT_ACCOUNT_OPERATION_DUE, [typeof scope === 'string' ? scope : scope.account]);
-  else result = await q(NEXT_OPERATION_DUE_WHERE + OTHER_ACCOUNTS_POSTGRES('$1'), [[...scope.accountsOtherThan]]);
+  else result = await q(NEXT_OTHER_ACCOUNTS_DUE, [[...scope.accountsOtherThan]]);
   return optNum(result.rows[0]?.at, 'at') ?? null;
 }
 

@@ -1,7 +1,7 @@
 import type { ChatEvent, Platform } from '../../chat-event';
 import { environmentChannelOf } from '../../platforms/endpoints';
 import type { Provider, TagKind, TagOperation } from '../../tag-operation';
-import type { ClaimedForward, ClaimedOperation, DeadLetter, DeadLetterCode, HistoryCall, HistoryEvent, QueueCounts } from '../store';
+import type { ClaimedForward, ClaimedOperation, DeadLetter, DeadLetterCode, ExpiringTag, HistoryCall, HistoryEvent, QueueCounts } from '../store';
 
 /**
  * Turning database rows into the store's types. Both engines select the same
@@ -109,7 +109,7 @@ export function toDeadLetter(r: Row): DeadLetter {
 
 /**
  * An operation as the history keeps it as JSON. Rows written before store step 3 name
- * the recipient `channel`; rows written before step 4 have no account (theirs was the
+ * the recipient `channel`; rows written before step 5 have no account (theirs was the
  * environment's, named after the provider) and no channel (the environment's of the platform).
  */
 type StoredOperation = Omit<TagOperation, 'recipient' | 'account' | 'channel'> & { recipient?: string; account?: string; channel?: string };
@@ -154,6 +154,17 @@ export function toHistoryCall(r: Row): HistoryCall {
     outcome: str(r.outcome, 'outcome') as HistoryCall['outcome'],
     status: optNum(r.status, 'status'),
     error: optStr(r.error),
+    cause: optStr(r.cause) as HistoryCall['cause'],
+    rule: optStr(r.rule),
+  });
+}
+
+/** Rows of operations with a lifetime running (see sql/history.ts). */
+export function toExpiringTag(r: Row): ExpiringTag {
+  return compact<ExpiringTag>({
+    operation: toTagOperation(r),
+    expiresAt: num(r.expires_at, 'expires_at'),
+    rule: optStr(r.expiry_rule),
   });
 }
 

@@ -42,6 +42,8 @@ export interface StoreEngine {
   /** True for errors that mean the database is unreachable (retrying items alone would not help). */
   isUnavailable(err: unknown): boolean;
 
+  /** Turns the adds of the accounts of `scope` whose lifetime ended by `now` into removals (see Store.claimOperations); returns how many. */
+  expireOperations(scope: AccountScope, now: number): Promise<number>;
   claimOperations(o: { scope: AccountScope; limit: number; owner: string; now: number; leaseMs: number }): Promise<ClaimedOperation[]>;
   settleOperation(s: OperationSettlement, op: ClaimedOperation, owner: string, now: number): Promise<SettledOperation>;
   renewOperationLeases(ids: number[], owner: string, until: number): Promise<void>;

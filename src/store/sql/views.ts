@@ -21,16 +21,23 @@ export const FORWARD_COUNTS = queueCounts('forwards', 'received_at');
 
 /**
  * When the next claim can return something: a row is claimable at its due time, or
- * when its lease runs out, whichever is later. Forwards count only at the head of
+ * when its lease runs out, whichever is later; and a tag's lifetime ends at its
+ * `expires_at` (the claim then turns it into a removal), so the worker is woken by that
+ * time rather than polling. Forwards count only at the head of
  * their key (a forward held behind another is not claimable, and a worker woken for
  * it would spin).
  */
 const nextClaimable = `MIN(CASE WHEN leased_until IS NOT NULL AND leased_until > due_at THEN leased_until ELSE due_at END)`;
-export const NEXT_OPERATION_DUE = `SELECT ${nextClaimable} AS at FROM operations WHERE state = 'pending'`;
-/** $1 account. */
-export const NEXT_ACCOUNT_OPERATION_DUE = `SELECT ${nextClaimable} AS at FROM operations WHERE state = 'pending' AND account = $1`;
-/** Every account's but some: the engine adds the condition on `account` (lists are bound differently). */
-export const NEXT_OPERATION_DUE_WHERE = `SELECT ${nextClaimable} AS at FROM operations WHERE state = 'pending' AND `;
+/** `scope`: a condition on the rows (` AND …`), or ''. */
+export const nextOperationDue = (scope: string) => `
+  SELECT MIN(at) AS at FROM (
+    SELECT ${nextClaimable} AS at FROM operations WHERE state = 'pending'${scope}
+    UNION ALL
+    SELECT MIN(expires_at) AS at FROM operations WHERE expires_at IS NOT NULL${scope}
+  ) next`;
+export const NEXT_OPERATION_DUE = nextOperationDue('');
+/** $1 account. Every account's but some: the engines bind the list their own way (see OTHER_ACCOUNTS_*). */
+export const NEXT_ACCOUNT_OPERATION_DUE = nextOperationDue(' AND account = $1');
 export const NEXT_FORWARD_DUE = `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND id IN (${FORWARD_HEAD_IDS})`;
 /** $1 destination. */
 export const NEXT_DESTINATION_FORWARD_DUE = `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND destination = $1 AND id IN (${FORWARD_HEAD_IDS})`;

@@ -1,7 +1,7 @@
 import type { AccountScope, ClaimedOperation } from '../store';
 import { byDueThenId, toClaimedOperation } from '../shared/rows';
 import { operationSettleStatement, settledOperation, type OperationSettlement, type SettledOperation } from '../shared/settle';
-import { RENEW_OPERATION_LEASE } from '../sql/operations';
+import { EXPIRE_BATCH, EXPIRE_SET, RENEW_OPERATION_LEASE, removalJson } from '../sql/operations';
 import type { SqliteDb } from './db';
 import { OTHER_ACCOUNTS_SQLITE } from './views';
 
@@ -18,6 +18,39 @@ const claimOperations = (accounts: string) => `
   RETURNING *`;
 const CLAIM_ACCOUNT = claimOperations('account = $3');
 const CLAIM_OTHER_ACCOUNTS = claimOperations(OTHER_ACCOUNTS_SQLITE('$3'));
+
+/** $1 now, $2 the accounts. One writer at a time, so both statements of a transaction see the same rows. */
+function expiryStatements(accounts: string) {
+  const due = `SELECT id FROM operations WHERE ${accounts} AND expires_at <= $1 ORDER BY expires_at, id LIMIT ${EXPIRE_BATCH}`;
+  return {
+    any: `SELECT 1 AS due FROM operations WHERE ${accounts} AND expires_at <= $1 LIMIT 1`,
+    record: `
+  INSERT INTO history_calls (at, user_id, operation, version, outcome, cause, rule)
+  SELECT expires_at, user_id, ${removalJson('json_object')}, version + 1, 'expired', 'lifetime_ended', expiry_rule
+  FROM operations WHERE id IN (${due})`,
+    expire: `UPDATE operations SET ${EXPIRE_SET} WHERE id IN (${due})`,
+  };
+}
+const EXPIRE_ACCOUNT = expiryStatements('account = $2');
+const EXPIRE_OTHER_ACCOUNTS = expiryStatements(OTHER_ACCOUNTS_SQLITE('$2'));
+
+/**
+ * Turns the adds of the accounts of `scope` whose lifetime ended into removals, with a
+ * history entry each. Looked for first without the write lock (it is usually nothing),
+ * and written without an fsync: a conversion a power cut undoes is made again by the
+ * next claim, from the same rows.
+ */
+export function expireOperationsSqlite(db: SqliteDb, scope: AccountScope, now: number): number {
+  const [statements, params] =
+    'account' in scope ? [EXPIRE_ACCOUNT, [now, scope.account]] : [EXPIRE_OTHER_ACCOUNTS, [now, JSON.stringify(scope.accountsOtherThan)]];
+  if (db.all(statements.any, params).length === 0) return 0;
+  return db.relaxed(() =>
+    db.tx(() => {
+      db.run(statements.record, params);
+      return db.run(statements.expire, params);
+    }),
+  );
+}
 
 export function claimOperationsSqlite(
   db: SqliteDb,

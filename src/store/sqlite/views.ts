@@ -9,7 +9,7 @@ import {
   NEXT_FORWARD_DUE,
   NEXT_OPERATION_DUE,
   NEXT_ACCOUNT_OPERATION_DUE,
-  NEXT_OPERATION_DUE_WHERE,
+  nextOperationDue,
   OPERATION_COUNTS,
   OPERATION_COUNTS_BY_ACCOUNT,
   OPERATION_COUNTS_BY_CHANNEL,
@@ -38,6 +38,7 @@ export function statusSqlite(db: SqliteDb, now: number): StoreStatus {
 
 /** `account NOT IN (…)`, the list bound as one JSON array. */
 export const OTHER_ACCOUNTS_SQLITE = (param: string) => `account NOT IN (SELECT value FROM json_each(${param}))`;
+const NEXT_OTHER_ACCOUNTS_DUE = nextOperationDue(` AND ${OTHER_ACCOUNTS_SQLITE('$1')}`);
 
 export function nextDueAtSqlite(db: SqliteDb, kind: WorkKind, scope?: AccountScope | string): number | null {
   let rows;
@@ -45,7 +46,7 @@ export function nextDueAtSqlite(db: SqliteDb, kind: WorkKind, scope?: AccountSco
   else if (scope === undefined) rows = db.all(NEXT_OPERATION_DUE);
   // A name alone is one account's.
   else if (typeof scope === 'string' || 'account' in scope) rows = db.all(NEXT_ACCOUNT_OPERATION_DUE, [typeof scope === 'string' ? scope : scope.account]);
-  else rows = db.all(NEXT_OPERATION_DUE_WHERE + OTHER_ACCOUNTS_SQLITE('$1'), [JSON.stringify(scope.accountsOtherThan)]);
+  else rows = db.all(NEXT_OTHER_ACCOUNTS_DUE, [JSON.stringify(scope.accountsOtherThan)]);
   return optNum(rows[0]?.at, 'at') ?? null;
 }
 
