@@ -48,12 +48,7 @@ export interface TagCall extends Omit<TagAction, 'account' | 'lifetime'> {
   userId: string;
 }
 
-/**
- * The account of an operation for which none could be found (the rule names none, its
- * channel has none for the provider, and the environment's is not configured): kept as
- * a dead letter, and given an account at the first start where one exists.
- */
-export const NO_ACCOUNT = '';
+export { NO_ACCOUNT } from './no-account';
 
 /**
  * One desired tag change for one user in one account. The store keeps one row per

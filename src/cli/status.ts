@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { QueueCounts, StoreStatus } from '../store/store';
-import { NO_ACCOUNT } from '../tag-operation';
+import { NO_ACCOUNT } from '../no-account';
 import { formatAge } from '../format-time';
 import { processIo, table, withStore, type CommandIo } from './io';
 

@@ -3,7 +3,8 @@ import type { ConfiguredAccount } from '../channels/configured';
 import { EVENT_KINDS, type EventKind } from '../event-kinds';
 import type { PrintedOperation } from '../providers/describe-operation';
 import type { RuleEvent } from '../rules';
-import { NO_ACCOUNT, type TagAction } from '../tag-operation';
+import { NO_ACCOUNT } from '../no-account';
+import type { TagAction } from '../tag-operation';
 import { defaultDeps, plural, rulesDirOf, type CommandIo, type RulesCommandDeps } from './validate';
 
 export interface TestOptions {
@@ -159,12 +160,15 @@ function describeResult(
   );
   if (operations.length) {
     out.push(`Tag operations (${operations.length}):`);
+    // The account column only where one goes elsewhere than the environment's account of its provider.
+    const showAccounts = operations.some((o, i) => accounts[i] !== o.provider);
     out.push(
       table(
-        ['ACTION', 'PROVIDER', 'KIND', 'TAG', 'FOR', 'ACCOUNT'],
+        ['ACTION', 'PROVIDER', 'KIND', 'TAG', 'FOR', ...(showAccounts ? ['ACCOUNT'] : [])],
         operations.map((o, i) => {
           const account = accounts[i] ?? NO_ACCOUNT;
-          return [o.action, o.provider, o.kind ?? '-', o.tagId, o.for ?? '-', account === NO_ACCOUNT ? '(none: kept as a dead letter)' : account];
+          const cells = [o.action, o.provider, o.kind ?? '-', o.tagId, o.for ?? '-'];
+          return showAccounts ? [...cells, account === NO_ACCOUNT ? '(none: kept as a dead letter)' : account] : cells;
         }),
       ),
     );

@@ -91,8 +91,8 @@ describe('autotag test --channel', () => {
     });
     const table = (await run({ text: 'vip', channel: 'brand-b-line' })).out;
     expect(table).toContain('Event: message on line (channel brand-b-line), text "vip"');
-    expect(table).toMatch(/add\s+botbonnie\s+-\s+tag-vip\s+brand-b\n/);
-    expect(table).toMatch(/add\s+mantago\s+personal\s+tag-vip-seen\s+brand-a\n/);
+    expect(table).toMatch(/add\s+botbonnie\s+-\s+tag-vip\s+-\s+brand-b\n/);
+    expect(table).toMatch(/add\s+mantago\s+personal\s+tag-vip-seen\s+-\s+brand-a\n/);
   });
 
   it('exits 1 on an unknown channel, or one of another platform', async () => {

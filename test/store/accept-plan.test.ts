@@ -56,7 +56,7 @@ describe('planAccept (what one PostgreSQL statement writes for a shared commit)'
     expect(plan.operations.map((o) => [o.op.tagId, o.eventAt])).toEqual([['x', 5000]]);
     expect(plan.expired).toEqual([
       {
-        key: 'line:late',
+        key: 'line/line:late',
         row: { at: 5000, userId: 'U1', operation: JSON.stringify(tagOp({ tagId: 'y', lifetime: lifetime(1000, 'short') })), version: 0, outcome: 'expired', cause: 'arrived_expired', rule: 'short' },
       },
     ]);
