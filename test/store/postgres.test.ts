@@ -185,7 +185,7 @@ describePg(titled('PostgreSQL store'), () => {
     try {
       await Promise.all(stores.map((s) => s.migrate()));
       const { rows } = await admin!.query(`SELECT version, count(*)::int AS n FROM "${schema}".schema_migrations GROUP BY version ORDER BY version`);
-      expect(rows).toEqual([{ version: 1, n: 1 }, { version: 2, n: 1 }, { version: 3, n: 1 }]);
+      expect(rows).toEqual([{ version: 1, n: 1 }, { version: 2, n: 1 }, { version: 3, n: 1 }, { version: 4, n: 1 }]);
       expect(await ask(stores[3]!, 1000)).toBe(1);
     } finally {
       await Promise.all(stores.map((s) => s.close()));

@@ -23,3 +23,17 @@ export const recipientAndDeadCodes: Migration = {
       (provider = 'botbonnie' AND substr(dead_reason, 1, length('BOTBONNIE_TOKEN is not set')) = 'BOTBONNIE_TOKEN is not set'));
   `,
 };
+
+/**
+ * Who holds a lease and when the calls made under it are over: with PostgreSQL a
+ * lease of an instance that is gone comes back at `call_deadline` instead of at
+ * `leased_until` (see postgres/liveness.ts). Meaningful only while `leased_until`
+ * is set; SQLite (one instance) keeps the columns for a schema like PostgreSQL's.
+ */
+export const LEASE_HOLDER_COLUMNS = `
+    ALTER TABLE operations ADD COLUMN lease_holder TEXT;
+    ALTER TABLE operations ADD COLUMN call_deadline BIGINT;
+    ALTER TABLE forwards ADD COLUMN lease_holder TEXT;
+    ALTER TABLE forwards ADD COLUMN call_deadline BIGINT;
+`;
+export const LEASE_HOLDERS_NAME = 'lease holders and call deadlines';

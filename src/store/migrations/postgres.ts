@@ -1,5 +1,5 @@
 import type { Migration } from './migration';
-import { recipientAndDeadCodes } from './portable';
+import { LEASE_HOLDER_COLUMNS, LEASE_HOLDERS_NAME, recipientAndDeadCodes } from './portable';
 
 /**
  * Schema steps of the PostgreSQL store. Unqualified names: every object lands in
@@ -127,4 +127,17 @@ export const postgresMigrations: readonly Migration[] = [
     `,
   },
   recipientAndDeadCodes,
+  {
+    version: 4,
+    name: LEASE_HOLDERS_NAME,
+    sql: `${LEASE_HOLDER_COLUMNS}
+      -- The instances serving this schema now. Each holds a session advisory lock on its id
+      -- while it runs; an instance that can take another's lock deletes that one's row, and a
+      -- lease whose holder has no row here comes back at its call deadline (postgres/liveness.ts).
+      CREATE TABLE instances (
+        id TEXT PRIMARY KEY,
+        started_at BIGINT NOT NULL
+      );
+    `,
+  },
 ];

@@ -1,5 +1,5 @@
 import type { Migration } from './migration';
-import { recipientAndDeadCodes } from './portable';
+import { LEASE_HOLDER_COLUMNS, LEASE_HOLDERS_NAME, recipientAndDeadCodes } from './portable';
 
 /** Schema steps of the embedded SQLite store. Times are milliseconds since the epoch. */
 export const sqliteMigrations: readonly Migration[] = [
@@ -128,4 +128,5 @@ export const sqliteMigrations: readonly Migration[] = [
     `,
   },
   recipientAndDeadCodes,
+  { version: 4, name: LEASE_HOLDERS_NAME, sql: LEASE_HOLDER_COLUMNS },
 ];

@@ -1,22 +1,25 @@
 import type { Provider } from '../../tag-operation';
-import type { ClaimedOperation } from '../store';
+import type { ClaimOptions, ClaimedOperation } from '../store';
 import { byDueThenId, toClaimedOperation } from '../shared/rows';
 import { operationSettleStatement, settledOperation, type OperationSettlement, type SettledOperation } from '../shared/settle';
 import { RENEW_OPERATION_LEASE } from '../sql/operations';
 import type { Notify, Query } from './db';
+import { LEASE_END } from './liveness';
 
 /**
  * SKIP LOCKED: rows another instance is claiming right now are passed over instead
  * of waited for, so instances never take the same row and never queue behind each
  * other. The lock re-checks the WHERE clause on the newest row version, so a row
- * leased by a claim that committed meanwhile is not taken again.
+ * leased by a claim that committed meanwhile is not taken again. A lease ends as
+ * LEASE_END says (early when its holder is gone). $6 the holder (this instance's
+ * id, or NULL without a session), $7 the call deadline (or NULL).
  */
 const CLAIM_OPERATIONS = `
-  UPDATE operations o SET lease_owner = $1, leased_until = $2
+  UPDATE operations o SET lease_owner = $1, leased_until = $2, lease_holder = $6, call_deadline = $7
   FROM (
     SELECT id FROM operations
     WHERE state = 'pending' AND provider = $3 AND due_at <= $4
-      AND (leased_until IS NULL OR leased_until <= $4)
+      AND (leased_until IS NULL OR ${LEASE_END} <= $4)
     ORDER BY due_at, id
     LIMIT $5
     FOR UPDATE SKIP LOCKED
@@ -26,9 +29,12 @@ const CLAIM_OPERATIONS = `
 
 export async function claimOperationsPostgres(
   q: Query,
-  o: { provider: Provider; limit: number; owner: string; now: number; leaseMs: number },
+  o: ClaimOptions & { provider: Provider },
+  holder: string | undefined,
 ): Promise<ClaimedOperation[]> {
-  const { rows } = await q(CLAIM_OPERATIONS, [o.owner, o.now + o.leaseMs, o.provider, o.now, o.limit]);
+  const { rows } = await q(CLAIM_OPERATIONS, [
+    o.owner, o.now + o.leaseMs, o.provider, o.now, o.limit, holder ?? null, o.callMs === undefined ? null : o.now + o.callMs,
+  ]);
   return rows.sort(byDueThenId).map(toClaimedOperation);
 }
 

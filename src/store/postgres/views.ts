@@ -5,10 +5,7 @@ import { optNum, toDeadLetter, toQueueCounts } from '../shared/rows';
 import {
   DEAD_LETTERS,
   FORWARD_COUNTS,
-  NEXT_DESTINATION_FORWARD_DUE,
-  NEXT_FORWARD_DUE,
-  NEXT_OPERATION_DUE,
-  NEXT_PROVIDER_OPERATION_DUE,
+  nextDueStatements,
   OPERATION_COUNTS,
   RELEASE_ALL_FORWARD_LEASES,
   RELEASE_ALL_OPERATION_LEASES,
@@ -21,6 +18,10 @@ import {
   REQUEUE_DEAD_OPERATIONS_BY_CODE,
 } from '../sql/views';
 import type { Notify, Query } from './db';
+import { LEASE_END } from './liveness';
+
+/** Wakes a worker when a gone holder's lease comes back, not only when it runs out. */
+const NEXT_DUE = nextDueStatements(LEASE_END);
 
 export async function statusPostgres(q: Query, now: number): Promise<StoreStatus> {
   const [ops, fwd] = await Promise.all([q(OPERATION_COUNTS, [now]), q(FORWARD_COUNTS, [now])]);
@@ -30,8 +31,8 @@ export async function statusPostgres(q: Query, now: number): Promise<StoreStatus
 export async function nextDueAtPostgres(q: Query, kind: WorkKind, scope?: string): Promise<number | null> {
   const { rows } =
     kind === 'forwards'
-      ? await (scope ? q(NEXT_DESTINATION_FORWARD_DUE, [scope]) : q(NEXT_FORWARD_DUE))
-      : await (scope ? q(NEXT_PROVIDER_OPERATION_DUE, [scope]) : q(NEXT_OPERATION_DUE));
+      ? await (scope ? q(NEXT_DUE.destinationForwards, [scope]) : q(NEXT_DUE.forwards))
+      : await (scope ? q(NEXT_DUE.providerOperations, [scope]) : q(NEXT_DUE.operations));
   return optNum(rows[0]?.at, 'at') ?? null;
 }
 

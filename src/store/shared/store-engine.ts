@@ -3,12 +3,14 @@ import type {
   AcceptBatch,
   AdminSession,
   AcceptResult,
+  ClaimOptions,
   ClaimedForward,
   ClaimedOperation,
   DeadLetter,
   DeadLetterCode,
   DeadLetterRequest,
   HistoryEvent,
+  InstanceSession,
   RetryRequest,
   StoreStatus,
   UserHistory,
@@ -41,11 +43,11 @@ export interface StoreEngine {
   /** True for errors that mean the database is unreachable (retrying items alone would not help). */
   isUnavailable(err: unknown): boolean;
 
-  claimOperations(o: { provider: Provider; limit: number; owner: string; now: number; leaseMs: number }): Promise<ClaimedOperation[]>;
+  claimOperations(o: ClaimOptions & { provider: Provider }): Promise<ClaimedOperation[]>;
   settleOperation(s: OperationSettlement, op: ClaimedOperation, owner: string, now: number): Promise<SettledOperation>;
   renewOperationLeases(ids: number[], owner: string, until: number): Promise<void>;
 
-  claimForwards(o: { destinations?: string[]; limit: number; owner: string; now: number; leaseMs: number }): Promise<ClaimedForward[]>;
+  claimForwards(o: ClaimOptions & { destinations?: string[] }): Promise<ClaimedForward[]>;
   completeForward(fwd: ClaimedForward, owner: string): Promise<ForwardSettled>;
   /** Returns whether the forward was still leased by this owner. */
   retryForward(fwd: ClaimedForward, owner: string, retry: RetryRequest): Promise<boolean>;
@@ -70,6 +72,8 @@ export interface StoreEngine {
   setSetting(key: string, value: string): Promise<void>;
   /** Excludes other instances too, where there can be any; the in-process mutex is added by `composeStore`. */
   withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** See Store.startSession; composeStore makes repeated calls share one session. */
+  startSession(): Promise<InstanceSession>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -20,15 +20,20 @@ export const FORWARD_COUNTS = queueCounts('forwards', 'received_at');
  * When the next claim can return something: a row is claimable at its due time, or
  * when its lease runs out, whichever is later. Forwards count only at the head of
  * their key (a forward held behind another is not claimable, and a worker woken for
- * it would spin).
+ * it would spin). `leaseEnd`: when a lease runs out, as the engine's claims see it
+ * (PostgreSQL: earlier when the holder is gone, see postgres/liveness.ts).
  */
-const nextClaimable = `MIN(CASE WHEN leased_until IS NOT NULL AND leased_until > due_at THEN leased_until ELSE due_at END)`;
-export const NEXT_OPERATION_DUE = `SELECT ${nextClaimable} AS at FROM operations WHERE state = 'pending'`;
-/** $1 provider. */
-export const NEXT_PROVIDER_OPERATION_DUE = `SELECT ${nextClaimable} AS at FROM operations WHERE state = 'pending' AND provider = $1`;
-export const NEXT_FORWARD_DUE = `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND id IN (${FORWARD_HEAD_IDS})`;
-/** $1 destination. */
-export const NEXT_DESTINATION_FORWARD_DUE = `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND destination = $1 AND id IN (${FORWARD_HEAD_IDS})`;
+export function nextDueStatements(leaseEnd: string) {
+  const nextClaimable = `MIN(CASE WHEN leased_until IS NOT NULL AND ${leaseEnd} > due_at THEN ${leaseEnd} ELSE due_at END)`;
+  return {
+    operations: `SELECT ${nextClaimable} AS at FROM operations WHERE state = 'pending'`,
+    /** $1 provider. */
+    providerOperations: `SELECT ${nextClaimable} AS at FROM operations WHERE state = 'pending' AND provider = $1`,
+    forwards: `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND id IN (${FORWARD_HEAD_IDS})`,
+    /** $1 destination. */
+    destinationForwards: `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND destination = $1 AND id IN (${FORWARD_HEAD_IDS})`,
+  };
+}
 
 /** $1 limit. Newest first. Columns the other table lacks are NULL. */
 export const DEAD_LETTERS = `

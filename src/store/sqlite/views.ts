@@ -5,10 +5,7 @@ import { optNum, toDeadLetter, toQueueCounts } from '../shared/rows';
 import {
   DEAD_LETTERS,
   FORWARD_COUNTS,
-  NEXT_DESTINATION_FORWARD_DUE,
-  NEXT_FORWARD_DUE,
-  NEXT_OPERATION_DUE,
-  NEXT_PROVIDER_OPERATION_DUE,
+  nextDueStatements,
   OPERATION_COUNTS,
   RELEASE_ALL_FORWARD_LEASES,
   RELEASE_ALL_OPERATION_LEASES,
@@ -29,11 +26,14 @@ export function statusSqlite(db: SqliteDb, now: number): StoreStatus {
   };
 }
 
+/** One instance: a lease ends when it runs out. */
+const NEXT_DUE = nextDueStatements('leased_until');
+
 export function nextDueAtSqlite(db: SqliteDb, kind: WorkKind, scope?: string): number | null {
   const [row] =
     kind === 'forwards'
-      ? scope ? db.all(NEXT_DESTINATION_FORWARD_DUE, [scope]) : db.all(NEXT_FORWARD_DUE)
-      : scope ? db.all(NEXT_PROVIDER_OPERATION_DUE, [scope]) : db.all(NEXT_OPERATION_DUE);
+      ? scope ? db.all(NEXT_DUE.destinationForwards, [scope]) : db.all(NEXT_DUE.forwards)
+      : scope ? db.all(NEXT_DUE.providerOperations, [scope]) : db.all(NEXT_DUE.operations);
   return optNum(row?.at, 'at') ?? null;
 }
 
