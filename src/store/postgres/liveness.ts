@@ -41,6 +41,9 @@ export const LEASE_END = `(CASE
     THEN LEAST(leased_until, call_deadline + ${GONE_HOLDER_MARGIN_MS})
     ELSE leased_until END)`;
 
+/** $1 ids. */
+const UNLIST = 'DELETE FROM instances WHERE id = ANY($1::text[]) RETURNING id';
+
 /** $1 this instance's id, $2 the lock key of an instance id without the id. */
 const SWEEP_GONE = `
   DELETE FROM instances
@@ -147,7 +150,7 @@ export function startLiveness(o: LivenessOptions): Liveness {
       // Listed only while locked: a sweeper must be able to tell it is alive.
       await c.query('INSERT INTO instances (id, started_at) VALUES ($1, $2)', [id, Date.now()]);
       // This process's lost sessions are gone for good: every call they made was aborted.
-      if (lostIds.length > 0) await c.query('DELETE FROM instances WHERE id = ANY($1::text[])', [lostIds]);
+      if (lostIds.length > 0) await announceGone(c, (await c.query(UNLIST, [lostIds])).rows);
     } catch (err) {
       fail(c, err);
       return;
@@ -172,17 +175,20 @@ export function startLiveness(o: LivenessOptions): Liveness {
     checking = true;
     try {
       const { rows } = await c.query(SWEEP_GONE, [holder, lockKey('')]);
-      if (rows.length > 0 && client === c) {
-        o.log.info('instances gone: their leases come back at their call deadlines', { instances: rows.map((r: { id: string }) => r.id) });
-        const params = [o.channel, ...o.wakePayloads];
-        await c.query(`SELECT ${o.wakePayloads.map((_, i) => `pg_notify($1, $${i + 2})`).join(', ')}`, params);
-        o.onGone();
-      }
+      if (client === c) await announceGone(c, rows);
     } catch (err) {
       fail(c, err);
     } finally {
       checking = false;
     }
+  }
+
+  /** Wakes every instance's workers (this one's too) for the leases of instances just unlisted. */
+  async function announceGone(c: pg.Client, rows: { id: string }[]): Promise<void> {
+    if (rows.length === 0) return;
+    o.log.info('instances gone: their leases come back at their call deadlines', { instances: rows.map((r) => r.id) });
+    await c.query(`SELECT ${o.wakePayloads.map((_, i) => `pg_notify($1, $${i + 2})`).join(', ')}`, [o.channel, ...o.wakePayloads]);
+    o.onGone();
   }
 
   const started = connect();
@@ -214,7 +220,7 @@ export function startLiveness(o: LivenessOptions): Liveness {
       c.removeAllListeners();
       c.on('error', () => undefined);
       // Unlisted first: the others need not find out by taking the lock.
-      await c.query('DELETE FROM instances WHERE id = ANY($1::text[])', [ids]).catch(() => undefined);
+      await c.query(UNLIST, [ids]).catch(() => undefined);
       await c.end().catch(() => undefined);
     },
   };
