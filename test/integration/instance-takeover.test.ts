@@ -73,8 +73,8 @@ describePostgres('a gone instance’s work resumes in seconds (PostgreSQL, real 
     RETRY_MIN_MS: '50',
     RETRY_MAX_MS: '500',
   });
-  const start = async (databaseUrl?: string) => {
-    const s = await startService(env(databaseUrl));
+  const start = async (databaseUrl?: string, extra: Record<string, string> = {}) => {
+    const s = await startService({ ...env(databaseUrl), ...extra });
     services.push(s);
     return s;
   };
@@ -139,19 +139,25 @@ describePostgres('a gone instance’s work resumes in seconds (PostgreSQL, real 
     expect(b.logs.some((l) => l.message === 'instances gone: their leases come back at their call deadlines')).toBe(true);
   }, 90_000);
 
-  it('an instance cut off from the database notices within 5 s, aborts its calls before the other takes over, and resumes once back', async () => {
+  async function proxied(): Promise<string> {
     const target = new URL(url);
     proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     const viaProxy = new URL(url);
     viaProxy.host = `127.0.0.1:${proxy.port}`;
+    return viaProxy.toString();
+  }
+  const LOST = 'PostgreSQL instance session lost: no call starts, calls in flight are aborted and their leases abandoned';
+
+  it('an instance cut off from the database notices within 5 s, aborts its calls before the other takes over, and resumes once back', async () => {
+    const viaProxy = await proxied();
     const ids = users('Ucut');
-    const [a] = await Promise.all([start(viaProxy.toString()), start()]);
+    const [a] = await Promise.all([start(viaProxy), start()]);
     await postAll(a!, ids);
     await inFlight(16);
 
     const cutAt = Date.now();
-    proxy.cut();
-    await a!.waitForLog((l) => l.message === 'PostgreSQL instance session lost: no call starts, calls in flight are aborted and their leases abandoned', 5000);
+    proxy!.cut();
+    await a!.waitForLog((l) => l.message === LOST, 5000);
     const noticedMs = Date.now() - cutAt;
     // Its calls in flight end without an answer (aborted), long before their 3 s are up —
     // and so before the survivor takes their leases (their call deadline + margin).
@@ -169,10 +175,30 @@ describePostgres('a gone instance’s work resumes in seconds (PostgreSQL, real 
     expectNoOverlaps();
 
     // Back on the database: a new session under a new id, and work again.
-    proxy.restore();
+    proxy!.restore();
     const held = (l: Record<string, unknown>) => l.message === 'PostgreSQL instance session held';
     const first = a!.logs.find(held)!;
     const again = await a!.waitForLog((l) => held(l) && l.instance !== first.instance, 15_000);
     expect(again.instance).not.toBe(first.instance);
+  }, 90_000);
+
+  it('a silent network cut: the instance notices within 5 s by its check query and stops; its leases wait for LEASE_MS, since its old session still holds its lock', async () => {
+    const viaProxy = await proxied();
+    const ids = users('Usilent');
+    const leaseMs = 12_000;
+    const [a] = await Promise.all([start(viaProxy, { LEASE_MS: String(leaseMs) }), start(undefined, { LEASE_MS: String(leaseMs) })]);
+    await postAll(a!, ids);
+    await inFlight(16);
+
+    const cutAt = Date.now();
+    proxy!.blackhole();
+    await a!.waitForLog((l) => l.message === LOST, 5000);
+    const noticedMs = Date.now() - cutAt;
+    const ms = await allDone(ids, cutAt);
+    report('silent cut → noticed, all applied', { noticedMs, ms });
+    expect(noticedMs).toBeLessThanOrEqual(5000);
+    // The survivor waited for the leases to run out (the database never learnt A was gone), and no longer.
+    expect(ms).toBeLessThanOrEqual(leaseMs + RESUMED_WITHIN_MS);
+    expectNoOverlaps();
   }, 90_000);
 });
