@@ -124,9 +124,9 @@ export class LeasedLoop<T extends { id: number }> {
 
   /**
    * Writes an outcome, riding out a short store outage until the lease would have
-   * expired anyway (then the item comes back by itself). Under an abandoned lease it
-   * tries once: the write only counts while this owner still holds the row, and the
-   * row comes back by itself otherwise.
+   * expired anyway (then the item comes back by itself) or until the lease is
+   * abandoned. Under an abandoned lease it tries once: the write only counts while
+   * this owner still holds the row, and the row comes back by itself otherwise.
    */
   async persist(write: () => Promise<unknown>, what: string, lease: CallLease): Promise<void> {
     if (lease.abandoned) {
@@ -135,8 +135,12 @@ export class LeasedLoop<T extends { id: number }> {
       );
       return;
     }
-    return persistOutcome(write, this.o.now() + this.o.leaseMs, this.o.now, (err) =>
-      this.o.log.warn(`could not record ${what} yet; trying again`, { ...this.o.logFields, error: messageOf(err) }),
+    return persistOutcome(
+      write,
+      this.o.now() + this.o.leaseMs,
+      this.o.now,
+      (err) => this.o.log.warn(`could not record ${what} yet; trying again`, { ...this.o.logFields, error: messageOf(err) }),
+      () => lease.abandoned,
     );
   }
 
