@@ -2,6 +2,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { Config } from './config';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
+import { metricsRoute } from './metrics-route';
 import type { RuleSet } from './rules';
 import type { Store } from './store/store';
 import { webhookRoute } from './webhook/route';
@@ -80,10 +81,7 @@ export function createApp(deps: AppDeps): App {
     res.json({ status: 'ready', store: store.engine, rules: deps.rules.current()?.rules.length ?? 0 });
   });
 
-  app.get('/metrics', async (_req, res) => {
-    res.set('content-type', metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
-  });
+  app.get('/metrics', metricsRoute(metrics, config.metricsToken));
 
   if (config.adminToken && deps.admin) app.use('/admin', deps.admin);
   else app.all(/^\/admin(\/.*)?$/, (_req, res) => void res.status(404).json({ error: 'not found (set ADMIN_TOKEN to enable /admin)' }));

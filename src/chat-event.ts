@@ -9,9 +9,8 @@
 export { PLATFORMS, type Platform } from './platforms';
 import type { Platform } from './platforms';
 
-/** The kinds rules can ask for; everything else is `other` and produces nothing. */
-export const EVENT_KINDS = ['message', 'postback', 'follow', 'unfollow'] as const;
-export type EventKind = (typeof EVENT_KINDS)[number];
+export { EVENT_KINDS, type EventKind } from './event-kinds';
+import type { EventKind } from './event-kinds';
 
 export interface ChatEvent {
   platform: Platform;

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import fs from 'node:fs';
+import path from 'node:path';
 import { Command } from 'commander';
 import { registerBotbonnieCommands } from './cli/botbonnie';
 import { registerDeadLetters } from './cli/dead-letters';
@@ -10,15 +12,23 @@ import { registerStatus } from './cli/status';
 import { registerTestCommand } from './cli/test-command';
 import { registerValidateCommand } from './cli/validate';
 
+/** The package version (package.json sits one folder above both src/ and dist/). */
+export function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 /**
  * `autotag` — every command reads the same environment as `serve`.
  * Each command lives in its own module under `src/cli/` and registers itself here.
+ * Registering loads no driver, no zod, no logger: each command imports what it
+ * needs when it runs, so `--help` and `--version` answer at once.
  */
 export function buildProgram(): Command {
   const program = new Command();
   program
     .name('autotag')
     .description('Tags the people who talk to your chat bot, in MantaGo or BotBonnie, from YAML rules.')
+    .version(packageVersion(), '-V, --version', 'print the package version')
     .showHelpAfterError()
     .exitOverride((err) => {
       // commander's own usage errors (unknown option, missing argument) exit 1, as bad arguments do everywhere here.

@@ -4,6 +4,7 @@ import { resolveDependent } from './config-dependent';
 import { flag, int, optionalInt, optionalString, urlList, variableProblems } from './env-values';
 import { ENVIRONMENT_ENDPOINTS, type EndpointDefinition } from './platforms/endpoints';
 import { PROVIDER_DESCRIPTORS, providerSetups, type ProviderSettings } from './providers';
+import { DATABASE_SSL_VALUES, SSL_MODES, isSslMode, sslModeOfUrl, type DatabaseTlsEnv } from './store/postgres/tls-settings';
 
 /**
  * Configuration is read once, from the environment, validated and frozen.
@@ -30,6 +31,18 @@ const envSchema = z.object({
   ),
   /** PostgreSQL only: keep every table in this schema (several deployments may share one database). */
   DATABASE_SCHEMA: optionalString.refine((v) => v === undefined || /^[a-z_][a-z0-9_]{0,39}$/.test(v), 'must be lower-case letters, digits and _ (at most 40 characters)'),
+  /** PostgreSQL TLS (see store/postgres/tls-settings.ts); libpq's PGSSL* variables are honoured too. */
+  DATABASE_SSL: z
+    .string()
+    .optional()
+    .transform((v) => v?.trim().toLowerCase() || 'auto')
+    .refine((v): v is DatabaseTlsEnv['setting'] => (DATABASE_SSL_VALUES as readonly string[]).includes(v), {
+      message: `must be one of ${DATABASE_SSL_VALUES.join(', ')} (auto: TLS when the server offers it, without checking the certificate; verify: TLS with the certificate checked; off: no TLS)`,
+    }),
+  PGSSLMODE: optionalString.refine((v) => v === undefined || isSslMode(v), `must be one of ${SSL_MODES.join(', ')} (libpq's sslmode)`),
+  PGSSLROOTCERT: optionalString,
+  PGSSLCERT: optionalString,
+  PGSSLKEY: optionalString,
   DATA_DIR: z.string().optional().transform((v) => v?.trim() || './data'),
   LOG_LEVEL: z
     .string()
@@ -62,6 +75,7 @@ const envSchema = z.object({
    * whatever the client chose to send. 1 on Heroku and Render; 0 when nothing is in front.
    */
   TRUST_PROXY_HOPS: int(1, 0),
+  METRICS_TOKEN: optionalString,
   HISTORY_STORE_TEXT: flag,
   HISTORY_RETENTION_DAYS: int(30, 0),
   /** PostgreSQL pool size, connect timeout and per-statement timeout. */
@@ -84,6 +98,13 @@ const endpointSchema = z.object(
     ]),
   ),
 );
+
+/** Every environment variable the configuration reads (deploy files are checked against it). */
+export const CONFIG_VARIABLES: readonly string[] = [
+  ...Object.keys(envSchema.shape),
+  ...Object.keys(endpointSchema.shape),
+  ...PROVIDER_DESCRIPTORS.flatMap((d) => d.variables),
+];
 
 /** One endpoint of the environment, with what its variables say. */
 export interface ConfiguredEndpoint {
@@ -110,10 +131,12 @@ export interface Config {
   providerConcurrency: number;
   adminToken: string | undefined;
   trustProxyHops: number;
+  /** When set, /metrics wants `Authorization: Bearer <metricsToken>`. */
+  metricsToken: string | undefined;
   history: { storeText: boolean; retentionDays: number };
   /** Each provider's settings, read by its descriptor. */
   providers: ProviderSettings;
-  database: { poolSize: number; connectTimeoutMs: number; statementTimeoutMs: number; schema: string | undefined };
+  database: { poolSize: number; connectTimeoutMs: number; statementTimeoutMs: number; schema: string | undefined; tls: DatabaseTlsEnv };
   dyno: string | undefined;
 }
 
@@ -142,6 +165,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         forwardUrls: (vars[definition.forwardUrls] as string[] | undefined) ?? [],
       }),
   );
+  const urlTls = e.DATABASE_URL ? sslModeOfUrl(e.DATABASE_URL) : {};
+  if (urlTls.problem) problems.push(`DATABASE_URL: ${urlTls.problem}`);
   const { values: dependent, problems: conflicts } = resolveDependent(e);
   problems.push(...conflicts);
   if (problems.length) throw new ConfigError(problems);
@@ -165,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     providerConcurrency: e.PROVIDER_CONCURRENCY,
     adminToken: e.ADMIN_TOKEN,
     trustProxyHops: e.TRUST_PROXY_HOPS,
+    metricsToken: e.METRICS_TOKEN,
     history: { storeText: e.HISTORY_STORE_TEXT, retentionDays: e.HISTORY_RETENTION_DAYS },
     // Each descriptor read its own provider's entry above.
     providers: providers as ProviderSettings,
@@ -173,6 +199,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
       schema: e.DATABASE_SCHEMA,
+      tls: {
+        setting: e.DATABASE_SSL,
+        pgSslMode: e.PGSSLMODE !== undefined && isSslMode(e.PGSSLMODE) ? e.PGSSLMODE : undefined,
+        pgSslRootCert: e.PGSSLROOTCERT,
+        pgSslCert: e.PGSSLCERT,
+        pgSslKey: e.PGSSLKEY,
+      },
     },
     dyno: e.DYNO,
   });
@@ -182,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 export function secretsOf(config: Config): string[] {
   return [
     config.adminToken,
+    config.metricsToken,
     ...config.endpoints.flatMap((e) => [e.secret, e.verifyToken]),
     ...providerSetups(config.providers).flatMap((p) => p.provider.secrets(p.settings)),
   ].filter((s): s is string => typeof s === 'string' && s.length >= 4);

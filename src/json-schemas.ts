@@ -1,4 +1,4 @@
-import { ruleFileJsonSchema, type JsonSchema } from './rules/json-schema';
+import type { JsonSchema } from './rules/json-schema';
 
 /**
  * The JSON Schemas the project publishes for editors, one per kind of file.
@@ -18,7 +18,13 @@ export interface PublishedSchema {
 }
 
 export const PUBLISHED_SCHEMAS: readonly PublishedSchema[] = [
-  { name: 'rules', describes: 'a rule file', file: 'schemas/rules.schema.json', build: ruleFileJsonSchema },
+  {
+    name: 'rules',
+    describes: 'a rule file',
+    file: 'schemas/rules.schema.json',
+    // Loaded when a schema is built, not when the command line is: `autotag --help` stays free of zod.
+    build: () => (require('./rules/json-schema') as typeof import('./rules/json-schema')).ruleFileJsonSchema(),
+  },
 ];
 
 /** What `autotag schema` prints without an option. */

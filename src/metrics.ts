@@ -21,7 +21,8 @@ export interface Metrics {
 
 export function createMetrics(opts: { status?: () => Promise<StoreStatus>; collectDefault?: boolean } = {}): Metrics {
   const registry = new client.Registry();
-  if (opts.collectDefault !== false) client.collectDefaultMetrics({ register: registry, prefix: 'autotag_process_' });
+  // prom-client's own names already start with process_ or nodejs_: the prefix adds only ours.
+  if (opts.collectDefault !== false) client.collectDefaultMetrics({ register: registry, prefix: 'autotag_' });
   const m: Metrics = {
     registry,
     webhooks: new client.Counter({

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../config';
+import type { Config } from '../config';
 import type { BotbonnieClient, BotbonnieTag } from '../providers/botbonnie';
-import { BOTBONNIE_CHANNEL } from '../providers/botbonnie-provider';
+import { BOTBONNIE_CHANNEL } from '../providers/botbonnie-channels';
 import { TagApiError } from '../providers/errors';
 import type { CommandIo } from './command-io';
 
@@ -106,6 +106,7 @@ export function registerBotbonnieCommands(program: Command, opts: RegisterOption
   // Not processIo from ./io: that module opens stores, which these commands never need.
   const io: CommandIo = opts.io ?? { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t) };
   const run = async (command: string, fn: (config: Config) => Promise<number>) => {
+    const { ConfigError, loadConfig } = await import('../config');
     let config: Config;
     try {
       config = loadConfig(opts.env ?? process.env);

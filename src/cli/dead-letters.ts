@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { isoTime } from '../format-time';
-import { describeOperation } from '../providers/describe-operation';
+import type { describeOperation } from '../providers/describe-operation';
 import type { DeadLetter } from '../store/store';
 import { processIo, table, withStore, type CommandIo } from './io';
 
 export async function runDeadLettersList(opts: { json?: boolean }, env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
+  // Loaded on use: registering the command line must not load the provider descriptors (zod).
+  const { describeOperation: describeOp } = await import('../providers/describe-operation');
   return withStore(env, io, async (store) => {
     const dead = await store.listDeadLetters();
     if (opts.json) {
@@ -15,7 +17,7 @@ export async function runDeadLettersList(opts: { json?: boolean }, env: NodeJS.P
       io.stdout('no dead letters\n');
       return 0;
     }
-    io.stdout(table(['id', 'since', 'what', 'status', 'reason'], dead.map((d) => [d.id, isoTime(d.at), describe(d), d.status === undefined ? '-' : String(d.status), d.reason])));
+    io.stdout(table(['id', 'since', 'what', 'status', 'reason'], dead.map((d) => [d.id, isoTime(d.at), describe(d, describeOp), d.status === undefined ? '-' : String(d.status), d.reason])));
     return 0;
   });
 }
@@ -52,8 +54,8 @@ export async function runDeadLettersRetry(ids: string[], opts: { all?: boolean }
   });
 }
 
-function describe(d: DeadLetter): string {
-  if (d.operation) return `${describeOperation(d.operation)} for ${d.operation.platform} user ${d.operation.userId}`;
+function describe(d: DeadLetter, describeOp: typeof describeOperation): string {
+  if (d.operation) return `${describeOp(d.operation)} for ${d.operation.platform} user ${d.operation.userId}`;
   if (d.forward) return `forward to ${d.forward.destination} (received ${isoTime(d.forward.receivedAt)})`;
   return d.type;
 }

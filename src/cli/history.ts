@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { isoTime } from '../format-time';
-import { describeOperation } from '../providers/describe-operation';
+import type { describeOperation } from '../providers/describe-operation';
 import type { HistoryCall, HistoryEvent, UserHistory } from '../store/store';
 import { processIo, withStore, type CommandIo } from './io';
 
@@ -15,38 +15,41 @@ export async function runHistory(opts: { user?: string; json?: boolean; limit?: 
     return 1;
   }
   const user = opts.user;
+  // Loaded on use: registering the command line must not load the provider descriptors (zod).
+  const { describeOperation: describe } = await import('../providers/describe-operation');
   return withStore(env, io, async (store) => {
     const history = await store.userHistory(user, limit);
     if (opts.json) io.stdout(`${JSON.stringify(history)}\n`);
-    else io.stdout(renderHistory(history));
+    else io.stdout(renderHistory(history, describe));
     return 0;
   });
 }
 
 type Line = { at: number; order: number; text: string };
+type Describe = typeof describeOperation;
 
 /** A readable timeline: each event with the rules it matched, then the tag calls that followed. */
-export function renderHistory(h: UserHistory): string {
+export function renderHistory(h: UserHistory, describe: Describe): string {
   if (h.events.length === 0 && h.calls.length === 0) return `no history for user ${h.userId}\n`;
   const lines: Line[] = [
-    ...h.events.map((e) => ({ at: e.receivedAt, order: 0, text: describeEvent(e) })),
-    ...h.calls.map((c) => ({ at: c.at, order: 1, text: describeCall(c) })),
+    ...h.events.map((e) => ({ at: e.receivedAt, order: 0, text: describeEvent(e, describe) })),
+    ...h.calls.map((c) => ({ at: c.at, order: 1, text: describeCall(c, describe) })),
   ];
   lines.sort((a, b) => a.at - b.at || a.order - b.order);
   return `history of ${h.userId}\n${lines.map((l) => `${isoTime(l.at)}  ${l.text}`).join('\n')}\n`;
 }
 
-function describeEvent(e: HistoryEvent): string {
+function describeEvent(e: HistoryEvent, describe: Describe): string {
   const what = [e.kind === 'other' ? e.type : e.kind];
   if (e.text !== undefined) what.push(JSON.stringify(e.text));
   if (e.postbackData !== undefined) what.push(`data=${JSON.stringify(e.postbackData)}`);
   const matched = e.matched.length ? `matched ${e.matched.join(', ')}` : 'matched no rule';
-  const ops = e.operations.length ? ` → ${e.operations.map(describeOperation).join(', ')}` : '';
+  const ops = e.operations.length ? ` → ${e.operations.map(describe).join(', ')}` : '';
   return `${e.platform} ${what.join(' ')} (event ${e.eventId}): ${matched}${ops}`;
 }
 
-function describeCall(c: HistoryCall): string {
-  const op = describeOperation(c.operation);
+function describeCall(c: HistoryCall, describe: Describe): string {
+  const op = describe(c.operation);
   const status = c.status === undefined ? '' : ` (${c.status})`;
   const error = c.error && c.outcome !== 'applied' ? `: ${c.error}` : '';
   return `  call ${op}: ${c.outcome}${status}${error}`;

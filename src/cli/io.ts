@@ -1,5 +1,6 @@
-import { ConfigError, loadConfig, secretsOf, type Config } from '../config';
-import { createLogger } from '../log';
+import fs from 'node:fs';
+import type { Config } from '../config';
+import { sqliteFileIn } from '../store/sqlite-file';
 import type { Store } from '../store/store';
 import type { CommandIo } from './command-io';
 
@@ -8,12 +9,19 @@ export * from './command-io';
 /**
  * Opens the store the environment points at, runs `fn`, closes the store.
  * Logs go to stderr (stdout is kept for the command's own output, e.g. --json).
+ * `create: false` (the commands that only look or requeue): an SQLite file that does
+ * not exist is an error naming it — opening it would create an empty store and
+ * report zeros, which reads as "all is well" when DATA_DIR is simply wrong.
  */
 export async function withStore(
   env: NodeJS.ProcessEnv,
   io: CommandIo,
   fn: (store: Store, config: Config) => Promise<number>,
+  opts: { create: boolean } = { create: false },
 ): Promise<number> {
+  // Loaded on use (as the store below): `autotag --help` must not wait for zod and winston.
+  const { ConfigError, loadConfig, secretsOf } = await import('../config');
+  const { createLogger } = await import('../log');
   let config: Config;
   try {
     config = loadConfig(env);
@@ -23,6 +31,16 @@ export async function withStore(
       return 1;
     }
     throw err;
+  }
+  if (!config.databaseUrl && !opts.create) {
+    const file = sqliteFileIn(config.dataDir);
+    if (!fs.existsSync(file)) {
+      io.stderr(
+        `no store at ${file}: the file does not exist, so the service has not run with this DATA_DIR. ` +
+          "Run this command with the service's DATA_DIR (or its DATABASE_URL for PostgreSQL).\n",
+      );
+      return 1;
+    }
   }
   const log = createLogger({ level: 'warn', secrets: secretsOf(config), stream: process.stderr });
   let store: Store;

@@ -6,10 +6,15 @@ import { processIo, withStore, type CommandIo } from './io';
  * `serve` migrates at start as well, under a lock, so this is optional.
  */
 export async function runMigrate(env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
-  return withStore(env, io, async (store) => {
-    io.stdout(`store (${store.engine}) is up to date\n`);
-    return 0;
-  });
+  return withStore(
+    env,
+    io,
+    async (store) => {
+      io.stdout(`store (${store.engine}) is up to date\n`);
+      return 0;
+    },
+    { create: true },
+  );
 }
 
 export function registerMigrate(program: Command): void {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { ConfigError } from '../config';
 import type { RunningServer } from '../server';
 
 /** Heroku gives 30 s after SIGTERM, CONTRACT.md promises 10 s: leave a margin. */
@@ -39,6 +38,7 @@ export function registerServe(program: Command): void {
 
       // The server and everything it wires is loaded only by this command.
       const { startServer, StartupError } = await import('../server');
+      const { ConfigError } = await import('../config');
       try {
         server = await startServer(process.env);
       } catch (err) {

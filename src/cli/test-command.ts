@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { EVENT_KINDS, PLATFORMS, type EventKind, type Platform } from '../chat-event';
-import { describeOperation, printedOperation, type PrintedOperation } from '../providers/describe-operation';
-import { evaluate, formatProblem, hasOffset, loadRuleSet, parseInstant, skipReason, type RuleEvent } from '../rules';
+import type { Platform } from '../chat-event';
+import { EVENT_KINDS, type EventKind } from '../event-kinds';
+import type { PrintedOperation } from '../providers/describe-operation';
+import type { RuleEvent } from '../rules';
 import type { TagAction } from '../tag-operation';
 import { defaultDeps, plural, rulesDirOf, type CommandIo, type RulesCommandDeps } from './validate';
 
@@ -21,11 +22,22 @@ export interface TestOptions {
  * anything matched; 1 on bad arguments or invalid rules. Failing examples are
  * mentioned on stderr and do not stop it.
  */
+/** An action left out for this platform's users, and why. */
+interface LeftOut {
+  action: TagAction;
+  described: string;
+  reason: string;
+}
+
 export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesCommandDeps = defaultDeps()): Promise<number> {
   const fail = (message: string) => {
     io.stderr(`autotag test: ${message}\n`);
     return 1;
   };
+  // Loaded on use: `autotag --help` must not wait for the rules engine (zod, yaml).
+  const { evaluate, formatProblem, hasOffset, loadRuleSet, parseInstant, skipReason } = await import('../rules');
+  const { PLATFORMS } = await import('../platforms');
+  const { describeOperation, printedOperation } = await import('../providers/describe-operation');
   const platform = opts.platform ?? 'line';
   if (!(PLATFORMS as readonly string[]).includes(platform)) {
     return fail(`unknown platform ${JSON.stringify(platform)}: use ${PLATFORMS.join(', ')}`);
@@ -66,10 +78,10 @@ export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesComma
   };
   const { matched, actions } = evaluate(loaded.ruleSet, event);
   const operations: PrintedOperation[] = [];
-  const leftOut: { action: TagAction; reason: string }[] = [];
+  const leftOut: LeftOut[] = [];
   for (const a of actions) {
     const reason = skipReason(a, event.platform);
-    if (reason) leftOut.push({ action: a, reason });
+    if (reason) leftOut.push({ action: a, described: describeOperation(a), reason });
     else operations.push(printedOperation(a));
   }
 
@@ -86,7 +98,7 @@ function describeResult(
   matched: string[],
   rules: readonly { id: string; file: string; line: number; priority: number }[],
   operations: PrintedOperation[],
-  leftOut: { action: TagAction; reason: string }[],
+  leftOut: LeftOut[],
 ): string {
   const out: string[] = [];
   const what = [`${event.kind} on ${event.platform}`];
@@ -117,7 +129,7 @@ function describeResult(
   }
   if (leftOut.length) {
     out.push('', `Left out (${leftOut.length}):`);
-    for (const { action, reason } of leftOut) out.push(`  ${describeOperation(action)}: ${reason}`);
+    for (const { described, reason } of leftOut) out.push(`  ${described}: ${reason}`);
   }
   return `${out.join('\n')}\n`;
 }
@@ -138,12 +150,14 @@ export function registerTestCommand(
     .command('test')
     .description('dry run, no network: which rules match an event and which tag operations follow')
     .option('--text <text>', 'message text (leave out for an event without text)')
-    .option('--platform <platform>', `${PLATFORMS.join(' | ')}`, 'line')
+    .option('--platform <platform>', 'the platform the event comes from (the names are listed below)', 'line')
     .option('--event <event>', `${EVENT_KINDS.join(' | ')}`, 'message')
     .option('--data <data>', 'postback data (with --event message: a quick reply)')
     .option('--at <time>', 'ISO 8601 time with an offset, e.g. 2026-12-05T10:00:00+08:00 (default: now)')
     .option('--rules <dir>', 'folder of rule files (default: RULES_DIR, else ./rules)')
     .option('--json', 'print exactly one JSON object: {"matched":[…],"operations":[…]}')
+    // Computed when help is shown: the platform list loads the platform modules, which --help of other commands need not.
+    .addHelpText('after', () => `\nPlatforms: ${(require('../platforms') as typeof import('../platforms')).PLATFORMS.join(', ')}`)
     .action(async (opts: TestOptions) => {
       process.exitCode = await runTest(opts, io, deps());
     });

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { formatProblem, loadRuleSet } from '../rules';
 import { processIo, type CommandIo } from './command-io';
 
 export type { CommandIo };
@@ -26,6 +25,7 @@ export function rulesDirOf(option: string | undefined, env: NodeJS.ProcessEnv): 
  * `FILE:LINE:COLUMN: message` line per problem on stderr and nothing else.
  */
 export async function runValidate(opts: { rules?: string }, io: CommandIo, deps: RulesCommandDeps = defaultDeps()): Promise<number> {
+  const { formatProblem, loadRuleSet } = await import('../rules');
   const dir = rulesDirOf(opts.rules, deps.env);
   const result = await loadRuleSet(dir, { now: deps.now(), cwd: deps.cwd });
   const all = [...result.problems, ...result.exampleFailures].sort((a, b) =>

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import type { Platform } from '../chat-event';
 import { baseUrl, optionalString } from '../env-values';
-import type { BotbonnieChannel } from './botbonnie';
+import { BOTBONNIE_CHANNEL } from './botbonnie-channels';
 import type { ProviderDescriptor } from './provider';
 
 export interface BotbonnieSettings {
@@ -13,27 +12,22 @@ export interface BotbonnieSettings {
   linePid: string | undefined;
 }
 
-/**
- * `bot_channel` of each platform BotBonnie tags (the docs' 渠道代號: 0 Facebook, 1 LINE).
- * Instagram and WhatsApp users are not BotBonnie users, nor is any platform added later.
- */
-export const BOTBONNIE_CHANNEL: ReadonlyMap<Platform, BotbonnieChannel> = new Map<Platform, BotbonnieChannel>([
-  ['line', 1],
-  ['facebook', 0],
-]);
+export { BOTBONNIE_CHANNEL } from './botbonnie-channels';
+
+/** The provider's environment variables, as read. */
+const botbonnieVariables = z.object({
+  BOTBONNIE_BASE_URL: baseUrl('https://api.botbonnie.com'),
+  BOTBONNIE_TOKEN: optionalString,
+  BOTBONNIE_BOT_ID: optionalString,
+  BOTBONNIE_LINE_PID: optionalString,
+});
 
 /** BotBonnie (https://docs.botbonnie.com): user tags, added and removed, for LINE and Messenger users. */
 export const botbonnieProvider: ProviderDescriptor<'botbonnie', BotbonnieSettings> = {
   name: 'botbonnie',
   title: 'BotBonnie',
-  env: z
-    .object({
-      BOTBONNIE_BASE_URL: baseUrl('https://api.botbonnie.com'),
-      BOTBONNIE_TOKEN: optionalString,
-      BOTBONNIE_BOT_ID: optionalString,
-      BOTBONNIE_LINE_PID: optionalString,
-    })
-    .transform((v) => ({ baseUrl: v.BOTBONNIE_BASE_URL, token: v.BOTBONNIE_TOKEN, botId: v.BOTBONNIE_BOT_ID, linePid: v.BOTBONNIE_LINE_PID })),
+  env: botbonnieVariables.transform((v) => ({ baseUrl: v.BOTBONNIE_BASE_URL, token: v.BOTBONNIE_TOKEN, botId: v.BOTBONNIE_BOT_ID, linePid: v.BOTBONNIE_LINE_PID })),
+  variables: Object.keys(botbonnieVariables.shape),
   tokenVariable: 'BOTBONNIE_TOKEN',
   isConfigured: (s) => s.token !== undefined,
   secrets: (s) => [s.token],

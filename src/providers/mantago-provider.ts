@@ -10,6 +10,14 @@ export interface MantagoSettings {
   secret: string | undefined;
 }
 
+/** The provider's environment variables, as read. */
+const mantagoVariables = z.object({
+  MANTAGO_BASE_URL: baseUrl('https://mantago.cc/api'),
+  MANTAGO_BOT_ID: optionalString,
+  MANTAGO_TOKEN: optionalString,
+  MANTAGO_SECRET: optionalString,
+});
+
 /**
  * MantaGo (https://doc.mantago.cc): personal tags (add and remove) and client tags
  * (add only), for users of every platform its API's `platform` enum names.
@@ -17,14 +25,8 @@ export interface MantagoSettings {
 export const mantagoProvider: ProviderDescriptor<'mantago', MantagoSettings> = {
   name: 'mantago',
   title: 'MantaGo',
-  env: z
-    .object({
-      MANTAGO_BASE_URL: baseUrl('https://mantago.cc/api'),
-      MANTAGO_BOT_ID: optionalString,
-      MANTAGO_TOKEN: optionalString,
-      MANTAGO_SECRET: optionalString,
-    })
-    .transform((v) => ({ baseUrl: v.MANTAGO_BASE_URL, botId: v.MANTAGO_BOT_ID, token: v.MANTAGO_TOKEN, secret: v.MANTAGO_SECRET })),
+  env: mantagoVariables.transform((v) => ({ baseUrl: v.MANTAGO_BASE_URL, botId: v.MANTAGO_BOT_ID, token: v.MANTAGO_TOKEN, secret: v.MANTAGO_SECRET })),
+  variables: Object.keys(mantagoVariables.shape),
   tokenVariable: 'MANTAGO_TOKEN',
   isConfigured: (s) => s.token !== undefined,
   secrets: (s) => [s.token, s.secret],

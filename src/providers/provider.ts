@@ -35,6 +35,8 @@ export interface ProviderDescriptor<N extends string, S> {
   readonly title: string;
   /** Its environment variables, read and checked with the rest of the configuration. */
   readonly env: z.ZodType<S>;
+  /** The names of the variables `env` reads (deploy files are checked against them). */
+  readonly variables: readonly string[];
   /** CONTRACT: a provider is configured when its token is set. */
   readonly tokenVariable: string;
   isConfigured(settings: S): boolean;

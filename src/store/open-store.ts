@@ -1,12 +1,11 @@
-import path from 'node:path';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { Store } from './store';
 import { createPostgresStore } from './postgres';
 import { createSqliteStore } from './sqlite';
+import { sqliteFileIn } from './sqlite-file';
 
-/** The file of the embedded store inside DATA_DIR. */
-export const SQLITE_FILE_NAME = 'autotag.db';
+export { SQLITE_FILE_NAME } from './sqlite-file';
 
 /**
  * The store the configuration asks for — SQLite in DATA_DIR when DATABASE_URL is
@@ -21,9 +20,10 @@ export async function openStore(config: Config, log: Logger): Promise<Store> {
         poolSize: config.database.poolSize,
         connectTimeoutMs: config.database.connectTimeoutMs,
         statementTimeoutMs: config.database.statementTimeoutMs,
+        tls: config.database.tls,
         ...(config.database.schema ? { schema: config.database.schema } : {}),
       })
-    : createSqliteStore({ file: path.join(config.dataDir, SQLITE_FILE_NAME), log });
+    : createSqliteStore({ file: sqliteFileIn(config.dataDir), log });
   try {
     await store.migrate();
   } catch (err) {

@@ -6,6 +6,7 @@ import type { StoreEngine } from './shared/store-engine';
 import { createWorkSignal } from './shared/work-signal';
 import { PgDb, isUnavailable, type Notify } from './postgres/db';
 import { startListener, type Listener } from './postgres/listener';
+import type { DatabaseTlsEnv } from './postgres/tls-settings';
 import { advisoryLockKey, withAdvisoryLock } from './postgres/advisory-lock';
 import { startLiveness, type Liveness } from './postgres/liveness';
 import { migratePostgres } from './postgres/migrate';
@@ -37,6 +38,8 @@ export interface PostgresStoreOptions {
   statementTimeoutMs: number;
   /** Every object lives in this schema, created if missing (tests give each their own). */
   schema?: string;
+  /** DATABASE_SSL and libpq's PGSSL* variables (default: DATABASE_SSL=auto, none of the others). */
+  tls?: DatabaseTlsEnv;
 }
 
 /** The NOTIFY channel of one schema's instances (a database may hold several stores, one per schema). */
@@ -121,7 +124,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     ...adminSessionsPostgres(db.query),
     getSetting: (key) => getSettingPostgres(db.query, key),
     setSetting: (key, value) => setSettingPostgres(db.query, key, value),
-    withLock: (name, fn) => withAdvisoryLock(db.clientConfig(), advisoryLockKey(schema, name), fn),
+    withLock: (name, fn) => withAdvisoryLock(() => db.clientConfig(), advisoryLockKey(schema, name), fn),
     async startSession() {
       liveness ??= startLiveness({
         clientConfig: () => db.clientConfig(),

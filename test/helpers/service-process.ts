@@ -24,9 +24,15 @@ export interface ServiceProcess {
 /**
  * Runs `node dist/cli.js serve` (the built service, as `npm start` does) on a free
  * port and resolves once it logs that it is listening. `npm run build` must have run.
+ * `command` runs something else that starts it (e.g. `npm start`).
  */
-export async function startService(env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<ServiceProcess> {
-  const proc = spawn(process.execPath, [CLI, 'serve'], {
+export async function startService(
+  env: Record<string, string>,
+  opts: { timeoutMs?: number; command?: { file: string; args: string[] } } = {},
+): Promise<ServiceProcess> {
+  const command = opts.command ?? { file: process.execPath, args: [CLI, 'serve'] };
+  const proc = spawn(command.file, command.args, {
+    cwd: path.resolve(__dirname, '../..'),
     env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', ...testClockEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -12,8 +12,8 @@ export function advisoryLockKey(schema: string | undefined, name: string): strin
  * the pool while this holds a slot. If this process dies, its connection closes and
  * PostgreSQL drops the lock.
  */
-export async function withAdvisoryLock<T>(config: pg.ClientConfig, key: string, fn: () => Promise<T>): Promise<T> {
-  const client = new pg.Client(config);
+export async function withAdvisoryLock<T>(config: () => Promise<pg.ClientConfig>, key: string, fn: () => Promise<T>): Promise<T> {
+  const client = new pg.Client(await config());
   // A connection that drops while `fn` runs: the lock is gone, the error is not ours to crash on.
   client.on('error', () => undefined);
   try {

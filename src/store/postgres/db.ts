@@ -2,6 +2,8 @@ import pg from 'pg';
 import type { Logger } from '../../log';
 import { StoreUnavailableError, type WorkKind } from '../store';
 import type { Row } from '../shared/rows';
+import { chooseTls, tlsTarget } from './tls-negotiate';
+import { tlsSettings, withoutTlsParams, type DatabaseTlsEnv, type TlsSettings } from './tls-settings';
 
 export type SqlParam = string | number | null | Buffer | readonly (string | number | null | Buffer)[];
 
@@ -21,6 +23,8 @@ export interface PgDbOptions {
   statementTimeoutMs: number;
   /** Every object lives in this schema (search_path); undefined: the server's default. */
   schema?: string;
+  /** DATABASE_SSL and libpq's PGSSL* variables; an sslmode in `url` wins over them. Default: DATABASE_SSL=auto. */
+  tls?: DatabaseTlsEnv;
   log: Logger;
 }
 
@@ -78,38 +82,77 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** A pool that maps connection failures to StoreUnavailableError and recovers by itself (pg replaces broken connections). */
+/**
+ * A pool that maps connection failures to StoreUnavailableError and recovers by itself
+ * (pg replaces broken connections). Whether connections use TLS is decided once, at
+ * the first connection (see tls-negotiate.ts), and holds for every connection after.
+ */
 export class PgDb {
-  readonly pool: pg.Pool;
+  private readonly url: string;
+  private readonly tls: TlsSettings;
+  private config: Promise<pg.ClientConfig> | undefined;
+  private poolPromise: Promise<pg.Pool> | undefined;
+  private ready: pg.Pool | undefined;
+  private ended = false;
 
   constructor(private readonly opts: PgDbOptions) {
-    this.pool = new pg.Pool({
-      ...this.clientConfig(),
-      max: opts.poolSize,
-      statement_timeout: opts.statementTimeoutMs,
-      // The server cancels at statement_timeout; no answer a second later means the connection is gone.
-      query_timeout: opts.statementTimeoutMs + 1000,
-      idleTimeoutMillis: 30_000,
-    });
-    // An idle connection dropped by a database restart: pg removes it from the pool;
-    // without a listener the error event would crash the process.
-    this.pool.on('error', (err) => opts.log.warn('idle PostgreSQL connection lost', { err: err.message }));
+    this.tls = tlsSettings(opts.url, opts.tls ?? { setting: 'auto' });
+    // node-postgres must not read TLS parameters of its own out of the URL (see tls-settings.ts).
+    this.url = withoutTlsParams(opts.url);
   }
 
   /** Settings for connections outside the pool (LISTEN, advisory locks): no statement timeout. */
-  clientConfig(): pg.ClientConfig {
-    return {
-      connectionString: this.opts.url,
+  clientConfig(): Promise<pg.ClientConfig> {
+    this.config ??= this.decideTls().catch((err: unknown) => {
+      // Not remembered: the next connection asks again (the database may have been down).
+      this.config = undefined;
+      throw toStoreError(err);
+    });
+    return this.config;
+  }
+
+  private async decideTls(): Promise<pg.ClientConfig> {
+    const base: pg.ClientConfig = {
+      connectionString: this.url,
       connectionTimeoutMillis: this.opts.connectTimeoutMs,
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
       ...(this.opts.schema ? { options: `-c search_path=${this.opts.schema}` } : {}),
     };
+    const choice = await chooseTls(this.tls, tlsTarget(this.url), this.opts.connectTimeoutMs, () => acceptsPlain({ ...base, ssl: false }));
+    this.opts.log.info('PostgreSQL connections', choice.summary);
+    return { ...base, ssl: choice.ssl };
+  }
+
+  private pool(): Promise<pg.Pool> {
+    if (this.ended && !this.poolPromise) return Promise.reject(new Error('the PostgreSQL store is closed'));
+    this.poolPromise ??= this.clientConfig().then(
+      (config) => {
+        const pool = new pg.Pool({
+          ...config,
+          max: this.opts.poolSize,
+          statement_timeout: this.opts.statementTimeoutMs,
+          // The server cancels at statement_timeout; no answer a second later means the connection is gone.
+          query_timeout: this.opts.statementTimeoutMs + 1000,
+          idleTimeoutMillis: 30_000,
+        });
+        // An idle connection dropped by a database restart: pg removes it from the pool;
+        // without a listener the error event would crash the process.
+        pool.on('error', (err) => this.opts.log.warn('idle PostgreSQL connection lost', { err: err.message }));
+        this.ready = pool;
+        return pool;
+      },
+      (err: unknown) => {
+        this.poolPromise = undefined;
+        throw err;
+      },
+    );
+    return this.poolPromise;
   }
 
   readonly query: Query = async (sql, params = []) => {
     try {
-      const r = await this.pool.query(sql, params as unknown[]);
+      const r = await (this.ready ?? (await this.pool())).query(sql, params as unknown[]);
       return { rows: r.rows as Row[], rowCount: r.rowCount ?? 0 };
     } catch (err) {
       throw toStoreError(err);
@@ -129,12 +172,12 @@ export class PgDb {
    */
   readonly statement: PreparedQuery = (name, sql, params) =>
     retryingTx(async () => {
-      const r = await this.pool.query({ name, text: sql, values: params as unknown[] });
+      const r = await (this.ready ?? (await this.pool())).query({ name, text: sql, values: params as unknown[] });
       return { rows: r.rows as Row[], rowCount: r.rowCount ?? 0 };
     });
 
   private async txOnce<T>(fn: (q: Query) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await (this.ready ?? (await this.pool())).connect();
     // pg-pool stops listening for a checked-out client's errors; a connection that
     // drops between two statements would otherwise crash the process. The pending
     // statement fails with the same error, so noting it is enough.
@@ -165,6 +208,23 @@ export class PgDb {
   }
 
   async end(): Promise<void> {
-    await this.pool.end();
+    this.ended = true;
+    const pool = await this.poolPromise?.catch(() => undefined);
+    await pool?.end();
+  }
+}
+
+/** One plain connection attempt (sslmode=allow): false when the server refuses it, thrown when it cannot be reached. */
+async function acceptsPlain(config: pg.ClientConfig): Promise<boolean> {
+  const client = new pg.Client(config);
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return true;
+  } catch (err) {
+    if (isUnavailable(err)) throw err;
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }

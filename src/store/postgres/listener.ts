@@ -3,7 +3,7 @@ import type { Logger } from '../../log';
 import { quoteIdent } from './db';
 
 export interface ListenerOptions {
-  clientConfig: () => pg.ClientConfig;
+  clientConfig: () => Promise<pg.ClientConfig>;
   channel: string;
   log: Logger;
   onNotify(payload: string): void;
@@ -46,7 +46,15 @@ export function startListener(o: ListenerOptions): Listener {
 
   async function connect(): Promise<void> {
     if (stopped) return;
-    const c = new pg.Client(o.clientConfig());
+    let config: pg.ClientConfig;
+    try {
+      config = await o.clientConfig();
+    } catch (err) {
+      retryLater(err);
+      return;
+    }
+    if (stopped) return;
+    const c = new pg.Client(config);
     client = c;
     let failed = false;
     const fail = (err: unknown) => {

@@ -52,7 +52,7 @@ const SWEEP_GONE = `
 
 export interface LivenessOptions {
   /** Settings for a connection of its own (not a pooled one: the lock lives as long as the connection). */
-  clientConfig: () => pg.ClientConfig;
+  clientConfig: () => Promise<pg.ClientConfig>;
   schema: string | undefined;
   log: Logger;
   /** NOTIFY channel and payloads that wake the other instances' workers. */
@@ -126,6 +126,10 @@ export function startLiveness(o: LivenessOptions): Liveness {
       });
       emit(false);
     }
+    retryLater();
+  }
+
+  function retryLater(): void {
     if (stopped || retryTimer) return;
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
@@ -137,7 +141,15 @@ export function startLiveness(o: LivenessOptions): Liveness {
   async function connect(): Promise<void> {
     if (stopped) return;
     const id = randomUUID();
-    const c = new pg.Client({ ...o.clientConfig(), keepAlive: true, keepAliveInitialDelayMillis: 1000, query_timeout: checkTimeoutMs });
+    let config: pg.ClientConfig;
+    try {
+      config = await o.clientConfig();
+    } catch {
+      retryLater(); // the database is unreachable; the pool reports why
+      return;
+    }
+    if (stopped) return;
+    const c = new pg.Client({ ...config, keepAlive: true, keepAliveInitialDelayMillis: 1000, query_timeout: checkTimeoutMs });
     c.on('error', (err) => fail(c, err));
     c.on('end', () => fail(c, new Error('connection ended')));
     try {

@@ -1,0 +1,30 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { Metrics } from './metrics';
+
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/**
+ * GET /metrics. Its series name rules, channels and accounts, so with a token set
+ * (METRICS_TOKEN) it answers only `Authorization: Bearer <token>` — what Prometheus
+ * sends with `authorization: { credentials: … }` — and 401 JSON otherwise. The
+ * token is compared as SHA-256 digests with timingSafeEqual: equal lengths, and no
+ * timing that tells how much of a guess was right. Without a token it stays open.
+ */
+export function metricsRoute(metrics: Metrics, token: string | undefined): RequestHandler {
+  const expected = token === undefined ? undefined : sha256(token);
+  return async (req, res) => {
+    if (expected) {
+      const m = /^Bearer[ ]+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
+      if (!m || !timingSafeEqual(sha256(m[1]!), expected)) {
+        res
+          .status(401)
+          .set('www-authenticate', 'Bearer realm="metrics"')
+          .json({ error: m ? 'wrong metrics token' : '/metrics needs Authorization: Bearer <METRICS_TOKEN>' });
+        return;
+      }
+    }
+    res.set('content-type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  };
+}

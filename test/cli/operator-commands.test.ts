@@ -1,0 +1,65 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { tempDir } from '../helpers/app-harness';
+import { ROOT, runCli } from './cli-run';
+
+const run = promisify(execFile);
+
+describe('operator commands on an SQLite store that does not exist', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir('autotag-nostore-');
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    [['status', '--json']],
+    [['dead-letters', 'list']],
+    [['dead-letters', 'retry', '--all']],
+    [['history', '--user', 'U1']],
+  ])('%j refuses, names the file it looked for, and creates nothing', async (args) => {
+    const dataDir = path.join(dir, 'data');
+    const r = await runCli(args, { DATA_DIR: dataDir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`no store at ${path.join(dataDir, 'autotag.db')}`);
+    expect(r.stderr).toContain('DATA_DIR');
+    expect(fs.existsSync(dataDir)).toBe(false);
+  });
+
+  it('migrate creates the store, after which status reports on it', async () => {
+    const dataDir = path.join(dir, 'data');
+    expect((await runCli(['migrate'], { DATA_DIR: dataDir })).code).toBe(0);
+    expect(fs.existsSync(path.join(dataDir, 'autotag.db'))).toBe(true);
+    const r = await runCli(['status', '--json'], { DATA_DIR: dataDir });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ operations: { pending: 0, dead: 0 }, forwards: { pending: 0, dead: 0 } });
+  });
+});
+
+describe('autotag --version and --help', () => {
+  const version = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+  it('--version and -V print the package version', async () => {
+    for (const flag of ['--version', '-V']) {
+      const r = await runCli([flag]);
+      expect(r).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    }
+  });
+
+  it('--help finishes and lists the commands', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of ['serve', 'validate', 'test', 'status', 'dead-letters', 'history', 'migrate']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+  });
+
+  it('building the command line loads no driver, validator, logger or YAML parser (what made --help slow)', async () => {
+    const script = `require(${JSON.stringify(path.join(ROOT, 'dist/cli.js'))}).buildProgram();
+      process.stdout.write(JSON.stringify(Object.keys(require.cache)));`;
+    const { stdout } = await run(process.execPath, ['-e', script], { cwd: ROOT });
+    const packages = new Set((JSON.parse(stdout) as string[]).filter((f) => f.includes('node_modules')).map((f) => f.split('node_modules/')[1]!.split('/')[0]));
+    expect([...packages]).toEqual(['commander']);
+  });
+});

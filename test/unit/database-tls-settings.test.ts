@@ -1,0 +1,67 @@
+import { ConfigError, loadConfig } from '../../src/config';
+import { tlsTarget } from '../../src/store/postgres/tls-negotiate';
+import { tlsSettings, withoutTlsParams } from '../../src/store/postgres/tls-settings';
+
+describe('PostgreSQL TLS settings', () => {
+  it('DATABASE_SSL maps to libpq modes: auto = prefer, verify = verify-full, off = disable', () => {
+    const url = 'postgres://u:p@db.example:5432/app';
+    expect(tlsSettings(url, { setting: 'auto' }).mode).toEqual({ value: 'prefer', from: 'DATABASE_SSL=auto' });
+    expect(tlsSettings(url, { setting: 'verify' }).mode).toEqual({ value: 'verify-full', from: 'DATABASE_SSL=verify' });
+    expect(tlsSettings(url, { setting: 'off' }).mode).toEqual({ value: 'disable', from: 'DATABASE_SSL=off' });
+  });
+
+  it('an sslmode in the URL wins over PGSSLMODE, which wins over DATABASE_SSL', () => {
+    expect(tlsSettings('postgres://h/db?sslmode=require', { setting: 'off', pgSslMode: 'disable' }).mode).toEqual({
+      value: 'require',
+      from: 'sslmode=require in DATABASE_URL',
+    });
+    expect(tlsSettings('postgres://h/db', { setting: 'off', pgSslMode: 'verify-ca' }).mode).toEqual({ value: 'verify-ca', from: 'PGSSLMODE=verify-ca' });
+    // node-postgres's own spellings
+    expect(tlsSettings('postgres://h/db?sslmode=no-verify', { setting: 'verify' }).mode.value).toBe('require');
+    expect(tlsSettings('postgres://h/db?ssl=true', { setting: 'verify' }).mode.value).toBe('require');
+    expect(tlsSettings('postgres://h/db?ssl=0', { setting: 'verify' }).mode.value).toBe('disable');
+  });
+
+  it('certificate files: the URL first, then PGSSLROOTCERT / PGSSLCERT / PGSSLKEY', () => {
+    const s = tlsSettings('postgres://h/db?sslrootcert=/etc/ca.pem', { setting: 'verify', pgSslRootCert: '/env/ca.pem', pgSslCert: '/env/c.pem', pgSslKey: '/env/k.pem' });
+    expect(s.rootCert).toEqual({ value: '/etc/ca.pem', from: 'sslrootcert in DATABASE_URL' });
+    expect(s.cert).toEqual({ value: '/env/c.pem', from: 'PGSSLCERT' });
+    expect(s.key).toEqual({ value: '/env/k.pem', from: 'PGSSLKEY' });
+  });
+
+  it('takes the TLS parameters out of the URL given to node-postgres, and leaves other URLs as they are', () => {
+    const plain = 'postgres://u:p%40ss@db.example:6543/app?application_name=x';
+    expect(withoutTlsParams(plain)).toBe(plain);
+    const stripped = new URL(withoutTlsParams('postgres://u:p%40ss@db.example:6543/app?sslmode=require&sslrootcert=/ca&ssl=true&application_name=x'));
+    expect([...stripped.searchParams.keys()]).toEqual(['application_name']);
+    expect(stripped.password).toBe('p%40ss');
+    expect(stripped.host).toBe('db.example:6543');
+  });
+
+  it('finds the TCP target; a Unix socket has none (never TLS, as in libpq)', () => {
+    expect(tlsTarget('postgres://u@db.example/app')).toEqual({ host: 'db.example', port: 5432 });
+    expect(tlsTarget('postgres://u@[::1]:7000/app')).toEqual({ host: '::1', port: 7000 });
+    expect(tlsTarget('postgres://u@/app?host=%2Fvar%2Frun%2Fpostgresql')).toBeUndefined();
+  });
+});
+
+describe('loadConfig: DATABASE_SSL', () => {
+  it('defaults to auto and reads libpq variables', () => {
+    expect(loadConfig({}).database.tls).toEqual({ setting: 'auto', pgSslMode: undefined, pgSslRootCert: undefined, pgSslCert: undefined, pgSslKey: undefined });
+    expect(loadConfig({ DATABASE_SSL: 'Verify', PGSSLROOTCERT: '/ca.pem' }).database.tls).toMatchObject({ setting: 'verify', pgSslRootCert: '/ca.pem' });
+  });
+
+  it('names the variable for a bad value, and never shows the password of DATABASE_URL', () => {
+    expect(() => loadConfig({ DATABASE_SSL: 'yes' })).toThrow(/DATABASE_SSL: must be one of auto, verify, off/);
+    expect(() => loadConfig({ PGSSLMODE: 'strict' })).toThrow(/PGSSLMODE: must be one of disable, allow, prefer/);
+    let err: unknown;
+    try {
+      loadConfig({ DATABASE_URL: 'postgres://u:hunter22@db.example/app?sslmode=verify' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toContain('DATABASE_URL: sslmode=verify is not one of disable, allow, prefer, require, verify-ca, verify-full');
+    expect((err as Error).message).not.toContain('hunter22');
+  });
+});
