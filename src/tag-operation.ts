@@ -16,12 +16,23 @@ export type TagKind = (typeof TAG_KINDS)[number];
 
 export type TagActionName = 'add' | 'remove';
 
+/** `for:` on an add: the tag is removed again this long after the event (CONTRACT.md, "Lifetimes"). */
+export interface TagLifetime {
+  ms: number;
+  /** As written in the rule, e.g. `7d`. */
+  text: string;
+  /** The rule whose `for:` this is: the history names it when the tag expires. */
+  rule: string;
+}
+
 /** What a rule asks for, before it is bound to a user. */
 export interface TagAction {
   action: TagActionName;
   provider: Provider;
   kind: TagKind;
   tagId: string;
+  /** Only on adds whose rule gives `for:`. */
+  lifetime?: TagLifetime;
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { isoTime } from '../format-time';
 import type { describeOperation } from '../providers/describe-operation';
-import type { HistoryCall, HistoryEvent, UserHistory } from '../store/store';
+import type { ExpiringTag, HistoryCall, HistoryEvent, UserHistory } from '../store/store';
+import { causeSentence } from './history-notes';
 import { processIo, withStore, type CommandIo } from './io';
 
 export async function runHistory(opts: { user?: string; json?: boolean; limit?: string }, env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
@@ -28,15 +29,19 @@ export async function runHistory(opts: { user?: string; json?: boolean; limit?: 
 type Line = { at: number; order: number; text: string };
 type Describe = typeof describeOperation;
 
-/** A readable timeline: each event with the rules it matched, then the tag calls that followed. */
+/**
+ * A readable timeline: each event with the rules it matched, then the tag calls that
+ * followed; then the tags whose lifetime is running, with when each will be removed.
+ */
 export function renderHistory(h: UserHistory, describe: Describe): string {
-  if (h.events.length === 0 && h.calls.length === 0) return `no history for user ${h.userId}\n`;
+  if (h.events.length === 0 && h.calls.length === 0 && h.expiring.length === 0) return `no history for user ${h.userId}\n`;
   const lines: Line[] = [
     ...h.events.map((e) => ({ at: e.receivedAt, order: 0, text: describeEvent(e, describe) })),
     ...h.calls.map((c) => ({ at: c.at, order: 1, text: describeCall(c, describe) })),
   ];
   lines.sort((a, b) => a.at - b.at || a.order - b.order);
-  return `history of ${h.userId}\n${lines.map((l) => `${isoTime(l.at)}  ${l.text}`).join('\n')}\n`;
+  const expiring = h.expiring.length ? `will expire:\n${h.expiring.map((x) => describeExpiring(x, describe)).join('\n')}\n` : '';
+  return `history of ${h.userId}\n${lines.map((l) => `${isoTime(l.at)}  ${l.text}`).join('\n')}\n${expiring}`;
 }
 
 function describeEvent(e: HistoryEvent, describe: Describe): string {
@@ -50,9 +55,16 @@ function describeEvent(e: HistoryEvent, describe: Describe): string {
 
 function describeCall(c: HistoryCall, describe: Describe): string {
   const op = describe(c.operation);
+  const cause = causeSentence(c);
+  // Entries the store made without a call say why, in place of a status.
+  if (cause) return `  ${c.outcome}: ${op} — ${cause}`;
   const status = c.status === undefined ? '' : ` (${c.status})`;
   const error = c.error && c.outcome !== 'applied' ? `: ${c.error}` : '';
   return `  call ${op}: ${c.outcome}${status}${error}`;
+}
+
+function describeExpiring(x: ExpiringTag, describe: Describe): string {
+  return `  ${describe(x.operation)}: removed at ${isoTime(x.expiresAt)}${x.rule ? ` (for: of rule ${x.rule})` : ''}`;
 }
 
 export function registerHistory(program: Command): void {

@@ -123,7 +123,9 @@ function describeResult(
   );
   if (operations.length) {
     out.push(`Tag operations (${operations.length}):`);
-    out.push(table(['ACTION', 'PROVIDER', 'KIND', 'TAG'], operations.map((o) => [o.action, o.provider, o.kind ?? '-', o.tagId])));
+    out.push(
+      table(['ACTION', 'PROVIDER', 'KIND', 'TAG', 'FOR'], operations.map((o) => [o.action, o.provider, o.kind ?? '-', o.tagId, o.for ?? '-'])),
+    );
   } else {
     out.push('No tag operations.');
   }

@@ -75,7 +75,9 @@ export class LeasedLoop<T extends { id: number }> {
         // Lost between the claim and now: no call starts for it.
         const work = lease.abandoned ? Promise.resolve() : o.handle(item, token, lease);
         return work.finally(() => {
-          this.held.delete(item.id);
+          // Once settled, the row may be claimed again (a newer version) before this handler
+          // ends: that claim's entry, under its own token, stays.
+          if (this.held.get(item.id)?.token === token) this.held.delete(item.id);
           lease.done();
           if (lease.abandoned) this.tokens.abandon(token);
           this.tokens.settled(token);

@@ -20,6 +20,7 @@ export function bindOperations(
         provider: action.provider,
         kind: action.kind,
         tagId: action.tagId,
+        ...(action.lifetime ? { lifetime: action.lifetime } : {}),
         platform: target.platform,
         recipient: target.recipient,
         userId: target.userId,

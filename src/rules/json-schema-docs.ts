@@ -57,6 +57,7 @@ export const RULE_FILE_DOCS: Readonly<Record<string, string>> = {
   'action.remove_tag': 'The tag id to remove.',
   'action.provider': 'May be left out when the file\'s defaults name one.',
   'action.kind': 'MantaGo only; default personal. Client tags cannot be removed.',
+  'action.for': 'add_tag only: a lifetime; the tag is removed again this long after the event. A whole number and s, m, h or d, from 1s to 365d (e.g. 7d). Not with kind: client.',
 
   example: 'An event and whether the rule should match it.',
   'example.text': 'The message text.',

@@ -3,6 +3,7 @@ import { providerNamed } from '../providers';
 import { TAG_KINDS, type TagAction, type TagKind } from '../tag-operation';
 import type { ExampleDefinition, RuleDefinition, WhenDefinition } from './definitions';
 import { parseInstant } from './instant';
+import { parseLifetime } from './lifetime';
 import { issueMessage, issueTarget, toPath } from './issue-message';
 import type { RuleProblem } from './problems';
 import { defaultsSchema, fileSchema, ruleSchema, type DefaultsInput, type RuleInput, type WhenInput } from './schema';
@@ -111,12 +112,14 @@ function resolveRule(r: RuleInput, defaults: DefaultsInput, source: YamlSource, 
   const when = resolveWhen(r.when, defaultTimezone);
   const then: TagAction[] = r.then.map((a) => {
     const provider = (a.provider ?? defaults.provider)!;
+    const lifetime = a.for === undefined ? undefined : parseLifetime(a.for);
     return {
       action: a.add_tag !== undefined ? 'add' : 'remove',
       provider,
       // A provider's first kind is its default; one with a single kind always carries it.
       kind: a.kind !== undefined && providerNamed(provider).kinds.includes(a.kind) ? a.kind : providerNamed(provider).kinds[0],
       tagId: (a.add_tag ?? a.remove_tag)!,
+      ...(lifetime && 'ms' in lifetime ? { lifetime: { ms: lifetime.ms, text: a.for!, rule: r.id } } : {}),
     };
   });
 

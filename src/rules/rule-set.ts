@@ -56,7 +56,7 @@ export class RuleSet {
   /** Rule r's actions are distinct-action numbers actionStart[r] … actionStart[r + 1] - 1 of actionIds. */
   private readonly actionStart: Int32Array;
   private readonly actionIds: Int32Array;
-  /** Distinct (provider, kind, tag, add/remove) actions; numbers equal when (provider, kind, tag) are. */
+  /** Distinct (provider, kind, tag, add/remove, lifetime) actions; tag numbers equal when (provider, kind, tag) are. */
   private readonly actionObjects: TagAction[] = [];
   private readonly actionTag: Int32Array;
   private readonly conditions: Condition[];
@@ -109,7 +109,9 @@ export class RuleSet {
       const actions = Object.freeze(d.then.map((a) => Object.freeze({ ...a })));
       for (const a of actions) {
         const tagKey = JSON.stringify([a.provider, a.kind, a.tagId]);
-        const key = `${a.action}${tagKey}`;
+        // An add with a lifetime is its own action (it names its rule): rules that add one tag
+        // for different lifetimes, or for none, must each hand out their own.
+        const key = `${a.action}${tagKey}${a.lifetime ? JSON.stringify(a.lifetime) : ''}`;
         let number = actionNumbers.get(key);
         if (number === undefined) {
           let tag = tagNumbers.get(tagKey);

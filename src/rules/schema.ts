@@ -6,6 +6,7 @@ import { compileRegex } from './linear-regex';
 import { normalizeRegexSource, normalizeText, regexFlags } from './normalize-text';
 import { DAY_NAMES, isValidTimezone, knownTimezones, parseHours, parseLocalTime } from './schedule';
 import { parseInstant } from './instant';
+import { parseLifetime } from './lifetime';
 
 /**
  * The shape of a rule file, as zod schemas over the plain values of the YAML
@@ -185,6 +186,7 @@ export const actionSchema = knownKeys(
     remove_tag: tagId.optional(),
     provider: z.enum(PROVIDERS).optional(),
     kind: z.enum(TAG_KINDS).optional(),
+    for: z.string().optional(),
   },
   'an action',
 ).superRefine(
@@ -204,6 +206,19 @@ export const actionSchema = knownKeys(
     }
     if (a.kind === 'client' && a.provider === 'botbonnie') {
       ctx.addIssue({ code: 'custom', path: ['kind'], message: 'kind applies to MantaGo only: BotBonnie has no client tags' });
+    }
+    if (typeof a.for === 'string') {
+      const lifetime = parseLifetime(a.for);
+      if ('problem' in lifetime) ctx.addIssue({ code: 'custom', path: ['for'], message: lifetime.problem });
+      else if (a.remove_tag !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['for'], message: 'for applies to add_tag only: it says how long an added tag stays' });
+      } else if (a.kind === 'client') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['for'],
+          message: 'for cannot be used with kind: client: MantaGo client tags cannot be removed (its API has no delete)',
+        });
+      }
     }
   },
   { when: () => true },

@@ -12,7 +12,7 @@ import { startLiveness, type Liveness } from './postgres/liveness';
 import { migratePostgres } from './postgres/migrate';
 import { adminSessionsPostgres } from './postgres/admin-sessions';
 import { acceptBatchesPostgres } from './postgres/accept';
-import { claimOperationsPostgres, renewOperationLeasesPostgres, settleOperationPostgres } from './postgres/operations';
+import { claimOperationsPostgres, expireOperationsPostgres, renewOperationLeasesPostgres, settleOperationPostgres } from './postgres/operations';
 import { claimForwardsPostgres, completeForwardPostgres, deadLetterForwardPostgres, retryForwardPostgres } from './postgres/forwards';
 import {
   listDeadLettersPostgres,
@@ -102,6 +102,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     migrate: () => migratePostgres(db, schema, log),
     acceptBatches: (batches) => acceptBatchesPostgres({ db, notices }, batches),
 
+    expireOperations: (provider, now) => expireOperationsPostgres(db.statement, provider, now),
     claimOperations: (o) => claimOperationsPostgres(db.query, o, liveness?.holder),
     settleOperation: (s, op, owner, now) => db.tx((q) => settleOperationPostgres(q, s, op, owner, now, notify)),
     renewOperationLeases: (ids, owner, until) => db.tx((q) => renewOperationLeasesPostgres(q, ids, owner, until)),

@@ -9,7 +9,7 @@ import { StoreUnavailableError } from './store';
 import { SqliteDb } from './sqlite/db';
 import { migrateSqlite } from './sqlite/migrate';
 import { acceptBatchesSqlite } from './sqlite/accept';
-import { claimOperationsSqlite, renewOperationLeasesSqlite, settleOperationSqlite } from './sqlite/operations';
+import { claimOperationsSqlite, expireOperationsSqlite, renewOperationLeasesSqlite, settleOperationSqlite } from './sqlite/operations';
 import { claimForwardsSqlite, completeForwardSqlite, deadLetterForwardSqlite, retryForwardSqlite } from './sqlite/forwards';
 import {
   listDeadLettersSqlite,
@@ -57,6 +57,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     migrate: async () => migrateSqlite(db, log),
     acceptBatches: async (batches) => db.tx(() => acceptBatchesSqlite(db, batches)),
 
+    expireOperations: async (provider, now) => expireOperationsSqlite(db, provider, now),
     claimOperations: async (o) => db.relaxed(() => claimOperationsSqlite(db, o)),
     settleOperation: (s, op, owner, now) => settled(() => settleOperationSqlite(db, s, op, owner, now)),
     renewOperationLeases: async (ids, owner, until) => db.relaxed(() => renewOperationLeasesSqlite(db, ids, owner, until)),

@@ -17,7 +17,11 @@ export interface AcceptedEvent {
   event: ChatEvent;
   /** Rule ids that matched, in evaluation order. */
   matched: string[];
-  /** What the rules asked for (already merged: one per key, first rule wins). */
+  /**
+   * What the rules asked for (already merged: one per key, first rule wins). Each is
+   * applied as of `event.timestamp` (CONTRACT "Order" and "Lifetimes"): a row set by a
+   * later event stays as it is.
+   */
   operations: TagOperation[];
 }
 
@@ -47,7 +51,10 @@ export interface AcceptResult {
   accepted: number;
   /** Events skipped because their dedup key was already seen. */
   duplicates: number;
-  /** Desired-state rows created or changed (a row already in the asked-for state is not counted). */
+  /**
+   * Desired-state rows created or changed: a new version to apply, or a lifetime moved
+   * (a row already in the asked-for state is not counted, nor one set by a later event).
+   */
   operationsQueued: number;
   forwardsQueued: number;
 }
@@ -157,20 +164,44 @@ export interface HistoryEvent {
   operations: TagOperation[];
 }
 
-/** One tag call (or a decision not to call) for a user, as recorded by the worker. */
+/**
+ * Entries of the history that are not calls, recorded by the store:
+ * - `older_event`: an event older (by event time) than the one that set the tag changed nothing (`superseded`);
+ * - `arrived_expired`: an add whose lifetime had run out when it arrived changed nothing (`expired`);
+ * - `lifetime_ended`: a tag's lifetime ended and its removal was queued (`expired`; the removal's calls follow).
+ */
+export const HISTORY_CAUSES = ['older_event', 'arrived_expired', 'lifetime_ended'] as const;
+export type HistoryCause = (typeof HISTORY_CAUSES)[number];
+
+/** One tag call (or a decision not to call) for a user, as recorded by the worker or the store. */
 export interface HistoryCall {
   at: number;
   operation: TagOperation;
+  /** The row's version the call was for; 0 for an event that changed nothing (no version was asked for). */
   version: number;
-  outcome: 'applied' | 'retry' | 'dead' | 'superseded';
+  outcome: 'applied' | 'retry' | 'dead' | 'superseded' | 'expired';
   status?: number;
   error?: string;
+  /** Set when no call was made: why (see HISTORY_CAUSES). */
+  cause?: HistoryCause;
+  /** For `expired`: the rule whose `for:` set the lifetime. */
+  rule?: string;
+}
+
+/** A tag of the user with a lifetime running: when it will be removed. */
+export interface ExpiringTag {
+  operation: TagOperation;
+  expiresAt: number;
+  /** The rule whose `for:` set it. */
+  rule?: string;
 }
 
 export interface UserHistory {
   userId: string;
   events: HistoryEvent[];
   calls: HistoryCall[];
+  /** Soonest first. */
+  expiring: ExpiringTag[];
 }
 
 export type WorkKind = 'operations' | 'forwards';
@@ -243,9 +274,12 @@ export interface Store {
   // ---- tag operations (desired-state rows) ----
 
   /**
-   * Leases up to `limit` rows of `provider` that are pending and due (`due_at <= now`)
-   * and not leased (or whose lease expired), oldest due first. PostgreSQL uses
-   * FOR UPDATE SKIP LOCKED so instances never claim the same row.
+   * First turns the provider's adds whose lifetime has ended (`expires_at <= now`) into
+   * removals — an event of their own at that time: version+1, due then, their give-up
+   * window from then, even while leased — then leases up to `limit` rows of `provider`
+   * that are pending and due (`due_at <= now`) and not leased (or whose lease expired),
+   * oldest due first. PostgreSQL uses FOR UPDATE SKIP LOCKED so instances never claim
+   * (or expire) the same row.
    */
   claimOperations(opts: ClaimOptions & { provider: Provider }): Promise<ClaimedOperation[]>;
 
@@ -285,7 +319,8 @@ export interface Store {
   releaseAllLeases(): Promise<number>;
 
   /**
-   * Earliest `due_at` among pending, unleased work (or lease expiry), so the worker knows when to wake.
+   * Earliest `due_at` among pending, unleased work (or lease expiry), and for operations the
+   * earliest end of a lifetime, so the worker knows when to wake.
    * `scope` narrows it to one provider's operations, or one destination's forwards: another
    * provider's or destination's backlog is not this loop's work (waking for it would spin).
    */

@@ -68,6 +68,16 @@ describe('autotag test', () => {
     expect((await json({ text: '雙12', at: '2026-12-12T16:30:00Z' })).matched).toEqual([]);
   });
 
+  it('shows the lifetime of an add as the rule wrote it ("for")', async () => {
+    const r = await run({ text: '雙12', at: '2026-12-10T15:00:00+08:00', json: true });
+    expect(r.out).toBe(
+      '{"matched":["double-12-interest"],"operations":[{"action":"add","provider":"mantago","kind":"personal","tagId":"REPLACE-WITH-DOUBLE-12-TAG-ID","for":"30d"}]}\n',
+    );
+    const table = await run({ text: '雙12', at: '2026-12-10T15:00:00+08:00' });
+    expect(table.out).toMatch(/ACTION\s+PROVIDER\s+KIND\s+TAG\s+FOR\n/);
+    expect(table.out).toMatch(/add\s+mantago\s+personal\s+REPLACE-WITH-DOUBLE-12-TAG-ID\s+30d\n/);
+  });
+
   it('exits 0 with empty lists when nothing matches, and without --text', async () => {
     expect(await json({ text: 'hello' })).toEqual({ matched: [], operations: [] });
     expect(await json({})).toEqual({ matched: [], operations: [] });
@@ -80,8 +90,8 @@ describe('autotag test', () => {
     expect(r.out).toMatch(/Matched 2 rules \(in evaluation order\):\n\s+#\s+RULE\s+PRIORITY\s+WHERE\n/);
     expect(r.out).toMatch(/1\s+coupon-request\s+10\s+rules\/coupon\.yaml:15/);
     expect(r.out).toMatch(/2\s+vip-coupon\s+0\s+rules\/coupon\.yaml:\d+/);
-    expect(r.out).toMatch(/ACTION\s+PROVIDER\s+KIND\s+TAG/);
-    expect(r.out).toMatch(/add\s+mantago\s+personal\s+REPLACE-WITH-VIP-INTEREST-TAG-ID/);
+    expect(r.out).toMatch(/ACTION\s+PROVIDER\s+KIND\s+TAG\s+FOR/);
+    expect(r.out).toMatch(/add\s+mantago\s+personal\s+REPLACE-WITH-VIP-INTEREST-TAG-ID\s+-\n/);
     const none = await run({ text: 'hello' });
     expect(none.out).toContain('No rule matched');
     const ig = await run({ event: 'follow', platform: 'instagram' });

@@ -105,11 +105,18 @@ export const FAST_DELIVERY_ENV: Readonly<Record<string, string>> = {
 };
 
 /**
- * Posts a signed LINE text message to a running service. Resolves with the HTTP status,
- * or 'unreachable' when the process died before answering (LINE would redeliver).
+ * Posts a signed LINE text message to a running service (`extra`: fields of the event to
+ * replace, e.g. its `timestamp`). Resolves with the HTTP status, or 'unreachable' when the
+ * process died before answering (LINE would redeliver).
  */
-export async function postLineText(url: string, secret: string, text: string, userId: string): Promise<number | 'unreachable'> {
-  const body = lineBody([lineText(text, userId)]);
+export async function postLineText(
+  url: string,
+  secret: string,
+  text: string,
+  userId: string,
+  extra: Record<string, unknown> = {},
+): Promise<number | 'unreachable'> {
+  const body = lineBody([lineText(text, userId, extra)]);
   try {
     const res = await fetch(`${url}/webhooks/line`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-line-signature': signLine(body, secret) }, body });
     await res.arrayBuffer();

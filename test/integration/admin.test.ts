@@ -31,8 +31,8 @@ interface AdminHarness extends Harness {
 }
 
 /** The real app with the admin router mounted, over a real SQLite store. */
-async function startAdmin(env: Record<string, string> = {}): Promise<AdminHarness> {
-  const h = await startHarness({ ADMIN_TOKEN: TOKEN, LINE_CHANNEL_SECRET: LINE_SECRET, HISTORY_STORE_TEXT: '1', ...env }, RULES);
+async function startAdmin(env: Record<string, string> = {}, rules: Record<string, string> = RULES): Promise<AdminHarness> {
+  const h = await startHarness({ ADMIN_TOKEN: TOKEN, LINE_CHANNEL_SECRET: LINE_SECRET, HISTORY_STORE_TEXT: '1', ...env }, rules);
   let offset = 0;
   const retried = { count: 0 };
   const router = createAdminRouter({
@@ -369,6 +369,34 @@ describe('/admin', () => {
       const json = await bearer(request(h.admin).get('/admin/history.json').query({ user: 'Ulookup' })).expect(200);
       expect(json.body).toEqual(JSON.parse(JSON.stringify(await h.store.userHistory('Ulookup', 200))));
       await bearer(request(h.admin).get('/admin/history.json')).expect(400);
+    });
+
+    it('shows when a tag will expire, and what changed nothing and why', async () => {
+      const trialRule = `
+  - id: trial
+    when: { text: { equals: start trial } }
+    then:
+      - add_tag: tag-trial
+        for: 1h
+`;
+      await h.cleanup();
+      h = await startAdmin({}, { 'rules.yaml': RULES['rules.yaml'] + trialRule });
+      const at = Date.now();
+      await postLine(h, [lineText('start trial', 'Utrial', { timestamp: at })]);
+      // A redelivery from two hours ago: its hour had run out when it arrived.
+      await postLine(h, [lineText('start trial', 'Utrial', { timestamp: at - 2 * 3_600_000, deliveryContext: { isRedelivery: true } })]);
+      const res = await bearer(request(h.admin).get('/admin').query({ user: 'Utrial' })).expect(200);
+      const section = res.text.slice(res.text.indexOf('id="user-result"'));
+      expect(section).toContain('add mantago/personal tag tag-trial for 1h');
+      expect(section).toContain('<h3>Will expire</h3>');
+      const until = new Date(at + 3_600_000).toISOString();
+      expect(section).toContain(`<time datetime="${until}">`);
+      expect(section).toContain('<code>trial</code>');
+      expect(section).toContain('no call: add mantago/personal tag tag-trial for 1h');
+      expect(section).toContain('expired</span>: its lifetime (rule trial) had run out when it arrived: nothing to do');
+
+      const json = await bearer(request(h.admin).get('/admin/history.json').query({ user: 'Utrial' })).expect(200);
+      expect(json.body.expiring).toEqual([{ operation: expect.objectContaining({ tagId: 'tag-trial' }), expiresAt: at + 3_600_000, rule: 'trial' }]);
     });
 
     it('says so when a user has no history', async () => {

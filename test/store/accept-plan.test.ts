@@ -1,5 +1,5 @@
 import { planAccept } from '../../src/store/postgres/accept-plan';
-import { accepted, batch, forwardTo, tagOp } from './builders';
+import { accepted, batch, forwardTo, lifetime, tagOp } from './builders';
 
 describe('planAccept (what one PostgreSQL statement writes for a shared commit)', () => {
   it('lists every event key once, sorted, seen at the time of the first batch carrying it', () => {
@@ -34,6 +34,32 @@ describe('planAccept (what one PostgreSQL statement writes for a shared commit)'
     expect(plan.oneStatement).toBe(false);
     // A repeated event does not count: its operations are never written.
     expect(planAccept([batch(1000, [accepted('e1', [tagOp()])]), batch(1001, [accepted('e1', [tagOp({ action: 'remove' })])])]).oneStatement).toBe(true);
+  });
+
+  it('leaves a commit that asks for one key at different event times or lifetimes to the step-by-step path', () => {
+    const at = (id: string, timestamp: number, over = {}) => accepted(id, [tagOp(over)], { event: { timestamp } });
+    expect(planAccept([batch(5000, [at('e1', 1000)]), batch(5000, [at('e2', 2000)])]).oneStatement).toBe(false);
+    expect(planAccept([batch(5000, [at('e1', 1000)]), batch(5000, [at('e2', 1000, { lifetime: lifetime(60_000) })])]).oneStatement).toBe(false);
+    // The same request twice (one time, one lifetime) is one request.
+    const same = planAccept([batch(5000, [at('e1', 1000, { lifetime: lifetime(60_000) })]), batch(6000, [at('e2', 1000, { lifetime: lifetime(60_000) })])]);
+    expect(same.oneStatement).toBe(true);
+    expect(same.operations.map((o) => [o.eventAt, o.expiresAt, o.rule])).toEqual([[1000, 61_000, 'trial'], [1000, 61_000, 'trial']]);
+  });
+
+  it('takes an event time in the future as the receipt, and plans an add that arrived expired as history only', () => {
+    const plan = planAccept([
+      batch(5000, [
+        accepted('future', [tagOp({ tagId: 'x' })], { event: { timestamp: 9000 } }),
+        accepted('late', [tagOp({ tagId: 'y', lifetime: lifetime(1000, 'short') })], { event: { timestamp: 4000 } }),
+      ]),
+    ]);
+    expect(plan.operations.map((o) => [o.op.tagId, o.eventAt])).toEqual([['x', 5000]]);
+    expect(plan.expired).toEqual([
+      {
+        key: 'line:late',
+        row: { at: 5000, userId: 'U1', operation: JSON.stringify(tagOp({ tagId: 'y', lifetime: lifetime(1000, 'short') })), version: 0, outcome: 'expired', cause: 'arrived_expired', rule: 'short' },
+      },
+    ]);
   });
 
   it('counts per batch from what the database reports: new keys, and the ranks it inserted or changed', () => {

@@ -1,5 +1,5 @@
 import type { ChatEvent } from '../../src/chat-event';
-import type { TagOperation } from '../../src/tag-operation';
+import type { TagLifetime, TagOperation } from '../../src/tag-operation';
 import type { AcceptBatch, AcceptedEvent, ForwardRequest, Store } from '../../src/store/store';
 
 /** Small builders for store tests: a LINE user U1 writing to recipient C1 unless told otherwise. */
@@ -55,6 +55,20 @@ let seq = 0;
 export async function ask(store: Store, now: number, op: Partial<TagOperation> = {}): Promise<number> {
   const r = await store.accept(batch(now, [accepted(`ask-${++seq}-${now}`, [tagOp(op)])]));
   return r.operationsQueued;
+}
+
+/**
+ * Accepts one event of time `at` (the platform's timestamp), received at `now`, asking
+ * for `op`; returns how many rows it queued or changed for the worker.
+ */
+export async function askAt(store: Store, times: { now: number; at: number }, op: Partial<TagOperation> = {}): Promise<number> {
+  const r = await store.accept(batch(times.now, [accepted(`at-${++seq}-${times.at}`, [tagOp(op)], { event: { timestamp: times.at } })]));
+  return r.operationsQueued;
+}
+
+/** A `for:` of `ms` milliseconds, as the rule `rule` would give it. */
+export function lifetime(ms: number, rule = 'trial'): TagLifetime {
+  return { ms, text: `${ms / 1000}s`, rule };
 }
 
 /** A promise with its resolve function outside, for tests that wait on events. */

@@ -4,8 +4,16 @@ import { adminSessionsContract } from './contract-admin-sessions';
 import { operationsContract } from './contract-operations';
 import { forwardsContract } from './contract-forwards';
 import { viewsContract } from './contract-views';
+import { orderContract } from './contract-order';
+import { lifetimesContract } from './contract-lifetimes';
 
-export type MakeStore = () => Promise<{ store: Store; cleanup(): Promise<void> }>;
+export interface TestStore {
+  store: Store;
+  /** Closes the store and opens the same database again, as a restart would. */
+  reopen(): Promise<Store>;
+  cleanup(): Promise<void>;
+}
+export type MakeStore = () => Promise<TestStore>;
 
 /**
  * The behaviour every store engine must have. Each test gets a new, migrated,
@@ -13,10 +21,14 @@ export type MakeStore = () => Promise<{ store: Store; cleanup(): Promise<void> }
  */
 export function describeStoreContract(name: string, makeStore: MakeStore): void {
   describe(`store contract: ${name}`, () => {
-    let current: { store: Store; cleanup(): Promise<void> } | undefined;
+    let current: TestStore | undefined;
     const store = (): Store => {
       if (!current) throw new Error('no store: makeStore failed');
       return current.store;
+    };
+    const restart = async (): Promise<void> => {
+      if (!current) throw new Error('no store: makeStore failed');
+      current.store = await current.reopen();
     };
     beforeEach(async () => {
       current = await makeStore();
@@ -31,5 +43,7 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     forwardsContract(store);
     viewsContract(store);
     adminSessionsContract(store);
+    orderContract(store);
+    lifetimesContract(store, restart);
   });
 }

@@ -5,8 +5,9 @@ import { silentLogger } from '../../src/log';
 import { openStore } from '../../src/store/open-store';
 import { createPostgresStore, type PostgresStoreOptions } from '../../src/store/postgres';
 import { advisoryLockKey } from '../../src/store/postgres/advisory-lock';
+import { postgresMigrations } from '../../src/store/migrations/postgres';
 import { StoreUnavailableError, type Store } from '../../src/store/store';
-import { accepted, ask, batch, deferred, forwardTo, tagOp } from './builders';
+import { accepted, ask, askAt, batch, deferred, forwardTo, tagOp } from './builders';
 import { listening, until, wakeRecorder } from './pg-waits';
 import { describeStoreContract } from './contract';
 import { startTcpProxy } from './tcp-proxy';
@@ -46,10 +47,18 @@ async function dropSchema(schema: string): Promise<void> {
 describePg(titled('PostgreSQL store'), () => {
   describeStoreContract('PostgreSQL', async () => {
     const schema = newSchema();
-    const store = pgStore(schema);
-    await store.migrate();
+    const open = async () => {
+      const s = pgStore(schema);
+      await s.migrate();
+      return s;
+    };
+    let store = await open();
     return {
       store,
+      async reopen() {
+        await store.close();
+        return (store = await open());
+      },
       async cleanup() {
         await store.close();
         await dropSchema(schema);
@@ -89,6 +98,28 @@ describePg(titled('PostgreSQL store'), () => {
       expect(all).toHaveLength(200);
       expect(new Set(all).size).toBe(200);
       expect(claimed.filter((ids) => ids.length > 0).length).toBeGreaterThan(1);
+    });
+
+    it('end each lifetime once, however they race, and both are woken by its time', async () => {
+      const users = Array.from({ length: 60 }, (_, i) => `U${i}`);
+      const lifetime = { ms: 1000, text: '1s', rule: 'trial' };
+      await a.accept(batch(1000, users.map((u) => accepted(`e-${u}`, [tagOp({ userId: u, lifetime })], { event: { userId: u, timestamp: 1000 } }))));
+      expect(await b.nextDueAt('operations', 'mantago')).toBe(1000);
+      const drain = async (s: Store, owner: string) => {
+        const claimed: string[] = [];
+        for (;;) {
+          const got = await s.claimOperations({ provider: 'mantago', limit: 7, owner, now: 2000, leaseMs: 60_000 });
+          if (got.length === 0) return claimed;
+          claimed.push(...got.map((g) => `${g.userId}/${g.action}/${g.version}`));
+        }
+      };
+      // At 2000 every add has also ended its lifetime: the claims turn them into removals as they go.
+      const claimed = (await Promise.all([drain(a, 'A1'), drain(a, 'A2'), drain(b, 'B1'), drain(b, 'B2')])).flat();
+      expect(new Set(claimed).size).toBe(claimed.length);
+      const expired = await admin!.query(`SELECT user_id, version FROM "${schema}".history_calls WHERE cause = 'lifetime_ended' ORDER BY user_id`);
+      expect(expired.rows).toEqual(users.map((u) => ({ user_id: u, version: 2 })).sort((x, y) => (x.user_id < y.user_id ? -1 : 1)));
+      const rows = await admin!.query(`SELECT count(*)::int AS n FROM "${schema}".operations WHERE action = 'remove' AND version = 2 AND expires_at IS NULL`);
+      expect(rows.rows).toEqual([{ n: 60 }]);
     });
 
     it('wake each other with NOTIFY', async () => {
@@ -179,13 +210,43 @@ describePg(titled('PostgreSQL store'), () => {
     });
   });
 
+  it('upgrades a schema of the first step: rows keep their state, set as of when they were asked for, without a lifetime', async () => {
+    const schema = newSchema();
+    await admin!.query(`CREATE SCHEMA "${schema}"`);
+    const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+    await client.connect();
+    try {
+      await client.query(postgresMigrations[0]!.sql);
+      await client.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+      await client.query("INSERT INTO schema_migrations VALUES (1, 'first', 0)");
+      await client.query(
+        `INSERT INTO operations (provider, kind, tag_id, platform, channel, user_id, action, version, state, due_at, requested_at, updated_at)
+         VALUES ('mantago', 'personal', 'tag-1', 'line', 'C1', 'U1', 'add', 3, 'done', 1000, 1000, 1500)`,
+      );
+    } finally {
+      await client.end();
+    }
+    const store = pgStore(schema);
+    try {
+      await store.migrate();
+      expect(await askAt(store, { now: 2000, at: 900 }, { action: 'remove' })).toBe(0);
+      expect(await askAt(store, { now: 2000, at: 1100 }, { action: 'remove' })).toBe(1);
+      expect(await store.claimOperations({ provider: 'mantago', limit: 10, owner: 'w', now: 2000, leaseMs: 1000 })).toEqual([
+        expect.objectContaining({ action: 'remove', version: 4 }),
+      ]);
+    } finally {
+      await store.close();
+      await dropSchema(schema);
+    }
+  });
+
   it('runs the migrations once when several instances start together', async () => {
     const schema = newSchema();
     const stores = Array.from({ length: 4 }, () => pgStore(schema));
     try {
       await Promise.all(stores.map((s) => s.migrate()));
       const { rows } = await admin!.query(`SELECT version, count(*)::int AS n FROM "${schema}".schema_migrations GROUP BY version ORDER BY version`);
-      expect(rows).toEqual([{ version: 1, n: 1 }, { version: 2, n: 1 }, { version: 3, n: 1 }, { version: 4, n: 1 }]);
+      expect(rows).toEqual(postgresMigrations.map((m) => ({ version: m.version, n: 1 })));
       expect(await ask(stores[3]!, 1000)).toBe(1);
     } finally {
       await Promise.all(stores.map((s) => s.close()));

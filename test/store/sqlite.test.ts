@@ -4,10 +4,11 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/log';
+import { sqliteMigrations } from '../../src/store/migrations/sqlite';
 import { openStore } from '../../src/store/open-store';
 import { createSqliteStore } from '../../src/store/sqlite';
 import { StoreUnavailableError } from '../../src/store/store';
-import { accepted, ask, batch, forwardTo } from './builders';
+import { accepted, ask, askAt, batch, forwardTo } from './builders';
 import { describeStoreContract } from './contract';
 
 function tempDir(): string {
@@ -16,10 +17,18 @@ function tempDir(): string {
 
 describeStoreContract('SQLite', async () => {
   const dir = tempDir();
-  const store = createSqliteStore({ file: path.join(dir, 'autotag.db'), log: silentLogger() });
-  await store.migrate();
+  const open = async () => {
+    const s = createSqliteStore({ file: path.join(dir, 'autotag.db'), log: silentLogger() });
+    await s.migrate();
+    return s;
+  };
+  let store = await open();
   return {
     store,
+    async reopen() {
+      await store.close();
+      return (store = await open());
+    },
     async cleanup() {
       await store.close();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -41,7 +50,7 @@ describe('SQLite store file', () => {
     await store.close();
     const raw = new Database(path.join(dataDir, 'autotag.db'), { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+    expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual(sqliteMigrations.map((m) => ({ version: m.version })));
     raw.close();
   });
 
@@ -84,6 +93,32 @@ describe('SQLite store file', () => {
       expect(bodies()).toBe(i < 2 ? 1 : 0);
     }
     raw.close();
+    await store.close();
+  });
+
+  it('upgrades a file of the first schema: rows keep their state, set as of when they were asked for, without a lifetime', async () => {
+    const file = path.join(dir, 'autotag.db');
+    const raw = new Database(file);
+    raw.exec(sqliteMigrations[0]!.sql);
+    raw.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    raw.prepare("INSERT INTO schema_migrations VALUES (1, 'first', 0)").run();
+    raw
+      .prepare(
+        `INSERT INTO operations (provider, kind, tag_id, platform, channel, user_id, action, version, state, due_at, requested_at, updated_at)
+         VALUES ('mantago', 'personal', 'tag-1', 'line', 'C1', 'U1', 'add', 3, 'done', 1000, 1000, 1500)`,
+      )
+      .run();
+    raw.close();
+
+    const store = createSqliteStore({ file, log: silentLogger() });
+    await store.migrate();
+    // Set at 1000: an event of 900 is older, one of 1100 newer.
+    expect(await askAt(store, { now: 2000, at: 900 }, { action: 'remove' })).toBe(0);
+    expect(await askAt(store, { now: 2000, at: 1100 }, { action: 'remove' })).toBe(1);
+    expect(await store.claimOperations({ provider: 'mantago', limit: 10, owner: 'w', now: 2000, leaseMs: 1000 })).toEqual([
+      expect.objectContaining({ action: 'remove', version: 4 }),
+    ]);
+    expect((await store.userHistory('U1')).expiring).toEqual([]);
     await store.close();
   });
 

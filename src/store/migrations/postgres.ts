@@ -129,6 +129,29 @@ export const postgresMigrations: readonly Migration[] = [
   recipientAndDeadCodes,
   {
     version: 4,
+    name: 'event time and lifetimes on desired-state rows',
+    sql: `
+      -- The platform's time of the event that set the row: an older event changes nothing.
+      -- Rows from before this step count as set when they were asked for.
+      ALTER TABLE operations ADD COLUMN event_at BIGINT;
+      UPDATE operations SET event_at = requested_at;
+      ALTER TABLE operations ALTER COLUMN event_at SET NOT NULL;
+      -- For an add with a lifetime (for:): when it becomes a removal, and the rule that said so.
+      ALTER TABLE operations ADD COLUMN expires_at BIGINT;
+      ALTER TABLE operations ADD COLUMN expiry_rule TEXT;
+      -- What the last accepted request did to the row (queued, retimed or touched), read back by the accept.
+      ALTER TABLE operations ADD COLUMN accept_effect TEXT NOT NULL DEFAULT 'queued'
+        CHECK (accept_effect IN ('queued', 'retimed', 'touched'));
+      CREATE INDEX operations_expiry ON operations (provider, expires_at) WHERE expires_at IS NOT NULL;
+      CREATE INDEX operations_expiring_user ON operations (user_id) WHERE expires_at IS NOT NULL;
+
+      -- History entries that are not calls: why (older_event, arrived_expired, lifetime_ended), and the rule of a lifetime.
+      ALTER TABLE history_calls ADD COLUMN cause TEXT;
+      ALTER TABLE history_calls ADD COLUMN rule TEXT;
+    `,
+  },
+  {
+    version: 5,
     name: LEASE_HOLDERS_NAME,
     sql: `${LEASE_HOLDER_COLUMNS}
       -- The instances serving this schema now. Each holds a session advisory lock on its id

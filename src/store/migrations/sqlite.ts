@@ -128,5 +128,27 @@ export const sqliteMigrations: readonly Migration[] = [
     `,
   },
   recipientAndDeadCodes,
-  { version: 4, name: LEASE_HOLDERS_NAME, sql: LEASE_HOLDER_COLUMNS },
+  {
+    version: 4,
+    name: 'event time and lifetimes on desired-state rows',
+    sql: `
+      -- The platform's time of the event that set the row: an older event changes nothing.
+      -- Rows from before this step count as set when they were asked for.
+      ALTER TABLE operations ADD COLUMN event_at INTEGER NOT NULL DEFAULT 0;
+      UPDATE operations SET event_at = requested_at;
+      -- For an add with a lifetime (for:): when it becomes a removal, and the rule that said so.
+      ALTER TABLE operations ADD COLUMN expires_at INTEGER;
+      ALTER TABLE operations ADD COLUMN expiry_rule TEXT;
+      -- What the last accepted request did to the row (queued, retimed or touched), read back by the accept.
+      ALTER TABLE operations ADD COLUMN accept_effect TEXT NOT NULL DEFAULT 'queued'
+        CHECK (accept_effect IN ('queued', 'retimed', 'touched'));
+      CREATE INDEX operations_expiry ON operations (provider, expires_at) WHERE expires_at IS NOT NULL;
+      CREATE INDEX operations_expiring_user ON operations (user_id) WHERE expires_at IS NOT NULL;
+
+      -- History entries that are not calls: why (older_event, arrived_expired, lifetime_ended), and the rule of a lifetime.
+      ALTER TABLE history_calls ADD COLUMN cause TEXT;
+      ALTER TABLE history_calls ADD COLUMN rule TEXT;
+    `,
+  },
+  { version: 5, name: LEASE_HOLDERS_NAME, sql: LEASE_HOLDER_COLUMNS },
 ];

@@ -1,6 +1,6 @@
-import { operationKey, type TagOperation } from '../../tag-operation';
+import { operationKey } from '../../tag-operation';
 import type { AcceptBatch, AcceptResult } from '../store';
-import { historyRowOf, type HistoryEventRow } from '../shared/accept-rows';
+import { arrivedExpired, decisionRow, historyRowOf, operationRequest, type DecisionRow, type HistoryEventRow, type OperationRequest } from '../shared/accept-rows';
 
 /**
  * What a shared commit will write, worked out before it goes to the database so
@@ -15,13 +15,19 @@ export interface PlannedHistory {
   row: HistoryEventRow;
 }
 
-export interface PlannedOperation {
+export interface PlannedOperation extends OperationRequest {
   batch: number;
   key: string;
-  op: TagOperation;
   now: number;
   /** Position of the operation key in sorted order: rows are locked in this order. */
   rank: number;
+}
+
+/** A history entry for a request that changes nothing whatever the database holds (an add that arrived expired). */
+export interface PlannedDecision {
+  /** The event's dedup key: written only if the key turns out to be new. */
+  key: string;
+  row: DecisionRow;
 }
 
 export interface AcceptPlan {
@@ -30,11 +36,14 @@ export interface AcceptPlan {
   /** When each of `seenKeys` was first seen (the `now` of the first batch carrying it). */
   seenAt: number[];
   history: PlannedHistory[];
-  /** In commit order. */
+  /** In commit order; adds that arrived expired are left out (they are `expired`). */
   operations: PlannedOperation[];
+  expired: PlannedDecision[];
   /**
-   * False when one operation key is asked for with different actions in this commit:
-   * those must be applied one after the other, which one statement cannot do.
+   * False when one operation key is asked for differently (another action, event time or
+   * lifetime) in this commit: those must be applied one after the other, each against
+   * what the one before left, which one statement cannot do. Requests that are the same
+   * are one request: the later ones change nothing.
    */
   oneStatement: boolean;
   /** Per-batch counts, given the keys the database had not seen and the ranks it inserted or changed. */
@@ -44,6 +53,7 @@ export interface AcceptPlan {
 export function planAccept(batches: readonly AcceptBatch[]): AcceptPlan {
   const firstSeenAt = new Map<string, number>();
   const history: PlannedHistory[] = [];
+  const expired: PlannedDecision[] = [];
   const candidates: Omit<PlannedOperation, 'rank'>[] = [];
   batches.forEach((b, i) => {
     for (const e of b.events) {
@@ -51,7 +61,11 @@ export function planAccept(batches: readonly AcceptBatch[]): AcceptPlan {
       firstSeenAt.set(e.dedupKey, b.now);
       const h = historyRowOf(e, b.now, b.storeText);
       if (h) history.push({ key: e.dedupKey, row: h });
-      for (const op of e.operations) candidates.push({ batch: i, key: e.dedupKey, op, now: b.now });
+      for (const op of e.operations) {
+        const r = operationRequest(op, e, b.now);
+        if (arrivedExpired(r, b.now)) expired.push({ key: e.dedupKey, row: decisionRow(r, 'arrived_expired', b.now) });
+        else candidates.push({ ...r, batch: i, key: e.dedupKey, now: b.now });
+      }
     }
   });
 
@@ -59,12 +73,13 @@ export function planAccept(batches: readonly AcceptBatch[]): AcceptPlan {
   const sorted = [...new Set(opKeys)].sort();
   const rankOf = new Map(sorted.map((k, r) => [k, r]));
   const operations = candidates.map((c, i) => ({ ...c, rank: rankOf.get(opKeys[i] as string) as number }));
-  const actionOfRank = new Map<number, string>();
+  const requestOfRank = new Map<number, string>();
   let oneStatement = true;
   for (const o of operations) {
-    const seen = actionOfRank.get(o.rank);
-    if (seen === undefined) actionOfRank.set(o.rank, o.op.action);
-    else if (seen !== o.op.action) oneStatement = false;
+    const request = JSON.stringify([o.op.action, o.eventAt, o.expiresAt, o.rule]);
+    const seen = requestOfRank.get(o.rank);
+    if (seen === undefined) requestOfRank.set(o.rank, request);
+    else if (seen !== request) oneStatement = false;
   }
 
   const seenKeys = [...firstSeenAt.keys()].sort();
@@ -74,6 +89,7 @@ export function planAccept(batches: readonly AcceptBatch[]): AcceptPlan {
     seenAt: seenKeys.map((k) => firstSeenAt.get(k) as number),
     history,
     operations,
+    expired,
     oneStatement,
     results(fresh, queuedRanks) {
       const results: AcceptResult[] = batches.map((b) => ({

@@ -1,6 +1,6 @@
 import type { AcceptResult } from '../store';
 import { groupForwardBodies } from '../shared/accept-rows';
-import { UPSERT_OPERATION_ON_CONFLICT } from '../sql/operations';
+import { OPERATION_INSERT_COLUMNS, UPSERT_OPERATION_ON_CONFLICT } from '../sql/operations';
 import type { AcceptPlan } from './accept-plan';
 import type { PreparedQuery, SqlParam } from './db';
 
@@ -12,8 +12,9 @@ import type { PreparedQuery, SqlParam } from './db';
  * The order inside the statement matters for locks between instances: the output
  * reads `seen` first (so every event key is locked before any operation row), and
  * operations are written in the plan's sorted key order, as the multi-statement
- * path does. A key asked for again in this commit with the same action coalesces
- * into the first request (DISTINCT ON), as applying it twice in order would.
+ * path does. A key asked for again in this commit by the same request (action, event
+ * time, lifetime) coalesces into the first one (DISTINCT ON), as applying it twice in
+ * order would; other repeats go step by step (see accept-plan.ts).
  */
 
 const SEEN = `
@@ -34,53 +35,70 @@ const HISTORY = `
     ORDER BY h.ord
   )`;
 
-/** Requests of new events only; per key (rank) the first one, in rank order (= sorted key order). */
+/**
+ * Requests of new events only; per key (rank) the first one, in rank order (= sorted
+ * key order). The upsert returns no row for a key set by a later event: every request
+ * for it is recorded as superseded, and adds that arrived expired as expired.
+ */
 const OPERATIONS = `
-  asked AS (
-    SELECT DISTINCT ON (x.r) x.r, x.p, x.k, x.t, x.pl, x.c, x.u, x.a, x.n
-    FROM unnest($15::text[], $16::int[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
-                $23::text[], $24::bigint[]) WITH ORDINALITY AS x(key, r, p, k, t, pl, c, u, a, n, ord)
+  asked_all AS (
+    SELECT x.* FROM unnest($15::text[], $16::int[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
+                           $23::text[], $24::bigint[], $27::bigint[], $28::bigint[], $29::text[], $30::text[])
+                    WITH ORDINALITY AS x(key, r, p, k, t, pl, c, u, a, n, e, xa, rule, op, ord)
     WHERE x.key IN (SELECT key FROM seen)
-    ORDER BY x.r, x.ord
+  ),
+  asked AS (
+    SELECT DISTINCT ON (r) * FROM asked_all ORDER BY r, ord
   ),
   ops AS (
-    INSERT INTO operations (provider, kind, tag_id, platform, recipient, user_id, action, version, state,
-                            due_at, attempts, not_found_count, requested_at, updated_at)
-    SELECT p, k, t, pl, c, u, a, 1, 'pending', n, 0, 0, n, n FROM asked ORDER BY r
+    INSERT INTO operations (${OPERATION_INSERT_COLUMNS})
+    SELECT p, k, t, pl, c, u, a, 1, 'pending', n, 0, 0, n, n, e, xa, rule, 'queued' FROM asked ORDER BY r
     ${UPSERT_OPERATION_ON_CONFLICT}
-    RETURNING provider, kind, tag_id, platform, recipient, user_id
+    RETURNING provider, kind, tag_id, platform, recipient, user_id, accept_effect
+  ),
+  applied AS (
+    SELECT a.r, ops.accept_effect FROM ops JOIN asked a
+      ON (a.p, a.k, a.t, a.pl, a.c, a.u) = (ops.provider, ops.kind, ops.tag_id, ops.platform, ops.recipient, ops.user_id)
+  ),
+  decisions AS (
+    INSERT INTO history_calls (at, user_id, operation, version, outcome, cause, rule)
+    SELECT n, u, op, 0, 'superseded', 'older_event', NULL FROM asked_all WHERE r NOT IN (SELECT r FROM applied)
+    UNION ALL
+    SELECT d.n, d.u, d.op, 0, 'expired', 'arrived_expired', d.rule
+    FROM unnest($31::text[], $32::bigint[], $33::text[], $34::text[], $35::text[]) AS d(key, n, u, op, rule)
+    WHERE d.key IN (SELECT key FROM seen)
   )`;
 
 /** Body ids are taken first so every forward can point at its body within the statement. */
 const FORWARDS = `
   body_ids AS (
-    SELECT nextval(pg_get_serial_sequence('forward_bodies', 'id')) AS id, g FROM generate_series(1, $27::int) AS g
+    SELECT nextval(pg_get_serial_sequence('forward_bodies', 'id')) AS id, g FROM generate_series(1, $36::int) AS g
   ),
   bodies AS (
     INSERT INTO forward_bodies (id, body, headers, received_at)
     SELECT i.id, b.body, b.headers, b.n
-    FROM unnest($28::bytea[], $29::text[], $30::bigint[]) WITH ORDINALITY AS b(body, headers, n, g) JOIN body_ids i USING (g)
+    FROM unnest($37::bytea[], $38::text[], $39::bigint[]) WITH ORDINALITY AS b(body, headers, n, g) JOIN body_ids i USING (g)
   ),
   fwds AS (
     INSERT INTO forwards (body_id, destination, ordering_key, state, received_at, due_at, attempts)
     SELECT i.id, f.d, f.o, 'pending', f.n, f.n, 0
-    FROM unnest($31::int[], $32::text[], $33::text[], $34::bigint[]) WITH ORDINALITY AS f(g, d, o, n, ord) JOIN body_ids i USING (g)
+    FROM unnest($40::int[], $41::text[], $42::text[], $43::bigint[]) WITH ORDINALITY AS f(g, d, o, n, ord) JOIN body_ids i USING (g)
     ORDER BY f.ord
   )`;
 
 /**
  * The output row: the event keys that were new, the ranks of the operation keys
- * that were inserted or changed (a coalesced row is not returned by the upsert),
- * and NOTIFY for other instances — operations only when something was queued.
+ * that were inserted or changed for the worker (queued or retimed; a row only touched
+ * — the same request again — or set by a later event is not), and NOTIFY for other
+ * instances — operations only when there is something for them.
  * The target list is evaluated left to right: `fresh` runs `seen` to the end first.
  */
 const RESULT = (withForwards: boolean) => `
   SELECT
     ARRAY(SELECT key FROM seen) AS fresh,
-    ARRAY(SELECT a.r FROM ops JOIN asked a
-            ON (a.p, a.k, a.t, a.pl, a.c, a.u) = (ops.provider, ops.kind, ops.tag_id, ops.platform, ops.recipient, ops.user_id)) AS queued,
-    (SELECT pg_notify($25, $26) WHERE EXISTS (SELECT 1 FROM ops)) IS NOT NULL AS notified_operations
-    ${withForwards ? ', pg_notify($25, $35) IS NOT NULL AS notified_forwards' : ''}`;
+    ARRAY(SELECT r FROM applied WHERE accept_effect <> 'touched') AS queued,
+    (SELECT pg_notify($25, $26) WHERE EXISTS (SELECT 1 FROM applied WHERE accept_effect <> 'touched')) IS NOT NULL AS notified_operations
+    ${withForwards ? ', pg_notify($25, $44) IS NOT NULL AS notified_forwards' : ''}`;
 
 const ACCEPT_WITHOUT_FORWARDS = `WITH ${[SEEN, HISTORY, OPERATIONS].join(',')} ${RESULT(false)}`;
 const ACCEPT_WITH_FORWARDS = `WITH ${[SEEN, HISTORY, OPERATIONS, FORWARDS].join(',')} ${RESULT(true)}`;
@@ -106,6 +124,7 @@ function forwardParams(plan: AcceptPlan): SqlParam[] {
 export async function acceptInOneStatement(q: PreparedQuery, plan: AcceptPlan, notices: WorkNotices): Promise<AcceptResult[]> {
   const h = plan.history;
   const o = plan.operations;
+  const x = plan.expired;
   const withForwards = plan.batches.some((b) => b.forwards.length > 0);
   const params: SqlParam[] = [
     plan.seenKeys, plan.seenAt,
@@ -115,6 +134,8 @@ export async function acceptInOneStatement(q: PreparedQuery, plan: AcceptPlan, n
     o.map((r) => r.key), o.map((r) => r.rank), o.map((r) => r.op.provider), o.map((r) => r.op.kind), o.map((r) => r.op.tagId),
     o.map((r) => r.op.platform), o.map((r) => r.op.recipient), o.map((r) => r.op.userId), o.map((r) => r.op.action), o.map((r) => r.now),
     notices.channel, notices.operations,
+    o.map((r) => r.eventAt), o.map((r) => r.expiresAt), o.map((r) => r.rule), o.map((r) => JSON.stringify(r.op)),
+    x.map((d) => d.key), x.map((d) => d.row.at), x.map((d) => d.row.userId), x.map((d) => d.row.operation), x.map((d) => d.row.rule),
     ...(withForwards ? [...forwardParams(plan), notices.forwards] : []),
   ];
   const { rows } = await (withForwards

@@ -1,16 +1,26 @@
 import { operationKey, type TagOperation } from '../../tag-operation';
 import type { AcceptBatch, AcceptResult, WorkKind } from '../store';
-import { groupForwardBodies, historyRowOf, type HistoryEventRow } from '../shared/accept-rows';
+import {
+  arrivedExpired,
+  decisionRow,
+  groupForwardBodies,
+  historyRowOf,
+  operationRequest,
+  type DecisionRow,
+  type HistoryEventRow,
+  type OperationRequest,
+} from '../shared/accept-rows';
 import { num, str, type Row } from '../shared/rows';
-import { UPSERT_OPERATION_ON_CONFLICT } from '../sql/operations';
+import { OPERATION_INSERT_COLUMNS, UPSERT_OPERATION_ON_CONFLICT, wakesWorker, type AcceptEffect } from '../sql/operations';
 import { planAccept } from './accept-plan';
 import { acceptInOneStatement, type WorkNotices } from './accept-statement';
 import type { PgDb, Query } from './db';
 
 /**
  * A shared commit goes to PostgreSQL as one statement (accept-statement.ts) unless
- * it asks for one operation key with different actions: those are applied one after
- * the other, which the step-by-step path below does (see upsertOperations).
+ * it asks for one operation key differently (another action, event time or lifetime):
+ * those are applied one after the other, which the step-by-step path below does (see
+ * upsertOperations).
  *
  * Step by step, a commit takes a handful of statements however many webhooks it carries:
  * every list goes in as arrays and is expanded with unnest(). Keys are written in
@@ -29,15 +39,19 @@ const INSERT_HISTORY_EVENTS = `
   SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                        $8::text[], $9::text[], $10::text[], $11::text[])`;
 
-/** RETURNING yields the rows the upsert inserted or changed (a coalesced row is not returned). */
+/** RETURNING yields no row for a key set by a later event (see UPSERT_OPERATION_ON_CONFLICT). */
 const UPSERT_OPERATIONS = `
-  INSERT INTO operations (provider, kind, tag_id, platform, recipient, user_id, action, version, state,
-                          due_at, attempts, not_found_count, requested_at, updated_at)
-  SELECT p, k, t, pl, c, u, a, 1, 'pending', n, 0, 0, n, n
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
-       AS x(p, k, t, pl, c, u, a, n)
+  INSERT INTO operations (${OPERATION_INSERT_COLUMNS})
+  SELECT p, k, t, pl, c, u, a, 1, 'pending', n, 0, 0, n, n, e, xa, rule, 'queued'
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[],
+              $9::bigint[], $10::bigint[], $11::text[])
+       AS x(p, k, t, pl, c, u, a, n, e, xa, rule)
   ${UPSERT_OPERATION_ON_CONFLICT}
-  RETURNING provider, kind, tag_id, platform, recipient, user_id`;
+  RETURNING provider, kind, tag_id, platform, recipient, user_id, accept_effect`;
+
+const INSERT_DECISIONS = `
+  INSERT INTO history_calls (at, user_id, operation, version, outcome, cause, rule)
+  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[])`;
 
 const ALLOCATE_BODY_IDS = `SELECT nextval(pg_get_serial_sequence('forward_bodies', 'id')) AS id FROM generate_series(1, $1)`;
 
@@ -49,9 +63,8 @@ const INSERT_FORWARDS = `
   INSERT INTO forwards (body_id, destination, ordering_key, state, received_at, due_at, attempts)
   SELECT b, d, o, 'pending', n, n, 0 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) AS x(b, d, o, n)`;
 
-interface PendingOp {
+interface PendingOp extends OperationRequest {
   batch: number;
-  op: TagOperation;
   now: number;
 }
 
@@ -85,12 +98,20 @@ async function insertHistory(q: Query, rows: HistoryEventRow[]): Promise<void> {
   ]);
 }
 
+async function insertDecisions(q: Query, rows: DecisionRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const col = <K extends keyof DecisionRow>(k: K) => rows.map((r) => r[k]);
+  await q(INSERT_DECISIONS, [col('at'), col('userId'), col('operation'), col('version'), col('outcome'), col('cause'), col('rule')]);
+}
+
 /**
  * Upserts in rounds: round n holds the n-th request for each key, so a key asked
  * for twice in one commit is applied twice, in order (one INSERT may not touch a
- * row twice). Usually there is one round.
+ * row twice). Usually there is one round. Returns the requests that found their key
+ * set by a later event (superseded).
  */
-async function upsertOperations(q: Query, ops: PendingOp[], results: AcceptResult[]): Promise<void> {
+async function upsertOperations(q: Query, ops: PendingOp[], results: AcceptResult[]): Promise<PendingOp[]> {
+  const superseded: PendingOp[] = [];
   const rounds: Map<string, PendingOp>[] = [];
   for (const p of ops) {
     const key = operationKey(p.op);
@@ -104,12 +125,18 @@ async function upsertOperations(q: Query, ops: PendingOp[], results: AcceptResul
     const { rows } = await q(UPSERT_OPERATIONS, [
       list.map((p) => p.op.provider), list.map((p) => p.op.kind), list.map((p) => p.op.tagId), list.map((p) => p.op.platform),
       list.map((p) => p.op.recipient), list.map((p) => p.op.userId), list.map((p) => p.op.action), list.map((p) => p.now),
+      list.map((p) => p.eventAt), list.map((p) => p.expiresAt), list.map((p) => p.rule),
     ]);
+    const unanswered = new Map(round);
     for (const r of rows) {
-      const p = round.get(keyOfRow(r));
-      if (p) (results[p.batch] as AcceptResult).operationsQueued++;
+      const key = keyOfRow(r);
+      const p = round.get(key);
+      unanswered.delete(key);
+      if (p && wakesWorker(str(r.accept_effect, 'accept_effect') as AcceptEffect)) (results[p.batch] as AcceptResult).operationsQueued++;
     }
+    superseded.push(...unanswered.values());
   }
+  return superseded;
 }
 
 function keyOfRow(r: Row): string {
@@ -139,17 +166,23 @@ async function acceptBatchesInSteps(q: Query, batches: readonly AcceptBatch[]): 
   const results: AcceptResult[] = batches.map(() => ({ accepted: 0, duplicates: 0, operationsQueued: 0, forwardsQueued: 0 }));
   const isNew = await markNewEvents(q, batches, results);
   const history: HistoryEventRow[] = [];
+  const decisions: DecisionRow[] = [];
   const ops: PendingOp[] = [];
   batches.forEach((b, i) =>
     b.events.forEach((e, j) => {
       if (!isNew[i]?.[j]) return;
       const h = historyRowOf(e, b.now, b.storeText);
       if (h) history.push(h);
-      for (const op of e.operations) ops.push({ batch: i, op, now: b.now });
+      for (const op of e.operations) {
+        const r = operationRequest(op, e, b.now);
+        if (arrivedExpired(r, b.now)) decisions.push(decisionRow(r, 'arrived_expired', b.now));
+        else ops.push({ ...r, batch: i, now: b.now });
+      }
     }),
   );
   await insertHistory(q, history);
-  await upsertOperations(q, ops, results);
+  const superseded = await upsertOperations(q, ops, results);
+  await insertDecisions(q, [...decisions, ...superseded.map((p) => decisionRow(p, 'older_event', p.now))]);
   await insertForwards(q, batches, results);
   return results;
 }

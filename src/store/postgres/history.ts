@@ -1,5 +1,5 @@
 import type { HistoryEvent, UserHistory } from '../store';
-import { str, toHistoryCall, toHistoryEvent } from '../shared/rows';
+import { str, toExpiringTag, toHistoryCall, toHistoryEvent } from '../shared/rows';
 import {
   GET_SETTING,
   PRUNE_CHUNK,
@@ -10,15 +10,21 @@ import {
   SET_SETTING,
   USER_CALLS,
   USER_EVENTS,
+  USER_EXPIRING,
 } from '../sql/history';
 import type { Query } from './db';
 
 export async function userHistoryPostgres(q: Query, userId: string, limit: number): Promise<UserHistory> {
-  const [events, calls] = await Promise.all([q(USER_EVENTS, [userId, limit]), q(USER_CALLS, [userId, limit])]);
+  const [events, calls, expiring] = await Promise.all([
+    q(USER_EVENTS, [userId, limit]),
+    q(USER_CALLS, [userId, limit]),
+    q(USER_EXPIRING, [userId, limit]),
+  ]);
   return {
     userId,
     events: events.rows.map(toHistoryEvent).reverse(),
     calls: calls.rows.map(toHistoryCall).reverse(),
+    expiring: expiring.rows.map(toExpiringTag),
   };
 }
 

@@ -2,8 +2,8 @@ import type { Provider } from '../../tag-operation';
 import type { ClaimOptions, ClaimedOperation } from '../store';
 import { byDueThenId, toClaimedOperation } from '../shared/rows';
 import { operationSettleStatement, settledOperation, type OperationSettlement, type SettledOperation } from '../shared/settle';
-import { RENEW_OPERATION_LEASE } from '../sql/operations';
-import type { Notify, Query } from './db';
+import { EXPIRE_BATCH, EXPIRE_SET, RENEW_OPERATION_LEASE, removalJson } from '../sql/operations';
+import type { Notify, PreparedQuery, Query } from './db';
 import { LEASE_END } from './liveness';
 
 /**
@@ -26,6 +26,31 @@ const CLAIM_OPERATIONS = `
   ) picked
   WHERE o.id = picked.id
   RETURNING o.*`;
+
+/**
+ * Adds whose lifetime ended become removals, with a history entry each, in one
+ * statement. SKIP LOCKED: a row another instance is expiring (or accepting into) right
+ * now is left to it, so each lifetime ends once and nobody waits. $1 now, $2 provider.
+ */
+const EXPIRE_OPERATIONS = `
+  WITH due AS (
+    SELECT id, expiry_rule FROM operations
+    WHERE provider = $2 AND expires_at <= $1
+    ORDER BY expires_at, id
+    LIMIT ${EXPIRE_BATCH}
+    FOR UPDATE SKIP LOCKED
+  ),
+  expired AS (
+    UPDATE operations o SET ${EXPIRE_SET}
+    FROM due WHERE o.id = due.id
+    RETURNING o.provider, o.kind, o.tag_id, o.platform, o.recipient, o.user_id, o.version, o.event_at, due.expiry_rule
+  )
+  INSERT INTO history_calls (at, user_id, operation, version, outcome, cause, rule)
+  SELECT event_at, user_id, ${removalJson('json_build_object')}, version, 'expired', 'lifetime_ended', expiry_rule FROM expired`;
+
+export async function expireOperationsPostgres(q: PreparedQuery, provider: Provider, now: number): Promise<number> {
+  return (await q('autotag_expire_operations', EXPIRE_OPERATIONS, [now, provider])).rowCount;
+}
 
 export async function claimOperationsPostgres(
   q: Query,

@@ -1,5 +1,5 @@
 import type { TagOperation } from '../../tag-operation';
-import type { AcceptedEvent, ForwardRequest } from '../store';
+import type { AcceptedEvent, ForwardRequest, HistoryCall, HistoryCause } from '../store';
 
 /** The values of one history_events row, in the column order of the INSERT statements. */
 export interface HistoryEventRow {
@@ -32,6 +32,53 @@ export function historyRowOf(e: AcceptedEvent, receivedAt: number, storeText: bo
     postbackData: ev.postbackData ?? null,
     matched: JSON.stringify(e.matched),
     operations: JSON.stringify(e.operations),
+  };
+}
+
+/** One operation as the accept writes it: as of its event's time, with the end of its lifetime. */
+export interface OperationRequest {
+  op: TagOperation;
+  /** The event's time; a time in the future counts as the receipt (CONTRACT.md, "What an event becomes"). */
+  eventAt: number;
+  /** For an add with a lifetime: event time + lifetime, when it becomes a removal; else null. */
+  expiresAt: number | null;
+  /** The rule whose `for:` set `expiresAt`. */
+  rule: string | null;
+}
+
+export function operationRequest(op: TagOperation, e: AcceptedEvent, receivedAt: number): OperationRequest {
+  const eventAt = Math.min(e.event.timestamp, receivedAt);
+  const lifetime = op.action === 'add' ? op.lifetime : undefined;
+  return { op, eventAt, expiresAt: lifetime ? eventAt + lifetime.ms : null, rule: lifetime?.rule ?? null };
+}
+
+/** An add whose lifetime ran out before it arrived (a late redelivery) changes nothing (CONTRACT.md, "Lifetimes"). */
+export function arrivedExpired(r: OperationRequest, receivedAt: number): boolean {
+  return r.expiresAt !== null && r.expiresAt <= receivedAt;
+}
+
+/** A history entry the store records in place of a change, in the column order of INSERT_HISTORY_DECISION. */
+export interface DecisionRow {
+  at: number;
+  userId: string;
+  operation: string;
+  /** 0: no version was asked for. */
+  version: number;
+  outcome: Extract<HistoryCall['outcome'], 'superseded' | 'expired'>;
+  cause: HistoryCause;
+  rule: string | null;
+}
+
+/** Why an accepted request changed nothing: its event is older than the row's, or its lifetime had run out. */
+export function decisionRow(r: OperationRequest, cause: 'older_event' | 'arrived_expired', receivedAt: number): DecisionRow {
+  return {
+    at: receivedAt,
+    userId: r.op.userId,
+    operation: JSON.stringify(r.op),
+    version: 0,
+    outcome: cause === 'older_event' ? 'superseded' : 'expired',
+    cause,
+    rule: cause === 'arrived_expired' ? r.rule : null,
   };
 }
 

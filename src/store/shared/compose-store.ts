@@ -61,7 +61,12 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
       return commits.submit(batch);
     },
 
-    claimOperations: async (o) => (o.limit > 0 ? open().claimOperations(o) : []),
+    async claimOperations(o) {
+      if (o.limit <= 0) return [];
+      // Ended lifetimes first, so their removals are among what can be claimed (CONTRACT.md, "Lifetimes").
+      await open().expireOperations(o.provider, o.now);
+      return open().claimOperations(o);
+    },
     completeOperation: async (op, owner, now, outcome) => settle({ kind: 'complete', outcome }, op, owner, now),
     async retryOperation(op, owner, now, retry) {
       await settle({ kind: 'retry', retry }, op, owner, now);

@@ -1,6 +1,6 @@
 import type { ChatEvent } from '../../chat-event';
 import type { Provider, TagKind, TagOperation } from '../../tag-operation';
-import type { ClaimedForward, ClaimedOperation, DeadLetter, DeadLetterCode, HistoryCall, HistoryEvent, QueueCounts } from '../store';
+import type { ClaimedForward, ClaimedOperation, DeadLetter, DeadLetterCode, ExpiringTag, HistoryCall, HistoryEvent, QueueCounts } from '../store';
 
 /**
  * Turning database rows into the store's types. Both engines select the same
@@ -138,6 +138,17 @@ export function toHistoryCall(r: Row): HistoryCall {
     outcome: str(r.outcome, 'outcome') as HistoryCall['outcome'],
     status: optNum(r.status, 'status'),
     error: optStr(r.error),
+    cause: optStr(r.cause) as HistoryCall['cause'],
+    rule: optStr(r.rule),
+  });
+}
+
+/** Rows of operations with a lifetime running (see sql/history.ts). */
+export function toExpiringTag(r: Row): ExpiringTag {
+  return compact<ExpiringTag>({
+    operation: toTagOperation(r),
+    expiresAt: num(r.expires_at, 'expires_at'),
+    rule: optStr(r.expiry_rule),
   });
 }
 

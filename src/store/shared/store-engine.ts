@@ -43,6 +43,8 @@ export interface StoreEngine {
   /** True for errors that mean the database is unreachable (retrying items alone would not help). */
   isUnavailable(err: unknown): boolean;
 
+  /** Turns the provider's adds whose lifetime ended by `now` into removals (see Store.claimOperations); returns how many. */
+  expireOperations(provider: Provider, now: number): Promise<number>;
   claimOperations(o: ClaimOptions & { provider: Provider }): Promise<ClaimedOperation[]>;
   settleOperation(s: OperationSettlement, op: ClaimedOperation, owner: string, now: number): Promise<SettledOperation>;
   renewOperationLeases(ids: number[], owner: string, until: number): Promise<void>;

@@ -3,6 +3,8 @@
 /** $1 user, $2 limit: the newest rows (callers put them back in time order). */
 export const USER_EVENTS = `SELECT * FROM history_events WHERE user_id = $1 ORDER BY id DESC LIMIT $2`;
 export const USER_CALLS = `SELECT * FROM history_calls WHERE user_id = $1 ORDER BY id DESC LIMIT $2`;
+/** $1 user, $2 limit: the user's tags whose lifetime is running, soonest end first. */
+export const USER_EXPIRING = `SELECT * FROM operations WHERE user_id = $1 AND expires_at IS NOT NULL ORDER BY expires_at, id LIMIT $2`;
 /** $1 limit. */
 export const RECENT_EVENTS = `SELECT * FROM history_events ORDER BY id DESC LIMIT $1`;
 

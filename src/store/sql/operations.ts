@@ -4,30 +4,102 @@
  * type PostgreSQL cannot infer from a column carry a CAST, which SQLite accepts too.
  */
 
+/** The columns an accepted request inserts, in the order of the accept statements' values. */
+export const OPERATION_INSERT_COLUMNS = `provider, kind, tag_id, platform, recipient, user_id, action, version, state,
+  due_at, attempts, not_found_count, requested_at, updated_at, event_at, expires_at, expiry_rule, accept_effect`;
+
+/** The request asks for another action than the row holds, or the row is a dead letter: a new version to apply. */
+const QUEUES = `(operations.action <> excluded.action OR operations.state = 'dead')`;
+/** The request moves (or sets, or clears) the end of the tag's lifetime. */
+const RETIMES = `(operations.expires_at IS DISTINCT FROM excluded.expires_at)`;
+const ifQueues = (then: string, otherwise: string) => `CASE WHEN ${QUEUES} THEN ${then} ELSE ${otherwise} END`;
+
 /**
- * The desired-state upsert's conflict clause. A row already asking for this action
- * (done, pending or leased) stays as it is — coalescing, and not counted as queued;
- * anything else (another action, or a dead letter) takes the new request: version+1,
- * due now, attempts reset. The lease is left alone: the worker holding it will see
- * the version moved when it completes.
+ * The event time the row stands for: that of the event that set it — or, once its
+ * lifetime has ended (a removal the worker has not made yet), the end of the lifetime,
+ * which is an event of its own (CONTRACT.md, "Lifetimes"). `excluded.updated_at` is
+ * the request's receipt.
+ */
+const ROW_EVENT_AT = `CASE WHEN operations.expires_at <= excluded.updated_at THEN operations.expires_at ELSE operations.event_at END`;
+
+/**
+ * The desired-state upsert's conflict clause (CONTRACT.md, "Order"). A request whose
+ * event is older than the row's changes nothing: no row is returned, and the accept
+ * records it as superseded. Otherwise the latest event decides:
+ * - another action, or a dead letter: version+1, due now, attempts reset (`queued`). The
+ *   lease is left alone: the worker holding it will see the version moved when it settles;
+ * - the same action with another lifetime end: the new end, no new version (`retimed`) —
+ *   the tag is already asked for, only its removal moves (or goes);
+ * - the same action and lifetime: only the event time moves (`touched`), so that an event
+ *   older than this one cannot undo it. Bursts still cost one call (coalescing).
+ * Equal event times: the request applied last wins, i.e. the one received last.
+ * RETURNING `accept_effect` says which of the three happened.
  */
 export const UPSERT_OPERATION_ON_CONFLICT = `
   ON CONFLICT (provider, kind, tag_id, platform, recipient, user_id) DO UPDATE SET
     action = excluded.action,
-    version = operations.version + 1,
+    version = ${ifQueues('operations.version + 1', 'operations.version')},
+    state = ${ifQueues(`'pending'`, 'operations.state')},
+    due_at = ${ifQueues('excluded.due_at', 'operations.due_at')},
+    attempts = ${ifQueues('0', 'operations.attempts')},
+    not_found_count = ${ifQueues('0', 'operations.not_found_count')},
+    requested_at = ${ifQueues('excluded.requested_at', 'operations.requested_at')},
+    last_status = ${ifQueues('NULL', 'operations.last_status')},
+    last_error = ${ifQueues('NULL', 'operations.last_error')},
+    last_body_excerpt = ${ifQueues('NULL', 'operations.last_body_excerpt')},
+    dead_reason = ${ifQueues('NULL', 'operations.dead_reason')},
+    dead_at = ${ifQueues('NULL', 'operations.dead_at')},
+    updated_at = CASE WHEN ${QUEUES} OR ${RETIMES} THEN excluded.updated_at ELSE operations.updated_at END,
+    event_at = excluded.event_at,
+    expires_at = excluded.expires_at,
+    expiry_rule = excluded.expiry_rule,
+    accept_effect = CASE WHEN ${QUEUES} THEN 'queued' WHEN ${RETIMES} THEN 'retimed' ELSE 'touched' END
+  WHERE excluded.event_at >= ${ROW_EVENT_AT}`;
+
+/** What the upsert did to a row it returned (see UPSERT_OPERATION_ON_CONFLICT). */
+export type AcceptEffect = 'queued' | 'retimed' | 'touched';
+
+/** A change the worker has to see: something to call, or a removal that moved. */
+export function wakesWorker(effect: AcceptEffect): boolean {
+  return effect !== 'touched';
+}
+
+/**
+ * A lifetime that ended, as a removal: an event of its own at `expires_at` asking for
+ * remove — version+1, due then, its give-up window from then (CONTRACT.md, "Lifetimes").
+ * A lease is left alone: its holder sees the version moved when it settles. $1 now.
+ */
+export const EXPIRE_SET = `
+    action = 'remove',
+    version = version + 1,
     state = 'pending',
-    due_at = excluded.due_at,
+    due_at = expires_at,
+    requested_at = expires_at,
+    event_at = expires_at,
     attempts = 0,
     not_found_count = 0,
-    requested_at = excluded.requested_at,
     last_status = NULL,
     last_error = NULL,
     last_body_excerpt = NULL,
     dead_reason = NULL,
     dead_code = NULL,
     dead_at = NULL,
-    updated_at = excluded.updated_at
-  WHERE NOT (operations.action = excluded.action AND operations.state <> 'dead')`;
+    expires_at = NULL,
+    expiry_rule = NULL,
+    accept_effect = 'queued',
+    updated_at = CAST($1 AS BIGINT)`;
+
+/** Rows whose lifetimes end soonest are turned first; a long-stopped service catches up over several claims. */
+export const EXPIRE_BATCH = 500;
+
+/** The removal as the history keeps operations (TagOperation's JSON), built from a row; `json` is the engine's json_object. */
+export const removalJson = (json: 'json_object' | 'json_build_object') =>
+  `CAST(${json}('action', 'remove', 'provider', provider, 'kind', kind, 'tagId', tag_id, 'platform', platform, 'recipient', recipient, 'userId', user_id) AS TEXT)`;
+
+/** $1 at, $2 user, $3 operation JSON, $4 version, $5 outcome, $6 cause, $7 rule. */
+export const INSERT_HISTORY_DECISION = `
+  INSERT INTO history_calls (at, user_id, operation, version, outcome, cause, rule)
+  VALUES ($1, $2, $3, $4, $5, $6, $7)`;
 
 /**
  * Settling a claimed row only touches it while `owner` still holds the lease; each

@@ -18,17 +18,25 @@ export const FORWARD_COUNTS = queueCounts('forwards', 'received_at');
 
 /**
  * When the next claim can return something: a row is claimable at its due time, or
- * when its lease runs out, whichever is later. Forwards count only at the head of
+ * when its lease runs out, whichever is later; and a tag's lifetime ends at its
+ * `expires_at` (the claim then turns it into a removal), so the worker is woken by that
+ * time rather than polling. Forwards count only at the head of
  * their key (a forward held behind another is not claimable, and a worker woken for
  * it would spin). `leaseEnd`: when a lease runs out, as the engine's claims see it
  * (PostgreSQL: earlier when the holder is gone, see postgres/liveness.ts).
  */
 export function nextDueStatements(leaseEnd: string) {
   const nextClaimable = `MIN(CASE WHEN leased_until IS NOT NULL AND ${leaseEnd} > due_at THEN ${leaseEnd} ELSE due_at END)`;
+  const nextOperationDue = (scope: string) => `
+    SELECT MIN(at) AS at FROM (
+      SELECT ${nextClaimable} AS at FROM operations WHERE state = 'pending'${scope}
+      UNION ALL
+      SELECT MIN(expires_at) AS at FROM operations WHERE expires_at IS NOT NULL${scope}
+    ) next`;
   return {
-    operations: `SELECT ${nextClaimable} AS at FROM operations WHERE state = 'pending'`,
+    operations: nextOperationDue(''),
     /** $1 provider. */
-    providerOperations: `SELECT ${nextClaimable} AS at FROM operations WHERE state = 'pending' AND provider = $1`,
+    providerOperations: nextOperationDue(' AND provider = $1'),
     forwards: `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND id IN (${FORWARD_HEAD_IDS})`,
     /** $1 destination. */
     destinationForwards: `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND destination = $1 AND id IN (${FORWARD_HEAD_IDS})`,

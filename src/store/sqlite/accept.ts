@@ -1,7 +1,7 @@
 import type { AcceptBatch, AcceptResult } from '../store';
-import { groupForwardBodies, historyRowOf, operationKeyColumns } from '../shared/accept-rows';
-import { num } from '../shared/rows';
-import { UPSERT_OPERATION_ON_CONFLICT } from '../sql/operations';
+import { arrivedExpired, decisionRow, groupForwardBodies, historyRowOf, operationKeyColumns, operationRequest, type DecisionRow } from '../shared/accept-rows';
+import { num, str } from '../shared/rows';
+import { INSERT_HISTORY_DECISION, OPERATION_INSERT_COLUMNS, UPSERT_OPERATION_ON_CONFLICT, wakesWorker, type AcceptEffect } from '../sql/operations';
 import type { SqliteDb } from './db';
 
 const INSERT_SEEN = `INSERT INTO seen_events (key, seen_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`;
@@ -10,19 +10,22 @@ const INSERT_HISTORY_EVENT = `
   INSERT INTO history_events (received_at, platform, recipient, user_id, event_id, kind, type, text, postback_data, matched, operations)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`;
 
-/** RETURNING yields a row only when the upsert inserted or changed something. */
+/** RETURNING yields no row when the row was set by a later event (see UPSERT_OPERATION_ON_CONFLICT). */
 const UPSERT_OPERATION = `
-  INSERT INTO operations (provider, kind, tag_id, platform, recipient, user_id, action, version, state,
-                          due_at, attempts, not_found_count, requested_at, updated_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 'pending', $8, 0, 0, $8, $8)
+  INSERT INTO operations (${OPERATION_INSERT_COLUMNS})
+  VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 'pending', $8, 0, 0, $8, $8, $9, $10, $11, 'queued')
   ${UPSERT_OPERATION_ON_CONFLICT}
-  RETURNING id`;
+  RETURNING accept_effect`;
 
 const INSERT_BODY = `INSERT INTO forward_bodies (body, headers, received_at) VALUES ($1, $2, $3) RETURNING id`;
 
 const INSERT_FORWARD = `
   INSERT INTO forwards (body_id, destination, ordering_key, state, received_at, due_at, attempts)
   VALUES ($1, $2, $3, 'pending', $4, $4, 0)`;
+
+function recordDecision(db: SqliteDb, d: DecisionRow): void {
+  db.run(INSERT_HISTORY_DECISION, [d.at, d.userId, d.operation, d.version, d.outcome, d.cause, d.rule]);
+}
 
 /** Writes webhooks in order, each seeing the ones before it (one webhook may coalesce into another). Call inside a transaction. */
 export function acceptBatchesSqlite(db: SqliteDb, batches: readonly AcceptBatch[]): AcceptResult[] {
@@ -41,8 +44,14 @@ export function acceptBatchesSqlite(db: SqliteDb, batches: readonly AcceptBatch[
         ]);
       }
       for (const op of e.operations) {
-        const changed = db.all(UPSERT_OPERATION, [...operationKeyColumns(op), op.action, batch.now]);
-        result.operationsQueued += changed.length;
+        const r = operationRequest(op, e, batch.now);
+        if (arrivedExpired(r, batch.now)) {
+          recordDecision(db, decisionRow(r, 'arrived_expired', batch.now));
+          continue;
+        }
+        const [row] = db.all(UPSERT_OPERATION, [...operationKeyColumns(op), op.action, batch.now, r.eventAt, r.expiresAt, r.rule]);
+        if (!row) recordDecision(db, decisionRow(r, 'older_event', batch.now));
+        else if (wakesWorker(str(row.accept_effect, 'accept_effect') as AcceptEffect)) result.operationsQueued++;
       }
     }
     for (const group of groupForwardBodies(batch.forwards)) {

@@ -1,5 +1,5 @@
 import type { HistoryEvent, UserHistory } from '../store';
-import { str, toHistoryCall, toHistoryEvent } from '../shared/rows';
+import { str, toExpiringTag, toHistoryCall, toHistoryEvent } from '../shared/rows';
 import {
   GET_SETTING,
   PRUNE_CHUNK,
@@ -10,6 +10,7 @@ import {
   SET_SETTING,
   USER_CALLS,
   USER_EVENTS,
+  USER_EXPIRING,
 } from '../sql/history';
 import type { SqliteDb } from './db';
 
@@ -18,6 +19,7 @@ export function userHistorySqlite(db: SqliteDb, userId: string, limit: number): 
     userId,
     events: db.all(USER_EVENTS, [userId, limit]).map(toHistoryEvent).reverse(),
     calls: db.all(USER_CALLS, [userId, limit]).map(toHistoryCall).reverse(),
+    expiring: db.all(USER_EXPIRING, [userId, limit]).map(toExpiringTag),
   };
 }
 

@@ -11,6 +11,7 @@ import {
   type WhenDefinition,
 } from '../../../src/rules';
 import { DAYS } from '../../../src/rules/definitions';
+import type { TagAction } from '../../../src/tag-operation';
 import { normalizeText } from '../../../src/rules/normalize-text';
 import { referenceEvaluate } from './reference-evaluator';
 
@@ -105,12 +106,20 @@ function whenOf(depth: number): fc.Arbitrary<WhenDefinition> {
 }
 const boundedWhen = fc.oneof(whenOf(0), whenOf(1), whenOf(2));
 
-const action = fc.record({
-  action: fc.constantFrom('add' as const, 'remove' as const),
-  provider: fc.constantFrom('mantago' as const, 'botbonnie' as const),
-  kind: fc.constantFrom('personal' as const, 'client' as const),
-  tagId: fc.constantFrom('t1', 't2', 't3'),
-});
+// Some adds with a lifetime (`for:`), which names its rule (filled in below): two rules adding
+// one tag for different lifetimes, or for none, must each hand out their own action.
+const LIFETIMES = { '1h': 3_600_000, '7d': 604_800_000 } as const;
+const action = fc
+  .record({
+    action: fc.constantFrom('add' as const, 'remove' as const),
+    provider: fc.constantFrom('mantago' as const, 'botbonnie' as const),
+    kind: fc.constantFrom('personal' as const, 'client' as const),
+    tagId: fc.constantFrom('t1', 't2', 't3'),
+    lifetime: fc.constantFrom(undefined, '1h' as const, '7d' as const),
+  })
+  .map(({ lifetime, ...a }): TagAction =>
+    a.action === 'add' && lifetime ? { ...a, lifetime: { ms: LIFETIMES[lifetime], text: lifetime, rule: '' } } : a,
+  );
 
 const rules = fc
   .array(
@@ -125,7 +134,15 @@ const rules = fc
   )
   .map((list) =>
     list.map(
-      (r, i): RuleDefinition => ({ ...r, id: `r${i}`, examples: [], file: 'rules.yaml', line: i + 1, column: 1 }),
+      (r, i): RuleDefinition => ({
+        ...r,
+        then: r.then.map((a) => (a.lifetime ? { ...a, lifetime: { ...a.lifetime, rule: `r${i}` } } : a)),
+        id: `r${i}`,
+        examples: [],
+        file: 'rules.yaml',
+        line: i + 1,
+        column: 1,
+      }),
     ),
   );
 

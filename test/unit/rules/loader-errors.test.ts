@@ -24,6 +24,10 @@ describe('loader errors: each reported at FILE:LINE:COLUMN of the offending node
     ['no-provider', 'rules.yaml', 7, 9, /^the action has no provider/],
     ['remove-client-tag', 'rules.yaml', 7, 15, /^remove_tag cannot be used with kind: client/],
     ['no-rules-key', 'rules.yaml', 3, 1, /^unknown key "rule" in a rule file; did you mean "rules"\?$/],
+    ['bad-for', 'rules.yaml', 7, 14, /^badly formed for: "1w": write a whole number and a unit s, m, h or d \(e\.g\. 7d, 12h, 30m\)$/],
+    ['long-for', 'rules.yaml', 7, 14, /^for: 366d is longer than 365 days$/],
+    ['remove-for', 'rules.yaml', 7, 14, /^for applies to add_tag only/],
+    ['client-for', 'rules.yaml', 8, 14, /^for cannot be used with kind: client: MantaGo client tags cannot be removed/],
   ];
 
   it.each(cases)('%s', async (dir, file, line, column, message) => {

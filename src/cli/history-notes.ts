@@ -1,0 +1,20 @@
+import type { HistoryCall } from '../store/store';
+
+/**
+ * What the history says about time (CONTRACT.md, "Order" and "Lifetimes"), written once
+ * for the CLI and /admin: the stored cause is a code, these are its sentences.
+ */
+
+/** Why an entry that is not a call changed nothing, or what it did; undefined for calls. */
+export function causeSentence(c: Pick<HistoryCall, 'cause' | 'rule'>): string | undefined {
+  switch (c.cause) {
+    case 'older_event':
+      return 'an event newer than this one (by its time) had already set this tag: nothing to do';
+    case 'arrived_expired':
+      return `its lifetime${c.rule ? ` (rule ${c.rule})` : ''} had run out when it arrived: nothing to do`;
+    case 'lifetime_ended':
+      return `the lifetime set by rule ${c.rule ?? '(unknown)'} ended: the tag is removed`;
+    case undefined:
+      return undefined;
+  }
+}
