@@ -33,7 +33,7 @@ export const GONE_HOLDER_MARGIN_MS = 1000;
  * `instances` (alive: the lease is renewed for as long as it works), at the call
  * deadline plus the margin once its holder is gone (none of its calls can still
  * be running then). Leases without a holder or deadline (taken by a process that
- * held no session, or before store step 4) end at `leased_until`.
+ * held no session, or before store step 5) end at `leased_until`.
  */
 export const LEASE_END = `(CASE
     WHEN lease_holder IS NOT NULL AND call_deadline IS NOT NULL
