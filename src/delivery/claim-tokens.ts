@@ -14,6 +14,8 @@ export class ClaimTokens {
   private readonly live = new Map<string, number>();
   /** Tokens of claims that failed: they may hold rows nobody works on. */
   private readonly orphaned = new Set<string>();
+  /** Tokens of claims whose session was lost: orphaned once none of their rows is in hand. */
+  private readonly abandoned = new Set<string>();
 
   constructor(private readonly owner: string) {}
 
@@ -29,8 +31,20 @@ export class ClaimTokens {
   /** One row of `token` is finished (settled, or handed back). */
   settled(token: string): void {
     const left = (this.live.get(token) ?? 1) - 1;
-    if (left > 0) this.live.set(token, left);
-    else this.live.delete(token);
+    if (left > 0) {
+      this.live.set(token, left);
+      return;
+    }
+    this.live.delete(token);
+    if (this.abandoned.delete(token)) this.orphaned.add(token);
+  }
+
+  /**
+   * The session `token`'s claim was made under is lost: rows of it that were not
+   * settled are released like those of a failed claim, once no call for them runs.
+   */
+  abandon(token: string): void {
+    if (this.live.has(token)) this.abandoned.add(token);
   }
 
   failed(token: string): void {

@@ -1,9 +1,10 @@
 import { Agent } from 'undici';
 import type { Logger } from '../log';
 import { destinationLabel, type Metrics } from '../metrics';
-import type { ClaimedForward, Store } from '../store/store';
+import type { ClaimedForward, InstanceSession, Store } from '../store/store';
 import { formatDuration } from '../format-time';
 import { nextAttemptDelay } from './backoff';
+import type { CallLease } from './call-lease';
 import { sendForward } from './forward';
 import { LeasedLoop } from './leased-loop';
 
@@ -47,9 +48,11 @@ export class ForwardWorker {
       name: `forwards/${this.label}`,
       owner: d.owner,
       leaseMs: d.leaseMs,
+      callMs: d.timeoutMs,
       concurrency: () => d.concurrency,
-      claim: (limit, owner) => d.store.claimForwards({ destinations: [d.destination], limit, owner, now: d.now(), leaseMs: d.leaseMs }),
-      handle: (fwd, owner) => this.handle(fwd, owner),
+      claim: (limit, owner) =>
+        d.store.claimForwards({ destinations: [d.destination], limit, owner, now: d.now(), leaseMs: d.leaseMs, callMs: d.timeoutMs }),
+      handle: (fwd, owner, lease) => this.handle(fwd, owner, lease),
       // No renewal: a forward's timeout (FORWARD_TIMEOUT_MS) is shorter than its lease.
       release: (owner) => d.store.releaseLeases(owner),
       // Its own destination's forwards only: another destination's backlog would wake this loop for nothing.
@@ -60,12 +63,16 @@ export class ForwardWorker {
     });
   }
 
-  start(): void {
-    this.loop.start();
+  start(session?: InstanceSession): void {
+    this.loop.start(session);
   }
 
   wake(): void {
     this.loop.wake();
+  }
+
+  get active(): number {
+    return this.loop.active;
   }
 
   /** Stops claiming, waits up to `graceMs` for forwards in flight, then releases every lease still held. */
@@ -75,19 +82,21 @@ export class ForwardWorker {
     return result;
   }
 
-  private persist(write: () => Promise<unknown>): Promise<void> {
-    return this.loop.persist(write, 'a forward outcome');
-  }
-
-  private async handle(fwd: ClaimedForward, owner: string): Promise<void> {
+  private async handle(fwd: ClaimedForward, owner: string, lease: CallLease): Promise<void> {
     const { store, metrics, log } = this.d;
+    const persist = (write: () => Promise<unknown>) => this.loop.persist(write, 'a forward outcome', lease);
     const end = metrics.forwardDuration.startTimer({ destination: this.label });
-    const result = await sendForward(fwd.destination, fwd.body, fwd.headers, { timeoutMs: this.d.timeoutMs, dispatcher: this.agent });
+    const result = await sendForward(fwd.destination, fwd.body, fwd.headers, { timeoutMs: this.d.timeoutMs, dispatcher: this.agent, signal: lease.signal });
     end();
+    if (!result.ok && lease.abandoned) {
+      // Another instance takes the forward at its call deadline; an outcome written now could only delay it.
+      log.warn('forward aborted: the database session was lost; its lease is abandoned', { destination: this.label, forwardId: fwd.id, reason: result.reason });
+      return;
+    }
     const now = this.d.now();
     const outcome = { status: result.status, error: result.reason, bodyExcerpt: result.bodyExcerpt };
     if (result.ok) {
-      await this.persist(() => store.completeForward(fwd, owner, now, outcome));
+      await persist(() => store.completeForward(fwd, owner, now, outcome));
       metrics.forwards.inc({ destination: this.label, outcome: 'delivered' });
       this.d.onOutcome?.({ forward: fwd, outcome: 'delivered', status: result.status });
       log.debug('forward delivered', { destination: this.label, forwardId: fwd.id, ms: now - fwd.receivedAt });
@@ -98,7 +107,7 @@ export class ForwardWorker {
     if (result.retryable && now < giveUpAt) {
       const delay = nextAttemptDelay(fwd.attempts, this.d.retry, result.retryAfterMs);
       const dueAt = Math.min(now + delay, giveUpAt);
-      await this.persist(() => store.retryForward(fwd, owner, now, { ...outcome, dueAt }));
+      await persist(() => store.retryForward(fwd, owner, now, { ...outcome, dueAt }));
       metrics.forwards.inc({ destination: this.label, outcome: 'retry' });
       this.d.onOutcome?.({ forward: fwd, outcome: 'retry', reason: result.reason, status: result.status });
       log.warn('forward failed, will retry', { destination: this.label, forwardId: fwd.id, reason: result.reason, inMs: dueAt - now });
@@ -107,7 +116,7 @@ export class ForwardWorker {
     const reason = result.retryable
       ? `${result.reason} — gave up ${formatDuration(now - fwd.receivedAt)} after receipt (FORWARD_GIVE_UP_MS)`
       : result.reason;
-    await this.persist(() => store.deadLetterForward(fwd, owner, now, { ...outcome, reason }));
+    await persist(() => store.deadLetterForward(fwd, owner, now, { ...outcome, reason }));
     metrics.forwards.inc({ destination: this.label, outcome: 'dead' });
     this.d.onOutcome?.({ forward: fwd, outcome: 'dead', reason, status: result.status });
     log.error('forward is a dead letter', { destination: this.label, forwardId: fwd.id, reason });

@@ -23,9 +23,11 @@ export async function sendForward(
   destination: string,
   body: Buffer,
   headers: Record<string, string>,
-  opts: { timeoutMs: number; dispatcher?: Dispatcher },
+  opts: { timeoutMs: number; dispatcher?: Dispatcher; signal?: AbortSignal },
 ): Promise<ForwardResult> {
-  const signal = AbortSignal.timeout(opts.timeoutMs);
+  const timeout = AbortSignal.timeout(opts.timeoutMs);
+  // The worker's signal: its lease's call deadline passed, or the database session was lost.
+  const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
   try {
     const res = await request(destination, {
       method: 'POST',
@@ -52,15 +54,22 @@ export async function sendForward(
       bodyExcerpt: text.slice(0, 300),
     };
   } catch (err) {
-    const timedOut = signal.aborted || (err instanceof Error && /timeout/i.test(err.name));
+    const timedOut = timeout.aborted || (err instanceof Error && /timeout/i.test(err.name));
+    const abandoned = !timeout.aborted && opts.signal?.aborted === true;
     return {
       ok: false,
       retryable: true,
-      reason: timedOut
-        ? `timed out after ${opts.timeoutMs} ms (FORWARD_TIMEOUT_MS) at ${hostOf(destination)}`
-        : `network error at ${hostOf(destination)}: ${err instanceof Error ? (err as NodeJS.ErrnoException).code ?? err.message : String(err)}`,
+      reason: abandoned
+        ? `abandoned at ${hostOf(destination)}: ${reasonOf(opts.signal?.reason)}`
+        : timedOut
+          ? `timed out after ${opts.timeoutMs} ms (FORWARD_TIMEOUT_MS) at ${hostOf(destination)}`
+          : `network error at ${hostOf(destination)}: ${err instanceof Error ? (err as NodeJS.ErrnoException).code ?? err.message : String(err)}`,
     };
   }
+}
+
+function reasonOf(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
 }
 
 function hostOf(url: string): string {

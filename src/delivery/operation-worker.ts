@@ -2,7 +2,8 @@ import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { TagApiError } from '../providers/errors';
 import type { Tagger } from '../providers/taggers';
-import type { AccountScope, ClaimedOperation, DeadLetterRequest, Store } from '../store/store';
+import type { AccountScope, ClaimedOperation, DeadLetterRequest, InstanceSession, Store } from '../store/store';
+import type { CallLease } from './call-lease';
 import { LeasedLoop } from './leased-loop';
 import { decideAfterFailure, type FailureFacts, type RetryPolicy } from './operation-outcome';
 import { RateGate } from './rate-gate';
@@ -25,6 +26,8 @@ export interface OperationWorkerDeps {
   policy: RetryPolicy;
   concurrency: number;
   leaseMs: number;
+  /** TAG_API_TIMEOUT_MS: the calls for a claimed row end this long after the claim. */
+  callTimeoutMs: number;
   owner: string;
   log: Logger;
   metrics: Metrics;
@@ -56,11 +59,13 @@ export class OperationWorker {
       name: `operations/${d.name}`,
       owner: d.owner,
       leaseMs: d.leaseMs,
+      callMs: d.callTimeoutMs,
       concurrency: () => d.concurrency,
       gate: () => this.gate.waitMs(),
       limit: (free) => (d.tagger ? this.gate.available(free) : free),
-      claim: (limit, owner) => d.store.claimOperations({ scope: d.scope, limit, owner, now: d.now(), leaseMs: d.leaseMs }),
-      handle: (op, owner) => this.handle(op, owner),
+      claim: (limit, owner) =>
+        d.store.claimOperations({ scope: d.scope, limit, owner, now: d.now(), leaseMs: d.leaseMs, callMs: d.callTimeoutMs }),
+      handle: (op, owner, lease) => this.handle(op, owner, lease),
       renew: (ids, owner) => d.store.renewOperationLeases(ids, owner, d.now(), d.leaseMs),
       release: (owner) => d.store.releaseLeases(owner),
       // Its own accounts' rows only: another account's backlog would wake this loop every few ms for nothing.
@@ -71,8 +76,8 @@ export class OperationWorker {
     });
   }
 
-  start(): void {
-    this.loop.start();
+  start(session?: InstanceSession): void {
+    this.loop.start(session);
   }
 
   wake(): void {
@@ -88,11 +93,8 @@ export class OperationWorker {
     return this.loop.stop(graceMs);
   }
 
-  private persist(write: () => Promise<unknown>): Promise<void> {
-    return this.loop.persist(write, 'a tag call outcome');
-  }
-
-  private async handle(op: ClaimedOperation, owner: string): Promise<void> {
+  private async handle(op: ClaimedOperation, owner: string, lease: CallLease): Promise<void> {
+    const persist = (write: () => Promise<unknown>) => this.loop.persist(write, 'a tag call outcome', lease);
     const { store, metrics } = this.d;
     const labels = { provider: op.provider, account: op.account };
     const log = this.d.log.child({
@@ -100,7 +102,7 @@ export class OperationWorker {
     });
     if (!this.d.tagger) {
       const dead = this.d.unroutable?.(op) ?? { reason: `no tagger for account ${JSON.stringify(op.account)}`, code: 'account_missing' as const };
-      await this.persist(() => store.deadLetterOperation(op, owner, this.d.now(), dead));
+      await persist(() => store.deadLetterOperation(op, owner, this.d.now(), dead));
       metrics.tagOperations.inc({ ...labels, outcome: 'dead' });
       this.d.onOutcome?.({ op, outcome: 'dead', reason: dead.reason });
       log.warn('tag operation kept as a dead letter: no account can take it', { reason: dead.reason });
@@ -108,10 +110,14 @@ export class OperationWorker {
     }
     const wait = this.gate.take();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (lease.abandoned) {
+      log.warn('tag call not started: the database session was lost; its lease is abandoned');
+      return;
+    }
     const started = this.d.now();
     const endTimer = metrics.tagCallDuration.startTimer(labels);
     try {
-      await this.d.tagger.apply(op);
+      await this.d.tagger.apply(op, lease.signal);
       endTimer();
     } catch (err) {
       endTimer();
@@ -119,11 +125,16 @@ export class OperationWorker {
         err instanceof TagApiError
           ? err
           : { retryable: true, notFound: false, reason: `unexpected error: ${err instanceof Error ? err.message : String(err)}` };
-      await this.failed(op, owner, failure, log);
+      if (lease.abandoned) {
+        // Another instance takes the row at its call deadline; an outcome written now could only delay it.
+        log.warn('tag call aborted: the database session was lost; its lease is abandoned', { reason: failure.reason });
+        return;
+      }
+      await this.failed(op, owner, failure, log, persist);
       return;
     }
     let current = false;
-    await this.persist(async () => {
+    await persist(async () => {
       current = await store.completeOperation(op, owner, this.d.now(), { status: 200 });
     });
     metrics.tagOperations.inc({ ...labels, outcome: current ? 'applied' : 'superseded' });
@@ -132,7 +143,13 @@ export class OperationWorker {
     if (!current) this.loop.wake();
   }
 
-  private async failed(op: ClaimedOperation, owner: string, failure: FailureFacts & { status?: number; bodyExcerpt?: string }, log: Logger): Promise<void> {
+  private async failed(
+    op: ClaimedOperation,
+    owner: string,
+    failure: FailureFacts & { status?: number; bodyExcerpt?: string },
+    log: Logger,
+    persist: (write: () => Promise<unknown>) => Promise<void>,
+  ): Promise<void> {
     const { store, metrics } = this.d;
     const labels = { provider: op.provider, account: op.account };
     if (failure.status === 429 || failure.retryAfterMs !== undefined) this.gate.limited(failure.retryAfterMs);
@@ -140,12 +157,12 @@ export class OperationWorker {
     const decision = decideAfterFailure(op, failure, this.d.policy, now, this.d.random);
     const outcome = { status: failure.status, error: failure.reason, bodyExcerpt: failure.bodyExcerpt };
     if (decision.kind === 'retry') {
-      await this.persist(() => store.retryOperation(op, owner, now, { ...outcome, dueAt: decision.dueAt, notFound: failure.notFound }));
+      await persist(() => store.retryOperation(op, owner, now, { ...outcome, dueAt: decision.dueAt, notFound: failure.notFound }));
       metrics.tagOperations.inc({ ...labels, outcome: 'retry' });
       this.d.onOutcome?.({ op, outcome: 'retry', reason: failure.reason, status: failure.status });
       log.warn('tag operation failed, will retry', { reason: failure.reason, status: failure.status, inMs: decision.dueAt - now, attempt: op.attempts + 1 });
     } else {
-      await this.persist(() => store.deadLetterOperation(op, owner, now, { ...outcome, reason: decision.reason }));
+      await persist(() => store.deadLetterOperation(op, owner, now, { ...outcome, reason: decision.reason }));
       metrics.tagOperations.inc({ ...labels, outcome: 'dead' });
       this.d.onOutcome?.({ op, outcome: 'dead', reason: decision.reason, status: failure.status });
       log.error('tag operation is a dead letter', { reason: decision.reason, status: failure.status });

@@ -45,6 +45,7 @@ export class Delivery {
   /** `operation` and `forward` outcomes, as they happen. */
   readonly events = new EventEmitter<DeliveryEvents>();
   private unsubscribe: (() => void) | undefined;
+  private unwatchSession: (() => void) | undefined;
   private readonly now: () => number;
 
   constructor(private readonly d: DeliveryDeps) {
@@ -67,6 +68,7 @@ export class Delivery {
           policy: config.retry,
           concurrency: config.providerConcurrency,
           leaseMs: config.leaseMs,
+          callTimeoutMs: config.tagApiTimeoutMs,
           owner: d.owner,
           log: d.log,
           metrics: d.metrics,
@@ -105,9 +107,20 @@ export class Delivery {
       if (released > 0) log.info('released leases left by an earlier process', { released });
     }
     await this.requeueWhereAccountsExist();
+    // Held before the first claim: with PostgreSQL, claims name this instance's session as their holder.
+    const session = await store.startSession();
+    this.unwatchSession = session.onChange((live) => {
+      if (live) log.info('delivery resumes under a new database session');
+      else log.warn('delivery paused: the database session was lost; calls in flight were aborted', { inFlight: this.active });
+    });
     this.unsubscribe = store.onWork((kind) => this.wake(kind));
-    for (const w of this.operations.values()) w.start();
-    for (const w of this.forwards) w.start();
+    for (const w of this.operations.values()) w.start(session);
+    for (const w of this.forwards) w.start(session);
+  }
+
+  /** Calls in flight, over every loop. */
+  get active(): number {
+    return [...this.operations.values()].reduce((n, w) => n + w.active, 0) + this.forwards.reduce((n, w) => n + w.active, 0);
   }
 
   /**
@@ -139,6 +152,7 @@ export class Delivery {
   /** Stops claiming, waits up to `graceMs` for in-flight calls, then releases what is still held. */
   async stop(graceMs: number): Promise<void> {
     this.unsubscribe?.();
+    this.unwatchSession?.();
     const results = await Promise.all([
       ...[...this.operations.values()].map((w) => w.stop(graceMs)),
       ...this.forwards.map((w) => w.stop(graceMs)),

@@ -45,8 +45,9 @@ export interface BotbonnieTag {
 }
 
 export interface BotbonnieClient {
-  addUserTag(req: BotbonnieUserTagRequest): Promise<void>;
-  removeUserTag(req: BotbonnieUserTagRequest): Promise<void>;
+  /** `signal` aborts the call (the worker's lease; see HttpClient). */
+  addUserTag(req: BotbonnieUserTagRequest, signal?: AbortSignal): Promise<void>;
+  removeUserTag(req: BotbonnieUserTagRequest, signal?: AbortSignal): Promise<void>;
   listUserTags(user: BotbonnieUserRef): Promise<BotbonnieUserTag[]>;
   /** Creates a user tag (type 0), optionally inside a folder; needs the bot id. Resolves to the new tag id. */
   createTag(req: { name: string; folder?: string }): Promise<{ id: string }>;
@@ -75,7 +76,11 @@ export function createBotbonnieClient(opts: BotbonnieClientOptions): BotbonnieCl
     ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
   });
 
-  async function call(method: HttpMethod, path: string, extra: { body?: unknown; query?: Record<string, string> } = {}): Promise<HttpAnswer> {
+  async function call(
+    method: HttpMethod,
+    path: string,
+    extra: { body?: unknown; query?: Record<string, string>; signal?: AbortSignal } = {},
+  ): Promise<HttpAnswer> {
     const answer = await http.send({ method, path, bearer: opts.token, ...extra });
     const failure = failureOf(answer);
     if (failure) throw errorFromAnswer(answer, failure, { provider: 'botbonnie', secrets, notFoundRetryable: false });
@@ -115,11 +120,11 @@ export function createBotbonnieClient(opts: BotbonnieClientOptions): BotbonnieCl
   const tagPath = (id: string) => `/v1/api/tag/${encodeURIComponent(id)}`;
 
   return {
-    async addUserTag(req) {
-      await call('POST', '/v1/api/user/tag', { body: userTagBody(req) });
+    async addUserTag(req, signal) {
+      await call('POST', '/v1/api/user/tag', { body: userTagBody(req), ...(signal ? { signal } : {}) });
     },
-    async removeUserTag(req) {
-      await call('DELETE', '/v1/api/user/tag', { body: userTagBody(req) });
+    async removeUserTag(req, signal) {
+      await call('DELETE', '/v1/api/user/tag', { body: userTagBody(req), ...(signal ? { signal } : {}) });
     },
     async listUserTags(user) {
       // Assumption: the docs' "查詢用戶身上的標籤" is a GET on the same resource, the user named

@@ -35,6 +35,8 @@ export interface JsonRequest {
   query?: Record<string, string>;
   bearer: string;
   body?: unknown;
+  /** Aborts the call from outside (the worker's lease: its call deadline, or a lost database session). */
+  signal?: AbortSignal;
 }
 
 export interface HttpAnswer {
@@ -84,14 +86,16 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       timedOut = true;
       controller.abort();
     }, opts.timeoutMs);
+    const signal = req.signal ? AbortSignal.any([controller.signal, req.signal]) : controller.signal;
     try {
-      const res = await request(url, { method: req.method, headers, body, signal: controller.signal, dispatcher });
+      const res = await request(url, { method: req.method, headers, body, signal, dispatcher });
       const read = await readAtMost(res.body);
       const answer: HttpAnswer = { status: res.statusCode, headers: res.headers, text: read.bytes.toString('utf8'), json: undefined };
       if (!read.complete) throw oversizedError(opts, req, answer);
       return { ...answer, json: parseJson(answer.text) };
     } catch (err) {
       if (err instanceof TagApiError) throw err;
+      if (!timedOut && req.signal?.aborted) throw abandonedError(opts, req, req.signal.reason);
       throw transportError(opts, req, err, timedOut);
     } finally {
       clearTimeout(timer);
@@ -129,6 +133,17 @@ function oversizedError(opts: HttpClientOptions, req: JsonRequest, answer: HttpA
     reason: `the answer from ${opts.provider} (${answer.status}, ${req.method} ${req.path}) is larger than ${MAX_ANSWER_BYTES / 1024} KiB`,
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     ...(excerpt !== undefined ? { bodyExcerpt: excerpt } : {}),
+  });
+}
+
+/** Aborted by the caller: worth another attempt (by whoever holds the operation next). */
+function abandonedError(opts: HttpClientOptions, req: JsonRequest, reason: unknown): TagApiError {
+  const why = reason instanceof Error ? reason.message : String(reason);
+  return new TagApiError({
+    provider: opts.provider,
+    retryable: true,
+    reason: `${opts.provider} call abandoned (${req.method} ${req.path}): ${redactSecrets(why, opts.secrets())}`,
+    cause: reason,
   });
 }
 

@@ -23,7 +23,7 @@ import type { MantagoClient, MantagoCreds } from './mantago';
  * of an account of the channels file.
  */
 
-/** Where an account's pair in force is kept (store step 5 moved the single pair of earlier releases here, under `mantago`). */
+/** Where an account's pair in force is kept (store step 6 moved the single pair of earlier releases here, under `mantago`). */
 export const mantagoPairSetting = (account: string): string => `mantago.credentials:${account}`;
 export const mantagoEnvFingerprintSetting = (account: string): string => `mantago.env-fingerprint:${account}`;
 export const mantagoTokenLock = (account: string): string => `mantago-token:${account}`;

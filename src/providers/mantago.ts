@@ -26,9 +26,10 @@ export interface MantagoTagRequest {
 }
 
 export interface MantagoClient {
-  addPersonalTag(creds: MantagoCreds, req: MantagoTagRequest): Promise<void>;
-  removePersonalTag(creds: MantagoCreds, req: MantagoTagRequest): Promise<void>;
-  addClientTag(creds: MantagoCreds, req: MantagoTagRequest): Promise<void>;
+  /** `signal` aborts the call (the worker's lease; see HttpClient). */
+  addPersonalTag(creds: MantagoCreds, req: MantagoTagRequest, signal?: AbortSignal): Promise<void>;
+  removePersonalTag(creds: MantagoCreds, req: MantagoTagRequest, signal?: AbortSignal): Promise<void>;
+  addClientTag(creds: MantagoCreds, req: MantagoTagRequest, signal?: AbortSignal): Promise<void>;
   /**
    * `POST /openapi/token?botId=…` with the current (even expired) token as Bearer and
    * `{secret}` as body; answers a new pair, after which the old pair no longer works.
@@ -60,10 +61,10 @@ export function createMantagoClient(opts: MantagoClientOptions): MantagoClient {
     ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
   });
 
-  async function call(path: string, creds: MantagoCreds, body: Record<string, string>): Promise<HttpAnswer> {
+  async function call(path: string, creds: MantagoCreds, body: Record<string, string>, signal?: AbortSignal): Promise<HttpAnswer> {
     remember(creds);
     const query = opts.botId !== undefined ? { botId: opts.botId } : undefined;
-    const answer = await http.send({ method: 'POST', path, bearer: creds.token, body, ...(query ? { query } : {}) });
+    const answer = await http.send({ method: 'POST', path, bearer: creds.token, body, ...(query ? { query } : {}), ...(signal ? { signal } : {}) });
     const failure = failureOf(answer);
     if (failure) {
       throw errorFromAnswer(answer, failure, { provider: 'mantago', secrets: [...secrets], notFoundRetryable: true });
@@ -80,15 +81,16 @@ export function createMantagoClient(opts: MantagoClientOptions): MantagoClient {
   });
 
   return {
-    async addPersonalTag(creds, req) {
-      await call('/openapi/personalTagMapping', creds, mapping(creds, req));
+    async addPersonalTag(creds, req, signal) {
+      await call('/openapi/personalTagMapping', creds, mapping(creds, req), signal);
     },
-    async removePersonalTag(creds, req) {
-      await call('/openapi/personalTagMapping/delete', creds, mapping(creds, req));
+    async removePersonalTag(creds, req, signal) {
+      await call('/openapi/personalTagMapping/delete', creds, mapping(creds, req), signal);
     },
-    async addClientTag(creds, req) {
-      await call('/openapi/clientTagMapping', creds, mapping(creds, req));
+    async addClientTag(creds, req, signal) {
+      await call('/openapi/clientTagMapping', creds, mapping(creds, req), signal);
     },
+    // Never aborted from outside: a refresh MantaGo carried out while its answer was lost leaves no working pair.
     async refreshToken(creds) {
       const answer = await call('/openapi/token', creds, { secret: creds.secret });
       const json = answer.json;

@@ -10,9 +10,10 @@ import { skipReason } from './index';
  * What the worker calls for one desired-state operation. `apply` resolves when the
  * provider confirmed it and throws a TagApiError otherwise; it makes one call (MantaGo:
  * at most one more after a 401 and a token refresh) and never retries on its own.
+ * `signal` aborts the tag calls (not a token refresh): the worker's lease ended.
  */
 export interface Tagger {
-  apply(op: TagCall): Promise<void>;
+  apply(op: TagCall, signal?: AbortSignal): Promise<void>;
 }
 
 function refuse(provider: Provider, op: TagCall, why: string): TagApiError {
@@ -24,15 +25,15 @@ export function createMantagoTagger(
   credentials: Pick<MantagoCredentials, 'current' | 'refreshAfter401' | 'hint'>,
 ): Tagger {
   return {
-    async apply(op) {
+    async apply(op, signal) {
       if (op.provider !== 'mantago') throw refuse('mantago', op, `the operation is for ${op.provider}`);
       let send: (creds: MantagoCreds, req: MantagoTagRequest) => Promise<void>;
       if (op.kind === 'client') {
         // MantaGo has no endpoint to remove a client tag; rule validation forbids asking for it.
         if (op.action === 'remove') throw refuse('mantago', op, 'MantaGo client tags cannot be removed');
-        send = (c, r) => client.addClientTag(c, r);
+        send = (c, r) => client.addClientTag(c, r, signal);
       } else {
-        send = op.action === 'add' ? (c, r) => client.addPersonalTag(c, r) : (c, r) => client.removePersonalTag(c, r);
+        send = op.action === 'add' ? (c, r) => client.addPersonalTag(c, r, signal) : (c, r) => client.removePersonalTag(c, r, signal);
       }
       const req: MantagoTagRequest = { tagId: op.tagId, platform: op.platform, platformClientId: op.userId };
 
@@ -70,7 +71,7 @@ export function createBotbonnieTagger(
   opts: BotbonnieTaggerOptions = {},
 ): Tagger {
   return {
-    async apply(op) {
+    async apply(op, signal) {
       if (op.provider !== 'botbonnie') throw refuse('botbonnie', op, `the operation is for ${op.provider}`);
       const channel = BOTBONNIE_CHANNEL.get(op.platform);
       // The request path skips other platforms' users, so this is a bug upstream.
@@ -78,8 +79,8 @@ export function createBotbonnieTagger(
       // LINE: BOTBONNIE_LINE_PID, else the webhook's destination; Facebook: the page id.
       const pid = op.platform === 'line' ? (opts.linePid ?? op.recipient) : op.recipient;
       const req: BotbonnieUserTagRequest = { bot_tag_id: op.tagId, bot_raw_uid: op.userId, bot_pid: pid, bot_channel: channel };
-      if (op.action === 'add') await client.addUserTag(req);
-      else await client.removeUserTag(req);
+      if (op.action === 'add') await client.addUserTag(req, signal);
+      else await client.removeUserTag(req, signal);
     },
   };
 }

@@ -8,6 +8,7 @@ import { PgDb, isUnavailable, type Notify } from './postgres/db';
 import { startListener, type Listener } from './postgres/listener';
 import type { DatabaseTlsEnv } from './postgres/tls-settings';
 import { advisoryLockKey, withAdvisoryLock } from './postgres/advisory-lock';
+import { startLiveness, type Liveness } from './postgres/liveness';
 import { migratePostgres } from './postgres/migrate';
 import { adminSessionsPostgres } from './postgres/admin-sessions';
 import { acceptBatchesPostgres } from './postgres/accept';
@@ -66,7 +67,8 @@ function describe(url: string, schema: string | undefined): string {
  * The store for several instances sharing one database. Claims use FOR UPDATE
  * SKIP LOCKED; new work is announced to every instance with NOTIFY (sent in the
  * transaction that made it, so it arrives only if that commits); locks that must
- * hold across instances are advisory locks.
+ * hold across instances are advisory locks; a serving instance proves it is alive
+ * with a session of its own (postgres/liveness.ts), and its claims name it.
  */
 export function createPostgresStore(opts: PostgresStoreOptions): Store {
   if (opts.schema !== undefined && !SCHEMA_NAME.test(opts.schema)) {
@@ -79,6 +81,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
   const instance = randomUUID();
   const channel = workChannel(schema);
   let listener: Listener | undefined;
+  let liveness: Liveness | undefined;
   let closed = false;
 
   const notices = { channel, operations: `${instance} operations`, forwards: `${instance} forwards` } satisfies Record<'channel' | WorkKind, string>;
@@ -102,11 +105,11 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     acceptBatches: (batches) => acceptBatchesPostgres({ db, notices }, batches),
 
     expireOperations: (scope, now) => expireOperationsPostgres(db.statement, scope, now),
-    claimOperations: (o) => claimOperationsPostgres(db.query, o),
+    claimOperations: (o) => claimOperationsPostgres(db.query, o, liveness?.holder),
     settleOperation: (s, op, owner, now) => db.tx((q) => settleOperationPostgres(q, s, op, owner, now, notify)),
     renewOperationLeases: (ids, owner, until) => db.tx((q) => renewOperationLeasesPostgres(q, ids, owner, until)),
 
-    claimForwards: (o) => claimForwardsPostgres(db.query, o),
+    claimForwards: (o) => claimForwardsPostgres(db.query, o, liveness?.holder),
     completeForward: (fwd, owner) => db.tx((q) => completeForwardPostgres(q, fwd, owner, notify)),
     retryForward: (fwd, owner, retry) => retryForwardPostgres(db.query, fwd, owner, retry),
     deadLetterForward: (fwd, owner, now, dead) => db.tx((q) => deadLetterForwardPostgres(q, fwd, owner, now, dead, notify)),
@@ -127,12 +130,28 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     getSetting: (key) => getSettingPostgres(db.query, key),
     setSetting: (key, value) => setSettingPostgres(db.query, key, value),
     withLock: (name, fn) => withAdvisoryLock(() => db.clientConfig(), advisoryLockKey(schema, name), fn),
+    async startSession() {
+      liveness ??= startLiveness({
+        clientConfig: () => db.clientConfig(),
+        schema,
+        log,
+        channel,
+        wakePayloads: [notices.operations, notices.forwards],
+        onGone() {
+          work.emit('operations');
+          work.emit('forwards');
+        },
+      });
+      await liveness.started;
+      return liveness;
+    },
     async ping() {
       await db.query('SELECT 1 AS ok');
     },
     async close() {
       closed = true;
       await listener?.stop();
+      await liveness?.stop();
       await db.end();
     },
   };

@@ -4,6 +4,7 @@ import { composeStore } from './shared/compose-store';
 import { createGroupCommit } from './shared/group-commit';
 import type { StoreEngine } from './shared/store-engine';
 import { createWorkSignal } from './shared/work-signal';
+import { ALWAYS_LIVE } from './shared/always-live';
 import { StoreUnavailableError } from './store';
 import { SqliteDb } from './sqlite/db';
 import { migrateSqlite } from './sqlite/migrate';
@@ -85,6 +86,8 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     setSetting: async (key, value) => setSettingSqlite(db, key, value),
     // One serving instance per file (see DESIGN.md): the in-process mutex excludes every holder.
     withLock: (_name, fn) => fn(),
+    // One instance per file: nobody else could take its leases, and Delivery releases them all at start.
+    startSession: async () => ALWAYS_LIVE,
     ping: async () => {
       db.all('SELECT 1 AS ok');
     },

@@ -230,6 +230,47 @@ export interface AdminSession {
   expiresAt: number;
 }
 
+/** What every claim names. */
+export interface ClaimOptions {
+  limit: number;
+  /** The lease token the rows are leased under (settles and renewals must name it). */
+  owner: string;
+  now: number;
+  /** How long the lease lasts unless renewed. */
+  leaseMs: number;
+  /**
+   * How long after `now` the calls made under this lease can still run: the worker
+   * aborts them then. With PostgreSQL, when the instance holding the lease is gone,
+   * the rows come back this long after the claim (plus a margin, see
+   * postgres/liveness.ts) instead of after `leaseMs`. Without it only `leaseMs` counts.
+   */
+  callMs?: number;
+}
+
+/**
+ * This instance's standing among the instances that share the store. With
+ * PostgreSQL it is a database session of its own holding an advisory lock on the
+ * instance's id: while it is held, claims name this instance as the holder of their
+ * leases, and other instances leave those leases alone; once it is lost, the leases
+ * are taken back at their call deadlines, so calls must stop. SQLite: always held.
+ */
+export interface InstanceSession {
+  /** Whether the session is held now; calls may start only then. */
+  readonly live: boolean;
+  /** Aborted (with a SessionLostError) when the session held now is lost; a later session has a signal of its own. */
+  readonly signal: AbortSignal;
+  /** Called with false when the session is lost, with true when a new one is held. Returns an unsubscribe function. */
+  onChange(listener: (live: boolean) => void): () => void;
+}
+
+/** The reason an InstanceSession's signal is aborted with. */
+export class SessionLostError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SessionLostError';
+  }
+}
+
 export interface Store {
   readonly engine: 'sqlite' | 'postgres';
 
@@ -254,7 +295,7 @@ export interface Store {
    * oldest due first. PostgreSQL uses FOR UPDATE SKIP LOCKED so instances never claim
    * (or expire) the same row.
    */
-  claimOperations(opts: { scope: AccountScope; limit: number; owner: string; now: number; leaseMs: number }): Promise<ClaimedOperation[]>;
+  claimOperations(opts: ClaimOptions & { scope: AccountScope }): Promise<ClaimedOperation[]>;
 
   /**
    * The call for `version` succeeded. Marks the row done and releases it; when the
@@ -279,7 +320,7 @@ export interface Store {
    * forward of each (destination, orderingKey) — so one key's forwards arrive in order
    * and a failing one holds the later ones. `destinations` limits the claim.
    */
-  claimForwards(opts: { destinations?: string[]; limit: number; owner: string; now: number; leaseMs: number }): Promise<ClaimedForward[]>;
+  claimForwards(opts: ClaimOptions & { destinations?: string[] }): Promise<ClaimedForward[]>;
   completeForward(fwd: ClaimedForward, owner: string, now: number, outcome: AttemptOutcome): Promise<void>;
   retryForward(fwd: ClaimedForward, owner: string, now: number, retry: RetryRequest): Promise<void>;
   deadLetterForward(fwd: ClaimedForward, owner: string, now: number, dead: DeadLetterRequest): Promise<void>;
@@ -353,6 +394,13 @@ export interface Store {
    * Returns an unsubscribe function.
    */
   onWork(listener: (kind: WorkKind) => void): () => void;
+
+  /**
+   * Starts holding this instance's session (see InstanceSession) and keeps holding one —
+   * after a loss, under a new instance id — until `close`. Serving processes call it
+   * before claiming; commands that only read never do. Calling it again returns the same session.
+   */
+  startSession(): Promise<InstanceSession>;
 
   /** Resolves when the store answers (a trivial query); rejects with the reason otherwise. */
   ping(): Promise<void>;

@@ -57,6 +57,7 @@ describe('crash recovery (SQLite, child process, SIGKILL)', () => {
     await burst;
     expect(await service.exited).toBe('SIGKILL');
     expect(acked.size).toBeGreaterThan(60);
+    const firstLogs = service.logs;
     service = await startService(env());
     // What was never acknowledged is redelivered by LINE; do the same.
     for (const u of unacked) expect(await post(service.url, u)).toBe(true);
@@ -68,8 +69,12 @@ describe('crash recovery (SQLite, child process, SIGKILL)', () => {
       const id = (r.body as { platformClientId: string }).platformClientId;
       callsPerUser.set(id, (callsPerUser.get(id) ?? 0) + 1);
     }
-    const repeated = [...callsPerUser.values()].filter((n) => n > 1).length;
-    // Only calls in flight at the kill (their answer was lost with the process) may be repeated:
+    // A call the service saw fail (on a loaded machine: a 15 ms call past its 1 s deadline) is
+    // retried — a repeat it logs, whatever the kill did.
+    const failures = new Map<unknown, number>();
+    for (const l of [...firstLogs, ...service.logs]) if (l.message === 'tag operation failed, will retry') failures.set(l.userId, (failures.get(l.userId) ?? 0) + 1);
+    const repeated = [...callsPerUser.entries()].filter(([u, n]) => n - 1 > (failures.get(u) ?? 0)).length;
+    // Any other repeat is a call in flight at the kill (its answer was lost with the process):
     // at most PROVIDER_CONCURRENCY of them.
     expect(repeated).toBeLessThanOrEqual(4);
     expect(mantago.api.overlaps).toEqual([]);

@@ -76,14 +76,18 @@ describePostgres('several instances on one PostgreSQL database', (url) => {
     expect(users.filter((u) => !mantago.personalTagsOf('line', u).includes('tag-coupon'))).toEqual([]);
     for (const u of flippers) expect(mantago.personalTagsOf('line', u)).toEqual([]);
     expect(mantago.api.overlaps).toEqual([]);
-    const calls = new Map<string, number>();
+    const calls = new Map<string, { n: number; user: string }>();
     for (const r of mantago.tagRequests) {
       const k = `${r.path} ${JSON.stringify(r.body)}`;
-      calls.set(k, (calls.get(k) ?? 0) + 1);
+      calls.set(k, { n: (calls.get(k)?.n ?? 0) + 1, user: (r.body as { platformClientId: string }).platformClientId });
     }
-    const repeated = [...calls.values()].filter((n) => n > 1).length;
-    // Only the killed instance's calls in flight at the kill may be repeated: at most its
-    // PROVIDER_CONCURRENCY (some were still on the wire, so the fake could not count them yet).
+    // A call an instance saw fail (on a loaded machine: a 20 ms call past its 1 s deadline,
+    // its answer lost) is retried — a repeat the instance logs, whatever the kill did.
+    const failures = new Map<unknown, number>();
+    for (const l of [...a!.logs, ...b!.logs]) if (l.message === 'tag operation failed, will retry') failures.set(l.userId, (failures.get(l.userId) ?? 0) + 1);
+    const repeated = [...calls.values()].filter((c) => c.n - 1 > (failures.get(c.user) ?? 0)).length;
+    // Any other repeat is a call the killed instance had in hand at the kill (in flight, or
+    // answered but not yet recorded): at most its PROVIDER_CONCURRENCY.
     expect(repeated).toBeLessThanOrEqual(4);
     // both instances did part of the work
     expect(a!.logs.some((l) => l.message === 'tag operation applied')).toBe(true);

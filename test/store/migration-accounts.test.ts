@@ -10,16 +10,16 @@ import { postgresSchemaAtStep, sqliteFileAtStep, type LegacyRows } from './legac
 import { accepted, batch, tagOp } from './builders';
 
 /*
- * Store step 5 (channels and accounts) on a store written by the release before it
- * (step 4, with event times and lifetimes): an existing deployment upgrades in place. Its rows belong to the
+ * Store step 6 (channels and accounts) on a store written by the release before it
+ * (step 5, with event times, lifetimes and lease holders): an existing deployment upgrades in place. Its rows belong to the
  * environment's accounts (named after their provider), the event ids it has seen keep
  * catching redeliveries under the per-channel dedup keys, its refreshed MantaGo pair is
  * kept, and an id shown as a dead letter never names another row later.
  */
 
-const STEP_4 = 4;
+const STEP_5 = 5;
 
-/** Rows as step 4 wrote them. $n placeholders are PostgreSQL's; SQLite takes them as ?n. */
+/** Rows as step 5 wrote them. $n placeholders are PostgreSQL's; SQLite takes them as ?n. */
 const LEGACY_ROWS: LegacyRows = [
   ...(
     [
@@ -105,7 +105,7 @@ function checks(open: () => Promise<Store>): void {
   });
 }
 
-describe('store step 5 on a SQLite store of step 4', () => {
+describe('store step 6 on a SQLite store of step 5', () => {
   let dir: string;
   let store: Store | undefined;
   beforeEach(() => {
@@ -119,14 +119,14 @@ describe('store step 5 on a SQLite store of step 4', () => {
 
   checks(async () => {
     const file = path.join(dir, 'autotag.db');
-    sqliteFileAtStep(file, STEP_4, LEGACY_ROWS);
+    sqliteFileAtStep(file, STEP_5, LEGACY_ROWS);
     store = createSqliteStore({ file, log: silentLogger() });
     await store.migrate();
     return store;
   });
 });
 
-describePostgres('store step 5 on a PostgreSQL store of step 4', (url) => {
+describePostgres('store step 6 on a PostgreSQL store of step 5', (url) => {
   let schema: string;
   let store: Store | undefined;
   afterEach(async () => {
@@ -138,7 +138,7 @@ describePostgres('store step 5 on a PostgreSQL store of step 4', (url) => {
   checks(async () => {
     schema = newSchemaName('autotag_m4');
     // Ids handed out so far, as BIGSERIAL would have after inserting them.
-    await postgresSchemaAtStep(url, schema, STEP_4, LEGACY_ROWS, [`SELECT setval(pg_get_serial_sequence('operations', 'id'), 10)`]);
+    await postgresSchemaAtStep(url, schema, STEP_5, LEGACY_ROWS, [`SELECT setval(pg_get_serial_sequence('operations', 'id'), 10)`]);
     store = createPostgresStore({ url, schema, log: silentLogger(), poolSize: 2, connectTimeoutMs: 3000, statementTimeoutMs: 10_000 });
     await store.migrate();
     return store;

@@ -9,13 +9,21 @@ import net from 'node:net';
 export interface TcpProxy {
   port: number;
   cut(): void;
+  /**
+   * A silent network partition: nothing passes any more either way, yet no connection
+   * closes (both ends' packets are still acknowledged), so neither side learns of it
+   * from TCP. New connections are accepted and get nothing. Ends only with close().
+   */
+  blackhole(): void;
   restore(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let cut = false;
+  let silent = false;
   const open = new Set<net.Socket>();
+  const pairs = new Set<[net.Socket, net.Socket]>();
   const track = (s: net.Socket) => {
     open.add(s);
     s.on('close', () => open.delete(s));
@@ -27,8 +35,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       client.destroy();
       return;
     }
+    if (silent) {
+      client.pause();
+      return;
+    }
     const upstream = net.connect(target);
     track(upstream);
+    pairs.add([client, upstream]);
     client.pipe(upstream);
     upstream.pipe(client);
     client.on('close', () => upstream.destroy());
@@ -41,6 +54,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     cut() {
       cut = true;
       for (const s of open) s.destroy();
+    },
+    blackhole() {
+      silent = true;
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
     },
     restore() {
       cut = false;

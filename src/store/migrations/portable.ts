@@ -25,7 +25,21 @@ export const recipientAndDeadCodes: Migration = {
 };
 
 /**
- * The environment's channel a row written before store step 5 most likely came in on:
+ * Who holds a lease and when the calls made under it are over: with PostgreSQL a
+ * lease of an instance that is gone comes back at `call_deadline` instead of at
+ * `leased_until` (see postgres/liveness.ts). Meaningful only while `leased_until`
+ * is set; SQLite (one instance) keeps the columns for a schema like PostgreSQL's.
+ */
+export const LEASE_HOLDER_COLUMNS = `
+    ALTER TABLE operations ADD COLUMN lease_holder TEXT;
+    ALTER TABLE operations ADD COLUMN call_deadline BIGINT;
+    ALTER TABLE forwards ADD COLUMN lease_holder TEXT;
+    ALTER TABLE forwards ADD COLUMN call_deadline BIGINT;
+`;
+export const LEASE_HOLDERS_NAME = 'lease holders and call deadlines';
+
+/**
+ * The environment's channel a row written before store step 6 most likely came in on:
  * `line`, `facebook` (Messenger and Instagram share the Meta app's endpoint) or
  * `whatsapp`. `$column` is a platform column.
  */
@@ -33,7 +47,7 @@ export const channelOfPlatform = (column: string): string =>
   `CASE ${column} WHEN 'line' THEN 'line' WHEN 'whatsapp' THEN 'whatsapp' ELSE 'facebook' END`;
 
 /**
- * Step 5's part that both engines run as written: the channel of history events,
+ * Step 6's part that both engines run as written: the channel of history events,
  * dedup keys per channel, and MantaGo's token pair kept per account.
  */
 export const CHANNELS_AND_ACCOUNTS_COMMON = `

@@ -1,5 +1,5 @@
 import type { Migration } from './migration';
-import { channelOfPlatform, CHANNELS_AND_ACCOUNTS_COMMON, recipientAndDeadCodes } from './portable';
+import { channelOfPlatform, CHANNELS_AND_ACCOUNTS_COMMON, LEASE_HOLDER_COLUMNS, LEASE_HOLDERS_NAME, recipientAndDeadCodes } from './portable';
 
 /**
  * Schema steps of the PostgreSQL store. Unqualified names: every object lands in
@@ -152,6 +152,19 @@ export const postgresMigrations: readonly Migration[] = [
   },
   {
     version: 5,
+    name: LEASE_HOLDERS_NAME,
+    sql: `${LEASE_HOLDER_COLUMNS}
+      -- The instances serving this schema now. Each holds a session advisory lock on its id
+      -- while it runs; an instance that can take another's lock deletes that one's row, and a
+      -- lease whose holder has no row here comes back at its call deadline (postgres/liveness.ts).
+      CREATE TABLE instances (
+        id TEXT PRIMARY KEY,
+        started_at BIGINT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 6,
     name: 'channels and accounts',
     sql: `
       -- Desired tag state is per account: one row per (account, provider, kind, tag, platform, recipient, user),

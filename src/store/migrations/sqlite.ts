@@ -1,5 +1,5 @@
 import type { Migration } from './migration';
-import { channelOfPlatform, CHANNELS_AND_ACCOUNTS_COMMON, recipientAndDeadCodes } from './portable';
+import { channelOfPlatform, CHANNELS_AND_ACCOUNTS_COMMON, LEASE_HOLDER_COLUMNS, LEASE_HOLDERS_NAME, recipientAndDeadCodes } from './portable';
 
 /** Schema steps of the embedded SQLite store. Times are milliseconds since the epoch. */
 export const sqliteMigrations: readonly Migration[] = [
@@ -150,15 +150,16 @@ export const sqliteMigrations: readonly Migration[] = [
       ALTER TABLE history_calls ADD COLUMN rule TEXT;
     `,
   },
+  { version: 5, name: LEASE_HOLDERS_NAME, sql: LEASE_HOLDER_COLUMNS },
   {
-    version: 5,
+    version: 6,
     name: 'channels and accounts',
     sql: `
       -- Desired tag state is per account: one row per (account, provider, kind, tag, platform, recipient, user),
       -- and each row remembers the channel of the event that asked for it. SQLite cannot change a
       -- table's UNIQUE constraint, so the table is rebuilt. Existing rows belong to the environment's
       -- account of their provider (named after it).
-      CREATE TABLE operations_v5 (
+      CREATE TABLE operations_v6 (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         account TEXT NOT NULL,
         channel TEXT NOT NULL,
@@ -188,22 +189,26 @@ export const sqliteMigrations: readonly Migration[] = [
         expires_at INTEGER,
         expiry_rule TEXT,
         accept_effect TEXT NOT NULL DEFAULT 'queued' CHECK (accept_effect IN ('queued', 'retimed', 'touched')),
+        lease_holder TEXT,
+        call_deadline BIGINT,
         UNIQUE (account, provider, kind, tag_id, platform, recipient, user_id)
       );
-      INSERT INTO operations_v5 (id, account, channel, provider, kind, tag_id, platform, recipient, user_id, action, version, state,
+      INSERT INTO operations_v6 (id, account, channel, provider, kind, tag_id, platform, recipient, user_id, action, version, state,
                                  due_at, attempts, not_found_count, requested_at, lease_owner, leased_until, last_status, last_error,
-                                 last_body_excerpt, dead_reason, dead_code, dead_at, updated_at, event_at, expires_at, expiry_rule, accept_effect)
+                                 last_body_excerpt, dead_reason, dead_code, dead_at, updated_at, event_at, expires_at, expiry_rule, accept_effect,
+                                 lease_holder, call_deadline)
       SELECT id, provider, ${channelOfPlatform('platform')}, provider, kind, tag_id, platform, recipient, user_id, action, version, state,
              due_at, attempts, not_found_count, requested_at, lease_owner, leased_until, last_status, last_error,
-             last_body_excerpt, dead_reason, dead_code, dead_at, updated_at, event_at, expires_at, expiry_rule, accept_effect
+             last_body_excerpt, dead_reason, dead_code, dead_at, updated_at, event_at, expires_at, expiry_rule, accept_effect,
+             lease_holder, call_deadline
       FROM operations;
       -- AUTOINCREMENT's promise (an id shown as a dead letter never names another row later) survives the rebuild.
       INSERT INTO sqlite_sequence (name, seq)
-        SELECT 'operations_v5', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'operations_v5');
+        SELECT 'operations_v6', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'operations_v6');
       UPDATE sqlite_sequence SET seq = max(seq, COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'operations'), 0))
-        WHERE name = 'operations_v5';
+        WHERE name = 'operations_v6';
       DROP TABLE operations;
-      ALTER TABLE operations_v5 RENAME TO operations;
+      ALTER TABLE operations_v6 RENAME TO operations;
       CREATE INDEX operations_due ON operations (account, due_at, id) WHERE state = 'pending';
       CREATE INDEX operations_dead ON operations (dead_at) WHERE state = 'dead';
       CREATE INDEX operations_expiry ON operations (account, expires_at) WHERE expires_at IS NOT NULL;

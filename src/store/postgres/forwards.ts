@@ -1,4 +1,4 @@
-import type { ClaimedForward, DeadLetterRequest, RetryRequest } from '../store';
+import type { ClaimOptions, ClaimedForward, DeadLetterRequest, RetryRequest } from '../store';
 import { num, str, toClaimedForward, type Row } from '../shared/rows';
 import { deadForwardParams, retryForwardParams } from '../shared/settle';
 import type { ForwardSettled } from '../shared/store-engine';
@@ -11,17 +11,19 @@ import {
   RETRY_FORWARD,
 } from '../sql/forwards';
 import type { Notify, Query } from './db';
+import { LEASE_END } from './liveness';
 
 /**
  * Heads only (see FORWARD_HEAD_IDS), due and not leased, SKIP LOCKED as for
- * operations. $5: destinations to limit the claim to, or NULL.
+ * operations. $5: destinations to limit the claim to, or NULL; $6 and $7 the
+ * holder and call deadline, as for operations.
  */
 const CLAIM_FORWARDS = `
-  UPDATE forwards f SET lease_owner = $1, leased_until = $2
+  UPDATE forwards f SET lease_owner = $1, leased_until = $2, lease_holder = $6, call_deadline = $7
   FROM (
     SELECT id FROM forwards
     WHERE state = 'pending' AND id IN (${FORWARD_HEAD_IDS})
-      AND due_at <= $3 AND (leased_until IS NULL OR leased_until <= $3)
+      AND due_at <= $3 AND (leased_until IS NULL OR ${LEASE_END} <= $3)
       AND ($5::text[] IS NULL OR destination = ANY($5::text[]))
     ORDER BY id
     LIMIT $4
@@ -32,9 +34,12 @@ const CLAIM_FORWARDS = `
 
 export async function claimForwardsPostgres(
   q: Query,
-  o: { destinations?: string[]; limit: number; owner: string; now: number; leaseMs: number },
+  o: ClaimOptions & { destinations?: string[] },
+  holder: string | undefined,
 ): Promise<ClaimedForward[]> {
-  const { rows } = await q(CLAIM_FORWARDS, [o.owner, o.now + o.leaseMs, o.now, o.limit, o.destinations ?? null]);
+  const { rows } = await q(CLAIM_FORWARDS, [
+    o.owner, o.now + o.leaseMs, o.now, o.limit, o.destinations ?? null, holder ?? null, o.callMs === undefined ? null : o.now + o.callMs,
+  ]);
   return rows.sort((a, b) => num(a.id, 'id') - num(b.id, 'id')).map(toClaimedForward);
 }
 

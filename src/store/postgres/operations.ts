@@ -1,22 +1,25 @@
-import type { AccountScope, ClaimedOperation } from '../store';
+import type { AccountScope, ClaimOptions, ClaimedOperation } from '../store';
 import { byDueThenId, toClaimedOperation } from '../shared/rows';
 import { operationSettleStatement, settledOperation, type OperationSettlement, type SettledOperation } from '../shared/settle';
 import { EXPIRE_BATCH, EXPIRE_SET, RENEW_OPERATION_LEASE, removalJson } from '../sql/operations';
 import type { Notify, PreparedQuery, Query } from './db';
+import { LEASE_END } from './liveness';
 import { OTHER_ACCOUNTS_POSTGRES } from './views';
 
 /**
  * SKIP LOCKED: rows another instance is claiming right now are passed over instead
  * of waited for, so instances never take the same row and never queue behind each
  * other. The lock re-checks the WHERE clause on the newest row version, so a row
- * leased by a claim that committed meanwhile is not taken again.
+ * leased by a claim that committed meanwhile is not taken again. A lease ends as
+ * LEASE_END says (early when its holder is gone). $6 the holder (this instance's
+ * id, or NULL without a session), $7 the call deadline (or NULL).
  */
 const claimOperations = (accounts: string) => `
-  UPDATE operations o SET lease_owner = $1, leased_until = $2
+  UPDATE operations o SET lease_owner = $1, leased_until = $2, lease_holder = $6, call_deadline = $7
   FROM (
     SELECT id FROM operations
     WHERE state = 'pending' AND ${accounts} AND due_at <= $4
-      AND (leased_until IS NULL OR leased_until <= $4)
+      AND (leased_until IS NULL OR ${LEASE_END} <= $4)
     ORDER BY due_at, id
     LIMIT $5
     FOR UPDATE SKIP LOCKED
@@ -59,12 +62,14 @@ export async function expireOperationsPostgres(q: PreparedQuery, scope: AccountS
 
 export async function claimOperationsPostgres(
   q: Query,
-  o: { scope: AccountScope; limit: number; owner: string; now: number; leaseMs: number },
+  o: ClaimOptions & { scope: AccountScope },
+  holder: string | undefined,
 ): Promise<ClaimedOperation[]> {
+  const deadline = o.callMs === undefined ? null : o.now + o.callMs;
   const { rows } =
     'account' in o.scope
-      ? await q(CLAIM_ACCOUNT, [o.owner, o.now + o.leaseMs, o.scope.account, o.now, o.limit])
-      : await q(CLAIM_OTHER_ACCOUNTS, [o.owner, o.now + o.leaseMs, [...o.scope.accountsOtherThan], o.now, o.limit]);
+      ? await q(CLAIM_ACCOUNT, [o.owner, o.now + o.leaseMs, o.scope.account, o.now, o.limit, holder ?? null, deadline])
+      : await q(CLAIM_OTHER_ACCOUNTS, [o.owner, o.now + o.leaseMs, [...o.scope.accountsOtherThan], o.now, o.limit, holder ?? null, deadline]);
   return rows.sort(byDueThenId).map(toClaimedOperation);
 }
 

@@ -5,11 +5,7 @@ import { optNum, toAccountCounts, toChannelCounts, toDeadLetter, toQueueCounts }
 import {
   DEAD_LETTERS,
   FORWARD_COUNTS,
-  NEXT_DESTINATION_FORWARD_DUE,
-  NEXT_FORWARD_DUE,
-  NEXT_OPERATION_DUE,
-  NEXT_ACCOUNT_OPERATION_DUE,
-  nextOperationDue,
+  nextDueStatements,
   OPERATION_COUNTS,
   OPERATION_COUNTS_BY_ACCOUNT,
   OPERATION_COUNTS_BY_CHANNEL,
@@ -26,6 +22,13 @@ import {
   ASSIGN_ACCOUNT,
 } from '../sql/views';
 import type { Notify, Query } from './db';
+import { LEASE_END } from './liveness';
+
+/** `account` is none of a list, bound as one text array. */
+export const OTHER_ACCOUNTS_POSTGRES = (param: string) => `account <> ALL(${param}::text[])`;
+
+/** Wakes a worker when a gone holder's lease comes back, not only when it runs out. */
+const NEXT_DUE = nextDueStatements(LEASE_END, OTHER_ACCOUNTS_POSTGRES);
 
 export async function statusPostgres(q: Query, now: number): Promise<StoreStatus> {
   const [ops, fwd, channels, accounts] = await Promise.all([
@@ -42,17 +45,13 @@ export async function statusPostgres(q: Query, now: number): Promise<StoreStatus
   };
 }
 
-/** `account` is none of a list, bound as one text array. */
-export const OTHER_ACCOUNTS_POSTGRES = (param: string) => `account <> ALL(${param}::text[])`;
-const NEXT_OTHER_ACCOUNTS_DUE = nextOperationDue(` AND ${OTHER_ACCOUNTS_POSTGRES('$1')}`);
-
 export async function nextDueAtPostgres(q: Query, kind: WorkKind, scope?: AccountScope | string): Promise<number | null> {
   let result;
-  if (kind === 'forwards') result = await (typeof scope === 'string' ? q(NEXT_DESTINATION_FORWARD_DUE, [scope]) : q(NEXT_FORWARD_DUE));
-  else if (scope === undefined) result = await q(NEXT_OPERATION_DUE);
+  if (kind === 'forwards') result = await (typeof scope === 'string' ? q(NEXT_DUE.destinationForwards, [scope]) : q(NEXT_DUE.forwards));
+  else if (scope === undefined) result = await q(NEXT_DUE.operations);
   // A name alone is one account's.
-  else if (typeof scope === 'string' || 'account' in scope) result = await q(NEXT_ACCOUNT_OPERATION_DUE, [typeof scope === 'string' ? scope : scope.account]);
-  else result = await q(NEXT_OTHER_ACCOUNTS_DUE, [[...scope.accountsOtherThan]]);
+  else if (typeof scope === 'string' || 'account' in scope) result = await q(NEXT_DUE.accountOperations, [typeof scope === 'string' ? scope : scope.account]);
+  else result = await q(NEXT_DUE.otherAccountsOperations, [[...scope.accountsOtherThan]]);
   return optNum(result.rows[0]?.at, 'at') ?? null;
 }
 

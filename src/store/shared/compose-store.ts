@@ -1,5 +1,5 @@
 import type { Logger } from '../../log';
-import type { AcceptBatch, AcceptResult, ClaimedOperation, Store, WorkKind } from '../store';
+import type { AcceptBatch, AcceptResult, ClaimedOperation, InstanceSession, Store, WorkKind } from '../store';
 import { createGroupCommit } from './group-commit';
 import { createNamedMutex } from './named-mutex';
 import type { OperationSettlement } from './settle';
@@ -15,6 +15,7 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
   const { log, work } = deps;
   const locks = createNamedMutex();
   let closed = false;
+  let session: Promise<InstanceSession> | undefined;
 
   const commits = createGroupCommit<AcceptBatch, AcceptResult>({
     maxBatch: engine.maxAcceptsPerCommit,
@@ -128,6 +129,10 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
       return off;
     },
 
+    startSession() {
+      session ??= (async () => open().startSession())();
+      return session;
+    },
     ping: async () => open().ping(),
     async close() {
       if (closed) return;

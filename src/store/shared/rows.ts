@@ -109,7 +109,7 @@ export function toDeadLetter(r: Row): DeadLetter {
 
 /**
  * An operation as the history keeps it as JSON. Rows written before store step 3 name
- * the recipient `channel`; rows written before step 5 have no account (theirs was the
+ * the recipient `channel`; rows written before step 6 have no account (theirs was the
  * environment's, named after the provider) and no channel (the environment's of the platform).
  */
 type StoredOperation = Omit<TagOperation, 'recipient' | 'account' | 'channel'> & { recipient?: string; account?: string; channel?: string };

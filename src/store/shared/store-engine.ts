@@ -4,12 +4,14 @@ import type {
   AcceptBatch,
   AdminSession,
   AcceptResult,
+  ClaimOptions,
   ClaimedForward,
   ClaimedOperation,
   DeadLetter,
   DeadLetterCode,
   DeadLetterRequest,
   HistoryEvent,
+  InstanceSession,
   RetryRequest,
   StoreStatus,
   UserHistory,
@@ -44,11 +46,11 @@ export interface StoreEngine {
 
   /** Turns the adds of the accounts of `scope` whose lifetime ended by `now` into removals (see Store.claimOperations); returns how many. */
   expireOperations(scope: AccountScope, now: number): Promise<number>;
-  claimOperations(o: { scope: AccountScope; limit: number; owner: string; now: number; leaseMs: number }): Promise<ClaimedOperation[]>;
+  claimOperations(o: ClaimOptions & { scope: AccountScope }): Promise<ClaimedOperation[]>;
   settleOperation(s: OperationSettlement, op: ClaimedOperation, owner: string, now: number): Promise<SettledOperation>;
   renewOperationLeases(ids: number[], owner: string, until: number): Promise<void>;
 
-  claimForwards(o: { destinations?: string[]; limit: number; owner: string; now: number; leaseMs: number }): Promise<ClaimedForward[]>;
+  claimForwards(o: ClaimOptions & { destinations?: string[] }): Promise<ClaimedForward[]>;
   completeForward(fwd: ClaimedForward, owner: string): Promise<ForwardSettled>;
   /** Returns whether the forward was still leased by this owner. */
   retryForward(fwd: ClaimedForward, owner: string, retry: RetryRequest): Promise<boolean>;
@@ -75,6 +77,8 @@ export interface StoreEngine {
   setSetting(key: string, value: string): Promise<void>;
   /** Excludes other instances too, where there can be any; the in-process mutex is added by `composeStore`. */
   withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** See Store.startSession; composeStore makes repeated calls share one session. */
+  startSession(): Promise<InstanceSession>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

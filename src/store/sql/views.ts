@@ -25,22 +25,28 @@ export const FORWARD_COUNTS = queueCounts('forwards', 'received_at');
  * `expires_at` (the claim then turns it into a removal), so the worker is woken by that
  * time rather than polling. Forwards count only at the head of
  * their key (a forward held behind another is not claimable, and a worker woken for
- * it would spin).
+ * it would spin). `leaseEnd`: when a lease runs out, as the engine's claims see it
+ * (PostgreSQL: earlier when the holder is gone, see postgres/liveness.ts).
  */
-const nextClaimable = `MIN(CASE WHEN leased_until IS NOT NULL AND leased_until > due_at THEN leased_until ELSE due_at END)`;
-/** `scope`: a condition on the rows (` AND …`), or ''. */
-export const nextOperationDue = (scope: string) => `
-  SELECT MIN(at) AS at FROM (
-    SELECT ${nextClaimable} AS at FROM operations WHERE state = 'pending'${scope}
-    UNION ALL
-    SELECT MIN(expires_at) AS at FROM operations WHERE expires_at IS NOT NULL${scope}
-  ) next`;
-export const NEXT_OPERATION_DUE = nextOperationDue('');
-/** $1 account. Every account's but some: the engines bind the list their own way (see OTHER_ACCOUNTS_*). */
-export const NEXT_ACCOUNT_OPERATION_DUE = nextOperationDue(' AND account = $1');
-export const NEXT_FORWARD_DUE = `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND id IN (${FORWARD_HEAD_IDS})`;
-/** $1 destination. */
-export const NEXT_DESTINATION_FORWARD_DUE = `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND destination = $1 AND id IN (${FORWARD_HEAD_IDS})`;
+export function nextDueStatements(leaseEnd: string, otherAccounts: (param: string) => string) {
+  const nextClaimable = `MIN(CASE WHEN leased_until IS NOT NULL AND ${leaseEnd} > due_at THEN ${leaseEnd} ELSE due_at END)`;
+  const nextOperationDue = (scope: string) => `
+    SELECT MIN(at) AS at FROM (
+      SELECT ${nextClaimable} AS at FROM operations WHERE state = 'pending'${scope}
+      UNION ALL
+      SELECT MIN(expires_at) AS at FROM operations WHERE expires_at IS NOT NULL${scope}
+    ) next`;
+  return {
+    operations: nextOperationDue(''),
+    /** $1 account. */
+    accountOperations: nextOperationDue(' AND account = $1'),
+    /** $1 the accounts not to look at (bound as the engine binds lists: `otherAccounts`). */
+    otherAccountsOperations: nextOperationDue(` AND ${otherAccounts('$1')}`),
+    forwards: `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND id IN (${FORWARD_HEAD_IDS})`,
+    /** $1 destination. */
+    destinationForwards: `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND destination = $1 AND id IN (${FORWARD_HEAD_IDS})`,
+  };
+}
 
 /** $1 limit. Newest first. Columns the other table lacks are NULL. */
 export const DEAD_LETTERS = `

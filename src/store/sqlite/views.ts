@@ -5,11 +5,7 @@ import { optNum, toAccountCounts, toChannelCounts, toDeadLetter, toQueueCounts }
 import {
   DEAD_LETTERS,
   FORWARD_COUNTS,
-  NEXT_DESTINATION_FORWARD_DUE,
-  NEXT_FORWARD_DUE,
-  NEXT_OPERATION_DUE,
-  NEXT_ACCOUNT_OPERATION_DUE,
-  nextOperationDue,
+  nextDueStatements,
   OPERATION_COUNTS,
   OPERATION_COUNTS_BY_ACCOUNT,
   OPERATION_COUNTS_BY_CHANNEL,
@@ -38,15 +34,17 @@ export function statusSqlite(db: SqliteDb, now: number): StoreStatus {
 
 /** `account NOT IN (…)`, the list bound as one JSON array. */
 export const OTHER_ACCOUNTS_SQLITE = (param: string) => `account NOT IN (SELECT value FROM json_each(${param}))`;
-const NEXT_OTHER_ACCOUNTS_DUE = nextOperationDue(` AND ${OTHER_ACCOUNTS_SQLITE('$1')}`);
+
+/** One instance: a lease ends when it runs out. */
+const NEXT_DUE = nextDueStatements('leased_until', OTHER_ACCOUNTS_SQLITE);
 
 export function nextDueAtSqlite(db: SqliteDb, kind: WorkKind, scope?: AccountScope | string): number | null {
   let rows;
-  if (kind === 'forwards') rows = typeof scope === 'string' ? db.all(NEXT_DESTINATION_FORWARD_DUE, [scope]) : db.all(NEXT_FORWARD_DUE);
-  else if (scope === undefined) rows = db.all(NEXT_OPERATION_DUE);
+  if (kind === 'forwards') rows = typeof scope === 'string' ? db.all(NEXT_DUE.destinationForwards, [scope]) : db.all(NEXT_DUE.forwards);
+  else if (scope === undefined) rows = db.all(NEXT_DUE.operations);
   // A name alone is one account's.
-  else if (typeof scope === 'string' || 'account' in scope) rows = db.all(NEXT_ACCOUNT_OPERATION_DUE, [typeof scope === 'string' ? scope : scope.account]);
-  else rows = db.all(NEXT_OTHER_ACCOUNTS_DUE, [JSON.stringify(scope.accountsOtherThan)]);
+  else if (typeof scope === 'string' || 'account' in scope) rows = db.all(NEXT_DUE.accountOperations, [typeof scope === 'string' ? scope : scope.account]);
+  else rows = db.all(NEXT_DUE.otherAccountsOperations, [JSON.stringify(scope.accountsOtherThan)]);
   return optNum(rows[0]?.at, 'at') ?? null;
 }
 

@@ -129,6 +129,24 @@ describe('MantaGo client against a fake MantaGo', () => {
       await quick.close();
     });
 
+    it("a call aborted by the worker's signal ends at once, retryable, saying why", async () => {
+      fake.api.enqueue({ delayMs: 3000 });
+      const worker = new AbortController();
+      const call = tagApiErrorOf(client.addPersonalTag(creds, req, worker.signal));
+      await fake.api.waitFor(() => fake.api.inFlightCount === 1);
+      worker.abort(new Error('the database session was lost'));
+      const err = await call;
+      expect(err).toMatchObject({ retryable: true, status: undefined });
+      expect(err.reason).toBe('mantago call abandoned (POST /openapi/personalTagMapping): the database session was lost');
+      // The fake saw the client go away before its answer.
+      const [seen] = await fake.api.waitFor(1);
+      expect(seen?.abandoned).toBe(true);
+      // An aborted signal starts no call at all.
+      const none = await tagApiErrorOf(client.addPersonalTag(creds, req, worker.signal));
+      expect(none.reason).toMatch(/^mantago call abandoned/);
+      expect(fake.api.requests).toHaveLength(1);
+    });
+
     it('a timeout also covers a body that never finishes after the headers', async () => {
       // A server that sends the headers and half a body, then nothing.
       const slow = http.createServer((_q, s) => {

@@ -1,0 +1,48 @@
+/**
+ * The calls a worker makes for the items of one claim. They must be over by the
+ * call deadline — with PostgreSQL another instance takes the leases of a holder
+ * that is gone at that time (CONTRACT.md "Leases"), so no call may outlive it, even
+ * in a process that does not know yet that it lost its session — and they stop at
+ * once when the session they were claimed under is lost.
+ *
+ * The timer starts before the claim is sent, so it fires no later than the
+ * deadline the store records for the lease (the claim's `now` + callMs).
+ */
+export class CallLease {
+  /** Aborts at the deadline or when the session is lost: given to every call made for these items. */
+  readonly signal: AbortSignal;
+  private readonly deadline = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private open = 0;
+
+  constructor(private readonly session: AbortSignal, callMs: number) {
+    this.timer = setTimeout(() => this.deadline.abort(new CallDeadlineError(callMs)), callMs);
+    this.timer.unref();
+    this.signal = AbortSignal.any([session, this.deadline.signal]);
+  }
+
+  /** The claim returned `items`; with none the timer stops now. */
+  hold(items: number): void {
+    this.open = items;
+    if (items === 0) clearTimeout(this.timer);
+  }
+
+  /** The session these items were claimed under is lost: their leases are abandoned, and no call may start for them. */
+  get abandoned(): boolean {
+    return this.session.aborted;
+  }
+
+  /** One item is finished; the timer goes with the last. */
+  done(): void {
+    this.open -= 1;
+    if (this.open <= 0) clearTimeout(this.timer);
+  }
+}
+
+/** The reason a lease's calls are aborted with at its call deadline. */
+export class CallDeadlineError extends Error {
+  constructor(callMs: number) {
+    super(`the call deadline of its lease passed (${callMs} ms after the claim)`);
+    this.name = 'CallDeadlineError';
+  }
+}
