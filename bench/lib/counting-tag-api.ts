@@ -16,7 +16,8 @@ export interface CountingTagApiOptions {
   token: string;
   /**
    * A token bucket refilled at `perSecond` (bursts up to `burst`): above it, 429.
-   * `retryAfter` is the header sent with it, or undefined for none.
+   * `retryAfter` is the header sent with it: a fixed value, `'bucket'` for the whole seconds
+   * until the bucket holds a token again (at least 1, as most APIs round), or undefined for none.
    */
   rateLimit?: { perSecond: number; burst?: number; retryAfter?: string };
 }
@@ -26,6 +27,8 @@ export interface TagApiCounts {
   /** 2xx answers. */
   ok: number;
   rateLimited: number;
+  /** Runs of 429s: a 429 more than 500 ms after the previous one starts a new run (with Retry-After, one pause each). */
+  rateLimitedRuns: number;
   /** 503s while `down`. */
   unavailable: number;
   other: number;
@@ -43,11 +46,12 @@ export class CountingTagApi {
   /** While true, every call gets 503 (the API is down). */
   down = false;
   private readonly counts: TagApiCounts = {
-    calls: 0, ok: 0, rateLimited: 0, unavailable: 0, other: 0, applied: 0, repeated: 0,
+    calls: 0, ok: 0, rateLimited: 0, rateLimitedRuns: 0, unavailable: 0, other: 0, applied: 0, repeated: 0,
     firstCallAt: undefined, lastOkAt: undefined, maxInFlight: 0,
   };
   private readonly appliedKeys = new Set<string>();
   private inFlight = 0;
+  private lastRateLimitedAt = -Infinity;
   private waiters: { applied: number; resolve: () => void }[] = [];
   private bucket: TokenBucket | undefined;
 
@@ -79,8 +83,9 @@ export class CountingTagApi {
 
   /** Forgets the counts (between phases of one run). */
   resetCounts(): void {
-    Object.assign(this.counts, { calls: 0, ok: 0, rateLimited: 0, unavailable: 0, other: 0, applied: 0, repeated: 0, firstCallAt: undefined, lastOkAt: undefined, maxInFlight: 0 });
+    Object.assign(this.counts, { calls: 0, ok: 0, rateLimited: 0, rateLimitedRuns: 0, unavailable: 0, other: 0, applied: 0, repeated: 0, firstCallAt: undefined, lastOkAt: undefined, maxInFlight: 0 });
     this.appliedKeys.clear();
+    this.lastRateLimitedAt = -Infinity;
     if (this.opts.rateLimit) this.bucket = new TokenBucket(this.opts.rateLimit.perSecond, this.opts.rateLimit.burst);
   }
 
@@ -135,9 +140,14 @@ export class CountingTagApi {
       return [503, error(503, 'service unavailable'), {}];
     }
     const limit = this.opts.rateLimit;
-    if (limit && this.bucket && this.bucket.take() > 0) {
+    const waitSeconds = limit && this.bucket ? this.bucket.take() : 0;
+    if (limit && waitSeconds > 0) {
       c.rateLimited++;
-      return [429, error(429, `rate limit of ${limit.perSecond} requests per second exceeded`), limit.retryAfter ? { 'retry-after': limit.retryAfter } : {}];
+      const at = nowMs();
+      if (at - this.lastRateLimitedAt > 500) c.rateLimitedRuns++;
+      this.lastRateLimitedAt = at;
+      const retryAfter = limit.retryAfter === 'bucket' ? String(waitSeconds) : limit.retryAfter;
+      return [429, error(429, `rate limit of ${limit.perSecond} requests per second exceeded`), retryAfter ? { 'retry-after': retryAfter } : {}];
     }
     let parsed: { tagId?: unknown; platformClientId?: unknown };
     try {

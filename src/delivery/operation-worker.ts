@@ -108,8 +108,10 @@ export class OperationWorker {
       log.warn('tag operation kept as a dead letter: no account can take it', { reason: dead.reason });
       return;
     }
-    const wait = this.gate.take();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    // A Retry-After that came while this call waited for its slot holds it too.
+    for (let wait = this.gate.take(); wait > 0; wait = this.gate.pausedMs() > 0 ? this.gate.take() : 0) {
+      await new Promise((r) => setTimeout(r, wait));
+    }
     if (lease.abandoned) {
       log.warn('tag call not started: the database session was lost; its lease is abandoned');
       return;
@@ -130,9 +132,10 @@ export class OperationWorker {
         log.warn('tag call aborted: the database session was lost; its lease is abandoned', { reason: failure.reason });
         return;
       }
-      await this.failed(op, owner, failure, log, persist);
+      await this.failed(op, owner, failure, log, persist, started);
       return;
     }
+    this.gate.accepted(started);
     let current = false;
     await persist(async () => {
       current = await store.completeOperation(op, owner, this.d.now(), { status: 200 });
@@ -149,10 +152,12 @@ export class OperationWorker {
     failure: FailureFacts & { status?: number; bodyExcerpt?: string },
     log: Logger,
     persist: (write: () => Promise<unknown>) => Promise<void>,
+    started: number,
   ): Promise<void> {
     const { store, metrics } = this.d;
     const labels = { provider: op.provider, account: op.account };
-    if (failure.status === 429 || failure.retryAfterMs !== undefined) this.gate.limited(failure.retryAfterMs);
+    if (failure.status === 429) this.gate.limited(failure.retryAfterMs, started);
+    else if (failure.retryAfterMs !== undefined) this.gate.pause(failure.retryAfterMs);
     const now = this.d.now();
     const decision = decideAfterFailure(op, failure, this.d.policy, now, this.d.random);
     const outcome = { status: failure.status, error: failure.reason, bodyExcerpt: failure.bodyExcerpt };

@@ -1,50 +1,70 @@
+import { AcceptedRateEstimator, type RateEstimate } from './rate-estimate';
+
 /**
- * Keeps one provider at the rate it accepts.
+ * Keeps one provider account at the rate it accepts (one gate per account: one account's 429s
+ * never slow another).
  *
- * - A `Retry-After` pauses every call to the provider until then, for at most
- *   `maxPauseMs` (RETRY_MAX_MS): the value comes from the other side, and
- *   `Retry-After: 3000000000` once stopped a provider for good (issue 17).
- * - A 429 without one sets a rate cap just below the rate that was being
- *   achieved; calls are then paced evenly at the cap. While no 429 comes the
- *   cap creeps up again (additive increase), so a provider whose limit was
- *   raised is not under-used for long. Without any 429 there is no cap at all.
- *
- * The result: a rate-limited API is drained at its limit instead of hammered,
- * with only an occasional 429 when the cap probes upwards.
+ * - A `Retry-After` pauses every call to the account until then, for at most `maxPauseMs`
+ *   (RETRY_MAX_MS): the value comes from the other side, and `Retry-After: 3000000000` once
+ *   stopped a provider for good (issue 17). Every 429 that says `Retry-After: 1` costs a whole
+ *   second, so the gate aims to meet as few as possible.
+ * - Without any 429 there is no cap at all.
+ * - After a 429 the limit is estimated from what the API actually accepted (rate-estimate.ts),
+ *   and calls are paced evenly at a cap that follows it: just below the estimate right after a
+ *   429 (so a bucket that ran empty fills a little), back at the estimate within about a second
+ *   (quick recovery while far below it), then probing above it gently at first and faster the
+ *   longer no 429 comes (a cubic in the time since: a raised limit is found within a minute or
+ *   so, while a limit that stays put is met rarely; an estimate from a few calls only is
+ *   probed within seconds).
+ * - A pause already lets the bucket refill, so after one the cap starts at the estimate itself.
  */
 export interface RateGateOptions {
   now: () => number;
   /** The longest pause a `Retry-After` may cause (RETRY_MAX_MS). */
   maxPauseMs: number;
-  /** How much the cap grows per second without a 429 (requests/s). */
-  increasePerSecond?: number;
-  /** The fraction of the measured rate that becomes the cap after a 429. */
+  /** The cap just after a 429 without a pause, as a fraction of the estimated limit (default 0.8). */
   backoffFactor?: number;
+  /**
+   * Seconds after which the cubic probe has doubled the cap over the estimate, when the estimate
+   * rests on long evidence (default 60) and when it rests on a few calls only (default 2).
+   */
+  probeSeconds?: { confident: number; unsure: number };
 }
+
+/** How fast the cap climbs back to the estimate after a 429 (per second, exponential). */
+const RECOVERY_PER_SECOND = 3;
+/** A cap above this multiple of the estimate is a probe; a refusal below it means the estimate is too high. */
+const PROBING_ABOVE = 1.02;
 
 export class RateGate {
   private pausedUntil = 0;
-  private cap: number | undefined;
   private nextSlot = 0;
-  private lastIncrease = 0;
-  private lastLimitedAt = 0;
-  /** Start times of recent calls, for the achieved rate (a ring of the last second). */
-  private recent: number[] = [];
-  private readonly increase: number;
-  private readonly factor: number;
+  /** When the latest run of 429s began (or its pause ended), the origin of the cap's curve. */
+  private since = 0;
+  /** The cap at `since`, as a fraction of the estimate. */
+  private startFactor = 1;
+  private lastLimitedAt = -Infinity;
+  private estimate: RateEstimate | undefined;
+  private readonly estimator = new AcceptedRateEstimator();
+  private readonly backoff: number;
+  private readonly probe: { confident: number; unsure: number };
 
   constructor(private readonly opts: RateGateOptions) {
-    this.increase = opts.increasePerSecond ?? 5;
-    this.factor = opts.backoffFactor ?? 0.9;
+    this.backoff = opts.backoffFactor ?? 0.8;
+    this.probe = opts.probeSeconds ?? { confident: 60, unsure: 2 };
   }
 
   /** Milliseconds to wait before the next call may start (0: go). */
   waitMs(): number {
     const now = this.opts.now();
     if (now < this.pausedUntil) return this.pausedUntil - now;
-    if (this.cap === undefined) return 0;
-    this.grow(now);
+    if (this.estimate === undefined) return 0;
     return Math.max(0, this.nextSlot - now);
+  }
+
+  /** Milliseconds the account stays paused by a `Retry-After` (0: not paused). */
+  pausedMs(): number {
+    return Math.max(0, this.pausedUntil - this.opts.now());
   }
 
   /**
@@ -53,58 +73,72 @@ export class RateGate {
    */
   take(): number {
     const now = this.opts.now();
-    let wait = 0;
-    if (this.cap !== undefined) {
-      const slot = Math.max(now, this.nextSlot);
-      this.nextSlot = slot + 1000 / this.cap;
-      wait = slot - now;
-    }
-    this.recent.push(now + wait);
-    if (this.recent.length > 4096) this.recent.splice(0, this.recent.length - 2048);
-    return wait;
+    const cap = this.rateCap;
+    if (cap === undefined) return Math.max(0, this.pausedUntil - now);
+    const slot = Math.max(now, this.nextSlot, this.pausedUntil);
+    this.nextSlot = slot + 1000 / cap;
+    return slot - now;
   }
 
   /** How many calls may start right now without waiting. */
   available(max: number): number {
     if (this.waitMs() > 0) return 0;
-    if (this.cap === undefined) return max;
-    return Math.max(1, Math.min(max, Math.floor(this.cap / 20)));
+    const cap = this.rateCap;
+    if (cap === undefined) return max;
+    // 50 ms worth of calls per claim: evenly paced, without a claim per call.
+    return Math.max(1, Math.min(max, Math.floor(cap / 20)));
   }
 
-  /** The provider answered 429 (or asked for a pause). */
-  limited(retryAfterMs: number | undefined): void {
+  /** A call that started at `startedAt` (the time `take` said) was accepted. */
+  accepted(startedAt: number): void {
+    this.estimator.accepted(startedAt);
+  }
+
+  /** An answer other than 429 asked for a pause (a 503 with `Retry-After`): no evidence about the rate. */
+  pause(retryAfterMs: number): void {
+    if (retryAfterMs <= 0) return;
+    this.pausedUntil = Math.max(this.pausedUntil, this.opts.now() + Math.min(retryAfterMs, this.opts.maxPauseMs));
+    this.nextSlot = Math.max(this.nextSlot, this.pausedUntil);
+  }
+
+  /** The provider answered 429 to a call that started at `startedAt` (default: now). */
+  limited(retryAfterMs: number | undefined, startedAt = this.opts.now()): void {
     const now = this.opts.now();
-    if (retryAfterMs !== undefined && retryAfterMs > 0) {
-      this.pausedUntil = Math.max(this.pausedUntil, now + Math.min(retryAfterMs, this.opts.maxPauseMs));
+    const paused = retryAfterMs !== undefined && retryAfterMs > 0;
+    if (paused) this.pause(retryAfterMs);
+    // A call that started before the gate heard of the latest run belongs to that run.
+    const newRun = startedAt >= this.lastLimitedAt;
+    const before = this.estimate;
+    const capThen = this.rateCap;
+    // Every refusal refines the estimate (the calls in flight with the first say most).
+    this.estimate = this.estimator.refused(startedAt, paused ? this.pausedUntil : undefined, now);
+    // Refused while not probing above the estimate: the estimate was too high.
+    if (newRun && before !== undefined && capThen !== undefined && capThen <= before.rate * PROBING_ABOVE) this.estimate = this.estimator.tooHigh(capThen);
+    if (this.pausedUntil > now) {
+      // The pause refills the bucket: the curve starts at the estimate when it ends.
+      this.since = this.pausedUntil;
+      this.startFactor = 1;
+    } else if (newRun) {
+      this.since = now;
+      this.startFactor = this.backoff;
     }
-    // Several in-flight calls may meet the same limit; count it once per 100 ms.
-    if (now - this.lastLimitedAt < 100) return;
-    this.lastLimitedAt = now;
-    const achieved = this.achievedRate(now);
-    const base = this.cap === undefined ? achieved : Math.min(this.cap, Math.max(achieved, 1));
-    this.cap = Math.max(1, base * this.factor);
-    this.lastIncrease = now;
-    this.nextSlot = Math.max(this.nextSlot, now + 1000 / this.cap);
+    if (newRun) this.lastLimitedAt = now;
+    this.nextSlot = Math.max(this.nextSlot, this.pausedUntil);
   }
 
+  /** The pacing rate in requests/s, or undefined while no 429 has come. */
   get rateCap(): number | undefined {
-    return this.cap;
+    const e = this.estimate;
+    if (e === undefined) return undefined;
+    const t = Math.max(0, this.opts.now() - this.since) / 1000;
+    const below = (1 - this.startFactor) * Math.exp(-RECOVERY_PER_SECOND * t);
+    const scale = e.confident ? this.probe.confident : this.probe.unsure;
+    const above = (t / scale) ** 3;
+    return Math.max(1, e.rate * (1 - below + above));
   }
 
-  private achievedRate(now: number): number {
-    const since = now - 1000;
-    let i = this.recent.length;
-    while (i > 0 && (this.recent[i - 1] ?? 0) >= since) i--;
-    this.recent = this.recent.slice(i);
-    return this.recent.length; // calls started in the last second
-  }
-
-  private grow(now: number): void {
-    if (this.cap === undefined) return;
-    const elapsed = now - this.lastIncrease;
-    if (elapsed >= 1000) {
-      this.cap += (this.increase * elapsed) / 1000;
-      this.lastIncrease = now;
-    }
+  /** The estimated limit and what it rests on, or undefined while no 429 has come. */
+  get limitEstimate(): RateEstimate | undefined {
+    return this.estimate;
   }
 }

@@ -2,6 +2,22 @@ import { RateGate } from '../../../src/delivery/rate-gate';
 
 const HOUR = 3_600_000;
 
+/**
+ * 400 calls sent at 400/s from `from` against a 200/s bucket that is empty: every other one
+ * refused. Their answers are told to the gate together, 20 ms after the last one started
+ * (as the answers of calls in flight come back), in the order they started. Returns that time.
+ */
+function saturate(gate: RateGate, setNow: (t: number) => void, from = 0): number {
+  const end = from + 399 * 2.5 + 20;
+  setNow(end);
+  for (let i = 0; i < 400; i++) {
+    const started = from + i * 2.5;
+    if (i % 2 === 0) gate.accepted(started);
+    else gate.limited(undefined, started);
+  }
+  return end;
+}
+
 describe('RateGate', () => {
   it('does not pace at all until the provider says 429', () => {
     let now = 0;
@@ -33,49 +49,92 @@ describe('RateGate', () => {
     expect(gate.available(8)).toBeGreaterThan(0);
   });
 
-  it('after a 429 caps the rate just below what was achieved and spreads calls evenly', () => {
+  it('after a 429 without Retry-After paces evenly just below the estimate, then recovers to it within a second', () => {
     let now = 0;
-    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR, backoffFactor: 0.9 });
-    for (let i = 0; i < 400; i++) {
-      now = i * 2.5; // 400 calls/s
-      gate.take();
-    }
-    now = 1000;
-    gate.limited(undefined);
-    expect(gate.rateCap).toBeGreaterThan(300);
-    expect(gate.rateCap).toBeLessThan(400);
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR, backoffFactor: 0.8 });
+    const heard = saturate(gate, (t) => (now = t));
+    const estimate = gate.limitEstimate;
+    expect(estimate?.source).toBe('saturated');
+    expect(estimate?.rate).toBeGreaterThan(195);
+    expect(estimate?.rate).toBeLessThanOrEqual(200);
+    const rate = estimate?.rate as number;
+    // The run of refusals set the cap once, at 0.8 × the estimate, when the gate heard of it…
+    now = heard;
     const cap = gate.rateCap as number;
+    expect(cap).toBeCloseTo(0.8 * rate, 5);
+    expect(cap).toBeLessThan(rate);
     const waits = Array.from({ length: 10 }, () => gate.take());
-    // successive slots are 1000/cap ms apart
     for (let i = 1; i < waits.length; i++) expect((waits[i] as number) - (waits[i - 1] as number)).toBeCloseTo(1000 / cap, 5);
+    // …and a second and a half later it is back at the estimate.
+    now = heard + 1500;
+    expect(gate.rateCap).toBeGreaterThan(0.99 * rate);
   });
 
-  it('lets the cap creep up again while no 429 arrives', () => {
+  it('after a Retry-After pause starts at the estimate, and probes above it gently, then faster', () => {
     let now = 0;
-    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR, increasePerSecond: 5 });
-    for (let i = 0; i < 100; i++) {
-      now = i * 10;
-      gate.take();
-    }
-    gate.limited(undefined);
-    const before = gate.rateCap as number;
-    now += 10_000;
-    gate.waitMs();
-    expect(gate.rateCap).toBeCloseTo(before + 50, 5);
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR, probeSeconds: { confident: 60, unsure: 2 } });
+    saturate(gate, (t) => (now = t));
+    const heard = saturate(gate, (t) => (now = t));
+    const rate = gate.limitEstimate?.rate as number;
+    expect(gate.limitEstimate?.confident).toBe(true);
+    now = heard + 20_000; // probing 3.7 % above the estimate: a 429 then does not lower it
+    gate.limited(1000, now - 20); // Retry-After: 1
+    expect(gate.limitEstimate?.rate).toBe(rate);
+    expect(gate.waitMs()).toBe(1000);
+    now += 1000; // the pause is over: the bucket is full again
+    expect(gate.rateCap).toBeCloseTo(rate, 5);
+    const resumed = now;
+    now = resumed + 5000;
+    expect(gate.rateCap).toBeLessThan(rate * 1.001); // (5/60)³ ≈ 0.06 %
+    now = resumed + 30_000;
+    expect(gate.rateCap).toBeCloseTo(rate * 1.125, 5); // (30/60)³
+    now = resumed + 60_000;
+    expect(gate.rateCap).toBeCloseTo(rate * 2, 5);
+  });
+
+  it('a slot reserved before a Retry-After pause is moved to after it', () => {
+    let now = 0;
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
+    saturate(gate, (t) => (now = t));
+    gate.limited(2000, now);
+    expect(gate.take()).toBeGreaterThanOrEqual(2000);
+    expect(gate.pausedMs()).toBe(2000);
+  });
+
+  it('a 503 with Retry-After pauses without saying anything about the rate', () => {
+    let now = 0;
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
+    gate.pause(5000);
+    expect(gate.waitMs()).toBe(5000);
+    expect(gate.limitEstimate).toBeUndefined();
+    now = 5000;
+    expect(gate.rateCap).toBeUndefined();
+    expect(gate.available(8)).toBe(8);
   });
 
   it('counts a burst of 429s from calls in flight together once', () => {
     let now = 0;
-    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR, backoffFactor: 0.8 });
     for (let i = 0; i < 200; i++) {
       now = i * 5;
-      gate.take();
+      gate.accepted(now);
     }
-    gate.limited(undefined);
-    const once = gate.rateCap;
+    gate.limited(undefined, now - 20);
+    const first = gate.limitEstimate?.rate as number;
     now += 20;
-    gate.limited(undefined);
-    gate.limited(undefined);
-    expect(gate.rateCap).toBe(once);
+    gate.limited(undefined, now - 20);
+    gate.limited(undefined, now - 19);
+    // Backed off once (0.8 ×), not once per refusal (0.8³ ×).
+    expect(gate.rateCap).toBeGreaterThan(0.79 * Math.min(first, gate.limitEstimate?.rate as number));
+  });
+
+  it('a refusal while not probing above the estimate lowers it to 0.9 × the pace then', () => {
+    let now = 0;
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
+    const heard = saturate(gate, (t) => (now = t));
+    now = heard + 500; // on the way back to the estimate, not probing
+    const capThen = gate.rateCap as number;
+    gate.limited(undefined, now - 20);
+    expect(gate.limitEstimate?.rate).toBeLessThanOrEqual(0.9 * capThen + 1e-9);
   });
 });

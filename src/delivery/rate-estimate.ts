@@ -1,0 +1,212 @@
+import { fitTokenBucket, type BucketEpisode } from './bucket-fit';
+
+/**
+ * Estimates the rate a provider account accepts from what it actually accepted, for RateGate.
+ *
+ * Rate limits are token buckets (or behave like one): R tokens a second, at most B saved up.
+ * Before the first 429 every call is accepted, so the pace reached then says only that the
+ * limit is lower. The evidence, by the start time of each call, best first:
+ *
+ * - **Saturated stretches** (without Retry-After): from one refused call to the next the bucket
+ *   was empty at both ends, so the calls accepted in between used tokens that came back
+ *   meanwhile: R ≥ (accepted − 1) / duration, closely so over half a second or more.
+ * - **Episodes that start with a full bucket** (the first call, and the first call after a
+ *   pause of a second or more, e.g. `Retry-After: 1`) and end at the first refusal: each says
+ *   how big the bucket must have been for a given R; where they agree is R (bucket-fit.ts).
+ *   This is the case that matters most: every such 429 costs a second of pause.
+ * - **The tail**: the calls already in flight when the first 429 came, refused and accepted in
+ *   turn at the pace tokens come back — only a few, so ±1 token over a few milliseconds.
+ * - Nothing else (a single call refused): half the pace of the last second.
+ *
+ * A refusal while the gate was not probing above the estimate overrules all but a new fit
+ * (`tooHigh`).
+ *
+ * Deterministic: it keeps no clock; times are the callers' (epoch ms).
+ */
+export interface RateEstimate {
+  /** Requests per second the account accepts, as far as is known. */
+  rate: number;
+  /** From long evidence (a fit of episodes, or a saturated stretch of ≥ 0.5 s), not a few tail calls. */
+  confident: boolean;
+  /** Which evidence it came from (tests and logs). */
+  source: 'fit' | 'saturated' | 'tail' | 'halved' | 'decreased';
+}
+
+interface Stretch {
+  accepted: number;
+  ms: number;
+  /** Start time of the refused call that ends it (the next stretch may go on from there). */
+  end: number;
+}
+
+/** A saturated stretch this long bounds R closely; shorter ones are a few tail calls, ±1 token. */
+const CONFIDENT_SATURATED_MS = 500;
+/** The accepted calls of an episode kept for the fit (the latest; a long episode's start says little). */
+const KEEP_EPISODE_CALLS = 2000;
+const KEEP_STRETCHES = 8;
+/** A second without any call: the bucket is taken to be full again. */
+const IDLE_REFILL_MS = 1000;
+const KEEP_EPISODES = 4;
+/** Refusals at most this far apart extend one saturated stretch. */
+const MERGE_GAP_MS = 100;
+/** Tails shorter than this (a call or two) say nothing about the rate. */
+const MIN_TAIL_MS = 5;
+
+export class AcceptedRateEstimator {
+  /** Start times of accepted calls (the last few seconds' worth). */
+  private acceptedStarts: number[] = [];
+  /** Start time of the latest call seen, accepted or refused. */
+  private lastStart = -Infinity;
+  /** Start of the stretch or episode under way; `full` when the bucket is assumed full at its start. */
+  private open: { start: number; full: boolean } | undefined;
+  /** Start time of the latest refused call of the tail (in flight when the first refusal came). */
+  private tailFrom: number | undefined;
+  private readonly stretches: Stretch[] = [];
+  private readonly episodes: BucketEpisode[] = [];
+  private current: RateEstimate | undefined;
+  /** The latest fit of episodes, kept until contradicted. */
+  private lastFit: number | undefined;
+  /** The latest refusal gave a new fit. */
+  private freshFit = false;
+  /** Set by `tooHigh`: no estimate above it until a fit. */
+  private ceiling = Infinity;
+
+  /** A call that started at `startedAt` was accepted. */
+  accepted(startedAt: number): void {
+    this.seen(startedAt);
+    this.acceptedStarts.push(startedAt);
+    if (this.acceptedStarts.length > 8192) this.acceptedStarts.splice(0, 4096);
+  }
+
+  /**
+   * A call that started at `startedAt` was refused (429). `pauseUntil`: when the pause it caused
+   * ends, if it caused one (a bucket is full again after a pause of at least a second).
+   */
+  refused(startedAt: number, pauseUntil: number | undefined, answeredAt = startedAt): RateEstimate {
+    this.seen(startedAt);
+    const open = (this.open ??= { start: startedAt, full: true });
+    const refills = pauseUntil !== undefined && pauseUntil - startedAt >= 1000;
+    if (startedAt >= open.start) {
+      // The first refusal of this episode or stretch: the bucket ran empty here.
+      const accepted = this.countAccepted(open.start, startedAt);
+      const ms = startedAt - open.start;
+      // An episode whose first call was refused did not start full: no evidence.
+      if (open.full && accepted > 0) this.keepEpisode({ accepted: this.acceptedIn(open.start, startedAt), refusedAt: startedAt });
+      else if (!open.full && ms > 0) this.addStretch(open.start, startedAt, accepted);
+      this.tailFrom = startedAt;
+      this.open = refills ? { start: pauseUntil, full: true } : { start: startedAt, full: false };
+    } else {
+      // A longer pause (a later Retry-After) moves the next episode's start.
+      if (refills && open.full) open.start = Math.max(open.start, pauseUntil);
+      if (this.tailFrom !== undefined && startedAt > this.tailFrom) {
+        // A call of the tail (in flight when the first refusal came) refused too: still saturated.
+        const accepted = this.countAccepted(this.tailFrom, startedAt);
+        this.addStretch(this.tailFrom, startedAt, accepted);
+        this.tailFrom = startedAt;
+      }
+    }
+    this.current = this.estimate(answeredAt);
+    return this.current;
+  }
+
+  /** The latest estimate (after the latest refusal), or undefined before any. */
+  get estimateNow(): RateEstimate | undefined {
+    return this.current;
+  }
+
+  private estimate(answeredAt: number): RateEstimate {
+    // Each stretch bounds R from below (it may have filled up on the way); the best bound counts.
+    let bound = 0;
+    for (const x of this.stretches) if (x.ms >= CONFIDENT_SATURATED_MS) bound = Math.max(bound, ((x.accepted - 1) * 1000) / x.ms);
+    if (bound > 0) return { rate: bound, confident: true, source: 'saturated' };
+    const sat = this.stretches.reduce((s, x) => ({ accepted: s.accepted + x.accepted, ms: s.ms + x.ms }), { accepted: 0, ms: 0 });
+    const fit = fitTokenBucket(this.episodes)?.rate;
+    this.freshFit = fit !== undefined;
+    if (fit !== undefined) {
+      // A fit accounts for the bucket, which a refusal's pace alone does not: it lifts the ceiling.
+      this.ceiling = Infinity;
+      this.lastFit = fit;
+    }
+    if (this.lastFit !== undefined) return this.capped({ rate: this.lastFit, confident: true, source: 'fit' });
+    // A few calls of a tail: tokens that came back in `ms` lie between `accepted` and `accepted + 1`.
+    if (sat.ms >= MIN_TAIL_MS) return this.capped({ rate: ((sat.accepted + 0.5) * 1000) / sat.ms, confident: false, source: 'tail' });
+    // Nothing but the refusal itself: half of what was being achieved over the last second, up
+    // to the refusal's answer (so calls sent all at once still span their round trip).
+    const from = Math.max(answeredAt - 1000, this.firstAccepted() ?? answeredAt);
+    const recent = this.countAccepted(from, answeredAt);
+    return this.capped({ rate: Math.max(1, (recent * 1000) / Math.max(1, answeredAt - from) / 2), confident: false, source: 'halved' });
+  }
+
+  private capped(e: RateEstimate): RateEstimate {
+    return e.rate <= this.ceiling ? e : { rate: this.ceiling, confident: false, source: 'decreased' };
+  }
+
+  /**
+   * A refusal came while the gate was not probing above the estimate: the limit is below `rate`
+   * (the pace then), whatever thin evidence said. The estimate falls to 0.9 × that and stays
+   * below it until a fit of episodes says more.
+   */
+  tooHigh(rate: number): RateEstimate {
+    // A fit that includes the episode this refusal ended explains it already.
+    if (this.freshFit && this.current !== undefined) return this.current;
+    this.ceiling = Math.max(1, 0.9 * rate);
+    this.lastFit = undefined;
+    this.current = this.capped(this.current ?? { rate: this.ceiling, confident: false, source: 'decreased' });
+    return this.current;
+  }
+
+  /** Keeps the first episode (paced unlike the later ones, so it tells most) and the latest ones. */
+  private keepEpisode(e: BucketEpisode): void {
+    this.episodes.push(e);
+    if (this.episodes.length > KEEP_EPISODES) this.episodes.splice(1, 1);
+  }
+
+  /**
+   * A saturated stretch from `from` to `to`. Refusals close together (while calls go out faster
+   * than the limit) extend the stretch before: still empty at both ends, and long enough in the
+   * end to say R closely. A long gap may hide a bucket that filled up: a stretch of its own.
+   */
+  private addStretch(from: number, to: number, accepted: number): void {
+    const last = this.stretches[this.stretches.length - 1];
+    if (last !== undefined && last.end === from && to - from <= MERGE_GAP_MS) {
+      last.accepted += accepted;
+      last.ms += to - from;
+      last.end = to;
+      return;
+    }
+    this.stretches.push({ accepted, ms: to - from, end: to });
+    if (this.stretches.length > KEEP_STRETCHES) this.stretches.splice(0, this.stretches.length - KEEP_STRETCHES);
+  }
+
+  private firstAccepted(): number | undefined {
+    return this.acceptedStarts[0];
+  }
+
+  /** After a second without calls the bucket has filled up again: a new full-start episode. */
+  private seen(startedAt: number): void {
+    if (this.open === undefined || startedAt - this.lastStart > IDLE_REFILL_MS) this.open = { start: startedAt, full: true };
+    this.lastStart = Math.max(this.lastStart, startedAt);
+  }
+
+  /** Start times of the accepted calls that started in [from, to), ascending (the latest KEEP_EPISODE_CALLS). */
+  private acceptedIn(from: number, to: number): number[] {
+    const out: number[] = [];
+    for (let i = this.acceptedStarts.length - 1; i >= 0 && out.length < KEEP_EPISODE_CALLS; i--) {
+      const t = this.acceptedStarts[i] as number;
+      if (t >= from && t < to) out.push(t);
+      else if (t < from - 5000) break;
+    }
+    return out.sort((a, b) => a - b);
+  }
+
+  /** Accepted calls that started in [from, to). */
+  private countAccepted(from: number, to: number): number {
+    let n = 0;
+    for (let i = this.acceptedStarts.length - 1; i >= 0; i--) {
+      const t = this.acceptedStarts[i] as number;
+      if (t >= from && t < to) n++;
+      else if (t < from - 5000) break; // answers come back out of order, but not by seconds
+    }
+    return n;
+  }
+}

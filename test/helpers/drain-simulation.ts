@@ -1,0 +1,156 @@
+import { RateGate, type RateGateOptions } from '../../src/delivery/rate-gate';
+import { TokenBucket } from './fake-token-bucket';
+
+/**
+ * A deterministic, simulated-time drain: one account's queue worked the way OperationWorker and
+ * Pump work it (claim what `gate.available` allows into free concurrency slots, `take` a slot,
+ * call, tell the gate the outcome; a refused operation comes back after max(1 s, Retry-After)),
+ * against a token-bucket API with a fixed latency. No timers, no sockets: the same inputs give
+ * the same figures, so the rate gate's behaviour can be asserted exactly in unit tests.
+ */
+export interface DrainSimulation {
+  ops: number;
+  latencyMs: number;
+  /** Each answer takes latencyMs plus up to this much more (seeded, so still deterministic); default 2. */
+  jitterMs?: number;
+  seed?: number;
+  concurrency: number;
+  /** Token bucket; `retryAfter`: answer 429 with the bucket's whole seconds (at least 1). */
+  limit?: { perSecond: number; burst: number; retryAfter: boolean };
+  gate?: Partial<Omit<RateGateOptions, 'now'>>;
+  /** Stop (and fail) after this much simulated time. */
+  maxMs?: number;
+}
+
+export interface DrainResult {
+  /** From the first call to the last accepted one. */
+  ms: number;
+  rate: number;
+  calls: number;
+  refused: number;
+  /** Runs of refusals (a refusal more than 500 ms after the previous one starts a run). */
+  runs: number;
+  maxInFlight: number;
+  /** The gate's estimate at the end. */
+  estimate: number | undefined;
+  /** The gate's cap at each refusal run's start (simulated ms, requests/s). */
+  caps: { at: number; cap: number | undefined }[];
+}
+
+type Event = { at: number; seq: number; run: () => void };
+
+export function simulateDrain(sim: DrainSimulation): DrainResult {
+  let now = 0;
+  let seq = 0;
+  const events: Event[] = [];
+  const schedule = (at: number, run: () => void) => {
+    events.push({ at, seq: seq++, run });
+  };
+  const gate = new RateGate({ now: () => now, maxPauseMs: 3_600_000, ...sim.gate });
+  const bucket = sim.limit ? new TokenBucket(sim.limit.perSecond, sim.limit.burst, 0) : undefined;
+  const due: number[] = Array.from({ length: sim.ops }, () => 0); // due times of queued ops
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let applied = 0;
+  let calls = 0;
+  let refused = 0;
+  let runs = 0;
+  let lastRefusedAt = -Infinity;
+  let firstCall: number | undefined;
+  let lastOk = 0;
+  let pumpAt: number | undefined;
+  const caps: DrainResult['caps'] = [];
+  // A small linear congruential generator: the same seed, the same run.
+  let state = (sim.seed ?? 1) >>> 0;
+  const random = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+  const jitter = sim.jitterMs ?? 2;
+
+  const call = (startedAt: number) => {
+    calls++;
+    firstCall ??= startedAt;
+    // The request reaches the API after a little of the round trip.
+    const arrives = startedAt + random() * jitter;
+    const wait = bucket ? bucket.take(arrives) : 0;
+    schedule(arrives + sim.latencyMs + random() * jitter, () => {
+      inFlight--;
+      if (wait === 0) {
+        applied++;
+        lastOk = now;
+        gate.accepted(startedAt);
+      } else {
+        refused++;
+        if (now - lastRefusedAt > 500) {
+          runs++;
+          caps.push({ at: now, cap: gate.rateCap });
+        }
+        lastRefusedAt = now;
+        const retryAfterMs = sim.limit?.retryAfter ? wait * 1000 : undefined;
+        gate.limited(retryAfterMs, startedAt);
+        due.push(now + Math.max(1000, retryAfterMs ?? 0));
+      }
+      pump();
+    });
+  };
+
+  // Pump.run: claim what the gate allows into free slots until none is free, then sleep until woken or due.
+  const pump = () => {
+    for (;;) {
+      const free = sim.concurrency - inFlight;
+      if (free <= 0) return; // a finishing call wakes it
+      const wait = gate.waitMs();
+      if (wait > 0) return wake(now + wait);
+      const n = Math.min(gate.available(free), due.filter((d) => d <= now).length);
+      if (n === 0) {
+        if (due.length > 0) wake(Math.max(now + 5, Math.min(...due)));
+        return;
+      }
+      let taken = 0;
+      for (let i = 0; i < due.length && taken < n; i++) {
+        if ((due[i] as number) <= now) {
+          due.splice(i--, 1);
+          taken++;
+          inFlight++;
+          maxInFlight = Math.max(maxInFlight, inFlight);
+          startWhenSlot(gate.take());
+        }
+      }
+    }
+  };
+  const startWhenSlot = (wait: number) => {
+    if (wait <= 0) return call(now);
+    schedule(now + wait, () => {
+      const more = gate.pausedMs() > 0 ? gate.take() : 0;
+      if (more > 0) startWhenSlot(more);
+      else call(now);
+    });
+  };
+  const wake = (at: number) => {
+    if (pumpAt !== undefined && pumpAt <= at && pumpAt >= now) return;
+    pumpAt = at;
+    schedule(at, () => {
+      if (pumpAt === at) pumpAt = undefined;
+      pump();
+    });
+  };
+
+  pump();
+  const maxMs = sim.maxMs ?? 600_000;
+  while (applied < sim.ops) {
+    if (events.length === 0) throw new Error(`simulation stalled at ${now} ms with ${applied} of ${sim.ops} applied`);
+    let best = 0;
+    for (let i = 1; i < events.length; i++) {
+      const e = events[i] as Event;
+      const b = events[best] as Event;
+      if (e.at < b.at || (e.at === b.at && e.seq < b.seq)) best = i;
+    }
+    const [next] = events.splice(best, 1) as [Event];
+    now = next.at;
+    if (now > maxMs) throw new Error(`simulation ran past ${maxMs} ms with ${applied} of ${sim.ops} applied`);
+    next.run();
+  }
+  const ms = lastOk - (firstCall ?? 0);
+  return { ms, rate: (sim.ops * 1000) / ms, calls, refused, runs, maxInFlight, estimate: gate.limitEstimate?.rate, caps };
+}
