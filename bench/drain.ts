@@ -22,7 +22,8 @@
  *
  * Env: BENCH_DRAIN_OPS (default 20000), BENCH_DRAIN_RA_OPS (3000), BENCH_DRAIN_FREE_OPS (2000),
  * BENCH_DRAIN_SERIAL_OPS (300), BENCH_DRAIN_SLOW_OPS (2000), BENCH_DRAIN_SLOW_C8_OPS (400),
- * BENCH_DRAIN_ONLY=limited,ra,free,slow (a subset of the phases), BENCH_CPU_PROF=DIR.
+ * BENCH_DRAIN_ONLY=limited,ra,free,slow (a subset of the phases), BENCH_DRAIN_KEEP=1 (keep the
+ * service logs), BENCH_CPU_PROF=DIR.
  */
 import { benchSecrets, createBenchDir, machineLine, type BenchDir } from './lib/bench-env';
 import { startChild } from './lib/child';
@@ -156,7 +157,8 @@ async function main(): Promise<void> {
     for (const [title, rows] of sections) printSection(title, rows);
     emitResult('drain', { ...figures, repeated });
   } finally {
-    dir.cleanup();
+    if (process.env.BENCH_DRAIN_KEEP) console.error(`logs kept in ${dir.root}`);
+    else dir.cleanup();
   }
 }
 

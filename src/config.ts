@@ -68,8 +68,8 @@ const envSchema = z.object({
   FORWARD_TIMEOUT_MS: optionalInt(1),
   /** Timeout of one tag API call; below LEASE_MS (config-dependent.ts). */
   TAG_API_TIMEOUT_MS: optionalInt(1),
-  /** Parallel calls per provider account. */
-  PROVIDER_CONCURRENCY: int(8, 1),
+  /** Parallel calls per provider account; unset adapts (src/delivery/concurrency-limit.ts). */
+  PROVIDER_CONCURRENCY: optionalInt(1),
   /** Parallel forwards per destination (different ordering keys). */
   FORWARD_CONCURRENCY: int(8, 1),
   /** Anyone who can reach /admin can guess at it (throttled, but still): too short a token is refused. */
@@ -133,7 +133,8 @@ export interface Config {
   warnings: readonly string[];
   leaseMs: number;
   tagApiTimeoutMs: number;
-  providerConcurrency: number;
+  /** PROVIDER_CONCURRENCY; undefined: adaptive (8, growing to 32 while the API keeps up). */
+  providerConcurrency: number | undefined;
   adminToken: string | undefined;
   trustProxyHops: number;
   /** When set, /metrics wants `Authorization: Bearer <metricsToken>`. */

@@ -16,6 +16,7 @@ export interface BucketEpisode {
   refusedAt: number;
 }
 
+const MIN_LONG_EPISODE_MS = 1000;
 /** Tokens: how far apart episodes may be at the fit (counts are whole calls). */
 const AGREE = 2;
 /** … and how far apart they must be 10 % away from it. */
@@ -65,7 +66,9 @@ function upperBound(episodes: readonly BucketEpisode[]): number {
 
 /** R and B that the episodes agree on, or undefined when they cannot tell (or contradict each other). */
 export function fitTokenBucket(episodes: readonly BucketEpisode[]): { rate: number; burst: number } | undefined {
-  if (episodes.length < 2) return undefined;
+  // Start times are the client's, off by a few ms under load: only an episode of a second or
+  // more (hundreds of calls) makes that noise small against what the fit reads from it.
+  if (episodes.length < 2 || !episodes.some((e) => e.refusedAt - (e.accepted[0] ?? e.refusedAt) >= MIN_LONG_EPISODE_MS)) return undefined;
   const maxRate = upperBound(episodes);
   if (!(maxRate > 1) || !Number.isFinite(maxRate)) return undefined;
   // A coarse scan (2 % steps), then 0.2 % steps around the best.

@@ -6,7 +6,11 @@ import type { AccountScope, ClaimedOperation, DeadLetterRequest, InstanceSession
 import type { CallLease } from './call-lease';
 import { LeasedLoop } from './leased-loop';
 import { decideAfterFailure, type FailureFacts, type RetryPolicy } from './operation-outcome';
+import { ConcurrencyLimit, type CallOutcome } from './concurrency-limit';
 import { RateGate } from './rate-gate';
+
+/** Without PROVIDER_CONCURRENCY: where the adaptive limit starts, and how far it may grow. */
+export const ADAPTIVE_CONCURRENCY = { initial: 8, max: 32 };
 
 /** Why an operation no configured account can take is kept as a dead letter (and the code that queues it again). */
 export type Unroutable = (op: ClaimedOperation) => Pick<DeadLetterRequest, 'reason' | 'code'>;
@@ -24,7 +28,8 @@ export interface OperationWorkerDeps {
   tagger: Tagger | undefined;
   unroutable?: Unroutable;
   policy: RetryPolicy;
-  concurrency: number;
+  /** PROVIDER_CONCURRENCY: at most this many calls in flight; undefined adapts (concurrency-limit.ts). */
+  concurrency: number | undefined;
   leaseMs: number;
   /** TAG_API_TIMEOUT_MS: the calls for a claimed row end this long after the claim. */
   callTimeoutMs: number;
@@ -51,16 +56,20 @@ export interface OperationOutcome {
  */
 export class OperationWorker {
   readonly gate: RateGate;
+  readonly concurrency: ConcurrencyLimit;
   private readonly loop: LeasedLoop<ClaimedOperation>;
 
   constructor(private readonly d: OperationWorkerDeps) {
     this.gate = new RateGate({ now: d.now, maxPauseMs: d.policy.maxMs });
+    this.concurrency = new ConcurrencyLimit(
+      d.concurrency === undefined ? ADAPTIVE_CONCURRENCY : { initial: d.concurrency, max: d.concurrency },
+    );
     this.loop = new LeasedLoop<ClaimedOperation>({
       name: `operations/${d.name}`,
       owner: d.owner,
       leaseMs: d.leaseMs,
       callMs: d.callTimeoutMs,
-      concurrency: () => d.concurrency,
+      concurrency: () => this.concurrency.limit,
       gate: () => this.gate.waitMs(),
       limit: (free) => (d.tagger ? this.gate.available(free) : free),
       claim: (limit, owner) =>
@@ -117,16 +126,19 @@ export class OperationWorker {
       return;
     }
     const started = this.d.now();
+    const inFlight = this.loop.active;
     const endTimer = metrics.tagCallDuration.startTimer(labels);
     try {
       await this.d.tagger.apply(op, lease.signal);
       endTimer();
+      this.concurrency.record(this.d.now() - started, 'ok', inFlight);
     } catch (err) {
       endTimer();
       const failure: FailureFacts & { status?: number; bodyExcerpt?: string } =
         err instanceof TagApiError
           ? err
           : { retryable: true, notFound: false, reason: `unexpected error: ${err instanceof Error ? err.message : String(err)}` };
+      this.concurrency.record(this.d.now() - started, callOutcome(failure.status), inFlight);
       if (lease.abandoned) {
         // Another instance takes the row at its call deadline; an outcome written now could only delay it.
         log.warn('tag call aborted: the database session was lost; its lease is abandoned', { reason: failure.reason });
@@ -156,8 +168,14 @@ export class OperationWorker {
   ): Promise<void> {
     const { store, metrics } = this.d;
     const labels = { provider: op.provider, account: op.account };
-    if (failure.status === 429) this.gate.limited(failure.retryAfterMs, started);
-    else if (failure.retryAfterMs !== undefined) this.gate.pause(failure.retryAfterMs);
+    if (failure.status === 429) {
+      if (this.gate.limited(failure.retryAfterMs, started)) {
+        const e = this.gate.limitEstimate;
+        log.info('tag API rate limit met: calls paced', {
+          estimatePerSecond: e && Math.round(e.rate * 10) / 10, estimateFrom: e?.source, pauseMs: this.gate.pausedMs(),
+        });
+      }
+    } else if (failure.retryAfterMs !== undefined) this.gate.pause(failure.retryAfterMs);
     const now = this.d.now();
     const decision = decideAfterFailure(op, failure, this.d.policy, now, this.d.random);
     const outcome = { status: failure.status, error: failure.reason, bodyExcerpt: failure.bodyExcerpt };
@@ -173,4 +191,10 @@ export class OperationWorker {
       log.error('tag operation is a dead letter', { reason: decision.reason, status: failure.status });
     }
   }
+}
+
+/** For the concurrency limit: a 429, an API in trouble (5xx, no answer), or an answer like any other. */
+function callOutcome(status: number | undefined): CallOutcome {
+  if (status === 429) return 'limited';
+  return status === undefined || status >= 500 ? 'failed' : 'ok';
 }

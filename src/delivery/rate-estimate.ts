@@ -50,7 +50,7 @@ const KEEP_EPISODES = 4;
 /** Refusals at most this far apart extend one saturated stretch. */
 const MERGE_GAP_MS = 100;
 /** Tails shorter than this (a call or two) say nothing about the rate. */
-const MIN_TAIL_MS = 5;
+const MIN_TAIL_MS = 10;
 
 export class AcceptedRateEstimator {
   /** Start times of accepted calls (the last few seconds' worth). */

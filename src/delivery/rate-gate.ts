@@ -26,7 +26,7 @@ export interface RateGateOptions {
   backoffFactor?: number;
   /**
    * Seconds after which the cubic probe has doubled the cap over the estimate, when the estimate
-   * rests on long evidence (default 60) and when it rests on a few calls only (default 2).
+   * rests on long evidence (default 60) and when it rests on a few calls only (default 5).
    */
   probeSeconds?: { confident: number; unsure: number };
 }
@@ -51,7 +51,7 @@ export class RateGate {
 
   constructor(private readonly opts: RateGateOptions) {
     this.backoff = opts.backoffFactor ?? 0.8;
-    this.probe = opts.probeSeconds ?? { confident: 60, unsure: 2 };
+    this.probe = opts.probeSeconds ?? { confident: 60, unsure: 5 };
   }
 
   /** Milliseconds to wait before the next call may start (0: go). */
@@ -101,8 +101,11 @@ export class RateGate {
     this.nextSlot = Math.max(this.nextSlot, this.pausedUntil);
   }
 
-  /** The provider answered 429 to a call that started at `startedAt` (default: now). */
-  limited(retryAfterMs: number | undefined, startedAt = this.opts.now()): void {
+  /**
+   * The provider answered 429 to a call that started at `startedAt` (default: now). True when
+   * it begins a new run of refusals (the others came back from calls already in flight).
+   */
+  limited(retryAfterMs: number | undefined, startedAt = this.opts.now()): boolean {
     const now = this.opts.now();
     const paused = retryAfterMs !== undefined && retryAfterMs > 0;
     if (paused) this.pause(retryAfterMs);
@@ -124,6 +127,7 @@ export class RateGate {
     }
     if (newRun) this.lastLimitedAt = now;
     this.nextSlot = Math.max(this.nextSlot, this.pausedUntil);
+    return newRun;
   }
 
   /** The pacing rate in requests/s, or undefined while no 429 has come. */
