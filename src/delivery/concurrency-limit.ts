@@ -7,7 +7,8 @@
  * - the limit grows by half while calls were using all of it, their latency stayed near the
  *   lowest seen (the API is not queueing them) and no 429, 5xx or network error came;
  * - it shrinks by a tenth when latency rose to twice the lowest (queueing: more in flight would
- *   only wait longer), and by half, once per round, on a 429, 5xx or network error.
+ *   only wait longer), and by half on a 429, 5xx or network error — once for the calls that
+ *   were in flight together.
  *
  * It never leaves [min, max]. With PROVIDER_CONCURRENCY set, max is that value and the limit
  * starts there; unset, it starts at 8 and may grow to 32 (the connections one provider client
@@ -32,10 +33,11 @@ export class ConcurrencyLimit {
   private current: number;
   private readonly min: number;
   private minLatency = Infinity;
+  private lastDecreaseAt = -Infinity;
   private round = ConcurrencyLimit.freshRound();
 
   private static freshRound() {
-    return { answers: 0, ok: 0, latencySum: 0, saturated: false, troubled: false };
+    return { answers: 0, ok: 0, latencySum: 0, saturated: false };
   }
 
   constructor(private readonly opts: ConcurrencyLimitOptions) {
@@ -48,28 +50,30 @@ export class ConcurrencyLimit {
   }
 
   /**
-   * One call ended after `latencyMs`. `inFlight`: the calls in flight when it started (itself
-   * included), to tell whether the limit was what held calls back.
+   * One call, started at `startedAt`, ended at `endedAt` (epoch ms). `inFlight`: the calls in
+   * flight when it started (itself included), to tell whether the limit held calls back.
    */
-  record(latencyMs: number, outcome: CallOutcome, inFlight: number): void {
+  record(startedAt: number, endedAt: number, outcome: CallOutcome, inFlight: number): void {
     const r = this.round;
+    const latencyMs = endedAt - startedAt;
+    if (outcome === 'ok') this.minLatency = Math.min(this.minLatency, latencyMs);
+    // Calls in flight when the limit was cut tell nothing about the new limit.
+    if (startedAt < this.lastDecreaseAt) return;
     if (outcome === 'ok') {
-      this.minLatency = Math.min(this.minLatency, latencyMs);
       r.ok++;
       r.latencySum += latencyMs;
-    } else if (!r.troubled) {
-      // Once per round: the answers of calls already in flight tell nothing new.
-      r.troubled = true;
+    } else {
       this.current = Math.max(this.min, Math.floor(this.current / 2));
+      this.lastDecreaseAt = endedAt;
+      this.round = ConcurrencyLimit.freshRound();
+      return;
     }
     r.answers++;
     if (inFlight >= this.current) r.saturated = true;
     if (r.answers < this.current) return;
-    const mean = r.ok > 0 ? r.latencySum / r.ok : Infinity;
-    if (!r.troubled) {
-      if (mean > this.minLatency * QUEUEING_RATIO + FLAT_SLACK_MS) this.current = Math.max(this.min, Math.floor(this.current * 0.9));
-      else if (r.saturated && mean <= this.minLatency * FLAT_RATIO + FLAT_SLACK_MS) this.current = Math.min(this.opts.max, Math.ceil(this.current * 1.5));
-    }
+    const mean = r.latencySum / r.ok;
+    if (mean > this.minLatency * QUEUEING_RATIO + FLAT_SLACK_MS) this.current = Math.max(this.min, Math.floor(this.current * 0.9));
+    else if (r.saturated && mean <= this.minLatency * FLAT_RATIO + FLAT_SLACK_MS) this.current = Math.min(this.opts.max, Math.ceil(this.current * 1.5));
     this.round = ConcurrencyLimit.freshRound();
     this.minLatency *= MIN_LATENCY_DRIFT;
   }

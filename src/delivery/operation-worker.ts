@@ -131,14 +131,14 @@ export class OperationWorker {
     try {
       await this.d.tagger.apply(op, lease.signal);
       endTimer();
-      this.concurrency.record(this.d.now() - started, 'ok', inFlight);
+      this.concurrency.record(started, this.d.now(), 'ok', inFlight);
     } catch (err) {
       endTimer();
       const failure: FailureFacts & { status?: number; bodyExcerpt?: string } =
         err instanceof TagApiError
           ? err
           : { retryable: true, notFound: false, reason: `unexpected error: ${err instanceof Error ? err.message : String(err)}` };
-      this.concurrency.record(this.d.now() - started, callOutcome(failure.status), inFlight);
+      this.concurrency.record(started, this.d.now(), callOutcome(failure.status), inFlight);
       if (lease.abandoned) {
         // Another instance takes the row at its call deadline; an outcome written now could only delay it.
         log.warn('tag call aborted: the database session was lost; its lease is abandoned', { reason: failure.reason });
