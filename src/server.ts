@@ -69,14 +69,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const admin = config.adminToken ? createAdminRouter({ config, store, rules: () => rules.current(), log }) : undefined;
   const app = createApp({ config, log, metrics, store, rules, admin });
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, () => resolve(s));
-    s.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        err.code === 'EADDRINUSE' || err.code === 'EACCES'
-          ? new StartupError(`PORT: cannot listen on port ${config.port} (${err.code === 'EADDRINUSE' ? 'another process is using it' : 'not allowed for this user'}); set PORT to a free port`)
-          : err,
-      ),
-    );
+    // Express 5 calls this back with the listen error too (it used to log "listening" on a port in use).
+    const s = app.listen(config.port, (err?: NodeJS.ErrnoException) => (err ? reject(listenError(err, config.port)) : resolve(s)));
   });
   // LINE and Meta keep connections alive; idle sockets must not hold up shutdown.
   server.keepAliveTimeout = 5000;
@@ -133,4 +127,10 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
     log,
     stop,
   };
+}
+
+/** A port that cannot be listened on names PORT; other errors are thrown as they are. */
+function listenError(err: NodeJS.ErrnoException, port: number): Error {
+  const why = err.code === 'EADDRINUSE' ? 'another process is using it' : err.code === 'EACCES' ? 'not allowed for this user' : undefined;
+  return why ? new StartupError(`PORT: cannot listen on port ${port} (${why}); set PORT to a free port`) : err;
 }
