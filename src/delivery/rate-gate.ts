@@ -126,6 +126,10 @@ export class RateGate {
       this.startFactor = this.backoff;
     }
     if (newRun) this.lastLimitedAt = now;
+    // The next call waits at least one slot at the new cap (a single refused call with nothing
+    // accepted before it gives 1/s: a second, even when RETRY_MAX_MS cuts the pause shorter).
+    const cap = this.rateCap;
+    if (newRun && cap !== undefined) this.nextSlot = Math.max(this.nextSlot, now + 1000 / cap);
     this.nextSlot = Math.max(this.nextSlot, this.pausedUntil);
     return newRun;
   }
