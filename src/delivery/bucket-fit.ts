@@ -34,7 +34,7 @@ export function impliedBurst(e: BucketEpisode, rate: number): number {
   return best;
 }
 
-export function spreadAt(episodes: readonly BucketEpisode[], rate: number): number {
+function spreadAt(episodes: readonly BucketEpisode[], rate: number): number {
   let lo = Infinity;
   let hi = -Infinity;
   for (const e of episodes) {
