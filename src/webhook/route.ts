@@ -5,6 +5,7 @@ import type { ConfiguredEndpoint } from '../config';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { webhookReader, type ReceivedWebhook, type WebhookReader } from '../platforms/dispatch';
+import { MAX_EVENT_AGE_MS, splitByAge } from '../platforms/event-age';
 import { describeOperation } from '../providers/describe-operation';
 import { notSet } from '../platforms/endpoints';
 import { WebhookBodyError } from '../platforms/errors';
@@ -139,7 +140,13 @@ export function webhookRoute(d: WebhookRouteDeps): RequestHandler[] {
       answer(503, 'unavailable', { error: 'no valid rule set is loaded' });
       return;
     }
-    const processed = processEvents(ruleSet, parsed.events, d.accounts, log);
+    // A replay of a captured webhook: its old events are acknowledged and produce nothing (not even history).
+    const { fresh, stale } = splitByAge(parsed.events, started);
+    for (const e of stale) {
+      metrics.staleEvents.inc({ platform: e.platform, channel });
+      log.warn('event ignored: older than the longest platform retry', { eventId: e.eventId.slice(0, 200), platform: e.platform, ageMs: started - e.timestamp, maxAgeMs: MAX_EVENT_AGE_MS });
+    }
+    const processed = processEvents(ruleSet, fresh, d.accounts, log);
     const forwards: ForwardRequest[] = [];
     // The channel's own forward URLs (CONTRACT: an event's channel is the channel whose secret verified it).
     if (chosen.forwardUrls.length > 0) {

@@ -4,13 +4,14 @@ import fc from 'fast-check';
 import request from 'supertest';
 import { signLine, signMeta } from '../helpers/signatures';
 import { startHarness, type Harness } from '../helpers/app-harness';
+import { freshFixture } from '../helpers/fresh-fixture';
 
 const LINE_SECRET = 'fixture-line-secret';
 const META_SECRET = 'fixture-meta-secret';
 const WHATSAPP_SECRET = 'fixture-whatsapp-secret';
 const FIXTURES = path.resolve(__dirname, '../fixtures');
 const fixtures = (platform: 'line' | 'meta' | 'whatsapp') =>
-  fs.readdirSync(path.join(FIXTURES, platform)).filter((f) => f.endsWith('.json')).map((f) => ({ name: f, raw: fs.readFileSync(path.join(FIXTURES, platform, f), 'utf8') }));
+  fs.readdirSync(path.join(FIXTURES, platform)).filter((f) => f.endsWith('.json')).map((f) => ({ name: f, raw: freshFixture(fs.readFileSync(path.join(FIXTURES, platform, f), 'utf8')) }));
 
 const RULES = {
   'everything.yaml': `
