@@ -2,6 +2,7 @@ import type { Logger } from '../../log';
 import type { AcceptBatch, AcceptResult, ClaimedOperation, InstanceSession, Store, WorkKind } from '../store';
 import { createGroupCommit } from './group-commit';
 import { createNamedMutex } from './named-mutex';
+import { storableBatch } from './storable-text';
 import type { OperationSettlement } from './settle';
 import type { StoreEngine } from './store-engine';
 import type { WorkSignal } from './work-signal';
@@ -58,7 +59,8 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
     migrate: async () => open().migrate(),
     async accept(batch) {
       open();
-      return commits.submit(batch);
+      // A NUL in a platform's text or id must not fail the commit it shares with other webhooks.
+      return commits.submit(storableBatch(batch));
     },
 
     async claimOperations(o) {
