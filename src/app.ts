@@ -87,7 +87,8 @@ export function createApp(deps: AppDeps): App {
       return;
     }
     try {
-      await store.ping();
+      // A write, not a read: a full disk or a read-only database still answers reads.
+      await store.canCommit();
     } catch (err) {
       res.status(503).json({ status: 'unavailable', reason: `store (${store.engine}): ${err instanceof Error ? err.message : String(err)}` });
       return;

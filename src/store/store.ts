@@ -404,6 +404,12 @@ export interface Store {
 
   /** Resolves when the store answers (a trivial query); rejects with the reason otherwise. */
   ping(): Promise<void>;
+  /**
+   * Resolves when the store can commit now: the last accept committed, or a small write
+   * probe did, within the last 2 s (see shared/commit-probe.ts); rejects with the reason
+   * otherwise (disk full, read-only, unreachable).
+   */
+  canCommit(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -88,11 +88,13 @@ export interface Harness {
   logs: LogLines;
   ruleSet: RuleSet;
   dataDir: string;
+  /** The PostgreSQL schema of the store, on that engine. */
+  schema?: string;
   cleanup(): Promise<void>;
 }
 
 /** The store a harness runs on: a real SQLite file (the default), or a fresh schema of a real PostgreSQL. */
-export type HarnessEngine = { engine: 'sqlite' } | { engine: 'postgres'; url: string };
+export type HarnessEngine = { engine: 'sqlite'; file?: string } | { engine: 'postgres'; url: string };
 
 /**
  * The real app over a real SQLite file (or PostgreSQL schema), with the given environment
@@ -113,7 +115,7 @@ export async function startHarness(
   const store =
     on.engine === 'postgres'
       ? createPostgresStore({ url: on.url, schema, log, poolSize: 4, connectTimeoutMs: 5000, statementTimeoutMs: 10_000 })
-      : createSqliteStore({ file: path.join(dataDir, 'autotag.db'), log });
+      : createSqliteStore({ file: on.file ?? path.join(dataDir, 'autotag.db'), log });
   await store.migrate();
   const metrics = createMetrics({ status: () => store.status(Date.now()), collectDefault: false });
   const app = createApp({ config, log, metrics, store, rules: { current: () => ruleSet } });
@@ -126,6 +128,7 @@ export async function startHarness(
     logs,
     ruleSet,
     dataDir,
+    schema,
     async cleanup() {
       await store.close();
       if (on.engine === 'postgres' && schema) await dropSchema(on.url, schema);

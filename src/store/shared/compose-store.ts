@@ -1,6 +1,7 @@
 import type { Logger } from '../../log';
 import type { AcceptBatch, AcceptResult, ClaimedOperation, InstanceSession, Store, WorkKind } from '../store';
 import { createGroupCommit } from './group-commit';
+import { createCommitProbe } from './commit-probe';
 import { createNamedMutex } from './named-mutex';
 import { storableBatch } from './storable-text';
 import type { OperationSettlement } from './settle';
@@ -12,17 +13,29 @@ import type { WorkSignal } from './work-signal';
  * in-process wake-ups after anything that makes work due, a mutex per lock name,
  * and a warning when a worker settles a row it no longer holds.
  */
+/** The settings row the readiness probe writes. */
+export const COMMIT_PROBE_KEY = 'readiness.commit-probe';
+
 export function composeStore(engine: StoreEngine, deps: { log: Logger; work: WorkSignal; onSubscribe?: () => void }): Store {
   const { log, work } = deps;
   const locks = createNamedMutex();
   let closed = false;
   let session: Promise<InstanceSession> | undefined;
 
+  const probe = createCommitProbe((value) => engine.setSetting(COMMIT_PROBE_KEY, value));
   const commits = createGroupCommit<AcceptBatch, AcceptResult>({
     maxBatch: engine.maxAcceptsPerCommit,
     retryAlone: (err) => !engine.isUnavailable(err),
     async commit(batches) {
-      const results = await engine.acceptBatches(batches);
+      let results: AcceptResult[];
+      try {
+        results = await engine.acceptBatches(batches);
+      } catch (err) {
+        // Only a store that cannot take writes makes readiness fail, not one bad batch.
+        if (engine.isUnavailable(err)) probe.record(err);
+        throw err;
+      }
+      probe.record(undefined);
       if (results.some((r) => r.operationsQueued > 0)) work.emit('operations');
       if (results.some((r) => r.forwardsQueued > 0)) work.emit('forwards');
       return results;
@@ -136,6 +149,10 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
       return session;
     },
     ping: async () => open().ping(),
+    canCommit: async () => {
+      open();
+      await probe.check();
+    },
     async close() {
       if (closed) return;
       await commits.drain();
