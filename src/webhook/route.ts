@@ -11,6 +11,7 @@ import { notSet } from '../platforms/endpoints';
 import { WebhookBodyError } from '../platforms/errors';
 import type { RuleSet } from '../rules';
 import { StoreUnavailableError, type ForwardRequest, type Store } from '../store/store';
+import { acceptWebhook } from './accept-webhook';
 import { channelPicker, type OtherChannels } from './pick-channel';
 import { processEvents } from './process-events';
 import { BodyReadError, readBody, type HeldBody, type UnverifiedBodies } from './read-body';
@@ -168,13 +169,14 @@ export function webhookRoute(d: WebhookRouteDeps): RequestHandler[] {
       for (const destination of chosen.forwardUrls) forwards.push({ destination, orderingKey: parsed.orderingKey, body: raw, headers });
     }
     try {
-      const result = await d.store.accept({ now: started, events: processed.accepted, forwards, storeText: d.storeText });
+      const result = await acceptWebhook(d.store, { now: started, events: processed.accepted, forwards, storeText: d.storeText }, log);
       for (const e of parsed.events) metrics.webhookEvents.inc({ platform: e.platform, channel, kind: e.kind });
       for (const id of processed.matched) metrics.ruleMatches.inc({ rule: id });
       answer(200, 'accepted', {});
       log.info('webhook accepted', {
         events: parsed.events.length,
         duplicates: result.duplicates,
+        ...(result.refused > 0 ? { refused: result.refused } : {}),
         matched: processed.matched,
         operations: processed.operations.map(describeOperation),
         queued: result.operationsQueued,

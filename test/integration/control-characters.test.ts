@@ -1,6 +1,9 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Client } from 'pg';
 import request from 'supertest';
 import { signLine, signMeta } from '../helpers/signatures';
-import { lineBody, lineText, recentTimestamp, startHarness, type Harness } from '../helpers/app-harness';
+import { lineBody, lineText, recentTimestamp, startHarness, type Harness, type HarnessEngine } from '../helpers/app-harness';
 import { describeEachEngine } from '../helpers/engines';
 
 /*
@@ -40,6 +43,28 @@ const linePostback = (data: string, userId: string, webhookEventId = `pb-${Math.
   replyToken: 'r',
   postback: { data },
 });
+
+/**
+ * Makes the store's own database refuse to record events whose id holds `marker` (a trigger
+ * raising an error), as a value an engine cannot hold would.
+ */
+async function refuseEventIds(h: Harness, on: HarnessEngine, marker: string): Promise<void> {
+  if (on.engine === 'sqlite') {
+    const db = new Database(path.join(h.dataDir, 'autotag.db'));
+    db.exec(`CREATE TRIGGER refuse_marked BEFORE INSERT ON seen_events WHEN instr(NEW.key, '${marker}') > 0 BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END`);
+    db.close();
+    return;
+  }
+  const c = new Client({ connectionString: on.url });
+  await c.connect();
+  try {
+    await c.query(`CREATE FUNCTION "${h.schema}".refuse_marked() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF strpos(NEW.key, '${marker}') > 0 THEN RAISE EXCEPTION 'refused by the test trigger'; END IF; RETURN NEW; END $$`);
+    await c.query(`CREATE TRIGGER refuse_marked BEFORE INSERT ON "${h.schema}".seen_events FOR EACH ROW EXECUTE FUNCTION "${h.schema}".refuse_marked()`);
+  } finally {
+    await c.end();
+  }
+}
 
 describeEachEngine('U+0000 and control characters in a webhook', (on) => {
   let h: Harness;
@@ -94,6 +119,21 @@ describeEachEngine('U+0000 and control characters in a webhook', (on) => {
     expect(await taggedUsers()).toEqual([a, b].sort());
     const skipped = h.logs.parsed().filter((l) => l.message === 'event kept without a user: its user id cannot be used');
     expect(skipped.map((l) => l.problem)).toEqual(['the user id holds control characters', 'the user id holds control characters']);
+  });
+
+  it('an event the store refuses for any other reason fails neither its webhook nor its neighbours: 200, the others tagged, an error logged', async () => {
+    await refuseEventIds(h, on, 'poison');
+    const [a, b] = innocents();
+    const body = lineBody([lineText('coupon', a), lineText('coupon', 'Upoisoned', { webhookEventId: '01POISON-poison' }), lineText('coupon', b)]);
+    await postLine(body).expect(200, {});
+    await postLine(body).expect(200, {});
+    expect(await taggedUsers()).toEqual([a, b].sort());
+    const refused = h.logs.parsed().filter((l) => l.message === 'event not stored: the store refused it; the rest of its webhook is stored');
+    expect(refused).toHaveLength(2);
+    expect(refused[0]).toMatchObject({ level: 'error', eventId: '01POISON-poison' });
+    expect(String(refused[0]!.error)).toMatch(/refused by the test trigger/);
+    // A webhook that is that one event alone is answered 500: the platform redelivers it.
+    await postLine(lineBody([lineText('coupon', 'Upoisoned', { webhookEventId: '01POISON-poison-alone' })])).expect(500);
   });
 
   it('Messenger: U+0000 in a mid, a text and a postback payload → 200, every user tagged', async () => {

@@ -8,14 +8,14 @@ import type { OperationSettlement } from './settle';
 import type { StoreEngine } from './store-engine';
 import type { WorkSignal } from './work-signal';
 
-/**
- * The part of a Store both engines share: accepts grouped into shared commits,
- * in-process wake-ups after anything that makes work due, a mutex per lock name,
- * and a warning when a worker settles a row it no longer holds.
- */
 /** The settings row the readiness probe writes. */
 export const COMMIT_PROBE_KEY = 'readiness.commit-probe';
 
+/**
+ * The part of a Store both engines share: accepts grouped into shared commits,
+ * in-process wake-ups after anything that makes work due, a mutex per lock name,
+ * a readiness probe, and a warning when a worker settles a row it no longer holds.
+ */
 export function composeStore(engine: StoreEngine, deps: { log: Logger; work: WorkSignal; onSubscribe?: () => void }): Store {
   const { log, work } = deps;
   const locks = createNamedMutex();
