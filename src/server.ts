@@ -75,7 +75,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const delivery = new Delivery({ store, config, log, metrics, taggers, owner });
   await delivery.start();
 
-  const admin = config.adminToken ? createAdminRouter({ config, store, rules: () => rules.current(), log }) : undefined;
+  const admin = config.adminToken ? createAdminRouter({ config, store, rules: () => rules.current(), refusedEdit: () => rules.refusedEdit(), log }) : undefined;
   const app = createApp({ config, log, metrics, store, rules, admin });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, () => resolve(s));
