@@ -17,9 +17,9 @@ function problem(text: string): SafeHtml {
 export function refusedEditBanner(refused: RuleRejection | undefined, rulesInForce: number | undefined): SafeHtml {
   if (!refused) return html``;
   const n = refused.problems.length;
+  const set = rulesInForce === undefined ? 'the last good set' : `the last good set of ${rulesInForce} rule${rulesInForce === 1 ? '' : 's'}`;
   return html`<section id="rules-refused" class="error" role="alert">
-<strong>A rule edit was refused</strong> (since ${time(refused.since)}): the files on disk have ${n} problem${n === 1 ? '' : 's'}, so the last good set
-${rulesInForce === undefined ? '' : html`of ${rulesInForce} rule${rulesInForce === 1 ? '' : 's'} `}stays in force, as loaded at ${time(refused.inForceSince)}. Fix the files and save them again; this goes away once they load.
+<strong>A rule edit was refused</strong> (since ${time(refused.since)}): the files on disk have ${n} problem${n === 1 ? '' : 's'}, so ${set} stays in force, as loaded at ${time(refused.inForceSince)}. Fix the files and save them again; this goes away once they load.
 <ul>${refused.problems.map(problem)}</ul>
 </section>`;
 }
