@@ -11,6 +11,7 @@ import { createMetrics } from './metrics';
 import { createTaggers } from './providers/create-taggers';
 import { formatProblem, loadRuleSet } from './rules';
 import { RulesHolder, watchRules } from './rules/watch-rules';
+import { logSetupStatus, setupStatus } from './setup-status';
 import { openStore } from './store/open-store';
 import type { Store } from './store/store';
 
@@ -40,7 +41,6 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const config = loadConfig(env);
   const log = createLogger({ level: config.logLevel, secrets: secretsOf(config) });
 
-  for (const w of config.warnings) log.warn('channels file', { warning: w });
   const catalogue = ruleCatalogue(config.channelsFile);
   const loaded = await loadRuleSet(config.rulesDir, { catalogue });
   if (!loaded.ruleSet) {
@@ -50,19 +50,10 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const rules = new RulesHolder(loaded.ruleSet);
 
   const store = await openStore(config, log);
-  if (store.engine === 'sqlite' && config.dyno) {
-    log.error(
-      'WARNING: running on Heroku with the embedded SQLite store. The dyno disk is ephemeral: queued tag operations and forwards are LOST at every dyno restart (at least daily). Set DATABASE_URL to a Heroku Postgres database.',
-      { dyno: config.dyno },
-    );
-  }
+  // What is set up, one line each (endpoints, accounts, store, rules) and what deserves a warning.
+  logSetupStatus(log, setupStatus(config, { rules: loaded.ruleSet }));
   const metrics = createMetrics({ status: () => store.status(Date.now()) });
   const { taggers, close: closeTaggers } = await createTaggers(config, store, log);
-  for (const account of config.accounts) {
-    if (account.source === 'environment' && !account.configured) {
-      log.warn(`${account.provider.name} is not configured: its tag operations are kept as dead letters until ${account.provider.tokenVariable} is set`);
-    }
-  }
   if (config.channelsFile) {
     log.info('channels file in force', {
       file: config.channelsFile.file,
@@ -79,7 +70,13 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const app = createApp({ config, log, metrics, store, rules, admin });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, () => resolve(s));
-    s.once('error', reject);
+    s.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE' || err.code === 'EACCES'
+          ? new StartupError(`PORT: cannot listen on port ${config.port} (${err.code === 'EADDRINUSE' ? 'another process is using it' : 'not allowed for this user'}); set PORT to a free port`)
+          : err,
+      ),
+    );
   });
   // LINE and Meta keep connections alive; idle sockets must not hold up shutdown.
   server.keepAliveTimeout = 5000;
