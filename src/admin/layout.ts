@@ -34,6 +34,15 @@ button.primary{background:#1f883d;color:#fff;border-color:#1a7f37}
 .applied{color:#1a7f37;font-weight:600}
 td a,td q,td pre{overflow-wrap:anywhere}
 #rules-refused ul{margin:0.5rem 0 0;padding-left:1.25rem}
+details.panel{margin:0.75rem 0;padding:0.5rem 0.75rem;border:1px solid #d0d7de;border-radius:6px}
+details.panel summary{cursor:pointer}
+details.panel h3{font-size:0.95rem;margin:0.75rem 0 0.25rem}
+ul.checklist{list-style:none;margin:0;padding:0}
+ul.checklist li{padding:0.15rem 0 0.15rem 1.4rem;position:relative}
+ul.checklist .mark{position:absolute;left:0;font-weight:700}
+ul.checklist li.ok .mark{color:#1a7f37}
+ul.checklist li.todo .mark{color:#cf222e}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}
 @media (max-width:40rem){
 .scroll{border:0}
 .scroll table,.scroll tbody,.scroll tr,.scroll td{display:block;width:100%}

@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { RuleSet } from '../rules';
 import { refusedEditJson, type RuleRejection } from '../rules/watch-rules';
+import { setupStatus } from '../setup-status';
 import type { Store } from '../store/store';
 import { accessOf, createAdminAccess } from './access';
 import { activitySince, activitySummary, chartWindows, windowActivity } from './activity';
@@ -89,7 +90,8 @@ export function createAdminRouter(deps: AdminDeps): Router {
       }
     }
     const userId = query(req, 'user')?.trim() || undefined;
-    const [status, deadLetters, recentEvents, history, activity] = await Promise.all([
+    const [storeProblem, status, deadLetters, recentEvents, history, activity] = await Promise.all([
+      storeAnswer(store),
       store.status(at),
       store.listDeadLetters(DEAD_LETTERS_SHOWN),
       store.recentEvents(RECENT_EVENTS_SHOWN),
@@ -102,6 +104,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
       {
         ruleSet,
         refusedEdit: deps.refusedEdit?.(),
+        setup: { status: setupStatus(deps.config, { rules: ruleSet }), storeProblem },
         channels: [...channels.catalogue.channels.keys()],
         status,
         activity: chartWindows(at).map((w) => windowActivity(activity, w)),
@@ -129,6 +132,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
     res.json({
       rules: ruleSet ? { count: ruleSet.rules.length, enabled: ruleSet.rules.filter((r) => r.enabled).length, files: ruleSet.files } : null,
       rulesRefused: refused ? refusedEditJson(refused) : null,
+      setup: setupStatus(deps.config, { rules: ruleSet }),
       queue,
       activity: activitySummary(chartWindows(at).map((w) => windowActivity(activity, w))),
       deadLetters,
@@ -190,3 +194,13 @@ function playgroundInput(req: Request): PlaygroundInput {
   return input;
 }
 
+
+/** Why the store does not answer right now, or undefined when it does (the setup checklist). */
+async function storeAnswer(store: Store): Promise<string | undefined> {
+  try {
+    await store.ping();
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}

@@ -88,8 +88,9 @@ describeInChromium('/admin charts, banner and layout in headless Chromium', () =
   beforeAll(async () => {
     fs.mkdirSync(OUTPUT, { recursive: true });
     mantago = await startFakeMantago();
-    h = await startHarness({ ADMIN_TOKEN: TOKEN, LINE_CHANNEL_SECRET: LINE_SECRET, FACEBOOK_APP_SECRET: META_SECRET }, { 'rules.yaml': RULES });
-    running = await startDelivery(h, { MANTAGO_BASE_URL: mantago.baseUrl, MANTAGO_BOT_ID: mantago.botId, MANTAGO_TOKEN: mantago.token, MANTAGO_SECRET: mantago.secret });
+    const mantagoEnv = { MANTAGO_BASE_URL: mantago.baseUrl, MANTAGO_BOT_ID: mantago.botId, MANTAGO_TOKEN: mantago.token, MANTAGO_SECRET: mantago.secret };
+    h = await startHarness({ ADMIN_TOKEN: TOKEN, LINE_CHANNEL_SECRET: LINE_SECRET, FACEBOOK_APP_SECRET: META_SECRET, ...mantagoEnv }, { 'rules.yaml': RULES });
+    running = await startDelivery(h, mantagoEnv);
     holder = new RulesHolder(h.ruleSet);
     watcher = watchRules({ dir: h.config.rulesDir, holder, log: h.log, pollMs: 100, debounceMs: 20, onReload: (r) => reloads.push(r) });
     const admin = createAdminRouter({
@@ -148,6 +149,15 @@ describeInChromium('/admin charts, banner and layout in headless Chromium', () =
       const rules = await page.locator(`#chart-${w}-rules g.rule`).evaluateAll((gs) => gs.map((g) => [g.getAttribute('data-rule'), Number(g.getAttribute('data-count'))]));
       expect(rules).toEqual([['campaign-coupon', 6], ['vip-interest', 1]]);
     }
+    // The first panel is the setup checklist; open here, as BotBonnie has no token.
+    const setup = page.locator('#setup');
+    expect((await setup.boundingBox())!.y).toBeLessThan((await page.locator('#activity').boundingBox())!.y);
+    const checklist = await setup.innerText();
+    expect(checklist).toMatch(/Setup: 3 of 3 webhook endpoints enabled, 1 of 2 accounts configured, SQLite, 2 rules — needs a look/);
+    expect(checklist).toMatch(/✓\s*done:\s*\/webhooks\/line: enabled, signatures checked with LINE_CHANNEL_SECRET/);
+    expect(checklist).toMatch(/✓\s*done:\s*account mantago \(MantaGo, from the environment\): configured/);
+    expect(checklist).toMatch(/✗\s*to do:\s*account botbonnie \(BotBonnie, from the environment\): not configured, BOTBONNIE_TOKEN is not set/);
+    expect(checklist).toMatch(/✓\s*done:\s*store: SQLite, file .*autotag\.db \(DATA_DIR\) answers\./);
     // The charts come before the tables, and are drawn: the 24-hour webhook chart has a visible bar.
     const chartsTop = (await page.locator('#activity').boundingBox())!.y;
     expect(chartsTop).toBeLessThan((await page.locator('#queue').boundingBox())!.y);

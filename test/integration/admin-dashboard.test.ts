@@ -98,6 +98,59 @@ describe('/admin charts and refused rule edits (HTML and JSON)', () => {
   });
 });
 
+describe('/admin setup checklist', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.cleanup();
+    h = undefined;
+  });
+
+  async function page(env: Record<string, string>): Promise<{ html: string; json: Record<string, unknown> }> {
+    h = await startHarness({ ADMIN_TOKEN: TOKEN, ...env });
+    const harness = h;
+    const admin = createAdminRouter({ config: harness.config, store: harness.store, rules: () => harness.ruleSet, log: harness.log });
+    const app = createApp({ config: harness.config, log: harness.log, metrics: harness.metrics, store: harness.store, rules: { current: () => harness.ruleSet }, admin });
+    const html = (await request(app).get('/admin').set('authorization', `Bearer ${TOKEN}`).expect(200)).text;
+    const json = (await request(app).get('/admin/status.json').set('authorization', `Bearer ${TOKEN}`).expect(200)).body as Record<string, unknown>;
+    return { html, json };
+  }
+
+  it('is the first panel: each endpoint enabled or disabled and why, each account, the store, the rules — open when something needs a look', async () => {
+    const { html, json } = await page({ LINE_CHANNEL_SECRET: LINE_SECRET });
+    const panel = /<details id="setup" class="panel" open>[\s\S]*?<\/details>/.exec(html)?.[0] ?? '';
+    expect(panel).not.toBe('');
+    expect(html.indexOf('<details id="setup"')).toBeLessThan(html.indexOf('<section id="activity">'));
+    expect(panel).toContain('<summary><strong>Setup</strong>: 1 of 3 webhook endpoints enabled, 0 of 2 accounts configured, SQLite, 3 rules — <span class="dead">needs a look</span></summary>');
+    expect(panel).toContain('<li class="ok"><span class="mark" aria-hidden="true">✓</span><span class="sr">done: </span>/webhooks/line: enabled, signatures checked with LINE_CHANNEL_SECRET</li>');
+    expect(panel).toMatch(/<li class="todo">.*?\/webhooks\/facebook: disabled, FACEBOOK_APP_SECRET is not set<\/li>/);
+    expect(panel).toMatch(/<li class="todo">.*?account mantago \(MantaGo, from the environment\): not configured, MANTAGO_TOKEN is not set/);
+    expect(panel).toMatch(/<li class="ok">.*?store: SQLite, file \S+autotag\.db \(DATA_DIR\) answers\.<\/li>/);
+    expect(panel).toMatch(/<li class="ok">.*?rules: 3 rules \(3 enabled\) from 1 file in /);
+    // The same objects as the start log, in the JSON.
+    expect(json.setup).toMatchObject({ store: { engine: 'sqlite' }, rules: { rules: 3, files: 1 } });
+    expect((json.setup as { endpoints: { channel: string; enabled: boolean; reason?: string }[] }).endpoints.find((e) => e.channel === 'facebook')).toMatchObject({
+      enabled: false,
+      reason: 'FACEBOOK_APP_SECRET is not set',
+    });
+  });
+
+  it('folds to one line when everything is set up', async () => {
+    const { html } = await page({
+      LINE_CHANNEL_SECRET: LINE_SECRET,
+      FACEBOOK_APP_SECRET: 'meta-secret-checklist',
+      FACEBOOK_VERIFY_TOKEN: 'verify-checklist',
+      MANTAGO_TOKEN: 'mantago-token-checklist',
+      MANTAGO_SECRET: 'mantago-secret-checklist',
+      MANTAGO_BOT_ID: '42',
+      BOTBONNIE_TOKEN: 'botbonnie-token-checklist',
+      BOTBONNIE_BOT_ID: 'bot-42',
+    });
+    expect(html).toContain('<details id="setup" class="panel">');
+    expect(html).toMatch(/<summary><strong>Setup<\/strong>: 3 of 3 webhook endpoints enabled, 2 of 2 accounts configured, SQLite, 3 rules — all set<\/summary>/);
+    expect(html).not.toContain('<li class="todo">');
+  });
+});
+
 describe('chart arithmetic', () => {
   it('rounds the axis up to 1, 2 or 5 times a power of ten', () => {
     expect([0, 1, 2, 3, 7, 10, 11, 99, 101, 3000, 3001].map(niceCeiling)).toEqual([1, 1, 2, 5, 10, 10, 20, 100, 200, 5000, 5000]);

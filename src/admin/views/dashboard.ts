@@ -12,6 +12,7 @@ import { recentEventsSection } from './events';
 import { playgroundSection, type PlaygroundOutcome } from './playground';
 import { queueSection, rulesSummary } from './queue';
 import { refusedEditBanner } from './rules-banner';
+import { setupSection, type SetupCheck } from './setup';
 import { userSection } from './user';
 
 export interface DashboardData {
@@ -21,6 +22,8 @@ export interface DashboardData {
   /** Every channel id (the playground's choice). */
   channels: readonly string[];
   status: StoreStatus;
+  /** The setup checklist (the first panel). */
+  setup: SetupCheck;
   /** The charts: the last 24 hours and the last hour. */
   activity: WindowActivity[];
   deadLetters: DeadLetter[];
@@ -38,10 +41,11 @@ export function dashboardPage(ctx: ViewContext, d: DashboardData): SafeHtml {
   return page(
     'chat-autotag status',
     html`<header><h1>chat-autotag status</h1>
-<nav><a href="#activity">Activity</a><a href="#queue">Queue</a><a href="#dead-letters">Dead letters</a><a href="#recent-events">Events</a><a href="#playground">Playground</a><a href="#user">User</a><a href="${ctx.base}/status.json">JSON</a></nav>
+<nav><a href="#setup">Setup</a><a href="#activity">Activity</a><a href="#queue">Queue</a><a href="#dead-letters">Dead letters</a><a href="#recent-events">Events</a><a href="#playground">Playground</a><a href="#user">User</a><a href="${ctx.base}/status.json">JSON</a></nav>
 ${d.canLogOut ? html`<form class="inline" method="post" action="${ctx.base}/logout">${csrfField(ctx)}<button type="submit">Log out</button></form>` : ''}
 </header>
 ${refusedEditBanner(d.refusedEdit, d.ruleSet?.rules.length)}
+${setupSection(d.setup)}
 <p class="muted">As of ${time(ctx.now)}. <a href="${ctx.base}">Refresh</a></p>
 ${activitySection(d.activity)}
 ${rulesSummary(d.ruleSet)}
