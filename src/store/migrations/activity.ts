@@ -1,8 +1,8 @@
 /**
  * Step 7 in both engines: per-minute counts for the /admin charts (webhooks by
- * platform, rule matches, tag calls by outcome, 429s). Written as one upsert per
- * shared commit (shared/activity-recorder.ts), read for the last 24 hours, pruned
- * with the history. The same text suits SQLite and PostgreSQL.
+ * platform, rule matches, tag calls by outcome, 429s). Written by one upsert at most
+ * once a second per instance (shared/activity-recorder.ts), read for the last 24
+ * hours, pruned with the history. The same text suits SQLite and PostgreSQL.
  */
 export const ACTIVITY_MINUTES_NAME = 'activity per minute';
 

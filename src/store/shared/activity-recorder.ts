@@ -14,37 +14,51 @@ export interface ActivityRecorder {
   flush(): Promise<void>;
 }
 
+/** How long counts gather in memory before they are written (unless read or closed first). */
+export const ACTIVITY_FLUSH_MS = 1000;
+
 /**
  * The /admin chart counts are a side line of the ack and the worker: counted in memory,
- * merged, and written by ONE upsert at a time (`write`), after the commit they belong to
- * and outside its transaction, so no webhook waits for them. Whatever is counted while a
- * write is under way goes into the next one: under load one upsert carries many commits.
- * A write that fails loses those counts (a warning says how many): they are a chart, not
- * a record, and retrying them would let them pile up while the database is away.
+ * merged, and written by ONE upsert (`write`) at most once a second, outside any
+ * webhook's transaction, so no webhook waits for them (a SQLite upsert costs ~0.3 ms of
+ * event loop; once per commit that would be a tenth of a busy ack path, once a second it
+ * is nothing). A read of the counts (`flush`) writes what is gathered first. A write that
+ * fails loses those counts (a warning says how many): they are a chart, not a record, and
+ * retrying them would let them pile up while the database is away; a crash loses at most
+ * the last second's.
  */
-export function createActivityRecorder(write: (rows: ActivityCount[]) => Promise<void>, log: Logger): ActivityRecorder {
+export function createActivityRecorder(write: (rows: ActivityCount[]) => Promise<void>, log: Logger, flushMs = ACTIVITY_FLUSH_MS): ActivityRecorder {
   let pending = new Map<string, ActivityCount>();
   let running: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
 
-  async function drain(): Promise<void> {
-    while (pending.size > 0) {
-      const rows = [...pending.values()];
-      pending = new Map();
-      try {
-        await write(rows);
-      } catch (err) {
-        const lost = rows.reduce((sum, r) => sum + r.count, 0);
-        log.warn('activity counts for /admin charts not written', { lost, error: err instanceof Error ? err.message : String(err) });
-      }
+  /** One write of what is gathered now; what is counted meanwhile waits for the next. */
+  async function writeGathered(): Promise<void> {
+    if (pending.size === 0) return;
+    const rows = [...pending.values()];
+    pending = new Map();
+    try {
+      await write(rows);
+    } catch (err) {
+      const lost = rows.reduce((sum, r) => sum + r.count, 0);
+      log.warn('activity counts for /admin charts not written', { lost, error: err instanceof Error ? err.message : String(err) });
     }
   }
 
   function start(): Promise<void> {
-    running ??= new Promise<void>((resolve) => setImmediate(resolve)).then(drain).finally(() => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    running ??= writeGathered().finally(() => {
       running = undefined;
-      if (pending.size > 0) void start(); // counted after the loop had looked
+      schedule(); // what was counted during the write
     });
     return running;
+  }
+
+  function schedule(): void {
+    if (timer || running || pending.size === 0) return;
+    timer = setTimeout(() => void start(), flushMs);
+    timer.unref(); // a process may exit with counts gathered (close() flushes them)
   }
 
   return {
@@ -54,7 +68,7 @@ export function createActivityRecorder(write: (rows: ActivityCount[]) => Promise
       const row = pending.get(id);
       if (row) row.count += n;
       else pending.set(id, { minute, series, key, count: n });
-      void start();
+      schedule();
     },
     async flush() {
       while (running || pending.size > 0) await start();
