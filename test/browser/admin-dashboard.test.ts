@@ -168,13 +168,17 @@ describeInChromium('/admin charts, banner and layout in headless Chromium', () =
 
   it.each([390, 1126])('at %i px nothing scrolls sideways and every table column is in view', async (width) => {
     const page = await open(width);
+    // With a user looked up and the playground run, so their tables are on the page too.
+    await page.goto(`${origin}/admin?user=Udashuser000000000000000000000001&text=${encodeURIComponent('我要優惠券')}&platform=line`);
+    expect(await page.locator('#user-result table').count()).toBeGreaterThan(0);
+    expect(await page.locator('#playground-result table').count()).toBeGreaterThan(0);
     const sizes = (await page.evaluate(`({
       page: document.documentElement.scrollWidth,
       boxes: [...document.querySelectorAll('.scroll')].map((el) => el.scrollWidth - el.clientWidth),
       cells: [...document.querySelectorAll('td, figure.chart')].map((el) => el.getBoundingClientRect()).map((r) => [r.left, r.right]),
       tables: document.querySelectorAll('table').length,
     })`)) as { page: number; boxes: number[]; cells: [number, number][]; tables: number };
-    expect(sizes.tables).toBeGreaterThanOrEqual(3); // queue, dead letters, recent events
+    expect(sizes.tables).toBeGreaterThanOrEqual(6); // queue, dead letters, recent events, the user's timeline, the playground's two
     expect(sizes.page).toBeLessThanOrEqual(width);
     expect(sizes.boxes.every((over) => over <= 0)).toBe(true);
     for (const [left, right] of sizes.cells) {
@@ -185,6 +189,8 @@ describeInChromium('/admin charts, banner and layout in headless Chromium', () =
       await page.screenshot({ path: path.join(OUTPUT, 'admin-dashboard-390.png'), fullPage: true });
       await page.screenshot({ path: path.join(OUTPUT, 'admin-dashboard-390-first-screen.png') });
       await page.locator('#dead-letters').screenshot({ path: path.join(OUTPUT, 'admin-dashboard-390-dead-letters.png') });
+      await page.locator('#queue').screenshot({ path: path.join(OUTPUT, 'admin-dashboard-390-queue.png') });
+      await page.locator('#user').screenshot({ path: path.join(OUTPUT, 'admin-dashboard-390-user.png') });
     }
   });
 
