@@ -30,6 +30,8 @@ const ADMIN_TOKEN_MIN_LENGTH = 16;
 const DEFAULT_RULES_DIR = './rules';
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
+/** MAX_UNVERIFIED_BYTES when unset (or MAX_BODY_BYTES when that is more): 16 bodies of the largest default size. */
+const DEFAULT_MAX_UNVERIFIED_BYTES = 64 * 1024 * 1024;
 
 const envSchema = z.object({
   PORT: int(3000, 1, { max: 65535, hint: 'leave it unset for 3000 (Heroku and Render set PORT themselves)' }),
@@ -63,6 +65,8 @@ const envSchema = z.object({
       return z.NEVER;
     }),
   MAX_BODY_BYTES: int(4 * 1024 * 1024, 1),
+  /** Bytes of webhook bodies held before their signature is checked, all connections together. */
+  MAX_UNVERIFIED_BYTES: optionalInt(1),
   RETRY_MIN_MS: optionalInt(1),
   RETRY_MAX_MS: optionalInt(1),
   RETRY_GIVE_UP_MS: int(86_400_000, 0),
@@ -127,6 +131,8 @@ export interface Config {
   dataDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
   maxBodyBytes: number;
+  /** Default 64 MiB, or MAX_BODY_BYTES when that is more (webhook/read-body.ts). */
+  maxUnverifiedBytes: number;
   retry: { minMs: number; maxMs: number; giveUpMs: number; notFoundTimes: number };
   forward: { giveUpMs: number; timeoutMs: number; concurrency: number };
   /** The webhook endpoints — one per channel: the environment's, in the order of the endpoint list, then the channels file's. */
@@ -217,6 +223,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   if (urlTls.problem) problems.push(`DATABASE_URL: ${urlTls.problem}`);
   const { values: dependent, problems: conflicts } = resolveDependent(e);
   problems.push(...conflicts);
+  if (e.MAX_UNVERIFIED_BYTES !== undefined && e.MAX_UNVERIFIED_BYTES < e.MAX_BODY_BYTES) {
+    problems.push(`MAX_UNVERIFIED_BYTES: ${e.MAX_UNVERIFIED_BYTES} is less than MAX_BODY_BYTES (${e.MAX_BODY_BYTES}), so a body of the largest size allowed could never be read; raise it or unset it (default ${DEFAULT_MAX_UNVERIFIED_BYTES}, or MAX_BODY_BYTES when that is more)`);
+  }
   if (problems.length) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -226,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     maxBodyBytes: e.MAX_BODY_BYTES,
+    maxUnverifiedBytes: e.MAX_UNVERIFIED_BYTES ?? Math.max(DEFAULT_MAX_UNVERIFIED_BYTES, e.MAX_BODY_BYTES),
     retry: { minMs: dependent.retryMinMs, maxMs: dependent.retryMaxMs, giveUpMs: e.RETRY_GIVE_UP_MS, notFoundTimes: e.RETRY_404_TIMES },
     forward: {
       giveUpMs: e.FORWARD_GIVE_UP_MS,

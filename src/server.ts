@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { createAdminRouter } from './admin';
 import { createApp } from './app';
@@ -14,6 +14,7 @@ import { RulesHolder, watchRules } from './rules/watch-rules';
 import { logSetupStatus, setupStatus } from './setup-status';
 import { openStore } from './store/open-store';
 import type { Store } from './store/store';
+import { BODY_TIMEOUT_MS, HEADERS_TIMEOUT_MS } from './webhook/read-body';
 
 /** Thrown when the service cannot start (invalid rules, unreachable store); the CLI prints it and exits 1. */
 export class StartupError extends Error {
@@ -68,15 +69,21 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
 
   const admin = config.adminToken ? createAdminRouter({ config, store, rules: () => rules.current(), refusedEdit: () => rules.refusedEdit(), log }) : undefined;
   const app = createApp({ config, log, metrics, store, rules, admin });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, () => resolve(s));
-    s.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        err.code === 'EADDRINUSE' || err.code === 'EACCES'
-          ? new StartupError(`PORT: cannot listen on port ${config.port} (${err.code === 'EADDRINUSE' ? 'another process is using it' : 'not allowed for this user'}); set PORT to a free port`)
-          : err,
-      ),
-    );
+  // Slow clients: Node closes a socket whose headers take over 10 s (checked every second, not
+  // every 30 s); the webhook route cuts a body at 30 s, and every other request is cut once
+  // headers and body together took 40 s (Node's own default waits 300 s).
+  const server: Server = createServer(
+    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: HEADERS_TIMEOUT_MS + BODY_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
+    app,
+  );
+  await new Promise<void>((resolve, reject) => {
+    // A port that cannot be listened on stops the start naming PORT.
+    const fail = (err: NodeJS.ErrnoException) => reject(listenError(err, config.port));
+    server.once('error', fail);
+    server.listen(config.port, () => {
+      server.off('error', fail);
+      resolve();
+    });
   });
   // LINE and Meta keep connections alive; idle sockets must not hold up shutdown.
   server.keepAliveTimeout = 5000;
@@ -133,4 +140,10 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
     log,
     stop,
   };
+}
+
+/** A port that cannot be listened on names PORT; other errors are thrown as they are. */
+function listenError(err: NodeJS.ErrnoException, port: number): Error {
+  const why = err.code === 'EADDRINUSE' ? 'another process is using it' : err.code === 'EACCES' ? 'not allowed for this user' : undefined;
+  return why ? new StartupError(`PORT: cannot listen on port ${port} (${why}); set PORT to a free port`) : err;
 }
