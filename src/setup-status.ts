@@ -110,19 +110,19 @@ function endpointState(e: ConfiguredEndpoint, config: Config): EndpointState {
   const parts: string[] = [];
   let enabled = e.secret !== undefined;
   let reason: string | undefined;
-  let routesTo: string[] | undefined;
+  // POST /webhooks/line also serves the channels file's LINE channels that declare a destination (src/app.ts).
+  const fileLine = e.source === 'environment' && e.definition.dispatch.envelope === 'line' ? lineChannelsOfFile(config) : [];
+  const routesTo = fileLine.length > 0 ? fileLine.map((c) => c.definition.channel) : undefined;
   if (enabled) {
     const chain = e.definition.secret;
     const variable = e.secretVariable ?? chain[0];
     const skipped = chain.slice(0, chain.indexOf(variable));
     parts.push(`enabled, signatures checked with ${variable}${skipped.length ? ` (${notSet(skipped as [string, ...string[]])})` : ''}`);
+    if (routesTo) parts.push(`a body for the destination of ${routesTo.join(', ')} goes to that channel`);
   } else {
     reason = notSet(e.definition.secret);
-    // POST /webhooks/line also serves the channels file's LINE channels (src/app.ts).
-    const fileLine = e.source === 'environment' && e.definition.dispatch.envelope === 'line' ? lineChannelsOfFile(config) : [];
-    if (fileLine.length > 0) {
+    if (routesTo) {
       enabled = true;
-      routesTo = fileLine.map((c) => c.definition.channel);
       parts.push(`enabled for the channels file's LINE channels by destination (${routesTo.join(', ')}); ${reason}, so a body for another destination gets 401`);
     } else {
       parts.push(`disabled, ${reason}`);

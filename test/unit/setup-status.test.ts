@@ -89,6 +89,16 @@ describe('setupStatus', () => {
     ]);
     expect(status.accounts[1]).toMatchObject({ name: 'botbonnie', provider: 'botbonnie', configured: false, reason: 'BOTBONNIE_TOKEN is not set' });
     expect(JSON.stringify(status)).not.toMatch(/a-token-value|a-secret-value|a-line-secret|b-app-secret|b-verify-token/);
+
+    // With a LINE secret of its own, it says both.
+    const both = setupStatus(loadConfig({ ...FILE_ENV, LINE_CHANNEL_SECRET: 'env-line' }, { cwd: dir }));
+    expect(both.endpoints[0]).toMatchObject({
+      enabled: true,
+      secretVariable: 'LINE_CHANNEL_SECRET',
+      routesTo: ['brand-a-line'],
+      summary: '/webhooks/line: enabled, signatures checked with LINE_CHANNEL_SECRET; a body for the destination of brand-a-line goes to that channel',
+    });
+    expect(both.endpoints[0]).not.toHaveProperty('reason');
   });
 
   it('says where the store is: the SQLite file, or PostgreSQL host, port, database and schema without user or password', () => {
