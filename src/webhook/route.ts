@@ -126,7 +126,9 @@ export function webhookRoute(d: WebhookRouteDeps): RequestHandler[] {
     const channel = chosen.definition.channel;
     const log = d.log.child({ requestId, channel });
     if (!verified) {
-      log.warn('webhook rejected: signature wrong', { bytes: raw.length });
+      // Names the variable holding the secret it was checked with (never the secret): the usual cause is the wrong value in it.
+      const checkedWith = chosen.secretVariable ?? chosen.definition.secret[0];
+      log.warn(`webhook rejected: signature wrong for the secret in ${checkedWith}`, { bytes: raw.length, checkedWith });
       reply(res, 401, 'unauthorized', { error: `${scheme.header} does not match the body` }, started, chosen);
       return;
     }

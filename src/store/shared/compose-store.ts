@@ -1,5 +1,7 @@
 import type { Logger } from '../../log';
 import type { AcceptBatch, AcceptResult, ClaimedOperation, InstanceSession, Store, WorkKind } from '../store';
+import { countAccepted, countSettled } from './activity-counts';
+import { createActivityRecorder, minuteOf } from './activity-recorder';
 import { createGroupCommit } from './group-commit';
 import { createCommitProbe } from './commit-probe';
 import { createNamedMutex } from './named-mutex';
@@ -21,6 +23,7 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
   const locks = createNamedMutex();
   let closed = false;
   let session: Promise<InstanceSession> | undefined;
+  const activity = createActivityRecorder((rows) => open().recordActivity(rows), log);
 
   const probe = createCommitProbe((value) => engine.setSetting(COMMIT_PROBE_KEY, value));
   const commits = createGroupCommit<AcceptBatch, AcceptResult>({
@@ -36,6 +39,7 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
         throw err;
       }
       probe.record(undefined);
+      batches.forEach((b, i) => countAccepted(activity, b, results[i] as AcceptResult));
       if (results.some((r) => r.operationsQueued > 0)) work.emit('operations');
       if (results.some((r) => r.forwardsQueued > 0)) work.emit('forwards');
       return results;
@@ -53,6 +57,7 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
       log.warn('operation left alone: its lease is no longer held by this owner', { id: op.id, owner, settlement: s.kind });
       return false;
     }
+    countSettled(activity, s, op.account, settled.sameVersion, now);
     if (!settled.sameVersion) work.emit('operations');
     return settled.sameVersion;
   }
@@ -127,6 +132,10 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
 
     userHistory: async (userId, limit = 100) => open().userHistory(userId, limit),
     recentEvents: async (limit) => open().recentEvents(limit),
+    async activity(since) {
+      await activity.flush();
+      return open().activity(minuteOf(since));
+    },
     prune: async (o) => open().prune(o),
 
     startAdminSession: async (session) => open().startAdminSession(session),
@@ -156,6 +165,7 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
     async close() {
       if (closed) return;
       await commits.drain();
+      await activity.flush();
       closed = true;
       await engine.close();
     },
