@@ -5,7 +5,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createAdminRouter } from '../../src/admin';
 import { createApp } from '../../src/app';
 import { RulesHolder, watchRules } from '../../src/rules/watch-rules';
-import { lineBody, lineText, startHarness, type Harness } from '../helpers/app-harness';
+import { lineBody, lineText, recentTimestamp, startHarness, type Harness } from '../helpers/app-harness';
 import { CHROMIUM_PATH, chromiumInstalled, launchChromium, listenOnLoopback } from '../helpers/browser';
 import { startDelivery, type RunningDelivery } from '../helpers/delivery-harness';
 import { mantagoError, startFakeMantago, type FakeMantago } from '../helpers/fake-tag-api';
@@ -66,7 +66,7 @@ describeInChromium('/admin charts, banner and layout in headless Chromium', () =
   async function postFacebook(text: string, psid: string): Promise<void> {
     const body = JSON.stringify({
       object: 'page',
-      entry: [{ id: 'PAGE-1', time: 1, messaging: [{ sender: { id: psid }, recipient: { id: 'PAGE-1' }, timestamp: 1764000000000, message: { mid: `m-${psid}`, text } }] }],
+      entry: [{ id: 'PAGE-1', time: 1, messaging: [{ sender: { id: psid }, recipient: { id: 'PAGE-1' }, timestamp: recentTimestamp(), message: { mid: `m-${psid}`, text } }] }],
     });
     await request(origin).post('/webhooks/facebook').set('content-type', 'application/json').set('x-hub-signature-256', signMeta(body, META_SECRET)).send(body).expect(200);
   }
