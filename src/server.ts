@@ -67,7 +67,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const delivery = new Delivery({ store, config, log, metrics, taggers, owner });
   await delivery.start();
 
-  const admin = config.adminToken ? createAdminRouter({ config, store, rules: () => rules.current(), log }) : undefined;
+  const admin = config.adminToken ? createAdminRouter({ config, store, rules: () => rules.current(), refusedEdit: () => rules.refusedEdit(), log }) : undefined;
   const app = createApp({ config, log, metrics, store, rules, admin });
   // Slow clients: Node closes a socket whose headers take over 10 s (checked every second, not
   // every 30 s); the webhook route cuts a body at 30 s, and every other request is cut once

@@ -5,7 +5,7 @@ import { createAdminRouter } from '../../src/admin';
 import { createApp } from '../../src/app';
 import { renderStatus } from '../../src/cli/status';
 import { Downstream } from '../helpers/downstream';
-import { lineBody, lineText, startHarness, tempDir, type Harness } from '../helpers/app-harness';
+import { lineBody, lineText, recentTimestamp, startHarness, tempDir, type Harness } from '../helpers/app-harness';
 import { signLine, signMeta } from '../helpers/signatures';
 
 /*
@@ -86,7 +86,7 @@ const postLine = (h: Harness, url: string, body: string, secret: string | null) 
 const postMeta = (h: Harness, url: string, body: string, secret: string) => post(h, url, body, 'x-hub-signature-256', signMeta(body, secret));
 
 const messenger = (page: string, mid: string, sender = 'PSID-1') =>
-  JSON.stringify({ object: 'page', entry: [{ id: page, time: 1, messaging: [{ sender: { id: sender }, recipient: { id: page }, timestamp: 1764000000000, message: { mid, text: 'coupon' } }] }] });
+  JSON.stringify({ object: 'page', entry: [{ id: page, time: 1, messaging: [{ sender: { id: sender }, recipient: { id: page }, timestamp: recentTimestamp(), message: { mid, text: 'coupon' } }] }] });
 
 describe('several channels in one instance: the request path', () => {
   let h: Harness;

@@ -1,4 +1,5 @@
 import type { Migration } from './migration';
+import { ACTIVITY_MINUTES, ACTIVITY_MINUTES_NAME } from './activity';
 import { channelOfPlatform, CHANNELS_AND_ACCOUNTS_COMMON, LEASE_HOLDER_COLUMNS, LEASE_HOLDERS_NAME, recipientAndDeadCodes } from './portable';
 
 /** Schema steps of the embedded SQLite store. Times are milliseconds since the epoch. */
@@ -216,4 +217,5 @@ export const sqliteMigrations: readonly Migration[] = [
       ${CHANNELS_AND_ACCOUNTS_COMMON}
     `,
   },
+  { version: 7, name: ACTIVITY_MINUTES_NAME, sql: ACTIVITY_MINUTES },
 ];
