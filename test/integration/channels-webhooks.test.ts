@@ -259,11 +259,11 @@ describe('several channels in one instance: the request path', () => {
     const app = createApp({ config: h.config, log: h.log, metrics: h.metrics, store: h.store, rules: { current: () => h.ruleSet }, admin: router });
     const page = await request(app).get('/admin').set('authorization', `Bearer ${token}`).expect(200);
     expect(page.text).toContain('<h3>Tag operations by channel</h3>');
-    expect(page.text).toMatch(/<td><code>brand-a-line<\/code><\/td><td class="num">1<\/td>/);
-    expect(page.text).toMatch(/<td><code>meta-two<\/code><\/td><td class="num">1<\/td>/);
-    expect(page.text).toMatch(/<td><code>brand-b<\/code> \(mantago\)<\/td><td class="num">1<\/td>/);
+    expect(page.text).toMatch(/<td data-label="channel"><code>brand-a-line<\/code><\/td><td class="num" data-label="pending">1<\/td>/);
+    expect(page.text).toMatch(/<td data-label="channel"><code>meta-two<\/code><\/td><td class="num" data-label="pending">1<\/td>/);
+    expect(page.text).toMatch(/<td data-label="account"><code>brand-b<\/code> \(mantago\)<\/td><td class="num" data-label="pending">1<\/td>/);
     // Recent events: the channel of each.
-    expect(page.text).toMatch(/<td><code>meta-two<\/code><\/td><td>facebook<\/td><td><a [^>]*>PSID-9<\/a><\/td>/);
+    expect(page.text).toMatch(/<td data-label="channel"><code>meta-two<\/code><\/td><td data-label="platform">facebook<\/td><td data-label="user"><a [^>]*>PSID-9<\/a><\/td>/);
     // The playground knows the channels and their accounts.
     const played = await request(app).get('/admin').query({ text: 'coupon', channel: 'meta-one' }).set('authorization', `Bearer ${token}`).expect(200);
     expect(played.text).toContain('message on facebook (channel <code>meta-one</code>)');
