@@ -7,6 +7,7 @@ import { metricsRoute } from './metrics-route';
 import type { RuleSet } from './rules';
 import type { Store } from './store/store';
 import { CHANNEL_KINDS } from './platforms/endpoints';
+import { BODY_TIMEOUT_MS, UnverifiedBodies } from './webhook/read-body';
 import { webhookRoute } from './webhook/route';
 import { subscriptionCheckRoute } from './webhook/subscription-check';
 
@@ -24,6 +25,8 @@ export interface AppDeps {
   /** The /admin routes (only when ADMIN_TOKEN is set). */
   admin?: Router;
   now?: () => number;
+  /** How long a webhook body may take to arrive (CONTRACT: 30 s; tests shorten it). */
+  bodyTimeoutMs?: number;
 }
 
 export interface App extends express.Express {
@@ -56,7 +59,11 @@ export function createApp(deps: AppDeps): App {
   };
 
   const accounts = createAccountRouter(config.endpoints, config.accounts);
-  const common = { store, rules: () => deps.rules.current(), log, metrics, accounts, maxBodyBytes: config.maxBodyBytes, storeText: config.history.storeText, now };
+  // One budget for every webhook endpoint: the bytes of bodies whose signature is not checked yet.
+  const unverified = new UnverifiedBodies(config.maxUnverifiedBytes, config.maxBodyBytes);
+  metrics.unverifiedBodyBytes.source = () => unverified.held;
+  const bodyTimeoutMs = deps.bodyTimeoutMs ?? BODY_TIMEOUT_MS;
+  const common = { store, rules: () => deps.rules.current(), log, metrics, accounts, maxBodyBytes: config.maxBodyBytes, unverified, bodyTimeoutMs, storeText: config.history.storeText, now };
   // `POST /webhooks/line` also serves the channels file's LINE channels: those that declare a destination.
   const fileLine = config.endpoints.filter((e) => e.source === 'file' && e.definition.dispatch.envelope === 'line');
   const lineOthers = {

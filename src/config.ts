@@ -28,6 +28,8 @@ export class ConfigError extends Error {
 const ADMIN_TOKEN_MIN_LENGTH = 16;
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
+/** MAX_UNVERIFIED_BYTES when unset (or MAX_BODY_BYTES when that is more): 16 bodies of the largest default size. */
+const DEFAULT_MAX_UNVERIFIED_BYTES = 64 * 1024 * 1024;
 
 const envSchema = z.object({
   PORT: int(3000, 0),
@@ -59,6 +61,8 @@ const envSchema = z.object({
       message: `must be one of ${LOG_LEVELS.join(', ')}`,
     }),
   MAX_BODY_BYTES: int(4 * 1024 * 1024, 1),
+  /** Bytes of webhook bodies held before their signature is checked, all connections together. */
+  MAX_UNVERIFIED_BYTES: optionalInt(1),
   RETRY_MIN_MS: optionalInt(1),
   RETRY_MAX_MS: optionalInt(1),
   RETRY_GIVE_UP_MS: int(86_400_000, 0),
@@ -121,6 +125,8 @@ export interface Config {
   dataDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
   maxBodyBytes: number;
+  /** Default 64 MiB, or MAX_BODY_BYTES when that is more (webhook/read-body.ts). */
+  maxUnverifiedBytes: number;
   retry: { minMs: number; maxMs: number; giveUpMs: number; notFoundTimes: number };
   forward: { giveUpMs: number; timeoutMs: number; concurrency: number };
   /** The webhook endpoints — one per channel: the environment's, in the order of the endpoint list, then the channels file's. */
@@ -196,6 +202,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   if (urlTls.problem) problems.push(`DATABASE_URL: ${urlTls.problem}`);
   const { values: dependent, problems: conflicts } = resolveDependent(e);
   problems.push(...conflicts);
+  if (e.MAX_UNVERIFIED_BYTES !== undefined && e.MAX_UNVERIFIED_BYTES < e.MAX_BODY_BYTES) {
+    problems.push(`MAX_UNVERIFIED_BYTES: ${e.MAX_UNVERIFIED_BYTES} is less than MAX_BODY_BYTES (${e.MAX_BODY_BYTES}), so a body of the largest size allowed could never be read; raise it or unset it (default ${DEFAULT_MAX_UNVERIFIED_BYTES}, or MAX_BODY_BYTES when that is more)`);
+  }
   if (problems.length) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -205,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     maxBodyBytes: e.MAX_BODY_BYTES,
+    maxUnverifiedBytes: e.MAX_UNVERIFIED_BYTES ?? Math.max(DEFAULT_MAX_UNVERIFIED_BYTES, e.MAX_BODY_BYTES),
     retry: { minMs: dependent.retryMinMs, maxMs: dependent.retryMaxMs, giveUpMs: e.RETRY_GIVE_UP_MS, notFoundTimes: e.RETRY_404_TIMES },
     forward: {
       giveUpMs: e.FORWARD_GIVE_UP_MS,

@@ -17,6 +17,8 @@ export interface Metrics {
   forwards: client.Counter<'destination' | 'outcome'>;
   forwardDuration: client.Histogram<'destination'>;
   ruleReloads: client.Counter<'outcome'>;
+  /** Read at scrape time from `source`, which the app sets (webhook/read-body.ts). */
+  unverifiedBodyBytes: { source: () => number };
 }
 
 export function createMetrics(opts: { status?: () => Promise<StoreStatus>; collectDefault?: boolean } = {}): Metrics {
@@ -27,7 +29,7 @@ export function createMetrics(opts: { status?: () => Promise<StoreStatus>; colle
     registry,
     webhooks: new client.Counter({
       name: 'autotag_webhooks_total',
-      help: 'Webhook requests received, by endpoint platform (line, facebook, whatsapp, meta), channel and outcome (accepted, unauthorized, bad_request, too_large, unavailable, error)',
+      help: 'Webhook requests received, by endpoint platform (line, facebook, whatsapp, meta), channel and outcome (accepted, unauthorized, bad_request, too_large, timeout, unavailable, error)',
       labelNames: ['platform', 'channel', 'outcome'],
       registers: [registry],
     }),
@@ -89,7 +91,16 @@ export function createMetrics(opts: { status?: () => Promise<StoreStatus>; colle
       labelNames: ['outcome'],
       registers: [registry],
     }),
+    unverifiedBodyBytes: { source: () => 0 },
   };
+  new client.Gauge({
+    name: 'autotag_unverified_body_bytes',
+    help: 'Bytes of webhook bodies being received whose signature is not checked yet: their declared Content-Length, or what arrived when that is more (at most MAX_UNVERIFIED_BYTES)',
+    registers: [registry],
+    collect() {
+      this.set(m.unverifiedBodyBytes.source());
+    },
+  });
 
   const status = opts.status;
   if (status) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { createAdminRouter } from './admin';
 import { createApp } from './app';
@@ -13,6 +13,7 @@ import { formatProblem, loadRuleSet } from './rules';
 import { RulesHolder, watchRules } from './rules/watch-rules';
 import { openStore } from './store/open-store';
 import type { Store } from './store/store';
+import { BODY_TIMEOUT_MS, HEADERS_TIMEOUT_MS } from './webhook/read-body';
 
 /** Thrown when the service cannot start (invalid rules, unreachable store); the CLI prints it and exits 1. */
 export class StartupError extends Error {
@@ -77,9 +78,19 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
 
   const admin = config.adminToken ? createAdminRouter({ config, store, rules: () => rules.current(), log }) : undefined;
   const app = createApp({ config, log, metrics, store, rules, admin });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, () => resolve(s));
-    s.once('error', reject);
+  // Slow clients: Node closes a socket whose headers take over 10 s (checked every second, not
+  // every 30 s); the webhook route cuts a body at 30 s, and every other request is cut once
+  // headers and body together took 40 s (Node's own default waits 300 s).
+  const server: Server = createServer(
+    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: HEADERS_TIMEOUT_MS + BODY_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
+    app,
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   // LINE and Meta keep connections alive; idle sockets must not hold up shutdown.
   server.keepAliveTimeout = 5000;

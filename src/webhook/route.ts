@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import express, { type Request, type Response, type NextFunction, type RequestHandler } from 'express';
+import type { Response, RequestHandler } from 'express';
 import type { AccountRouter } from '../channels/account-router';
 import type { ConfiguredEndpoint } from '../config';
 import type { Logger } from '../log';
@@ -12,6 +12,7 @@ import type { RuleSet } from '../rules';
 import { StoreUnavailableError, type ForwardRequest, type Store } from '../store/store';
 import { channelPicker, type OtherChannels } from './pick-channel';
 import { processEvents } from './process-events';
+import { BodyReadError, readBody, type HeldBody, type UnverifiedBodies } from './read-body';
 
 export interface WebhookRouteDeps {
   endpoint: ConfiguredEndpoint;
@@ -23,16 +24,20 @@ export interface WebhookRouteDeps {
   log: Logger;
   metrics: Metrics;
   maxBodyBytes: number;
+  /** Shared by every webhook endpoint of the app: bytes of bodies not verified yet. */
+  unverified: UnverifiedBodies;
+  bodyTimeoutMs: number;
   storeText: boolean;
   now: () => number;
 }
 
-type Outcome = 'accepted' | 'unauthorized' | 'bad_request' | 'too_large' | 'unavailable' | 'error';
+type Outcome = 'accepted' | 'unauthorized' | 'bad_request' | 'too_large' | 'timeout' | 'unavailable' | 'error';
 
 /**
  * POST on a webhook endpoint, in the contract's order: secret configured (503) →
  * declared size (413) → signature header present and well formed (401), all before
- * the body is read → body size (413) → the channel whose secret checks it → signature
+ * the body is read → room in the unverified-bytes budget (503), also before reading → body
+ * size (413), budget (503) and time (408) while it is read → the channel whose secret checks it → signature
  * over the raw bytes (401) → shape (400) → platform modules → rules → one store
  * transaction → 200. The 200 is sent only once the operations and forwards are
  * durably stored.
@@ -72,10 +77,15 @@ export function webhookRoute(d: WebhookRouteDeps): RequestHandler[] {
     res.setHeader('content-length', Buffer.byteLength(payload));
     res.end(payload);
   };
-  /** An answer before the body is read: the connection is closed rather than left to drain an unread body. */
+  /** An answer before the body is read whole: the connection is closed rather than left to drain an unread body. */
   const early = (res: Response, status: number, outcome: Outcome, body: object) => {
     res.set('connection', 'close');
     reply(res, status, outcome, body, res.locals.started as number);
+  };
+  const busy = (res: Response, message: string) => {
+    // By then every body held now has been verified, rejected or cut off.
+    res.set('retry-after', String(Math.ceil(d.bodyTimeoutMs / 1000)));
+    early(res, 503, 'unavailable', { error: message });
   };
 
   const checkBeforeReading: RequestHandler = (req, res, next) => {
@@ -98,27 +108,29 @@ export function webhookRoute(d: WebhookRouteDeps): RequestHandler[] {
     next();
   };
 
-  const rawBody = express.raw({ type: () => true, limit: d.maxBodyBytes });
-
-  const bodyErrors = (err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    const e = err as { type?: string; status?: number };
-    if (e?.type === 'entity.too.large' || e?.status === 413) {
-      reply(res, 413, 'too_large', { error: `body is larger than MAX_BODY_BYTES (${d.maxBodyBytes} bytes)` }, res.locals.started as number);
-      return;
-    }
-    if (e?.status !== undefined && e.status >= 400 && e.status < 500) {
-      reply(res, 400, 'bad_request', { error: `could not read the body: ${(err as Error).message}` }, res.locals.started as number);
-      return;
-    }
-    next(err);
-  };
-
   const handle: RequestHandler = async (req, res) => {
     const started = res.locals.started as number;
+    let held: HeldBody;
+    try {
+      held = await readBody(req, d.unverified, d.maxBodyBytes, d.bodyTimeoutMs);
+    } catch (err) {
+      if (!(err instanceof BodyReadError)) throw err;
+      if (err.status !== 0) d.log.warn('webhook body not read', { channel: endpoint.definition.channel, status: err.status, error: err.message, unverifiedBytes: d.unverified.held });
+      if (err.status === 503) busy(res, err.message);
+      else if (err.status !== 0) early(res, err.status, err.status === 413 ? 'too_large' : err.status === 408 ? 'timeout' : 'bad_request', { error: err.message });
+      return;
+    }
+    const raw = held.bytes;
     const requestId = req.get('x-request-id') ?? randomUUID();
-    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const signature = req.get(scheme.header) as string;
-    const chosen = picker.pick(raw);
+    let chosen: ConfiguredEndpoint | undefined;
+    let verified = false;
+    try {
+      chosen = picker.pick(raw);
+      verified = chosen !== undefined && scheme.verify(raw, signature, chosen.secret as string);
+    } finally {
+      held.release(); // verified or rejected: no longer counted
+    }
     if (chosen === undefined) {
       const why = picker.uncovered(raw);
       d.log.child({ requestId, channel: endpoint.definition.channel }).warn('webhook rejected: no channel covers it', { bytes: raw.length, why });
@@ -127,7 +139,7 @@ export function webhookRoute(d: WebhookRouteDeps): RequestHandler[] {
     }
     const channel = chosen.definition.channel;
     const log = d.log.child({ requestId, channel });
-    if (!scheme.verify(raw, signature, chosen.secret as string)) {
+    if (!verified) {
       log.warn('webhook rejected: signature wrong', { bytes: raw.length });
       reply(res, 401, 'unauthorized', { error: `${scheme.header} does not match the body` }, started, chosen);
       return;
@@ -192,5 +204,5 @@ export function webhookRoute(d: WebhookRouteDeps): RequestHandler[] {
     }
   };
 
-  return [checkBeforeReading, rawBody, bodyErrors as unknown as RequestHandler, handle];
+  return [checkBeforeReading, handle];
 }

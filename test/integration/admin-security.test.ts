@@ -1,5 +1,5 @@
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import Database from '../../src/store/sqlite/driver';
 import request from 'supertest';
 import { createAdminRouter } from '../../src/admin';
 import { createApp, type App } from '../../src/app';

@@ -45,6 +45,18 @@ async function worstDelayMs(work: () => Promise<void> | void): Promise<number> {
   return h.max / 1e6;
 }
 
+/**
+ * The smallest worst delay of up to three runs of `work`. The cost of a regex is the
+ * same on every run, so a pattern that blocks the loop blocks it every time; a delay
+ * from another process taking the core (the suite shares two cores with other suites
+ * and their child processes) comes and goes. Stops at the first run under the limit.
+ */
+async function steadyWorstDelayMs(work: () => Promise<void> | void): Promise<number> {
+  let best = Infinity;
+  for (let run = 0; run < 3 && best >= LIMIT_MS; run++) best = Math.min(best, await worstDelayMs(work));
+  return best;
+}
+
 describe('a rule regex cannot stall the service', () => {
   let h: Harness;
   beforeAll(async () => {
@@ -83,18 +95,18 @@ describe('a rule regex cannot stall the service', () => {
     'a webhook with %s is answered without blocking the loop for 100 ms',
     async (_name, text) => {
       expect(text.length).toBeLessThanOrEqual(5000);
-      let status = 0;
-      const delay = await worstDelayMs(async () => {
-        status = (await postText(text)).status;
+      const statuses: number[] = [];
+      const delay = await steadyWorstDelayMs(async () => {
+        statuses.push((await postText(text)).status);
       });
-      expect(status).toBe(200);
+      expect(statuses.every((s) => s === 200)).toBe(true);
       if (process.env.REGEX_STALL_PRINT) console.log(JSON.stringify(text.slice(0, 4)), delay);
       expect(delay).toBeLessThan(LIMIT_MS);
     },
   );
 
   it('evaluating the rules on each of those texts, one after another, never blocks the loop for 100 ms', async () => {
-    const delay = await worstDelayMs(async () => {
+    const delay = await steadyWorstDelayMs(async () => {
       for (const text of ADVERSARIAL) {
         evaluate(h.ruleSet, { platform: 'line', kind: 'message', text, timestamp: 0 });
         // Back to the loop between texts, as between webhooks, so each one is sampled on its own.

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import Database from '../../src/store/sqlite/driver';
 import pg from 'pg';
 import { postgresMigrations } from '../../src/store/migrations/postgres';
 import { sqliteMigrations } from '../../src/store/migrations/sqlite';

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import Database, { DRIVER_PACKAGE, NODE_MAJOR } from '../../src/store/sqlite/driver';
 import Ajv from 'ajv';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
@@ -59,9 +60,20 @@ describe('Procfile and package.json', () => {
     expect(lines).toContain('release: node dist/cli.js migrate');
   });
 
+  it('installs better-sqlite3 12 for Node 20/22 and 13 (as better-sqlite3-napi) for Node 24+, and loads the right one', () => {
+    const majorOf = (pkgName: string) =>
+      Number((JSON.parse(read(`node_modules/${pkgName}/package.json`)) as { version: string }).version.split('.')[0]);
+    expect(majorOf('better-sqlite3')).toBe(12);
+    expect(majorOf('better-sqlite3-napi')).toBe(13);
+    expect(DRIVER_PACKAGE).toBe(NODE_MAJOR >= 24 ? 'better-sqlite3-napi' : 'better-sqlite3');
+    const db = new Database(':memory:');
+    expect(db.prepare('select 1 as one').get()).toEqual({ one: 1 });
+    db.close();
+  });
+
   it('engines names the LTS majors the suite runs on, and the bin', () => {
     const pkg = JSON.parse(read('package.json')) as { engines: { node: string }; bin: Record<string, string>; license: string };
-    expect(pkg.engines.node).toBe('^20.18 || ^22 || ^26');
+    expect(pkg.engines.node).toBe('^20.18 || ^22 || ^24 || ^26');
     expect(pkg.bin.autotag).toBe('dist/cli.js');
     expect(pkg.license).toBe('MIT');
   });

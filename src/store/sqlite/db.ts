@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
+import Database from './driver';
 import { StoreUnavailableError } from '../store';
 import type { Row } from '../shared/rows';
 
@@ -27,12 +28,12 @@ function mapError(file: string, err: unknown): unknown {
  * `$n` turned into SQLite's `?n`, parameters bound by number.
  */
 export class SqliteDb {
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
   /** Inside `relaxed` (a nested call leaves the setting to the outer one). */
   private relaxedNow = false;
 
   private constructor(
-    readonly raw: Database.Database,
+    readonly raw: BetterSqlite3.Database,
     readonly file: string,
   ) {}
 
@@ -42,7 +43,7 @@ export class SqliteDb {
    * survives a power loss, not only a process crash.
    */
   static open(file: string): SqliteDb {
-    let raw: Database.Database | undefined;
+    let raw: BetterSqlite3.Database | undefined;
     try {
       fs.mkdirSync(path.dirname(file), { recursive: true });
       raw = new Database(file);
@@ -61,7 +62,7 @@ export class SqliteDb {
     }
   }
 
-  private prepare(sql: string): Database.Statement {
+  private prepare(sql: string): BetterSqlite3.Statement {
     let stmt = this.statements.get(sql);
     if (!stmt) {
       stmt = this.raw.prepare(sql.replace(/\$(\d+)/g, '?$1'));
