@@ -216,4 +216,12 @@ export const sqliteMigrations: readonly Migration[] = [
       ${CHANNELS_AND_ACCOUNTS_COMMON}
     `,
   },
+  {
+    version: 7,
+    name: 'leased rows indexed',
+    sql: `
+      -- The calls in flight, found without reading the backlog (sql/views.ts, nextDueStatements).
+      CREATE INDEX operations_leased ON operations (account, leased_until) WHERE state = 'pending' AND leased_until IS NOT NULL;
+    `,
+  },
 ];
