@@ -5,6 +5,7 @@ import type { Logger } from './log';
 import type { Metrics } from './metrics';
 import { metricsRoute } from './metrics-route';
 import type { RuleSet } from './rules';
+import { refusedEditJson, type RuleRejection } from './rules/watch-rules';
 import type { Store } from './store/store';
 import { CHANNEL_KINDS } from './platforms/endpoints';
 import { BODY_TIMEOUT_MS, UnverifiedBodies } from './webhook/read-body';
@@ -15,6 +16,8 @@ import { subscriptionCheckRoute } from './webhook/subscription-check';
 export interface RulesState {
   /** The rule set in force, or undefined before a valid one was loaded. */
   current(): RuleSet | undefined;
+  /** A rule edit on disk that was refused while the last good set stays in force. */
+  refusedEdit?(): RuleRejection | undefined;
 }
 
 export interface AppDeps {
@@ -100,7 +103,8 @@ export function createApp(deps: AppDeps): App {
       return;
     }
     try {
-      await store.ping();
+      // A write, not a read: a full disk or a read-only database still answers reads.
+      await store.canCommit();
     } catch (err) {
       res.status(503).json({ status: 'unavailable', reason: `store (${store.engine}): ${err instanceof Error ? err.message : String(err)}` });
       return;
@@ -109,7 +113,14 @@ export function createApp(deps: AppDeps): App {
       res.status(503).json({ status: 'unavailable', reason: 'shutting down' });
       return;
     }
-    res.json({ status: 'ready', store: store.engine, rules: deps.rules.current()?.rules.length ?? 0 });
+    // Still ready with a refused edit (CONTRACT: the last valid set is in force), but it says so.
+    const refused = deps.rules.refusedEdit?.();
+    res.json({
+      status: 'ready',
+      store: store.engine,
+      rules: deps.rules.current()?.rules.length ?? 0,
+      ...(refused && { rulesRefused: refusedEditJson(refused) }),
+    });
   });
 
   app.get('/metrics', metricsRoute(metrics, config.metricsToken));

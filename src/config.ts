@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { partlyConfiguredProblems, rulesDirProblem } from './config-checks';
 import { resolveDependent } from './config-dependent';
 import { flag, int, optionalInt, optionalString, urlList, variableProblems } from './env-values';
 import { fileAccounts, fileEndpoints, type ConfiguredAccount, type ConfiguredEndpoint } from './channels/configured';
@@ -26,14 +27,15 @@ export class ConfigError extends Error {
 }
 
 const ADMIN_TOKEN_MIN_LENGTH = 16;
+const DEFAULT_RULES_DIR = './rules';
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 /** MAX_UNVERIFIED_BYTES when unset (or MAX_BODY_BYTES when that is more): 16 bodies of the largest default size. */
 const DEFAULT_MAX_UNVERIFIED_BYTES = 64 * 1024 * 1024;
 
 const envSchema = z.object({
-  PORT: int(3000, 0),
-  RULES_DIR: z.string().optional().transform((v) => v?.trim() || './rules'),
+  PORT: int(3000, 1, { max: 65535, hint: 'leave it unset for 3000 (Heroku and Render set PORT themselves)' }),
+  RULES_DIR: z.string().optional().transform((v) => v?.trim() || DEFAULT_RULES_DIR),
   DATABASE_URL: optionalString.refine(
     (v) => v === undefined || /^postgres(ql)?:\/\//i.test(v),
     'must start with postgres:// or postgresql:// (leave it unset for the embedded SQLite store)',
@@ -56,9 +58,11 @@ const envSchema = z.object({
   LOG_LEVEL: z
     .string()
     .optional()
-    .transform((v) => v?.trim().toLowerCase() || 'info')
-    .refine((v): v is (typeof LOG_LEVELS)[number] => (LOG_LEVELS as readonly string[]).includes(v), {
-      message: `must be one of ${LOG_LEVELS.join(', ')}`,
+    .transform((v, ctx): (typeof LOG_LEVELS)[number] => {
+      const level = v?.trim().toLowerCase() || 'info';
+      if ((LOG_LEVELS as readonly string[]).includes(level)) return level as (typeof LOG_LEVELS)[number];
+      ctx.addIssue({ code: 'custom', message: `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(v)}; leave it unset for info` });
+      return z.NEVER;
     }),
   MAX_BODY_BYTES: int(4 * 1024 * 1024, 1),
   /** Bytes of webhook bodies held before their signature is checked, all connections together. */
@@ -95,6 +99,8 @@ const envSchema = z.object({
   DATABASE_STATEMENT_TIMEOUT_MS: int(10_000, 1),
   /** Heroku sets DYNO; used only to warn about SQLite on an ephemeral disk. */
   DYNO: optionalString,
+  /** Render sets RENDER=true; used only to warn about SQLite outside a persistent disk (setup-status.ts). */
+  RENDER: optionalString,
 });
 
 /**
@@ -149,6 +155,7 @@ export interface Config {
   providers: ProviderSettings;
   database: { poolSize: number; connectTimeoutMs: number; statementTimeoutMs: number; schema: string | undefined; tls: DatabaseTlsEnv };
   dyno: string | undefined;
+  render: string | undefined;
 }
 
 export interface LoadConfigOptions {
@@ -159,6 +166,12 @@ export interface LoadConfigOptions {
    * warning (commands that need no secrets: `status`, `history`, `dead-letters`, …).
    */
   unsetVariables?: UnsetVariables;
+  /**
+   * The checks only a service needs: RULES_DIR is a folder, and no provider is partly
+   * configured (config-checks.ts). Default: when unset variables are an error (`serve`);
+   * the commands that look at the store or call one provider need neither.
+   */
+  serveChecks?: boolean;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfigOptions = {}): Config {
@@ -167,6 +180,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   const problems: string[] = [];
   if (!parsed.success) problems.push(...variableProblems(parsed.error));
   if (!endpointVars.success) problems.push(...variableProblems(endpointVars.error));
+  if (opts.serveChecks ?? (opts.unsetVariables ?? 'error') === 'error') {
+    problems.push(...partlyConfiguredProblems(env));
+    const rulesDir = rulesDirProblem(env.RULES_DIR, path.resolve(env.RULES_DIR?.trim() || DEFAULT_RULES_DIR));
+    if (rulesDir) problems.push(rulesDir);
+  }
   const providers: Record<string, unknown> = {};
   for (const d of PROVIDER_DESCRIPTORS) {
     const read = d.env.safeParse(env);
@@ -180,12 +198,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   const e = parsed.data;
   const vars = endpointVars.data as Record<string, string | string[] | undefined>;
   const first = (chain: readonly string[] | undefined) => chain?.map((v) => vars[v] as string | undefined).find((v) => v !== undefined);
+  const firstSet = (chain: readonly string[]) => chain.find((v) => vars[v] !== undefined);
   const endpoints = ENVIRONMENT_ENDPOINTS.map(
     (definition): ConfiguredEndpoint =>
       Object.freeze({
         definition,
         secret: first(definition.secret),
+        secretVariable: firstSet(definition.secret),
         verifyToken: first(definition.verifyToken),
+        verifyTokenVariable: definition.verifyToken && firstSet(definition.verifyToken),
         forwardUrls: (vars[definition.forwardUrls] as string[] | undefined) ?? [],
         source: 'environment',
         accounts: new Map(),
@@ -248,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
       },
     },
     dyno: e.DYNO,
+    render: e.RENDER,
   });
 }
 

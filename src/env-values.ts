@@ -12,22 +12,32 @@ export const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
-/** A whole number, or undefined when unset: for variables whose default depends on another (config-dependent.ts). */
-export const optionalInt = (min = 0) =>
+/**
+ * A whole number, or undefined when unset: for variables whose default depends on another (config-dependent.ts).
+ * `max`: the largest value allowed (PORT's 65535); the message then gives the range.
+ * `hint`: what to do, appended to the message.
+ */
+export const optionalInt = (min = 0, { max, hint }: IntLimits = {}) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v.trim() === '') return undefined;
       const n = Number(v);
-      if (!Number.isInteger(n) || n < min) {
-        ctx.addIssue({ code: 'custom', message: `must be a whole number ≥ ${min}, got ${JSON.stringify(v)}` });
+      if (!Number.isInteger(n) || n < min || (max !== undefined && n > max)) {
+        const range = max === undefined ? `≥ ${min}` : `from ${min} to ${max}`;
+        ctx.addIssue({ code: 'custom', message: `must be a whole number ${range}, got ${JSON.stringify(v)}${hint ? `; ${hint}` : ''}` });
         return z.NEVER;
       }
       return n;
     });
 
-export const int = (def: number, min = 0) => optionalInt(min).transform((n) => n ?? def);
+export interface IntLimits {
+  max?: number;
+  hint?: string;
+}
+
+export const int = (def: number, min = 0, limits: IntLimits = {}) => optionalInt(min, limits).transform((n) => n ?? def);
 
 /** Comma-separated http(s) URLs; unset: none. */
 export const urlList = z

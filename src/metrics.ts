@@ -9,6 +9,7 @@ export interface Metrics {
   readonly registry: client.Registry;
   webhooks: client.Counter<'platform' | 'channel' | 'outcome'>;
   webhookEvents: client.Counter<'platform' | 'channel' | 'kind'>;
+  staleEvents: client.Counter<'platform' | 'channel'>;
   httpDuration: client.Histogram<'method' | 'route' | 'status'>;
   webhookDuration: client.Histogram<'platform' | 'channel'>;
   ruleMatches: client.Counter<'rule'>;
@@ -37,6 +38,12 @@ export function createMetrics(opts: { status?: () => Promise<StoreStatus>; colle
       name: 'autotag_webhook_events_total',
       help: 'Events inside accepted webhooks, by platform, channel and kind',
       labelNames: ['platform', 'channel', 'kind'],
+      registers: [registry],
+    }),
+    staleEvents: new client.Counter({
+      name: 'autotag_stale_events_total',
+      help: 'Events more than 8 days older than their receipt (replays), acknowledged and ignored, by platform and channel',
+      labelNames: ['platform', 'channel'],
       registers: [registry],
     }),
     httpDuration: new client.Histogram({

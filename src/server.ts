@@ -12,6 +12,7 @@ import { createMetrics } from './metrics';
 import { createTaggers } from './providers/create-taggers';
 import { formatProblem, loadRuleSet } from './rules';
 import { RulesHolder, watchRules } from './rules/watch-rules';
+import { logSetupStatus, setupStatus } from './setup-status';
 import { openStore } from './store/open-store';
 import type { Store } from './store/store';
 import { BODY_TIMEOUT_MS, HEADERS_TIMEOUT_MS } from './webhook/read-body';
@@ -42,7 +43,6 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const config = loadConfig(env);
   const log = createLogger({ level: config.logLevel, secrets: secretsOf(config) });
 
-  for (const w of config.warnings) log.warn('channels file', { warning: w });
   const catalogue = ruleCatalogue(config.channelsFile);
   const loaded = await loadRuleSet(config.rulesDir, { catalogue });
   if (!loaded.ruleSet) {
@@ -52,19 +52,10 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const rules = new RulesHolder(loaded.ruleSet);
 
   const store = await openStore(config, log);
-  if (store.engine === 'sqlite' && config.dyno) {
-    log.error(
-      'WARNING: running on Heroku with the embedded SQLite store. The dyno disk is ephemeral: queued tag operations and forwards are LOST at every dyno restart (at least daily). Set DATABASE_URL to a Heroku Postgres database.',
-      { dyno: config.dyno },
-    );
-  }
+  // What is set up, one line each (endpoints, accounts, store, rules) and what deserves a warning.
+  logSetupStatus(log, setupStatus(config, { rules: loaded.ruleSet }));
   const metrics = createMetrics({ status: () => store.status(Date.now()) });
   const { taggers, close: closeTaggers } = await createTaggers(config, store, log);
-  for (const account of config.accounts) {
-    if (account.source === 'environment' && !account.configured) {
-      log.warn(`${account.provider.name} is not configured: its tag operations are kept as dead letters until ${account.provider.tokenVariable} is set`);
-    }
-  }
   if (config.channelsFile) {
     log.info('channels file in force', {
       file: config.channelsFile.file,
@@ -77,7 +68,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const delivery = new Delivery({ store, config, log, metrics, taggers, owner });
   await delivery.start();
 
-  const admin = config.adminToken ? createAdminRouter({ config, store, rules: () => rules.current(), log }) : undefined;
+  const admin = config.adminToken ? createAdminRouter({ config, store, rules: () => rules.current(), refusedEdit: () => rules.refusedEdit(), log }) : undefined;
   const app = createApp({ config, log, metrics, store, rules, admin });
   // Slow clients: Node closes a socket whose headers take over 10 s (checked every second, not
   // every 30 s); the webhook route cuts a body at 30 s, and every other request is cut once
@@ -87,9 +78,11 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
     requestListener(app),
   );
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    // A port that cannot be listened on stops the start naming PORT.
+    const fail = (err: NodeJS.ErrnoException) => reject(listenError(err, config.port));
+    server.once('error', fail);
     server.listen(config.port, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });
@@ -148,4 +141,10 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
     log,
     stop,
   };
+}
+
+/** A port that cannot be listened on names PORT; other errors are thrown as they are. */
+function listenError(err: NodeJS.ErrnoException, port: number): Error {
+  const why = err.code === 'EADDRINUSE' ? 'another process is using it' : err.code === 'EACCES' ? 'not allowed for this user' : undefined;
+  return why ? new StartupError(`PORT: cannot listen on port ${port} (${why}); set PORT to a free port`) : err;
 }

@@ -12,10 +12,9 @@ export interface ServiceEnvOptions {
   extra?: Record<string, string>;
 }
 
-/** The environment `autotag serve` gets in a benchmark: as in production (LOG_LEVEL=info), on a free port. */
+/** The environment `autotag serve` gets in a benchmark: as in production (LOG_LEVEL=info); the service picks a free port (servers/service.ts). */
 export function serviceEnv(o: ServiceEnvOptions): Record<string, string> {
   return {
-    PORT: '0',
     LOG_LEVEL: 'info',
     RULES_DIR: o.dir.rulesDir,
     DATA_DIR: o.dir.dataDir(o.data),

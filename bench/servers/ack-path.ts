@@ -13,10 +13,12 @@ import { createMetrics } from '../../src/metrics';
 import { formatProblem, loadRuleSet } from '../../src/rules';
 import { requestListener } from '../../src/request-listener';
 import { openStore } from '../../src/store/open-store';
+import { freePort } from '../../test/helpers/free-port';
 import { runChild } from '../lib/run-child';
 
 runChild(async () => {
-  const config = loadConfig(process.env);
+  // PORT must be 1–65535: a free one, picked here, when the benchmark leaves it unset.
+  const config = loadConfig({ ...process.env, PORT: process.env.PORT ?? String(await freePort()) });
   const log = createLogger({ level: config.logLevel, secrets: secretsOf(config) });
   const loaded = await loadRuleSet(config.rulesDir);
   const ruleSet = loaded.ruleSet;

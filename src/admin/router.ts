@@ -4,8 +4,11 @@ import { ruleCatalogue } from '../channels/catalogue';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { RuleSet } from '../rules';
+import { refusedEditJson, type RuleRejection } from '../rules/watch-rules';
+import { setupStatus } from '../setup-status';
 import type { Store } from '../store/store';
 import { accessOf, createAdminAccess } from './access';
+import { activitySince, activitySummary, chartWindows, windowActivity } from './activity';
 import { flashMessage, retryFlash } from './flash';
 import { PlaygroundInputError, runPlayground, type PlaygroundChannels, type PlaygroundInput } from './playground';
 import { dashboardPage } from './views/dashboard';
@@ -18,6 +21,8 @@ export interface AdminDeps {
   store: Store;
   /** The rule set in force (it changes when rules are reloaded), or undefined when none is valid. */
   rules: () => RuleSet | undefined;
+  /** A rule edit on disk that was refused while the last good set stays in force (the banner). */
+  refusedEdit?: () => RuleRejection | undefined;
   log: Logger;
   now?: () => number;
   /** Called after dead letters were queued again, to wake the delivery worker. */
@@ -85,19 +90,24 @@ export function createAdminRouter(deps: AdminDeps): Router {
       }
     }
     const userId = query(req, 'user')?.trim() || undefined;
-    const [status, deadLetters, recentEvents, history] = await Promise.all([
+    const [storeProblem, status, deadLetters, recentEvents, history, activity] = await Promise.all([
+      storeAnswer(store),
       store.status(at),
       store.listDeadLetters(DEAD_LETTERS_SHOWN),
       store.recentEvents(RECENT_EVENTS_SHOWN),
       userId === undefined ? undefined : store.userHistory(userId, USER_HISTORY_EVENTS),
+      store.activity(activitySince(at)),
     ]);
     const granted = accessOf(res);
     const page = dashboardPage(
       { base: base(req), csrf: granted.via === 'session' ? granted.csrf : '', now: at },
       {
         ruleSet,
+        refusedEdit: deps.refusedEdit?.(),
+        setup: { status: setupStatus(deps.config, { rules: ruleSet }), storeProblem },
         channels: [...channels.catalogue.channels.keys()],
         status,
+        activity: chartWindows(at).map((w) => windowActivity(activity, w)),
         deadLetters,
         recentEvents,
         playground: { input, outcome },
@@ -112,14 +122,19 @@ export function createAdminRouter(deps: AdminDeps): Router {
   router.get('/status.json', async (_req, res) => {
     const at = now();
     const ruleSet = deps.rules();
-    const [queue, deadLetters, recentEvents] = await Promise.all([
+    const refused = deps.refusedEdit?.();
+    const [queue, deadLetters, recentEvents, activity] = await Promise.all([
       store.status(at),
       store.listDeadLetters(DEAD_LETTERS_SHOWN),
       store.recentEvents(RECENT_EVENTS_SHOWN),
+      store.activity(activitySince(at)),
     ]);
     res.json({
       rules: ruleSet ? { count: ruleSet.rules.length, enabled: ruleSet.rules.filter((r) => r.enabled).length, files: ruleSet.files } : null,
+      rulesRefused: refused ? refusedEditJson(refused) : null,
+      setup: setupStatus(deps.config, { rules: ruleSet }),
       queue,
+      activity: activitySummary(chartWindows(at).map((w) => windowActivity(activity, w))),
       deadLetters,
       recentEvents,
     });
@@ -177,4 +192,15 @@ function playgroundInput(req: Request): PlaygroundInput {
     if (v !== undefined) input[name] = v;
   }
   return input;
+}
+
+
+/** Why the store does not answer right now, or undefined when it does (the setup checklist). */
+async function storeAnswer(store: Store): Promise<string | undefined> {
+  try {
+    await store.ping();
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
 }

@@ -15,7 +15,11 @@ export interface ConfiguredEndpoint {
   readonly definition: EndpointDefinition;
   /** The signing secret; undefined: the endpoint answers 503. */
   readonly secret: string | undefined;
+  /** The variable the secret was read from (the first of `definition.secret` that is set); logs name it, never the secret. */
+  readonly secretVariable?: string | undefined;
   readonly verifyToken: string | undefined;
+  /** The variable the verify token was read from. */
+  readonly verifyTokenVariable?: string | undefined;
   readonly forwardUrls: readonly string[];
   /** Where it is declared. */
   readonly source: 'environment' | 'file';
@@ -54,7 +58,9 @@ export function fileEndpoints(file: ChannelsFile): ConfiguredEndpoint[] {
         dispatch: c.kind.dispatch,
       },
       secret: c.secret,
+      secretVariable: c.secret !== undefined ? c.secretVariable : undefined,
       verifyToken: c.verifyToken,
+      verifyTokenVariable: c.verifyToken !== undefined ? c.verifyTokenVariable : undefined,
       forwardUrls: c.forwardUrls,
       source: 'file',
       ...(c.destination !== undefined ? { destination: c.destination } : {}),

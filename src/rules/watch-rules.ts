@@ -6,10 +6,31 @@ import { loadRuleSet } from './load-rules';
 import { formatProblem } from './problems';
 import type { RuleSet } from './rule-set';
 
+/** A rule edit that was refused: what is wrong with the files, since when, and since when the set in force was. */
+export interface RuleRejection {
+  /** FILE:LINE:COLUMN: message, in reading order. */
+  problems: string[];
+  /** When the files were first refused (a further broken edit keeps this time). */
+  since: number;
+  /** When the set still in force was loaded. */
+  inForceSince: number;
+}
+
+/** A refused edit as /readyz and /admin/status.json give it. */
+export function refusedEditJson(r: RuleRejection): { errors: string[]; since: string; inForceSince: string } {
+  return { errors: r.problems, since: new Date(r.since).toISOString(), inForceSince: new Date(r.inForceSince).toISOString() };
+}
+
 /** The rule set in force, replaced atomically by the watcher. */
 export class RulesHolder {
-  private lastRejection: string | undefined;
-  constructor(private ruleSet: RuleSet) {}
+  private rejection: Omit<RuleRejection, 'inForceSince'> | undefined;
+  private loadedAt: number;
+  constructor(
+    private ruleSet: RuleSet,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.loadedAt = now();
+  }
 
   current(): RuleSet {
     return this.ruleSet;
@@ -17,16 +38,25 @@ export class RulesHolder {
 
   /** Why the files on disk are being ignored right now (undefined when they are in force). */
   rejected(): string | undefined {
-    return this.lastRejection;
+    return this.rejection?.problems[0];
+  }
+
+  /** The refused edit in full (undefined when the files on disk are in force). */
+  refusedEdit(): RuleRejection | undefined {
+    return this.rejection && { ...this.rejection, inForceSince: this.loadedAt };
   }
 
   replace(next: RuleSet): void {
+    const changes = diffRuleSets(this.ruleSet, next);
+    // A reload that changed nothing (the first check after start) leaves the time the set came into force.
+    if (changes.added.length + changes.changed.length + changes.removed.length > 0) this.loadedAt = this.now();
     this.ruleSet = next;
-    this.lastRejection = undefined;
+    this.rejection = undefined;
   }
 
-  reject(reason: string): void {
-    this.lastRejection = reason;
+  reject(problems: string | readonly string[]): void {
+    const list = typeof problems === 'string' ? [problems] : [...problems];
+    this.rejection = { problems: list.length ? list : ['invalid rules'], since: this.rejection?.since ?? this.now() };
   }
 }
 
@@ -96,7 +126,7 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
     const loaded = await loadRuleSet(dir, opts.catalogue ? { catalogue: opts.catalogue } : {});
     if (!loaded.ruleSet) {
       const problems = loaded.problems.map(formatProblem);
-      holder.reject(problems[0] ?? 'invalid rules');
+      holder.reject(problems);
       log.error('rule change rejected: the last valid rules stay in force', { problems });
       opts.onReload?.({ applied: false, problems });
       return;

@@ -1,3 +1,4 @@
+import { activityPostgres, pruneActivityPostgres, recordActivityPostgres } from './postgres/activity';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log';
 import type { Store, WorkKind } from './store';
@@ -126,7 +127,13 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
 
     userHistory: (userId, limit) => userHistoryPostgres(db.query, userId, limit),
     recentEvents: (limit) => recentEventsPostgres(db.query, limit),
-    prune: (o) => prunePostgres(db.query, o),
+    prune: async (o) => {
+      // The chart counts go with the history; the answer counts history entries, as before.
+      await pruneActivityPostgres(db.query, o.historyBefore);
+      return prunePostgres(db.query, o);
+    },
+    recordActivity: (rows) => recordActivityPostgres(db.query, rows),
+    activity: (since) => activityPostgres(db.query, since),
     ...adminSessionsPostgres(db.query),
     getSetting: (key) => getSettingPostgres(db.query, key),
     setSetting: (key, value) => setSettingPostgres(db.query, key, value),

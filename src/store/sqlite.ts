@@ -22,6 +22,7 @@ import {
   retryDeadLettersSqlite,
   statusSqlite,
 } from './sqlite/views';
+import { activitySqlite, pruneActivitySqlite, recordActivitySqlite } from './sqlite/activity';
 import { adminSessionsSqlite } from './sqlite/admin-sessions';
 import { getSettingSqlite, pruneSqlite, recentEventsSqlite, setSettingSqlite, userHistorySqlite } from './sqlite/history';
 
@@ -95,7 +96,13 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
 
     userHistory: async (userId, limit) => userHistorySqlite(db, userId, limit),
     recentEvents: async (limit) => recentEventsSqlite(db, limit),
-    prune: async (o) => pruneSqlite(db, o),
+    prune: async (o) => {
+      // The chart counts go with the history; the answer counts history entries, as before.
+      pruneActivitySqlite(db, o.historyBefore);
+      return pruneSqlite(db, o);
+    },
+    recordActivity: async (rows) => recordActivitySqlite(db, rows),
+    activity: async (since) => activitySqlite(db, since),
     ...adminSessionsSqlite(db),
     getSetting: async (key) => getSettingSqlite(db, key),
     setSetting: async (key, value) => setSettingSqlite(db, key, value),

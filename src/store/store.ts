@@ -218,6 +218,24 @@ export interface UserHistory {
   expiring: ExpiringTag[];
 }
 
+/**
+ * What the /admin charts count per minute, stored as these codes: `webhook` (key: the
+ * platform of the webhook's events), `rule` (key: the rule id; matches of new events only),
+ * `call` (key: `applied`, `retry` or `dead`; a failed call whose row a newer event changed
+ * meanwhile counts as `retry`, as it is followed by another call), `throttled` (key: the
+ * account that answered 429).
+ */
+export const ACTIVITY_SERIES = ['webhook', 'rule', 'call', 'throttled'] as const;
+export type ActivitySeries = (typeof ACTIVITY_SERIES)[number];
+
+export interface ActivityCount {
+  /** The start of the minute, ms since the epoch. */
+  minute: number;
+  series: ActivitySeries;
+  key: string;
+  count: number;
+}
+
 export type WorkKind = 'operations' | 'forwards';
 
 /** A logged-in /admin browser (CONTRACT.md: logging out ends that session on the server). */
@@ -365,7 +383,12 @@ export interface Store {
   userHistory(userId: string, limit?: number): Promise<UserHistory>;
   /** Events of every user, newest first. */
   recentEvents(limit: number): Promise<HistoryEvent[]>;
-  /** Deletes history older than `before`, and event ids remembered for dedup older than `seenBefore`. */
+  /**
+   * Per-minute counts (see ACTIVITY_SERIES) of the minutes from the one `since` falls in,
+   * oldest first; what this process counted before the call is written first.
+   */
+  activity(since: number): Promise<ActivityCount[]>;
+  /** Deletes history (and per-minute activity) older than `before`, and event ids remembered for dedup older than `seenBefore`. */
   prune(opts: { historyBefore: number; seenBefore: number }): Promise<{ history: number; seen: number }>;
 
   // ---- /admin sessions ----
@@ -404,6 +427,12 @@ export interface Store {
 
   /** Resolves when the store answers (a trivial query); rejects with the reason otherwise. */
   ping(): Promise<void>;
+  /**
+   * Resolves when the store can commit now: the last accept committed, or a small write
+   * probe did, within the last 2 s (see shared/commit-probe.ts); rejects with the reason
+   * otherwise (disk full, read-only, unreachable).
+   */
+  canCommit(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -5,11 +5,13 @@ import type { ConfiguredEndpoint } from '../config';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { webhookReader, type ReceivedWebhook, type WebhookReader } from '../platforms/dispatch';
+import { MAX_EVENT_AGE_MS, splitByAge } from '../platforms/event-age';
 import { describeOperation } from '../providers/describe-operation';
 import { notSet } from '../platforms/endpoints';
 import { WebhookBodyError } from '../platforms/errors';
 import type { RuleSet } from '../rules';
 import { StoreUnavailableError, type ForwardRequest, type Store } from '../store/store';
+import { acceptWebhook } from './accept-webhook';
 import { channelPicker, type OtherChannels } from './pick-channel';
 import { processEvents } from './process-events';
 import { BodyReadError, readBody, type HeldBody, type UnverifiedBodies } from './read-body';
@@ -147,7 +149,9 @@ export function webhookRoute(d: WebhookRouteDeps): WebhookHandler {
     const channel = chosen.definition.channel;
     const log = d.log.child({ requestId, channel });
     if (!verified) {
-      log.warn('webhook rejected: signature wrong', { bytes: raw.length });
+      // Names the variable holding the secret it was checked with (never the secret): the usual cause is the wrong value in it.
+      const checkedWith = chosen.secretVariable ?? chosen.definition.secret[0];
+      log.warn(`webhook rejected: signature wrong for the secret in ${checkedWith}`, { bytes: raw.length, checkedWith });
       reply(res, 401, 'unauthorized', { error: `${scheme.header} does not match the body` }, started, chosen);
       return;
     }
@@ -174,7 +178,13 @@ export function webhookRoute(d: WebhookRouteDeps): WebhookHandler {
       answer(503, 'unavailable', { error: 'no valid rule set is loaded' });
       return;
     }
-    const processed = processEvents(ruleSet, parsed.events, d.accounts, log);
+    // A replay of a captured webhook: its old events are acknowledged and produce nothing (not even history).
+    const { fresh, stale } = splitByAge(parsed.events, started);
+    for (const e of stale) {
+      metrics.staleEvents.inc({ platform: e.platform, channel });
+      log.warn('event ignored: older than the longest platform retry', { eventId: e.eventId.slice(0, 200), platform: e.platform, ageMs: started - e.timestamp, maxAgeMs: MAX_EVENT_AGE_MS });
+    }
+    const processed = processEvents(ruleSet, fresh, d.accounts, log);
     const forwards: ForwardRequest[] = [];
     // The channel's own forward URLs (CONTRACT: an event's channel is the channel whose secret verified it).
     if (chosen.forwardUrls.length > 0) {
@@ -184,13 +194,14 @@ export function webhookRoute(d: WebhookRouteDeps): WebhookHandler {
       for (const destination of chosen.forwardUrls) forwards.push({ destination, orderingKey: parsed.orderingKey, body: raw, headers });
     }
     try {
-      const result = await d.store.accept({ now: started, events: processed.accepted, forwards, storeText: d.storeText });
+      const result = await acceptWebhook(d.store, { now: started, events: processed.accepted, forwards, storeText: d.storeText }, log);
       for (const e of parsed.events) metrics.webhookEvents.inc({ platform: e.platform, channel, kind: e.kind });
       for (const id of processed.matched) metrics.ruleMatches.inc({ rule: id });
       answer(200, 'accepted', {});
       log.info('webhook accepted', {
         events: parsed.events.length,
         duplicates: result.duplicates,
+        ...(result.refused > 0 ? { refused: result.refused } : {}),
         matched: processed.matched,
         operations: processed.operations.map(describeOperation),
         queued: result.operationsQueued,

@@ -8,7 +8,9 @@ import { createLogger, type Logger } from '../../src/log';
 import { createMetrics, type Metrics } from '../../src/metrics';
 import { ruleCatalogue } from '../../src/channels/catalogue';
 import { loadRuleSet, formatProblem, type RuleCatalogue, type RuleSet } from '../../src/rules';
+import { createPostgresStore } from '../../src/store/postgres';
 import { createSqliteStore } from '../../src/store/sqlite';
+import { dropSchema, newSchemaName } from './pg-schema';
 import type { Store } from '../../src/store/store';
 
 /** A temp dir that is removed by `cleanup`. */
@@ -86,21 +88,34 @@ export interface Harness {
   logs: LogLines;
   ruleSet: RuleSet;
   dataDir: string;
+  /** The PostgreSQL schema of the store, on that engine. */
+  schema?: string;
   cleanup(): Promise<void>;
 }
 
+/** The store a harness runs on: a real SQLite file (the default), or a fresh schema of a real PostgreSQL. */
+export type HarnessEngine = { engine: 'sqlite'; file?: string } | { engine: 'postgres'; url: string };
+
 /**
- * The real app over a real SQLite file, with the given environment and rules (which may
- * name the channels and accounts of the CHANNELS_FILE the environment names).
+ * The real app over a real SQLite file (or PostgreSQL schema), with the given environment
+ * and rules (which may name the channels and accounts of the CHANNELS_FILE the environment names).
  */
-export async function startHarness(env: Record<string, string>, rules: Record<string, string> = { 'rules.yaml': COUPON_RULES }): Promise<Harness> {
+export async function startHarness(
+  env: Record<string, string>,
+  rules: Record<string, string> = { 'rules.yaml': COUPON_RULES },
+  on: HarnessEngine = { engine: 'sqlite' },
+): Promise<Harness> {
   const dataDir = tempDir('autotag-data-');
   const dir = writeRules(rules);
   const config = loadConfig({ DATA_DIR: dataDir, RULES_DIR: dir, ...env });
   const ruleSet = await loadRules(dir, ruleCatalogue(config.channelsFile));
   const logs = new LogLines();
   const log = createLogger({ level: env.LOG_LEVEL ?? 'info', stream: logs.stream, secrets: Object.values(env).filter((v) => v.length >= 4) });
-  const store = createSqliteStore({ file: path.join(dataDir, 'autotag.db'), log });
+  const schema = on.engine === 'postgres' ? newSchemaName('autotag_h') : undefined;
+  const store =
+    on.engine === 'postgres'
+      ? createPostgresStore({ url: on.url, schema, log, poolSize: 4, connectTimeoutMs: 5000, statementTimeoutMs: 10_000 })
+      : createSqliteStore({ file: on.file ?? path.join(dataDir, 'autotag.db'), log });
   await store.migrate();
   const metrics = createMetrics({ status: () => store.status(Date.now()), collectDefault: false });
   const app = createApp({ config, log, metrics, store, rules: { current: () => ruleSet } });
@@ -113,8 +128,10 @@ export async function startHarness(env: Record<string, string>, rules: Record<st
     logs,
     ruleSet,
     dataDir,
+    schema,
     async cleanup() {
       await store.close();
+      if (on.engine === 'postgres' && schema) await dropSchema(on.url, schema);
       fs.rmSync(dataDir, { recursive: true, force: true });
       fs.rmSync(dir, { recursive: true, force: true });
     },
@@ -122,13 +139,24 @@ export async function startHarness(env: Record<string, string>, rules: Record<st
 }
 
 let seq = 0;
+let lastTimestamp = 0;
+/**
+ * An event time as a platform would send it now: a minute before the (test) clock, and
+ * later than every time this helper gave before, so events made in order are in order.
+ * Events more than 8 days old change nothing (CONTRACT.md), so tests never use fixed old times.
+ */
+export function recentTimestamp(): number {
+  lastTimestamp = Math.max(Date.now() - 60_000, lastTimestamp + 1);
+  return lastTimestamp;
+}
+
 /** A LINE text message event in the format LINE sends (https://developers.line.biz/en/reference/messaging-api/#message-event). */
 export function lineText(text: string, userId = 'U4af4980629', extra: Record<string, unknown> = {}): Record<string, unknown> {
   seq++;
   return {
     type: 'message',
     mode: 'active',
-    timestamp: 1_764_000_000_000 + seq,
+    timestamp: recentTimestamp(),
     source: { type: 'user', userId },
     webhookEventId: `01HTEST${String(seq).padStart(10, '0')}${Math.random().toString(36).slice(2, 8).toUpperCase()}`,
     deliveryContext: { isRedelivery: false },

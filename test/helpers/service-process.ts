@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { lineBody, lineText } from './app-harness';
+import { freePort } from './free-port';
 import { signLine } from './signatures';
 import { testClockEnv } from './test-clock';
 
@@ -26,14 +27,29 @@ export interface ServiceProcess {
  * port and resolves once it logs that it is listening. `npm run build` must have run.
  * `command` runs something else that starts it (e.g. `npm start`).
  */
-export async function startService(
-  env: Record<string, string>,
-  opts: { timeoutMs?: number; command?: { file: string; args: string[] } } = {},
-): Promise<ServiceProcess> {
+export async function startService(env: Record<string, string>, opts: StartOptions = {}): Promise<ServiceProcess> {
+  // PORT must be 1–65535 (0 is refused): a free port, and another one when something took it meanwhile.
+  for (let attempt = 1; ; attempt++) {
+    const port = env.PORT ?? String(await freePort());
+    try {
+      return await startOnce({ ...env, PORT: port }, opts);
+    } catch (err) {
+      if (env.PORT === undefined && attempt < 3 && /cannot listen on port/.test(String(err))) continue;
+      throw err;
+    }
+  }
+}
+
+interface StartOptions {
+  timeoutMs?: number;
+  command?: { file: string; args: string[] };
+}
+
+async function startOnce(env: Record<string, string>, opts: StartOptions): Promise<ServiceProcess> {
   const command = opts.command ?? { file: process.execPath, args: [CLI, 'serve'] };
   const proc = spawn(command.file, command.args, {
     cwd: path.resolve(__dirname, '../..'),
-    env: { PATH: process.env.PATH ?? '', PORT: '0', LOG_LEVEL: 'info', ...testClockEnv(), ...env },
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...testClockEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];

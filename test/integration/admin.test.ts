@@ -182,7 +182,10 @@ describe('/admin', () => {
     expect(res.text).toContain(`name="id" value="${deadId}"`);
     expect(res.text).toContain('Retry all 1');
     // queue row: tag operations, pending 0, due 0, leased 0, dead 1
-    expect(res.text).toMatch(/<td>tag operations<\/td><td class="num">0<\/td><td class="num">0<\/td><td class="num">0<\/td><td class="num"><span class="dead">1<\/span><\/td>/);
+    // Each cell names its column (data-label: a phone shows rows as cards).
+    expect(res.text).toMatch(
+      /<td data-label="">tag operations<\/td><td class="num" data-label="pending">0<\/td><td class="num" data-label="due now">0<\/td><td class="num" data-label="being sent">0<\/td><td class="num" data-label="dead letters"><span class="dead">1<\/span><\/td>/,
+    );
     // recent events, newest first, with matched rules
     const events = res.text.slice(res.text.indexOf('id="recent-events"'), res.text.indexOf('id="playground"'));
     expect(events.indexOf('Ubearer2')).toBeLessThan(events.indexOf('Ubearer<'));
@@ -301,7 +304,7 @@ describe('/admin', () => {
       expect(section).toContain('Matched 1 rule (in evaluation order):');
       expect(section).toContain('<code>coupon</code>');
       expect(section).toContain('rules.yaml:');
-      expect(section).toMatch(/<td>add<\/td><td>mantago<\/td><td>personal<\/td><td><code>tag-coupon<\/code><\/td>/);
+      expect(section).toMatch(/<td data-label="action">add<\/td><td data-label="provider">mantago<\/td><td data-label="kind">personal<\/td><td data-label="tag"><code>tag-coupon<\/code><\/td>/);
       // the form keeps what was typed
       expect(res.text).toContain('name="text" value="我要優惠券"');
       expect(res.text).toContain('<option value="line" selected>line</option>');

@@ -5,6 +5,7 @@ import { runCli } from '../cli/cli-run';
 import { registerBotbonnieCommands } from '../../src/cli/botbonnie';
 import { tempDir } from '../helpers/app-harness';
 import { startFakeBotbonnie } from '../helpers/fake-tag-api';
+import { freePort } from '../helpers/free-port';
 import { startService } from '../helpers/service-process';
 
 /** `serve` and the other commands with a channels file, as separate processes where the contract says so. */
@@ -17,11 +18,11 @@ describe('the channels file at start and in the commands', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const env = () => ({ RULES_DIR: path.join(dir, 'rules'), DATA_DIR: path.join(dir, 'data'), CHANNELS_FILE: path.join(dir, 'channels.yaml'), PORT: '0' });
+  const env = () => ({ RULES_DIR: path.join(dir, 'rules'), DATA_DIR: path.join(dir, 'data'), CHANNELS_FILE: path.join(dir, 'channels.yaml') });
 
   it('serve refuses to start on a problem of the channels file, naming it at FILE:LINE:COLUMN, unset variables included', async () => {
     fs.writeFileSync(path.join(dir, 'channels.yaml'), 'channels:\n  - id: shop\n    platform: line\n    secret: ${SHOP_SECRET}\n');
-    const served = await runCli(['serve'], env());
+    const served = await runCli(['serve'], { ...env(), PORT: String(await freePort()) });
     expect(served.code).toBe(1);
     expect(served.stderr).toContain(`${path.relative(path.resolve(__dirname, '../..'), path.join(dir, 'channels.yaml'))}:4:13: SHOP_SECRET is not set (the secret of channel shop is \${SHOP_SECRET})`);
     expect(served.stdout).not.toContain('listening');

@@ -5,7 +5,7 @@ import { createAdminRouter } from '../../src/admin';
 import { createApp } from '../../src/app';
 import { renderStatus } from '../../src/cli/status';
 import { Downstream } from '../helpers/downstream';
-import { lineBody, lineText, startHarness, tempDir, type Harness } from '../helpers/app-harness';
+import { lineBody, lineText, recentTimestamp, startHarness, tempDir, type Harness } from '../helpers/app-harness';
 import { signLine, signMeta } from '../helpers/signatures';
 
 /*
@@ -86,7 +86,7 @@ const postLine = (h: Harness, url: string, body: string, secret: string | null) 
 const postMeta = (h: Harness, url: string, body: string, secret: string) => post(h, url, body, 'x-hub-signature-256', signMeta(body, secret));
 
 const messenger = (page: string, mid: string, sender = 'PSID-1') =>
-  JSON.stringify({ object: 'page', entry: [{ id: page, time: 1, messaging: [{ sender: { id: sender }, recipient: { id: page }, timestamp: 1764000000000, message: { mid, text: 'coupon' } }] }] });
+  JSON.stringify({ object: 'page', entry: [{ id: page, time: 1, messaging: [{ sender: { id: sender }, recipient: { id: page }, timestamp: recentTimestamp(), message: { mid, text: 'coupon' } }] }] });
 
 describe('several channels in one instance: the request path', () => {
   let h: Harness;
@@ -259,11 +259,11 @@ describe('several channels in one instance: the request path', () => {
     const app = createApp({ config: h.config, log: h.log, metrics: h.metrics, store: h.store, rules: { current: () => h.ruleSet }, admin: router });
     const page = await request(app).get('/admin').set('authorization', `Bearer ${token}`).expect(200);
     expect(page.text).toContain('<h3>Tag operations by channel</h3>');
-    expect(page.text).toMatch(/<td><code>brand-a-line<\/code><\/td><td class="num">1<\/td>/);
-    expect(page.text).toMatch(/<td><code>meta-two<\/code><\/td><td class="num">1<\/td>/);
-    expect(page.text).toMatch(/<td><code>brand-b<\/code> \(mantago\)<\/td><td class="num">1<\/td>/);
+    expect(page.text).toMatch(/<td data-label="channel"><code>brand-a-line<\/code><\/td><td class="num" data-label="pending">1<\/td>/);
+    expect(page.text).toMatch(/<td data-label="channel"><code>meta-two<\/code><\/td><td class="num" data-label="pending">1<\/td>/);
+    expect(page.text).toMatch(/<td data-label="account"><code>brand-b<\/code> \(mantago\)<\/td><td class="num" data-label="pending">1<\/td>/);
     // Recent events: the channel of each.
-    expect(page.text).toMatch(/<td><code>meta-two<\/code><\/td><td>facebook<\/td><td><a [^>]*>PSID-9<\/a><\/td>/);
+    expect(page.text).toMatch(/<td data-label="channel"><code>meta-two<\/code><\/td><td data-label="platform">facebook<\/td><td data-label="user"><a [^>]*>PSID-9<\/a><\/td>/);
     // The playground knows the channels and their accounts.
     const played = await request(app).get('/admin').query({ text: 'coupon', channel: 'meta-one' }).set('authorization', `Bearer ${token}`).expect(200);
     expect(played.text).toContain('message on facebook (channel <code>meta-one</code>)');

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { startFakeBotbonnie, startFakeMantago, jwtExpiringIn, type FakeBotbonnie, type FakeMantago } from '../helpers/fake-tag-api';
 import { signLine, signMeta } from '../helpers/signatures';
-import { COUPON_RULES, lineBody, lineText, startHarness, type Harness } from '../helpers/app-harness';
+import { COUPON_RULES, lineBody, lineText, recentTimestamp, startHarness, type Harness } from '../helpers/app-harness';
 import { startDelivery, type RunningDelivery } from '../helpers/delivery-harness';
 
 const LINE_SECRET = 'line-secret-delivery';
@@ -323,11 +323,11 @@ rules:
 
   it('uses the page id and bot_channel 0 for Messenger, and skips Instagram users', async () => {
     running = await startDelivery(h, { BOTBONNIE_BASE_URL: bb.baseUrl, BOTBONNIE_TOKEN: bb.token });
-    const fb = JSON.stringify({ object: 'page', entry: [{ id: 'PAGE-7', time: 1, messaging: [{ sender: { id: 'PSID-7' }, recipient: { id: 'PAGE-7' }, timestamp: 1, message: { mid: 'm-bb-1', text: 'coupon' } }] }] });
+    const fb = JSON.stringify({ object: 'page', entry: [{ id: 'PAGE-7', time: 1, messaging: [{ sender: { id: 'PSID-7' }, recipient: { id: 'PAGE-7' }, timestamp: recentTimestamp(), message: { mid: 'm-bb-1', text: 'coupon' } }] }] });
     await request(h.app).post('/webhooks/facebook').set('content-type', 'application/json').set('x-hub-signature-256', signMeta(fb, META_SECRET)).send(fb).expect(200);
     await running.waitForOutcomes(1);
     expect(bb.requests[0]?.body).toEqual({ bot_tag_id: 'bb-coupon', bot_raw_uid: 'PSID-7', bot_pid: 'PAGE-7', bot_channel: 0 });
-    const ig = JSON.stringify({ object: 'instagram', entry: [{ id: 'IG-1', time: 1, messaging: [{ sender: { id: 'IGSID-1' }, recipient: { id: 'IG-1' }, timestamp: 1, message: { mid: 'm-ig-1', text: 'coupon' } }] }] });
+    const ig = JSON.stringify({ object: 'instagram', entry: [{ id: 'IG-1', time: 1, messaging: [{ sender: { id: 'IGSID-1' }, recipient: { id: 'IG-1' }, timestamp: recentTimestamp(), message: { mid: 'm-ig-1', text: 'coupon' } }] }] });
     await request(h.app).post('/webhooks/facebook').set('content-type', 'application/json').set('x-hub-signature-256', signMeta(ig, META_SECRET)).send(ig).expect(200);
     expect((await h.store.status(Date.now())).operations.pending).toBe(0);
     expect(h.logs.parsed().some((l) => l.message === 'tag action skipped' && String(l.reason).includes('instagram users are not BotBonnie users'))).toBe(true);

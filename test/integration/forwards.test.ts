@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { validateSignature } from '@line/bot-sdk';
 import request from 'supertest';
 import { signLine, signMeta } from '../helpers/signatures';
-import { lineBody, lineText, startHarness, type Harness } from '../helpers/app-harness';
+import { lineBody, lineText, recentTimestamp, startHarness, type Harness } from '../helpers/app-harness';
 import { startDelivery, type RunningDelivery } from '../helpers/delivery-harness';
 import { deferred, Downstream } from '../helpers/downstream';
 
@@ -37,7 +37,7 @@ describe('forwarding verified webhooks', () => {
   it('sends the raw LINE body byte for byte with its signature, which the downstream verifies with the SDK', async () => {
     const { h } = await setup(1);
     // Chinese, emoji, odd spacing and escapes: anything re-serialized would differ.
-    const raw = `{"destination":"Uabc","events":[ {"type":"message","mode":"active","timestamp":1764000000000,"source":{"type":"user","userId":"Uemoji"},"webhookEventId":"01FWD","deliveryContext":{"isRedelivery":false},"replyToken":"r","message":{"id":"1","type":"text","quoteToken":"q","text":"我要優惠券 🎁 \\u2764 \\/ok"}} ]}`;
+    const raw = `{"destination":"Uabc","events":[ {"type":"message","mode":"active","timestamp":${recentTimestamp()},"source":{"type":"user","userId":"Uemoji"},"webhookEventId":"01FWD","deliveryContext":{"isRedelivery":false},"replyToken":"r","message":{"id":"1","type":"text","quoteToken":"q","text":"我要優惠券 🎁 \\u2764 \\/ok"}} ]}`;
     await postLineRaw(h, raw).expect(200);
     await downstreams[0]!.waitFor((r) => r.length === 1);
     const got = downstreams[0]!.received[0]!;
@@ -49,7 +49,7 @@ describe('forwarding verified webhooks', () => {
 
   it('sends the raw Meta body with X-Hub-Signature-256, which the downstream verifies itself', async () => {
     const { h } = await setup(1);
-    const raw = '{"object":"page","entry":[{"id":"P1","time":1,"messaging":[{"sender":{"id":"S1"},"recipient":{"id":"P1"},"timestamp":1,"message":{"mid":"m.fwd","text":"\\u6211\\u8981 \\ud83c\\udf81"}}]}]}';
+    const raw = `{"object":"page","entry":[{"id":"P1","time":1,"messaging":[{"sender":{"id":"S1"},"recipient":{"id":"P1"},"timestamp":${recentTimestamp()},"message":{"mid":"m.fwd","text":"\\u6211\\u8981 \\ud83c\\udf81"}}]}]}`;
     await request(h.app).post('/webhooks/facebook').set('content-type', 'application/json').set('x-hub-signature-256', signMeta(raw, META_SECRET)).send(raw).expect(200);
     await downstreams[0]!.waitFor((r) => r.length === 1);
     const got = downstreams[0]!.received[0]!;

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { tempDir } from '../helpers/app-harness';
 import { startService, type ServiceProcess } from '../helpers/service-process';
 import { runCli } from '../cli/cli-run';
+import { freePort } from '../helpers/free-port';
 
 /**
  * The built service, started as `npm start` starts it: `LEASE_MS=3000` alone
@@ -33,7 +34,7 @@ describe('LEASE_MS alone starts the service', () => {
   });
 
   it('with a timeout set explicitly that is not shorter than LEASE_MS, it refuses to start and says what to do', async () => {
-    const r = await runCli(['serve'], { LEASE_MS: '3000', FORWARD_TIMEOUT_MS: '3000', DATA_DIR: dataDir, PORT: '0' });
+    const r = await runCli(['serve'], { LEASE_MS: '3000', FORWARD_TIMEOUT_MS: '3000', DATA_DIR: dataDir, PORT: String(await freePort()) });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/FORWARD_TIMEOUT_MS: 3000 is not shorter than LEASE_MS \(3000\), so a call could outlive its lease; set FORWARD_TIMEOUT_MS below LEASE_MS, raise LEASE_MS, or unset FORWARD_TIMEOUT_MS/);
   });

@@ -5,6 +5,7 @@ import { signLine } from '../helpers/signatures';
 import { lineBody, lineText, tempDir } from '../helpers/app-harness';
 import { startService } from '../helpers/service-process';
 import { startFakeMantago } from '../helpers/fake-tag-api';
+import { freePort } from '../helpers/free-port';
 
 
 
@@ -22,7 +23,7 @@ describe('autotag serve', () => {
 
   it('refuses to start on invalid rules, with the same FILE:LINE:COLUMN lines as validate', async () => {
     fs.writeFileSync(path.join(dir, 'bad.yaml'), 'rules:\n  - id: x\n    when: { evnt: message }\n    then: [ { add_tag: t, provider: mantago } ]\n');
-    const served = await runCli(['serve'], { RULES_DIR: dir, DATA_DIR: dataDir, PORT: '0' });
+    const served = await runCli(['serve'], { RULES_DIR: dir, DATA_DIR: dataDir, PORT: String(await freePort()) });
     const validated = await runCli(['validate', '--rules', dir], {});
     expect(served.code).toBe(1);
     expect(validated.code).toBe(1);
@@ -41,7 +42,7 @@ describe('autotag serve', () => {
 
   it('refuses to start with an ADMIN_TOKEN shorter than 16 characters, naming it and saying what to do', async () => {
     fs.writeFileSync(path.join(dir, 'ok.yaml'), 'rules: []\n');
-    const r = await runCli(['serve'], { RULES_DIR: dir, DATA_DIR: dataDir, PORT: '0', ADMIN_TOKEN: 'abc' });
+    const r = await runCli(['serve'], { RULES_DIR: dir, DATA_DIR: dataDir, PORT: String(await freePort()), ADMIN_TOKEN: 'abc' });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('ADMIN_TOKEN: must be at least 16 characters');
     expect(r.stderr).toContain('openssl rand -hex 24');

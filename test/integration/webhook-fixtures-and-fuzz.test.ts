@@ -4,13 +4,15 @@ import fc from 'fast-check';
 import request from 'supertest';
 import { signLine, signMeta } from '../helpers/signatures';
 import { startHarness, type Harness } from '../helpers/app-harness';
+import { describeEachEngine } from '../helpers/engines';
+import { freshFixture } from '../helpers/fresh-fixture';
 
 const LINE_SECRET = 'fixture-line-secret';
 const META_SECRET = 'fixture-meta-secret';
 const WHATSAPP_SECRET = 'fixture-whatsapp-secret';
 const FIXTURES = path.resolve(__dirname, '../fixtures');
 const fixtures = (platform: 'line' | 'meta' | 'whatsapp') =>
-  fs.readdirSync(path.join(FIXTURES, platform)).filter((f) => f.endsWith('.json')).map((f) => ({ name: f, raw: fs.readFileSync(path.join(FIXTURES, platform, f), 'utf8') }));
+  fs.readdirSync(path.join(FIXTURES, platform)).filter((f) => f.endsWith('.json')).map((f) => ({ name: f, raw: freshFixture(fs.readFileSync(path.join(FIXTURES, platform, f), 'utf8')) }));
 
 const RULES = {
   'everything.yaml': `
@@ -67,10 +69,10 @@ describe('every real-format payload through the app', () => {
   });
 });
 
-describe('fuzz: random and mutated bodies never produce a 5xx', () => {
+describeEachEngine('fuzz: random and mutated bodies never produce a 5xx', (on) => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ LINE_CHANNEL_SECRET: LINE_SECRET, FACEBOOK_APP_SECRET: META_SECRET, WHATSAPP_APP_SECRET: WHATSAPP_SECRET, MAX_BODY_BYTES: '65536' }, RULES);
+    h = await startHarness({ LINE_CHANNEL_SECRET: LINE_SECRET, FACEBOOK_APP_SECRET: META_SECRET, WHATSAPP_APP_SECRET: WHATSAPP_SECRET, MAX_BODY_BYTES: '65536', HISTORY_STORE_TEXT: '1' }, RULES, on);
   });
   afterAll(async () => {
     await h.cleanup();
@@ -118,9 +120,49 @@ describe('fuzz: random and mutated bodies never produce a 5xx', () => {
     ).map((v) => JSON.stringify(v)),
   });
 
+  /*
+   * Inputs that broke something in issue 17, in every id and text field: U+0000 and other
+   * control characters (PostgreSQL refused whole webhooks), prototype keys, lone surrogates,
+   * and event times 9 days old (replays), 7 days old, in the future and at the epoch.
+   */
+  const DAY_MS = 86_400_000;
+  const hostileString = fc.oneof(
+    fc.constantFrom('\u0000', 'a\u0000b', 'coupon\u0000', '\u0001\u001f\u007f\u0085', '__proto__', 'constructor', 'toString', 'hasOwnProperty', '\ud800', '', ' ', 'coupon', 'x'.repeat(300)),
+    fc.string({ maxLength: 12 }).map((t) => `${t}\u0000${t}`),
+    fc.string({ maxLength: 20 }),
+  );
+  const hostileTime = fc.constantFrom(-9 * DAY_MS, -8 * DAY_MS - 60_000, -7 * DAY_MS, -60_000, DAY_MS).map((offset) => Date.now() + offset);
+  const lineEvent = fc.record({
+    type: fc.constantFrom('message', 'postback', 'follow', 'unfollow', '__proto__'),
+    mode: fc.constant('active'),
+    timestamp: fc.oneof(hostileTime, fc.constant(0)),
+    source: fc.record({ type: fc.constantFrom('user', 'group'), userId: fc.oneof(hostileString, fc.constant('Ufuzz-user')) }),
+    webhookEventId: hostileString,
+    deliveryContext: fc.record({ isRedelivery: fc.boolean() }),
+    replyToken: fc.constant('r'),
+    message: fc.record({ id: hostileString, type: fc.oneof(fc.constant('text'), hostileString), text: hostileString }),
+    postback: fc.record({ data: hostileString }),
+  });
+  const metaItem = fc.record({
+    sender: fc.record({ id: fc.oneof(hostileString, fc.constant('PSID-fuzz')) }),
+    recipient: fc.record({ id: hostileString }),
+    timestamp: hostileTime,
+    message: fc.record({ mid: hostileString, text: hostileString, quick_reply: fc.record({ payload: hostileString }) }, { requiredKeys: ['mid'] }),
+    postback: fc.record({ mid: hostileString, title: hostileString, payload: hostileString }),
+  }, { requiredKeys: ['sender', 'timestamp'] });
+  const waText = fc.record({ from: hostileString, id: hostileString, timestamp: hostileTime.map((t) => String(Math.floor(t / 1000))), type: fc.constantFrom('text', 'button'), text: fc.record({ body: hostileString }), button: fc.record({ text: hostileString, payload: hostileString }) });
+  const hostile = fc.oneof(
+    fc.record({ endpoint: fc.constant<Endpoint>('line'), raw: fc.record({ destination: hostileString, events: fc.array(lineEvent, { minLength: 1, maxLength: 4 }) }).map((v) => JSON.stringify(v)) }),
+    fc.record({ endpoint: fc.constant<Endpoint>('facebook'), raw: fc.record({ object: fc.constantFrom(...OBJECTS), entry: fc.array(fc.record({ id: hostileString, time: hostileTime, messaging: fc.array(metaItem, { minLength: 1, maxLength: 4 }) }), { minLength: 1, maxLength: 2 }) }).map((v) => JSON.stringify(v)) }),
+    fc.record({
+      endpoint: fc.constantFrom<Endpoint>('whatsapp', 'facebook'),
+      raw: fc.record({ object: fc.constantFrom('whatsapp_business_account', '__proto__'), entry: fc.array(fc.record({ id: hostileString, changes: fc.array(fc.record({ field: fc.constant('messages'), value: fc.record({ metadata: fc.record({ phone_number_id: hostileString }), messages: fc.array(waText, { minLength: 1, maxLength: 3 }) }) }), { minLength: 1, maxLength: 2 }) }), { minLength: 1, maxLength: 2 }) }).map((v) => JSON.stringify(v)),
+    }),
+  );
+
   it('signed or not, every answer is 200, 400, 401 or 413 and the app keeps working', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(mutated, randomJson, randomBytes, shaped), fc.constantFrom('signed', 'unsigned', 'wrong'), async ({ endpoint, raw }, signing) => {
+      fc.asyncProperty(fc.oneof(mutated, randomJson, randomBytes, shaped, hostile), fc.constantFrom('signed', 'unsigned', 'wrong'), async ({ endpoint, raw }, signing) => {
         const header = endpoint === 'line' ? 'x-line-signature' : 'x-hub-signature-256';
         const secret = endpoint === 'whatsapp' ? WHATSAPP_SECRET : META_SECRET;
         const sign = endpoint === 'line' ? (b: string) => signLine(b, LINE_SECRET) : (b: string) => signMeta(b, secret);
@@ -135,5 +177,20 @@ describe('fuzz: random and mutated bodies never produce a 5xx', () => {
       { numRuns: 300 },
     );
     await request(h.app).get('/healthz').expect(200);
+    await request(h.app).get('/readyz').expect(200);
+  });
+
+  it('hostile ids, texts and times, signed: always 200, replays counted, the store still ready', async () => {
+    await fc.assert(
+      fc.asyncProperty(hostile, async ({ endpoint, raw }) => {
+        const sign = endpoint === 'line' ? signLine(raw, LINE_SECRET) : signMeta(raw, endpoint === 'whatsapp' ? WHATSAPP_SECRET : META_SECRET);
+        const res = await request(h.app).post(`/webhooks/${endpoint}`).set('content-type', 'application/json').set(endpoint === 'line' ? 'x-line-signature' : 'x-hub-signature-256', sign).send(raw);
+        expect(res.status).toBe(200);
+      }),
+      { numRuns: 200 },
+    );
+    // Some of them were replays, counted rather than acted on.
+    expect((await request(h.app).get('/metrics')).text).toMatch(/^autotag_stale_events_total\{platform="(line|facebook|instagram|whatsapp)",channel="\w+"\} [1-9]/m);
+    await request(h.app).get('/readyz').expect(200);
   });
 });

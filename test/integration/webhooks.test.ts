@@ -3,7 +3,7 @@ import request from 'supertest';
 import type { App } from '../../src/app';
 import { requestListener } from '../../src/request-listener';
 import { signLine, signMeta } from '../helpers/signatures';
-import { lineBody, lineText, startHarness, type Harness } from '../helpers/app-harness';
+import { lineBody, lineText, recentTimestamp, startHarness, type Harness } from '../helpers/app-harness';
 
 const LINE_SECRET = 'line-channel-secret-for-tests';
 const META_SECRET = 'meta-app-secret-for-tests';
@@ -100,7 +100,7 @@ describe.each(ENTRIES)('webhook endpoints, through %s', (_name, via) => {
 
     it('produces nothing for events without a user or of kinds rules cannot ask for', async () => {
       const groupEvent = { ...lineText('coupon'), source: { type: 'group', groupId: 'Cgroup' } };
-      const join = { type: 'join', mode: 'active', timestamp: 1, source: { type: 'group', groupId: 'C1' }, webhookEventId: 'join-1', deliveryContext: { isRedelivery: false }, replyToken: 'r' };
+      const join = { type: 'join', mode: 'active', timestamp: recentTimestamp(), source: { type: 'group', groupId: 'C1' }, webhookEventId: 'join-1', deliveryContext: { isRedelivery: false }, replyToken: 'r' };
       const res = await postLine(h, lineBody([groupEvent, join]));
       expect(res.status).toBe(200);
       expect((await h.store.status(Date.now())).operations.pending).toBe(0);
@@ -136,7 +136,7 @@ describe.each(ENTRIES)('webhook endpoints, through %s', (_name, via) => {
 
   describe('POST /webhooks/facebook', () => {
     const messenger = (text: string, mid: string, sender = 'PSID-1') =>
-      JSON.stringify({ object: 'page', entry: [{ id: 'PAGE-1', time: 1, messaging: [{ sender: { id: sender }, recipient: { id: 'PAGE-1' }, timestamp: 1764000000000, message: { mid, text } }] }] });
+      JSON.stringify({ object: 'page', entry: [{ id: 'PAGE-1', time: 1, messaging: [{ sender: { id: sender }, recipient: { id: 'PAGE-1' }, timestamp: recentTimestamp(), message: { mid, text } }] }] });
 
     it('answers 200 and stores the operation of a Messenger message', async () => {
       await postMeta(h, messenger('我要優惠券', 'm-1')).expect(200, {});
@@ -145,7 +145,7 @@ describe.each(ENTRIES)('webhook endpoints, through %s', (_name, via) => {
     });
 
     it('verifies over the raw bytes: escaped Chinese and emoji pass where a re-serialized body would not', async () => {
-      const raw = '{"object":"page","entry":[{"id":"PAGE-1","time":1,"messaging":[{"sender":{"id":"PSID-9"},"recipient":{"id":"PAGE-1"},"timestamp":1764000000000,"message":{"mid":"m-esc","text":"\\u6211\\u8981\\u512a\\u60e0\\u5238 \\ud83c\\udf81"}}]}]}';
+      const raw = `{"object":"page","entry":[{"id":"PAGE-1","time":1,"messaging":[{"sender":{"id":"PSID-9"},"recipient":{"id":"PAGE-1"},"timestamp":${recentTimestamp()},"message":{"mid":"m-esc","text":"\\u6211\\u8981\\u512a\\u60e0\\u5238 \\ud83c\\udf81"}}]}]}`;
       const reserialized = JSON.stringify(JSON.parse(raw));
       expect(reserialized).not.toBe(raw);
       await postMeta(h, raw).expect(200);
@@ -164,20 +164,20 @@ describe.each(ENTRIES)('webhook endpoints, through %s', (_name, via) => {
 
     it('accepts objects it does not act on, and echoes, with 200 and nothing stored', async () => {
       await postMeta(h, JSON.stringify({ object: 'permissions', entry: [{ id: '1', uid: '1', time: 1, changed_fields: ['email'] }] })).expect(200);
-      const echo = JSON.stringify({ object: 'page', entry: [{ id: 'PAGE-1', time: 1, messaging: [{ sender: { id: 'PAGE-1' }, recipient: { id: 'PSID-1' }, timestamp: 1, message: { mid: 'echo-1', is_echo: true, text: 'coupon' } }] }] });
+      const echo = JSON.stringify({ object: 'page', entry: [{ id: 'PAGE-1', time: 1, messaging: [{ sender: { id: 'PAGE-1' }, recipient: { id: 'PSID-1' }, timestamp: recentTimestamp(), message: { mid: 'echo-1', is_echo: true, text: 'coupon' } }] }] });
       await postMeta(h, echo).expect(200);
       expect((await h.store.status(Date.now())).operations.pending).toBe(0);
     });
 
     it.each(['__proto__', 'constructor', 'toString'])('takes object %j for an object it does not act on: 200, nothing stored', async (object) => {
-      const body = JSON.stringify({ object, entry: [{ id: 'PAGE-1', time: 1, messaging: [{ sender: { id: 'PSID-1' }, recipient: { id: 'PAGE-1' }, timestamp: 1764000000000, message: { mid: 'm-odd', text: 'coupon' } }] }] });
+      const body = JSON.stringify({ object, entry: [{ id: 'PAGE-1', time: 1, messaging: [{ sender: { id: 'PSID-1' }, recipient: { id: 'PAGE-1' }, timestamp: recentTimestamp(), message: { mid: 'm-odd', text: 'coupon' } }] }] });
       await postMeta(h, body).expect(200, {});
       expect((await h.store.status(Date.now())).operations.pending).toBe(0);
       expect(await h.store.recentEvents(10)).toEqual([]);
     });
 
     it('an event whose user id cannot be used produces nothing and is logged; the rest of the webhook is processed', async () => {
-      const item = (sender: unknown, mid: string) => ({ sender: { id: sender }, recipient: { id: 'PAGE-1' }, timestamp: 1764000000000, message: { mid, text: 'coupon' } });
+      const item = (sender: unknown, mid: string) => ({ sender: { id: sender }, recipient: { id: 'PAGE-1' }, timestamp: recentTimestamp(), message: { mid, text: 'coupon' } });
       const body = JSON.stringify({
         object: 'page',
         entry: [{ id: 'PAGE-1', time: 1, messaging: [item('', 'm-empty'), item('P\u0000X', 'm-control'), item(12345, 'm-number'), item('PSID-ok', 'm-ok')] }],

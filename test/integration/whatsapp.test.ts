@@ -3,7 +3,8 @@ import path from 'node:path';
 import request from 'supertest';
 import { startFakeBotbonnie, startFakeMantago, type FakeBotbonnie, type FakeMantago } from '../helpers/fake-tag-api';
 import { signMeta } from '../helpers/signatures';
-import { startHarness, type Harness } from '../helpers/app-harness';
+import { recentTimestamp, startHarness, type Harness } from '../helpers/app-harness';
+import { freshFixture } from '../helpers/fresh-fixture';
 import { startDelivery, type RunningDelivery } from '../helpers/delivery-harness';
 import { Downstream } from '../helpers/downstream';
 
@@ -17,7 +18,7 @@ const FACEBOOK_SECRET = 'facebook-app-secret-for-tests';
 const PNID = '106540352242922';
 const USER = '886912345678';
 const FIXTURES = path.resolve(__dirname, '../fixtures/whatsapp');
-const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, `${name}.json`), 'utf8');
+const fixture = (name: string) => freshFixture(fs.readFileSync(path.join(FIXTURES, `${name}.json`), 'utf8'));
 
 const RULES = {
   'rules.yaml': `
@@ -131,7 +132,7 @@ describe('WhatsApp webhooks', () => {
     });
 
     it('/webhooks/whatsapp does not read Messenger bodies: 200 and nothing', async () => {
-      const page = JSON.stringify({ object: 'page', entry: [{ id: 'PAGE-1', time: 1, messaging: [{ sender: { id: 'PSID-1' }, recipient: { id: 'PAGE-1' }, timestamp: 1767225600000, message: { mid: 'm-1', text: 'coupon' } }] }] });
+      const page = JSON.stringify({ object: 'page', entry: [{ id: 'PAGE-1', time: 1, messaging: [{ sender: { id: 'PSID-1' }, recipient: { id: 'PAGE-1' }, timestamp: recentTimestamp(), message: { mid: 'm-1', text: 'coupon' } }] }] });
       await post(h, 'whatsapp', page, WHATSAPP_SECRET).expect(200, {});
       expect(await h.store.recentEvents(10)).toEqual([]);
     });

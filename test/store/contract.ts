@@ -1,5 +1,6 @@
 import type { Store } from '../../src/store/store';
 import { accountsContract } from './contract-accounts';
+import { activityContract } from './contract-activity';
 import { acceptContract } from './contract-accept';
 import { adminSessionsContract } from './contract-admin-sessions';
 import { operationsContract } from './contract-operations';
@@ -47,5 +48,6 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     orderContract(store);
     lifetimesContract(store, restart);
     accountsContract(store);
+    activityContract(store);
   });
 }

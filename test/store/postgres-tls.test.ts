@@ -9,6 +9,7 @@ import type { DatabaseTlsEnv } from '../../src/store/postgres/tls-settings';
 import { postgresBinDir, startTlsCluster, tlsClusterUnavailable, type TlsCluster } from '../helpers/tls-cluster';
 import { describePostgres } from '../helpers/pg-schema';
 import { ROOT, runCli } from '../cli/cli-run';
+import { freePort } from '../helpers/free-port';
 import { listening } from './pg-waits';
 
 /**
@@ -158,7 +159,7 @@ describePostgres('DATABASE_SSL against the shared server, which has no TLS', (ur
   });
 
   it('autotag serve with DATABASE_SSL=verify refuses to start, naming DATABASE_SSL', async () => {
-    const r = await runCli(['serve'], { DATABASE_URL: url, DATABASE_SSL: 'verify', PORT: '0', RULES_DIR: path.join(ROOT, 'rules') });
+    const r = await runCli(['serve'], { DATABASE_URL: url, DATABASE_SSL: 'verify', PORT: String(await freePort()), RULES_DIR: path.join(ROOT, 'rules') });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/DATABASE_SSL=verify requires it/);
   });

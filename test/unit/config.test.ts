@@ -146,7 +146,7 @@ describe('loadConfig', () => {
   it('lists every endpoint and provider secret for redaction', () => {
     const c = loadConfig({
       ADMIN_TOKEN: 'admin-token-1-long-enough', LINE_CHANNEL_SECRET: 'line-secret-1', FACEBOOK_APP_SECRET: 'fb-secret-1', FACEBOOK_VERIFY_TOKEN: 'fb-token-1',
-      WHATSAPP_APP_SECRET: 'wa-secret-1', WHATSAPP_VERIFY_TOKEN: 'wa-token-1', MANTAGO_TOKEN: 'mg-token-1', MANTAGO_SECRET: 'mg-secret-1', BOTBONNIE_TOKEN: 'bb-token-1',
+      WHATSAPP_APP_SECRET: 'wa-secret-1', WHATSAPP_VERIFY_TOKEN: 'wa-token-1', MANTAGO_BOT_ID: 'mg-bot', MANTAGO_TOKEN: 'mg-token-1', MANTAGO_SECRET: 'mg-secret-1', BOTBONNIE_TOKEN: 'bb-token-1',
     });
     expect(new Set(secretsOf(c))).toEqual(new Set(['admin-token-1-long-enough', 'line-secret-1', 'fb-secret-1', 'fb-token-1', 'wa-secret-1', 'wa-token-1', 'mg-token-1', 'mg-secret-1', 'bb-token-1']));
   });

@@ -17,12 +17,20 @@ export function csrfField(ctx: ViewContext): SafeHtml {
   return html`<input type="hidden" name="csrf" value="${ctx.csrf}">`;
 }
 
-/** A table that scrolls sideways inside its box on a narrow screen. */
+/**
+ * A table whose every column stays in view: on a wide screen cells wrap, on a phone
+ * each row becomes a card with the column names beside the values (layout.ts reads
+ * them from data-label), so nothing is cut off and nothing scrolls sideways.
+ */
 export function table(header: readonly HtmlValue[], rows: readonly (readonly HtmlValue[])[], numeric: ReadonlySet<number> = new Set()): SafeHtml {
   const cls = (i: number) => (numeric.has(i) ? 'num' : undefined);
+  const label = (i: number) => {
+    const h = header[i];
+    return typeof h === 'string' ? h : '';
+  };
   return html`<div class="scroll"><table>
 <thead><tr>${header.map((h, i) => html`<th${cls(i) ? html` class="num"` : ''}>${h}</th>`)}</tr></thead>
-<tbody>${rows.map((r) => html`<tr>${r.map((c, i) => html`<td${cls(i) ? html` class="num"` : ''}>${c}</td>`)}</tr>`)}</tbody>
+<tbody>${rows.map((r) => html`<tr>${r.map((c, i) => html`<td${cls(i) ? html` class="num"` : ''} data-label="${label(i)}">${c}</td>`)}</tr>`)}</tbody>
 </table></div>`;
 }
 

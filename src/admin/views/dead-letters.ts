@@ -16,10 +16,15 @@ function retryButton(ctx: ViewContext, id: string): SafeHtml {
   return html`<form class="inline" method="post" action="${ctx.base}/retry">${csrfField(ctx)}<input type="hidden" name="id" value="${id}"><button type="submit" aria-label="Retry ${id}">Retry</button></form>`;
 }
 
-export function deadLettersSection(ctx: ViewContext, letters: readonly DeadLetter[], total: number): SafeHtml {
+/** The confirmation of a retry: inside this section, which the redirect scrolls to, so it is in view. */
+function flashLine(flash: string | undefined): SafeHtml | '' {
+  return flash ? html`<p class="flash" role="status">${flash}</p>` : '';
+}
+
+export function deadLettersSection(ctx: ViewContext, letters: readonly DeadLetter[], total: number, flash?: string): SafeHtml {
   const shown = letters.length < total ? html` <span class="muted">(the newest ${letters.length} of ${total})</span>` : '';
   if (letters.length === 0) {
-    return html`<section id="dead-letters"><h2>Dead letters</h2><p>None: nothing is stuck.</p></section>`;
+    return html`<section id="dead-letters"><h2>Dead letters</h2>${flashLine(flash)}<p>None: nothing is stuck.</p></section>`;
   }
   const rows = letters.map((d) => [
     // The button first: on a phone the wide columns are off to the right.
@@ -32,6 +37,7 @@ export function deadLettersSection(ctx: ViewContext, letters: readonly DeadLette
     d.attempts,
   ]);
   return html`<section id="dead-letters"><h2>Dead letters: ${total}${shown}</h2>
+${flashLine(flash)}
 <p>These will not be tried again by themselves. Retry queues them again (due now, attempts reset).</p>
 <form class="inline" method="post" action="${ctx.base}/retry">${csrfField(ctx)}<input type="hidden" name="all" value="1"><button type="submit">Retry all ${total}</button></form>
 ${table(['id', 'since', 'what', 'status', 'reason', 'response body', 'attempts'], rows, new Set([6]))}

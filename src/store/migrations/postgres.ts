@@ -1,3 +1,4 @@
+import { ACTIVITY_MINUTES, ACTIVITY_MINUTES_NAME } from './activity';
 import type { Migration } from './migration';
 import { channelOfPlatform, CHANNELS_AND_ACCOUNTS_COMMON, LEASE_HOLDER_COLUMNS, LEASE_HOLDERS_NAME, recipientAndDeadCodes } from './portable';
 
@@ -191,8 +192,9 @@ export const postgresMigrations: readonly Migration[] = [
       ${CHANNELS_AND_ACCOUNTS_COMMON}
     `,
   },
+  { version: 7, name: ACTIVITY_MINUTES_NAME, sql: ACTIVITY_MINUTES },
   {
-    version: 7,
+    version: 8,
     name: 'leased rows indexed',
     sql: `
       -- The calls in flight, found without reading the backlog (sql/views.ts, nextDueStatements).

@@ -1,4 +1,5 @@
 import type { Migration } from './migration';
+import { ACTIVITY_MINUTES, ACTIVITY_MINUTES_NAME } from './activity';
 import { channelOfPlatform, CHANNELS_AND_ACCOUNTS_COMMON, LEASE_HOLDER_COLUMNS, LEASE_HOLDERS_NAME, recipientAndDeadCodes } from './portable';
 
 /** Schema steps of the embedded SQLite store. Times are milliseconds since the epoch. */
@@ -216,8 +217,9 @@ export const sqliteMigrations: readonly Migration[] = [
       ${CHANNELS_AND_ACCOUNTS_COMMON}
     `,
   },
+  { version: 7, name: ACTIVITY_MINUTES_NAME, sql: ACTIVITY_MINUTES },
   {
-    version: 7,
+    version: 8,
     name: 'leased rows indexed',
     sql: `
       -- The calls in flight, found without reading the backlog (sql/views.ts, nextDueStatements).

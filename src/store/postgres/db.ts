@@ -35,9 +35,10 @@ const NETWORK_CODES = new Set([
 /**
  * SQLSTATEs that mean "the database cannot serve us right now": connection
  * exceptions (08…), shutdown or start-up (57P01–57P03), statement timeout (57014),
- * out of connections or disk (53…).
+ * out of connections or disk (53…), a database that takes no writes (25006: a standby,
+ * or default_transaction_read_only).
  */
-const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|57014|53...)$/;
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|57014|53...|25006)$/;
 
 /**
  * node-postgres reports a dropped or timed-out connection with a plain Error and no

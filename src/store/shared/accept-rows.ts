@@ -1,5 +1,6 @@
 import type { TagOperation } from '../../tag-operation';
 import type { AcceptedEvent, ForwardRequest, HistoryCall, HistoryCause } from '../store';
+import { storableText } from './storable-text';
 
 /** The values of one history_events row, in the column order of the INSERT statements. */
 export interface HistoryEventRow {
@@ -116,7 +117,8 @@ const ERROR_CHARS = 1000;
 
 function clip(s: string | undefined, max: number): string | null {
   if (s === undefined) return null;
-  return s.length > max ? `${s.slice(0, max)}…` : s;
+  // A remote answer may hold anything, U+0000 too.
+  return storableText(s.length > max ? `${s.slice(0, max)}…` : s);
 }
 
 /** An attempt's outcome as stored: bounded in size whatever the remote answered. */

@@ -1,27 +1,45 @@
 import type { Logger } from '../../log';
 import type { AcceptBatch, AcceptResult, ClaimedOperation, InstanceSession, Store, WorkKind } from '../store';
+import { countAccepted, countSettled } from './activity-counts';
+import { createActivityRecorder, minuteOf } from './activity-recorder';
 import { createGroupCommit } from './group-commit';
+import { createCommitProbe } from './commit-probe';
 import { createNamedMutex } from './named-mutex';
+import { storableBatch } from './storable-text';
 import type { OperationSettlement } from './settle';
 import type { StoreEngine } from './store-engine';
 import type { WorkSignal } from './work-signal';
 
+/** The settings row the readiness probe writes. */
+export const COMMIT_PROBE_KEY = 'readiness.commit-probe';
+
 /**
  * The part of a Store both engines share: accepts grouped into shared commits,
  * in-process wake-ups after anything that makes work due, a mutex per lock name,
- * and a warning when a worker settles a row it no longer holds.
+ * a readiness probe, and a warning when a worker settles a row it no longer holds.
  */
 export function composeStore(engine: StoreEngine, deps: { log: Logger; work: WorkSignal; onSubscribe?: () => void }): Store {
   const { log, work } = deps;
   const locks = createNamedMutex();
   let closed = false;
   let session: Promise<InstanceSession> | undefined;
+  const activity = createActivityRecorder((rows) => open().recordActivity(rows), log);
 
+  const probe = createCommitProbe((value) => engine.setSetting(COMMIT_PROBE_KEY, value));
   const commits = createGroupCommit<AcceptBatch, AcceptResult>({
     maxBatch: engine.maxAcceptsPerCommit,
     retryAlone: (err) => !engine.isUnavailable(err),
     async commit(batches) {
-      const results = await engine.acceptBatches(batches);
+      let results: AcceptResult[];
+      try {
+        results = await engine.acceptBatches(batches);
+      } catch (err) {
+        // Only a store that cannot take writes makes readiness fail, not one bad batch.
+        if (engine.isUnavailable(err)) probe.record(err);
+        throw err;
+      }
+      probe.record(undefined);
+      batches.forEach((b, i) => countAccepted(activity, b, results[i] as AcceptResult));
       if (results.some((r) => r.operationsQueued > 0)) work.emit('operations');
       if (results.some((r) => r.forwardsQueued > 0)) work.emit('forwards');
       return results;
@@ -39,6 +57,7 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
       log.warn('operation left alone: its lease is no longer held by this owner', { id: op.id, owner, settlement: s.kind });
       return false;
     }
+    countSettled(activity, s, op.account, settled.sameVersion, now);
     if (!settled.sameVersion) work.emit('operations');
     return settled.sameVersion;
   }
@@ -58,7 +77,8 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
     migrate: async () => open().migrate(),
     async accept(batch) {
       open();
-      return commits.submit(batch);
+      // A NUL in a platform's text or id must not fail the commit it shares with other webhooks.
+      return commits.submit(storableBatch(batch));
     },
 
     async claimOperations(o) {
@@ -112,6 +132,10 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
 
     userHistory: async (userId, limit = 100) => open().userHistory(userId, limit),
     recentEvents: async (limit) => open().recentEvents(limit),
+    async activity(since) {
+      await activity.flush();
+      return open().activity(minuteOf(since));
+    },
     prune: async (o) => open().prune(o),
 
     startAdminSession: async (session) => open().startAdminSession(session),
@@ -134,9 +158,14 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
       return session;
     },
     ping: async () => open().ping(),
+    canCommit: async () => {
+      open();
+      await probe.check();
+    },
     async close() {
       if (closed) return;
       await commits.drain();
+      await activity.flush();
       closed = true;
       await engine.close();
     },

@@ -1,6 +1,7 @@
 import type { Provider } from '../../tag-operation';
 import type {
   AccountScope,
+  ActivityCount,
   AcceptBatch,
   AdminSession,
   AcceptResult,
@@ -69,6 +70,10 @@ export interface StoreEngine {
   userHistory(userId: string, limit: number): Promise<UserHistory>;
   recentEvents(limit: number): Promise<HistoryEvent[]>;
   prune(o: { historyBefore: number; seenBefore: number }): Promise<{ history: number; seen: number }>;
+  /** Adds the counts to the per-minute activity, in ONE statement (several instances may add to the same minute). */
+  recordActivity(rows: ActivityCount[]): Promise<void>;
+  /** The per-minute activity from `since` (a minute start) on, oldest first. */
+  activity(since: number): Promise<ActivityCount[]>;
   startAdminSession(session: AdminSession): Promise<void>;
   adminSessionActive(idHash: string, tokenCheck: string, now: number): Promise<boolean>;
   endAdminSession(idHash: string): Promise<boolean>;

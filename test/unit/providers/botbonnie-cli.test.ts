@@ -101,7 +101,8 @@ describe('autotag botbonnie … against a fake BotBonnie', () => {
 
   it('a missing BOTBONNIE_TOKEN or BOTBONNIE_BOT_ID is an error naming the variable, and nothing is sent', async () => {
     const io = bufferIo();
-    expect(await getTagCommand(loadConfig({ ...env, BOTBONNIE_TOKEN: '' }), { id: 'tag-x' }, io)).toBe(1);
+    // As the command loads it (src/cli/botbonnie.ts): a partly configured provider is refused by `serve` only.
+    expect(await getTagCommand(loadConfig({ ...env, BOTBONNIE_TOKEN: '' }, { unsetVariables: 'warning' }), { id: 'tag-x' }, io)).toBe(1);
     expect(io.err()).toMatch(/^autotag botbonnie get-tag: BOTBONNIE_TOKEN is not set/);
     const io2 = bufferIo();
     expect(await createTagCommand(loadConfig({ ...env, BOTBONNIE_BOT_ID: undefined }), { name: 'x' }, io2)).toBe(1);

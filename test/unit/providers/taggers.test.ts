@@ -128,7 +128,7 @@ describe('createTaggers: one tagger per provider whose token is set', () => {
       expect(botbonnie.userTagsOf('@pid', 1, 'U-user')).toEqual(['tag-7']);
       await both.close();
 
-      const none = await createTaggers(loadConfig({ ...env, MANTAGO_TOKEN: '', BOTBONNIE_TOKEN: '' }), store, silentLogger());
+      const none = await createTaggers(loadConfig({ ...env, MANTAGO_TOKEN: '', MANTAGO_SECRET: '', MANTAGO_BOT_ID: '', BOTBONNIE_TOKEN: '', BOTBONNIE_LINE_PID: '' }), store, silentLogger());
       expect([...none.taggers.keys()]).toEqual([]);
       await none.close();
     } finally {

@@ -1,0 +1,287 @@
+import path from 'node:path';
+import type { ConfiguredAccount, ConfiguredEndpoint } from './channels/configured';
+import type { Config } from './config';
+import { onPersistentDisk } from './data-disk';
+import type { Logger } from './log';
+import { notSet } from './platforms/endpoints';
+import type { RuleSet } from './rules';
+import { sqliteFileIn } from './store/sqlite-file';
+
+/*
+ * What is set up, as plain data: each webhook endpoint enabled or disabled and why,
+ * each provider account configured or not, the store and where it is, the rules in
+ * force, and what deserves a warning. `serve` logs it at start, one line per item
+ * (`logSetupStatus`); the admin page's setup checklist shows the same objects.
+ * Every `summary` is one line for people and names variables, never their values.
+ */
+
+export interface EndpointState {
+  readonly channel: string;
+  /** `POST` (and for Meta, `GET`) path. */
+  readonly path: string;
+  readonly source: 'environment' | 'file';
+  readonly enabled: boolean;
+  /** Enabled: the variable its secret is read from. */
+  readonly secretVariable?: string;
+  /** Disabled: why ("LINE_CHANNEL_SECRET is not set"). */
+  readonly reason?: string;
+  /** `POST /webhooks/line` without a secret of its own: the channels file's LINE channels it routes to by destination. */
+  readonly routesTo?: readonly string[];
+  /** Meta endpoints: the GET subscription check, which answers 403 without a verify token. */
+  readonly subscriptionCheck?: { readonly enabled: boolean; readonly variable?: string; readonly reason?: string };
+  /** How many URLs receive its verified webhooks. */
+  readonly forwardUrls: number;
+  /** Its own accounts (channels file), one per provider. */
+  readonly accounts: readonly string[];
+  readonly summary: string;
+}
+
+export interface AccountState {
+  readonly name: string;
+  readonly provider: string;
+  readonly providerTitle: string;
+  readonly source: 'environment' | 'file';
+  readonly configured: boolean;
+  /** Not configured: why. */
+  readonly reason?: string;
+  /** Channels of the channels file that tag in it. */
+  readonly channels: readonly string[];
+  readonly summary: string;
+}
+
+export interface StoreState {
+  readonly engine: 'sqlite' | 'postgres';
+  /** SQLite: the file; PostgreSQL: host:port/database (and schema), never the user or password. */
+  readonly location: string;
+  readonly summary: string;
+}
+
+export interface RulesState {
+  readonly dir: string;
+  readonly rules: number;
+  readonly enabled: number;
+  readonly files: number;
+  readonly summary: string;
+}
+
+export type SetupWarningCode = 'example-tag-id' | 'ephemeral-disk-heroku' | 'ephemeral-disk-render' | 'provider-not-configured' | 'channels-file';
+
+export interface SetupWarning {
+  readonly code: SetupWarningCode;
+  readonly message: string;
+}
+
+export interface SetupStatus {
+  readonly endpoints: readonly EndpointState[];
+  readonly accounts: readonly AccountState[];
+  readonly store: StoreState;
+  /** undefined when no rule set is in force. */
+  readonly rules: RulesState | undefined;
+  readonly warnings: readonly SetupWarning[];
+}
+
+export interface SetupStatusOptions {
+  /** The rule set in force. */
+  rules?: RuleSet | undefined;
+  /** The text of /proc/self/mountinfo, for tests; default: read it (Render's persistent disk check). */
+  mountInfo?: string;
+}
+
+/** Tag ids the shipped example rule files carry until the user writes their own. */
+export const EXAMPLE_TAG_PREFIX = 'REPLACE-WITH-';
+
+export function setupStatus(config: Config, opts: SetupStatusOptions = {}): SetupStatus {
+  const store = storeState(config);
+  return {
+    endpoints: config.endpoints.map((e) => endpointState(e, config)),
+    accounts: config.accounts.map((a) => accountState(a, config)),
+    store,
+    rules: opts.rules && rulesState(config.rulesDir, opts.rules),
+    warnings: [
+      ...config.warnings.map((message): SetupWarning => ({ code: 'channels-file', message })),
+      ...diskWarnings(config, store, opts.mountInfo),
+      ...(opts.rules ? [...exampleTagWarnings(opts.rules), ...unconfiguredProviderWarnings(opts.rules, config.accounts)] : []),
+    ],
+  };
+}
+
+function endpointState(e: ConfiguredEndpoint, config: Config): EndpointState {
+  const { path: p, channel } = e.definition;
+  const parts: string[] = [];
+  let enabled = e.secret !== undefined;
+  let reason: string | undefined;
+  // POST /webhooks/line also serves the channels file's LINE channels that declare a destination (src/app.ts).
+  const fileLine = e.source === 'environment' && e.definition.dispatch.envelope === 'line' ? lineChannelsOfFile(config) : [];
+  const routesTo = fileLine.length > 0 ? fileLine.map((c) => c.definition.channel) : undefined;
+  if (enabled) {
+    const chain = e.definition.secret;
+    const variable = e.secretVariable ?? chain[0];
+    const skipped = chain.slice(0, chain.indexOf(variable));
+    parts.push(`enabled, signatures checked with ${variable}${skipped.length ? ` (${notSet(skipped as [string, ...string[]])})` : ''}`);
+    if (routesTo) parts.push(`a body for the destination of ${routesTo.join(', ')} goes to that channel`);
+  } else {
+    reason = notSet(e.definition.secret);
+    if (routesTo) {
+      enabled = true;
+      parts.push(`enabled for the channels file's LINE channels by destination (${routesTo.join(', ')}); ${reason}, so a body for another destination gets 401`);
+    } else {
+      parts.push(`disabled, ${reason}`);
+    }
+  }
+  let subscriptionCheck: EndpointState['subscriptionCheck'];
+  if (e.definition.verifyToken) {
+    const chain = e.definition.verifyToken;
+    const variable = e.verifyToken !== undefined ? (e.verifyTokenVariable ?? chain[0]) : undefined;
+    subscriptionCheck = variable !== undefined ? { enabled: true, variable } : { enabled: false, reason: notSet(chain) };
+    if (enabled) parts.push(variable !== undefined ? `Meta's subscription check (GET) uses ${variable}` : `Meta's subscription check (GET) answers 403, ${notSet(chain)}`);
+  }
+  if (enabled && e.forwardUrls.length > 0) parts.push(`forwards to ${e.forwardUrls.length} URL${e.forwardUrls.length > 1 ? 's' : ''}`);
+  const accounts = [...e.accounts.values()];
+  if (e.source === 'file') parts.push(`channel ${channel} of ${config.channelsFile?.file ?? 'the channels file'}${accounts.length ? `, tags in ${accounts.join(', ')}` : ''}`);
+  return {
+    channel,
+    path: p,
+    source: e.source,
+    enabled,
+    ...(e.secret !== undefined ? { secretVariable: e.secretVariable ?? e.definition.secret[0] } : { reason }),
+    ...(routesTo ? { routesTo } : {}),
+    ...(subscriptionCheck ? { subscriptionCheck } : {}),
+    forwardUrls: e.forwardUrls.length,
+    accounts,
+    summary: `${p}: ${parts.join('; ')}`,
+  };
+}
+
+function lineChannelsOfFile(config: Config): ConfiguredEndpoint[] {
+  return config.endpoints.filter((c) => c.source === 'file' && c.definition.dispatch.envelope === 'line' && c.secret !== undefined && c.destination !== undefined);
+}
+
+function accountState(a: ConfiguredAccount, config: Config): AccountState {
+  const channels = config.endpoints.filter((e) => [...e.accounts.values()].includes(a.name)).map((e) => e.definition.channel);
+  const where = a.source === 'environment' ? 'from the environment' : `from ${config.channelsFile?.file ?? 'the channels file'}`;
+  const reason = a.configured ? undefined : a.source === 'environment' ? `${a.provider.tokenVariable} is not set` : 'its token variable is not set';
+  const used = channels.length ? `; tags for ${channels.join(', ')}` : '';
+  return {
+    name: a.name,
+    provider: a.provider.name,
+    providerTitle: a.provider.title,
+    source: a.source,
+    configured: a.configured,
+    ...(reason ? { reason } : {}),
+    channels,
+    summary: a.configured
+      ? `account ${a.name} (${a.provider.title}, ${where}): configured${used}`
+      : `account ${a.name} (${a.provider.title}, ${where}): not configured, ${reason}; its tag operations are kept as dead letters until it is${used}`,
+  };
+}
+
+function storeState(config: Config): StoreState {
+  if (!config.databaseUrl) {
+    const file = sqliteFileIn(config.dataDir);
+    return { engine: 'sqlite', location: file, summary: `store: SQLite, file ${file} (DATA_DIR)` };
+  }
+  const location = postgresLocation(config.databaseUrl, config.database.schema);
+  return { engine: 'postgres', location, summary: `store: PostgreSQL, ${location} (DATABASE_URL), TLS ${config.database.tls.setting}` };
+}
+
+/** host:port/database, and the schema; never the user name or password. */
+export function postgresLocation(url: string, schema: string | undefined): string {
+  let where = 'the database DATABASE_URL names';
+  try {
+    const u = new URL(url);
+    const db = decodeURIComponent(u.pathname.replace(/^\//, '')) || '(default database)';
+    where = `${u.hostname || 'localhost'}:${u.port || '5432'}/${db}`;
+  } catch {
+    // Kept vague: a URL that does not parse may hold the password anywhere.
+  }
+  return schema ? `${where}, schema ${schema}` : where;
+}
+
+function rulesState(dir: string, ruleSet: RuleSet): RulesState {
+  const enabled = ruleSet.rules.filter((r) => r.enabled).length;
+  const n = ruleSet.rules.length;
+  const files = ruleSet.files.length;
+  return {
+    dir,
+    rules: n,
+    enabled,
+    files,
+    summary: `rules: ${n} rule${n === 1 ? '' : 's'} (${enabled} enabled) from ${files} file${files === 1 ? '' : 's'} in ${dir}`,
+  };
+}
+
+function diskWarnings(config: Config, store: StoreState, mountInfo: string | undefined): SetupWarning[] {
+  if (store.engine !== 'sqlite') return [];
+  const warnings: SetupWarning[] = [];
+  if (config.dyno) {
+    warnings.push({
+      code: 'ephemeral-disk-heroku',
+      message:
+        'WARNING: running on Heroku with the embedded SQLite store. The dyno disk is ephemeral: queued tag operations and forwards are LOST at every dyno restart (at least daily). Set DATABASE_URL to a Heroku Postgres database.',
+    });
+  }
+  if (config.render && onPersistentDisk(path.dirname(store.location), mountInfo) !== true) {
+    warnings.push({
+      code: 'ephemeral-disk-render',
+      message:
+        `WARNING: running on Render with the embedded SQLite store, and DATA_DIR (${config.dataDir}) is not on a persistent disk: ` +
+        'queued tag operations and forwards are LOST at every deploy and restart. Set DATABASE_URL to a Render PostgreSQL database ' +
+        "(render.yaml creates one), or attach a persistent disk and set DATA_DIR to a folder under its mount path.",
+    });
+  }
+  return warnings;
+}
+
+function exampleTagWarnings(ruleSet: RuleSet): SetupWarning[] {
+  return ruleSet.rules
+    .filter((r) => r.enabled)
+    .flatMap((r) => {
+      const tags = [...new Set(r.actions.filter((a) => a.tagId.startsWith(EXAMPLE_TAG_PREFIX)).map((a) => a.tagId))];
+      if (tags.length === 0) return [];
+      return [
+        {
+          code: 'example-tag-id' as const,
+          message:
+            `rule ${r.id} (${r.file}:${r.line}:${r.column}) uses the example tag id${tags.length > 1 ? 's' : ''} ${tags.join(', ')}: ` +
+            `replace ${tags.length > 1 ? 'them with tag ids' : 'it with a tag id'} of your own, or disable the rule (enabled: false)`,
+        },
+      ];
+    });
+}
+
+/** Rules that tag with a provider no account of which is configured: their operations wait as dead letters. */
+function unconfiguredProviderWarnings(ruleSet: RuleSet, accounts: readonly ConfiguredAccount[]): SetupWarning[] {
+  const byProvider = new Map<string, string[]>();
+  for (const r of ruleSet.rules) {
+    if (!r.enabled) continue;
+    for (const a of r.actions) {
+      if (accounts.some((acc) => acc.provider.name === a.provider && acc.configured)) continue;
+      const ids = byProvider.get(a.provider) ?? [];
+      if (!ids.includes(r.id)) ids.push(r.id);
+      byProvider.set(a.provider, ids);
+    }
+  }
+  return [...byProvider].map(([provider, ids]) => {
+    const account = accounts.find((a) => a.provider.name === provider && a.source === 'environment');
+    const title = account?.provider.title ?? provider;
+    const shown = ids.length > 5 ? `${ids.slice(0, 5).join(', ')} and ${ids.length - 5} more` : ids.join(', ');
+    return {
+      code: 'provider-not-configured' as const,
+      message:
+        `${ids.length === 1 ? 'rule' : 'rules'} ${shown} ${ids.length === 1 ? 'tags' : 'tag'} in ${title}, but no ${title} account is configured${account ? ` (${account.provider.tokenVariable} is not set)` : ''}: ` +
+        'their tag operations are kept as dead letters until one is',
+    };
+  });
+}
+
+/** Data that stays: SQLite on a disk that does not. Logged as errors, the rest of the warnings as warnings. */
+const LOUD: ReadonlySet<SetupWarningCode> = new Set(['ephemeral-disk-heroku', 'ephemeral-disk-render']);
+
+/** The start log: one line per endpoint, account, the store, the rules, and each warning. */
+export function logSetupStatus(log: Logger, status: SetupStatus): void {
+  for (const e of status.endpoints) log.info(e.summary, { setup: 'endpoint', channel: e.channel, enabled: e.enabled });
+  for (const a of status.accounts) log.info(a.summary, { setup: 'account', account: a.name, provider: a.provider, configured: a.configured });
+  log.info(status.store.summary, { setup: 'store', engine: status.store.engine });
+  if (status.rules) log.info(status.rules.summary, { setup: 'rules', rules: status.rules.rules, files: status.rules.files });
+  for (const w of status.warnings) log.log(LOUD.has(w.code) ? 'error' : 'warn', w.message, { setup: 'warning', code: w.code });
+}

@@ -1,0 +1,30 @@
+import type { AcceptBatch, AcceptResult } from '../store';
+import type { ActivityRecorder } from './activity-recorder';
+import type { OperationSettlement } from './settle';
+
+/**
+ * What one committed webhook adds to the /admin charts: the webhook by the platform of
+ * its events (one without events, such as LINE's verification, is not counted), and the
+ * rules its new events matched. Only counts are known here, not which event was the
+ * duplicate: when the webhook's duplicates are all repeats within it, its first
+ * occurrences are the new events; when some were seen in an earlier webhook (a partial
+ * redelivery, which platforms do not send), its matches are left out rather than counted twice.
+ */
+export function countAccepted(activity: ActivityRecorder, batch: AcceptBatch, result: AcceptResult): void {
+  const first = batch.events[0];
+  if (!first) return;
+  activity.count(batch.now, 'webhook', first.event.platform);
+  if (result.accepted === 0) return;
+  const seen = new Set<string>();
+  const firstOccurrences = batch.events.filter((e) => !seen.has(e.dedupKey) && Boolean(seen.add(e.dedupKey)));
+  if (firstOccurrences.length !== result.accepted) return;
+  for (const e of firstOccurrences) for (const rule of e.matched) activity.count(batch.now, 'rule', rule);
+}
+
+/** A tag call the store recorded: its outcome, and the account when it answered 429. */
+export function countSettled(activity: ActivityRecorder, s: OperationSettlement, account: string, sameVersion: boolean, now: number): void {
+  const outcome = s.kind === 'complete' ? 'applied' : s.kind === 'dead' && sameVersion ? 'dead' : 'retry';
+  activity.count(now, 'call', outcome);
+  const status = s.kind === 'complete' ? s.outcome.status : s.kind === 'retry' ? s.retry.status : s.dead.status;
+  if (status === 429) activity.count(now, 'throttled', account);
+}

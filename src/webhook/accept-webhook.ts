@@ -1,0 +1,42 @@
+import type { Logger } from '../log';
+import { StoreUnavailableError, type AcceptBatch, type AcceptResult, type Store } from '../store/store';
+
+/**
+ * Stores one webhook. When the store refuses it for a reason other than being unavailable
+ * (a value one engine cannot hold, a bug), one event must not fail the rest (CONTRACT.md,
+ * "What an event becomes"): the forwards are stored, then each event alone; an event still
+ * refused is logged as an error and left out. An unavailable store fails the webhook (503,
+ * the platform retries), and so does a webhook that is a single event, since nothing else in
+ * it would be saved by leaving that event out.
+ */
+export async function acceptWebhook(store: Store, batch: AcceptBatch, log: Logger): Promise<AcceptResult & { refused: number }> {
+  try {
+    return { ...(await store.accept(batch)), refused: 0 };
+  } catch (err) {
+    const parts = batch.events.length + (batch.forwards.length > 0 ? 1 : 0);
+    if (err instanceof StoreUnavailableError || parts <= 1) throw err;
+    log.warn('webhook refused by the store as a whole: storing its events one by one', { error: errorText(err) });
+  }
+  const total = { accepted: 0, duplicates: 0, operationsQueued: 0, forwardsQueued: 0, refused: 0 };
+  const add = (r: AcceptResult) => {
+    total.accepted += r.accepted;
+    total.duplicates += r.duplicates;
+    total.operationsQueued += r.operationsQueued;
+    total.forwardsQueued += r.forwardsQueued;
+  };
+  if (batch.forwards.length > 0) add(await store.accept({ ...batch, events: [] }));
+  for (const event of batch.events) {
+    try {
+      add(await store.accept({ ...batch, events: [event], forwards: [] }));
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) throw err;
+      total.refused++;
+      log.error('event not stored: the store refused it; the rest of its webhook is stored', { eventId: event.event.eventId.slice(0, 200), platform: event.event.platform, error: errorText(err) });
+    }
+  }
+  return total;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,141 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client } from 'pg';
+import request from 'supertest';
+import { COMMIT_PROBE_CACHE_MS } from '../../src/store/shared/commit-probe';
+import { signLine } from '../helpers/signatures';
+import { lineBody, lineText, startHarness, tempDir, type Harness } from '../helpers/app-harness';
+import { describePostgres, newSchemaName } from '../helpers/pg-schema';
+
+/*
+ * CONTRACT.md, GET /readyz: ready only while the store can commit — a store whose last write
+ * failed (disk full, read-only) is not ready, and it turns ready again by itself. A read-only
+ * check answered "ready" while every webhook got 503 (SQLITE_FULL).
+ */
+
+const SECRET = 'line-secret-readiness';
+const until = async (what: string, ok: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> => {
+  const end = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+const post = (h: Harness, userId: string, text = 'coupon') => {
+  const body = lineBody([lineText(text, userId)]);
+  return request(h.app).post('/webhooks/line').set('content-type', 'application/json').set('x-line-signature', signLine(body, SECRET)).send(body);
+};
+
+/** A 1 MiB tmpfs, when this process may mount one (root in a VM or CI container); else undefined. */
+function tinyDisk(): string | undefined {
+  const dir = tempDir('autotag-tiny-disk-');
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'ignore' });
+  if (mounted.status === 0) return dir;
+  fs.rmSync(dir, { recursive: true, force: true });
+  return undefined;
+}
+
+const disk = tinyDisk();
+(disk ? describe : describe.skip)(`SQLite on a disk that fills up${disk ? '' : ' (skipped: cannot mount a tmpfs here; needs root)'}`, () => {
+  let h: Harness;
+  const dir = disk as string;
+  const filler = path.join(dir, 'filler');
+  beforeAll(async () => {
+    h = await startHarness({ LINE_CHANNEL_SECRET: SECRET }, undefined, { engine: 'sqlite', file: path.join(dir, 'autotag.db') });
+  });
+  afterAll(async () => {
+    await h.cleanup();
+    spawnSync('umount', [dir]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers 503 with SQLITE_FULL while the disk is full, and ready again once space is freed', async () => {
+    await post(h, 'Ubefore').expect(200);
+    await request(h.app).get('/readyz').expect(200);
+
+    // Fill the disk to the last byte.
+    const fd = fs.openSync(filler, 'w');
+    const chunk = Buffer.alloc(16 * 1024, 1);
+    try {
+      for (;;) fs.writeSync(fd, chunk);
+    } catch (err) {
+      expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    }
+    try {
+      for (;;) fs.writeSync(fd, chunk.subarray(0, 512));
+    } catch {
+      /* full */
+    }
+    fs.closeSync(fd);
+
+    // Webhooks fail as soon as SQLite needs a page it cannot get (the WAL may still hold a few).
+    let refused: request.Response | undefined;
+    for (let i = 0; i < 200 && !refused; i++) {
+      const res = await post(h, `Ufull-${i}`, `coupon ${'x'.repeat(2000)}`);
+      if (res.status !== 200) refused = res;
+    }
+    expect(refused?.status).toBe(503);
+    expect(refused?.body.error).toMatch(/SQLITE_FULL/);
+    const notReady = await request(h.app).get('/readyz');
+    expect(notReady.status).toBe(503);
+    expect(notReady.body.reason).toMatch(/^store \(sqlite\): .*SQLITE_FULL/);
+
+    // Once the failed accept is older than the probe's cache, the probe itself finds the disk full.
+    await new Promise((r) => setTimeout(r, COMMIT_PROBE_CACHE_MS + 100));
+    const probed = await request(h.app).get('/readyz');
+    expect(probed.status).toBe(503);
+    expect(probed.body.reason).toMatch(/SQLITE_FULL/);
+
+    fs.rmSync(filler);
+    await until('/readyz to answer 200 after space was freed', async () => (await request(h.app).get('/readyz')).status === 200);
+    await post(h, 'Uafter').expect(200);
+  });
+});
+
+describePostgres('PostgreSQL that stops taking writes (a read-only database)', (url) => {
+  const role = newSchemaName('autotag_ro');
+  const admin = new Client({ connectionString: url });
+  let h: Harness;
+  const terminate = () => admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role]);
+
+  beforeAll(async () => {
+    await admin.connect();
+    await admin.query(`CREATE ROLE ${role} LOGIN`);
+    await admin.query(`GRANT CREATE ON DATABASE "${new URL(url).pathname.slice(1)}" TO ${role}`);
+    const asRole = new URL(url);
+    asRole.username = role;
+    h = await startHarness({ LINE_CHANNEL_SECRET: SECRET }, undefined, { engine: 'postgres', url: asRole.toString() });
+  });
+  afterAll(async () => {
+    await admin.query(`ALTER ROLE ${role} RESET default_transaction_read_only`);
+    await terminate();
+    await h.cleanup().catch(() => undefined);
+    await admin.query(`DROP SCHEMA IF EXISTS "${h.schema}" CASCADE`);
+    await admin.query(`DROP OWNED BY ${role}`);
+    await admin.query(`DROP ROLE ${role}`);
+    await admin.end();
+  });
+
+  it('is not ready while writes fail, and ready again once they succeed', async () => {
+    await post(h, 'Ubefore').expect(200);
+    await request(h.app).get('/readyz').expect(200);
+
+    // Every new session of the store's role is read-only, as on a standby after a failover.
+    await admin.query(`ALTER ROLE ${role} SET default_transaction_read_only = on`);
+    await terminate();
+    await until('a webhook to be refused', async () => (await post(h, 'Uduring')).status === 503);
+    await until('/readyz to answer 503', async () => (await request(h.app).get('/readyz')).status === 503);
+    // Reads still work: it is the write that is refused.
+    await h.store.ping();
+    const notReady = await request(h.app).get('/readyz');
+    expect(notReady.status).toBe(503);
+    expect(notReady.body.reason).toMatch(/^store \(postgres\): .*read-only/);
+
+    await admin.query(`ALTER ROLE ${role} RESET default_transaction_read_only`);
+    await terminate();
+    await until('/readyz to answer 200', async () => (await request(h.app).get('/readyz')).status === 200);
+    await post(h, 'Uafter').expect(200);
+  });
+});
