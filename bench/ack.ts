@@ -1,163 +1,167 @@
 /**
- * Ack path: how fast the service answers LINE webhooks, and how that compares with
- * the least any webhook endpoint must do.
+ * Ack path: how fast the service answers LINE webhooks, against what the least a
+ * webhook endpoint (and the least a DURABLE webhook endpoint) does on this machine.
  *
- * - ack path: the service's app (`createApp`, wired as `startServer` wires it) — verify,
- *   parse, rules, durable commit, 200 — on SQLite, then on PostgreSQL (a fresh schema,
- *   dropped afterwards), with the delivery worker OFF: these are the target figures,
- *   what a webhook costs up to its 200.
- * - the whole service (`startServer`, delivery worker ON against a fake MantaGo with
- *   20 ms latency and 8 calls in flight): max throughput while the worker competes for
- *   the same process and store, for comparison.
- * - baseline: an express app that only checks the signature with @line/bot-sdk's
- *   `validateSignature` and answers 200 — measured first and last, in the same run.
+ * Servers, each in its own process, measured in one run under the same load:
+ * - baselines without a store: bare node:http (read body, verify HMAC, 200) and
+ *   express verify-only (express.raw + @line/bot-sdk validateSignature + 200), first and last;
+ * - minimal durable, per engine, first and last: node:http + verify + JSON.parse + one
+ *   transaction per event-loop turn (event id inserted, one desired-state row upserted),
+ *   200 after the commit — better-sqlite3 (WAL, synchronous=FULL), or PostgreSQL;
+ * - the ack path (`createApp` as `startServer` wires it, delivery worker OFF);
+ * - `serve` (`startServer`, delivery worker ON, draining to a fake MantaGo with 20 ms
+ *   latency in a process of its own): max throughput, and open loop at 1,000 webhooks/s
+ *   for 20 s with latency counted from each request's scheduled send time.
+ * Targets (issue 15): serve ≥ 0.6 × the same engine's minimal durable server; open-loop
+ * p99 ≤ 50 ms on both engines.
  *
- * Every server runs in its own process; this process generates the load (autocannon,
- * and an open-loop sender for latency at a fixed rate), each request a fresh webhook
- * with a unique webhookEventId, signed.
+ * This process generates the load (autocannon; the open-loop sender), each request a
+ * fresh webhook with a unique webhookEventId from its own user, signed.
  *
- * Env: BENCH_ACK_SECONDS (per measurement, default 3), BENCH_DATABASE_URL / TEST_DATABASE_URL,
- * BENCH_CPU_PROF=DIR to profile the servers.
+ * Env: BENCH_ACK_SECONDS (per max measurement, default 3), BENCH_ACK_OPEN_LOOP_SECONDS
+ * (default 20), BENCH_DATABASE_URL / TEST_DATABASE_URL, BENCH_CPU_PROF=DIR to profile the servers.
  */
 import { benchSecrets, createBenchDir, machineLine, type BenchDir } from './lib/bench-env';
-import { startChild, type RunningChild } from './lib/child';
-import { CountingTagApi } from './lib/counting-tag-api';
-import { autocannonWebhooks, pacedWebhooks, type LoadResult } from './lib/load';
-import { createLineWebhooks, type SignedWebhook } from './lib/line-webhooks';
+import { FIXED_CONNECTIONS, FIXED_RATE, MAX_CONNECTIONS, withServer, type Failures, type Max, type Next, type Paced } from './lib/ack-runs';
+import { startChild, type RunningChild, type ServerName } from './lib/child';
+import type { LoadResult } from './lib/load';
+import { createLineWebhooks } from './lib/line-webhooks';
 import { benchDatabaseUrl, describeUrl, dropSchema, freshSchema, unreachableReason } from './lib/postgres';
 import { emitResult, fmt, printConditions, printSection, round, verdict, type Figure } from './lib/report';
-import { metricValue, serviceEnv, type ServiceEnvOptions } from './lib/service-env';
+import { serviceEnv, type ServiceEnvOptions } from './lib/service-env';
 
 const SECONDS = Number(process.env.BENCH_ACK_SECONDS ?? 3);
-const MAX_CONNECTIONS = 64;
-const FIXED_RATE = 1000;
-const FIXED_CONNECTIONS = 10;
+const OPEN_LOOP_SECONDS = Number(process.env.BENCH_ACK_OPEN_LOOP_SECONDS ?? 20);
+const TAG_API_LATENCY_MS = 20;
 const TARGET_RATIO = 0.5;
+const TARGET_MINIMAL_RATIO = 0.6;
 const TARGET_P99_MS = 50;
 
-type Next = () => SignedWebhook;
-type Paced = LoadResult & { achievedRate: number };
-
-interface Failures {
-  label: string;
-  statuses: Record<string, number>;
-}
-
-/** Load runs against one server; keeps what it needs to check the server's own count afterwards. */
-class Runs {
-  answered = 0;
-  /** Requests that may have been stored without their 200 being counted (in flight when a run stopped). */
-  inFlightAtStop = 0;
-  constructor(
-    readonly child: RunningChild,
-    private readonly next: Next,
-    private readonly failures: Failures[],
-  ) {}
-
-  private note<R extends LoadResult>(label: string, r: R, connections: number): R {
-    this.answered += r.ok;
-    this.inFlightAtStop += connections;
-    if (r.failed > 0) this.failures.push({ label: `${this.child.name} ${label}`, statuses: r.statuses });
-    return r;
-  }
-
-  /** Max throughput, and the server's CPU time per 200 during it (a figure the machine's other load barely moves). */
-  async max(label: string, durationS = SECONDS): Promise<LoadResult & { cpuMsPerOk: number }> {
-    const before = await this.child.usage();
-    const r = await autocannonWebhooks({ url: this.child.url, connections: MAX_CONNECTIONS, durationS, next: this.next });
-    const after = await this.child.usage();
-    return { ...this.note(label, r, MAX_CONNECTIONS), cpuMsPerOk: (after.cpuMicros - before.cpuMicros) / 1000 / r.ok };
-  }
-
-  async overallRate(): Promise<LoadResult> {
-    const r = await autocannonWebhooks({ url: this.child.url, connections: FIXED_CONNECTIONS, durationS: SECONDS, overallRate: FIXED_RATE, next: this.next });
-    return this.note('overallRate', r, FIXED_CONNECTIONS);
-  }
-
-  async paced(): Promise<Paced> {
-    const r = await pacedWebhooks({ url: this.child.url, rate: FIXED_RATE, count: FIXED_RATE * SECONDS, connections: MAX_CONNECTIONS, next: this.next });
-    return this.note('open loop', r, 0);
-  }
-
-  /** The service's own count of accepted webhooks: at least every 200 seen, at most those plus what was in flight at a stop. */
-  async countsAgree(): Promise<{ accepted: number; answered: number; agree: boolean }> {
-    const accepted = await metricValue(this.child.url, 'autotag_webhooks_total', { platform: 'line', outcome: 'accepted' });
-    return { accepted, answered: this.answered, agree: accepted >= this.answered && accepted <= this.answered + this.inFlightAtStop };
-  }
-}
-
-type Max = Awaited<ReturnType<Runs['max']>>;
+type Engine = 'sqlite' | 'postgres';
+type Start = (server: ServerName) => Promise<RunningChild>;
 
 interface EngineFigures {
+  minimalFirst: Max;
+  minimalLast: Max;
   ackMax: Max;
   fixed: LoadResult;
   paced: Paced;
-  serviceMax: Max;
   counts: { accepted: number; answered: number; agree: boolean };
+  serveOpen: Paced;
+  serveMax: Max;
+  serveCounts: { accepted: number; answered: number; agree: boolean };
 }
 
-async function measureEngine(start: (server: 'ack-path' | 'service') => Promise<RunningChild>, next: Next, failures: Failures[]): Promise<EngineFigures> {
-  const ack = await start('ack-path');
-  let figures: Omit<EngineFigures, 'serviceMax'>;
-  try {
-    const runs = new Runs(ack, next, failures);
-    await runs.max('warm-up', 1);
-    const paced = await runs.paced();
-    const fixed = await runs.overallRate();
-    const ackMax = await runs.max('max');
-    figures = { ackMax, fixed, paced, counts: await runs.countsAgree() };
-  } finally {
-    await ack.stop();
-  }
-  const service = await start('service');
-  try {
-    const runs = new Runs(service, next, failures);
-    await runs.max('warm-up', 1);
-    return { ...figures, serviceMax: await runs.max('max') };
-  } finally {
-    await service.stop();
-  }
-}
-
-async function measureBaseline(dir: BenchDir, lineSecret: string, next: Next, failures: Failures[]): Promise<{ max: Max; paced: Paced }> {
-  const child = await startChild('verify-only', { LINE_CHANNEL_SECRET: lineSecret }, dir.logFile('verify-only'));
-  try {
-    const runs = new Runs(child, next, failures);
-    await runs.max('warm-up', 1);
-    const paced = await runs.paced();
-    return { max: await runs.max('max'), paced };
-  } finally {
-    await child.stop();
-  }
+async function measureEngine(engine: Engine, start: Start, next: Next, failures: Failures[]): Promise<EngineFigures> {
+  const measure = <T>(server: ServerName, m: Parameters<typeof withServer<T>>[4]) => withServer(() => start(server), next, failures, SECONDS, m);
+  const minimal: ServerName = engine === 'sqlite' ? 'minimal-sqlite' : 'minimal-postgres';
+  const minimalFirst = await measure(minimal, (r) => r.max('max'));
+  const ack = await measure('ack-path', async (r) => {
+    const paced = await r.paced();
+    const fixed = await r.overallRate();
+    const ackMax = await r.max('max');
+    return { paced, fixed, ackMax, counts: await r.countsAgree() };
+  });
+  // Open loop first (the worker drains what it brings, at the same time), then max throughput.
+  const serve = await measure('service', async (r) => {
+    const serveOpen = await r.paced(OPEN_LOOP_SECONDS);
+    const serveMax = await r.max('max');
+    return { serveOpen, serveMax, serveCounts: await r.countsAgree() };
+  });
+  const minimalLast = await measure(minimal, (r) => r.max('max'));
+  return { minimalFirst, minimalLast, ...ack, ...serve };
 }
 
 const latency = (r: LoadResult) => `p50 ${fmt(r.p50, 'ms')}, p99 ${fmt(r.p99, 'ms')}, max ${fmt(r.max, 'ms')}`;
+const mean = (a: number, b: number) => (a + b) / 2;
+
+async function measureBaselines(dir: BenchDir, lineSecret: string, next: Next, failures: Failures[]): Promise<{ express: Max; expressPaced: Paced; bare: Max }> {
+  const env = { LINE_CHANNEL_SECRET: lineSecret };
+  const bare = await withServer(() => startChild('bare-verify', env, dir.logFile('bare-verify')), next, failures, SECONDS, (r) => r.max('max'));
+  const express = await withServer(() => startChild('verify-only', env, dir.logFile('verify-only')), next, failures, SECONDS, async (r) => {
+    const expressPaced = await r.paced();
+    return { expressPaced, express: await r.max('max') };
+  });
+  return { bare, ...express };
+}
+
+function report(engine: Engine, f: EngineFigures, base: { express: number; expressCpu: number; bare: number }, figures: Record<string, Figure>): void {
+  const minimal = mean(f.minimalFirst.okPerSecond, f.minimalLast.okPerSecond);
+  const ratio = f.ackMax.okPerSecond / base.express;
+  const serveVsMinimal = f.serveMax.okPerSecond / minimal;
+  const openMet = f.serveOpen.p99 <= TARGET_P99_MS;
+  printSection(`Minimal durable server on ${engine} (node:http, verify, JSON.parse, one transaction per event-loop turn, 200 after the commit)`, [
+    ['max throughput (first, last)', `${fmt(f.minimalFirst.okPerSecond, 'req/s', 0)}, ${fmt(f.minimalLast.okPerSecond, 'req/s', 0)}; mean ${fmt(minimal, 'req/s', 0)} (${fmt(minimal / base.bare, '', 2)} × bare node:http)`],
+    ['CPU per webhook', `${fmt(mean(f.minimalFirst.cpuMsPerOk, f.minimalLast.cpuMsPerOk), 'ms', 3)}`],
+  ]);
+  printSection(`serve on ${engine} (startServer, delivery worker draining to the fake tag API at the same time)`, [
+    ['max throughput', `${fmt(f.serveMax.okPerSecond, 'req/s', 0)}  (${latency(f.serveMax)} at ${MAX_CONNECTIONS} connections)`],
+    ['ratio to minimal durable', `${fmt(serveVsMinimal, '', 2)}  (target ≥ ${TARGET_MINIMAL_RATIO}: ${verdict(serveVsMinimal >= TARGET_MINIMAL_RATIO)})`],
+    ['ratio to express verify-only', `${fmt(f.serveMax.okPerSecond / base.express, '', 2)}; to bare node:http ${fmt(f.serveMax.okPerSecond / base.bare, '', 2)}`],
+    ['CPU per webhook', `${fmt(f.serveMax.cpuMsPerOk, 'ms', 3)} (the worker's share included)`],
+    [`open loop ${FIXED_RATE}/s for ${OPEN_LOOP_SECONDS} s`, `${latency(f.serveOpen)}  (sent at ${fmt(f.serveOpen.achievedRate, 'req/s', 0)}; target p99 ≤ ${TARGET_P99_MS} ms: ${verdict(openMet)})`],
+    ['accepted by the service', `${f.serveCounts.accepted} for ${f.serveCounts.answered} 200s seen ${f.serveCounts.agree ? '(agree)' : '(DISAGREE)'}`],
+  ]);
+  printSection(`Ack path on ${engine} (createApp: verify, parse, rules, durable commit, 200; delivery off)`, [
+    ['max throughput', `${fmt(f.ackMax.okPerSecond, 'req/s', 0)}  (${latency(f.ackMax)} at ${MAX_CONNECTIONS} connections); ${fmt(f.ackMax.okPerSecond / minimal, '', 2)} × minimal durable`],
+    ['ratio to express verify-only', `${fmt(ratio, '', 2)}  (target ≥ ${TARGET_RATIO}: ${verdict(ratio >= TARGET_RATIO)})`],
+    ['CPU per webhook', `${fmt(f.ackMax.cpuMsPerOk, 'ms', 3)}; express baseline ÷ this = ${fmt(base.expressCpu / f.ackMax.cpuMsPerOk, '', 2)}`],
+    [`open loop ${FIXED_RATE}/s for ${SECONDS} s`, `${latency(f.paced)}  (sent at ${fmt(f.paced.achievedRate, 'req/s', 0)})`],
+    [`autocannon overallRate=${FIXED_RATE}`, `${latency(f.fixed)}  (${fmt(f.fixed.okPerSecond, 'req/s', 0)} answered)`],
+    ['accepted by the service', `${f.counts.accepted} for ${f.counts.answered} 200s seen ${f.counts.agree ? '(agree)' : '(DISAGREE)'}`],
+  ]);
+  Object.assign(figures, {
+    [`${engine}_minimal_rps`]: round(minimal, 0),
+    [`${engine}_minimal_rps_first`]: round(f.minimalFirst.okPerSecond, 0),
+    [`${engine}_minimal_rps_last`]: round(f.minimalLast.okPerSecond, 0),
+    [`${engine}_minimal_vs_bare`]: round(minimal / base.bare, 3),
+    [`${engine}_serve_rps`]: round(f.serveMax.okPerSecond, 0),
+    [`${engine}_serve_vs_minimal`]: round(serveVsMinimal, 3),
+    [`${engine}_serve_vs_minimal_target_met`]: serveVsMinimal >= TARGET_MINIMAL_RATIO,
+    [`${engine}_serve_cpu_ms_per_webhook`]: round(f.serveMax.cpuMsPerOk, 3),
+    [`${engine}_open_loop_p50_ms`]: round(f.serveOpen.p50, 2),
+    [`${engine}_open_loop_p99_ms`]: round(f.serveOpen.p99, 2),
+    [`${engine}_open_loop_max_ms`]: round(f.serveOpen.max, 2),
+    [`${engine}_open_loop_sent_rps`]: round(f.serveOpen.achievedRate, 0),
+    [`${engine}_open_loop_target_met`]: openMet,
+    [`${engine}_serve_counts_agree`]: f.serveCounts.agree,
+    [`${engine}_rps`]: round(f.ackMax.okPerSecond, 0),
+    [`${engine}_ratio`]: round(ratio, 3),
+    [`${engine}_ratio_target_met`]: ratio >= TARGET_RATIO,
+    [`${engine}_cpu_ms_per_webhook`]: round(f.ackMax.cpuMsPerOk, 3),
+    [`${engine}_paced_p99_ms`]: round(f.paced.p99, 2),
+    [`${engine}_overall_rate_p99_ms`]: round(f.fixed.p99, 2),
+    [`${engine}_counts_agree`]: f.counts.agree,
+    [`${engine}_with_delivery_rps`]: round(f.serveMax.okPerSecond, 0),
+    [`${engine}_with_delivery_ratio`]: round(f.serveMax.okPerSecond / base.express, 3),
+  });
+}
 
 async function main(): Promise<void> {
   const dir = createBenchDir('ack');
   const s = benchSecrets();
-  const tagApi = await CountingTagApi.start({ latencyMs: 20, token: s.mantagoToken });
+  const tagApiChild = await startChild('tag-api', { BENCH_TAG_TOKEN: s.mantagoToken, BENCH_TAG_LATENCY_MS: String(TAG_API_LATENCY_MS) }, dir.logFile('tag-api'));
+  const tagApi = { baseUrl: `${tagApiChild.url}/api` };
   const next = createLineWebhooks({ secret: s.lineSecret }).next;
   const pgUrl = benchDatabaseUrl();
   const failures: Failures[] = [];
   const conditions = [
     machineLine(),
     `load from this process: autocannon with ${MAX_CONNECTIONS} connections for max throughput, ${SECONDS} s per measurement after a 1 s warm-up; each request one LINE text event with a unique webhookEventId, from its own user, matching a rule (one tag operation per webhook)`,
-    `fixed rate ${FIXED_RATE}/s two ways: an open-loop sender (a request due every ms over up to ${MAX_CONNECTIONS} connections, latency counted from when it was due), and autocannon overallRate=${FIXED_RATE} over ${FIXED_CONNECTIONS} connections (autocannon sends each connection's share of a second back to back, then pauses it)`,
-    'every server in its own process; the service with LOG_LEVEL=info (log lines written to a file); ack-path figures with the delivery worker off, "with delivery" against a fake MantaGo (20 ms, PROVIDER_CONCURRENCY=8)',
+    `open loop: a request due every 1/${FIXED_RATE} s over up to ${MAX_CONNECTIONS} connections, latency counted from when it was due (${OPEN_LOOP_SECONDS} s on serve, ${SECONDS} s elsewhere); autocannon overallRate=${FIXED_RATE} over ${FIXED_CONNECTIONS} connections on the ack path`,
+    `every server in its own process, the fake MantaGo too (${TAG_API_LATENCY_MS} ms per call); serve with LOG_LEVEL=info (log lines to a file) and its worker on; the ack path with the worker off`,
   ];
-  const env = (o: Omit<ServiceEnvOptions, 'dir' | 'lineSecret' | 'api'>) =>
-    serviceEnv({ dir, lineSecret: s.lineSecret, api: { tagApi, token: s.mantagoToken, secret: s.mantagoSecret }, ...o });
+  const env = (o: Omit<ServiceEnvOptions, 'dir' | 'lineSecret' | 'api'>) => serviceEnv({ dir, lineSecret: s.lineSecret, api: { tagApi, token: s.mantagoToken, secret: s.mantagoSecret }, ...o });
 
   try {
-    const before = await measureBaseline(dir, s.lineSecret, next, failures);
-    const sqlite = await measureEngine((server) => startChild(server, env({ data: `sqlite-${server}` }), dir.logFile(`${server}-sqlite`)), next, failures);
+    const first = await measureBaselines(dir, s.lineSecret, next, failures);
+    const sqlite = await measureEngine('sqlite', (server) => startChild(server, env({ data: `sqlite-${server}-${Date.now()}` }), dir.logFile(`${server}-sqlite`)), next, failures);
     const pgProblem = await unreachableReason(pgUrl);
     let postgres: EngineFigures | undefined;
     if (!pgProblem) {
       const schemas: string[] = [];
       try {
-        postgres = await measureEngine((server) => {
+        postgres = await measureEngine('postgres', (server) => {
           const schema = freshSchema('ack');
           schemas.push(schema);
           return startChild(server, env({ data: `pg-${server}`, postgres: { url: pgUrl, schema } }), dir.logFile(`${server}-postgres`));
@@ -165,69 +169,48 @@ async function main(): Promise<void> {
       } finally {
         for (const schema of schemas) await dropSchema(pgUrl, schema);
       }
-      conditions.push(`PostgreSQL at ${describeUrl(pgUrl)}, on this machine, a fresh schema per server (dropped afterwards), pool of 10`);
+      conditions.push(`PostgreSQL at ${describeUrl(pgUrl)}, on this machine, a fresh schema per server (dropped afterwards)`);
     } else {
       conditions.push(`PostgreSQL part SKIPPED: ${pgProblem}`);
     }
-    const after = await measureBaseline(dir, s.lineSecret, next, failures);
-    const baseline = (before.max.okPerSecond + after.max.okPerSecond) / 2;
-    const baselineCpu = (before.max.cpuMsPerOk + after.max.cpuMsPerOk) / 2;
+    const last = await measureBaselines(dir, s.lineSecret, next, failures);
+    const base = {
+      express: mean(first.express.okPerSecond, last.express.okPerSecond),
+      expressCpu: mean(first.express.cpuMsPerOk, last.express.cpuMsPerOk),
+      bare: mean(first.bare.okPerSecond, last.bare.okPerSecond),
+    };
 
     printConditions(conditions);
-    printSection('Baseline: express + validateSignature + 200', [
-      ['max throughput (first, last)', `${fmt(before.max.okPerSecond, 'req/s', 0)}, ${fmt(after.max.okPerSecond, 'req/s', 0)}; mean ${fmt(baseline, 'req/s', 0)} is used for ratios`],
-      ['CPU per request', `${fmt(baselineCpu, 'ms', 3)} (server process, during the max runs)`],
-      [`open loop ${FIXED_RATE}/s (first, last)`, `${latency(before.paced)}; ${latency(after.paced)}  (what this machine allowed at all, then)`],
+    printSection('Baselines without a store (first, last; the means are used for ratios)', [
+      ['bare node:http + HMAC + 200', `${fmt(first.bare.okPerSecond, 'req/s', 0)}, ${fmt(last.bare.okPerSecond, 'req/s', 0)}; mean ${fmt(base.bare, 'req/s', 0)}`],
+      ['express + validateSignature + 200', `${fmt(first.express.okPerSecond, 'req/s', 0)}, ${fmt(last.express.okPerSecond, 'req/s', 0)}; mean ${fmt(base.express, 'req/s', 0)}; CPU ${fmt(base.expressCpu, 'ms', 3)} per request`],
+      [`express, open loop ${FIXED_RATE}/s`, `${latency(first.expressPaced)}; ${latency(last.expressPaced)}  (what this machine allowed at all, then)`],
     ]);
     const figures: Record<string, Figure> = {
       seconds_per_measurement: SECONDS,
-      baseline_rps: round(baseline, 0),
-      baseline_rps_first: round(before.max.okPerSecond, 0),
-      baseline_rps_last: round(after.max.okPerSecond, 0),
-      baseline_cpu_ms_per_request: round(baselineCpu, 3),
-      baseline_paced_p50_ms: round(before.paced.p50, 2),
-      baseline_paced_p99_ms: round(before.paced.p99, 2),
-      baseline_paced_p99_ms_last: round(after.paced.p99, 2),
+      open_loop_seconds: OPEN_LOOP_SECONDS,
+      bare_rps: round(base.bare, 0),
+      bare_rps_first: round(first.bare.okPerSecond, 0),
+      bare_rps_last: round(last.bare.okPerSecond, 0),
+      baseline_rps: round(base.express, 0),
+      baseline_rps_first: round(first.express.okPerSecond, 0),
+      baseline_rps_last: round(last.express.okPerSecond, 0),
+      baseline_cpu_ms_per_request: round(base.expressCpu, 3),
+      baseline_paced_p99_ms: round(first.expressPaced.p99, 2),
+      baseline_paced_p99_ms_last: round(last.expressPaced.p99, 2),
     };
     for (const [engine, f] of [['sqlite', sqlite], ['postgres', postgres]] as const) {
-      if (!f) {
-        printSection(`Ack path on ${engine}`, [['skipped', pgProblem ?? '']]);
+      if (f) report(engine, f, base, figures);
+      else {
+        printSection(`${engine}`, [['skipped', pgProblem ?? '']]);
         figures[`${engine}_skipped`] = pgProblem ?? 'skipped';
-        continue;
       }
-      const ratio = f.ackMax.okPerSecond / baseline;
-      const p99Met = f.paced.p99 <= TARGET_P99_MS && f.fixed.p99 <= TARGET_P99_MS;
-      printSection(`Ack path on ${engine} (verify, parse, rules, durable commit, 200; delivery off)`, [
-        ['max throughput', `${fmt(f.ackMax.okPerSecond, 'req/s', 0)}  (${latency(f.ackMax)} at ${MAX_CONNECTIONS} connections)`],
-        ['ratio to baseline', `${fmt(ratio, '', 2)}  (target ≥ ${TARGET_RATIO}: ${verdict(ratio >= TARGET_RATIO)})`],
-        ['CPU per webhook', `${fmt(f.ackMax.cpuMsPerOk, 'ms', 3)}; baseline ÷ this = ${fmt(baselineCpu / f.ackMax.cpuMsPerOk, '', 2)} (the throughput ratio a quiet, CPU-bound machine would show)`],
-        [`open loop ${FIXED_RATE}/s`, `${latency(f.paced)}  (sent at ${fmt(f.paced.achievedRate, 'req/s', 0)}; target p99 ≤ ${TARGET_P99_MS} ms: ${verdict(f.paced.p99 <= TARGET_P99_MS)})`],
-        [`autocannon overallRate=${FIXED_RATE}`, `${latency(f.fixed)}  (${fmt(f.fixed.okPerSecond, 'req/s', 0)} answered; target p99 ≤ ${TARGET_P99_MS} ms: ${verdict(f.fixed.p99 <= TARGET_P99_MS)})`],
-        ['accepted by the service', `${f.counts.accepted} for ${f.counts.answered} 200s seen ${f.counts.agree ? '(agree)' : '(DISAGREE)'}`],
-        ['with delivery on: max', `${fmt(f.serviceMax.okPerSecond, 'req/s', 0)}  (ratio ${fmt(f.serviceMax.okPerSecond / baseline, '', 2)}; ${latency(f.serviceMax)})`],
-      ]);
-      Object.assign(figures, {
-        [`${engine}_rps`]: round(f.ackMax.okPerSecond, 0),
-        [`${engine}_ratio`]: round(ratio, 3),
-        [`${engine}_ratio_target_met`]: ratio >= TARGET_RATIO,
-        [`${engine}_cpu_ms_per_webhook`]: round(f.ackMax.cpuMsPerOk, 3),
-        [`${engine}_cpu_ratio`]: round(baselineCpu / f.ackMax.cpuMsPerOk, 3),
-        [`${engine}_paced_p50_ms`]: round(f.paced.p50, 2),
-        [`${engine}_paced_p99_ms`]: round(f.paced.p99, 2),
-        [`${engine}_overall_rate_p50_ms`]: round(f.fixed.p50, 2),
-        [`${engine}_overall_rate_p99_ms`]: round(f.fixed.p99, 2),
-        [`${engine}_overall_rate_rps`]: round(f.fixed.okPerSecond, 0),
-        [`${engine}_p99_target_met`]: p99Met,
-        [`${engine}_counts_agree`]: f.counts.agree,
-        [`${engine}_with_delivery_rps`]: round(f.serviceMax.okPerSecond, 0),
-        [`${engine}_with_delivery_ratio`]: round(f.serviceMax.okPerSecond / baseline, 3),
-      });
     }
     if (failures.length > 0) printSection('Requests that did not get 200', failures.map((r) => [r.label, JSON.stringify(r.statuses)]));
     figures.non_200_runs = failures.length;
     emitResult('ack', figures);
   } finally {
-    await tagApi.close();
+    await tagApiChild.stop();
     dir.cleanup();
   }
 }

@@ -9,7 +9,8 @@ import { refusedEditJson, type RuleRejection } from './rules/watch-rules';
 import type { Store } from './store/store';
 import { CHANNEL_KINDS } from './platforms/endpoints';
 import { BODY_TIMEOUT_MS, UnverifiedBodies } from './webhook/read-body';
-import { webhookRoute } from './webhook/route';
+import { serveWebhooksDirectly } from './request-listener';
+import { webhookRoute, type WebhookHandler } from './webhook/route';
 import { subscriptionCheckRoute } from './webhook/subscription-check';
 
 export interface RulesState {
@@ -73,11 +74,16 @@ export function createApp(deps: AppDeps): App {
     byDestination: new Map<string, ConfiguredEndpoint>(fileLine.flatMap((e) => (e.destination !== undefined ? [[e.destination, e] as const] : []))),
     anySecret: fileLine.some((e) => e.secret !== undefined),
   };
+  const webhooks = new Map<string, WebhookHandler>();
   for (const endpoint of config.endpoints) {
     if (endpoint.definition.verifyToken) app.get(endpoint.definition.path, subscriptionCheckRoute(endpoint));
     const serves = endpoint.source === 'environment' && endpoint.definition.dispatch.envelope === 'line' ? { others: lineOthers } : {};
-    app.post(endpoint.definition.path, refuseWhileDraining, ...webhookRoute({ ...common, endpoint, ...serves }));
+    const handler = webhookRoute({ ...common, endpoint, ...serves });
+    webhooks.set(endpoint.definition.path, handler);
+    app.post(endpoint.definition.path, refuseWhileDraining, (req, res) => handler(req, res));
   }
+  // The server hands these to their route without going through express (see request-listener.ts).
+  serveWebhooksDirectly(app, webhooks, metrics);
   // A channel id the channels file does not declare: 404 before anything else (CONTRACT check order).
   for (const kind of CHANNEL_KINDS) {
     const undeclared = (req: Request, res: Response) => {

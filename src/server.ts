@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { createAdminRouter } from './admin';
 import { createApp } from './app';
+import { requestListener } from './request-listener';
 import { ruleCatalogue } from './channels/catalogue';
 import { loadConfig, secretsOf, type Config } from './config';
 import { Delivery } from './delivery/worker';
@@ -74,7 +75,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   // headers and body together took 40 s (Node's own default waits 300 s).
   const server: Server = createServer(
     { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: HEADERS_TIMEOUT_MS + BODY_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
-    app,
+    requestListener(app),
   );
   await new Promise<void>((resolve, reject) => {
     // A port that cannot be listened on stops the start naming PORT.

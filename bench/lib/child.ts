@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { ChildUsage, FromChild, ToChild } from './child-protocol';
 
 /** The server entry points under bench/servers (compiled next to this file's folder). */
-export type ServerName = 'service' | 'ack-path' | 'verify-only' | 'inline-forward';
+export type ServerName = 'service' | 'ack-path' | 'verify-only' | 'inline-forward' | 'bare-verify' | 'minimal-sqlite' | 'minimal-postgres' | 'tag-api';
 
 export interface RunningChild {
   name: ServerName;

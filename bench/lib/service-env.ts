@@ -1,12 +1,12 @@
 import type { BenchDir } from './bench-env';
-import type { CountingTagApi } from './counting-tag-api';
 
 export interface ServiceEnvOptions {
   dir: BenchDir;
   /** DATA_DIR name under the bench folder (SQLite runs). */
   data: string;
   lineSecret: string;
-  api?: { tagApi: CountingTagApi; token: string; secret: string };
+  /** The fake tag API: a CountingTagApi here, or one in a process of its own (anything with its base URL). */
+  api?: { tagApi: { baseUrl: string }; token: string; secret: string };
   /** PostgreSQL instead of SQLite. */
   postgres?: { url: string; schema: string };
   extra?: Record<string, string>;

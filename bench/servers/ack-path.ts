@@ -1,16 +1,17 @@
 /**
  * The ack path alone: the service's HTTP app (`createApp`) over the store the
  * configuration asks for, wired as `startServer` wires it — same logger, metrics,
- * rules and store — but without the delivery worker, so a benchmark measures what
+ * rules and store, the same request listener — but without the delivery worker, so a benchmark measures what
  * a webhook costs up to its 200 and nothing that happens after it.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/app';
 import { loadConfig, secretsOf } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { createMetrics } from '../../src/metrics';
 import { formatProblem, loadRuleSet } from '../../src/rules';
+import { requestListener } from '../../src/request-listener';
 import { openStore } from '../../src/store/open-store';
 import { freePort } from '../../test/helpers/free-port';
 import { runChild } from '../lib/run-child';
@@ -25,9 +26,8 @@ runChild(async () => {
   const store = await openStore(config, log);
   const metrics = createMetrics({ status: () => store.status(Date.now()) });
   const app = createApp({ config, log, metrics, store, rules: { current: () => ruleSet } });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(config.port, () => resolve(s));
-  });
+  const server: Server = createServer(requestListener(app));
+  await new Promise<void>((resolve) => server.listen(config.port, resolve));
   server.keepAliveTimeout = 5000;
   return {
     port: (server.address() as AddressInfo).port,

@@ -78,6 +78,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
   const schema = opts.schema;
   const log = opts.log.child({ store: 'postgres' });
   const db = new PgDb({ ...opts, log });
+  const ackLane = db.ackLane;
   const work = createWorkSignal(log);
   const instance = randomUUID();
   const channel = workChannel(schema);
@@ -103,7 +104,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     maxAcceptsPerCommit: 200,
     isUnavailable,
     migrate: () => migratePostgres(db, schema, log),
-    acceptBatches: (batches) => acceptBatchesPostgres({ db, notices }, batches),
+    acceptBatches: (batches) => acceptBatchesPostgres({ db: ackLane, notices }, batches),
 
     expireOperations: (scope, now) => expireOperationsPostgres(db.statement, scope, now),
     claimOperations: (o) => claimOperationsPostgres(db.query, o, liveness?.holder),

@@ -7,6 +7,7 @@ import { createWorkSignal } from './shared/work-signal';
 import { ALWAYS_LIVE } from './shared/always-live';
 import { StoreUnavailableError } from './store';
 import { SqliteDb } from './sqlite/db';
+import { WalSync, type Fdatasync } from './sqlite/wal-sync';
 import { migrateSqlite } from './sqlite/migrate';
 import { acceptBatchesSqlite } from './sqlite/accept';
 import { claimOperationsSqlite, expireOperationsSqlite, renewOperationLeasesSqlite, settleOperationSqlite } from './sqlite/operations';
@@ -29,6 +30,8 @@ export interface SqliteStoreOptions {
   /** The database file; its folder is created if missing. */
   file: string;
   log: Logger;
+  /** How the WAL is flushed to disk (default: fs.fdatasync on the thread pool); tests hold it to see what waits for it. */
+  fdatasync?: Fdatasync;
 }
 
 /**
@@ -39,6 +42,18 @@ export interface SqliteStoreOptions {
 export function createSqliteStore(opts: SqliteStoreOptions): Store {
   const log = opts.log.child({ store: 'sqlite' });
   const db = SqliteDb.open(opts.file);
+  const wal = new WalSync(`${opts.file}-wal`, opts.fdatasync);
+  /**
+   * A transaction that must be on disk before the caller answers (an accepted webhook, a
+   * settled attempt): committed without a flush, then made durable by an fdatasync of the
+   * WAL on the thread pool (see WalSync) — the same guarantee as synchronous=FULL, without
+   * blocking the event loop for the fsync. Transactions that ask while a flush runs share the next.
+   */
+  const durable = async <T>(fn: () => T): Promise<T> => {
+    const result = db.relaxed(() => db.tx(fn));
+    await wal.sync();
+    return result;
+  };
   // The worker's writes, one or two per tag call or forward. A claim or lease renewal
   // needs no fsync: one instance serves a file and releases every lease at start, so a
   // lease a power cut undoes is released anyway (relaxed). Settling an attempt stays
@@ -48,7 +63,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
   const settles = createGroupCommit<() => unknown, unknown>({
     maxBatch: 64,
     retryAlone: (err) => !(err instanceof StoreUnavailableError),
-    commit: async (writes) => db.tx(() => writes.map((write) => write())),
+    commit: async (writes) => durable(() => writes.map((write) => write())),
   });
   const settled = <T>(write: () => T) => settles.submit(write) as Promise<T>;
   const engine: StoreEngine = {
@@ -58,7 +73,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     maxAcceptsPerCommit: 200,
     isUnavailable: (err) => err instanceof StoreUnavailableError,
     migrate: async () => migrateSqlite(db, log),
-    acceptBatches: async (batches) => db.tx(() => acceptBatchesSqlite(db, batches)),
+    acceptBatches: (batches) => durable(() => acceptBatchesSqlite(db, batches)),
 
     expireOperations: async (scope, now) => expireOperationsSqlite(db, scope, now),
     claimOperations: async (o) => db.relaxed(() => claimOperationsSqlite(db, o)),
@@ -100,6 +115,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     },
     async close() {
       await settles.drain();
+      await wal.close();
       db.close();
     },
   };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Response, RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccountRouter } from '../channels/account-router';
 import type { ConfiguredEndpoint } from '../config';
 import type { Logger } from '../log';
@@ -44,7 +44,15 @@ type Outcome = 'accepted' | 'unauthorized' | 'bad_request' | 'too_large' | 'time
  * transaction → 200. The 200 is sent only once the operations and forwards are
  * durably stored.
  */
-export function webhookRoute(d: WebhookRouteDeps): RequestHandler[] {
+export type WebhookHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A request header as one string (Node joins repeated ones), or undefined. */
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+export function webhookRoute(d: WebhookRouteDeps): WebhookHandler {
   const { endpoint, metrics } = d;
   const { signature: scheme } = endpoint.definition;
   const picker = channelPicker(endpoint, d.others);
@@ -57,58 +65,73 @@ export function webhookRoute(d: WebhookRouteDeps): RequestHandler[] {
   // `platform` is the kind of endpoint: the environment's are named after their platform
   // (line, facebook, whatsapp), the channels file's are line or meta; `channel` says which.
   const platformOf = (channel: ConfiguredEndpoint) => (channel.source === 'environment' ? channel.definition.channel : channel.definition.dispatch.envelope);
-  const reply = (res: Response, status: number, outcome: Outcome, body: object, started: number, channel: ConfiguredEndpoint = endpoint) => {
-    const labels = { platform: platformOf(channel), channel: channel.definition.channel };
-    metrics.webhooks.inc({ ...labels, outcome });
-    metrics.webhookDuration.observe(labels, (d.now() - started) / 1000);
-    res.status(status).json(body);
+  // Metric series resolved once per channel and outcome: prom-client hashes a label object on every call otherwise.
+  const series = new Map<string, { count: { inc(): void }; duration: { observe(seconds: number): void } }>();
+  const seriesOf = (channel: ConfiguredEndpoint, outcome: Outcome) => {
+    const key = `${channel.definition.channel}\n${outcome}`;
+    let s = series.get(key);
+    if (!s) {
+      const labels = { platform: platformOf(channel), channel: channel.definition.channel };
+      series.set(key, (s = { count: metrics.webhooks.labels({ ...labels, outcome }), duration: metrics.webhookDuration.labels(labels) }));
+    }
+    return s;
+  };
+  const reply = (res: ServerResponse, status: number, outcome: Outcome, body: object, started: number, channel: ConfiguredEndpoint = endpoint) => {
+    const s = seriesOf(channel, outcome);
+    s.count.inc();
+    s.duration.observe((d.now() - started) / 1000);
+    // Written directly rather than with res.json: no ETag (a hash of the body) or freshness check per webhook.
+    const payload = JSON.stringify(body);
+    res.statusCode = status;
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.setHeader('content-length', Buffer.byteLength(payload));
+    res.end(payload);
   };
   /** An answer before the body is read whole: the connection is closed rather than left to drain an unread body. */
-  const early = (res: Response, status: number, outcome: Outcome, body: object) => {
-    res.set('connection', 'close');
-    reply(res, status, outcome, body, res.locals.started as number);
+  const early = (res: ServerResponse, started: number, status: number, outcome: Outcome, body: object) => {
+    res.setHeader('connection', 'close');
+    reply(res, status, outcome, body, started);
   };
-  const busy = (res: Response, message: string) => {
+  const busy = (res: ServerResponse, started: number, message: string) => {
     // By then every body held now has been verified, rejected or cut off.
-    res.set('retry-after', String(Math.ceil(d.bodyTimeoutMs / 1000)));
-    early(res, 503, 'unavailable', { error: message });
+    res.setHeader('retry-after', String(Math.ceil(d.bodyTimeoutMs / 1000)));
+    early(res, started, 503, 'unavailable', { error: message });
   };
 
-  const checkBeforeReading: RequestHandler = (req, res, next) => {
-    res.locals.started = d.now();
+  /** The checks made before the body is read; false when one of them answered. */
+  const checkBeforeReading = (req: IncomingMessage, res: ServerResponse, started: number): boolean => {
     if (!picker.hasSecret) {
-      early(res, 503, 'unavailable', { error: `${notSet(endpoint.definition.secret)}: this endpoint is disabled` });
-      return;
+      early(res, started, 503, 'unavailable', { error: `${notSet(endpoint.definition.secret)}: this endpoint is disabled` });
+      return false;
     }
-    const declared = Number(req.get('content-length'));
+    const declared = Number(header(req, 'content-length'));
     if (Number.isFinite(declared) && declared > d.maxBodyBytes) {
-      early(res, 413, 'too_large', { error: `body is larger than MAX_BODY_BYTES (${d.maxBodyBytes} bytes)` });
-      return;
+      early(res, started, 413, 'too_large', { error: `body is larger than MAX_BODY_BYTES (${d.maxBodyBytes} bytes)` });
+      return false;
     }
-    const signature = req.get(scheme.header);
+    const signature = header(req, scheme.header);
     if (signature === undefined || !scheme.wellFormed(signature)) {
       d.log.warn('webhook rejected: signature missing or malformed', { channel: endpoint.definition.channel, hasSignature: signature !== undefined });
-      early(res, 401, 'unauthorized', { error: signature === undefined ? `missing ${scheme.header} header` : `${scheme.header} is malformed` });
-      return;
+      early(res, started, 401, 'unauthorized', { error: signature === undefined ? `missing ${scheme.header} header` : `${scheme.header} is malformed` });
+      return false;
     }
-    next();
+    return true;
   };
 
-  const handle: RequestHandler = async (req, res) => {
-    const started = res.locals.started as number;
+  const handle = async (req: IncomingMessage, res: ServerResponse, started: number): Promise<void> => {
     let held: HeldBody;
     try {
       held = await readBody(req, d.unverified, d.maxBodyBytes, d.bodyTimeoutMs);
     } catch (err) {
       if (!(err instanceof BodyReadError)) throw err;
       if (err.status !== 0) d.log.warn('webhook body not read', { channel: endpoint.definition.channel, status: err.status, error: err.message, unverifiedBytes: d.unverified.held });
-      if (err.status === 503) busy(res, err.message);
-      else if (err.status !== 0) early(res, err.status, err.status === 413 ? 'too_large' : err.status === 408 ? 'timeout' : 'bad_request', { error: err.message });
+      if (err.status === 503) busy(res, started, err.message);
+      else if (err.status !== 0) early(res, started, err.status, err.status === 413 ? 'too_large' : err.status === 408 ? 'timeout' : 'bad_request', { error: err.message });
       return;
     }
     const raw = held.bytes;
-    const requestId = req.get('x-request-id') ?? randomUUID();
-    const signature = req.get(scheme.header) as string;
+    const requestId = header(req, 'x-request-id') ?? randomUUID();
+    const signature = header(req, scheme.header) as string;
     let chosen: ConfiguredEndpoint | undefined;
     let verified = false;
     try {
@@ -166,7 +189,7 @@ export function webhookRoute(d: WebhookRouteDeps): RequestHandler[] {
     // The channel's own forward URLs (CONTRACT: an event's channel is the channel whose secret verified it).
     if (chosen.forwardUrls.length > 0) {
       const headers: Record<string, string> = { [scheme.header]: signature };
-      const contentType = req.get('content-type');
+      const contentType = header(req, 'content-type');
       if (contentType) headers['content-type'] = contentType;
       for (const destination of chosen.forwardUrls) forwards.push({ destination, orderingKey: parsed.orderingKey, body: raw, headers });
     }
@@ -199,5 +222,13 @@ export function webhookRoute(d: WebhookRouteDeps): RequestHandler[] {
     }
   };
 
-  return [checkBeforeReading, handle];
+  return (req, res) => {
+    const started = d.now();
+    if (!checkBeforeReading(req, res, started)) return;
+    handle(req, res, started).catch((err: unknown) => {
+      // A bug, not a webhook problem: a JSON 500 (the platform redelivers), never a stack trace.
+      d.log.error('request failed', { method: req.method, path: endpoint.definition.path, error: err instanceof Error ? err.message : String(err) });
+      if (!res.headersSent) reply(res, 500, 'error', { error: 'internal error' }, started);
+    });
+  };
 }

@@ -1,4 +1,7 @@
+import type { RequestListener } from 'node:http';
 import request from 'supertest';
+import type { App } from '../../src/app';
+import { requestListener } from '../../src/request-listener';
 import { signLine, signMeta } from '../helpers/signatures';
 import { lineBody, lineText, recentTimestamp, startHarness, type Harness } from '../helpers/app-harness';
 
@@ -13,21 +16,34 @@ const env = {
   MAX_BODY_BYTES: '20000',
 };
 
+/**
+ * The whole file runs twice: through the server's request listener (webhook POSTs straight
+ * to their route, as `serve` runs) and through the express app itself (which mounts the same routes).
+ */
+const ENTRIES: [string, (h: Harness) => App | RequestListener][] = [
+  ["the server's request listener", (h) => requestListener(h.app)],
+  ['the express app', (h) => h.app],
+];
+let entry: (h: Harness) => App | RequestListener = (h) => h.app;
+
 /** `null` sends no signature header at all. */
 function postLine(h: Harness, body: string, signature: string | null = signLine(body, LINE_SECRET)) {
-  const r = request(h.app).post('/webhooks/line').set('content-type', 'application/json');
+  const r = request(entry(h)).post('/webhooks/line').set('content-type', 'application/json');
   if (signature !== null) r.set('x-line-signature', signature);
   return r.send(body);
 }
 
 function postMeta(h: Harness, body: string, signature: string | null = signMeta(body, META_SECRET)) {
-  const r = request(h.app).post('/webhooks/facebook').set('content-type', 'application/json');
+  const r = request(entry(h)).post('/webhooks/facebook').set('content-type', 'application/json');
   if (signature !== null) r.set('x-hub-signature-256', signature);
   return r.send(body);
 }
 
-describe('webhook endpoints', () => {
+describe.each(ENTRIES)('webhook endpoints, through %s', (_name, via) => {
   let h: Harness;
+  beforeAll(() => {
+    entry = via;
+  });
   beforeEach(async () => {
     h = await startHarness(env);
   });
@@ -106,15 +122,15 @@ describe('webhook endpoints', () => {
 
   describe('GET /webhooks/facebook', () => {
     it("answers Meta's subscription check with the challenge as plain text", async () => {
-      const res = await request(h.app).get('/webhooks/facebook').query({ 'hub.mode': 'subscribe', 'hub.verify_token': VERIFY_TOKEN, 'hub.challenge': '1158201444' });
+      const res = await request(entry(h)).get('/webhooks/facebook').query({ 'hub.mode': 'subscribe', 'hub.verify_token': VERIFY_TOKEN, 'hub.challenge': '1158201444' });
       expect(res.status).toBe(200);
       expect(res.type).toBe('text/plain');
       expect(res.text).toBe('1158201444');
     });
 
     it('answers 403 to a wrong token or mode', async () => {
-      await request(h.app).get('/webhooks/facebook').query({ 'hub.mode': 'subscribe', 'hub.verify_token': 'nope', 'hub.challenge': '1' }).expect(403);
-      await request(h.app).get('/webhooks/facebook').query({ 'hub.mode': 'unsubscribe', 'hub.verify_token': VERIFY_TOKEN, 'hub.challenge': '1' }).expect(403);
+      await request(entry(h)).get('/webhooks/facebook').query({ 'hub.mode': 'subscribe', 'hub.verify_token': 'nope', 'hub.challenge': '1' }).expect(403);
+      await request(entry(h)).get('/webhooks/facebook').query({ 'hub.mode': 'unsubscribe', 'hub.verify_token': VERIFY_TOKEN, 'hub.challenge': '1' }).expect(403);
     });
   });
 
@@ -204,12 +220,12 @@ describe('webhook endpoints', () => {
   });
 
   it('health, readiness and metrics', async () => {
-    await request(h.app).get('/healthz').expect(200, { status: 'ok' });
-    const ready = await request(h.app).get('/readyz');
+    await request(entry(h)).get('/healthz').expect(200, { status: 'ok' });
+    const ready = await request(entry(h)).get('/readyz');
     expect(ready.status).toBe(200);
     await postLine(h, lineBody([lineText('coupon', 'Umetrics')])).expect(200);
     await postLine(h, lineBody([lineText('coupon')]), 'bad').expect(401);
-    const metrics = await request(h.app).get('/metrics');
+    const metrics = await request(entry(h)).get('/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.text).toMatch(/autotag_webhooks_total\{platform="line",channel="line",outcome="accepted"\} 1/);
     expect(metrics.text).toMatch(/autotag_webhooks_total\{platform="line",channel="line",outcome="unauthorized"\} 1/);
@@ -221,6 +237,6 @@ describe('webhook endpoints', () => {
   });
 
   it('/admin is 404 without ADMIN_TOKEN', async () => {
-    await request(h.app).get('/admin').expect(404);
+    await request(entry(h)).get('/admin').expect(404);
   });
 });

@@ -44,6 +44,22 @@ export function operationsContract(store: () => Store): void {
       expect((await store().userHistory('U1')).calls.map((c) => c.outcome)).toEqual(['applied']);
     });
 
+    it('next due: the earliest of the unleased rows\' due times and the leased rows\' lease ends', async () => {
+      await ask(store(), 1000, { userId: 'Ulease' });
+      const [leased] = await claim('w', 1000, { leaseMs: 10_000 });
+      expect(leased).toBeDefined();
+      expect(await store().nextDueAt('operations')).toBe(11_000); // only the leased row: when its lease runs out
+      expect(await store().nextDueAt('operations', 'mantago')).toBe(11_000);
+      await ask(store(), 5000, { userId: 'Ulater' });
+      await ask(store(), 4000, { userId: 'Uearlier' });
+      expect(await store().nextDueAt('operations')).toBe(4000); // an unleased row due before the lease ends
+      expect(await store().nextDueAt('operations', 'mantago')).toBe(4000);
+      await claim('w', 4000, { limit: 1, leaseMs: 1000 }); // Uearlier, leased until 5000
+      expect(await store().nextDueAt('operations', 'mantago')).toBe(5000);
+      await store().retryOperation(leased!, 'w', 4500, { dueAt: 4600, status: 503 });
+      expect(await store().nextDueAt('operations', 'mantago')).toBe(4600); // released: due again at its retry time
+    });
+
     it('retries at dueAt, counting attempts and 404s', async () => {
       await ask(store(), 1000);
       const [first] = await claim('w', 1000);

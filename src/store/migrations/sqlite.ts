@@ -218,4 +218,12 @@ export const sqliteMigrations: readonly Migration[] = [
     `,
   },
   { version: 7, name: ACTIVITY_MINUTES_NAME, sql: ACTIVITY_MINUTES },
+  {
+    version: 8,
+    name: 'leased rows indexed',
+    sql: `
+      -- The calls in flight, found without reading the backlog (sql/views.ts, nextDueStatements).
+      CREATE INDEX operations_leased ON operations (account, leased_until) WHERE state = 'pending' AND leased_until IS NOT NULL;
+    `,
+  },
 ];

@@ -94,6 +94,8 @@ export class PgDb {
   private config: Promise<pg.ClientConfig> | undefined;
   private poolPromise: Promise<pg.Pool> | undefined;
   private ready: pg.Pool | undefined;
+  private lanePromise: Promise<pg.Pool> | undefined;
+  private lane: pg.Pool | undefined;
   private ended = false;
 
   constructor(private readonly opts: PgDbOptions) {
@@ -126,12 +128,17 @@ export class PgDb {
   }
 
   private pool(): Promise<pg.Pool> {
-    if (this.ended && !this.poolPromise) return Promise.reject(new Error('the PostgreSQL store is closed'));
-    this.poolPromise ??= this.clientConfig().then(
+    this.poolPromise ??= this.newPool(this.opts.poolSize, (pool) => (this.ready = pool), () => (this.poolPromise = undefined));
+    return this.poolPromise;
+  }
+
+  private newPool(max: number, onReady: (pool: pg.Pool) => void, onFailed: () => void): Promise<pg.Pool> {
+    if (this.ended) return Promise.reject(new Error('the PostgreSQL store is closed'));
+    return this.clientConfig().then(
       (config) => {
         const pool = new pg.Pool({
           ...config,
-          max: this.opts.poolSize,
+          max,
           statement_timeout: this.opts.statementTimeoutMs,
           // The server cancels at statement_timeout; no answer a second later means the connection is gone.
           query_timeout: this.opts.statementTimeoutMs + 1000,
@@ -140,15 +147,30 @@ export class PgDb {
         // An idle connection dropped by a database restart: pg removes it from the pool;
         // without a listener the error event would crash the process.
         pool.on('error', (err) => this.opts.log.warn('idle PostgreSQL connection lost', { err: err.message }));
-        this.ready = pool;
+        onReady(pool);
         return pool;
       },
       (err: unknown) => {
-        this.poolPromise = undefined;
+        onFailed();
         throw err;
       },
     );
-    return this.poolPromise;
+  }
+
+  /**
+   * The accept path's own connection (one: accepts are group-committed one commit at a
+   * time), so that a webhook's commit never waits in the pool's queue behind the
+   * worker's claims and settles. Same statements, same error mapping and retries.
+   */
+  get ackLane(): Pick<PgDb, 'tx' | 'statement'> {
+    const lanePool = () => {
+      this.lanePromise ??= this.newPool(1, (pool) => (this.lane = pool), () => (this.lanePromise = undefined));
+      return this.lane ?? this.lanePromise;
+    };
+    return {
+      tx: (fn) => retryingTx(() => this.txOnce(fn, lanePool)),
+      statement: (name, sql, params) => retryingTx(() => preparedOn(lanePool, name, sql, params)),
+    };
   }
 
   readonly query: Query = async (sql, params = []) => {
@@ -171,14 +193,10 @@ export class PgDb {
    * It is prepared once per connection under `name` (one name, one text), so the
    * server neither parses nor plans it again on every call.
    */
-  readonly statement: PreparedQuery = (name, sql, params) =>
-    retryingTx(async () => {
-      const r = await (this.ready ?? (await this.pool())).query({ name, text: sql, values: params as unknown[] });
-      return { rows: r.rows as Row[], rowCount: r.rowCount ?? 0 };
-    });
+  readonly statement: PreparedQuery = (name, sql, params) => retryingTx(() => preparedOn(() => this.ready ?? this.pool(), name, sql, params));
 
-  private async txOnce<T>(fn: (q: Query) => Promise<T>): Promise<T> {
-    const client = await (this.ready ?? (await this.pool())).connect();
+  private async txOnce<T>(fn: (q: Query) => Promise<T>, poolOf: () => pg.Pool | Promise<pg.Pool> = () => this.ready ?? this.pool()): Promise<T> {
+    const client = await (await poolOf()).connect();
     // pg-pool stops listening for a checked-out client's errors; a connection that
     // drops between two statements would otherwise crash the process. The pending
     // statement fails with the same error, so noting it is enough.
@@ -210,9 +228,16 @@ export class PgDb {
 
   async end(): Promise<void> {
     this.ended = true;
-    const pool = await this.poolPromise?.catch(() => undefined);
-    await pool?.end();
+    for (const promise of [this.poolPromise, this.lanePromise]) {
+      const pool = await promise?.catch(() => undefined);
+      await pool?.end();
+    }
   }
+}
+
+async function preparedOn(poolOf: () => pg.Pool | Promise<pg.Pool>, name: string, sql: string, params: readonly SqlParam[]): Promise<{ rows: Row[]; rowCount: number }> {
+  const r = await (await poolOf()).query({ name, text: sql, values: params as unknown[] });
+  return { rows: r.rows as Row[], rowCount: r.rowCount ?? 0 };
 }
 
 /** One plain connection attempt (sslmode=allow): false when the server refuses it, thrown when it cannot be reached. */

@@ -30,9 +30,21 @@ export const FORWARD_COUNTS = queueCounts('forwards', 'received_at');
  */
 export function nextDueStatements(leaseEnd: string, otherAccounts: (param: string) => string) {
   const nextClaimable = `MIN(CASE WHEN leased_until IS NOT NULL AND ${leaseEnd} > due_at THEN ${leaseEnd} ELSE due_at END)`;
+  /**
+   * The same minimum as `nextClaimable` over pending rows, without reading every pending row:
+   * unleased rows by `due_at` in index order (operations_due; the first one found is the
+   * earliest), leased rows — a handful, the calls in flight — through their own partial index
+   * (operations_leased). With a backlog of tens of thousands of rows the worker asks this after
+   * every claim; a scan of the backlog each time cost more than the tag call itself.
+   */
   const nextOperationDue = (scope: string) => `
     SELECT MIN(at) AS at FROM (
-      SELECT ${nextClaimable} AS at FROM operations WHERE state = 'pending'${scope}
+      SELECT at FROM (
+        SELECT due_at AS at FROM operations WHERE state = 'pending' AND leased_until IS NULL${scope} ORDER BY due_at LIMIT 1
+      ) unleased
+      UNION ALL
+      SELECT MIN(CASE WHEN ${leaseEnd} > due_at THEN ${leaseEnd} ELSE due_at END) AS at
+      FROM operations WHERE state = 'pending' AND leased_until IS NOT NULL${scope}
       UNION ALL
       SELECT MIN(expires_at) AS at FROM operations WHERE expires_at IS NOT NULL${scope}
     ) next`;

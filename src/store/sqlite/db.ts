@@ -29,6 +29,8 @@ function mapError(file: string, err: unknown): unknown {
  */
 export class SqliteDb {
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  /** Inside `relaxed` (a nested call leaves the setting to the outer one). */
+  private relaxedNow = false;
 
   private constructor(
     readonly raw: BetterSqlite3.Database,
@@ -100,11 +102,14 @@ export class SqliteDb {
    * writes made per tag call must not pay one each.
    */
   relaxed<T>(fn: () => T): T {
+    if (this.relaxedNow) return fn();
     // Not a prepared statement: SQLite applies this pragma when it compiles it, not when it runs.
     this.guard(() => this.raw.exec('PRAGMA synchronous = NORMAL'));
+    this.relaxedNow = true;
     try {
       return fn();
     } finally {
+      this.relaxedNow = false;
       this.guard(() => this.raw.exec('PRAGMA synchronous = FULL'));
     }
   }

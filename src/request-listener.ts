@@ -1,0 +1,53 @@
+import type { RequestListener, ServerResponse } from 'node:http';
+import type { App } from './app';
+import type { Metrics } from './metrics';
+import type { WebhookHandler } from './webhook/route';
+
+const listeners = new WeakMap<App, RequestListener>();
+
+/**
+ * What the node:http server runs (DESIGN: the request path). A webhook POST — its path
+ * exactly as an endpoint declares it, any query string aside — goes straight to its
+ * route, ahead of the express app: no router, no middleware chain, no request and
+ * response prototypes swapped in, nothing per request that the webhook does not need;
+ * at thousands of webhooks a second express's share of the work was as large as the
+ * durable commit's. The route answers with its own JSON and counts its own metrics;
+ * here only what the express app does for every request is done for it too: the
+ * `http_request_duration_seconds` series, and 503 while the service shuts down.
+ * Everything else (other paths, other methods, spellings of a webhook path that only
+ * express's matching accepts) goes to the express app, which mounts the same routes.
+ */
+export function serveWebhooksDirectly(app: App, routes: ReadonlyMap<string, WebhookHandler>, metrics: Metrics): void {
+  const series = new Map<string, { observe(seconds: number): void }>();
+  const timed = (res: ServerResponse, route: string, startedAt: number) => {
+    res.once('finish', () => {
+      const key = `${route} ${res.statusCode}`;
+      let s = series.get(key);
+      if (!s) series.set(key, (s = metrics.httpDuration.labels({ method: 'POST', route, status: String(res.statusCode) })));
+      s.observe((performance.now() - startedAt) / 1000);
+    });
+  };
+  listeners.set(app, (req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const handler = req.method === 'POST' ? routes.get(path) : undefined;
+    if (!handler) {
+      app(req, res);
+      return;
+    }
+    timed(res, path, performance.now());
+    if (app.locals.draining) {
+      const body = JSON.stringify({ error: 'shutting down; try again' });
+      res.writeHead(503, { connection: 'close', 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    handler(req, res);
+  });
+}
+
+/** The server's request listener for `app`: webhooks directly (see above) when the app was built so, else the express app. */
+export function requestListener(app: App): RequestListener {
+  return listeners.get(app) ?? app;
+}
