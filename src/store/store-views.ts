@@ -1,0 +1,128 @@
+import type { ChatEvent } from '../chat-event';
+import type { Provider, TagOperation } from '../tag-operation';
+import type { DeadLetterCode } from './store-requests';
+
+/**
+ * What the store reports (queue state, dead letters, history, activity): the read
+ * side of the Store interface in store.ts, which re-exports all of it.
+ */
+
+export interface QueueCounts {
+  /** Waiting (due now or later), not leased, not dead. */
+  pending: number;
+  /** Pending and due now. */
+  due: number;
+  /** Held by a worker right now. */
+  leased: number;
+  dead: number;
+  /** Age of the oldest pending or leased item, or null when there is none. */
+  oldestPendingAgeMs: number | null;
+}
+
+export interface StoreStatus {
+  operations: QueueCounts;
+  forwards: QueueCounts;
+  /** Tag operations by the channel of the event that asked for them, by channel id. */
+  channels: { channel: string; operations: QueueCounts }[];
+  /** Tag operations by account (NO_ACCOUNT: those no account could take), by name. */
+  accounts: { account: string; provider: Provider; operations: QueueCounts }[];
+}
+
+/**
+ * Whose operations a worker claims: one account's, or — for the worker that keeps
+ * operations no configured account can take as dead letters — every account's but these.
+ */
+export type AccountScope = { readonly account: string } | { readonly accountsOtherThan: readonly string[] };
+
+export interface DeadLetter {
+  /** `op-<n>` for tag operations, `fwd-<n>` for forwards: what `dead-letters retry` takes. */
+  id: string;
+  type: 'operation' | 'forward';
+  reason: string;
+  code?: DeadLetterCode;
+  status?: number;
+  bodyExcerpt?: string;
+  /** When it became a dead letter. */
+  at: number;
+  attempts: number;
+  operation?: TagOperation;
+  forward?: { destination: string; orderingKey: string; receivedAt: number };
+}
+
+export interface HistoryEvent {
+  id: number;
+  receivedAt: number;
+  platform: ChatEvent['platform'];
+  /** The channel it came in on (see ChatEvent.channel). */
+  channel: string;
+  /** Who the user wrote to (see ChatEvent.recipient). */
+  recipient: string;
+  userId: string;
+  eventId: string;
+  kind: ChatEvent['kind'];
+  type: string;
+  /** Only when HISTORY_STORE_TEXT=1 was set at the time. */
+  text?: string;
+  postbackData?: string;
+  matched: string[];
+  operations: TagOperation[];
+}
+
+/**
+ * Entries of the history that are not calls, recorded by the store:
+ * - `older_event`: an event older (by event time) than the one that set the tag changed nothing (`superseded`);
+ * - `arrived_expired`: an add whose lifetime had run out when it arrived changed nothing (`expired`);
+ * - `lifetime_ended`: a tag's lifetime ended and its removal was queued (`expired`; the removal's calls follow).
+ */
+export const HISTORY_CAUSES = ['older_event', 'arrived_expired', 'lifetime_ended'] as const;
+export type HistoryCause = (typeof HISTORY_CAUSES)[number];
+
+/** One tag call (or a decision not to call) for a user, as recorded by the worker or the store. */
+export interface HistoryCall {
+  at: number;
+  operation: TagOperation;
+  /** The row's version the call was for; 0 for an event that changed nothing (no version was asked for). */
+  version: number;
+  outcome: 'applied' | 'retry' | 'dead' | 'superseded' | 'expired';
+  status?: number;
+  error?: string;
+  /** Set when no call was made: why (see HISTORY_CAUSES). */
+  cause?: HistoryCause;
+  /** For `expired`: the rule whose `for:` set the lifetime. */
+  rule?: string;
+}
+
+/** A tag of the user with a lifetime running: when it will be removed. */
+export interface ExpiringTag {
+  operation: TagOperation;
+  expiresAt: number;
+  /** The rule whose `for:` set it. */
+  rule?: string;
+}
+
+export interface UserHistory {
+  userId: string;
+  events: HistoryEvent[];
+  calls: HistoryCall[];
+  /** Soonest first. */
+  expiring: ExpiringTag[];
+}
+
+/**
+ * What the /admin charts count per minute, stored as these codes: `webhook` (key: the
+ * platform of the webhook's events), `rule` (key: the rule id; matches of new events only),
+ * `call` (key: `applied`, `retry` or `dead`; a failed call whose row a newer event changed
+ * meanwhile counts as `retry`, as it is followed by another call), `throttled` (key: the
+ * account that answered 429).
+ */
+export const ACTIVITY_SERIES = ['webhook', 'rule', 'call', 'throttled'] as const;
+export type ActivitySeries = (typeof ACTIVITY_SERIES)[number];
+
+export interface ActivityCount {
+  /** The start of the minute, ms since the epoch. */
+  minute: number;
+  series: ActivitySeries;
+  key: string;
+  count: number;
+}
+
