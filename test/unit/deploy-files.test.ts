@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database, { DRIVER_PACKAGE, NODE_MAJOR } from '../../src/store/sqlite/driver';
+import Database, { DRIVER_PACKAGE, driverPackageFor } from '../../src/store/sqlite/driver';
 import Ajv from 'ajv';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
@@ -65,7 +65,9 @@ describe('Procfile and package.json', () => {
       Number((JSON.parse(read(`node_modules/${pkgName}/package.json`)) as { version: string }).version.split('.')[0]);
     expect(majorOf('better-sqlite3')).toBe(12);
     expect(majorOf('better-sqlite3-napi')).toBe(13);
-    expect(DRIVER_PACKAGE).toBe(NODE_MAJOR >= 24 ? 'better-sqlite3-napi' : 'better-sqlite3');
+    expect([20, 22, 24, 26].map(driverPackageFor)).toEqual(['better-sqlite3', 'better-sqlite3', 'better-sqlite3-napi', 'better-sqlite3-napi']);
+    // The one loaded here is the one for this Node.js, and it works.
+    expect(DRIVER_PACKAGE).toBe(driverPackageFor(Number(process.versions.node.split('.')[0])));
     const db = new Database(':memory:');
     expect(db.prepare('select 1 as one').get()).toEqual({ one: 1 });
     db.close();

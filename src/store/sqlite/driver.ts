@@ -15,7 +15,12 @@ import type BetterSqlite3 from 'better-sqlite3';
  */
 export const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 
-export const DRIVER_PACKAGE = NODE_MAJOR >= 24 ? 'better-sqlite3-napi' : 'better-sqlite3';
+/** The package for a Node.js major version (see above). */
+export function driverPackageFor(nodeMajor: number): 'better-sqlite3' | 'better-sqlite3-napi' {
+  return nodeMajor >= 24 ? 'better-sqlite3-napi' : 'better-sqlite3';
+}
+
+export const DRIVER_PACKAGE = driverPackageFor(NODE_MAJOR);
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const Database: typeof BetterSqlite3 = require(DRIVER_PACKAGE) as typeof BetterSqlite3;
