@@ -9,7 +9,7 @@ import { refusedEditJson, type RuleRejection } from './rules/watch-rules';
 import type { Store } from './store/store';
 import { CHANNEL_KINDS } from './platforms/endpoints';
 import { BODY_TIMEOUT_MS, UnverifiedBodies } from './webhook/read-body';
-import { serveWebhooksDirectly } from './request-listener';
+import { DRAINING_ERROR, serveWebhooksDirectly } from './request-listener';
 import { webhookRoute, type WebhookHandler } from './webhook/route';
 import { subscriptionCheckRoute } from './webhook/subscription-check';
 
@@ -56,7 +56,7 @@ export function createApp(deps: AppDeps): App {
 
   const refuseWhileDraining = (_req: Request, res: Response, next: NextFunction) => {
     if (app.locals.draining) {
-      res.set('connection', 'close').status(503).json({ error: 'shutting down; try again' });
+      res.set('connection', 'close').status(503).json({ error: DRAINING_ERROR });
       return;
     }
     next();

@@ -5,6 +5,9 @@ import type { WebhookHandler } from './webhook/route';
 
 const listeners = new WeakMap<App, RequestListener>();
 
+/** The error of a webhook refused during shutdown, on this path and in the express app alike. */
+export const DRAINING_ERROR = 'shutting down; try again';
+
 /**
  * What the node:http server runs (DESIGN: the request path). A webhook POST — its path
  * exactly as an endpoint declares it, any query string aside — goes straight to its
@@ -38,7 +41,7 @@ export function serveWebhooksDirectly(app: App, routes: ReadonlyMap<string, Webh
     }
     timed(res, path, performance.now());
     if (app.locals.draining) {
-      const body = JSON.stringify({ error: 'shutting down; try again' });
+      const body = JSON.stringify({ error: DRAINING_ERROR });
       res.writeHead(503, { connection: 'close', 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
       res.end(body);
       return;
