@@ -113,7 +113,11 @@ describe('unverified bodies: slow and hostile uploads (child process)', () => {
     });
     const growthMb = (peak - baseline) / 1e6;
     const refused = attackers.filter((a) => a.status() === 503);
-    const stalled = attackers.filter((a) => a.status() === undefined);
+    // Held: no answer and the connection still open (bodies are cut only at 30 s). A refused
+    // upload's socket is closed while the client is still sending, and the client may see the
+    // reset before it reads the 503: closed without a status, it was refused too.
+    const stalled = attackers.filter((a) => a.status() === undefined && a.socket.closed === false);
+    const resetBeforeAnswer = attackers.filter((a) => a.status() === undefined && a.socket.closed);
     console.log(
       `wrongly signed attack (MAX_UNVERIFIED_BYTES 32 MiB): RSS ${(baseline / 1e6).toFixed(1)} MB → peak ${(peak / 1e6).toFixed(1)} MB (growth ${growthMb.toFixed(1)} MB); ` +
         `${refused.length} answered 503, ${stalled.length} held; signed webhook during it: slowest ${during.slowestMs.toFixed(1)} ms`,
@@ -123,7 +127,9 @@ describe('unverified bodies: slow and hostile uploads (child process)', () => {
     // The budget (less the eighth kept for small bodies) holds at most 7 of these bodies at once.
     expect(stalled.length).toBeGreaterThan(0);
     expect(stalled.length).toBeLessThanOrEqual(7);
-    expect(refused.length + stalled.length).toBe(ATTACKERS);
+    expect(attackers.filter((a) => a.status() !== undefined).map((a) => a.status())).toEqual(Array(refused.length).fill(503));
+    expect(refused.length + resetBeforeAnswer.length + stalled.length).toBe(ATTACKERS);
+    expect(refused.length).toBeGreaterThan(0);
     const sample = refused[0]!.received();
     expect(answerHeader(sample, 'retry-after')).toBe('30');
     expect(answerHeader(sample, 'connection')).toBe('close');
