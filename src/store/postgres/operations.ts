@@ -1,6 +1,8 @@
 import type { AccountScope, ClaimOptions, ClaimedOperation } from '../store';
-import { byDueThenId, toClaimedOperation } from '../shared/rows';
-import { operationSettleStatement, settledOperation, type OperationSettlement, type SettledOperation } from '../shared/settle';
+import type { AttemptOutcome } from '../store';
+import { outcomeColumns } from '../shared/accept-rows';
+import { byDueThenId, num, toClaimedOperation } from '../shared/rows';
+import { historyOperation, operationSettleStatement, settledOperation, type OperationSettlement, type SettledOperation } from '../shared/settle';
 import { EXPIRE_BATCH, EXPIRE_SET, RENEW_OPERATION_LEASE, removalJson } from '../sql/operations';
 import type { Notify, PreparedQuery, Query } from './db';
 import { LEASE_END } from './liveness';
@@ -91,4 +93,67 @@ export async function settleOperationPostgres(
 
 export async function renewOperationLeasesPostgres(q: Query, ids: number[], owner: string, until: number): Promise<void> {
   for (const id of ids) await q(RENEW_OPERATION_LEASE, [id, owner, until]);
+}
+
+/**
+ * COMPLETE_OPERATION and its history entry for many rows in ONE statement (its own
+ * transaction, one round trip): the calls that end together are settled together, as
+ * webhooks are accepted together. Each row is touched only while its owner still holds
+ * the lease; RETURNING says which were, and their current versions. $1… one array per
+ * column, in the order of the completions (WITH ORDINALITY keeps the history in it).
+ */
+const COMPLETE_OPERATIONS = `
+  WITH v AS (
+    SELECT * FROM unnest(
+      CAST($1 AS BIGINT[]), CAST($2 AS TEXT[]), CAST($3 AS INTEGER[]), CAST($4 AS BIGINT[]),
+      CAST($5 AS INTEGER[]), CAST($6 AS TEXT[]), CAST($7 AS TEXT[]), CAST($8 AS TEXT[]), CAST($9 AS TEXT[])
+    ) WITH ORDINALITY AS v (id, owner, version, now, status, error, excerpt, user_id, operation, ord)
+  ),
+  done AS (
+    UPDATE operations o SET
+      state = CASE WHEN o.version = v.version THEN 'done' ELSE 'pending' END,
+      due_at = CASE WHEN o.version = v.version THEN o.due_at ELSE v.now END,
+      lease_owner = NULL,
+      leased_until = NULL,
+      last_status = v.status,
+      last_error = v.error,
+      last_body_excerpt = v.excerpt,
+      updated_at = v.now
+    FROM v
+    WHERE o.id = v.id AND o.lease_owner = v.owner AND o.state = 'pending'
+    RETURNING o.id, o.version, v.version AS claimed, v.now, v.user_id, v.operation, v.status, v.error, v.ord
+  ),
+  recorded AS (
+    INSERT INTO history_calls (at, user_id, operation, version, outcome, status, error)
+    SELECT now, user_id, operation, claimed, 'applied', status, error FROM done ORDER BY ord
+  )
+  SELECT id, version FROM done`;
+
+export interface Completion {
+  op: ClaimedOperation;
+  owner: string;
+  now: number;
+  outcome: AttemptOutcome;
+}
+
+/** Settles successful calls as one statement; one answer per completion, in order. `notify` runs when a version moved. */
+export async function completeOperationsPostgres(
+  q: PreparedQuery,
+  items: readonly Completion[],
+  notifyMoved: () => Promise<void>,
+): Promise<SettledOperation[]> {
+  const columns: (string | number | null)[][] = [[], [], [], [], [], [], [], [], []];
+  for (const { op, owner, now, outcome } of items) {
+    const o = outcomeColumns(outcome);
+    const row = [op.id, owner, op.version, now, o.status, o.error, o.excerpt, op.userId, historyOperation(op)];
+    row.forEach((value, i) => columns[i]?.push(value));
+  }
+  const { rows } = await q('autotag_complete_operations', COMPLETE_OPERATIONS, columns);
+  const versions = new Map(rows.map((r) => [num(r.id, 'id'), num(r.version, 'version')]));
+  const settled = items.map(({ op }): SettledOperation => {
+    const version = versions.get(op.id);
+    return version === undefined ? { touched: false, sameVersion: false } : { touched: true, sameVersion: version === op.version };
+  });
+  if (settled.some((s) => s.touched && !s.sameVersion)) await notifyMoved();
+  return settled;
 }

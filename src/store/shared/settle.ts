@@ -57,14 +57,19 @@ export interface SettledOperation {
   history?: { sql: string; params: Params };
 }
 
+/** The operation as a history entry keeps it (TagOperation's JSON). */
+export function historyOperation(op: ClaimedOperation): string {
+  const { action, provider, kind, tagId, platform, recipient, userId, account, channel } = op;
+  return JSON.stringify({ action, provider, kind, tagId, platform, recipient, userId, account, channel });
+}
+
 export function settledOperation(s: OperationSettlement, op: ClaimedOperation, now: number, rows: Row[]): SettledOperation {
   const [row] = rows;
   if (!row) return { touched: false, sameVersion: false };
   const sameVersion = num(row.version, 'version') === op.version;
   const attempt = s.kind === 'complete' ? s.outcome : s.kind === 'retry' ? s.retry : s.dead;
   const o = outcomeColumns(attempt);
-  const { action, provider, kind, tagId, platform, recipient, userId, account, channel } = op;
-  const operation = JSON.stringify({ action, provider, kind, tagId, platform, recipient, userId, account, channel });
+  const operation = historyOperation(op);
   const error = s.kind === 'dead' ? clipReason(s.dead.reason) : o.error;
   return {
     touched: true,
