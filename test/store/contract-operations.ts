@@ -91,6 +91,34 @@ export function operationsContract(store: () => Store): void {
       ]);
     });
 
+    it('settles calls that end together each on its own: applied, moved meanwhile, or not held', async () => {
+      for (const tagId of ['a', 'b', 'c', 'd']) await ask(store(), 1000, { tagId });
+      expect(await ask(store(), 1100, { tagId: 'b', action: 'remove' })).toBe(1); // b is at version 2 before the claim
+      const held = new Map((await claim('C', 1200, { leaseMs: 10_000 })).map((o) => [o.tagId, o]));
+      expect([...held.keys()].sort()).toEqual(['a', 'b', 'c', 'd']);
+      expect(await ask(store(), 1300, { tagId: 'c', action: 'remove' })).toBe(1); // c moves while its call is out
+      // Four answers in one tick, as calls that end together; d's under an owner that does not hold it.
+      const results = await Promise.all([
+        store().completeOperation(held.get('a')!, 'C', 1400, { status: 200 }),
+        store().completeOperation(held.get('b')!, 'C', 1400, { status: 200 }),
+        store().completeOperation(held.get('c')!, 'C', 1400, { status: 200 }),
+        store().completeOperation(held.get('d')!, 'someone-else', 1400, { status: 200 }),
+      ]);
+      expect(results).toEqual([true, true, false, false]);
+      // c's newer version is due at once; d is still C's; a and b are done.
+      expect((await claim('D', 1400)).map((o) => [o.tagId, o.action, o.version])).toEqual([['c', 'remove', 2]]);
+      expect((await store().status(1400)).operations).toMatchObject({ leased: 2, pending: 0 });
+      const calls = (await store().userHistory('U1')).calls.map((h) => [h.operation.tagId, h.operation.action, h.version, h.outcome, h.status]);
+      expect(calls).toHaveLength(3);
+      expect(calls).toEqual(
+        expect.arrayContaining([
+          ['a', 'add', 1, 'applied', 200],
+          ['b', 'remove', 2, 'applied', 200],
+          ['c', 'add', 1, 'applied', 200],
+        ]),
+      );
+    });
+
     it('makes the newer version due at once when a retry finds the version moved', async () => {
       await ask(store(), 1000);
       const [v1] = await claim('w', 1000, { leaseMs: 10_000 });
