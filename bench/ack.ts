@@ -28,7 +28,7 @@ import type { LoadResult } from './lib/load';
 import { createLineWebhooks } from './lib/line-webhooks';
 import { benchDatabaseUrl, describeUrl, dropSchema, freshSchema, unreachableReason } from './lib/postgres';
 import { emitResult, fmt, printConditions, printSection, round, verdict, type Figure } from './lib/report';
-import { serviceEnv, type ServiceEnvOptions } from './lib/service-env';
+import { metricValue, serviceEnv, type ServiceEnvOptions } from './lib/service-env';
 
 const SECONDS = Number(process.env.BENCH_ACK_SECONDS ?? 3);
 const OPEN_LOOP_SECONDS = Number(process.env.BENCH_ACK_OPEN_LOOP_SECONDS ?? 20);
@@ -50,6 +50,8 @@ interface EngineFigures {
   serveOpen: Paced;
   serveMax: Max;
   serveCounts: { accepted: number; answered: number; agree: boolean };
+  /** Tags the worker applied per second during the open loop and during max throughput (it gives way to slow answers). */
+  tagsPerSecond: { open: number; max: number };
 }
 
 async function measureEngine(engine: Engine, start: Start, next: Next, failures: Failures[]): Promise<EngineFigures> {
@@ -64,9 +66,14 @@ async function measureEngine(engine: Engine, start: Start, next: Next, failures:
   });
   // Open loop first (the worker drains what it brings, at the same time), then max throughput.
   const serve = await measure('service', async (r) => {
+    const applied = () => metricValue(r.child.url, 'autotag_tag_operations_total', { outcome: 'applied' });
+    const before = await applied();
     const serveOpen = await r.paced(OPEN_LOOP_SECONDS);
+    const afterOpen = await applied();
     const serveMax = await r.max('max');
-    return { serveOpen, serveMax, serveCounts: await r.countsAgree() };
+    const afterMax = await applied();
+    const tagsPerSecond = { open: (afterOpen - before) / serveOpen.durationS, max: (afterMax - afterOpen) / serveMax.durationS };
+    return { serveOpen, serveMax, serveCounts: await r.countsAgree(), tagsPerSecond };
   });
   const minimalLast = await measure(minimal, (r) => r.max('max'));
   return { minimalFirst, minimalLast, ...ack, ...serve };
@@ -101,6 +108,7 @@ function report(engine: Engine, f: EngineFigures, base: { express: number; expre
     ['CPU per webhook', `${fmt(f.serveMax.cpuMsPerOk, 'ms', 3)} (the worker's share included)`],
     [`open loop ${FIXED_RATE}/s for ${OPEN_LOOP_SECONDS} s`, `${latency(f.serveOpen)}  (sent at ${fmt(f.serveOpen.achievedRate, 'req/s', 0)}; target p99 ≤ ${TARGET_P99_MS} ms: ${verdict(openMet)})`],
     ['accepted by the service', `${f.serveCounts.accepted} for ${f.serveCounts.answered} 200s seen ${f.serveCounts.agree ? '(agree)' : '(DISAGREE)'}`],
+    ['tags applied meanwhile', `${fmt(f.tagsPerSecond.open, '/s', 0)} during the open loop, ${fmt(f.tagsPerSecond.max, '/s', 0)} during max throughput (the worker gives way while answers are slow)`],
   ]);
   printSection(`Ack path on ${engine} (createApp: verify, parse, rules, durable commit, 200; delivery off)`, [
     ['max throughput', `${fmt(f.ackMax.okPerSecond, 'req/s', 0)}  (${latency(f.ackMax)} at ${MAX_CONNECTIONS} connections); ${fmt(f.ackMax.okPerSecond / minimal, '', 2)} × minimal durable`],
@@ -125,6 +133,8 @@ function report(engine: Engine, f: EngineFigures, base: { express: number; expre
     [`${engine}_open_loop_sent_rps`]: round(f.serveOpen.achievedRate, 0),
     [`${engine}_open_loop_target_met`]: openMet,
     [`${engine}_serve_counts_agree`]: f.serveCounts.agree,
+    [`${engine}_open_loop_tags_per_s`]: round(f.tagsPerSecond.open, 0),
+    [`${engine}_serve_tags_per_s`]: round(f.tagsPerSecond.max, 0),
     [`${engine}_rps`]: round(f.ackMax.okPerSecond, 0),
     [`${engine}_ratio`]: round(ratio, 3),
     [`${engine}_ratio_target_met`]: ratio >= TARGET_RATIO,
