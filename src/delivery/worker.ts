@@ -14,6 +14,14 @@ import { unroutableReason } from './unroutable';
 /** The name of the loop that keeps the operations no configured account can take as dead letters. */
 export const UNROUTABLE = '(no account)';
 
+/**
+ * How often new work wakes the UNROUTABLE loop at most. Its operations are rare (a gap in the
+ * configuration) and only kept as dead letters, but every accepted webhook wakes every loop,
+ * and each wake-up costs a loop a claim, an expiry check and a next-due query: at a thousand
+ * webhooks a second that loop's empty claims were as many statements as the real one's.
+ */
+export const UNROUTABLE_WAKE_MS = 1000;
+
 export interface DeliveryEvents {
   operation: [OperationOutcome];
   forward: [ForwardOutcome];
@@ -50,6 +58,8 @@ export class Delivery {
   private unsubscribe: (() => void) | undefined;
   private unwatchSession: (() => void) | undefined;
   private readonly now: () => number;
+  private unroutableWoken = -Infinity;
+  private unroutableTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly d: DeliveryDeps) {
     this.now = d.now ?? Date.now;
@@ -149,14 +159,33 @@ export class Delivery {
   }
 
   wake(kind: 'operations' | 'forwards' = 'operations'): void {
-    if (kind === 'operations') for (const w of this.operations.values()) w.wake();
-    else for (const w of this.forwards) w.wake();
+    if (kind === 'forwards') {
+      for (const w of this.forwards) w.wake();
+      return;
+    }
+    for (const [name, w] of this.operations) if (name !== UNROUTABLE) w.wake();
+    this.wakeUnroutable();
+  }
+
+  /** Wakes the UNROUTABLE loop now, or UNROUTABLE_WAKE_MS after it was last woken (once, however many ask meanwhile). */
+  private wakeUnroutable(): void {
+    const loop = this.operations.get(UNROUTABLE);
+    if (!loop || this.unroutableTimer) return;
+    const wait = this.unroutableWoken + UNROUTABLE_WAKE_MS - performance.now();
+    const wake = () => {
+      this.unroutableTimer = undefined;
+      this.unroutableWoken = performance.now();
+      loop.wake();
+    };
+    if (wait <= 0) wake();
+    else this.unroutableTimer = setTimeout(wake, wait).unref();
   }
 
   /** Stops claiming, waits up to `graceMs` for in-flight calls, then releases what is still held. */
   async stop(graceMs: number): Promise<void> {
     this.unsubscribe?.();
     this.unwatchSession?.();
+    clearTimeout(this.unroutableTimer);
     const results = await Promise.all([
       ...[...this.operations.values()].map((w) => w.stop(graceMs)),
       ...this.forwards.map((w) => w.stop(graceMs)),

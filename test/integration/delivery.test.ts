@@ -257,6 +257,26 @@ describe('delivery to MantaGo', () => {
     }
   });
 
+  it('a flood of webhooks wakes the loop of operations no account can take at most once a second; its operations are still kept', async () => {
+    const claims = { account: 0, others: 0 };
+    const claim = h.store.claimOperations.bind(h.store);
+    h.store.claimOperations = async (o) => {
+      if ('account' in o.scope) claims.account++;
+      else claims.others++;
+      return claim(o);
+    };
+    running = await startDelivery(h, env);
+    await running.waitForOutcomes(0);
+    const before = { ...claims };
+    const started = performance.now();
+    for (let i = 0; i < 40; i++) await postLine(h, [lineText('coupon', `Uflood${i}`)]);
+    await running.waitForOutcomes(40, (o) => o.outcome === 'applied');
+    const seconds = (performance.now() - started) / 1000;
+    // The account's loop claims as work arrives; the other loop at most once a second (and once at once).
+    expect(claims.account - before.account).toBeGreaterThanOrEqual(5);
+    expect(claims.others - before.others).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
+  });
+
   it('an expired token is refreshed, the call retried, and the new pair used after a restart', async () => {
     const expired = jwtExpiringIn(-60_000);
     mantago.setPair(expired, 'old-secret');
