@@ -50,7 +50,7 @@ interface EngineFigures {
   serveOpen: Paced;
   serveMax: Max;
   serveCounts: { accepted: number; answered: number; agree: boolean };
-  /** Tags the worker applied per second during the open loop and during max throughput (it gives way to slow answers). */
+  /** Tags the worker applied per second during the open loop and during max throughput. */
   tagsPerSecond: { open: number; max: number };
 }
 
@@ -108,7 +108,7 @@ function report(engine: Engine, f: EngineFigures, base: { express: number; expre
     ['CPU per webhook', `${fmt(f.serveMax.cpuMsPerOk, 'ms', 3)} (the worker's share included)`],
     [`open loop ${FIXED_RATE}/s for ${OPEN_LOOP_SECONDS} s`, `${latency(f.serveOpen)}  (sent at ${fmt(f.serveOpen.achievedRate, 'req/s', 0)}; target p99 ≤ ${TARGET_P99_MS} ms: ${verdict(openMet)})`],
     ['accepted by the service', `${f.serveCounts.accepted} for ${f.serveCounts.answered} 200s seen ${f.serveCounts.agree ? '(agree)' : '(DISAGREE)'}`],
-    ['tags applied meanwhile', `${fmt(f.tagsPerSecond.open, '/s', 0)} during the open loop, ${fmt(f.tagsPerSecond.max, '/s', 0)} during max throughput (the worker gives way while answers are slow)`],
+    ['tags applied meanwhile', `${fmt(f.tagsPerSecond.open, '/s', 0)} during the open loop, ${fmt(f.tagsPerSecond.max, '/s', 0)} during max throughput`],
   ]);
   printSection(`Ack path on ${engine} (createApp: verify, parse, rules, durable commit, 200; delivery off)`, [
     ['max throughput', `${fmt(f.ackMax.okPerSecond, 'req/s', 0)}  (${latency(f.ackMax)} at ${MAX_CONNECTIONS} connections); ${fmt(f.ackMax.okPerSecond / minimal, '', 2)} × minimal durable`],

@@ -20,8 +20,6 @@ export interface Metrics {
   ruleReloads: client.Counter<'outcome'>;
   /** Read at scrape time from `source`, which the app sets (webhook/read-body.ts). */
   unverifiedBodyBytes: { source: () => number };
-  /** Read at scrape time: the share of the tag loops' slots in use allowed now (delivery/ack-pressure.ts). */
-  tagWorkerShare: { source: () => number };
 }
 
 export function createMetrics(opts: { status?: () => Promise<StoreStatus>; collectDefault?: boolean } = {}): Metrics {
@@ -101,16 +99,7 @@ export function createMetrics(opts: { status?: () => Promise<StoreStatus>; colle
       registers: [registry],
     }),
     unverifiedBodyBytes: { source: () => 0 },
-    tagWorkerShare: { source: () => 1 },
   };
-  new client.Gauge({
-    name: 'autotag_tag_worker_share',
-    help: 'Share of its concurrency the tag worker may use now: below 1 while webhook answers are slow under heavy traffic (answers come first), back to 1 within a second after',
-    registers: [registry],
-    collect() {
-      this.set(m.tagWorkerShare.source());
-    },
-  });
   new client.Gauge({
     name: 'autotag_unverified_body_bytes',
     help: 'Bytes of webhook bodies being received whose signature is not checked yet: their declared Content-Length, or what arrived when that is more (at most MAX_UNVERIFIED_BYTES)',

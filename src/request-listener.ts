@@ -1,6 +1,5 @@
 import type { RequestListener, ServerResponse } from 'node:http';
 import type { App } from './app';
-import type { AckPressure } from './delivery/ack-pressure';
 import type { Metrics } from './metrics';
 import type { WebhookHandler } from './webhook/route';
 
@@ -17,22 +16,18 @@ export const DRAINING_ERROR = 'shutting down; try again';
  * at thousands of webhooks a second express's share of the work was as large as the
  * durable commit's. The route answers with its own JSON and counts its own metrics;
  * here only what the express app does for every request is done for it too: the
- * `http_request_duration_seconds` series, and 503 while the service shuts down. How
- * long answers take also tells the tag worker when to give way (delivery/ack-pressure.ts).
+ * `http_request_duration_seconds` series, and 503 while the service shuts down.
  * Everything else (other paths, other methods, spellings of a webhook path that only
  * express's matching accepts) goes to the express app, which mounts the same routes.
  */
-export function serveWebhooksDirectly(app: App, routes: ReadonlyMap<string, WebhookHandler>, metrics: Metrics, pressure?: AckPressure): void {
+export function serveWebhooksDirectly(app: App, routes: ReadonlyMap<string, WebhookHandler>, metrics: Metrics): void {
   const series = new Map<string, { observe(seconds: number): void }>();
   const timed = (res: ServerResponse, route: string, startedAt: number) => {
     res.once('finish', () => {
       const key = `${route} ${res.statusCode}`;
       let s = series.get(key);
       if (!s) series.set(key, (s = metrics.httpDuration.labels({ method: 'POST', route, status: String(res.statusCode) })));
-      const ms = performance.now() - startedAt;
-      s.observe(ms / 1000);
-      // How long answers take is what the tag worker yields to (delivery/ack-pressure.ts).
-      pressure?.record(ms);
+      s.observe((performance.now() - startedAt) / 1000);
     });
   };
   listeners.set(app, (req, res) => {

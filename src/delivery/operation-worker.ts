@@ -3,7 +3,6 @@ import type { Metrics } from '../metrics';
 import { TagApiError } from '../providers/errors';
 import type { Tagger } from '../providers/taggers';
 import type { AccountScope, ClaimedOperation, DeadLetterRequest, InstanceSession, Store } from '../store/store';
-import type { AckPressure } from './ack-pressure';
 import type { CallLease } from './call-lease';
 import { LeasedLoop } from './leased-loop';
 import { decideAfterFailure, type FailureFacts, type RetryPolicy } from './operation-outcome';
@@ -31,8 +30,6 @@ export interface OperationWorkerDeps {
   policy: RetryPolicy;
   /** PROVIDER_CONCURRENCY: at most this many calls in flight; undefined adapts (concurrency-limit.ts). */
   concurrency: number | undefined;
-  /** While webhook answers are slow, only a share of those slots is used (ack-pressure.ts). */
-  pressure?: AckPressure;
   leaseMs: number;
   /** TAG_API_TIMEOUT_MS: the calls for a claimed row end this long after the claim. */
   callTimeoutMs: number;
@@ -72,7 +69,7 @@ export class OperationWorker {
       owner: d.owner,
       leaseMs: d.leaseMs,
       callMs: d.callTimeoutMs,
-      concurrency: () => (d.pressure ? d.pressure.scale(this.concurrency.limit) : this.concurrency.limit),
+      concurrency: () => this.concurrency.limit,
       gate: () => this.gate.waitMs(),
       limit: (free) => (d.tagger ? this.gate.available(free) : free),
       claim: (limit, owner) =>

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import type { AckPressure } from '../../src/delivery/ack-pressure';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -105,7 +104,6 @@ export async function startHarness(
   env: Record<string, string>,
   rules: Record<string, string> = { 'rules.yaml': COUPON_RULES },
   on: HarnessEngine = { engine: 'sqlite' },
-  deps: { ackPressure?: AckPressure } = {},
 ): Promise<Harness> {
   const dataDir = tempDir('autotag-data-');
   const dir = writeRules(rules);
@@ -120,7 +118,7 @@ export async function startHarness(
       : createSqliteStore({ file: on.file ?? path.join(dataDir, 'autotag.db'), log });
   await store.migrate();
   const metrics = createMetrics({ status: () => store.status(Date.now()), collectDefault: false });
-  const app = createApp({ config, log, metrics, store, rules: { current: () => ruleSet }, ackPressure: deps.ackPressure });
+  const app = createApp({ config, log, metrics, store, rules: { current: () => ruleSet } });
   return {
     app,
     store,
