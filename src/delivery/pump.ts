@@ -18,25 +18,12 @@ export interface PumpOptions<T> {
   onError: (err: unknown, where: string) => void;
 }
 
-/**
- * While calls are in flight, a claim waits until at least this share of the slots is
- * free — or GATHER_MS after the previous claim, whichever comes first. Calls that end
- * one by one then cost one claim per few calls instead of one each: a claim is a write
- * (a WAL transaction on SQLite, a round trip on PostgreSQL), and at a thousand calls a
- * second one-row claims were the worker's largest cost (bench/profile-serve). The wait
- * is at most GATHER_MS of a slot's time, a few per cent of a call to a slow API.
- */
-export const GATHER_SHARE = 0.25;
-export const GATHER_MS = 4;
-
 export class Pump<T> {
   private inFlight = 0;
   private stopping = false;
   private wakeUp: (() => void) | undefined;
   private woken = false;
   private loop: Promise<void> | undefined;
-  /** performance.now() of the last claim (see GATHER_MS); real time, whatever clock `now` reads. */
-  private lastClaimAt = -Infinity;
   private readonly idle = new Set<() => void>();
 
   constructor(private readonly opts: PumpOptions<T>) {}
@@ -103,17 +90,9 @@ export class Pump<T> {
     const maxSleep = this.opts.maxSleepMs ?? 5000;
     while (!this.stopping) {
       try {
-        const slots = this.opts.concurrency();
-        const free = slots - this.inFlight;
+        const free = this.opts.concurrency() - this.inFlight;
         if (free <= 0) {
           await this.sleep(maxSleep); // a finishing handler wakes us
-          continue;
-        }
-        const gathering = GATHER_MS - (performance.now() - this.lastClaimAt);
-        if (this.inFlight > 0 && free < Math.max(1, Math.floor(slots * GATHER_SHARE)) && gathering > 0) {
-          // More calls end meanwhile (each wakes us); claim for all of them at once.
-          this.woken = false;
-          await this.sleep(gathering);
           continue;
         }
         const wait = this.opts.gate?.() ?? 0;
@@ -122,7 +101,6 @@ export class Pump<T> {
           continue;
         }
         this.woken = false;
-        this.lastClaimAt = performance.now();
         const items = await this.opts.claim(free);
         if (this.stopping && items.length === 0) break;
         for (const item of items) this.dispatch(item);

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log';
 import type { Store, WorkKind } from './store';
 import { composeStore } from './shared/compose-store';
-import { createGroupCommit } from './shared/group-commit';
+import { SETTLE_GATHER_MS, createGroupCommit } from './shared/group-commit';
 import type { SettledOperation } from './shared/settle';
 import type { Completion } from './postgres/operations';
 import type { StoreEngine } from './shared/store-engine';
@@ -105,6 +105,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
   // one round trip for many instead of BEGIN, UPDATE, INSERT, COMMIT for each.
   const completions = createGroupCommit<Completion, SettledOperation>({
     maxBatch: 64,
+    gatherMs: SETTLE_GATHER_MS,
     retryAlone: (err) => !isUnavailable(err),
     commit: (items) => completeOperationsPostgres(db.statement, items, () => notify(db.query, 'operations')),
   });

@@ -1,7 +1,7 @@
 import type { Logger } from '../log';
 import type { Store } from './store';
 import { composeStore } from './shared/compose-store';
-import { createGroupCommit } from './shared/group-commit';
+import { SETTLE_GATHER_MS, createGroupCommit } from './shared/group-commit';
 import type { StoreEngine } from './shared/store-engine';
 import { createWorkSignal } from './shared/work-signal';
 import { ALWAYS_LIVE } from './shared/always-live';
@@ -62,6 +62,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
   // ~230 calls/s at 8 in flight and starved the webhook route (bench/drain, bench/ack).
   const settles = createGroupCommit<() => unknown, unknown>({
     maxBatch: 64,
+    gatherMs: SETTLE_GATHER_MS,
     retryAlone: (err) => !(err instanceof StoreUnavailableError),
     commit: async (writes) => durable(() => writes.map((write) => write())),
   });

@@ -95,4 +95,28 @@ describe('group commit', () => {
     await gc.drain();
     expect(written).toEqual([1, 2]);
   });
+
+  it('with gatherMs, calls made in separate turns within that time share one commit; without it, each turn commits alone', async () => {
+    const run = async (gatherMs: number | undefined) => {
+      const commits: number[][] = [];
+      const gc = createGroupCommit<number, number>({
+        maxBatch: 100,
+        retryAlone: () => true,
+        gatherMs,
+        async commit(items) {
+          commits.push(items);
+          return items;
+        },
+      });
+      const results: Promise<number>[] = [];
+      for (let i = 1; i <= 3; i++) {
+        results.push(gc.submit(i));
+        await new Promise((r) => setImmediate(r)); // the next call ends a turn later, as calls to a tag API do
+      }
+      expect(await Promise.all(results)).toEqual([1, 2, 3]);
+      return commits;
+    };
+    expect(await run(undefined)).toEqual([[1], [2], [3]]);
+    expect(await run(20)).toEqual([[1, 2, 3]]);
+  });
 });
