@@ -23,6 +23,7 @@ import {
   assignAccountPostgres,
   listDeadLettersPostgres,
   nextDueAtPostgres,
+  nextExpiryAtPostgres,
   releaseLeasesPostgres,
   requeueDeadOperationsPostgres,
   retryDeadLettersPostgres,
@@ -119,6 +120,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     acceptBatches: (batches) => acceptBatchesPostgres({ db: ackLane, notices }, batches),
 
     expireOperations: (scope, now) => expireOperationsPostgres(db.statement, scope, now),
+    nextExpiryAt: (scope) => nextExpiryAtPostgres(db.query, scope),
     claimOperations: (o) => claimOperationsPostgres(db.query, o, liveness?.holder),
     settleOperation: (s, op, owner, now) =>
       s.kind === 'complete'

@@ -17,6 +17,7 @@ import {
   assignAccountSqlite,
   listDeadLettersSqlite,
   nextDueAtSqlite,
+  nextExpiryAtSqlite,
   releaseLeasesSqlite,
   requeueDeadOperationsSqlite,
   retryDeadLettersSqlite,
@@ -77,6 +78,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     acceptBatches: (batches) => durable(() => acceptBatchesSqlite(db, batches)),
 
     expireOperations: async (scope, now) => expireOperationsSqlite(db, scope, now),
+    nextExpiryAt: async (scope) => nextExpiryAtSqlite(db, scope),
     claimOperations: async (o) => db.relaxed(() => claimOperationsSqlite(db, o)),
     settleOperation: (s, op, owner, now) => settled(() => settleOperationSqlite(db, s, op, owner, now)),
     renewOperationLeases: async (ids, owner, until) => db.relaxed(() => renewOperationLeasesSqlite(db, ids, owner, until)),

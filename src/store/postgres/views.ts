@@ -45,6 +45,12 @@ export async function statusPostgres(q: Query, now: number): Promise<StoreStatus
   };
 }
 
+/** When the next lifetime of the accounts of `scope` ends, or null when none runs. */
+export async function nextExpiryAtPostgres(q: Query, scope: AccountScope): Promise<number | null> {
+  const result = 'account' in scope ? await q(NEXT_DUE.accountExpiry, [scope.account]) : await q(NEXT_DUE.otherAccountsExpiry, [[...scope.accountsOtherThan]]);
+  return optNum(result.rows[0]?.at, 'at') ?? null;
+}
+
 export async function nextDueAtPostgres(q: Query, kind: WorkKind, scope?: AccountScope | string): Promise<number | null> {
   let result;
   if (kind === 'forwards') result = await (typeof scope === 'string' ? q(NEXT_DUE.destinationForwards, [scope]) : q(NEXT_DUE.forwards));

@@ -5,6 +5,7 @@ import { createActivityRecorder, minuteOf } from './activity-recorder';
 import { createGroupCommit } from './group-commit';
 import { createCommitProbe } from './commit-probe';
 import { createNamedMutex } from './named-mutex';
+import { createExpiryWatch } from './expiry-watch';
 import { storableBatch } from './storable-text';
 import type { OperationSettlement } from './settle';
 import type { StoreEngine } from './store-engine';
@@ -25,6 +26,7 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
   let session: Promise<InstanceSession> | undefined;
   const activity = createActivityRecorder((rows) => open().recordActivity(rows), log);
 
+  const expiries = createExpiryWatch(engine);
   const probe = createCommitProbe((value) => engine.setSetting(COMMIT_PROBE_KEY, value));
   const commits = createGroupCommit<AcceptBatch, AcceptResult>({
     maxBatch: engine.maxAcceptsPerCommit,
@@ -40,6 +42,7 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
       }
       probe.record(undefined);
       batches.forEach((b, i) => countAccepted(activity, b, results[i] as AcceptResult));
+      if (batches.some((b) => b.events.some((e) => e.operations.some((op) => op.lifetime !== undefined)))) expiries.forget();
       if (results.some((r) => r.operationsQueued > 0)) work.emit('operations');
       if (results.some((r) => r.forwardsQueued > 0)) work.emit('forwards');
       return results;
@@ -84,7 +87,7 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
     async claimOperations(o) {
       if (o.limit <= 0) return [];
       // Ended lifetimes first, so their removals are among what can be claimed (CONTRACT.md, "Lifetimes").
-      await open().expireOperations(o.scope, o.now);
+      await expiries.expireDue(o.scope, o.now);
       return open().claimOperations(o);
     },
     completeOperation: async (op, owner, now, outcome) => settle({ kind: 'complete', outcome }, op, owner, now),

@@ -47,6 +47,8 @@ export interface StoreEngine {
 
   /** Turns the adds of the accounts of `scope` whose lifetime ended by `now` into removals (see Store.claimOperations); returns how many. */
   expireOperations(scope: AccountScope, now: number): Promise<number>;
+  /** When the next lifetime of the accounts of `scope` ends (the earliest expires_at), or null when none runs. */
+  nextExpiryAt(scope: AccountScope): Promise<number | null>;
   claimOperations(o: ClaimOptions & { scope: AccountScope }): Promise<ClaimedOperation[]>;
   settleOperation(s: OperationSettlement, op: ClaimedOperation, owner: string, now: number): Promise<SettledOperation>;
   renewOperationLeases(ids: number[], owner: string, until: number): Promise<void>;

@@ -48,7 +48,11 @@ export function nextDueStatements(leaseEnd: string, otherAccounts: (param: strin
       UNION ALL
       SELECT MIN(expires_at) AS at FROM operations WHERE expires_at IS NOT NULL${scope}
     ) next`;
+  const nextExpiry = (scope: string) => `SELECT MIN(expires_at) AS at FROM operations WHERE expires_at IS NOT NULL AND ${scope}`;
   return {
+    /** $1 account: when its next lifetime ends (operations_expiry). */
+    accountExpiry: nextExpiry('account = $1'),
+    otherAccountsExpiry: nextExpiry(otherAccounts('$1')),
     operations: nextOperationDue(''),
     /** $1 account. */
     accountOperations: nextOperationDue(' AND account = $1'),

@@ -38,6 +38,12 @@ export const OTHER_ACCOUNTS_SQLITE = (param: string) => `account NOT IN (SELECT 
 /** One instance: a lease ends when it runs out. */
 const NEXT_DUE = nextDueStatements('leased_until', OTHER_ACCOUNTS_SQLITE);
 
+/** When the next lifetime of the accounts of `scope` ends, or null when none runs. */
+export function nextExpiryAtSqlite(db: SqliteDb, scope: AccountScope): number | null {
+  const rows = 'account' in scope ? db.all(NEXT_DUE.accountExpiry, [scope.account]) : db.all(NEXT_DUE.otherAccountsExpiry, [JSON.stringify(scope.accountsOtherThan)]);
+  return optNum(rows[0]?.at, 'at') ?? null;
+}
+
 export function nextDueAtSqlite(db: SqliteDb, kind: WorkKind, scope?: AccountScope | string): number | null {
   let rows;
   if (kind === 'forwards') rows = typeof scope === 'string' ? db.all(NEXT_DUE.destinationForwards, [scope]) : db.all(NEXT_DUE.forwards);
