@@ -1,4 +1,4 @@
-import { fitTokenBucket, type BucketEpisode } from './bucket-fit';
+import { fitTokenBucket, impliedBurst, type BucketEpisode } from './bucket-fit';
 
 /**
  * Estimates the rate a provider account accepts from what it actually accepted, for RateGate.
@@ -49,8 +49,10 @@ const IDLE_REFILL_MS = 1000;
 const KEEP_EPISODES = 4;
 /** Refusals at most this far apart extend one saturated stretch. */
 const MERGE_GAP_MS = 100;
-/** Tails shorter than this (a call or two) say nothing about the rate. */
+/** Tails shorter than this (a call or two) say nothing about the rate… */
 const MIN_TAIL_MS = 10;
+/** …nor do tails with fewer accepted calls than this (±1 token is ±50 % and more). */
+const MIN_TAIL_ACCEPTED = 3;
 
 export class AcceptedRateEstimator {
   /** Start times of accepted calls (the last few seconds' worth). */
@@ -66,6 +68,8 @@ export class AcceptedRateEstimator {
   private current: RateEstimate | undefined;
   /** The latest fit of episodes, kept until contradicted. */
   private lastFit: number | undefined;
+  /** The bucket size of the latest fit. */
+  private lastBurst: number | undefined;
   /** The latest refusal gave a new fit. */
   private freshFit = false;
   /** Set by `tooHigh`: no estimate above it until a fit. */
@@ -109,6 +113,24 @@ export class AcceptedRateEstimator {
     return this.current;
   }
 
+  /**
+   * The pace the API accepted over the second before `before` (from the first accepted call in
+   * it): above the limit when the bucket ran empty then, so half of it is a cautious guess.
+   * Undefined with fewer than two accepted calls.
+   */
+  acceptedPace(before: number): number | undefined {
+    let n = 0;
+    let first = before;
+    for (let i = this.acceptedStarts.length - 1; i >= 0; i--) {
+      const t = this.acceptedStarts[i] as number;
+      if (t >= before - 1000 && t < before) {
+        n++;
+        first = Math.min(first, t);
+      } else if (t < before - 6000) break;
+    }
+    return n >= 2 && before > first ? (n * 1000) / (before - first) : undefined;
+  }
+
   /** The latest estimate (after the latest refusal), or undefined before any. */
   get estimateNow(): RateEstimate | undefined {
     return this.current;
@@ -120,7 +142,9 @@ export class AcceptedRateEstimator {
     for (const x of this.stretches) if (x.ms >= CONFIDENT_SATURATED_MS) bound = Math.max(bound, ((x.accepted - 1) * 1000) / x.ms);
     if (bound > 0) return { rate: bound, confident: true, source: 'saturated' };
     const sat = this.stretches.reduce((s, x) => ({ accepted: s.accepted + x.accepted, ms: s.ms + x.ms }), { accepted: 0, ms: 0 });
-    const fit = fitTokenBucket(this.episodes)?.rate;
+    const fitted = fitTokenBucket(this.episodes);
+    const fit = fitted?.rate;
+    if (fitted !== undefined) this.lastBurst = fitted.burst;
     this.freshFit = fit !== undefined;
     if (fit !== undefined) {
       // A fit accounts for the bucket, which a refusal's pace alone does not: it lifts the ceiling.
@@ -129,7 +153,7 @@ export class AcceptedRateEstimator {
     }
     if (this.lastFit !== undefined) return this.capped({ rate: this.lastFit, confident: true, source: 'fit' });
     // A few calls of a tail: tokens that came back in `ms` lie between `accepted` and `accepted + 1`.
-    if (sat.ms >= MIN_TAIL_MS) return this.capped({ rate: ((sat.accepted + 0.5) * 1000) / sat.ms, confident: false, source: 'tail' });
+    if (sat.ms >= MIN_TAIL_MS && sat.accepted >= MIN_TAIL_ACCEPTED) return this.capped({ rate: ((sat.accepted + 0.5) * 1000) / sat.ms, confident: false, source: 'tail' });
     // Nothing but the refusal itself: half of what was being achieved over the last second, up
     // to the refusal's answer (so calls sent all at once still span their round trip).
     const from = Math.max(answeredAt - 1000, this.firstAccepted() ?? answeredAt);
@@ -143,16 +167,43 @@ export class AcceptedRateEstimator {
 
   /**
    * A refusal came while the gate was not probing above the estimate: the limit is below `rate`
-   * (the pace then), whatever thin evidence said. The estimate falls to 0.9 × that and stays
-   * below it until a fit of episodes says more.
+   * (the pace then), whatever thin evidence said. The estimate falls to `factor` × that (0.9 by
+   * default) and stays below it until a fit of episodes says more.
+   *
+   * `keepFit` (where every run costs a pause): an estimate from a fit is only lowered, and still
+   * outranks the few calls of a tail; a fresh fit counts only when it is below the new ceiling.
    */
-  tooHigh(rate: number): RateEstimate {
+  tooHigh(rate: number, factor = 0.9, keepFit = false): RateEstimate {
     // A fit that includes the episode this refusal ended explains it already.
-    if (this.freshFit && this.current !== undefined) return this.current;
-    this.ceiling = Math.max(1, 0.9 * rate);
+    if (this.freshFit && this.current !== undefined && (!keepFit || this.current.rate <= factor * rate)) return this.current;
+    this.ceiling = Math.max(1, factor * rate);
+    if (keepFit && this.lastFit !== undefined) {
+      // The episode this refusal ended started with a full bucket of the fitted size: the rate
+      // that empties such a bucket just then is the better guess, if it is lower (not far lower:
+      // the fitted size is an estimate too).
+      const drained = this.rateForBurst(this.episodes[this.episodes.length - 1], this.lastBurst);
+      const lower = drained !== undefined ? Math.max(0.8 * rate, Math.min(this.ceiling, drained)) : this.ceiling;
+      this.lastFit = Math.min(this.lastFit, lower);
+      this.current = { rate: this.lastFit, confident: true, source: 'decreased' };
+      return this.current;
+    }
     this.lastFit = undefined;
     this.current = this.capped(this.current ?? { rate: this.ceiling, confident: false, source: 'decreased' });
     return this.current;
+  }
+
+  /** The rate at which `e` implies a bucket of `burst` (less 0.5 %), by bisection; undefined without both. */
+  private rateForBurst(e: BucketEpisode | undefined, burst: number | undefined): number | undefined {
+    if (e === undefined || burst === undefined || e.accepted.length < 2) return undefined;
+    let lo = 1;
+    let hi = (e.accepted.length * 1000) / Math.max(1, e.refusedAt - (e.accepted[0] as number));
+    if (impliedBurst(e, hi) > burst) return undefined; // even its whole pace leaves more than the bucket: no answer
+    for (let i = 0; i < 40; i++) {
+      const mid = (lo + hi) / 2;
+      if (impliedBurst(e, mid) > burst) lo = mid;
+      else hi = mid;
+    }
+    return hi * 0.995;
   }
 
   /** Keeps the first episode (paced unlike the later ones, so it tells most) and the latest ones. */

@@ -17,6 +17,19 @@ import { AcceptedRateEstimator, type RateEstimate } from './rate-estimate';
  *   so, while a limit that stays put is met rarely; an estimate from a few calls only is
  *   probed within seconds).
  * - A pause already lets the bucket refill, so after one the cap starts at the estimate itself.
+ * - Where 429s pause the account (`Retry-After`), every run of them costs the whole pause, so:
+ *   until an estimate rests on long evidence it is held to half the pace the API accepted before
+ *   the first run (that pace was above the limit, since the bucket ran empty; the calls in flight
+ *   with the first 429 are a few tokens' worth, too few to go by) and probed above faster
+ *   (doubled in 3 s), so that the stretch to the second run is long and crosses the limit
+ *   gently — what the bucket fit needs. Once the fit is there the cap aims 1.5 % below it, probes
+ *   as gently as any long evidence, and a 429 while not probing lowers the estimate to the rate
+ *   that would have emptied a bucket of the fitted size just then (at most 0.97 × the cap,
+ *   at least 0.8 ×) instead of 0.9 × the cap, keeping it above what the calls in flight say.
+ * - Calls are claimed a little ahead of their slots, so the time a claim takes is not lost.
+ * - The bucket counts a call when it arrives, which the start time says poorly under load (calls
+ *   started together leave one after another): a call is placed at its answer less the fastest
+ *   round trip seen, if that is later than its start.
  */
 export interface RateGateOptions {
   now: () => number;
@@ -35,6 +48,21 @@ export interface RateGateOptions {
 const RECOVERY_PER_SECOND = 3;
 /** A cap above this multiple of the estimate is a probe; a refusal below it means the estimate is too high. */
 const PROBING_ABOVE = 1.02;
+/** A refusal while not probing lowers the estimate to this fraction of the cap then (after long evidence)… */
+const CONFIDENT_DECREASE = 0.97;
+/** …or to this one (while it rests on a few calls only). */
+const UNSURE_DECREASE = 0.9;
+/**
+ * After a run that paused while the estimate is unsure, the cubic probe doubles the cap in this
+ * many seconds (not `probeSeconds.unsure`): the cautious estimate is likely well below the limit.
+ */
+const CLIMB_SECONDS = 3;
+/** Once the estimate rests on long evidence and runs pause, the cap aims this fraction below it. */
+const PAUSED_MARGIN = 0.015;
+/** Calls are claimed this long before their slot (a claim takes a few ms that pacing must not lose). */
+const CLAIM_AHEAD_MS = 20;
+/** The fastest round trip is forgotten slowly (per answer), so a faster period long ago does not distort the arrival times for good. */
+const ROUND_TRIP_DRIFT = 1.001;
 
 export class RateGate {
   private pausedUntil = 0;
@@ -48,6 +76,15 @@ export class RateGate {
   private readonly estimator = new AcceptedRateEstimator();
   private readonly backoff: number;
   private readonly probe: { confident: number; unsure: number };
+  private fastestRoundTrip = Infinity;
+  /** Once the estimate rested on long evidence at a run that paused, a 429 that pauses lowers it a little and probing stays gentle. */
+  private everConfident = false;
+  /** Half the pace the API accepted before the first run of 429s that paused the account. */
+  private halfPaceBeforePause: number | undefined;
+  /** Below this since the latest run that paused while the estimate was unsure (0.9 × the cap then). */
+  private unsureCeiling = Infinity;
+  /** The latest run paused while the estimate was unsure: the probe above it climbs faster. */
+  private climbing = false;
 
   constructor(private readonly opts: RateGateOptions) {
     this.backoff = opts.backoffFactor ?? 0.8;
@@ -59,7 +96,7 @@ export class RateGate {
     const now = this.opts.now();
     if (now < this.pausedUntil) return this.pausedUntil - now;
     if (this.estimate === undefined) return 0;
-    return Math.max(0, this.nextSlot - now);
+    return Math.max(0, this.nextSlot - CLAIM_AHEAD_MS - now);
   }
 
   /** Milliseconds the account stays paused by a `Retry-After` (0: not paused). */
@@ -89,9 +126,19 @@ export class RateGate {
     return Math.max(1, Math.min(max, Math.floor(cap / 20)));
   }
 
-  /** A call that started at `startedAt` (the time `take` said) was accepted. */
-  accepted(startedAt: number): void {
-    this.estimator.accepted(startedAt);
+  /** A call that started at `startedAt` (the time `take` said) was accepted, answered at `answeredAt` (default: now). */
+  accepted(startedAt: number, answeredAt = this.opts.now()): void {
+    this.estimator.accepted(this.arrival(startedAt, answeredAt));
+  }
+
+  /**
+   * When the call most likely reached the API: its answer less the fastest round trip seen, if
+   * that is later than its start (a call can only be late to leave, never early).
+   */
+  private arrival(startedAt: number, answeredAt: number): number {
+    const roundTrip = answeredAt - startedAt;
+    if (roundTrip >= 0) this.fastestRoundTrip = Math.min(this.fastestRoundTrip * ROUND_TRIP_DRIFT, roundTrip);
+    return Number.isFinite(this.fastestRoundTrip) ? Math.max(startedAt, answeredAt - this.fastestRoundTrip) : startedAt;
   }
 
   /** An answer other than 429 asked for a pause (a 503 with `Retry-After`): no evidence about the rate. */
@@ -114,9 +161,27 @@ export class RateGate {
     const before = this.estimate;
     const capThen = this.rateCap;
     // Every refusal refines the estimate (the calls in flight with the first say most).
-    this.estimate = this.estimator.refused(startedAt, paused ? this.pausedUntil : undefined, now);
-    // Refused while not probing above the estimate: the estimate was too high.
-    if (newRun && before !== undefined && capThen !== undefined && capThen <= before.rate * PROBING_ABOVE) this.estimate = this.estimator.tooHigh(capThen);
+    this.estimate = this.estimator.refused(this.arrival(startedAt, now), paused ? this.pausedUntil : undefined, now);
+    // Refused while not probing above the estimate: the estimate was too high — by a little only
+    // when it rested on long evidence.
+    if (newRun && before !== undefined && capThen !== undefined && capThen <= before.rate * PROBING_ABOVE) {
+      const known = paused && this.everConfident;
+      this.estimate = this.estimator.tooHigh(capThen, known ? CONFIDENT_DECREASE : UNSURE_DECREASE, known);
+    }
+    if (paused && this.estimate.confident) this.everConfident = true;
+    if (paused && !this.everConfident) {
+      // Every further run costs a whole pause, and a rough estimate too high costs one run per
+      // 10 % too high: start from half the pace the API accepted at most (it is above the limit,
+      // since the bucket ran empty), so the stretch to the next run is long and crosses the limit
+      // slowly — what the bucket fit needs to tell the rate.
+      if (this.halfPaceBeforePause === undefined && newRun) this.halfPaceBeforePause = (this.estimator.acceptedPace(this.arrival(startedAt, now)) ?? Infinity) / 2;
+      // Refused on the climb: below the cap then, and the next stretch must be paced unlike this one.
+      if (newRun && capThen !== undefined) this.unsureCeiling = Math.min(this.unsureCeiling, UNSURE_DECREASE * capThen);
+      const half = this.halfPaceBeforePause ?? Infinity;
+      if (this.estimate.rate > half) this.estimate = { rate: half, confident: false, source: 'halved' };
+      if (this.estimate.rate > this.unsureCeiling) this.estimate = { rate: this.unsureCeiling, confident: false, source: 'decreased' };
+    }
+    if (newRun) this.climbing = paused && !this.everConfident;
     if (this.pausedUntil > now) {
       // The pause refills the bucket: the curve starts at the estimate when it ends.
       this.since = this.pausedUntil;
@@ -140,9 +205,14 @@ export class RateGate {
     if (e === undefined) return undefined;
     const t = Math.max(0, this.opts.now() - this.since) / 1000;
     const below = (1 - this.startFactor) * Math.exp(-RECOVERY_PER_SECOND * t);
-    const scale = e.confident ? this.probe.confident : this.probe.unsure;
+    // Lowered by a 429 after long evidence: still known closely enough to probe gently.
+    const scale = e.confident || this.everConfident ? this.probe.confident : this.climbing ? CLIMB_SECONDS : this.probe.unsure;
     const above = (t / scale) ** 3;
-    return Math.max(1, e.rate * (1 - below + above));
+    // Where every run costs a pause, aim a little below an estimate from long evidence: one a
+    // little too high empties the bucket in the end (another pause), one a little too low costs
+    // only that little.
+    const aim = this.everConfident ? e.rate * (1 - PAUSED_MARGIN) : e.rate;
+    return Math.max(1, aim * (1 - below + above));
   }
 
   /** The estimated limit and what it rests on, or undefined while no 429 has come. */

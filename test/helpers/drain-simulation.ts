@@ -1,3 +1,5 @@
+import { ConcurrencyLimit } from '../../src/delivery/concurrency-limit';
+import { ADAPTIVE_CONCURRENCY } from '../../src/delivery/operation-worker';
 import { RateGate, type RateGateOptions } from '../../src/delivery/rate-gate';
 import { TokenBucket } from './fake-token-bucket';
 
@@ -13,8 +15,16 @@ export interface DrainSimulation {
   latencyMs: number;
   /** Each answer takes latencyMs plus up to this much more (seeded, so still deterministic); default 2. */
   jitterMs?: number;
+  /**
+   * A call reaches the API up to this long after its start (default jitterMs): under load, calls
+   * started together leave one after another, so the start times the gate sees are bunched.
+   */
+  sendJitterMs?: number;
   seed?: number;
-  concurrency: number;
+  /** Calls in flight at most; 'adaptive' as without PROVIDER_CONCURRENCY (concurrency-limit.ts). */
+  concurrency: number | 'adaptive';
+  /** How long a claim takes (a database round trip): the claimed calls take their slots this much later; default 0. */
+  claimMs?: number;
   /** Token bucket; `retryAfter`: answer 429 with the bucket's whole seconds (at least 1). */
   limit?: { perSecond: number; burst: number; retryAfter: boolean };
   gate?: Partial<Omit<RateGateOptions, 'now'>>;
@@ -34,7 +44,7 @@ export interface DrainResult {
   /** The gate's estimate at the end. */
   estimate: number | undefined;
   /** The gate's cap at each refusal run's start (simulated ms, requests/s). */
-  caps: { at: number; cap: number | undefined }[];
+  caps: { at: number; cap: number | undefined; estimate?: number; source?: string }[];
 }
 
 type Event = { at: number; seq: number; run: () => void };
@@ -48,6 +58,9 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
   };
   const gate = new RateGate({ now: () => now, maxPauseMs: 3_600_000, ...sim.gate });
   const bucket = sim.limit ? new TokenBucket(sim.limit.perSecond, sim.limit.burst, 0) : undefined;
+  const limit = new ConcurrencyLimit(sim.concurrency === 'adaptive' ? ADAPTIVE_CONCURRENCY : { initial: sim.concurrency, max: sim.concurrency });
+  const claimMs = sim.claimMs ?? 0;
+  let claiming = false;
   const due: number[] = Array.from({ length: sim.ops }, () => 0); // due times of queued ops
   let inFlight = 0;
   let maxInFlight = 0;
@@ -67,15 +80,18 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
     return state / 2 ** 32;
   };
   const jitter = sim.jitterMs ?? 2;
+  const sendJitter = sim.sendJitterMs ?? jitter;
 
   const call = (startedAt: number) => {
     calls++;
+    const inFlightThen = inFlight;
     firstCall ??= startedAt;
     // The request reaches the API after a little of the round trip.
-    const arrives = startedAt + random() * jitter;
+    const arrives = startedAt + random() * sendJitter;
     const wait = bucket ? bucket.take(arrives) : 0;
     schedule(arrives + sim.latencyMs + random() * jitter, () => {
       inFlight--;
+      limit.record(startedAt, now, wait === 0 ? 'ok' : 'limited', inFlightThen);
       if (wait === 0) {
         applied++;
         lastOk = now;
@@ -89,6 +105,8 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
         lastRefusedAt = now;
         const retryAfterMs = sim.limit?.retryAfter ? wait * 1000 : undefined;
         gate.limited(retryAfterMs, startedAt);
+        const last = caps[caps.length - 1];
+        if (last !== undefined) Object.assign(last, { estimate: gate.limitEstimate?.rate, source: gate.limitEstimate?.source });
         due.push(now + Math.max(1000, retryAfterMs ?? 0));
       }
       pump();
@@ -98,7 +116,8 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
   // Pump.run: claim what the gate allows into free slots until none is free, then sleep until woken or due.
   const pump = () => {
     for (;;) {
-      const free = sim.concurrency - inFlight;
+      if (claiming) return; // the claim's end pumps again
+      const free = limit.limit - inFlight;
       if (free <= 0) return; // a finishing call wakes it
       const wait = gate.waitMs();
       if (wait > 0) return wake(now + wait);
@@ -114,8 +133,20 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
           taken++;
           inFlight++;
           maxInFlight = Math.max(maxInFlight, inFlight);
-          startWhenSlot(gate.take());
         }
+      }
+      const start = () => {
+        for (let i = 0; i < taken; i++) startWhenSlot(gate.take());
+      };
+      if (claimMs <= 0) start();
+      else {
+        claiming = true;
+        schedule(now + claimMs, () => {
+          claiming = false;
+          start();
+          pump();
+        });
+        return;
       }
     }
   };

@@ -1,4 +1,5 @@
 import { RateGate } from '../../../src/delivery/rate-gate';
+import { TokenBucket } from '../../helpers/fake-token-bucket';
 
 const HOUR = 3_600_000;
 
@@ -70,7 +71,7 @@ describe('RateGate', () => {
     expect(gate.rateCap).toBeGreaterThan(0.99 * rate);
   });
 
-  it('after a Retry-After pause starts at the estimate, and probes above it gently, then faster', () => {
+  it('after a Retry-After pause starts just below a well-founded estimate (1.5 %), and probes above it gently, then faster', () => {
     let now = 0;
     const gate = new RateGate({ now: () => now, maxPauseMs: HOUR, probeSeconds: { confident: 60, unsure: 2 } });
     saturate(gate, (t) => (now = t));
@@ -82,14 +83,16 @@ describe('RateGate', () => {
     expect(gate.limitEstimate?.rate).toBe(rate);
     expect(gate.waitMs()).toBe(1000);
     now += 1000; // the pause is over: the bucket is full again
-    expect(gate.rateCap).toBeCloseTo(rate, 5);
+    // Every run now costs a pause: a cap a little too high would empty the bucket in the end.
+    const aim = rate * 0.985;
+    expect(gate.rateCap).toBeCloseTo(aim, 5);
     const resumed = now;
     now = resumed + 5000;
-    expect(gate.rateCap).toBeLessThan(rate * 1.001); // (5/60)³ ≈ 0.06 %
+    expect(gate.rateCap).toBeLessThan(aim * 1.001); // (5/60)³ ≈ 0.06 %
     now = resumed + 30_000;
-    expect(gate.rateCap).toBeCloseTo(rate * 1.125, 5); // (30/60)³
+    expect(gate.rateCap).toBeCloseTo(aim * 1.125, 5); // (30/60)³
     now = resumed + 60_000;
-    expect(gate.rateCap).toBeCloseTo(rate * 2, 5);
+    expect(gate.rateCap).toBeCloseTo(aim * 2, 5);
   });
 
   it('a slot reserved before a Retry-After pause is moved to after it', () => {
@@ -135,6 +138,75 @@ describe('RateGate', () => {
     now = heard + 500; // on the way back to the estimate, not probing
     const capThen = gate.rateCap as number;
     gate.limited(undefined, now - 20);
+    expect(gate.limitEstimate?.rate).toBeLessThanOrEqual(0.9 * capThen + 1e-9);
+  });
+  it('lets the next calls be claimed a little ahead of their slot (a claim takes a few ms that pacing must not lose)', () => {
+    let now = 0;
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
+    now = saturate(gate, (t) => (now = t)) + 2000;
+    const cap = gate.rateCap as number;
+    expect(gate.waitMs()).toBe(0);
+    let last = 0;
+    for (let i = 0; i < 5; i++) last = gate.take();
+    expect(last).toBeCloseTo((4 * 1000) / cap, 5);
+    // The next free slot is one interval after the last one taken; claiming may start 20 ms earlier.
+    expect(gate.waitMs()).toBeCloseTo(last + 1000 / cap - 20, 5);
+  });
+
+  it('places each call at its answer less the fastest round trip: calls started together reach the API one after another', () => {
+    // A 200/s bucket, empty: the client starts calls in bunches of 10 at the same millisecond
+    // every 25 ms (400/s), but they reach the API 2.5 ms apart and are answered 20 ms later.
+    let now = 0;
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
+    const bucket = new TokenBucket(200, 1, 0);
+    bucket.take(0); // empty
+    const calls = Array.from({ length: 400 }, (_, i) => {
+      const started = Math.floor(i / 10) * 25;
+      const arrives = started + (i % 10) * 2.5;
+      return { started, answered: arrives + 20, ok: bucket.take(arrives) === 0 };
+    });
+    for (const c of calls.sort((a, b) => a.answered - b.answered)) {
+      now = c.answered;
+      if (c.ok) gate.accepted(c.started);
+      else gate.limited(undefined, c.started);
+    }
+    expect(gate.limitEstimate?.source).toBe('saturated');
+    expect(gate.limitEstimate?.rate).toBeGreaterThan(0.95 * 200);
+    expect(gate.limitEstimate?.rate).toBeLessThanOrEqual(1.01 * 200);
+  });
+
+  it('after a first run of 429s that pauses, holds a rough estimate to half the pace accepted before it, and climbs faster above it', () => {
+    let now = 0;
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
+    // 400/s accepted for a quarter of a second (the bucket was big), then the first 429 with Retry-After: 1.
+    for (let i = 0; i < 100; i++) {
+      now = i * 2.5 + 20;
+      gate.accepted(i * 2.5);
+    }
+    now = 270;
+    gate.limited(1000, 250);
+    const e = gate.limitEstimate;
+    expect(e?.confident).toBe(false);
+    expect(e?.rate).toBeLessThanOrEqual(200 + 1e-9);
+    const rough = e?.rate as number;
+    now = 1270; // the pause is over: the cap starts at the rough estimate…
+    expect(gate.rateCap).toBeCloseTo(rough, 5);
+    now = 1270 + 3000; // …and is doubled 3 s later (not 5 s: it is cautious by design)
+    expect(gate.rateCap).toBeCloseTo(2 * rough, 5);
+  });
+
+  it('where 429s pause, a run refused on the climb lowers the next start below 0.9 × the cap then (so the next stretch is paced unlike this one)', () => {
+    let now = 0;
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
+    for (let i = 0; i < 100; i++) {
+      now = i * 2.5 + 20;
+      gate.accepted(i * 2.5);
+    }
+    now = 270;
+    gate.limited(1000, 250);
+    now = 1270 + 1500; // climbing, not yet far above the rough estimate
+    const capThen = gate.rateCap as number;
+    gate.limited(1000, now - 20);
     expect(gate.limitEstimate?.rate).toBeLessThanOrEqual(0.9 * capThen + 1e-9);
   });
 });
