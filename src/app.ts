@@ -10,6 +10,7 @@ import type { Store } from './store/store';
 import { CHANNEL_KINDS } from './platforms/endpoints';
 import { BODY_TIMEOUT_MS, UnverifiedBodies } from './webhook/read-body';
 import { DRAINING_ERROR, serveWebhooksDirectly } from './request-listener';
+import type { AckPressure } from './delivery/ack-pressure';
 import { webhookRoute, type WebhookHandler } from './webhook/route';
 import { subscriptionCheckRoute } from './webhook/subscription-check';
 
@@ -31,6 +32,8 @@ export interface AppDeps {
   now?: () => number;
   /** How long a webhook body may take to arrive (CONTRACT: 30 s; tests shorten it). */
   bodyTimeoutMs?: number;
+  /** Told how long each webhook answer took: the tag worker grows only while they are quick. */
+  ackPressure?: AckPressure;
 }
 
 export interface App extends express.Express {
@@ -83,7 +86,7 @@ export function createApp(deps: AppDeps): App {
     app.post(endpoint.definition.path, refuseWhileDraining, (req, res) => handler(req, res));
   }
   // The server hands these to their route without going through express (see request-listener.ts).
-  serveWebhooksDirectly(app, webhooks, metrics);
+  serveWebhooksDirectly(app, webhooks, metrics, deps.ackPressure);
   // A channel id the channels file does not declare: 404 before anything else (CONTRACT check order).
   for (const kind of CHANNEL_KINDS) {
     const undeclared = (req: Request, res: Response) => {

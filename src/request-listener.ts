@@ -1,5 +1,6 @@
 import type { RequestListener, ServerResponse } from 'node:http';
 import type { App } from './app';
+import type { AckPressure } from './delivery/ack-pressure';
 import type { Metrics } from './metrics';
 import type { WebhookHandler } from './webhook/route';
 
@@ -20,14 +21,17 @@ export const DRAINING_ERROR = 'shutting down; try again';
  * Everything else (other paths, other methods, spellings of a webhook path that only
  * express's matching accepts) goes to the express app, which mounts the same routes.
  */
-export function serveWebhooksDirectly(app: App, routes: ReadonlyMap<string, WebhookHandler>, metrics: Metrics): void {
+export function serveWebhooksDirectly(app: App, routes: ReadonlyMap<string, WebhookHandler>, metrics: Metrics, pressure?: AckPressure): void {
   const series = new Map<string, { observe(seconds: number): void }>();
   const timed = (res: ServerResponse, route: string, startedAt: number) => {
     res.once('finish', () => {
       const key = `${route} ${res.statusCode}`;
       let s = series.get(key);
       if (!s) series.set(key, (s = metrics.httpDuration.labels({ method: 'POST', route, status: String(res.statusCode) })));
-      s.observe((performance.now() - startedAt) / 1000);
+      const ms = performance.now() - startedAt;
+      s.observe(ms / 1000);
+      // The tag worker grows only while answers are quick (delivery/ack-pressure.ts).
+      pressure?.record(ms);
     });
   };
   listeners.set(app, (req, res) => {

@@ -6,6 +6,7 @@ import { createApp } from './app';
 import { requestListener } from './request-listener';
 import { ruleCatalogue } from './channels/catalogue';
 import { loadConfig, secretsOf, type Config } from './config';
+import { AckPressure } from './delivery/ack-pressure';
 import { Delivery } from './delivery/worker';
 import { createLogger, type Logger } from './log';
 import { createMetrics } from './metrics';
@@ -65,11 +66,13 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   }
 
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  const delivery = new Delivery({ store, config, log, metrics, taggers, owner });
+  // Answers come first: the tag worker grows past its starting concurrency only while they are quick.
+  const ackPressure = new AckPressure();
+  const delivery = new Delivery({ store, config, log, metrics, taggers, owner, ackPressure });
   await delivery.start();
 
   const admin = config.adminToken ? createAdminRouter({ config, store, rules: () => rules.current(), refusedEdit: () => rules.refusedEdit(), log }) : undefined;
-  const app = createApp({ config, log, metrics, store, rules, admin });
+  const app = createApp({ config, log, metrics, store, rules, admin, ackPressure });
   // Slow clients: Node closes a socket whose headers take over 10 s (checked every second, not
   // every 30 s); the webhook route cuts a body at 30 s, and every other request is cut once
   // headers and body together took 40 s (Node's own default waits 300 s).

@@ -3,6 +3,7 @@ import type { Metrics } from '../metrics';
 import { TagApiError } from '../providers/errors';
 import type { Tagger } from '../providers/taggers';
 import type { AccountScope, ClaimedOperation, DeadLetterRequest, InstanceSession, Store } from '../store/store';
+import type { AckPressure } from './ack-pressure';
 import type { CallLease } from './call-lease';
 import { LeasedLoop } from './leased-loop';
 import { decideAfterFailure, type FailureFacts, type RetryPolicy } from './operation-outcome';
@@ -30,6 +31,8 @@ export interface OperationWorkerDeps {
   policy: RetryPolicy;
   /** PROVIDER_CONCURRENCY: at most this many calls in flight; undefined adapts (concurrency-limit.ts). */
   concurrency: number | undefined;
+  /** Adaptive only: while webhook answers are slow, no more than ADAPTIVE_CONCURRENCY.initial calls (ack-pressure.ts). */
+  pressure?: AckPressure;
   leaseMs: number;
   /** TAG_API_TIMEOUT_MS: the calls for a claimed row end this long after the claim. */
   callTimeoutMs: number;
@@ -69,7 +72,7 @@ export class OperationWorker {
       owner: d.owner,
       leaseMs: d.leaseMs,
       callMs: d.callTimeoutMs,
-      concurrency: () => this.concurrency.limit,
+      concurrency: () => this.slots(),
       gate: () => this.gate.waitMs(),
       limit: (free) => (d.tagger ? this.gate.available(free) : free),
       claim: (limit, owner) =>
@@ -83,6 +86,13 @@ export class OperationWorker {
       log: d.log,
       logFields: { account: d.name },
     });
+  }
+
+  /** Calls that may be in flight now: the limit, held at its start while webhook answers are slow (adaptive only). */
+  private slots(): number {
+    const limit = this.concurrency.limit;
+    if (this.d.concurrency !== undefined || !this.d.pressure?.slow) return limit;
+    return Math.min(limit, ADAPTIVE_CONCURRENCY.initial);
   }
 
   start(session?: InstanceSession): void {

@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics';
 import type { Tagger } from '../providers/taggers';
 import { DEAD_LETTER_CODES, type Store } from '../store/store';
 import { NO_ACCOUNT } from '../tag-operation';
+import type { AckPressure } from './ack-pressure';
 import { ForwardWorker, type ForwardOutcome } from './forward-worker';
 import { OperationWorker, type OperationOutcome } from './operation-worker';
 import { unroutableReason } from './unroutable';
@@ -35,6 +36,8 @@ export interface DeliveryDeps {
   taggers: ReadonlyMap<string, Tagger>;
   /** Identifies this process's leases (unique per instance and start). */
   owner: string;
+  /** How the webhook answers fare: the adaptive tag loops stay at their start while they are slow. */
+  ackPressure?: AckPressure;
   now?: () => number;
   random?: () => number;
 }
@@ -77,6 +80,7 @@ export class Delivery {
           unroutable: (op) => unroutableReason(op, config),
           policy: config.retry,
           concurrency: config.providerConcurrency,
+          pressure: d.ackPressure,
           leaseMs: config.leaseMs,
           callTimeoutMs: config.tagApiTimeoutMs,
           owner: d.owner,

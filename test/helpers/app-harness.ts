@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { AckPressure } from '../../src/delivery/ack-pressure';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -104,6 +105,7 @@ export async function startHarness(
   env: Record<string, string>,
   rules: Record<string, string> = { 'rules.yaml': COUPON_RULES },
   on: HarnessEngine = { engine: 'sqlite' },
+  deps: { ackPressure?: AckPressure } = {},
 ): Promise<Harness> {
   const dataDir = tempDir('autotag-data-');
   const dir = writeRules(rules);
@@ -118,7 +120,7 @@ export async function startHarness(
       : createSqliteStore({ file: on.file ?? path.join(dataDir, 'autotag.db'), log });
   await store.migrate();
   const metrics = createMetrics({ status: () => store.status(Date.now()), collectDefault: false });
-  const app = createApp({ config, log, metrics, store, rules: { current: () => ruleSet } });
+  const app = createApp({ config, log, metrics, store, rules: { current: () => ruleSet }, ackPressure: deps.ackPressure });
   return {
     app,
     store,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../../src/config';
 import { createTaggers } from '../../src/providers/create-taggers';
 import { Delivery } from '../../src/delivery/worker';
+import type { AckPressure } from '../../src/delivery/ack-pressure';
 import type { OperationOutcome } from '../../src/delivery/operation-worker';
 import type { ForwardOutcome } from '../../src/delivery/forward-worker';
 import type { Harness } from './app-harness';
@@ -18,10 +19,10 @@ export interface RunningDelivery {
 }
 
 /** Starts the real delivery loops over the harness's store, with taggers built from `env`. */
-export async function startDelivery(h: Harness, env: Record<string, string>): Promise<RunningDelivery> {
+export async function startDelivery(h: Harness, env: Record<string, string>, opts: { ackPressure?: AckPressure } = {}): Promise<RunningDelivery> {
   const config = loadConfig({ DATA_DIR: h.dataDir, RULES_DIR: h.config.rulesDir, ...env });
   const taggers = await createTaggers(config, h.store, h.log);
-  const delivery = new Delivery({ store: h.store, config, log: h.log, metrics: h.metrics, taggers: taggers.taggers, owner: `test-${randomBytes(3).toString('hex')}` });
+  const delivery = new Delivery({ store: h.store, config, log: h.log, metrics: h.metrics, taggers: taggers.taggers, owner: `test-${randomBytes(3).toString('hex')}`, ackPressure: opts.ackPressure });
   const outcomes: OperationOutcome[] = [];
   const forwardOutcomes: ForwardOutcome[] = [];
   delivery.events.on('operation', (o) => outcomes.push(o));

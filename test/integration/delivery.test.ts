@@ -3,6 +3,8 @@ import { startFakeBotbonnie, startFakeMantago, jwtExpiringIn, type FakeBotbonnie
 import { signLine, signMeta } from '../helpers/signatures';
 import { COUPON_RULES, lineBody, lineText, recentTimestamp, startHarness, type Harness } from '../helpers/app-harness';
 import { startDelivery, type RunningDelivery } from '../helpers/delivery-harness';
+import { AckPressure } from '../../src/delivery/ack-pressure';
+import { ADAPTIVE_CONCURRENCY } from '../../src/delivery/operation-worker';
 
 const LINE_SECRET = 'line-secret-delivery';
 const META_SECRET = 'meta-secret-delivery';
@@ -222,6 +224,34 @@ describe('delivery to MantaGo', () => {
       expect(slow.api.maxInFlight).toBeGreaterThanOrEqual(2);
       expect(slow.api.overlaps).toEqual([]);
     } finally {
+      await running?.stop();
+      running = undefined;
+      await slow.close();
+    }
+  });
+
+  it('the adaptive worker stays at its starting concurrency while webhook answers are slow, and grows once they are quick', async () => {
+    const slow = await startFakeMantago({ latencyMs: 40 });
+    const pressure = new AckPressure();
+    // Answers as a flood of webhooks answered in 200 ms each would give: far above the target, in numbers.
+    const flood = setInterval(() => {
+      for (let i = 0; i < 20; i++) pressure.record(200);
+    }, 10);
+    try {
+      for (let i = 0; i < 250; i++) await postLine(h, [lineText('coupon', `Upress${i}`)]);
+      while (!pressure.slow) await new Promise((r) => setTimeout(r, 20));
+      running = await startDelivery(h, { ...env, MANTAGO_BASE_URL: slow.baseUrl, MANTAGO_TOKEN: slow.token, MANTAGO_SECRET: slow.secret }, { ackPressure: pressure });
+      await running.waitForOutcomes(50, (o) => o.outcome === 'applied');
+      expect(slow.api.maxInFlight).toBe(ADAPTIVE_CONCURRENCY.initial);
+
+      clearInterval(flood);
+      slow.api.reset();
+      await running.waitForOutcomes(250, (o) => o.outcome === 'applied');
+      expect(pressure.slow).toBe(false);
+      expect(slow.api.maxInFlight).toBeGreaterThan(ADAPTIVE_CONCURRENCY.initial);
+      expect(slow.api.overlaps).toEqual([]);
+    } finally {
+      clearInterval(flood);
       await running?.stop();
       running = undefined;
       await slow.close();

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { requestListener } from '../../src/request-listener';
+import { AckPressure } from '../../src/delivery/ack-pressure';
 import { signLine } from '../helpers/signatures';
 import { lineBody, lineText, startHarness, type Harness } from '../helpers/app-harness';
 
@@ -53,5 +54,29 @@ describe("the server's request listener", () => {
     const metrics = await request(requestListener(h.app)).get('/metrics').expect(200);
     expect(metrics.text).toMatch(/autotag_http_request_duration_seconds_count\{method="POST",route="\/webhooks\/line",status="200"\} 1/);
     expect(metrics.text).toMatch(/autotag_http_request_duration_seconds_count\{method="POST",route="\/webhooks\/line",status="401"\} 1/);
+  });
+
+  it('tells the tag worker how long each webhook answer took (it grows only while they are quick)', async () => {
+    class Recording extends AckPressure {
+      readonly answers: number[] = [];
+      override record(ms: number): void {
+        this.answers.push(ms);
+        super.record(ms);
+      }
+    }
+    const pressure = new Recording();
+    const withPressure = await startHarness({ LINE_CHANNEL_SECRET: LINE_SECRET }, undefined, undefined, { ackPressure: pressure });
+    try {
+      const body = lineBody([lineText('coupon', 'Upressure')]);
+      await request(requestListener(withPressure.app)).post('/webhooks/line').set('content-type', 'application/json').set('x-line-signature', signLine(body, LINE_SECRET)).send(body).expect(200);
+      await request(requestListener(withPressure.app)).post('/webhooks/line').set('x-line-signature', 'bad').send('{}').expect(401);
+      await request(requestListener(withPressure.app)).get('/healthz').expect(200);
+      expect(pressure.answers).toHaveLength(2);
+      for (const ms of pressure.answers) expect(ms).toBeGreaterThan(0);
+      // Two answers are no flood.
+      expect(pressure.slow).toBe(false);
+    } finally {
+      await withPressure.cleanup();
+    }
   });
 });
