@@ -54,6 +54,8 @@ interface Drained {
   rate: number;
   seconds: number;
   counts: TagApiCounts;
+  /** The service's CPU time (user + system, every thread) per operation applied, from its start to the last one. */
+  cpuMsPerOp: number;
 }
 
 async function drain(dir: BenchDir, name: string, ops: number, api: Omit<CountingTagApiOptions, 'token'>, extraEnv: Record<string, string> = {}): Promise<Drained> {
@@ -65,15 +67,18 @@ async function drain(dir: BenchDir, name: string, ops: number, api: Omit<Countin
     const queued = await prefillSqlite({ dataDir: env.DATA_DIR as string, rulesDir: dir.rulesDir, lineSecret: s.lineSecret, webhooks: take(ops, hooks.next) });
     if (queued !== ops) throw new Error(`${name}: ${queued} operations queued for ${ops} webhooks (every benchmark message should match one rule)`);
     const child = await startChild('service', env, dir.logFile(`service-${name}`));
+    let cpuMicros: number;
     try {
+      const before = await child.usage();
       // Fails the run rather than hang: anything slower than 40 operations/s is far off every target anyway.
       await tagApi.waitForApplied(ops, Math.max(60_000, (ops / 40) * 1000));
+      cpuMicros = (await child.usage()).cpuMicros - before.cpuMicros;
     } finally {
       await child.stop();
     }
     const counts = tagApi.snapshot();
     const seconds = ((counts.lastOkAt ?? 0) - (counts.firstCallAt ?? 0)) / 1000;
-    return { ops, rate: ops / seconds, seconds, counts };
+    return { ops, rate: ops / seconds, seconds, counts, cpuMsPerOp: cpuMicros / 1000 / ops };
   } finally {
     await tagApi.close();
   }
@@ -139,11 +144,11 @@ async function main(): Promise<void> {
       const serial = await drain(dir, 'free-c1', SERIAL_OPS, { latencyMs: LATENCY_MS }, { PROVIDER_CONCURRENCY: '1' });
       const speedup = free.rate / serial.rate;
       sections.push([`No limit (${LATENCY_MS} ms)`, [
-        ['PROVIDER_CONCURRENCY=8', `${fmt(free.rate, 'ops/s')}  (${free.ops} in ${fmt(free.seconds, 's')}, at most ${free.counts.maxInFlight} in flight)`],
+        ['PROVIDER_CONCURRENCY=8', `${fmt(free.rate, 'ops/s')}  (${free.ops} in ${fmt(free.seconds, 's')}, at most ${free.counts.maxInFlight} in flight); the service's CPU ${fmt(free.cpuMsPerOp, 'ms', 3)} per operation`],
         ['baseline PROVIDER_CONCURRENCY=1', `${fmt(serial.rate, 'ops/s')}  (${serial.ops} in ${fmt(serial.seconds, 's')}; one call at a time cannot beat ${fmt(1000 / LATENCY_MS, 'ops/s', 0)})`],
         ['ratio', `${fmt(speedup, '×', 2)}`],
       ]]);
-      Object.assign(figures, { free_ops: free.ops, free_rate: round(free.rate, 1), serial_ops: serial.ops, serial_rate: round(serial.rate, 1), free_vs_serial: round(speedup, 2) });
+      Object.assign(figures, { free_ops: free.ops, free_rate: round(free.rate, 1), free_cpu_ms_per_op: round(free.cpuMsPerOp, 3), serial_ops: serial.ops, serial_rate: round(serial.rate, 1), free_vs_serial: round(speedup, 2) });
       repeated += free.counts.repeated + serial.counts.repeated;
     }
     if (ONLY.has('slow')) {
