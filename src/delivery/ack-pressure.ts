@@ -7,10 +7,10 @@
  * nothing, since its desired state is on disk before the 200.
  *
  * So the adaptive worker (PROVIDER_CONCURRENCY unset) uses more than its starting
- * concurrency only while answers are quick: a window of WINDOW_MS with at least
- * MIN_SAMPLES answers whose 90th percentile is above TARGET_MS makes the answers `slow`
+ * concurrency only while answers are quick: a window of `windowMs` with at least
+ * `minSamples` answers whose 90th percentile is above `targetMs` makes the answers `slow`
  * until a window passes that is not. It never goes below its start (8 calls in flight, the
- * old fixed default), and light traffic (fewer than MIN_SAMPLES answers in a window) never
+ * old fixed default), and light traffic (fewer than `minSamples` answers in a window) never
  * holds it back: a backlog with no webhooks arriving drains at full speed.
  */
 export const ACK_PRESSURE = {

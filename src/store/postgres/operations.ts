@@ -3,7 +3,7 @@ import type { AttemptOutcome } from '../store';
 import { outcomeColumns } from '../shared/accept-rows';
 import { byDueThenId, num, toClaimedOperation } from '../shared/rows';
 import { historyOperation, operationSettleStatement, settledOperation, type OperationSettlement, type SettledOperation } from '../shared/settle';
-import { EXPIRE_BATCH, EXPIRE_SET, RENEW_OPERATION_LEASE, removalJson } from '../sql/operations';
+import { EXPIRE_BATCH, EXPIRE_SET, RENEW_OPERATION_LEASE, completeSet, removalJson } from '../sql/operations';
 import type { Notify, PreparedQuery, Query } from './db';
 import { LEASE_END } from './liveness';
 import { OTHER_ACCOUNTS_POSTGRES } from './views';
@@ -96,7 +96,7 @@ export async function renewOperationLeasesPostgres(q: Query, ids: number[], owne
 }
 
 /**
- * COMPLETE_OPERATION and its history entry for many rows in ONE statement (its own
+ * COMPLETE_OPERATION (the same SET, completeSet) and its history entry for many rows in ONE statement (its own
  * transaction, one round trip): the calls that end together are settled together, as
  * webhooks are accepted together. Each row is touched only while its owner still holds
  * the lease; RETURNING says which were, and their current versions. $1… one array per
@@ -107,21 +107,13 @@ const COMPLETE_OPERATIONS = `
     SELECT * FROM unnest(
       CAST($1 AS BIGINT[]), CAST($2 AS TEXT[]), CAST($3 AS INTEGER[]), CAST($4 AS BIGINT[]),
       CAST($5 AS INTEGER[]), CAST($6 AS TEXT[]), CAST($7 AS TEXT[]), CAST($8 AS TEXT[]), CAST($9 AS TEXT[])
-    ) WITH ORDINALITY AS v (id, owner, version, now, status, error, excerpt, user_id, operation, ord)
+    ) WITH ORDINALITY AS v (id, owner, claimed, now, status, error, excerpt, user_id, operation, ord)
   ),
   done AS (
-    UPDATE operations o SET
-      state = CASE WHEN o.version = v.version THEN 'done' ELSE 'pending' END,
-      due_at = CASE WHEN o.version = v.version THEN o.due_at ELSE v.now END,
-      lease_owner = NULL,
-      leased_until = NULL,
-      last_status = v.status,
-      last_error = v.error,
-      last_body_excerpt = v.excerpt,
-      updated_at = v.now
+    UPDATE operations o SET ${completeSet({ claimed: 'v.claimed', now: 'v.now', status: 'v.status', error: 'v.error', excerpt: 'v.excerpt' })}
     FROM v
     WHERE o.id = v.id AND o.lease_owner = v.owner AND o.state = 'pending'
-    RETURNING o.id, o.version, v.version AS claimed, v.now, v.user_id, v.operation, v.status, v.error, v.ord
+    RETURNING o.id, o.version, v.claimed, v.now, v.user_id, v.operation, v.status, v.error, v.ord
   ),
   recorded AS (
     INSERT INTO history_calls (at, user_id, operation, version, outcome, status, error)

@@ -109,17 +109,25 @@ export const INSERT_HISTORY_DECISION = `
  * $1 id, $2 owner, $3 claimed version, $4 now, then the attempt outcome.
  */
 
-/** $5 status, $6 error, $7 body excerpt. Version moved: pending and due now. */
-export const COMPLETE_OPERATION = `
-  UPDATE operations SET
-    state = CASE WHEN version = $3 THEN 'done' ELSE 'pending' END,
-    due_at = CASE WHEN version = $3 THEN due_at ELSE CAST($4 AS BIGINT) END,
+/**
+ * What settling a successful call sets: done while the row is still at the claimed version;
+ * once it moved, pending and due now (the newer action is to be applied). Each value is an
+ * SQL expression: parameters here, a row of the completions in PostgreSQL's bulk statement.
+ * `version` and `due_at` are the row's own columns.
+ */
+export const completeSet = (v: { claimed: string; now: string; status: string; error: string; excerpt: string }) => `
+    state = CASE WHEN version = ${v.claimed} THEN 'done' ELSE 'pending' END,
+    due_at = CASE WHEN version = ${v.claimed} THEN due_at ELSE ${v.now} END,
     lease_owner = NULL,
     leased_until = NULL,
-    last_status = $5,
-    last_error = $6,
-    last_body_excerpt = $7,
-    updated_at = CAST($4 AS BIGINT)
+    last_status = ${v.status},
+    last_error = ${v.error},
+    last_body_excerpt = ${v.excerpt},
+    updated_at = ${v.now}`;
+
+/** $5 status, $6 error, $7 body excerpt. */
+export const COMPLETE_OPERATION = `
+  UPDATE operations SET ${completeSet({ claimed: '$3', now: 'CAST($4 AS BIGINT)', status: '$5', error: '$6', excerpt: '$7' })}
   WHERE id = $1 AND lease_owner = $2 AND state = 'pending'
   RETURNING version`;
 

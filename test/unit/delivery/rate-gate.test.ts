@@ -175,38 +175,39 @@ describe('RateGate', () => {
     expect(gate.limitEstimate?.rate).toBeLessThanOrEqual(1.01 * 200);
   });
 
-  it('after a first run of 429s that pauses, holds a rough estimate to half the pace accepted before it, and climbs faster above it', () => {
-    let now = 0;
-    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
-    // 400/s accepted for a quarter of a second (the bucket was big), then the first 429 with Retry-After: 1.
+  /**
+   * 400/s accepted for a quarter of a second (the bucket was big), then the first 429 with
+   * Retry-After: 1; the clock stands at its answer (270 ms), the pause ends at 1,270 ms.
+   */
+  function afterFirstPausedRun() {
+    const clock = { now: 0 };
+    const gate = new RateGate({ now: () => clock.now, maxPauseMs: HOUR });
     for (let i = 0; i < 100; i++) {
-      now = i * 2.5 + 20;
+      clock.now = i * 2.5 + 20;
       gate.accepted(i * 2.5);
     }
-    now = 270;
+    clock.now = 270;
     gate.limited(1000, 250);
+    return { gate, clock };
+  }
+
+  it('after a first run of 429s that pauses, holds a rough estimate to half the pace accepted before it, and climbs faster above it', () => {
+    const { gate, clock } = afterFirstPausedRun();
     const e = gate.limitEstimate;
     expect(e?.confident).toBe(false);
     expect(e?.rate).toBeLessThanOrEqual(200 + 1e-9);
     const rough = e?.rate as number;
-    now = 1270; // the pause is over: the cap starts at the rough estimate…
+    clock.now = 1270; // the pause is over: the cap starts at the rough estimate…
     expect(gate.rateCap).toBeCloseTo(rough, 5);
-    now = 1270 + 3000; // …and is doubled 3 s later (not 5 s: it is cautious by design)
+    clock.now = 1270 + 3000; // …and is doubled 3 s later (not 5 s: it is cautious by design)
     expect(gate.rateCap).toBeCloseTo(2 * rough, 5);
   });
 
   it('where 429s pause, a run refused on the climb lowers the next start below 0.9 × the cap then (so the next stretch is paced unlike this one)', () => {
-    let now = 0;
-    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
-    for (let i = 0; i < 100; i++) {
-      now = i * 2.5 + 20;
-      gate.accepted(i * 2.5);
-    }
-    now = 270;
-    gate.limited(1000, 250);
-    now = 1270 + 1500; // climbing, not yet far above the rough estimate
+    const { gate, clock } = afterFirstPausedRun();
+    clock.now = 1270 + 1500; // climbing, not yet far above the rough estimate
     const capThen = gate.rateCap as number;
-    gate.limited(1000, now - 20);
+    gate.limited(1000, clock.now - 20);
     expect(gate.limitEstimate?.rate).toBeLessThanOrEqual(0.9 * capThen + 1e-9);
   });
 });
