@@ -49,6 +49,12 @@ export interface HttpAnswer {
 
 export interface HttpClient {
   send(req: JsonRequest): Promise<HttpAnswer>;
+  /**
+   * Ends the client. Calls still in flight are aborted: the service closes its clients only
+   * after delivery stopped, which waited its grace for them and released their leases, so
+   * their rows come back at the next start. (Waiting for them instead held a shutdown until
+   * the 9 s hard exit whenever an API hung.)
+   */
   close(): Promise<void>;
 }
 
@@ -107,7 +113,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     async close() {
       if (closed) return;
       closed = true;
-      if (owned) await dispatcher.close();
+      if (owned) await dispatcher.destroy();
     },
   };
 }

@@ -42,6 +42,9 @@ describe('graceful shutdown (SIGTERM)', () => {
     expect([503, 'unreachable']).toContain(during);
     expect(await service.exited).toBe(0);
     expect(Date.now() - t0).toBeLessThan(10_000);
+    // A clean stop, not the 9 s hard exit: the hanging calls are aborted once their grace is over.
+    expect(service.logs.map((l) => l.message)).toContain('stopped');
+    expect(service.logs.filter((l) => String(l.message).startsWith('shutdown took too long'))).toEqual([]);
     const stopped = service.logs.find((l) => l.message === 'delivery stopped');
     expect(stopped).toMatchObject({ drained: false });
     expect(Number(stopped?.released)).toBeGreaterThanOrEqual(2);
