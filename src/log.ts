@@ -101,11 +101,49 @@ function writeStraightToStdout(logger: Logger): void {
     entry[LEVEL] ??= entry.level;
     if (logger.silent || !logger.isLevelEnabled(entry[LEVEL])) return true;
     const out = format.transform(entry, format.options);
-    if (out && typeof out === 'object') process.stdout.write(`${String(out[MESSAGE])}\n`);
+    if (out && typeof out === 'object') stdoutLines.add(`${String(out[MESSAGE])}\n`);
     return true;
   };
   (logger as unknown as { write: typeof write }).write = write;
 }
+
+/**
+ * Log lines go out to stdout together, once per turn of the event loop: stdout to a file or a
+ * pipe is a blocking write per call, and at thousands of webhooks a second that was one system
+ * call per line (two lines per webhook on `serve`: accepted, applied). Lines are never held past
+ * the turn that made them, and whatever is pending when the process exits is written first.
+ */
+class LineBatch {
+  private pending: string[] = [];
+  private scheduled = false;
+  private exitHooked = false;
+
+  constructor(private readonly write: (text: string) => void) {}
+
+  add(line: string): void {
+    this.pending.push(line);
+    if (!this.exitHooked) {
+      this.exitHooked = true;
+      process.once('exit', () => this.flush());
+    }
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush()).unref();
+    }
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
+    const text = this.pending.length === 1 ? (this.pending[0] as string) : this.pending.join('');
+    this.pending = [];
+    this.write(text);
+  }
+}
+
+const stdoutLines = new LineBatch((text) => {
+  process.stdout.write(text);
+});
 
 /** A logger that writes nothing, for tests and CLI commands that print their own output. */
 export function silentLogger(): Logger {
