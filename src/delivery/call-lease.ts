@@ -14,6 +14,7 @@ export class CallLease {
   private readonly deadline = new AbortController();
   private readonly timer: NodeJS.Timeout;
   private open = 0;
+  private releasedAtStop = false;
 
   constructor(private readonly session: AbortSignal, callMs: number) {
     this.timer = setTimeout(() => this.deadline.abort(new CallDeadlineError(callMs)), callMs);
@@ -32,6 +33,21 @@ export class CallLease {
     return this.session.aborted;
   }
 
+  /**
+   * The service is stopping, and its grace for calls in flight is over: their leases are
+   * released (the items stay queued as they were, for the next holder) and their calls aborted.
+   * No outcome is written for them, and no call starts for them any more.
+   */
+  releaseAtStop(): void {
+    this.releasedAtStop = true;
+    this.deadline.abort(new ReleasedAtStopError());
+  }
+
+  /** Released by `releaseAtStop`. */
+  get released(): boolean {
+    return this.releasedAtStop;
+  }
+
   /** One item is finished; the timer goes with the last. */
   done(): void {
     this.open -= 1;
@@ -44,5 +60,13 @@ export class CallDeadlineError extends Error {
   constructor(callMs: number) {
     super(`the call deadline of its lease passed (${callMs} ms after the claim)`);
     this.name = 'CallDeadlineError';
+  }
+}
+
+/** The reason a lease's calls are aborted with when the service stops before they end. */
+export class ReleasedAtStopError extends Error {
+  constructor() {
+    super('the service is stopping: the grace for calls in flight is over and the lease was released');
+    this.name = 'ReleasedAtStopError';
   }
 }

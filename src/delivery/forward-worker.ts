@@ -93,6 +93,10 @@ export class ForwardWorker {
       log.warn('forward aborted: the database session was lost; its lease is abandoned', { destination: this.label, forwardId: fwd.id, reason: result.reason });
       return;
     }
+    if (!result.ok && lease.released) {
+      log.info('forward aborted: the service is stopping; the forward stays queued', { destination: this.label, forwardId: fwd.id, reason: result.reason });
+      return;
+    }
     const now = this.d.now();
     const outcome = { status: result.status, error: result.reason, bodyExcerpt: result.bodyExcerpt };
     if (result.ok) {

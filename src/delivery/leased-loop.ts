@@ -44,6 +44,9 @@ export interface LeasedLoopOptions<T extends { id: number }> {
   logFields: Record<string, string>;
 }
 
+/** After the grace, how long stop waits for the calls it aborted to end (they end at once, unless a handler hangs). */
+const ABORTED_CALLS_END_MS = 1000;
+
 /**
  * What both workers do around their calls: claim due items under a fresh lease token,
  * hold them while they are worked on, renew their leases, write outcomes through a
@@ -119,8 +122,16 @@ export class LeasedLoop<T extends { id: number }> {
     await this.pump.stop();
     const drained = await this.pump.drained(graceMs);
     if (this.renewTimer) clearInterval(this.renewTimer);
+    // Taken before the calls still in hand end: their tokens are gone from the list once they do.
+    const held = this.tokens.all();
+    if (!drained) {
+      // The grace is over: what is still in hand is aborted and left as it is queued (each
+      // handler sees `lease.released` and writes nothing); they end within a moment.
+      for (const { lease } of this.held.values()) lease.releaseAtStop();
+      await this.pump.drained(ABORTED_CALLS_END_MS);
+    }
     let released = 0;
-    for (const token of this.tokens.all()) released += await this.o.release(token).catch(() => 0);
+    for (const token of new Set([...held, ...this.tokens.all()])) released += await this.o.release(token).catch(() => 0);
     return { drained, released };
   }
 

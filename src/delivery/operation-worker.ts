@@ -135,6 +135,10 @@ export class OperationWorker {
       log.warn('tag call not started: the database session was lost; its lease is abandoned');
       return;
     }
+    if (lease.released) {
+      log.info('tag call not started: the service is stopping; the operation stays queued');
+      return;
+    }
     const started = this.d.now();
     const inFlight = this.loop.active;
     const endTimer = metrics.tagCallDuration.startTimer(labels);
@@ -152,6 +156,11 @@ export class OperationWorker {
       if (lease.abandoned) {
         // Another instance takes the row at its call deadline; an outcome written now could only delay it.
         log.warn('tag call aborted: the database session was lost; its lease is abandoned', { reason: failure.reason });
+        return;
+      }
+      if (lease.released) {
+        // Stopping released the lease: the operation stays queued as it was, for the next start (or another instance).
+        log.info('tag call aborted: the service is stopping; the operation stays queued', { reason: failure.reason });
         return;
       }
       await this.failed(op, owner, failure, log, persist, started);

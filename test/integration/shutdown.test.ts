@@ -48,6 +48,12 @@ describe('graceful shutdown (SIGTERM)', () => {
     const stopped = service.logs.find((l) => l.message === 'delivery stopped');
     expect(stopped).toMatchObject({ drained: false });
     expect(Number(stopped?.released)).toBeGreaterThanOrEqual(2);
+    // The aborted calls say why, before delivery stops, and write no failure of their own.
+    const messages = service.logs.map((l) => String(l.message));
+    const aborted = messages.flatMap((m, i) => (m === 'tag call aborted: the service is stopping; the operation stays queued' ? [i] : []));
+    expect(aborted.length).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...aborted)).toBeLessThan(messages.indexOf('delivery stopped'));
+    expect(messages.filter((m) => m === 'tag operation failed, will retry')).toEqual([]);
 
     // MantaGo answers again; a new start applies every operation.
     mantago.api.setResponder(undefined);
