@@ -41,9 +41,20 @@ export interface ChannelsFile {
   readonly channels: readonly ChannelDefinition[];
 }
 
+export interface DeclaredNames {
+  channels: Map<string, ChannelKind>;
+  accounts: Map<string, Provider>;
+}
+
 export interface ChannelsFileResult {
   /** undefined when there are problems. */
   channels?: ChannelsFile;
+  /**
+   * The channel ids (with their platform) and account names (with their provider) the file
+   * declares, also when it has problems elsewhere: rules' names are still checked against
+   * them. Undefined when the file could not be read as YAML at all.
+   */
+  declared?: DeclaredNames;
   problems: RuleProblem[];
   /** Unset variables when they are not an error (`validate`, `test`): FILE:LINE:COLUMN lines too. */
   warnings: RuleProblem[];

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { CHANNEL_KINDS, ENVIRONMENT_CHANNEL_IDS } from '../platforms/endpoints';
+import { CHANNEL_KINDS, ENVIRONMENT_CHANNEL_IDS, type ChannelKind } from '../platforms/endpoints';
 import { PROVIDERS, providerNamed } from '../providers';
 import type { AccountKey } from '../providers/provider';
 import { issueMessage, issueTarget, toPath } from '../rules/issue-message';
@@ -55,6 +55,7 @@ export function parseChannelsFile(text: string, file: string, env: NodeJS.Proces
   const providerOf = declaredAccounts(raw.accounts);
   const accountNames = [...providerOf.keys()];
   const channels: ChannelDefinition[] = [];
+  const declaredChannels = new Map<string, ChannelKind>();
   const firstId = new Map<string, Position>();
   const firstDestination = new Map<string, { id: string; position: Position }>();
   (Array.isArray(raw.channels) ? raw.channels : []).forEach((entry, index) => {
@@ -79,6 +80,7 @@ export function parseChannelsFile(text: string, file: string, env: NodeJS.Proces
     if (!parsed.success) report(base, parsed.error.issues, `a ${kind.title}`);
     const id = typeof c.id === 'string' && NAME.test(c.id) ? c.id : undefined;
     const idPosition = source.locate([...base, 'id']);
+    if (id !== undefined && !declaredChannels.has(id)) declaredChannels.set(id, kind);
     if (id !== undefined) {
       const earlier = firstId.get(id);
       if (ENVIRONMENT_CHANNEL_IDS.includes(id)) {
@@ -162,6 +164,7 @@ export function parseChannelsFile(text: string, file: string, env: NodeJS.Proces
   const ok = problems.length === 0;
   return {
     ...(ok ? { channels: { file, accounts, channels } } : {}),
+    declared: { channels: declaredChannels, accounts: providerOf },
     problems: sortProblems(problems),
     warnings: sortProblems(warnings),
   };

@@ -1,4 +1,4 @@
-import { ruleCatalogue } from '../channels/catalogue';
+import { declaredCatalogue, ruleCatalogue } from '../channels/catalogue';
 import { loadChannelsFile } from '../channels/load-channels';
 import type { RuleCatalogue, RuleProblem } from '../rules';
 import type { ChannelsFile } from '../channels/definitions';
@@ -8,7 +8,10 @@ import type { ChannelsFile } from '../channels/definitions';
  * unset variable is a warning), for the names rules may use.
  */
 export interface ChannelsForRules {
-  /** null when the file has problems: rules' channel and account names are then not checked. */
+  /**
+   * null when the file could not be read as YAML: rules' channel and account names are then
+   * not checked. With other problems, they are checked against what the file declares.
+   */
   catalogue: RuleCatalogue | null;
   file: ChannelsFile | undefined;
   problems: RuleProblem[];
@@ -18,7 +21,7 @@ export interface ChannelsForRules {
 export function channelsForRules(env: NodeJS.ProcessEnv, cwd: string): ChannelsForRules {
   const loaded = loadChannelsFile(env, cwd, 'warning');
   return {
-    catalogue: loaded.problems.length ? null : ruleCatalogue(loaded.channels),
+    catalogue: !loaded.problems.length ? ruleCatalogue(loaded.channels) : loaded.declared ? declaredCatalogue(loaded.declared, loaded.problems[0]?.file ?? '') : null,
     file: loaded.channels,
     problems: loaded.problems,
     warnings: loaded.warnings,

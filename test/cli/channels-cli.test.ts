@@ -52,6 +52,19 @@ describe('autotag validate with a channels file', () => {
     );
   });
 
+  it('still checks the rules against what a channels file with problems declares', async () => {
+    const io = bufferIo();
+    const env = { CHANNELS_FILE: 'test/fixtures/channels/invalid/channels.yaml', A_SECRET: 's', SHOP_SECRET: 's' };
+    expect(await runValidate({ rules: 'test/fixtures/channels/invalid/rules' }, io, deps(env))).toBe(1);
+    const lines = io.err.trimEnd().split('\n');
+    // The file's own three problems, then the rule's names the file does not declare ("shop" and "brand-a" it does).
+    expect(lines.filter((l) => l.startsWith('test/fixtures/channels/invalid/channels.yaml:'))).toHaveLength(3);
+    const ruleLines = lines.filter((l) => l.startsWith('test/fixtures/channels/invalid/rules/shop.yaml:'));
+    expect(ruleLines).toHaveLength(2);
+    expect(ruleLines[0]).toMatch(/^test\/fixtures\/channels\/invalid\/rules\/shop\.yaml:5:\d+: unknown channel "ghost"; the channels of test\/fixtures\/channels\/invalid\/channels\.yaml and the environment's: line, facebook, whatsapp, shop$/);
+    expect(ruleLines[1]).toMatch(/^test\/fixtures\/channels\/invalid\/rules\/shop\.yaml:13:\d+: .*"nobody"/);
+  });
+
   it('refuses rules that name channels no file declares', async () => {
     const io = bufferIo();
     expect(await runValidate({ rules: RULES }, io, deps({}))).toBe(1);
