@@ -32,9 +32,10 @@ export async function prefillSqlite(o: { dataDir: string; rulesDir: string; line
     let pending: Promise<void>[] = [];
     for (const w of o.webhooks) {
       const parsed = read(w.body, line.definition.channel);
-      const processed = processEvents(ruleSet, parsed.events, accounts, log);
+      const now = Date.now();
+      const processed = processEvents(ruleSet, parsed.events, accounts, log, now);
       pending.push(
-        store.accept({ now: Date.now(), events: processed.accepted, forwards: [], storeText: false }).then((r) => {
+        store.accept({ now, events: processed.accepted, forwards: [], storeText: false }).then((r) => {
           queued += r.operationsQueued;
         }),
       );

@@ -24,7 +24,12 @@ export function dedupKeyOf(event: Pick<ChatEvent, 'channel' | 'platform' | 'even
   return `${event.channel}/${event.platform}:${event.eventId}`;
 }
 
-export function processEvents(ruleSet: RuleSet, events: readonly ChatEvent[], accounts: AccountRouter, log: Logger): ProcessedEvents {
+/**
+ * `receivedAt`: when the webhook came. An event time in the future counts as the receipt time
+ * (CONTRACT.md, "What an event becomes"), for schedules as for ordering: a platform's clock
+ * ahead of ours, or a forged timestamp, cannot make a rule whose schedule has not begun match.
+ */
+export function processEvents(ruleSet: RuleSet, events: readonly ChatEvent[], accounts: AccountRouter, log: Logger, receivedAt: number): ProcessedEvents {
   const accepted: AcceptedEvent[] = [];
   const matched: string[] = [];
   const operations: TagOperation[] = [];
@@ -36,7 +41,7 @@ export function processEvents(ruleSet: RuleSet, events: readonly ChatEvent[], ac
       kind: event.kind,
       text: event.text,
       postbackData: event.postbackData,
-      timestamp: event.timestamp,
+      timestamp: Math.min(event.timestamp, receivedAt),
     });
     const bound = bindOperations(
       evaluation.actions,

@@ -184,7 +184,7 @@ export function webhookRoute(d: WebhookRouteDeps): WebhookHandler {
       metrics.staleEvents.inc({ platform: e.platform, channel });
       log.warn('event ignored: older than the longest platform retry', { eventId: e.eventId.slice(0, 200), platform: e.platform, ageMs: started - e.timestamp, maxAgeMs: MAX_EVENT_AGE_MS });
     }
-    const processed = processEvents(ruleSet, fresh, d.accounts, log);
+    const processed = processEvents(ruleSet, fresh, d.accounts, log, started);
     const forwards: ForwardRequest[] = [];
     // The channel's own forward URLs (CONTRACT: an event's channel is the channel whose secret verified it).
     if (chosen.forwardUrls.length > 0) {

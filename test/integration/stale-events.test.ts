@@ -103,3 +103,40 @@ describeEachEngine('events more than 8 days old are acknowledged and change noth
     expect(mantago.personalTagsOf('line', 'Udave')).toEqual(['tag-newsletter']);
   });
 });
+
+describe('an event time in the future counts as the receipt time for schedules too', () => {
+  let h: Harness;
+  // A campaign that starts a day after now (the receipt), in UTC.
+  const startsAt = new Date(Date.now() + DAY_MS).toISOString().slice(0, 16);
+  const rules = {
+    'rules.yaml': `
+defaults: { provider: mantago }
+rules:
+  - id: launch-campaign
+    when:
+      postback: action=launch
+      schedule: { from: ${startsAt}, timezone: UTC }
+    then: [ { add_tag: tag-launch } ]
+  - id: any-launch-click
+    when: { postback: action=launch }
+    then: [ { add_tag: tag-clicked } ]
+`,
+  };
+
+  beforeAll(async () => {
+    h = await startHarness({ LINE_CHANNEL_SECRET: SECRET, MANTAGO_TOKEN: 't', MANTAGO_SECRET: 's', MANTAGO_BOT_ID: '1' }, rules);
+  });
+  afterAll(async () => {
+    await h.cleanup();
+  });
+
+  it('a webhook whose event says it happens two days from now does not match a schedule that begins tomorrow', async () => {
+    const body = lineBody([postback('action=launch', 'Ufuture', Date.now() + 2 * DAY_MS)]);
+    await request(h.app).post('/webhooks/line').set('content-type', 'application/json').set('x-line-signature', signLine(body, SECRET)).send(body).expect(200, {});
+    const accepted = h.logs.parsed().filter((l) => l.message === 'webhook accepted');
+    expect(accepted).toHaveLength(1);
+    expect(accepted[0]?.matched).toEqual(['any-launch-click']);
+    const ops = (await h.store.userHistory('Ufuture')).events[0];
+    expect(ops?.matched).toEqual(['any-launch-click']);
+  });
+});
