@@ -90,6 +90,8 @@ export function createApp(deps: AppDeps): App {
   // A channel id the channels file does not declare: 404 before anything else (CONTRACT check order).
   for (const kind of CHANNEL_KINDS) {
     const undeclared = (req: Request, res: Response) => {
+      // Answered before the body is read: the connection closes instead of draining an unread body.
+      if (req.method === 'POST') res.set('connection', 'close');
       res.status(404).json({ error: `no ${kind.title} ${JSON.stringify(req.params.channel)} is declared${config.channelsFile ? ` in ${config.channelsFile.file}` : ' (there is no channels file)'}` });
     };
     app.post(`${kind.pathPrefix}/:channel`, undeclared);
