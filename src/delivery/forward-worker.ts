@@ -85,6 +85,17 @@ export class ForwardWorker {
   private async handle(fwd: ClaimedForward, owner: string, lease: CallLease): Promise<void> {
     const { store, metrics, log } = this.d;
     const persist = (write: () => Promise<unknown>) => this.loop.persist(write, 'a forward outcome', lease);
+    // Its time ran out while it waited (the service was down, or a failing forward of its key
+    // held it): a dead letter without a call. `dead-letters retry` restarts the clock.
+    const late = this.d.now() - fwd.receivedAt;
+    if (late >= this.d.giveUpMs) {
+      const reason = `not sent: ${formatDuration(late)} after receipt, past FORWARD_GIVE_UP_MS (${formatDuration(this.d.giveUpMs)})`;
+      await persist(() => store.deadLetterForward(fwd, owner, this.d.now(), { status: undefined, error: reason, bodyExcerpt: undefined, reason }));
+      metrics.forwards.inc({ destination: this.label, outcome: 'dead' });
+      this.d.onOutcome?.({ forward: fwd, outcome: 'dead', reason });
+      log.error('forward is a dead letter', { destination: this.label, forwardId: fwd.id, reason });
+      return;
+    }
     const end = metrics.forwardDuration.startTimer({ destination: this.label });
     const result = await sendForward(fwd.destination, fwd.body, fwd.headers, { timeoutMs: this.d.timeoutMs, dispatcher: this.agent, signal: lease.signal });
     end();

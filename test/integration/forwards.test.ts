@@ -154,6 +154,26 @@ describe('forwarding verified webhooks', () => {
     await running.waitForForwards(1, (o) => o.outcome === 'delivered');
   });
 
+  it('a forward whose FORWARD_GIVE_UP_MS ran out while no worker ran is a dead letter without being sent', async () => {
+    const downstream = await Downstream.start();
+    downstreams.push(downstream);
+    const env = { LINE_CHANNEL_SECRET: LINE_SECRET, LINE_FORWARD_URLS: `${downstream.url}/late`, FORWARD_GIVE_UP_MS: '300' };
+    h = await startHarness(env);
+    await postLineRaw(h, lineBody([lineText('x', 'Ulate')])).expect(200);
+    // The service was down past the forward's give-up time; it comes back with the destination up.
+    await new Promise((r) => setTimeout(r, 400));
+    running = await startDelivery(h, env);
+    const [dead] = await running.waitForForwards(1, (o) => o.outcome === 'dead');
+    expect(dead?.reason).toMatch(/^not sent: .* after receipt, past FORWARD_GIVE_UP_MS \(300 ms\)$/);
+    expect(downstream.received).toEqual([]);
+    expect(await h.store.listDeadLetters()).toMatchObject([{ type: 'forward' }]);
+    // dead-letters retry restarts its clock: sent then.
+    await h.store.retryDeadLetters('all', Date.now());
+    running.delivery.wake('forwards');
+    await running.waitForForwards(1, (o) => o.outcome === 'delivered');
+    expect(downstream.delivered).toHaveLength(1);
+  });
+
   it('gives up FORWARD_GIVE_UP_MS after receipt', async () => {
     const { h, running } = await setup(1, { FORWARD_GIVE_UP_MS: '300' });
     downstreams[0]!.answer(() => ({ status: 503 }));
