@@ -8,6 +8,9 @@ import type { CallLease } from './call-lease';
 import { sendForward } from './forward';
 import { LeasedLoop } from './leased-loop';
 
+/** The attempt a retry set for the end of a forward's give-up window is made if claimed within this of its due time. */
+const FINAL_ATTEMPT_LATE_MS = 5000;
+
 export interface ForwardWorkerDeps {
   destination: string;
   store: Store;
@@ -86,11 +89,13 @@ export class ForwardWorker {
     const { store, metrics, log } = this.d;
     const persist = (write: () => Promise<unknown>) => this.loop.persist(write, 'a forward outcome', lease);
     // Its time ran out while it waited (the service was down, or a failing forward of its key
-    // held it): a dead letter without a call. `dead-letters retry` restarts the clock.
+    // held it): a dead letter without a call. The last attempt a retry set for the end of the
+    // window is still made, when it is claimed on time. `dead-letters retry` restarts the clock.
     const late = this.d.now() - fwd.receivedAt;
-    if (late >= this.d.giveUpMs) {
+    const finalAttempt = fwd.dueAt >= fwd.receivedAt + this.d.giveUpMs && this.d.now() - fwd.dueAt <= FINAL_ATTEMPT_LATE_MS;
+    if (late >= this.d.giveUpMs && !finalAttempt) {
       const reason = `not sent: ${formatDuration(late)} after receipt, past FORWARD_GIVE_UP_MS (${formatDuration(this.d.giveUpMs)})`;
-      await persist(() => store.deadLetterForward(fwd, owner, this.d.now(), { status: undefined, error: reason, bodyExcerpt: undefined, reason }));
+      await persist(() => store.deadLetterForward(fwd, owner, this.d.now(), { ...fwd.last, reason }));
       metrics.forwards.inc({ destination: this.label, outcome: 'dead' });
       this.d.onOutcome?.({ forward: fwd, outcome: 'dead', reason });
       log.error('forward is a dead letter', { destination: this.label, forwardId: fwd.id, reason });

@@ -77,7 +77,11 @@ export interface ClaimedForward {
   headers: Record<string, string>;
   /** When the webhook arrived — or when an operator queued the dead letter again: the give-up window runs from here. */
   receivedAt: number;
+  /** When it was due (a retry's due time is at most the end of its give-up window). */
+  dueAt: number;
   attempts: number;
+  /** How the latest attempt ended (nothing before the first). */
+  last: AttemptOutcome;
 }
 
 /** How an attempt ended, kept for the per-user history and dead-letter listing. */

@@ -174,6 +174,25 @@ describe('forwarding verified webhooks', () => {
     expect(downstream.delivered).toHaveLength(1);
   });
 
+  it('a forward that failed, then waited past its give-up while the service was down, is a dead letter with that failure, not sent again', async () => {
+    const downstream = await Downstream.start();
+    downstreams.push(downstream);
+    const env = { LINE_CHANNEL_SECRET: LINE_SECRET, LINE_FORWARD_URLS: `${downstream.url}/down`, FORWARD_GIVE_UP_MS: '700', RETRY_MIN_MS: '400', RETRY_MAX_MS: '400' };
+    downstream.answer(() => ({ status: 500 }));
+    h = await startHarness(env);
+    running = await startDelivery(h, env);
+    await postLineRaw(h, lineBody([lineText('x', 'Udown')])).expect(200);
+    await running.waitForForwards(1, (o) => o.outcome === 'retry');
+    await running.stop();
+    await new Promise((r) => setTimeout(r, 800));
+    downstream.answer(() => ({ status: 200 }));
+    running = await startDelivery(h, env);
+    const [dead] = await running.waitForForwards(1, (o) => o.outcome === 'dead');
+    expect(dead?.reason).toMatch(/^not sent: .* past FORWARD_GIVE_UP_MS/);
+    expect(downstream.received).toHaveLength(1);
+    expect(await h.store.listDeadLetters()).toMatchObject([{ type: 'forward', status: 500 }]);
+  });
+
   it('gives up FORWARD_GIVE_UP_MS after receipt', async () => {
     const { h, running } = await setup(1, { FORWARD_GIVE_UP_MS: '300' });
     downstreams[0]!.answer(() => ({ status: 503 }));

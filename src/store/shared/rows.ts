@@ -1,7 +1,7 @@
 import type { ChatEvent, Platform } from '../../chat-event';
 import { environmentChannelOf } from '../../platforms/endpoints';
 import type { Provider, TagKind, TagOperation } from '../../tag-operation';
-import type { ClaimedForward, ClaimedOperation, DeadLetter, DeadLetterCode, ExpiringTag, HistoryCall, HistoryEvent, QueueCounts } from '../store';
+import type { AttemptOutcome, ClaimedForward, ClaimedOperation, DeadLetter, DeadLetterCode, ExpiringTag, HistoryCall, HistoryEvent, QueueCounts } from '../store';
 
 /**
  * Turning database rows into the store's types. Both engines select the same
@@ -79,7 +79,9 @@ export function toClaimedForward(r: Row): ClaimedForward {
     body: buf(r.body, 'body'),
     headers: JSON.parse(str(r.headers, 'headers')) as Record<string, string>,
     receivedAt: num(r.received_at, 'received_at'),
+    dueAt: num(r.due_at, 'due_at'),
     attempts: num(r.attempts, 'attempts'),
+    last: compact<AttemptOutcome>({ status: optNum(r.last_status, 'last_status'), error: optStr(r.last_error), bodyExcerpt: optStr(r.last_body_excerpt) }),
   };
 }
 
