@@ -66,6 +66,16 @@ export interface RulesState {
 
 export type SetupWarningCode = 'example-tag-id' | 'ephemeral-disk-heroku' | 'ephemeral-disk-render' | 'provider-not-configured' | 'channels-file';
 
+/** `/admin` and `/metrics`: on or off, open or guarded, by their token variables. */
+export interface OperatorEndpointState {
+  readonly path: '/admin' | '/metrics';
+  /** `/admin`: served at all; `/metrics`: always served, `guarded` says whether it wants a token. */
+  readonly enabled: boolean;
+  readonly guarded: boolean;
+  readonly variable: 'ADMIN_TOKEN' | 'METRICS_TOKEN';
+  readonly summary: string;
+}
+
 export interface SetupWarning {
   readonly code: SetupWarningCode;
   readonly message: string;
@@ -73,6 +83,7 @@ export interface SetupWarning {
 
 export interface SetupStatus {
   readonly endpoints: readonly EndpointState[];
+  readonly operatorEndpoints: readonly OperatorEndpointState[];
   readonly accounts: readonly AccountState[];
   readonly store: StoreState;
   /** undefined when no rule set is in force. */
@@ -94,6 +105,7 @@ export function setupStatus(config: Config, opts: SetupStatusOptions = {}): Setu
   const store = storeState(config);
   return {
     endpoints: config.endpoints.map((e) => endpointState(e, config)),
+    operatorEndpoints: operatorEndpoints(config),
     accounts: config.accounts.map((a) => accountState(a, config)),
     store,
     rules: opts.rules && rulesState(config.rulesDir, opts.rules),
@@ -103,6 +115,27 @@ export function setupStatus(config: Config, opts: SetupStatusOptions = {}): Setu
       ...(opts.rules ? [...exampleTagWarnings(opts.rules), ...unconfiguredProviderWarnings(opts.rules, config.accounts)] : []),
     ],
   };
+}
+
+function operatorEndpoints(config: Config): OperatorEndpointState[] {
+  const admin = config.adminToken !== undefined;
+  const metrics = config.metricsToken !== undefined;
+  return [
+    {
+      path: '/admin',
+      enabled: admin,
+      guarded: admin,
+      variable: 'ADMIN_TOKEN',
+      summary: admin ? '/admin: enabled, the status page asks for ADMIN_TOKEN' : '/admin: disabled (404), ADMIN_TOKEN is not set',
+    },
+    {
+      path: '/metrics',
+      enabled: true,
+      guarded: metrics,
+      variable: 'METRICS_TOKEN',
+      summary: metrics ? '/metrics: enabled, wants Authorization: Bearer METRICS_TOKEN' : '/metrics: enabled and open to anyone who reaches it, METRICS_TOKEN is not set',
+    },
+  ];
 }
 
 function endpointState(e: ConfiguredEndpoint, config: Config): EndpointState {
@@ -277,9 +310,10 @@ function unconfiguredProviderWarnings(ruleSet: RuleSet, accounts: readonly Confi
 /** Data that stays: SQLite on a disk that does not. Logged as errors, the rest of the warnings as warnings. */
 const LOUD: ReadonlySet<SetupWarningCode> = new Set(['ephemeral-disk-heroku', 'ephemeral-disk-render']);
 
-/** The start log: one line per endpoint, account, the store, the rules, and each warning. */
+/** The start log: one line per endpoint (webhooks, /admin, /metrics), account, the store, the rules, and each warning. */
 export function logSetupStatus(log: Logger, status: SetupStatus): void {
   for (const e of status.endpoints) log.info(e.summary, { setup: 'endpoint', channel: e.channel, enabled: e.enabled });
+  for (const e of status.operatorEndpoints) log.info(e.summary, { setup: 'endpoint', path: e.path, enabled: e.enabled, guarded: e.guarded });
   for (const a of status.accounts) log.info(a.summary, { setup: 'account', account: a.name, provider: a.provider, configured: a.configured });
   log.info(status.store.summary, { setup: 'store', engine: status.store.engine });
   if (status.rules) log.info(status.rules.summary, { setup: 'rules', rules: status.rules.rules, files: status.rules.files });

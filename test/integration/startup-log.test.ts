@@ -76,6 +76,7 @@ describe('autotag serve at start', () => {
       BRAND_BB_TOKEN: 'brand-bb-token-value',
       BRAND_APP_SECRET: 'brand-app-secret-value',
       BRAND_VERIFY: 'brand-verify-value',
+      METRICS_TOKEN: 'metrics-token-value',
       RENDER: 'true',
     });
     try {
@@ -86,6 +87,8 @@ describe('autotag serve at start', () => {
           '/webhooks/facebook: disabled, FACEBOOK_APP_SECRET is not set',
           '/webhooks/whatsapp: disabled, neither WHATSAPP_APP_SECRET nor FACEBOOK_APP_SECRET is set',
           `/webhooks/meta/brand-meta: enabled, signatures checked with BRAND_APP_SECRET; Meta's subscription check (GET) uses BRAND_VERIFY; channel brand-meta of ${path.relative(ROOT, channels)}, tags in brand-bb`,
+          '/admin: disabled (404), ADMIN_TOKEN is not set',
+          '/metrics: enabled, wants Authorization: Bearer METRICS_TOKEN',
           'account mantago (MantaGo, from the environment): configured',
           'account botbonnie (BotBonnie, from the environment): not configured, BOTBONNIE_TOKEN is not set; its tag operations are kept as dead letters until it is',
           `account brand-bb (BotBonnie, from ${path.relative(ROOT, channels)}): configured; tags for brand-meta`,
@@ -95,7 +98,7 @@ describe('autotag serve at start', () => {
         ]),
       );
       const endpointLines = s.logs.filter((l) => l.setup === 'endpoint');
-      expect(endpointLines.map((l) => l.channel)).toEqual(['line', 'facebook', 'whatsapp', 'brand-meta']);
+      expect(endpointLines.map((l) => l.channel ?? l.path)).toEqual(['line', 'facebook', 'whatsapp', 'brand-meta', '/admin', '/metrics']);
       expect(s.logs.find((l) => String(l.message).startsWith('rule coupon-request'))?.level).toBe('warn');
       // Render without a persistent disk under DATA_DIR: a loud warning. Where the test's temporary
       // folder happens to be on a disk of its own (the mount table says so), none.
@@ -106,7 +109,7 @@ describe('autotag serve at start', () => {
         expect(render).toHaveLength(1);
         expect(render[0]).toMatchObject({ level: 'error', message: expect.stringContaining(`DATA_DIR (${dataDir}) is not on a persistent disk`) });
       }
-      expect(JSON.stringify(s.logs)).not.toMatch(/line-secret-value|mantago-token-value|mantago-secret-value|brand-bb-token-value|brand-app-secret-value|brand-verify-value/);
+      expect(JSON.stringify(s.logs)).not.toMatch(/line-secret-value|mantago-token-value|mantago-secret-value|brand-bb-token-value|brand-app-secret-value|brand-verify-value|metrics-token-value/);
     } finally {
       s.kill('SIGTERM');
       expect(await s.exited).toBe(0);

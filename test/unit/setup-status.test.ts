@@ -49,6 +49,20 @@ describe('setupStatus', () => {
     return loaded.ruleSet;
   };
 
+  it('says whether /admin is served and whether /metrics wants a token, by variable name', () => {
+    const off = setupStatus(loadConfig({}));
+    expect(off.operatorEndpoints.map((e) => e.summary)).toEqual([
+      '/admin: disabled (404), ADMIN_TOKEN is not set',
+      '/metrics: enabled and open to anyone who reaches it, METRICS_TOKEN is not set',
+    ]);
+    const on = setupStatus(loadConfig({ ADMIN_TOKEN: 'admin-token-value-123456', METRICS_TOKEN: 'metrics-token-value' }));
+    expect(on.operatorEndpoints).toMatchObject([
+      { path: '/admin', enabled: true, guarded: true, summary: '/admin: enabled, the status page asks for ADMIN_TOKEN' },
+      { path: '/metrics', enabled: true, guarded: true, summary: '/metrics: enabled, wants Authorization: Bearer METRICS_TOKEN' },
+    ]);
+    expect(JSON.stringify(on)).not.toMatch(/admin-token-value|metrics-token-value/);
+  });
+
   it('says which environment endpoints are enabled, with which variable, and which are disabled and why', () => {
     const status = setupStatus(loadConfig({ LINE_CHANNEL_SECRET: 'line-secret-x', FACEBOOK_APP_SECRET: 'fb-secret-x', FACEBOOK_VERIFY_TOKEN: 'fb-verify-x', LINE_FORWARD_URLS: 'https://a.example/x' }));
     expect(status.endpoints.map((e) => e.summary)).toEqual([
