@@ -33,13 +33,25 @@ const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'
 /** MAX_UNVERIFIED_BYTES when unset (or MAX_BODY_BYTES when that is more): 16 bodies of the largest default size. */
 const DEFAULT_MAX_UNVERIFIED_BYTES = 64 * 1024 * 1024;
 
+/**
+ * Whether node-postgres can read it: a URL after its own mending (spaces and stray % encoded;
+ * `user@/db` with no host, as libpq allows). A bad port or host fails only when it connects,
+ * with a message that does not name DATABASE_URL.
+ */
+function isDatabaseUrl(v: string): boolean {
+  const mended = / |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(v) ? encodeURI(v).replace(/%25(\d\d)/g, '%$1') : v;
+  return URL.canParse(mended) || URL.canParse(mended.replace('@/', '@host/'));
+}
+
 const envSchema = z.object({
   PORT: int(3000, 1, { max: 65535, hint: 'leave it unset for 3000 (Heroku and Render set PORT themselves)' }),
   RULES_DIR: z.string().optional().transform((v) => v?.trim() || DEFAULT_RULES_DIR),
-  DATABASE_URL: optionalString.refine(
-    (v) => v === undefined || /^postgres(ql)?:\/\//i.test(v),
-    'must start with postgres:// or postgresql:// (leave it unset for the embedded SQLite store)',
-  ),
+  DATABASE_URL: optionalString
+    .refine((v) => v === undefined || /^postgres(ql)?:\/\//i.test(v), 'must start with postgres:// or postgresql:// (leave it unset for the embedded SQLite store)')
+    // Never quoted back: it holds the password.
+    .refine((v) => v === undefined || !/^postgres(ql)?:\/\//i.test(v) || isDatabaseUrl(v), {
+      message: 'is not a valid URL: postgres://USER:PASSWORD@HOST:PORT/DATABASE (the port a number up to 65535; characters such as @ : / # in the password written %40 %3A %2F %23)',
+    }),
   /** PostgreSQL only: keep every table in this schema (several deployments may share one database). */
   DATABASE_SCHEMA: optionalString.refine((v) => v === undefined || /^[a-z_][a-z0-9_]{0,39}$/.test(v), 'must be lower-case letters, digits and _ (at most 40 characters)'),
   /** PostgreSQL TLS (see store/postgres/tls-settings.ts); libpq's PGSSL* variables are honoured too. */

@@ -69,10 +69,20 @@ export const baseUrl = (def: string) =>
       return s.replace(/\/+$/, '');
     });
 
+const ON = ['1', 'true', 'yes', 'on'];
+const OFF = ['0', 'false', 'no', 'off', ''];
+
+/** A switch: 1 (or true, yes, on) turns it on; unset, empty, 0 (false, no, off) leave it off; anything else is refused. */
 export const flag = z
   .string()
   .optional()
-  .transform((v) => v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.trim().toLowerCase()));
+  .transform((v, ctx) => {
+    const s = v?.trim().toLowerCase() ?? '';
+    if (ON.includes(s)) return true;
+    if (OFF.includes(s)) return false;
+    ctx.addIssue({ code: 'custom', message: `must be 1 to turn it on, or 0 or unset for off (not ${JSON.stringify(v?.slice(0, 40))})` });
+    return z.NEVER;
+  });
 
 /** Problems of a failed parse as `VARIABLE: message` lines. */
 export function variableProblems(error: z.ZodError): string[] {

@@ -58,6 +58,30 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TRUST_PROXY_HOPS: '-1' })).toThrow(/TRUST_PROXY_HOPS: must be a whole number ≥ 0/);
   });
 
+  it('refuses a DATABASE_URL node-postgres cannot read, naming it without quoting it (it holds the password)', () => {
+    for (const url of ['postgres://u:s3cret-pw@127.0.0.1:notaport/db', 'postgres://u:s3cret-pw@h:99999/db', 'postgresql://u:s3cret-pw@[bad/db']) {
+      let message = '';
+      try {
+        loadConfig({ DATABASE_URL: url });
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect([url, message]).toEqual([url, expect.stringMatching(/DATABASE_URL: is not a valid URL: postgres:\/\/USER:PASSWORD@HOST:PORT\/DATABASE/)]);
+      expect(message).not.toContain('s3cret-pw');
+    }
+    // What libpq and node-postgres accept: a socket folder instead of a host, no host at all, a space in the password.
+    for (const url of ['postgres:///db?host=/var/run/postgresql', 'postgres://u:p@/db', 'postgres://u:p w@h:5432/db', 'postgresql://u:p%40x@db.example/autotag?sslmode=require']) {
+      expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+    }
+  });
+
+  it('HISTORY_STORE_TEXT: 1 (true, yes, on) is on; unset, 0 (false, no, off) is off; anything else is refused', () => {
+    for (const v of ['1', 'true', 'YES', ' on ']) expect(loadConfig({ HISTORY_STORE_TEXT: v }).history.storeText).toBe(true);
+    for (const v of ['0', 'false', 'No', 'off', '']) expect(loadConfig({ HISTORY_STORE_TEXT: v }).history.storeText).toBe(false);
+    expect(loadConfig({}).history.storeText).toBe(false);
+    expect(() => loadConfig({ HISTORY_STORE_TEXT: 'banana' })).toThrow(/HISTORY_STORE_TEXT: must be 1 to turn it on, or 0 or unset for off \(not "banana"\)/);
+  });
+
   it('parses forward URL lists and flags', () => {
     const c = loadConfig({ FACEBOOK_FORWARD_URLS: 'http://a.example/x , https://b.example', HISTORY_STORE_TEXT: '1' });
     expect(c.endpoints.find((e) => e.definition.path === '/webhooks/facebook')?.forwardUrls).toEqual(['http://a.example/x', 'https://b.example']);
