@@ -6,6 +6,7 @@ import type { Logger } from './log';
 import { notSet } from './platforms/endpoints';
 import type { RuleSet } from './rules';
 import { sqliteFileIn } from './store/sqlite-file';
+import { tlsSettings } from './store/postgres/tls-settings';
 
 /*
  * What is set up, as plain data: each webhook endpoint enabled or disabled and why,
@@ -214,7 +215,9 @@ function storeState(config: Config): StoreState {
     return { engine: 'sqlite', location: file, summary: `store: SQLite, file ${file} (DATA_DIR)` };
   }
   const location = postgresLocation(config.databaseUrl, config.database.schema);
-  return { engine: 'postgres', location, summary: `store: PostgreSQL, ${location} (DATABASE_URL), TLS ${config.database.tls.setting}` };
+  // The setting that decides TLS: an sslmode in the URL, else PGSSLMODE, else DATABASE_SSL.
+  const tls = tlsSettings(config.databaseUrl, config.database.tls).mode.from;
+  return { engine: 'postgres', location, summary: `store: PostgreSQL, ${location} (DATABASE_URL), TLS by ${tls}` };
 }
 
 /** host:port/database, and the schema; never the user name or password. */

@@ -137,7 +137,7 @@ describePostgres('autotag serve at start, with PostgreSQL', (url) => {
     try {
       const u = new URL(url);
       expect(s.logs.find((l) => l.setup === 'store')?.message).toBe(
-        `store: PostgreSQL, ${u.hostname}:${u.port || '5432'}/${u.pathname.slice(1)}, schema ${schema} (DATABASE_URL), TLS auto`,
+        `store: PostgreSQL, ${u.hostname}:${u.port || '5432'}/${u.pathname.slice(1)}, schema ${schema} (DATABASE_URL), TLS by DATABASE_SSL=auto`,
       );
       expect(s.logs.find((l) => l.setup === 'rules')?.message).toBe(`rules: 0 rules (0 enabled) from 1 file in ${rules}`);
       if (u.username) expect(JSON.stringify(s.logs.filter((l) => l.setup))).not.toContain(`${u.username}@`);

@@ -119,7 +119,7 @@ describe('setupStatus', () => {
     const sqlite = setupStatus(loadConfig({ DATA_DIR: path.join(dir, 'data') }));
     expect(sqlite.store).toEqual({ engine: 'sqlite', location: path.join(dir, 'data', 'autotag.db'), summary: `store: SQLite, file ${path.join(dir, 'data', 'autotag.db')} (DATA_DIR)` });
     const pg = setupStatus(loadConfig({ DATABASE_URL: 'postgres://someone:hunter22@db.example:6543/autotag?sslmode=prefer', DATABASE_SCHEMA: 'brand' }));
-    expect(pg.store.summary).toBe('store: PostgreSQL, db.example:6543/autotag, schema brand (DATABASE_URL), TLS auto');
+    expect(pg.store.summary).toBe('store: PostgreSQL, db.example:6543/autotag, schema brand (DATABASE_URL), TLS by sslmode=prefer in DATABASE_URL');
     expect(JSON.stringify(pg)).not.toMatch(/hunter22|someone/);
     expect(postgresLocation('postgresql://u:p@10.0.0.5/x', undefined)).toBe('10.0.0.5:5432/x');
     expect(postgresLocation('postgres://u:p@[not a url', undefined)).toBe('the database DATABASE_URL names');
