@@ -81,6 +81,8 @@ export async function pacedWebhooks(o: {
   next: () => SignedWebhook;
   /** Told when each webhook was due and sent (the `now` clock of stats.ts). */
   onSent?: (w: SignedWebhook, dueAt: number) => void;
+  /** Told of every answer: when it was due, how late it went out, and its latency from due time. */
+  onAnswer?: (a: { dueAt: number; sendLagMs: number; ms: number; status: number }) => void;
 }): Promise<LoadResult & { achievedRate: number }> {
   const pool = new Pool(o.url, { connections: o.connections, keepAliveTimeout: 10_000 });
   const times: number[] = [];
@@ -102,12 +104,14 @@ export async function pacedWebhooks(o: {
         o.onSent?.(w, dueAt);
         lastSent = nowMs();
         if (i === 0) firstSent = lastSent;
+        const sendLagMs = lastSent - dueAt;
         inFlight.push(
           pool
             .request({ method: 'POST', path: '/webhooks/line', body: w.body, headers: { 'content-type': 'application/json; charset=utf-8', 'x-line-signature': w.signature } })
             .then(async (res) => {
               await res.body.dump();
               const ms = nowMs() - dueAt;
+              o.onAnswer?.({ dueAt, sendLagMs, ms, status: res.statusCode });
               statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
               if (res.statusCode >= 200 && res.statusCode < 300) {
                 ok++;
