@@ -74,9 +74,16 @@ describeCluster(unavailable ? `DATABASE_SSL against a TLS-only server (skipped: 
     expect(err.message).toContain('certificate was not accepted');
   });
 
-  it("verify refuses without a CA of its own (Node's trusted roots do not know the test CA)", async () => {
+  it("verify refuses without a CA of its own (the system's CAs do not know the test CA)", async () => {
     const err = await refusal(cluster.url(), { setting: 'verify' });
     expect(err).toBeInstanceOf(DatabaseTlsError);
+    expect(err.message).toMatch(/certificate was not accepted \(CA: (the system's|Node's trusted roots)/);
+  });
+
+  it("verify without PGSSLROOTCERT trusts the system's CA bundle, which SSL_CERT_FILE may name", async () => {
+    expect(await usesTls(cluster.url(), { setting: 'verify', sslCertFile: cluster.caFile })).toBe(true);
+    const err = await refusal(cluster.url(), { setting: 'verify', sslCertFile: cluster.otherCaFile });
+    expect(err.message).toContain(`CA: the system's, ${cluster.otherCaFile} from SSL_CERT_FILE`);
   });
 
   it('verify checks the host name; verify-ca does not', async () => {

@@ -1,5 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
-import { tlsTarget } from '../../src/store/postgres/tls-negotiate';
+import { systemRoots, tlsTarget } from '../../src/store/postgres/tls-negotiate';
 import { tlsSettings, withoutTlsParams } from '../../src/store/postgres/tls-settings';
 
 describe('PostgreSQL TLS settings', () => {
@@ -63,5 +66,22 @@ describe('loadConfig: DATABASE_SSL', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toContain('DATABASE_URL: sslmode=verify is not one of disable, allow, prefer, require, verify-ca, verify-full');
     expect((err as Error).message).not.toContain('hunter22');
+  });
+});
+
+describe("the system's CA bundle (verify without PGSSLROOTCERT)", () => {
+  it('is the first bundle found where distributions keep it; Node\'s own list only where there is none', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autotag-ca-'));
+    try {
+      const bundle = path.join(dir, 'ca-bundle.crt');
+      fs.writeFileSync(bundle, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+      expect(systemRoots({}, [path.join(dir, 'missing.crt'), bundle])).toEqual({ ca: fs.readFileSync(bundle, 'utf8'), described: `the system's, ${bundle}` });
+      expect(systemRoots({}, [path.join(dir, 'missing.crt')])).toEqual({ described: "Node's trusted roots (no system CA bundle found; set SSL_CERT_FILE)" });
+      // SSL_CERT_FILE wins; one that cannot be read is an error naming it.
+      expect(systemRoots({ systemCaFile: { value: bundle, from: 'SSL_CERT_FILE' } }, []).described).toBe(`the system's, ${bundle} from SSL_CERT_FILE`);
+      expect(() => systemRoots({ systemCaFile: { value: path.join(dir, 'nope.crt'), from: 'SSL_CERT_FILE' } }, [])).toThrow(/^SSL_CERT_FILE: cannot read /);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

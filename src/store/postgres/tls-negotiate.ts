@@ -92,10 +92,32 @@ function readFile(setting: { value: string; from: string }): string {
   }
 }
 
+/** Where distributions keep the system's CA bundle (Debian and Ubuntu, Fedora and RHEL, openSUSE, Alpine). */
+const SYSTEM_CA_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/ca-bundle.pem', '/etc/ssl/cert.pem'];
+
+/**
+ * The CAs a verifying connection trusts when no root certificate is given (or `system`): the
+ * system's, as libpq does — SSL_CERT_FILE, else the system store (Node 22.15 and later read it
+ * themselves), else the bundle where the distribution keeps it; Node's own list only where no
+ * system bundle is found.
+ */
+export function systemRoots(s: Pick<TlsSettings, 'systemCaFile'>, bundles = SYSTEM_CA_BUNDLES): { ca?: string; described: string } {
+  if (s.systemCaFile) return { ca: readFile(s.systemCaFile), described: `the system's, ${s.systemCaFile.value} from ${s.systemCaFile.from}` };
+  const fromNode = (tls as { getCACertificates?: (type: string) => string[] }).getCACertificates;
+  if (bundles === SYSTEM_CA_BUNDLES && fromNode) {
+    const system = fromNode('system');
+    if (system.length > 0) return { ca: system.join('\n'), described: "the system's store" };
+  }
+  for (const file of bundles) {
+    if (fs.existsSync(file)) return { ca: readFile({ value: file, from: 'the system' }), described: `the system's, ${file}` };
+  }
+  return { described: "Node's trusted roots (no system CA bundle found; set SSL_CERT_FILE)" };
+}
+
 /** The TLS options a mode implies, before knowing whether the server speaks TLS. */
-function tlsOptions(s: TlsSettings): { options: tls.ConnectionOptions; verified: TlsChoice['summary']['verified'] } {
+function tlsOptions(s: TlsSettings): { options: tls.ConnectionOptions; verified: TlsChoice['summary']['verified']; caDescribed: string } {
   const mode = s.mode.value;
-  const ca = s.rootCert && s.rootCert.value !== 'system' ? readFile(s.rootCert) : undefined;
+  const given = s.rootCert && s.rootCert.value !== 'system' ? readFile(s.rootCert) : undefined;
   const client = { ...(s.cert ? { cert: readFile(s.cert) } : {}), ...(s.key ? { key: readFile(s.key) } : {}) };
   // libpq: require with a root certificate given behaves as verify-ca.
   const checksCa = mode === 'verify-ca' || mode === 'verify-full' || (mode === 'require' && s.rootCert !== undefined);
@@ -105,11 +127,12 @@ function tlsOptions(s: TlsSettings): { options: tls.ConnectionOptions; verified:
       s.mode.from,
     );
   }
-  if (!checksCa) return { options: { rejectUnauthorized: false, ...client }, verified: 'no' };
-  const options: tls.ConnectionOptions = { rejectUnauthorized: true, ...(ca ? { ca } : {}), ...client };
-  if (mode === 'verify-full') return { options, verified: 'certificate and host name' };
+  if (!checksCa) return { options: { rejectUnauthorized: false, ...client }, verified: 'no', caDescribed: 'none (not checked)' };
+  const roots = given !== undefined ? { ca: given, described: `${s.rootCert!.value}, from ${s.rootCert!.from}` } : systemRoots(s);
+  const options: tls.ConnectionOptions = { rejectUnauthorized: true, ...(roots.ca !== undefined ? { ca: roots.ca } : {}), ...client };
+  if (mode === 'verify-full') return { options, verified: 'certificate and host name', caDescribed: roots.described };
   // verify-ca: the chain is checked, the host name is not.
-  return { options: { ...options, checkServerIdentity: () => undefined }, verified: 'certificate' };
+  return { options: { ...options, checkServerIdentity: () => undefined }, verified: 'certificate', caDescribed: roots.described };
 }
 
 /**
@@ -131,7 +154,7 @@ export async function chooseTls(
   if (mode === 'disable' || !target) return plain;
   if (mode === 'allow' && (await plainAccepted())) return plain;
 
-  const { options, verified } = tlsOptions(s);
+  const { options, verified, caDescribed } = tlsOptions(s);
   const where = `${target.host}:${target.port}`;
   const probe = await probeTls(target, options, timeoutMs);
   if (!probe.tls) {
@@ -142,7 +165,7 @@ export async function chooseTls(
   if (probe.handshakeError) {
     // libpq's prefer goes on without TLS when the TLS attempt fails.
     if (mode === 'prefer') return plain;
-    const what = verified === 'no' ? 'the TLS handshake failed' : `its certificate was not accepted (CA: ${s.rootCert ? `${s.rootCert.value}, from ${s.rootCert.from}` : "Node's trusted roots; set PGSSLROOTCERT for your own CA"})`;
+    const what = verified === 'no' ? 'the TLS handshake failed' : `its certificate was not accepted (CA: ${caDescribed}${s.rootCert ? '' : '; set PGSSLROOTCERT for your own CA'})`;
     throw new DatabaseTlsError(`PostgreSQL at ${where}: ${what}, with ${s.mode.from}: ${probe.handshakeError.message}`, s.mode.from, probe.handshakeError);
   }
   return { ssl: options, summary: { tls: true, verified, decidedBy: s.mode.from } };

@@ -27,6 +27,8 @@ export interface DatabaseTlsEnv {
   pgSslRootCert?: string | undefined;
   pgSslCert?: string | undefined;
   pgSslKey?: string | undefined;
+  /** SSL_CERT_FILE: the system's CA bundle, where it is not in one of the usual places (OpenSSL's variable). */
+  sslCertFile?: string | undefined;
 }
 
 /** A value and the setting that gave it, as a message names it ("DATABASE_SSL=verify", "sslmode=require in DATABASE_URL", "PGSSLROOTCERT"). */
@@ -37,8 +39,10 @@ export interface FromSetting<T> {
 
 export interface TlsSettings {
   mode: FromSetting<SslMode>;
-  /** `system`, or a CA file; absent: none given (verify modes then use Node's trusted roots). */
+  /** `system`, or a CA file; absent: none given (verify modes then use the system's CA bundle). */
   rootCert?: FromSetting<string>;
+  /** SSL_CERT_FILE, when set: the system's CA bundle. */
+  systemCaFile?: FromSetting<string>;
   cert?: FromSetting<string>;
   key?: FromSetting<string>;
 }
@@ -98,7 +102,8 @@ export function tlsSettings(url: string, env: DatabaseTlsEnv): TlsSettings {
   const rootCert = file('sslrootcert', 'PGSSLROOTCERT', env.pgSslRootCert);
   const cert = file('sslcert', 'PGSSLCERT', env.pgSslCert);
   const key = file('sslkey', 'PGSSLKEY', env.pgSslKey);
-  return { mode, ...(rootCert ? { rootCert } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+  const systemCaFile = env.sslCertFile ? { value: env.sslCertFile, from: 'SSL_CERT_FILE' } : undefined;
+  return { mode, ...(rootCert ? { rootCert } : {}), ...(systemCaFile ? { systemCaFile } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
 }
 
 /** `url` without the parameters node-postgres would turn into TLS settings of its own (unchanged when it has none). */
