@@ -19,7 +19,9 @@ export interface LoadedChannels extends ChannelsFileResult {
 export function loadChannelsFile(env: NodeJS.ProcessEnv, cwd: string, unset: UnsetVariables): LoadedChannels {
   const named = env[CHANNELS_FILE_VARIABLE]?.trim();
   const abs = path.resolve(cwd, named || DEFAULT_FILE);
-  const display = path.relative(cwd, abs) || abs;
+  // As given when absolute or outside the working directory; else relative to it, as rule files are shown.
+  const relative = path.relative(cwd, abs);
+  const display = !relative || relative.startsWith('..') || path.isAbsolute(relative) ? abs : relative;
   let text: string;
   try {
     text = fs.readFileSync(abs, 'utf8');
