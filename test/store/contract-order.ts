@@ -167,6 +167,12 @@ export function orderContract(store: () => Store): void {
       expect((await calls()).map((c) => [c.operation.action, c.outcome, c.cause])).toEqual([['add', 'superseded', 'older_event']]);
     });
 
+    it('MantaGo: two events of one time through two recipients in one commit leave the row with the one applied last', async () => {
+      const via = (id: string, over: typeof viaA) => accepted(id, [tagOp({ action: 'add', ...over })], { event: { timestamp: 1000, ...over } });
+      expect((await store().accept(batch(2000, [via('via-a', viaA), via('via-b', viaB)]))).operationsQueued).toBe(1);
+      expect(await claim(2000)).toEqual([expect.objectContaining({ action: 'add', version: 1, ...viaB })]);
+    });
+
     it('BotBonnie: the same user of two Facebook pages is two people (bot_pid is the page id)', async () => {
       const bb = { provider: 'botbonnie', platform: 'facebook' } as const;
       expect(await askAt(store(), { now: 2100, at: 2000 }, { action: 'remove', ...bb, recipient: 'P1' })).toBe(1);
