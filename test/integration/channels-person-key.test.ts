@@ -3,6 +3,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { lineBody, lineText, startHarness, tempDir, type Harness } from '../helpers/app-harness';
 import { startDelivery, type RunningDelivery } from '../helpers/delivery-harness';
+import { describeEachEngine } from '../helpers/engines';
 import { startFakeMantago, type FakeMantago } from '../helpers/fake-tag-api';
 import { signLine } from '../helpers/signatures';
 
@@ -10,7 +11,7 @@ import { signLine } from '../helpers/signatures';
  * CONTRACT "Order": the desired-state key is the person as the provider identifies them
  * — MantaGo by platform and platformClientId — not whom they wrote to. Two LINE channels
  * (two destinations) tag into one MantaGo account: an older event of the same user through
- * the other channel changes nothing, end to end with the app, a real SQLite store, the
+ * the other channel changes nothing, end to end with the app, each real store engine, the
  * real delivery loops and a loopback fake MantaGo.
  */
 
@@ -29,7 +30,7 @@ rules:
 `,
 };
 
-describe('two LINE channels into one MantaGo account: one person, one desired state', () => {
+describeEachEngine('two LINE channels into one MantaGo account: one person, one desired state', (on) => {
   let dir: string;
   let mantago: FakeMantago;
   let h: Harness;
@@ -69,7 +70,7 @@ channels:
 `,
     );
     env = { ...SECRETS, A_TOKEN: mantago.token, A_SECRET: mantago.secret, CHANNELS_FILE: file, RETRY_MIN_MS: '20', RETRY_MAX_MS: '200' };
-    h = await startHarness(env, RULES);
+    h = await startHarness(env, RULES, on);
     running = await startDelivery(h, env);
   });
   afterEach(async () => {
