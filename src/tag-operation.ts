@@ -1,5 +1,5 @@
 import type { Platform } from './chat-event';
-import type { Provider } from './providers';
+import { providerNamed, type Provider } from './providers';
 
 /*
  * What rules produce and the store keeps: the other end of the pipeline from
@@ -67,9 +67,37 @@ export interface TagOperation extends TagCall {
 }
 
 /**
- * The identity of a desired-state row: (account, provider, kind, tag, platform, recipient,
- * user) — two accounts' tags never coalesce.
+ * Who the person is at the provider, beyond the platform and user id: `''` where the
+ * provider identifies a person by those alone (MantaGo: `platform`, `platformClientId`),
+ * the recipient where it also goes by whom they wrote to (BotBonnie: `bot_pid`, the page
+ * id or LINE destination). A LINE `bot_pid` set by BOTBONNIE_LINE_PID (or an account's
+ * `line_pid`) is not looked at: with one such pid shared by several LINE destinations,
+ * each destination still has its own rows.
+ */
+export function personScope(op: Pick<TagCall, 'provider' | 'recipient'>): string {
+  return providerNamed(op.provider).personByRecipient ? op.recipient : '';
+}
+
+/** The columns of a desired-state row's identity (the store's unique key, in its order). */
+export interface OperationIdentity {
+  account: string;
+  provider: Provider;
+  kind: TagKind;
+  tagId: string;
+  platform: Platform;
+  personScope: string;
+  userId: string;
+}
+
+export function identityKey(k: OperationIdentity): string {
+  return JSON.stringify([k.account, k.provider, k.kind, k.tagId, k.platform, k.personScope, k.userId]);
+}
+
+/**
+ * The identity of a desired-state row: one tag of one person at one provider account
+ * (CONTRACT.md, "Order") — (account, provider, kind, tag, platform, person scope, user).
+ * Two accounts' tags never coalesce; for MantaGo, one user's events to two recipients do.
  */
 export function operationKey(op: Omit<TagOperation, 'action' | 'channel'>): string {
-  return JSON.stringify([op.account, op.provider, op.kind, op.tagId, op.platform, op.recipient, op.userId]);
+  return identityKey({ ...op, personScope: personScope(op) });
 }

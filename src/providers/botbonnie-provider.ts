@@ -47,6 +47,7 @@ export const botbonnieProvider: ProviderDescriptor<'botbonnie', BotbonnieSetting
   secrets: (s) => [s.token],
   kinds: ['personal'],
   platforms: [...BOTBONNIE_CHANNEL.keys()],
+  personByRecipient: true,
 
   async createTagger(s, deps) {
     if (s.token === undefined) throw new Error('BOTBONNIE_TOKEN is not set');

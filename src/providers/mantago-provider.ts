@@ -56,6 +56,7 @@ export const mantagoProvider: ProviderDescriptor<'mantago', MantagoSettings> = {
   secrets: (s) => [s.token, s.secret],
   kinds: ['personal', 'client'],
   platforms: ['line', 'facebook', 'instagram', 'whatsapp'],
+  personByRecipient: false,
 
   async createTagger(s, deps) {
     if (s.token === undefined) throw new Error(`${s.pairSource}: the token is not set`);

@@ -75,6 +75,12 @@ export interface ProviderDescriptor<N extends string, S> {
   readonly kinds: readonly [TagKind, ...TagKind[]];
   /** The platforms whose users it can tag; actions for other platforms' users are skipped with a warning. */
   readonly platforms: readonly Platform[];
+  /**
+   * Whether it tells a person apart by whom they wrote to as well as by platform and
+   * user id (BotBonnie's `bot_pid` is the recipient); else the recipient is no part of
+   * the person (MantaGo: `platform` and `platformClientId`). See `personScope`.
+   */
+  readonly personByRecipient: boolean;
   createTagger(settings: S, deps: TaggerDeps): Promise<BuiltTagger>;
 }
 

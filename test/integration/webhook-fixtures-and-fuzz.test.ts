@@ -65,7 +65,12 @@ describe('every real-format payload through the app', () => {
     // Every WhatsApp message is a message event of its sender (wa_id, or the business-scoped id); statuses are none.
     const whatsapp = ops.filter((o) => o.platform === 'whatsapp');
     expect(new Set(whatsapp.map((o) => o.userId))).toEqual(new Set(['886912345678', '886987654321', 'US.13491208655302741918']));
-    expect(new Set(whatsapp.map((o) => o.recipient))).toEqual(new Set(['106540352242922', '113469928305574', '109876543210987']));
+    // Each event is written to the phone number of its change; a user's tag is one row whichever number they wrote to
+    // (MantaGo knows the person by platform and wa_id), holding the latest event's number.
+    const numbers = new Set(['106540352242922', '113469928305574', '109876543210987']);
+    const events = (await h.store.recentEvents(1000)).filter((e) => e.platform === 'whatsapp');
+    expect(new Set(events.map((e) => e.recipient))).toEqual(numbers);
+    for (const o of whatsapp) expect(numbers.has(o.recipient)).toBe(true);
   });
 });
 

@@ -46,6 +46,12 @@ describe('planAccept (what one PostgreSQL statement writes for a shared commit)'
     expect(same.operations.map((o) => [o.eventAt, o.expiresAt, o.rule])).toEqual([[1000, 61_000, 'trial'], [1000, 61_000, 'trial']]);
   });
 
+  it('leaves a commit that asks for one key through two recipients to the step-by-step path (the row keeps the last one)', () => {
+    const via = (id: string, recipient: string, channel: string) => accepted(id, [tagOp({ recipient, channel })], { event: { timestamp: 1000, recipient, channel } });
+    expect(planAccept([batch(5000, [via('e1', 'UdestA', 'la'), via('e2', 'UdestB', 'lb')])]).oneStatement).toBe(false);
+    expect(planAccept([batch(5000, [via('e1', 'UdestA', 'la'), via('e2', 'UdestA', 'la')])]).oneStatement).toBe(true);
+  });
+
   it('takes an event time in the future as the receipt, and plans an add that arrived expired as history only', () => {
     const plan = planAccept([
       batch(5000, [

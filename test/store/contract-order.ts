@@ -136,4 +136,53 @@ export function orderContract(store: () => Store): void {
       });
     });
   });
+  describe('the key is the person as the provider identifies them', () => {
+    // Two LINE channels of one bot (two destinations) tagging into one MantaGo account.
+    const viaA = { recipient: 'UdestA', channel: 'la' };
+    const viaB = { recipient: 'UdestB', channel: 'lb' };
+
+    it('MantaGo: an older event written to another recipient is superseded and queues nothing', async () => {
+      expect(await askAt(store(), { now: 2100, at: 2000 }, { action: 'remove', ...viaB })).toBe(1);
+      expect(await askAt(store(), { now: 2200, at: 1000 }, { action: 'add', ...viaA })).toBe(0);
+      expect(await claim(2200)).toEqual([expect.objectContaining({ action: 'remove', version: 1, ...viaB })]);
+      expect(await calls()).toEqual([
+        { at: 2200, operation: tagOp({ action: 'add', ...viaA }), version: 0, outcome: 'superseded', cause: 'older_event' },
+      ]);
+    });
+
+    it('MantaGo: a newer event written to another recipient wins, and the row takes its recipient and channel', async () => {
+      expect(await askAt(store(), { now: 2100, at: 2000 }, { action: 'remove', ...viaB })).toBe(1);
+      await completeAll(2100);
+      expect(await askAt(store(), { now: 3000, at: 3000 }, { action: 'add', ...viaA })).toBe(1);
+      expect(await claim(3000)).toEqual([expect.objectContaining({ action: 'add', version: 2, ...viaA })]);
+    });
+
+    it('MantaGo: in one shared commit, the older event from the other recipient is superseded', async () => {
+      const results = await Promise.all([
+        store().accept(batch(2000, [accepted('via-b', [tagOp({ action: 'remove', ...viaB })], { event: { timestamp: 2000, ...viaB } })])),
+        store().accept(batch(2001, [accepted('via-a', [tagOp({ action: 'add', ...viaA })], { event: { timestamp: 1000, ...viaA } })])),
+      ]);
+      expect(results.map((r) => r.operationsQueued)).toEqual([1, 0]);
+      expect(await claim(3000)).toEqual([expect.objectContaining({ action: 'remove', version: 1, ...viaB })]);
+      expect((await calls()).map((c) => [c.operation.action, c.outcome, c.cause])).toEqual([['add', 'superseded', 'older_event']]);
+    });
+
+    it('MantaGo: two events of one time through two recipients in one commit leave the row with the one applied last', async () => {
+      const via = (id: string, over: typeof viaA) => accepted(id, [tagOp({ action: 'add', ...over })], { event: { timestamp: 1000, ...over } });
+      expect((await store().accept(batch(2000, [via('via-a', viaA), via('via-b', viaB)]))).operationsQueued).toBe(1);
+      expect(await claim(2000)).toEqual([expect.objectContaining({ action: 'add', version: 1, ...viaB })]);
+    });
+
+    it('BotBonnie: the same user of two Facebook pages is two people (bot_pid is the page id)', async () => {
+      const bb = { provider: 'botbonnie', platform: 'facebook' } as const;
+      expect(await askAt(store(), { now: 2100, at: 2000 }, { action: 'remove', ...bb, recipient: 'P1' })).toBe(1);
+      expect(await askAt(store(), { now: 2200, at: 1000 }, { action: 'add', ...bb, recipient: 'P2' })).toBe(1);
+      const ops = await store().claimOperations({ scope: { account: 'botbonnie' }, limit: 10, owner: 'w', now: 2200, leaseMs: 1000 });
+      expect(ops.map((o) => [o.action, o.recipient]).sort()).toEqual([
+        ['add', 'P2'],
+        ['remove', 'P1'],
+      ]);
+      expect(await calls()).toEqual([]);
+    });
+  });
 }

@@ -69,3 +69,24 @@ export const CHANNELS_AND_ACCOUNTS_COMMON = `
   UPDATE settings SET key = 'mantago.credentials:mantago' WHERE key = 'mantago.credentials';
   UPDATE settings SET key = 'mantago.env-fingerprint:mantago' WHERE key = 'mantago.env-fingerprint';
 `;
+
+export const PERSON_SCOPE_NAME = 'desired state per person at the provider';
+
+/**
+ * Step 9's part that both engines run as written, once `person_scope` exists (holding ''):
+ * the person as the provider identifies them (tag-operation.ts, `personScope`) — '' for
+ * MantaGo (platform and user id), the recipient for BotBonnie (`bot_pid`). Rows that now
+ * share an identity (one MantaGo user's tag asked for through two recipients) are one
+ * desired state: the one set by the latest event stays (then the last updated, then the
+ * newest row), the others go.
+ */
+export const PERSON_SCOPE_COMMON = `
+  UPDATE operations SET person_scope = recipient WHERE provider = 'botbonnie';
+  DELETE FROM operations WHERE id IN (
+    SELECT id FROM (
+      SELECT id, ROW_NUMBER() OVER (
+        PARTITION BY account, provider, kind, tag_id, platform, person_scope, user_id
+        ORDER BY event_at DESC, updated_at DESC, id DESC) AS n
+      FROM operations) ranked
+    WHERE n > 1);
+`;

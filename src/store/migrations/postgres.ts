@@ -1,6 +1,14 @@
 import { ACTIVITY_MINUTES, ACTIVITY_MINUTES_NAME } from './activity';
 import type { Migration } from './migration';
-import { channelOfPlatform, CHANNELS_AND_ACCOUNTS_COMMON, LEASE_HOLDER_COLUMNS, LEASE_HOLDERS_NAME, recipientAndDeadCodes } from './portable';
+import {
+  channelOfPlatform,
+  CHANNELS_AND_ACCOUNTS_COMMON,
+  LEASE_HOLDER_COLUMNS,
+  LEASE_HOLDERS_NAME,
+  PERSON_SCOPE_COMMON,
+  PERSON_SCOPE_NAME,
+  recipientAndDeadCodes,
+} from './portable';
 
 /**
  * Schema steps of the PostgreSQL store. Unqualified names: every object lands in
@@ -199,6 +207,20 @@ export const postgresMigrations: readonly Migration[] = [
     sql: `
       -- The calls in flight, found without reading the backlog (sql/views.ts, nextDueStatements).
       CREATE INDEX operations_leased ON operations (account, leased_until) WHERE state = 'pending' AND leased_until IS NOT NULL;
+    `,
+  },  {
+    version: 9,
+    name: PERSON_SCOPE_NAME,
+    sql: `
+      -- Desired tag state is per person as the provider identifies them (CONTRACT.md, "Order"):
+      -- one row per (account, provider, kind, tag, platform, person scope, user); the recipient
+      -- is the latest event's. The column is filled, the rows that now share an identity are
+      -- made one, then the identity constraint (named by step 6) is replaced.
+      ALTER TABLE operations ADD COLUMN person_scope TEXT NOT NULL DEFAULT '';
+      ${PERSON_SCOPE_COMMON}
+      ALTER TABLE operations ALTER COLUMN person_scope DROP DEFAULT;
+      ALTER TABLE operations DROP CONSTRAINT operations_identity;
+      ALTER TABLE operations ADD CONSTRAINT operations_identity UNIQUE (account, provider, kind, tag_id, platform, person_scope, user_id);
     `,
   },
 ];

@@ -41,7 +41,8 @@ export interface AcceptPlan {
   expired: PlannedDecision[];
   /**
    * False when one operation key is asked for differently (another action, event time or
-   * lifetime) in this commit: those must be applied one after the other, each against
+   * lifetime, or through another recipient or channel, which the row takes from the event
+   * applied last) in this commit: those must be applied one after the other, each against
    * what the one before left, which one statement cannot do. Requests that are the same
    * are one request: the later ones change nothing.
    */
@@ -76,7 +77,7 @@ export function planAccept(batches: readonly AcceptBatch[]): AcceptPlan {
   const requestOfRank = new Map<number, string>();
   let oneStatement = true;
   for (const o of operations) {
-    const request = JSON.stringify([o.op.action, o.eventAt, o.expiresAt, o.rule]);
+    const request = JSON.stringify([o.op.action, o.eventAt, o.expiresAt, o.rule, o.op.recipient, o.op.channel]);
     const seen = requestOfRank.get(o.rank);
     if (seen === undefined) requestOfRank.set(o.rank, request);
     else if (seen !== request) oneStatement = false;

@@ -1,4 +1,5 @@
 import type { AcceptResult } from '../store';
+import { personScope } from '../../tag-operation';
 import { groupForwardBodies } from '../shared/accept-rows';
 import { OPERATION_INSERT_COLUMNS, UPSERT_OPERATION_ON_CONFLICT } from '../sql/operations';
 import type { AcceptPlan } from './accept-plan';
@@ -43,8 +44,9 @@ const HISTORY = `
 const OPERATIONS = `
   asked_all AS (
     SELECT x.* FROM unnest($16::text[], $17::int[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[],
-                           $24::text[], $25::text[], $26::text[], $27::bigint[], $30::bigint[], $31::bigint[], $32::text[], $33::text[])
-                    WITH ORDINALITY AS x(key, r, ac, p, k, t, pl, c, u, ch, a, n, e, xa, rule, op, ord)
+                           $24::text[], $25::text[], $26::text[], $27::bigint[], $30::bigint[], $31::bigint[], $32::text[], $33::text[],
+                           $34::text[])
+                    WITH ORDINALITY AS x(key, r, ac, p, k, t, pl, c, u, ch, a, n, e, xa, rule, op, s, ord)
     WHERE x.key IN (SELECT key FROM seen)
   ),
   asked AS (
@@ -52,37 +54,37 @@ const OPERATIONS = `
   ),
   ops AS (
     INSERT INTO operations (${OPERATION_INSERT_COLUMNS})
-    SELECT ac, p, k, t, pl, c, u, ch, a, 1, 'pending', n, 0, 0, n, n, e, xa, rule, 'queued' FROM asked ORDER BY r
+    SELECT ac, p, k, t, pl, s, u, c, ch, a, 1, 'pending', n, 0, 0, n, n, e, xa, rule, 'queued' FROM asked ORDER BY r
     ${UPSERT_OPERATION_ON_CONFLICT}
-    RETURNING account, provider, kind, tag_id, platform, recipient, user_id, accept_effect
+    RETURNING account, provider, kind, tag_id, platform, person_scope, user_id, accept_effect
   ),
   applied AS (
     SELECT a.r, ops.accept_effect FROM ops JOIN asked a
-      ON (a.ac, a.p, a.k, a.t, a.pl, a.c, a.u) = (ops.account, ops.provider, ops.kind, ops.tag_id, ops.platform, ops.recipient, ops.user_id)
+      ON (a.ac, a.p, a.k, a.t, a.pl, a.s, a.u) = (ops.account, ops.provider, ops.kind, ops.tag_id, ops.platform, ops.person_scope, ops.user_id)
   ),
   decisions AS (
     INSERT INTO history_calls (at, user_id, operation, version, outcome, cause, rule)
     SELECT n, u, op, 0, 'superseded', 'older_event', NULL FROM asked_all WHERE r NOT IN (SELECT r FROM applied)
     UNION ALL
     SELECT d.n, d.u, d.op, 0, 'expired', 'arrived_expired', d.rule
-    FROM unnest($34::text[], $35::bigint[], $36::text[], $37::text[], $38::text[]) AS d(key, n, u, op, rule)
+    FROM unnest($35::text[], $36::bigint[], $37::text[], $38::text[], $39::text[]) AS d(key, n, u, op, rule)
     WHERE d.key IN (SELECT key FROM seen)
   )`;
 
 /** Body ids are taken first so every forward can point at its body within the statement. */
 const FORWARDS = `
   body_ids AS (
-    SELECT nextval(pg_get_serial_sequence('forward_bodies', 'id')) AS id, g FROM generate_series(1, $39::int) AS g
+    SELECT nextval(pg_get_serial_sequence('forward_bodies', 'id')) AS id, g FROM generate_series(1, $40::int) AS g
   ),
   bodies AS (
     INSERT INTO forward_bodies (id, body, headers, received_at)
     SELECT i.id, b.body, b.headers, b.n
-    FROM unnest($40::bytea[], $41::text[], $42::bigint[]) WITH ORDINALITY AS b(body, headers, n, g) JOIN body_ids i USING (g)
+    FROM unnest($41::bytea[], $42::text[], $43::bigint[]) WITH ORDINALITY AS b(body, headers, n, g) JOIN body_ids i USING (g)
   ),
   fwds AS (
     INSERT INTO forwards (body_id, destination, ordering_key, state, received_at, due_at, attempts)
     SELECT i.id, f.d, f.o, 'pending', f.n, f.n, 0
-    FROM unnest($43::int[], $44::text[], $45::text[], $46::bigint[]) WITH ORDINALITY AS f(g, d, o, n, ord) JOIN body_ids i USING (g)
+    FROM unnest($44::int[], $45::text[], $46::text[], $47::bigint[]) WITH ORDINALITY AS f(g, d, o, n, ord) JOIN body_ids i USING (g)
     ORDER BY f.ord
   )`;
 
@@ -98,7 +100,7 @@ const RESULT = (withForwards: boolean) => `
     ARRAY(SELECT key FROM seen) AS fresh,
     ARRAY(SELECT r FROM applied WHERE accept_effect <> 'touched') AS queued,
     (SELECT pg_notify($28, $29) WHERE EXISTS (SELECT 1 FROM applied WHERE accept_effect <> 'touched')) IS NOT NULL AS notified_operations
-    ${withForwards ? ', pg_notify($28, $47) IS NOT NULL AS notified_forwards' : ''}`;
+    ${withForwards ? ', pg_notify($28, $48) IS NOT NULL AS notified_forwards' : ''}`;
 
 const ACCEPT_WITHOUT_FORWARDS = `WITH ${[SEEN, HISTORY, OPERATIONS].join(',')} ${RESULT(false)}`;
 const ACCEPT_WITH_FORWARDS = `WITH ${[SEEN, HISTORY, OPERATIONS, FORWARDS].join(',')} ${RESULT(true)}`;
@@ -135,7 +137,7 @@ export async function acceptInOneStatement(q: PreparedQuery, plan: AcceptPlan, n
     o.map((r) => r.op.tagId), o.map((r) => r.op.platform), o.map((r) => r.op.recipient), o.map((r) => r.op.userId), o.map((r) => r.op.channel),
     o.map((r) => r.op.action), o.map((r) => r.now),
     notices.channel, notices.operations,
-    o.map((r) => r.eventAt), o.map((r) => r.expiresAt), o.map((r) => r.rule), o.map((r) => JSON.stringify(r.op)),
+    o.map((r) => r.eventAt), o.map((r) => r.expiresAt), o.map((r) => r.rule), o.map((r) => JSON.stringify(r.op)), o.map((r) => personScope(r.op)),
     x.map((d) => d.key), x.map((d) => d.row.at), x.map((d) => d.row.userId), x.map((d) => d.row.operation), x.map((d) => d.row.rule),
     ...(withForwards ? [...forwardParams(plan), notices.forwards] : []),
   ];

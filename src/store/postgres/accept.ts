@@ -1,4 +1,4 @@
-import { operationKey, type TagOperation } from '../../tag-operation';
+import { identityKey, operationKey, personScope, type TagOperation } from '../../tag-operation';
 import type { AcceptBatch, AcceptResult, WorkKind } from '../store';
 import {
   arrivedExpired,
@@ -42,12 +42,12 @@ const INSERT_HISTORY_EVENTS = `
 /** RETURNING yields no row for a key set by a later event (see UPSERT_OPERATION_ON_CONFLICT). */
 const UPSERT_OPERATIONS = `
   INSERT INTO operations (${OPERATION_INSERT_COLUMNS})
-  SELECT ac, p, k, t, pl, c, u, ch, a, 1, 'pending', n, 0, 0, n, n, e, xa, rule, 'queued'
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[],
-              $11::bigint[], $12::bigint[], $13::text[])
-       AS x(ac, p, k, t, pl, c, u, ch, a, n, e, xa, rule)
+  SELECT ac, p, k, t, pl, s, u, c, ch, a, 1, 'pending', n, 0, 0, n, n, e, xa, rule, 'queued'
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+              $11::bigint[], $12::bigint[], $13::bigint[], $14::text[])
+       AS x(ac, p, k, t, pl, s, u, c, ch, a, n, e, xa, rule)
   ${UPSERT_OPERATION_ON_CONFLICT}
-  RETURNING account, provider, kind, tag_id, platform, recipient, user_id, accept_effect`;
+  RETURNING account, provider, kind, tag_id, platform, person_scope, user_id, accept_effect`;
 
 const INSERT_DECISIONS = `
   INSERT INTO history_calls (at, user_id, operation, version, outcome, cause, rule)
@@ -124,7 +124,8 @@ async function upsertOperations(q: Query, ops: PendingOp[], results: AcceptResul
     const list = entries.map(([, p]) => p);
     const { rows } = await q(UPSERT_OPERATIONS, [
       list.map((p) => p.op.account), list.map((p) => p.op.provider), list.map((p) => p.op.kind), list.map((p) => p.op.tagId),
-      list.map((p) => p.op.platform), list.map((p) => p.op.recipient), list.map((p) => p.op.userId), list.map((p) => p.op.channel),
+      list.map((p) => p.op.platform), list.map((p) => personScope(p.op)), list.map((p) => p.op.userId), list.map((p) => p.op.recipient),
+      list.map((p) => p.op.channel),
       list.map((p) => p.op.action), list.map((p) => p.now), list.map((p) => p.eventAt), list.map((p) => p.expiresAt), list.map((p) => p.rule),
     ]);
     const unanswered = new Map(round);
@@ -140,13 +141,13 @@ async function upsertOperations(q: Query, ops: PendingOp[], results: AcceptResul
 }
 
 function keyOfRow(r: Row): string {
-  return operationKey({
+  return identityKey({
     account: str(r.account, 'account'),
     provider: str(r.provider, 'provider') as TagOperation['provider'],
     kind: str(r.kind, 'kind') as TagOperation['kind'],
     tagId: str(r.tag_id, 'tag_id'),
     platform: str(r.platform, 'platform') as TagOperation['platform'],
-    recipient: str(r.recipient, 'recipient'),
+    personScope: str(r.person_scope, 'person_scope'),
     userId: str(r.user_id, 'user_id'),
   });
 }

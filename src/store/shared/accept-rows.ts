@@ -1,4 +1,4 @@
-import type { TagOperation } from '../../tag-operation';
+import { personScope, type TagOperation } from '../../tag-operation';
 import type { AcceptedEvent, ForwardRequest, HistoryCall, HistoryCause } from '../store';
 import { storableText } from './storable-text';
 
@@ -85,9 +85,9 @@ export function decisionRow(r: OperationRequest, cause: 'older_event' | 'arrived
   };
 }
 
-/** The unique-key columns of an operation row, in schema order, then its channel (OPERATION_INSERT_COLUMNS' order). */
-export function operationColumns(op: TagOperation): [string, string, string, string, string, string, string, string] {
-  return [op.account, op.provider, op.kind, op.tagId, op.platform, op.recipient, op.userId, op.channel];
+/** The unique-key columns of an operation row, in schema order, then its recipient and channel (OPERATION_INSERT_COLUMNS' order). */
+export function operationColumns(op: TagOperation): [string, string, string, string, string, string, string, string, string] {
+  return [op.account, op.provider, op.kind, op.tagId, op.platform, personScope(op), op.userId, op.recipient, op.channel];
 }
 
 /** One stored body and the forwards (one per destination) that send it. */

@@ -5,7 +5,7 @@
  */
 
 /** The columns an accepted request inserts, in the order of the accept statements' values. */
-export const OPERATION_INSERT_COLUMNS = `account, provider, kind, tag_id, platform, recipient, user_id, channel, action, version, state,
+export const OPERATION_INSERT_COLUMNS = `account, provider, kind, tag_id, platform, person_scope, user_id, recipient, channel, action, version, state,
   due_at, attempts, not_found_count, requested_at, updated_at, event_at, expires_at, expiry_rule, accept_effect`;
 
 /** The request asks for another action than the row holds, or the row is a dead letter: a new version to apply. */
@@ -23,7 +23,10 @@ const ifQueues = (then: string, otherwise: string) => `CASE WHEN ${QUEUES} THEN 
 const ROW_EVENT_AT = `CASE WHEN operations.expires_at <= excluded.updated_at THEN operations.expires_at ELSE operations.event_at END`;
 
 /**
- * The desired-state upsert's conflict clause (CONTRACT.md, "Order"). A request whose
+ * The desired-state upsert's conflict clause (CONTRACT.md, "Order"). The key is the
+ * person as the provider identifies them (`operationKey`): for MantaGo, events of one user
+ * written to two recipients (two LINE channels, two pages) share a row, which keeps the
+ * recipient and channel of the latest event. A request whose
  * event is older than the row's changes nothing: no row is returned, and the accept
  * records it as superseded. Otherwise the latest event decides:
  * - another action, or a dead letter: version+1, due now, attempts reset (`queued`). The
@@ -36,8 +39,9 @@ const ROW_EVENT_AT = `CASE WHEN operations.expires_at <= excluded.updated_at THE
  * RETURNING `accept_effect` says which of the three happened.
  */
 export const UPSERT_OPERATION_ON_CONFLICT = `
-  ON CONFLICT (account, provider, kind, tag_id, platform, recipient, user_id) DO UPDATE SET
+  ON CONFLICT (account, provider, kind, tag_id, platform, person_scope, user_id) DO UPDATE SET
     action = excluded.action,
+    recipient = excluded.recipient,
     channel = excluded.channel,
     version = ${ifQueues('operations.version + 1', 'operations.version')},
     state = ${ifQueues(`'pending'`, 'operations.state')},

@@ -111,7 +111,7 @@ export const ACCOUNTLESS_OPERATIONS = `
 /**
  * $1 now, $2 provider, $3 channel, $4 the account they go to now. Queued again as a
  * fresh start (as a retried dead letter), unless the account already holds a row for
- * the same tag and user: that newer desired state wins, and the dead one stays.
+ * the same tag and person (operationKey): that newer desired state wins, and the dead one stays.
  */
 export const ASSIGN_ACCOUNT = `
   UPDATE operations SET
@@ -123,7 +123,7 @@ export const ASSIGN_ACCOUNT = `
       SELECT 1 FROM operations o
       WHERE o.account = CAST($4 AS TEXT) AND o.provider = operations.provider AND o.kind = operations.kind
         AND o.tag_id = operations.tag_id AND o.platform = operations.platform
-        AND o.recipient = operations.recipient AND o.user_id = operations.user_id)`;
+        AND o.person_scope = operations.person_scope AND o.user_id = operations.user_id)`;
 
 /** $1 owner. */
 export const RELEASE_OPERATION_LEASES_OF = `UPDATE operations SET lease_owner = NULL, leased_until = NULL WHERE lease_owner = $1`;

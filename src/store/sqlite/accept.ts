@@ -13,7 +13,7 @@ const INSERT_HISTORY_EVENT = `
 /** RETURNING yields no row when the row was set by a later event (see UPSERT_OPERATION_ON_CONFLICT). */
 const UPSERT_OPERATION = `
   INSERT INTO operations (${OPERATION_INSERT_COLUMNS})
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, 'pending', $10, 0, 0, $10, $10, $11, $12, $13, 'queued')
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, 'pending', $11, 0, 0, $11, $11, $12, $13, $14, 'queued')
   ${UPSERT_OPERATION_ON_CONFLICT}
   RETURNING accept_effect`;
 
