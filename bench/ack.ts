@@ -107,6 +107,7 @@ function report(engine: Engine, f: EngineFigures, base: { express: number; expre
     ['ratio to express verify-only', `${fmt(f.serveMax.okPerSecond / base.express, '', 2)}; to bare node:http ${fmt(f.serveMax.okPerSecond / base.bare, '', 2)}`],
     ['CPU per webhook', `${fmt(f.serveMax.cpuMsPerOk, 'ms', 3)} (the worker's share included)`],
     [`open loop ${FIXED_RATE}/s for ${OPEN_LOOP_SECONDS} s`, `${latency(f.serveOpen)}  (sent at ${fmt(f.serveOpen.achievedRate, 'req/s', 0)}; target p99 ≤ ${TARGET_P99_MS} ms: ${verdict(openMet)})`],
+    ['open loop p99 per second', f.serveOpen.perSecondP99.map((v) => (Number.isFinite(v) ? Math.round(v) : '-')).join(' ') + ' ms'],
     ['accepted by the service', `${f.serveCounts.accepted} for ${f.serveCounts.answered} 200s seen ${f.serveCounts.agree ? '(agree)' : '(DISAGREE)'}`],
     ['tags applied meanwhile', `${fmt(f.tagsPerSecond.open, '/s', 0)} during the open loop, ${fmt(f.tagsPerSecond.max, '/s', 0)} during max throughput`],
   ]);
@@ -130,6 +131,9 @@ function report(engine: Engine, f: EngineFigures, base: { express: number; expre
     [`${engine}_open_loop_p50_ms`]: round(f.serveOpen.p50, 2),
     [`${engine}_open_loop_p99_ms`]: round(f.serveOpen.p99, 2),
     [`${engine}_open_loop_max_ms`]: round(f.serveOpen.max, 2),
+    // The slowest second and the first one (a new process warming up) beside the whole run's p99.
+    [`${engine}_open_loop_worst_second_p99_ms`]: round(Math.max(...f.serveOpen.perSecondP99.filter(Number.isFinite)), 1),
+    [`${engine}_open_loop_first_second_p99_ms`]: round(f.serveOpen.perSecondP99[0] ?? Number.NaN, 1),
     [`${engine}_open_loop_sent_rps`]: round(f.serveOpen.achievedRate, 0),
     [`${engine}_open_loop_target_met`]: openMet,
     [`${engine}_serve_counts_agree`]: f.serveCounts.agree,

@@ -2,6 +2,7 @@ import type { RunningChild } from './child';
 import type { SignedWebhook } from './line-webhooks';
 import { autocannonWebhooks, pacedWebhooks, type LoadResult } from './load';
 import { metricValue } from './service-env';
+import { percentile } from './stats';
 
 /** How bench/ack loads a server: the same for every server, so their figures compare. */
 export const MAX_CONNECTIONS = 64;
@@ -9,7 +10,8 @@ export const FIXED_RATE = 1000;
 export const FIXED_CONNECTIONS = 10;
 
 export type Next = () => SignedWebhook;
-export type Paced = LoadResult & { achievedRate: number };
+/** `perSecondP99`: the p99 of the answers to the requests due in each second of the run, in order. */
+export type Paced = LoadResult & { achievedRate: number; perSecondP99: number[] };
 export type Max = LoadResult & { cpuMsPerOk: number };
 
 export interface Failures {
@@ -51,8 +53,16 @@ export class Runs {
 
   /** Open loop at FIXED_RATE for `durationS`: latency from each request's scheduled send time. */
   async paced(durationS = this.seconds): Promise<Paced> {
-    const r = await pacedWebhooks({ url: this.child.url, rate: FIXED_RATE, count: FIXED_RATE * durationS, connections: MAX_CONNECTIONS, next: this.next });
-    return this.note(`open loop ${durationS} s`, r, 0);
+    const bySecond: number[][] = [];
+    let first: number | undefined;
+    const r = await pacedWebhooks({
+      url: this.child.url, rate: FIXED_RATE, count: FIXED_RATE * durationS, connections: MAX_CONNECTIONS, next: this.next,
+      onAnswer: (a) => {
+        first ??= a.dueAt;
+        (bySecond[Math.floor((a.dueAt - first) / 1000)] ??= []).push(a.ms);
+      },
+    });
+    return this.note(`open loop ${durationS} s`, { ...r, perSecondP99: Array.from(bySecond, (ms) => (ms ? percentile(ms, 99) : Number.NaN)) }, 0);
   }
 
   /** The service's own count of accepted webhooks: at least every 200 seen, at most those plus what was in flight at a stop. */
