@@ -160,7 +160,7 @@ describePostgres('a gone instance’s work resumes in seconds (PostgreSQL, real 
     await a!.waitForLog((l) => l.message === LOST, 5000);
     const noticedMs = Date.now() - cutAt;
     // Its calls in flight end without an answer (aborted), long before their 3 s are up —
-    // and so before the survivor takes their leases (their call deadline + margin).
+    // and so before the survivor takes their leases (at their call deadline).
     await Promise.all([
       mantago.api.waitFor(() => abandoned(mantago.api).length >= 8, 5000),
       downstream.waitFor(() => abandoned(downstream).length >= 8, 5000),

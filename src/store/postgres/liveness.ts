@@ -22,23 +22,17 @@ import { advisoryLockKey } from './advisory-lock';
  */
 
 /**
- * How long after its call deadline a gone holder's lease comes back: room for the
- * clocks of different hosts, and for an abort timer that fires late on a busy process.
- */
-export const GONE_HOLDER_MARGIN_MS = 1000;
-
-/**
  * When a leased row's lease ends, for claims and wake-ups (SQL over a row of
  * operations or forwards): at `leased_until` while its holder is listed in
  * `instances` (alive: the lease is renewed for as long as it works), at the call
- * deadline plus the margin once its holder is gone (none of its calls can still
- * be running then). Leases without a holder or deadline (taken by a process that
+ * deadline once its holder is gone (none of its calls can still be running then: a
+ * holder aborts them a little before, see CallLease). Leases without a holder or deadline (taken by a process that
  * held no session, or before store step 5) end at `leased_until`.
  */
 export const LEASE_END = `(CASE
     WHEN lease_holder IS NOT NULL AND call_deadline IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = lease_holder)
-    THEN LEAST(leased_until, call_deadline + ${GONE_HOLDER_MARGIN_MS})
+    THEN LEAST(leased_until, call_deadline)
     ELSE leased_until END)`;
 
 /** $1 ids. */
