@@ -3,6 +3,12 @@ import type { RunningServer } from '../server';
 
 /** Heroku gives 30 s after SIGTERM, CONTRACT.md promises 10 s: leave a margin. */
 const HARD_EXIT_MS = 9000;
+/**
+ * A signal during start-up waits this long for the start to finish (then the service stops as
+ * usual); a start still under way then (a database that does not answer) is given up: nothing
+ * is held yet, and the exit is 0 as for any stop asked for.
+ */
+const STARTUP_SIGNAL_WAIT_MS = 3000;
 
 export function registerServe(program: Command): void {
   program
@@ -31,7 +37,15 @@ export function registerServe(program: Command): void {
       const onSignal = (signal: NodeJS.Signals) => {
         if (signalled) return;
         signalled = signal;
-        if (server) shutdown(server);
+        if (server) {
+          shutdown(server);
+          return;
+        }
+        setTimeout(() => {
+          if (server) return;
+          process.stderr.write(`autotag serve: ${signal} during start-up, which had not finished after ${STARTUP_SIGNAL_WAIT_MS / 1000} s more; stopped without starting\n`);
+          process.exit(0);
+        }, STARTUP_SIGNAL_WAIT_MS).unref();
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
@@ -45,7 +59,9 @@ export function registerServe(program: Command): void {
         if (err instanceof StartupError || err instanceof ConfigError) {
           for (const line of err instanceof StartupError ? err.details : []) process.stderr.write(`${line}\n`);
           process.stderr.write(`autotag serve: ${err.message}\n`);
-          process.exit(1);
+          // Asked to stop while starting: the failed start ends that stop, not a failure of its own.
+          if (signalled) process.stderr.write(`autotag serve: ${signalled} during start-up; stopped without starting\n`);
+          process.exit(signalled ? 0 : 1);
         }
         throw err;
       }

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { runCli } from '../cli/cli-run';
 import { signLine } from '../helpers/signatures';
@@ -81,4 +83,35 @@ describe('autotag serve', () => {
       await mantago.close();
     }
   });
+});
+
+describe('autotag serve asked to stop while it starts', () => {
+  it('exits 0 within a few seconds when its database never answers, saying it stopped without starting', async () => {
+    // A "database" that takes connections and never says a word.
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((s) => void sockets.add(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as net.AddressInfo).port;
+    const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'cli.js'), 'serve'], {
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: `postgres://u:p@127.0.0.1:${port}/db`, DATABASE_CONNECT_TIMEOUT_MS: '30000', PORT: String(await freePort()) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdout.resume();
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      await new Promise((r) => setTimeout(r, 1000));
+      const signalledAt = Date.now();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(Date.now() - signalledAt).toBeLessThan(6000);
+      expect(stderr).toContain('SIGTERM during start-up');
+      expect(stderr).toContain('stopped without starting');
+    } finally {
+      child.kill('SIGKILL');
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
+  }, 20_000);
 });
