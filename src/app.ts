@@ -70,7 +70,7 @@ export function createApp(deps: AppDeps): App {
   const unverified = new UnverifiedBodies(config.maxUnverifiedBytes, config.maxBodyBytes);
   metrics.unverifiedBodyBytes.source = () => unverified.held;
   const bodyTimeoutMs = deps.bodyTimeoutMs ?? BODY_TIMEOUT_MS;
-  const common = { store, rules: () => deps.rules.current(), log, metrics, accounts, maxBodyBytes: config.maxBodyBytes, unverified, bodyTimeoutMs, storeText: config.history.storeText, now };
+  const common = { store, rules: () => deps.rules.current(), log, metrics, accounts, maxBodyBytes: config.maxBodyBytes, unverified, bodyTimeoutMs, storeText: config.history.storeText, now, trustProxyHops: config.trustProxyHops };
   // `POST /webhooks/line` also serves the channels file's LINE channels: those that declare a destination.
   const fileLine = config.endpoints.filter((e) => e.source === 'file' && e.definition.dispatch.envelope === 'line');
   const lineOthers = {

@@ -31,6 +31,8 @@ export interface WebhookRouteDeps {
   bodyTimeoutMs: number;
   storeText: boolean;
   now: () => number;
+  /** TRUST_PROXY_HOPS: where the client address is read from X-Forwarded-For (in rejection logs). */
+  trustProxyHops?: number;
 }
 
 type Outcome = 'accepted' | 'unauthorized' | 'bad_request' | 'too_large' | 'timeout' | 'unavailable' | 'error';
@@ -46,6 +48,18 @@ type Outcome = 'accepted' | 'unauthorized' | 'bad_request' | 'too_large' | 'time
  */
 export type WebhookHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
+/**
+ * The client's address as TRUST_PROXY_HOPS says (as express's `trust proxy` reads it): the
+ * address that many hops from the right of X-Forwarded-For and the socket's own address.
+ */
+export function clientAddress(req: IncomingMessage, hops: number): string | undefined {
+  const socket = req.socket.remoteAddress;
+  if (hops <= 0) return socket;
+  const forwarded = header(req, 'x-forwarded-for');
+  const chain = [...(forwarded ? forwarded.split(',').map((a) => a.trim()).filter((a) => a !== '') : []), ...(socket ? [socket] : [])];
+  return chain[Math.max(0, chain.length - 1 - hops)];
+}
+
 /** A request header as one string (Node joins repeated ones), or undefined. */
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
@@ -53,6 +67,8 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 export function webhookRoute(d: WebhookRouteDeps): WebhookHandler {
+  /** Who sent a rejected request (rejections only: an accepted one came from the platform). */
+  const ip = (req: IncomingMessage) => clientAddress(req, d.trustProxyHops ?? 0);
   const { endpoint, metrics } = d;
   const { signature: scheme } = endpoint.definition;
   const picker = channelPicker(endpoint, d.others);
@@ -111,7 +127,7 @@ export function webhookRoute(d: WebhookRouteDeps): WebhookHandler {
     }
     const signature = header(req, scheme.header);
     if (signature === undefined || !scheme.wellFormed(signature)) {
-      d.log.warn('webhook rejected: signature missing or malformed', { channel: endpoint.definition.channel, hasSignature: signature !== undefined });
+      d.log.warn('webhook rejected: signature missing or malformed', { channel: endpoint.definition.channel, hasSignature: signature !== undefined, ip: ip(req) });
       early(res, started, 401, 'unauthorized', { error: signature === undefined ? `missing ${scheme.header} header` : `${scheme.header} is malformed` });
       return false;
     }
@@ -124,7 +140,7 @@ export function webhookRoute(d: WebhookRouteDeps): WebhookHandler {
       held = await readBody(req, d.unverified, d.maxBodyBytes, d.bodyTimeoutMs);
     } catch (err) {
       if (!(err instanceof BodyReadError)) throw err;
-      if (err.status !== 0) d.log.warn('webhook body not read', { channel: endpoint.definition.channel, status: err.status, error: err.message, unverifiedBytes: d.unverified.held });
+      if (err.status !== 0) d.log.warn('webhook body not read', { channel: endpoint.definition.channel, status: err.status, error: err.message, unverifiedBytes: d.unverified.held, ip: ip(req) });
       if (err.status === 503) busy(res, started, err.message);
       else if (err.status !== 0) early(res, started, err.status, err.status === 413 ? 'too_large' : err.status === 408 ? 'timeout' : 'bad_request', { error: err.message });
       return;
@@ -142,7 +158,7 @@ export function webhookRoute(d: WebhookRouteDeps): WebhookHandler {
     }
     if (chosen === undefined) {
       const why = picker.uncovered(raw);
-      d.log.child({ requestId, channel: endpoint.definition.channel }).warn('webhook rejected: no channel covers it', { bytes: raw.length, why });
+      d.log.child({ requestId, channel: endpoint.definition.channel }).warn('webhook rejected: no channel covers it', { bytes: raw.length, why, ip: ip(req) });
       reply(res, 401, 'unauthorized', { error: why }, started);
       return;
     }
@@ -151,7 +167,7 @@ export function webhookRoute(d: WebhookRouteDeps): WebhookHandler {
     if (!verified) {
       // Names the variable holding the secret it was checked with (never the secret): the usual cause is the wrong value in it.
       const checkedWith = chosen.secretVariable ?? chosen.definition.secret[0];
-      log.warn(`webhook rejected: signature wrong for the secret in ${checkedWith}`, { bytes: raw.length, checkedWith });
+      log.warn(`webhook rejected: signature wrong for the secret in ${checkedWith}`, { bytes: raw.length, checkedWith, ip: ip(req) });
       reply(res, 401, 'unauthorized', { error: `${scheme.header} does not match the body` }, started, chosen);
       return;
     }
@@ -162,7 +178,7 @@ export function webhookRoute(d: WebhookRouteDeps): WebhookHandler {
     } catch (err) {
       if (err instanceof WebhookBodyError) {
         // The detail may quote part of the body (JSON.parse errors do): debug level only.
-        log.warn('webhook rejected: not a webhook body', { bytes: raw.length });
+        log.warn('webhook rejected: not a webhook body', { bytes: raw.length, ip: ip(req) });
         log.debug('webhook rejected: detail', { detail: err.message });
         answer(400, 'bad_request', { error: err.message });
         return;

@@ -1,7 +1,8 @@
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import request from 'supertest';
 import type { App } from '../../src/app';
 import { requestListener } from '../../src/request-listener';
+import { clientAddress } from '../../src/webhook/route';
 import { signLine, signMeta } from '../helpers/signatures';
 import { lineBody, lineText, recentTimestamp, startHarness, type Harness } from '../helpers/app-harness';
 
@@ -238,5 +239,25 @@ describe.each(ENTRIES)('webhook endpoints, through %s', (_name, via) => {
 
   it('/admin is 404 without ADMIN_TOKEN', async () => {
     await request(entry(h)).get('/admin').expect(404);
+  });
+
+  it('a rejected webhook is logged with the client address TRUST_PROXY_HOPS reads (1: the last hop of X-Forwarded-For)', async () => {
+    const body = lineBody([lineText('coupon', 'Uip')]);
+    const forged = request(entry(h)).post('/webhooks/line').set('content-type', 'application/json').set('x-forwarded-for', '198.51.100.9, 203.0.113.7');
+    await forged.set('x-line-signature', signLine(body, 'not-the-secret')).send(body).expect(401);
+    await request(entry(h)).post('/webhooks/line').set('x-forwarded-for', '203.0.113.8').send(body).expect(401);
+    const rejected = h.logs.parsed().filter((l) => String(l.message).startsWith('webhook rejected'));
+    expect(rejected.map((l) => l.ip)).toEqual(['203.0.113.7', '203.0.113.8']);
+  });
+});
+
+describe('clientAddress', () => {
+  const req = (forwarded: string | undefined, socket = '10.0.0.1') => ({ headers: forwarded === undefined ? {} : { 'x-forwarded-for': forwarded }, socket: { remoteAddress: socket } }) as unknown as IncomingMessage;
+  it('reads as many hops from the right as TRUST_PROXY_HOPS says, the socket counting as the last', () => {
+    expect(clientAddress(req('1.1.1.1, 2.2.2.2'), 0)).toBe('10.0.0.1');
+    expect(clientAddress(req('1.1.1.1, 2.2.2.2'), 1)).toBe('2.2.2.2');
+    expect(clientAddress(req('1.1.1.1, 2.2.2.2'), 2)).toBe('1.1.1.1');
+    expect(clientAddress(req('1.1.1.1, 2.2.2.2'), 5)).toBe('1.1.1.1');
+    expect(clientAddress(req(undefined), 1)).toBe('10.0.0.1');
   });
 });
