@@ -97,6 +97,13 @@ export function createApp(deps: AppDeps): App {
     app.post(`${kind.pathPrefix}/:channel`, undeclared);
     if (kind.verifyTokenKey) app.get(`${kind.pathPrefix}/:channel`, undeclared);
   }
+  // Another method on a webhook endpoint: 405, saying which it takes (GET is Meta's subscription check).
+  for (const endpoint of config.endpoints) {
+    const allow = endpoint.definition.verifyToken ? 'GET, HEAD, POST' : 'POST';
+    app.all(endpoint.definition.path, (req, res) => {
+      res.set('allow', allow).status(405).json({ error: `${req.method} is not allowed on ${endpoint.definition.path}: it takes ${allow.replace(', HEAD', '')}` });
+    });
+  }
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

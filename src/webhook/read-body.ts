@@ -35,7 +35,7 @@ export class UnverifiedBodies {
 
 /** Why a body was not read whole; `status` 0: the client went away (nothing to answer). */
 export class BodyReadError extends Error {
-  constructor(readonly status: 0 | 400 | 408 | 413 | 503, message: string) {
+  constructor(readonly status: 0 | 400 | 408 | 413 | 415 | 503, message: string) {
     super(message);
     this.name = 'BodyReadError';
   }
@@ -80,7 +80,7 @@ export function readBody(req: IncomingMessage, budget: UnverifiedBodies, limit: 
       const make = Object.hasOwn(DECOMPRESS, encoding) ? DECOMPRESS[encoding] : undefined;
       if (!make) {
         release();
-        return reject(new BodyReadError(400, `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported (gzip, deflate, br or none)`));
+        return reject(new BodyReadError(415, `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported (gzip, deflate, br or none)`));
       }
       source = req.pipe(make());
     }

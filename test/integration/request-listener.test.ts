@@ -34,7 +34,7 @@ describe("the server's request listener", () => {
   it('leaves other spellings, methods and paths to express', async () => {
     await post('/webhooks/line/').expect(200, {}); // express's matching (trailing slash) still serves it
     expect((await h.store.status(Date.now())).operations.pending).toBe(1);
-    await request(requestListener(h.app)).get('/webhooks/line').expect(404);
+    await request(requestListener(h.app)).get('/webhooks/line').expect(405);
     await request(requestListener(h.app)).get('/healthz').expect(200, { status: 'ok' });
     await post('/webhooks/line/not-declared').expect(404);
   });

@@ -144,7 +144,7 @@ describe('webhook bodies before their signature is checked', () => {
       headers: { 'content-type': 'application/json', 'content-encoding': 'zip', 'x-line-signature': WRONG_SIGNATURE },
       body: '{}',
     });
-    expect([unknown.status, await unknown.json()]).toEqual([400, { error: 'Content-Encoding "zip" is not supported (gzip, deflate, br or none)' }]);
+    expect([unknown.status, await unknown.json()]).toEqual([415, { error: 'Content-Encoding "zip" is not supported (gzip, deflate, br or none)' }]);
     expect(await held()).toBe(0);
   });
 });

@@ -241,6 +241,17 @@ describe.each(ENTRIES)('webhook endpoints, through %s', (_name, via) => {
     await request(entry(h)).get('/admin').expect(404);
   });
 
+  it('another method on a webhook endpoint is 405 with Allow and a JSON error', async () => {
+    const put = await request(entry(h)).put('/webhooks/line').send('{}');
+    expect([put.status, put.headers.allow, put.body]).toEqual([405, 'POST', { error: 'PUT is not allowed on /webhooks/line: it takes POST' }]);
+    const get = await request(entry(h)).get('/webhooks/line');
+    expect([get.status, get.headers.allow]).toEqual([405, 'POST']);
+    const del = await request(entry(h)).delete('/webhooks/facebook');
+    expect([del.status, del.headers.allow, del.body.error]).toEqual([405, 'GET, HEAD, POST', 'DELETE is not allowed on /webhooks/facebook: it takes GET, POST']);
+    // An unknown path stays 404.
+    await request(entry(h)).put('/webhooks/nowhere').expect(404);
+  });
+
   it('a rejected webhook is logged with the client address TRUST_PROXY_HOPS reads (1: the last hop of X-Forwarded-For)', async () => {
     const body = lineBody([lineText('coupon', 'Uip')]);
     const forged = request(entry(h)).post('/webhooks/line').set('content-type', 'application/json').set('x-forwarded-for', '198.51.100.9, 203.0.113.7');
