@@ -7,6 +7,8 @@ import addFormats from 'ajv-formats';
 import dockerignore from '@balena/dockerignore';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES } from '../../src/config';
+import { ENVIRONMENT_ENDPOINTS } from '../../src/platforms/endpoints';
+import { PROVIDERS, providerNamed } from '../../src/providers';
 
 /**
  * The deploy files (Procfile, app.json, render.yaml, Dockerfile, .dockerignore,
@@ -256,6 +258,29 @@ describe('compose.yaml', () => {
     expect(Object.keys(compose.volumes)).toContain(volume);
     // Secrets only from the environment of `docker compose up` (or .env), never written here.
     for (const s of SECRETS) if (env[s] !== undefined) expect(env[s]).toBe(`\${${s}:-}`);
+  });
+});
+
+/**
+ * What a deploy of any of the platforms needs set: every endpoint's secret, verify token and
+ * forward URLs, and every provider's variables (their base URLs aside), and the channels file.
+ */
+const DEPLOY_VARIABLES = [
+  ...ENVIRONMENT_ENDPOINTS.flatMap((e) => [...e.secret, ...(e.verifyToken ?? []), e.forwardUrls]),
+  ...PROVIDERS.flatMap((p) => providerNamed(p).variables.filter((v) => !v.endsWith('_BASE_URL'))),
+];
+
+describe('every deploy file passes what each platform and provider needs', () => {
+  const missing = (names: readonly string[]) => [...new Set(DEPLOY_VARIABLES)].filter((v) => !names.includes(v));
+  it('app.json, render.yaml and compose.yaml name every endpoint secret, verify token, forward URL list and provider variable', () => {
+    expect(missing(Object.keys((JSON.parse(read('app.json')) as { env: Record<string, unknown> }).env))).toEqual([]);
+    const render = parse(read('render.yaml')) as { services: { envVars?: { key: string }[] }[] };
+    expect(missing(render.services.flatMap((x) => (x.envVars ?? []).map((e) => e.key)))).toEqual([]);
+    const compose = parse(read('compose.yaml')) as { services: Record<string, { environment?: Record<string, string> }> };
+    const composeEnv = Object.keys(compose.services.autotag?.environment ?? {});
+    expect(missing(composeEnv)).toEqual([]);
+    // The channels file can be mounted and named.
+    expect(composeEnv).toContain('CHANNELS_FILE');
   });
 });
 
