@@ -1,4 +1,5 @@
-import { NO_ACCOUNT, type TagAction } from '../tag-operation';
+import { NO_ACCOUNT } from '../no-account';
+import type { TagAction } from '../tag-operation';
 import { providerNamed } from './index';
 
 /*
