@@ -64,17 +64,24 @@ export interface TagOperation extends TagCall {
   account: string;
   /** The channel the event that asked for it came in on (the latest such event); not part of its identity. */
   channel: string;
+  /**
+   * Who the person is at the provider when the account says so rather than the recipient
+   * (BotBonnie's LINE pid: `line_pid`, BOTBONNIE_LINE_PID); fixed when the operation is
+   * accepted, set only where it differs from what `personScope` would take without it.
+   */
+  person?: string;
 }
 
 /**
  * Who the person is at the provider, beyond the platform and user id: `''` where the
  * provider identifies a person by those alone (MantaGo: `platform`, `platformClientId`),
- * the recipient where it also goes by whom they wrote to (BotBonnie: `bot_pid`, the page
- * id or LINE destination). A LINE `bot_pid` set by BOTBONNIE_LINE_PID (or an account's
- * `line_pid`) is not looked at: with one such pid shared by several LINE destinations,
- * each destination still has its own rows.
+ * where it also goes by whom they wrote to (BotBonnie: `bot_pid`) what it is sent: the
+ * operation's `person` when the account sets one (a LINE pid set by BOTBONNIE_LINE_PID or
+ * an account's `line_pid`, shared by every LINE destination of that account), else the
+ * recipient (the page id or LINE destination).
  */
-export function personScope(op: Pick<TagCall, 'provider' | 'recipient'>): string {
+export function personScope(op: Pick<TagOperation, 'provider' | 'recipient' | 'person'>): string {
+  if (op.person !== undefined) return op.person;
   return providerNamed(op.provider).personByRecipient ? op.recipient : '';
 }
 

@@ -1,5 +1,5 @@
 import type { ConfiguredAccount, ConfiguredEndpoint } from './configured';
-import { NO_ACCOUNT, type Provider, type TagAction } from '../tag-operation';
+import { NO_ACCOUNT, type Provider, type TagAction, type TagOperation } from '../tag-operation';
 
 /**
  * Where an action's operation goes (CONTRACT "Several channels in one instance"): the
@@ -15,6 +15,12 @@ export interface AccountRouter {
   accountFor(action: Pick<TagAction, 'provider' | 'account'>, channel: string): string;
   /** The account the channel's operations of `provider` go to by default (no `account:`), or NO_ACCOUNT. */
   defaultAccount(channel: string, provider: Provider): string;
+  /**
+   * Who the operation's person is at its provider when its account says so rather than its
+   * recipient (BotBonnie: the account's LINE pid for a LINE user); undefined: the recipient,
+   * or an account this configuration does not have.
+   */
+  personOf(op: Pick<TagOperation, 'account' | 'provider' | 'platform'>): string | undefined;
 }
 
 export function createAccountRouter(endpoints: readonly ConfiguredEndpoint[], accounts: readonly ConfiguredAccount[]): AccountRouter {
@@ -29,8 +35,13 @@ export function createAccountRouter(endpoints: readonly ConfiguredEndpoint[], ac
     // The environment's account is named after its provider.
     return endpoint === undefined || endpoint.source === 'environment' ? provider : NO_ACCOUNT;
   };
+  const byName = new Map(accounts.map((a) => [a.name, a]));
   return {
     defaultAccount,
+    personOf: (op) => {
+      const account = byName.get(op.account);
+      return account?.provider.name === op.provider ? account.provider.personOf?.(account.settings, op.platform) : undefined;
+    },
     accountFor: (action, channel) => action.account ?? defaultAccount(channel, action.provider),
   };
 }

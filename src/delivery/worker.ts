@@ -121,6 +121,8 @@ export class Delivery {
       if (released > 0) log.info('released leases left by an earlier process', { released });
     }
     await this.requeueWhereAccountsExist();
+    // After the requeue: rows given an account just now are re-keyed with that account's.
+    await this.rescopePersons();
     // Held before the first claim: with PostgreSQL, claims name this instance's session as their holder.
     const session = await store.startSession();
     this.unwatchSession = session.onChange((live) => {
@@ -155,6 +157,27 @@ export class Delivery {
       if (account === NO_ACCOUNT || !this.d.taggers.has(account)) continue;
       const requeued = await store.assignAccount({ provider, channel, account }, this.now());
       if (requeued > 0) log.info('queued again the operations kept without an account, in the account that now takes them', { provider, channel, account, requeued });
+    }
+  }
+
+  /**
+   * Desired state is keyed by the person as the provider identifies them (CONTRACT "Order"),
+   * which an account's settings can decide (BotBonnie's LINE pid): rows written under another
+   * one (the pid set, changed or removed since) are brought under the one of now before any
+   * claim, so one person never has two rows (an old row's pending removal undoing a newer add).
+   */
+  private async rescopePersons(): Promise<void> {
+    const { store, log } = this.d;
+    for (const account of this.d.config.accounts) {
+      const provider = account.provider;
+      if (!provider.personByRecipient) continue;
+      for (const platform of provider.platforms) {
+        const person = provider.personOf?.(account.settings, platform);
+        const r = await store.rescopePersons({ account: account.name, provider: provider.name, platform, person });
+        if (r.rekeyed + r.merged > 0) {
+          log.info('re-keyed desired state to the person the account now names', { account: account.name, platform, person: person ?? '(recipient)', ...r });
+        }
+      }
     }
   }
 

@@ -48,6 +48,8 @@ export const botbonnieProvider: ProviderDescriptor<'botbonnie', BotbonnieSetting
   kinds: ['personal'],
   platforms: [...BOTBONNIE_CHANNEL.keys()],
   personByRecipient: true,
+  // As the tagger sends it (taggers.ts, createBotbonnieTagger): one LINE pid for every destination.
+  personOf: (s, platform) => (platform === 'line' ? s.linePid : undefined),
 
   async createTagger(s, deps) {
     if (s.token === undefined) throw new Error('BOTBONNIE_TOKEN is not set');

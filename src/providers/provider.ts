@@ -81,6 +81,14 @@ export interface ProviderDescriptor<N extends string, S> {
    * the person (MantaGo: `platform` and `platformClientId`). See `personScope`.
    */
   readonly personByRecipient: boolean;
+  /**
+   * For a provider that tells people apart by recipient: what it goes by instead of the
+   * recipient for users of `platform`, when the account's settings name one (BotBonnie:
+   * `line_pid` or BOTBONNIE_LINE_PID, sent as `bot_pid` for every LINE destination);
+   * undefined: the recipient. The store keys desired state by it (see `personScope`), and
+   * re-keys rows written under another one at start (Store.rescopePersons).
+   */
+  personOf?(settings: S, platform: Platform): string | undefined;
   createTagger(settings: S, deps: TaggerDeps): Promise<BuiltTagger>;
 }
 

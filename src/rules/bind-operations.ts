@@ -1,6 +1,6 @@
 import type { Platform } from '../chat-event';
 import { skipReason } from '../providers';
-import { operationKey, type TagAction, type TagOperation } from '../tag-operation';
+import { operationKey, personScope, type TagAction, type TagOperation } from '../tag-operation';
 
 export { skipReason };
 
@@ -19,16 +19,20 @@ export interface BindTarget {
 export type AccountOf = (action: TagAction) => string;
 const namedOrEnvironment: AccountOf = (action) => action.account ?? action.provider;
 
+/** Who the operation's person is at its provider when its account says so (AccountRouter.personOf); undefined: the recipient. */
+export type PersonOf = (op: TagOperation) => string | undefined;
+
 /**
- * Turns what rules ask for into tag operations for one user, each in its account,
- * leaving out what cannot apply to them. Two actions that land on the same
- * operation key (one names the account the other gets by default) are one: the
- * first, as for any two rules asking for one tag.
+ * Turns what rules ask for into tag operations for one user, each in its account (as
+ * the person that account says the user is, `personOf`), leaving out what cannot apply
+ * to them. Two actions that land on the same operation key (one names the account the
+ * other gets by default) are one: the first, as for any two rules asking for one tag.
  */
 export function bindOperations(
   actions: readonly TagAction[],
   target: BindTarget,
   accountOf: AccountOf = namedOrEnvironment,
+  personOf?: PersonOf,
 ): { operations: TagOperation[]; actions: TagAction[]; skipped: { action: TagAction; reason: string }[] } {
   const operations: TagOperation[] = [];
   /** The action each operation comes from. */
@@ -53,6 +57,9 @@ export function bindOperations(
       account: accountOf(action),
       channel: target.channel,
     };
+    const person = personOf?.(op);
+    // Only where it changes the key: otherwise the operation reads as it always did (history JSON).
+    if (person !== undefined && person !== personScope(op)) op.person = person;
     const key = operationKey(op);
     if (keys.includes(key)) continue;
     keys.push(key);

@@ -21,6 +21,7 @@ import { claimForwardsPostgres, completeForwardPostgres, deadLetterForwardPostgr
 import {
   accountlessOperationsPostgres,
   assignAccountPostgres,
+  rescopePersonsPostgres,
   listDeadLettersPostgres,
   nextDueAtPostgres,
   nextExpiryAtPostgres,
@@ -56,6 +57,7 @@ export function workChannel(schema: string | undefined): string {
 
 /** Plain names only: the schema goes into search_path and the NOTIFY channel name (63 bytes at most). */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,39}$/;
+const UNIQUE_VIOLATION = '23505';
 
 function describe(url: string, schema: string | undefined): string {
   let where = 'PostgreSQL';
@@ -141,6 +143,17 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     requeueDeadOperations: (account, code, now) => db.tx((q) => requeueDeadOperationsPostgres(q, account, code, now, notify)),
     accountlessOperations: () => accountlessOperationsPostgres(db.query),
     assignAccount: (o, now) => db.tx((q) => assignAccountPostgres(q, o, now, notify)),
+    async rescopePersons(o) {
+      // An instance already serving may write a row of the scope of now between the merge
+      // and the move (a unique violation): once more sees that row and merges with it.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await db.tx((q) => rescopePersonsPostgres(q, o, advisoryLockKey(schema, 'person-scope')));
+        } catch (err) {
+          if (attempt >= 3 || (err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+        }
+      }
+    },
 
     userHistory: (userId, limit) => userHistoryPostgres(db.query, userId, limit),
     recentEvents: (limit) => recentEventsPostgres(db.query, limit),

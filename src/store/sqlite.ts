@@ -15,6 +15,7 @@ import { claimForwardsSqlite, completeForwardSqlite, deadLetterForwardSqlite, re
 import {
   accountlessOperationsSqlite,
   assignAccountSqlite,
+  rescopePersonsSqlite,
   listDeadLettersSqlite,
   nextDueAtSqlite,
   nextExpiryAtSqlite,
@@ -96,6 +97,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     requeueDeadOperations: async (account, code, now) => requeueDeadOperationsSqlite(db, account, code, now),
     accountlessOperations: async () => accountlessOperationsSqlite(db),
     assignAccount: async (o, now) => assignAccountSqlite(db, o, now),
+    rescopePersons: async (o) => rescopePersonsSqlite(db, o),
 
     userHistory: async (userId, limit) => userHistorySqlite(db, userId, limit),
     recentEvents: async (limit) => recentEventsSqlite(db, limit),

@@ -1,5 +1,5 @@
-import type { ChatEvent } from '../chat-event';
-import type { TagOperation } from '../tag-operation';
+import type { ChatEvent, Platform } from '../chat-event';
+import type { Provider, TagOperation } from '../tag-operation';
 
 /**
  * What is handed to the store: a webhook's events and forwards, claimed work and
@@ -118,3 +118,21 @@ export interface DeadLetterRequest extends AttemptOutcome {
   code?: DeadLetterCode;
 }
 
+
+/**
+ * Whom the desired state of one account's users of one platform is keyed by now (see
+ * `personScope`): `person` when the account names one (BotBonnie's LINE pid), else each
+ * row's recipient.
+ */
+export interface PersonScopeRequest {
+  account: string;
+  provider: Provider;
+  platform: Platform;
+  person: string | undefined;
+}
+
+/** What re-keying did: rows given the scope of now, and rows dropped because a newer one of the same person took their place. */
+export interface RescopeResult {
+  rekeyed: number;
+  merged: number;
+}

@@ -10,7 +10,7 @@ import type { Provider, TagActionName } from '../tag-operation';
  */
 
 export * from './store-requests';
-import type { AcceptedEvent, ForwardRequest, AcceptBatch, AcceptResult, ClaimedOperation, ClaimedForward, AttemptOutcome, RetryRequest, DeadLetterCode, DeadLetterRequest } from './store-requests';
+import type { AcceptedEvent, ForwardRequest, AcceptBatch, AcceptResult, ClaimedOperation, ClaimedForward, AttemptOutcome, RetryRequest, DeadLetterCode, DeadLetterRequest, PersonScopeRequest, RescopeResult } from './store-requests';
 export * from './store-views';
 import type { AccountScope, ActivityCount, DeadLetter, HistoryEvent, StoreStatus, UserHistory } from './store-views';
 
@@ -154,6 +154,16 @@ export interface Store {
    * for the same tag and user (the newer desired state): those stay as they are.
    */
   assignAccount(o: { provider: Provider; channel: string; account: string }, now: number): Promise<number>;
+  /**
+   * Brings the account's rows of `provider` and `platform` under the person scope the
+   * configuration gives now (CONTRACT "Order"; at start, before any claim): rows stored
+   * under another (an account's LINE pid set, changed or removed since they were written)
+   * take it; where that gives one person several rows, the one set by the latest event
+   * stays (then the last updated, then the newest row) and the others are deleted, as
+   * store step 9 did. PostgreSQL: under an advisory lock, so instances starting together
+   * do it once.
+   */
+  rescopePersons(o: PersonScopeRequest): Promise<RescopeResult>;
 
   // ---- history ----
 

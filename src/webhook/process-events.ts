@@ -47,6 +47,7 @@ export function processEvents(ruleSet: RuleSet, events: readonly ChatEvent[], ac
       evaluation.actions,
       { platform: event.platform, channel: event.channel, recipient: event.recipient, userId: event.userId },
       (action) => accounts.accountFor(action, event.channel),
+      (op) => accounts.personOf(op),
     );
     for (const s of bound.skipped) {
       log.warn('tag action skipped', { reason: s.reason, tagId: s.action.tagId, provider: s.action.provider, platform: event.platform, channel: event.channel, eventId: event.eventId });

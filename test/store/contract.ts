@@ -8,6 +8,7 @@ import { forwardsContract } from './contract-forwards';
 import { viewsContract } from './contract-views';
 import { orderContract } from './contract-order';
 import { lifetimesContract } from './contract-lifetimes';
+import { personScopeContract } from './contract-person-scope';
 
 export interface TestStore {
   store: Store;
@@ -46,6 +47,7 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     viewsContract(store);
     adminSessionsContract(store);
     orderContract(store);
+    personScopeContract(store);
     lifetimesContract(store, restart);
     accountsContract(store);
     activityContract(store);

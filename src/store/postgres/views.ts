@@ -1,5 +1,5 @@
 import type { Provider } from '../../tag-operation';
-import type { AccountScope, DeadLetter, DeadLetterCode, StoreStatus, WorkKind } from '../store';
+import type { AccountScope, DeadLetter, DeadLetterCode, PersonScopeRequest, RescopeResult, StoreStatus, WorkKind } from '../store';
 import { parseDeadLetterIds } from '../shared/dead-letter-ids';
 import { optNum, toAccountCounts, toChannelCounts, toDeadLetter, toQueueCounts } from '../shared/rows';
 import {
@@ -20,6 +20,9 @@ import {
   REQUEUE_DEAD_OPERATIONS_BY_CODE,
   ACCOUNTLESS_OPERATIONS,
   ASSIGN_ACCOUNT,
+  RESCOPE_MERGE,
+  RESCOPE_NEEDED,
+  RESCOPE_PERSONS,
 } from '../sql/views';
 import type { Notify, Query } from './db';
 import { LEASE_END } from './liveness';
@@ -116,6 +119,18 @@ export async function assignAccountPostgres(
 ): Promise<number> {
   const operations = (await q(ASSIGN_ACCOUNT, [now, o.provider, o.channel, o.account])).rowCount;
   return (await wakeOthers(q, notify, { operations, forwards: 0 })).operations;
+}
+
+/**
+ * Call inside a transaction; `lockKey` (advisoryLockKey) is held until it ends, so instances
+ * starting together re-key one after the other (the second finds nothing left to do).
+ */
+export async function rescopePersonsPostgres(q: Query, o: PersonScopeRequest, lockKey: string): Promise<RescopeResult> {
+  await q('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [lockKey]);
+  const params = [o.account, o.provider, o.platform, o.person ?? null];
+  if ((await q(RESCOPE_NEEDED, params)).rows.length === 0) return { rekeyed: 0, merged: 0 };
+  const merged = (await q(RESCOPE_MERGE, params)).rowCount;
+  return { rekeyed: (await q(RESCOPE_PERSONS, params)).rowCount, merged };
 }
 
 /** Call inside a transaction. */

@@ -132,6 +132,7 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
       wakeFor({ operations: await open().requeueDeadOperations(account, code, now), forwards: 0 }),
     accountlessOperations: async () => open().accountlessOperations(),
     assignAccount: async (o, now) => wakeFor({ operations: await open().assignAccount(o, now), forwards: 0 }),
+    rescopePersons: async (o) => open().rescopePersons(o),
 
     userHistory: async (userId, limit = 100) => open().userHistory(userId, limit),
     recentEvents: async (limit) => open().recentEvents(limit),

@@ -13,6 +13,8 @@ import type {
   DeadLetterRequest,
   HistoryEvent,
   InstanceSession,
+  PersonScopeRequest,
+  RescopeResult,
   RetryRequest,
   StoreStatus,
   UserHistory,
@@ -68,6 +70,7 @@ export interface StoreEngine {
   requeueDeadOperations(account: string, code: DeadLetterCode, now: number): Promise<number>;
   accountlessOperations(): Promise<{ provider: Provider; channel: string }[]>;
   assignAccount(o: { provider: Provider; channel: string; account: string }, now: number): Promise<number>;
+  rescopePersons(o: PersonScopeRequest): Promise<RescopeResult>;
 
   userHistory(userId: string, limit: number): Promise<UserHistory>;
   recentEvents(limit: number): Promise<HistoryEvent[]>;

@@ -125,6 +125,33 @@ export const ASSIGN_ACCOUNT = `
         AND o.tag_id = operations.tag_id AND o.platform = operations.platform
         AND o.person_scope = operations.person_scope AND o.user_id = operations.user_id)`;
 
+/*
+ * Re-keying one account's rows of one provider and platform to the person scope of now
+ * (Store.rescopePersons): $1 account, $2 provider, $3 platform, $4 the person, or NULL for
+ * each row's recipient.
+ */
+const rescopeRows = `account = CAST($1 AS TEXT) AND provider = CAST($2 AS TEXT) AND platform = CAST($3 AS TEXT)`;
+const scopeNow = `COALESCE(CAST($4 AS TEXT), recipient)`;
+
+/** Whether any row is stored under another scope. */
+export const RESCOPE_NEEDED = `SELECT 1 AS needed FROM operations WHERE ${rescopeRows} AND person_scope <> ${scopeNow} LIMIT 1`;
+
+/**
+ * The rows that would share an identity under the scope of now, all but the one set by the
+ * latest event (then the last updated, then the newest row): store step 9's rule. Only rows
+ * that move can share one: those already under it are one per identity.
+ */
+export const RESCOPE_MERGE = `
+  DELETE FROM operations WHERE id IN (
+    SELECT id FROM (
+      SELECT id, ROW_NUMBER() OVER (
+        PARTITION BY kind, tag_id, ${scopeNow}, user_id
+        ORDER BY event_at DESC, updated_at DESC, id DESC) AS n
+      FROM operations WHERE ${rescopeRows}) ranked
+    WHERE n > 1)`;
+
+export const RESCOPE_PERSONS = `UPDATE operations SET person_scope = ${scopeNow} WHERE ${rescopeRows} AND person_scope <> ${scopeNow}`;
+
 /** $1 owner. */
 export const RELEASE_OPERATION_LEASES_OF = `UPDATE operations SET lease_owner = NULL, leased_until = NULL WHERE lease_owner = $1`;
 export const RELEASE_FORWARD_LEASES_OF = `UPDATE forwards SET lease_owner = NULL, leased_until = NULL WHERE lease_owner = $1`;

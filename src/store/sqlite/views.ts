@@ -1,4 +1,4 @@
-import type { AccountScope, DeadLetter, DeadLetterCode, StoreStatus, WorkKind } from '../store';
+import type { AccountScope, DeadLetter, DeadLetterCode, PersonScopeRequest, RescopeResult, StoreStatus, WorkKind } from '../store';
 import type { Provider } from '../../tag-operation';
 import { parseDeadLetterIds } from '../shared/dead-letter-ids';
 import { optNum, toAccountCounts, toChannelCounts, toDeadLetter, toQueueCounts } from '../shared/rows';
@@ -20,6 +20,9 @@ import {
   REQUEUE_DEAD_OPERATIONS_BY_CODE,
   ACCOUNTLESS_OPERATIONS,
   ASSIGN_ACCOUNT,
+  RESCOPE_MERGE,
+  RESCOPE_NEEDED,
+  RESCOPE_PERSONS,
 } from '../sql/views';
 import type { SqliteDb } from './db';
 
@@ -83,6 +86,16 @@ export function accountlessOperationsSqlite(db: SqliteDb): { provider: Provider;
 
 export function assignAccountSqlite(db: SqliteDb, o: { provider: Provider; channel: string; account: string }, now: number): number {
   return db.run(ASSIGN_ACCOUNT, [now, o.provider, o.channel, o.account]);
+}
+
+/** One transaction: the rows that would share an identity go first, then the rest move. */
+export function rescopePersonsSqlite(db: SqliteDb, o: PersonScopeRequest): RescopeResult {
+  const params = [o.account, o.provider, o.platform, o.person ?? null];
+  return db.tx(() => {
+    if (db.all(RESCOPE_NEEDED, params).length === 0) return { rekeyed: 0, merged: 0 };
+    const merged = db.run(RESCOPE_MERGE, params);
+    return { rekeyed: db.run(RESCOPE_PERSONS, params), merged };
+  });
 }
 
 export function releaseLeasesSqlite(db: SqliteDb, owner: string | undefined): number {

@@ -32,6 +32,22 @@ describe('bindOperations', () => {
     ]);
   });
 
+  it('gives an operation the person its account names, only where it is not the recipient, and merges on it', () => {
+    const two: TagAction[] = [
+      { action: 'add', provider: 'botbonnie', kind: 'personal', tagId: 'b1', account: 'bb' },
+      { action: 'remove', provider: 'botbonnie', kind: 'personal', tagId: 'b1', account: 'bb' },
+      { action: 'add', provider: 'botbonnie', kind: 'personal', tagId: 'b2' },
+    ];
+    const target = { platform: 'line' as const, channel: 'l1', recipient: 'U-dest', userId: 'U1' };
+    const personOf = (op: { account: string }) => (op.account === 'bb' ? '@shared' : op.account === 'botbonnie' ? 'U-dest' : undefined);
+    const bound = bindOperations(two, target, (a) => a.account ?? 'botbonnie', personOf);
+    expect(bound.operations.map((o) => [o.action, o.tagId, o.account, o.person])).toEqual([
+      ['add', 'b1', 'bb', '@shared'],
+      ['add', 'b2', 'botbonnie', undefined],
+    ]);
+    expect('person' in bound.operations[1]!).toBe(false);
+  });
+
   it('leaves out BotBonnie actions for Instagram users, with the reason', () => {
     const bound = bindOperations(actions, { platform: 'instagram', channel: 'facebook', recipient: 'ig-1', userId: 'IG1' });
     expect(bound.operations.map((o) => o.provider)).toEqual(['mantago']);
