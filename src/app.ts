@@ -76,8 +76,8 @@ export function createApp(deps: AppDeps): App {
   // An environment endpoint whose bodies name their channel (`POST /webhooks/line`) also serves
   // the channels file's channels of its envelope: those that declare that name.
   const othersOf = (endpoint: ConfiguredEndpoint): { others?: OtherChannels } => {
-    if (endpoint.source !== 'environment' || endpoint.definition.dispatch.envelope.routing === undefined) return {};
     const routed = channelsRoutedBy(endpoint, config.endpoints);
+    if (routed.length === 0) return {};
     return {
       others: {
         byRoutingKey: new Map<string, ConfiguredEndpoint>(routed.flatMap((e) => (e.routingKey !== undefined ? [[e.routingKey, e] as const] : []))),

@@ -55,7 +55,7 @@ export function notSet(chain: VariableChain): string {
   return `neither ${chain.slice(0, -1).join(', ')} nor ${chain[chain.length - 1]} is set`;
 }
 
-/** The platforms whose webhooks an endpoint with this dispatch list receives. */
+/** The platforms whose webhooks an endpoint with this dispatch receives. */
 export function dispatchPlatforms(dispatch: Dispatch): Platform[] {
   return dispatch.modules.flatMap((m) => m.names as readonly Platform[]);
 }
