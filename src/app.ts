@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { createAccountRouter } from './channels/account-router';
+import { channelsRoutedBy } from './channels/configured';
 import type { Config, ConfiguredEndpoint } from './config';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
@@ -11,6 +12,7 @@ import { CHANNEL_KINDS } from './platforms/endpoints';
 import { BODY_TIMEOUT_MS, UnverifiedBodies } from './webhook/read-body';
 import { DRAINING_ERROR, serveWebhooksDirectly } from './request-listener';
 import type { AckPressure } from './delivery/ack-pressure';
+import type { OtherChannels } from './webhook/pick-channel';
 import { webhookRoute, type WebhookHandler } from './webhook/route';
 import { subscriptionCheckRoute } from './webhook/subscription-check';
 
@@ -71,17 +73,22 @@ export function createApp(deps: AppDeps): App {
   metrics.unverifiedBodyBytes.source = () => unverified.held;
   const bodyTimeoutMs = deps.bodyTimeoutMs ?? BODY_TIMEOUT_MS;
   const common = { store, rules: () => deps.rules.current(), log, metrics, accounts, maxBodyBytes: config.maxBodyBytes, unverified, bodyTimeoutMs, storeText: config.history.storeText, now, trustProxyHops: config.trustProxyHops };
-  // `POST /webhooks/line` also serves the channels file's LINE channels: those that declare a destination.
-  const fileLine = config.endpoints.filter((e) => e.source === 'file' && e.definition.dispatch.envelope === 'line');
-  const lineOthers = {
-    byDestination: new Map<string, ConfiguredEndpoint>(fileLine.flatMap((e) => (e.destination !== undefined ? [[e.destination, e] as const] : []))),
-    anySecret: fileLine.some((e) => e.secret !== undefined),
+  // An environment endpoint whose bodies name their channel (`POST /webhooks/line`) also serves
+  // the channels file's channels of its envelope: those that declare that name.
+  const othersOf = (endpoint: ConfiguredEndpoint): { others?: OtherChannels } => {
+    const routed = channelsRoutedBy(endpoint, config.endpoints);
+    if (routed.length === 0) return {};
+    return {
+      others: {
+        byRoutingKey: new Map<string, ConfiguredEndpoint>(routed.flatMap((e) => (e.routingKey !== undefined ? [[e.routingKey, e] as const] : []))),
+        anySecret: routed.some((e) => e.secret !== undefined),
+      },
+    };
   };
   const webhooks = new Map<string, WebhookHandler>();
   for (const endpoint of config.endpoints) {
     if (endpoint.definition.verifyToken) app.get(endpoint.definition.path, subscriptionCheckRoute(endpoint));
-    const serves = endpoint.source === 'environment' && endpoint.definition.dispatch.envelope === 'line' ? { others: lineOthers } : {};
-    const handler = webhookRoute({ ...common, endpoint, ...serves });
+    const handler = webhookRoute({ ...common, endpoint, ...othersOf(endpoint) });
     webhooks.set(endpoint.definition.path, handler);
     app.post(endpoint.definition.path, refuseWhileDraining, (req, res) => handler(req, res));
   }

@@ -1,9 +1,9 @@
 import path from 'node:path';
-import type { ConfiguredAccount, ConfiguredEndpoint } from './channels/configured';
+import { channelsRoutedBy, type ConfiguredAccount, type ConfiguredEndpoint } from './channels/configured';
 import type { Config } from './config';
 import { onPersistentDisk } from './data-disk';
 import type { Logger } from './log';
-import { notSet } from './platforms/endpoints';
+import { channelKindTitle, notSet } from './platforms/endpoints';
 import type { RuleSet } from './rules';
 import { sqliteFileIn } from './store/sqlite-file';
 import { tlsSettings } from './store/postgres/tls-settings';
@@ -26,7 +26,7 @@ export interface EndpointState {
   readonly secretVariable?: string;
   /** Disabled: why ("LINE_CHANNEL_SECRET is not set"). */
   readonly reason?: string;
-  /** `POST /webhooks/line` without a secret of its own: the channels file's LINE channels it routes to by destination. */
+  /** An endpoint whose bodies name their channel (`POST /webhooks/line`): the channels file's channels it routes to by that name. */
   readonly routesTo?: readonly string[];
   /** Meta endpoints: the GET subscription check, which answers 403 without a verify token. */
   readonly subscriptionCheck?: { readonly enabled: boolean; readonly variable?: string; readonly reason?: string };
@@ -144,20 +144,23 @@ function endpointState(e: ConfiguredEndpoint, config: Config): EndpointState {
   const parts: string[] = [];
   let enabled = e.secret !== undefined;
   let reason: string | undefined;
-  // POST /webhooks/line also serves the channels file's LINE channels that declare a destination (src/app.ts).
-  const fileLine = e.source === 'environment' && e.definition.dispatch.envelope === 'line' ? lineChannelsOfFile(config) : [];
-  const routesTo = fileLine.length > 0 ? fileLine.map((c) => c.definition.channel) : undefined;
+  // An environment endpoint whose bodies name their channel (POST /webhooks/line) also serves the
+  // channels file's channels of its envelope that declare that name (src/app.ts).
+  const routing = e.definition.dispatch.envelope.routing;
+  const routed = channelsRoutedBy(e, config.endpoints).filter((c) => c.secret !== undefined && c.routingKey !== undefined);
+  const routesTo = routing && routed.length > 0 ? { key: routing.key, channels: routed.map((c) => c.definition.channel) } : undefined;
   if (enabled) {
     const chain = e.definition.secret;
     const variable = e.secretVariable ?? chain[0];
     const skipped = chain.slice(0, chain.indexOf(variable));
     parts.push(`enabled, signatures checked with ${variable}${skipped.length ? ` (${notSet(skipped as [string, ...string[]])})` : ''}`);
-    if (routesTo) parts.push(`a body for the destination of ${routesTo.join(', ')} goes to that channel`);
+    if (routesTo) parts.push(`a body for the ${routesTo.key} of ${routesTo.channels.join(', ')} goes to that channel`);
   } else {
     reason = notSet(e.definition.secret);
     if (routesTo) {
       enabled = true;
-      parts.push(`enabled for the channels file's LINE channels by destination (${routesTo.join(', ')}); ${reason}, so a body for another destination gets 401`);
+      const kinds = `${channelKindTitle(e.definition.dispatch.envelope) ?? 'channel'}s`;
+      parts.push(`enabled for the channels file's ${kinds} by ${routesTo.key} (${routesTo.channels.join(', ')}); ${reason}, so a body for another ${routesTo.key} gets 401`);
     } else {
       parts.push(`disabled, ${reason}`);
     }
@@ -178,16 +181,12 @@ function endpointState(e: ConfiguredEndpoint, config: Config): EndpointState {
     source: e.source,
     enabled,
     ...(e.secret !== undefined ? { secretVariable: e.secretVariable ?? e.definition.secret[0] } : { reason }),
-    ...(routesTo ? { routesTo } : {}),
+    ...(routesTo ? { routesTo: routesTo.channels } : {}),
     ...(subscriptionCheck ? { subscriptionCheck } : {}),
     forwardUrls: e.forwardUrls.length,
     accounts,
     summary: `${p}: ${parts.join('; ')}`,
   };
-}
-
-function lineChannelsOfFile(config: Config): ConfiguredEndpoint[] {
-  return config.endpoints.filter((c) => c.source === 'file' && c.definition.dispatch.envelope === 'line' && c.secret !== undefined && c.destination !== undefined);
 }
 
 function accountState(a: ConfiguredAccount, config: Config): AccountState {

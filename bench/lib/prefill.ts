@@ -5,7 +5,6 @@ import { createAccountRouter } from '../../src/channels/account-router';
 import { formatProblem, loadRuleSet } from '../../src/rules';
 import { SQLITE_FILE_NAME } from '../../src/store/open-store';
 import { createSqliteStore } from '../../src/store/sqlite';
-import { webhookReader } from '../../src/platforms/dispatch';
 import { processEvents } from '../../src/webhook/process-events';
 import type { SignedWebhook } from './line-webhooks';
 
@@ -23,7 +22,7 @@ export async function prefillSqlite(o: { dataDir: string; rulesDir: string; line
   const config = loadConfig({ LINE_CHANNEL_SECRET: o.lineSecret, DATA_DIR: o.dataDir, RULES_DIR: o.rulesDir });
   const line = config.endpoints.find((e) => e.definition.path === '/webhooks/line');
   if (!line) throw new Error('no /webhooks/line endpoint');
-  const read = webhookReader(line.definition.dispatch);
+  const read = line.definition.dispatch.read;
   const accounts = createAccountRouter(config.endpoints, config.accounts);
   const store = createSqliteStore({ file: path.join(o.dataDir, SQLITE_FILE_NAME), log });
   await store.migrate();

@@ -23,8 +23,12 @@ export interface ConfiguredEndpoint {
   readonly forwardUrls: readonly string[];
   /** Where it is declared. */
   readonly source: 'environment' | 'file';
-  /** LINE channels of the channels file: the bot's user id, which routes `POST /webhooks/line` to it. */
-  readonly destination?: string;
+  /**
+   * Channels of the channels file whose bodies name the channel they are for: that name
+   * (LINE's `destination`, the bot's user id), which routes the environment's endpoint
+   * of their envelope (`POST /webhooks/line`) to them.
+   */
+  readonly routingKey?: string;
   /** Its own account per provider (channels file); none for the environment's channels. */
   readonly accounts: ReadonlyMap<Provider, string>;
 }
@@ -63,10 +67,21 @@ export function fileEndpoints(file: ChannelsFile): ConfiguredEndpoint[] {
       verifyTokenVariable: c.verifyToken !== undefined ? c.verifyTokenVariable : undefined,
       forwardUrls: c.forwardUrls,
       source: 'file',
-      ...(c.destination !== undefined ? { destination: c.destination } : {}),
+      ...(c.destination !== undefined ? { routingKey: c.destination } : {}),
       accounts,
     });
   });
+}
+
+/**
+ * The channels file's channels an environment endpoint serves besides its own, when
+ * its bodies name the channel they are for (`POST /webhooks/line`: the channels file's
+ * LINE channels, by `destination`): those of its envelope. Empty for any other endpoint.
+ */
+export function channelsRoutedBy(endpoint: ConfiguredEndpoint, endpoints: readonly ConfiguredEndpoint[]): ConfiguredEndpoint[] {
+  const { envelope } = endpoint.definition.dispatch;
+  if (endpoint.source !== 'environment' || envelope.routing === undefined) return [];
+  return endpoints.filter((e) => e.source === 'file' && e.definition.dispatch.envelope === envelope);
 }
 
 export function fileAccounts(file: ChannelsFile): ConfiguredAccount[] {

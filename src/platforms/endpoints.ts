@@ -1,27 +1,27 @@
-import type { Platform } from './index';
-import { line } from './line';
-import { meta } from './meta';
-import type { LinePlatformModule, MetaPlatformModule } from './platform';
-import { LINE_SIGNATURE, META_SIGNATURE_SCHEME, type SignatureScheme } from './signatures';
-import { whatsapp } from './whatsapp';
+import { PLATFORM_MODULES, type Platform } from './index';
+import type { ChannelKindSpec, EndpointSpec, Envelope, PlatformModule, Receives, SignatureScheme, VariableChain, WebhookReader } from './platform';
 
-/**
- * Which platform modules a webhook URL hands its bodies to: a LINE endpoint to the
- * LINE module; a Meta endpoint to the module that reads the body's `object` (one Meta
- * app may send every product to one callback URL).
+export type { VariableChain } from './platform';
+
+/*
+ * The webhook URLs, built from the platform list: each module declares its
+ * environment endpoint and the kind of channel the channels file declares for it
+ * (platform.ts), this file resolves which modules each hands its bodies to.
  */
-export type Dispatch =
-  | { readonly envelope: 'line'; readonly platform: LinePlatformModule }
-  | { readonly envelope: 'meta'; readonly platforms: readonly MetaPlatformModule[] };
 
-/** The platforms that arrive in Meta's envelope: what a Meta app's callback URL dispatches to. */
-export const META_PLATFORMS: readonly MetaPlatformModule[] = [meta, whatsapp];
+/** The platform modules a webhook URL hands its bodies to, and how it reads them. */
+export interface Dispatch {
+  readonly envelope: Envelope<unknown>;
+  readonly modules: readonly PlatformModule[];
+  /** Turns a verified body into events, for one channel. @throws WebhookBodyError when it is not a webhook */
+  readonly read: WebhookReader;
+}
 
-export const LINE_DISPATCH: Dispatch = { envelope: 'line', platform: line };
-export const META_DISPATCH: Dispatch = { envelope: 'meta', platforms: META_PLATFORMS };
-
-/** Environment variables naming one setting; the first one set wins. */
-export type VariableChain = readonly [string, ...string[]];
+function dispatchOf(owner: PlatformModule, receives: Receives): Dispatch {
+  // Only modules of the owner's envelope: each reads that envelope's body, which is what `reader` hands them.
+  const modules = receives === 'module' ? [owner] : PLATFORM_MODULES.filter((m) => m.envelope === owner.envelope);
+  return { envelope: owner.envelope, modules, read: owner.envelope.reader(modules) };
+}
 
 /** One webhook URL: a channel of its own (of the environment, or of the channels file). */
 export interface EndpointDefinition {
@@ -42,36 +42,12 @@ export interface EnvironmentEndpoint extends EndpointDefinition {
   readonly forwardUrls: string;
 }
 
-/** The endpoints configured by environment variables (CONTRACT "HTTP endpoints"). */
-export const ENVIRONMENT_ENDPOINTS: readonly EnvironmentEndpoint[] = [
-  {
-    channel: 'line',
-    path: '/webhooks/line',
-    signature: LINE_SIGNATURE,
-    secret: ['LINE_CHANNEL_SECRET'],
-    forwardUrls: 'LINE_FORWARD_URLS',
-    dispatch: LINE_DISPATCH,
-  },
-  {
-    channel: 'facebook',
-    path: '/webhooks/facebook',
-    signature: META_SIGNATURE_SCHEME,
-    secret: ['FACEBOOK_APP_SECRET'],
-    verifyToken: ['FACEBOOK_VERIFY_TOKEN'],
-    forwardUrls: 'FACEBOOK_FORWARD_URLS',
-    dispatch: META_DISPATCH,
-  },
-  {
-    // WhatsApp often runs under the same Meta app as Messenger: its variables fall back to the app's.
-    channel: 'whatsapp',
-    path: '/webhooks/whatsapp',
-    signature: META_SIGNATURE_SCHEME,
-    secret: ['WHATSAPP_APP_SECRET', 'FACEBOOK_APP_SECRET'],
-    verifyToken: ['WHATSAPP_VERIFY_TOKEN', 'FACEBOOK_VERIFY_TOKEN'],
-    forwardUrls: 'WHATSAPP_FORWARD_URLS',
-    dispatch: { envelope: 'meta', platforms: [whatsapp] },
-  },
-];
+function environmentEndpoint(owner: PlatformModule, { receives, ...spec }: EndpointSpec): EnvironmentEndpoint {
+  return { ...spec, dispatch: dispatchOf(owner, receives) };
+}
+
+/** The endpoints configured by environment variables (CONTRACT "HTTP endpoints"), in platform list order. */
+export const ENVIRONMENT_ENDPOINTS: readonly EnvironmentEndpoint[] = PLATFORM_MODULES.map((m) => environmentEndpoint(m, m.endpoint));
 
 /** "LINE_CHANNEL_SECRET is not set", "neither WHATSAPP_APP_SECRET nor FACEBOOK_APP_SECRET is set". */
 export function notSet(chain: VariableChain): string {
@@ -79,10 +55,9 @@ export function notSet(chain: VariableChain): string {
   return `neither ${chain.slice(0, -1).join(', ')} nor ${chain[chain.length - 1]} is set`;
 }
 
-/** The platforms whose webhooks an endpoint with this dispatch list receives. */
+/** The platforms whose webhooks an endpoint with this dispatch receives. */
 export function dispatchPlatforms(dispatch: Dispatch): Platform[] {
-  const modules = dispatch.envelope === 'line' ? [dispatch.platform] : dispatch.platforms;
-  return modules.flatMap((m) => m.names as readonly Platform[]);
+  return dispatch.modules.flatMap((m) => m.names as readonly Platform[]);
 }
 
 /**
@@ -110,43 +85,24 @@ export const ENVIRONMENT_CHANNEL_IDS: readonly string[] = ENVIRONMENT_ENDPOINTS.
 /**
  * A kind of channel the channels file may declare (`platform: line` or `platform: meta`):
  * its endpoints, signature, the platforms it dispatches to, and the keys its secret and
- * verify token are written under.
+ * verify token (and, when bodies name their channel, that name) are written under.
  */
-export interface ChannelKind {
-  /** As written in the channels file's `platform:`. */
-  readonly name: 'line' | 'meta';
-  /** For people: `LINE channel`, `Meta app`. */
-  readonly title: string;
-  /** `POST {pathPrefix}/{id}` (and for Meta `GET`, the subscription check). */
-  readonly pathPrefix: string;
-  readonly signature: SignatureScheme;
+export interface ChannelKind extends Omit<ChannelKindSpec, 'receives'> {
   readonly dispatch: Dispatch;
-  /** The key of its signing secret. */
-  readonly secretKey: string;
-  /** The key of Meta's `hub.verify_token`; LINE has none. */
-  readonly verifyTokenKey?: string;
-  /** LINE only: the key of the bot's user id, which routes `POST /webhooks/line` without an id. */
+  /** The key of the name its bodies give the channel they are for (LINE's `destination`, see BodyRouting). */
   readonly destinationKey?: string;
 }
 
-export const CHANNEL_KINDS: readonly ChannelKind[] = [
-  {
-    name: 'line',
-    title: 'LINE channel',
-    pathPrefix: '/webhooks/line',
-    signature: LINE_SIGNATURE,
-    dispatch: LINE_DISPATCH,
-    secretKey: 'secret',
-    destinationKey: 'destination',
-  },
-  {
-    // One Meta app: its Messenger pages, Instagram accounts and WhatsApp numbers share one callback URL.
-    name: 'meta',
-    title: 'Meta app',
-    pathPrefix: '/webhooks/meta',
-    signature: META_SIGNATURE_SCHEME,
-    dispatch: META_DISPATCH,
-    secretKey: 'app_secret',
-    verifyTokenKey: 'verify_token',
-  },
-];
+function channelKind(owner: PlatformModule, { receives, ...spec }: ChannelKindSpec): ChannelKind {
+  const dispatch = dispatchOf(owner, receives);
+  const key = dispatch.envelope.routing?.key;
+  return { ...spec, dispatch, ...(key !== undefined ? { destinationKey: key } : {}) };
+}
+
+/** The kinds of channel of the platform list, in its order. */
+export const CHANNEL_KINDS: readonly ChannelKind[] = PLATFORM_MODULES.flatMap((m) => (m.channelKind ? [channelKind(m, m.channelKind)] : []));
+
+/** The channel kind that receives `envelope` (`LINE channel`, `Meta app`), for people. */
+export function channelKindTitle(envelope: Envelope<unknown>): string | undefined {
+  return CHANNEL_KINDS.find((k) => k.dispatch.envelope === envelope)?.title;
+}

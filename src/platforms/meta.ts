@@ -1,5 +1,6 @@
 import type { ChatEvent, Platform } from '../chat-event';
 import { fingerprint } from './fingerprint';
+import { META_ENVELOPE, META_SIGNATURE } from './meta-envelope';
 import { metaEntry, parseMetaItem, type MetaItem, type MetaMessageItem } from './meta-schema';
 import { firstUserOrRecipient, type MetaEnvelope, type MetaPlatformModule, type PlatformWebhook, type UnusableUser } from './platform';
 import { readUserId } from './user-id';
@@ -21,10 +22,30 @@ const PLATFORM_OF_OBJECT = new Map<string, 'facebook' | 'instagram'>([
  */
 export const meta: MetaPlatformModule<'facebook' | 'instagram'> = {
   names: ['facebook', 'instagram'],
-  envelope: 'meta',
+  envelope: META_ENVELOPE,
   objects: [...PLATFORM_OF_OBJECT.keys()],
   toChatEvents: metaToChatEvents,
   orderingKey: firstUserOrRecipient,
+  // A Meta app's callback URL: it receives every product of the app, WhatsApp too.
+  endpoint: {
+    channel: 'facebook',
+    path: '/webhooks/facebook',
+    signature: META_SIGNATURE,
+    secret: ['FACEBOOK_APP_SECRET'],
+    verifyToken: ['FACEBOOK_VERIFY_TOKEN'],
+    forwardUrls: 'FACEBOOK_FORWARD_URLS',
+    receives: 'envelope',
+  },
+  // One Meta app: its Messenger pages, Instagram accounts and WhatsApp numbers share one callback URL.
+  channelKind: {
+    name: 'meta',
+    title: 'Meta app',
+    pathPrefix: '/webhooks/meta',
+    signature: META_SIGNATURE,
+    secretKey: 'app_secret',
+    verifyTokenKey: 'verify_token',
+    receives: 'envelope',
+  },
 };
 
 /**

@@ -1,4 +1,5 @@
 import type { ChatEvent } from '../chat-event';
+import { META_ENVELOPE, META_SIGNATURE } from './meta-envelope';
 import { firstUserOrRecipient, type MetaEnvelope, type MetaPlatformModule, type PlatformWebhook, type UnusableUser } from './platform';
 import { readUserId } from './user-id';
 import { whatsappChange, whatsappEntry, whatsappMessage, whatsappMessagesValue, type WhatsappMessage } from './whatsapp-schema';
@@ -12,10 +13,20 @@ import { whatsappChange, whatsappEntry, whatsappMessage, whatsappMessagesValue, 
  */
 export const whatsapp: MetaPlatformModule<'whatsapp'> = {
   names: ['whatsapp'],
-  envelope: 'meta',
+  envelope: META_ENVELOPE,
   objects: ['whatsapp_business_account'],
   toChatEvents: whatsappToChatEvents,
   orderingKey: firstUserOrRecipient,
+  endpoint: {
+    // WhatsApp often runs under the same Meta app as Messenger: its variables fall back to the app's.
+    channel: 'whatsapp',
+    path: '/webhooks/whatsapp',
+    signature: META_SIGNATURE,
+    secret: ['WHATSAPP_APP_SECRET', 'FACEBOOK_APP_SECRET'],
+    verifyToken: ['WHATSAPP_VERIFY_TOKEN', 'FACEBOOK_VERIFY_TOKEN'],
+    forwardUrls: 'WHATSAPP_FORWARD_URLS',
+    receives: 'module',
+  },
 };
 
 export function whatsappToChatEvents(body: MetaEnvelope, channel: string): PlatformWebhook {

@@ -4,11 +4,11 @@ import type { AccountRouter } from '../channels/account-router';
 import type { ConfiguredEndpoint } from '../config';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
-import { webhookReader, type ReceivedWebhook, type WebhookReader } from '../platforms/dispatch';
 import { MAX_EVENT_AGE_MS, splitByAge } from '../platforms/event-age';
 import { describeOperation } from '../providers/describe-operation';
 import { notSet } from '../platforms/endpoints';
 import { WebhookBodyError } from '../platforms/errors';
+import type { ReceivedWebhook } from '../platforms/platform';
 import type { RuleSet } from '../rules';
 import { StoreUnavailableError, type ForwardRequest, type Store } from '../store/store';
 import { acceptWebhook } from './accept-webhook';
@@ -18,7 +18,7 @@ import { BodyReadError, readBody, type HeldBody, type UnverifiedBodies } from '.
 
 export interface WebhookRouteDeps {
   endpoint: ConfiguredEndpoint;
-  /** `POST /webhooks/line` only: the channels file's LINE channels, which that endpoint serves too (see pick-channel.ts). */
+  /** An environment endpoint whose bodies name their channel: the channels file's channels it serves too (see pick-channel.ts). */
   others?: OtherChannels;
   accounts: AccountRouter;
   store: Store;
@@ -72,15 +72,9 @@ export function webhookRoute(d: WebhookRouteDeps): WebhookHandler {
   const { endpoint, metrics } = d;
   const { signature: scheme } = endpoint.definition;
   const picker = channelPicker(endpoint, d.others);
-  const readers = new Map<ConfiguredEndpoint, WebhookReader>();
-  const readerOf = (channel: ConfiguredEndpoint) => {
-    let read = readers.get(channel);
-    if (!read) readers.set(channel, (read = webhookReader(channel.definition.dispatch)));
-    return read;
-  };
   // `platform` is the kind of endpoint: the environment's are named after their platform
-  // (line, facebook, whatsapp), the channels file's are line or meta; `channel` says which.
-  const platformOf = (channel: ConfiguredEndpoint) => (channel.source === 'environment' ? channel.definition.channel : channel.definition.dispatch.envelope);
+  // (line, facebook, whatsapp), the channels file's after their envelope (line, meta); `channel` says which.
+  const platformOf = (channel: ConfiguredEndpoint) => (channel.source === 'environment' ? channel.definition.channel : channel.definition.dispatch.envelope.name);
   // Metric series resolved once per channel and outcome: prom-client hashes a label object on every call otherwise.
   const series = new Map<string, { count: { inc(): void }; duration: { observe(seconds: number): void } }>();
   const seriesOf = (channel: ConfiguredEndpoint, outcome: Outcome) => {
@@ -174,7 +168,7 @@ export function webhookRoute(d: WebhookRouteDeps): WebhookHandler {
     const answer = (status: number, outcome: Outcome, body: object) => reply(res, status, outcome, body, started, chosen);
     let parsed: ReceivedWebhook;
     try {
-      parsed = readerOf(chosen)(raw, channel);
+      parsed = chosen.definition.dispatch.read(raw, channel);
     } catch (err) {
       if (err instanceof WebhookBodyError) {
         // The detail may quote part of the body (JSON.parse errors do): debug level only.

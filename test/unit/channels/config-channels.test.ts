@@ -47,7 +47,7 @@ describe('the channels file in the configuration', () => {
       ['brand-b-meta', '/webhooks/meta/brand-b-meta', 'file'],
     ]);
     const [, , , a, b] = c.endpoints;
-    expect(a).toMatchObject({ secret: 'a-line-secret', destination: 'Ubrand-a', forwardUrls: [] });
+    expect(a).toMatchObject({ secret: 'a-line-secret', routingKey: 'Ubrand-a', forwardUrls: [] });
     expect([...a!.accounts]).toEqual([['mantago', 'brand-a']]);
     expect(b).toMatchObject({ secret: 'b-app-secret', verifyToken: 'b-verify-token', forwardUrls: ['https://fw.example/b'] });
     expect(b!.definition.verifyToken).toEqual(['B_VERIFY']);

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { WebhookBodyError } from '../../../src/platforms/errors';
-import { verifyLineSignature, verifyMetaSignature } from '../../../src/platforms/signatures';
+import { verifyLineSignature } from '../../../src/platforms/line';
+import { verifyMetaSignature } from '../../../src/platforms/meta-envelope';
 import { signLine, signMeta } from '../../helpers/signatures';
 import { allFixtures } from './fixtures';
 import { lineEvents, metaEvents, readLine, readMetaEndpoint } from './read-webhook';

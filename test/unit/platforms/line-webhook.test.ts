@@ -1,6 +1,6 @@
 import type { ChatEvent } from '../../../src/chat-event';
 import { WebhookBodyError } from '../../../src/platforms/errors';
-import { parseLineEnvelope } from '../../../src/platforms/envelopes';
+import { parseLineEnvelope } from '../../../src/platforms/line';
 import { parseLineEvent } from '../../../src/platforms/line-schema';
 import { allFixtures, fixture } from './fixtures';
 import { lineEvents, readLine } from './read-webhook';

@@ -1,10 +1,9 @@
 import type { ChatEvent } from '../../../src/chat-event';
-import { webhookReader, type ReceivedWebhook } from '../../../src/platforms/dispatch';
-import { META_DISPATCH } from '../../../src/platforms/endpoints';
-import { parseLineEnvelope, parseMetaEnvelope } from '../../../src/platforms/envelopes';
-import { line } from '../../../src/platforms/line';
+import { CHANNEL_KINDS } from '../../../src/platforms/endpoints';
+import { line, parseLineEnvelope } from '../../../src/platforms/line';
 import { meta } from '../../../src/platforms/meta';
-import type { PlatformWebhook } from '../../../src/platforms/platform';
+import { parseMetaEnvelope } from '../../../src/platforms/meta-envelope';
+import type { PlatformWebhook, ReceivedWebhook } from '../../../src/platforms/platform';
 import { whatsapp } from '../../../src/platforms/whatsapp';
 
 /*
@@ -31,7 +30,7 @@ export function metaEvents(raw: Buffer, channel = 'facebook'): ChatEvent[] {
 
 /** A body as a Meta app's callback URL reads it: dispatched by `object` to every Meta platform. */
 export function readMetaEndpoint(raw: Buffer, channel = 'facebook'): ReceivedWebhook {
-  return webhookReader(META_DISPATCH)(raw, channel);
+  return CHANNEL_KINDS.find((k) => k.name === 'meta')!.dispatch.read(raw, channel);
 }
 
 /** WhatsApp bodies through their module. */

@@ -1,4 +1,5 @@
-import { verifyLineSignature, verifyMetaSignature } from '../../../src/platforms/signatures';
+import { verifyLineSignature } from '../../../src/platforms/line';
+import { verifyMetaSignature } from '../../../src/platforms/meta-envelope';
 import { signLine, signMeta } from '../../helpers/signatures';
 import { fixture } from './fixtures';
 import { metaEvents } from './read-webhook';

@@ -4,7 +4,7 @@
  * normalises a 1,000-item Messenger batch and prints the best time of several runs,
  * beside the best time of a bare JSON.parse of the same bytes (the floor any parser has).
  */
-import { parseMetaEnvelope } from '../../../src/platforms/envelopes';
+import { parseMetaEnvelope } from '../../../src/platforms/meta-envelope';
 import { metaToChatEvents } from '../../../src/platforms/meta';
 
 const PAGE = '106938284123456';

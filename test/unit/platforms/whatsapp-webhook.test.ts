@@ -1,5 +1,4 @@
 import type { ChatEvent } from '../../../src/chat-event';
-import { webhookReader } from '../../../src/platforms/dispatch';
 import { ENVIRONMENT_ENDPOINTS } from '../../../src/platforms/endpoints';
 import { allFixtures, fixture } from './fixtures';
 import { readMetaEndpoint, readWhatsapp, whatsappEvents } from './read-webhook';
@@ -185,7 +184,7 @@ describe('WhatsApp on the endpoints', () => {
   it('/webhooks/whatsapp reads WhatsApp bodies and no other Meta object', () => {
     const endpoint = ENVIRONMENT_ENDPOINTS.find((e) => e.path === '/webhooks/whatsapp');
     expect(endpoint?.channel).toBe('whatsapp');
-    const read = webhookReader(endpoint!.dispatch);
+    const read = endpoint!.dispatch.read;
     expect(read(fixture('whatsapp', 'text'), 'whatsapp').events).toHaveLength(1);
     expect(read(fixture('meta', 'messenger-message'), 'whatsapp')).toMatchObject({ events: [], unknownObject: 'page' });
   });
