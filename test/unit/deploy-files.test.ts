@@ -297,6 +297,24 @@ describe('LICENSE and CHANGELOG.md', () => {
 });
 
 describe('README', () => {
+  it("reads in a newcomer's order: what it is, the two commands, configuration, rules, deploying (Heroku, Render), operations", () => {
+    const readme = read('README.md');
+    const at = (heading: string) => {
+      const i = readme.indexOf(`\n${heading}\n`);
+      expect([heading, i > 0]).toEqual([heading, true]);
+      return i;
+    };
+    const order = ['## Quick start', '## Configuration', '## Rules', '## Deploying', '### Heroku', '### Render', '## Operations'].map(at);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    const quickStart = readme.slice(at('## Quick start'), at('## Configuration'));
+    expect(quickStart).toContain('npm ci && npm start');
+    expect(quickStart).toContain('npm test');
+    // Nothing of its own between the two commands and the configuration (internals come later).
+    expect(quickStart.split('\n').filter((l) => l.startsWith('## '))).toEqual(['## Quick start']);
+    // What it is comes before anything else.
+    expect(readme.indexOf('MantaGo')).toBeLessThan(order[0] as number);
+  });
+
   it('has Deploy to Heroku and Deploy to Render buttons with the repository as a placeholder', () => {
     const readme = read('README.md');
     expect(readme).toMatch(/\(https:\/\/heroku\.com\/deploy\?template=https:\/\/github\.com\/YOUR-ACCOUNT\/chat-autotag\)/);
