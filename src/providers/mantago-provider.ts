@@ -55,6 +55,7 @@ export const mantagoProvider: ProviderDescriptor<'mantago', MantagoSettings> = {
   isConfigured: (s) => s.token !== undefined,
   secrets: (s) => [s.token, s.secret],
   kinds: ['personal', 'client'],
+  permanentKinds: { client: 'its API has no delete' },
   platforms: ['line', 'facebook', 'instagram', 'whatsapp'],
   personByRecipient: false,
 

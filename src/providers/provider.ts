@@ -73,6 +73,8 @@ export interface ProviderDescriptor<N extends string, S> {
    * left out of descriptions and of `autotag test --json`.
    */
   readonly kinds: readonly [TagKind, ...TagKind[]];
+  /** Kinds whose tags it can add but never take off again (no removal in its API), and why: rules may not remove them or give them a lifetime. */
+  readonly permanentKinds?: Readonly<Partial<Record<TagKind, string>>>;
   /** The platforms whose users it can tag; actions for other platforms' users are skipped with a warning. */
   readonly platforms: readonly Platform[];
   /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EVENT_KINDS, PLATFORMS } from '../chat-event';
-import { PROVIDERS, TAG_KINDS } from '../tag-operation';
+import { providerNamed } from '../providers';
+import { PROVIDERS, TAG_KINDS, type Provider, type TagKind } from '../tag-operation';
 import { didYouMean } from './problems';
 import { knownKeys } from './known-keys';
 import { compileRegex } from './linear-regex';
@@ -182,32 +183,44 @@ export const actionSchema = knownKeys(
     } else if (a.add_tag !== undefined && a.remove_tag !== undefined) {
       ctx.addIssue({ code: 'custom', message: 'an action has add_tag or remove_tag, not both: write two actions' });
     }
-    if (a.kind === 'client' && a.remove_tag !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['kind'],
-        message: 'remove_tag cannot be used with kind: client: MantaGo client tags cannot be removed (its API has no delete)',
-      });
+    const permanent = a.kind === undefined ? undefined : permanence(a.kind, a.provider);
+    if (permanent && a.remove_tag !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['kind'], message: `remove_tag cannot be used with kind: ${a.kind}: ${permanent}` });
     }
-    if (a.kind === 'client' && a.provider === 'botbonnie') {
-      ctx.addIssue({ code: 'custom', path: ['kind'], message: 'kind applies to MantaGo only: BotBonnie has no client tags' });
-    }
+    const without = a.kind === undefined || a.provider === undefined || !(PROVIDERS as readonly string[]).includes(a.provider) ? undefined : kindMissing(a.kind, a.provider as Provider);
+    if (without) ctx.addIssue({ code: 'custom', path: ['kind'], message: without });
     if (typeof a.for === 'string') {
       const lifetime = parseLifetime(a.for);
       if ('problem' in lifetime) ctx.addIssue({ code: 'custom', path: ['for'], message: lifetime.problem });
       else if (a.remove_tag !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['for'], message: 'for applies to add_tag only: it says how long an added tag stays' });
-      } else if (a.kind === 'client') {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['for'],
-          message: 'for cannot be used with kind: client: MantaGo client tags cannot be removed (its API has no delete)',
-        });
+      } else if (permanent) {
+        ctx.addIssue({ code: 'custom', path: ['for'], message: `for cannot be used with kind: ${a.kind}: ${permanent}` });
       }
     }
   },
   { when: () => true },
 );
+
+/**
+ * Why tags of `kind` can never be taken off again (the provider descriptors' `permanentKinds`):
+ * at the action's provider, or — with none named here (the file's default applies) — at every
+ * provider that has the kind. Undefined when they can be removed.
+ */
+function permanence(kind: string, provider: string | undefined): string | undefined {
+  const named = provider !== undefined && (PROVIDERS as readonly string[]).includes(provider) ? [provider as Provider] : PROVIDERS.filter((p) => providerNamed(p).kinds.includes(kind as TagKind));
+  const reasons = named.map((p) => ({ p: providerNamed(p), why: providerNamed(p).permanentKinds?.[kind as TagKind] }));
+  if (reasons.length === 0 || reasons.some((r) => r.why === undefined)) return undefined;
+  return reasons.map((r) => `${r.p.title} ${kind} tags cannot be removed (${r.why})`).join('; ');
+}
+
+/** A kind the provider does not have: which providers have it. */
+function kindMissing(kind: string, provider: Provider): string | undefined {
+  const p = providerNamed(provider);
+  if (!(TAG_KINDS as readonly string[]).includes(kind) || p.kinds.includes(kind as TagKind)) return undefined;
+  const having = PROVIDERS.filter((x) => providerNamed(x).kinds.includes(kind as TagKind)).map((x) => providerNamed(x).title);
+  return `kind applies to ${having.join(' and ')} only: ${p.title} has no ${kind} tags`;
+}
 
 export const exampleSchema = knownKeys(
   {
