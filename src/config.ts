@@ -40,7 +40,17 @@ const DEFAULT_MAX_UNVERIFIED_BYTES = 64 * 1024 * 1024;
  */
 function isDatabaseUrl(v: string): boolean {
   const mended = / |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(v) ? encodeURI(v).replace(/%25(\d\d)/g, '%$1') : v;
-  return URL.canParse(mended) || URL.canParse(mended.replace('@/', '@host/'));
+  const url = URL.canParse(mended) ? new URL(mended) : URL.canParse(mended.replace('@/', '@host/')) ? new URL(mended.replace('@/', '@host/')) : undefined;
+  if (!url) return false;
+  try {
+    // node-postgres decodes these, and a bad %-sequence in them throws there ("URI malformed").
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+    decodeURI(url.pathname);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const envSchema = z.object({

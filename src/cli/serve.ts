@@ -19,12 +19,14 @@ export function registerServe(program: Command): void {
       // still starting stops it as soon as it is up.
       let server: RunningServer | undefined;
       let signalled: NodeJS.Signals | undefined;
+      let signalledAt = 0;
       const shutdown = (s: RunningServer) => {
         s.log.info('signal received', { signal: signalled });
+        // Counted from the signal: one that came during start-up has spent some of it already.
         const hard = setTimeout(() => {
           s.log.error('shutdown took too long; exiting anyway (held leases expire after LEASE_MS)');
           process.exit(0);
-        }, HARD_EXIT_MS);
+        }, Math.max(0, HARD_EXIT_MS - (Date.now() - signalledAt)));
         hard.unref();
         s.stop().then(
           () => process.exit(0),
@@ -37,6 +39,7 @@ export function registerServe(program: Command): void {
       const onSignal = (signal: NodeJS.Signals) => {
         if (signalled) return;
         signalled = signal;
+        signalledAt = Date.now();
         if (server) {
           shutdown(server);
           return;

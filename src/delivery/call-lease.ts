@@ -1,21 +1,16 @@
 /**
- * The calls of a claim are aborted this long before the deadline the store records (at most a
- * tenth of it): room for an abort timer that fires late on a busy process, and for the clocks
- * of different hosts, so that when another instance takes a gone holder's leases at that
- * deadline — at most the call timeout after the call began (CONTRACT.md "Leases") — none of
- * its calls can still be running.
- */
-export const CALL_DEADLINE_MARGIN_MS = 1000;
-
-/**
  * The calls a worker makes for the items of one claim. They must be over by the
  * call deadline — with PostgreSQL another instance takes the leases of a holder
  * that is gone at that time (CONTRACT.md "Leases"), so no call may outlive it, even
  * in a process that does not know yet that it lost its session — and they stop at
  * once when the session they were claimed under is lost.
  *
- * The timer starts before the claim is sent and fires CALL_DEADLINE_MARGIN_MS before the
- * deadline the store records for the lease (the claim's `now` + callMs).
+ * The timer starts before the claim is sent, so it fires no later than the deadline the
+ * store records for the lease (the claim's `now` + callMs): a call gets its whole timeout
+ * (TAG_API_TIMEOUT_MS / FORWARD_TIMEOUT_MS) when it starts with the claim, and another instance
+ * takes a gone holder's leases at that deadline — at most the call timeout after the call
+ * began (CONTRACT.md "Leases"). A holder that is only cut off from the database has aborted its
+ * calls well before, when it lost its session.
  */
 export class CallLease {
   /** Aborts at the deadline or when the session is lost: given to every call made for these items. */
@@ -26,8 +21,7 @@ export class CallLease {
   private releasedAtStop = false;
 
   constructor(private readonly session: AbortSignal, callMs: number) {
-    const abortAfter = callMs - Math.min(CALL_DEADLINE_MARGIN_MS, callMs / 10);
-    this.timer = setTimeout(() => this.deadline.abort(new CallDeadlineError(abortAfter)), abortAfter);
+    this.timer = setTimeout(() => this.deadline.abort(new CallDeadlineError(callMs)), callMs);
     this.timer.unref();
     this.signal = AbortSignal.any([session, this.deadline.signal]);
   }

@@ -176,6 +176,19 @@ describe('delivery to MantaGo', () => {
     expect(mantago.personalTagsOf('line', 'Udead')).toEqual(['tag-coupon']);
   });
 
+  it('a call gets its whole TAG_API_TIMEOUT_MS: an answer just inside it is applied, one past it is retried', async () => {
+    // 2,800 ms of 3,000: a call cut off even a tenth early (as a lease margin once did) fails here.
+    running = await startDelivery(h, { ...env, TAG_API_TIMEOUT_MS: '3000' });
+    mantago.api.setResponder(() => ({ delayMs: 2800 }));
+    await postLine(h, [lineText('coupon', 'Uslowok')]);
+    const [applied] = await running.waitForOutcomes(1);
+    expect(applied?.outcome).toBe('applied');
+    mantago.api.setResponder(() => ({ delayMs: 4000 }));
+    await postLine(h, [lineText('coupon', 'Utooslow')]);
+    const [late] = await running.waitForOutcomes(1, (o) => o.op.userId === 'Utooslow');
+    expect(late?.outcome).toBe('retry');
+  }, 20_000);
+
   it('a 2xx whose body says success:false is a dead letter, not retried', async () => {
     mantago.api.enqueue({ status: 200, body: { success: false, errResponse: { message: 'nope', code: 7 } } });
     running = await startDelivery(h, env);

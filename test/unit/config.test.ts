@@ -59,7 +59,7 @@ describe('loadConfig', () => {
   });
 
   it('refuses a DATABASE_URL node-postgres cannot read, naming it without quoting it (it holds the password)', () => {
-    for (const url of ['postgres://u:s3cret-pw@127.0.0.1:notaport/db', 'postgres://u:s3cret-pw@h:99999/db', 'postgresql://u:s3cret-pw@[bad/db']) {
+    for (const url of ['postgres://u:s3cret-pw@127.0.0.1:notaport/db', 'postgres://u:s3cret-pw@h:99999/db', 'postgresql://u:s3cret-pw@[bad/db', 'postgres://u:s3cret-pw%E0@h/db', 'postgres://u:s3cret-pw@h/te%E0st']) {
       let message = '';
       try {
         loadConfig({ DATABASE_URL: url });

@@ -45,6 +45,8 @@ describe('PostgreSQL TLS settings', () => {
     expect(tlsTarget('postgres://u@db.example/app')).toEqual({ host: 'db.example', port: 5432 });
     expect(tlsTarget('postgres://u@[::1]:7000/app')).toEqual({ host: '::1', port: 7000 });
     expect(tlsTarget('postgres://u@/app?host=%2Fvar%2Frun%2Fpostgresql')).toBeUndefined();
+    // No host at all: node-postgres connects over TCP to localhost, so TLS settings apply there.
+    expect(tlsTarget('postgres://u:p@/app')).toEqual({ host: 'localhost', port: 5432 });
   });
 });
 

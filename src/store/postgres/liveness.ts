@@ -26,7 +26,8 @@ import { advisoryLockKey } from './advisory-lock';
  * operations or forwards): at `leased_until` while its holder is listed in
  * `instances` (alive: the lease is renewed for as long as it works), at the call
  * deadline once its holder is gone (none of its calls can still be running then: a
- * holder aborts them a little before, see CallLease). Leases without a holder or deadline (taken by a process that
+ * holder aborts them at that deadline, see CallLease, and one cut off from the database
+ * has aborted them when it lost its session). Leases without a holder or deadline (taken by a process that
  * held no session, or before store step 5) end at `leased_until`.
  */
 export const LEASE_END = `(CASE

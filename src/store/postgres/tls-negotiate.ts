@@ -34,7 +34,8 @@ export interface TlsTarget {
 export function tlsTarget(url: string): TlsTarget | undefined {
   let u: URL;
   try {
-    u = new URL(url);
+    // `user@/db` (no host) is TCP to localhost for node-postgres, as it reads it.
+    u = URL.canParse(url) ? new URL(url) : new URL(url.replace('@/', '@localhost/'));
   } catch {
     return undefined;
   }

@@ -1,6 +1,6 @@
 /**
  * Statements on desired-state rows that both engines run as written. Placeholders
- * are PostgreSQL's `$n` (the SQLite runner turns them into `?n`); parameters whose
+ * are PostgreSQL's `$n` (the SQLite runner turns each into `?` and binds by position); parameters whose
  * type PostgreSQL cannot infer from a column carry a CAST, which SQLite accepts too.
  */
 
