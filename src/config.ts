@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { partlyConfiguredProblems, rulesDirProblem } from './config-checks';
 import { resolveDependent } from './config-dependent';
-import { flag, int, optionalInt, optionalString, urlList, variableProblems } from './env-values';
+import { flag, int, isDatabaseUrl, optionalInt, optionalString, urlList, variableProblems } from './env-values';
 import { fileAccounts, fileEndpoints, type ConfiguredAccount, type ConfiguredEndpoint } from './channels/configured';
 import type { ChannelsFile } from './channels/definitions';
 import { CHANNELS_FILE_VARIABLE, loadChannelsFile } from './channels/load-channels';
@@ -32,26 +32,6 @@ const DEFAULT_RULES_DIR = './rules';
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 /** MAX_UNVERIFIED_BYTES when unset (or MAX_BODY_BYTES when that is more): 16 bodies of the largest default size. */
 const DEFAULT_MAX_UNVERIFIED_BYTES = 64 * 1024 * 1024;
-
-/**
- * Whether node-postgres can read it: a URL after its own mending (spaces and stray % encoded;
- * `user@/db` with no host, as libpq allows). A bad port or host fails only when it connects,
- * with a message that does not name DATABASE_URL.
- */
-function isDatabaseUrl(v: string): boolean {
-  const mended = / |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(v) ? encodeURI(v).replace(/%25(\d\d)/g, '%$1') : v;
-  const url = URL.canParse(mended) ? new URL(mended) : URL.canParse(mended.replace('@/', '@host/')) ? new URL(mended.replace('@/', '@host/')) : undefined;
-  if (!url) return false;
-  try {
-    // node-postgres decodes these, and a bad %-sequence in them throws there ("URI malformed").
-    decodeURIComponent(url.username);
-    decodeURIComponent(url.password);
-    decodeURI(url.pathname);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const envSchema = z.object({
   PORT: int(3000, 1, { max: 65535, hint: 'leave it unset for 3000 (Heroku and Render set PORT themselves)' }),

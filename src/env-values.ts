@@ -88,3 +88,23 @@ export const flag = z
 export function variableProblems(error: z.ZodError): string[] {
   return error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
 }
+
+/**
+ * Whether node-postgres can read it: a URL after its own mending (spaces and stray % encoded;
+ * `user@/db` with no host, as libpq allows). A bad port or host fails only when it connects,
+ * with a message that does not name DATABASE_URL.
+ */
+export function isDatabaseUrl(v: string): boolean {
+  const mended = / |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(v) ? encodeURI(v).replace(/%25(\d\d)/g, '%$1') : v;
+  const url = URL.canParse(mended) ? new URL(mended) : URL.canParse(mended.replace('@/', '@host/')) ? new URL(mended.replace('@/', '@host/')) : undefined;
+  if (!url) return false;
+  try {
+    // node-postgres decodes these, and a bad %-sequence in them throws there ("URI malformed").
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+    decodeURI(url.pathname);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -7,6 +7,9 @@ import { channelKindTitle, notSet } from './platforms/endpoints';
 import type { RuleSet } from './rules';
 import { sqliteFileIn } from './store/sqlite-file';
 import { tlsSettings } from './store/postgres/tls-settings';
+import { exampleTagWarnings, unconfiguredProviderWarnings } from './rule-warnings';
+
+export { EXAMPLE_TAG_PREFIX } from './rule-warnings';
 
 /*
  * What is set up, as plain data: each webhook endpoint enabled or disabled and why,
@@ -99,8 +102,6 @@ export interface SetupStatusOptions {
   mountInfo?: string;
 }
 
-/** Tag ids the shipped example rule files carry until the user writes their own. */
-export const EXAMPLE_TAG_PREFIX = 'REPLACE-WITH-';
 
 export function setupStatus(config: Config, opts: SetupStatusOptions = {}): SetupStatus {
   const store = storeState(config);
@@ -265,48 +266,6 @@ function diskWarnings(config: Config, store: StoreState, mountInfo: string | und
     });
   }
   return warnings;
-}
-
-function exampleTagWarnings(ruleSet: RuleSet): SetupWarning[] {
-  return ruleSet.rules
-    .filter((r) => r.enabled)
-    .flatMap((r) => {
-      const tags = [...new Set(r.actions.filter((a) => a.tagId.startsWith(EXAMPLE_TAG_PREFIX)).map((a) => a.tagId))];
-      if (tags.length === 0) return [];
-      return [
-        {
-          code: 'example-tag-id' as const,
-          message:
-            `rule ${r.id} (${r.file}:${r.line}:${r.column}) uses the example tag id${tags.length > 1 ? 's' : ''} ${tags.join(', ')}: ` +
-            `replace ${tags.length > 1 ? 'them with tag ids' : 'it with a tag id'} of your own, or disable the rule (enabled: false)`,
-        },
-      ];
-    });
-}
-
-/** Rules that tag with a provider no account of which is configured: their operations wait as dead letters. */
-function unconfiguredProviderWarnings(ruleSet: RuleSet, accounts: readonly ConfiguredAccount[]): SetupWarning[] {
-  const byProvider = new Map<string, string[]>();
-  for (const r of ruleSet.rules) {
-    if (!r.enabled) continue;
-    for (const a of r.actions) {
-      if (accounts.some((acc) => acc.provider.name === a.provider && acc.configured)) continue;
-      const ids = byProvider.get(a.provider) ?? [];
-      if (!ids.includes(r.id)) ids.push(r.id);
-      byProvider.set(a.provider, ids);
-    }
-  }
-  return [...byProvider].map(([provider, ids]) => {
-    const account = accounts.find((a) => a.provider.name === provider && a.source === 'environment');
-    const title = account?.provider.title ?? provider;
-    const shown = ids.length > 5 ? `${ids.slice(0, 5).join(', ')} and ${ids.length - 5} more` : ids.join(', ');
-    return {
-      code: 'provider-not-configured' as const,
-      message:
-        `${ids.length === 1 ? 'rule' : 'rules'} ${shown} ${ids.length === 1 ? 'tags' : 'tag'} in ${title}, but no ${title} account is configured${account ? ` (${account.provider.tokenVariable} is not set)` : ''}: ` +
-        'their tag operations are kept as dead letters until one is',
-    };
-  });
 }
 
 /** Data that stays: SQLite on a disk that does not. Logged as errors, the rest of the warnings as warnings. */
