@@ -135,7 +135,7 @@ class LineBatch {
   flush(): void {
     this.scheduled = false;
     if (this.pending.length === 0) return;
-    const text = this.pending.length === 1 ? (this.pending[0] as string) : this.pending.join('');
+    const text = this.pending.join('');
     this.pending = [];
     this.write(text);
   }

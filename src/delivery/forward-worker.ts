@@ -1,7 +1,7 @@
 import { Agent } from 'undici';
 import type { Logger } from '../log';
 import { destinationLabel, type Metrics } from '../metrics';
-import type { ClaimedForward, InstanceSession, Store } from '../store/store';
+import type { AttemptOutcome, ClaimedForward, InstanceSession, Store } from '../store/store';
 import { formatDuration } from '../format-time';
 import { nextAttemptDelay } from './backoff';
 import type { CallLease } from './call-lease';
@@ -88,17 +88,22 @@ export class ForwardWorker {
   private async handle(fwd: ClaimedForward, owner: string, lease: CallLease): Promise<void> {
     const { store, metrics, log } = this.d;
     const persist = (write: () => Promise<unknown>) => this.loop.persist(write, 'a forward outcome', lease);
+    const deadLetter = async (now: number, outcome: AttemptOutcome, reason: string) => {
+      await persist(() => store.deadLetterForward(fwd, owner, now, { ...outcome, reason }));
+      metrics.forwards.inc({ destination: this.label, outcome: 'dead' });
+      this.d.onOutcome?.({ forward: fwd, outcome: 'dead', reason, status: outcome.status });
+      log.error('forward is a dead letter', { destination: this.label, forwardId: fwd.id, reason });
+    };
+    // LINE reply tokens expire quickly, so forwards give up FORWARD_GIVE_UP_MS after receipt.
+    const giveUpAt = fwd.receivedAt + this.d.giveUpMs;
     // Its time ran out while it waited (the service was down, or a failing forward of its key
     // held it): a dead letter without a call. The last attempt a retry set for the end of the
     // window is still made, when it is claimed on time. `dead-letters retry` restarts the clock.
-    const late = this.d.now() - fwd.receivedAt;
-    const finalAttempt = fwd.dueAt >= fwd.receivedAt + this.d.giveUpMs && this.d.now() - fwd.dueAt <= FINAL_ATTEMPT_LATE_MS;
-    if (late >= this.d.giveUpMs && !finalAttempt) {
-      const reason = `not sent: ${formatDuration(late)} after receipt, past FORWARD_GIVE_UP_MS (${formatDuration(this.d.giveUpMs)})`;
-      await persist(() => store.deadLetterForward(fwd, owner, this.d.now(), { ...fwd.last, reason }));
-      metrics.forwards.inc({ destination: this.label, outcome: 'dead' });
-      this.d.onOutcome?.({ forward: fwd, outcome: 'dead', reason });
-      log.error('forward is a dead letter', { destination: this.label, forwardId: fwd.id, reason });
+    const claimedAt = this.d.now();
+    const finalAttempt = fwd.dueAt >= giveUpAt && claimedAt - fwd.dueAt <= FINAL_ATTEMPT_LATE_MS;
+    if (claimedAt >= giveUpAt && !finalAttempt) {
+      const reason = `not sent: ${formatDuration(claimedAt - fwd.receivedAt)} after receipt, past FORWARD_GIVE_UP_MS (${formatDuration(this.d.giveUpMs)})`;
+      await deadLetter(claimedAt, fwd.last, reason);
       return;
     }
     const end = metrics.forwardDuration.startTimer({ destination: this.label });
@@ -122,8 +127,6 @@ export class ForwardWorker {
       log.debug('forward delivered', { destination: this.label, forwardId: fwd.id, ms: now - fwd.receivedAt });
       return;
     }
-    // LINE reply tokens expire quickly, so forwards give up FORWARD_GIVE_UP_MS after receipt.
-    const giveUpAt = fwd.receivedAt + this.d.giveUpMs;
     if (result.retryable && now < giveUpAt) {
       const delay = nextAttemptDelay(fwd.attempts, this.d.retry, result.retryAfterMs);
       const dueAt = Math.min(now + delay, giveUpAt);
@@ -136,9 +139,6 @@ export class ForwardWorker {
     const reason = result.retryable
       ? `${result.reason} — gave up ${formatDuration(now - fwd.receivedAt)} after receipt (FORWARD_GIVE_UP_MS)`
       : result.reason;
-    await persist(() => store.deadLetterForward(fwd, owner, now, { ...outcome, reason }));
-    metrics.forwards.inc({ destination: this.label, outcome: 'dead' });
-    this.d.onOutcome?.({ forward: fwd, outcome: 'dead', reason, status: result.status });
-    log.error('forward is a dead letter', { destination: this.label, forwardId: fwd.id, reason });
+    await deadLetter(now, outcome, reason);
   }
 }

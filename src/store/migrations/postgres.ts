@@ -208,7 +208,8 @@ export const postgresMigrations: readonly Migration[] = [
       -- The calls in flight, found without reading the backlog (sql/views.ts, nextDueStatements).
       CREATE INDEX operations_leased ON operations (account, leased_until) WHERE state = 'pending' AND leased_until IS NOT NULL;
     `,
-  },  {
+  },
+  {
     version: 9,
     name: PERSON_SCOPE_NAME,
     sql: `
