@@ -1,7 +1,15 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import Database from '../../src/store/sqlite/driver';
 import pg from 'pg';
 import { postgresMigrations } from '../../src/store/migrations/postgres';
 import { sqliteMigrations } from '../../src/store/migrations/sqlite';
+import { silentLogger } from '../../src/log';
+import { createPostgresStore } from '../../src/store/postgres';
+import { createSqliteStore } from '../../src/store/sqlite';
+import type { Store } from '../../src/store/store';
+import { describePostgres, dropSchema, newSchemaName } from '../helpers/pg-schema';
 
 /**
  * A database as an earlier release left it: the schema steps up to `step` applied (and
@@ -42,4 +50,56 @@ export async function postgresSchemaAtStep(url: string, schema: string, step: nu
   } finally {
     await client.end();
   }
+}
+
+/**
+ * `checks` against a store left at step `fromStep` holding `rows`, opened (and so migrated to
+ * the latest step) by the current code: once on a SQLite file, once in a fresh PostgreSQL schema
+ * (`pgAfter`: statements run there after the rows, e.g. a sequence set as BIGSERIAL had it).
+ */
+export function upgradedOnBothEngines(
+  what: string,
+  fromStep: number,
+  rows: LegacyRows,
+  checks: (open: () => Promise<Store>) => void,
+  pgAfter: string[] = [],
+): void {
+  describe(`${what} on a SQLite store of step ${fromStep}`, () => {
+    let dir: string;
+    let store: Store | undefined;
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), `autotag-from-step${fromStep}-`));
+    });
+    afterEach(async () => {
+      await store?.close();
+      store = undefined;
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    checks(async () => {
+      const file = path.join(dir, 'autotag.db');
+      sqliteFileAtStep(file, fromStep, rows);
+      store = createSqliteStore({ file, log: silentLogger() });
+      await store.migrate();
+      return store;
+    });
+  });
+
+  describePostgres(`${what} on a PostgreSQL store of step ${fromStep}`, (url) => {
+    let schema: string;
+    let store: Store | undefined;
+    afterEach(async () => {
+      await store?.close();
+      store = undefined;
+      await dropSchema(url, schema);
+    });
+
+    checks(async () => {
+      schema = newSchemaName(`autotag_from${fromStep}`);
+      await postgresSchemaAtStep(url, schema, fromStep, rows, pgAfter);
+      store = createPostgresStore({ url, schema, log: silentLogger(), poolSize: 2, connectTimeoutMs: 3000, statementTimeoutMs: 10_000 });
+      await store.migrate();
+      return store;
+    });
+  });
 }

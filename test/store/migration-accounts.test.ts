@@ -1,12 +1,5 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { silentLogger } from '../../src/log';
-import { createPostgresStore } from '../../src/store/postgres';
-import { createSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
-import { describePostgres, dropSchema, newSchemaName } from '../helpers/pg-schema';
-import { postgresSchemaAtStep, sqliteFileAtStep, type LegacyRows } from './legacy-store';
+import { upgradedOnBothEngines, type LegacyRows } from './legacy-store';
 import { accepted, batch, tagOp } from './builders';
 
 /*
@@ -105,42 +98,4 @@ function checks(open: () => Promise<Store>): void {
   });
 }
 
-describe('store step 6 on a SQLite store of step 5', () => {
-  let dir: string;
-  let store: Store | undefined;
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autotag-migrate4-'));
-  });
-  afterEach(async () => {
-    await store?.close();
-    store = undefined;
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  checks(async () => {
-    const file = path.join(dir, 'autotag.db');
-    sqliteFileAtStep(file, STEP_5, LEGACY_ROWS);
-    store = createSqliteStore({ file, log: silentLogger() });
-    await store.migrate();
-    return store;
-  });
-});
-
-describePostgres('store step 6 on a PostgreSQL store of step 5', (url) => {
-  let schema: string;
-  let store: Store | undefined;
-  afterEach(async () => {
-    await store?.close();
-    store = undefined;
-    await dropSchema(url, schema);
-  });
-
-  checks(async () => {
-    schema = newSchemaName('autotag_m4');
-    // Ids handed out so far, as BIGSERIAL would have after inserting them.
-    await postgresSchemaAtStep(url, schema, STEP_5, LEGACY_ROWS, [`SELECT setval(pg_get_serial_sequence('operations', 'id'), 10)`]);
-    store = createPostgresStore({ url, schema, log: silentLogger(), poolSize: 2, connectTimeoutMs: 3000, statementTimeoutMs: 10_000 });
-    await store.migrate();
-    return store;
-  });
-});
+upgradedOnBothEngines('store step 6', STEP_5, LEGACY_ROWS, checks, [`SELECT setval(pg_get_serial_sequence('operations', 'id'), 10)`]);

@@ -1,12 +1,5 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { silentLogger } from '../../src/log';
-import { createPostgresStore } from '../../src/store/postgres';
-import { createSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
-import { describePostgres, dropSchema, newSchemaName } from '../helpers/pg-schema';
-import { postgresSchemaAtStep, sqliteFileAtStep, type LegacyRows } from './legacy-store';
+import { upgradedOnBothEngines, type LegacyRows } from './legacy-store';
 
 /*
  * Store step 3 (recipient column, dead-letter codes) on a store written by release 1 (step 1): the column that held the recipient is
@@ -72,41 +65,4 @@ function checks(open: () => Promise<Store>): void {
   });
 }
 
-describe('store step 3 on a SQLite store of step 1', () => {
-  let dir: string;
-  let store: Store | undefined;
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autotag-migrate-'));
-  });
-  afterEach(async () => {
-    await store?.close();
-    store = undefined;
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  checks(async () => {
-    const file = path.join(dir, 'autotag.db');
-    sqliteFileAtStep(file, 1, LEGACY_ROWS);
-    store = createSqliteStore({ file, log: silentLogger() });
-    await store.migrate();
-    return store;
-  });
-});
-
-describePostgres('store step 3 on a PostgreSQL store of step 1', (url) => {
-  let schema: string;
-  let store: Store | undefined;
-  afterEach(async () => {
-    await store?.close();
-    store = undefined;
-    await dropSchema(url, schema);
-  });
-
-  checks(async () => {
-    schema = newSchemaName('autotag_m2');
-    await postgresSchemaAtStep(url, schema, 1, LEGACY_ROWS);
-    store = createPostgresStore({ url, schema, log: silentLogger(), poolSize: 2, connectTimeoutMs: 3000, statementTimeoutMs: 10_000 });
-    await store.migrate();
-    return store;
-  });
-});
+upgradedOnBothEngines('store step 3', 1, LEGACY_ROWS, checks);
