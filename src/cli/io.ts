@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { Config } from '../config';
 import { sqliteFileIn } from '../store/sqlite-file';
+import type { MigrationReport } from '../store/migrations/migration';
 import type { Store } from '../store/store';
 import type { CommandIo } from './command-io';
 
@@ -17,7 +18,7 @@ export async function withStore(
   env: NodeJS.ProcessEnv,
   io: CommandIo,
   fn: (store: Store, config: Config) => Promise<number>,
-  opts: { create: boolean } = { create: false },
+  opts: { create: boolean; onMigrated?: (report: MigrationReport) => void } = { create: false },
 ): Promise<number> {
   // Loaded on use (as the store below): `autotag --help` must not wait for zod and winston.
   const { ConfigError, loadConfig, secretsOf } = await import('../config');
@@ -48,7 +49,7 @@ export async function withStore(
   try {
     // Loaded on use: the database drivers are not needed by commands that never open the store.
     const { openStore } = await import('../store/open-store');
-    store = await openStore(config, log);
+    store = await openStore(config, log, opts.onMigrated);
   } catch (err) {
     io.stderr(`cannot open the store (${config.databaseUrl ? 'DATABASE_URL' : `SQLite in ${config.dataDir}`}): ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;

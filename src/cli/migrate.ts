@@ -1,19 +1,27 @@
 import type { Command } from 'commander';
+import type { MigrationReport } from '../store/migrations/migration';
 import { processIo, withStore, type CommandIo } from './io';
 
 /**
- * Brings the store's schema up to date and exits (Heroku's release phase runs it).
- * `serve` migrates at start as well, under a lock, so this is optional.
+ * Brings the store's schema up to date and exits (Heroku's release phase runs it), saying which
+ * steps it applied. `serve` migrates at start as well, under a lock, so this is optional.
  */
 export async function runMigrate(env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
+  let report: MigrationReport | undefined;
   return withStore(
     env,
     io,
     async (store) => {
-      io.stdout(`store (${store.engine}) is up to date\n`);
+      for (const step of report?.applied ?? []) io.stdout(`store (${store.engine}): applied step ${step.version} (${step.name})\n`);
+      io.stdout(`store (${store.engine}) is up to date at schema version ${report?.version ?? '?'}\n`);
       return 0;
     },
-    { create: true },
+    {
+      create: true,
+      onMigrated: (r) => {
+        report = r;
+      },
+    },
   );
 }
 

@@ -1,5 +1,6 @@
 import type { Config } from '../config';
 import type { Logger } from '../log';
+import type { MigrationReport } from './migrations/migration';
 import type { Store } from './store';
 import { createPostgresStore } from './postgres';
 import { createSqliteStore } from './sqlite';
@@ -12,7 +13,7 @@ export { SQLITE_FILE_NAME } from './sqlite-file';
  * unset, PostgreSQL otherwise — with its schema brought up to date. A store that
  * cannot be migrated is closed again before the error is thrown.
  */
-export async function openStore(config: Config, log: Logger): Promise<Store> {
+export async function openStore(config: Config, log: Logger, onMigrated?: (report: MigrationReport) => void): Promise<Store> {
   const store = config.databaseUrl
     ? createPostgresStore({
         url: config.databaseUrl,
@@ -25,7 +26,8 @@ export async function openStore(config: Config, log: Logger): Promise<Store> {
       })
     : createSqliteStore({ file: sqliteFileIn(config.dataDir), log });
   try {
-    await store.migrate();
+    const report = await store.migrate();
+    onMigrated?.(report);
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;

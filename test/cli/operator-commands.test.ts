@@ -31,7 +31,15 @@ describe('operator commands on an SQLite store that does not exist', () => {
 
   it('migrate creates the store, after which status reports on it', async () => {
     const dataDir = path.join(dir, 'data');
-    expect((await runCli(['migrate'], { DATA_DIR: dataDir })).code).toBe(0);
+    const first = await runCli(['migrate'], { DATA_DIR: dataDir });
+    expect(first.code).toBe(0);
+    // It says what it did: every step applied on a new store, none the second time.
+    const steps = [...first.stdout.matchAll(/^store \(sqlite\): applied step (\d+) \(.+\)$/gm)].map((m) => Number(m[1]));
+    expect(steps.length).toBeGreaterThan(1);
+    expect(steps).toEqual(steps.map((_, i) => i + 1));
+    expect(first.stdout).toContain(`store (sqlite) is up to date at schema version ${steps.length}\n`);
+    const again = await runCli(['migrate'], { DATA_DIR: dataDir });
+    expect(again.stdout).toBe(`store (sqlite) is up to date at schema version ${steps.length}\n`);
     expect(fs.existsSync(path.join(dataDir, 'autotag.db'))).toBe(true);
     const r = await runCli(['status', '--json'], { DATA_DIR: dataDir });
     expect(r.code).toBe(0);

@@ -8,6 +8,12 @@ export interface Migration {
   sql: string;
 }
 
+/** What bringing a store up to date did: the steps applied now (in order) and the version it is at. */
+export interface MigrationReport {
+  applied: { version: number; name: string }[];
+  version: number;
+}
+
 /** Checks that a list of steps is numbered 1, 2, 3, … so a gap or a repeat fails at start, not in production. */
 export function checkMigrations(engine: string, steps: readonly Migration[]): void {
   steps.forEach((m, i) => {

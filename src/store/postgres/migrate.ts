@@ -1,5 +1,5 @@
 import type { Logger } from '../../log';
-import { checkMigrations } from '../migrations/migration';
+import { checkMigrations, type MigrationReport } from '../migrations/migration';
 import { postgresMigrations } from '../migrations/postgres';
 import { num } from '../shared/rows';
 import { quoteIdent, type PgDb } from './db';
@@ -9,8 +9,9 @@ import { quoteIdent, type PgDb } from './db';
  * that start together wait for each other and every step runs once. The schema is
  * created under the same lock (CREATE SCHEMA IF NOT EXISTS races otherwise).
  */
-export async function migratePostgres(db: PgDb, schema: string | undefined, log: Logger): Promise<void> {
+export async function migratePostgres(db: PgDb, schema: string | undefined, log: Logger): Promise<MigrationReport> {
   checkMigrations('PostgreSQL', postgresMigrations);
+  const report: MigrationReport = { applied: [], version: postgresMigrations.length };
   await db.tx(async (q) => {
     await q('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`autotag:migrate:${schema ?? ''}`]);
     if (schema) await q(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
@@ -32,6 +33,8 @@ export async function migratePostgres(db: PgDb, schema: string | undefined, log:
       await q(m.sql);
       await q('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
       log.info('store migration applied', { engine: 'postgres', version: m.version, name: m.name });
+      report.applied.push({ version: m.version, name: m.name });
     }
   });
+  return report;
 }

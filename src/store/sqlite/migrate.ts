@@ -1,5 +1,5 @@
 import type { Logger } from '../../log';
-import { checkMigrations } from '../migrations/migration';
+import { checkMigrations, type MigrationReport } from '../migrations/migration';
 import { sqliteMigrations } from '../migrations/sqlite';
 import { num } from '../shared/rows';
 import type { SqliteDb } from './db';
@@ -8,8 +8,9 @@ import type { SqliteDb } from './db';
  * Applies the missing steps, each in the same IMMEDIATE transaction as its record,
  * so two processes opening the file together apply each step once.
  */
-export function migrateSqlite(db: SqliteDb, log: Logger): void {
+export function migrateSqlite(db: SqliteDb, log: Logger): MigrationReport {
   checkMigrations('SQLite', sqliteMigrations);
+  const report: MigrationReport = { applied: [], version: sqliteMigrations.length };
   db.tx(() => {
     db.raw.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY,
@@ -28,6 +29,8 @@ export function migrateSqlite(db: SqliteDb, log: Logger): void {
       db.raw.exec(m.sql);
       db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
       log.info('store migration applied', { engine: 'sqlite', version: m.version, name: m.name });
+      report.applied.push({ version: m.version, name: m.name });
     }
   });
+  return report;
 }
