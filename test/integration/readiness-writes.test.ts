@@ -92,6 +92,7 @@ const disk = tinyDisk();
     await until('/readyz to answer 200 after space was freed', async () => (await request(h.app).get('/readyz')).status === 200);
     await post(h, 'Uafter').expect(200);
   });
+
 });
 
 describePostgres('PostgreSQL that stops taking writes (a read-only database)', (url) => {
@@ -142,5 +143,24 @@ describePostgres('PostgreSQL that stops taking writes (a read-only database)', (
     await terminate();
     await until('/readyz to answer 200', async () => (await request(h.app).get('/readyz')).status === 200);
     await post(h, 'Uafter').expect(200);
+  });
+
+  it('answers webhooks 503, not 500, while its role may not log in (revoked or rotated credentials)', async () => {
+    await post(h, 'Ubefore-nologin').expect(200);
+    await admin.query(`ALTER ROLE ${role} NOLOGIN`);
+    await terminate();
+    try {
+      // The terminated session's own failure may come first (57P01); the next connection is refused with 28000.
+      await until('a webhook to be refused', async () => (await post(h, 'Uduring-nologin')).status !== 200);
+      const refused = await post(h, 'Uduring-nologin');
+      expect(refused.status).toBe(503);
+      expect(refused.body).toEqual({ error: expect.stringMatching(/store/) });
+      const notReady = await request(h.app).get('/readyz');
+      expect(notReady.status).toBe(503);
+      expect(notReady.body.reason).toMatch(/not permitted to log in/);
+    } finally {
+      await admin.query(`ALTER ROLE ${role} LOGIN`);
+    }
+    await until('a webhook to be stored again', async () => (await post(h, 'Uafter-nologin')).status === 200);
   });
 });

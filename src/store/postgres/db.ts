@@ -36,9 +36,11 @@ const NETWORK_CODES = new Set([
  * SQLSTATEs that mean "the database cannot serve us right now": connection
  * exceptions (08…), shutdown or start-up (57P01–57P03), statement timeout (57014),
  * out of connections or disk (53…), a database that takes no writes (25006: a standby,
- * or default_transaction_read_only).
+ * or default_transaction_read_only), and the refusals of a new connection: a role that may not
+ * log in or whose password no longer holds (28…: revoked or rotated credentials), a database that
+ * is gone or renamed (3D000) or takes no connections (55000).
  */
-const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|57014|53...|25006)$/;
+const UNAVAILABLE_SQLSTATE = /^(08...|28...|3D000|55000|57P0[123]|57014|53...|25006)$/;
 
 /**
  * node-postgres reports a dropped or timed-out connection with a plain Error and no
