@@ -23,7 +23,8 @@ export const optionalInt = (min = 0, { max, hint }: IntLimits = {}) =>
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v.trim() === '') return undefined;
-      const n = Number(v);
+      // Digits only: Number() would also take 0x…, 0b…, 0o… and 1e4.
+      const n = /^\d+$/.test(v.trim()) ? Number(v) : NaN;
       if (!Number.isInteger(n) || n < min || (max !== undefined && n > max)) {
         const range = max === undefined ? `≥ ${min}` : `from ${min} to ${max}`;
         ctx.addIssue({ code: 'custom', message: `must be a whole number ${range}, got ${JSON.stringify(v)}${hint ? `; ${hint}` : ''}` });

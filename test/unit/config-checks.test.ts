@@ -25,6 +25,14 @@ describe('start-time checks (CONTRACT: a bad value stops the service with a mess
     }
     expect(loadConfig({ PORT: '1' }).port).toBe(1);
     expect(loadConfig({ PORT: '65535' }).port).toBe(65535);
+    expect(loadConfig({ PORT: ' 8080 ' }).port).toBe(8080);
+  });
+
+  it('whole numbers are digits only: hex, binary, octal and exponent forms are refused', () => {
+    for (const bad of ['0xA0F0', '1e4', '0b1111101000', ' 0o7 ', '+80', '1_000']) {
+      expect(problemsOf({ PORT: bad })).toEqual([expect.stringContaining(`PORT: must be a whole number from 1 to 65535, got ${JSON.stringify(bad)}`)]);
+      expect(problemsOf({ LEASE_MS: bad })).toEqual([expect.stringMatching(/^LEASE_MS: must be a whole number/)]);
+    }
     expect(loadConfig({ PORT: '' }).port).toBe(3000);
   });
 
