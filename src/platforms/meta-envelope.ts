@@ -10,16 +10,18 @@ import type { Envelope, MetaEnvelope, MetaPlatformModule, SignatureScheme } from
  */
 
 /**
- * Meta's envelope. CONTRACT: "not a webhook" is not a JSON object with `object` and
- * an `entry` array; everything below is the modules' business, and what they cannot
+ * Meta's envelope. CONTRACT: "not a webhook" is not a JSON object with `object` (of
+ * any value) and an `entry` array; everything below is the modules' business, and what they cannot
  * read is skipped, never rejected.
  * @throws WebhookBodyError when the body is not a Meta webhook at all
  */
 export function parseMetaEnvelope(rawBody: Buffer): MetaEnvelope {
   const body = parseJsonObject(rawBody);
-  if (typeof body.object !== 'string') throw new WebhookBodyError(`\`object\` must be a string, not ${describeJson(body.object)}`);
+  if (body.object === undefined) throw new WebhookBodyError('`object` is missing');
   if (!Array.isArray(body.entry)) throw new WebhookBodyError(`\`entry\` must be an array, not ${describeJson(body.entry)}`);
-  return { object: body.object, entry: body.entry };
+  // An `object` that is not a string (5, null, {…}) is an object no module reads (200, nothing),
+  // named by its JSON text, which no module's object name equals.
+  return { object: typeof body.object === 'string' ? body.object : JSON.stringify(body.object), entry: body.entry };
 }
 
 /**

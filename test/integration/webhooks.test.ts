@@ -170,7 +170,7 @@ describe.each(ENTRIES)('webhook endpoints, through %s', (_name, via) => {
       expect((await h.store.status(Date.now())).operations.pending).toBe(0);
     });
 
-    it.each(['__proto__', 'constructor', 'toString'])('takes object %j for an object it does not act on: 200, nothing stored', async (object) => {
+    it.each<unknown>(['__proto__', 'constructor', 'toString', 5, null, { page: 1 }])('takes object %j for an object it does not act on: 200, nothing stored', async (object) => {
       const body = JSON.stringify({ object, entry: [{ id: 'PAGE-1', time: 1, messaging: [{ sender: { id: 'PSID-1' }, recipient: { id: 'PAGE-1' }, timestamp: recentTimestamp(), message: { mid: 'm-odd', text: 'coupon' } }] }] });
       await postMeta(h, body).expect(200, {});
       expect((await h.store.status(Date.now())).operations.pending).toBe(0);

@@ -35,12 +35,16 @@ describe('the Messenger and Instagram module: the top level', () => {
   it.each([
     ['not json', /^body is not JSON: /],
     ['[{"object":"page","entry":[]}]', /^body must be a JSON object, not an array$/],
-    ['{"entry":[]}', /^`object` must be a string, not missing$/],
-    ['{"object":1,"entry":[]}', /^`object` must be a string, not a number$/],
+    ['{"entry":[]}', /^`object` is missing$/],
     ['{"object":"page"}', /^`entry` must be an array, not missing$/],
     ['{"object":"page","entry":{"id":"1"}}', /^`entry` must be an array, not an object$/],
   ])('rejects %j with a WebhookBodyError that says why', (raw, detail) => {
     expect(parseError(raw).detail).toMatch(detail);
+  });
+
+  it.each(['1', 'null', 'true', '{"page":1}', '["page"]'])('takes an `object` of %s for an object no module reads (CONTRACT: a JSON object with `object` and an `entry` array is a webhook)', (value) => {
+    const read = readMetaEndpoint(Buffer.from(`{"object":${value},"entry":[{"id":"${PAGE}","messaging":[]}]}`));
+    expect(read).toMatchObject({ events: [], unknownObject: value, recipient: PAGE });
   });
 
   it('accepts an empty entry list', () => {
