@@ -49,6 +49,14 @@ export function createApp(deps: AppDeps): App {
   const now = deps.now ?? Date.now;
   const app = express() as App;
   app.disable('x-powered-by');
+  // Paths are matched as written (CONTRACT: 404 for an id the channels file does not declare):
+  // channel ids that differ only in case are different channels, so `/webhooks/meta/APP` is
+  // never served as `app`, nor `/WEBHOOKS/LINE` as `/webhooks/line`. One trailing slash is still
+  // accepted (express's non-strict matching, as the direct path in request-listener.ts leaves it
+  // to express): `/webhooks/line/brand/` can only mean `brand`. Set before the first route,
+  // when express builds its router.
+  app.enable('case sensitive routing');
+  app.disable('strict routing');
   // The client address (req.ip) is taken from X-Forwarded-For only through the proxies we have:
   // `true` would take its leftmost entry, which any client can write.
   app.set('trust proxy', config.trustProxyHops);

@@ -49,7 +49,8 @@ const SECURITY_HEADERS: Record<string, string> = {
  * answer is 401 with no data in it.
  */
 export function createAdminRouter(deps: AdminDeps): Router {
-  const router = express.Router();
+  // As the app's routes: paths as written (app.ts).
+  const router = express.Router({ caseSensitive: true });
   const token = deps.config.adminToken;
   if (!token) {
     // createApp never mounts it then; answer as it does, should it be mounted anyway.

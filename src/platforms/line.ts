@@ -124,7 +124,7 @@ function toChatEvent(parsed: LineEvent, channel: string, recipient: string, unus
     platform: 'line',
     channel,
     recipient,
-    userId: readUserId(event.source?.userId, eventId, unusable),
+    userId: readUserId(event.source?.userId, eventId, recipient, unusable),
     kind: 'other',
     type: event.type,
     eventId,

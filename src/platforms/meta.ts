@@ -97,7 +97,7 @@ function toChatEvent(parsed: MetaItem, where: Where, unusable: UnusableUser[]): 
     platform: where.platform,
     channel: where.channel,
     recipient: where.recipient,
-    userId: readUserId(item.sender?.id, eventId, unusable),
+    userId: readUserId(item.sender?.id, eventId, where.recipient, unusable),
     kind,
     type,
     eventId,

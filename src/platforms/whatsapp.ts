@@ -73,7 +73,7 @@ function toChatEvent(message: WhatsappMessage, channel: string, recipient: strin
     platform: 'whatsapp',
     channel,
     recipient,
-    userId: readUserId(user, message.id, unusable),
+    userId: readUserId(user, message.id, recipient, unusable),
     kind: 'message',
     type: `message/${message.type}`,
     eventId: message.id,

@@ -203,6 +203,14 @@ describe('/admin', () => {
     expect(json.body.recentEvents.map((e: { userId: string }) => e.userId)).toEqual(['Ubearer2', 'Ubearer']);
   });
 
+  it('matches its paths as written, as every route of the app: another case is 404', async () => {
+    for (const url of ['/ADMIN', '/Admin/status.json', '/admin/STATUS.JSON', '/admin/Login']) {
+      const res = await bearer(request(h.admin).get(url));
+      expect([url, res.status, res.body]).toEqual([url, 404, { error: `no route for GET ${url}` }]);
+    }
+    await bearer(request(h.admin).get('/admin/status.json/')).expect(200);
+  });
+
   describe('login form', () => {
     it('GET /admin/login shows the form without data', async () => {
       await seedDeadLetter(h, 'Uloginform');

@@ -243,4 +243,16 @@ describe('WhatsApp webhooks, delivered', () => {
     expect(got.headers['x-hub-signature-256']).toBe(signMeta(raw, WHATSAPP_SECRET));
     expect(mantago.tagRequests).toEqual([]);
   });
+
+  it('Messenger and Instagram bodies posted to /webhooks/whatsapp: 200, forwarded as they came, nothing tagged', async () => {
+    const bodies = ['page', 'instagram'].map((object) =>
+      JSON.stringify({ object, entry: [{ id: 'ACCOUNT-1', time: 1, messaging: [{ sender: { id: `S-${object}` }, recipient: { id: 'ACCOUNT-1' }, timestamp: recentTimestamp(), message: { mid: `m-${object}`, text: 'coupon' } }] }] }),
+    );
+    for (const raw of bodies) await post(h, 'whatsapp', raw, WHATSAPP_SECRET).expect(200, {});
+    await downstream.waitFor((r) => r.length === 2);
+    expect(downstream.received.map((r) => r.raw.toString('utf8'))).toEqual(bodies);
+    expect(await h.store.recentEvents(10)).toEqual([]);
+    expect((await h.store.status(Date.now())).operations.pending).toBe(0);
+    expect(mantago.tagRequests).toEqual([]);
+  });
 });

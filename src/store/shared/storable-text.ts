@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AcceptBatch, AcceptedEvent } from '../store';
 
 /*
@@ -6,13 +7,40 @@ import type { AcceptBatch, AcceptedEvent } from '../store';
  * "What an event becomes"), so before a value reaches either engine every NUL is written
  * as the six characters `\u0000` — the same in both engines, and readable in the history.
  * Other control characters are stored as they are: both engines keep them intact.
+ *
+ * A lone UTF-16 surrogate (JSON may carry `"\ud800"`) has no UTF-8 form: each engine's
+ * driver replaced it in its own way (SQLite with three U+FFFD, PostgreSQL with one), so the
+ * same event read back differently on each. Every value is made well-formed first, one
+ * U+FFFD per lone surrogate (String.prototype.toWellFormed), the same on both engines.
+ *
+ * Both are display forms and lossy: `X\u0000` stored may have been the character or the six
+ * characters, `\uFFFD` a lone surrogate or the character. That is fine for the history and
+ * for ids people read, never for a key that must tell events apart: see storableKey.
  */
 
 const NUL = /\u0000/g;
 
-/** `s` as both engines can store it in a text column. */
+/** `s` as both engines can store it in a text column (a lossy display form, see above). */
 export function storableText(s: string): string {
-  return s.includes('\u0000') ? s.replace(NUL, '\\u0000') : s;
+  const wellFormed = s.isWellFormed() ? s : s.toWellFormed();
+  return wellFormed.includes('\u0000') ? wellFormed.replace(NUL, '\\u0000') : wellFormed;
+}
+
+/** Begins a key stored as the hash of the original: no dedup key of an event begins so (they begin with a channel id). */
+export const HASHED_KEY_MARKER = '#sha256:';
+
+/**
+ * A dedup key as both engines can store it, one to one: two different keys are never
+ * stored alike (storableText's display form would make the postback payload "X" + U+0000
+ * and the literal text `X\u0000` one event, and drop the second as a duplicate). A key
+ * that holds U+0000 or a lone surrogate — or already begins with the marker — is stored
+ * as the marker and a SHA-256 of its UTF-16 code units (which keep lone surrogates as
+ * they are); every other key is stored as it is, as before, so events stored by an
+ * earlier release are still recognised when they are delivered again.
+ */
+export function storableKey(key: string): string {
+  if (!key.includes('\u0000') && key.isWellFormed() && !key.startsWith(HASHED_KEY_MARKER)) return key;
+  return HASHED_KEY_MARKER + createHash('sha256').update(key, 'utf16le').digest('hex');
 }
 
 function storableOptional(s: string | undefined): string | undefined {
@@ -22,7 +50,7 @@ function storableOptional(s: string | undefined): string | undefined {
 function storableEvent(e: AcceptedEvent): AcceptedEvent {
   const ev = e.event;
   return {
-    dedupKey: storableText(e.dedupKey),
+    dedupKey: storableKey(e.dedupKey),
     matched: e.matched.map(storableText),
     event: {
       ...ev,

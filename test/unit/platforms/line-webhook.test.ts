@@ -173,6 +173,17 @@ describe('the LINE module: events', () => {
     expect(only('room-message')).toMatchObject({ kind: 'message', userId: USER, text: 'hello from a room' });
   });
 
+  it('handles an event in standby mode (another module has the chat) as any other', () => {
+    // https://developers.line.biz/en/reference/messaging-api/#common-properties: `mode` "standby"
+    // means the bot should not reply; what the user wrote or tapped still says the same about them.
+    for (const name of ['message-text', 'postback', 'follow']) {
+      const active = only(name);
+      const standby = fixture('line', name).toString('utf8').replace('"mode": "active"', '"mode": "standby"');
+      expect(standby).toContain('"mode": "standby"');
+      expect(lineEvents(Buffer.from(standby))).toEqual([active]);
+    }
+  });
+
   it('marks redeliveries', () => {
     expect(only('redelivery').isRedelivery).toBe(true);
     expect(only('message-text').isRedelivery).toBe(false);

@@ -13,6 +13,11 @@ const UNUSABLE: [string, unknown, string][] = [
   ['a newline inside', 'U1\nU2', 'the user id holds control characters'],
   ['a DEL', 'U1\u007f', 'the user id holds control characters'],
   ['a C1 control', 'U1\u0085', 'the user id holds control characters'],
+  ['too long in characters (257 emoji are 514 UTF-16 units)', '😀'.repeat(MAX_USER_ID_CHARS + 1), `the user id is ${MAX_USER_ID_CHARS + 1} characters long (at most ${MAX_USER_ID_CHARS})`],
+  ['a lone high surrogate', 'a\ud800b', 'the user id is not well-formed UTF-16 (it holds a lone surrogate)'],
+  ['a lone low surrogate at the end', 'U1\udc00', 'the user id is not well-formed UTF-16 (it holds a lone surrogate)'],
+  ['a surrogate pair the wrong way round', 'U\ude00\ud83d', 'the user id is not well-formed UTF-16 (it holds a lone surrogate)'],
+  ['an emoji cut in half at the end', `${'😀'.repeat(3)}\ud83d`, 'the user id is not well-formed UTF-16 (it holds a lone surrogate)'],
 ];
 
 describe('userIdProblem', () => {
@@ -26,6 +31,8 @@ describe('userIdProblem', () => {
     ['a WhatsApp business-scoped user id', 'TW.1234567890123456789'],
     ['the longest allowed', 'U'.repeat(MAX_USER_ID_CHARS)],
     ['non-ASCII', 'ユーザー1'],
+    ['201 characters of which 200 emoji (401 UTF-16 units)', `E${'😀'.repeat(200)}`],
+    ['the longest allowed in emoji', '😀'.repeat(MAX_USER_ID_CHARS)],
   ])('accepts %s', (_name, value) => {
     expect(userIdProblem(value)).toBeUndefined();
   });
@@ -101,5 +108,39 @@ describe('unusable user ids in real webhooks', () => {
       { eventId: 'wamid.bad-from', problem },
       { eventId: 'wamid.bad-bsuid', problem },
     ]);
+  });
+});
+
+/** A recipient (the bot's own id) that is not well-formed UTF-16 cannot name the bot at a tag API: its events have no user. */
+describe('a recipient id that is not well-formed UTF-16', () => {
+  const problem = 'the recipient id is not well-formed UTF-16 (it holds a lone surrogate)';
+
+  it('LINE destination', () => {
+    const raw = JSON.stringify({ destination: 'U\ud800', events: [{ type: 'follow', timestamp: 1, webhookEventId: 'E-1', source: { type: 'user', userId: 'U-ok' } }] });
+    const body = readLine(Buffer.from(raw));
+    expect(body.events.map((e) => [e.eventId, e.userId, e.kind])).toEqual([['E-1', undefined, 'follow']]);
+    expect(body.unusableUsers).toEqual([{ eventId: 'E-1', problem }]);
+  });
+
+  it('Messenger page id, only for the events of that entry', () => {
+    const item = (mid: string) => ({ sender: { id: 'S-ok' }, timestamp: 1767225600000, message: { mid, text: 'coupon' } });
+    const raw = JSON.stringify({ object: 'page', entry: [{ id: 'P\udfff', messaging: [item('m-bad')] }, { id: 'P2', messaging: [item('m-ok')] }] });
+    const body = readMeta(Buffer.from(raw));
+    expect(body.events.map((e) => [e.eventId, e.userId])).toEqual([
+      ['m-bad', undefined],
+      ['m-ok', 'S-ok'],
+    ]);
+    expect(body.unusableUsers).toEqual([{ eventId: 'm-bad', problem }]);
+  });
+
+  it('WhatsApp phone_number_id', () => {
+    const change = (pnid: string, id: string) => ({ field: 'messages', value: { metadata: { phone_number_id: pnid }, messages: [{ from: '886912345678', id, timestamp: '1767225600', type: 'text', text: { body: 'coupon' } }] } });
+    const raw = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: 'WABA', changes: [change('PN\ud800', 'wamid.bad'), change('PN1', 'wamid.ok')] }] });
+    const body = readWhatsapp(Buffer.from(raw));
+    expect(body.events.map((e) => [e.eventId, e.userId])).toEqual([
+      ['wamid.bad', undefined],
+      ['wamid.ok', '886912345678'],
+    ]);
+    expect(body.unusableUsers).toEqual([{ eventId: 'wamid.bad', problem }]);
   });
 });
