@@ -107,7 +107,10 @@ export function createApp(deps: AppDeps): App {
     const undeclared = (req: Request, res: Response) => {
       // Answered before the body is read: the connection closes instead of draining an unread body.
       if (req.method === 'POST') res.set('connection', 'close');
-      res.status(404).json({ error: `no ${kind.title} ${JSON.stringify(req.params.channel)} is declared${config.channelsFile ? ` in ${config.channelsFile.file}` : ' (there is no channels file)'}` });
+      // The id as written in the path: ids are matched as written (%-escapes are not decoded), so
+      // `%62rand-a` is no channel even when `brand-a` is one.
+      const written = req.path.slice(kind.pathPrefix.length + 1).replace(/\/$/, '');
+      res.status(404).json({ error: `no ${kind.title} ${JSON.stringify(written)} is declared${config.channelsFile ? ` in ${config.channelsFile.file}` : ' (there is no channels file)'}` });
     };
     app.post(`${kind.pathPrefix}/:channel`, undeclared);
     if (kind.verifyTokenKey) app.get(`${kind.pathPrefix}/:channel`, undeclared);

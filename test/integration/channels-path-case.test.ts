@@ -100,6 +100,14 @@ describe('webhook paths are matched as written', () => {
     expect(await channelOf('P-variant')).toEqual([]);
   });
 
+  it('answers 404 to a %-escaped spelling of a declared id, naming the id as written', async () => {
+    const res = await postLine('/webhooks/line/%62rand', lineBody([lineText('coupon', 'U-escaped')]), SECRETS.LOWER_LINE);
+    expect([res.status, res.body.error]).toEqual([404, expect.stringMatching(/^no LINE channel "%62rand" is declared in /)]);
+    const meta = await check('/webhooks/meta/%61pp', SECRETS.LOWER_VERIFY);
+    expect([meta.status, meta.body.error]).toEqual([404, expect.stringMatching(/^no Meta app "%61pp" is declared/)]);
+    expect(await channelOf('U-escaped')).toEqual([]);
+  });
+
   it('answers 404 to a case variant of any other path', async () => {
     for (const url of ['/WEBHOOKS/LINE', '/Webhooks/line', '/webhooks/LINE', '/WEBHOOKS/LINE/line-a', '/webhooks/LINE/line-a']) {
       const res = await postLine(url, lineBody([lineText('coupon', 'U-path')]), SECRETS.ENV_LINE);
