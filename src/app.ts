@@ -176,6 +176,7 @@ export function createApp(deps: AppDeps): App {
 
 function routeLabel(req: Request): string {
   const r = req.route as { path?: unknown } | undefined;
-  if (r && typeof r.path === 'string') return r.path;
+  // A router's routes are named with the path it is mounted at (`/admin/login`, not `/login`).
+  if (r && typeof r.path === 'string') return r.path === '/' && req.baseUrl !== '' ? req.baseUrl : `${req.baseUrl}${r.path}`;
   return req.baseUrl.startsWith('/admin') ? '/admin' : 'unmatched';
 }

@@ -211,6 +211,15 @@ describe('/admin', () => {
     await bearer(request(h.admin).get('/admin/status.json/')).expect(200);
   });
 
+  it('its requests are timed under their full paths in /metrics (not "/" and "/login")', async () => {
+    await bearer(request(h.admin).get('/admin')).expect(200);
+    await request(h.admin).get('/admin/login').expect(200);
+    const metrics = await request(h.admin).get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/autotag_http_request_duration_seconds_count\{method="GET",route="\/admin",status="200"\} \d+/);
+    expect(metrics.text).toMatch(/autotag_http_request_duration_seconds_count\{method="GET",route="\/admin\/login",status="200"\} \d+/);
+    expect(metrics.text).not.toMatch(/route="\/(login)?"/);
+  });
+
   describe('login form', () => {
     it('GET /admin/login shows the form without data', async () => {
       await seedDeadLetter(h, 'Uloginform');
