@@ -282,6 +282,14 @@ describe('every deploy file passes what each platform and provider needs', () =>
     // The channels file can be mounted and named.
     expect(composeEnv).toContain('CHANNELS_FILE');
   });
+
+  it('compose.yaml passes every other variable from .env too, but those the container fixes', () => {
+    const compose = parse(read('compose.yaml')) as { services: Record<string, { environment?: Record<string, string> }> };
+    const composeEnv = Object.keys(compose.services.autotag?.environment ?? {});
+    // The image's port and folders (mounted), the db container's plain TCP, and the platforms' own markers.
+    const fixedByTheContainer = ['PORT', 'RULES_DIR', 'DATA_DIR', 'PGSSLMODE', 'PGSSLROOTCERT', 'SSL_CERT_FILE', 'PGSSLCERT', 'PGSSLKEY', 'DYNO', 'RENDER'];
+    expect(CONFIG_VARIABLES.filter((v) => !composeEnv.includes(v) && !fixedByTheContainer.includes(v))).toEqual([]);
+  });
 });
 
 describe('LICENSE and CHANGELOG.md', () => {
