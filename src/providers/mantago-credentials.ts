@@ -133,7 +133,7 @@ export function createMantagoCredentials(opts: MantagoCredentialsOptions): Manta
         remember(stored);
         return;
       }
-      const why = previous === undefined ? 'first start' : previous !== fingerprint ? `${pairSource} changed` : 'no stored pair';
+      const why = previous === undefined ? 'first start' : previous !== fingerprint ? `the environment's pair changed (${pairSource.replace(' and ', ' or ')}, or both)` : 'no stored pair';
       await writeStored({ ...envPair, updatedAt: now() });
       await opts.store.setSetting(fingerprintSetting, fingerprint);
       log.info('using the MantaGo token pair from the environment', { why });

@@ -196,6 +196,9 @@ describe('MantaGo token pair: refresh on 401, before expiry, kept in the store',
     await next.init();
     expect(await next.current()).toEqual({ token: env.envToken, secret: env.envSecret });
     seenSecrets.add('new-secret-from-console').add('new-token-from-console');
+    // The log says what is known: the pair changed (its fingerprint is one hash of both), not that both did.
+    const taken = logs.lines().map((l) => JSON.parse(l) as { message: string; why?: string }).filter((l) => l.message === 'using the MantaGo token pair from the environment');
+    expect(taken.at(-1)?.why).toBe("the environment's pair changed (MANTAGO_TOKEN or MANTAGO_SECRET, or both)");
   });
 
   it('two concurrent 401s cause ONE refresh call, and both operations are applied', async () => {
