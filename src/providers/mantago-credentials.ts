@@ -188,6 +188,9 @@ export function createMantagoCredentials(opts: MantagoCredentialsOptions): Manta
       const pair = await inForce();
       const exp = jwtExpiresAt(pair.token);
       const t = now();
+      // A refresh of this pair under way (here) ends it: wait for the new one rather than meet a 401.
+      const running = refreshing.get(pair.token);
+      if (running) return running.catch(() => pair);
       if (exp === undefined || exp - t >= refreshBeforeMs) return pair;
       if (proactiveAt !== undefined && t - proactiveAt < proactivePauseMs) return pair;
       proactiveAt = t;

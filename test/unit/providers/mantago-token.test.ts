@@ -126,6 +126,21 @@ describe('MantaGo token pair: refresh on 401, before expiry, kept in the store',
     expect(fake.token).not.toBe(short);
   });
 
+  it('calls made while a refresh before expiry is in flight wait for the new pair instead of meeting 401s with the old one', async () => {
+    await fake.close();
+    // The old pair stops working when MantaGo issues the new one; its answer comes 200 ms later.
+    fake = await startFakeMantago({ botId: 'bot-1', latencyMs: 200 });
+    client = createMantagoClient({ baseUrl: fake.baseUrl, botId: 'bot-1', timeoutMs: 2000 });
+    const short = jwtExpiringIn(23 * 3600_000);
+    fake.setPair(short, 'short-lived-secret');
+    seenSecrets.add(short).add('short-lived-secret');
+    const tagger = createMantagoTagger(client, credentials());
+    await Promise.all([1, 2, 3, 4, 5].map((n) => tagger.apply({ ...op, tagId: `tag-${n}` })));
+    expect(fake.tokenRequests).toHaveLength(1);
+    expect(fake.requests.filter((r) => r.status === 401).map((r) => r.path)).toEqual([]);
+    expect(fake.tagRequests.map((r) => r.headers.authorization)).toEqual(Array(5).fill(`Bearer ${fake.token}`));
+  });
+
   it('does not refresh while more than 24 hours remain', async () => {
     fake.setPair(jwtExpiringIn(25 * 3600_000), 'long-lived-secret');
     seenSecrets.add('long-lived-secret');
