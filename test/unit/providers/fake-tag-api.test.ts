@@ -63,8 +63,9 @@ describe('fake tag API server', () => {
     expect(api.maxInFlight).toBe(2);
   });
 
-  it('a token-bucket rate limit answers 429 with Retry-After above N requests per second', async () => {
-    api = await startFakeTagApi({ rateLimit: { perSecond: 5 } });
+  it('a token-bucket rate limit answers 429 with Retry-After once its burst is spent', async () => {
+    // A bucket of 5 that refills one token in 20 s: the 8 requests may take as long as a loaded machine makes them.
+    api = await startFakeTagApi({ rateLimit: { perSecond: 0.05, burst: 5 } });
     const answers = await Promise.all(Array.from({ length: 8 }, () => post({})));
     const statuses = answers.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
