@@ -250,7 +250,10 @@ async function acceptsPlain(config: pg.ClientConfig): Promise<boolean> {
     await client.connect();
     return true;
   } catch (err) {
-    if (isUnavailable(err)) throw err;
+    // A refused login (28…: pg_hba wants TLS, or the plain attempt's authentication failed) is a
+    // refusal of plain, as libpq's allow takes it; an unreachable server is not.
+    const code = (err as { code?: unknown }).code;
+    if (isUnavailable(err) && !(typeof code === 'string' && code.startsWith('28'))) throw err;
     return false;
   } finally {
     await client.end().catch(() => undefined);
