@@ -49,6 +49,9 @@ export interface DeadLetter {
   forward?: { destination: string; orderingKey: string; receivedAt: number };
 }
 
+/** Where a page of dead letters starts: after this letter (Store.listDeadLetters). */
+export type DeadLetterCursor = Pick<DeadLetter, 'id' | 'type' | 'at'>;
+
 export interface HistoryEvent {
   id: number;
   receivedAt: number;
