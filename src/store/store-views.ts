@@ -109,6 +109,10 @@ export interface UserHistory {
   calls: HistoryCall[];
   /** Soonest first. */
   expiring: ExpiringTag[];
+  /** How many of each the store holds for the user: the lists hold the latest `limit` of them (expiring: the soonest). */
+  total: { events: number; calls: number; expiring: number };
+  /** Some were left out: a list holds fewer than its total. */
+  truncated: boolean;
 }
 
 /**

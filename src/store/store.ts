@@ -172,7 +172,10 @@ export interface Store {
 
   // ---- history ----
 
-  /** The user's latest `limit` (default 100) events and latest `limit` calls, each list oldest first (a timeline). */
+  /**
+   * The user's latest `limit` (default 100) events and latest `limit` calls, each list oldest
+   * first (a timeline), the soonest `limit` running lifetimes, and how many of each there are in all.
+   */
   userHistory(userId: string, limit?: number): Promise<UserHistory>;
   /** Events of every user, newest first. */
   recentEvents(limit: number): Promise<HistoryEvent[]>;

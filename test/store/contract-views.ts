@@ -1,5 +1,5 @@
 import type { Store, WorkKind } from '../../src/store/store';
-import { accepted, ask, batch, deferred, forwardTo } from './builders';
+import { accepted, ask, batch, deferred, forwardTo, tagOp } from './builders';
 
 export function viewsContract(store: () => Store): void {
   const claim = (now: number, opts: { provider?: 'mantago' | 'botbonnie'; limit?: number; leaseMs?: number } = {}) =>
@@ -162,6 +162,24 @@ export function viewsContract(store: () => Store): void {
       expect(h.calls).toEqual([]);
       // The old id is forgotten, the new one still a duplicate.
       expect(await store().accept(batch(6000, [accepted('old', []), accepted('new', [])]))).toMatchObject({ accepted: 1, duplicates: 1 });
+    });
+
+    it("says how many events and calls a user's history holds in all, and whether the limit left some out", async () => {
+      for (let i = 0; i < 5; i++) await store().accept(batch(1000 + i, [accepted(`e${i}`, [tagOp({ tagId: `t${i}` })])]));
+      for (const op of await claim(2000)) await store().completeOperation(op, 'w', 2100, { status: 200 });
+      await store().accept(batch(3000, [accepted('other', [tagOp({ userId: 'U2' })], { event: { userId: 'U2' } })]));
+
+      const cut = await store().userHistory('U1', 3);
+      expect(cut.events.map((e) => e.eventId)).toEqual(['e2', 'e3', 'e4']);
+      expect(cut.calls).toHaveLength(3);
+      expect(cut.total).toEqual({ events: 5, calls: 5, expiring: 0 });
+      expect(cut.truncated).toBe(true);
+
+      const whole = await store().userHistory('U1', 5);
+      expect(whole.events).toHaveLength(5);
+      expect(whole.total).toEqual({ events: 5, calls: 5, expiring: 0 });
+      expect(whole.truncated).toBe(false);
+      expect(await store().userHistory('nobody')).toMatchObject({ events: [], calls: [], total: { events: 0, calls: 0, expiring: 0 }, truncated: false });
     });
 
     it('keeps settings', async () => {
