@@ -21,10 +21,15 @@ describeEachEngine('autotag dead-letters on a store with more dead letters than 
   let h: Harness;
   let env: Record<string, string>;
 
+  let expected: string[];
+
   beforeAll(async () => {
     h = await startHarness({}, undefined, on);
     env = on.engine === 'postgres' ? { DATABASE_URL: on.url, DATABASE_SCHEMA: h.schema ?? '' } : { DATA_DIR: h.dataDir };
-  });
+    await fill();
+    expected = (await h.store.listDeadLetters(TOTAL + 1)).map((d) => d.id);
+    expect(expected).toHaveLength(TOTAL);
+  }, 60_000);
   afterAll(async () => h.cleanup());
 
   /** OPERATIONS dead operations and FORWARDS dead forwards, dead at a handful of times (ties within and across the two tables). */
@@ -40,11 +45,7 @@ describeEachEngine('autotag dead-letters on a store with more dead letters than 
     expect(status.operations.dead + status.forwards.dead).toBe(TOTAL);
   }
 
-  it('lists every dead letter, newest first, as text and as one JSON array; --limit shows fewer and says how many there are', async () => {
-    await fill();
-    const expected = (await h.store.listDeadLetters(TOTAL + 1)).map((d) => d.id);
-    expect(expected).toHaveLength(TOTAL);
-
+  it('lists every dead letter, newest first, as text and as one JSON array', async () => {
     const text = await runCli(['dead-letters', 'list'], env);
     expect(text.code).toBe(0);
     expect(text.stderr).toBe('');
@@ -58,6 +59,9 @@ describeEachEngine('autotag dead-letters on a store with more dead letters than 
     const letters = JSON.parse(json.stdout) as DeadLetter[];
     expect(letters.map((d) => d.id)).toEqual(expected);
     expect(letters.find((d) => d.type === 'forward')).toMatchObject({ reason: 'no success within FORWARD_GIVE_UP_MS', forward: { destination: 'http://a.test/hook' } });
+  });
+
+  it('--limit N shows the newest N and says how many there are in all', async () => {
 
     const fewer = await runCli(['dead-letters', 'list', '--limit', '10'], env);
     expect(fewer.code).toBe(0);
@@ -83,6 +87,9 @@ describeEachEngine('autotag dead-letters on a store with more dead letters than 
       expect(r.stderr).toBe(`dead-letters list: --limit must be a whole number ≥ 1, got ${JSON.stringify(bad)}\n`);
     }
 
+  });
+
+  it('retry by id finds a letter beyond the first page; retry --all queues every one, not one page', async () => {
     // retry by id finds a letter beyond the first page, and names an id that is not one.
     const deep = expected[TOTAL - 1]!;
     const one = await runCli(['dead-letters', 'retry', deep, 'op-999999'], env);
