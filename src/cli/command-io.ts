@@ -2,16 +2,43 @@
 export interface CommandIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Resolves once what was written to stdout has gone out (commands that stream a long list wait between pages). */
+  drained?: () => Promise<void>;
 }
 
 export const processIo: CommandIo = {
   stdout: (t) => void process.stdout.write(t),
   stderr: (t) => void process.stderr.write(t),
+  // A reader that went away (`| head`) closes stdout: no drain then, and nothing left to wait for.
+  drained: () =>
+    process.stdout.writableNeedDrain && !process.stdout.destroyed
+      ? new Promise((resolve) => {
+          const done = () => {
+            process.stdout.off('drain', done).off('close', done);
+            resolve();
+          };
+          process.stdout.once('drain', done).once('close', done);
+        })
+      : Promise.resolve(),
 };
+
+/** The width of each column: its widest cell, header included. */
+export function columnWidths(header: string[], rows: string[][]): number[] {
+  return header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+}
+
+/** One line of a plain-text table at these widths (a wider cell pushes the rest of its line right). */
+export function tableLine(widths: number[], cells: string[]): string {
+  return cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+}
+
+/** The header line and the rule under it. */
+export function tableHead(widths: number[], header: string[]): string {
+  return `${tableLine(widths, header)}\n${tableLine(widths, widths.map((w) => '-'.repeat(w)))}\n`;
+}
 
 /** Renders rows as an aligned plain-text table. */
 export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
+  const widths = columnWidths(header, rows);
+  return tableHead(widths, header) + rows.map((r) => `${tableLine(widths, r)}\n`).join('');
 }

@@ -1,25 +1,74 @@
 import type { Command } from 'commander';
 import { isoTime } from '../format-time';
 import type { describeOperation } from '../providers/describe-operation';
-import type { DeadLetter } from '../store/store';
-import { processIo, table, withStore, type CommandIo } from './io';
+import type { DeadLetter, Store } from '../store/store';
+import { columnWidths, processIo, tableHead, tableLine, withStore, type CommandIo } from './io';
 
-export async function runDeadLettersList(opts: { json?: boolean }, env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
+/** Dead letters read from the store at a time: the list streams, so memory stays bounded however many there are. */
+export const DEAD_LETTERS_PAGE = 250;
+
+const HEADER = ['id', 'since', 'what', 'status', 'reason'];
+
+/**
+ * Every dead letter, newest first (or the newest `--limit`), page by page as the store
+ * gives them. Text: a table; `--json`: one JSON array, as one line. When `--limit` left some
+ * out, a last text line (stderr with `--json`, so stdout stays one JSON value) says how many
+ * there are in all.
+ */
+export async function runDeadLettersList(opts: { json?: boolean; limit?: string }, env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
+  const limit = opts.limit === undefined ? undefined : Number(opts.limit);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+    io.stderr(`dead-letters list: --limit must be a whole number ≥ 1, got ${JSON.stringify(opts.limit)}\n`);
+    return 1;
+  }
   // Loaded on use: registering the command line must not load the provider descriptors (zod).
   const { describeOperation: describeOp } = await import('../providers/describe-operation');
   return withStore(env, io, async (store) => {
-    const dead = await store.listDeadLetters();
-    if (opts.json) {
-      io.stdout(`${JSON.stringify(dead)}\n`);
-      return 0;
+    let shown = 0;
+    let last: DeadLetter | undefined;
+    let widths: number[] | undefined;
+    for await (const page of deadLetterPages(store, limit)) {
+      if (opts.json) {
+        io.stdout(page.map((d, i) => `${shown === 0 && i === 0 ? '[' : ','}${JSON.stringify(d)}`).join(''));
+      } else {
+        const rows = page.map((d) => [d.id, isoTime(d.at), describe(d, describeOp), d.status === undefined ? '-' : String(d.status), d.reason]);
+        // The first page sets the columns; later pages keep them (a wider cell pushes its line right).
+        if (!widths) {
+          widths = columnWidths(HEADER, rows);
+          io.stdout(tableHead(widths, HEADER));
+        }
+        const at = widths;
+        io.stdout(rows.map((r) => `${tableLine(at, r)}\n`).join(''));
+      }
+      shown += page.length;
+      last = page[page.length - 1];
+      await io.drained?.();
     }
-    if (dead.length === 0) {
-      io.stdout('no dead letters\n');
-      return 0;
+    if (opts.json) io.stdout(shown === 0 ? '[]\n' : ']\n');
+    else if (shown === 0) io.stdout('no dead letters\n');
+    if (limit !== undefined && shown === limit && last && (await store.listDeadLetters(1, last)).length > 0) {
+      const status = await store.status(Date.now());
+      const total = Math.max(status.operations.dead + status.forwards.dead, shown + 1);
+      const note = `(showing the newest ${shown} of ${total} dead letters; leave out --limit to list them all)\n`;
+      if (opts.json) io.stderr(note);
+      else io.stdout(note);
     }
-    io.stdout(table(['id', 'since', 'what', 'status', 'reason'], dead.map((d) => [d.id, isoTime(d.at), describe(d, describeOp), d.status === undefined ? '-' : String(d.status), d.reason])));
     return 0;
   });
+}
+
+/** The dead letters, newest first, a page at a time; at most `limit` in all when given. */
+async function* deadLetterPages(store: Store, limit: number | undefined): AsyncGenerator<DeadLetter[]> {
+  let left = limit ?? Number.POSITIVE_INFINITY;
+  let after: DeadLetter | undefined;
+  while (left > 0) {
+    const size = Math.min(DEAD_LETTERS_PAGE, left);
+    const page = await store.listDeadLetters(size, after);
+    if (page.length > 0) yield page;
+    if (page.length < size) return;
+    left -= page.length;
+    after = page[page.length - 1];
+  }
 }
 
 export async function runDeadLettersRetry(ids: string[], opts: { all?: boolean }, env: NodeJS.ProcessEnv, io: CommandIo, now = Date.now()): Promise<number> {
@@ -42,9 +91,14 @@ export async function runDeadLettersRetry(ids: string[], opts: { all?: boolean }
       io.stdout(`queued ${n} dead letter${n === 1 ? '' : 's'} again\n`);
       return 0;
     }
-    const known = new Set((await store.listDeadLetters(Number.MAX_SAFE_INTEGER)).map((d) => d.id));
-    const unknown = ids.filter((id) => !known.has(id));
-    const n = await store.retryDeadLetters(ids.filter((id) => known.has(id)), now);
+    // One id at a time: an id that queued nothing is not (or no longer) a dead letter, and no list of them all is read.
+    let n = 0;
+    const unknown: string[] = [];
+    for (const id of new Set(ids)) {
+      const queued = await store.retryDeadLetters([id], now);
+      if (queued === 0) unknown.push(id);
+      n += queued;
+    }
     io.stdout(`queued ${n} dead letter${n === 1 ? '' : 's'} again\n`);
     if (unknown.length > 0) {
       io.stderr(`dead-letters retry: no dead letter with id ${unknown.join(', ')}\n`);
@@ -64,9 +118,10 @@ export function registerDeadLetters(program: Command): void {
   const group = program.command('dead-letters').description('what will not be retried, and why; queue it again');
   group
     .command('list')
-    .description('list dead letters with their reason')
+    .description('list every dead letter with its reason, newest first')
+    .option('--limit <n>', 'only the newest n (a last line then says how many there are in all)')
     .option('--json', 'print one JSON array')
-    .action(async (opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean; limit?: string }) => {
       process.exitCode = await runDeadLettersList(opts, process.env, processIo);
     });
   group

@@ -41,7 +41,18 @@ export function renderHistory(h: UserHistory, describe: Describe): string {
   ];
   lines.sort((a, b) => a.at - b.at || a.order - b.order);
   const expiring = h.expiring.length ? `will expire:\n${h.expiring.map((x) => describeExpiring(x, describe)).join('\n')}\n` : '';
-  return `history of ${h.userId}\n${lines.map((l) => `${isoTime(l.at)}  ${l.text}`).join('\n')}\n${expiring}`;
+  return `history of ${h.userId}\n${lines.map((l) => `${isoTime(l.at)}  ${l.text}`).join('\n')}\n${expiring}${leftOut(h)}`;
+}
+
+/** What the limit left out, e.g. "(showing the latest 200 events of 250; --limit N for more)"; nothing when it left nothing out. */
+function leftOut(h: UserHistory): string {
+  const counts = (n: number, total: number, what: string, which = 'latest') => (n < total ? [`the ${which} ${n} ${what}${n === 1 ? '' : 's'} of ${total}`] : []);
+  const parts = [
+    ...counts(h.events.length, h.total.events, 'event'),
+    ...counts(h.calls.length, h.total.calls, 'tag call'),
+    ...counts(h.expiring.length, h.total.expiring, 'running lifetime', 'soonest'),
+  ];
+  return parts.length ? `(showing ${parts.join(', ')}; --limit N for more)\n` : '';
 }
 
 function describeEvent(e: HistoryEvent, describe: Describe): string {
@@ -72,7 +83,7 @@ export function registerHistory(program: Command): void {
     .command('history')
     .description("one user's timeline: events, the rules they matched, the tag calls that followed and how each ended")
     .requiredOption('--user <id>', 'the user id as the platform sent it (a LINE userId, a sender id, a phone number…)')
-    .option('--limit <n>', 'at most this many events', '200')
+    .option('--limit <n>', 'at most this many events (and tag calls); a last line says what it left out', '200')
     .option('--json', 'print one JSON object')
     .action(async (opts: { user?: string; json?: boolean; limit?: string }) => {
       process.exitCode = await runHistory(opts, process.env, processIo);

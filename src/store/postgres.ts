@@ -138,7 +138,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     releaseLeases: (owner) => db.tx((q) => releaseLeasesPostgres(q, owner, notify)),
     nextDueAt: (kind, scope) => nextDueAtPostgres(db.query, kind, scope),
     status: (now) => statusPostgres(db.query, now),
-    listDeadLetters: (limit) => listDeadLettersPostgres(db.query, limit),
+    listDeadLetters: (limit, after) => listDeadLettersPostgres(db.query, limit, after),
     retryDeadLetters: (which, now) => db.tx((q) => retryDeadLettersPostgres(q, which, now, notify)),
     requeueDeadOperations: (account, code, now) => db.tx((q) => requeueDeadOperationsPostgres(q, account, code, now, notify)),
     accountlessOperations: () => accountlessOperationsPostgres(db.query),

@@ -92,7 +92,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     releaseLeases: async (owner) => releaseLeasesSqlite(db, owner),
     nextDueAt: async (kind, scope) => nextDueAtSqlite(db, kind, scope),
     status: async (now) => statusSqlite(db, now),
-    listDeadLetters: async (limit) => listDeadLettersSqlite(db, limit),
+    listDeadLetters: async (limit, after) => listDeadLettersSqlite(db, limit, after),
     retryDeadLetters: async (which, now) => retryDeadLettersSqlite(db, which, now),
     requeueDeadOperations: async (account, code, now) => requeueDeadOperationsSqlite(db, account, code, now),
     accountlessOperations: async () => accountlessOperationsSqlite(db),

@@ -49,6 +49,9 @@ export interface DeadLetter {
   forward?: { destination: string; orderingKey: string; receivedAt: number };
 }
 
+/** Where a page of dead letters starts: after this letter (Store.listDeadLetters). */
+export type DeadLetterCursor = Pick<DeadLetter, 'id' | 'type' | 'at'>;
+
 export interface HistoryEvent {
   id: number;
   receivedAt: number;
@@ -106,6 +109,10 @@ export interface UserHistory {
   calls: HistoryCall[];
   /** Soonest first. */
   expiring: ExpiringTag[];
+  /** How many of each the store holds for the user: the lists hold the latest `limit` of them (expiring: the soonest). */
+  total: { events: number; calls: number; expiring: number };
+  /** Some were left out: a list holds fewer than its total. */
+  truncated: boolean;
 }
 
 /**

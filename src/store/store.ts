@@ -13,7 +13,7 @@ import type { MigrationReport } from './migrations/migration';
 export * from './store-requests';
 import type { AcceptedEvent, ForwardRequest, AcceptBatch, AcceptResult, ClaimedOperation, ClaimedForward, AttemptOutcome, RetryRequest, DeadLetterCode, DeadLetterRequest, PersonScopeRequest, RescopeResult } from './store-requests';
 export * from './store-views';
-import type { AccountScope, ActivityCount, DeadLetter, HistoryEvent, StoreStatus, UserHistory } from './store-views';
+import type { AccountScope, ActivityCount, DeadLetter, DeadLetterCursor, HistoryEvent, StoreStatus, UserHistory } from './store-views';
 
 export type WorkKind = 'operations' | 'forwards';
 
@@ -141,8 +141,12 @@ export interface Store {
   // ---- operator views ----
 
   status(now: number): Promise<StoreStatus>;
-  /** Newest first; `limit` defaults to 100. */
-  listDeadLetters(limit?: number): Promise<DeadLetter[]>;
+  /**
+   * Newest first; `limit` defaults to 100. `after`: the last letter of the page before, to
+   * read the whole list page by page (each page starts where the one before ended, whatever
+   * was added or queued again meanwhile).
+   */
+  listDeadLetters(limit?: number, after?: DeadLetterCursor): Promise<DeadLetter[]>;
   /** Queues dead letters again (due now, attempts reset). `all` or a list of `op-…`/`fwd-…` ids. Returns how many. */
   retryDeadLetters(which: 'all' | string[], now: number): Promise<number>;
   /** Queues again the dead operations of `account` kept with `code`. */
@@ -168,7 +172,10 @@ export interface Store {
 
   // ---- history ----
 
-  /** The user's latest `limit` (default 100) events and latest `limit` calls, each list oldest first (a timeline). */
+  /**
+   * The user's latest `limit` (default 100) events and latest `limit` calls, each list oldest
+   * first (a timeline), the soonest `limit` running lifetimes, and how many of each there are in all.
+   */
   userHistory(userId: string, limit?: number): Promise<UserHistory>;
   /** Events of every user, newest first. */
   recentEvents(limit: number): Promise<HistoryEvent[]>;

@@ -1,5 +1,5 @@
 import type { Store, WorkKind } from '../../src/store/store';
-import { accepted, ask, batch, deferred, forwardTo } from './builders';
+import { accepted, ask, batch, deferred, forwardTo, tagOp } from './builders';
 
 export function viewsContract(store: () => Store): void {
   const claim = (now: number, opts: { provider?: 'mantago' | 'botbonnie'; limit?: number; leaseMs?: number } = {}) =>
@@ -114,6 +114,39 @@ export function viewsContract(store: () => Store): void {
       expect((await store().listDeadLetters()).map((d) => d.reason)).toEqual(['second', 'first']);
       expect((await store().listDeadLetters(1)).map((d) => d.reason)).toEqual(['second']);
     });
+
+    it('lists every dead letter page by page, operations and forwards dead at the same time included', async () => {
+      // 7 operations and 4 forwards; ids repeat across the two tables, and times tie within and across them.
+      for (let i = 0; i < 7; i++) await ask(store(), 1000, { tagId: `t${i}` });
+      const ops = await claim(1000, { limit: 7 });
+      expect(ops).toHaveLength(7);
+      for (const [i, op] of ops.entries()) await store().deadLetterOperation(op, 'w', i < 4 ? 3000 : 2000, { reason: `op ${i}` });
+      await store().accept(batch(1000, [], ['U1', 'U2', 'U3', 'U4'].map((key) => forwardTo('http://a.test/hook', key))));
+      const fwds = await store().claimForwards({ owner: 'w', now: 1000, limit: 4, leaseMs: 1000 });
+      expect(fwds).toHaveLength(4);
+      for (const [i, f] of fwds.entries()) await store().deadLetterForward(f, 'w', i < 3 ? 3000 : 2500, { reason: `fwd ${i}` });
+
+      const all = await store().listDeadLetters(1000);
+      expect(all).toHaveLength(11);
+      expect(all.map((d) => d.at)).toEqual([...all.map((d) => d.at)].sort((a, b) => b - a));
+      for (const size of [1, 2, 3, 5, 11, 12]) {
+        const paged: string[] = [];
+        let page = await store().listDeadLetters(size);
+        // Bounded: a page that does not move on must fail the test, not hang it.
+        for (let pages = 0; page.length > 0 && pages <= all.length; pages++) {
+          expect(page.length).toBeLessThanOrEqual(size);
+          paged.push(...page.map((d) => d.id));
+          page = await store().listDeadLetters(size, page[page.length - 1]);
+        }
+        expect(paged).toEqual(all.map((d) => d.id));
+      }
+
+      // A page starts after the letter it is given, even when that letter was queued again meanwhile.
+      const [first, second] = await store().listDeadLetters(2);
+      await store().retryDeadLetters([second!.id], 4000);
+      expect((await store().listDeadLetters(1000, second)).map((d) => d.id)).toEqual(all.slice(2).map((d) => d.id));
+      expect((await store().listDeadLetters(1000, first)).map((d) => d.id)).toEqual(all.slice(2).map((d) => d.id));
+    });
   });
 
   describe('history, pruning, settings and locks', () => {
@@ -129,6 +162,24 @@ export function viewsContract(store: () => Store): void {
       expect(h.calls).toEqual([]);
       // The old id is forgotten, the new one still a duplicate.
       expect(await store().accept(batch(6000, [accepted('old', []), accepted('new', [])]))).toMatchObject({ accepted: 1, duplicates: 1 });
+    });
+
+    it("says how many events and calls a user's history holds in all, and whether the limit left some out", async () => {
+      for (let i = 0; i < 5; i++) await store().accept(batch(1000 + i, [accepted(`e${i}`, [tagOp({ tagId: `t${i}` })])]));
+      for (const op of await claim(2000)) await store().completeOperation(op, 'w', 2100, { status: 200 });
+      await store().accept(batch(3000, [accepted('other', [tagOp({ userId: 'U2' })], { event: { userId: 'U2' } })]));
+
+      const cut = await store().userHistory('U1', 3);
+      expect(cut.events.map((e) => e.eventId)).toEqual(['e2', 'e3', 'e4']);
+      expect(cut.calls).toHaveLength(3);
+      expect(cut.total).toEqual({ events: 5, calls: 5, expiring: 0 });
+      expect(cut.truncated).toBe(true);
+
+      const whole = await store().userHistory('U1', 5);
+      expect(whole.events).toHaveLength(5);
+      expect(whole.total).toEqual({ events: 5, calls: 5, expiring: 0 });
+      expect(whole.truncated).toBe(false);
+      expect(await store().userHistory('nobody')).toMatchObject({ events: [], calls: [], total: { events: 0, calls: 0, expiring: 0 }, truncated: false });
     });
 
     it('keeps settings', async () => {

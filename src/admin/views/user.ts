@@ -45,13 +45,20 @@ function timeline(h: UserHistory): SafeHtml {
   return table(['when', 'what', 'rules / outcome'], rows.map((r) => r.cells));
 }
 
+/** Says that the lists are the latest only, when the store holds more. */
+function leftOut(h: UserHistory): string {
+  if (!h.truncated) return '';
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  return ` Only the latest are shown: ${plural(h.total.events, 'event')} and ${plural(h.total.calls, 'tag call')} in all.`;
+}
+
 export function userSection(ctx: ViewContext, userId: string | undefined, history: UserHistory | undefined): SafeHtml {
   let shown: SafeHtml | string = '';
   if (userId !== undefined && history) {
     shown =
       history.events.length === 0 && history.calls.length === 0 && history.expiring.length === 0
         ? html`<p id="user-result">No history for user <code>${userId}</code> (unknown, or older than the history's retention).</p>`
-        : html`<div id="user-result"><p>History of <code>${userId}</code>: ${history.events.length} event${history.events.length === 1 ? '' : 's'}, ${history.calls.length} tag call${history.calls.length === 1 ? '' : 's'}.</p>${timeline(history)}${expiringTags(history.expiring)}</div>`;
+        : html`<div id="user-result"><p>History of <code>${userId}</code>: ${history.events.length} event${history.events.length === 1 ? '' : 's'}, ${history.calls.length} tag call${history.calls.length === 1 ? '' : 's'}.${leftOut(history)}</p>${timeline(history)}${expiringTags(history.expiring)}</div>`;
   }
   return html`<section id="user"><h2>User lookup</h2>
 <form class="stack" method="get" action="${ctx.base}#user">

@@ -1,5 +1,5 @@
 import type { HistoryEvent, UserHistory } from '../store';
-import { str, toExpiringTag, toHistoryCall, toHistoryEvent } from '../shared/rows';
+import { str, toExpiringTag, toHistoryCall, toHistoryEvent, toUserHistory } from '../shared/rows';
 import {
   GET_SETTING,
   PRUNE_CHUNK,
@@ -11,21 +11,23 @@ import {
   USER_CALLS,
   USER_EVENTS,
   USER_EXPIRING,
+  USER_TOTALS,
 } from '../sql/history';
 import type { Query } from './db';
 
 export async function userHistoryPostgres(q: Query, userId: string, limit: number): Promise<UserHistory> {
-  const [events, calls, expiring] = await Promise.all([
+  const [events, calls, expiring, totals] = await Promise.all([
     q(USER_EVENTS, [userId, limit]),
     q(USER_CALLS, [userId, limit]),
     q(USER_EXPIRING, [userId, limit]),
+    q(USER_TOTALS, [userId]),
   ]);
-  return {
-    userId,
+  const lists = {
     events: events.rows.map(toHistoryEvent).reverse(),
     calls: calls.rows.map(toHistoryCall).reverse(),
     expiring: expiring.rows.map(toExpiringTag),
   };
+  return toUserHistory(userId, lists, totals.rows[0]);
 }
 
 export async function recentEventsPostgres(q: Query, limit: number): Promise<HistoryEvent[]> {

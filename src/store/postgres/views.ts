@@ -1,6 +1,6 @@
 import type { Provider } from '../../tag-operation';
-import type { AccountScope, DeadLetter, DeadLetterCode, PersonScopeRequest, RescopeResult, StoreStatus, WorkKind } from '../store';
-import { parseDeadLetterIds } from '../shared/dead-letter-ids';
+import type { AccountScope, DeadLetter, DeadLetterCode, DeadLetterCursor, PersonScopeRequest, RescopeResult, StoreStatus, WorkKind } from '../store';
+import { deadLetterPageParams, parseDeadLetterIds } from '../shared/dead-letter-ids';
 import { optNum, toAccountCounts, toChannelCounts, toDeadLetter, toQueueCounts } from '../shared/rows';
 import {
   DEAD_LETTERS,
@@ -64,8 +64,8 @@ export async function nextDueAtPostgres(q: Query, kind: WorkKind, scope?: Accoun
   return optNum(result.rows[0]?.at, 'at') ?? null;
 }
 
-export async function listDeadLettersPostgres(q: Query, limit: number): Promise<DeadLetter[]> {
-  return (await q(DEAD_LETTERS, [limit])).rows.map(toDeadLetter);
+export async function listDeadLettersPostgres(q: Query, limit: number, after?: DeadLetterCursor): Promise<DeadLetter[]> {
+  return (await q(DEAD_LETTERS, deadLetterPageParams(limit, after))).rows.map(toDeadLetter);
 }
 
 async function wakeOthers(q: Query, notify: Notify, counts: Record<WorkKind, number>): Promise<Record<WorkKind, number>> {

@@ -126,7 +126,7 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
     nextDueAt: async (kind, scope) => open().nextDueAt(kind, scope),
 
     status: async (now) => open().status(now),
-    listDeadLetters: async (limit = 100) => open().listDeadLetters(limit),
+    listDeadLetters: async (limit = 100, after) => open().listDeadLetters(limit, after),
     retryDeadLetters: async (which, now) => wakeFor(await open().retryDeadLetters(which, now)),
     requeueDeadOperations: async (account, code, now) =>
       wakeFor({ operations: await open().requeueDeadOperations(account, code, now), forwards: 0 }),

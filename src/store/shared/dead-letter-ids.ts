@@ -1,3 +1,5 @@
+import type { DeadLetterCursor } from '../store-views';
+
 /** `op-12` / `fwd-3`, as listed by `listDeadLetters`, split by table. */
 export interface DeadLetterIds {
   operations: number[];
@@ -12,4 +14,13 @@ export function parseDeadLetterIds(ids: string[]): DeadLetterIds {
     (m[1] === 'op' ? out.operations : out.forwards).push(Number(m[2]));
   }
   return out;
+}
+
+/** The parameters of DEAD_LETTERS: the limit, then the page before's last letter (or NULLs). */
+export function deadLetterPageParams(limit: number, after: DeadLetterCursor | undefined): [number, number | null, string | null, number | null] {
+  if (!after) return [limit, null, null, null];
+  const { operations, forwards } = parseDeadLetterIds([after.id]);
+  const n = after.type === 'operation' ? operations[0] : forwards[0];
+  if (n === undefined) throw new Error(`dead-letter cursor ${JSON.stringify(after.id)} does not name a ${after.type}`);
+  return [limit, after.at, after.type, n];
 }

@@ -1,7 +1,7 @@
 import type { ChatEvent, Platform } from '../../chat-event';
 import { environmentChannelOf } from '../../platforms/endpoints';
 import type { Provider, TagKind, TagOperation } from '../../tag-operation';
-import type { AttemptOutcome, ClaimedForward, ClaimedOperation, DeadLetter, DeadLetterCode, ExpiringTag, HistoryCall, HistoryEvent, QueueCounts } from '../store';
+import type { AttemptOutcome, ClaimedForward, ClaimedOperation, DeadLetter, DeadLetterCode, ExpiringTag, HistoryCall, HistoryEvent, QueueCounts, UserHistory } from '../store';
 
 /**
  * Turning database rows into the store's types. Both engines select the same
@@ -190,4 +190,11 @@ export function toChannelCounts(r: Row, now: number): { channel: string; operati
 /** Rows of the per-account queue-count query. */
 export function toAccountCounts(r: Row, now: number): { account: string; provider: Provider; operations: QueueCounts } {
   return { account: str(r.account, 'account'), provider: str(r.provider, 'provider') as Provider, operations: toQueueCounts(r, now) };
+}
+
+/** The user's history from its lists and the USER_TOTALS row (sql/history.ts). */
+export function toUserHistory(userId: string, lists: Pick<UserHistory, 'events' | 'calls' | 'expiring'>, totals: Row | undefined): UserHistory {
+  const total = { events: num(totals?.events, 'events'), calls: num(totals?.calls, 'calls'), expiring: num(totals?.expiring, 'expiring') };
+  const truncated = lists.events.length < total.events || lists.calls.length < total.calls || lists.expiring.length < total.expiring;
+  return { userId, ...lists, total, truncated };
 }

@@ -11,6 +11,7 @@ import type {
   ClaimedOperation,
   DeadLetter,
   DeadLetterCode,
+  DeadLetterCursor,
   DeadLetterRequest,
   HistoryEvent,
   InstanceSession,
@@ -66,7 +67,7 @@ export interface StoreEngine {
   releaseLeases(owner: string | undefined): Promise<number>;
   nextDueAt(kind: WorkKind, scope?: AccountScope | string): Promise<number | null>;
   status(now: number): Promise<StoreStatus>;
-  listDeadLetters(limit: number): Promise<DeadLetter[]>;
+  listDeadLetters(limit: number, after?: DeadLetterCursor): Promise<DeadLetter[]>;
   retryDeadLetters(which: 'all' | string[], now: number): Promise<Record<WorkKind, number>>;
   requeueDeadOperations(account: string, code: DeadLetterCode, now: number): Promise<number>;
   accountlessOperations(): Promise<{ provider: Provider; channel: string }[]>;

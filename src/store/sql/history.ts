@@ -5,6 +5,11 @@ export const USER_EVENTS = `SELECT * FROM history_events WHERE user_id = $1 ORDE
 export const USER_CALLS = `SELECT * FROM history_calls WHERE user_id = $1 ORDER BY id DESC LIMIT $2`;
 /** $1 user, $2 limit: the user's tags whose lifetime is running, soonest end first. */
 export const USER_EXPIRING = `SELECT * FROM operations WHERE user_id = $1 AND expires_at IS NOT NULL ORDER BY expires_at, id LIMIT $2`;
+/** $1 user: how many of each of the lists above the user has in all (each through its user index). */
+export const USER_TOTALS = `
+  SELECT (SELECT COUNT(*) FROM history_events WHERE user_id = $1) AS events,
+         (SELECT COUNT(*) FROM history_calls WHERE user_id = $1) AS calls,
+         (SELECT COUNT(*) FROM operations WHERE user_id = $1 AND expires_at IS NOT NULL) AS expiring`;
 /** $1 limit. */
 export const RECENT_EVENTS = `SELECT * FROM history_events ORDER BY id DESC LIMIT $1`;
 

@@ -64,20 +64,37 @@ export function nextDueStatements(leaseEnd: string, otherAccounts: (param: strin
   };
 }
 
-/** $1 limit. Newest first. Columns the other table lacks are NULL. */
+/**
+ * One page of dead letters, newest first: by `dead_at`, operations before forwards at the
+ * same time, then by id (a total order, as ids repeat across the two tables). $1 limit;
+ * $2, $3, $4 the page before's last letter (its dead_at, 'operation' or 'forward', its
+ * number), all NULL for the first page: a keyset, so a long list is read page by page
+ * without skipping or repeating a letter. Each table's own page comes through its dead_at
+ * index (operations_dead, forwards_dead). Columns the other table lacks are NULL.
+ */
 export const DEAD_LETTERS = `
   SELECT * FROM (
-    SELECT 'operation' AS type, id, dead_reason, dead_code, last_status, last_body_excerpt, dead_at, attempts,
-           action, provider, kind, tag_id, platform, recipient, user_id, account, channel,
-           NULL AS destination, NULL AS ordering_key, NULL AS received_at
-    FROM operations WHERE state = 'dead'
+    SELECT * FROM (
+      SELECT 'operation' AS type, id, dead_reason, dead_code, last_status, last_body_excerpt, dead_at, attempts,
+             action, provider, kind, tag_id, platform, recipient, user_id, account, channel,
+             NULL AS destination, NULL AS ordering_key, CAST(NULL AS BIGINT) AS received_at
+      FROM operations
+      WHERE state = 'dead' AND (CAST($2 AS BIGINT) IS NULL OR dead_at < $2
+        OR (dead_at = $2 AND CAST($3 AS TEXT) = 'operation' AND id < $4))
+      ORDER BY dead_at DESC, id DESC LIMIT $1
+    ) dead_operations
     UNION ALL
-    SELECT 'forward' AS type, id, dead_reason, NULL, last_status, last_body_excerpt, dead_at, attempts,
-           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-           destination, ordering_key, received_at
-    FROM forwards WHERE state = 'dead'
+    SELECT * FROM (
+      SELECT 'forward' AS type, id, dead_reason, NULL, last_status, last_body_excerpt, dead_at, attempts,
+             NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+             destination, ordering_key, received_at
+      FROM forwards
+      WHERE state = 'dead' AND (CAST($2 AS BIGINT) IS NULL OR dead_at < $2
+        OR (dead_at = $2 AND (CAST($3 AS TEXT) = 'operation' OR id < $4)))
+      ORDER BY dead_at DESC, id DESC LIMIT $1
+    ) dead_forwards
   ) dead
-  ORDER BY dead_at DESC, id DESC
+  ORDER BY dead_at DESC, type DESC, id DESC
   LIMIT $1`;
 
 /**

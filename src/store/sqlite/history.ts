@@ -1,5 +1,5 @@
 import type { HistoryEvent, UserHistory } from '../store';
-import { str, toExpiringTag, toHistoryCall, toHistoryEvent } from '../shared/rows';
+import { str, toExpiringTag, toHistoryCall, toHistoryEvent, toUserHistory } from '../shared/rows';
 import {
   GET_SETTING,
   PRUNE_CHUNK,
@@ -11,16 +11,17 @@ import {
   USER_CALLS,
   USER_EVENTS,
   USER_EXPIRING,
+  USER_TOTALS,
 } from '../sql/history';
 import type { SqliteDb } from './db';
 
 export function userHistorySqlite(db: SqliteDb, userId: string, limit: number): UserHistory {
-  return {
-    userId,
+  const lists = {
     events: db.all(USER_EVENTS, [userId, limit]).map(toHistoryEvent).reverse(),
     calls: db.all(USER_CALLS, [userId, limit]).map(toHistoryCall).reverse(),
     expiring: db.all(USER_EXPIRING, [userId, limit]).map(toExpiringTag),
   };
+  return toUserHistory(userId, lists, db.all(USER_TOTALS, [userId])[0]);
 }
 
 export function recentEventsSqlite(db: SqliteDb, limit: number): HistoryEvent[] {

@@ -1,6 +1,6 @@
-import type { AccountScope, DeadLetter, DeadLetterCode, PersonScopeRequest, RescopeResult, StoreStatus, WorkKind } from '../store';
+import type { AccountScope, DeadLetter, DeadLetterCode, DeadLetterCursor, PersonScopeRequest, RescopeResult, StoreStatus, WorkKind } from '../store';
 import type { Provider } from '../../tag-operation';
-import { parseDeadLetterIds } from '../shared/dead-letter-ids';
+import { deadLetterPageParams, parseDeadLetterIds } from '../shared/dead-letter-ids';
 import { optNum, toAccountCounts, toChannelCounts, toDeadLetter, toQueueCounts } from '../shared/rows';
 import {
   DEAD_LETTERS,
@@ -57,8 +57,8 @@ export function nextDueAtSqlite(db: SqliteDb, kind: WorkKind, scope?: AccountSco
   return optNum(rows[0]?.at, 'at') ?? null;
 }
 
-export function listDeadLettersSqlite(db: SqliteDb, limit: number): DeadLetter[] {
-  return db.all(DEAD_LETTERS, [limit]).map(toDeadLetter);
+export function listDeadLettersSqlite(db: SqliteDb, limit: number, after?: DeadLetterCursor): DeadLetter[] {
+  return db.all(DEAD_LETTERS, deadLetterPageParams(limit, after)).map(toDeadLetter);
 }
 
 /** Returns how many rows of each kind were queued again. */
