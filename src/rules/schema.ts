@@ -183,7 +183,7 @@ export const actionSchema = knownKeys(
     } else if (a.add_tag !== undefined && a.remove_tag !== undefined) {
       ctx.addIssue({ code: 'custom', message: 'an action has add_tag or remove_tag, not both: write two actions' });
     }
-    const permanent = a.kind === undefined ? undefined : permanence(a.kind, a.provider);
+    const permanent = typeof a.kind !== 'string' ? undefined : permanence(a.kind, a.provider);
     if (permanent && a.remove_tag !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['kind'], message: `remove_tag cannot be used with kind: ${a.kind}: ${permanent}` });
     }
@@ -240,6 +240,8 @@ export const exampleSchema = knownKeys(
   'an example',
 );
 
+export const exampleListSchema = z.array(exampleSchema).optional();
+
 export const ruleSchema = knownKeys(
   {
     id: z.string().regex(/^[\p{L}\p{N}_-]+$/u, { message: 'an id holds only letters, digits, "-" and "_"' }),
@@ -249,7 +251,7 @@ export const ruleSchema = knownKeys(
     stop: z.boolean().optional(),
     when: whenSchema,
     then: oneOrMany(actionSchema),
-    examples: z.array(exampleSchema).optional(),
+    examples: exampleListSchema,
   },
   'a rule',
 );
