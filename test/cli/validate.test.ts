@@ -29,6 +29,15 @@ describe('autotag validate', () => {
     for (const l of lines) expect(l).toMatch(/^test\/fixtures\/rules\/invalid\/many-problems\/rules\.yaml:\d+:\d+: \S/);
   });
 
+  it('keeps a problem on one line when what it quotes holds a line break (a bad regex written as a block)', async () => {
+    const io = bufferIo();
+    expect(await runValidate({ rules: 'test/fixtures/rules/invalid/regex-line-break' }, io, deps())).toBe(1);
+    expect(io.err.endsWith('\n')).toBe(true);
+    expect(io.err.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^test\/fixtures\/rules\/invalid\/regex-line-break\/rules\.yaml:5:16: bad regex "\(coupon\\n\|voucher\\n": Invalid regular expression: \/\(coupon\\n\|voucher\\n\/iu: Unterminated group$/),
+    ]);
+  });
+
   it('fails on a failing example, at the example\'s line', async () => {
     const io = bufferIo();
     expect(await runValidate({ rules: 'test/fixtures/rules/invalid/failing-example' }, io, deps())).toBe(1);
