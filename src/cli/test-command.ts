@@ -70,7 +70,7 @@ export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesComma
   }
   if (loaded.exampleFailures.length) {
     io.stderr(
-      `warning: ${plural(loaded.exampleFailures.length, 'example')} of the rules do not hold (see autotag validate):\n` +
+      `warning: ${plural(loaded.exampleFailures.length, 'example')} of the rules ${loaded.exampleFailures.length === 1 ? 'does' : 'do'} not hold (see autotag validate):\n` +
         loaded.exampleFailures.map((p) => `${formatProblem(p)}\n`).join(''),
     );
   }

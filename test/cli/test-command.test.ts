@@ -150,6 +150,7 @@ describe('autotag test', () => {
       matched: ['coupon'],
       operations: [{ action: 'add', provider: 'mantago', kind: 'personal', tagId: 't1' }],
     });
+    expect(r.err).toMatch(/^warning: 1 example of the rules does not hold \(see autotag validate\):\n/);
     expect(r.err).toMatch(/test\/fixtures\/rules\/invalid\/failing-example\/rules\.yaml:9:9: example 2/);
   });
 

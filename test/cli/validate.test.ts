@@ -20,6 +20,12 @@ describe('autotag validate', () => {
     expect(io2.out).toMatch(/^18 rules in 1 file OK \(1 disabled\)/);
   });
 
+  it('says "1 example holds", "1 rule", "1 file" in the singular', async () => {
+    const io = bufferIo();
+    expect(await runValidate({ rules: 'test/fixtures/rules/one-example' }, io, deps())).toBe(0);
+    expect(io.out).toBe('1 rule in 1 file OK; 1 example holds\n');
+  });
+
   it('fails with one FILE:LINE:COLUMN line per problem on stderr, nothing on stdout', async () => {
     const io = bufferIo();
     expect(await runValidate({ rules: 'test/fixtures/rules/invalid/many-problems' }, io, deps())).toBe(1);
