@@ -267,9 +267,12 @@ export const defaultsSchema = knownKeys(
 );
 export type DefaultsInput = z.output<typeof defaultsSchema>;
 
-/** The top level, with what its keys hold: `defaults` and `rules` as below, or (for the loader) anything yet. */
+/**
+ * The top level, with what its keys hold: `defaults` and `rules` as below, or (for the loader) anything yet.
+ * An empty `defaults:` (YAML's null) is no defaults (file-defaults.ts).
+ */
 const fileShape = <D extends z.ZodType, R extends z.ZodType>(defaults: D, rule: R) =>
-  knownKeys({ defaults: defaults.optional(), rules: z.array(rule) }, 'a rule file');
+  knownKeys({ defaults: defaults.nullable().optional(), rules: z.array(rule) }, 'a rule file');
 
 /** The top level for the loader: each rule of `rules` is checked on its own (so one bad rule hides nothing). */
 export const fileSchema = fileShape(z.unknown(), z.unknown());
