@@ -13,6 +13,7 @@ describe('loader errors: each reported at FILE:LINE:COLUMN of the offending node
     ['unknown-key', 'rules.yaml', 5, 9, /^unknown key "contians" in text; did you mean "contains"\?$/],
     ['bad-regex', 'rules.yaml', 6, 22, /^bad regex "\(優惠\|coupon": Invalid regular expression.*Unterminated group/],
     ['unsupported-regex', 'rules.yaml', 6, 22, /^unsupported regex "\(\\\\w\+\) \\\\1": a backreference at character 7; rule regexes run on a linear-time engine/],
+    ['costly-regex', 'rules.yaml', 5, 22, /^regex "\\\\p\{L\}\{1000\}!" is too costly: it compiles to 1003 instructions/],
     ['unknown-platform', 'rules.yaml', 6, 24, /^unknown platform "tiktok"; expected one of line, facebook, instagram, whatsapp$/],
     ['unknown-event', 'rules.yaml', 6, 14, /^unknown event "sticker"; expected one of message, postback, follow, unfollow$/],
     ['unknown-provider', 'rules.yaml', 6, 19, /^unknown provider "botbonie"; did you mean "botbonnie"\?$/],
