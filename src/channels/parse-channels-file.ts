@@ -72,7 +72,7 @@ export function parseChannelsFile(text: string, file: string, env: NodeJS.Proces
       const message =
         kindName === undefined
           ? `missing required key "platform": ${KIND_NAMES.join(' or ')}`
-          : `unknown platform ${JSON.stringify(kindName)}${didYouMean(String(kindName), KIND_NAMES) || `; a channel is ${KIND_NAMES.join(' (a LINE channel) or ')} (a Meta app: Messenger, Instagram and WhatsApp)`}`;
+          : `unknown platform ${JSON.stringify(kindName)}${(typeof kindName === 'string' ? didYouMean(kindName, KIND_NAMES) : '') || `; a channel is ${KIND_NAMES.join(' (a LINE channel) or ')} (a Meta app: Messenger, Instagram and WhatsApp)`}`;
       at(source.locate([...base, ...(kindName === undefined ? [] : ['platform'])]), message);
       return;
     }
@@ -200,7 +200,7 @@ function readAccounts(raw: unknown, source: YamlSource, h: Helpers): AccountDefi
       const message =
         providerName === undefined
           ? `missing required key "provider": ${PROVIDERS.join(' or ')}`
-          : `unknown provider ${JSON.stringify(providerName)}${didYouMean(String(providerName), PROVIDERS) || `; expected one of ${PROVIDERS.join(', ')}`}`;
+          : `unknown provider ${JSON.stringify(providerName)}${(typeof providerName === 'string' ? didYouMean(providerName, PROVIDERS) : '') || `; expected one of ${PROVIDERS.join(', ')}`}`;
       h.at(providerName === undefined ? namePosition : source.locate([...base, 'provider']), message);
       continue;
     }

@@ -37,7 +37,7 @@ export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesComma
     return 1;
   };
   // Loaded on use: `autotag --help` must not wait for the rules engine (zod, yaml).
-  const { dryRunWhere, evaluate, formatProblem, hasOffset, loadRuleSet, parseInstant, skipReason } = await import('../rules');
+  const { bindOperations, dryRunWhere, evaluate, formatProblem, hasOffset, loadRuleSet, parseInstant } = await import('../rules');
   const { describeOperation, printedOperation } = await import('../providers/describe-operation');
   const { channelsForRules } = await import('./channels-for-rules');
   const channels = channelsForRules(deps.env, deps.cwd);
@@ -70,7 +70,7 @@ export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesComma
   }
   if (loaded.exampleFailures.length) {
     io.stderr(
-      `warning: ${plural(loaded.exampleFailures.length, 'example')} of the rules do not hold (see autotag validate):\n` +
+      `warning: ${plural(loaded.exampleFailures.length, 'example')} of the rules ${loaded.exampleFailures.length === 1 ? 'does' : 'do'} not hold (see autotag validate):\n` +
         loaded.exampleFailures.map((p) => `${formatProblem(p)}\n`).join(''),
     );
   }
@@ -93,17 +93,19 @@ export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesComma
     ...(file ? fileAccounts(file) : []),
     ...(await environmentAccounts(deps.env)),
   ]);
-  const operations: PrintedOperation[] = [];
-  const accounts: string[] = [];
-  const leftOut: LeftOut[] = [];
-  for (const a of actions) {
-    const reason = skipReason(a, event.platform);
-    if (reason) leftOut.push({ action: a, described: describeOperation(a), reason });
-    else {
-      operations.push(printedOperation(a));
-      accounts.push(router.accountFor(a, event.channel));
-    }
-  }
+  // Bound as `serve` binds them (as the admin playground does; no real user here: placeholders),
+  // so what serve leaves out is left out here too: an action that lands on the operation of an
+  // earlier one (the same tag in the same account, one naming the account the other gets by
+  // default) is dropped. The person an account sees depends on the account alone, so without
+  // the accounts' settings (no secrets here) the operations are told apart as serve tells them.
+  const bound = bindOperations(
+    actions,
+    { platform: event.platform, channel: event.channel, recipient: '', userId: '' },
+    (a) => router.accountFor(a, event.channel),
+  );
+  const operations: PrintedOperation[] = bound.actions.map((a) => printedOperation(a));
+  const accounts = bound.operations.map((o) => o.account);
+  const leftOut: LeftOut[] = bound.skipped.map(({ action, reason }) => ({ action, described: describeOperation(action), reason }));
 
   if (opts.json) {
     io.stdout(`${JSON.stringify({ matched, operations })}\n`);

@@ -47,7 +47,7 @@ export async function runValidate(opts: { rules?: string }, io: CommandIo, deps:
   const file = channels.file;
   io.stdout(
     `${plural(rules.length, 'rule')} in ${plural(result.files.length, 'file')} OK` +
-      `${disabled ? ` (${disabled} disabled)` : ''}; ${plural(examples, 'example')} hold` +
+      `${disabled ? ` (${disabled} disabled)` : ''}; ${plural(examples, 'example')} ${examples === 1 ? 'holds' : 'hold'}` +
       `${file ? `; ${file.file}: ${plural(file.channels.length, 'channel')}, ${plural(file.accounts.length, 'account')} OK` : ''}\n`,
   );
   return 0;

@@ -51,11 +51,15 @@ function keyOf(path: readonly PropertyKey[]): string | undefined {
   return undefined;
 }
 
-const NOUNS: Record<string, string> = { days: 'day', expect: 'expect value' };
+// A Map, not an object: a key written in a file (`constructor`) must not find Object.prototype's.
+const NOUNS = new Map([
+  ['days', 'day'],
+  ['expect', 'expect value'],
+]);
 
 function nounOf(path: readonly PropertyKey[]): string {
   const key = keyOf(path) ?? 'value';
-  return NOUNS[key] ?? key;
+  return NOUNS.get(key) ?? key;
 }
 
 function describe(v: unknown): string {

@@ -71,8 +71,8 @@ export function ruleFileJsonSchema(): JsonSchema {
 /** Turns zod's rendering of one node into what editors need (shared with the channels file's schema). */
 export function reshape(zodSchema: z.core.$ZodType, json: JsonSchema): void {
   const def = zodSchema._zod.def;
-  // knownKeys() objects are zod "loose" objects that report unknown keys themselves.
-  if (def.type === 'object' && (def as z.core.$ZodObjectDef).catchall?._zod.def.type === 'unknown') json.additionalProperties = false;
+  // knownKeys() objects are zod strict objects (which report unknown keys one by one).
+  if (def.type === 'object' && (def as z.core.$ZodObjectDef).catchall?._zod.def.type === 'never') json.additionalProperties = false;
   if (json.type === 'string' && json.enum === undefined) json.type = SCALAR_TYPES;
   const shape = jsonShapes.get(zodSchema as z.ZodType);
   if (!shape) return;

@@ -17,6 +17,23 @@ export interface LinearRegex {
 
 export type CompiledRegex = { ok: true; regex: LinearRegex } | { ok: false; problem: string };
 
+/**
+ * The longest text a regex is matched against, for the cost bound below: LINE's longest
+ * message (WhatsApp's is 4,096 characters, Messenger's 2,000; postback data is shorter).
+ */
+export const MAX_TEXT_LENGTH = 5000;
+
+/**
+ * Linear time can still be long: matching costs up to (program size × text length) steps
+ * when RE2's cached automaton gives way to its step-by-step simulation (many states, large
+ * classes such as `\p{L}` under `i`). `\p{L}{1000}!` (1,003 instructions) took 0.3–0.6 s on
+ * a 5,000-character text; at 300 instructions the worst measured was about 80 ms. So a
+ * pattern whose size × MAX_TEXT_LENGTH is over this budget is refused (README, "Regular
+ * expressions").
+ */
+export const MATCH_STEP_BUDGET = 1_500_000;
+export const MAX_PROGRAM_SIZE = Math.floor(MATCH_STEP_BUDGET / MAX_TEXT_LENGTH);
+
 // Each regex is compiled twice per load (once to validate it, once for the rule set);
 // a small memo makes the second one free. Cleared when full, so old rules' regexes go.
 const MEMO_LIMIT = 1000;
@@ -47,7 +64,19 @@ function compileUncached(source: string, flags: 'u' | 'iu'): CompiledRegex {
   if (!translated.ok) return { ok: false, problem: translated.problem };
   try {
     const re2Flags = (ignoreCase ? RE2JS.CASE_INSENSITIVE : 0) | (translated.lookbehind ? RE2JS.LOOKBEHINDS : 0);
-    return { ok: true, regex: RE2JS.compile(translated.re2, re2Flags) };
+    const regex = RE2JS.compile(translated.re2, re2Flags);
+    const size = regex.programSize();
+    if (size > MAX_PROGRAM_SIZE) {
+      return {
+        ok: false,
+        problem:
+          `regex ${JSON.stringify(source)} is too costly: it compiles to ${size} instructions, and matching that against a ` +
+          `${MAX_TEXT_LENGTH.toLocaleString('en')}-character message may take ${(size * MAX_TEXT_LENGTH).toLocaleString('en')} steps, ` +
+          `over the limit of ${MATCH_STEP_BUDGET.toLocaleString('en')} (${MAX_PROGRAM_SIZE} instructions) that keeps a message from stalling the service; ` +
+          'use smaller repetition counts or fewer alternatives (a list of words is cheaper as contains:); see "Regular expressions" in README.md',
+      };
+    }
+    return { ok: true, regex };
   } catch (e) {
     if (!(e instanceof RE2JSException)) throw e;
     // Left for RE2 to find: nested counts whose product is over its limit, or a program too large.

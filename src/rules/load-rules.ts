@@ -33,7 +33,8 @@ export interface LoadOptions {
 /**
  * Loads every rule file under `dir`, validates it, compiles the rule set and
  * runs the examples. Every problem of every file is reported, not just the
- * first; examples run for the rules that are valid even when others are not.
+ * first; examples run for every rule whose `when` and examples are sound, even
+ * when it or other rules have problems.
  */
 export async function loadRuleSet(dir: string, opts: LoadOptions = {}): Promise<LoadResult> {
   const cwd = opts.cwd ?? process.cwd();
@@ -56,6 +57,7 @@ export async function loadRuleSet(dir: string, opts: LoadOptions = {}): Promise<
 
   const problems: RuleProblem[] = [];
   const valid: RuleDefinition[] = [];
+  const evaluable: RuleDefinition[] = [];
   const firstSeen = new Map<string, string>();
   for (const abs of files) {
     const file = display(abs);
@@ -79,13 +81,17 @@ export async function loadRuleSet(dir: string, opts: LoadOptions = {}): Promise<
       }
     }
     for (const rule of parsed.rules) if (!duplicates.has(`${file}:${rule.line}:${rule.column}`)) valid.push(rule);
+    evaluable.push(...parsed.evaluable);
   }
 
   const displayFiles = files.map(display);
-  const compiled = new RuleSet(valid, displayFiles);
+  // Without problems every rule is valid and evaluable alike; with some, no rule set is used,
+  // and the examples run on every rule that can be evaluated (a duplicate id, a bad action).
+  const ok = problems.length === 0;
+  const compiled = new RuleSet(ok ? valid : evaluable, displayFiles);
   const exampleFailures = checkExamples(compiled, opts.now ?? Date.now());
   return {
-    ...(problems.length === 0 ? { ruleSet: compiled } : {}),
+    ...(ok ? { ruleSet: compiled } : {}),
     problems: sortProblems(problems),
     exampleFailures: sortProblems(exampleFailures),
     files: displayFiles,

@@ -10,12 +10,18 @@ import { parseInstant } from './instant';
 import { parseLifetime } from './lifetime';
 import { issueMessage, issueTarget, toPath } from './issue-message';
 import type { RuleProblem } from './problems';
-import { defaultsSchema, fileSchema, ruleSchema, type DefaultsInput, type RuleInput, type WhenInput } from './schema';
+import { readDefaults } from './file-defaults';
+import { exampleListSchema, fileSchema, ruleSchema, whenSchema, type DefaultsInput, type RuleInput, type WhenInput } from './schema';
 import { parseYamlSource, type PathSegment, type Position, type YamlSource } from './yaml-source';
 
 export interface ParsedRuleFile {
   /** The rules that are valid on their own (duplicate ids are the loader's business). */
   rules: RuleDefinition[];
+  /**
+   * `rules` and the invalid rules that can still be evaluated, without their actions, for
+   * their examples: a string id, and a valid `when` and examples.
+   */
+  evaluable: RuleDefinition[];
   /** Every well-formed id in the file, valid rule or not, for duplicate detection. */
   ids: { id: string; position: Position }[];
   problems: RuleProblem[];
@@ -33,7 +39,7 @@ function isTagKind(value: unknown): value is TagKind {
  * one (an editor's view of a single file) only their form is checked.
  */
 export function parseRuleFile(text: string, file: string, catalogue?: RuleCatalogue): ParsedRuleFile {
-  const out: ParsedRuleFile = { rules: [], ids: [], problems: [] };
+  const out: ParsedRuleFile = { rules: [], evaluable: [], ids: [], problems: [] };
   const source = parseYamlSource(text);
   const problemAt = (position: Position, message: string) =>
     out.problems.push({ file, line: position.line, column: position.column, message });
@@ -55,21 +61,15 @@ export function parseRuleFile(text: string, file: string, catalogue?: RuleCatalo
   if (!top.success) report([], top.error.issues, 'a rule file');
   const topValue = source.value as { defaults?: unknown; rules?: unknown };
 
-  let defaults: DefaultsInput = {};
-  let defaultsBroken = false;
-  if (topValue.defaults !== undefined && topValue.defaults !== null) {
-    const d = defaultsSchema.safeParse(topValue.defaults, { reportInput: true });
-    if (d.success) defaults = d.data;
-    else {
-      defaultsBroken = true;
-      report(['defaults'], d.error.issues, '"defaults"');
-    }
-    if (catalogue) {
-      for (const [path, message] of catalogueProblems({ when: { channel: (topValue.defaults as { channel?: unknown }).channel } }, undefined, catalogue)) {
-        problemAt(source.locate(['defaults', ...path.slice(1)]), message);
-      }
+  const { defaults, broken, issues: defaultsIssues } = readDefaults(topValue.defaults);
+  report(['defaults'], defaultsIssues, '"defaults"');
+  if (catalogue && topValue.defaults !== undefined && topValue.defaults !== null) {
+    for (const [path, message] of catalogueProblems({ when: { channel: (topValue.defaults as { channel?: unknown }).channel } }, undefined, catalogue)) {
+      problemAt(source.locate(['defaults', ...path.slice(1)]), message);
     }
   }
+  // A broken default timezone or channel changes what every `when` of the file means: none is evaluated.
+  const whensKnown = !broken.has('timezone') && !broken.has('channel');
 
   const rules = Array.isArray(topValue.rules) ? topValue.rules : [];
   rules.forEach((raw, index) => {
@@ -78,23 +78,36 @@ export function parseRuleFile(text: string, file: string, catalogue?: RuleCatalo
     const rawId = (raw as { id?: unknown } | null)?.id;
     if (typeof rawId === 'string' && ID.test(rawId)) out.ids.push({ id: rawId, position: source.locate([...base, 'id']) });
     // Checked on the raw value, so they are reported even when the rule has other problems;
-    // not when `defaults:` is broken, since that (already reported) is the likely cause.
-    const actionIssues = actionProblems(raw, defaults);
-    if (!defaultsBroken) {
-      for (const [path, message] of actionIssues) problemAt(source.locate([...base, ...path]), message);
-    }
-    const catalogueIssues = catalogue && !defaultsBroken ? catalogueProblems(raw, defaults.provider, catalogue) : [];
+    // what needs the default provider not when that is broken (already reported, the likely cause).
+    const actionIssues = broken.has('provider') ? [] : actionProblems(raw, defaults);
+    for (const [path, message] of actionIssues) problemAt(source.locate([...base, ...path]), message);
+    const catalogueIssues = catalogue ? catalogueProblems(raw, broken.has('provider') ? undefined : defaults.provider, catalogue) : [];
     for (const [path, message] of catalogueIssues) problemAt(source.locate([...base, ...path]), message);
     const parsed = ruleSchema.safeParse(raw, { reportInput: true });
-    if (!parsed.success) {
-      report(base, parsed.error.issues, 'a rule');
-      return;
-    }
-    if (out.problems.length === before && actionIssues.length === 0 && catalogueIssues.length === 0) {
-      out.rules.push(resolveRule(parsed.data, defaults, source, base, file, catalogue ?? ENVIRONMENT_CATALOGUE));
+    if (!parsed.success) report(base, parsed.error.issues, 'a rule');
+    const resolve = (r: RuleInput) => resolveRule(r, defaults, source, base, file, catalogue ?? ENVIRONMENT_CATALOGUE);
+    if (parsed.success && out.problems.length === before && broken.size === 0) {
+      const rule = resolve(parsed.data);
+      out.rules.push(rule);
+      out.evaluable.push(rule);
+    } else if (whensKnown) {
+      // Its examples still run when its `when` and examples are sound (a bad action or a
+      // duplicate id does not change what the rule matches), so their failures are reported too.
+      const evaluable = evaluablePart(raw);
+      if (evaluable) out.evaluable.push(resolve(evaluable));
     }
   });
   return out;
+}
+
+/** An invalid rule's id, `when` and examples, when they are sound (its actions left out), else undefined. */
+function evaluablePart(raw: unknown): RuleInput | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const { id, when, examples } = raw as { id?: unknown; when?: unknown; examples?: unknown };
+  if (typeof id !== 'string') return undefined;
+  const w = whenSchema.safeParse(when);
+  const e = exampleListSchema.safeParse(examples);
+  return w.success && e.success ? { id, when: w.data, then: [], ...(e.data ? { examples: e.data } : {}) } : undefined;
 }
 
 /**

@@ -9,9 +9,20 @@ export interface RuleProblem {
   message: string;
 }
 
-/** `FILE:LINE:COLUMN: message` — the form compilers use, which editors turn into links. */
+/** What a terminal or an editor may take for the end of a line. */
+const LINE_BREAKS = /[\n\r\v\f\u0085\u2028\u2029]/g;
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\v': '\\v', '\f': '\\f' };
+
+/**
+ * `FILE:LINE:COLUMN: message` — the form compilers use, which editors turn into links —
+ * on one line, whatever it quotes (a regex with a line break, which JavaScript's own
+ * message repeats as written): a line break is written as its escape.
+ */
 export function formatProblem(p: RuleProblem): string {
-  return `${p.file}:${p.line}:${p.column}: ${p.message}`;
+  return `${p.file}:${p.line}:${p.column}: ${p.message}`.replace(
+    LINE_BREAKS,
+    (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** Problems in reading order: by file, then line, then column. */

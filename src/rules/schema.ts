@@ -183,7 +183,7 @@ export const actionSchema = knownKeys(
     } else if (a.add_tag !== undefined && a.remove_tag !== undefined) {
       ctx.addIssue({ code: 'custom', message: 'an action has add_tag or remove_tag, not both: write two actions' });
     }
-    const permanent = a.kind === undefined ? undefined : permanence(a.kind, a.provider);
+    const permanent = typeof a.kind !== 'string' ? undefined : permanence(a.kind, a.provider);
     if (permanent && a.remove_tag !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['kind'], message: `remove_tag cannot be used with kind: ${a.kind}: ${permanent}` });
     }
@@ -240,6 +240,8 @@ export const exampleSchema = knownKeys(
   'an example',
 );
 
+export const exampleListSchema = z.array(exampleSchema).optional();
+
 export const ruleSchema = knownKeys(
   {
     id: z.string().regex(/^[\p{L}\p{N}_-]+$/u, { message: 'an id holds only letters, digits, "-" and "_"' }),
@@ -249,7 +251,7 @@ export const ruleSchema = knownKeys(
     stop: z.boolean().optional(),
     when: whenSchema,
     then: oneOrMany(actionSchema),
-    examples: z.array(exampleSchema).optional(),
+    examples: exampleListSchema,
   },
   'a rule',
 );
@@ -265,9 +267,12 @@ export const defaultsSchema = knownKeys(
 );
 export type DefaultsInput = z.output<typeof defaultsSchema>;
 
-/** The top level, with what its keys hold: `defaults` and `rules` as below, or (for the loader) anything yet. */
+/**
+ * The top level, with what its keys hold: `defaults` and `rules` as below, or (for the loader) anything yet.
+ * An empty `defaults:` (YAML's null) is no defaults (file-defaults.ts).
+ */
 const fileShape = <D extends z.ZodType, R extends z.ZodType>(defaults: D, rule: R) =>
-  knownKeys({ defaults: defaults.optional(), rules: z.array(rule) }, 'a rule file');
+  knownKeys({ defaults: defaults.nullable().optional(), rules: z.array(rule) }, 'a rule file');
 
 /** The top level for the loader: each rule of `rules` is checked on its own (so one bad rule hides nothing). */
 export const fileSchema = fileShape(z.unknown(), z.unknown());

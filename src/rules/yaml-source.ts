@@ -113,10 +113,13 @@ function toValue(node: unknown, key: string | undefined, x: Expansion): unknown 
     x.open.add(node);
     try {
       if (isSeq(node)) return node.items.map((item) => toValue(item, undefined, x));
-      const out: Record<string, unknown> = {};
+      // A key is data, never structure: on a null-prototype object, defined rather than assigned,
+      // `__proto__` (or `constructor`) is a key like any other — an unknown one, reported as such —
+      // and no key is inherited from Object.prototype.
+      const out = Object.create(null) as Record<string, unknown>;
       for (const pair of node.items) {
         const k = isScalar(pair.key) ? (pair.key.source ?? String(pair.key.value)) : String(pair.key);
-        out[k] = toValue(pair.value, k, x);
+        Object.defineProperty(out, k, { value: toValue(pair.value, k, x), enumerable: true, writable: true, configurable: true });
       }
       return out;
     } finally {

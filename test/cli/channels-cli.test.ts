@@ -108,6 +108,23 @@ describe('autotag test --channel', () => {
     expect(table).toMatch(/add\s+mantago\s+personal\s+tag-vip-seen\s+-\s+brand-a\n/);
   });
 
+  it('lists an action that lands on an earlier one\'s tag in the same account (named or by default) once: the first', async () => {
+    const rules = 'test/fixtures/channels/same-tag-rules';
+    expect(JSON.parse((await run({ rules, channel: 'brand-a-line', json: true })).out)).toEqual({
+      matched: ['first', 'second'],
+      operations: [
+        { action: 'add', provider: 'mantago', kind: 'personal', tagId: 'x' },
+        { action: 'add', provider: 'mantago', kind: 'personal', tagId: 'd' },
+        { action: 'add', provider: 'mantago', kind: 'personal', tagId: 'z', account: 'mantago' },
+        // The environment's account is another account than brand-a: its own operation.
+        { action: 'remove', provider: 'mantago', kind: 'personal', tagId: 'z' },
+      ],
+    });
+    const table = (await run({ rules, channel: 'brand-a-line' })).out;
+    expect(table).toContain('Tag operations (4):');
+    expect(table).toMatch(/add\s+mantago\s+personal\s+z\s+-\s+mantago\n\s+remove\s+mantago\s+personal\s+z\s+-\s+brand-a\n/);
+  });
+
   it('exits 1 on an unknown channel, or one of another platform', async () => {
     const unknown = await run({ text: 'x', channel: 'brand-a-lin' });
     expect(unknown.code).toBe(1);

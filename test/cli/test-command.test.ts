@@ -1,4 +1,6 @@
+import { runPlayground } from '../../src/admin/playground';
 import { runTest, type TestOptions } from '../../src/cli/test-command';
+import { loadRuleSet } from '../../src/rules';
 import { bufferIo, ROOT, runCli } from './cli-run';
 
 const NOW = Date.parse('2026-06-15T12:00:00Z');
@@ -78,6 +80,25 @@ describe('autotag test', () => {
     expect(table.out).toMatch(/add\s+mantago\s+personal\s+REPLACE-WITH-DOUBLE-12-TAG-ID\s+30d\n/);
   });
 
+  it('lists one operation per tag and account, the first rule\'s, as serve sends them (and the admin playground shows them)', async () => {
+    const rules = 'test/fixtures/rules/same-tag-named-account';
+    const expected = {
+      matched: ['first', 'second'],
+      operations: [
+        { action: 'add', provider: 'mantago', kind: 'personal', tagId: 'z', account: 'mantago' },
+        { action: 'add', provider: 'mantago', kind: 'personal', tagId: 'd' },
+        { action: 'add', provider: 'mantago', kind: 'personal', tagId: 'e' },
+      ],
+    };
+    expect(await json({ rules })).toEqual(expected);
+    const table = (await run({ rules })).out;
+    expect(table).toContain('Tag operations (3):');
+    expect(table).not.toMatch(/remove/);
+    const { ruleSet } = await loadRuleSet(rules, { cwd: ROOT, now: NOW });
+    const playground = runPlayground(ruleSet!, {}, NOW);
+    expect({ matched: playground.matched, operations: playground.operations }).toEqual(expected);
+  });
+
   it('exits 0 with empty lists when nothing matches, and without --text', async () => {
     expect(await json({ text: 'hello' })).toEqual({ matched: [], operations: [] });
     expect(await json({})).toEqual({ matched: [], operations: [] });
@@ -129,6 +150,7 @@ describe('autotag test', () => {
       matched: ['coupon'],
       operations: [{ action: 'add', provider: 'mantago', kind: 'personal', tagId: 't1' }],
     });
+    expect(r.err).toMatch(/^warning: 1 example of the rules does not hold \(see autotag validate\):\n/);
     expect(r.err).toMatch(/test\/fixtures\/rules\/invalid\/failing-example\/rules\.yaml:9:9: example 2/);
   });
 

@@ -20,6 +20,12 @@ describe('autotag validate', () => {
     expect(io2.out).toMatch(/^18 rules in 1 file OK \(1 disabled\)/);
   });
 
+  it('says "1 example holds", "1 rule", "1 file" in the singular', async () => {
+    const io = bufferIo();
+    expect(await runValidate({ rules: 'test/fixtures/rules/one-example' }, io, deps())).toBe(0);
+    expect(io.out).toBe('1 rule in 1 file OK; 1 example holds\n');
+  });
+
   it('fails with one FILE:LINE:COLUMN line per problem on stderr, nothing on stdout', async () => {
     const io = bufferIo();
     expect(await runValidate({ rules: 'test/fixtures/rules/invalid/many-problems' }, io, deps())).toBe(1);
@@ -27,6 +33,15 @@ describe('autotag validate', () => {
     const lines = io.err.trimEnd().split('\n');
     expect(lines).toHaveLength(7);
     for (const l of lines) expect(l).toMatch(/^test\/fixtures\/rules\/invalid\/many-problems\/rules\.yaml:\d+:\d+: \S/);
+  });
+
+  it('keeps a problem on one line when what it quotes holds a line break (a bad regex written as a block)', async () => {
+    const io = bufferIo();
+    expect(await runValidate({ rules: 'test/fixtures/rules/invalid/regex-line-break' }, io, deps())).toBe(1);
+    expect(io.err.endsWith('\n')).toBe(true);
+    expect(io.err.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^test\/fixtures\/rules\/invalid\/regex-line-break\/rules\.yaml:5:16: bad regex "\(coupon\\n\|voucher\\n": Invalid regular expression: \/\(coupon\\n\|voucher\\n\/iu: Unterminated group$/),
+    ]);
   });
 
   it('fails on a failing example, at the example\'s line', async () => {

@@ -100,6 +100,29 @@ extra: 1
     ]);
   });
 
+  it('a key named __proto__ or constructor is an unknown key, and its contents are never applied', () => {
+    const text = `accounts:
+  brand-a:
+    __proto__: { provider: mantago }
+    bot_id: "1"
+    token: \${T}
+    secret: \${S}
+channels:
+  - id: a
+    platform: line
+    secret: \${S}
+    constructor: x
+    __proto__: { platform: meta }
+__proto__: { extra: 1 }
+`;
+    expect(problems(text, { T: 't', S: 's' })).toEqual([
+      'channels.yaml:2:3: missing required key "provider": mantago or botbonnie',
+      'channels.yaml:11:5: unknown key "constructor" in a LINE channel; expected one of id, platform, secret, destination, accounts, forward_urls',
+      'channels.yaml:12:5: unknown key "__proto__" in a LINE channel; expected one of id, platform, secret, destination, accounts, forward_urls',
+      'channels.yaml:13:1: unknown key "__proto__" in the channels file; expected one of accounts, channels',
+    ]);
+  });
+
   it('refuses a duplicate channel id at the later one, naming the earlier', () => {
     // In YAML's flow style ({ … }) a ${VARIABLE} must be quoted: "{" would open a map.
     const text = `channels:

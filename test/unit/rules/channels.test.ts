@@ -110,6 +110,46 @@ rules:
     ]);
   });
 
+  it('a bad value in defaults hides none of the rules\' other problems, only the checks that need that value', () => {
+    const rules = `rules:
+  - id: a
+    when: { channel: ghost-channel }
+    then:
+      - { add_tag: x, account: ghost-account }
+      - { add_tag: y, provider: botbonnie, account: brand-a }
+      - { add_tag: z, account: brand-b }
+      - { add_tag: w, provider: mantago, kind: client }
+    examples:
+      - { text: coupon, channel: nowhere, expect: match }
+`;
+    const others = [
+      'rules.yaml:4:22: unknown channel "ghost-channel"; the channels of channels.yaml and the environment\'s: line, facebook, whatsapp, brand-a-line, brand-b-meta',
+      'rules.yaml:6:32: unknown account "ghost-account"; the accounts of channels.yaml and the environment\'s: mantago, botbonnie, brand-a, brand-b',
+      "rules.yaml:7:53: account brand-a is a MantaGo account, but this action's provider is botbonnie",
+    ];
+    const example = 'rules.yaml:11:34: unknown channel "nowhere"; the channels of channels.yaml and the environment\'s: line, facebook, whatsapp, brand-a-line, brand-b-meta';
+    // A misspelt timezone: the default provider still holds, so an account of another provider is still found.
+    expect(problems(`defaults: { provider: mantago, timezone: Asia/Taipe }\n${rules}`)).toEqual([
+      'rules.yaml:1:42: unknown timezone "Asia/Taipe"; did you mean "Asia/Taipei"?',
+      ...others,
+      "rules.yaml:8:32: account brand-b is a BotBonnie account, but this action's provider is mantago",
+      example,
+    ]);
+    // A bad provider: what needs the default provider is left out (an action without one, an account's provider).
+    expect(problems(`defaults: { provider: mantgo, timezone: Asia/Taipei }\n${rules}`)).toEqual([
+      'rules.yaml:1:23: unknown provider "mantgo"; did you mean "mantago"?',
+      ...others,
+      example,
+    ]);
+    // An unknown key in defaults breaks no default.
+    expect(problems(`defaults: { provider: mantago, tz: UTC }\n${rules}`)).toEqual([
+      expect.stringMatching(/^rules\.yaml:1:32: unknown key "tz" in defaults/),
+      ...others,
+      "rules.yaml:8:32: account brand-b is a BotBonnie account, but this action's provider is mantago",
+      example,
+    ]);
+  });
+
   it('without a catalogue (one file as an editor sees it) checks the form of the names only', () => {
     const text = `defaults: { provider: mantago }
 rules:

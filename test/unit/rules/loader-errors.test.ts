@@ -1,4 +1,6 @@
 import { formatProblem, loadRuleSet } from '../../../src/rules';
+import { parseRuleFile } from '../../../src/rules/parse-rule-file';
+import { sortProblems } from '../../../src/rules/problems';
 import { fixture, NOW, reported, ROOT } from './fixtures';
 
 async function problemsOf(dir: string) {
@@ -11,6 +13,7 @@ describe('loader errors: each reported at FILE:LINE:COLUMN of the offending node
     ['unknown-key', 'rules.yaml', 5, 9, /^unknown key "contians" in text; did you mean "contains"\?$/],
     ['bad-regex', 'rules.yaml', 6, 22, /^bad regex "\(優惠\|coupon": Invalid regular expression.*Unterminated group/],
     ['unsupported-regex', 'rules.yaml', 6, 22, /^unsupported regex "\(\\\\w\+\) \\\\1": a backreference at character 7; rule regexes run on a linear-time engine/],
+    ['costly-regex', 'rules.yaml', 5, 22, /^regex "\\\\p\{L\}\{1000\}!" is too costly: it compiles to 1003 instructions/],
     ['unknown-platform', 'rules.yaml', 6, 24, /^unknown platform "tiktok"; expected one of line, facebook, instagram, whatsapp$/],
     ['unknown-event', 'rules.yaml', 6, 14, /^unknown event "sticker"; expected one of message, postback, follow, unfollow$/],
     ['unknown-provider', 'rules.yaml', 6, 19, /^unknown provider "botbonie"; did you mean "botbonnie"\?$/],
@@ -67,6 +70,21 @@ describe('loader errors: each reported at FILE:LINE:COLUMN of the offending node
     ]);
   });
 
+  it('runs the examples of a rule with a duplicate id or a bad action too (not of one whose when is broken)', async () => {
+    const { problems, exampleFailures, ruleSet } = await problemsOf('examples-of-invalid-rules');
+    const file = reported('invalid/examples-of-invalid-rules/rules.yaml');
+    expect(ruleSet).toBeUndefined();
+    expect(problems.map(formatProblem)).toEqual([
+      `${file}:6:9: duplicate id "dup": already used at ${file}:3:9`,
+      `${file}:13:12: an action has add_tag or remove_tag, not both: write two actions`,
+      expect.stringMatching(new RegExp(`^${file}:18:28: unknown key "bogus" in when`)),
+    ]);
+    expect(exampleFailures.map((f) => `${formatProblem(f).replace(/, at .*/, '')}`)).toEqual([
+      `${file}:10:9: example 1 of rule "dup" expects match but the rule does not match: message on line`,
+      `${file}:16:9: example 2 of rule "bad-action" expects match but the rule does not match: message on line, text "hello"`,
+    ]);
+  });
+
   it('reports every problem of every file, not only the first', async () => {
     const { problems } = await problemsOf('many-problems');
     const file = reported('invalid/many-problems/rules.yaml');
@@ -78,6 +96,36 @@ describe('loader errors: each reported at FILE:LINE:COLUMN of the offending node
       expect.stringMatching(new RegExp(`^${file}:8:55: remove_tag cannot be used with kind: client`)),
       `${file}:9:9: an id holds only letters, digits, "-" and "_"`,
       expect.stringMatching(new RegExp(`^${file}:11:12: the action has no provider`)),
+    ]);
+  });
+
+  it('a key named __proto__, constructor or prototype is an unknown key like any other, and its contents are never applied', () => {
+    const text = `defaults: { __proto__: { provider: botbonnie } }
+rules:
+  - id: a
+    __proto__: { enabled: false }
+    prototype: 1
+    when: { event: message, constructor: { event: follow }, text: { __proto__: { contains: x } } }
+    then:
+      - add_tag: t
+        __proto__: { provider: botbonnie }
+      - { add_tag: u, provider: mantago, constructor: x }
+    examples:
+      - { text: y, expect: match, __proto__: { expect: no_match } }
+`;
+    const { problems, rules } = parseRuleFile(text, 'rules.yaml');
+    expect(rules).toEqual([]);
+    expect(sortProblems(problems).map(formatProblem)).toEqual([
+      'rules.yaml:1:13: unknown key "__proto__" in defaults; expected one of provider, timezone, channel',
+      'rules.yaml:4:5: unknown key "__proto__" in a rule; expected one of id, description, enabled, priority, stop, when, then, examples',
+      'rules.yaml:5:5: unknown key "prototype" in a rule; expected one of id, description, enabled, priority, stop, when, then, examples',
+      'rules.yaml:6:29: unknown key "constructor" in when; expected one of platform, channel, event, text, postback, schedule, any, all, not',
+      'rules.yaml:6:69: unknown key "__proto__" in text; expected one of contains, contains_all, equals, starts_with, regex, case_sensitive',
+      // Not given a provider by the __proto__ beside it.
+      expect.stringMatching(/^rules\.yaml:8:9: the action has no provider/),
+      'rules.yaml:9:9: unknown key "__proto__" in an action; expected one of add_tag, remove_tag, provider, kind, for, account',
+      'rules.yaml:10:42: unknown key "constructor" in an action; expected one of add_tag, remove_tag, provider, kind, for, account',
+      'rules.yaml:12:35: unknown key "__proto__" in an example; expected one of text, event, data, platform, channel, at, expect',
     ]);
   });
 
