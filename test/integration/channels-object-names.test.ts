@@ -105,11 +105,8 @@ describe('accounts and channels named like properties of every object', () => {
     );
   });
 
-  // Known to fail: the YAML reader (src/rules/yaml-source.ts) assigns a `__proto__` key to a
-  // plain object, which sets its prototype instead of adding the key, so the account is lost
-  // ("unknown account"). Everything after the reader handles the name (checked with a reader
-  // that keeps the key). When the reader is fixed this test fails: make it an `it`.
-  it.failing('an account and a channel named __proto__ work as any other', async () => {
+  // The YAML reader keeps a `__proto__` key as a key (null-prototype maps), so the name works end to end.
+  it('an account and a channel named __proto__ work as any other', async () => {
     const names = ['__proto__', 'constructor'];
     expect(parseChannelsFile(channelsFile(names, '__proto__'), 'channels.yaml', envOf(names), 'error').problems.map(formatProblem)).toEqual([]);
     expect(await operationsServed(names, '__proto__', '__proto__')).toEqual(
