@@ -104,13 +104,19 @@ export function createApp(deps: AppDeps): App {
   serveWebhooksDirectly(app, webhooks, metrics, deps.ackPressure);
   // A channel id the channels file does not declare: 404 before anything else (CONTRACT check order).
   for (const kind of CHANNEL_KINDS) {
+    const declared = config.endpoints.flatMap((e) => (e.definition.path.startsWith(`${kind.pathPrefix}/`) ? [e.definition.path.slice(kind.pathPrefix.length + 1)] : []));
     const undeclared = (req: Request, res: Response) => {
       // Answered before the body is read: the connection closes instead of draining an unread body.
       if (req.method === 'POST') res.set('connection', 'close');
       // The id as written in the path: ids are matched as written (%-escapes are not decoded), so
       // `%62rand-a` is no channel even when `brand-a` is one.
       const written = req.path.slice(kind.pathPrefix.length + 1).replace(/\/$/, '');
-      res.status(404).json({ error: `no ${kind.title} ${JSON.stringify(written)} is declared${config.channelsFile ? ` in ${config.channelsFile.file}` : ' (there is no channels file)'}` });
+      // A URL registered in another case than the file's id (or %-escaped) is the likely mistake: name the id.
+      const meant = declared.find((id) => id.toLowerCase() === safeDecode(written).toLowerCase());
+      const hint = meant !== undefined ? `; did you mean ${JSON.stringify(meant)}? ids are matched as written, letter case included` : '';
+      const error = `no ${kind.title} ${JSON.stringify(written)} is declared${config.channelsFile ? ` in ${config.channelsFile.file}` : ' (there is no channels file)'}${hint}`;
+      log.warn('webhook for a channel id that is not declared: 404', { method: req.method, path: req.path, ...(meant !== undefined ? { meant } : {}) });
+      res.status(404).json({ error });
     };
     app.post(`${kind.pathPrefix}/:channel`, undeclared);
     if (kind.verifyTokenKey) app.get(`${kind.pathPrefix}/:channel`, undeclared);
@@ -179,4 +185,13 @@ function routeLabel(req: Request): string {
   // A router's routes are named with the path it is mounted at (`/admin/login`, not `/login`).
   if (r && typeof r.path === 'string') return r.path === '/' && req.baseUrl !== '' ? req.baseUrl : `${req.baseUrl}${r.path}`;
   return req.baseUrl.startsWith('/admin') ? '/admin' : 'unmatched';
+}
+
+/** `s` with its %-escapes decoded, or as it is when they are malformed. */
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }

@@ -89,20 +89,24 @@ describe('webhook paths are matched as written', () => {
   it('answers 404 to a case variant of a declared id, storing nothing', async () => {
     for (const url of ['/webhooks/line/LINE-A', '/webhooks/line/Line-A', '/webhooks/line/BRAND', '/webhooks/line/LINE-A/']) {
       const res = await postLine(url, lineBody([lineText('coupon', 'U-variant')]), SECRETS.LOWER_LINE);
-      expect([url, res.status, res.body.error]).toEqual([url, 404, expect.stringMatching(/^no LINE channel "(LINE-A|Line-A|BRAND)" is declared in .*channels\.yaml$/)]);
+      expect([url, res.status, res.body.error]).toEqual([url, 404, expect.stringMatching(/^no LINE channel "(LINE-A|Line-A|BRAND)" is declared in .*channels\.yaml; did you mean "(line-a|brand)"\? ids are matched as written, letter case included$/)]);
     }
     for (const url of ['/webhooks/meta/App', '/webhooks/meta/aPP']) {
       const res = await check(url, SECRETS.LOWER_VERIFY);
-      expect([url, res.status, res.body.error]).toEqual([url, 404, expect.stringMatching(/^no Meta app "(App|aPP)" is declared/)]);
+      // Two declared ids differ from it only in case: the hint names one of them.
+      expect([url, res.status, res.body.error]).toEqual([url, 404, expect.stringMatching(/^no Meta app "(App|aPP)" is declared.*; did you mean "(app|APP)"\?/)]);
       await postMeta(url, messenger('P-variant'), SECRETS.LOWER_APP).expect(404);
     }
     expect(await channelOf('U-variant')).toEqual([]);
     expect(await channelOf('P-variant')).toEqual([]);
+    // Logged, so a console URL typed in another case does not fail unseen.
+    const warned = h.logs.parsed().filter((l) => l.message === 'webhook for a channel id that is not declared: 404');
+    expect(warned).toContainEqual(expect.objectContaining({ level: 'warn', method: 'POST', path: '/webhooks/line/LINE-A', meant: 'line-a' }));
   });
 
   it('answers 404 to a %-escaped spelling of a declared id, naming the id as written', async () => {
     const res = await postLine('/webhooks/line/%62rand', lineBody([lineText('coupon', 'U-escaped')]), SECRETS.LOWER_LINE);
-    expect([res.status, res.body.error]).toEqual([404, expect.stringMatching(/^no LINE channel "%62rand" is declared in /)]);
+    expect([res.status, res.body.error]).toEqual([404, expect.stringMatching(/^no LINE channel "%62rand" is declared in .*; did you mean "brand"\?/)]);
     const meta = await check('/webhooks/meta/%61pp', SECRETS.LOWER_VERIFY);
     expect([meta.status, meta.body.error]).toEqual([404, expect.stringMatching(/^no Meta app "%61pp" is declared/)]);
     expect(await channelOf('U-escaped')).toEqual([]);
