@@ -48,6 +48,12 @@ export function buildProgram(): Command {
 }
 
 if (require.main === module) {
+  // A reader that went away (`autotag dead-letters list | head`) closes stdout: the command's
+  // output is no longer wanted, which is not an error (an unhandled EPIPE crashed it with exit 1).
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   buildProgram()
     .parseAsync(process.argv)
     .catch((err: unknown) => {

@@ -22,6 +22,13 @@ export const processIo: CommandIo = {
       : Promise.resolve(),
 };
 
+/** A `--limit` value: a whole number ≥ 1 written in digits (not 0x10, 1e1 or 2.0), else undefined. */
+export function positiveCount(value: string): number | undefined {
+  if (!/^\d+$/.test(value)) return undefined;
+  const n = Number(value);
+  return n >= 1 && Number.isSafeInteger(n) ? n : undefined;
+}
+
 /** The width of each column: its widest cell, header included. */
 export function columnWidths(header: string[], rows: string[][]): number[] {
   return header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

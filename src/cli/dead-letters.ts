@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { isoTime } from '../format-time';
 import type { describeOperation } from '../providers/describe-operation';
 import type { DeadLetter, Store } from '../store/store';
-import { columnWidths, processIo, tableHead, tableLine, withStore, type CommandIo } from './io';
+import { columnWidths, positiveCount, processIo, tableHead, tableLine, withStore, type CommandIo } from './io';
 
 /** Dead letters read from the store at a time: the list streams, so memory stays bounded however many there are. */
 export const DEAD_LETTERS_PAGE = 250;
@@ -16,8 +16,8 @@ const HEADER = ['id', 'since', 'what', 'status', 'reason'];
  * there are in all.
  */
 export async function runDeadLettersList(opts: { json?: boolean; limit?: string }, env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
-  const limit = opts.limit === undefined ? undefined : Number(opts.limit);
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+  const limit = opts.limit === undefined ? undefined : positiveCount(opts.limit);
+  if (opts.limit !== undefined && limit === undefined) {
     io.stderr(`dead-letters list: --limit must be a whole number ≥ 1, got ${JSON.stringify(opts.limit)}\n`);
     return 1;
   }

@@ -3,15 +3,15 @@ import { isoTime } from '../format-time';
 import type { describeOperation } from '../providers/describe-operation';
 import type { ExpiringTag, HistoryCall, HistoryEvent, UserHistory } from '../store/store';
 import { causeSentence } from './history-notes';
-import { processIo, withStore, type CommandIo } from './io';
+import { positiveCount, processIo, withStore, type CommandIo } from './io';
 
 export async function runHistory(opts: { user?: string; json?: boolean; limit?: string }, env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
   if (!opts.user) {
     io.stderr('history: --user ID is required (the user id the platform sent, e.g. a LINE userId or a Messenger sender id)\n');
     return 1;
   }
-  const limit = opts.limit === undefined ? 200 : Number(opts.limit);
-  if (!Number.isInteger(limit) || limit < 1) {
+  const limit = opts.limit === undefined ? 200 : positiveCount(opts.limit);
+  if (limit === undefined) {
     io.stderr(`history: --limit must be a whole number ≥ 1, got ${JSON.stringify(opts.limit)}\n`);
     return 1;
   }

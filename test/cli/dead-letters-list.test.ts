@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { DEAD_LETTERS_PAGE } from '../../src/cli/dead-letters';
 import type { DeadLetter } from '../../src/store/store';
 import { startHarness, type Harness } from '../helpers/app-harness';
 import { describeEachEngine } from '../helpers/engines';
 import { accepted, batch, forwardTo, tagOp } from '../store/builders';
-import { runCli } from './cli-run';
+import { ROOT, runCli } from './cli-run';
 
 /** More than one page of the listing, and more than the 100 it used to stop at. */
 const OPERATIONS = DEAD_LETTERS_PAGE + 50;
@@ -80,13 +82,26 @@ describeEachEngine('autotag dead-letters on a store with more dead letters than 
     expect(rowsOf(exact.stdout)).toHaveLength(TOTAL);
     expect(exact.stdout).not.toContain('showing');
 
-    for (const bad of ['0', 'ten']) {
+    for (const bad of ['0', 'ten', '0x10', '1e1', '2.0', ' 2']) {
       const r = await runCli(['dead-letters', 'list', '--limit', bad], env);
       expect(r.code).toBe(1);
       expect(r.stdout).toBe('');
       expect(r.stderr).toBe(`dead-letters list: --limit must be a whole number ≥ 1, got ${JSON.stringify(bad)}\n`);
     }
 
+  });
+
+  it('stops quietly, exit 0, when its reader goes away (| head)', async () => {
+    for (const args of [['dead-letters', 'list'], ['dead-letters', 'list', '--json']]) {
+      const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => void (stderr += c.toString()));
+      // Read the first chunk, then close the pipe as `head -c` does.
+      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+      child.stdout.destroy();
+      const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      expect([args.join(' '), code, stderr]).toEqual([args.join(' '), 0, '']);
+    }
   });
 
   it('retry by id finds a letter beyond the first page; retry --all queues every one, not one page', async () => {
