@@ -4,8 +4,9 @@ import { EVENT_KINDS, type EventKind } from '../event-kinds';
 import type { PrintedOperation } from '../providers/describe-operation';
 import type { RuleEvent } from '../rules';
 import { NO_ACCOUNT } from '../no-account';
+import { plural } from '../plural';
 import type { TagAction } from '../tag-operation';
-import { defaultDeps, plural, rulesDirOf, type CommandIo, type RulesCommandDeps } from './validate';
+import { defaultDeps, rulesDirOf, type CommandIo, type RulesCommandDeps } from './validate';
 
 export interface TestOptions {
   text?: string;

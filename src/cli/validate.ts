@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { plural } from '../plural';
 import { processIo, type CommandIo } from './command-io';
 
 export type { CommandIo };
@@ -51,10 +52,6 @@ export async function runValidate(opts: { rules?: string }, io: CommandIo, deps:
       `${file ? `; ${file.file}: ${plural(file.channels.length, 'channel')}, ${plural(file.accounts.length, 'account')} OK` : ''}\n`,
   );
   return 0;
-}
-
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 export function registerValidateCommand(program: Command, io: CommandIo = processIo, deps: () => RulesCommandDeps = defaultDeps): void {

@@ -2,7 +2,6 @@ import type { Platform } from '../chat-event';
 import { skipReason } from '../providers';
 import { operationKey, personScope, type TagAction, type TagOperation } from '../tag-operation';
 
-export { skipReason };
 
 /** The user an event is about, where it came in, and whom it was written to. */
 export interface BindTarget {

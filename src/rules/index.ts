@@ -4,7 +4,7 @@ export { evaluate, type Evaluation } from './evaluate';
 export { RuleSet, type CompiledRule } from './rule-set';
 export type { RuleEvent } from './match-context';
 export { formatProblem, type RuleProblem } from './problems';
-export { bindOperations, skipReason, type AccountOf, type BindTarget, type PersonOf } from './bind-operations';
+export { bindOperations, type AccountOf, type BindTarget, type PersonOf } from './bind-operations';
 export { dryRunWhere, ENVIRONMENT_CATALOGUE, type RuleCatalogue } from './catalogue';
 export { parseInstant, hasOffset } from './instant';
 export type * from './definitions';

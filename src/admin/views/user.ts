@@ -1,4 +1,5 @@
 import { causeSentence } from '../../cli/history-notes';
+import { plural } from '../../plural';
 import type { ExpiringTag, HistoryCall, UserHistory } from '../../store/store';
 import { html, type SafeHtml } from '../html';
 import { describeOperation, table, time, type ViewContext } from './common';
@@ -48,7 +49,6 @@ function timeline(h: UserHistory): SafeHtml {
 /** Says that the lists are the latest only, when the store holds more. */
 function leftOut(h: UserHistory): string {
   if (!h.truncated) return '';
-  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   return ` Only the latest are shown: ${plural(h.total.events, 'event')} and ${plural(h.total.calls, 'tag call')} in all.`;
 }
 
