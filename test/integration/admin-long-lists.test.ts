@@ -43,7 +43,7 @@ describe('/admin with more dead letters and history than it lists', () => {
 
   it("a user's lookup says when only the latest events are shown, and how many there are", async () => {
     const page = await bearer('/admin?user=Ulong');
-    expect(page.text).toContain(`History of <code>Ulong</code>: 200 events, 0 tag calls. Only the latest are shown: ${EVENTS} events and 0 tag calls in all.</p>`);
+    expect(page.text).toContain(`History of <code>Ulong</code>: 200 events, 0 tag calls. Only the latest are shown: ${EVENTS} events, 0 tag calls and 0 running lifetimes in all.</p>`);
     const json = await bearer('/admin/history.json?user=Ulong');
     expect(json.body.events).toHaveLength(200);
     expect(json.body).toMatchObject({ total: { events: EVENTS, calls: 0, expiring: 0 }, truncated: true });

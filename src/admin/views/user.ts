@@ -49,7 +49,7 @@ function timeline(h: UserHistory): SafeHtml {
 /** Says that the lists are the latest only, when the store holds more. */
 function leftOut(h: UserHistory): string {
   if (!h.truncated) return '';
-  return ` Only the latest are shown: ${plural(h.total.events, 'event')} and ${plural(h.total.calls, 'tag call')} in all.`;
+  return ` Only the latest are shown: ${plural(h.total.events, 'event')}, ${plural(h.total.calls, 'tag call')} and ${plural(h.total.expiring, 'running lifetime')} in all.`;
 }
 
 export function userSection(ctx: ViewContext, userId: string | undefined, history: UserHistory | undefined): SafeHtml {
