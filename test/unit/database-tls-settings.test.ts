@@ -1,8 +1,9 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
-import { systemRoots, tlsTarget } from '../../src/store/postgres/tls-negotiate';
+import { chooseTls, systemRoots, tlsTarget } from '../../src/store/postgres/tls-negotiate';
 import { tlsSettings, withoutTlsParams } from '../../src/store/postgres/tls-settings';
 
 describe('PostgreSQL TLS settings', () => {
@@ -85,5 +86,31 @@ describe("the system's CA bundle (verify without PGSSLROOTCERT)", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('sslmode=allow against a server that refuses plain and offers no TLS', () => {
+  /** A server that answers PostgreSQL's SSLRequest with N (no TLS), as one without ssl=on does. */
+  let server: net.Server;
+  let port: number;
+  beforeAll(async () => {
+    server = net.createServer((socket) => {
+      socket.once('data', () => socket.end('N'));
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as net.AddressInfo).port;
+  });
+  afterAll(async () => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('says why the plain connection was refused (a refused login is not hidden behind "no TLS")', async () => {
+    const url = `postgres://someone@127.0.0.1:${port}/db?sslmode=allow`;
+    const refused = chooseTls(tlsSettings(url, { setting: 'auto' }), tlsTarget(url), 2000, async () => 'role "someone" is not permitted to log in');
+    await expect(refused).rejects.toThrow(`the PostgreSQL server at 127.0.0.1:${port} refused a plain connection (role "someone" is not permitted to log in) and does not offer TLS either`);
+  });
+
+  it('connects plain when the plain attempt is taken', async () => {
+    const url = `postgres://someone@127.0.0.1:${port}/db?sslmode=allow`;
+    expect((await chooseTls(tlsSettings(url, { setting: 'auto' }), tlsTarget(url), 2000, async () => undefined)).ssl).toBe(false);
   });
 });

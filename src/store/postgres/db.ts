@@ -124,7 +124,7 @@ export class PgDb {
       keepAliveInitialDelayMillis: 10_000,
       ...(this.opts.schema ? { options: `-c search_path=${this.opts.schema}` } : {}),
     };
-    const choice = await chooseTls(this.tls, tlsTarget(this.url), this.opts.connectTimeoutMs, () => acceptsPlain({ ...base, ssl: false }));
+    const choice = await chooseTls(this.tls, tlsTarget(this.url), this.opts.connectTimeoutMs, () => plainRefusal({ ...base, ssl: false }));
     this.opts.log.info('PostgreSQL connections', choice.summary);
     return { ...base, ssl: choice.ssl };
   }
@@ -242,19 +242,19 @@ async function preparedOn(poolOf: () => pg.Pool | Promise<pg.Pool>, name: string
   return { rows: r.rows as Row[], rowCount: r.rowCount ?? 0 };
 }
 
-/** One plain connection attempt (sslmode=allow): false when the server refuses it, thrown when it cannot be reached. */
-async function acceptsPlain(config: pg.ClientConfig): Promise<boolean> {
+/** One plain connection attempt (sslmode=allow): undefined when the server takes it, why when it refuses it, thrown when it cannot be reached. */
+async function plainRefusal(config: pg.ClientConfig): Promise<string | undefined> {
   const client = new pg.Client(config);
   client.on('error', () => undefined);
   try {
     await client.connect();
-    return true;
+    return undefined;
   } catch (err) {
     // A refused login (28…: pg_hba wants TLS, or the plain attempt's authentication failed) is a
     // refusal of plain, as libpq's allow takes it; an unreachable server is not.
     const code = (err as { code?: unknown }).code;
     if (isUnavailable(err) && !(typeof code === 'string' && code.startsWith('28'))) throw err;
-    return false;
+    return err instanceof Error ? err.message : String(err);
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -142,25 +142,27 @@ function tlsOptions(s: TlsSettings): { options: tls.ConnectionOptions; verified:
  * prefer → TLS without checks when the server speaks it, else plain;
  * require → TLS without checks (verify-ca when a root certificate is given);
  * verify-ca / verify-full → TLS, checking the certificate (and the host name).
- * `plainAccepted` tries one plain connection (for allow only).
+ * `plainRefusal` tries one plain connection (for allow only): undefined when the server took
+ * it, else why it refused it.
  */
 export async function chooseTls(
   s: TlsSettings,
   target: TlsTarget | undefined,
   timeoutMs: number,
-  plainAccepted: () => Promise<boolean>,
+  plainRefusal: () => Promise<string | undefined>,
 ): Promise<TlsChoice> {
   const mode = s.mode.value;
   const plain: TlsChoice = { ssl: false, summary: { tls: false, verified: 'no', decidedBy: s.mode.from } };
   if (mode === 'disable' || !target) return plain;
-  if (mode === 'allow' && (await plainAccepted())) return plain;
+  const refusedPlain = mode === 'allow' ? await plainRefusal() : undefined;
+  if (mode === 'allow' && refusedPlain === undefined) return plain;
 
   const { options, verified, caDescribed } = tlsOptions(s);
   const where = `${target.host}:${target.port}`;
   const probe = await probeTls(target, options, timeoutMs);
   if (!probe.tls) {
     if (mode === 'prefer') return plain;
-    const why = mode === 'allow' ? 'refuses plain connections and does not offer TLS either' : `does not offer TLS, but ${s.mode.from} requires it (DATABASE_SSL=auto uses TLS only where the server offers it)`;
+    const why = mode === 'allow' ? `refused a plain connection (${refusedPlain ?? 'no reason given'}) and does not offer TLS either` : `does not offer TLS, but ${s.mode.from} requires it (DATABASE_SSL=auto uses TLS only where the server offers it)`;
     throw new DatabaseTlsError(`the PostgreSQL server at ${where} ${why}`, s.mode.from);
   }
   if (probe.handshakeError) {
