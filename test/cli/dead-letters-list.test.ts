@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { DEAD_LETTERS_PAGE } from '../../src/cli/dead-letters';
+import { DEAD_LETTERS_PAGE, runDeadLettersList } from '../../src/cli/dead-letters';
 import type { DeadLetter } from '../../src/store/store';
 import { startHarness, type Harness } from '../helpers/app-harness';
 import { describeEachEngine } from '../helpers/engines';
 import { accepted, batch, forwardTo, tagOp } from '../store/builders';
-import { ROOT, runCli } from './cli-run';
+import { bufferIo, ROOT, runCli } from './cli-run';
 
 /** More than one page of the listing, and more than the 100 it used to stop at. */
 const OPERATIONS = DEAD_LETTERS_PAGE + 50;
@@ -82,11 +82,13 @@ describeEachEngine('autotag dead-letters on a store with more dead letters than 
     expect(rowsOf(exact.stdout)).toHaveLength(TOTAL);
     expect(exact.stdout).not.toContain('showing');
 
-    for (const bad of ['0', 'ten', '0x10', '1e1', '2.0', ' 2']) {
-      const r = await runCli(['dead-letters', 'list', '--limit', bad], env);
-      expect(r.code).toBe(1);
-      expect(r.stdout).toBe('');
-      expect(r.stderr).toBe(`dead-letters list: --limit must be a whole number ≥ 1, got ${JSON.stringify(bad)}\n`);
+    const bad = await runCli(['dead-letters', 'list', '--limit', '0'], env);
+    expect(bad).toEqual({ code: 1, stdout: '', stderr: 'dead-letters list: --limit must be a whole number ≥ 1, got "0"\n' });
+    // The other spellings in the process (refused before the store is opened): digits only.
+    for (const spelling of ['ten', '0x10', '1e1', '2.0', ' 2']) {
+      const io = bufferIo();
+      expect(await runDeadLettersList({ limit: spelling }, env, io)).toBe(1);
+      expect([io.out, io.err]).toEqual(['', `dead-letters list: --limit must be a whole number ≥ 1, got ${JSON.stringify(spelling)}\n`]);
     }
 
   });
