@@ -12,7 +12,7 @@ import { createLogger, type Logger } from './log';
 import { createMetrics } from './metrics';
 import { createTaggers } from './providers/create-taggers';
 import { formatProblem, loadRuleSet } from './rules';
-import { RulesHolder, watchRules } from './rules/watch-rules';
+import { reloadOutcome, RulesHolder, watchRules } from './rules/watch-rules';
 import { logSetupStatus, setupStatus } from './setup-status';
 import { openStore } from './store/open-store';
 import type { Store } from './store/store';
@@ -99,7 +99,10 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
     catalogue,
     holder: rules,
     log,
-    onReload: (r) => metrics.ruleReloads.inc({ outcome: r.applied ? 'applied' : 'rejected' }),
+    onReload: (r) => {
+      const outcome = reloadOutcome(r);
+      if (outcome) metrics.ruleReloads.inc({ outcome });
+    },
   });
 
   const prune = async () => {

@@ -190,3 +190,13 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
     },
   };
 }
+
+/**
+ * What a reload counts as in `autotag_rule_reloads_total`: a refused edit, or an applied one that
+ * changed the rules. The first check after start re-reads what is in force and counts as neither.
+ */
+export function reloadOutcome(r: { applied: boolean; changes?: RuleChanges }): 'applied' | 'rejected' | undefined {
+  if (!r.applied) return 'rejected';
+  const c = r.changes;
+  return c !== undefined && c.added.length + c.changed.length + c.removed.length > 0 ? 'applied' : undefined;
+}

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { evaluate, loadRuleSet } from '../../src/rules';
-import { RulesHolder, watchRules, type RuleChanges } from '../../src/rules/watch-rules';
+import { reloadOutcome, RulesHolder, watchRules, type RuleChanges } from '../../src/rules/watch-rules';
 import { LogLines, tempDir } from '../helpers/app-harness';
 import { createLogger } from '../../src/log';
 
@@ -79,8 +79,9 @@ describe('hot reload of rule files', () => {
         for (const w of [...waiters]) w();
       },
     });
-    // the first check re-reads what is in force, without changes
-    await nextReload((r) => r.applied);
+    // the first check re-reads what is in force, without changes: not a reload for the metric
+    const first = await nextReload((r) => r.applied);
+    expect(reloadOutcome(first)).toBeUndefined();
     reloads.length = 0;
   });
 
@@ -96,6 +97,7 @@ describe('hot reload of rule files', () => {
     fs.writeFileSync(file, V2);
     const r = await nextReload((x) => x.applied);
     expect(r.changes).toEqual({ added: ['new-rule'], changed: ['coupon'], removed: ['old-rule'] });
+    expect(reloadOutcome(r)).toBe('applied');
     expect(holder.current()).not.toBe(before);
     expect(evaluate(holder.current(), textEvent('我要優惠券')).matched).toEqual(['coupon']);
     expect(evaluate(holder.current(), textEvent('old')).matched).toEqual([]);
@@ -107,6 +109,7 @@ describe('hot reload of rule files', () => {
     const before = holder.current();
     fs.writeFileSync(file, BROKEN);
     const r = await nextReload((x) => !x.applied);
+    expect(reloadOutcome(r)).toBe('rejected');
     expect(holder.current()).toBe(before);
     expect(evaluate(holder.current(), textEvent('old')).matched).toEqual(['old-rule']);
     const rel = path.relative(process.cwd(), file);
