@@ -81,7 +81,7 @@ export const flag = z
     const s = v?.trim().toLowerCase() ?? '';
     if (ON.includes(s)) return true;
     if (OFF.includes(s)) return false;
-    ctx.addIssue({ code: 'custom', message: `must be 1 to turn it on, or 0 or unset for off (not ${JSON.stringify(v?.slice(0, 40))})` });
+    ctx.addIssue({ code: 'custom', message: `must be 1 (or true, yes, on) to turn it on, or 0 (or false, no, off) or unset for off (not ${JSON.stringify(v?.slice(0, 40))})` });
     return z.NEVER;
   });
 

@@ -79,7 +79,7 @@ describe('loadConfig', () => {
     for (const v of ['1', 'true', 'YES', ' on ']) expect(loadConfig({ HISTORY_STORE_TEXT: v }).history.storeText).toBe(true);
     for (const v of ['0', 'false', 'No', 'off', '']) expect(loadConfig({ HISTORY_STORE_TEXT: v }).history.storeText).toBe(false);
     expect(loadConfig({}).history.storeText).toBe(false);
-    expect(() => loadConfig({ HISTORY_STORE_TEXT: 'banana' })).toThrow(/HISTORY_STORE_TEXT: must be 1 to turn it on, or 0 or unset for off \(not "banana"\)/);
+    expect(() => loadConfig({ HISTORY_STORE_TEXT: 'banana' })).toThrow(/HISTORY_STORE_TEXT: must be 1 \(or true, yes, on\) to turn it on, or 0 \(or false, no, off\) or unset for off \(not "banana"\)/);
   });
 
   it('parses forward URL lists and flags', () => {
