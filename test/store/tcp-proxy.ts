@@ -23,7 +23,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let cut = false;
   let silent = false;
   const open = new Set<net.Socket>();
-  const pairs = new Set<[net.Socket, net.Socket]>();
+  const pairs = new Set<{ client: net.Socket; upstream: net.Socket; unlink: () => void }>();
   const track = (s: net.Socket) => {
     open.add(s);
     s.on('close', () => open.delete(s));
@@ -41,11 +41,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     }
     const upstream = net.connect(target);
     track(upstream);
-    pairs.add([client, upstream]);
     client.pipe(upstream);
     upstream.pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
+    // One end closing closes the other — until a silent partition, which carries no close either.
+    const closeUpstream = () => upstream.destroy();
+    const closeClient = () => client.destroy();
+    client.on('close', closeUpstream);
+    upstream.on('close', closeClient);
+    pairs.add({ client, upstream, unlink: () => void (client.off('close', closeUpstream), upstream.off('close', closeClient)) });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
@@ -57,11 +60,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     blackhole() {
       silent = true;
-      for (const [client, upstream] of pairs) {
+      for (const { client, upstream, unlink } of pairs) {
         client.unpipe(upstream);
         upstream.unpipe(client);
         client.pause();
         upstream.pause();
+        // A process that gives up its connection (closes its socket) is not heard by the server either.
+        unlink();
       }
     },
     restore() {
