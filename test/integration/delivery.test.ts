@@ -255,7 +255,8 @@ describe('delivery to MantaGo', () => {
       while (!pressure.slow) await new Promise((r) => setTimeout(r, 20));
       running = await startDelivery(h, { ...env, MANTAGO_BASE_URL: slow.baseUrl, MANTAGO_TOKEN: slow.token, MANTAGO_SECRET: slow.secret }, { ackPressure: pressure });
       await running.waitForOutcomes(50, (o) => o.outcome === 'applied');
-      expect(slow.api.maxInFlight).toBe(ADAPTIVE_CONCURRENCY.initial);
+      // Not above its start (on a loaded machine the claims once kept it at 7 of 8).
+      expect(slow.api.maxInFlight).toBeLessThanOrEqual(ADAPTIVE_CONCURRENCY.initial);
 
       clearInterval(flood);
       slow.api.reset();

@@ -105,7 +105,9 @@ describe('autotag serve asked to stop while it starts', () => {
       const signalledAt = Date.now();
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
-      expect(Date.now() - signalledAt).toBeLessThan(6000);
+      // Given up 3 s after the signal (not at the 30 s connect timeout); the contract's bound is 10 s,
+      // and a loaded machine once took 6.15 s to start, signal and exit the process.
+      expect(Date.now() - signalledAt).toBeLessThan(9000);
       expect(stderr).toContain('SIGTERM during start-up');
       expect(stderr).toContain('stopped without starting');
     } finally {
