@@ -117,6 +117,7 @@ describe('group commit', () => {
       return commits;
     };
     expect(await run(undefined)).toEqual([[1], [2], [3]]);
-    expect(await run(20)).toEqual([[1, 2, 3]]);
+    // Three turns take microseconds, but a loaded machine once stretched them past 20 ms: a window they always fit in.
+    expect(await run(500)).toEqual([[1, 2, 3]]);
   });
 });
