@@ -79,12 +79,21 @@ export async function pacedWebhooks(o: {
   count: number;
   connections: number;
   next: () => SignedWebhook;
+  /**
+   * Sent first, at the same rate over the same connections, and left out of every figure but
+   * `warmUpP99` and `failed` (and of onSent/onAnswer): the sender's connections open and its
+   * code warm before the `count` requests that are measured.
+   */
+  warmUpCount?: number;
   /** Told when each webhook was due and sent (the `now` clock of stats.ts). */
   onSent?: (w: SignedWebhook, dueAt: number) => void;
   /** Told of every answer: when it was due, how late it went out, and its latency from due time. */
   onAnswer?: (a: { dueAt: number; sendLagMs: number; ms: number; status: number }) => void;
-}): Promise<LoadResult & { achievedRate: number }> {
+}): Promise<LoadResult & { achievedRate: number; warmUpP99?: number }> {
   const pool = new Pool(o.url, { connections: o.connections, keepAliveTimeout: 10_000 });
+  const warm = o.warmUpCount ?? 0;
+  const warmTimes: number[] = [];
+  const total = warm + o.count;
   const times: number[] = [];
   const statuses: Record<string, number> = {};
   let failed = 0;
@@ -98,12 +107,13 @@ export async function pacedWebhooks(o: {
   await new Promise<void>((resolve) => {
     const tick = () => {
       const now = nowMs();
-      while (i < o.count && start + i * interval <= now) {
+      while (i < total && start + i * interval <= now) {
         const dueAt = start + i * interval;
+        const measured = i >= warm;
         const w = o.next();
-        o.onSent?.(w, dueAt);
+        if (measured) o.onSent?.(w, dueAt);
         lastSent = nowMs();
-        if (i === 0) firstSent = lastSent;
+        if (i === warm) firstSent = lastSent;
         const sendLagMs = lastSent - dueAt;
         inFlight.push(
           pool
@@ -111,9 +121,16 @@ export async function pacedWebhooks(o: {
             .then(async (res) => {
               await res.body.dump();
               const ms = nowMs() - dueAt;
+              const good = res.statusCode >= 200 && res.statusCode < 300;
+              if (!measured) {
+                // A warm-up request that failed still counts as failed: warming up hides nothing.
+                if (good) warmTimes.push(ms);
+                else failed++;
+                return;
+              }
               o.onAnswer?.({ dueAt, sendLagMs, ms, status: res.statusCode });
               statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
-              if (res.statusCode >= 200 && res.statusCode < 300) {
+              if (good) {
                 ok++;
                 times.push(ms);
               } else failed++;
@@ -122,7 +139,7 @@ export async function pacedWebhooks(o: {
         );
         i++;
       }
-      if (i >= o.count) {
+      if (i >= total) {
         resolve();
         return;
       }
@@ -131,12 +148,13 @@ export async function pacedWebhooks(o: {
     tick();
   });
   await Promise.all(inFlight);
-  const durationS = (nowMs() - start) / 1000;
+  const durationS = (nowMs() - (start + warm * interval)) / 1000;
   await pool.close();
   return {
     okPerSecond: ok / durationS,
     // How fast requests actually went out (below `rate` when this process could not keep up).
     achievedRate: o.count > 1 && lastSent > firstSent ? (o.count - 1) / ((lastSent - firstSent) / 1000) : Number.NaN,
+    ...(warm > 0 ? { warmUpP99: percentile(warmTimes, 99) } : {}),
     ok,
     failed,
     statuses,

@@ -9,20 +9,25 @@
  * So the adaptive worker (PROVIDER_CONCURRENCY unset) uses more than its starting
  * concurrency only while answers are quick: a window of `windowMs` with at least
  * `minSamples` answers whose 90th percentile is above `targetMs` makes the answers `slow`
- * until a window passes that is not. It never goes below its start (8 calls in flight, the
- * old fixed default), and light traffic (fewer than `minSamples` answers in a window) never
- * holds it back: a backlog with no webhooks arriving drains at full speed.
+ * for `holdMs` after that window, however quick the windows in between. Released after one
+ * quick window, as it once was, the worker went back to 32 calls at once, slowed the answers
+ * again within a window or two, and did so several times a second: the answers' p99 at 1,000
+ * webhooks a second stayed where the held worker's own bursts put it. It never goes below its
+ * start (8 calls in flight, the old fixed default), and light traffic (fewer than `minSamples`
+ * answers in a window) ends the hold at once: a backlog with no webhooks arriving drains at full speed.
  */
 export const ACK_PRESSURE = {
   targetMs: 20,
   windowMs: 100,
   minSamples: 10,
+  holdMs: 1000,
 } as const;
 
 export class AckPressure {
   private samples: number[] = [];
   private windowStart: number;
-  private slowNow = false;
+  /** The end of the window that was last seen slow; answers are slow until holdMs after it. */
+  private slowUntil = -Infinity;
 
   constructor(private readonly now: () => number = () => performance.now()) {
     this.windowStart = now();
@@ -35,22 +40,23 @@ export class AckPressure {
     if (this.samples.length < 4096) this.samples.push(ms);
   }
 
-  /** Whether answers were slow in the last window that ended (with traffic enough to tell). */
+  /** Whether a window that ended within the last holdMs had slow answers (with traffic enough to tell), and traffic has not turned light since. */
   get slow(): boolean {
     this.roll();
-    return this.slowNow;
+    return this.now() < this.slowUntil;
   }
 
   private roll(): void {
-    const { windowMs, minSamples, targetMs } = ACK_PRESSURE;
+    const { windowMs, minSamples, targetMs, holdMs } = ACK_PRESSURE;
     const windows = Math.floor((this.now() - this.windowStart) / windowMs);
     if (windows < 1) return;
     const s = this.samples;
-    // Windows that passed unseen after the one just ended had no answers: not slow.
-    if (windows > 1 || s.length < minSamples) this.slowNow = false;
+    const ended = this.windowStart + windowMs;
+    // Windows that passed unseen after the one just ended had no answers: light traffic ends the hold.
+    if (windows > 1 || s.length < minSamples) this.slowUntil = -Infinity;
     else {
       s.sort((a, b) => a - b);
-      this.slowNow = (s[Math.floor(s.length * 0.9)] as number) > targetMs;
+      if ((s[Math.floor(s.length * 0.9)] as number) > targetMs) this.slowUntil = ended + holdMs;
     }
     this.samples = [];
     this.windowStart += windows * windowMs;

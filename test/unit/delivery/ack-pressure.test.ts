@@ -29,13 +29,48 @@ describe('AckPressure: whether webhook answers are slow under traffic', () => {
     }
   });
 
-  it('is slow for a busy window whose 90th percentile is over the target, until a window that is not', () => {
+  it('is slow for a busy window whose 90th percentile is over the target, and for holdMs after the last such window', () => {
     const g = gauge();
     g.window(50, ACK_PRESSURE.targetMs * 3);
     expect(g.p.slow).toBe(true);
     g.window(50, ACK_PRESSURE.targetMs * 3);
     expect(g.p.slow).toBe(true);
+    // Quick busy windows do not end the hold before holdMs has passed since the last slow one.
+    expect(ACK_PRESSURE.holdMs).toBeGreaterThanOrEqual(2 * ACK_PRESSURE.windowMs);
     g.window(50, 2);
+    expect(g.p.slow).toBe(true);
+    const quickWindowsInHold = ACK_PRESSURE.holdMs / ACK_PRESSURE.windowMs - 2;
+    for (let w = 0; w < quickWindowsInHold; w++) {
+      g.window(50, 2);
+      expect(g.p.slow).toBe(true);
+    }
+    g.window(50, 2);
+    expect(g.p.slow).toBe(false);
+  });
+
+  it('starts the hold again at every slow window: a worker released into slow answers is held at once', () => {
+    const g = gauge();
+    g.window(50, ACK_PRESSURE.targetMs * 3);
+    for (let w = 0; w < ACK_PRESSURE.holdMs / ACK_PRESSURE.windowMs - 2; w++) g.window(50, 2);
+    g.window(50, ACK_PRESSURE.targetMs * 3);
+    expect(g.p.slow).toBe(true);
+    // Past the first hold's end, held by the second.
+    g.window(50, 2);
+    g.window(50, 2);
+    expect(g.p.slow).toBe(true);
+    for (let w = 0; w < ACK_PRESSURE.holdMs / ACK_PRESSURE.windowMs - 3; w++) {
+      g.window(50, 2);
+      expect(g.p.slow).toBe(true);
+    }
+    g.window(50, 2);
+    expect(g.p.slow).toBe(false);
+  });
+
+  it('ends the hold at once when traffic turns light: a backlog with no webhooks arriving is not held back', () => {
+    const g = gauge();
+    g.window(50, ACK_PRESSURE.targetMs * 3);
+    expect(g.p.slow).toBe(true);
+    g.window(ACK_PRESSURE.minSamples - 1, 2);
     expect(g.p.slow).toBe(false);
   });
 
