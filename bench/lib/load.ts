@@ -89,7 +89,7 @@ export async function pacedWebhooks(o: {
   onSent?: (w: SignedWebhook, dueAt: number) => void;
   /** Told of every answer: when it was due, how late it went out, and its latency from due time. */
   onAnswer?: (a: { dueAt: number; sendLagMs: number; ms: number; status: number }) => void;
-}): Promise<LoadResult & { achievedRate: number; warmUpP99?: number; warmUpOk: number }> {
+}): Promise<LoadResult & { achievedRate: number; warmUpP99: number; warmUpOk: number }> {
   const pool = new Pool(o.url, { connections: o.connections, keepAliveTimeout: 10_000 });
   const warm = o.warmUpCount ?? 0;
   const warmTimes: number[] = [];
@@ -154,7 +154,8 @@ export async function pacedWebhooks(o: {
     okPerSecond: ok / durationS,
     // How fast requests actually went out (below `rate` when this process could not keep up).
     achievedRate: o.count > 1 && lastSent > firstSent ? (o.count - 1) / ((lastSent - firstSent) / 1000) : Number.NaN,
-    ...(warm > 0 ? { warmUpP99: percentile(warmTimes, 99) } : {}),
+    // NaN without a warm-up (percentile of no samples).
+    warmUpP99: percentile(warmTimes, 99),
     warmUpOk: warmTimes.length,
     ok,
     failed,
