@@ -25,7 +25,7 @@ import { createLineWebhooks } from './lib/line-webhooks';
 import { pacedWebhooks } from './lib/load';
 import { emitResult, fmt, printConditions, printSection, round } from './lib/report';
 import { serviceEnv } from './lib/service-env';
-import { nowMs, percentile } from './lib/stats';
+import { maxOf, nowMs, percentile } from './lib/stats';
 
 const RATE = Number(process.env.BENCH_FORWARD_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_FORWARD_SECONDS ?? 10);
@@ -110,7 +110,7 @@ async function measure(start: (downstreamUrl: string) => Promise<RunningChild>, 
     return {
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
-      max: Math.max(...latencies),
+      max: maxOf(latencies, -Infinity),
       ackP50: ack.p50,
       ackP99: ack.p99,
       sent: count,

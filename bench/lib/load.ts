@@ -1,7 +1,7 @@
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
 import type { SignedWebhook } from './line-webhooks';
-import { nowMs, percentile } from './stats';
+import { maxOf, nowMs, percentile } from './stats';
 
 export interface LoadResult {
   /** 2xx answers per second over the run. */
@@ -62,7 +62,7 @@ export async function autocannonWebhooks(o: {
     durationS: r.duration,
     p50: percentile(times, 50),
     p99: percentile(times, 99),
-    max: Math.max(0, ...times),
+    max: maxOf(times, 0),
   };
 }
 
@@ -163,6 +163,6 @@ export async function pacedWebhooks(o: {
     durationS,
     p50: percentile(times, 50),
     p99: percentile(times, 99),
-    max: Math.max(0, ...times),
+    max: maxOf(times, 0),
   };
 }
