@@ -1,7 +1,7 @@
 /**
  * What each statement of an accepted webhook costs on SQLite, no HTTP and no fsync: a
- * migrated file, BENCH_WEBHOOKS (default 100,000) webhooks written as the accept writes
- * them (seen key, history row, desired-state upsert), BENCH_BATCH (default 200) per
+ * migrated file, BENCH_WEBHOOKS (default 100,000) webhooks written with the accept's own
+ * statements (seen key, history row, desired-state upsert), BENCH_BATCH (default 200) per
  * relaxed transaction as a group commit would. Prints µs per webhook for each statement
  * and for the rest of the transaction (BEGIN, COMMIT: the pages appended to the WAL).
  * A tool for finding where the ack path's time goes; not part of `npm run bench`.
@@ -11,23 +11,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createLogger } from '../src/log';
-import { OPERATION_INSERT_COLUMNS, UPSERT_OPERATION_ON_CONFLICT } from '../src/store/sql/operations';
+import { INSERT_HISTORY_EVENT, INSERT_SEEN, UPSERT_OPERATION } from '../src/store/sqlite/accept';
 import { SqliteDb } from '../src/store/sqlite/db';
 import { migrateSqlite } from '../src/store/sqlite/migrate';
 
 const WEBHOOKS = Number(process.env.BENCH_WEBHOOKS ?? 100_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 200);
-
-// The accept's own statements (src/store/sqlite/accept.ts), with the values bench/ack's webhooks give them.
-const SEEN = `INSERT INTO seen_events (key, seen_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`;
-const HISTORY = `
-  INSERT INTO history_events (received_at, platform, channel, recipient, user_id, event_id, kind, type, text, postback_data, matched, operations)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`;
-const UPSERT = `
-  INSERT INTO operations (${OPERATION_INSERT_COLUMNS})
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, 'pending', $11, 0, 0, $11, $11, $12, $13, $14, 'queued')
-  ${UPSERT_OPERATION_ON_CONFLICT}
-  RETURNING accept_effect`;
 
 function main(): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accept-statements-'));
@@ -45,16 +34,16 @@ function main(): void {
           for (let i = 0; i < BATCH && n < WEBHOOKS; i++, n++) {
             const user = `U${n.toString(16).padStart(32, '0')}`;
             let a = process.hrtime.bigint();
-            db.run(SEEN, [`line:channel:${n}`, now]);
+            db.run(INSERT_SEEN, [`line:channel:${n}`, now]);
             let b = process.hrtime.bigint();
             spent.seen += b - a;
             a = b;
             const op = { action: 'add', provider: 'mantago', kind: 'personal', tagId: 'coupon', platform: 'line', recipient: 'Ubot', userId: user, account: 'mantago', channel: 'default' };
-            db.run(HISTORY, [now, 'line', 'default', 'Ubot', user, `ev-${n}`, 'message', 'text', '我要優惠券', null, '["coupon"]', JSON.stringify([op])]);
+            db.run(INSERT_HISTORY_EVENT, [now, 'line', 'default', 'Ubot', user, `ev-${n}`, 'message', 'text', '我要優惠券', null, '["coupon"]', JSON.stringify([op])]);
             b = process.hrtime.bigint();
             spent.history += b - a;
             a = b;
-            db.all(UPSERT, ['mantago', 'mantago', 'personal', 'coupon', 'line', '', user, 'Ubot', 'default', 'add', now, now, null, null]);
+            db.all(UPSERT_OPERATION, ['mantago', 'mantago', 'personal', 'coupon', 'line', '', user, 'Ubot', 'default', 'add', now, now, null, null]);
             spent.upsert += process.hrtime.bigint() - a;
           }
         }),

@@ -4,14 +4,14 @@ import { num, str } from '../shared/rows';
 import { INSERT_HISTORY_DECISION, OPERATION_INSERT_COLUMNS, UPSERT_OPERATION_ON_CONFLICT, wakesWorker, type AcceptEffect } from '../sql/operations';
 import type { SqliteDb } from './db';
 
-const INSERT_SEEN = `INSERT INTO seen_events (key, seen_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`;
+export const INSERT_SEEN = `INSERT INTO seen_events (key, seen_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`;
 
-const INSERT_HISTORY_EVENT = `
+export const INSERT_HISTORY_EVENT = `
   INSERT INTO history_events (received_at, platform, channel, recipient, user_id, event_id, kind, type, text, postback_data, matched, operations)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`;
 
 /** RETURNING yields no row when the row was set by a later event (see UPSERT_OPERATION_ON_CONFLICT). */
-const UPSERT_OPERATION = `
+export const UPSERT_OPERATION = `
   INSERT INTO operations (${OPERATION_INSERT_COLUMNS})
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, 'pending', $11, 0, 0, $11, $11, $12, $13, $14, 'queued')
   ${UPSERT_OPERATION_ON_CONFLICT}
