@@ -27,6 +27,9 @@ function mapError(file: string, err: unknown): unknown {
 interface Prepared {
   stmt: BetterSqlite3.Statement;
   order: readonly number[];
+  /** The highest `$n`: exactly this many parameters must be passed, as PostgreSQL requires. */
+  count: number;
+  sql: string;
 }
 
 /**
@@ -78,13 +81,21 @@ export class SqliteDb {
         order.push(Number(n) - 1);
         return '?';
       });
-      p = { stmt: this.raw.prepare(text), order };
+      p = { stmt: this.raw.prepare(text), order, count: order.reduce((max, i) => Math.max(max, i + 1), 0), sql };
       this.statements.set(sql, p);
     }
     return p;
   }
 
-  private static bind(order: readonly number[], params: readonly SqlValue[]): unknown[] {
+  /**
+   * The values for the `?`s in order. A parameter list of another length than the statement's
+   * highest `$n` is a bug (a missing `$n` would otherwise be bound as NULL without a word);
+   * PostgreSQL refuses it too. `undefined` passed for a parameter is bound as NULL.
+   */
+  private static bind({ order, count, sql }: Prepared, params: readonly SqlValue[]): unknown[] {
+    if (params.length !== count) {
+      throw new Error(`SQLite statement takes ${count} parameter(s) ($1…$${count}), ${params.length} given: ${sql.replace(/\s+/g, ' ').trim().slice(0, 120)}`);
+    }
     const out = new Array<unknown>(order.length);
     for (let i = 0; i < order.length; i++) {
       const v = params[order[i] as number];
@@ -97,7 +108,7 @@ export class SqliteDb {
   all(sql: string, params: readonly SqlValue[] = []): Row[] {
     return this.guard(() => {
       const p = this.prepare(sql);
-      return p.stmt.all(SqliteDb.bind(p.order, params)) as Row[];
+      return p.stmt.all(SqliteDb.bind(p, params)) as Row[];
     });
   }
 
@@ -105,7 +116,7 @@ export class SqliteDb {
   run(sql: string, params: readonly SqlValue[] = []): number {
     return this.guard(() => {
       const p = this.prepare(sql);
-      return p.stmt.run(SqliteDb.bind(p.order, params)).changes;
+      return p.stmt.run(SqliteDb.bind(p, params)).changes;
     });
   }
 
