@@ -54,13 +54,17 @@ export function compileRegex(source: string, flags: 'u' | 'iu'): CompiledRegex {
 
 function compileUncached(source: string, flags: 'u' | 'iu'): CompiledRegex {
   if (source === '') return { ok: false, problem: 'an empty regex would match every text' };
+  const ignoreCase = flags === 'iu';
   try {
     // JavaScript's own parser first: its messages for a plain syntax error are the ones people know.
     new RegExp(source, flags);
   } catch (e) {
+    // Newer syntax than this Node reads (inline flags `(?i:…)` on Node 20) that the rules refuse
+    // anyway: the refusal by name, the same on every Node, not this Node's "Invalid group".
+    const newer = translateToRe2(source, ignoreCase);
+    if (!newer.ok && newer.problem.startsWith('unsupported regex')) return { ok: false, problem: newer.problem };
     return { ok: false, problem: `bad regex ${JSON.stringify(source)}: ${e instanceof Error ? e.message : String(e)}` };
   }
-  const ignoreCase = flags === 'iu';
   const translated = translateToRe2(source, ignoreCase);
   if (!translated.ok) return { ok: false, problem: translated.problem };
   try {
