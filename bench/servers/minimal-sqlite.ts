@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import Database from '../../src/store/sqlite/driver';
 import { answer, lineEvents, listenBare, perTurnBatches } from '../lib/bare-http';
 import { runChild } from '../lib/run-child';
 

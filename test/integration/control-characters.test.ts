@@ -1,5 +1,5 @@
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import Database from '../../src/store/sqlite/driver';
 import { Client } from 'pg';
 import request from 'supertest';
 import { signLine, signMeta } from '../helpers/signatures';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import Database from '../../src/store/sqlite/driver';
 import { silentLogger } from '../../src/log';
 import { createSqliteStore } from '../../src/store/sqlite';
 import { WalSync } from '../../src/store/sqlite/wal-sync';
