@@ -62,7 +62,7 @@ function compileUncached(source: string, flags: 'u' | 'iu'): CompiledRegex {
     // Newer syntax than this Node reads (inline flags `(?i:…)` on Node 20) that the rules refuse
     // anyway: the refusal by name, the same on every Node, not this Node's "Invalid group".
     const newer = translateToRe2(source, ignoreCase);
-    if (!newer.ok && newer.problem.startsWith('unsupported regex')) return { ok: false, problem: newer.problem };
+    if (!newer.ok && newer.why === 'unsupported') return { ok: false, problem: newer.problem };
     return { ok: false, problem: `bad regex ${JSON.stringify(source)}: ${e instanceof Error ? e.message : String(e)}` };
   }
   const translated = translateToRe2(source, ignoreCase);

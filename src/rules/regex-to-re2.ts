@@ -18,7 +18,8 @@ import { ANY_BUT_LINE_TERMINATOR, escapeSet, merge, propertySet, type CodePointR
  * first, which turns those two into `s` and `K`.
  */
 
-export type Translation = { ok: true; re2: string; lookbehind: boolean } | { ok: false; problem: string };
+/** A failure is `unreadable` (not regex syntax, even the newest) or `unsupported` (read, but RE2 cannot do a part of it). */
+export type Translation = { ok: true; re2: string; lookbehind: boolean } | { ok: false; why: 'unreadable' | 'unsupported'; problem: string };
 
 /** RE2's limit on one repetition count. */
 export const MAX_REPEAT = 1000;
@@ -37,13 +38,13 @@ export function translateToRe2(source: string, ignoreCase: boolean): Translation
     // The newest syntax regexpp knows, so a pattern a newer Node accepts is read, and refused by name if need be.
     pattern = new RegExpParser({ ecmaVersion: 2025 }).parsePattern(source, 0, source.length, { unicode: true, unicodeSets: false });
   } catch (e) {
-    return { ok: false, problem: `cannot read regex ${JSON.stringify(source)}: ${e instanceof Error ? e.message : String(e)}` };
+    return { ok: false, why: 'unreadable', problem: `cannot read regex ${JSON.stringify(source)}: ${e instanceof Error ? e.message : String(e)}` };
   }
   const writer = new Re2Writer(source, ignoreCase);
   try {
     return { ok: true, re2: writer.alternatives(pattern.alternatives), lookbehind: writer.lookbehind };
   } catch (e) {
-    if (e instanceof Refusal) return { ok: false, problem: e.problem };
+    if (e instanceof Refusal) return { ok: false, why: 'unsupported', problem: e.problem };
     throw e;
   }
 }
