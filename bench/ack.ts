@@ -9,6 +9,11 @@
  *   transaction per event-loop turn (event id inserted, one desired-state row upserted),
  *   200 after the commit — better-sqlite3 (WAL, synchronous=FULL), or PostgreSQL;
  * - the ack path (`createApp` as `startServer` wires it, delivery worker OFF);
+ * - the ack path without its store, once (servers/ack-path.ts, BENCH_ACK_STORE=none: `accept`
+ *   answers at once, nothing written; a diagnostic, not durable): how far the webhook's own work
+ *   (HTTP, verify, parse, rules, metrics, log line) lets the ack path come to the minimal durable
+ *   servers before any storing: an upper bound on what taking the store off the event loop
+ *   (a worker thread owning the connection) could give the ack path;
  * - `serve` (`startServer`, delivery worker ON, draining to a fake MantaGo with 20 ms
  *   latency in a process of its own): max throughput, and open loop at 1,000 webhooks/s
  *   for 20 s with latency counted from each request's scheduled send time (after 2 s at
@@ -106,7 +111,7 @@ function report(engine: Engine, f: EngineFigures, base: { express: number; expre
     ['max throughput', `${fmt(f.serveMax.okPerSecond, 'req/s', 0)}  (${latency(f.serveMax)} at ${MAX_CONNECTIONS} connections)`],
     ['ratio to minimal durable', `${fmt(serveVsMinimal, '', 2)}  (target ≥ ${TARGET_MINIMAL_RATIO}: ${verdict(serveVsMinimal >= TARGET_MINIMAL_RATIO)})`],
     ['ratio to express verify-only', `${fmt(f.serveMax.okPerSecond / base.express, '', 2)}; to bare node:http ${fmt(f.serveMax.okPerSecond / base.bare, '', 2)}`],
-    ['CPU per webhook', `${fmt(f.serveMax.cpuMsPerOk, 'ms', 3)} (the worker's share included)`],
+    ['CPU per webhook', `${fmt(f.serveMax.cpuMsPerOk, 'ms', 3)} at max throughput, ${fmt(f.serveOpen.cpuMsPerOk, 'ms', 3)} at ${FIXED_RATE}/s (the worker's share included; at ${FIXED_RATE}/s it drains what max throughput left)`],
     [`open loop ${FIXED_RATE}/s for ${OPEN_LOOP_SECONDS} s`, `${latency(f.serveOpen)}  (sent at ${fmt(f.serveOpen.achievedRate, 'req/s', 0)}; target p99 ≤ ${TARGET_P99_MS} ms: ${verdict(openMet)})`],
     ['open loop p99 per second', f.serveOpen.perSecondP99.map((v) => (Number.isFinite(v) ? Math.round(v) : '-')).join(' ') + ' ms'],
     [`its ${OPEN_LOOP_WARM_UP_SECONDS} s warm-up, not counted`, `p99 ${fmt(f.serveOpen.warmUpP99, 'ms', 1)} (the turn from the max-throughput warm-up to the steady rate)`],
@@ -116,7 +121,7 @@ function report(engine: Engine, f: EngineFigures, base: { express: number; expre
   printSection(`Ack path on ${engine} (createApp: verify, parse, rules, durable commit, 200; delivery off)`, [
     ['max throughput', `${fmt(f.ackMax.okPerSecond, 'req/s', 0)}  (${latency(f.ackMax)} at ${MAX_CONNECTIONS} connections); ${fmt(f.ackMax.okPerSecond / minimal, '', 2)} × minimal durable`],
     ['ratio to express verify-only', `${fmt(ratio, '', 2)}  (target ≥ ${TARGET_RATIO}: ${verdict(ratio >= TARGET_RATIO)})`],
-    ['CPU per webhook', `${fmt(f.ackMax.cpuMsPerOk, 'ms', 3)}; express baseline ÷ this = ${fmt(base.expressCpu / f.ackMax.cpuMsPerOk, '', 2)}`],
+    ['CPU per webhook', `${fmt(f.ackMax.cpuMsPerOk, 'ms', 3)} at max throughput (express baseline ÷ this = ${fmt(base.expressCpu / f.ackMax.cpuMsPerOk, '', 2)}), ${fmt(f.paced.cpuMsPerOk, 'ms', 3)} at ${FIXED_RATE}/s (at that rate each webhook pays alone for what max throughput shares: its commit, its wake-ups)`],
     [`open loop ${FIXED_RATE}/s for ${SECONDS} s`, `${latency(f.paced)}  (sent at ${fmt(f.paced.achievedRate, 'req/s', 0)})`],
     [`autocannon overallRate=${FIXED_RATE}`, `${latency(f.fixed)}  (${fmt(f.fixed.okPerSecond, 'req/s', 0)} answered)`],
     ['accepted by the service', `${f.counts.accepted} for ${f.counts.answered} 200s seen ${f.counts.agree ? '(agree)' : '(DISAGREE)'}`],
@@ -130,6 +135,7 @@ function report(engine: Engine, f: EngineFigures, base: { express: number; expre
     [`${engine}_serve_vs_minimal`]: round(serveVsMinimal, 3),
     [`${engine}_serve_vs_minimal_target_met`]: serveVsMinimal >= TARGET_MINIMAL_RATIO,
     [`${engine}_serve_cpu_ms_per_webhook`]: round(f.serveMax.cpuMsPerOk, 3),
+    [`${engine}_open_loop_cpu_ms_per_webhook`]: round(f.serveOpen.cpuMsPerOk, 3),
     [`${engine}_open_loop_p50_ms`]: round(f.serveOpen.p50, 2),
     [`${engine}_open_loop_p99_ms`]: round(f.serveOpen.p99, 2),
     [`${engine}_open_loop_max_ms`]: round(f.serveOpen.max, 2),
@@ -146,12 +152,31 @@ function report(engine: Engine, f: EngineFigures, base: { express: number; expre
     [`${engine}_ratio`]: round(ratio, 3),
     [`${engine}_ratio_target_met`]: ratio >= TARGET_RATIO,
     [`${engine}_cpu_ms_per_webhook`]: round(f.ackMax.cpuMsPerOk, 3),
+    [`${engine}_paced_cpu_ms_per_webhook`]: round(f.paced.cpuMsPerOk, 3),
     [`${engine}_paced_p99_ms`]: round(f.paced.p99, 2),
     [`${engine}_overall_rate_p99_ms`]: round(f.fixed.p99, 2),
     [`${engine}_counts_agree`]: f.counts.agree,
     [`${engine}_with_delivery_rps`]: round(f.serveMax.okPerSecond, 0),
     [`${engine}_with_delivery_ratio`]: round(f.serveMax.okPerSecond / base.express, 3),
   });
+}
+
+/** The ack path without its store against each engine's minimal durable server (see the header). */
+function reportNoStore(noStore: Max, engines: Record<Engine, EngineFigures | undefined>, figures: Record<string, Figure>): void {
+  const rows: [string, string][] = [
+    ['max throughput', `${fmt(noStore.okPerSecond, 'req/s', 0)}  (${latency(noStore)} at ${MAX_CONNECTIONS} connections)`],
+    ['CPU per webhook', fmt(noStore.cpuMsPerOk, 'ms', 3)],
+  ];
+  figures.no_store_rps = round(noStore.okPerSecond, 0);
+  figures.no_store_cpu_ms_per_webhook = round(noStore.cpuMsPerOk, 3);
+  for (const engine of ['sqlite', 'postgres'] as const) {
+    const f = engines[engine];
+    if (!f) continue;
+    const ratio = noStore.okPerSecond / mean(f.minimalFirst.okPerSecond, f.minimalLast.okPerSecond);
+    rows.push([`ratio to minimal durable on ${engine}`, `${fmt(ratio, '', 2)}  (serve's: ${fmt(f.serveMax.okPerSecond / mean(f.minimalFirst.okPerSecond, f.minimalLast.okPerSecond), '', 2)})`]);
+    figures[`no_store_vs_${engine}_minimal`] = round(ratio, 3);
+  }
+  printSection('Ack path without its store (diagnostic: accept answers at once, nothing is written; delivery off)', rows);
 }
 
 async function main(): Promise<void> {
@@ -173,6 +198,7 @@ async function main(): Promise<void> {
   try {
     const first = await measureBaselines(dir, s.lineSecret, next, failures);
     const sqlite = await measureEngine('sqlite', (server) => startChild(server, env({ data: `sqlite-${server}-${Date.now()}` }), dir.logFile(`${server}-sqlite`)), next, failures);
+    const noStore = await withServer(() => startChild('ack-path', env({ data: `no-store-${Date.now()}`, extra: { BENCH_ACK_STORE: 'none' } }), dir.logFile('ack-path-no-store')), next, failures, SECONDS, (r) => r.max('max'));
     const pgProblem = await unreachableReason(pgUrl);
     let postgres: EngineFigures | undefined;
     if (!pgProblem) {
@@ -223,6 +249,7 @@ async function main(): Promise<void> {
         figures[`${engine}_skipped`] = pgProblem ?? 'skipped';
       }
     }
+    reportNoStore(noStore, { sqlite, postgres }, figures);
     if (failures.length > 0) printSection('Requests that did not get 200', failures.map((r) => [r.label, JSON.stringify(r.statuses)]));
     figures.non_200_runs = failures.length;
     emitResult('ack', figures);

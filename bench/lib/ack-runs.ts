@@ -19,8 +19,11 @@ export const FIXED_CONNECTIONS = 10;
 export const OPEN_LOOP_WARM_UP_SECONDS = 2;
 
 export type Next = () => SignedWebhook;
-/** `perSecondP99`: the p99 of the answers to the requests due in each second of the run, in order; `warmUpP99`: the uncounted warm-up's. */
-export type Paced = LoadResult & { achievedRate: number; perSecondP99: number[]; warmUpP99: number };
+/**
+ * `perSecondP99`: the p99 of the answers to the requests due in each second of the run, in order; `warmUpP99`: the uncounted warm-up's;
+ * `cpuMsPerOk`: the server's CPU time (all its threads) per 200 over the warm-up and the run together (both at the same rate).
+ */
+export type Paced = LoadResult & { achievedRate: number; perSecondP99: number[]; warmUpP99: number; cpuMsPerOk: number };
 export type Max = LoadResult & { cpuMsPerOk: number };
 
 export interface Failures {
@@ -64,6 +67,7 @@ export class Runs {
   async paced(durationS = this.seconds): Promise<Paced> {
     const bySecond: number[][] = [];
     let first: number | undefined;
+    const before = await this.child.usage();
     const r = await pacedWebhooks({
       url: this.child.url, rate: FIXED_RATE, count: FIXED_RATE * durationS, warmUpCount: FIXED_RATE * OPEN_LOOP_WARM_UP_SECONDS, connections: MAX_CONNECTIONS, next: this.next,
       onAnswer: (a) => {
@@ -71,9 +75,11 @@ export class Runs {
         (bySecond[Math.floor((a.dueAt - first) / 1000)] ??= []).push(a.ms);
       },
     });
+    const after = await this.child.usage();
     // The warm-up's 200s are webhooks the server stored too: the count it is checked against includes them.
     this.answered += r.warmUpOk;
-    return this.note(`open loop ${durationS} s`, { ...r, perSecondP99: Array.from(bySecond, (ms) => (ms ? percentile(ms, 99) : Number.NaN)) }, 0);
+    const cpuMsPerOk = (after.cpuMicros - before.cpuMicros) / 1000 / (r.ok + r.warmUpOk);
+    return this.note(`open loop ${durationS} s`, { ...r, perSecondP99: Array.from(bySecond, (ms) => (ms ? percentile(ms, 99) : Number.NaN)), cpuMsPerOk }, 0);
   }
 
   /** The service's own count of accepted webhooks: at least every 200 seen, at most those plus what was in flight at a stop. */

@@ -3,6 +3,10 @@
  * configuration asks for, wired as `startServer` wires it — same logger, metrics,
  * rules and store, the same request listener — but without the delivery worker, so a benchmark measures what
  * a webhook costs up to its 200 and nothing that happens after it.
+ *
+ * BENCH_ACK_STORE=none (a diagnostic, never the service): the store's `accept` answers at once
+ * without writing anything, so a webhook costs everything of the ack path but its durable
+ * commit. Its throughput bounds what taking the store off the event loop could give.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +28,17 @@ runChild(async () => {
   const ruleSet = loaded.ruleSet;
   if (!ruleSet) throw new Error(`ack-path server: invalid rules: ${loaded.problems.map(formatProblem).join('; ')}`);
   const store = await openStore(config, log);
+  if (process.env.BENCH_ACK_STORE === 'none') {
+    // Counts as the store would for fresh events (bench/ack's load: every event new).
+    store.accept = async (batch) => ({
+      accepted: batch.events.length,
+      duplicates: 0,
+      operationsQueued: batch.events.reduce((n, e) => n + e.operations.length, 0),
+      forwardsQueued: batch.forwards.length,
+    });
+  } else if (process.env.BENCH_ACK_STORE !== undefined) {
+    throw new Error(`ack-path server: BENCH_ACK_STORE must be unset or "none", not ${JSON.stringify(process.env.BENCH_ACK_STORE)}`);
+  }
   const metrics = createMetrics({ status: () => store.status(Date.now()) });
   const app = createApp({ config, log, metrics, store, rules: { current: () => ruleSet } });
   const server: Server = createServer(requestListener(app));
