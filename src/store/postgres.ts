@@ -16,6 +16,7 @@ import { startLiveness, type Liveness } from './postgres/liveness';
 import { migratePostgres } from './postgres/migrate';
 import { adminSessionsPostgres } from './postgres/admin-sessions';
 import { acceptBatchesPostgres } from './postgres/accept';
+import { createAnnouncer } from './postgres/announcer';
 import { claimOperationsPostgres, completeOperationsPostgres, expireOperationsPostgres, renewOperationLeasesPostgres, settleOperationPostgres } from './postgres/operations';
 import { claimForwardsPostgres, completeForwardPostgres, deadLetterForwardPostgres, retryForwardPostgres } from './postgres/forwards';
 import {
@@ -48,6 +49,8 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** DATABASE_SSL and libpq's PGSSL* variables (default: DATABASE_SSL=auto, none of the others). */
   tls?: DatabaseTlsEnv;
+  /** How often accepted work of one kind is announced to other instances at most (default ANNOUNCE_WINDOW_MS; tests set their own). */
+  announceWindowMs?: number;
 }
 
 /** The NOTIFY channel of one schema's instances (a database may hold several stores, one per schema). */
@@ -104,6 +107,9 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     if (kind === 'operations' || kind === 'forwards') work.emit(kind satisfies WorkKind);
   }
 
+  // Accepted work is announced at most once per window and kind (postgres/announcer.ts).
+  const announcer = createAnnouncer({ send: (kind) => notify(db.query, kind), log, windowMs: opts.announceWindowMs });
+
   // Successful calls that end together are settled in one statement (see completeOperationsPostgres):
   // one round trip for many instead of BEGIN, UPDATE, INSERT, COMMIT for each.
   const completions = createGroupCommit<Completion, SettledOperation>({
@@ -119,7 +125,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     maxAcceptsPerCommit: 200,
     isUnavailable,
     migrate: () => migratePostgres(db, schema, log),
-    acceptBatches: (batches) => acceptBatchesPostgres({ db: ackLane, notices }, batches),
+    acceptBatches: (batches) => acceptBatchesPostgres({ db: ackLane, notices, announcer }, batches),
 
     expireOperations: (scope, now) => expireOperationsPostgres(db.statement, scope, now),
     nextExpiryAt: (scope) => nextExpiryAtPostgres(db.query, scope),
@@ -189,6 +195,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     async close() {
       closed = true;
       await completions.drain();
+      // Before the connections go: work accepted in the last window is still announced.
+      await announcer.flush();
       await listener?.stop();
       await liveness?.stop();
       await db.end();

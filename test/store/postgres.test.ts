@@ -158,6 +158,10 @@ describePg(titled('PostgreSQL store'), () => {
     });
 
     it('announce queued operations only: a commit whose requests all coalesced sends no NOTIFY', async () => {
+      // Every commit may announce itself here (no pacing window), so no NOTIFY left out is the pacing's doing.
+      await a.close();
+      a = pgStore(schema, { announceWindowMs: 0 });
+      await a.migrate();
       const heard = wakeRecorder(b);
       await listening(admin!, schema);
       const first = heard.next(1);
@@ -178,6 +182,45 @@ describePg(titled('PostgreSQL store'), () => {
       expect(await Promise.all([ask(a, 4000, { tagId: 'x', action: 'remove' }), ask(a, 4001, { tagId: 'x' })])).toEqual([1, 1]);
       await last;
       expect(heard.kinds).toEqual(['operations', 'forwards', 'operations']);
+    });
+
+    it('pace their NOTIFYs: one per window and kind, the work of a window announced once when it ends, and at close', async () => {
+      await a.close();
+      a = pgStore(schema, { announceWindowMs: 2000 });
+      await a.migrate();
+      const heard = wakeRecorder(b);
+      await listening(admin!, schema);
+      const first = heard.next(1);
+      await ask(a, 1000, { tagId: 'x' });
+      await first;
+      expect(heard.kinds).toEqual(['operations']);
+
+      // Two more commits within the window: no NOTIFY with them…
+      const started = Date.now();
+      expect(await ask(a, 2000, { tagId: 'y' })).toBe(1);
+      expect(await ask(a, 3000, { tagId: 'z' })).toBe(1);
+      // …but forwards have a window of their own.
+      const fwd = heard.next(1);
+      await a.accept(batch(3500, [], [forwardTo('http://a.test/hook')]));
+      await fwd;
+      expect(heard.kinds).toEqual(['operations', 'forwards']);
+      // One NOTIFY for both, when the window ends (2 s after the first).
+      const second = heard.next(1);
+      await second;
+      expect(heard.kinds).toEqual(['operations', 'forwards', 'operations']);
+      expect(Date.now() - started).toBeGreaterThan(1000);
+      const claimed = await b.claimOperations({ scope: { account: 'mantago' }, limit: 10, owner: 'B', now: 5000, leaseMs: 1000 });
+      expect(claimed.map((c) => c.tagId).sort()).toEqual(['x', 'y', 'z']);
+
+      // Work committed just before the instance stops is announced as it stops, not a window later.
+      expect(await ask(a, 4000, { tagId: 'w' })).toBe(1);
+      const last = heard.next(1);
+      const closing = Date.now();
+      await a.close();
+      await last;
+      expect(Date.now() - closing).toBeLessThan(1500);
+      expect(heard.kinds).toEqual(['operations', 'forwards', 'operations', 'operations']);
+      a = pgStore(schema);
     });
 
     it('exclude each other with withLock', async () => {

@@ -3,6 +3,7 @@ import { personScope } from '../../tag-operation';
 import { groupForwardBodies } from '../shared/accept-rows';
 import { OPERATION_INSERT_COLUMNS, UPSERT_OPERATION_ON_CONFLICT } from '../sql/operations';
 import type { AcceptPlan } from './accept-plan';
+import type { Announcements } from './announcer';
 import type { PreparedQuery, SqlParam } from './db';
 
 /**
@@ -92,15 +93,16 @@ const FORWARDS = `
  * The output row: the event keys that were new, the ranks of the operation keys
  * that were inserted or changed for the worker (queued or retimed; a row only touched
  * — the same request again — or set by a later event is not), and NOTIFY for other
- * instances — operations only when there is something for them.
+ * instances — operations only when there is something for them, and either kind only
+ * when its payload ($29, $48) is given (the announcer paces them: announcer.ts).
  * The target list is evaluated left to right: `fresh` runs `seen` to the end first.
  */
 const RESULT = (withForwards: boolean) => `
   SELECT
     ARRAY(SELECT key FROM seen) AS fresh,
     ARRAY(SELECT r FROM applied WHERE accept_effect <> 'touched') AS queued,
-    (SELECT pg_notify($28, $29) WHERE EXISTS (SELECT 1 FROM applied WHERE accept_effect <> 'touched')) IS NOT NULL AS notified_operations
-    ${withForwards ? ', pg_notify($28, $48) IS NOT NULL AS notified_forwards' : ''}`;
+    (SELECT pg_notify($28, $29) WHERE $29::text IS NOT NULL AND EXISTS (SELECT 1 FROM applied WHERE accept_effect <> 'touched')) IS NOT NULL AS notified_operations
+    ${withForwards ? ', (SELECT pg_notify($28, $48) WHERE $48::text IS NOT NULL) IS NOT NULL AS notified_forwards' : ''}`;
 
 const ACCEPT_WITHOUT_FORWARDS = `WITH ${[SEEN, HISTORY, OPERATIONS].join(',')} ${RESULT(false)}`;
 const ACCEPT_WITH_FORWARDS = `WITH ${[SEEN, HISTORY, OPERATIONS, FORWARDS].join(',')} ${RESULT(true)}`;
@@ -122,8 +124,8 @@ function forwardParams(plan: AcceptPlan): SqlParam[] {
   ];
 }
 
-/** Runs the plan as one statement, its own transaction. */
-export async function acceptInOneStatement(q: PreparedQuery, plan: AcceptPlan, notices: WorkNotices): Promise<AcceptResult[]> {
+/** Runs the plan as one statement, its own transaction; it sends a NOTIFY only for the kinds `announce` says. */
+export async function acceptInOneStatement(q: PreparedQuery, plan: AcceptPlan, notices: WorkNotices, announce: Announcements): Promise<AcceptResult[]> {
   const h = plan.history;
   const o = plan.operations;
   const x = plan.expired;
@@ -136,10 +138,10 @@ export async function acceptInOneStatement(q: PreparedQuery, plan: AcceptPlan, n
     o.map((r) => r.key), o.map((r) => r.rank), o.map((r) => r.op.account), o.map((r) => r.op.provider), o.map((r) => r.op.kind),
     o.map((r) => r.op.tagId), o.map((r) => r.op.platform), o.map((r) => r.op.recipient), o.map((r) => r.op.userId), o.map((r) => r.op.channel),
     o.map((r) => r.op.action), o.map((r) => r.now),
-    notices.channel, notices.operations,
+    notices.channel, announce.operations ? notices.operations : null,
     o.map((r) => r.eventAt), o.map((r) => r.expiresAt), o.map((r) => r.rule), o.map((r) => JSON.stringify(r.op)), o.map((r) => personScope(r.op)),
     x.map((d) => d.key), x.map((d) => d.row.at), x.map((d) => d.row.userId), x.map((d) => d.row.operation), x.map((d) => d.row.rule),
-    ...(withForwards ? [...forwardParams(plan), notices.forwards] : []),
+    ...(withForwards ? [...forwardParams(plan), announce.forwards ? notices.forwards : null] : []),
   ];
   const { rows } = await (withForwards
     ? q('autotag_accept_with_forwards', ACCEPT_WITH_FORWARDS, params)

@@ -1,5 +1,5 @@
 import { identityKey, operationKey, personScope, type TagOperation } from '../../tag-operation';
-import type { AcceptBatch, AcceptResult, WorkKind } from '../store';
+import type { AcceptBatch, AcceptResult } from '../store';
 import {
   arrivedExpired,
   decisionRow,
@@ -13,6 +13,7 @@ import {
 import { num, str, type Row } from '../shared/rows';
 import { OPERATION_INSERT_COLUMNS, UPSERT_OPERATION_ON_CONFLICT, wakesWorker, type AcceptEffect } from '../sql/operations';
 import { planAccept } from './accept-plan';
+import { queuedKinds, type Announcer } from './announcer';
 import { acceptInOneStatement, type WorkNotices } from './accept-statement';
 import type { PgDb, Query } from './db';
 
@@ -192,20 +193,27 @@ async function acceptBatchesInSteps(q: Query, batches: readonly AcceptBatch[]): 
 export interface PostgresAcceptDeps {
   db: Pick<PgDb, 'tx' | 'statement'>;
   notices: WorkNotices;
+  announcer: Announcer;
 }
 
 /**
  * Writes the batches in one transaction, in order, and announces the queued work to
- * other instances (NOTIFY, sent only if the transaction commits).
+ * other instances: with a NOTIFY in the transaction (sent only if it commits) when the
+ * announcer allows one now, else by the announcer's NOTIFY at the end of its window.
  */
 export async function acceptBatchesPostgres(deps: PostgresAcceptDeps, batches: readonly AcceptBatch[]): Promise<AcceptResult[]> {
   const plan = planAccept(batches);
-  if (plan.oneStatement) return acceptInOneStatement(deps.db.statement, plan, deps.notices);
-  return deps.db.tx(async (q) => {
-    const results = await acceptBatchesInSteps(q, batches);
-    const announce = async (kind: WorkKind) => void (await q('SELECT pg_notify($1, $2)', [deps.notices.channel, deps.notices[kind]]));
-    if (results.some((r) => r.operationsQueued > 0)) await announce('operations');
-    if (results.some((r) => r.forwardsQueued > 0)) await announce('forwards');
-    return results;
-  });
+  const inline = deps.announcer.inline();
+  const results = plan.oneStatement
+    ? await acceptInOneStatement(deps.db.statement, plan, deps.notices, inline)
+    : await deps.db.tx(async (q) => {
+        const inSteps = await acceptBatchesInSteps(q, batches);
+        const queued = queuedKinds(inSteps);
+        for (const kind of ['operations', 'forwards'] as const) {
+          if (queued[kind] && inline[kind]) await q('SELECT pg_notify($1, $2)', [deps.notices.channel, deps.notices[kind]]);
+        }
+        return inSteps;
+      });
+  deps.announcer.committed(queuedKinds(results), inline);
+  return results;
 }
