@@ -157,10 +157,10 @@ describePg(titled('PostgreSQL store'), () => {
       expect(await a.recentEvents(100)).toHaveLength(60);
     });
 
-    it('announce queued operations only: a commit whose requests all coalesced sends no NOTIFY', async () => {
-      // Every commit may announce itself here (no pacing window), so no NOTIFY left out is the pacing's doing.
+    /** Replaces instance A by one that announces with `announceWindowMs`; B hears A's first operation (tag x). */
+    async function heardFirst(announceWindowMs: number) {
       await a.close();
-      a = pgStore(schema, { announceWindowMs: 0 });
+      a = pgStore(schema, { announceWindowMs });
       await a.migrate();
       const heard = wakeRecorder(b);
       await listening(admin!, schema);
@@ -168,6 +168,12 @@ describePg(titled('PostgreSQL store'), () => {
       await ask(a, 1000, { tagId: 'x' });
       await first;
       expect(heard.kinds).toEqual(['operations']);
+      return heard;
+    }
+
+    it('announce queued operations only: a commit whose requests all coalesced sends no NOTIFY', async () => {
+      // Every commit may announce itself here (no pacing window), so no NOTIFY left out is the pacing's doing.
+      const heard = await heardFirst(0);
 
       expect(await ask(a, 2000, { tagId: 'x' })).toBe(0);
       // NOTIFYs of one session arrive in commit order: had the coalesced accept sent one,
@@ -185,15 +191,7 @@ describePg(titled('PostgreSQL store'), () => {
     });
 
     it('pace their NOTIFYs: one per window and kind, the work of a window announced once when it ends, and at close', async () => {
-      await a.close();
-      a = pgStore(schema, { announceWindowMs: 2000 });
-      await a.migrate();
-      const heard = wakeRecorder(b);
-      await listening(admin!, schema);
-      const first = heard.next(1);
-      await ask(a, 1000, { tagId: 'x' });
-      await first;
-      expect(heard.kinds).toEqual(['operations']);
+      const heard = await heardFirst(2000);
 
       // Two more commits within the window: no NOTIFY with them…
       const started = Date.now();
