@@ -103,7 +103,7 @@ export class ForwardWorker {
     const finalAttempt = fwd.dueAt >= giveUpAt && claimedAt - fwd.dueAt <= FINAL_ATTEMPT_LATE_MS;
     if (claimedAt >= giveUpAt && !finalAttempt) {
       // A forward that failed before says how (a retry due just before the end and claimed just after it ends here too).
-      const last = fwd.attempts > 0 && fwd.last.error ? `; its last attempt: ${fwd.last.error}` : '';
+      const last = fwd.last.error ? `; its last attempt: ${fwd.last.error}` : '';
       const reason = `not sent: ${formatDuration(claimedAt - fwd.receivedAt)} after receipt, past FORWARD_GIVE_UP_MS (${formatDuration(this.d.giveUpMs)})${last}`;
       await deadLetter(claimedAt, fwd.last, reason);
       return;

@@ -13,7 +13,7 @@ import {
 import { num, str, type Row } from '../shared/rows';
 import { OPERATION_INSERT_COLUMNS, UPSERT_OPERATION_ON_CONFLICT, wakesWorker, type AcceptEffect } from '../sql/operations';
 import { planAccept } from './accept-plan';
-import { queuedKinds, type Announcer } from './announcer';
+import { WORK_KINDS, queuedKinds, type Announcer } from './announcer';
 import { acceptInOneStatement, type WorkNotices } from './accept-statement';
 import type { PgDb, Query } from './db';
 
@@ -209,7 +209,7 @@ export async function acceptBatchesPostgres(deps: PostgresAcceptDeps, batches: r
     : await deps.db.tx(async (q) => {
         const inSteps = await acceptBatchesInSteps(q, batches);
         const queued = queuedKinds(inSteps);
-        for (const kind of ['operations', 'forwards'] as const) {
+        for (const kind of WORK_KINDS) {
           if (queued[kind] && inline[kind]) await q('SELECT pg_notify($1, $2)', [deps.notices.channel, deps.notices[kind]]);
         }
         return inSteps;

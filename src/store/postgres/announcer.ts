@@ -8,7 +8,8 @@ import type { WorkKind } from '../store';
  */
 export const ANNOUNCE_WINDOW_MS = 50;
 
-const KINDS: readonly WorkKind[] = ['operations', 'forwards'];
+/** Every kind of work an accept commit may queue, each paced on its own. */
+export const WORK_KINDS: readonly WorkKind[] = ['operations', 'forwards'];
 
 export type Announcements = Record<WorkKind, boolean>;
 
@@ -42,16 +43,21 @@ export interface AnnouncerOptions {
   now?: () => number;
 }
 
+/** One kind's pacing: when its last NOTIFY went out, the one waiting for the window's end, the one being sent. */
+interface KindState {
+  lastSent: number;
+  timer: NodeJS.Timeout | undefined;
+  sending: Promise<void> | undefined;
+}
+
 export function createAnnouncer(o: AnnouncerOptions): Announcer {
   const windowMs = o.windowMs ?? ANNOUNCE_WINDOW_MS;
   const now = o.now ?? (() => performance.now());
-  const state = new Map<WorkKind, { lastSent: number; timer: NodeJS.Timeout | undefined; sending: Promise<void> | undefined }>(
-    KINDS.map((k) => [k, { lastSent: -Infinity, timer: undefined, sending: undefined }]),
-  );
-  const of = (kind: WorkKind) => state.get(kind) as NonNullable<ReturnType<typeof state.get>>;
+  const fresh = (): KindState => ({ lastSent: -Infinity, timer: undefined, sending: undefined });
+  const state: Record<WorkKind, KindState> = { operations: fresh(), forwards: fresh() };
 
   function send(kind: WorkKind): Promise<void> {
-    const s = of(kind);
+    const s = state[kind];
     s.timer = undefined;
     s.lastSent = now();
     const sending = o
@@ -68,7 +74,7 @@ export function createAnnouncer(o: AnnouncerOptions): Announcer {
   }
 
   function later(kind: WorkKind): void {
-    const s = of(kind);
+    const s = state[kind];
     if (s.timer) return; // the one already due covers this commit too: it is sent after it
     s.timer = setTimeout(() => void send(kind), Math.max(0, s.lastSent + windowMs - now()));
     // A waiting announcement never keeps the process alive: close() sends it (flush).
@@ -78,20 +84,20 @@ export function createAnnouncer(o: AnnouncerOptions): Announcer {
   return {
     inline() {
       const t = now();
-      const may = (k: WorkKind) => of(k).timer === undefined && t - of(k).lastSent >= windowMs;
+      const may = (k: WorkKind) => state[k].timer === undefined && t - state[k].lastSent >= windowMs;
       return { operations: may('operations'), forwards: may('forwards') };
     },
     committed(queued, inline) {
-      for (const kind of KINDS) {
+      for (const kind of WORK_KINDS) {
         if (!queued[kind]) continue;
-        if (inline[kind]) of(kind).lastSent = now();
+        if (inline[kind]) state[kind].lastSent = now();
         else later(kind);
       }
     },
     async flush() {
       const waits: Promise<void>[] = [];
-      for (const kind of KINDS) {
-        const s = of(kind);
+      for (const kind of WORK_KINDS) {
+        const s = state[kind];
         if (s.timer) {
           clearTimeout(s.timer);
           waits.push(send(kind));
