@@ -1,3 +1,5 @@
+import { setCallDeadline, type CallDeadline } from '../call-deadline';
+
 /**
  * The calls a worker makes for the items of one claim. They must be over by the
  * call deadline — with PostgreSQL another instance takes the leases of a holder
@@ -5,8 +7,10 @@
  * in a process that does not know yet that it lost its session — and they stop at
  * once when the session they were claimed under is lost.
  *
- * The timer starts before the claim is sent, so it fires no later than the deadline the
- * store records for the lease (the claim's `now` + callMs): a call gets its whole timeout
+ * The timer starts before the claim is sent, so it comes due no later than the deadline the
+ * store records for the lease (the claim's `now` + callMs), and acts at the end of that turn of
+ * the event loop, once an answer that had arrived by then is read (call-deadline.ts; a holder
+ * that is gone has no calls left to count, so it changes nothing for a takeover): a call gets its whole timeout
  * (TAG_API_TIMEOUT_MS / FORWARD_TIMEOUT_MS) when it starts with the claim, and another instance
  * takes a gone holder's leases at that deadline — at most the call timeout after the call
  * began (CONTRACT.md "Leases"). A holder that is only cut off from the database has aborted its
@@ -16,20 +20,20 @@ export class CallLease {
   /** Aborts at the deadline or when the session is lost: given to every call made for these items. */
   readonly signal: AbortSignal;
   private readonly deadline = new AbortController();
-  private readonly timer: NodeJS.Timeout;
+  private readonly timer: CallDeadline;
   private open = 0;
   private releasedAtStop = false;
 
   constructor(private readonly session: AbortSignal, callMs: number) {
-    this.timer = setTimeout(() => this.deadline.abort(new CallDeadlineError(callMs)), callMs);
-    this.timer.unref();
+    // Like each call's own deadline, it lets an answer that has arrived by then count (call-deadline.ts).
+    this.timer = setCallDeadline(() => this.deadline.abort(new CallDeadlineError(callMs)), callMs).unref();
     this.signal = AbortSignal.any([session, this.deadline.signal]);
   }
 
   /** The claim returned `items`; with none the timer stops now. */
   hold(items: number): void {
     this.open = items;
-    if (items === 0) clearTimeout(this.timer);
+    if (items === 0) this.timer.clear();
   }
 
   /** The session these items were claimed under is lost: their leases are abandoned, and no call may start for them. */
@@ -55,7 +59,7 @@ export class CallLease {
   /** One item is finished; the timer goes with the last. */
   done(): void {
     this.open -= 1;
-    if (this.open <= 0) clearTimeout(this.timer);
+    if (this.open <= 0) this.timer.clear();
   }
 }
 

@@ -1,5 +1,7 @@
 import { request, type Dispatcher } from 'undici';
+import { setCallDeadline } from '../call-deadline';
 import { discardBody, readAtMost } from '../providers/bounded-body';
+import { BACKSTOP_SLACK_MS } from '../providers/http';
 import { parseRetryAfter } from '../providers/retry-after';
 
 /**
@@ -25,9 +27,11 @@ export async function sendForward(
   headers: Record<string, string>,
   opts: { timeoutMs: number; dispatcher?: Dispatcher; signal?: AbortSignal },
 ): Promise<ForwardResult> {
-  const timeout = AbortSignal.timeout(opts.timeoutMs);
+  // The call's own deadline counts an answer that has arrived by then (call-deadline.ts).
+  const timeout = new AbortController();
+  const deadline = setCallDeadline(() => timeout.abort(), opts.timeoutMs);
   // The worker's signal: its lease's call deadline passed, or the database session was lost.
-  const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
+  const signal = opts.signal ? AbortSignal.any([timeout.signal, opts.signal]) : timeout.signal;
   try {
     const res = await request(destination, {
       method: 'POST',
@@ -35,8 +39,9 @@ export async function sendForward(
       headers: { ...headers, 'user-agent': 'chat-autotag-forwarder' },
       signal,
       dispatcher: opts.dispatcher,
-      headersTimeout: opts.timeoutMs,
-      bodyTimeout: opts.timeoutMs,
+      // Backstops, later than the deadline (providers/http.ts).
+      headersTimeout: opts.timeoutMs + BACKSTOP_SLACK_MS,
+      bodyTimeout: opts.timeoutMs + BACKSTOP_SLACK_MS,
     });
     const status = res.statusCode;
     if (status >= 200 && status < 300) {
@@ -54,8 +59,8 @@ export async function sendForward(
       bodyExcerpt: text.slice(0, 300),
     };
   } catch (err) {
-    const timedOut = timeout.aborted || (err instanceof Error && /timeout/i.test(err.name));
-    const abandoned = !timeout.aborted && opts.signal?.aborted === true;
+    const timedOut = timeout.signal.aborted || (err instanceof Error && /timeout/i.test(err.name));
+    const abandoned = !timeout.signal.aborted && opts.signal?.aborted === true;
     return {
       ok: false,
       retryable: true,
@@ -65,6 +70,8 @@ export async function sendForward(
           ? `timed out after ${opts.timeoutMs} ms (FORWARD_TIMEOUT_MS) at ${hostOf(destination)}`
           : `network error at ${hostOf(destination)}: ${err instanceof Error ? (err as NodeJS.ErrnoException).code ?? err.message : String(err)}`,
     };
+  } finally {
+    deadline.clear();
   }
 }
 

@@ -3,6 +3,7 @@ import { MAX_ANSWER_BYTES, readAtMost } from './bounded-body';
 import { TagApiError } from './errors';
 import { bodyExcerpt, redactSecrets } from './redact';
 import { parseRetryAfter } from './retry-after';
+import { setCallDeadline } from '../call-deadline';
 import type { Provider } from '../tag-operation';
 
 /**
@@ -58,6 +59,9 @@ export interface HttpClient {
   close(): Promise<void>;
 }
 
+/** How much later than a call's deadline undici's own timeouts (its backstops) come. */
+export const BACKSTOP_SLACK_MS = 1000;
+
 export function createHttpClient(opts: HttpClientOptions): HttpClient {
   const base = opts.baseUrl.replace(/\/+$/, '');
   const owned = opts.dispatcher === undefined;
@@ -67,9 +71,10 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       keepAliveTimeout: 30_000,
       connections: 32,
       connect: { timeout: opts.timeoutMs },
-      // Backstops only; the AbortSignal below is the deadline for the call as a whole.
-      headersTimeout: opts.timeoutMs,
-      bodyTimeout: opts.timeoutMs,
+      // Backstops only, a little later than the deadline below (the call's as a whole), so
+      // that they never cut off an answer the deadline would still count (call-deadline.ts).
+      headersTimeout: opts.timeoutMs + BACKSTOP_SLACK_MS,
+      bodyTimeout: opts.timeoutMs + BACKSTOP_SLACK_MS,
     });
   let closed = false;
 
@@ -88,7 +93,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     const controller = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const deadline = setCallDeadline(() => {
       timedOut = true;
       controller.abort();
     }, opts.timeoutMs);
@@ -104,7 +109,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       if (!timedOut && req.signal?.aborted) throw abandonedError(opts, req, req.signal.reason);
       throw transportError(opts, req, err, timedOut);
     } finally {
-      clearTimeout(timer);
+      deadline.clear();
     }
   }
 

@@ -133,7 +133,8 @@ describe('MantaGo client against a fake MantaGo', () => {
       fake.api.enqueue({ delayMs: 3000 });
       const worker = new AbortController();
       const call = tagApiErrorOf(client.addPersonalTag(creds, req, worker.signal));
-      await fake.api.waitFor(() => fake.api.inFlightCount === 1);
+      // This test's own call has arrived (a call an earlier test abandoned may still be closing).
+      await fake.api.waitFor((requests) => requests.length === 1);
       worker.abort(new Error('the database session was lost'));
       const err = await call;
       expect(err).toMatchObject({ retryable: true, status: undefined });
