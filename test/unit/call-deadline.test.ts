@@ -114,7 +114,7 @@ describe('an answer that is there when a busy event loop gets to the deadline co
       );
       expect(err).toBeInstanceOf(TagApiError);
       expect(err).toMatchObject({ retryable: true, reason: 'timeout from mantago after 300 ms (POST /tag)' });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      for (let waited = 0; server.closedEarly.length === before && waited < 2000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
       expect(server.closedEarly.slice(before)).toEqual([true]);
     });
 
