@@ -3,6 +3,12 @@
  * shared by the providers and the workers.
  */
 
+/**
+ * How much later than a call's deadline the HTTP client's own timeouts (undici's header and
+ * body timeouts, kept as backstops) are set, so that they never act before the deadline does.
+ */
+export const BACKSTOP_SLACK_MS = 1000;
+
 /** A deadline set with `setCallDeadline`. */
 export interface CallDeadline {
   /** The call is over: the deadline will not act. */

@@ -1,7 +1,6 @@
 import { request, type Dispatcher } from 'undici';
-import { setCallDeadline } from '../call-deadline';
+import { BACKSTOP_SLACK_MS, setCallDeadline } from '../call-deadline';
 import { discardBody, readAtMost } from '../providers/bounded-body';
-import { BACKSTOP_SLACK_MS } from '../providers/http';
 import { parseRetryAfter } from '../providers/retry-after';
 
 /**

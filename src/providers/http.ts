@@ -3,7 +3,7 @@ import { MAX_ANSWER_BYTES, readAtMost } from './bounded-body';
 import { TagApiError } from './errors';
 import { bodyExcerpt, redactSecrets } from './redact';
 import { parseRetryAfter } from './retry-after';
-import { setCallDeadline } from '../call-deadline';
+import { BACKSTOP_SLACK_MS, setCallDeadline } from '../call-deadline';
 import type { Provider } from '../tag-operation';
 
 /**
@@ -59,9 +59,6 @@ export interface HttpClient {
   close(): Promise<void>;
 }
 
-/** How much later than a call's deadline undici's own timeouts (its backstops) come. */
-export const BACKSTOP_SLACK_MS = 1000;
-
 export function createHttpClient(opts: HttpClientOptions): HttpClient {
   const base = opts.baseUrl.replace(/\/+$/, '');
   const owned = opts.dispatcher === undefined;
@@ -71,8 +68,8 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       keepAliveTimeout: 30_000,
       connections: 32,
       connect: { timeout: opts.timeoutMs },
-      // Backstops only, a little later than the deadline below (the call's as a whole), so
-      // that they never cut off an answer the deadline would still count (call-deadline.ts).
+      // Backstops only, later than the deadline below (the call's as a whole), so that they
+      // never act before it (call-deadline.ts).
       headersTimeout: opts.timeoutMs + BACKSTOP_SLACK_MS,
       bodyTimeout: opts.timeoutMs + BACKSTOP_SLACK_MS,
     });
