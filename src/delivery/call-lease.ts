@@ -8,13 +8,15 @@ import { setCallDeadline, type CallDeadline } from '../call-deadline';
  * once when the session they were claimed under is lost.
  *
  * The timer starts before the claim is sent, so it comes due no later than the deadline the
- * store records for the lease (the claim's `now` + callMs), and acts at the end of that turn of
- * the event loop, once an answer that had arrived by then is read (call-deadline.ts; a holder
- * that is gone has no calls left to count, so it changes nothing for a takeover): a call gets its whole timeout
+ * store records for the lease (the claim's `now` + callMs): a call gets its whole timeout
  * (TAG_API_TIMEOUT_MS / FORWARD_TIMEOUT_MS) when it starts with the claim, and another instance
  * takes a gone holder's leases at that deadline — at most the call timeout after the call
  * began (CONTRACT.md "Leases"). A holder that is only cut off from the database has aborted its
  * calls well before, when it lost its session.
+ *
+ * Like each call's own deadline, it acts at the end of the turn of the event loop in which it
+ * came due, once an answer that had arrived by then is read (call-deadline.ts). That changes
+ * nothing for a takeover: a holder that is gone has no calls left to count.
  */
 export class CallLease {
   /** Aborts at the deadline or when the session is lost: given to every call made for these items. */
@@ -25,7 +27,6 @@ export class CallLease {
   private releasedAtStop = false;
 
   constructor(private readonly session: AbortSignal, callMs: number) {
-    // Like each call's own deadline, it lets an answer that has arrived by then count (call-deadline.ts).
     this.timer = setCallDeadline(() => this.deadline.abort(new CallDeadlineError(callMs)), callMs).unref();
     this.signal = AbortSignal.any([session, this.deadline.signal]);
   }

@@ -38,7 +38,7 @@ export async function sendForward(
       headers: { ...headers, 'user-agent': 'chat-autotag-forwarder' },
       signal,
       dispatcher: opts.dispatcher,
-      // Backstops, later than the deadline (providers/http.ts).
+      // Backstops only, later than the deadline above, so that they never act before it (call-deadline.ts).
       headersTimeout: opts.timeoutMs + BACKSTOP_SLACK_MS,
       bodyTimeout: opts.timeoutMs + BACKSTOP_SLACK_MS,
     });
