@@ -1,5 +1,5 @@
 import { TagApiError } from './errors';
-import type { HttpAnswer } from './http';
+import { truncationNote, type HttpAnswer } from './http';
 import { bodyExcerpt, redactSecrets } from './redact';
 import { parseRetryAfter } from './retry-after';
 import type { Provider } from '../tag-operation';
@@ -34,7 +34,7 @@ export function errorFromAnswer(answer: HttpAnswer, failure: ProviderFailure, op
   const codePart = failure.code !== undefined ? ` (code ${failure.code})` : '';
   const what = ok ? `${status} from ${opts.provider} reporting failure` : `${status} from ${opts.provider}`;
   const message = failure.message ?? (ok ? 'the body reports failure' : statusText(status));
-  const reason = redactSecrets(`${what}${codePart}: ${oneLine(message)}`, opts.secrets);
+  const reason = redactSecrets(`${what}${codePart}: ${oneLine(message)}${truncationNote(answer)}`, opts.secrets);
   const excerpt = bodyExcerpt(answer.text, opts.secrets);
   return new TagApiError({
     provider: opts.provider,

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { codeOf, errorFromAnswer, isRecord, type ProviderFailure } from './answer-error';
 import { TagApiError } from './errors';
-import { createHttpClient, type HttpAnswer, type HttpMethod } from './http';
+import { createHttpClient, truncationNote, type HttpAnswer, type HttpMethod } from './http';
 import { bodyExcerpt } from './redact';
 
 /**
@@ -106,7 +106,7 @@ export function createBotbonnieClient(opts: BotbonnieClientOptions): BotbonnieCl
       provider: 'botbonnie',
       status: answer.status,
       retryable: false,
-      reason: `${answer.status} from botbonnie without ${what} in the answer`,
+      reason: `${answer.status} from botbonnie without ${what} in the answer${truncationNote(answer)}`,
       ...(excerpt !== undefined ? { bodyExcerpt: excerpt } : {}),
     });
   }

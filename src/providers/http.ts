@@ -1,8 +1,7 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { MAX_ANSWER_BYTES, readAtMost } from './bounded-body';
 import { TagApiError } from './errors';
-import { bodyExcerpt, redactSecrets } from './redact';
-import { parseRetryAfter } from './retry-after';
+import { redactSecrets } from './redact';
 import { BACKSTOP_SLACK_MS, setCallDeadline } from '../call-deadline';
 import type { Provider } from '../tag-operation';
 
@@ -11,9 +10,10 @@ import type { Provider } from '../tag-operation';
  * per client, and one deadline per call that covers connecting, the headers and the
  * whole body — so no call outlives the worker's lease (TAG_API_TIMEOUT_MS < LEASE_MS).
  * It never retries: the worker owns retries. Network failures and timeouts become a
- * retryable TagApiError; every HTTP answer, whatever its status, is returned as is —
- * unless its body is longer than MAX_ANSWER_BYTES: that is a retryable TagApiError too,
- * with the status and the start of the body (CONTRACT.md "Retries").
+ * retryable TagApiError; every HTTP answer, whatever its status, is returned as is, its
+ * body read only up to MAX_ANSWER_BYTES (CONTRACT.md "Retries"): a longer one is cut there,
+ * marked `truncated` and not parsed, and the answer is judged by its status like any other
+ * (a 400 is not retried, a 429 or 5xx is, a 2xx is a success).
  */
 
 export interface HttpClientOptions {
@@ -44,8 +44,15 @@ export interface HttpAnswer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
-  /** The parsed body, or undefined when it is not JSON. */
+  /** The parsed body, or undefined when it is not JSON (or was cut). */
   json: unknown;
+  /** The body went on past MAX_ANSWER_BYTES: `text` is its start, the rest was not read. */
+  truncated: boolean;
+}
+
+/** What an error about `answer` adds when its body was cut ('' when it was read whole). */
+export function truncationNote(answer: HttpAnswer): string {
+  return answer.truncated ? ` (its body is longer than ${MAX_ANSWER_BYTES / 1024} KiB: only the start was read)` : '';
 }
 
 export interface HttpClient {
@@ -98,9 +105,8 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     try {
       const res = await request(url, { method: req.method, headers, body, signal, dispatcher });
       const read = await readAtMost(res.body);
-      const answer: HttpAnswer = { status: res.statusCode, headers: res.headers, text: read.bytes.toString('utf8'), json: undefined };
-      if (!read.complete) throw oversizedError(opts, req, answer);
-      return { ...answer, json: parseJson(answer.text) };
+      const text = read.bytes.toString('utf8');
+      return { status: res.statusCode, headers: res.headers, text, json: read.complete ? parseJson(text) : undefined, truncated: !read.complete };
     } catch (err) {
       if (err instanceof TagApiError) throw err;
       if (!timedOut && req.signal?.aborted) throw abandonedError(opts, req, req.signal.reason);
@@ -127,21 +133,6 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** An answer too long to read: whatever its status, a retry may find the API itself again (not an error page). */
-function oversizedError(opts: HttpClientOptions, req: JsonRequest, answer: HttpAnswer): TagApiError {
-  const secrets = opts.secrets();
-  const excerpt = bodyExcerpt(answer.text, secrets);
-  const retryAfterMs = parseRetryAfter(answer.headers['retry-after'], Date.now());
-  return new TagApiError({
-    provider: opts.provider,
-    status: answer.status,
-    retryable: true,
-    reason: `the answer from ${opts.provider} (${answer.status}, ${req.method} ${req.path}) is larger than ${MAX_ANSWER_BYTES / 1024} KiB`,
-    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-    ...(excerpt !== undefined ? { bodyExcerpt: excerpt } : {}),
-  });
 }
 
 /** Aborted by the caller: worth another attempt (by whoever holds the operation next). */

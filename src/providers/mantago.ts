@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { Platform } from '../chat-event';
 import { codeOf, errorFromAnswer, isRecord, type ProviderFailure } from './answer-error';
 import { TagApiError } from './errors';
-import { createHttpClient, type HttpAnswer } from './http';
+import { createHttpClient, truncationNote, type HttpAnswer } from './http';
 import { bodyExcerpt } from './redact';
 
 /**
@@ -100,7 +100,7 @@ export function createMantagoClient(opts: MantagoClientOptions): MantagoClient {
           provider: 'mantago',
           status: answer.status,
           retryable: false,
-          reason: `${answer.status} from mantago token refresh without apiToken/apiSecret in the answer`,
+          reason: `${answer.status} from mantago token refresh without apiToken/apiSecret in the answer${truncationNote(answer)}`,
           ...(excerpt !== undefined ? { bodyExcerpt: excerpt } : {}),
         });
       }

@@ -2,6 +2,7 @@ import { sendForward } from '../../../src/delivery/forward';
 import { MAX_ANSWER_BYTES } from '../../../src/providers/bounded-body';
 import { TagApiError } from '../../../src/providers/errors';
 import { createHttpClient, type HttpClient } from '../../../src/providers/http';
+import { createMantagoClient, type MantagoClient } from '../../../src/providers/mantago';
 import { HUGE_BODY_START, HugeAnswerServer } from '../../helpers/huge-answer-server';
 
 /** The 64 KiB limit on answers (CONTRACT.md "Retries"), at its edge, against a real loopback server. */
@@ -27,21 +28,65 @@ describe('answers are read up to 64 KiB', () => {
       expect(answer.text).toHaveLength(MAX_ANSWER_BYTES);
     });
 
-    it.each([true, false])('one byte more is a retryable error with the status and the start of the body (length declared: %s)', async (declareLength) => {
+    it.each([true, false])('one byte more is cut at 64 KiB, marked truncated and left unparsed (length declared: %s)', async (declareLength) => {
       upstream.answer = { status: 200, bytes: MAX_ANSWER_BYTES + 1, declareLength };
-      const err = await send().then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(err).toBeInstanceOf(TagApiError);
-      expect(err).toMatchObject({ provider: 'mantago', status: 200, retryable: true, notFound: false });
-      expect((err as TagApiError).reason).toBe('the answer from mantago (200, POST /openapi/personalTagMapping) is larger than 64 KiB');
-      expect((err as TagApiError).bodyExcerpt?.startsWith(HUGE_BODY_START.replace('upstream', '[redacted]'))).toBe(true);
+      const answer = await send();
+      expect(answer).toMatchObject({ status: 200, truncated: true, json: undefined });
+      expect(answer.text).toHaveLength(MAX_ANSWER_BYTES);
+      expect(answer.text.startsWith(HUGE_BODY_START)).toBe(true);
     });
 
-    it('an oversized 429 still carries its Retry-After', async () => {
+    it('a whole answer is not marked truncated', async () => {
+      upstream.answer = { status: 200, bytes: 10 };
+      expect(await send()).toMatchObject({ status: 200, truncated: false });
+    });
+  });
+
+  /**
+   * CONTRACT.md "Retries": the body is read only up to 64 KiB, and the answer is judged by
+   * its status like any other — "other 4xx … are not retried", 429 and 5xx are.
+   */
+  describe('a tag API answer longer than 64 KiB is judged by its status', () => {
+    let mantago: MantagoClient;
+    beforeAll(() => {
+      mantago = createMantagoClient({ baseUrl: upstream.url, botId: 'bot-1', timeoutMs: 5000 });
+    });
+    afterAll(() => mantago.close());
+    const creds = { token: 'token-1', secret: 'upstream' };
+    const add = () => mantago.addPersonalTag(creds, { tagId: 'T1', platform: 'line', platformClientId: 'U1' });
+    const failureOf = (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (e: unknown) => e as TagApiError,
+      );
+
+    it('a 2xx is a success (the tag call is not made again)', async () => {
+      upstream.answer = { status: 200, bytes: 100 * MAX_ANSWER_BYTES, declareLength: false };
+      await expect(add()).resolves.toBeUndefined();
+    });
+
+    it('a 400 is not retried, says it was cut and keeps the start of the body as the excerpt', async () => {
+      upstream.answer = { status: 400, bytes: 10 * MAX_ANSWER_BYTES };
+      const err = await failureOf(add());
+      expect(err).toBeInstanceOf(TagApiError);
+      expect(err).toMatchObject({ provider: 'mantago', status: 400, retryable: false, notFound: false });
+      expect(err!.reason).toBe('400 from mantago: bad request (its body is longer than 64 KiB: only the start was read)');
+      expect(err!.bodyExcerpt?.startsWith(HUGE_BODY_START.replace('upstream', '[redacted]'))).toBe(true);
+    });
+
+    it('a 404 counts as MantaGo\'s "client not known yet", as a short one does', async () => {
+      upstream.answer = { status: 404, bytes: 2 * MAX_ANSWER_BYTES };
+      expect(await failureOf(add())).toMatchObject({ status: 404, retryable: true, notFound: true });
+    });
+
+    it('a 429 is retried and still carries its Retry-After', async () => {
       upstream.answer = { status: 429, bytes: 10 * MAX_ANSWER_BYTES, headers: { 'retry-after': '7' } };
-      await expect(send()).rejects.toMatchObject({ status: 429, retryable: true, retryAfterMs: 7000 });
+      expect(await failureOf(add())).toMatchObject({ status: 429, retryable: true, retryAfterMs: 7000 });
+    });
+
+    it('a 503 is retried', async () => {
+      upstream.answer = { status: 503, bytes: 10 * MAX_ANSWER_BYTES, declareLength: false };
+      expect(await failureOf(add())).toMatchObject({ status: 503, retryable: true });
     });
   });
 
