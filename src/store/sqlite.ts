@@ -28,6 +28,9 @@ import { activitySqlite, pruneActivitySqlite, recordActivitySqlite } from './sql
 import { adminSessionsSqlite } from './sqlite/admin-sessions';
 import { getSettingSqlite, pruneSqlite, recentEventsSqlite, setSettingSqlite, userHistorySqlite } from './sqlite/history';
 
+/** How often a serving store looks for commits by another process on its file (see `watchOtherWriters`). */
+export const OTHER_WRITERS_POLL_MS = 200;
+
 export interface SqliteStoreOptions {
   /** The database file; its folder is created if missing. */
   file: string;
@@ -69,6 +72,8 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     commit: async (writes) => durable(() => writes.map((write) => write())),
   });
   const settled = <T>(write: () => T) => settles.submit(write) as Promise<T>;
+  const work = createWorkSignal(log);
+  let stopWatching: (() => void) | undefined;
   const engine: StoreEngine = {
     engine: 'sqlite',
     where: opts.file,
@@ -119,10 +124,46 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       db.all('SELECT 1 AS ok');
     },
     async close() {
+      stopWatching?.();
       await settles.drain();
       await wal.close();
       db.close();
     },
   };
-  return composeStore(engine, { log, work: createWorkSignal(log) });
+  return composeStore(engine, {
+    log,
+    work,
+    // Only a process that listens for work (serve) watches; CLI commands never do.
+    onSubscribe() {
+      stopWatching ??= watchOtherWriters(db, log, () => {
+        work.emit('operations');
+        work.emit('forwards');
+      });
+    },
+  });
+}
+
+/**
+ * Work that another process commits to the same file — `autotag dead-letters retry` beside
+ * `serve` — is not announced in this process: SQLite's `data_version` changes whenever
+ * another connection commits, so a look every OTHER_WRITERS_POLL_MS (a microsecond's pragma)
+ * wakes the workers at once instead of leaving the work to their idle timer (up to 5 s).
+ * A commit of this process's own never changes it. Returns the function that stops watching.
+ */
+function watchOtherWriters(db: SqliteDb, log: Logger, onChange: () => void): () => void {
+  let last: unknown;
+  const look = () => {
+    try {
+      const version: unknown = db.raw.pragma('data_version', { simple: true });
+      if (last !== undefined && version !== last) onChange();
+      last = version;
+    } catch (err) {
+      // A busy or closing file: the next look tries again, the idle timer remains the fallback.
+      log.debug('could not read the SQLite data_version', { err });
+    }
+  };
+  look();
+  const timer = setInterval(look, OTHER_WRITERS_POLL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -6,8 +6,8 @@ import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/log';
 import { sqliteMigrations } from '../../src/store/migrations/sqlite';
 import { openStore } from '../../src/store/open-store';
-import { createSqliteStore } from '../../src/store/sqlite';
-import { StoreUnavailableError } from '../../src/store/store';
+import { OTHER_WRITERS_POLL_MS, createSqliteStore } from '../../src/store/sqlite';
+import { StoreUnavailableError, type WorkKind } from '../../src/store/store';
 import { accepted, ask, askAt, batch, forwardTo } from './builders';
 import { describeStoreContract } from './contract';
 
@@ -74,6 +74,31 @@ describe('SQLite store file', () => {
     expect(await second.claimOperations({ scope: { account: 'mantago' }, limit: 10, owner: 'new', now: 2000, leaseMs: 1000 })).toHaveLength(2);
     expect(await second.accept(batch(2000, [accepted('e1')]))).toMatchObject({ duplicates: 1, accepted: 0 });
     await second.close();
+  });
+
+  it('wakes its workers when another process queues work on the same file (a CLI dead-letters retry), not when it commits itself', async () => {
+    const file = path.join(dir, 'autotag.db');
+    const serving = createSqliteStore({ file, log: silentLogger() });
+    await serving.migrate();
+    await ask(serving, 1000, { tagId: 'gave-up' });
+    const [op] = await serving.claimOperations({ scope: { account: 'mantago' }, limit: 1, owner: 'w', now: 1000, leaseMs: 60_000 });
+    await serving.deadLetterOperation(op!, 'w', 1100, { reason: '400 from mantago: bad request', status: 400 });
+    const kinds: WorkKind[] = [];
+    const off = serving.onWork((k) => kinds.push(k));
+    // Its own commits are announced in-process once (accept), never again by the watch.
+    await serving.accept(batch(1200, [], [forwardTo('http://a.test/hook')]));
+    await new Promise((r) => setTimeout(r, 3 * OTHER_WRITERS_POLL_MS));
+    expect(kinds).toEqual(['forwards']);
+
+    // `autotag dead-letters retry --all` is another process with a connection of its own.
+    const cli = createSqliteStore({ file, log: silentLogger() });
+    expect(await cli.retryDeadLetters('all', 2000)).toBe(1);
+    await cli.close();
+    const deadline = Date.now() + 2000;
+    while (kinds.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(kinds).toEqual(['forwards', 'operations', 'forwards']);
+    off();
+    await serving.close();
   });
 
   it('stores a webhook body once for all its destinations and deletes it with the last forward', async () => {
