@@ -84,7 +84,7 @@ const envSchema = z.object({
   /** Parallel forwards per destination (different ordering keys). */
   FORWARD_CONCURRENCY: int(8, 1),
   /** Anyone who can reach /admin can guess at it (throttled, but still): too short a token is refused. */
-  ADMIN_TOKEN: optionalString.refine((v) => v === undefined || v.length >= ADMIN_TOKEN_MIN_LENGTH, {
+  ADMIN_TOKEN: optionalString.refine((v) => v === undefined || [...v].length >= ADMIN_TOKEN_MIN_LENGTH, {
     message: `must be at least ${ADMIN_TOKEN_MIN_LENGTH} characters (or unset, which disables /admin); generate one with \`openssl rand -hex 24\``,
   }),
   /**

@@ -13,8 +13,8 @@ import { loginPage } from './views/login';
  *
  * Wrong tokens — from the Authorization header and the login form alike — are counted
  * per client address (as TRUST_PROXY_HOPS derives it); after ten in a minute that
- * client gets 429 with Retry-After for a minute, whatever token it sends. A session
- * cookie is no token and is not refused meanwhile: it cannot be guessed (it is signed),
+ * client gets 429 with Retry-After for a minute, whatever token it sends, and when it sends
+ * none. A session cookie is no token and is not refused meanwhile: it cannot be guessed (it is signed),
  * and someone behind the same address as a guesser keeps working.
  */
 
@@ -113,6 +113,9 @@ export function createAdminAccess(deps: AdminAccessDeps): AdminAccess {
         res.locals.access = { via: 'session', cookie, idHash, csrf: auth.csrfFor(cookie) } satisfies Access;
         return next();
       }
+      // No token at all: while its client is blocked, the wait is the more useful answer.
+      const wait = throttle.blockedFor(clientKey(req.ip));
+      if (wait > 0) return tooMany(req, res, wait, wantsPage(req));
       unauthorized(req, res, 'no Bearer token and no session cookie');
     },
 

@@ -69,6 +69,11 @@ describe('/admin throttling of wrong tokens', () => {
     expect(form.headers['retry-after']).toBe('60');
     expect(form.headers['set-cookie']).toBeUndefined();
     expect(form.text).toContain('Too many wrong tokens from your address: try again in 60 s.');
+    // …or none at all.
+    const none = await from(request(a.app).get('/admin/status.json'), CLIENT_A).expect(429);
+    expect(none.headers['retry-after']).toBe('60');
+    const page = await from(request(a.app).get('/admin'), CLIENT_A).set('accept', 'text/html').expect(429);
+    expect(page.text).toContain('Too many wrong tokens from your address: try again in 60 s.');
 
     // Another client is not affected.
     await statusJson(a.app, CLIENT_B, TOKEN).expect(200);

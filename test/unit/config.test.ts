@@ -34,7 +34,8 @@ describe('loadConfig', () => {
   });
 
   it('refuses an ADMIN_TOKEN shorter than 16 characters, saying how to make one, without echoing it', () => {
-    for (const short of ['abc', '123456789012345']) {
+    // Characters, not UTF-16 units: eight emoji are 16 units and still only 8 characters.
+    for (const short of ['abc', '123456789012345', '🔑'.repeat(8)]) {
       let error: unknown;
       try {
         loadConfig({ ADMIN_TOKEN: short });
@@ -47,6 +48,7 @@ describe('loadConfig', () => {
       expect((error as Error).message).not.toContain(short);
     }
     expect(loadConfig({ ADMIN_TOKEN: '1234567890123456' }).adminToken).toBe('1234567890123456');
+    expect(loadConfig({ ADMIN_TOKEN: '🔑'.repeat(16) }).adminToken).toBe('🔑'.repeat(16));
     expect(loadConfig({ ADMIN_TOKEN: '' }).adminToken).toBeUndefined();
   });
 
