@@ -183,6 +183,10 @@ export function webhookRoute(d: WebhookRouteDeps): WebhookHandler {
       log.info('webhook of an object no platform here reads: forwarded, nothing else', { object: parsed.unknownObject.slice(0, 64) });
     }
     for (const u of parsed.unusableUsers) log.warn('event kept without a user: its user id cannot be used', { eventId: u.eventId.slice(0, 200), problem: u.problem });
+    if (parsed.ignored > 0) {
+      // Answered 200 with the rest (the platform would only send the same again): said here, not lost silently.
+      log.warn('events ignored: their shape cannot be read (an entry, item or message without a field the platform always sends — id, timestamp, recipient)', { ignored: parsed.ignored, bytes: raw.length });
+    }
     const ruleSet = d.rules();
     if (!ruleSet) {
       answer(503, 'unavailable', { error: 'no valid rule set is loaded' });
@@ -210,6 +214,7 @@ export function webhookRoute(d: WebhookRouteDeps): WebhookHandler {
       answer(200, 'accepted', {});
       log.info('webhook accepted', {
         events: parsed.events.length,
+        ...(parsed.ignored > 0 ? { ignored: parsed.ignored } : {}),
         duplicates: result.duplicates,
         ...(result.refused > 0 ? { refused: result.refused } : {}),
         matched: processed.matched,

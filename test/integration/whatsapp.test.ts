@@ -124,6 +124,18 @@ describe('WhatsApp webhooks', () => {
       expect(h.logs.text).not.toContain('x'.repeat(300));
     });
 
+    it('a change it cannot read (no metadata.phone_number_id) is answered 200 with the rest and said in a warning, not dropped silently', async () => {
+      const unreadable = JSON.parse(fixture('text')) as { entry: { changes: { value: Record<string, unknown> }[] }[] };
+      delete unreadable.entry[0]!.changes[0]!.value.metadata;
+      const body = JSON.parse(fixture('batch-several-numbers')) as { entry: unknown[] };
+      body.entry.push(...unreadable.entry);
+      await post(h, 'whatsapp', JSON.stringify(body), WHATSAPP_SECRET).expect(200);
+      expect((await claimAll(h)).length).toBeGreaterThan(0);
+      const warnings = h.logs.parsed().filter((l) => l.message.startsWith('events ignored: their shape cannot be read'));
+      expect(warnings.map((w) => w.ignored)).toEqual([1]);
+      expect(h.logs.parsed().find((l) => l.message === 'webhook accepted')).toMatchObject({ ignored: 1 });
+    });
+
     it('/webhooks/facebook accepts WhatsApp bodies too, verified with the Facebook secret, on the facebook channel', async () => {
       await post(h, 'facebook', fixture('text'), FACEBOOK_SECRET).expect(200, {});
       expect((await claimAll(h)).map((o) => [o.platform, o.recipient, o.userId])).toEqual([['whatsapp', PNID, USER]]);
