@@ -45,6 +45,12 @@ export interface MantagoCredentials {
   refreshAfter401(stale: { token: string }): Promise<MantagoCreds>;
   /** What to tell the operator when MantaGo refuses the pair. */
   readonly hint: string;
+  /**
+   * Resolves once no refresh of this process is under way, or after `timeoutMs` (false then).
+   * A shutdown waits for it before closing the client: a refresh MantaGo carried out whose
+   * answer was cut off leaves no working pair.
+   */
+  refreshesDone(timeoutMs: number): Promise<boolean>;
 }
 
 export interface MantagoCredentialsOptions {
@@ -183,6 +189,19 @@ export function createMantagoCredentials(opts: MantagoCredentialsOptions): Manta
   return {
     init,
     hint,
+
+    async refreshesDone(timeoutMs) {
+      if (refreshing.size === 0) return true;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      });
+      try {
+        return await Promise.race([Promise.allSettled([...refreshing.values()]).then(() => true), late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
 
     async current() {
       const pair = await inForce();

@@ -14,6 +14,11 @@ export interface MantagoSettings {
 
 export const MANTAGO_DEFAULT_BASE_URL = 'https://mantago.cc/api';
 const ENV_PAIR = 'MANTAGO_TOKEN and MANTAGO_SECRET';
+/**
+ * How long a shutdown waits for a token refresh under way, after delivery's own grace (5 s):
+ * 8 s in all, inside the process's 9 s hard exit and the contract's 10 s.
+ */
+export const REFRESH_SHUTDOWN_WAIT_MS = 3000;
 
 /** The provider's environment variables, as read. */
 const mantagoVariables = z.object({
@@ -89,6 +94,15 @@ export const mantagoProvider: ProviderDescriptor<'mantago', MantagoSettings> = {
       await client.close();
       throw err;
     }
-    return { tagger: createMantagoTagger(client, credentials), close: () => client.close() };
+    return {
+      tagger: createMantagoTagger(client, credentials),
+      async close() {
+        // Calls are over (delivery stopped first); a token refresh is never cut off if it can end in time.
+        if (!(await credentials.refreshesDone(REFRESH_SHUTDOWN_WAIT_MS))) {
+          log.warn(`a MantaGo token refresh was still waiting for its answer after ${REFRESH_SHUTDOWN_WAIT_MS / 1000} s of shutdown; if MantaGo carried it out, set a fresh ${s.pairSource}`);
+        }
+        await client.close();
+      },
+    };
   },
 };

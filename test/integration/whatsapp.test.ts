@@ -131,7 +131,7 @@ describe('WhatsApp webhooks', () => {
       body.entry.push(...unreadable.entry);
       await post(h, 'whatsapp', JSON.stringify(body), WHATSAPP_SECRET).expect(200);
       expect((await claimAll(h)).length).toBeGreaterThan(0);
-      const warnings = h.logs.parsed().filter((l) => l.message.startsWith('events ignored: their shape cannot be read'));
+      const warnings = h.logs.parsed().filter((l) => String(l.message).startsWith('events ignored: their shape cannot be read'));
       expect(warnings.map((w) => w.ignored)).toEqual([1]);
       expect(h.logs.parsed().find((l) => l.message === 'webhook accepted')).toMatchObject({ ignored: 1 });
     });

@@ -7,6 +7,7 @@ import {
   mantagoPairSetting,
   type MantagoCredentialsOptions,
 } from '../../../src/providers/mantago-credentials';
+import { mantagoProvider, REFRESH_SHUTDOWN_WAIT_MS } from '../../../src/providers/mantago-provider';
 import { createMantagoTagger } from '../../../src/providers/taggers';
 import type { TagCall } from '../../../src/tag-operation';
 import {
@@ -124,6 +125,25 @@ describe('MantaGo token pair: refresh on 401, before expiry, kept in the store',
     expect(fake.requests.map((r) => r.path)).toEqual(['/api/openapi/token', '/api/openapi/personalTagMapping']);
     expect(fake.tagRequests[0]!.headers.authorization).toBe(`Bearer ${fake.token}`);
     expect(fake.token).not.toBe(short);
+  });
+
+  it('a shutdown waits for a refresh under way: the pair MantaGo issued is kept, not lost with the connection', async () => {
+    await fake.close();
+    // MantaGo issues the new pair (the old one stops working) and answers 400 ms later.
+    fake = await startFakeMantago({ botId: 'bot-1', latencyMs: 400 });
+    const short = jwtExpiringIn(23 * 3600_000);
+    fake.setPair(short, 'short-lived-secret');
+    seenSecrets.add(short).add('short-lived-secret');
+    const settings = { baseUrl: fake.baseUrl, botId: 'bot-1', token: short, secret: 'short-lived-secret', pairSource: 'MANTAGO_TOKEN and MANTAGO_SECRET' };
+    const built = await mantagoProvider.createTagger(settings, { account: 'mantago', timeoutMs: 2000, settings: store, log: logs.log });
+    const applying = built.tagger.apply(op).catch((e: unknown) => e);
+    await fake.api.waitFor((rs) => rs.some((r) => r.path.endsWith('/openapi/token')));
+    const started = Date.now();
+    await built.close();
+    expect(Date.now() - started).toBeLessThan(REFRESH_SHUTDOWN_WAIT_MS);
+    await applying;
+    expect(fake.issued).toHaveLength(1);
+    expect(JSON.parse(store.settings.get(mantagoPairSetting('mantago'))!)).toMatchObject({ token: fake.token, secret: fake.secret, source: 'refresh' });
   });
 
   it('calls made while a refresh before expiry is in flight wait for the new pair instead of meeting 401s with the old one', async () => {
