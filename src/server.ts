@@ -15,7 +15,8 @@ import { formatProblem, loadRuleSet } from './rules';
 import { reloadOutcome, RulesHolder, watchRules } from './rules/watch-rules';
 import { logSetupStatus, setupStatus } from './setup-status';
 import { openStore } from './store/open-store';
-import type { Store } from './store/store';
+import { storeVariable } from './store/store-variable';
+import { StoreUnavailableError, type Store } from './store/store';
 import { BODY_TIMEOUT_MS, HEADERS_TIMEOUT_MS } from './webhook/read-body';
 
 /** Thrown when the service cannot start (invalid rules, unreachable store); the CLI prints it and exits 1. */
@@ -52,7 +53,14 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   for (const f of loaded.exampleFailures) log.warn('rule example does not hold', { problem: formatProblem(f) });
   const rules = new RulesHolder(loaded.ruleSet);
 
-  const store = await openStore(config, log);
+  let store: Store;
+  try {
+    store = await openStore(config, log);
+  } catch (err) {
+    // Said as for a bad variable: which one points at the store that cannot be opened.
+    if (err instanceof StoreUnavailableError) throw new StartupError(`cannot open the store (${storeVariable(config)}): ${err.message}`);
+    throw err;
+  }
   // What is set up, one line each (endpoints, accounts, store, rules) and what deserves a warning.
   logSetupStatus(log, setupStatus(config, { rules: loaded.ruleSet }));
   const metrics = createMetrics({ status: () => store.status(Date.now()) });

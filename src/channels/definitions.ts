@@ -35,7 +35,7 @@ export interface ChannelDefinition {
 }
 
 export interface ChannelsFile {
-  /** As problems name it: relative to the working directory. */
+  /** As log lines and reasons name it: relative to the working directory inside it, else absolute. */
   readonly file: string;
   readonly accounts: readonly AccountDefinition[];
   readonly channels: readonly ChannelDefinition[];

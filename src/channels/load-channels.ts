@@ -19,9 +19,12 @@ export interface LoadedChannels extends ChannelsFileResult {
 export function loadChannelsFile(env: NodeJS.ProcessEnv, cwd: string, unset: UnsetVariables): LoadedChannels {
   const named = env[CHANNELS_FILE_VARIABLE]?.trim();
   const abs = path.resolve(cwd, named || DEFAULT_FILE);
-  // As given when absolute or outside the working directory; else relative to it, as rule files are shown.
+  // Problems name it relative to the working directory (CONTRACT.md: `FILE:LINE:COLUMN`), `../`
+  // included, as rule files are named. Log lines and reasons name it so only inside the working
+  // directory, and by its absolute path outside it (clearer than a climb of `../`).
   const relative = path.relative(cwd, abs);
-  const display = !relative || relative.startsWith('..') || path.isAbsolute(relative) ? abs : relative;
+  const display = path.isAbsolute(relative) ? abs : relative || '.';
+  const shown = !relative || relative.startsWith('..') || path.isAbsolute(relative) ? abs : relative;
   let text: string;
   try {
     text = fs.readFileSync(abs, 'utf8');
@@ -35,5 +38,6 @@ export function loadChannelsFile(env: NodeJS.ProcessEnv, cwd: string, unset: Uns
       warnings: [],
     };
   }
-  return { path: abs, ...parseChannelsFile(text, display, env, unset) };
+  const parsed = parseChannelsFile(text, display, env, unset);
+  return { path: abs, ...parsed, ...(parsed.channels ? { channels: { ...parsed.channels, file: shown } } : {}) };
 }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { Config } from '../config';
+import { storeVariable } from '../store/store-variable';
 import { sqliteFileIn } from '../store/sqlite-file';
 import type { MigrationReport } from '../store/migrations/migration';
 import type { Store } from '../store/store';
@@ -51,7 +52,7 @@ export async function withStore(
     const { openStore } = await import('../store/open-store');
     store = await openStore(config, log, opts.onMigrated);
   } catch (err) {
-    io.stderr(`cannot open the store (${config.databaseUrl ? 'DATABASE_URL' : `SQLite in ${config.dataDir}`}): ${err instanceof Error ? err.message : String(err)}\n`);
+    io.stderr(`cannot open the store (${storeVariable(config)}): ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
   try {
@@ -60,3 +61,4 @@ export async function withStore(
     await store.close();
   }
 }
+

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
-import { runCli } from '../cli/cli-run';
+import { ROOT, runCli } from '../cli/cli-run';
 import { registerBotbonnieCommands } from '../../src/cli/botbonnie';
 import { tempDir } from '../helpers/app-harness';
 import { startFakeBotbonnie } from '../helpers/fake-tag-api';
@@ -24,8 +24,9 @@ describe('the channels file at start and in the commands', () => {
     fs.writeFileSync(path.join(dir, 'channels.yaml'), 'channels:\n  - id: shop\n    platform: line\n    secret: ${SHOP_SECRET}\n');
     const served = await runCli(['serve'], { ...env(), PORT: String(await freePort()) });
     expect(served.code).toBe(1);
-    // Given as an absolute path outside the working directory: named as given.
-    expect(served.stderr).toContain(`${path.join(dir, 'channels.yaml')}:4:13: SHOP_SECRET is not set (the secret of channel shop is \${SHOP_SECRET})`);
+    // Given as an absolute path outside the working directory: named relative to it all the same, as rule files are.
+    expect(served.stderr).toContain(`${path.relative(ROOT, path.join(dir, 'channels.yaml'))}:4:13: SHOP_SECRET is not set (the secret of channel shop is \${SHOP_SECRET})`);
+    expect(path.relative(ROOT, path.join(dir, 'channels.yaml')).startsWith('../')).toBe(true);
     expect(served.stdout).not.toContain('listening');
     // validate only warns about it, and passes.
     const validated = await runCli(['validate'], env());

@@ -4,9 +4,12 @@ import { runCli, ROOT } from '../cli/cli-run';
 import { onPersistentDisk } from '../../src/data-disk';
 import { tempDir } from '../helpers/app-harness';
 import { describePostgres, dropSchema, newSchemaName } from '../helpers/pg-schema';
+import { freePort } from '../helpers/free-port';
 import { startService } from '../helpers/service-process';
 
 /** `autotag serve` as a process: what it refuses at start, and what its start log says. */
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 describe('autotag serve at start', () => {
   let dir: string;
   beforeEach(() => {
@@ -55,6 +58,21 @@ describe('autotag serve at start', () => {
       first.kill('SIGTERM');
       await first.exited;
     }
+  });
+
+  it('refuses a store it cannot open, naming the variable that points at it (DATA_DIR, DATABASE_URL)', async () => {
+    const rules = path.join(dir, 'rules');
+    fs.mkdirSync(rules);
+    fs.writeFileSync(path.join(rules, 'r.yaml'), 'rules: []\n');
+    const file = path.join(dir, 'a-file');
+    fs.writeFileSync(file, '');
+    const sqlite = await runCli(['serve'], { RULES_DIR: rules, DATA_DIR: path.join(file, 'data'), PORT: String(await freePort()) });
+    expect(sqlite.code).toBe(1);
+    expect(sqlite.stderr).toMatch(new RegExp(`^autotag serve: cannot open the store \\(DATA_DIR: SQLite in ${escape(path.join(file, 'data'))}\\): cannot open the SQLite store at .*ENOTDIR`, 'm'));
+    const closedPort = await freePort();
+    const pg = await runCli(['serve'], { RULES_DIR: rules, DATABASE_URL: `postgres://postgres@127.0.0.1:${closedPort}/none`, PORT: String(await freePort()) });
+    expect(pg.code).toBe(1);
+    expect(pg.stderr).toMatch(/^autotag serve: cannot open the store \(DATABASE_URL\): PostgreSQL is unavailable: /m);
   });
 
   it('logs one line per endpoint, account, the store and the rules, and warns about example tag ids and an ephemeral disk', async () => {
