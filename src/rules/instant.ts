@@ -1,10 +1,10 @@
 import { offsetAt } from './schedule';
 
-const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?$/i;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
 /**
  * An ISO 8601 date-time as milliseconds since the epoch. With an offset
- * (`Z`, `+08:00`) it is exact; without one it is local time in
+ * (`Z`, `+08:00`, or ISO 8601's other forms `+0800` and `+08`) it is exact; without one it is local time in
  * `defaultTimezone`, or, when that is undefined, refused.
  * undefined when badly formed.
  */
@@ -30,7 +30,8 @@ export function parseInstant(s: string, defaultTimezone: string | undefined): nu
   }
   if (offset.toUpperCase() === 'Z') return local;
   const sign = offset.startsWith('-') ? -1 : 1;
-  const [oh, om] = offset.slice(1).split(':').map(Number);
+  const digits = offset.slice(1).replace(':', '');
+  const [oh, om] = [Number(digits.slice(0, 2)), Number(digits.slice(2) || 0)];
   if (oh! > 23 || om! > 59) return undefined;
   return local - sign * (oh! * 60 + om!) * 60_000;
 }

@@ -95,5 +95,12 @@ describe('schedule parts', () => {
     expect(parseInstant('2026-12-05T10:00', 'Asia/Taipei')).toBe(Date.UTC(2026, 11, 5, 2));
     expect(parseInstant('2026-07-04T00:30', 'America/New_York')).toBe(Date.UTC(2026, 6, 4, 4, 30));
     expect(parseInstant('2026-02-30T10:00Z', undefined)).toBeUndefined();
+    // ISO 8601's other offset forms: ±hhmm and ±hh.
+    expect(parseInstant('2026-12-05T10:00:00+0800', undefined)).toBe(Date.UTC(2026, 11, 5, 2));
+    expect(parseInstant('2026-12-05T10:00:00+08', undefined)).toBe(Date.UTC(2026, 11, 5, 2));
+    expect(parseInstant('2026-12-04T21:30:00-0430', undefined)).toBe(Date.UTC(2026, 11, 5, 2));
+    expect(parseInstant('2026-12-05T10:00:00+2400', undefined)).toBeUndefined();
+    expect(parseInstant('2026-12-05T10:00:00+08:0', undefined)).toBeUndefined();
+    expect(parseInstant('2026-12-05T10:00:00+080', undefined)).toBeUndefined();
   });
 });
