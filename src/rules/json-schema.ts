@@ -68,9 +68,27 @@ export function ruleFileJsonSchema(): JsonSchema {
   };
 }
 
+/**
+ * The loader's ids are `^[\p{L}\p{N}_-]+$` (any script's letters and digits), but `\p{…}` needs
+ * a regex engine in Unicode mode, which draft-07 does not ask for: Python's `jsonschema` (and
+ * so `check-jsonschema`, pre-commit) fails on it, and a JavaScript engine without the `u` flag
+ * refuses `coupon`. The schema says the same portably, a little more leniently: anything but
+ * spaces, control characters and ASCII punctuation other than `-` and `_` (a non-ASCII
+ * punctuation mark is left to `autotag validate`).
+ */
+const PORTABLE_PATTERNS: Record<string, string> = {
+  '^[\\p{L}\\p{N}_-]+$': '^[^\\s\\u0000-\\u001f\\u007f!-,./:-@\\[-^`{-~]+$',
+};
+
 /** Turns zod's rendering of one node into what editors need (shared with the channels file's schema). */
 export function reshape(zodSchema: z.core.$ZodType, json: JsonSchema): void {
   const def = zodSchema._zod.def;
+  if (typeof json.pattern === 'string' && json.pattern.includes('\\p{')) {
+    // Any other Unicode-mode pattern is left out rather than shipped unportable (validate checks it).
+    const portable = PORTABLE_PATTERNS[json.pattern];
+    if (portable !== undefined) json.pattern = portable;
+    else delete json.pattern;
+  }
   // knownKeys() objects are zod strict objects (which report unknown keys one by one).
   if (def.type === 'object' && (def as z.core.$ZodObjectDef).catchall?._zod.def.type === 'never') json.additionalProperties = false;
   if (json.type === 'string' && json.enum === undefined) json.type = SCALAR_TYPES;

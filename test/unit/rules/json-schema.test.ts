@@ -40,6 +40,28 @@ describe('the published JSON Schemas are up to date', () => {
     }
   });
 
+  it.each(PUBLISHED_SCHEMAS.map((s) => [s.file] as const))('%s holds only patterns that work without a Unicode-mode regex engine (Python jsonschema, JavaScript without `u`)', (file) => {
+    const patterns: string[] = [];
+    JSON.parse(fs.readFileSync(path.join(ROOT, file), 'utf8'), (key, value: unknown) => {
+      if (key === 'pattern' && typeof value === 'string') patterns.push(value);
+      return value;
+    });
+    expect(patterns.length).toBeGreaterThan(0);
+    for (const p of patterns) {
+      expect(p).not.toMatch(/\\[pP]\{/);
+      // Compiles, and means the same, with and without the `u` flag.
+      for (const t of ['coupon', '優惠券-1', 'a_b', 'a b', 'a.b', 'mon', 'MON']) expect([p, t, new RegExp(p).test(t)]).toEqual([p, t, new RegExp(p, 'u').test(t)]);
+    }
+  });
+
+  it('the rule id pattern takes what the loader takes (letters and digits of any script, "-", "_") and refuses ASCII punctuation and spaces', () => {
+    const schema = JSON.parse(fs.readFileSync(path.join(ROOT, SCHEMA_FILE), 'utf8')) as { definitions: { rule: { properties: { id: { pattern: string } } } } };
+    const id = new RegExp(schema.definitions.rule.properties.id.pattern);
+    const loaderTakes = (value: string) => !loaderProblems(`rules:\n  - id: ${JSON.stringify(value)}\n    when: { text: x }\n    then: [ { add_tag: t, provider: mantago } ]\n`).some((m) => m.includes('an id holds only'));
+    for (const ok of ['coupon', '優惠券-1', 'double_12', 'é2', 'Привет']) expect([ok, id.test(ok), loaderTakes(ok)]).toEqual([ok, true, true]);
+    for (const bad of ['a b', 'a.b', 'a/b', 'a:b', 'a{b}', 'a\tb', '']) expect([bad, id.test(bad)]).toEqual([bad, false]);
+  });
+
   it('`autotag schema` prints the rule file\'s schema, as committed', () => {
     const io = bufferIo();
     expect(runSchema({}, io)).toBe(0);
