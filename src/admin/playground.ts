@@ -1,6 +1,6 @@
 import { EVENT_KINDS, type EventKind } from '../chat-event';
 import { printedOperation, type PrintedOperation } from '../providers/describe-operation';
-import { bindOperations, dryRunWhere, ENVIRONMENT_CATALOGUE, evaluate, hasOffset, parseInstant, type AccountOf, type RuleCatalogue, type RuleEvent, type RuleSet } from '../rules';
+import { bindOperations, dryRunInputs, dryRunWhere, ENVIRONMENT_CATALOGUE, evaluate, hasOffset, parseInstant, type AccountOf, type RuleCatalogue, type RuleEvent, type RuleSet } from '../rules';
 import type { TagAction } from '../tag-operation';
 
 /** The playground's form fields, as they arrive in the query string (all optional). */
@@ -23,6 +23,8 @@ export interface PlaygroundResult {
   /** The account each of `operations` would go to on this channel (NO_ACCOUNT: none). */
   accounts: string[];
   leftOut: { action: TagAction; reason: string }[];
+  /** Inputs the event's kind cannot carry, left out (a follow event's text). */
+  notes: string[];
 }
 
 /** The channels and accounts the playground knows; without them, the environment's alone. */
@@ -61,12 +63,12 @@ export function runPlayground(ruleSet: RuleSet, input: PlaygroundInput, now: num
     }
     timestamp = parsed;
   }
+  const { leftOut: notes, ...inputs } = dryRunInputs(kind as EventKind, input.text || undefined, input.data || undefined);
   const event = {
     platform: where.platform,
     channel: where.channel,
     kind: kind as EventKind,
-    ...(input.text ? { text: input.text } : {}),
-    ...(input.data ? { postbackData: input.data } : {}),
+    ...inputs,
     timestamp,
   };
   const { matched, actions } = evaluate(ruleSet, event);
@@ -81,5 +83,6 @@ export function runPlayground(ruleSet: RuleSet, input: PlaygroundInput, now: num
     operations: bound.actions.map((a) => printedOperation(a)),
     accounts: operations.map((o) => o.account),
     leftOut: skipped,
+    notes,
   };
 }

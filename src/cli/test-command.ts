@@ -38,7 +38,7 @@ export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesComma
     return 1;
   };
   // Loaded on use: `autotag --help` must not wait for the rules engine (zod, yaml).
-  const { bindOperations, dryRunWhere, evaluate, formatProblem, hasOffset, loadRuleSet, parseInstant } = await import('../rules');
+  const { bindOperations, dryRunInputs, dryRunWhere, evaluate, formatProblem, hasOffset, loadRuleSet, parseInstant } = await import('../rules');
   const { describeOperation, printedOperation } = await import('../providers/describe-operation');
   const { channelsForRules } = await import('./channels-for-rules');
   const channels = channelsForRules(deps.env, deps.cwd);
@@ -76,12 +76,13 @@ export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesComma
     );
   }
 
+  const { leftOut: inputsLeftOut, ...inputs } = dryRunInputs(kind as EventKind, opts.text, opts.data);
+  for (const note of inputsLeftOut) io.stderr(`warning: ${note} (--event ${kind})\n`);
   const event: RuleEvent & { channel: string } = {
     platform: where.platform,
     channel: where.channel,
     kind: kind as EventKind,
-    ...(opts.text !== undefined ? { text: opts.text } : {}),
-    ...(opts.data !== undefined ? { postbackData: opts.data } : {}),
+    ...inputs,
     timestamp,
   };
   const { matched, actions } = evaluate(loaded.ruleSet, event);

@@ -6,5 +6,6 @@ export type { RuleEvent } from './match-context';
 export { formatProblem, type RuleProblem } from './problems';
 export { bindOperations, type AccountOf, type BindTarget, type PersonOf } from './bind-operations';
 export { dryRunWhere, ENVIRONMENT_CATALOGUE, type RuleCatalogue } from './catalogue';
+export { dryRunInputs } from './dry-run-inputs';
 export { parseInstant, hasOffset } from './instant';
 export type * from './definitions';

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { runPlayground } from '../../src/admin/playground';
 import { runTest, type TestOptions } from '../../src/cli/test-command';
 import { loadRuleSet } from '../../src/rules';
@@ -97,6 +100,37 @@ describe('autotag test', () => {
     const { ruleSet } = await loadRuleSet(rules, { cwd: ROOT, now: NOW });
     const playground = runPlayground(ruleSet!, {}, NOW);
     expect({ matched: playground.matched, operations: playground.operations }).toEqual(expected);
+  });
+
+  it('leaves out what the event kind cannot carry, as serve would, and says so (a follow has no text, a postback no text)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autotag-test-kinds-'));
+    try {
+      fs.writeFileSync(
+        path.join(dir, 'r.yaml'),
+        'rules:\n  - { id: text-any-kind, when: { text: { contains: 優惠券 } }, then: [ { add_tag: t, provider: mantago } ] }\n  - { id: vip-any-kind, when: { postback: VIP }, then: [ { add_tag: v, provider: mantago } ] }\n',
+      );
+      const follow = await run({ rules: dir, event: 'follow', text: '我要優惠券', data: 'VIP', json: true });
+      expect(follow.code).toBe(0);
+      expect(JSON.parse(follow.out)).toEqual({ matched: [], operations: [] });
+      expect(follow.err.split('\n').filter(Boolean)).toEqual([
+        'warning: the text is left out: a follow event has no text (only a message has), so no text condition matches it (--event follow)',
+        'warning: the postback data is left out: a follow event has none (a postback or a quick-reply message has), so no postback condition matches it (--event follow)',
+      ]);
+      const postback = await run({ rules: dir, event: 'postback', text: '我要優惠券', data: 'VIP', json: true });
+      expect(JSON.parse(postback.out).matched).toEqual(['vip-any-kind']);
+      expect(postback.err).toContain('warning: the text is left out: a postback event has no text');
+      const message = await run({ rules: dir, text: '我要優惠券', data: 'VIP', json: true });
+      expect(JSON.parse(message.out).matched).toEqual(['text-any-kind', 'vip-any-kind']);
+      expect(message.err).toBe('');
+      // The playground the same way, with the same words as a note.
+      const { ruleSet } = await loadRuleSet(dir, { cwd: ROOT, now: NOW });
+      const played = runPlayground(ruleSet!, { event: 'unfollow', text: '我要優惠券', data: 'VIP' }, NOW);
+      expect(played.matched).toEqual([]);
+      expect(played.notes).toHaveLength(2);
+      expect(played.notes[0]).toBe('the text is left out: an unfollow event has no text (only a message has), so no text condition matches it');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('exits 0 with empty lists when nothing matches, and without --text', async () => {

@@ -51,7 +51,7 @@ function result(r: PlaygroundResult, ruleSet: RuleSet): SafeHtml {
     : '';
   return html`<div id="playground-result"><p>Event: ${what}</p>
 <p>Matched ${r.matched.length} rule${r.matched.length === 1 ? '' : 's'} (in evaluation order):</p>${matched}
-<p>Tag operations (${r.operations.length}):</p>${operations}${leftOut}</div>`;
+<p>Tag operations (${r.operations.length}):</p>${operations}${leftOut}${r.notes.map((n) => html`<p class="note">Note: ${n}.</p>`)}</div>`;
 }
 
 /** The account an operation would go to, and why: the rule names it, the channel has it, or it is the environment's. */
