@@ -105,6 +105,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const watcher = watchRules({
     dir: config.rulesDir,
     catalogue,
+    loggedExampleFailures: loaded.exampleFailures,
     holder: rules,
     log,
     onReload: (r) => {

@@ -3,7 +3,7 @@ import type { Logger } from '../log';
 import { findRuleFiles } from './find-rule-files';
 import type { RuleCatalogue } from './catalogue';
 import { loadRuleSet } from './load-rules';
-import { formatProblem } from './problems';
+import { formatProblem, type RuleProblem } from './problems';
 import type { RuleSet } from './rule-set';
 
 /** A rule edit that was refused: what is wrong with the files, since when, and since when the set in force was. */
@@ -88,6 +88,8 @@ export interface WatchOptions {
   pollMs?: number;
   /** Quiet time after a change before reloading, so an editor's several writes count once (default 250 ms). */
   debounceMs?: number;
+  /** The example failures already logged for the set in force: a reload logs only the others. */
+  loggedExampleFailures?: readonly RuleProblem[];
 }
 
 /**
@@ -106,6 +108,10 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
   let running: Promise<void> | undefined;
   let again = false;
   let closed = false;
+  // A failing example is logged once, not again by every reload that still finds it (the first check
+  // after start reloads). Known by where it is: its message names the time it was evaluated at.
+  const where = (p: RuleProblem) => `${p.file}:${p.line}:${p.column}`;
+  let loggedFailures = new Set((opts.loggedExampleFailures ?? []).map(where));
 
   const snapshot = async (): Promise<string> => {
     try {
@@ -131,7 +137,8 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
       opts.onReload?.({ applied: false, problems });
       return;
     }
-    for (const f of loaded.exampleFailures) log.warn('rule example does not hold', { problem: formatProblem(f) });
+    for (const f of loaded.exampleFailures) if (!loggedFailures.has(where(f))) log.warn('rule example does not hold', { problem: formatProblem(f) });
+    loggedFailures = new Set(loaded.exampleFailures.map(where));
     const changes = diffRuleSets(holder.current(), loaded.ruleSet);
     holder.replace(loaded.ruleSet);
     const any = changes.added.length + changes.changed.length + changes.removed.length > 0;

@@ -135,3 +135,51 @@ describe('hot reload of rule files', () => {
     expect(gone.changes?.removed).toEqual(['extra']);
   });
 });
+
+describe('hot reload and failing rule examples', () => {
+  const failing = (extra: string) => `
+defaults: { provider: mantago }
+rules:
+  - id: coupon
+    when: { text: { contains: coupon } }
+    then: [ { add_tag: tag-coupon } ]
+    examples:
+      - { text: hello, expect: match }${extra}
+`;
+
+  it('logs a failing example once — not again at the first check after start, nor at a reload that still finds it — and a new one when it appears', async () => {
+    const dir = tempDir('autotag-reload-examples-');
+    const file = path.join(dir, 'rules.yaml');
+    fs.writeFileSync(file, failing(''));
+    const loaded = await loadRuleSet(dir);
+    expect(loaded.exampleFailures).toHaveLength(1);
+    const logs = new LogLines();
+    const reloads: Reload[] = [];
+    const watcher = watchRules({
+      dir,
+      holder: new RulesHolder(loaded.ruleSet!),
+      log: createLogger({ stream: logs.stream, level: 'debug' }),
+      pollMs: 100,
+      debounceMs: 20,
+      loggedExampleFailures: loaded.exampleFailures,
+      onReload: (r) => reloads.push(r),
+    });
+    const waitForReloads = async (n: number) => {
+      const deadline = Date.now() + 6000;
+      while (reloads.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(reloads).toHaveLength(n);
+    };
+    const warned = () => logs.parsed().filter((l) => l.message === 'rule example does not hold').map((l) => String(l.problem));
+    try {
+      await waitForReloads(1);
+      expect(warned()).toEqual([]);
+      fs.writeFileSync(file, failing('\n      - { text: bye, expect: match }'));
+      await waitForReloads(2);
+      expect(warned()).toHaveLength(1);
+      expect(warned()[0]).toMatch(/rules\.yaml:9:\d+: .*bye/);
+    } finally {
+      watcher.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
