@@ -6,9 +6,20 @@ export interface CommandIo {
   drained?: () => Promise<void>;
 }
 
+/**
+ * Control characters but newline and tab, written visibly (`\x1b`): what a command prints can
+ * hold text from outside — a tag API's error message in a dead letter's reason, a user's message
+ * in the history — and an escape sequence there would act on the operator's terminal (move the
+ * cursor, rewrite earlier lines, retitle the window). JSON output never holds them raw (JSON
+ * escapes them), so this changes only plain text.
+ */
+export function visibleControls(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export const processIo: CommandIo = {
-  stdout: (t) => void process.stdout.write(t),
-  stderr: (t) => void process.stderr.write(t),
+  stdout: (t) => void process.stdout.write(visibleControls(t)),
+  stderr: (t) => void process.stderr.write(visibleControls(t)),
   // A reader that went away (`| head`) closes stdout: no drain then, and nothing left to wait for.
   drained: () =>
     process.stdout.writableNeedDrain && !process.stdout.destroyed

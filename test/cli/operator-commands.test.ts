@@ -4,6 +4,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { tempDir } from '../helpers/app-harness';
 import { ROOT, runCli } from './cli-run';
+import { silentLogger } from '../../src/log';
+import { createSqliteStore } from '../../src/store/sqlite';
+import { accepted, batch, tagOp } from '../store/builders';
 
 const run = promisify(execFile);
 
@@ -44,6 +47,31 @@ describe('operator commands on an SQLite store that does not exist', () => {
     const r = await runCli(['status', '--json'], { DATA_DIR: dataDir });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ operations: { pending: 0, dead: 0 }, forwards: { pending: 0, dead: 0 } });
+  });
+});
+
+describe('text from outside in what a command prints', () => {
+  it('control characters (a terminal escape sequence in a tag API\'s error message) are printed visibly, not acted on; JSON escapes them', async () => {
+    const dir = tempDir('autotag-controls-');
+    try {
+      const dataDir = path.join(dir, 'data');
+      const store = createSqliteStore({ file: path.join(dataDir, 'autotag.db'), log: silentLogger() });
+      await store.migrate();
+      await store.accept(batch(1000, [accepted('e-controls', [tagOp({ tagId: 'tag-1' })])]));
+      const [op] = await store.claimOperations({ scope: { account: 'mantago' }, limit: 1, owner: 'w', now: 1000, leaseMs: 60_000 });
+      const reason = '400 from mantago: \u001b[2J\u001b]0;owned\u0007gone\rfake line';
+      await store.deadLetterOperation(op!, 'w', 2000, { reason, status: 400 });
+      await store.close();
+
+      const text = await runCli(['dead-letters', 'list'], { DATA_DIR: dataDir });
+      expect(text.code).toBe(0);
+      expect(text.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+      expect(text.stdout).toContain('400 from mantago: \\x1b[2J\\x1b]0;owned\\x07gone\\x0dfake line');
+      const json = await runCli(['dead-letters', 'list', '--json'], { DATA_DIR: dataDir });
+      expect((JSON.parse(json.stdout) as { reason: string }[])[0]!.reason).toBe(reason);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
