@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
@@ -5,13 +7,14 @@ import { createAdminRouter } from './admin';
 import { createApp } from './app';
 import { requestListener } from './request-listener';
 import { ruleCatalogue } from './channels/catalogue';
-import { loadConfig, secretsOf, type Config } from './config';
+import { channelsForRules } from './channels/for-rules';
+import { ConfigError, loadConfig, secretsOf, type Config } from './config';
 import { AckPressure } from './delivery/ack-pressure';
 import { Delivery } from './delivery/worker';
 import { createLogger, type Logger } from './log';
 import { createMetrics } from './metrics';
 import { createTaggers } from './providers/create-taggers';
-import { formatProblem, loadRuleSet } from './rules';
+import { formatProblem, loadRuleSet, type RuleProblem } from './rules';
 import { reloadOutcome, RulesHolder, watchRules } from './rules/watch-rules';
 import { logSetupStatus, setupStatus } from './setup-status';
 import { openStore } from './store/open-store';
@@ -42,7 +45,15 @@ const SEEN_EVENT_DAYS = 8; // CONTRACT: event ids are remembered for at least 7 
 
 /** The only place that listens. Everything else is built by `createApp` and friends. */
 export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
-  const config = loadConfig(env);
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    // Every problem at once: the rules' own problems too, not only at the next start.
+    const ruleProblems = err instanceof ConfigError ? await ruleProblemsBeside(env) : [];
+    if (ruleProblems.length) throw new StartupError(err instanceof Error ? err.message : String(err), ruleProblems.map(formatProblem));
+    throw err;
+  }
   const log = createLogger({ level: config.logLevel, secrets: secretsOf(config) });
 
   const catalogue = ruleCatalogue(config.channelsFile);
@@ -162,4 +173,20 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
 function listenError(err: NodeJS.ErrnoException, port: number): Error {
   const why = err.code === 'EADDRINUSE' ? 'another process is using it' : err.code === 'EACCES' ? 'not allowed for this user' : undefined;
   return why ? new StartupError(`PORT: cannot listen on port ${port} (${why}); set PORT to a free port`) : err;
+}
+
+/**
+ * The problems of the rule files, for a start that the configuration already refused (a
+ * channels file with a problem, say): their names checked against what the channels file
+ * declares, as `autotag validate` checks them. None when RULES_DIR is not a folder (that is
+ * a configuration problem of its own).
+ */
+async function ruleProblemsBeside(env: NodeJS.ProcessEnv): Promise<RuleProblem[]> {
+  const dir = path.resolve(env.RULES_DIR?.trim() || './rules');
+  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return [];
+  try {
+    return (await loadRuleSet(dir, { catalogue: channelsForRules(env, process.cwd()).catalogue })).problems;
+  } catch {
+    return [];
+  }
 }

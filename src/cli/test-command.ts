@@ -40,7 +40,7 @@ export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesComma
   // Loaded on use: `autotag --help` must not wait for the rules engine (zod, yaml).
   const { bindOperations, dryRunInputs, dryRunWhere, evaluate, formatProblem, hasOffset, loadRuleSet, parseInstant } = await import('../rules');
   const { describeOperation, printedOperation } = await import('../providers/describe-operation');
-  const { channelsForRules } = await import('./channels-for-rules');
+  const { channelsForRules } = await import('../channels/for-rules');
   const channels = channelsForRules(deps.env, deps.cwd);
   if (channels.problems.length) {
     io.stderr(channels.problems.map((p) => `${formatProblem(p)}\n`).join(''));

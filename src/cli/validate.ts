@@ -31,7 +31,7 @@ export async function runValidate(opts: { rules?: string }, io: CommandIo, deps:
   // Loaded on use: `autotag --help` must not wait for the rules engine (zod, yaml).
   const { formatProblem, loadRuleSet } = await import('../rules');
   const { sortProblems } = await import('../rules/problems');
-  const { channelsForRules } = await import('./channels-for-rules');
+  const { channelsForRules } = await import('../channels/for-rules');
   const dir = rulesDirOf(opts.rules, deps.env);
   const channels = channelsForRules(deps.env, deps.cwd);
   const result = await loadRuleSet(dir, { now: deps.now(), cwd: deps.cwd, catalogue: channels.catalogue });

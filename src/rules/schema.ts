@@ -111,8 +111,17 @@ export const scheduleSchema = knownKeys(
     days: oneOrMany(daySchema).optional(),
     hours: z
       .string()
-      .refine((s) => parseHours(s) !== undefined, {
-        message: 'badly formed hours: use "HH:MM-HH:MM" (start inclusive, end exclusive; e.g. "22:00-06:00" wraps past midnight)',
+      .superRefine((s, ctx) => {
+        if (parseHours(s) !== undefined) return;
+        // Well formed but empty: start and end are the same time.
+        const same = /^(\d{2}):(\d{2})-(\d{2}):(\d{2})$/.exec(s.replace(/\s+/g, ''));
+        const empty = same !== null && Number(same[1]) * 60 + Number(same[2]) === Number(same[3]) * 60 + Number(same[4]) && Number(same[1]) < 24 && Number(same[2]) < 60;
+        ctx.addIssue({
+          code: 'custom',
+          message: empty
+            ? `hours "${s.trim()}" are empty (the end is the start): write the hours when the rule may match, e.g. "09:00-18:00", or leave hours out for all day`
+            : 'badly formed hours: use "HH:MM-HH:MM" (start inclusive, end exclusive; e.g. "22:00-06:00" wraps past midnight)',
+        });
       })
       .optional(),
     timezone: timezoneSchema.optional(),

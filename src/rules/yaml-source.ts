@@ -75,7 +75,7 @@ export function parseYamlSource(text: string): YamlSource {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
-  const syntaxErrors = doc.errors.map((e) => ({ position: position(e.pos[0]), message: e.message }));
+  const syntaxErrors = doc.errors.map((e) => ({ position: position(e.pos[0]), message: syntaxMessage(e.code, e.message) }));
   let value: unknown;
   if (!syntaxErrors.length) {
     try {
@@ -92,6 +92,12 @@ export function parseYamlSource(text: string): YamlSource {
     syntaxErrors,
     locate: (path, at = 'value') => position(offsetOf(doc, path, at)),
   };
+}
+
+/** The parser's message, in the file's terms where it speaks of its own API. */
+function syntaxMessage(code: string, message: string): string {
+  if (code === 'MULTIPLE_DOCS') return 'the file must hold one YAML document, and this one holds more (a line `---` starts another): put each in a file of its own';
+  return message;
 }
 
 function toValue(node: unknown, key: string | undefined, x: Expansion): unknown {

@@ -34,6 +34,15 @@ describe('the channels file at start and in the commands', () => {
     expect(validated.stderr).toMatch(/^warning: .*channels\.yaml:4:13: SHOP_SECRET is not set/);
   });
 
+  it('serve refusing a channels file with a problem names the rules\' problems too, at once (as validate does)', async () => {
+    fs.writeFileSync(path.join(dir, 'channels.yaml'), 'channels:\n  - id: shop\n    platform: line\n    secret: ${SHOP_SECRET}\n');
+    fs.writeFileSync(path.join(dir, 'rules', 'r.yaml'), 'rules:\n  - { id: r, when: { channel: shp }, then: [{ add_tag: t, provider: mantago }] }\n');
+    const served = await runCli(['serve'], { ...env(), PORT: String(await freePort()) });
+    expect(served.code).toBe(1);
+    expect(served.stderr).toContain('SHOP_SECRET is not set');
+    expect(served.stderr).toMatch(/^.*rules\/r\.yaml:2:\d+: unknown channel "shp"; did you mean "shop"\?/m);
+  });
+
   it('serve starts with the channels file and says which channels and accounts it serves', async () => {
     fs.writeFileSync(
       path.join(dir, 'channels.yaml'),

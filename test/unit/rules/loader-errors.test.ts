@@ -56,6 +56,20 @@ describe('loader errors: each reported at FILE:LINE:COLUMN of the offending node
     expect(problems[0]!.message).toMatch(/^YAML syntax error: Flow sequence .* end with a \]/);
   });
 
+  it('hours whose end is their start are called empty, not badly formed', () => {
+    const text = 'defaults: { provider: mantago }\nrules:\n  - id: office\n    when: { schedule: { hours: "09:00-09:00" } }\n    then: [{ add_tag: t1 }]\n';
+    expect(parseRuleFile(text, 'r.yaml').problems.map((p) => `${p.line}:${p.column}: ${p.message}`)).toEqual([
+      '4:32: hours "09:00-09:00" are empty (the end is the start): write the hours when the rule may match, e.g. "09:00-18:00", or leave hours out for all day',
+    ]);
+  });
+
+  it('a file of several YAML documents is refused in the file\'s terms, at the second one', () => {
+    const { problems } = parseRuleFile('rules: []\n---\nrules: []\n', 'two.yaml');
+    expect(problems).toEqual([
+      { file: 'two.yaml', line: 2, column: 1, message: 'YAML syntax error: the file must hold one YAML document, and this one holds more (a line `---` starts another): put each in a file of its own' },
+    ]);
+  });
+
   it('a failing example is reported at the example, and leaves the rule set usable', async () => {
     const { problems, exampleFailures, ruleSet } = await problemsOf('failing-example');
     expect(problems).toEqual([]);

@@ -1,7 +1,7 @@
-import { declaredCatalogue, ruleCatalogue } from '../channels/catalogue';
-import { loadChannelsFile } from '../channels/load-channels';
+import { declaredCatalogue, ruleCatalogue } from './catalogue';
+import { loadChannelsFile } from './load-channels';
 import type { RuleCatalogue, RuleProblem } from '../rules';
-import type { ChannelsFile } from '../channels/definitions';
+import type { ChannelsFile } from './definitions';
 
 /**
  * The channels file as `validate` and `test` read it: without needing the secrets (an
