@@ -61,4 +61,3 @@ export async function withStore(
     await store.close();
   }
 }
-
