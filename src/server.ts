@@ -62,6 +62,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
     throw new StartupError(`refusing to start: the rules in ${config.rulesDir} are not valid`, loaded.problems.map(formatProblem));
   }
   for (const f of loaded.exampleFailures) log.warn('rule example does not hold', { problem: formatProblem(f) });
+  for (const w of loaded.warnings) log.warn('rule warning', { problem: formatProblem(w) });
   const rules = new RulesHolder(loaded.ruleSet);
 
   let store: Store;
@@ -117,6 +118,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
     dir: config.rulesDir,
     catalogue,
     loggedExampleFailures: loaded.exampleFailures,
+    loggedWarnings: loaded.warnings,
     holder: rules,
     log,
     onReload: (r) => {

@@ -41,6 +41,7 @@ export async function runValidate(opts: { rules?: string }, io: CommandIo, deps:
     return 1;
   }
   for (const w of channels.warnings) io.stderr(`warning: ${formatProblem(w)} (autotag serve refuses to start without it)\n`);
+  for (const w of result.warnings) io.stderr(`warning: ${formatProblem(w)}\n`);
   if (result.files.length === 0) io.stderr(`warning: no rule files (*.yaml, *.yml) in ${dir}: no event will be tagged\n`);
   const rules = result.ruleSet?.rules ?? [];
   const examples = rules.reduce((n, r) => n + r.definition.examples.length, 0);

@@ -14,6 +14,8 @@ export interface LoadResult {
   problems: RuleProblem[];
   /** Examples that do not hold. `validate` fails on them; `serve` logs them and goes on. */
   exampleFailures: RuleProblem[];
+  /** What holds but is likely not what was meant: `validate` prints them, `serve` logs them; neither fails. */
+  warnings: RuleProblem[];
   /** The files read (relative to the working directory). */
   files: string[];
 }
@@ -51,11 +53,13 @@ export async function loadRuleSet(dir: string, opts: LoadOptions = {}): Promise<
     return {
       problems: [{ file: display(absDir), line: 1, column: 1, message: `cannot read the rules folder: ${reason}` }],
       exampleFailures: [],
+      warnings: [],
       files: [],
     };
   }
 
   const problems: RuleProblem[] = [];
+  const warnings: RuleProblem[] = [];
   const valid: RuleDefinition[] = [];
   const evaluable: RuleDefinition[] = [];
   const firstSeen = new Map<string, string>();
@@ -70,6 +74,7 @@ export async function loadRuleSet(dir: string, opts: LoadOptions = {}): Promise<
     }
     const parsed = parseRuleFile(text, file, opts.catalogue === null ? undefined : (opts.catalogue ?? ENVIRONMENT_CATALOGUE));
     problems.push(...parsed.problems);
+    warnings.push(...parsed.warnings);
     const duplicates = new Set<string>();
     for (const { id, position } of parsed.ids) {
       const earlier = firstSeen.get(id);
@@ -94,6 +99,7 @@ export async function loadRuleSet(dir: string, opts: LoadOptions = {}): Promise<
     ...(ok ? { ruleSet: compiled } : {}),
     problems: sortProblems(problems),
     exampleFailures: sortProblems(exampleFailures),
+    warnings: sortProblems(warnings),
     files: displayFiles,
   };
 }

@@ -25,6 +25,8 @@ export interface ParsedRuleFile {
   /** Every well-formed id in the file, valid rule or not, for duplicate detection. */
   ids: { id: string; position: Position }[];
   problems: RuleProblem[];
+  /** What holds but is likely not what was meant (a channel condition the file's default channel rules out). */
+  warnings: RuleProblem[];
 }
 
 const ID = /^[\p{L}\p{N}_-]+$/u;
@@ -39,7 +41,7 @@ function isTagKind(value: unknown): value is TagKind {
  * one (an editor's view of a single file) only their form is checked.
  */
 export function parseRuleFile(text: string, file: string, catalogue?: RuleCatalogue): ParsedRuleFile {
-  const out: ParsedRuleFile = { rules: [], evaluable: [], ids: [], problems: [] };
+  const out: ParsedRuleFile = { rules: [], evaluable: [], ids: [], problems: [], warnings: [] };
   const source = parseYamlSource(text);
   const problemAt = (position: Position, message: string) =>
     out.problems.push({ file, line: position.line, column: position.column, message });
@@ -90,6 +92,10 @@ export function parseRuleFile(text: string, file: string, catalogue?: RuleCatalo
       const rule = resolve(parsed.data);
       out.rules.push(rule);
       out.evaluable.push(rule);
+      for (const [path, message] of shadowedChannels(raw, defaults.channel)) {
+        const at = source.locate([...base, ...path]);
+        out.warnings.push({ file, line: at.line, column: at.column, message });
+      }
     } else if (whensKnown) {
       // Its examples still run when its `when` and examples are sound (a bad action or a
       // duplicate id does not change what the rule matches), so their failures are reported too.
@@ -98,6 +104,37 @@ export function parseRuleFile(text: string, file: string, catalogue?: RuleCatalo
     }
   });
   return out;
+}
+
+/**
+ * `defaults.channel` holds for every rule that names no channel at the top of its `when`, also
+ * for one that names channels inside `any`, `all` or `not`: such a condition on a channel the
+ * default leaves out can never hold (`any: [{channel: a}, {channel: b}]` under a default of `c`
+ * matches nothing). Said as warnings, at each such channel; paths are relative to the rule.
+ */
+function shadowedChannels(rawRule: unknown, defaultChannels: readonly string[] | undefined): [PathSegment[], string][] {
+  const when = (rawRule as { when?: unknown } | null)?.when;
+  if (defaultChannels === undefined || typeof when !== 'object' || when === null || (when as { channel?: unknown }).channel !== undefined) return [];
+  const allowed = new Set(defaultChannels);
+  const found: [PathSegment[], string][] = [];
+  const walk = (node: unknown, path: PathSegment[], nested: boolean): void => {
+    if (typeof node !== 'object' || node === null || Array.isArray(node)) return;
+    const { channel, any, all, not } = node as { channel?: unknown; any?: unknown; all?: unknown; not?: unknown };
+    if (nested && channel !== undefined) {
+      const ids = Array.isArray(channel) ? channel : [channel];
+      ids.forEach((id, i) => {
+        if (typeof id !== 'string' || allowed.has(id)) return;
+        found.push([
+          [...path, 'channel', ...(Array.isArray(channel) ? [i] : [])],
+          `channel ${JSON.stringify(id)} here is never the event's channel: this file's defaults.channel (${defaultChannels.join(', ')}) holds for the rule too, since it names no channel at the top of its when; write "channel:" at the top of the when to replace the default`,
+        ]);
+      });
+    }
+    for (const [key, list] of [['any', any], ['all', all]] as const) if (Array.isArray(list)) list.forEach((c, i) => walk(c, [...path, key, i], true));
+    walk(not, [...path, 'not'], true);
+  };
+  walk(when, ['when'], false);
+  return found;
 }
 
 /** An invalid rule's id, `when` and examples, when they are sound (its actions left out), else undefined. */

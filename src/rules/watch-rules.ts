@@ -88,8 +88,9 @@ export interface WatchOptions {
   pollMs?: number;
   /** Quiet time after a change before reloading, so an editor's several writes count once (default 250 ms). */
   debounceMs?: number;
-  /** The example failures already logged for the set in force: a reload logs only the others. */
+  /** The example failures and rule warnings already logged for the set in force: a reload logs only the others. */
   loggedExampleFailures?: readonly RuleProblem[];
+  loggedWarnings?: readonly RuleProblem[];
 }
 
 /**
@@ -112,6 +113,7 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
   // after start reloads). Known by where it is: its message names the time it was evaluated at.
   const where = (p: RuleProblem) => `${p.file}:${p.line}:${p.column}`;
   let loggedFailures = new Set((opts.loggedExampleFailures ?? []).map(where));
+  let loggedWarnings = new Set((opts.loggedWarnings ?? []).map((p) => `${where(p)} ${p.message}`));
 
   const snapshot = async (): Promise<string> => {
     try {
@@ -139,6 +141,9 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
     }
     for (const f of loaded.exampleFailures) if (!loggedFailures.has(where(f))) log.warn('rule example does not hold', { problem: formatProblem(f) });
     loggedFailures = new Set(loaded.exampleFailures.map(where));
+    const warnings = loaded.warnings.map((p) => [`${where(p)} ${p.message}`, p] as const);
+    for (const [key, w] of warnings) if (!loggedWarnings.has(key)) log.warn('rule warning', { problem: formatProblem(w) });
+    loggedWarnings = new Set(warnings.map(([key]) => key));
     const changes = diffRuleSets(holder.current(), loaded.ruleSet);
     holder.replace(loaded.ruleSet);
     const any = changes.added.length + changes.changed.length + changes.removed.length > 0;

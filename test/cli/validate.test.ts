@@ -26,6 +26,16 @@ describe('autotag validate', () => {
     expect(io.out).toBe('1 rule in 1 file OK; 1 example holds\n');
   });
 
+  it('passes with a warning at a channel inside any/all/not that the file\'s defaults.channel rules out', async () => {
+    const io = bufferIo();
+    expect(await runValidate({ rules: 'test/fixtures/rules/shadowed-channel' }, io, deps())).toBe(0);
+    expect(io.out).toBe('1 rule in 1 file OK; 0 examples hold\n');
+    expect(io.err).toBe(
+      'warning: test/fixtures/rules/shadowed-channel/rules.yaml:8:22: channel "facebook" here is never the event\'s channel: ' +
+        'this file\'s defaults.channel (line) holds for the rule too, since it names no channel at the top of its when; write "channel:" at the top of the when to replace the default\n',
+    );
+  });
+
   it('fails with one FILE:LINE:COLUMN line per problem on stderr, nothing on stdout', async () => {
     const io = bufferIo();
     expect(await runValidate({ rules: 'test/fixtures/rules/invalid/many-problems' }, io, deps())).toBe(1);

@@ -68,6 +68,38 @@ rules:
     expect(evaluate(set, message('line')).matched).toEqual([]);
   });
 
+  it('warns (and only warns) at a channel inside any/all/not that the file\'s defaults.channel rules out: the default still holds for such a rule', () => {
+    const text = `defaults: { provider: mantago, channel: brand-a-line }
+rules:
+  - id: either
+    when:
+      any:
+        - { channel: line }
+        - { channel: [brand-a-line, brand-b-meta] }
+    then: [{ add_tag: t1 }]
+  - id: nested
+    when: { all: [ { text: { contains: coupon } }, { not: { channel: facebook } } ] }
+    then: [{ add_tag: t2 }]
+  - id: own
+    when: { channel: line, any: [ { channel: line } ] }
+    then: [{ add_tag: t3 }]
+`;
+    const parsed = parse(text);
+    expect(parsed.problems).toEqual([]);
+    const replace = 'holds for the rule too, since it names no channel at the top of its when; write "channel:" at the top of the when to replace the default';
+    expect(parsed.warnings.map(formatProblem)).toEqual([
+      `rules.yaml:6:22: channel "line" here is never the event's channel: this file's defaults.channel (brand-a-line) ${replace}`,
+      `rules.yaml:7:37: channel "brand-b-meta" here is never the event's channel: this file's defaults.channel (brand-a-line) ${replace}`,
+      `rules.yaml:10:70: channel "facebook" here is never the event's channel: this file's defaults.channel (brand-a-line) ${replace}`,
+    ]);
+    // What the warning says: the rule matches on the default's channel only.
+    const set = new RuleSet(parsed.rules);
+    expect(evaluate(set, message('line')).matched).toEqual(['own']);
+    expect(evaluate(set, message('brand-a-line')).matched).toEqual(['either', 'nested']);
+    // Without a default channel, nothing to warn about.
+    expect(parse(text.replace(', channel: brand-a-line', '')).warnings).toEqual([]);
+  });
+
   it('an action may name an account; the same tag named in two accounts is two actions', () => {
     const set = ruleSet(`defaults: { provider: mantago }
 rules:
