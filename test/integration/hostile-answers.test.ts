@@ -2,7 +2,7 @@ import request from 'supertest';
 import { signLine } from '../helpers/signatures';
 import { COUPON_RULES, lineBody, lineText, startHarness, type Harness } from '../helpers/app-harness';
 import { startDelivery, type RunningDelivery } from '../helpers/delivery-harness';
-import { HUGE_BODY_START, HugeAnswerServer, watchMemory, type MemoryGrowth, type ServedAnswer } from '../helpers/huge-answer-server';
+import { HUGE_BODY_START, HugeAnswerServer, watchMemory, type HugeAnswer, type MemoryGrowth, type ServedAnswer } from '../helpers/huge-answer-server';
 
 /**
  * Issue 17 part 2: an upstream that answers 400 MB — a forward destination or a tag
@@ -94,14 +94,19 @@ describe('a 400 MB answer', () => {
     const mantago = (url: string) => ({ MANTAGO_BASE_URL: url, MANTAGO_BOT_ID: 'bot-1', MANTAGO_TOKEN: 'token-hostile', MANTAGO_SECRET: 'secret-hostile' });
 
     // Read up to 64 KiB and judged by its status like any other answer (CONTRACT.md "Retries").
-    it('with status 200 is an applied tag, read no further than needed, the call made once, memory bounded', async () => {
-      upstream = await HugeAnswerServer.start({ status: 200, bytes: HUGE });
+    /** One coupon webhook against a tag API giving `answer`; once the operation's first outcome is `outcome` and the answer has ended. */
+    async function answered(answer: HugeAnswer, outcome: 'applied' | 'dead', user: string) {
+      upstream = await HugeAnswerServer.start(answer);
       const { h, running } = await start(mantago(upstream.url));
       const memory = watchMemory();
-      await postCoupon(h, 'Utagapi200');
-      await running.waitForOutcomes(1, (o) => o.outcome === 'applied');
+      await postCoupon(h, user);
+      await running.waitForOutcomes(1, (o) => o.outcome === outcome);
       const [served] = await upstream.waitForServed(1);
-      const growth = memory.stop();
+      return { h, running, served, growth: memory.stop() };
+    }
+
+    it('with status 200 is an applied tag, read no further than needed, the call made once, memory bounded', async () => {
+      const { h, running, served, growth } = await answered({ status: 200, bytes: HUGE }, 'applied', 'Utagapi200');
       expect(running.outcomes.map((o) => o.outcome)).toEqual(['applied']);
       expect(upstream.served).toHaveLength(1);
       expectReadNoFurther(served, growth);
@@ -109,13 +114,7 @@ describe('a 400 MB answer', () => {
     });
 
     it('with status 400 is a dead letter at once (another 4xx is not retried) that keeps the excerpt, memory bounded', async () => {
-      upstream = await HugeAnswerServer.start({ status: 400, bytes: HUGE, declareLength: false });
-      const { h, running } = await start(mantago(upstream.url));
-      const memory = watchMemory();
-      await postCoupon(h, 'Utagapi400');
-      await running.waitForOutcomes(1, (o) => o.outcome === 'dead');
-      const [served] = await upstream.waitForServed(1);
-      const growth = memory.stop();
+      const { h, running, served, growth } = await answered({ status: 400, bytes: HUGE, declareLength: false }, 'dead', 'Utagapi400');
       expect(served!.cutOff).toBe(true);
       expect(running.outcomes.map((o) => o.outcome)).toEqual(['dead']);
       expect(upstream.served).toHaveLength(1);
