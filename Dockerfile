@@ -10,8 +10,11 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-# Scripts wait until the sources are in (`prepare` compiles them); the native module is built here.
-RUN npm ci --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3
+# Scripts wait until the sources are in (`prepare` compiles them). The native module is built here
+# where it is the one loaded: better-sqlite3 12 below Node 24; from 24 on the service loads
+# better-sqlite3-napi (13, prebuilt for Node-API, no build), and 12 is never used.
+RUN npm ci --ignore-scripts --no-audit --no-fund \
+ && (node -e "process.exit(Number(process.versions.node.split('.')[0]) >= 24 ? 0 : 1)" || npm rebuild better-sqlite3)
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
@@ -26,6 +29,9 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+# `prepare` (scripts/prepare.js) runs when `npx autotag …` is used in the container: without
+# TypeScript it keeps the dist/ built above.
+COPY scripts ./scripts
 COPY rules ./rules
 # The SQLite store (when DATABASE_URL is unset) lives in DATA_DIR: mount a volume there.
 RUN mkdir -p /app/data && chown node:node /app/data

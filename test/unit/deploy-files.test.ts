@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Database, { DRIVER_PACKAGE, driverPackageFor } from '../../src/store/sqlite/driver';
 import Ajv from 'ajv';
@@ -80,6 +82,41 @@ describe('Procfile and package.json', () => {
     expect(pkg.engines.node).toBe('>=20.18');
     expect(pkg.bin.autotag).toBe('dist/cli.js');
     expect(pkg.license).toBe('MIT');
+  });
+});
+
+describe('prepare (scripts/prepare.js): npx autotag where TypeScript was pruned (Heroku, the Docker image)', () => {
+  // A copy of the script in a folder of its own, outside the repository: no node_modules above it.
+  function checkout(withDist: boolean): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autotag-prepare-'));
+    fs.mkdirSync(path.join(dir, 'scripts'));
+    fs.copyFileSync(path.join(root, 'scripts', 'prepare.js'), path.join(dir, 'scripts', 'prepare.js'));
+    if (withDist) {
+      fs.mkdirSync(path.join(dir, 'dist'));
+      fs.writeFileSync(path.join(dir, 'dist', 'cli.js'), '// built at deploy time\n');
+    }
+    return dir;
+  }
+  const prepare = (dir: string) => spawnSync(process.execPath, [path.join(dir, 'scripts', 'prepare.js')], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+
+  it('is what npm runs as prepare', () => {
+    expect((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.prepare).toBe('node scripts/prepare.js');
+  });
+
+  it('without TypeScript, keeps the dist/ built at deploy time and succeeds; without dist/ either, fails saying what to do', () => {
+    const built = checkout(true);
+    const bare = checkout(false);
+    try {
+      const kept = prepare(built);
+      expect(kept.status).toBe(0);
+      expect(fs.readFileSync(path.join(built, 'dist', 'cli.js'), 'utf8')).toBe('// built at deploy time\n');
+      const missing = prepare(bare);
+      expect(missing.status).toBe(1);
+      expect(missing.stderr).toContain('prepare: dist/ is not built and TypeScript is not installed here: run `npm ci` with the dev dependencies');
+    } finally {
+      fs.rmSync(built, { recursive: true, force: true });
+      fs.rmSync(bare, { recursive: true, force: true });
+    }
   });
 });
 
@@ -194,7 +231,7 @@ describe('Dockerfile and .dockerignore', () => {
     const inContext = (p: string) => !ig.ignores(p);
     // What the Dockerfile copies from the context.
     const copied = [...new Set(instructions.filter((l) => /^COPY (?!--from)/.test(l)).flatMap((l) => l.split(/\s+/).slice(1, -1)))];
-    expect(copied.sort()).toEqual(['package-lock.json', 'package.json', 'rules', 'src', 'tsconfig.build.json', 'tsconfig.json'].sort());
+    expect(copied.sort()).toEqual(['package-lock.json', 'package.json', 'rules', 'scripts', 'src', 'tsconfig.build.json', 'tsconfig.json'].sort());
     for (const c of copied) {
       expect(fs.existsSync(path.join(root, c))).toBe(true);
       expect(inContext(c)).toBe(true);
@@ -249,7 +286,8 @@ describe('compose.yaml', () => {
     expect(autotag.init).toBe(true);
     const env = autotag.environment ?? {};
     expect(Object.keys(env).filter((k) => !isConfigVariable(k))).toEqual([]);
-    expect(env.TRUST_PROXY_HOPS).toBe('0');
+    // 0 unless .env says otherwise (behind a reverse proxy).
+    expect(env.TRUST_PROXY_HOPS).toBe('${TRUST_PROXY_HOPS:-0}');
     const dbUrl = new URL(env.DATABASE_URL ?? '');
     expect(compose.services[dbUrl.hostname]).toBe(db);
     expect(autotag.depends_on?.[dbUrl.hostname]?.condition).toBe('service_healthy');
