@@ -57,6 +57,9 @@ export interface OperationOutcome {
  * later, or dead-letter. Bounded concurrency, one RateGate per account, so one
  * account's 429s and outages never slow another's.
  */
+/** A pause is told to the other instances again only when it lengthens by more than this. */
+const SHARE_PAUSE_LONGER_BY_MS = 250;
+
 export class OperationWorker {
   readonly gate: RateGate;
   readonly concurrency: ConcurrencyLimit;
@@ -101,6 +104,30 @@ export class OperationWorker {
 
   wake(): void {
     this.loop.wake();
+  }
+
+  /** Until when this account's pause was last told to the other instances (epoch ms). */
+  private sharedPauseUntil = 0;
+
+  /**
+   * Another instance met a `Retry-After` for this account: calls pause here too, for `ms`
+   * (CONTRACT.md: it pauses calls to that provider account, which every instance shares).
+   */
+  pausedElsewhere(ms: number): void {
+    this.gate.pause(ms);
+    this.sharedPauseUntil = Math.max(this.sharedPauseUntil, this.d.now() + this.gate.pausedMs());
+  }
+
+  /**
+   * Tells the other instances of a pause this one's `Retry-After` began or lengthened, once per
+   * run of 429s (the calls in flight with the first lengthen it by a few ms only).
+   */
+  private sharePause(log: Logger): void {
+    const ms = this.gate.pausedMs();
+    const until = this.d.now() + ms;
+    if (ms <= 0 || until <= this.sharedPauseUntil + SHARE_PAUSE_LONGER_BY_MS) return;
+    this.sharedPauseUntil = until;
+    this.d.store.sharePause(this.d.name, ms).catch((err: unknown) => log.warn('could not tell the other instances of a Retry-After pause', { err }));
   }
 
   get active(): number {
@@ -195,6 +222,7 @@ export class OperationWorker {
         });
       }
     } else if (failure.retryAfterMs !== undefined) this.gate.pause(failure.retryAfterMs);
+    if (failure.retryAfterMs !== undefined) this.sharePause(log);
     const now = this.d.now();
     const decision = decideAfterFailure(op, failure, this.d.policy, now, this.d.random);
     const outcome = { status: failure.status, error: failure.reason, bodyExcerpt: failure.bodyExcerpt };

@@ -56,6 +56,7 @@ export class Delivery {
   /** `operation` and `forward` outcomes, as they happen. */
   readonly events = new EventEmitter<DeliveryEvents>();
   private unsubscribe: (() => void) | undefined;
+  private unsubscribePause: (() => void) | undefined;
   private unwatchSession: (() => void) | undefined;
   private readonly now: () => number;
   private unroutableWoken = -Infinity;
@@ -130,6 +131,12 @@ export class Delivery {
       else log.warn('delivery paused: the database session was lost; calls in flight were aborted', { inFlight: this.active });
     });
     this.unsubscribe = store.onWork((kind) => this.wake(kind));
+    this.unsubscribePause = store.onPause((account, ms) => {
+      const worker = this.operations.get(account);
+      if (!worker) return;
+      log.info('calls to a provider account paused: another instance met its Retry-After', { account, pauseMs: ms });
+      worker.pausedElsewhere(ms);
+    });
     for (const w of this.operations.values()) w.start(session);
     for (const w of this.forwards) w.start(session);
   }
@@ -207,6 +214,7 @@ export class Delivery {
   /** Stops claiming, waits up to `graceMs` for in-flight calls, then releases what is still held. */
   async stop(graceMs: number): Promise<void> {
     this.unsubscribe?.();
+    this.unsubscribePause?.();
     this.unwatchSession?.();
     clearTimeout(this.unroutableTimer);
     const results = await Promise.all([

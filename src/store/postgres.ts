@@ -7,7 +7,7 @@ import { SETTLE_GATHER_MS, createGroupCommit } from './shared/group-commit';
 import type { SettledOperation } from './shared/settle';
 import type { Completion } from './postgres/operations';
 import type { StoreEngine } from './shared/store-engine';
-import { createWorkSignal } from './shared/work-signal';
+import { createPauseSignal, createWorkSignal } from './shared/work-signal';
 import { PgDb, isUnavailable, type Notify } from './postgres/db';
 import { startListener, type Listener } from './postgres/listener';
 import type { DatabaseTlsEnv } from './postgres/tls-settings';
@@ -89,6 +89,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
   const db = new PgDb({ ...opts, log });
   const ackLane = db.ackLane;
   const work = createWorkSignal(log);
+  const pauses = createPauseSignal(log);
   const instance = randomUUID();
   const channel = workChannel(schema);
   let listener: Listener | undefined;
@@ -101,10 +102,12 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
   };
 
   function onNotify(payload: string): void {
-    const [from, kind] = payload.split(' ');
-    // This instance already woke its own listeners when it committed.
+    const [from, kind, ms, ...account] = payload.split(' ');
+    // This instance already woke its own listeners when it committed (or paused its own account).
     if (from === instance) return;
     if (kind === 'operations' || kind === 'forwards') work.emit(kind satisfies WorkKind);
+    // `<instance> pause <ms> <account>`: a Retry-After another instance met (Store.sharePause).
+    else if (kind === 'pause' && Number(ms) > 0 && account.length) pauses.emit(account.join(' '), Number(ms));
   }
 
   // Accepted work is announced at most once per window and kind (postgres/announcer.ts).
@@ -173,6 +176,9 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     ...adminSessionsPostgres(db.query),
     getSetting: (key) => getSettingPostgres(db.query, key),
     setSetting: (key, value) => setSettingPostgres(db.query, key, value),
+    sharePause: async (account, ms) => {
+      await db.query('SELECT pg_notify($1, $2)', [channel, `${instance} pause ${Math.ceil(ms)} ${account}`]);
+    },
     withLock: (name, fn) => withAdvisoryLock(() => db.clientConfig(), advisoryLockKey(schema, name), fn),
     async startSession() {
       liveness ??= startLiveness({
@@ -206,6 +212,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
   return composeStore(engine, {
     log,
     work,
+    pauses,
     // LISTEN only once someone listens: CLI commands never open that connection.
     onSubscribe() {
       if (listener || closed) return;

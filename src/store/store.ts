@@ -215,6 +215,17 @@ export interface Store {
   onWork(listener: (kind: WorkKind) => void): () => void;
 
   /**
+   * Tells the other instances that calls to provider account `account` are paused for `ms`
+   * from now (CONTRACT.md "Retries": a `Retry-After` pauses calls to that provider account) —
+   * with PostgreSQL by NOTIFY; with SQLite there are no others. Best effort: an instance that
+   * misses it meets the 429 itself.
+   */
+  sharePause(account: string, ms: number): Promise<void>;
+
+  /** Calls `listener` when another instance shares a pause (see sharePause). Returns an unsubscribe function. */
+  onPause(listener: (account: string, ms: number) => void): () => void;
+
+  /**
    * Starts holding this instance's session (see InstanceSession) and keeps holding one —
    * after a loss, under a new instance id — until `close`. Serving processes call it
    * before claiming; commands that only read never do. Calling it again returns the same session.

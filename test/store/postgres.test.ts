@@ -221,6 +221,26 @@ describePg(titled('PostgreSQL store'), () => {
       a = pgStore(schema);
     });
 
+    it('share a Retry-After pause: the other instances hear the account and how long, the sender does not hear itself', async () => {
+      const heardByB: [string, number][] = [];
+      const heardByA: [string, number][] = [];
+      const got = deferred();
+      b.onPause((account, ms) => {
+        heardByB.push([account, ms]);
+        got.resolve();
+      });
+      a.onPause((account, ms) => heardByA.push([account, ms]));
+      await listening(admin!, schema);
+      await a.sharePause('brand-a', 1500.2);
+      await got.promise;
+      expect(heardByB).toEqual([['brand-a', 1501]]);
+      // A's own notice came back to it too (it LISTENs as well), and was left out.
+      await b.sharePause('mantago', 800);
+      await until('A hears B', async () => heardByA.length > 0);
+      expect(heardByA).toEqual([['mantago', 800]]);
+      expect(heardByB).toEqual([['brand-a', 1501]]);
+    });
+
     it('exclude each other with withLock', async () => {
       const log: string[] = [];
       const gate = deferred();

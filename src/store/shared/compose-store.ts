@@ -8,6 +8,7 @@ import { createNamedMutex } from './named-mutex';
 import { createExpiryWatch } from './expiry-watch';
 import { storableBatch } from './storable-text';
 import type { OperationSettlement } from './settle';
+import type { PauseSignal } from './work-signal';
 import type { StoreEngine } from './store-engine';
 import type { WorkSignal } from './work-signal';
 
@@ -19,7 +20,7 @@ export const COMMIT_PROBE_KEY = 'readiness.commit-probe';
  * in-process wake-ups after anything that makes work due, a mutex per lock name,
  * a readiness probe, and a warning when a worker settles a row it no longer holds.
  */
-export function composeStore(engine: StoreEngine, deps: { log: Logger; work: WorkSignal; onSubscribe?: () => void }): Store {
+export function composeStore(engine: StoreEngine, deps: { log: Logger; work: WorkSignal; pauses?: PauseSignal; onSubscribe?: () => void }): Store {
   const { log, work } = deps;
   const locks = createNamedMutex();
   let closed = false;
@@ -153,6 +154,15 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
     withLock: async (name, fn) => locks.run(name, () => open().withLock(name, fn)),
     onWork(listener) {
       const off = work.on(listener);
+      deps.onSubscribe?.();
+      return off;
+    },
+    sharePause: async (account, ms) => {
+      if (engine.sharePause) await open().sharePause!(account, ms);
+    },
+    onPause(listener) {
+      if (!deps.pauses) return () => undefined;
+      const off = deps.pauses.on(listener);
       deps.onSubscribe?.();
       return off;
     },

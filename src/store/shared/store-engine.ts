@@ -92,5 +92,7 @@ export interface StoreEngine {
   /** See Store.startSession; composeStore makes repeated calls share one session. */
   startSession(): Promise<InstanceSession>;
   ping(): Promise<void>;
+  /** See Store.sharePause; an engine with one instance per store leaves it out. */
+  sharePause?(account: string, ms: number): Promise<void>;
   close(): Promise<void>;
 }

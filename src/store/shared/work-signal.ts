@@ -32,3 +32,30 @@ export function createWorkSignal(log: Logger): WorkSignal {
     },
   };
 }
+
+/** The in-process half of `Store.onPause`: pauses other instances shared, for this one's workers. */
+export interface PauseSignal {
+  on(listener: (account: string, ms: number) => void): () => void;
+  emit(account: string, ms: number): void;
+}
+
+export function createPauseSignal(log: Logger): PauseSignal {
+  const listeners = new Set<(account: string, ms: number) => void>();
+  return {
+    on(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    emit(account, ms) {
+      for (const listener of [...listeners]) {
+        try {
+          listener(account, ms);
+        } catch (err) {
+          log.error('a pause listener threw', { account, err });
+        }
+      }
+    },
+  };
+}
