@@ -152,7 +152,16 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
       watcher.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await delivery.stop(SHUTDOWN_GRACE_MS);
+      // Webhooks already being read or stored get their answer (a 200 the platform need not
+      // redeliver, or a 503 it will) within the same grace as the calls in flight; only then is
+      // what is left cut off. A keep-alive connection that answered meanwhile stays open idle,
+      // so idle ones are closed as they appear.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      let graceTimer: NodeJS.Timeout | undefined;
+      const answered = Promise.race([closed, new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, SHUTDOWN_GRACE_MS)))]);
+      await Promise.all([delivery.stop(SHUTDOWN_GRACE_MS), answered]);
+      clearInterval(sweep);
+      clearTimeout(graceTimer);
       server.closeAllConnections();
       await closed;
       await closeTaggers();

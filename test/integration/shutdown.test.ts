@@ -1,7 +1,9 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { startFakeMantago, type FakeMantago } from '../helpers/fake-tag-api';
-import { COUPON_RULES, tempDir } from '../helpers/app-harness';
+import { COUPON_RULES, lineBody, lineText, tempDir } from '../helpers/app-harness';
+import { signLine } from '../helpers/signatures';
 import { mantagoEnv, postLineText, startService, type ServiceProcess } from '../helpers/service-process';
 
 const SECRET = 'shutdown-line-secret';
@@ -67,5 +69,42 @@ describe('graceful shutdown (SIGTERM)', () => {
     } finally {
       await fresh.close();
     }
+  }, 60_000);
+
+  it('a webhook still arriving when SIGTERM comes gets its answer (and is stored) before the process exits', async () => {
+    mantago.api.setResponder(undefined);
+    service = await startService(env());
+    const body = Buffer.from(lineBody([lineText('coupon', 'Uin-flight')]));
+    const req = http.request(`${service.url}/webhooks/line`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(body.length), 'x-line-signature': signLine(body, SECRET) },
+      agent: new http.Agent({ keepAlive: true }),
+    });
+    const answer = new Promise<number | string>((resolve) => {
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', (err) => resolve(err.message));
+    });
+    // Half the body now, the rest once the service has begun to stop.
+    req.write(body.subarray(0, 20));
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    service.kill('SIGTERM');
+    await service.waitForLog((l) => l.message === 'shutting down');
+    req.end(body.subarray(20));
+    expect(await answer).toBe(200);
+    expect(await service.exited).toBe(0);
+    // Not held until the grace ran out by the keep-alive connection that answered.
+    expect(Date.now() - t0).toBeLessThan(4000);
+    // Stored before the stop: applied then, or by the next start.
+    const applied = (rs: { path: string; body: unknown; status?: number }[]) =>
+      rs.some((r) => r.path.endsWith('/personalTagMapping') && (r.body as { platformClientId?: string }).platformClientId === 'Uin-flight' && r.status === 200);
+    service = await startService(env());
+    await mantago.api.waitFor(applied, 15_000);
+    service.kill('SIGTERM');
+    expect(await service.exited).toBe(0);
+    service = undefined;
   }, 60_000);
 });
