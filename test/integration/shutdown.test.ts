@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { startFakeMantago, type FakeMantago } from '../helpers/fake-tag-api';
+import { startFakeMantago, type FakeMantago, type RecordedRequest } from '../helpers/fake-tag-api';
 import { COUPON_RULES, lineBody, lineText, tempDir } from '../helpers/app-harness';
 import { signLine } from '../helpers/signatures';
 import { mantagoEnv, postLineText, startService, type ServiceProcess } from '../helpers/service-process';
@@ -99,7 +99,7 @@ describe('graceful shutdown (SIGTERM)', () => {
     // Not held until the grace ran out by the keep-alive connection that answered.
     expect(Date.now() - t0).toBeLessThan(4000);
     // Stored before the stop: applied then, or by the next start.
-    const applied = (rs: { path: string; body: unknown; status?: number }[]) =>
+    const applied = (rs: readonly RecordedRequest[]) =>
       rs.some((r) => r.path.endsWith('/personalTagMapping') && (r.body as { platformClientId?: string }).platformClientId === 'Uin-flight' && r.status === 200);
     service = await startService(env());
     await mantago.api.waitFor(applied, 15_000);

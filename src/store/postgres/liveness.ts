@@ -70,7 +70,12 @@ export interface Liveness extends InstanceSession {
 }
 
 const FIRST_RETRY_MS = 100;
-const MAX_RETRY_MS = 5000;
+/**
+ * Retries of a lost session back off to one a second, no slower: delivery waits for the session,
+ * so after the database comes back the calls resume within about this long (at 5 s, a webhook
+ * answered right after an outage waited 2–5 s for its tag call). An attempt is one connection.
+ */
+const MAX_RETRY_MS = 1000;
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
