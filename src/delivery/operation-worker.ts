@@ -52,14 +52,14 @@ export interface OperationOutcome {
   status?: number;
 }
 
+/** A pause is told to the other instances again only when it lengthens by more than this. */
+const SHARE_PAUSE_LONGER_BY_MS = 250;
+
 /**
  * Applies the desired-state rows of one account: claim → call → complete, retry
  * later, or dead-letter. Bounded concurrency, one RateGate per account, so one
  * account's 429s and outages never slow another's.
  */
-/** A pause is told to the other instances again only when it lengthens by more than this. */
-const SHARE_PAUSE_LONGER_BY_MS = 250;
-
 export class OperationWorker {
   readonly gate: RateGate;
   readonly concurrency: ConcurrencyLimit;

@@ -8,9 +8,8 @@ import { createNamedMutex } from './named-mutex';
 import { createExpiryWatch } from './expiry-watch';
 import { storableBatch } from './storable-text';
 import type { OperationSettlement } from './settle';
-import type { PauseSignal } from './work-signal';
 import type { StoreEngine } from './store-engine';
-import type { WorkSignal } from './work-signal';
+import type { PauseSignal, WorkSignal } from './work-signal';
 
 /** The settings row the readiness probe writes. */
 export const COMMIT_PROBE_KEY = 'readiness.commit-probe';
