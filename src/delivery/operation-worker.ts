@@ -64,6 +64,8 @@ export class OperationWorker {
   readonly gate: RateGate;
   readonly concurrency: ConcurrencyLimit;
   private readonly loop: LeasedLoop<ClaimedOperation>;
+  /** Until when this account's pause was last told to the other instances (epoch ms). */
+  private sharedPauseUntil = 0;
 
   constructor(private readonly d: OperationWorkerDeps) {
     this.gate = new RateGate({ now: d.now, maxPauseMs: d.policy.maxMs });
@@ -105,9 +107,6 @@ export class OperationWorker {
   wake(): void {
     this.loop.wake();
   }
-
-  /** Until when this account's pause was last told to the other instances (epoch ms). */
-  private sharedPauseUntil = 0;
 
   /**
    * Another instance met a `Retry-After` for this account: calls pause here too, for `ms`

@@ -112,8 +112,14 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
   // A failing example is logged once, not again by every reload that still finds it (the first check
   // after start reloads). Known by where it is: its message names the time it was evaluated at.
   const where = (p: RuleProblem) => `${p.file}:${p.line}:${p.column}`;
+  const what = (p: RuleProblem) => `${where(p)} ${p.message}`;
   let loggedFailures = new Set((opts.loggedExampleFailures ?? []).map(where));
-  let loggedWarnings = new Set((opts.loggedWarnings ?? []).map((p) => `${where(p)} ${p.message}`));
+  let loggedWarnings = new Set((opts.loggedWarnings ?? []).map(what));
+  /** Logs the problems whose key was not logged last time; returns the keys now logged. */
+  const logNew = (problems: readonly RuleProblem[], key: (p: RuleProblem) => string, logged: Set<string>, message: string) => {
+    for (const p of problems) if (!logged.has(key(p))) log.warn(message, { problem: formatProblem(p) });
+    return new Set(problems.map(key));
+  };
 
   const snapshot = async (): Promise<string> => {
     try {
@@ -139,11 +145,8 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
       opts.onReload?.({ applied: false, problems });
       return;
     }
-    for (const f of loaded.exampleFailures) if (!loggedFailures.has(where(f))) log.warn('rule example does not hold', { problem: formatProblem(f) });
-    loggedFailures = new Set(loaded.exampleFailures.map(where));
-    const warnings = loaded.warnings.map((p) => [`${where(p)} ${p.message}`, p] as const);
-    for (const [key, w] of warnings) if (!loggedWarnings.has(key)) log.warn('rule warning', { problem: formatProblem(w) });
-    loggedWarnings = new Set(warnings.map(([key]) => key));
+    loggedFailures = logNew(loaded.exampleFailures, where, loggedFailures, 'rule example does not hold');
+    loggedWarnings = logNew(loaded.warnings, what, loggedWarnings, 'rule warning');
     const changes = diffRuleSets(holder.current(), loaded.ruleSet);
     holder.replace(loaded.ruleSet);
     const any = changes.added.length + changes.changed.length + changes.removed.length > 0;
