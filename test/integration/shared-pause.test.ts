@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startFakeMantago, type FakeMantago } from '../helpers/fake-tag-api';
+import pg from 'pg';
 import { COUPON_RULES, tempDir } from '../helpers/app-harness';
+import { listening } from '../store/pg-waits';
 import { describePostgres, dropSchema, newSchemaName } from '../helpers/pg-schema';
 import { mantagoEnv, postLineText, startService, type ServiceProcess } from '../helpers/service-process';
 
@@ -52,6 +54,13 @@ describePostgres('a Retry-After pauses the account on every instance (PostgreSQL
 
   it('the other instance makes no call to the account until the pause has passed, then both go on', async () => {
     const [a, b] = [await start(), await start()];
+    // Both instances LISTEN before the 429 (a pause sent earlier would reach no one).
+    const admin = new pg.Pool({ connectionString: url, max: 1 });
+    try {
+      await listening(admin, schema, 2);
+    } finally {
+      await admin.end();
+    }
     const isMapping = (r: { path: string }) => r.path.includes('TagMapping');
     mantago.api.enqueueFor(isMapping, { status: 429, headers: { 'retry-after': String(PAUSE_S) }, body: { success: false } });
 
@@ -59,8 +68,10 @@ describePostgres('a Retry-After pauses the account on every instance (PostgreSQL
     expect(await postLineText(a.url, SECRET, 'coupon', 'U-first')).toBe(200);
     await mantago.api.waitFor((rs) => rs.some((r) => isMapping(r) && r.status === 429));
     const limitedAt = Date.now();
-    // Time for the pause to reach the other instance (a NOTIFY), then webhooks on both.
-    await new Promise((r) => setTimeout(r, 300));
+    // The pause reaches the other instance (a NOTIFY; it logs that it heard it), then webhooks on both.
+    const heard = (l: Record<string, unknown>) => l.message === 'calls to a provider account paused: another instance met its Retry-After';
+    await Promise.race([a.waitForLog(heard), b.waitForLog(heard)]);
+    expect([...a.logs, ...b.logs].filter(heard)).toHaveLength(1);
     for (let i = 0; i < 4; i++) {
       expect(await postLineText(a.url, SECRET, 'coupon', `U-a${i}`)).toBe(200);
       expect(await postLineText(b.url, SECRET, 'coupon', `U-b${i}`)).toBe(200);

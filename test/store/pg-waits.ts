@@ -12,14 +12,17 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
   }
 }
 
-/** Until some connection is listening on the schema's channel (pg_stat_activity shows its last statement). */
-export function listening(admin: pg.Pool, schema: string): Promise<void> {
-  return until(`a connection LISTENs for ${schema}`, async () => {
+/**
+ * Until `connections` connections (one per listening store) are listening on the schema's channel
+ * (pg_stat_activity shows their last statement).
+ */
+export function listening(admin: pg.Pool, schema: string, connections = 1): Promise<void> {
+  return until(`${connections} connection(s) LISTEN for ${schema}`, async () => {
     const { rows } = await admin.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle' AND query = $1`,
       [`LISTEN "${workChannel(schema)}"`],
     );
-    return (rows[0]?.n ?? 0) > 0;
+    return (rows[0]?.n ?? 0) >= connections;
   });
 }
 

@@ -230,7 +230,8 @@ describePg(titled('PostgreSQL store'), () => {
         got.resolve();
       });
       a.onPause((account, ms) => heardByA.push([account, ms]));
-      await listening(admin!, schema);
+      // Both stores listen (each opened its LISTEN connection when its onPause subscribed).
+      await listening(admin!, schema, 2);
       await a.sharePause('brand-a', 1500.2);
       await got.promise;
       expect(heardByB).toEqual([['brand-a', 1501]]);
