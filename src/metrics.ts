@@ -112,13 +112,25 @@ export function createMetrics(opts: { status?: () => Promise<StoreStatus>; colle
   const status = opts.status;
   if (status) {
     // Queue figures are read from the store at scrape time, so every instance reports the shared queue.
-    const read = async () => {
-      try {
-        return await status();
-      } catch {
-        return undefined;
-      }
+    // One store read per scrape, shared by the gauges below: prom-client starts every collect of a
+    // scrape in one synchronous pass, so they all join the read in flight; the next scrape reads again.
+    let reading: Promise<StoreStatus | undefined> | undefined;
+    const read = () => {
+      reading ??= status()
+        .catch(() => undefined)
+        .finally(() => {
+          reading = undefined;
+        });
+      return reading;
     };
+    new client.Gauge({
+      name: 'autotag_store_up',
+      help: 'Whether the store answered the queue figures at this scrape (1) or not (0: the queue series are left out, not repeated from an earlier scrape)',
+      registers: [registry],
+      async collect() {
+        this.set((await read()) ? 1 : 0);
+      },
+    });
     new client.Gauge({
       name: 'autotag_queue_depth',
       help: 'Queued work by queue (operations, forwards) and state (pending, due, leased)',
@@ -126,6 +138,8 @@ export function createMetrics(opts: { status?: () => Promise<StoreStatus>; colle
       registers: [registry],
       async collect() {
         const s = await read();
+        // Without an answer, report nothing rather than the figures of an earlier scrape.
+        this.reset();
         if (!s) return;
         for (const queue of ['operations', 'forwards'] as const) {
           for (const state of ['pending', 'due', 'leased'] as const) this.set({ queue, state }, s[queue][state]);
@@ -139,6 +153,8 @@ export function createMetrics(opts: { status?: () => Promise<StoreStatus>; colle
       registers: [registry],
       async collect() {
         const s = await read();
+        // Without an answer, report nothing rather than the figures of an earlier scrape.
+        this.reset();
         if (!s) return;
         this.set({ queue: 'operations' }, s.operations.dead);
         this.set({ queue: 'forwards' }, s.forwards.dead);
@@ -151,6 +167,8 @@ export function createMetrics(opts: { status?: () => Promise<StoreStatus>; colle
       registers: [registry],
       async collect() {
         const s = await read();
+        // Without an answer, report nothing rather than the figures of an earlier scrape.
+        this.reset();
         if (!s) return;
         for (const queue of ['operations', 'forwards'] as const) this.set({ queue }, (s[queue].oldestPendingAgeMs ?? 0) / 1000);
       },

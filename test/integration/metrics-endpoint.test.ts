@@ -83,6 +83,49 @@ describe('metric names', () => {
   });
 });
 
+describe('queue series when the store does not answer', () => {
+  it('leaves them out and says so, rather than repeating the figures of an earlier scrape', async () => {
+    let answers = true;
+    const metrics = createMetrics({
+      status: async () => {
+        if (!answers) throw new Error('PostgreSQL is unavailable: Connection terminated unexpectedly');
+        return { operations: { ...queue(), pending: 4, dead: 3 }, forwards: queue(), channels: [], accounts: [] };
+      },
+      collectDefault: false,
+    });
+    const before = await metrics.registry.metrics();
+    expect(before).toContain('autotag_dead_letters{queue="operations"} 3');
+    expect(before).toContain('autotag_queue_depth{queue="operations",state="pending"} 4');
+    expect(before).toMatch(/^autotag_store_up 1$/m);
+
+    answers = false;
+    const during = await metrics.registry.metrics();
+    expect(during).not.toMatch(/^autotag_dead_letters\{/m);
+    expect(during).not.toMatch(/^autotag_queue_depth\{/m);
+    expect(during).not.toMatch(/^autotag_oldest_pending_age_seconds\{/m);
+    expect(during).toMatch(/^autotag_store_up 0$/m);
+
+    answers = true;
+    const after = await metrics.registry.metrics();
+    expect(after).toContain('autotag_dead_letters{queue="operations"} 3');
+    expect(after).toMatch(/^autotag_store_up 1$/m);
+  });
+
+  it('reads the store once per scrape for all the queue series', async () => {
+    let reads = 0;
+    const metrics = createMetrics({
+      status: async () => {
+        reads++;
+        return { operations: queue(), forwards: queue(), channels: [], accounts: [] };
+      },
+      collectDefault: false,
+    });
+    await metrics.registry.metrics();
+    await metrics.registry.metrics();
+    expect(reads).toBe(2);
+  });
+});
+
 function queue() {
   return { pending: 0, due: 0, leased: 0, dead: 0, oldestPendingAgeMs: null };
 }
