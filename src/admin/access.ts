@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../log';
-import type { Store } from '../store/store';
+import { StoreUnavailableError, type Store } from '../store/store';
 import { clearedSessionCookie, createAdminAuth, sessionCookie } from './auth';
 import { base, field, wantsPage } from './request';
 import { createAdminSessions } from './sessions';
@@ -73,6 +73,14 @@ export function createAdminAccess(deps: AdminAccessDeps): AdminAccess {
     }
   }
 
+  /** Sessions live in the store: while it does not answer, say so (503) and point at the Bearer token, which needs no store. */
+  function storeDown(req: Request, res: Response, err: StoreUnavailableError, what: string): void {
+    log.warn(`admin: the store does not answer, ${what}`, { error: err.message });
+    const message = `The store does not answer (${err.message}), so ${what}: send Authorization: Bearer <ADMIN_TOKEN>, which needs no store, or try again later.`;
+    if (req.method === 'POST' || wantsPage(req)) res.status(503).type('html').send(loginPage(base(req), message).value);
+    else res.status(503).json({ error: message });
+  }
+
   return {
     async login(req, res) {
       const client = clientKey(req.ip);
@@ -85,7 +93,13 @@ export function createAdminAccess(deps: AdminAccessDeps): AdminAccess {
         return;
       }
       throttle.succeeded(client);
-      const cookie = await sessions.open();
+      let cookie: string;
+      try {
+        cookie = await sessions.open();
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        return storeDown(req, res, err, 'no session can be started');
+      }
       log.info('admin logged in', { ip: req.ip });
       res.set('set-cookie', sessionCookie(cookie, base(req)));
       res.redirect(303, base(req));
@@ -107,7 +121,14 @@ export function createAdminAccess(deps: AdminAccessDeps): AdminAccess {
       }
       if (credentials.kind === 'cookie') {
         const { cookie, idHash } = credentials;
-        if (idHash === undefined || !(await sessions.isOpen(idHash))) {
+        let open = false;
+        try {
+          open = idHash !== undefined && (await sessions.isOpen(idHash));
+        } catch (err) {
+          if (!(err instanceof StoreUnavailableError)) throw err;
+          return storeDown(req, res, err, 'the session cannot be checked');
+        }
+        if (idHash === undefined || !open) {
           return unauthorized(req, res, 'the session cookie is invalid, expired or logged out');
         }
         res.locals.access = { via: 'session', cookie, idHash, csrf: auth.csrfFor(cookie) } satisfies Access;

@@ -6,12 +6,12 @@ import type { Logger } from '../log';
 import type { RuleSet } from '../rules';
 import { refusedEditJson, type RuleRejection } from '../rules/watch-rules';
 import { setupStatus } from '../setup-status';
-import type { Store } from '../store/store';
+import { StoreUnavailableError, type Store } from '../store/store';
 import { accessOf, createAdminAccess } from './access';
 import { activitySince, activitySummary, chartWindows, windowActivity } from './activity';
 import { flashMessage, retryFlash } from './flash';
 import { PlaygroundInputError, runPlayground, type PlaygroundChannels, type PlaygroundInput } from './playground';
-import { dashboardPage } from './views/dashboard';
+import { dashboardPage, type StoredViews } from './views/dashboard';
 import { loginPage } from './views/login';
 import { base, field, query } from './request';
 import type { PlaygroundOutcome } from './views/playground';
@@ -91,14 +91,25 @@ export function createAdminRouter(deps: AdminDeps): Router {
       }
     }
     const userId = query(req, 'user')?.trim() || undefined;
-    const [storeProblem, status, deadLetters, recentEvents, history, activity] = await Promise.all([
-      storeAnswer(store),
-      store.status(at),
-      store.listDeadLetters(DEAD_LETTERS_SHOWN),
-      store.recentEvents(RECENT_EVENTS_SHOWN),
-      userId === undefined ? undefined : store.userHistory(userId, USER_HISTORY_EVENTS),
-      store.activity(activitySince(at)),
-    ]);
+    // A store that does not answer is what an operator most needs this page for: say so (503)
+    // with the setup checklist and the playground, rather than a bare 500.
+    let storeProblem = await storeAnswer(store);
+    let stored: StoredViews | undefined;
+    if (storeProblem === undefined) {
+      try {
+        const [status, deadLetters, recentEvents, history, activity] = await Promise.all([
+          store.status(at),
+          store.listDeadLetters(DEAD_LETTERS_SHOWN),
+          store.recentEvents(RECENT_EVENTS_SHOWN),
+          userId === undefined ? undefined : store.userHistory(userId, USER_HISTORY_EVENTS),
+          store.activity(activitySince(at)),
+        ]);
+        stored = { status, deadLetters, recentEvents, history, activity: chartWindows(at).map((w) => windowActivity(activity, w)) };
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        storeProblem = errorText(err);
+      }
+    }
     const granted = accessOf(res);
     const page = dashboardPage(
       { base: base(req), csrf: granted.via === 'session' ? granted.csrf : '', now: at },
@@ -107,33 +118,37 @@ export function createAdminRouter(deps: AdminDeps): Router {
         refusedEdit: deps.refusedEdit?.(),
         setup: { status: setupStatus(deps.config, { rules: ruleSet }), storeProblem },
         channels: [...channels.catalogue.channels.keys()],
-        status,
-        activity: chartWindows(at).map((w) => windowActivity(activity, w)),
-        deadLetters,
-        recentEvents,
+        stored,
         playground: { input, outcome },
-        user: { id: userId, history },
+        user: { id: userId },
         flash: flashMessage(query(req, 'retried'), query(req, 'which')),
         canLogOut: granted.via === 'session',
       },
     );
-    res.type('html').send(page.value);
+    res.status(stored ? 200 : 503).type('html').send(page.value);
   });
 
   router.get('/status.json', async (_req, res) => {
     const at = now();
     const ruleSet = deps.rules();
     const refused = deps.refusedEdit?.();
-    const [queue, deadLetters, recentEvents, activity] = await Promise.all([
-      store.status(at),
-      store.listDeadLetters(DEAD_LETTERS_SHOWN),
-      store.recentEvents(RECENT_EVENTS_SHOWN),
-      store.activity(activitySince(at)),
-    ]);
-    res.json({
+    const known = {
       rules: ruleSet ? { count: ruleSet.rules.length, enabled: ruleSet.rules.filter((r) => r.enabled).length, files: ruleSet.files } : null,
       rulesRefused: refused ? refusedEditJson(refused) : null,
       setup: setupStatus(deps.config, { rules: ruleSet }),
+    };
+    let read;
+    try {
+      read = await Promise.all([store.status(at), store.listDeadLetters(DEAD_LETTERS_SHOWN), store.recentEvents(RECENT_EVENTS_SHOWN), store.activity(activitySince(at))]);
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      // What does not need the store, and why the rest is missing (as /readyz says it).
+      res.status(503).json({ error: `the store does not answer: ${errorText(err)}`, ...known });
+      return;
+    }
+    const [queue, deadLetters, recentEvents, activity] = read;
+    res.json({
+      ...known,
       queue,
       activity: activitySummary(chartWindows(at).map((w) => windowActivity(activity, w))),
       deadLetters,
@@ -202,6 +217,10 @@ async function storeAnswer(store: Store): Promise<string | undefined> {
     await store.ping();
     return undefined;
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+    return errorText(err);
   }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

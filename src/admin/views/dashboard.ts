@@ -21,23 +21,38 @@ export interface DashboardData {
   refusedEdit: RuleRejection | undefined;
   /** Every channel id (the playground's choice). */
   channels: readonly string[];
-  status: StoreStatus;
-  /** The setup checklist (the first panel). */
+  /** The setup checklist (the first panel); its `storeProblem` says why `stored` is missing. */
   setup: SetupCheck;
-  /** The charts: the last 24 hours and the last hour. */
-  activity: WindowActivity[];
-  deadLetters: DeadLetter[];
-  recentEvents: HistoryEvent[];
+  /** What the store holds, or undefined when it does not answer (the page then says so instead). */
+  stored: StoredViews | undefined;
   playground: { input: PlaygroundInput; outcome: PlaygroundOutcome };
-  user: { id: string | undefined; history: UserHistory | undefined };
+  user: { id: string | undefined };
   /** A message about what the last action (a retry) did: shown in the dead letters, where the redirect lands. */
   flash?: string;
   /** Cookie sessions get a log-out button; Bearer requests have nothing to log out of. */
   canLogOut: boolean;
 }
 
+/** The parts of the page read from the store. */
+export interface StoredViews {
+  status: StoreStatus;
+  /** The charts: the last 24 hours and the last hour. */
+  activity: WindowActivity[];
+  deadLetters: DeadLetter[];
+  recentEvents: HistoryEvent[];
+  /** The looked-up user's history (when a user was asked for). */
+  history: UserHistory | undefined;
+}
+
+/** In place of the store's sections while it does not answer: the rest of the page (setup, playground) still works. */
+function storeDownSection(problem: string | undefined): SafeHtml {
+  return html`<section id="queue" class="error" role="alert"><h2>Store not answering</h2>
+<p>The store does not answer${problem ? html`: <code>${problem}</code>` : ''}. The queue, dead letters, recent events and user lookups show again once it does; the rule playground works meanwhile.</p>
+</section>`;
+}
+
 export function dashboardPage(ctx: ViewContext, d: DashboardData): SafeHtml {
-  const deadTotal = d.status.operations.dead + d.status.forwards.dead;
+  const stored = d.stored;
   return page(
     'chat-autotag status',
     html`<header><h1>chat-autotag status</h1>
@@ -47,12 +62,16 @@ ${d.canLogOut ? html`<form class="inline" method="post" action="${ctx.base}/logo
 ${refusedEditBanner(d.refusedEdit, d.ruleSet?.rules.length)}
 ${setupSection(d.setup)}
 <p class="muted">As of ${time(ctx.now)}. <a href="${ctx.base}">Refresh</a></p>
-${activitySection(d.activity)}
+${stored ? activitySection(stored.activity) : ''}
 ${rulesSummary(d.ruleSet)}
-${queueSection(d.status)}
-${deadLettersSection(ctx, d.deadLetters, Math.max(deadTotal, d.deadLetters.length), d.flash)}
-${recentEventsSection(ctx, d.recentEvents)}
+${
+  stored
+    ? html`${queueSection(stored.status)}
+${deadLettersSection(ctx, stored.deadLetters, Math.max(stored.status.operations.dead + stored.status.forwards.dead, stored.deadLetters.length), d.flash)}
+${recentEventsSection(ctx, stored.recentEvents)}`
+    : storeDownSection(d.setup.storeProblem)
+}
 ${playgroundSection(ctx, d.ruleSet, d.channels, d.playground.input, d.playground.outcome)}
-${userSection(ctx, d.user.id, d.user.history)}`,
+${userSection(ctx, d.user.id, stored?.history)}`,
   );
 }
