@@ -11,6 +11,7 @@ import { WebhookBodyError } from '../platforms/errors';
 import type { ReceivedWebhook } from '../platforms/platform';
 import type { RuleSet } from '../rules';
 import { StoreUnavailableError, type ForwardRequest, type Store } from '../store/store';
+import { newEventsOf } from '../store/shared/activity-counts';
 import { acceptWebhook } from './accept-webhook';
 import { channelPicker, type OtherChannels } from './pick-channel';
 import { processEvents } from './process-events';
@@ -210,7 +211,8 @@ export function webhookRoute(d: WebhookRouteDeps): WebhookHandler {
     try {
       const result = await acceptWebhook(d.store, { now: started, events: processed.accepted, forwards, storeText: d.storeText }, log);
       for (const e of parsed.events) metrics.webhookEvents.inc({ platform: e.platform, channel, kind: e.kind });
-      for (const id of processed.matched) metrics.ruleMatches.inc({ rule: id });
+      // Matches of new events only: a redelivered event is stored once, and counted once (as on /admin).
+      for (const e of newEventsOf(processed.accepted, result.accepted)) for (const id of e.matched) metrics.ruleMatches.inc({ rule: id });
       answer(200, 'accepted', {});
       log.info('webhook accepted', {
         events: parsed.events.length,

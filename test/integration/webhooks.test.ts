@@ -237,6 +237,16 @@ describe.each(ENTRIES)('webhook endpoints, through %s', (_name, via) => {
     expect(metrics.text).not.toContain(LINE_SECRET);
   });
 
+  it('a redelivered event is not counted again in autotag_rule_matches_total (as on /admin)', async () => {
+    const body = lineBody([lineText('coupon', 'Uredelivered'), lineText('coupon', 'Uredelivered2')]);
+    await postLine(h, body).expect(200);
+    await postLine(h, body).expect(200); // LINE's redelivery: the same events, stored once
+    const metrics = await request(entry(h)).get('/metrics');
+    expect(metrics.text).toMatch(/^autotag_rule_matches_total\{rule="coupon"\} 2$/m);
+    // Events inside accepted webhooks still count what arrived.
+    expect(metrics.text).toMatch(/^autotag_webhook_events_total\{platform="line",channel="line",kind="message"\} 4$/m);
+  });
+
   it('/admin is 404 without ADMIN_TOKEN', async () => {
     await request(entry(h)).get('/admin').expect(404);
   });

@@ -1,4 +1,4 @@
-import type { AcceptBatch, AcceptResult } from '../store';
+import type { AcceptBatch, AcceptedEvent, AcceptResult } from '../store';
 import type { ActivityRecorder } from './activity-recorder';
 import type { OperationSettlement } from './settle';
 
@@ -14,11 +14,20 @@ export function countAccepted(activity: ActivityRecorder, batch: AcceptBatch, re
   const first = batch.events[0];
   if (!first) return;
   activity.count(batch.now, 'webhook', first.event.platform);
-  if (result.accepted === 0) return;
+  for (const e of newEventsOf(batch.events, result.accepted)) for (const rule of e.matched) activity.count(batch.now, 'rule', rule);
+}
+
+/**
+ * The events of one stored webhook that were new, as far as the store's counts tell (see
+ * countAccepted): all its first occurrences when that many were new, none otherwise. The
+ * /admin charts and the `autotag_rule_matches_total` series count rule matches of these
+ * alone, so a redelivered event is not counted again.
+ */
+export function newEventsOf(events: readonly AcceptedEvent[], accepted: number): readonly AcceptedEvent[] {
+  if (accepted === 0) return [];
   const seen = new Set<string>();
-  const firstOccurrences = batch.events.filter((e) => !seen.has(e.dedupKey) && Boolean(seen.add(e.dedupKey)));
-  if (firstOccurrences.length !== result.accepted) return;
-  for (const e of firstOccurrences) for (const rule of e.matched) activity.count(batch.now, 'rule', rule);
+  const firstOccurrences = events.filter((e) => !seen.has(e.dedupKey) && Boolean(seen.add(e.dedupKey)));
+  return firstOccurrences.length === accepted ? firstOccurrences : [];
 }
 
 /** A tag call the store recorded: its outcome, and the account when it answered 429. */
