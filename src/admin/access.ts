@@ -137,7 +137,14 @@ export function createAdminAccess(deps: AdminAccessDeps): AdminAccess {
       // No token at all: while its client is blocked, the wait is the more useful answer.
       const wait = throttle.blockedFor(clientKey(req.ip));
       if (wait > 0) return tooMany(req, res, wait, wantsPage(req));
-      unauthorized(req, res, 'no Bearer token and no session cookie');
+      unauthorized(
+        req,
+        res,
+        !credentials.otherScheme
+          ? 'no Bearer token and no session cookie'
+          : // Not its text: it may be a password of a proxy in front, or the token sent without "Bearer".
+            'no Bearer token (the Authorization header holds another scheme, left aside) and no session cookie',
+      );
     },
 
     csrf(req: Request, res: Response, next: NextFunction) {

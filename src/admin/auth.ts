@@ -20,7 +20,8 @@ export const SESSION_MS = 12 * 3600_000;
 const COOKIE_SHAPE = /^v1\.([0-9a-f]{32})\.([A-Za-z0-9_-]{43})$/;
 
 export type Credentials =
-  | { kind: 'none' }
+  /** Neither; `otherScheme` when an Authorization header of another scheme was left aside (see credentials). */
+  | { kind: 'none'; otherScheme?: true }
   /** An Authorization header: a token guess, counted by the throttle when wrong. */
   | { kind: 'bearer'; ok: true }
   | { kind: 'bearer'; ok: false; reason: string }
@@ -37,7 +38,12 @@ export interface NewSession {
 export interface AdminAuth {
   /** Marks the sessions started under this token (kept in the store beside each session). */
   readonly tokenCheck: string;
-  /** The Authorization header if there is one (a wrong Bearer token is refused even with a good cookie), else the session cookie. */
+  /**
+   * The Bearer token if the request sends one (a wrong one is refused even with a good cookie),
+   * else the session cookie. An Authorization header of another scheme (Basic, from a proxy in
+   * front that asks for its own password) is no guess at ADMIN_TOKEN: it is left aside, and
+   * counts as no token.
+   */
   credentials(headers: IncomingHttpHeaders): Credentials;
   /** Constant-time check of a token typed into the login form. */
   tokenMatches(candidate: string): boolean;
@@ -55,14 +61,16 @@ export function createAdminAuth(token: string): AdminAuth {
   return {
     tokenCheck: mac('sessions', 'token-check'),
     credentials(headers) {
-      const authorization = headers.authorization;
-      if (authorization !== undefined) {
-        const m = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization);
-        if (!m) return { kind: 'bearer', ok: false, reason: 'the Authorization header is not "Bearer <token>"' };
-        return timingSafeEqual(sha256(m[1]!), tokenDigest) ? { kind: 'bearer', ok: true } : { kind: 'bearer', ok: false, reason: 'wrong Bearer token' };
+      const authorization = headers.authorization?.trim();
+      const scheme = authorization?.split(/\s/, 1)[0];
+      if (authorization !== undefined && scheme!.toLowerCase() === 'bearer') {
+        // Everything after the scheme is the token, spaces inside included.
+        const sent = authorization.slice(scheme!.length).trim();
+        if (sent === '') return { kind: 'bearer', ok: false, reason: 'the Authorization header is "Bearer" with no token' };
+        return timingSafeEqual(sha256(sent), tokenDigest) ? { kind: 'bearer', ok: true } : { kind: 'bearer', ok: false, reason: 'wrong Bearer token' };
       }
       const cookie = cookieValue(headers.cookie, SESSION_COOKIE);
-      if (cookie === undefined) return { kind: 'none' };
+      if (cookie === undefined) return authorization === undefined ? { kind: 'none' } : { kind: 'none', otherScheme: true };
       const m = COOKIE_SHAPE.exec(cookie);
       const signed = m !== null && equalStrings(m[2]!, mac('session', m[1]!));
       return { kind: 'cookie', cookie, idHash: signed ? sessionIdHash(m[1]!) : undefined };

@@ -102,7 +102,16 @@ describe('admin session', () => {
     expect(auth.credentials({ authorization: `bearer ${TOKEN}` })).toMatchObject({ ok: true });
     expect(auth.credentials({ authorization: `Bearer ${TOKEN}x` })).toMatchObject({ ok: false });
     expect(auth.credentials({ authorization: `Bearer ${TOKEN.slice(0, -1)}` })).toMatchObject({ ok: false });
-    expect(auth.credentials({ authorization: `Basic ${TOKEN}` })).toEqual({ kind: 'bearer', ok: false, reason: 'the Authorization header is not "Bearer <token>"' });
+    expect(auth.credentials({ authorization: `  Bearer   ${TOKEN}  ` })).toEqual({ kind: 'bearer', ok: true });
+    expect(auth.credentials({ authorization: 'Bearer' })).toEqual({ kind: 'bearer', ok: false, reason: 'the Authorization header is "Bearer" with no token' });
+    // Another scheme (a proxy's Basic password) is no guess at ADMIN_TOKEN: left aside, the cookie decides.
+    expect(auth.credentials({ authorization: `Basic ${TOKEN}` })).toEqual({ kind: 'none', otherScheme: true });
+    const session = auth.newSession();
+    expect(auth.credentials({ authorization: 'Basic b3BzOnB3', cookie: `autotag_admin=${session.cookie}` })).toEqual({
+      kind: 'cookie',
+      cookie: session.cookie,
+      idHash: session.idHash,
+    });
     expect(auth.credentials({ authorization: 'Bearer wrong', cookie: `autotag_admin=${auth.newSession().cookie}` })).toEqual({ kind: 'bearer', ok: false, reason: 'wrong Bearer token' });
     expect(auth.credentials({})).toEqual({ kind: 'none' });
   });
