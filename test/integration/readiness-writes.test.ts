@@ -3,10 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import request from 'supertest';
-import { COMMIT_PROBE_CACHE_MS } from '../../src/store/shared/commit-probe';
+import { COMMIT_PROBE_CACHE_MS, COMMIT_PROBE_WAIT_MS } from '../../src/store/shared/commit-probe';
 import { signLine } from '../helpers/signatures';
 import { lineBody, lineText, startHarness, tempDir, type Harness } from '../helpers/app-harness';
 import { describePostgres, newSchemaName } from '../helpers/pg-schema';
+import { startTcpProxy } from '../store/tcp-proxy';
 
 /*
  * CONTRACT.md, GET /readyz: ready only while the store can commit — a store whose last write
@@ -163,4 +164,30 @@ describePostgres('PostgreSQL that stops taking writes (a read-only database)', (
     }
     await until('a webhook to be stored again', async () => (await post(h, 'Uafter-nologin')).status === 200);
   });
+});
+
+describePostgres('PostgreSQL that stops answering (a silent network partition)', (url) => {
+  it('/readyz answers 503 within the probe wait, not after the query read timeout', async () => {
+    const u = new URL(url);
+    const proxy = await startTcpProxy({ host: u.hostname, port: Number(u.port || 5432) });
+    const viaProxy = new URL(url);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    const h = await startHarness({ LINE_CHANNEL_SECRET: SECRET }, undefined, { engine: 'postgres', url: viaProxy.toString() });
+    try {
+      await request(h.app).get('/readyz').expect(200);
+      await new Promise((r) => setTimeout(r, COMMIT_PROBE_CACHE_MS + 100)); // the next check probes again
+      proxy.blackhole();
+      const asked = Date.now();
+      const res = await request(h.app).get('/readyz');
+      const tookMs = Date.now() - asked;
+      expect(res.status).toBe(503);
+      expect(res.body.reason).toBe(`store (postgres): the store did not commit a write within ${COMMIT_PROBE_WAIT_MS} ms (still waiting for it)`);
+      // The harness's statement timeout is 10 s: without the wait the answer took that long or more.
+      expect(tookMs).toBeLessThan(COMMIT_PROBE_WAIT_MS + 3000);
+    } finally {
+      await proxy.close();
+      await h.cleanup().catch(() => undefined);
+    }
+  }, 30_000);
 });

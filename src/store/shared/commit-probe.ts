@@ -8,6 +8,15 @@
  */
 export const COMMIT_PROBE_CACHE_MS = 2_000;
 
+/**
+ * How long a readiness check waits for its write probe. A database that stops answering
+ * (a silent network partition) would otherwise hold each check until the query's read
+ * timeout, 6–11 s, past most probes' own timeouts; a store that cannot commit within LINE's
+ * 2-second webhook deadline is not ready either way. The probe itself goes on, and its
+ * outcome is what the next check sees.
+ */
+export const COMMIT_PROBE_WAIT_MS = 2_000;
+
 /** About one database page: a probe needs room for as much as a small webhook does. */
 const PROBE_PAD = 'p'.repeat(4096);
 
@@ -18,7 +27,7 @@ export interface CommitProbe {
   record(error: unknown): void;
 }
 
-export function createCommitProbe(write: (value: string) => Promise<void>, now: () => number = Date.now): CommitProbe {
+export function createCommitProbe(write: (value: string) => Promise<void>, now: () => number = Date.now, waitMs = COMMIT_PROBE_WAIT_MS): CommitProbe {
   let known: { at: number; error: unknown } | undefined;
   let probing: Promise<void> | undefined;
 
@@ -36,7 +45,10 @@ export function createCommitProbe(write: (value: string) => Promise<void>, now: 
     async check() {
       if (!known || now() - known.at >= COMMIT_PROBE_CACHE_MS) {
         probing ??= probe().finally(() => (probing = undefined));
-        await probing;
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), waitMs)));
+        const outcome = await Promise.race([probing, late]).finally(() => clearTimeout(timer));
+        if (outcome === 'late') throw new Error(`the store did not commit a write within ${waitMs} ms (still waiting for it)`);
       }
       if (known?.error !== undefined) throw known.error;
     },
