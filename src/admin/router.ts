@@ -183,6 +183,12 @@ export function createAdminRouter(deps: AdminDeps): Router {
   });
 
   router.post('/retry', form, access.csrf, async (req, res) => {
+    if (!req.is('application/x-www-form-urlencoded')) {
+      res.status(415).json({
+        error: `retry: send the fields as application/x-www-form-urlencoded (id=op-N, id=fwd-N or all=1), as the page's form does; got ${JSON.stringify(req.headers['content-type'] ?? 'no Content-Type')} (from a shell: npx autotag dead-letters retry)`,
+      });
+      return;
+    }
     const all = field(req, 'all') === '1';
     const id = field(req, 'id');
     if (!all && (id === undefined || !DEAD_LETTER_ID.test(id))) {

@@ -303,6 +303,16 @@ describe('/admin', () => {
       expect(bad.body.error).toMatch(/give id=op-N/);
     });
 
+    it('retry with a JSON body says which encoding it takes (415), and queues nothing', async () => {
+      await seedDeadLetter(h, 'Ujson');
+      const res = await bearer(request(h.admin).post('/admin/retry')).send({ all: '1' }).expect(415);
+      expect(res.body.error).toBe(
+        'retry: send the fields as application/x-www-form-urlencoded (id=op-N, id=fwd-N or all=1), as the page\'s form does; got "application/json" (from a shell: npx autotag dead-letters retry)',
+      );
+      expect(h.retried.count).toBe(0);
+      expect(await h.store.listDeadLetters()).toHaveLength(1);
+    });
+
     it('retry all with Bearer (no CSRF needed: another site cannot send the header)', async () => {
       await seedDeadLetter(h, 'Uall1');
       await seedDeadLetter(h, 'Uall2');
