@@ -68,7 +68,10 @@ export interface RulesState {
   readonly summary: string;
 }
 
-export type SetupWarningCode = 'example-tag-id' | 'ephemeral-disk-heroku' | 'ephemeral-disk-render' | 'provider-not-configured' | 'channels-file';
+export type SetupWarningCode = 'example-tag-id' | 'ephemeral-disk-heroku' | 'ephemeral-disk-render' | 'provider-not-configured' | 'channels-file' | 'short-metrics-token';
+
+/** Below this many characters METRICS_TOKEN is warned about (ADMIN_TOKEN's minimum, which is enforced). */
+const METRICS_TOKEN_ADVISED_LENGTH = 16;
 
 /** `/admin` and `/metrics`: on or off, open or guarded, by their token variables. */
 export interface OperatorEndpointState {
@@ -114,6 +117,7 @@ export function setupStatus(config: Config, opts: SetupStatusOptions = {}): Setu
     warnings: [
       ...config.warnings.map((message): SetupWarning => ({ code: 'channels-file', message })),
       ...diskWarnings(config, store, opts.mountInfo),
+      ...metricsTokenWarnings(config),
       ...(opts.rules ? [...exampleTagWarnings(opts.rules), ...unconfiguredProviderWarnings(opts.rules, config.accounts)] : []),
     ],
   };
@@ -244,6 +248,22 @@ function rulesState(dir: string, ruleSet: RuleSet): RulesState {
     files,
     summary: `rules: ${n} rule${n === 1 ? '' : 's'} (${enabled} enabled) from ${files} file${files === 1 ? '' : 's'} in ${dir}`,
   };
+}
+
+/**
+ * A short METRICS_TOKEN is allowed (a scraper's configuration may predate this release) but
+ * said: wrong tokens at /metrics are not throttled as /admin's are, so its length is all
+ * that stands between /metrics and a guess.
+ */
+function metricsTokenWarnings(config: Config): SetupWarning[] {
+  const length = config.metricsToken === undefined ? undefined : [...config.metricsToken].length;
+  if (length === undefined || length >= METRICS_TOKEN_ADVISED_LENGTH) return [];
+  return [
+    {
+      code: 'short-metrics-token',
+      message: `METRICS_TOKEN is ${length} character${length === 1 ? '' : 's'} long: wrong tokens at /metrics are not throttled, so use at least ${METRICS_TOKEN_ADVISED_LENGTH} (\`openssl rand -hex 24\`)`,
+    },
+  ];
 }
 
 function diskWarnings(config: Config, store: StoreState, mountInfo: string | undefined): SetupWarning[] {

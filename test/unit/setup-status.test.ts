@@ -154,6 +154,15 @@ describe('setupStatus', () => {
     expect(setupStatus(configured, { rules: ruleSet }).warnings).toEqual([]);
   });
 
+  it('warns about a METRICS_TOKEN shorter than 16 characters (it is not throttled), and only then', () => {
+    expect(setupStatus(loadConfig({ METRICS_TOKEN: 'x' })).warnings).toEqual([
+      { code: 'short-metrics-token', message: 'METRICS_TOKEN is 1 character long: wrong tokens at /metrics are not throttled, so use at least 16 (`openssl rand -hex 24`)' },
+    ]);
+    expect(setupStatus(loadConfig({ METRICS_TOKEN: '0123456789abcde' })).warnings.map((w) => w.code)).toEqual(['short-metrics-token']);
+    expect(setupStatus(loadConfig({ METRICS_TOKEN: '0123456789abcdef' })).warnings).toEqual([]);
+    expect(setupStatus(loadConfig({})).warnings).toEqual([]);
+  });
+
   describe('SQLite on an ephemeral disk', () => {
     it('on Heroku (DYNO set): the existing warning', () => {
       const [warning] = setupStatus(loadConfig({ DYNO: 'web.1', DATA_DIR: dir })).warnings;
