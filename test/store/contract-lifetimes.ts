@@ -131,6 +131,17 @@ export function lifetimesContract(store: () => Store, restart: () => Promise<voi
       expect(await claim(50_000)).toEqual([expect.objectContaining({ action: 'remove', version: 2, requestedAt: 6000 })]);
     });
 
+    it('counts a lifetime that ended but is not removed yet as pending and due in the status (service stopped at the due time)', async () => {
+      await askAt(store(), { now: 1000, at: 1000 }, addFor(5000));
+      await completeAll(1000);
+      expect((await store().status(5999)).operations).toMatchObject({ pending: 0, due: 0 });
+      await restart();
+      // Nobody claimed since 6000: the removal is owed, and status says so.
+      const s = await store().status(9000);
+      expect(s.operations).toMatchObject({ pending: 1, due: 1, leased: 0, dead: 0, oldestPendingAgeMs: 3000 });
+      expect(s.accounts).toEqual([expect.objectContaining({ account: 'mantago', operations: expect.objectContaining({ pending: 1, due: 1 }) })]);
+    });
+
     it('ends a lifetime once, however often the store is asked', async () => {
       await askAt(store(), { now: 1000, at: 1000 }, addFor(1000));
       await completeAll(1000);

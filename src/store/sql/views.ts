@@ -2,17 +2,25 @@ import { FORWARD_HEAD_IDS } from './forwards';
 
 /** Operator views and bulk requeues that both engines run as written (see sql/operations.ts). */
 
-/** $1 now. Leases that ran out count as pending: they can be claimed again. */
-const queueCounts = (table: 'operations' | 'forwards', since: 'requested_at' | 'received_at', groupBy?: string) => `
+/**
+ * $1 now. Leases that ran out count as pending: they can be claimed again. For operations,
+ * a done row whose lifetime has ended is a removal owed since `expires_at` (the worker turns
+ * it into a pending row at its next claim; with the service stopped that may be much later):
+ * it counts as pending and due, as of its end (CONTRACT.md, "Lifetimes").
+ */
+const queueCounts = (table: 'operations' | 'forwards', since: 'requested_at' | 'received_at', groupBy?: string) => {
+  const owedRemoval = table === 'operations' ? `(state = 'done' AND expires_at <= $1)` : 'FALSE';
+  return `
   SELECT ${groupBy ? `${groupBy},` : ''}
-    COALESCE(SUM(CASE WHEN state = 'pending' AND (leased_until IS NULL OR leased_until <= $1) THEN 1 ELSE 0 END), 0) AS pending,
-    COALESCE(SUM(CASE WHEN state = 'pending' AND (leased_until IS NULL OR leased_until <= $1) AND due_at <= $1 THEN 1 ELSE 0 END), 0) AS due,
+    COALESCE(SUM(CASE WHEN (state = 'pending' AND (leased_until IS NULL OR leased_until <= $1)) OR ${owedRemoval} THEN 1 ELSE 0 END), 0) AS pending,
+    COALESCE(SUM(CASE WHEN (state = 'pending' AND (leased_until IS NULL OR leased_until <= $1) AND due_at <= $1) OR ${owedRemoval} THEN 1 ELSE 0 END), 0) AS due,
     COALESCE(SUM(CASE WHEN state = 'pending' AND leased_until > $1 THEN 1 ELSE 0 END), 0) AS leased,
     COALESCE(SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), 0) AS dead,
-    MIN(CASE WHEN state = 'pending' THEN ${since} END) AS oldest
+    MIN(CASE WHEN state = 'pending' THEN ${since} ${table === 'operations' ? `WHEN ${owedRemoval} THEN expires_at ` : ''}END) AS oldest
   FROM ${table}
-  WHERE state IN ('pending', 'dead')
+  WHERE state IN ('pending', 'dead')${table === 'operations' ? ` OR ${owedRemoval}` : ''}
   ${groupBy ? `GROUP BY ${groupBy} ORDER BY ${groupBy}` : ''}`;
+};
 
 export const OPERATION_COUNTS = queueCounts('operations', 'requested_at');
 export const OPERATION_COUNTS_BY_CHANNEL = queueCounts('operations', 'requested_at', 'channel');
