@@ -3,9 +3,12 @@ import { accepted, batch, forwardTo, lifetime, tagOp } from './builders';
 
 describe('planAccept (what one PostgreSQL statement writes for a shared commit)', () => {
   it('lists every event key once, sorted, seen at the time of the first batch carrying it', () => {
-    const plan = planAccept([batch(1000, [accepted('b'), accepted('a')]), batch(2000, [accepted('c'), accepted('a')])]);
+    const at = (id: string) => accepted(id, undefined, { event: { timestamp: 900 } });
+    const plan = planAccept([batch(1000, [at('b'), at('a')]), batch(2000, [at('c'), at('a')])]);
     expect(plan.seenKeys).toEqual(['line/line:a', 'line/line:b', 'line/line:c']);
     expect(plan.seenAt).toEqual([1000, 1000, 2000]);
+    // An event dated after its receipt is remembered from its own time (CONTRACT.md, "Once").
+    expect(planAccept([batch(1000, [accepted('f', undefined, { event: { timestamp: 5000 } })])]).seenAt).toEqual([5000]);
   });
 
   it('writes history and operations only for the first occurrence of a key in the commit', () => {

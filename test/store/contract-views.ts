@@ -151,10 +151,10 @@ export function viewsContract(store: () => Store): void {
 
   describe('history, pruning, settings and locks', () => {
     it('prunes old history and forgets old event ids', async () => {
-      await store().accept(batch(1000, [accepted('old')]));
+      await store().accept(batch(1000, [accepted('old', undefined, { event: { timestamp: 900 } })]));
       const [op] = await claim(1000);
       await store().completeOperation(op!, 'w', 1500, { status: 200 });
-      await store().accept(batch(5000, [accepted('new', [])]));
+      await store().accept(batch(5000, [accepted('new', [], { event: { timestamp: 4900 } })]));
 
       expect(await store().prune({ historyBefore: 2000, seenBefore: 2000 })).toEqual({ history: 2, seen: 1 });
       const h = await store().userHistory('U1');
@@ -162,6 +162,16 @@ export function viewsContract(store: () => Store): void {
       expect(h.calls).toEqual([]);
       // The old id is forgotten, the new one still a duplicate.
       expect(await store().accept(batch(6000, [accepted('old', []), accepted('new', [])]))).toMatchObject({ accepted: 1, duplicates: 1 });
+    });
+
+    it('remembers the id of an event dated in the future until 8 days after its own time can pass, not only its receipt', async () => {
+      // Received at 1000, dated 100_000 (the platform's clock, or a forged time, ahead of ours).
+      await store().accept(batch(1000, [accepted('future', [], { event: { timestamp: 100_000 } })]));
+      // A prune that forgets ids received before 50_000 keeps this one: a replay at 60_000 is
+      // not too old by its own time (CONTRACT.md, "What an event becomes"), so it must be a duplicate.
+      expect(await store().prune({ historyBefore: 0, seenBefore: 50_000 })).toEqual({ history: 0, seen: 0 });
+      expect(await store().accept(batch(60_000, [accepted('future', [], { event: { timestamp: 100_000 } })]))).toMatchObject({ accepted: 0, duplicates: 1 });
+      expect(await store().prune({ historyBefore: 0, seenBefore: 100_001 })).toEqual({ history: 0, seen: 1 });
     });
 
     it("says how many events and calls a user's history holds in all, and whether the limit left some out", async () => {

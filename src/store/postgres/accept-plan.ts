@@ -1,6 +1,6 @@
 import { operationKey } from '../../tag-operation';
 import type { AcceptBatch, AcceptResult } from '../store';
-import { arrivedExpired, decisionRow, historyRowOf, operationRequest, type DecisionRow, type HistoryEventRow, type OperationRequest } from '../shared/accept-rows';
+import { arrivedExpired, decisionRow, historyRowOf, rememberedFrom, operationRequest, type DecisionRow, type HistoryEventRow, type OperationRequest } from '../shared/accept-rows';
 
 /**
  * What a shared commit will write, worked out before it goes to the database so
@@ -59,7 +59,7 @@ export function planAccept(batches: readonly AcceptBatch[]): AcceptPlan {
   batches.forEach((b, i) => {
     for (const e of b.events) {
       if (firstSeenAt.has(e.dedupKey)) continue; // a later occurrence in this commit is a duplicate whatever the database says
-      firstSeenAt.set(e.dedupKey, b.now);
+      firstSeenAt.set(e.dedupKey, rememberedFrom(e, b.now));
       const h = historyRowOf(e, b.now, b.storeText);
       if (h) history.push({ key: e.dedupKey, row: h });
       for (const op of e.operations) {

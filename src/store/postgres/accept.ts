@@ -1,6 +1,7 @@
 import { identityKey, operationKey, personScope, type TagOperation } from '../../tag-operation';
 import type { AcceptBatch, AcceptResult } from '../store';
 import {
+  rememberedFrom,
   arrivedExpired,
   decisionRow,
   groupForwardBodies,
@@ -72,7 +73,7 @@ interface PendingOp extends OperationRequest {
 /** The events of all batches that are new: the first occurrence of a key not seen before. */
 async function markNewEvents(q: Query, batches: readonly AcceptBatch[], results: AcceptResult[]): Promise<boolean[][]> {
   const firstSeenAt = new Map<string, number>();
-  for (const b of batches) for (const e of b.events) if (!firstSeenAt.has(e.dedupKey)) firstSeenAt.set(e.dedupKey, b.now);
+  for (const b of batches) for (const e of b.events) if (!firstSeenAt.has(e.dedupKey)) firstSeenAt.set(e.dedupKey, rememberedFrom(e, b.now));
   const keys = [...firstSeenAt.keys()].sort();
   const inserted = new Set<string>();
   if (keys.length > 0) {

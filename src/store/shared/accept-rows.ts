@@ -38,6 +38,18 @@ export function historyRowOf(e: AcceptedEvent, receivedAt: number, storeText: bo
   };
 }
 
+/**
+ * When an event's id starts to be remembered (seen_events.seen_at; ids are pruned 8 days
+ * after it): its receipt, or its own time when that is later. An event time in the future
+ * counts as the receipt for what the event does, but a redelivery is only refused as too
+ * old 8 days after the event's own time, so its id must be kept that long too (CONTRACT.md,
+ * "Once"), else a future-dated event replayed 8 days after its first receipt would apply again.
+ */
+export function rememberedFrom(e: AcceptedEvent, receivedAt: number): number {
+  const t = e.event.timestamp;
+  return Number.isFinite(t) && t > receivedAt ? t : receivedAt;
+}
+
 /** One operation as the accept writes it: as of its event's time, with the end of its lifetime. */
 export interface OperationRequest {
   op: TagOperation;

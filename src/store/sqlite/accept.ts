@@ -1,5 +1,5 @@
 import type { AcceptBatch, AcceptResult } from '../store';
-import { arrivedExpired, decisionRow, groupForwardBodies, historyRowOf, operationColumns, operationRequest, type DecisionRow } from '../shared/accept-rows';
+import { arrivedExpired, decisionRow, rememberedFrom, groupForwardBodies, historyRowOf, operationColumns, operationRequest, type DecisionRow } from '../shared/accept-rows';
 import { num, str } from '../shared/rows';
 import { INSERT_HISTORY_DECISION, OPERATION_INSERT_COLUMNS, UPSERT_OPERATION_ON_CONFLICT, wakesWorker, type AcceptEffect } from '../sql/operations';
 import type { SqliteDb } from './db';
@@ -32,7 +32,7 @@ export function acceptBatchesSqlite(db: SqliteDb, batches: readonly AcceptBatch[
   return batches.map((batch) => {
     const result: AcceptResult = { accepted: 0, duplicates: 0, operationsQueued: 0, forwardsQueued: 0 };
     for (const e of batch.events) {
-      if (db.run(INSERT_SEEN, [e.dedupKey, batch.now]) === 0) {
+      if (db.run(INSERT_SEEN, [e.dedupKey, rememberedFrom(e, batch.now)]) === 0) {
         result.duplicates++;
         continue;
       }
