@@ -79,12 +79,37 @@ export function lifetimesContract(store: () => Store, restart: () => Promise<voi
       expect((await history()).calls.map((c) => c.outcome)).toEqual(['applied', 'applied']);
     });
 
-    it('an event older than the end of a lifetime that has passed changes nothing, even before the worker made the removal', async () => {
+    it('an event older than the one that set the lifetime changes nothing, even after the lifetime ended', async () => {
       await askAt(store(), { now: 1000, at: 1000 }, addFor(5000));
       await completeAll(1000);
-      // At 7000 the removal (an event of time 6000) is due but not made yet; an add of time 5000 is older.
-      expect(await askAt(store(), { now: 7000, at: 5000 }, addFor(5000))).toBe(0);
+      expect(await askAt(store(), { now: 7000, at: 900 }, { action: 'add' })).toBe(0);
       expect(await claim(7000)).toEqual([expect.objectContaining({ action: 'remove', version: 2, requestedAt: 6000 })]);
+    });
+
+    it('a later event that arrives after the lifetime ended still decides, as if it had come in time (before the removal is made)', async () => {
+      await askAt(store(), { now: 1000, at: 1000 }, addFor(5000));
+      await completeAll(1000);
+      // At 7000 the lifetime (ended 6000) is not removed yet; an add of time 5000 moves the end to 10_000.
+      expect(await askAt(store(), { now: 7000, at: 5000 }, addFor(5000, 'again'))).toBe(1);
+      expect(await claim(7000)).toEqual([]);
+      expect(await store().nextDueAt('operations')).toBe(10_000);
+      expect(await claim(10_000)).toEqual([expect.objectContaining({ action: 'remove', version: 2, requestedAt: 10_000 })]);
+    });
+
+    it('a later add without for: that arrives after the removal was made puts the tag back for good', async () => {
+      await askAt(store(), { now: 1000, at: 1000 }, addFor(5000));
+      await completeAll(1000);
+      expect(await completeAll(6000)).toEqual([expect.objectContaining({ action: 'remove', version: 2 })]);
+      // Redelivered at 8000: an event of time 3000, later than the one that set the lifetime.
+      expect(await askAt(store(), { now: 8000, at: 3000 }, { action: 'add' })).toBe(1);
+      expect(await completeAll(8000)).toEqual([expect.objectContaining({ action: 'add', version: 3 })]);
+      expect(await claim(999_999)).toEqual([]);
+      expect((await history()).calls.map((c) => [c.operation.action, c.outcome])).toEqual([
+        ['add', 'applied'],
+        ['remove', 'expired'],
+        ['remove', 'applied'],
+        ['add', 'applied'],
+      ]);
     });
 
     it('an add whose lifetime ran out before it arrived changes nothing and is recorded as expired', async () => {

@@ -47,10 +47,10 @@ const expireOperations = (accounts: string) => `
   expired AS (
     UPDATE operations o SET ${EXPIRE_SET}
     FROM due WHERE o.id = due.id
-    RETURNING o.account, o.channel, o.provider, o.kind, o.tag_id, o.platform, o.recipient, o.user_id, o.version, o.event_at, due.expiry_rule
+    RETURNING o.account, o.channel, o.provider, o.kind, o.tag_id, o.platform, o.recipient, o.user_id, o.version, o.requested_at, due.expiry_rule
   )
   INSERT INTO history_calls (at, user_id, operation, version, outcome, cause, rule)
-  SELECT event_at, user_id, ${removalJson('json_build_object')}, version, 'expired', 'lifetime_ended', expiry_rule FROM expired`;
+  SELECT requested_at, user_id, ${removalJson('json_build_object')}, version, 'expired', 'lifetime_ended', expiry_rule FROM expired`;
 const EXPIRE_ACCOUNT = expireOperations('account = $2');
 const EXPIRE_OTHER_ACCOUNTS = expireOperations(OTHER_ACCOUNTS_POSTGRES('$2'));
 

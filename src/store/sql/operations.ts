@@ -15,12 +15,16 @@ const RETIMES = `(operations.expires_at IS DISTINCT FROM excluded.expires_at)`;
 const ifQueues = (then: string, otherwise: string) => `CASE WHEN ${QUEUES} THEN ${then} ELSE ${otherwise} END`;
 
 /**
- * The event time the row stands for: that of the event that set it — or, once its
- * lifetime has ended (a removal the worker has not made yet), the end of the lifetime,
- * which is an event of its own (CONTRACT.md, "Lifetimes"). `excluded.updated_at` is
- * the request's receipt.
+ * The event time the row stands for: that of the event that set it, also once its
+ * lifetime has ended. The removal at the end of a lifetime happens "unless a later event
+ * (later by event time) for the same key changed the state first" (CONTRACT.md,
+ * "Lifetimes"): an event later than the one that set the lifetime but earlier than its
+ * end still decides, whenever it arrives — a late redelivery keeps the tag for good
+ * (add without for:), or to its own end (add with for:), just as it would have had it
+ * come in time. Comparing with the lifetime's end instead made the outcome depend on
+ * when the event arrived, which **Order** rules out.
  */
-const ROW_EVENT_AT = `CASE WHEN operations.expires_at <= excluded.updated_at THEN operations.expires_at ELSE operations.event_at END`;
+const ROW_EVENT_AT = `operations.event_at`;
 
 /**
  * The desired-state upsert's conflict clause (CONTRACT.md, "Order"). The key is the
@@ -71,8 +75,9 @@ export function wakesWorker(effect: AcceptEffect): boolean {
 }
 
 /**
- * A lifetime that ended, as a removal: an event of its own at `expires_at` asking for
- * remove — version+1, due then, its give-up window from then (CONTRACT.md, "Lifetimes").
+ * A lifetime that ended, as a removal: asking for remove at `expires_at` — version+1,
+ * due then, its give-up window from then (CONTRACT.md, "Lifetimes"). `event_at` stays that
+ * of the event that set the lifetime (see ROW_EVENT_AT).
  * A lease is left alone: its holder sees the version moved when it settles. $1 now.
  */
 export const EXPIRE_SET = `
@@ -81,7 +86,6 @@ export const EXPIRE_SET = `
     state = 'pending',
     due_at = expires_at,
     requested_at = expires_at,
-    event_at = expires_at,
     attempts = 0,
     not_found_count = 0,
     last_status = NULL,
