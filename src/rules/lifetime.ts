@@ -10,6 +10,7 @@ export const MAX_LIFETIME_MS = MAX_DAYS * UNIT_MS.d;
 
 /** Milliseconds, or a sentence saying what is wrong with `text`. */
 export function parseLifetime(text: string): { ms: number } | { problem: string } {
+  if (/^0+[smhd]$/.test(text)) return { problem: `for: ${text} is no lifetime: the shortest is 1s (leave for: out to keep the tag for good)` };
   if (!FORM.test(text)) {
     return { problem: `badly formed for: ${JSON.stringify(text)}: write a whole number and a unit s, m, h or d (e.g. 7d, 12h, 30m)` };
   }

@@ -9,7 +9,9 @@ describe('for: (tag lifetimes)', () => {
     expect(parseLifetime('36h')).toEqual({ ms: 36 * 3_600_000 });
     expect(parseLifetime('365d')).toEqual({ ms: 365 * 86_400_000 });
     expect(parseLifetime('8760h')).toEqual({ ms: 365 * 86_400_000 });
-    for (const bad of ['0s', '07d', '7', 'd', '7D', '1.5h', ' 7d', '7d ', '1w', '-1d', '']) {
+    expect(parseLifetime('0s')).toEqual({ problem: 'for: 0s is no lifetime: the shortest is 1s (leave for: out to keep the tag for good)' });
+    expect(parseLifetime('00d')).toEqual({ problem: expect.stringMatching(/^for: 00d is no lifetime/) });
+    for (const bad of ['07d', '7', 'd', '7D', '1.5h', ' 7d', '7d ', '1w', '-1d', '']) {
       expect(parseLifetime(bad)).toEqual({ problem: expect.stringMatching(/^badly formed for: /) });
     }
     expect(parseLifetime('366d')).toEqual({ problem: 'for: 366d is longer than 365 days' });
