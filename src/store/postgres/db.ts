@@ -66,6 +66,9 @@ export function toStoreError(err: unknown): unknown {
   return new StoreUnavailableError(`PostgreSQL is unavailable: ${e.code ? `${e.code}: ` : ''}${detail}`, err);
 }
 
+/** The longest timer Node.js keeps (about 24.8 days): node-postgres takes 0 for "the pool's own" read timeout. */
+const UNTIMED_READ_MS = 2_147_483_647;
+
 const RETRYABLE_TX = new Set(['40P01', '40001']); // deadlock, serialization failure
 const TX_ATTEMPTS = 3;
 
@@ -190,6 +193,17 @@ export class PgDb {
   }
 
   /**
+   * As `tx`, without DATABASE_STATEMENT_TIMEOUT_MS (server side: SET LOCAL statement_timeout
+   * = 0) nor the client's read timeout that backs it: for the store steps, which rewrite whole
+   * tables and take longer than the timeout meant for the service's own statements on a large
+   * database (step 9: about 10 s per million operations), and for an instance that waits for
+   * another's migration. TCP keep-alive still notices a connection that is gone.
+   */
+  untimedTx<T>(fn: (q: Query) => Promise<T>): Promise<T> {
+    return retryingTx(() => this.txOnce(fn, undefined, true));
+  }
+
+  /**
    * One statement that is its own transaction (one round trip, no BEGIN/COMMIT);
    * retried like `tx`. Only for a statement that does all of a transaction's work.
    * It is prepared once per connection under `name` (one name, one text), so the
@@ -197,7 +211,11 @@ export class PgDb {
    */
   readonly statement: PreparedQuery = (name, sql, params) => retryingTx(() => preparedOn(() => this.ready ?? this.pool(), name, sql, params));
 
-  private async txOnce<T>(fn: (q: Query) => Promise<T>, poolOf: () => pg.Pool | Promise<pg.Pool> = () => this.ready ?? this.pool()): Promise<T> {
+  private async txOnce<T>(
+    fn: (q: Query) => Promise<T>,
+    poolOf: () => pg.Pool | Promise<pg.Pool> = () => this.ready ?? this.pool(),
+    untimed = false,
+  ): Promise<T> {
     const client = await (await poolOf()).connect();
     // pg-pool stops listening for a checked-out client's errors; a connection that
     // drops between two statements would otherwise crash the process. The pending
@@ -207,14 +225,20 @@ export class PgDb {
       dropped = err;
     };
     client.on('error', onError);
+    // node-postgres reads a query's own query_timeout (its types do not list it).
+    const run = (sql: string, params: readonly SqlParam[] = []): Promise<pg.QueryResult> =>
+      untimed
+        ? client.query({ text: sql, values: params as unknown[], query_timeout: UNTIMED_READ_MS } as pg.QueryConfig)
+        : client.query(sql, params as unknown[]);
     const q: Query = async (sql, params = []) => {
-      const r = await client.query(sql, params as unknown[]);
+      const r = await run(sql, params);
       return { rows: r.rows as Row[], rowCount: r.rowCount ?? 0 };
     };
     try {
       await client.query('BEGIN');
+      if (untimed) await client.query('SET LOCAL statement_timeout = 0');
       const result = await fn(q);
-      await client.query('COMMIT');
+      await run('COMMIT');
       client.removeListener('error', onError);
       client.release();
       return result;
