@@ -22,3 +22,16 @@ export function checkMigrations(engine: string, steps: readonly Migration[]): vo
     }
   });
 }
+
+/**
+ * A step that failed, said as such: which step, on what, and that nothing of the upgrade
+ * was kept (all steps run in one transaction) — the engine's own message alone ("no such
+ * column: event_at") did not say that an upgrade had failed, nor which step.
+ */
+export function stepFailed(where: string, m: Migration, err: unknown): Error {
+  const why = err instanceof Error ? err.message : String(err);
+  return new Error(
+    `store step ${m.version} (${m.name}) failed on ${where}: ${why}; nothing was changed (the upgrade runs in one transaction)`,
+    { cause: err },
+  );
+}

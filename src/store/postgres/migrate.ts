@@ -1,8 +1,8 @@
 import type { Logger } from '../../log';
-import { checkMigrations, type MigrationReport } from '../migrations/migration';
+import { checkMigrations, stepFailed, type MigrationReport } from '../migrations/migration';
 import { postgresMigrations } from '../migrations/postgres';
 import { num } from '../shared/rows';
-import { quoteIdent, type PgDb } from './db';
+import { isUnavailable, quoteIdent, type PgDb } from './db';
 
 /**
  * Applies the missing steps in one transaction under an advisory lock, so instances
@@ -32,11 +32,18 @@ export async function migratePostgres(db: PgDb, schema: string | undefined, log:
     }
     for (const m of postgresMigrations) {
       if (applied.has(m.version)) continue;
-      await q(m.sql);
+      try {
+        await q(m.sql);
+      } catch (err) {
+        // A database that cannot serve us is said as such (StoreUnavailableError, by the caller's tx).
+        if (isUnavailable(err)) throw err;
+        throw stepFailed(`the PostgreSQL store${schema ? ` (schema ${schema})` : ''}`, m, err);
+      }
       await q('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
-      log.info('store migration applied', { engine: 'postgres', version: m.version, name: m.name });
       report.applied.push({ version: m.version, name: m.name });
     }
   });
+  // Said once committed: a later step's failure rolls back the earlier ones too.
+  for (const m of report.applied) log.info('store migration applied', { engine: 'postgres', version: m.version, name: m.name });
   return report;
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '../../log';
-import { checkMigrations, type MigrationReport } from '../migrations/migration';
+import { checkMigrations, stepFailed, type MigrationReport } from '../migrations/migration';
 import { sqliteMigrations } from '../migrations/sqlite';
 import { num } from '../shared/rows';
 import type { SqliteDb } from './db';
@@ -26,11 +26,16 @@ export function migrateSqlite(db: SqliteDb, log: Logger): MigrationReport {
     }
     for (const m of sqliteMigrations) {
       if (applied.has(m.version)) continue;
-      db.raw.exec(m.sql);
+      try {
+        db.raw.exec(m.sql);
+      } catch (err) {
+        throw stepFailed(`the SQLite store at ${db.file}`, m, err);
+      }
       db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
-      log.info('store migration applied', { engine: 'sqlite', version: m.version, name: m.name });
       report.applied.push({ version: m.version, name: m.name });
     }
   });
+  // Said once committed: a later step's failure rolls back the earlier ones too.
+  for (const m of report.applied) log.info('store migration applied', { engine: 'sqlite', version: m.version, name: m.name });
   return report;
 }
