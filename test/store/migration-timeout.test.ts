@@ -29,7 +29,7 @@ describePostgres('store steps are not cut off by DATABASE_STATEMENT_TIMEOUT_MS',
     createPostgresStore({ url, schema, log: silentLogger(), poolSize: 2, connectTimeoutMs: 3000, statementTimeoutMs: STATEMENT_TIMEOUT_MS });
 
   it('applies store step 9 to a table that takes longer than the statement timeout', async () => {
-    schema = newSchemaName('audit_upg_slowstep');
+    schema = newSchemaName('autotag_slowstep');
     await postgresSchemaAtStep(url, schema, 8, [
       [
         `INSERT INTO operations (account, channel, provider, kind, tag_id, platform, recipient, user_id, action, version, state, due_at,
@@ -46,7 +46,7 @@ describePostgres('store steps are not cut off by DATABASE_STATEMENT_TIMEOUT_MS',
   }, 60_000);
 
   it('waits for another instance that holds the migration lock longer than the statement timeout', async () => {
-    schema = newSchemaName('audit_upg_lockwait');
+    schema = newSchemaName('autotag_lockwait');
     const other = new pg.Client({ connectionString: url });
     await other.connect();
     try {

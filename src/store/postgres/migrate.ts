@@ -15,6 +15,7 @@ export async function migratePostgres(db: PgDb, schema: string | undefined, log:
   // Untimed: a step rewrites whole tables (minutes on a large database), and an instance
   // starting beside the one that applies it waits for the lock as long as that takes.
   await db.untimedTx(async (q) => {
+    report.applied = []; // a transaction retried after a deadlock starts over
     await q('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`autotag:migrate:${schema ?? ''}`]);
     if (schema) await q(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     await q(`CREATE TABLE IF NOT EXISTS schema_migrations (
