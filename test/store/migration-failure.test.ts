@@ -60,7 +60,7 @@ describePostgres('a store step that fails (PostgreSQL)', (url) => {
   afterEach(() => dropSchema(url, schema));
 
   it('names the step, says nothing was changed, and logs no step as applied', async () => {
-    schema = newSchemaName('audit_upg_failedstep');
+    schema = newSchemaName('autotag_failedstep');
     await postgresSchemaAtStep(url, schema, 3, DEV_STEP_4);
     const logs = new LogLines();
     const store = createPostgresStore({ url, schema, log: createLogger({ stream: logs.stream }), poolSize: 2, connectTimeoutMs: 3000, statementTimeoutMs: 10_000 });
