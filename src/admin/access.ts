@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../log';
+import { answerWithin } from '../store/shared/answer-within';
 import { StoreUnavailableError, type Store } from '../store/store';
 import { clearedSessionCookie, createAdminAuth, sessionCookie } from './auth';
 import { base, field, wantsPage } from './request';
@@ -37,6 +38,13 @@ export interface AdminAccessDeps {
   log: Logger;
   now: () => number;
 }
+
+/**
+ * How long /admin waits for the store's reads (a session, the page's views) before it says the
+ * store does not answer: a database that went silent would otherwise hold the page for the
+ * query timeout (5–11 s). Writes (a login, a retry) are awaited to the end.
+ */
+export const ADMIN_STORE_WAIT_MS = 3_000;
 
 export function createAdminAccess(deps: AdminAccessDeps): AdminAccess {
   const { log, now } = deps;
@@ -123,7 +131,7 @@ export function createAdminAccess(deps: AdminAccessDeps): AdminAccess {
         const { cookie, idHash } = credentials;
         let open = false;
         try {
-          open = idHash !== undefined && (await sessions.isOpen(idHash));
+          open = idHash !== undefined && (await answerWithin(sessions.isOpen(idHash), ADMIN_STORE_WAIT_MS));
         } catch (err) {
           if (!(err instanceof StoreUnavailableError)) throw err;
           return storeDown(req, res, err, 'the session cannot be checked');

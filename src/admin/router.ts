@@ -6,8 +6,9 @@ import type { Logger } from '../log';
 import type { RuleSet } from '../rules';
 import { refusedEditJson, type RuleRejection } from '../rules/watch-rules';
 import { setupStatus } from '../setup-status';
+import { answerWithin } from '../store/shared/answer-within';
 import { StoreUnavailableError, type Store } from '../store/store';
-import { accessOf, createAdminAccess } from './access';
+import { accessOf, ADMIN_STORE_WAIT_MS, createAdminAccess } from './access';
 import { activitySince, activitySummary, chartWindows, windowActivity } from './activity';
 import { flashMessage, retryFlash } from './flash';
 import { PlaygroundInputError, runPlayground, type PlaygroundChannels, type PlaygroundInput } from './playground';
@@ -97,13 +98,14 @@ export function createAdminRouter(deps: AdminDeps): Router {
     let stored: StoredViews | undefined;
     if (storeProblem === undefined) {
       try {
-        const [status, deadLetters, recentEvents, history, activity] = await Promise.all([
+        const reads = Promise.all([
           store.status(at),
           store.listDeadLetters(DEAD_LETTERS_SHOWN),
           store.recentEvents(RECENT_EVENTS_SHOWN),
           userId === undefined ? undefined : store.userHistory(userId, USER_HISTORY_EVENTS),
           store.activity(activitySince(at)),
         ]);
+        const [status, deadLetters, recentEvents, history, activity] = await answerWithin(reads, ADMIN_STORE_WAIT_MS);
         stored = { status, deadLetters, recentEvents, history, activity: chartWindows(at).map((w) => windowActivity(activity, w)) };
       } catch (err) {
         if (!(err instanceof StoreUnavailableError)) throw err;
@@ -139,7 +141,10 @@ export function createAdminRouter(deps: AdminDeps): Router {
     };
     let read;
     try {
-      read = await Promise.all([store.status(at), store.listDeadLetters(DEAD_LETTERS_SHOWN), store.recentEvents(RECENT_EVENTS_SHOWN), store.activity(activitySince(at))]);
+      read = await answerWithin(
+        Promise.all([store.status(at), store.listDeadLetters(DEAD_LETTERS_SHOWN), store.recentEvents(RECENT_EVENTS_SHOWN), store.activity(activitySince(at))]),
+        ADMIN_STORE_WAIT_MS,
+      );
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
       // What does not need the store, and why the rest is missing (as /readyz says it).
@@ -220,7 +225,7 @@ function playgroundInput(req: Request): PlaygroundInput {
 /** Why the store does not answer right now, or undefined when it does (the setup checklist). */
 async function storeAnswer(store: Store): Promise<string | undefined> {
   try {
-    await store.ping();
+    await answerWithin(store.ping(), ADMIN_STORE_WAIT_MS);
     return undefined;
   } catch (err) {
     return errorText(err);

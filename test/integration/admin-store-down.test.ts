@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { createAdminRouter } from '../../src/admin';
+import { ADMIN_STORE_WAIT_MS } from '../../src/admin/access';
 import { createApp, type App } from '../../src/app';
 import { COUPON_RULES, startHarness, type Harness } from '../helpers/app-harness';
 import { describePostgres } from '../helpers/pg-schema';
@@ -34,9 +35,8 @@ describePostgres('/admin while the store does not answer', (url) => {
     admin = createApp({ config: h.config, log: h.log, metrics: h.metrics, store: h.store, rules: { current: () => h.ruleSet }, admin: router });
   });
   afterEach(async () => {
-    proxy.restore();
-    await h.cleanup();
-    await proxy.close();
+    await proxy.close(); // ends a blackhole too: the store's connections then close
+    await h.cleanup().catch(() => undefined);
   });
 
   it('the page answers 503 and says why, with the setup checklist and a working playground', async () => {
@@ -68,4 +68,22 @@ describePostgres('/admin while the store does not answer', (url) => {
     const again = await request(admin).post('/admin/login').type('form').send({ token: TOKEN }).expect(503);
     expect(again.text).toContain('does not answer');
   });
+
+  it('a database gone silent (no answer, no closed connection): 503 within ADMIN_STORE_WAIT_MS, not after the query timeout', async () => {
+    const login = await request(admin).post('/admin/login').type('form').send({ token: TOKEN }).expect(303);
+    const cookie = (login.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
+    proxy.blackhole();
+    const silent = `did not answer within ${ADMIN_STORE_WAIT_MS} ms`;
+    for (const ask of [
+      () => asBrowser(bearer(request(admin).get('/admin'))),
+      () => bearer(request(admin).get('/admin/status.json')),
+      () => asBrowser(request(admin).get('/admin').set('cookie', cookie)),
+    ]) {
+      const asked = Date.now();
+      const res = await ask().expect(503);
+      // The harness's statement timeout is 10 s: without the wait the answer took that long.
+      expect(Date.now() - asked).toBeLessThan(2 * ADMIN_STORE_WAIT_MS + 2000);
+      expect(res.text).toContain(silent);
+    }
+  }, 40_000);
 });

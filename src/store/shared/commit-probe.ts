@@ -1,3 +1,5 @@
+import { answerWithin } from './answer-within';
+
 /**
  * Whether the store can commit now, for /readyz (CONTRACT.md: a store whose last write
  * failed — disk full, read-only — is not ready). A read (`SELECT 1`) succeeds on a full
@@ -45,10 +47,12 @@ export function createCommitProbe(write: (value: string) => Promise<void>, now: 
     async check() {
       if (!known || now() - known.at >= COMMIT_PROBE_CACHE_MS) {
         probing ??= probe().finally(() => (probing = undefined));
-        let timer: NodeJS.Timeout | undefined;
-        const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), waitMs)));
-        const outcome = await Promise.race([probing, late]).finally(() => clearTimeout(timer));
-        if (outcome === 'late') throw new Error(`the store did not commit a write within ${waitMs} ms (still waiting for it)`);
+        try {
+          await answerWithin(probing, waitMs);
+        } catch {
+          // probe() never rejects (it keeps its outcome): only the wait for it can end so.
+          throw new Error(`the store did not commit a write within ${waitMs} ms (still waiting for it)`);
+        }
       }
       if (known?.error !== undefined) throw known.error;
     },
