@@ -122,13 +122,20 @@ function toChatEvent(parsed: MetaItem, where: Where, unusable: UnusableUser[]): 
       // CONTRACT "Once": a postback is identified by sender + timestamp + payload.
       const senderId = item.sender?.id;
       const sender = typeof senderId === 'string' ? senderId : (item.sender?.user_ref ?? '');
-      const result = event('postback', 'postback', `${sender}:${item.timestamp}:${payload ?? ''}`);
+      // The sender is escaped so that the id is unambiguous (a ':' in it cannot shift into the
+      // timestamp or payload); a Meta id (digits) or a user_ref without ':' or '%' reads as before.
+      const result = event('postback', 'postback', `${escapeIdPart(sender)}:${item.timestamp}:${payload ?? ''}`);
       if (payload !== undefined) result.postbackData = payload;
       return result;
     }
     case 'other':
       return event('other', parsed.name, `${parsed.name}:${fingerprint(item)}`);
   }
+}
+
+/** `:` and `%` escaped (as encodeURIComponent does), so that `sender:timestamp:payload` is one event only. */
+function escapeIdPart(part: string): string {
+  return part.replace(/[%:]/g, (c) => (c === '%' ? '%25' : '%3A'));
 }
 
 /** `message/text`, `message/quick_reply`, `message/story_reply`, `message/image`, … */

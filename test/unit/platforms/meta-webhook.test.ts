@@ -167,6 +167,16 @@ describe('the Messenger and Instagram module: Messenger', () => {
     expect(events[1]?.eventId).toBe(`${PSID}:1767225600132:`);
   });
 
+  it('postbacks of different senders never share a dedup id, whatever their sender and payload hold', () => {
+    const postback = (sender: string, timestamp: number, payload: string) =>
+      readMeta(Buffer.from(JSON.stringify({ object: 'page', entry: [{ id: PAGE, time: 1767225601000, messaging: [{ sender: { id: sender }, recipient: { id: PAGE }, timestamp, postback: { title: 't', payload } }] }] }))).events[0]!;
+    const a = postback('S', 1767225600000, '1767225600001:P');
+    const b = postback('S:1767225600000', 1767225600001, 'P');
+    expect(a.eventId).not.toBe(b.eventId);
+    // Ids of ordinary senders are as before (redeliveries across an upgrade are still recognised).
+    expect(postback(PSID, 1767225600000, 'a:b').eventId).toBe(`${PSID}:1767225600000:a:b`);
+  });
+
   it('read, delivery, reaction, opt-in and handover items are kind other, named, with distinct ids', () => {
     const events = [...eventsOf('messenger-read-delivery'), ...eventsOf('messenger-other-items')];
     expect(events.map((e) => [e.kind, e.type])).toEqual([
