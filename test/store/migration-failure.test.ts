@@ -6,6 +6,7 @@ import pg from 'pg';
 import { createLogger } from '../../src/log';
 import { createPostgresStore } from '../../src/store/postgres';
 import { createSqliteStore } from '../../src/store/sqlite';
+import type { Store } from '../../src/store/store';
 import { LogLines } from '../helpers/app-harness';
 import { describePostgres, dropSchema, newSchemaName } from '../helpers/pg-schema';
 import { postgresSchemaAtStep, sqliteFileAtStep, type LegacyRows } from './legacy-store';
@@ -24,8 +25,16 @@ import { postgresSchemaAtStep, sqliteFileAtStep, type LegacyRows } from './legac
 const DEV_STEP_4: LegacyRows = [["INSERT INTO schema_migrations VALUES (4, 'channels and accounts', 0)", []]];
 const FAILED = /^store step 6 \(channels and accounts\) failed on the (SQLite|PostgreSQL) store.*; nothing was changed/;
 
-const applied = (logs: LogLines) => logs.parsed().filter((l) => l.message === 'store migration applied');
-const settle = () => new Promise((r) => setImmediate(r));
+/** The upgrade fails as FAILED says, and no step is logged as applied. */
+async function failsAndLogsNoStep(store: Store, logs: LogLines): Promise<void> {
+  try {
+    await expect(store.migrate()).rejects.toThrow(FAILED);
+  } finally {
+    await store.close().catch(() => undefined);
+  }
+  await new Promise((r) => setImmediate(r)); // let the log stream write
+  expect(logs.parsed().filter((l) => l.message === 'store migration applied')).toEqual([]);
+}
 
 describe('a store step that fails (SQLite)', () => {
   let dir: string;
@@ -38,14 +47,7 @@ describe('a store step that fails (SQLite)', () => {
     const file = path.join(dir, 'autotag.db');
     sqliteFileAtStep(file, 3, DEV_STEP_4);
     const logs = new LogLines();
-    const store = createSqliteStore({ file, log: createLogger({ stream: logs.stream }) });
-    try {
-      await expect(store.migrate()).rejects.toThrow(FAILED);
-    } finally {
-      await store.close().catch(() => undefined);
-    }
-    await settle();
-    expect(applied(logs)).toEqual([]);
+    await failsAndLogsNoStep(createSqliteStore({ file, log: createLogger({ stream: logs.stream }) }), logs);
     const raw = new Database(file);
     try {
       expect(raw.prepare('SELECT max(version) AS v FROM schema_migrations').get()).toEqual({ v: 4 });
@@ -63,14 +65,8 @@ describePostgres('a store step that fails (PostgreSQL)', (url) => {
     schema = newSchemaName('autotag_failedstep');
     await postgresSchemaAtStep(url, schema, 3, DEV_STEP_4);
     const logs = new LogLines();
-    const store = createPostgresStore({ url, schema, log: createLogger({ stream: logs.stream }), poolSize: 2, connectTimeoutMs: 3000, statementTimeoutMs: 10_000 });
-    try {
-      await expect(store.migrate()).rejects.toThrow(FAILED);
-    } finally {
-      await store.close().catch(() => undefined);
-    }
-    await settle();
-    expect(applied(logs)).toEqual([]);
+    const log = createLogger({ stream: logs.stream });
+    await failsAndLogsNoStep(createPostgresStore({ url, schema, log, poolSize: 2, connectTimeoutMs: 3000, statementTimeoutMs: 10_000 }), logs);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
