@@ -29,7 +29,7 @@ export interface CommitProbe {
   record(error: unknown): void;
 }
 
-export function createCommitProbe(write: (value: string) => Promise<void>, now: () => number = Date.now, waitMs = COMMIT_PROBE_WAIT_MS): CommitProbe {
+export function createCommitProbe(write: (value: string) => Promise<void>, now: () => number = Date.now): CommitProbe {
   let known: { at: number; error: unknown } | undefined;
   let probing: Promise<void> | undefined;
 
@@ -48,10 +48,10 @@ export function createCommitProbe(write: (value: string) => Promise<void>, now: 
       if (!known || now() - known.at >= COMMIT_PROBE_CACHE_MS) {
         probing ??= probe().finally(() => (probing = undefined));
         try {
-          await answerWithin(probing, waitMs);
+          await answerWithin(probing, COMMIT_PROBE_WAIT_MS);
         } catch {
           // probe() never rejects (it keeps its outcome): only the wait for it can end so.
-          throw new Error(`the store did not commit a write within ${waitMs} ms (still waiting for it)`);
+          throw new Error(`the store did not commit a write within ${COMMIT_PROBE_WAIT_MS} ms (still waiting for it)`);
         }
       }
       if (known?.error !== undefined) throw known.error;

@@ -1,15 +1,25 @@
 import type { Logger } from '../../log';
 import type { WorkKind } from '../store';
 
-/** The in-process half of `Store.onWork`: a set of listeners, each called in isolation. */
-export interface WorkSignal {
-  on(listener: (kind: WorkKind) => void): () => void;
-  emit(kind: WorkKind): void;
+/** A set of listeners, each called in isolation: one that throws is logged, and the others still run. */
+export interface Signal<Args extends unknown[]> {
+  on(listener: (...args: Args) => void): () => void;
+  emit(...args: Args): void;
   readonly size: number;
 }
 
-export function createWorkSignal(log: Logger): WorkSignal {
-  const listeners = new Set<(kind: WorkKind) => void>();
+/** The in-process half of `Store.onWork`. */
+export type WorkSignal = Signal<[kind: WorkKind]>;
+/** The in-process half of `Store.onPause`: pauses other instances shared, for this one's workers. */
+export type PauseSignal = Signal<[account: string, ms: number]>;
+
+// A listener's bug must not undo a commit that already happened, nor keep the other listeners from hearing.
+export const createWorkSignal = (log: Logger): WorkSignal => createSignal<[kind: WorkKind]>(log, 'a work listener threw', (kind) => ({ kind }));
+export const createPauseSignal = (log: Logger): PauseSignal =>
+  createSignal<[account: string, ms: number]>(log, 'a pause listener threw', (account) => ({ account }));
+
+function createSignal<Args extends unknown[]>(log: Logger, threw: string, context: (...args: Args) => Record<string, unknown>): Signal<Args> {
+  const listeners = new Set<(...args: Args) => void>();
   return {
     on(listener) {
       listeners.add(listener);
@@ -17,45 +27,17 @@ export function createWorkSignal(log: Logger): WorkSignal {
         listeners.delete(listener);
       };
     },
-    emit(kind) {
+    emit(...args) {
       for (const listener of [...listeners]) {
         try {
-          listener(kind);
+          listener(...args);
         } catch (err) {
-          // A listener's bug must not undo a commit that already happened.
-          log.error('a work listener threw', { kind, err });
+          log.error(threw, { ...context(...args), err });
         }
       }
     },
     get size() {
       return listeners.size;
-    },
-  };
-}
-
-/** The in-process half of `Store.onPause`: pauses other instances shared, for this one's workers. */
-export interface PauseSignal {
-  on(listener: (account: string, ms: number) => void): () => void;
-  emit(account: string, ms: number): void;
-}
-
-export function createPauseSignal(log: Logger): PauseSignal {
-  const listeners = new Set<(account: string, ms: number) => void>();
-  return {
-    on(listener) {
-      listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-      };
-    },
-    emit(account, ms) {
-      for (const listener of [...listeners]) {
-        try {
-          listener(account, ms);
-        } catch (err) {
-          log.error('a pause listener threw', { account, err });
-        }
-      }
     },
   };
 }
