@@ -17,6 +17,8 @@ export function formatAge(ms: number | null): string {
   return ms === null ? '-' : formatDuration(ms);
 }
 
+/** ISO 8601 in UTC; a number no Date can hold (a platform may date an event anything) is shown as it is. */
 export function isoTime(ms: number): string {
-  return new Date(ms).toISOString();
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? `${ms} ms since 1970` : d.toISOString();
 }

@@ -1,4 +1,4 @@
-import type { HistoryCall } from '../store/store';
+import type { HistoryCall, HistoryEvent } from '../store/store';
 
 /**
  * What the history says about time (CONTRACT.md, "Order" and "Lifetimes"), written once
@@ -17,4 +17,14 @@ export function causeSentence(c: Pick<HistoryCall, 'cause' | 'rule'>): string | 
     case undefined:
       return undefined;
   }
+}
+
+/**
+ * The platform's time of an event, when it is worth showing beside its receipt: a second
+ * or more apart (a redelivery, a retry, a clock ahead). Order and lifetimes go by this
+ * time, so it is what explains an event that changed nothing. Undefined otherwise, and for
+ * events stored before the history kept it.
+ */
+export function datedApart(e: Pick<HistoryEvent, 'eventAt' | 'receivedAt'>): number | undefined {
+  return e.eventAt !== undefined && Math.abs(e.receivedAt - e.eventAt) >= 1000 ? e.eventAt : undefined;
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { isoTime } from '../format-time';
 import type { describeOperation } from '../providers/describe-operation';
 import type { ExpiringTag, HistoryCall, HistoryEvent, UserHistory } from '../store/store';
-import { causeSentence } from './history-notes';
+import { causeSentence, datedApart } from './history-notes';
 import { positiveCount, processIo, withStore, type CommandIo } from './io';
 
 export async function runHistory(opts: { user?: string; json?: boolean; limit?: string }, env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
@@ -61,7 +61,9 @@ function describeEvent(e: HistoryEvent, describe: Describe): string {
   if (e.postbackData !== undefined) what.push(`data=${JSON.stringify(e.postbackData)}`);
   const matched = e.matched.length ? `matched ${e.matched.join(', ')}` : 'matched no rule';
   const ops = e.operations.length ? ` → ${e.operations.map(describe).join(', ')}` : '';
-  return `${e.platform} ${what.join(' ')} (event ${e.eventId}, channel ${e.channel}): ${matched}${ops}`;
+  const dated = datedApart(e);
+  const when = dated === undefined ? '' : `, dated ${isoTime(dated)}`;
+  return `${e.platform} ${what.join(' ')} (event ${e.eventId}${when}, channel ${e.channel}): ${matched}${ops}`;
 }
 
 function describeCall(c: HistoryCall, describe: Describe): string {

@@ -55,6 +55,11 @@ export type DeadLetterCursor = Pick<DeadLetter, 'id' | 'type' | 'at'>;
 export interface HistoryEvent {
   id: number;
   receivedAt: number;
+  /**
+   * The platform's own time of the event (what Order and lifetimes go by; a time in the
+   * future counts as the receipt). Absent for events stored by releases before store step 10.
+   */
+  eventAt?: number;
   platform: ChatEvent['platform'];
   /** The channel it came in on (see ChatEvent.channel). */
   channel: string;

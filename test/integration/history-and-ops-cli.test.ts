@@ -1,4 +1,6 @@
 import request from 'supertest';
+import { createAdminRouter } from '../../src/admin';
+import { createApp } from '../../src/app';
 import { runDeadLettersList, runDeadLettersRetry } from '../../src/cli/dead-letters';
 import { runHistory } from '../../src/cli/history';
 import { runStatus } from '../../src/cli/status';
@@ -9,6 +11,7 @@ import { COUPON_RULES, lineBody, lineText, startHarness, type Harness } from '..
 import { startDelivery, type RunningDelivery } from '../helpers/delivery-harness';
 
 const SECRET = 'history-line-secret';
+const ADMIN_TOKEN = 'history-admin-token-5c1e9a';
 
 
 
@@ -66,6 +69,30 @@ describe('per-user history and the operator commands', () => {
     expect(parsed.userId).toBe('Uhist');
     expect(parsed.events).toHaveLength(1);
     expect(parsed.calls).toHaveLength(2);
+  });
+
+  it("shows an event's own time when it is a second or more from its receipt, so a late redelivery explains itself", async () => {
+    await setup({ ADMIN_TOKEN });
+    const dated = Date.now() - 3_600_000;
+    await post([lineText('coupon', 'Ulate', { timestamp: dated, deliveryContext: { isRedelivery: true } })]);
+    await post([lineText('coupon', 'Ulate', { timestamp: Date.now() })]);
+
+    const history = await h.store.userHistory('Ulate');
+    expect(history.events.map((e) => e.eventAt)).toEqual([dated, expect.any(Number)]);
+    const o = io();
+    expect(await runHistory({ user: 'Ulate' }, env, o)).toBe(0);
+    const eventLines = o.out.split('\n').filter((l) => l.includes('line message'));
+    expect(eventLines).toHaveLength(2);
+    expect(eventLines[0]).toContain(`(event ${history.events[0]?.eventId}, dated ${new Date(dated).toISOString()}, channel line)`);
+    // One received as it happened shows its receipt alone.
+    expect(eventLines[1]).not.toContain('dated');
+
+    const router = createAdminRouter({ config: h.config, store: h.store, rules: () => h.ruleSet, log: h.log });
+    const admin = createApp({ config: h.config, log: h.log, metrics: h.metrics, store: h.store, rules: { current: () => h.ruleSet }, admin: router });
+    const page = await request(admin).get('/admin').query({ user: 'Ulate' }).set('authorization', `Bearer ${ADMIN_TOKEN}`).expect(200);
+    const datedHtml = `, dated <time datetime="${new Date(dated).toISOString()}">`;
+    // In the user's timeline and in the recent events.
+    expect(page.text.split(datedHtml)).toHaveLength(3);
   });
 
   it('keeps message text only with HISTORY_STORE_TEXT=1', async () => {

@@ -86,11 +86,11 @@ export function acceptContract(store: () => Store): void {
       expect(h.userId).toBe('U1');
       expect(h.events).toEqual([
         {
-          id: expect.any(Number), receivedAt: 1000, platform: 'line', channel: 'line', recipient: 'C1', userId: 'U1', eventId: 'e1',
+          id: expect.any(Number), receivedAt: 1000, eventAt: 1_700_000_000_000, platform: 'line', channel: 'line', recipient: 'C1', userId: 'U1', eventId: 'e1',
           kind: 'message', type: 'message/text', matched: ['coupon'], operations: [tagOp()],
         },
         {
-          id: expect.any(Number), receivedAt: 3000, platform: 'line', channel: 'line', recipient: 'C1', userId: 'U1', eventId: 'e3',
+          id: expect.any(Number), receivedAt: 3000, eventAt: 1_700_000_000_000, platform: 'line', channel: 'line', recipient: 'C1', userId: 'U1', eventId: 'e3',
           kind: 'postback', type: 'postback', text: 'visible', postbackData: 'action=buy', matched: [], operations: [],
         },
       ]);

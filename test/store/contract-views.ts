@@ -174,6 +174,27 @@ export function viewsContract(store: () => Store): void {
       expect(await store().prune({ historyBefore: 0, seenBefore: 100_001 })).toEqual({ history: 0, seen: 1 });
     });
 
+    it("keeps each event's own time beside its receipt, as the platform sent it", async () => {
+      // A late redelivery, and an event dated ahead of the receipt (kept as sent, though it counts as its receipt).
+      await store().accept(batch(10_000, [accepted('late', [], { event: { timestamp: 4_000 } })]));
+      await store().accept(batch(20_000, [accepted('ahead', [], { event: { timestamp: 90_000 } })]));
+      // One commit that asks for one key twice, differently (PostgreSQL writes it step by step, not in one statement).
+      await store().accept(
+        batch(30_000, [
+          accepted('add', [tagOp({ action: 'add' })], { event: { timestamp: 29_000 } }),
+          accepted('remove', [tagOp({ action: 'remove' })], { event: { timestamp: 29_500 } }),
+        ]),
+      );
+      const h = await store().userHistory('U1');
+      expect(h.events.map((e) => [e.eventId, e.receivedAt, e.eventAt])).toEqual([
+        ['late', 10_000, 4_000],
+        ['ahead', 20_000, 90_000],
+        ['add', 30_000, 29_000],
+        ['remove', 30_000, 29_500],
+      ]);
+      expect((await store().recentEvents(1)).map((e) => e.eventAt)).toEqual([29_500]);
+    });
+
     it("says how many events and calls a user's history holds in all, and whether the limit left some out", async () => {
       for (let i = 0; i < 5; i++) await store().accept(batch(1000 + i, [accepted(`e${i}`, [tagOp({ tagId: `t${i}` })])]));
       for (const op of await claim(2000)) await store().completeOperation(op, 'w', 2100, { status: 200 });

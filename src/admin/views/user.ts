@@ -3,7 +3,7 @@ import { plural } from '../../plural';
 import type { ExpiringTag, HistoryCall, UserHistory } from '../../store/store';
 import { html, type SafeHtml } from '../html';
 import { describeOperation, table, time, type ViewContext } from './common';
-import { describeEvent, matchedRules, operationsList } from './events';
+import { describeEvent, eventDate, matchedRules, operationsList } from './events';
 
 function callOutcome(c: HistoryCall): SafeHtml {
   const cls = c.outcome === 'applied' ? 'applied' : c.outcome === 'dead' ? 'dead' : undefined;
@@ -31,7 +31,7 @@ function timeline(h: UserHistory): SafeHtml {
       order: 0,
       cells: [
         time(e.receivedAt),
-        html`${e.platform} event <code>${e.eventId}</code> on channel <code>${e.channel}</code>: ${describeEvent(e)}`,
+        html`${e.platform} event <code>${e.eventId}</code>${eventDate(e)} on channel <code>${e.channel}</code>: ${describeEvent(e)}`,
         html`matched ${matchedRules(e.matched)}<br>→ ${operationsList(e)}`,
       ],
     })),

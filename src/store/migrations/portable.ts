@@ -72,6 +72,8 @@ export const CHANNELS_AND_ACCOUNTS_COMMON = `
 
 export const PERSON_SCOPE_NAME = 'desired state per person at the provider';
 
+export const HISTORY_EVENT_TIME_NAME = 'event time in the history';
+
 /**
  * Step 9's part that both engines run as written, once `person_scope` exists (holding ''):
  * the person as the provider identifies them (tag-operation.ts, `personScope`) — '' for

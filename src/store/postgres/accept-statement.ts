@@ -29,10 +29,10 @@ const SEEN = `
 
 const HISTORY = `
   hist AS (
-    INSERT INTO history_events (received_at, platform, channel, recipient, user_id, event_id, kind, type, text, postback_data, matched, operations)
-    SELECT h.n, h.pl, h.ch, h.c, h.u, h.e, h.k, h.t, h.txt, h.pb, h.m, h.o
+    INSERT INTO history_events (received_at, platform, channel, recipient, user_id, event_id, kind, type, text, postback_data, matched, operations, event_at)
+    SELECT h.n, h.pl, h.ch, h.c, h.u, h.e, h.k, h.t, h.txt, h.pb, h.m, h.o, h.ea
     FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
-                $12::text[], $13::text[], $14::text[], $15::text[]) WITH ORDINALITY AS h(key, n, pl, ch, c, u, e, k, t, txt, pb, m, o, ord)
+                $12::text[], $13::text[], $14::text[], $15::text[], $40::bigint[]) WITH ORDINALITY AS h(key, n, pl, ch, c, u, e, k, t, txt, pb, m, o, ea, ord)
     WHERE h.key IN (SELECT key FROM seen)
     ORDER BY h.ord
   )`;
@@ -75,17 +75,17 @@ const OPERATIONS = `
 /** Body ids are taken first so every forward can point at its body within the statement. */
 const FORWARDS = `
   body_ids AS (
-    SELECT nextval(pg_get_serial_sequence('forward_bodies', 'id')) AS id, g FROM generate_series(1, $40::int) AS g
+    SELECT nextval(pg_get_serial_sequence('forward_bodies', 'id')) AS id, g FROM generate_series(1, $41::int) AS g
   ),
   bodies AS (
     INSERT INTO forward_bodies (id, body, headers, received_at)
     SELECT i.id, b.body, b.headers, b.n
-    FROM unnest($41::bytea[], $42::text[], $43::bigint[]) WITH ORDINALITY AS b(body, headers, n, g) JOIN body_ids i USING (g)
+    FROM unnest($42::bytea[], $43::text[], $44::bigint[]) WITH ORDINALITY AS b(body, headers, n, g) JOIN body_ids i USING (g)
   ),
   fwds AS (
     INSERT INTO forwards (body_id, destination, ordering_key, state, received_at, due_at, attempts)
     SELECT i.id, f.d, f.o, 'pending', f.n, f.n, 0
-    FROM unnest($44::int[], $45::text[], $46::text[], $47::bigint[]) WITH ORDINALITY AS f(g, d, o, n, ord) JOIN body_ids i USING (g)
+    FROM unnest($45::int[], $46::text[], $47::text[], $48::bigint[]) WITH ORDINALITY AS f(g, d, o, n, ord) JOIN body_ids i USING (g)
     ORDER BY f.ord
   )`;
 
@@ -94,7 +94,7 @@ const FORWARDS = `
  * that were inserted or changed for the worker (queued or retimed; a row only touched
  * — the same request again — or set by a later event is not), and NOTIFY for other
  * instances — operations only when there is something for them, and either kind only
- * when its payload ($29, $48) is given (the announcer paces them: announcer.ts).
+ * when its payload ($29, $49) is given (the announcer paces them: announcer.ts).
  * The target list is evaluated left to right: `fresh` runs `seen` to the end first.
  */
 const RESULT = (withForwards: boolean) => `
@@ -102,7 +102,7 @@ const RESULT = (withForwards: boolean) => `
     ARRAY(SELECT key FROM seen) AS fresh,
     ARRAY(SELECT r FROM applied WHERE accept_effect <> 'touched') AS queued,
     (SELECT pg_notify($28, $29) WHERE $29::text IS NOT NULL AND EXISTS (SELECT 1 FROM applied WHERE accept_effect <> 'touched')) IS NOT NULL AS notified_operations
-    ${withForwards ? ', (SELECT pg_notify($28, $48) WHERE $48::text IS NOT NULL) IS NOT NULL AS notified_forwards' : ''}`;
+    ${withForwards ? ', (SELECT pg_notify($28, $49) WHERE $49::text IS NOT NULL) IS NOT NULL AS notified_forwards' : ''}`;
 
 const ACCEPT_WITHOUT_FORWARDS = `WITH ${[SEEN, HISTORY, OPERATIONS].join(',')} ${RESULT(false)}`;
 const ACCEPT_WITH_FORWARDS = `WITH ${[SEEN, HISTORY, OPERATIONS, FORWARDS].join(',')} ${RESULT(true)}`;
@@ -141,6 +141,7 @@ export async function acceptInOneStatement(q: PreparedQuery, plan: AcceptPlan, n
     notices.channel, announce.operations ? notices.operations : null,
     o.map((r) => r.eventAt), o.map((r) => r.expiresAt), o.map((r) => r.rule), o.map((r) => JSON.stringify(r.op)), o.map((r) => personScope(r.op)),
     x.map((d) => d.key), x.map((d) => d.row.at), x.map((d) => d.row.userId), x.map((d) => d.row.operation), x.map((d) => d.row.rule),
+    h.map((r) => r.row.eventAt),
     ...(withForwards ? [...forwardParams(plan), announce.forwards ? notices.forwards : null] : []),
   ];
   const { rows } = await (withForwards

@@ -37,9 +37,9 @@ const INSERT_SEEN = `
   RETURNING key`;
 
 const INSERT_HISTORY_EVENTS = `
-  INSERT INTO history_events (received_at, platform, channel, recipient, user_id, event_id, kind, type, text, postback_data, matched, operations)
+  INSERT INTO history_events (received_at, platform, channel, recipient, user_id, event_id, kind, type, text, postback_data, matched, operations, event_at)
   SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                       $9::text[], $10::text[], $11::text[], $12::text[])`;
+                       $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[])`;
 
 /** RETURNING yields no row for a key set by a later event (see UPSERT_OPERATION_ON_CONFLICT). */
 const UPSERT_OPERATIONS = `
@@ -96,7 +96,7 @@ async function insertHistory(q: Query, rows: HistoryEventRow[]): Promise<void> {
   const col = <K extends keyof HistoryEventRow>(k: K) => rows.map((r) => r[k]);
   await q(INSERT_HISTORY_EVENTS, [
     col('receivedAt'), col('platform'), col('channel'), col('recipient'), col('userId'), col('eventId'), col('kind'), col('type'),
-    col('text'), col('postbackData'), col('matched'), col('operations'),
+    col('text'), col('postbackData'), col('matched'), col('operations'), col('eventAt'),
   ]);
 }
 

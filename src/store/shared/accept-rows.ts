@@ -16,6 +16,8 @@ export interface HistoryEventRow {
   postbackData: string | null;
   matched: string;
   operations: string;
+  /** The platform's own time of the event, as it sent it (a time in the future too); null when it sent none that reads as one. */
+  eventAt: number | null;
 }
 
 /** History keeps events that have a user (a timeline is per user); text only when asked to. */
@@ -35,6 +37,7 @@ export function historyRowOf(e: AcceptedEvent, receivedAt: number, storeText: bo
     postbackData: ev.postbackData ?? null,
     matched: JSON.stringify(e.matched),
     operations: JSON.stringify(e.operations),
+    eventAt: Number.isFinite(ev.timestamp) ? ev.timestamp : null,
   };
 }
 

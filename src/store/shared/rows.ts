@@ -134,6 +134,7 @@ export function toHistoryEvent(r: Row): HistoryEvent {
   return compact<HistoryEvent>({
     id: num(r.id, 'id'),
     receivedAt: num(r.received_at, 'received_at'),
+    eventAt: optNum(r.event_at, 'event_at'),
     platform: str(r.platform, 'platform') as ChatEvent['platform'],
     channel: optStr(r.channel) ?? environmentChannelOf(str(r.platform, 'platform') as Platform),
     recipient: str(r.recipient, 'recipient'),

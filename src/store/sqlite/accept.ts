@@ -7,8 +7,8 @@ import type { SqliteDb } from './db';
 export const INSERT_SEEN = `INSERT INTO seen_events (key, seen_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`;
 
 export const INSERT_HISTORY_EVENT = `
-  INSERT INTO history_events (received_at, platform, channel, recipient, user_id, event_id, kind, type, text, postback_data, matched, operations)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`;
+  INSERT INTO history_events (received_at, platform, channel, recipient, user_id, event_id, kind, type, text, postback_data, matched, operations, event_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`;
 
 /** RETURNING yields no row when the row was set by a later event (see UPSERT_OPERATION_ON_CONFLICT). */
 export const UPSERT_OPERATION = `
@@ -40,7 +40,7 @@ export function acceptBatchesSqlite(db: SqliteDb, batches: readonly AcceptBatch[
       const h = historyRowOf(e, batch.now, batch.storeText);
       if (h) {
         db.run(INSERT_HISTORY_EVENT, [
-          h.receivedAt, h.platform, h.channel, h.recipient, h.userId, h.eventId, h.kind, h.type, h.text, h.postbackData, h.matched, h.operations,
+          h.receivedAt, h.platform, h.channel, h.recipient, h.userId, h.eventId, h.kind, h.type, h.text, h.postbackData, h.matched, h.operations, h.eventAt,
         ]);
       }
       for (const op of e.operations) {

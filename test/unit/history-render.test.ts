@@ -1,0 +1,55 @@
+import { renderHistory } from '../../src/cli/history';
+import { isoTime } from '../../src/format-time';
+import { describeOperation } from '../../src/providers/describe-operation';
+import type { HistoryEvent, UserHistory } from '../../src/store/store';
+
+const event = (over: Partial<HistoryEvent>): HistoryEvent => ({
+  id: 1,
+  receivedAt: Date.UTC(2026, 11, 5, 2, 0, 0),
+  platform: 'line',
+  channel: 'line',
+  recipient: 'C1',
+  userId: 'U1',
+  eventId: 'ev',
+  kind: 'message',
+  type: 'message/text',
+  matched: [],
+  operations: [],
+  ...over,
+});
+
+const historyOf = (events: HistoryEvent[]): UserHistory => ({
+  userId: 'U1',
+  events,
+  calls: [],
+  expiring: [],
+  total: { events: events.length, calls: 0, expiring: 0 },
+  truncated: false,
+});
+
+describe("the history's event times", () => {
+  const received = Date.UTC(2026, 11, 5, 2, 0, 0);
+
+  it('shows the platform time only when it is a second or more from the receipt, and not for events stored without one', () => {
+    const out = renderHistory(
+      historyOf([
+        event({ eventId: 'late', eventAt: received - 5 * 60_000 }),
+        event({ eventId: 'ahead', eventAt: received + 1000 }),
+        event({ eventId: 'prompt', eventAt: received - 999 }),
+        event({ eventId: 'older-release' }),
+      ]),
+      describeOperation,
+    );
+    expect(out).toContain('(event late, dated 2026-12-05T01:55:00.000Z, channel line)');
+    expect(out).toContain('(event ahead, dated 2026-12-05T02:00:01.000Z, channel line)');
+    expect(out).toContain('(event prompt, channel line)');
+    expect(out).toContain('(event older-release, channel line)');
+  });
+
+  it('prints a time no date can hold as a number instead of failing the whole command', () => {
+    // A platform may date an event up to 2^53 ms; a Date holds up to 8.64e15.
+    expect(isoTime(9_000_000_000_000_000)).toBe('9000000000000000 ms since 1970');
+    expect(renderHistory(historyOf([event({ eventAt: 9_000_000_000_000_000 })]), describeOperation)).toContain('dated 9000000000000000 ms since 1970');
+    expect(isoTime(received)).toBe('2026-12-05T02:00:00.000Z');
+  });
+});
