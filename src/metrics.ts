@@ -161,6 +161,18 @@ export function createMetrics(opts: { status?: () => Promise<StoreStatus>; colle
       },
     });
     new client.Gauge({
+      name: 'autotag_lifetimes_running',
+      help: 'Tags whose lifetime (for:) is running: each is removed when it ends',
+      registers: [registry],
+      async collect() {
+        const s = await read();
+        // Without an answer, report nothing rather than the figure of an earlier scrape (or a 0:
+        // a gauge without labels holds one value, which only remove() takes away).
+        if (s) this.set(s.lifetimes.running);
+        else this.remove();
+      },
+    });
+    new client.Gauge({
       name: 'autotag_oldest_pending_age_seconds',
       help: 'Age of the oldest unfinished item, by queue',
       labelNames: ['queue'],

@@ -1,3 +1,4 @@
+import { isoTime } from '../format-time';
 import type { HistoryCall, HistoryEvent } from '../store/store';
 
 /**
@@ -27,4 +28,10 @@ export function causeSentence(c: Pick<HistoryCall, 'cause' | 'rule'>): string | 
  */
 export function datedApart(e: Pick<HistoryEvent, 'eventAt' | 'receivedAt'>): number | undefined {
   return e.eventAt !== undefined && Math.abs(e.receivedAt - e.eventAt) >= 1000 ? e.eventAt : undefined;
+}
+
+/** Tags with a lifetime running (`autotag status`, /admin): "3 tags have a lifetime running (for:); the first ends at …". */
+export function runningLifetimes(running: number, nextEndAt: number): string {
+  const tags = running === 1 ? '1 tag has' : `${running} tags have`;
+  return `${tags} a lifetime running (for:); the first ends at ${isoTime(nextEndAt)}, when its removal is queued`;
 }

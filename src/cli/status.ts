@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { QueueCounts, StoreStatus } from '../store/store';
 import { NO_ACCOUNT } from '../no-account';
 import { formatAge } from '../format-time';
+import { runningLifetimes } from './history-notes';
 import { processIo, table, withStore, type CommandIo } from './io';
 
 export async function runStatus(opts: { json?: boolean }, env: NodeJS.ProcessEnv, io: CommandIo, now = Date.now()): Promise<number> {
@@ -22,6 +23,8 @@ export function renderStatus(s: StoreStatus): string {
   if (s.accounts.length > 0) {
     out += `\n${table(['account', ...header], s.accounts.map((a) => [a.account === NO_ACCOUNT ? `(none: ${a.provider})` : `${a.account} (${a.provider})`, ...counts(a.operations)]))}`;
   }
+  const l = s.lifetimes;
+  if (l.running > 0 && l.nextEndAt !== null) out += `\n${runningLifetimes(l.running, l.nextEndAt)}\n`;
   return out;
 }
 

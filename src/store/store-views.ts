@@ -26,6 +26,11 @@ export interface StoreStatus {
   channels: { channel: string; operations: QueueCounts }[];
   /** Tag operations by account (NO_ACCOUNT: those no account could take), by name. */
   accounts: { account: string; provider: Provider; operations: QueueCounts }[];
+  /**
+   * Tags whose lifetime (`for:`) is running: each is removed at its end, when its removal
+   * becomes a pending operation (one whose end has passed already counts as pending).
+   */
+  lifetimes: { running: number; nextEndAt: number | null };
 }
 
 /**

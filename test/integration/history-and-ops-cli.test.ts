@@ -4,6 +4,7 @@ import { createApp } from '../../src/app';
 import { runDeadLettersList, runDeadLettersRetry } from '../../src/cli/dead-letters';
 import { runHistory } from '../../src/cli/history';
 import { runStatus } from '../../src/cli/status';
+import { createMetrics } from '../../src/metrics';
 import { startFakeMantago, type FakeMantago } from '../helpers/fake-tag-api';
 import { bufferIo as io, runCli } from '../cli/cli-run';
 import { signLine } from '../helpers/signatures';
@@ -26,9 +27,9 @@ describe('per-user history and the operator commands', () => {
     return request(h.app).post('/webhooks/line').set('content-type', 'application/json').set('x-line-signature', signLine(body, SECRET)).send(body).expect(200);
   };
 
-  async function setup(extra: Record<string, string> = {}) {
+  async function setup(extra: Record<string, string> = {}, rules = COUPON_RULES) {
     mantago = await startFakeMantago();
-    h = await startHarness({ LINE_CHANNEL_SECRET: SECRET, ...extra }, { 'rules.yaml': COUPON_RULES });
+    h = await startHarness({ LINE_CHANNEL_SECRET: SECRET, ...extra }, { 'rules.yaml': rules });
     env = { DATA_DIR: h.dataDir, RULES_DIR: h.config.rulesDir, MANTAGO_BASE_URL: mantago.baseUrl, MANTAGO_BOT_ID: mantago.botId, MANTAGO_TOKEN: mantago.token, MANTAGO_SECRET: mantago.secret, RETRY_MIN_MS: '20', RETRY_MAX_MS: '50', ...extra };
   }
 
@@ -93,6 +94,34 @@ describe('per-user history and the operator commands', () => {
     const datedHtml = `, dated <time datetime="${new Date(dated).toISOString()}">`;
     // In the user's timeline and in the recent events.
     expect(page.text.split(datedHtml)).toHaveLength(3);
+  });
+
+  it('status, /admin and /metrics count the tags whose lifetime is running and say when the first ends', async () => {
+    await setup({ ADMIN_TOKEN }, `${COUPON_RULES}
+  - id: trial
+    when: { text: { equals: trial } }
+    then:
+      - add_tag: tag-trial
+        for: 1d
+`);
+    const at = Date.now() - 5000;
+    await post([lineText('trial', 'Utrial', { timestamp: at })]);
+    const ends = new Date(at + 86_400_000).toISOString();
+
+    const json = io();
+    expect(await runStatus({ json: true }, env, json)).toBe(0);
+    expect((JSON.parse(json.out) as { lifetimes: unknown }).lifetimes).toEqual({ running: 1, nextEndAt: at + 86_400_000 });
+    const text = io();
+    await runStatus({}, env, text);
+    expect(text.out).toContain(`1 tag has a lifetime running (for:); the first ends at ${ends}, when its removal is queued`);
+
+    const router = createAdminRouter({ config: h.config, store: h.store, rules: () => h.ruleSet, log: h.log });
+    const admin = createApp({ config: h.config, log: h.log, metrics: h.metrics, store: h.store, rules: { current: () => h.ruleSet }, admin: router });
+    const page = await request(admin).get('/admin').set('authorization', `Bearer ${ADMIN_TOKEN}`).expect(200);
+    expect(page.text).toContain(`<p id="lifetimes-running">1 tag has a lifetime running (for:); the first ends at ${ends}`);
+
+    const scraped = await createMetrics({ status: () => h.store.status(Date.now()), collectDefault: false }).registry.metrics();
+    expect(scraped).toMatch(/^autotag_lifetimes_running 1$/m);
   });
 
   it('keeps message text only with HISTORY_STORE_TEXT=1', async () => {

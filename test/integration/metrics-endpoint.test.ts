@@ -59,7 +59,7 @@ describe('/metrics without METRICS_TOKEN', () => {
 
 describe('metric names', () => {
   it('the process and Node.js series carry the prefix once', async () => {
-    const text = await createMetrics({ status: async () => ({ operations: queue(), forwards: queue(), channels: [], accounts: [] }) }).registry.metrics();
+    const text = await createMetrics({ status: async () => ({ operations: queue(), forwards: queue(), channels: [], accounts: [], lifetimes: { running: 0, nextEndAt: null } }) }).registry.metrics();
     expect(text).toMatch(/^autotag_process_cpu_user_seconds_total /m);
     expect(text).toMatch(/^autotag_nodejs_eventloop_lag_seconds /m);
     expect(text).not.toMatch(/autotag_process_process_|autotag_process_nodejs_/);
@@ -71,7 +71,7 @@ describe('metric names', () => {
     const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('### Metrics'));
     // prom-client keeps each metric's label names on the metric object (not in its typings).
-    const own = createMetrics({ status: async () => ({ operations: queue(), forwards: queue(), channels: [], accounts: [] }), collectDefault: false })
+    const own = createMetrics({ status: async () => ({ operations: queue(), forwards: queue(), channels: [], accounts: [], lifetimes: { running: 0, nextEndAt: null } }), collectDefault: false })
       .registry.getMetricsAsArray()
       .map((m) => ({ name: m.name, labels: (m as unknown as { labelNames: string[] }).labelNames }));
     expect(own.length).toBeGreaterThan(10);
@@ -89,7 +89,7 @@ describe('queue series when the store does not answer', () => {
     const metrics = createMetrics({
       status: async () => {
         if (!answers) throw new Error('PostgreSQL is unavailable: Connection terminated unexpectedly');
-        return { operations: { ...queue(), pending: 4, dead: 3 }, forwards: queue(), channels: [], accounts: [] };
+        return { operations: { ...queue(), pending: 4, dead: 3 }, forwards: queue(), channels: [], accounts: [], lifetimes: { running: 2, nextEndAt: 5000 } };
       },
       collectDefault: false,
     });
@@ -97,18 +97,21 @@ describe('queue series when the store does not answer', () => {
     expect(before).toContain('autotag_dead_letters{queue="operations"} 3');
     expect(before).toContain('autotag_queue_depth{queue="operations",state="pending"} 4');
     expect(before).toMatch(/^autotag_store_up 1$/m);
+    expect(before).toMatch(/^autotag_lifetimes_running 2$/m);
 
     answers = false;
     const during = await metrics.registry.metrics();
     expect(during).not.toMatch(/^autotag_dead_letters\{/m);
     expect(during).not.toMatch(/^autotag_queue_depth\{/m);
     expect(during).not.toMatch(/^autotag_oldest_pending_age_seconds\{/m);
+    expect(during).not.toMatch(/^autotag_lifetimes_running /m);
     expect(during).toMatch(/^autotag_store_up 0$/m);
 
     answers = true;
     const after = await metrics.registry.metrics();
     expect(after).toContain('autotag_dead_letters{queue="operations"} 3');
     expect(after).toMatch(/^autotag_store_up 1$/m);
+    expect(after).toMatch(/^autotag_lifetimes_running 2$/m);
   });
 
   it('reads the store once per scrape for all the queue series', async () => {
@@ -116,7 +119,7 @@ describe('queue series when the store does not answer', () => {
     const metrics = createMetrics({
       status: async () => {
         reads++;
-        return { operations: queue(), forwards: queue(), channels: [], accounts: [] };
+        return { operations: queue(), forwards: queue(), channels: [], accounts: [], lifetimes: { running: 0, nextEndAt: null } };
       },
       collectDefault: false,
     });

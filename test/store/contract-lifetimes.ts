@@ -160,11 +160,26 @@ export function lifetimesContract(store: () => Store, restart: () => Promise<voi
       await askAt(store(), { now: 1000, at: 1000 }, addFor(5000));
       await completeAll(1000);
       expect((await store().status(5999)).operations).toMatchObject({ pending: 0, due: 0 });
+      // Until then it is a lifetime running, with its end.
+      expect((await store().status(5999)).lifetimes).toEqual({ running: 1, nextEndAt: 6000 });
       await restart();
       // Nobody claimed since 6000: the removal is owed, and status says so.
       const s = await store().status(9000);
       expect(s.operations).toMatchObject({ pending: 1, due: 1, leased: 0, dead: 0, oldestPendingAgeMs: 3000 });
       expect(s.accounts).toEqual([expect.objectContaining({ account: 'mantago', operations: expect.objectContaining({ pending: 1, due: 1 }) })]);
+      expect(s.lifetimes).toEqual({ running: 0, nextEndAt: null });
+    });
+
+    it('counts the lifetimes running and says when the first ends, whatever state the add is in', async () => {
+      expect((await store().status(1000)).lifetimes).toEqual({ running: 0, nextEndAt: null });
+      await askAt(store(), { now: 1000, at: 1000 }, { ...addFor(9000), tagId: 'applied' });
+      await completeAll(1000);
+      // Not sent yet, and its lifetime already running: it ends first.
+      await askAt(store(), { now: 2000, at: 2000 }, { ...addFor(5000), tagId: 'queued' });
+      expect((await store().status(2000)).lifetimes).toEqual({ running: 2, nextEndAt: 7000 });
+      // A later add without for: keeps the tag for good: no lifetime runs for it any more.
+      await askAt(store(), { now: 3000, at: 3000 }, { action: 'add', tagId: 'queued' });
+      expect((await store().status(3000)).lifetimes).toEqual({ running: 1, nextEndAt: 10_000 });
     });
 
     it('ends a lifetime once, however often the store is asked', async () => {

@@ -1,3 +1,4 @@
+import { runningLifetimes } from '../../cli/history-notes';
 import type { RuleSet } from '../../rules';
 import type { QueueCounts, StoreStatus } from '../../store/store';
 import { html, type SafeHtml } from '../html';
@@ -33,8 +34,11 @@ ${table(
   NUMERIC,
 )}`
     : '';
+  const l = status.lifetimes;
+  const lifetimes = l.running > 0 && l.nextEndAt !== null ? html`<p id="lifetimes-running">${runningLifetimes(l.running, l.nextEndAt)}.</p>` : '';
   return html`<section id="queue"><h2>Queue</h2>
 ${table(['', ...HEADER], [['tag operations', ...counts(status.operations)], ['forwards', ...counts(status.forwards)]], NUMERIC)}
+${lifetimes}
 ${byChannel}
 ${byAccount}
 </section>`;

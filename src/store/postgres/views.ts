@@ -1,7 +1,7 @@
 import type { Provider } from '../../tag-operation';
 import type { AccountScope, DeadLetter, DeadLetterCode, DeadLetterCursor, PersonScopeRequest, RescopeResult, StoreStatus, WorkKind } from '../store';
 import { deadLetterPageParams, parseDeadLetterIds } from '../shared/dead-letter-ids';
-import { optNum, toAccountCounts, toChannelCounts, toDeadLetter, toQueueCounts } from '../shared/rows';
+import { optNum, toAccountCounts, toChannelCounts, toDeadLetter, toQueueCounts, toRunningLifetimes } from '../shared/rows';
 import {
   DEAD_LETTERS,
   FORWARD_COUNTS,
@@ -23,6 +23,7 @@ import {
   RESCOPE_MERGE,
   RESCOPE_NEEDED,
   RESCOPE_PERSONS,
+  RUNNING_LIFETIMES,
 } from '../sql/views';
 import type { Notify, Query } from './db';
 import { LEASE_END } from './liveness';
@@ -34,17 +35,19 @@ export const OTHER_ACCOUNTS_POSTGRES = (param: string) => `account <> ALL(${para
 const NEXT_DUE = nextDueStatements(LEASE_END, OTHER_ACCOUNTS_POSTGRES);
 
 export async function statusPostgres(q: Query, now: number): Promise<StoreStatus> {
-  const [ops, fwd, channels, accounts] = await Promise.all([
+  const [ops, fwd, channels, accounts, lifetimes] = await Promise.all([
     q(OPERATION_COUNTS, [now]),
     q(FORWARD_COUNTS, [now]),
     q(OPERATION_COUNTS_BY_CHANNEL, [now]),
     q(OPERATION_COUNTS_BY_ACCOUNT, [now]),
+    q(RUNNING_LIFETIMES, [now]),
   ]);
   return {
     operations: toQueueCounts(ops.rows[0], now),
     forwards: toQueueCounts(fwd.rows[0], now),
     channels: channels.rows.map((r) => toChannelCounts(r, now)),
     accounts: accounts.rows.map((r) => toAccountCounts(r, now)),
+    lifetimes: toRunningLifetimes(lifetimes.rows[0]),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { ChatEvent, Platform } from '../../chat-event';
 import { environmentChannelOf } from '../../platforms/endpoints';
 import type { Provider, TagKind, TagOperation } from '../../tag-operation';
-import type { AttemptOutcome, ClaimedForward, ClaimedOperation, DeadLetter, DeadLetterCode, ExpiringTag, HistoryCall, HistoryEvent, QueueCounts, UserHistory } from '../store';
+import type { AttemptOutcome, ClaimedForward, ClaimedOperation, DeadLetter, DeadLetterCode, ExpiringTag, HistoryCall, HistoryEvent, QueueCounts, StoreStatus, UserHistory } from '../store';
 
 /**
  * Turning database rows into the store's types. Both engines select the same
@@ -181,6 +181,11 @@ export function toQueueCounts(r: Row | undefined, now: number): QueueCounts {
     dead: r ? num(r.dead ?? 0, 'dead') : 0,
     oldestPendingAgeMs: oldest === undefined ? null : Math.max(0, now - oldest),
   };
+}
+
+/** The row of RUNNING_LIFETIMES. */
+export function toRunningLifetimes(r: Row | undefined): StoreStatus['lifetimes'] {
+  return { running: r ? num(r.running ?? 0, 'running') : 0, nextEndAt: (r && optNum(r.next_end, 'next_end')) ?? null };
 }
 
 /** Rows of the per-channel queue-count query. */

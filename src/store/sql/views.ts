@@ -28,6 +28,12 @@ export const OPERATION_COUNTS_BY_ACCOUNT = queueCounts('operations', 'requested_
 export const FORWARD_COUNTS = queueCounts('forwards', 'received_at');
 
 /**
+ * $1 now. Tags whose lifetime is still running (CONTRACT.md, "Lifetimes"): their removals,
+ * not yet owed, and when the first of them is. Read through operations_expiry (partial).
+ */
+export const RUNNING_LIFETIMES = `SELECT COUNT(*) AS running, MIN(expires_at) AS next_end FROM operations WHERE expires_at > $1`;
+
+/**
  * When the next claim can return something: a row is claimable at its due time, or
  * when its lease runs out, whichever is later; and a tag's lifetime ends at its
  * `expires_at` (the claim then turns it into a removal), so the worker is woken by that

@@ -1,7 +1,7 @@
 import type { AccountScope, DeadLetter, DeadLetterCode, DeadLetterCursor, PersonScopeRequest, RescopeResult, StoreStatus, WorkKind } from '../store';
 import type { Provider } from '../../tag-operation';
 import { deadLetterPageParams, parseDeadLetterIds } from '../shared/dead-letter-ids';
-import { optNum, toAccountCounts, toChannelCounts, toDeadLetter, toQueueCounts } from '../shared/rows';
+import { optNum, toAccountCounts, toChannelCounts, toDeadLetter, toQueueCounts, toRunningLifetimes } from '../shared/rows';
 import {
   DEAD_LETTERS,
   FORWARD_COUNTS,
@@ -23,6 +23,7 @@ import {
   RESCOPE_MERGE,
   RESCOPE_NEEDED,
   RESCOPE_PERSONS,
+  RUNNING_LIFETIMES,
 } from '../sql/views';
 import type { SqliteDb } from './db';
 
@@ -32,6 +33,7 @@ export function statusSqlite(db: SqliteDb, now: number): StoreStatus {
     forwards: toQueueCounts(db.all(FORWARD_COUNTS, [now])[0], now),
     channels: db.all(OPERATION_COUNTS_BY_CHANNEL, [now]).map((r) => toChannelCounts(r, now)),
     accounts: db.all(OPERATION_COUNTS_BY_ACCOUNT, [now]).map((r) => toAccountCounts(r, now)),
+    lifetimes: toRunningLifetimes(db.all(RUNNING_LIFETIMES, [now])[0]),
   };
 }
 
