@@ -32,6 +32,7 @@ runChild(async () => {
     // Counts as the store would for fresh events (bench/ack's load: every event new).
     store.accept = async (batch) => ({
       accepted: batch.events.length,
+      newEvents: batch.events.map((_, i) => i),
       duplicates: 0,
       operationsQueued: batch.events.reduce((n, e) => n + e.operations.length, 0),
       forwardsQueued: batch.forwards.length,

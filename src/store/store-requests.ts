@@ -46,6 +46,8 @@ export interface AcceptBatch {
 export interface AcceptResult {
   /** Events that were new (not seen before). */
   accepted: number;
+  /** Where those are in the batch's `events`, in order: the first occurrence of each key not seen before. */
+  newEvents: number[];
   /** Events skipped because their dedup key was already seen. */
   duplicates: number;
   /**

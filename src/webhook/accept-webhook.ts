@@ -17,17 +17,18 @@ export async function acceptWebhook(store: Store, batch: AcceptBatch, log: Logge
     if (err instanceof StoreUnavailableError || parts <= 1) throw err;
     log.warn('webhook refused by the store as a whole: storing its events one by one', { error: errorText(err) });
   }
-  const total = { accepted: 0, duplicates: 0, operationsQueued: 0, forwardsQueued: 0, refused: 0 };
-  const add = (r: AcceptResult) => {
+  const total = { accepted: 0, newEvents: [] as number[], duplicates: 0, operationsQueued: 0, forwardsQueued: 0, refused: 0 };
+  const add = (r: AcceptResult, index?: number) => {
     total.accepted += r.accepted;
+    if (index !== undefined && r.newEvents.length > 0) total.newEvents.push(index);
     total.duplicates += r.duplicates;
     total.operationsQueued += r.operationsQueued;
     total.forwardsQueued += r.forwardsQueued;
   };
   if (batch.forwards.length > 0) add(await store.accept({ ...batch, events: [] }));
-  for (const event of batch.events) {
+  for (const [index, event] of batch.events.entries()) {
     try {
-      add(await store.accept({ ...batch, events: [event], forwards: [] }));
+      add(await store.accept({ ...batch, events: [event], forwards: [] }), index);
     } catch (err) {
       if (err instanceof StoreUnavailableError) throw err;
       total.refused++;

@@ -212,7 +212,7 @@ export function webhookRoute(d: WebhookRouteDeps): WebhookHandler {
       const result = await acceptWebhook(d.store, { now: started, events: processed.accepted, forwards, storeText: d.storeText }, log);
       for (const e of parsed.events) metrics.webhookEvents.inc({ platform: e.platform, channel, kind: e.kind });
       // Matches of new events only: a redelivered event is stored once, and counted once (as on /admin).
-      for (const e of newEventsOf(processed.accepted, result.accepted)) for (const id of e.matched) metrics.ruleMatches.inc({ rule: id });
+      for (const e of newEventsOf(processed.accepted, result)) for (const id of e.matched) metrics.ruleMatches.inc({ rule: id });
       answer(200, 'accepted', {});
       log.info('webhook accepted', {
         events: parsed.events.length,

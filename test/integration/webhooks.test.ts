@@ -247,6 +247,14 @@ describe.each(ENTRIES)('webhook endpoints, through %s', (_name, via) => {
     expect(metrics.text).toMatch(/^autotag_webhook_events_total\{platform="line",channel="line",kind="message"\} 4$/m);
   });
 
+  it('a webhook holding one event seen before and one new one counts the new one\'s matches, and only those', async () => {
+    const seen = lineText('coupon', 'Upartial');
+    await postLine(h, lineBody([seen])).expect(200);
+    await postLine(h, lineBody([seen, lineText('coupon', 'Upartial2')])).expect(200);
+    const metrics = await request(entry(h)).get('/metrics');
+    expect(metrics.text).toMatch(/^autotag_rule_matches_total\{rule="coupon"\} 2$/m);
+  });
+
   it('/admin is 404 without ADMIN_TOKEN', async () => {
     await request(entry(h)).get('/admin').expect(404);
   });

@@ -80,9 +80,9 @@ describe('planAccept (what one PostgreSQL statement writes for a shared commit)'
     const x = plan.operations.find((o) => o.op.tagId === 'x')!.rank;
     const y = plan.operations.find((o) => o.op.tagId === 'y')!.rank;
     expect(plan.results(new Set(['line/line:e2', 'line/line:e3']), new Set([x, y]))).toEqual([
-      { accepted: 0, duplicates: 1, operationsQueued: 0, forwardsQueued: 2 },
-      { accepted: 1, duplicates: 1, operationsQueued: 2, forwardsQueued: 0 },
-      { accepted: 1, duplicates: 0, operationsQueued: 0, forwardsQueued: 0 },
+      { accepted: 0, newEvents: [], duplicates: 1, operationsQueued: 0, forwardsQueued: 2 },
+      { accepted: 1, newEvents: [0], duplicates: 1, operationsQueued: 2, forwardsQueued: 0 },
+      { accepted: 1, newEvents: [0], duplicates: 0, operationsQueued: 0, forwardsQueued: 0 },
     ]);
     // Coalesced by the database (x not reported): nobody is credited for x.
     expect(plan.results(new Set(['line/line:e2', 'line/line:e3']), new Set([y])).map((r) => r.operationsQueued)).toEqual([0, 1, 0]);

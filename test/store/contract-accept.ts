@@ -10,7 +10,7 @@ export function acceptContract(store: () => Store): void {
           forwardTo('http://two.test/hook'),
         ]),
       );
-      expect(r).toEqual({ accepted: 2, duplicates: 0, operationsQueued: 3, forwardsQueued: 2 });
+      expect(r).toEqual({ accepted: 2, newEvents: [0, 1], duplicates: 0, operationsQueued: 3, forwardsQueued: 2 });
       const s = await store().status(1000);
       expect(s.operations).toMatchObject({ pending: 3, due: 3, leased: 0, dead: 0 });
       expect(s.forwards).toMatchObject({ pending: 2, due: 2 });
@@ -19,7 +19,7 @@ export function acceptContract(store: () => Store): void {
     it('skips an event id seen before: no operations, no history — but the webhook is forwarded again', async () => {
       await store().accept(batch(1000, [accepted('e1', [tagOp({ tagId: 'a' })])], [forwardTo('http://one.test/hook')]));
       const again = await store().accept(batch(2000, [accepted('e1', [tagOp({ tagId: 'b' })])], [forwardTo('http://one.test/hook')]));
-      expect(again).toEqual({ accepted: 0, duplicates: 1, operationsQueued: 0, forwardsQueued: 1 });
+      expect(again).toEqual({ accepted: 0, newEvents: [], duplicates: 1, operationsQueued: 0, forwardsQueued: 1 });
 
       const claimed = await store().claimOperations({ scope: { account: 'mantago' }, limit: 10, owner: 'w', now: 3000, leaseMs: 1000 });
       expect(claimed.map((c) => c.tagId)).toEqual(['a']);
@@ -114,7 +114,7 @@ export function acceptContract(store: () => Store): void {
         ),
       );
       expect(results).toEqual(
-        results.map((_, i) => ({ accepted: 1, duplicates: i > 0 ? 1 : 0, operationsQueued: i < 10 ? 1 : 0, forwardsQueued: 1 })),
+        results.map((_, i) => ({ accepted: 1, newEvents: [0], duplicates: i > 0 ? 1 : 0, operationsQueued: i < 10 ? 1 : 0, forwardsQueued: 1 })),
       );
       const claimed = await store().claimOperations({ scope: { account: 'mantago' }, limit: 100, owner: 'w', now: 9999, leaseMs: 1000 });
       expect(claimed.map((c) => c.tagId).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `tag-${i}`).sort());

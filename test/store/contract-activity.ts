@@ -40,6 +40,12 @@ export function activityContract(store: () => Store): void {
       expect(table(await store().activity(T))).toEqual({ 'webhook/line@0': 1, 'rule/coupon@0': 1 });
     });
 
+    it('a webhook with one event seen before and one new counts the new one\'s matches', async () => {
+      await store().accept(batch(T, [accepted('p1', [], { matched: ['coupon'] })]));
+      await store().accept(batch(T + 1000, [accepted('p1', [], { matched: ['coupon'] }), accepted('p2', [], { matched: ['vip'] })]));
+      expect(table(await store().activity(T))).toEqual({ 'webhook/line@0': 2, 'rule/coupon@0': 1, 'rule/vip@0': 1 });
+    });
+
     it('counts tag calls by outcome and the 429s by account', async () => {
       await store().accept(batch(T, [accepted('c1', [tagOp({ tagId: 'ok' }), tagOp({ tagId: 'slow' }), tagOp({ tagId: 'bad' })], { matched: [] })]));
       for (const op of await claim(T + 10)) {

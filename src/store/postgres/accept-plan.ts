@@ -95,6 +95,7 @@ export function planAccept(batches: readonly AcceptBatch[]): AcceptPlan {
     results(fresh, queuedRanks) {
       const results: AcceptResult[] = batches.map((b) => ({
         accepted: 0,
+        newEvents: [],
         duplicates: 0,
         operationsQueued: 0,
         forwardsQueued: b.forwards.length,
@@ -102,10 +103,13 @@ export function planAccept(batches: readonly AcceptBatch[]): AcceptPlan {
       const unclaimed = new Set(fresh);
       batches.forEach((b, i) => {
         const r = results[i] as AcceptResult;
-        for (const e of b.events) {
-          if (unclaimed.delete(e.dedupKey)) r.accepted++; // only the first occurrence counts as new
-          else r.duplicates++;
-        }
+        b.events.forEach((e, j) => {
+          // Only the first occurrence counts as new.
+          if (unclaimed.delete(e.dedupKey)) {
+            r.accepted++;
+            r.newEvents.push(j);
+          } else r.duplicates++;
+        });
       });
       // A changed row counts for the request that changed it: the first one of a new event.
       const credited = new Set<number>();

@@ -82,10 +82,12 @@ async function markNewEvents(q: Query, batches: readonly AcceptBatch[], results:
   }
   return batches.map((b, i) => {
     const result = results[i] as AcceptResult;
-    return b.events.map((e) => {
+    return b.events.map((e, j) => {
       const isNew = inserted.delete(e.dedupKey); // only the first occurrence counts as new
-      if (isNew) result.accepted++;
-      else result.duplicates++;
+      if (isNew) {
+        result.accepted++;
+        result.newEvents.push(j);
+      } else result.duplicates++;
       return isNew;
     });
   });
@@ -167,7 +169,7 @@ async function insertForwards(q: Query, batches: readonly AcceptBatch[], results
 
 /** Call inside a transaction. */
 async function acceptBatchesInSteps(q: Query, batches: readonly AcceptBatch[]): Promise<AcceptResult[]> {
-  const results: AcceptResult[] = batches.map(() => ({ accepted: 0, duplicates: 0, operationsQueued: 0, forwardsQueued: 0 }));
+  const results: AcceptResult[] = batches.map(() => ({ accepted: 0, newEvents: [], duplicates: 0, operationsQueued: 0, forwardsQueued: 0 }));
   const isNew = await markNewEvents(q, batches, results);
   const history: HistoryEventRow[] = [];
   const decisions: DecisionRow[] = [];

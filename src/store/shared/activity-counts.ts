@@ -5,29 +5,22 @@ import type { OperationSettlement } from './settle';
 /**
  * What one committed webhook adds to the /admin charts: the webhook by the platform of
  * its events (one without events, such as LINE's verification, is not counted), and the
- * rules its new events matched. Only counts are known here, not which event was the
- * duplicate: when the webhook's duplicates are all repeats within it, its first
- * occurrences are the new events; when some were seen in an earlier webhook (a partial
- * redelivery, which platforms do not send), its matches are left out rather than counted twice.
+ * rules its new events matched.
  */
 export function countAccepted(activity: ActivityRecorder, batch: AcceptBatch, result: AcceptResult): void {
   const first = batch.events[0];
   if (!first) return;
   activity.count(batch.now, 'webhook', first.event.platform);
-  for (const e of newEventsOf(batch.events, result.accepted)) for (const rule of e.matched) activity.count(batch.now, 'rule', rule);
+  for (const e of newEventsOf(batch.events, result)) for (const rule of e.matched) activity.count(batch.now, 'rule', rule);
 }
 
 /**
- * The events of one stored webhook that were new, as far as the store's counts tell (see
- * countAccepted): all its first occurrences when that many were new, none otherwise. The
- * /admin charts and the `autotag_rule_matches_total` series count rule matches of these
- * alone, so a redelivered event is not counted again.
+ * The events of one stored webhook that were new, as the store found them. The /admin
+ * charts and the `autotag_rule_matches_total` series count rule matches of these alone,
+ * so a redelivered event is not counted again.
  */
-export function newEventsOf(events: readonly AcceptedEvent[], accepted: number): readonly AcceptedEvent[] {
-  if (accepted === 0) return [];
-  const seen = new Set<string>();
-  const firstOccurrences = events.filter((e) => !seen.has(e.dedupKey) && Boolean(seen.add(e.dedupKey)));
-  return firstOccurrences.length === accepted ? firstOccurrences : [];
+export function newEventsOf(events: readonly AcceptedEvent[], result: Pick<AcceptResult, 'newEvents'>): AcceptedEvent[] {
+  return result.newEvents.flatMap((i) => events[i] ?? []);
 }
 
 /** A tag call the store recorded: its outcome, and the account when it answered 429. */

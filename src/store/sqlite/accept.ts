@@ -30,13 +30,14 @@ function recordDecision(db: SqliteDb, d: DecisionRow): void {
 /** Writes webhooks in order, each seeing the ones before it (one webhook may coalesce into another). Call inside a transaction. */
 export function acceptBatchesSqlite(db: SqliteDb, batches: readonly AcceptBatch[]): AcceptResult[] {
   return batches.map((batch) => {
-    const result: AcceptResult = { accepted: 0, duplicates: 0, operationsQueued: 0, forwardsQueued: 0 };
-    for (const e of batch.events) {
+    const result: AcceptResult = { accepted: 0, newEvents: [], duplicates: 0, operationsQueued: 0, forwardsQueued: 0 };
+    for (const [index, e] of batch.events.entries()) {
       if (db.run(INSERT_SEEN, [e.dedupKey, rememberedFrom(e, batch.now)]) === 0) {
         result.duplicates++;
         continue;
       }
       result.accepted++;
+      result.newEvents.push(index);
       const h = historyRowOf(e, batch.now, batch.storeText);
       if (h) {
         db.run(INSERT_HISTORY_EVENT, [
