@@ -2,7 +2,7 @@ import path from 'node:path';
 import Database from '../../src/store/sqlite/driver';
 import { Client } from 'pg';
 import request from 'supertest';
-import { HASHED_KEY_MARKER, storableKey, storableText } from '../../src/store/shared/storable-text';
+import { HASHED_KEY_MARKER, MAX_PLAIN_KEY_BYTES, storableKey, storableText } from '../../src/store/shared/storable-text';
 import { signLine, signMeta } from '../helpers/signatures';
 import { lineBody, lineText, recentTimestamp, startHarness, type Harness, type HarnessEngine } from '../helpers/app-harness';
 import { describeEachEngine } from '../helpers/engines';
@@ -111,6 +111,21 @@ describeEachEngine('stored forms of text, ids and dedup keys', (on) => {
     for (const k of hashed) expect(k).toMatch(/^#sha256:[0-9a-f]{64}$/);
   });
 
+  it.each([
+    ['Messenger', 'page'],
+    ['Instagram', 'instagram'],
+  ])('stores a %s postback with a payload of 1,000 Chinese characters (Meta\'s longest) once, redelivered or not, its key hashed', async (_name, object) => {
+    // 1,000 different characters, 3,000 bytes: more than PostgreSQL can index, and text that does not compress.
+    const payload = Array.from({ length: 1000 }, (_, i) => String.fromCodePoint(0x4e00 + ((i * 7919) % 20000))).join('');
+    const timestamp = recentTimestamp();
+    const body = JSON.stringify({ object, entry: [{ id: 'PAGE', time: timestamp, messaging: [{ sender: { id: `PSID-long-${object}` }, recipient: { id: 'PAGE' }, timestamp, postback: { title: '選擇', payload } }] }] });
+    await postMeta(body).expect(200, {});
+    await postMeta(body).expect(200, {});
+    expect((await history(`PSID-long-${object}`)).map(([, , data]) => data)).toEqual([payload]);
+    expect(h.logs.parsed().filter((l) => l.message === 'webhook accepted').map((l) => l.duplicates ?? 0)).toEqual([0, 1]);
+    expect(await seenKeys(h, on)).toEqual([expect.stringMatching(/^#sha256:[0-9a-f]{64}$/)]);
+  });
+
   it('stores a lone surrogate as one U+FFFD in text, postback data and ids, the same on both engines; two ids that read alike stay two events', async () => {
     await postLine(
       lineBody([
@@ -133,6 +148,11 @@ describe('storableKey', () => {
     expect(new Set(keys.map(storableText)).size).toBeLessThan(keys.length);
     expect(new Set(keys.map(storableKey)).size).toBe(keys.length);
     for (const plain of ['line/line:01PLAIN', 'facebook/facebook:PSID:1767225600000:GET_STARTED', 'brand/whatsapp:wamid.😀', 'abc']) expect(storableKey(plain)).toBe(plain);
+    // Up to MAX_PLAIN_KEY_BYTES of UTF-8 a key is stored as it is; one byte more and it is hashed.
+    const longest = `facebook/facebook:PSID:1767225600000:${'選'.repeat(600)}`.padEnd(MAX_PLAIN_KEY_BYTES - 1200, 'x');
+    expect(Buffer.byteLength(longest)).toBe(MAX_PLAIN_KEY_BYTES);
+    expect(storableKey(longest)).toBe(longest);
+    expect(storableKey(`${longest}x`)).toMatch(/^#sha256:[0-9a-f]{64}$/);
     // A key that already looks hashed is hashed itself: it cannot pass for the hash of another.
     expect(storableKey(`${HASHED_KEY_MARKER}abc`)).toMatch(/^#sha256:[0-9a-f]{64}$/);
     expect(storableKey(storableKey(`x${NUL}`))).not.toBe(storableKey(`x${NUL}`));

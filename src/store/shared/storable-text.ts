@@ -30,17 +30,31 @@ export function storableText(s: string): string {
 export const HASHED_KEY_MARKER = '#sha256:';
 
 /**
+ * The longest key stored as it is, in UTF-8 bytes. PostgreSQL cannot index a value of more
+ * than about 2,700 bytes (a third of a page), and a Messenger or Instagram postback's key holds
+ * its payload, which may be 1,000 characters long
+ * (https://developers.facebook.com/docs/messenger-platform/reference/buttons/postback): in
+ * Chinese, 3,000 bytes.
+ */
+export const MAX_PLAIN_KEY_BYTES = 2000;
+
+/**
  * A dedup key as both engines can store it, one to one: two different keys are never
  * stored alike (storableText's display form would make the postback payload "X" + U+0000
  * and the literal text `X\u0000` one event, and drop the second as a duplicate). A key
- * that holds U+0000 or a lone surrogate — or already begins with the marker — is stored
- * as the marker and a SHA-256 of its UTF-16 code units (which keep lone surrogates as
- * they are); every other key is stored as it is, as before, so events stored by an
- * earlier release are still recognised when they are delivered again.
+ * that holds U+0000 or a lone surrogate, is longer than MAX_PLAIN_KEY_BYTES — or already
+ * begins with the marker — is stored as the marker and a SHA-256 of its UTF-16 code units
+ * (which keep lone surrogates as they are); every other key is stored as it is, as before,
+ * so events stored by an earlier release are still recognised when they are delivered again.
  */
 export function storableKey(key: string): string {
-  if (!key.includes('\u0000') && key.isWellFormed() && !key.startsWith(HASHED_KEY_MARKER)) return key;
+  if (!key.includes('\u0000') && key.isWellFormed() && !key.startsWith(HASHED_KEY_MARKER) && !tooLong(key)) return key;
   return HASHED_KEY_MARKER + createHash('sha256').update(key, 'utf16le').digest('hex');
+}
+
+/** A UTF-16 unit is at most 3 UTF-8 bytes: most keys are short enough not to be measured. */
+function tooLong(key: string): boolean {
+  return key.length * 3 > MAX_PLAIN_KEY_BYTES && Buffer.byteLength(key, 'utf8') > MAX_PLAIN_KEY_BYTES;
 }
 
 function storableOptional(s: string | undefined): string | undefined {
