@@ -50,7 +50,7 @@ describe("LINE's webhook description", () => {
   });
 
   it.each(mappingKeys('MessageContent'))('message type %s has a fixture that becomes a message event', (type) => {
-    const withType = fixtures.filter((f) => f.json.events.some((e) => e.message?.type === type));
+    const withType = fixtures.filter((f) => f.json.events.some((e) => e.type === 'message' && e.message?.type === type));
     expect(withType.map((f) => f.name)).not.toEqual([]);
     for (const f of withType) {
       const events = readLine(f.raw).events;

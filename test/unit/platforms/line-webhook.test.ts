@@ -157,6 +157,8 @@ describe('the LINE module: events', () => {
     ['bot-resumed', 'botResumed', undefined],
     ['membership', 'membership', USER],
     ['pnp-delivery', 'delivery', USER],
+    // An edit of a text message in a group (line-bot-sdk's messageEdited): not a new message.
+    ['message-edited', 'messageEdited', USER],
   ])('%s is kind other, type %s', (name, type, userId) => {
     const event = only(name);
     expect(event).toMatchObject({ kind: 'other', type, platform: 'line', channel: 'line', recipient: DEST });

@@ -59,11 +59,22 @@ describe('the WhatsApp module: messages', () => {
     ['reaction', 'message/reaction'],
     ['location', 'message/location'],
     ['system-number-changed', 'message/system'],
+    ['unsupported', 'message/unsupported'],
+    ['contacts', 'message/contacts'],
+    ['order', 'message/order'],
+    // A WhatsApp Flow's reply: neither a reply button nor a list row.
+    ['interactive-nfm-reply', 'message/nfm_reply'],
+    // A message that came from a click-to-WhatsApp ad carries the ad as `referral`.
+    ['video-from-ad', 'message/video'],
   ])('%s is a message of type %s without text (a caption is not text) and without postback data', (name, type) => {
     const event = only(name);
     expect(event).toMatchObject({ kind: 'message', type, userId: USER, recipient: PNID });
     expect(event).not.toHaveProperty('text');
     expect(event).not.toHaveProperty('postbackData');
+  });
+
+  it('a message in a group (Groups API) belongs to the participant who wrote it, to the number of its change', () => {
+    expect(only('group-text')).toMatchObject({ kind: 'message', type: 'message/text', text: '我要優惠券', userId: USER, recipient: PNID });
   });
 
   it("a user without a phone number (a username, not written for 30 days) is their business-scoped user id", () => {
