@@ -2,6 +2,7 @@ import type { RequestListener, ServerResponse } from 'node:http';
 import type { App } from './app';
 import type { AckPressure } from './delivery/ack-pressure';
 import type { Metrics } from './metrics';
+import { awaitContinue, sendContinue } from './webhook/expect-continue';
 import type { WebhookHandler } from './webhook/route';
 
 const listeners = new WeakMap<App, RequestListener>();
@@ -40,6 +41,7 @@ export function serveWebhooksDirectly(app: App, routes: ReadonlyMap<string, Webh
     const path = q < 0 ? url : url.slice(0, q);
     const handler = req.method === 'POST' ? routes.get(path) : undefined;
     if (!handler) {
+      sendContinue(res);
       app(req, res);
       return;
     }
@@ -57,4 +59,24 @@ export function serveWebhooksDirectly(app: App, routes: ReadonlyMap<string, Webh
 /** The server's request listener for `app`: webhooks directly (see above) when the app was built so, else the express app. */
 export function requestListener(app: App): RequestListener {
   return listeners.get(app) ?? app;
+}
+
+/**
+ * The server's 'checkContinue' listener for `app` (a request with `Expect: 100-continue`):
+ * a webhook POST on its direct path gets `100 Continue` from its route once the checks
+ * made before reading the body have passed, so an upload it refuses is never invited
+ * (webhook/expect-continue.ts); everything else gets it at once, as Node would send it.
+ */
+export function continueListener(app: App): RequestListener {
+  const listener = listeners.get(app);
+  if (!listener) {
+    return (req, res) => {
+      res.writeContinue();
+      app(req, res);
+    };
+  }
+  return (req, res) => {
+    awaitContinue(res);
+    listener(req, res);
+  };
 }

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { createAdminRouter } from './admin';
 import { createApp } from './app';
-import { requestListener } from './request-listener';
+import { continueListener, requestListener } from './request-listener';
 import { ruleCatalogue } from './channels/catalogue';
 import { channelsForRules } from './channels/for-rules';
 import { ConfigError, loadConfig, secretsOf, type Config } from './config';
@@ -100,6 +100,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
     { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: HEADERS_TIMEOUT_MS + BODY_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
     requestListener(app),
   );
+  // `Expect: 100-continue`: a webhook that will be refused is answered instead of invited to send its body.
+  server.on('checkContinue', continueListener(app));
   await new Promise<void>((resolve, reject) => {
     // A port that cannot be listened on stops the start naming PORT.
     const fail = (err: NodeJS.ErrnoException) => reject(listenError(err, config.port));

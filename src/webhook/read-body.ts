@@ -59,9 +59,10 @@ const DECOMPRESS: Record<string, () => Transform> = {
  * has no room for it (before anything is read) or for what keeps arriving, 413 past
  * `limit`, 408 when it takes longer than `timeoutMs`. The bytes are given back as soon as
  * reading fails or the socket closes; on success the caller releases them once the
- * signature is checked.
+ * signature is checked. `reading` is called once the body is going to be read (the
+ * budget has room and its encoding is known), before any of it is.
  */
-export function readBody(req: IncomingMessage, budget: UnverifiedBodies, limit: number, timeoutMs: number): Promise<HeldBody> {
+export function readBody(req: IncomingMessage, budget: UnverifiedBodies, limit: number, timeoutMs: number, reading?: () => void): Promise<HeldBody> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     let counted = Number.isFinite(declared) ? declared : 0;
@@ -84,6 +85,7 @@ export function readBody(req: IncomingMessage, budget: UnverifiedBodies, limit: 
       }
       source = req.pipe(make());
     }
+    reading?.();
     const fail = (err: BodyReadError) => {
       if (done) return;
       finish();

@@ -13,6 +13,7 @@ import type { RuleSet } from '../rules';
 import { StoreUnavailableError, type ForwardRequest, type Store } from '../store/store';
 import { newEventsOf } from '../store/shared/activity-counts';
 import { acceptWebhook } from './accept-webhook';
+import { sendContinue } from './expect-continue';
 import { channelPicker, type OtherChannels } from './pick-channel';
 import { processEvents } from './process-events';
 import { BodyReadError, readBody, type HeldBody, type UnverifiedBodies } from './read-body';
@@ -132,7 +133,8 @@ export function webhookRoute(d: WebhookRouteDeps): WebhookHandler {
   const handle = async (req: IncomingMessage, res: ServerResponse, started: number): Promise<void> => {
     let held: HeldBody;
     try {
-      held = await readBody(req, d.unverified, d.maxBodyBytes, d.bodyTimeoutMs);
+      // A client that waits for `100 Continue` (Expect: 100-continue) is told to send the body only now.
+      held = await readBody(req, d.unverified, d.maxBodyBytes, d.bodyTimeoutMs, () => sendContinue(res));
     } catch (err) {
       if (!(err instanceof BodyReadError)) throw err;
       if (err.status !== 0) d.log.warn('webhook body not read', { channel: endpoint.definition.channel, status: err.status, error: err.message, unverifiedBytes: d.unverified.held, ip: ip(req) });

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { COUPON_RULES, tempDir } from '../helpers/app-harness';
 import { answerHeader, answerJson, postHead, rawRequest, rssBytes, type RawExchange } from '../helpers/raw-http';
+import { lineBody, lineText } from '../helpers/app-harness';
 import { postLineText, startService, type ServiceProcess } from '../helpers/service-process';
+import { signLine } from '../helpers/signatures';
 
 const SECRET = 'unverified-bodies-line-secret';
 const MIB = 1024 * 1024;
@@ -155,4 +157,35 @@ describe('unverified bodies: slow and hostile uploads (child process)', () => {
     expect(metrics).toMatch(/^autotag_unverified_body_bytes 0$/m);
     expect(await signedWebhooks(service.url, 1)).toMatchObject({ statuses: [200] });
   }, 90_000);
+
+  it('answers an upload it refuses before reading it instead of inviting it with 100 Continue, and invites the rest', async () => {
+    service = await start();
+    const port = service.port;
+    const until = async (what: () => boolean) => {
+      while (!what()) await new Promise((r) => setTimeout(r, 10));
+    };
+    // Each sends its head with `Expect: 100-continue` and waits, as curl and other clients do before a large body.
+    const expecting = (headers: Record<string, string | number>) => rawRequest(port, postHead('/webhooks/line', { 'Content-Type': 'application/json', Expect: '100-continue', ...headers }));
+    const tooLarge = expecting({ 'Content-Length': 4 * MIB + 1, 'X-Line-Signature': WRONG_SIGNATURE });
+    const unsigned = expecting({ 'Content-Length': 1000 });
+    for (const [refused, status, error] of [
+      [tooLarge, 413, 'body is larger than MAX_BODY_BYTES (4194304 bytes)'],
+      [unsigned, 401, 'missing x-line-signature header'],
+    ] as const) {
+      await refused.closed;
+      expect(refused.received()).not.toContain('100 Continue');
+      expect(refused.status()).toBe(status);
+      expect(answerHeader(refused.received(), 'connection')).toBe('close');
+      expect(answerJson(refused.received())).toEqual({ error });
+    }
+
+    const body = lineBody([lineText('coupon', 'Uexpecting')]);
+    const invited = expecting({ 'Content-Length': Buffer.byteLength(body), 'X-Line-Signature': signLine(body, SECRET) });
+    await until(() => invited.received().includes('\r\n\r\n'));
+    expect(invited.received()).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\n$/);
+    invited.socket.write(body);
+    await until(() => /\r\n\r\n\{\}$/.test(invited.received()));
+    expect(invited.received()).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+    invited.socket.destroy();
+  });
 });
