@@ -4,6 +4,7 @@ import request from 'supertest';
 import { signLine, signMeta } from '../helpers/signatures';
 import { lineBody, lineText, recentTimestamp, startHarness, type Harness } from '../helpers/app-harness';
 import { startDelivery, type RunningDelivery } from '../helpers/delivery-harness';
+import { describeEachEngine } from '../helpers/engines';
 import { deferred, Downstream } from '../helpers/downstream';
 
 const LINE_SECRET = 'forward-line-secret';
@@ -201,5 +202,48 @@ describe('forwarding verified webhooks', () => {
     expect(dead?.reason).toMatch(/FORWARD_GIVE_UP_MS/);
     const status = await h.store.status(Date.now());
     expect(status.forwards).toMatchObject({ dead: 1, pending: 0 });
+  });
+});
+
+describeEachEngine('forwarding webhooks whose ordering key is a long recipient', (on) => {
+  let h: Harness | undefined;
+  let running: RunningDelivery | undefined;
+  let downstream: Downstream | undefined;
+
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+    await h?.cleanup();
+    h = undefined;
+    await downstream?.close();
+    downstream = undefined;
+  });
+
+  it('stores and forwards them in order per key, a failing one holding only its own key', async () => {
+    downstream = await Downstream.start();
+    const env = { LINE_CHANNEL_SECRET: LINE_SECRET, FACEBOOK_APP_SECRET: META_SECRET, LINE_FORWARD_URLS: `${downstream.url}/line`, FACEBOOK_FORWARD_URLS: `${downstream.url}/meta`, RETRY_MIN_MS: '20', RETRY_MAX_MS: '100' };
+    h = await startHarness(env, undefined, on);
+    running = await startDelivery(h, env);
+    // Group events without a user: the key is the recipient, LINE's `destination`, here 6 KB that do not compress.
+    const destination = `U${crypto.randomBytes(4500).toString('base64')}`;
+    const group = (text: string) => lineBody([lineText(text, 'unused', { source: { type: 'group', groupId: 'Cgroup' } })], destination);
+    let failFirst = true;
+    downstream.answer((r) => ({ status: failFirst && r.raw.includes('"first"') ? 500 : 200 }));
+    const post = (raw: string) => request(h!.app).post('/webhooks/line').set('content-type', 'application/json').set('x-line-signature', signLine(raw, LINE_SECRET)).send(raw);
+    await post(group('first')).expect(200, {});
+    await post(group('second')).expect(200, {});
+    await post(lineBody([lineText('other', 'Uother')], destination)).expect(200, {});
+    // A Meta object no platform reads, named by 6 KB: its key is that name.
+    const object = crypto.randomBytes(4500).toString('base64');
+    const meta = JSON.stringify({ object, entry: [] });
+    await request(h.app).post('/webhooks/facebook').set('content-type', 'application/json').set('x-hub-signature-256', signMeta(meta, META_SECRET)).send(meta).expect(200, {});
+
+    await downstream.waitFor(() => ['"Uother"', object].every((s) => downstream!.delivered.some((r) => r.raw.includes(s))));
+    await running.waitForForwards(2, (o) => o.outcome === 'retry');
+    expect(downstream.received.filter((r) => r.raw.includes('"second"'))).toHaveLength(0);
+    failFirst = false;
+    await downstream.waitFor(() => downstream!.delivered.some((r) => r.raw.includes('"second"')));
+    const texts = downstream.delivered.filter((r) => r.path === '/line').map((r) => (JSON.parse(r.raw.toString()) as { events: { message: { text: string } }[] }).events[0]!.message.text);
+    expect(texts.filter((t) => t !== 'other')).toEqual(['first', 'second']);
   });
 });
