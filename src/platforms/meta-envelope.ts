@@ -21,7 +21,20 @@ export function parseMetaEnvelope(rawBody: Buffer): MetaEnvelope {
   if (!Array.isArray(body.entry)) throw new WebhookBodyError(`\`entry\` must be an array, not ${describeJson(body.entry)}`);
   // An `object` that is not a string (5, null, {…}) is an object no module reads (200, nothing),
   // named by its JSON text, which no module's object name equals.
-  return { object: typeof body.object === 'string' ? body.object : JSON.stringify(body.object), entry: body.entry };
+  return { object: typeof body.object === 'string' ? body.object : jsonTextOf(body.object), entry: body.entry };
+}
+
+/**
+ * A parsed JSON value's text; for one nested too deep to serialize on the stack (thousands of
+ * levels fit in a body), its kind: JSON.stringify throws nothing else on a parsed value (no
+ * cycles, no BigInts), and the throw would have been a 500 on every delivery.
+ */
+function jsonTextOf(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return `${describeJson(value)} nested too deep to name`;
+  }
 }
 
 /**

@@ -177,6 +177,14 @@ describe.each(ENTRIES)('webhook endpoints, through %s', (_name, via) => {
       expect(await h.store.recentEvents(10)).toEqual([]);
     });
 
+    it('takes an object nested thousands deep for an object it does not act on: 200, nothing stored', async () => {
+      const depth = 9000; // deeper than JSON.stringify can serialize on the stack, within MAX_BODY_BYTES
+      const body = `{"object":${'['.repeat(depth)}${']'.repeat(depth)},"entry":[{"id":"PAGE-1","time":1,"messaging":[]}]}`;
+      await postMeta(h, body).expect(200, {});
+      expect(await h.store.recentEvents(10)).toEqual([]);
+      expect(h.logs.parsed().filter((l) => l.level === 'error')).toEqual([]);
+    });
+
     it('an event whose user id cannot be used produces nothing and is logged; the rest of the webhook is processed', async () => {
       const item = (sender: unknown, mid: string) => ({ sender: { id: sender }, recipient: { id: 'PAGE-1' }, timestamp: recentTimestamp(), message: { mid, text: 'coupon' } });
       const body = JSON.stringify({
