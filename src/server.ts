@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { createAdminRouter } from './admin';
+import { answerClientError } from './client-error';
 import { createApp } from './app';
 import { continueListener, requestListener } from './request-listener';
 import { ruleCatalogue } from './channels/catalogue';
@@ -102,6 +103,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   );
   // `Expect: 100-continue`: a webhook that will be refused is answered instead of invited to send its body.
   server.on('checkContinue', continueListener(app));
+  // A request Node cannot parse, or whose headers are too slow: its status with a JSON error, as every refusal.
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     // A port that cannot be listened on stops the start naming PORT.
     const fail = (err: NodeJS.ErrnoException) => reject(listenError(err, config.port));

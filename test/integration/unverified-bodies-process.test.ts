@@ -188,4 +188,22 @@ describe('unverified bodies: slow and hostile uploads (child process)', () => {
     expect(invited.received()).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
     invited.socket.destroy();
   });
+
+  it('answers a request the HTTP parser refuses with its status and a JSON error, and closes the connection', async () => {
+    service = await start();
+    const signature = `${'A'.repeat(43)}=`;
+    const cases = [
+      [postHead('/webhooks/line', { 'Content-Length': 'abc', 'X-Line-Signature': signature }), 400, 'malformed HTTP request: Invalid character in Content-Length'],
+      [postHead('/webhooks/line', { 'Content-Length': 10, 'Transfer-Encoding': 'chunked', 'X-Line-Signature': signature }), 400, "malformed HTTP request: Transfer-Encoding can't be present with Content-Length"],
+      [postHead('/webhooks/line', { 'Content-Length': 10, 'X-Line-Signature': signature, 'X-Filler': 'x'.repeat(20 * 1024) }), 431, 'the request headers are too large'],
+    ] as const;
+    for (const [head, status, error] of cases) {
+      const x = rawRequest(service.port, head);
+      await x.closed;
+      expect(x.status()).toBe(status);
+      expect(answerHeader(x.received(), 'connection')).toBe('close');
+      expect(answerJson(x.received())).toEqual({ error });
+    }
+    expect(await postLineText(service.url, SECRET, 'coupon', 'Uafter')).toBe(200);
+  });
 });
