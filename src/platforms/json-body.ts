@@ -2,9 +2,12 @@ import { WebhookBodyError } from './errors';
 
 /** Parses the raw request bytes as a JSON object, or says precisely why they are not one. */
 export function parseJsonObject(rawBody: Buffer): Record<string, unknown> {
+  const text = rawBody.toString('utf8');
+  // JSON.parse's own message would quote the mark, which no one can see.
+  if (text.startsWith('\uFEFF')) throw new WebhookBodyError('body is not JSON: it starts with a byte order mark (U+FEFF), which JSON text must not have');
   let value: unknown;
   try {
-    value = JSON.parse(rawBody.toString('utf8'));
+    value = JSON.parse(text);
   } catch (err) {
     throw new WebhookBodyError(`body is not JSON: ${err instanceof Error ? err.message : String(err)}`);
   }

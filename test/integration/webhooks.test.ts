@@ -92,6 +92,13 @@ describe.each(ENTRIES)('webhook endpoints, through %s', (_name, via) => {
       }
     });
 
+    it('answers 400 to a signed body that starts with a byte order mark, saying so', async () => {
+      const res = await postLine(h, `\uFEFF${lineBody([lineText('coupon', 'Ubom')])}`);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ error: 'not a webhook: body is not JSON: it starts with a byte order mark (U+FEFF), which JSON text must not have' });
+      expect((await h.store.status(Date.now())).operations.pending).toBe(0);
+    });
+
     it('answers 413 over MAX_BODY_BYTES, before looking at the signature', async () => {
       const big = lineBody([lineText('x'.repeat(30000))]);
       const res = await postLine(h, big, 'not-even-a-signature');
