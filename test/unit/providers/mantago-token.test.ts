@@ -13,6 +13,7 @@ import type { TagCall } from '../../../src/tag-operation';
 import {
   createMemorySettingsStore,
   jwtExpiringIn,
+  makeJwt,
   mantagoError,
   startFakeMantago,
   type FakeMantago,
@@ -199,6 +200,40 @@ describe('MantaGo token pair: refresh on 401, before expiry, kept in the store',
     for (const tagId of ['a', 'b', 'c']) await tagger.apply({ ...op, tagId });
     expect(fake.tokenRequests).toHaveLength(1);
     expect(fake.personalTagsOf('line', 'U-user')).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a refresh answering a JWT whose exp is beyond any date is a success: the new pair is used at once, no call meets a 401', async () => {
+    await fake.close();
+    // exp ≈ 1e16 s: a number, but 1e19 ms is past the last date JavaScript holds (8.64e15 ms).
+    fake = await startFakeMantago({ botId: 'bot-1', tokenTtlMs: 1e19 });
+    await client.close();
+    client = createMantagoClient({ baseUrl: fake.baseUrl, botId: 'bot-1', timeoutMs: 2000 });
+    const short = jwtExpiringIn(23 * 3600_000);
+    fake.setPair(short, 'short-lived-secret');
+    seenSecrets.add(short).add('short-lived-secret');
+    await createMantagoTagger(client, credentials()).apply(op);
+    expect(fake.requests.map((r) => `${r.path} ${r.status}`)).toEqual(['/api/openapi/token 200', '/api/openapi/personalTagMapping 200']);
+    expect(logs.lines().some((l) => l.includes('MantaGo token refresh failed'))).toBe(false);
+    expect(logs.lines().some((l) => l.includes('MantaGo token refreshed'))).toBe(true);
+  });
+
+  it('a token whose exp is below any date is not refreshed before the call (nor does reading it throw): a 401 refreshes it', async () => {
+    const odd = makeJwt({ exp: -1e13 });
+    fake.setPair(odd, 'odd-secret');
+    seenSecrets.add(odd).add('odd-secret');
+    fake.api.enqueueFor((r) => r.path.endsWith('/openapi/token'), { status: 503 });
+    const tagger = createMantagoTagger(client, credentials());
+    // The fake refuses the token (its exp has passed). The first attempt meets that 401 and a
+    // refresh that fails (503): retried later, as with any token.
+    await expect(tagApiErrorOf(tagger.apply(op))).resolves.toMatchObject({ retryable: true, status: 503 });
+    await tagger.apply(op);
+    expect(fake.requests.map((r) => `${r.path} ${r.status}`)).toEqual([
+      '/api/openapi/personalTagMapping 401',
+      '/api/openapi/token 503',
+      '/api/openapi/personalTagMapping 401',
+      '/api/openapi/token 200',
+      '/api/openapi/personalTagMapping 200',
+    ]);
   });
 
   it('after a restart (a new credentials object on the same store) the refreshed pair is used', async () => {
