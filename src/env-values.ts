@@ -63,12 +63,24 @@ export const baseUrl = (def: string) =>
     .optional()
     .transform((v, ctx) => {
       const s = v === undefined || v.trim() === '' ? def : v.trim();
-      if (!/^https?:\/\//i.test(s) || !URL.canParse(s)) {
-        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)} is not an http(s) URL` });
+      const problem = baseUrlProblem(s);
+      if (problem !== undefined) {
+        ctx.addIssue({ code: 'custom', message: problem });
         return z.NEVER;
       }
       return s.replace(/\/+$/, '');
     });
+
+/**
+ * Why `s` cannot be a tag API's base URL, or undefined when it can. Request paths are appended
+ * to it (`…/api` + `/openapi/token`), so a query or a fragment would swallow them: every call
+ * would go to the base itself and meet a 404.
+ */
+export function baseUrlProblem(s: string): string | undefined {
+  if (!/^https?:\/\//i.test(s) || !URL.canParse(s)) return `${JSON.stringify(s)} is not an http(s) URL`;
+  if (/[?#]/.test(s)) return `${JSON.stringify(s)}: a base URL cannot have a query (?…) or a fragment (#…); the API's paths are appended to it`;
+  return undefined;
+}
 
 const ON = ['1', 'true', 'yes', 'on'];
 const OFF = ['0', 'false', 'no', 'off', ''];

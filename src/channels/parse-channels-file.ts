@@ -1,7 +1,7 @@
 import type { z } from 'zod';
+import { baseUrlProblem } from '../env-values';
 import { CHANNEL_KINDS, ENVIRONMENT_CHANNEL_IDS, type ChannelKind } from '../platforms/endpoints';
 import { PROVIDERS, providerNamed } from '../providers';
-import type { AccountKey } from '../providers/provider';
 import { issueMessage, issueTarget, toPath } from '../rules/issue-message';
 import { didYouMean, sortProblems, type RuleProblem } from '../rules/problems';
 import { parseYamlSource, type PathSegment, type Position, type YamlSource } from '../rules/yaml-source';
@@ -217,8 +217,9 @@ function readAccounts(raw: unknown, source: YamlSource, h: Helpers): AccountDefi
       if (typeof written !== 'string') continue;
       variables[key.name] = key.secret ? variableOf(written) : undefined;
       const value = h.read([...base, key.name], written, `the ${key.name} of account ${name}`);
-      if (value !== undefined && !valueFits(key, value)) {
-        h.at(source.locate([...base, key.name]), `${JSON.stringify(value)} is not an http(s) URL`);
+      const problem = value !== undefined && key.url ? baseUrlProblem(value) : undefined;
+      if (problem !== undefined) {
+        h.at(source.locate([...base, key.name]), problem);
         ok = false;
       }
       values[key.name] = value;
@@ -236,10 +237,6 @@ function declaredAccounts(raw: unknown): Map<string, Provider> {
     if (typeof provider === 'string' && (PROVIDERS as readonly string[]).includes(provider)) out.set(name, provider as Provider);
   }
   return out;
-}
-
-function valueFits(key: AccountKey, value: string): boolean {
-  return !key.url || isHttpUrl(value);
 }
 
 function isHttpUrl(s: string): boolean {

@@ -32,7 +32,7 @@ export interface AccountKey {
   readonly required: boolean;
   /** Written only as `${VARIABLE}`: a literal value is refused (secrets stay out of files). */
   readonly secret: boolean;
-  /** The value is an http(s) URL. */
+  /** The value is a base URL: http(s), without a query or a fragment (paths are appended to it). */
   readonly url?: boolean;
   /** For editors (the channels file's JSON Schema). */
   readonly description: string;

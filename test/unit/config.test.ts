@@ -16,6 +16,12 @@ describe('loadConfig', () => {
     expect(c.databaseUrl).toBeUndefined();
   });
 
+  it('refuses a MANTAGO_BASE_URL or BOTBONNIE_BASE_URL with a query or a fragment, naming it', () => {
+    expect(() => loadConfig({ MANTAGO_BASE_URL: 'https://mantago.cc/api?lang=en' })).toThrow(/MANTAGO_BASE_URL: "https:\/\/mantago\.cc\/api\?lang=en": a base URL cannot have a query/);
+    expect(() => loadConfig({ BOTBONNIE_BASE_URL: 'https://api.botbonnie.com/#v1' })).toThrow(/BOTBONNIE_BASE_URL: .* a base URL cannot have a query \(\?…\) or a fragment/);
+    expect(loadConfig({ MANTAGO_BASE_URL: 'https://proxy.example/mantago/api/' }).providers.mantago.baseUrl).toBe('https://proxy.example/mantago/api');
+  });
+
   it('names the variable that is wrong', () => {
     expect(() => loadConfig({ PORT: 'abc' })).toThrow(/PORT: must be a whole number/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL: must start with postgres/);

@@ -191,6 +191,20 @@ channels:
     ]);
   });
 
+  it('refuses a base_url with a query or a fragment (the API paths appended to it would end up inside them)', () => {
+    const text = `accounts:
+  a: { provider: botbonnie, token: "\${T}", base_url: "https://api.example/v?x=1" }
+  b: { provider: mantago, bot_id: "1", token: "\${T}", secret: "\${T}", base_url: "https://m.example/api#top" }
+  c: { provider: mantago, bot_id: "2", token: "\${T}", secret: "\${T}", base_url: "https://m.example/prefix/api/" }
+channels:
+  - { id: l, platform: line, secret: "\${T}", forward_urls: ["https://bot.example/hook?key=1"] }
+`;
+    expect(problems(text, { T: 't' })).toEqual([
+      'channels.yaml:2:54: "https://api.example/v?x=1": a base URL cannot have a query (?…) or a fragment (#…); the API\'s paths are appended to it',
+      'channels.yaml:3:81: "https://m.example/api#top": a base URL cannot have a query (?…) or a fragment (#…); the API\'s paths are appended to it',
+    ]);
+  });
+
   it('reports YAML syntax errors and an empty file', () => {
     expect(problems('channels: [\n')).toEqual([expect.stringMatching(/^channels\.yaml:2:1: YAML syntax error: /)]);
     expect(problems('')).toEqual(['channels.yaml:1:1: the channels file is empty: it holds "accounts:" and "channels:"']);
