@@ -121,7 +121,11 @@ function describeTag(tag: BotbonnieTag): string {
   if (tag.name !== undefined) lines.push(`name: ${tag.name}`);
   if (tag.type !== undefined) lines.push(`type: ${tag.type === 1 ? 'folder' : 'tag'}`);
   if (tag.botId !== undefined) lines.push(`bot: ${tag.botId}`);
-  if (tag.created !== undefined) lines.push(`created: ${new Date(tag.created).toISOString()}`);
+  if (tag.created !== undefined) {
+    // Milliseconds per the docs; a value past the dates JavaScript holds is shown as sent (toISOString would throw).
+    const at = new Date(tag.created);
+    lines.push(`created: ${Number.isFinite(at.getTime()) ? at.toISOString() : String(tag.created)}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

@@ -54,6 +54,13 @@ describe('autotag botbonnie … against a fake BotBonnie', () => {
     expect(JSON.parse(io2.out())).toMatchObject({ id: 'tag-show', name: 'coupon', type: 0 });
   });
 
+  it('get-tag shows a created time that is no date as the number BotBonnie sent', async () => {
+    fake.addTag({ id: 'tag-odd-time', name: 'odd', created: 1e17 });
+    const io = bufferIo();
+    expect(await getTagCommand(config, { id: 'tag-odd-time' }, io)).toBe(0);
+    expect(io.out()).toBe('id: tag-odd-time\nname: odd\ntype: tag\nbot: bot-cli\ncreated: 100000000000000000\n');
+  });
+
   it('get-tag of an unknown id exits 1 with the API error on stderr', async () => {
     const io = bufferIo();
     expect(await getTagCommand(config, { id: 'tag-nope' }, io)).toBe(1);
