@@ -33,6 +33,13 @@ function accountSettings(config: Config, name: string | undefined): { settings: 
   return { settings: account.settings as BotbonnieSettings, label: `account ${name}` };
 }
 
+/** Why an account of the channels file has no token: the variable it names is unset, as `validate` words it. */
+function unsetTokenOf(config: Config, name: string): string {
+  const variable = config.channelsFile?.accounts.find((a) => a.name === name)?.account.variables.token;
+  if (variable === undefined) return `the token of account ${name} is not set`;
+  return `${variable} is not set (the token of account ${name} is \${${variable}} in ${config.channelsFile?.file ?? 'the channels file'})`;
+}
+
 async function withClient(
   config: Config,
   io: CommandIo,
@@ -50,7 +57,7 @@ async function withClient(
   const { token, botId, baseUrl } = chosen.settings;
   const fromFile = accountName !== undefined && accountName !== 'botbonnie';
   if (!token) {
-    return fail(fromFile ? `the token of ${chosen.label} is not set (its \${VARIABLE} in the channels file)` : 'BOTBONNIE_TOKEN is not set (the BotBonnie API token, from the BotBonnie console)');
+    return fail(fromFile ? unsetTokenOf(config, accountName) : 'BOTBONNIE_TOKEN is not set (the BotBonnie API token, from the BotBonnie console)');
   }
   if (needs === 'token+botId' && !botId) {
     return fail(fromFile ? `${chosen.label} has no bot_id (the BotBonnie bot ID, e.g. bot-XXXXXXXX)` : 'BOTBONNIE_BOT_ID is not set (the BotBonnie bot ID, e.g. bot-XXXXXXXX)');
