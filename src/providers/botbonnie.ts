@@ -117,7 +117,13 @@ export function createBotbonnieClient(opts: BotbonnieClientOptions): BotbonnieCl
     bot_pid: req.bot_pid,
     bot_channel: req.bot_channel,
   });
-  const tagPath = (id: string) => `/v1/api/tag/${encodeURIComponent(id)}`;
+  const tagPath = (id: string) => {
+    // Resolved as a URL, "" and "." would name /v1/api/tag/ and ".." /v1/api/: another resource than one tag.
+    if (id.trim() === '' || id === '.' || id === '..') {
+      throw new TagApiError({ provider: 'botbonnie', retryable: false, reason: `${JSON.stringify(id)} is not a tag id` });
+    }
+    return `/v1/api/tag/${encodeURIComponent(id)}`;
+  };
 
   return {
     async addUserTag(req, signal) {

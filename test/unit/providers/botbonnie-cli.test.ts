@@ -61,6 +61,18 @@ describe('autotag botbonnie … against a fake BotBonnie', () => {
     expect(io.out()).toBe('id: tag-odd-time\nname: odd\ntype: tag\nbot: bot-cli\ncreated: 100000000000000000\n');
   });
 
+  it('get-tag and delete-tag refuse an empty id, "." and ".." without a request (the URL would name another resource)', async () => {
+    for (const id of ['', ' ', '.', '..']) {
+      const io = bufferIo();
+      expect(await deleteTagCommand(config, { id }, io)).toBe(1);
+      expect(io.err()).toBe(`autotag botbonnie delete-tag: ${JSON.stringify(id)} is not a tag id\n`);
+      const io2 = bufferIo();
+      expect(await getTagCommand(config, { id }, io2)).toBe(1);
+      expect(io2.err()).toBe(`autotag botbonnie get-tag: ${JSON.stringify(id)} is not a tag id\n`);
+    }
+    expect(fake.requests).toHaveLength(0);
+  });
+
   it('get-tag of an unknown id exits 1 with the API error on stderr', async () => {
     const io = bufferIo();
     expect(await getTagCommand(config, { id: 'tag-nope' }, io)).toBe(1);
