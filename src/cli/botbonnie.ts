@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Config } from '../config';
+import { isoTime } from '../format-time';
 import type { BotbonnieClient, BotbonnieTag } from '../providers/botbonnie';
 import { BOTBONNIE_CHANNEL } from '../providers/botbonnie-channels';
 import type { BotbonnieSettings } from '../providers/botbonnie-provider';
@@ -128,11 +129,8 @@ function describeTag(tag: BotbonnieTag): string {
   if (tag.name !== undefined) lines.push(`name: ${tag.name}`);
   if (tag.type !== undefined) lines.push(`type: ${tag.type === 1 ? 'folder' : 'tag'}`);
   if (tag.botId !== undefined) lines.push(`bot: ${tag.botId}`);
-  if (tag.created !== undefined) {
-    // Milliseconds per the docs; a value past the dates JavaScript holds is shown as sent (toISOString would throw).
-    const at = new Date(tag.created);
-    lines.push(`created: ${Number.isFinite(at.getTime()) ? at.toISOString() : String(tag.created)}`);
-  }
+  // Milliseconds per the docs; isoTime shows a value no date can hold as the number sent.
+  if (tag.created !== undefined) lines.push(`created: ${isoTime(tag.created)}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -58,7 +58,7 @@ describe('autotag botbonnie … against a fake BotBonnie', () => {
     fake.addTag({ id: 'tag-odd-time', name: 'odd', created: 1e17 });
     const io = bufferIo();
     expect(await getTagCommand(config, { id: 'tag-odd-time' }, io)).toBe(0);
-    expect(io.out()).toBe('id: tag-odd-time\nname: odd\ntype: tag\nbot: bot-cli\ncreated: 100000000000000000\n');
+    expect(io.out()).toBe('id: tag-odd-time\nname: odd\ntype: tag\nbot: bot-cli\ncreated: 100000000000000000 ms since 1970\n');
   });
 
   it('get-tag and delete-tag refuse an empty id, "." and ".." without a request (the URL would name another resource)', async () => {
