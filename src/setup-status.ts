@@ -6,7 +6,7 @@ import type { RuleSet } from './rules';
 import { sqliteFileIn } from './store/sqlite-file';
 import { tlsSettings } from './store/postgres/tls-settings';
 import { exampleTagWarnings, unconfiguredProviderWarnings } from './rule-warnings';
-import { diskWarnings, metricsTokenWarnings } from './setup-warnings';
+import { diskWarnings, metricsTokenWarnings, sharedCredentialWarnings } from './setup-warnings';
 
 export { EXAMPLE_TAG_PREFIX } from './rule-warnings';
 
@@ -67,7 +67,14 @@ export interface RulesState {
   readonly summary: string;
 }
 
-export type SetupWarningCode = 'example-tag-id' | 'ephemeral-disk-heroku' | 'ephemeral-disk-render' | 'provider-not-configured' | 'channels-file' | 'short-metrics-token';
+export type SetupWarningCode =
+  | 'example-tag-id'
+  | 'ephemeral-disk-heroku'
+  | 'ephemeral-disk-render'
+  | 'provider-not-configured'
+  | 'channels-file'
+  | 'short-metrics-token'
+  | 'shared-rotated-credential';
 
 
 /** `/admin` and `/metrics`: on or off, open or guarded, by their token variables. */
@@ -115,6 +122,7 @@ export function setupStatus(config: Config, opts: SetupStatusOptions = {}): Setu
       ...config.warnings.map((message): SetupWarning => ({ code: 'channels-file', message })),
       ...diskWarnings(config, store, opts.mountInfo),
       ...metricsTokenWarnings(config),
+      ...sharedCredentialWarnings(config),
       ...(opts.rules ? [...exampleTagWarnings(opts.rules), ...unconfiguredProviderWarnings(opts.rules, config.accounts)] : []),
     ],
   };

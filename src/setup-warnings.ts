@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { ConfiguredAccount } from './channels/configured';
 import type { Config } from './config';
 import { onPersistentDisk } from './data-disk';
 import type { SetupWarning, StoreState } from './setup-status';
@@ -25,6 +26,34 @@ export function metricsTokenWarnings(config: Config): SetupWarning[] {
       message: `METRICS_TOKEN is ${length} character${length === 1 ? '' : 's'} long: wrong tokens at /metrics are not throttled, so use at least ${METRICS_TOKEN_ADVISED_LENGTH} (\`openssl rand -hex 24\`)`,
     },
   ];
+}
+
+/**
+ * Accounts that hold the same credential the service rotates on its own (MantaGo's token
+ * pair): each account refreshes its pair by itself, and the first refresh retires the pair
+ * the other one still sends, so the other's calls meet 401s and its operations become dead
+ * letters weeks after a start that looked fine. Said at start, before that happens.
+ */
+export function sharedCredentialWarnings(config: Config): SetupWarning[] {
+  const holders = new Map<string, ConfiguredAccount[]>();
+  for (const a of config.accounts) {
+    const credential = a.provider.rotatedCredential?.(a.settings);
+    if (credential === undefined) continue;
+    const key = `${a.provider.name}\u0000${credential}`;
+    holders.set(key, [...(holders.get(key) ?? []), a]);
+  }
+  return [...holders.values()]
+    .filter((accounts) => accounts.length > 1)
+    .map((accounts) => {
+      const title = accounts[0]?.provider.title ?? '';
+      return {
+        code: 'shared-rotated-credential',
+        message:
+          `accounts ${accounts.map((a) => a.name).join(' and ')} hold the same ${title} token: each refreshes its token pair on its own, ` +
+          "and the first refresh retires the pair the other still sends (its calls then fail with 401 and become dead letters). " +
+          `Use one account for one ${title} bot (channels may share an account), or give each account a pair of its own`,
+      };
+    });
 }
 
 export function diskWarnings(config: Config, store: StoreState, mountInfo: string | undefined): SetupWarning[] {

@@ -63,6 +63,7 @@ export const mantagoProvider: ProviderDescriptor<'mantago', MantagoSettings> = {
   permanentKinds: { client: 'its API has no delete' },
   platforms: ['line', 'facebook', 'instagram', 'whatsapp'],
   personByRecipient: false,
+  rotatedCredential: (s) => s.token,
 
   async createTagger(s, deps) {
     if (s.token === undefined) throw new Error(`${s.pairSource}: the token is not set`);

@@ -91,6 +91,13 @@ export interface ProviderDescriptor<N extends string, S> {
    * re-keys rows written under another one at start (Store.rescopePersons).
    */
   personOf?(settings: S, platform: Platform): string | undefined;
+  /**
+   * A credential the service replaces on its own, per account (MantaGo's token pair, refreshed
+   * before it expires, after which the old pair no longer works): two accounts that hold the
+   * same one would each refresh it, and the first refresh retires the other's. Undefined when
+   * the provider has none, or the account has none set.
+   */
+  rotatedCredential?(settings: S): string | undefined;
   createTagger(settings: S, deps: TaggerDeps): Promise<BuiltTagger>;
 }
 

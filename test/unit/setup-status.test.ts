@@ -163,6 +163,25 @@ describe('setupStatus', () => {
     expect(setupStatus(loadConfig({})).warnings).toEqual([]);
   });
 
+  it('warns when two accounts hold the same MantaGo token: the first refresh would retire the pair the other sends', () => {
+    fs.writeFileSync(path.join(dir, 'channels.yaml'), CHANNELS);
+    const env = { ...FILE_ENV, MANTAGO_BOT_ID: '1234', MANTAGO_SECRET: 'a-secret-value' };
+    expect(setupStatus(loadConfig({ ...env, MANTAGO_TOKEN: 'a-token-value' }, { cwd: dir })).warnings).toEqual([
+      {
+        code: 'shared-rotated-credential',
+        message:
+          'accounts mantago and brand-a hold the same MantaGo token: each refreshes its token pair on its own, and the first refresh retires the pair the other ' +
+          'still sends (its calls then fail with 401 and become dead letters). Use one account for one MantaGo bot (channels may share an account), or give each account a pair of its own',
+      },
+    ]);
+    expect(setupStatus(loadConfig({ ...env, MANTAGO_TOKEN: 'another-token' }, { cwd: dir })).warnings).toEqual([]);
+    // BotBonnie's token is not rotated by the service: accounts may share one.
+    const botbonnie = CHANNELS.replace('provider: mantago\n    bot_id: "1234"\n    token: ${A_TOKEN}\n    secret: ${A_SECRET}', 'provider: botbonnie\n    token: ${A_TOKEN}');
+    expect(botbonnie).toContain('provider: botbonnie');
+    fs.writeFileSync(path.join(dir, 'channels.yaml'), botbonnie);
+    expect(setupStatus(loadConfig({ ...FILE_ENV, BOTBONNIE_TOKEN: 'a-token-value' }, { cwd: dir })).warnings).toEqual([]);
+  });
+
   describe('SQLite on an ephemeral disk', () => {
     it('on Heroku (DYNO set): the existing warning', () => {
       const [warning] = setupStatus(loadConfig({ DYNO: 'web.1', DATA_DIR: dir })).warnings;
