@@ -168,7 +168,15 @@ export function createAdminRouter(deps: AdminDeps): Router {
       res.status(400).json({ error: 'history.json: give ?user=ID (the user id as the platform sent it)' });
       return;
     }
-    res.json(await store.userHistory(userId, USER_HISTORY_EVENTS));
+    let history;
+    try {
+      history = await answerWithin(store.userHistory(userId, USER_HISTORY_EVENTS), ADMIN_STORE_WAIT_MS);
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      res.status(503).json({ error: `the store does not answer: ${errorText(err)}` });
+      return;
+    }
+    res.json(history);
   });
 
   // The same object as `autotag test --json`: {"matched":[…],"operations":[…]}.
@@ -201,7 +209,15 @@ export function createAdminRouter(deps: AdminDeps): Router {
       return;
     }
     const which = all ? 'all' : (id as string);
-    const count = await store.retryDeadLetters(all ? 'all' : [which], now());
+    let count: number;
+    try {
+      // Not cut short like the reads: a retry the store still commits must not be reported as not done.
+      count = await store.retryDeadLetters(all ? 'all' : [which], now());
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      res.status(503).json({ error: `retry: the store does not answer (${errorText(err)}); look at the dead letters again once it does` });
+      return;
+    }
     log.info('dead letters queued again from /admin', { which, count });
     if (count > 0) deps.onRetry?.();
     res.redirect(303, `${base(req)}?${retryFlash(count, which)}#dead-letters`);

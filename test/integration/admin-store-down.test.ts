@@ -57,6 +57,16 @@ describePostgres('/admin while the store does not answer', (url) => {
     expect(res.body.rules).toEqual(expect.objectContaining({ count: expect.any(Number) }));
   });
 
+  it('history.json and a retry answer 503 JSON naming the problem, not 500', async () => {
+    proxy.cut();
+    const history = await bearer(request(admin).get('/admin/history.json?user=U1')).expect(503);
+    expect(history.body.error).toContain('does not answer');
+    expect(history.body.error).toMatch(PROBLEM);
+    const retry = await bearer(request(admin).post('/admin/retry').type('form').send({ all: '1' })).expect(503);
+    expect(retry.body.error).toContain('does not answer');
+    expect(retry.body.error).toMatch(PROBLEM);
+  });
+
   it('a session cookie cannot be checked: 503 pointing at the Bearer token, not 500', async () => {
     const login = await request(admin).post('/admin/login').type('form').send({ token: TOKEN }).expect(303);
     const cookie = (login.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
@@ -78,6 +88,7 @@ describePostgres('/admin while the store does not answer', (url) => {
       () => asBrowser(bearer(request(admin).get('/admin'))),
       () => bearer(request(admin).get('/admin/status.json')),
       () => asBrowser(request(admin).get('/admin').set('cookie', cookie)),
+      () => bearer(request(admin).get('/admin/history.json?user=U1')),
     ]) {
       const asked = Date.now();
       const res = await ask().expect(503);
