@@ -31,7 +31,7 @@ export function renderStatus(s: StoreStatus): string {
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description('pending, due, leased and dead operations and forwards, and the oldest pending age; tag operations by channel and by account')
+    .description('pending, due, leased and dead operations and forwards, and the oldest pending age; tag operations by channel and by account; how many tags have a lifetime (for:) running and when the first ends')
     .option('--json', 'print one JSON object')
     .action(async (opts: { json?: boolean }) => {
       process.exitCode = await runStatus(opts, process.env, processIo);

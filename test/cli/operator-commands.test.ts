@@ -91,6 +91,13 @@ describe('autotag --version and --help', () => {
     for (const c of ['serve', 'validate', 'test', 'status', 'dead-letters', 'history', 'migrate']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
   });
 
+  it('status --help names everything status prints, the running lifetimes too', async () => {
+    const r = await runCli(['status', '--help']);
+    expect(r.code).toBe(0);
+    const text = r.stdout.replace(/\s+/g, ' ');
+    for (const part of ['oldest pending age', 'by channel and by account', 'lifetime (for:) running']) expect(text).toContain(part);
+  });
+
   it('building the command line loads no driver, validator, logger or YAML parser (what made --help slow)', async () => {
     const script = `require(${JSON.stringify(path.join(ROOT, 'dist/cli.js'))}).buildProgram();
       process.stdout.write(JSON.stringify(Object.keys(require.cache)));`;
