@@ -178,6 +178,25 @@ export interface LoadConfigOptions {
   serveChecks?: boolean;
 }
 
+/** The variables whose values must fit each other (config-dependent.ts, and the unverified-bytes budget). */
+const conflictSchema = envSchema.pick({
+  LEASE_MS: true,
+  TAG_API_TIMEOUT_MS: true,
+  FORWARD_TIMEOUT_MS: true,
+  RETRY_MIN_MS: true,
+  RETRY_MAX_MS: true,
+  MAX_BODY_BYTES: true,
+  MAX_UNVERIFIED_BYTES: true,
+});
+
+function conflictProblems(e: z.infer<typeof conflictSchema>): string[] {
+  const { problems } = resolveDependent(e);
+  if (e.MAX_UNVERIFIED_BYTES !== undefined && e.MAX_UNVERIFIED_BYTES < e.MAX_BODY_BYTES) {
+    problems.push(`MAX_UNVERIFIED_BYTES: ${e.MAX_UNVERIFIED_BYTES} is less than MAX_BODY_BYTES (${e.MAX_BODY_BYTES}), so a body of the largest size allowed could never be read; raise it or unset it (default ${DEFAULT_MAX_UNVERIFIED_BYTES}, or MAX_BODY_BYTES when that is more)`);
+  }
+  return problems;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfigOptions = {}): Config {
   const parsed = envSchema.safeParse(env);
   const endpointVars = endpointSchema.safeParse(env);
@@ -198,6 +217,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   // Read whatever else is wrong, so every problem is reported at once.
   const channels = loadChannelsFile(env, opts.cwd ?? process.cwd(), opts.unsetVariables ?? 'error');
   problems.push(...channels.problems.map(formatProblem));
+  // The conflicts between values too, whenever the values in them could be read: a bad PORT
+  // beside RETRY_MAX_MS < RETRY_MIN_MS is two problems to fix, not one and then another.
+  const conflictVars = conflictSchema.safeParse(env);
+  if (conflictVars.success) problems.push(...conflictProblems(conflictVars.data));
   if (!parsed.success || !endpointVars.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
   const vars = endpointVars.data as Record<string, string | string[] | undefined>;
@@ -225,11 +248,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   }
   const urlTls = e.DATABASE_URL ? sslModeOfUrl(e.DATABASE_URL) : {};
   if (urlTls.problem) problems.push(`DATABASE_URL: ${urlTls.problem}`);
-  const { values: dependent, problems: conflicts } = resolveDependent(e);
-  problems.push(...conflicts);
-  if (e.MAX_UNVERIFIED_BYTES !== undefined && e.MAX_UNVERIFIED_BYTES < e.MAX_BODY_BYTES) {
-    problems.push(`MAX_UNVERIFIED_BYTES: ${e.MAX_UNVERIFIED_BYTES} is less than MAX_BODY_BYTES (${e.MAX_BODY_BYTES}), so a body of the largest size allowed could never be read; raise it or unset it (default ${DEFAULT_MAX_UNVERIFIED_BYTES}, or MAX_BODY_BYTES when that is more)`);
-  }
+  // Its conflicts were reported above.
+  const { values: dependent } = resolveDependent(e);
   if (problems.length) throw new ConfigError(problems);
 
   return Object.freeze({

@@ -39,6 +39,20 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reports conflicts between values beside the other problems, not only once those are fixed', () => {
+    const env = { PORT: '0', ADMIN_TOKEN: 'short', RETRY_MIN_MS: '5000', RETRY_MAX_MS: '1000', TAG_API_TIMEOUT_MS: '40000', MAX_UNVERIFIED_BYTES: '10' };
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.split(':')[0])).toEqual(['PORT', 'ADMIN_TOKEN', 'TAG_API_TIMEOUT_MS', 'RETRY_MAX_MS', 'MAX_UNVERIFIED_BYTES']);
+    // Alone, each conflict is still the one problem.
+    expect(() => loadConfig({ RETRY_MIN_MS: '5000', RETRY_MAX_MS: '1000' })).toThrow(/^invalid configuration:\n {2}RETRY_MAX_MS: 1000 is less than RETRY_MIN_MS \(5000\)[^\n]*$/);
+  });
+
   it('refuses an ADMIN_TOKEN shorter than 16 characters, saying how to make one, without echoing it', () => {
     // Characters, not UTF-16 units: eight emoji are 16 units and still only 8 characters.
     for (const short of ['abc', '123456789012345', '🔑'.repeat(8)]) {
