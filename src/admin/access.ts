@@ -103,7 +103,7 @@ export function createAdminAccess(deps: AdminAccessDeps): AdminAccess {
       throttle.succeeded(client);
       let cookie: string;
       try {
-        cookie = await sessions.open();
+        cookie = await answerWithin(sessions.open(), ADMIN_STORE_WAIT_MS);
       } catch (err) {
         if (!(err instanceof StoreUnavailableError)) throw err;
         return storeDown(req, res, err, 'no session can be started');

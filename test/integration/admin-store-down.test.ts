@@ -89,6 +89,7 @@ describePostgres('/admin while the store does not answer', (url) => {
       () => bearer(request(admin).get('/admin/status.json')),
       () => asBrowser(request(admin).get('/admin').set('cookie', cookie)),
       () => bearer(request(admin).get('/admin/history.json?user=U1')),
+      () => request(admin).post('/admin/login').type('form').send({ token: TOKEN }),
     ]) {
       const asked = Date.now();
       const res = await ask().expect(503);
