@@ -25,9 +25,17 @@ export function causeSentence(c: Pick<HistoryCall, 'cause' | 'rule'>): string | 
  * or more apart (a redelivery, a retry, a clock ahead). Order and lifetimes go by this
  * time, so it is what explains an event that changed nothing. Undefined otherwise, and for
  * events stored before the history kept it.
+ *
+ * A time in whole seconds (WhatsApp dates its messages so) may stand for any moment of that
+ * second: a message sent at 16.9 s, dated 16 s and received at 17.1 s is 0.2 s old, not 1.1 s,
+ * so it is measured from the end of its second — else a good part of all WhatsApp messages,
+ * delivered at once, would read as late.
  */
 export function datedApart(e: Pick<HistoryEvent, 'eventAt' | 'receivedAt'>): number | undefined {
-  return e.eventAt !== undefined && Math.abs(e.receivedAt - e.eventAt) >= 1000 ? e.eventAt : undefined;
+  if (e.eventAt === undefined) return undefined;
+  const latest = e.eventAt % 1000 === 0 ? e.eventAt + 999 : e.eventAt;
+  const apart = e.receivedAt >= e.eventAt ? e.receivedAt - latest : e.eventAt - e.receivedAt;
+  return apart >= 1000 ? e.eventAt : undefined;
 }
 
 /** Tags with a lifetime running (`autotag status`, /admin): "3 tags have a lifetime running (for:); the first ends at …". */

@@ -46,6 +46,21 @@ describe("the history's event times", () => {
     expect(out).toContain('(event older-release, channel line)');
   });
 
+  it('measures a time in whole seconds (WhatsApp) from the end of its second: a message delivered at once is not shown as dated', () => {
+    const second = Date.UTC(2026, 11, 5, 2, 0, 16);
+    const out = renderHistory(
+      historyOf([
+        event({ eventId: 'wamid.prompt', receivedAt: second + 1081, eventAt: second }),
+        event({ eventId: 'wamid.late', receivedAt: second + 2000, eventAt: second }),
+        event({ eventId: 'wamid.ahead', receivedAt: second - 1000, eventAt: second }),
+      ]),
+      describeOperation,
+    );
+    expect(out).toContain('(event wamid.prompt, channel line)');
+    expect(out).toContain('(event wamid.late, dated 2026-12-05T02:00:16.000Z, channel line)');
+    expect(out).toContain('(event wamid.ahead, dated 2026-12-05T02:00:16.000Z, channel line)');
+  });
+
   it('prints a time no date can hold as a number instead of failing the whole command', () => {
     // A platform may date an event up to 2^53 ms; a Date holds up to 8.64e15.
     expect(isoTime(9_000_000_000_000_000)).toBe('9000000000000000 ms since 1970');
