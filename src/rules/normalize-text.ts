@@ -15,7 +15,17 @@ export function nfkc(s: string): string {
 /** The form literal patterns (contains, equals, …) and text are compared in. */
 export function normalizeText(s: string, caseSensitive: boolean): string {
   const t = nfkc(s).trim();
-  return caseSensitive ? t : t.toLowerCase();
+  return caseSensitive ? t : lowerCase(t);
+}
+
+/**
+ * Lower-cased letter by letter. `toLowerCase` writes a capital sigma as ς at the end of a
+ * word and as σ elsewhere, so "ΑΣ" alone would not be found in "ΑΣΑ", which holds it as
+ * written; both are σ here, as case folding (and a regex's `i`) has them.
+ */
+export function lowerCase(s: string): string {
+  const lower = s.toLowerCase();
+  return lower.includes('ς') ? lower.replaceAll('ς', 'σ') : lower;
 }
 
 /** A regex source is NFKC-normalised only: trimming or lower-casing could change its meaning. */

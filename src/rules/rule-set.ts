@@ -5,7 +5,7 @@ import type { RuleDefinition } from './definitions';
 import { KEYWORD_RULE, KIND_SHIFT, packRuleMeta, PLATFORM_SHIFT, STOP } from './rule-meta';
 import type { Evaluation } from './evaluation';
 import type { Condition, MatchContext, RuleEvent } from './match-context';
-import { nfkc } from './normalize-text';
+import { lowerCase, nfkc } from './normalize-text';
 import { environmentChannelOf } from '../platforms/endpoints';
 import { ZoneClock } from './schedule';
 
@@ -247,7 +247,7 @@ export class RuleSet {
     this.candidateCount = 0;
     if (event.text !== undefined) {
       ctx.textCased = nfkc(event.text).trim();
-      ctx.textFolded = ctx.textCased.toLowerCase();
+      ctx.textFolded = lowerCase(ctx.textCased);
       this.foldedIndex.forEachMatch(ctx.textFolded, this.onFolded);
       this.casedIndex.forEachMatch(ctx.textCased, this.onCased);
     } else {

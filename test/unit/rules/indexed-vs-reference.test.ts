@@ -20,7 +20,7 @@ import { referenceEvaluate } from './reference-evaluator';
  * overlap, nest and repeat (the cases an index gets wrong), with full-width
  * forms, case differences and characters whose normalisation changes length.
  */
-const FRAGMENTS = ['a', 'b', 'ab', 'ba', 'A', 'Ｂ', 'ａｂ', '優', '惠', '優惠', '券', '1', '１', '12', ' ', '　', 'İ', 'ß', 'ﬁ', 'fi', '!'];
+const FRAGMENTS = ['a', 'b', 'ab', 'ba', 'A', 'Ｂ', 'ａｂ', '優', '惠', '優惠', '券', '1', '１', '12', ' ', '　', 'İ', 'ß', 'ﬁ', 'fi', '!', 'Σ', 'σ', 'ς'];
 const fragmentString = (min: number, max: number) => fc.array(fc.constantFrom(...FRAGMENTS), { minLength: min, maxLength: max }).map((a) => a.join(''));
 const pattern = fragmentString(1, 3).filter((p) => normalizeText(p, true) !== '');
 const patterns = fc.array(pattern, { minLength: 1, maxLength: 3 });

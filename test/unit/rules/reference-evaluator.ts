@@ -39,7 +39,8 @@ export function whenHolds(w: WhenDefinition, e: RuleEvent): boolean {
   if (w.text) {
     if (e.text === undefined) return false;
     const cs = w.text.case_sensitive;
-    const norm = (s: string) => (cs ? s.normalize('NFKC').trim() : s.normalize('NFKC').trim().toLowerCase());
+    // Lower-cased letter by letter: a capital sigma is σ wherever it stands (toLowerCase makes it ς at a word's end).
+    const norm = (s: string) => (cs ? s.normalize('NFKC').trim() : s.normalize('NFKC').trim().toLowerCase().replace(/ς/g, 'σ'));
     const text = norm(e.text);
     if (w.text.contains && !w.text.contains.some((p) => text.includes(norm(p)))) return false;
     if (w.text.contains_all && !w.text.contains_all.every((p) => text.includes(norm(p)))) return false;
