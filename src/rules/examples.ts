@@ -1,5 +1,6 @@
 import type { Platform } from '../chat-event';
 import { environmentChannelOf } from '../platforms/endpoints';
+import { dryRunInputs } from './dry-run-inputs';
 import type { RuleProblem } from './problems';
 import type { RuleSet } from './rule-set';
 
@@ -12,12 +13,14 @@ export function checkExamples(ruleSet: RuleSet, now: number): RuleProblem[] {
   const failures: RuleProblem[] = [];
   ruleSet.rules.forEach((rule, index) => {
     rule.definition.examples.forEach((ex, n) => {
+      // The event as a webhook would carry it (a postback has no text, a follow no data), so an
+      // example holds exactly when `serve` would match such an event.
+      const { leftOut, ...inputs } = dryRunInputs(ex.event, ex.text, ex.data);
       const event = {
         platform: ex.platform,
         channel: ex.channel,
         kind: ex.event,
-        ...(ex.text !== undefined ? { text: ex.text } : {}),
-        ...(ex.data !== undefined ? { postbackData: ex.data } : {}),
+        ...inputs,
         timestamp: ex.at ?? now,
       };
       const matched = ruleSet.whenHolds(index, event);
@@ -28,7 +31,7 @@ export function checkExamples(ruleSet: RuleSet, now: number): RuleProblem[] {
         column: ex.column,
         message: `example ${n + 1} of rule ${JSON.stringify(rule.id)} expects ${ex.expect} but the rule ${
           matched ? 'matches' : 'does not match'
-        }: ${describeEvent(event)}`,
+        }: ${describeEvent(event)}${leftOut.length ? ` (${leftOut.join('; ')})` : ''}`,
       });
     });
   });
