@@ -66,6 +66,8 @@ function describe(v: unknown): string {
   if (v === null) return 'nothing';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a map';
+  // YAML's .inf, .nan (and 1e400) are numbers JSON has no words for: it would call them null.
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
   return JSON.stringify(v);
 }
 

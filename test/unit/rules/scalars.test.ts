@@ -1,4 +1,5 @@
 import { evaluate, loadRuleSet } from '../../../src/rules';
+import { parseRuleFile } from '../../../src/rules/parse-rule-file';
 import { parseYamlSource } from '../../../src/rules/yaml-source';
 import { fixture, NOW, ROOT } from './fixtures';
 import { loadValid } from './load-fixture';
@@ -63,5 +64,13 @@ describe('YAML scalars are taken as written', () => {
       '17:36: an empty pattern would match every text',
       '18:23: a tag id must not be empty',
     ]);
+  });
+
+  it('names a priority of infinity or not-a-number as such, not as null', () => {
+    const messages = (priority: string) =>
+      parseRuleFile(`defaults: { provider: mantago }\nrules:\n  - { id: r, priority: ${priority}, when: {}, then: { add_tag: t } }\n`, 'rules.yaml').problems.map((p) => p.message);
+    expect(messages('.inf')).toEqual(['"priority" must be a whole number, not Infinity']);
+    expect(messages('-1e400')).toEqual(['"priority" must be a whole number, not -Infinity']);
+    expect(messages('.nan')).toEqual(['"priority" must be a whole number, not NaN']);
   });
 });
