@@ -63,9 +63,9 @@ export const RULE_FILE_DOCS: Readonly<Record<string, string>> = {
   'action.account': 'Optional: an account of the channels file whose provider is the action\'s (or mantago / botbonnie, the environment\'s); default: the channel\'s account for the provider, else the environment\'s.',
 
   example: 'An event and whether the rule should match it.',
-  'example.text': 'The message text.',
+  'example.text': 'The message text (only a message event carries one).',
   'example.event': 'Default message.',
-  'example.data': 'Postback data.',
+  'example.data': 'Postback data (a postback, or a message as a quick reply; a follow or unfollow carries none).',
   'example.platform': 'Default line (or the channel\'s platform).',
   'example.channel': 'The channel the event comes in on; default: the rule\'s first channel that receives the platform, else the platform\'s environment channel.',
   'example.at': 'ISO 8601 time, e.g. 2026-12-05T10:00:00+08:00 (default: now).',
