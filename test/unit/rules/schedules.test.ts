@@ -1,4 +1,5 @@
-import { evaluate, type RuleSet } from '../../../src/rules';
+import { evaluate, RuleSet } from '../../../src/rules';
+import { parseRuleFile } from '../../../src/rules/parse-rule-file';
 import { parseInstant } from '../../../src/rules/instant';
 import { offsetAt, parseHours, parseLocalTime } from '../../../src/rules/schedule';
 import { loadValid } from './load-fixture';
@@ -50,6 +51,28 @@ describe('schedules', () => {
     expect(at('2026-12-11T16:30:00Z')).toContain('night');
     expect(at('2026-12-11T21:59:59Z')).toContain('night');
     expect(at('2026-12-11T22:00:00Z')).not.toContain('night');
+  });
+
+  it('days name the local date also beside hours that wrap past midnight (README, "Schedules")', () => {
+    const parsed = parseRuleFile(
+      [
+        'defaults: { provider: mantago, timezone: UTC }',
+        'rules:',
+        '  - { id: friday, when: { schedule: { days: fri, hours: "22:00-02:00" } }, then: { add_tag: f } }',
+        '  - id: friday-night',
+        '    when: { any: [{ schedule: { days: fri, hours: "22:00-24:00" } }, { schedule: { days: sat, hours: "00:00-02:00" } }] }',
+        '    then: { add_tag: n }',
+      ].join('\n'),
+      'rules.yaml',
+    );
+    expect(parsed.problems).toEqual([]);
+    const set = new RuleSet(parsed.rules);
+    const m = (iso: string) => evaluate(set, { platform: 'line', kind: 'message', timestamp: Date.parse(iso) }).matched;
+    // 2026-12-11 is a Friday.
+    expect(m('2026-12-11T01:00:00Z')).toEqual(['friday']);
+    expect(m('2026-12-11T23:00:00Z')).toEqual(['friday', 'friday-night']);
+    expect(m('2026-12-12T01:00:00Z')).toEqual(['friday-night']);
+    expect(m('2026-12-12T02:00:00Z')).toEqual([]);
   });
 
   it('days are the local date in the schedule\'s own timezone, across daylight saving', () => {
