@@ -10,12 +10,16 @@
  * - `RETRY_MIN_MS` / `RETRY_MAX_MS`: 1 s / 1 h, but the one left unset moves to
  *   meet the one that is set (`RETRY_MIN_MS=7200000` alone: both 2 h). Both set
  *   with the longest delay below the first is refused.
+ * - `MAX_UNVERIFIED_BYTES`: 64 MiB, or `MAX_BODY_BYTES` when that is more; one set
+ *   below `MAX_BODY_BYTES` is refused (a body of the largest size could never be read).
  */
 
 export const DEFAULT_LEASE_MS = 30_000;
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 export const DEFAULT_RETRY_MIN_MS = 1000;
 export const DEFAULT_RETRY_MAX_MS = 3_600_000;
+/** 16 bodies of the largest default size. */
+export const DEFAULT_MAX_UNVERIFIED_BYTES = 64 * 1024 * 1024;
 
 /** As written in the environment; undefined when unset (or blank). */
 export interface DependentInput {
@@ -24,6 +28,8 @@ export interface DependentInput {
   FORWARD_TIMEOUT_MS: number | undefined;
   RETRY_MIN_MS: number | undefined;
   RETRY_MAX_MS: number | undefined;
+  MAX_BODY_BYTES: number;
+  MAX_UNVERIFIED_BYTES: number | undefined;
 }
 
 export interface DependentValues {
@@ -32,6 +38,7 @@ export interface DependentValues {
   forwardTimeoutMs: number;
   retryMinMs: number;
   retryMaxMs: number;
+  maxUnverifiedBytes: number;
 }
 
 export function resolveDependent(e: DependentInput): { values: DependentValues; problems: string[] } {
@@ -59,6 +66,13 @@ export function resolveDependent(e: DependentInput): { values: DependentValues; 
     );
   }
 
+  if (e.MAX_UNVERIFIED_BYTES !== undefined && e.MAX_UNVERIFIED_BYTES < e.MAX_BODY_BYTES) {
+    problems.push(
+      `MAX_UNVERIFIED_BYTES: ${e.MAX_UNVERIFIED_BYTES} is less than MAX_BODY_BYTES (${e.MAX_BODY_BYTES}), so a body of the largest size allowed ` +
+        `could never be read; raise it or unset it (default ${DEFAULT_MAX_UNVERIFIED_BYTES}, or MAX_BODY_BYTES when that is more)`,
+    );
+  }
+
   return {
     values: {
       leaseMs,
@@ -66,6 +80,7 @@ export function resolveDependent(e: DependentInput): { values: DependentValues; 
       forwardTimeoutMs: e.FORWARD_TIMEOUT_MS ?? defaultTimeout,
       retryMinMs,
       retryMaxMs,
+      maxUnverifiedBytes: e.MAX_UNVERIFIED_BYTES ?? Math.max(DEFAULT_MAX_UNVERIFIED_BYTES, e.MAX_BODY_BYTES),
     },
     problems,
   };

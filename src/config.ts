@@ -30,8 +30,6 @@ const ADMIN_TOKEN_MIN_LENGTH = 16;
 const DEFAULT_RULES_DIR = './rules';
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
-/** MAX_UNVERIFIED_BYTES when unset (or MAX_BODY_BYTES when that is more): 16 bodies of the largest default size. */
-const DEFAULT_MAX_UNVERIFIED_BYTES = 64 * 1024 * 1024;
 
 const envSchema = z.object({
   PORT: int(3000, 1, { max: 65535, hint: 'leave it unset for 3000 (Heroku and Render set PORT themselves)' }),
@@ -178,7 +176,7 @@ export interface LoadConfigOptions {
   serveChecks?: boolean;
 }
 
-/** The variables whose values must fit each other (config-dependent.ts, and the unverified-bytes budget). */
+/** The variables whose values must fit each other (config-dependent.ts). */
 const conflictSchema = envSchema.pick({
   LEASE_MS: true,
   TAG_API_TIMEOUT_MS: true,
@@ -188,14 +186,6 @@ const conflictSchema = envSchema.pick({
   MAX_BODY_BYTES: true,
   MAX_UNVERIFIED_BYTES: true,
 });
-
-function conflictProblems(e: z.infer<typeof conflictSchema>): string[] {
-  const { problems } = resolveDependent(e);
-  if (e.MAX_UNVERIFIED_BYTES !== undefined && e.MAX_UNVERIFIED_BYTES < e.MAX_BODY_BYTES) {
-    problems.push(`MAX_UNVERIFIED_BYTES: ${e.MAX_UNVERIFIED_BYTES} is less than MAX_BODY_BYTES (${e.MAX_BODY_BYTES}), so a body of the largest size allowed could never be read; raise it or unset it (default ${DEFAULT_MAX_UNVERIFIED_BYTES}, or MAX_BODY_BYTES when that is more)`);
-  }
-  return problems;
-}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfigOptions = {}): Config {
   const parsed = envSchema.safeParse(env);
@@ -220,7 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   // The conflicts between values too, whenever the values in them could be read: a bad PORT
   // beside RETRY_MAX_MS < RETRY_MIN_MS is two problems to fix, not one and then another.
   const conflictVars = conflictSchema.safeParse(env);
-  if (conflictVars.success) problems.push(...conflictProblems(conflictVars.data));
+  if (conflictVars.success) problems.push(...resolveDependent(conflictVars.data).problems);
   if (!parsed.success || !endpointVars.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
   const vars = endpointVars.data as Record<string, string | string[] | undefined>;
@@ -259,7 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     maxBodyBytes: e.MAX_BODY_BYTES,
-    maxUnverifiedBytes: e.MAX_UNVERIFIED_BYTES ?? Math.max(DEFAULT_MAX_UNVERIFIED_BYTES, e.MAX_BODY_BYTES),
+    maxUnverifiedBytes: dependent.maxUnverifiedBytes,
     retry: { minMs: dependent.retryMinMs, maxMs: dependent.retryMaxMs, giveUpMs: e.RETRY_GIVE_UP_MS, notFoundTimes: e.RETRY_404_TIMES },
     forward: {
       giveUpMs: e.FORWARD_GIVE_UP_MS,

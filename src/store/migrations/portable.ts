@@ -72,7 +72,14 @@ export const CHANNELS_AND_ACCOUNTS_COMMON = `
 
 export const PERSON_SCOPE_NAME = 'desired state per person at the provider';
 
-export const HISTORY_EVENT_TIME_NAME = 'event time in the history';
+/**
+ * Step 10, as both engines run it (with their own integer type): the platform's own time of
+ * each event, beside its receipt, so the history can show why an older event changed nothing
+ * (CONTRACT.md, "Order"). NULL for events stored before this step.
+ */
+export function historyEventTime(integer: 'INTEGER' | 'BIGINT'): Migration {
+  return { version: 10, name: 'event time in the history', sql: `ALTER TABLE history_events ADD COLUMN event_at ${integer};` };
+}
 
 /**
  * Step 9's part that both engines run as written, once `person_scope` exists (holding ''):

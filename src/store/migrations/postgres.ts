@@ -7,7 +7,7 @@ import {
   LEASE_HOLDERS_NAME,
   PERSON_SCOPE_COMMON,
   PERSON_SCOPE_NAME,
-  HISTORY_EVENT_TIME_NAME,
+  historyEventTime,
   recipientAndDeadCodes,
 } from './portable';
 
@@ -225,13 +225,5 @@ export const postgresMigrations: readonly Migration[] = [
       ALTER TABLE operations ADD CONSTRAINT operations_identity UNIQUE (account, provider, kind, tag_id, platform, person_scope, user_id);
     `,
   },
-  {
-    version: 10,
-    name: HISTORY_EVENT_TIME_NAME,
-    sql: `
-      -- The platform's own time of each event, beside its receipt: the history can then show why an
-      -- older event changed nothing (CONTRACT.md, "Order"). NULL for events stored before this step.
-      ALTER TABLE history_events ADD COLUMN event_at BIGINT;
-    `,
-  },
+  historyEventTime('BIGINT'),
 ];

@@ -5,7 +5,7 @@ import {
   CHANNELS_AND_ACCOUNTS_COMMON,
   LEASE_HOLDER_COLUMNS,
   LEASE_HOLDERS_NAME,
-  HISTORY_EVENT_TIME_NAME,
+  historyEventTime,
   recipientAndDeadCodes,
 } from './portable';
 import { SQLITE_PERSON_SCOPE } from './sqlite-person-scope';
@@ -235,13 +235,5 @@ export const sqliteMigrations: readonly Migration[] = [
     `,
   },
   SQLITE_PERSON_SCOPE,
-  {
-    version: 10,
-    name: HISTORY_EVENT_TIME_NAME,
-    sql: `
-      -- The platform's own time of each event, beside its receipt: the history can then show why an
-      -- older event changed nothing (CONTRACT.md, "Order"). NULL for events stored before this step.
-      ALTER TABLE history_events ADD COLUMN event_at INTEGER;
-    `,
-  },
+  historyEventTime('INTEGER'),
 ];
