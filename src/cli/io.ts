@@ -50,7 +50,8 @@ export async function withStore(
   try {
     // Loaded on use: the database drivers are not needed by commands that never open the store.
     const { openStore } = await import('../store/open-store');
-    store = await openStore(config, log, opts.onMigrated);
+    // The reading commands refuse a store the service never wrote rather than create an empty one.
+    store = await openStore(config, log, opts.onMigrated, { existingOnly: !opts.create });
   } catch (err) {
     io.stderr(`cannot open the store (${storeVariable(config)}): ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;

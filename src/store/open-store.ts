@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import type { Logger } from '../log';
-import type { MigrationReport } from './migrations/migration';
+import type { MigrateOptions, MigrationReport } from './migrations/migration';
 import type { Store } from './store';
 import { createPostgresStore } from './postgres';
 import { createSqliteStore } from './sqlite';
@@ -13,7 +13,12 @@ export { SQLITE_FILE_NAME } from './sqlite-file';
  * unset, PostgreSQL otherwise — with its schema brought up to date. A store that
  * cannot be migrated is closed again before the error is thrown.
  */
-export async function openStore(config: Config, log: Logger, onMigrated?: (report: MigrationReport) => void): Promise<Store> {
+export async function openStore(
+  config: Config,
+  log: Logger,
+  onMigrated?: (report: MigrationReport) => void,
+  migrateOptions: MigrateOptions = {},
+): Promise<Store> {
   const store = config.databaseUrl
     ? createPostgresStore({
         url: config.databaseUrl,
@@ -26,7 +31,7 @@ export async function openStore(config: Config, log: Logger, onMigrated?: (repor
       })
     : createSqliteStore({ file: sqliteFileIn(config.dataDir), log });
   try {
-    const report = await store.migrate();
+    const report = await store.migrate(migrateOptions);
     onMigrated?.(report);
   } catch (err) {
     await store.close().catch(() => undefined);

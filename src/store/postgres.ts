@@ -127,7 +127,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     where: describe(opts.url, schema),
     maxAcceptsPerCommit: 200,
     isUnavailable,
-    migrate: () => migratePostgres(db, schema, log),
+    migrate: (opts) => migratePostgres(db, schema, log, opts),
     acceptBatches: (batches) => acceptBatchesPostgres({ db: ackLane, notices, announcer }, batches),
 
     expireOperations: (scope, now) => expireOperationsPostgres(db.statement, scope, now),

@@ -80,7 +80,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     // Enough webhooks to share one fsync, few enough to keep the write lock briefly.
     maxAcceptsPerCommit: 200,
     isUnavailable: (err) => err instanceof StoreUnavailableError,
-    migrate: async () => migrateSqlite(db, log),
+    migrate: async (opts) => migrateSqlite(db, log, opts),
     acceptBatches: (batches) => durable(() => acceptBatchesSqlite(db, batches)),
 
     expireOperations: async (scope, now) => expireOperationsSqlite(db, scope, now),

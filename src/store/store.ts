@@ -1,5 +1,5 @@
 import type { Provider, TagActionName } from '../tag-operation';
-import type { MigrationReport } from './migrations/migration';
+import type { MigrateOptions, MigrationReport } from './migrations/migration';
 
 /**
  * The durable store: the only place state lives. Two engines implement it
@@ -72,7 +72,7 @@ export interface Store {
   readonly engine: 'sqlite' | 'postgres';
 
   /** Creates or upgrades the schema (versioned migrations; PostgreSQL under an advisory lock). */
-  migrate(): Promise<MigrationReport>;
+  migrate(opts?: MigrateOptions): Promise<MigrationReport>;
 
   /**
    * One transaction: remembers event ids (duplicates are skipped), records history,

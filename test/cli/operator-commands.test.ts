@@ -7,6 +7,8 @@ import { ROOT, runCli } from './cli-run';
 import { silentLogger } from '../../src/log';
 import { createSqliteStore } from '../../src/store/sqlite';
 import { accepted, batch, tagOp } from '../store/builders';
+import { Client } from 'pg';
+import { describePostgres, dropSchema, newSchemaName } from '../helpers/pg-schema';
 
 const run = promisify(execFile);
 
@@ -32,6 +34,18 @@ describe('operator commands on an SQLite store that does not exist', () => {
     expect(fs.existsSync(dataDir)).toBe(false);
   });
 
+  it('refuses a file that holds no store (an empty autotag.db) and creates nothing in it', async () => {
+    const dataDir = path.join(dir, 'data');
+    fs.mkdirSync(dataDir);
+    fs.writeFileSync(path.join(dataDir, 'autotag.db'), '');
+    const r = await runCli(['status', '--json'], { DATA_DIR: dataDir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`the SQLite file ${path.join(dataDir, 'autotag.db')} holds no chat-autotag store, so the service has not run with it; nothing was created in it`);
+    const check = createSqliteStore({ file: path.join(dataDir, 'autotag.db'), log: silentLogger() });
+    await expect(check.migrate({ existingOnly: true })).rejects.toThrow(/holds no chat-autotag store/);
+    await check.close();
+  });
+
   it('migrate creates the store, after which status reports on it', async () => {
     const dataDir = path.join(dir, 'data');
     const first = await runCli(['migrate'], { DATA_DIR: dataDir });
@@ -45,6 +59,44 @@ describe('operator commands on an SQLite store that does not exist', () => {
     expect(again.stdout).toBe(`store (sqlite) is up to date at schema version ${steps.length}\n`);
     expect(fs.existsSync(path.join(dataDir, 'autotag.db'))).toBe(true);
     const r = await runCli(['status', '--json'], { DATA_DIR: dataDir });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ operations: { pending: 0, dead: 0 }, forwards: { pending: 0, dead: 0 } });
+  });
+});
+
+describePostgres('operator commands on a PostgreSQL schema the service never used', (url) => {
+  let schema: string;
+  beforeEach(() => {
+    schema = newSchemaName('autotag_nostore');
+  });
+  afterEach(async () => dropSchema(url, schema));
+
+  const schemaExists = async () => {
+    const c = new Client({ connectionString: url });
+    await c.connect();
+    try {
+      return (await c.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [schema])).rowCount === 1;
+    } finally {
+      await c.end();
+    }
+  };
+
+  it.each([
+    [['status', '--json']],
+    [['dead-letters', 'list']],
+    [['dead-letters', 'retry', '--all']],
+    [['history', '--user', 'U1']],
+  ])('%j refuses, says which variables to check, and creates nothing', async (args) => {
+    const r = await runCli(args, { DATABASE_URL: url, DATABASE_SCHEMA: schema });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`holds no chat-autotag store in schema ${schema}, so the service has not run with this DATABASE_URL and DATABASE_SCHEMA; nothing was created`);
+    expect(await schemaExists()).toBe(false);
+  });
+
+  it('migrate creates the store, after which status reports on it', async () => {
+    expect((await runCli(['migrate'], { DATABASE_URL: url, DATABASE_SCHEMA: schema })).code).toBe(0);
+    const r = await runCli(['status', '--json'], { DATABASE_URL: url, DATABASE_SCHEMA: schema });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ operations: { pending: 0, dead: 0 }, forwards: { pending: 0, dead: 0 } });
   });

@@ -8,6 +8,15 @@ export interface Migration {
   sql: string;
 }
 
+/**
+ * How a store is brought up to date. `existingOnly`: a store that holds none of this service's
+ * tables is refused (nothing is created) — for commands that read what the service wrote, which
+ * would otherwise create an empty store and report zeros when pointed at the wrong one.
+ */
+export interface MigrateOptions {
+  existingOnly?: boolean;
+}
+
 /** What bringing a store up to date did: the steps applied now (in order) and the version it is at. */
 export interface MigrationReport {
   applied: { version: number; name: string }[];

@@ -1,5 +1,5 @@
 import type { Logger } from '../../log';
-import { checkMigrations, stepFailed, type MigrationReport } from '../migrations/migration';
+import { checkMigrations, stepFailed, type MigrateOptions, type MigrationReport } from '../migrations/migration';
 import { postgresMigrations } from '../migrations/postgres';
 import { num } from '../shared/rows';
 import { isUnavailable, quoteIdent, type PgDb } from './db';
@@ -9,7 +9,7 @@ import { isUnavailable, quoteIdent, type PgDb } from './db';
  * that start together wait for each other and every step runs once. The schema is
  * created under the same lock (CREATE SCHEMA IF NOT EXISTS races otherwise).
  */
-export async function migratePostgres(db: PgDb, schema: string | undefined, log: Logger): Promise<MigrationReport> {
+export async function migratePostgres(db: PgDb, schema: string | undefined, log: Logger, opts: MigrateOptions = {}): Promise<MigrationReport> {
   checkMigrations('PostgreSQL', postgresMigrations);
   const report: MigrationReport = { applied: [], version: postgresMigrations.length };
   // Untimed: a step rewrites whole tables (minutes on a large database), and an instance
@@ -17,6 +17,17 @@ export async function migratePostgres(db: PgDb, schema: string | undefined, log:
   await db.untimedTx(async (q) => {
     report.applied = []; // a transaction retried after a deadlock starts over
     await q('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`autotag:migrate:${schema ?? ''}`]);
+    if (opts.existingOnly) {
+      // Looked up through search_path: in the store's schema (NULL when that schema does not exist either).
+      const { rows: found } = await q(`SELECT to_regclass('schema_migrations') IS NOT NULL AS present`);
+      if (found[0]?.present !== true) {
+        throw new Error(
+          `this PostgreSQL database holds no chat-autotag store${schema ? ` in schema ${schema}` : ''}, so the service has not run with this ` +
+            `DATABASE_URL${schema ? ' and DATABASE_SCHEMA' : ''}; nothing was created. Run the command with the service's DATABASE_URL` +
+            `${schema ? ' and DATABASE_SCHEMA' : ' (and its DATABASE_SCHEMA, if it has one)'}`,
+        );
+      }
+    }
     if (schema) await q(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     await q(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY,

@@ -77,7 +77,7 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
 
   return {
     engine: engine.engine,
-    migrate: async () => open().migrate(),
+    migrate: async (opts) => open().migrate(opts),
     async accept(batch) {
       open();
       // A NUL in a platform's text or id must not fail the commit it shares with other webhooks.

@@ -1,5 +1,5 @@
 import type { Provider } from '../../tag-operation';
-import type { MigrationReport } from '../migrations/migration';
+import type { MigrateOptions, MigrationReport } from '../migrations/migration';
 import type {
   AccountScope,
   ActivityCount,
@@ -43,7 +43,7 @@ export interface StoreEngine {
   readonly where: string;
   /** Webhooks per shared commit. */
   readonly maxAcceptsPerCommit: number;
-  migrate(): Promise<MigrationReport>;
+  migrate(opts?: MigrateOptions): Promise<MigrationReport>;
   /** One transaction for all batches, applied in order; one result per batch. */
   acceptBatches(batches: AcceptBatch[]): Promise<AcceptResult[]>;
   /** True for errors that mean the database is unreachable (retrying items alone would not help). */

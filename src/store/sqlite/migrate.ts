@@ -1,5 +1,5 @@
 import type { Logger } from '../../log';
-import { checkMigrations, stepFailed, type MigrationReport } from '../migrations/migration';
+import { checkMigrations, stepFailed, type MigrateOptions, type MigrationReport } from '../migrations/migration';
 import { sqliteMigrations } from '../migrations/sqlite';
 import { num } from '../shared/rows';
 import type { SqliteDb } from './db';
@@ -8,10 +8,13 @@ import type { SqliteDb } from './db';
  * Applies the missing steps, each in the same IMMEDIATE transaction as its record,
  * so two processes opening the file together apply each step once.
  */
-export function migrateSqlite(db: SqliteDb, log: Logger): MigrationReport {
+export function migrateSqlite(db: SqliteDb, log: Logger, opts: MigrateOptions = {}): MigrationReport {
   checkMigrations('SQLite', sqliteMigrations);
   const report: MigrationReport = { applied: [], version: sqliteMigrations.length };
   db.tx(() => {
+    if (opts.existingOnly && db.all(`SELECT 1 AS present FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).length === 0) {
+      throw new Error(`the SQLite file ${db.file} holds no chat-autotag store, so the service has not run with it; nothing was created in it`);
+    }
     db.raw.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY,
       name TEXT NOT NULL,
