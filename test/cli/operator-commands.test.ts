@@ -12,6 +12,9 @@ import { describePostgres, dropSchema, newSchemaName } from '../helpers/pg-schem
 
 const run = promisify(execFile);
 
+/** The commands that read what the service wrote: none of them may create a store. */
+const READING_COMMANDS = [[['status', '--json']], [['dead-letters', 'list']], [['dead-letters', 'retry', '--all']], [['history', '--user', 'U1']]];
+
 describe('operator commands on an SQLite store that does not exist', () => {
   let dir: string;
   beforeEach(() => {
@@ -19,12 +22,7 @@ describe('operator commands on an SQLite store that does not exist', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it.each([
-    [['status', '--json']],
-    [['dead-letters', 'list']],
-    [['dead-letters', 'retry', '--all']],
-    [['history', '--user', 'U1']],
-  ])('%j refuses, names the file it looked for, and creates nothing', async (args) => {
+  it.each(READING_COMMANDS)('%j refuses, names the file it looked for, and creates nothing', async (args) => {
     const dataDir = path.join(dir, 'data');
     const r = await runCli(args, { DATA_DIR: dataDir });
     expect(r.code).toBe(1);
@@ -81,12 +79,7 @@ describePostgres('operator commands on a PostgreSQL schema the service never use
     }
   };
 
-  it.each([
-    [['status', '--json']],
-    [['dead-letters', 'list']],
-    [['dead-letters', 'retry', '--all']],
-    [['history', '--user', 'U1']],
-  ])('%j refuses, says which variables to check, and creates nothing', async (args) => {
+  it.each(READING_COMMANDS)('%j refuses, says which variables to check, and creates nothing', async (args) => {
     const r = await runCli(args, { DATABASE_URL: url, DATABASE_SCHEMA: schema });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
