@@ -8,6 +8,7 @@ import { catalogueProblems } from './catalogue-problems';
 import type { ExampleDefinition, RuleDefinition, WhenDefinition } from './definitions';
 import { parseInstant } from './instant';
 import { parseLifetime } from './lifetime';
+import { neverHolding } from './never-holds';
 import { issueMessage, issueTarget, toPath } from './issue-message';
 import type { RuleProblem } from './problems';
 import { readDefaults } from './file-defaults';
@@ -92,7 +93,7 @@ export function parseRuleFile(text: string, file: string, catalogue?: RuleCatalo
       const rule = resolve(parsed.data);
       out.rules.push(rule);
       out.evaluable.push(rule);
-      for (const [path, message] of shadowedChannels(raw, defaults.channel)) {
+      for (const [path, message] of [...shadowedChannels(raw, defaults.channel), ...neverHolding(raw)]) {
         const at = source.locate([...base, ...path]);
         out.warnings.push({ file, line: at.line, column: at.column, message });
       }
