@@ -14,7 +14,6 @@ import { StoreUnavailableError, type ForwardRequest, type Store } from '../store
 import { newEventsOf } from '../store/shared/activity-counts';
 import { acceptWebhook } from './accept-webhook';
 import { sendContinue } from './expect-continue';
-import { storedOrderingKey } from './ordering-key';
 import { channelPicker, type OtherChannels } from './pick-channel';
 import { processEvents } from './process-events';
 import { BodyReadError, readBody, type HeldBody, type UnverifiedBodies } from './read-body';
@@ -209,8 +208,7 @@ export function webhookRoute(d: WebhookRouteDeps): WebhookHandler {
       const headers: Record<string, string> = { [scheme.header]: signature };
       const contentType = header(req, 'content-type');
       if (contentType) headers['content-type'] = contentType;
-      const orderingKey = storedOrderingKey(parsed.orderingKey);
-      for (const destination of chosen.forwardUrls) forwards.push({ destination, orderingKey, body: raw, headers });
+      for (const destination of chosen.forwardUrls) forwards.push({ destination, orderingKey: parsed.orderingKey, body: raw, headers });
     }
     try {
       const result = await acceptWebhook(d.store, { now: started, events: processed.accepted, forwards, storeText: d.storeText }, log);

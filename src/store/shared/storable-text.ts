@@ -87,7 +87,10 @@ export function storableBatch(batch: AcceptBatch): AcceptBatch {
     events: batch.events.map(storableEvent),
     forwards: batch.forwards.map((f) => ({
       ...f,
-      orderingKey: storableText(f.orderingKey),
+      // Made storable as a display form (it is shown with dead letters), then bounded like a dedup key:
+      // a recipient may be any length (a LINE destination, a Meta object's name), and the index that
+      // finds each key's oldest forward refuses an entry past about 2,700 bytes. Equal keys stay equal.
+      orderingKey: storableKey(storableText(f.orderingKey)),
       headers: Object.fromEntries(Object.entries(f.headers).map(([k, v]) => [storableText(k), storableText(v)])),
     })),
   };
