@@ -1,4 +1,4 @@
-import type { EventKind } from '../event-kinds';
+import { carriesPostbackData, carriesText, type EventKind } from '../event-kinds';
 
 /**
  * What a dry run (`autotag test`, the /admin playground) takes of the text and postback data it
@@ -12,11 +12,11 @@ export function dryRunInputs(kind: EventKind, text: string | undefined, data: st
   const a = `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;
   const out: { text?: string; postbackData?: string; leftOut: string[] } = { leftOut };
   if (text !== undefined) {
-    if (kind === 'message') out.text = text;
+    if (carriesText(kind)) out.text = text;
     else leftOut.push(`the text is left out: ${a} event has no text (only a message has), so no text condition matches it`);
   }
   if (data !== undefined) {
-    if (kind === 'message' || kind === 'postback') out.postbackData = data;
+    if (carriesPostbackData(kind)) out.postbackData = data;
     else leftOut.push(`the postback data is left out: ${a} event has none (a postback or a quick-reply message has), so no postback condition matches it`);
   }
   return out;

@@ -1,3 +1,4 @@
+import { carriesPostbackData, carriesText } from '../event-kinds';
 import type { PathSegment } from './yaml-source';
 
 /**
@@ -17,10 +18,10 @@ export function neverHolding(rawRule: unknown): [PathSegment[], string][] {
   if (event === undefined || kinds.length === 0) return [];
   const named = kinds.join(', ');
   const found: [PathSegment[], string][] = [];
-  if (text !== undefined && !kinds.includes('message')) {
+  if (text !== undefined && !kinds.some(carriesText)) {
     found.push([['when', 'text'], `this text condition can never hold: only a message event has text, and this rule's event is ${named}`]);
   }
-  if (postback !== undefined && kinds.every((k) => k === 'follow' || k === 'unfollow')) {
+  if (postback !== undefined && !kinds.some(carriesPostbackData)) {
     found.push([
       ['when', 'postback'],
       `this postback condition can never hold: a ${named} event has no postback data (a postback has, and a message answering a quick reply)`,
