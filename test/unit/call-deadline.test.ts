@@ -68,9 +68,17 @@ describe('setCallDeadline', () => {
   it('does not act once cleared, whether its timer has come due or not', async () => {
     let acted = 0;
     setCallDeadline(() => acted++, 20).clear();
-    // Cleared in the turn its timer came due, before the end of that turn.
+    // Cleared in the turn its timer came due, before the end of that turn: both timers are
+    // made due before the loop gets to them (the thread is held past their time), so they run
+    // in the same timers phase, the deadline's first — as they would when a call's answer and
+    // its deadline come due together. Without the hold, a machine that reaches the timers
+    // between the two expiries runs them in separate turns, and the test meant nothing there.
     const due = setCallDeadline(() => acted++, 20);
     setTimeout(() => due.clear(), 20);
+    const heldUntil = Date.now() + 30;
+    while (Date.now() < heldUntil) {
+      // Holding the thread, on purpose.
+    }
     await new Promise((resolve) => setTimeout(resolve, 80));
     expect(acted).toBe(0);
   });
