@@ -188,13 +188,3 @@ export function createMetrics(opts: { status?: () => Promise<StoreStatus>; colle
   }
   return m;
 }
-
-/** A label for a forward destination: scheme, host and path only (query strings may hold credentials). */
-export function destinationLabel(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return 'invalid';
-  }
-}

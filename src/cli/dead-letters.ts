@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { destinationLabel } from '../destination-label';
 import { isoTime } from '../format-time';
 import type { describeOperation } from '../providers/describe-operation';
 import type { DeadLetter, Store } from '../store/store';
@@ -110,7 +111,7 @@ export async function runDeadLettersRetry(ids: string[], opts: { all?: boolean }
 
 function describe(d: DeadLetter, describeOp: typeof describeOperation): string {
   if (d.operation) return `${describeOp(d.operation)} for ${d.operation.platform} user ${d.operation.userId} (channel ${d.operation.channel})`;
-  if (d.forward) return `forward to ${d.forward.destination} (received ${isoTime(d.forward.receivedAt)})`;
+  if (d.forward) return `forward to ${destinationLabel(d.forward.destination)} (received ${isoTime(d.forward.receivedAt)})`;
   return d.type;
 }
 

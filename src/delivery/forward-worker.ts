@@ -1,6 +1,7 @@
 import { Agent } from 'undici';
 import type { Logger } from '../log';
-import { destinationLabel, type Metrics } from '../metrics';
+import { destinationLabel } from '../destination-label';
+import type { Metrics } from '../metrics';
 import type { AttemptOutcome, ClaimedForward, InstanceSession, Store } from '../store/store';
 import { formatDuration } from '../format-time';
 import { nextAttemptDelay } from './backoff';

@@ -1,4 +1,5 @@
 import type { DeadLetter } from '../../store/store';
+import { destinationLabel } from '../../destination-label';
 import { html, type SafeHtml } from '../html';
 import { csrfField, describeOperation, table, time, userLink, type ViewContext } from './common';
 
@@ -8,7 +9,7 @@ function what(ctx: ViewContext, d: DeadLetter): SafeHtml | string {
   if (d.operation) {
     return html`${describeOperation(d.operation)} for ${d.operation.platform} user ${userLink(ctx, d.operation.userId)} <span class="muted">(channel ${d.operation.channel})</span>`;
   }
-  if (d.forward) return html`forward to ${d.forward.destination} (ordering key ${d.forward.orderingKey})`;
+  if (d.forward) return html`forward to ${destinationLabel(d.forward.destination)} (ordering key ${d.forward.orderingKey})`;
   return d.type;
 }
 
