@@ -93,7 +93,7 @@ export function parseRuleFile(text: string, file: string, catalogue?: RuleCatalo
       const rule = resolve(parsed.data);
       out.rules.push(rule);
       out.evaluable.push(rule);
-      for (const [path, message] of [...shadowedChannels(raw, defaults.channel), ...neverHolding(raw)]) {
+      for (const [path, message] of [...shadowedChannels(raw, defaults.channel), ...neverHolding(raw, { catalogue: catalogue ?? ENVIRONMENT_CATALOGUE, defaultChannels: defaults.channel })]) {
         const at = source.locate([...base, ...path]);
         out.warnings.push({ file, line: at.line, column: at.column, message });
       }

@@ -65,6 +65,17 @@ describe('autotag validate with a channels file', () => {
     expect(ruleLines[1]).toMatch(/^test\/fixtures\/channels\/invalid\/rules\/shop\.yaml:13:\d+: .*"nobody"/);
   });
 
+  it('passes with a warning at a platform condition the rule\'s channel of the file never receives', async () => {
+    const io = bufferIo();
+    expect(await runValidate({ rules: 'test/fixtures/channels/platform-apart' }, io, deps(EXAMPLE_ENV))).toBe(0);
+    expect(io.out).toBe('2 rules in 1 file OK; 0 examples hold; channels.example.yaml: 3 channels, 2 accounts OK\n');
+    // Only the first rule: group-meta receives WhatsApp webhooks.
+    expect(io.err).toBe(
+      'warning: test/fixtures/channels/platform-apart/rules.yaml:6:23: this platform condition can never hold: ' +
+        'the rule\'s channel brand-a-line receives only line webhooks, and this rule\'s platform is whatsapp\n',
+    );
+  });
+
   it('refuses rules that name channels no file declares', async () => {
     const io = bufferIo();
     expect(await runValidate({ rules: RULES }, io, deps({}))).toBe(1);

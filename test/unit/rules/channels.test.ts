@@ -1,24 +1,7 @@
 import { evaluate, formatProblem, RuleSet, type RuleCatalogue } from '../../../src/rules';
 import { checkExamples } from '../../../src/rules/examples';
 import { parseRuleFile } from '../../../src/rules/parse-rule-file';
-
-/** The environment's channels and accounts, and a channels file's: a LINE channel, a Meta app, two accounts. */
-const CATALOGUE: RuleCatalogue = {
-  channels: new Map([
-    ['line', ['line']],
-    ['facebook', ['facebook', 'instagram', 'whatsapp']],
-    ['whatsapp', ['whatsapp']],
-    ['brand-a-line', ['line']],
-    ['brand-b-meta', ['facebook', 'instagram', 'whatsapp']],
-  ]),
-  accounts: new Map([
-    ['mantago', 'mantago'],
-    ['botbonnie', 'botbonnie'],
-    ['brand-a', 'mantago'],
-    ['brand-b', 'botbonnie'],
-  ]),
-  file: 'channels.yaml',
-};
+import { CATALOGUE } from './fixtures';
 
 const parse = (text: string, catalogue: RuleCatalogue | null = CATALOGUE) => parseRuleFile(text, 'rules.yaml', catalogue ?? undefined);
 const problems = (text: string) => parse(text).problems.map(formatProblem);

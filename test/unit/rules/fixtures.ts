@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { RuleCatalogue } from '../../../src/rules';
 
 /** The repository root: problem file names in these tests are relative to it. */
 export const ROOT = path.resolve(__dirname, '../../..');
@@ -15,3 +16,21 @@ export function reported(...parts: string[]): string {
 
 /** A fixed "now" so examples without `at` do not depend on the day the tests run. */
 export const NOW = Date.parse('2026-06-15T12:00:00Z');
+
+/** The environment's channels and accounts, and a channels file's: a LINE channel, a Meta app, two accounts. */
+export const CATALOGUE: RuleCatalogue = {
+  channels: new Map([
+    ['line', ['line']],
+    ['facebook', ['facebook', 'instagram', 'whatsapp']],
+    ['whatsapp', ['whatsapp']],
+    ['brand-a-line', ['line']],
+    ['brand-b-meta', ['facebook', 'instagram', 'whatsapp']],
+  ]),
+  accounts: new Map([
+    ['mantago', 'mantago'],
+    ['botbonnie', 'botbonnie'],
+    ['brand-a', 'mantago'],
+    ['brand-b', 'botbonnie'],
+  ]),
+  file: 'channels.yaml',
+};
