@@ -41,6 +41,14 @@ function unsetTokenOf(config: Config, name: string): string {
   return `${variable} is not set (the token of account ${name} is \${${variable}} in ${config.channelsFile?.file ?? 'the channels file'})`;
 }
 
+/** Prints `autotag botbonnie COMMAND: message` on stderr; the exit code 1. */
+function failure(io: CommandIo, command: string): (message: string) => number {
+  return (message) => {
+    io.stderr(`autotag botbonnie ${command}: ${message}\n`);
+    return 1;
+  };
+}
+
 async function withClient(
   config: Config,
   io: CommandIo,
@@ -49,10 +57,7 @@ async function withClient(
   fn: (client: BotbonnieClient) => Promise<void>,
   accountName?: string,
 ): Promise<number> {
-  const fail = (message: string) => {
-    io.stderr(`autotag botbonnie ${command}: ${message}\n`);
-    return 1;
-  };
+  const fail = failure(io, command);
   const chosen = accountSettings(config, accountName);
   if ('problem' in chosen) return fail(chosen.problem);
   const { token, botId, baseUrl } = chosen.settings;
@@ -105,19 +110,37 @@ export function deleteTagCommand(config: Config, args: { id: string; json?: bool
 
 export interface UserTagsArgs extends AccountOption {
   user: string;
-  pid: string;
+  /** Default for a LINE user: the account's LINE pid (`line_pid`, BOTBONNIE_LINE_PID). */
+  pid?: string;
   channel: string;
   json?: boolean;
 }
 
+/**
+ * The `bot_pid` to ask under: `--pid`, else for a LINE user the account's LINE pid, which the
+ * tagger sends for every LINE user (taggers.ts); a Facebook user's is the page, which no
+ * account setting says.
+ */
+function userPid(config: Config, args: UserTagsArgs, platform: string): { pid: string } | { problem: string } {
+  if (args.pid !== undefined) return { pid: args.pid };
+  const chosen = accountSettings(config, args.account);
+  if ('problem' in chosen) return chosen;
+  if (platform !== 'line') return { problem: `--pid is required for --channel ${platform}: the page id the user writes to (bot_pid)` };
+  if (chosen.settings.linePid !== undefined) return { pid: chosen.settings.linePid };
+  const fromFile = args.account !== undefined && args.account !== 'botbonnie';
+  const setting = fromFile ? `line_pid of account ${args.account} in ${config.channelsFile?.file ?? 'the channels file'}` : 'BOTBONNIE_LINE_PID';
+  return { problem: `--pid is not given and ${setting} is not set: give --pid (the LINE bot's user id, the webhook's destination) or set ${setting}` };
+}
+
 export async function userTagsCommand(config: Config, args: UserTagsArgs, io: CommandIo): Promise<number> {
-  const channel = [...BOTBONNIE_CHANNEL].find(([platform]) => platform === args.channel.toLowerCase())?.[1];
-  if (channel === undefined) {
-    io.stderr(`autotag botbonnie user-tags: --channel must be ${[...BOTBONNIE_CHANNEL.keys()].join(' or ')}, got ${JSON.stringify(args.channel)}\n`);
-    return 1;
-  }
+  const fail = failure(io, 'user-tags');
+  const platform = args.channel.toLowerCase();
+  const channel = [...BOTBONNIE_CHANNEL].find(([p]) => p === platform)?.[1];
+  if (channel === undefined) return fail(`--channel must be ${[...BOTBONNIE_CHANNEL.keys()].join(' or ')}, got ${JSON.stringify(args.channel)}`);
+  const known = userPid(config, args, platform);
+  if ('problem' in known) return fail(known.problem);
   return withClient(config, io, 'user-tags', 'token', async (client) => {
-    const tags = await client.listUserTags({ bot_raw_uid: args.user, bot_pid: args.pid, bot_channel: channel });
+    const tags = await client.listUserTags({ bot_raw_uid: args.user, bot_pid: known.pid, bot_channel: channel });
     if (args.json) json(io, { tags });
     else if (tags.length === 0) io.stdout('(no tags)\n');
     else io.stdout(tags.map((t) => (t.name !== undefined ? `${t.id}\t${t.name}\n` : `${t.id}\n`)).join(''));
@@ -184,7 +207,7 @@ export function registerBotbonnieCommands(program: Command, opts: RegisterOption
   bb.command('user-tags')
     .description("list a user's tags")
     .requiredOption('--user <uid>', 'the user id on the platform (LINE userId, Messenger sender id)')
-    .requiredOption('--pid <pid>', 'bot_pid: the LINE bot id or the Facebook page id')
+    .option('--pid <pid>', "bot_pid: the Facebook page id, or the LINE bot id (default for LINE: the account's line_pid, BOTBONNIE_LINE_PID)")
     .requiredOption('--channel <channel>', [...BOTBONNIE_CHANNEL.keys()].join(' or '))
     .option(accountOption, accountHelp)
     .option('--json', 'print {"tags":[{id,name}]}')

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Command } from 'commander';
 import {
   createTagCommand,
@@ -111,6 +114,51 @@ describe('autotag botbonnie … against a fake BotBonnie', () => {
     expect(fake.requests.at(-1)!.query).toEqual({ bot_raw_uid: 'U1', bot_pid: 'page-9', bot_channel: '1' });
   });
 
+  it("user-tags of a LINE user asks under the account's LINE pid when --pid is not given; --pid still wins", async () => {
+    const withPid = loadConfig({ ...env, BOTBONNIE_LINE_PID: '@env-pid' });
+    const io = bufferIo();
+    expect(await userTagsCommand(withPid, { user: 'U1', channel: 'line', json: true }, io)).toBe(0);
+    expect(JSON.parse(io.out())).toEqual({ tags: [] });
+    expect(fake.requests.at(-1)!.query).toEqual({ bot_raw_uid: 'U1', bot_pid: '@env-pid', bot_channel: '1' });
+    expect(await userTagsCommand(withPid, { user: 'U1', pid: '@given', channel: 'line' }, bufferIo())).toBe(0);
+    expect(fake.requests.at(-1)!.query).toEqual({ bot_raw_uid: 'U1', bot_pid: '@given', bot_channel: '1' });
+
+    // An account of the channels file: its line_pid.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bb-cli-'));
+    try {
+      fs.writeFileSync(
+        path.join(dir, 'channels.yaml'),
+        `accounts:\n  brand-b: { provider: botbonnie, token: "\${BB_TOKEN}", line_pid: "@brandb", base_url: ${fake.baseUrl} }\n` +
+          `  brand-c: { provider: botbonnie, token: "\${BB_TOKEN}", base_url: ${fake.baseUrl} }\nchannels: []\n`,
+      );
+      const fileConfig = loadConfig({ ...env, BOTBONNIE_LINE_PID: '@env-pid', BB_TOKEN: 'bb-cli-token', CHANNELS_FILE: 'channels.yaml' }, { cwd: dir });
+      expect(await userTagsCommand(fileConfig, { user: 'U2', channel: 'line', account: 'brand-b' }, bufferIo())).toBe(0);
+      expect(fake.requests.at(-1)!.query).toEqual({ bot_raw_uid: 'U2', bot_pid: '@brandb', bot_channel: '1' });
+      const io2 = bufferIo();
+      expect(await userTagsCommand(fileConfig, { user: 'U2', channel: 'line', account: 'brand-c' }, io2)).toBe(1);
+      expect(io2.err()).toBe(
+        'autotag botbonnie user-tags: --pid is not given and line_pid of account brand-c in channels.yaml is not set: ' +
+          "give --pid (the LINE bot's user id, the webhook's destination) or set line_pid of account brand-c in channels.yaml\n",
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    expect(fake.requests).toHaveLength(3);
+  });
+
+  it('user-tags without --pid says which flag or setting gives it, and sends nothing', async () => {
+    const io = bufferIo();
+    expect(await userTagsCommand(config, { user: 'U1', channel: 'line' }, io)).toBe(1);
+    expect(io.err()).toBe(
+      "autotag botbonnie user-tags: --pid is not given and BOTBONNIE_LINE_PID is not set: give --pid (the LINE bot's user id, the webhook's destination) or set BOTBONNIE_LINE_PID\n",
+    );
+    const io2 = bufferIo();
+    // A Facebook user's pid is the page: no account setting gives it, BOTBONNIE_LINE_PID included.
+    expect(await userTagsCommand(loadConfig({ ...env, BOTBONNIE_LINE_PID: '@env-pid' }), { user: 'U1', channel: 'facebook' }, io2)).toBe(1);
+    expect(io2.err()).toBe('autotag botbonnie user-tags: --pid is required for --channel facebook: the page id the user writes to (bot_pid)\n');
+    expect(fake.requests).toHaveLength(0);
+  });
+
   it('user-tags refuses a channel other than line or facebook', async () => {
     const io = bufferIo();
     expect(await userTagsCommand(config, { user: 'U1', pid: 'p', channel: 'instagram' }, io)).toBe(1);
@@ -143,6 +191,9 @@ describe('autotag botbonnie … against a fake BotBonnie', () => {
     const ok = await run(['botbonnie', 'create-tag', 'from-cli', '--json'], env);
     expect(ok.code).toBe(0);
     expect(fake.tags.get((JSON.parse(ok.io.out()) as { id: string }).id)?.name).toBe('from-cli');
+    const tags = await run(['botbonnie', 'user-tags', '--user', 'U3', '--channel', 'line'], { ...env, BOTBONNIE_LINE_PID: '@env-pid' });
+    expect(tags).toMatchObject({ code: 0 });
+    expect(fake.requests.at(-1)!.query).toEqual({ bot_raw_uid: 'U3', bot_pid: '@env-pid', bot_channel: '1' });
 
     const bad = await run(['botbonnie', 'get-tag', 'tag-x'], { ...env, BOTBONNIE_BASE_URL: 'not a url' });
     expect(bad.code).toBe(1);
