@@ -3,7 +3,7 @@ import { startFakeBotbonnie, startFakeMantago, jwtExpiringIn, type FakeBotbonnie
 import { signLine, signMeta } from '../helpers/signatures';
 import { COUPON_RULES, lineBody, lineText, recentTimestamp, startHarness, type Harness } from '../helpers/app-harness';
 import { startDelivery, type RunningDelivery } from '../helpers/delivery-harness';
-import { AckPressure } from '../../src/delivery/ack-pressure';
+import { ACK_PRESSURE, AckPressure } from '../../src/delivery/ack-pressure';
 import { ADAPTIVE_CONCURRENCY } from '../../src/delivery/operation-worker';
 
 const LINE_SECRET = 'line-secret-delivery';
@@ -245,10 +245,15 @@ describe('delivery to MantaGo', () => {
 
   it('the adaptive worker stays at its starting concurrency while webhook answers are slow, and grows once they are quick', async () => {
     const slow = await startFakeMantago({ latencyMs: 40 });
-    const pressure = new AckPressure();
-    // Answers as a flood of webhooks answered in 200 ms each would give: far above the target, in numbers.
+    // The gauge reads a clock the flood moves: each tick is one whole window of answers as a flood
+    // of webhooks answered in 200 ms each would give (far above the target, in numbers). On the real
+    // clock a starved test process ran the ticks more than a window apart, the gauge read the empty
+    // window as traffic turned light (as it is meant to: ack-pressure.test.ts) and let the worker grow.
+    let gaugeNow = 0;
+    const pressure = new AckPressure(() => gaugeNow);
     const flood = setInterval(() => {
       for (let i = 0; i < 20; i++) pressure.record(200);
+      gaugeNow += ACK_PRESSURE.windowMs;
     }, 10);
     try {
       for (let i = 0; i < 250; i++) await postLine(h, [lineText('coupon', `Upress${i}`)]);
@@ -259,6 +264,8 @@ describe('delivery to MantaGo', () => {
       expect(slow.api.maxInFlight).toBeLessThanOrEqual(ADAPTIVE_CONCURRENCY.initial);
 
       clearInterval(flood);
+      // The flood is over: windows with no answers pass.
+      gaugeNow += 2 * ACK_PRESSURE.windowMs;
       slow.api.reset();
       await running.waitForOutcomes(250, (o) => o.outcome === 'applied');
       expect(pressure.slow).toBe(false);
@@ -270,7 +277,7 @@ describe('delivery to MantaGo', () => {
       running = undefined;
       await slow.close();
     }
-  });
+  }, 90_000); // 250 webhooks posted, then 250 calls of 40 ms: 19–25 s on a loaded 2-core machine, past the 30 s default at times
 
   it('a flood of webhooks wakes the loop of operations no account can take at most once a second; its operations are still kept', async () => {
     const claims = { account: 0, others: 0 };
