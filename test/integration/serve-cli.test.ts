@@ -89,7 +89,12 @@ describe('autotag serve asked to stop while it starts', () => {
   it('exits 0 within a few seconds when its database never answers, saying it stopped without starting', async () => {
     // A "database" that takes connections and never says a word.
     const sockets = new Set<net.Socket>();
-    const silent = net.createServer((s) => void sockets.add(s));
+    let connected!: () => void;
+    const reachedDatabase = new Promise<void>((r) => (connected = r));
+    const silent = net.createServer((s) => {
+      sockets.add(s);
+      connected();
+    });
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const port = (silent.address() as net.AddressInfo).port;
     const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'cli.js'), 'serve'], {
@@ -101,7 +106,10 @@ describe('autotag serve asked to stop while it starts', () => {
     child.stdout.resume();
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     try {
-      await new Promise((r) => setTimeout(r, 1000));
+      // Signalled once it is connecting to the database, so in start-up with its handler in place
+      // (serve.ts sets it before it loads the server). A fixed 1 s was, on a loaded machine, before
+      // node had got that far: the signal's default action killed it (exit code null).
+      await reachedDatabase;
       const signalledAt = Date.now();
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
