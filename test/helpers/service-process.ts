@@ -91,7 +91,15 @@ async function startOnce(env: Record<string, string>, opts: StartOptions): Promi
       });
     });
 
-  const listening = await waitForLog((l) => l.message === 'chat-autotag listening', opts.timeoutMs ?? 15_000);
+  let listening: Record<string, unknown>;
+  try {
+    listening = await waitForLog((l) => l.message === 'chat-autotag listening', opts.timeoutMs ?? 15_000);
+  } catch (err) {
+    // A start that failed or is too slow must not outlive the test: the caller has no handle to
+    // kill it by, and a live child keeps jest from exiting after the run.
+    proc.kill('SIGKILL');
+    throw err;
+  }
   const port = Number(listening.port);
   return {
     proc,
