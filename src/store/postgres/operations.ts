@@ -29,7 +29,7 @@ const claimOperations = (accounts: string) => `
   WHERE o.id = picked.id
   RETURNING o.*`;
 const CLAIM_ACCOUNT = claimOperations('account = $3');
-const CLAIM_OTHER_ACCOUNTS = claimOperations(OTHER_ACCOUNTS_POSTGRES('$3'));
+export const CLAIM_OTHER_ACCOUNTS = claimOperations(OTHER_ACCOUNTS_POSTGRES('$3'));
 
 /**
  * Adds whose lifetime ended become removals, with a history entry each, in one

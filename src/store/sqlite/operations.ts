@@ -17,7 +17,7 @@ const claimOperations = (accounts: string) => `
   )
   RETURNING *`;
 const CLAIM_ACCOUNT = claimOperations('account = $3');
-const CLAIM_OTHER_ACCOUNTS = claimOperations(OTHER_ACCOUNTS_SQLITE('$3'));
+export const CLAIM_OTHER_ACCOUNTS = claimOperations(OTHER_ACCOUNTS_SQLITE('$3'));
 
 /** $1 now, $2 the accounts. One writer at a time, so both statements of a transaction see the same rows. */
 function expiryStatements(accounts: string) {
