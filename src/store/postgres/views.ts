@@ -24,25 +24,13 @@ import {
   RESCOPE_NEEDED,
   RESCOPE_PERSONS,
   RUNNING_LIFETIMES,
+  unlistedAccounts,
 } from '../sql/views';
 import type { Notify, Query } from './db';
 import { LEASE_END } from './liveness';
 
-/**
- * `account` is none of a list, bound as one text array: one of the accounts the table holds that
- * is not in the list. The accounts are found by a loose scan of operations_identity (which leads
- * with the account) — one index probe per account, the usual answer "none" in two — so the
- * statements for operations no account takes read only those; `account <> ALL(…)` alone matches
- * no index, and each of them read every pending row (about 3 ms a query at 10,000 waiting, once
- * a second, growing with the backlog).
- */
-export const OTHER_ACCOUNTS_POSTGRES = (param: string) => `account = ANY(ARRAY(
-    WITH RECURSIVE known(account) AS (
-      SELECT MIN(account) FROM operations
-      UNION ALL
-      SELECT (SELECT MIN(k.account) FROM operations k WHERE k.account > known.account) FROM known WHERE known.account IS NOT NULL
-    )
-    SELECT account FROM known WHERE account IS NOT NULL AND account <> ALL(${param}::text[])))`;
+/** `account` is none of a list, bound as one text array (of the accounts the table holds: `unlistedAccounts`). */
+export const OTHER_ACCOUNTS_POSTGRES = (param: string) => `account = ANY(ARRAY(${unlistedAccounts(`account <> ALL(${param}::text[])`)}))`;
 
 /** Wakes a worker when a gone holder's lease comes back, not only when it runs out. */
 export const NEXT_DUE = nextDueStatements(LEASE_END, OTHER_ACCOUNTS_POSTGRES);

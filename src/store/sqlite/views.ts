@@ -24,6 +24,7 @@ import {
   RESCOPE_NEEDED,
   RESCOPE_PERSONS,
   RUNNING_LIFETIMES,
+  unlistedAccounts,
 } from '../sql/views';
 import type { SqliteDb } from './db';
 
@@ -37,18 +38,8 @@ export function statusSqlite(db: SqliteDb, now: number): StoreStatus {
   };
 }
 
-/**
- * `account NOT IN (…)`, the list bound as one JSON array: one of the accounts the table holds that
- * is not in the list, found by a loose scan of the identity index (which leads with the account),
- * as on PostgreSQL (postgres/views.ts): `NOT IN` alone read every pending row, on the event loop.
- */
-export const OTHER_ACCOUNTS_SQLITE = (param: string) => `account IN (
-    WITH RECURSIVE known(account) AS (
-      SELECT MIN(account) FROM operations
-      UNION ALL
-      SELECT (SELECT MIN(k.account) FROM operations k WHERE k.account > known.account) FROM known WHERE known.account IS NOT NULL
-    )
-    SELECT account FROM known WHERE account IS NOT NULL AND account NOT IN (SELECT value FROM json_each(${param})))`;
+/** `account NOT IN (…)`, the list bound as one JSON array (of the accounts the table holds: `unlistedAccounts`). */
+export const OTHER_ACCOUNTS_SQLITE = (param: string) => `account IN (${unlistedAccounts(`account NOT IN (SELECT value FROM json_each(${param}))`)})`;
 
 /** One instance: a lease ends when it runs out. */
 export const NEXT_DUE = nextDueStatements('leased_until', OTHER_ACCOUNTS_SQLITE);
