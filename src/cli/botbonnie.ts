@@ -21,7 +21,8 @@ export interface AccountOption {
 }
 
 /** The settings of the account a command works in, or why there are none. */
-function accountSettings(config: Config, name: string | undefined): { settings: BotbonnieSettings; label: string } | { problem: string } {
+/** `fileAccount`: the name of the channels-file account chosen; undefined for the environment's. */
+function accountSettings(config: Config, name: string | undefined): { settings: BotbonnieSettings; label: string; fileAccount?: string } | { problem: string } {
   if (name === undefined || name === 'botbonnie') {
     return { settings: config.providers.botbonnie, label: 'the environment\'s BotBonnie account' };
   }
@@ -31,7 +32,7 @@ function accountSettings(config: Config, name: string | undefined): { settings: 
     return { problem: `--account: no account ${JSON.stringify(name)}${config.channelsFile ? ` in ${config.channelsFile.file}` : ' (there is no channels file)'}; the BotBonnie accounts are ${names.join(', ')}` };
   }
   if (account.provider.name !== 'botbonnie') return { problem: `--account: ${name} is a ${account.provider.title} account, not a BotBonnie account` };
-  return { settings: account.settings as BotbonnieSettings, label: `account ${name}` };
+  return { settings: account.settings as BotbonnieSettings, label: `account ${name}`, fileAccount: name };
 }
 
 /** Why an account of the channels file has no token: the variable it names is unset, as `validate` words it. */
@@ -61,12 +62,11 @@ async function withClient(
   const chosen = accountSettings(config, accountName);
   if ('problem' in chosen) return fail(chosen.problem);
   const { token, botId, baseUrl } = chosen.settings;
-  const fromFile = accountName !== undefined && accountName !== 'botbonnie';
   if (!token) {
-    return fail(fromFile ? unsetTokenOf(config, accountName) : 'BOTBONNIE_TOKEN is not set (the BotBonnie API token, from the BotBonnie console)');
+    return fail(chosen.fileAccount !== undefined ? unsetTokenOf(config, chosen.fileAccount) : 'BOTBONNIE_TOKEN is not set (the BotBonnie API token, from the BotBonnie console)');
   }
   if (needs === 'token+botId' && !botId) {
-    return fail(fromFile ? `${chosen.label} has no bot_id (the BotBonnie bot ID, e.g. bot-XXXXXXXX)` : 'BOTBONNIE_BOT_ID is not set (the BotBonnie bot ID, e.g. bot-XXXXXXXX)');
+    return fail(chosen.fileAccount !== undefined ? `${chosen.label} has no bot_id (the BotBonnie bot ID, e.g. bot-XXXXXXXX)` : 'BOTBONNIE_BOT_ID is not set (the BotBonnie bot ID, e.g. bot-XXXXXXXX)');
   }
   // Loaded here, not at the top: the HTTP client is only needed by these commands, and `autotag` starts faster without it.
   const { createBotbonnieClient } = await import('../providers/botbonnie');
@@ -127,8 +127,7 @@ function userPid(config: Config, args: UserTagsArgs, platform: string): { pid: s
   if ('problem' in chosen) return chosen;
   if (platform !== 'line') return { problem: `--pid is required for --channel ${platform}: the page id the user writes to (bot_pid)` };
   if (chosen.settings.linePid !== undefined) return { pid: chosen.settings.linePid };
-  const fromFile = args.account !== undefined && args.account !== 'botbonnie';
-  const setting = fromFile ? `line_pid of account ${args.account} in ${config.channelsFile?.file ?? 'the channels file'}` : 'BOTBONNIE_LINE_PID';
+  const setting = chosen.fileAccount !== undefined ? `line_pid of account ${chosen.fileAccount} in ${config.channelsFile?.file ?? 'the channels file'}` : 'BOTBONNIE_LINE_PID';
   return { problem: `--pid is not given and ${setting} is not set: give --pid (the LINE bot's user id, the webhook's destination) or set ${setting}` };
 }
 
