@@ -12,7 +12,7 @@ import { CLAIM_OTHER_ACCOUNTS as CLAIM_OTHER_SQLITE } from '../../src/store/sqli
 import { NEXT_DUE as NEXT_DUE_SQLITE } from '../../src/store/sqlite/views';
 import type { Store } from '../../src/store/store';
 import { dropSchema, describePostgres, newSchemaName } from '../helpers/pg-schema';
-import { accepted, batch, tagOp } from './builders';
+import { fillBacklog, planNodes, planOf } from './backlog';
 
 /**
  * The loop that keeps operations no account can take asks, at most once a second, for the pending
@@ -22,13 +22,6 @@ import { accepted, batch, tagOp } from './builders';
  */
 const BACKLOG = 3000;
 
-async function fill(store: Store): Promise<void> {
-  for (let i = 0; i < BACKLOG; i += 500) {
-    const events = Array.from({ length: 500 }, (_, j) => accepted(`other-${i + j}`, [tagOp({ userId: `U${i + j}` })]));
-    await store.accept(batch(1000, events));
-  }
-}
-
 describe('SQLite: the statements for operations no account takes read none of the accounts\' backlog', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autotag-other-accounts-'));
   const file = path.join(dir, 'autotag.db');
@@ -36,7 +29,7 @@ describe('SQLite: the statements for operations no account takes read none of th
   beforeAll(async () => {
     const store = createSqliteStore({ file, log: silentLogger() });
     await store.migrate();
-    await fill(store);
+    await fillBacklog(store, BACKLOG, 'other');
     await store.close();
     db = new Database(file, { readonly: true });
   }, 60_000);
@@ -65,7 +58,7 @@ describePostgres('PostgreSQL: the statements for operations no account takes rea
   beforeAll(async () => {
     store = createPostgresStore({ url, schema, log: silentLogger(), poolSize: 2, connectTimeoutMs: 3000, statementTimeoutMs: 10_000 });
     await store.migrate();
-    await fill(store);
+    await fillBacklog(store, BACKLOG, 'other');
     client = new pg.Client({ connectionString: url });
     await client.connect();
     await client.query(`SET search_path TO "${schema}"`);
@@ -76,16 +69,6 @@ describePostgres('PostgreSQL: the statements for operations no account takes rea
     await dropSchema(url, schema);
   });
 
-  interface PlanNode {
-    'Relation Name'?: string;
-    'Actual Rows'?: number;
-    'Actual Loops'?: number;
-    'Rows Removed by Filter'?: number;
-    'Rows Removed by Index Recheck'?: number;
-    Plans?: PlanNode[];
-  }
-  const nodesOf = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodesOf)];
-
   it.each([
     ['the claim', CLAIM_OTHER_PG, ['w', 60_000, '{mantago}', 5000, 8, null, null]],
     ['the next due time', NEXT_DUE_PG.otherAccountsOperations, ['{mantago}']],
@@ -94,8 +77,7 @@ describePostgres('PostgreSQL: the statements for operations no account takes rea
     await client.query('BEGIN');
     try {
       const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params as unknown[]);
-      const plan = (rows[0] as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan;
-      const read = nodesOf(plan)
+      const read = planNodes(planOf(rows))
         .filter((n) => n['Relation Name'] === 'operations')
         .reduce((sum, n) => sum + ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0) + (n['Rows Removed by Index Recheck'] ?? 0)) * (n['Actual Loops'] ?? 1), 0);
       expect(read).toBeLessThanOrEqual(10);

@@ -4,17 +4,9 @@ import { createPostgresStore } from '../../src/store/postgres';
 import { COMPLETE_OPERATIONS } from '../../src/store/postgres/operations';
 import type { Store } from '../../src/store/store';
 import { dropSchema, describePostgres, newSchemaName } from '../helpers/pg-schema';
-import { accepted, batch, tagOp } from './builders';
+import { fillBacklog, planNodes, planOf } from './backlog';
 
 const BACKLOG = 3000;
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-const nodesOf = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodesOf)];
 
 /**
  * The worker's settle of successful calls (one statement for many completions) must find its rows
@@ -37,10 +29,7 @@ describePostgres('PostgreSQL: settling completed calls with a backlog the statis
     await client.query(`SET search_path TO "${schema}"`);
     // Never analysed, by autovacuum either, during the test.
     await client.query('ALTER TABLE operations SET (autovacuum_enabled = false)');
-    for (let i = 0; i < BACKLOG; i += 500) {
-      const events = Array.from({ length: 500 }, (_, j) => accepted(`plan-${i + j}`, [tagOp({ userId: `U${i + j}` })]));
-      await store.accept(batch(1000, events));
-    }
+    await fillBacklog(store, BACKLOG, 'plan');
     const claimed = await store.claimOperations({ scope: { account: 'mantago' }, limit: 4, owner: 'w', now: 2000, leaseMs: 60_000 });
     ids = claimed.map((op) => op.id);
     expect(ids).toHaveLength(4);
@@ -58,8 +47,7 @@ describePostgres('PostgreSQL: settling completed calls with a backlog the statis
     const four = <T>(v: T) => ids.map(() => v);
     const params = [arr(ids), arr(four('w')), arr(four(1)), arr(four(3000)), arr(four(200)), arr(four(null)), arr(four(null)), arr(four('U1')), arr(four('op'))];
     const { rows } = await client.query(`EXPLAIN (FORMAT JSON) EXECUTE settle_${mode}(${params.map((p) => `'${p}'`).join(', ')})`);
-    const plan = (rows[0] as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan;
-    const nodes = nodesOf(plan);
+    const nodes = planNodes(planOf(rows));
     // Only what the settle touches is read: no scan of the whole table, no index but the primary key.
     expect(nodes.filter((n) => n['Relation Name'] === 'operations').map((n) => n['Node Type'])).not.toContain('Seq Scan');
     const indexes = nodes.map((n) => n['Index Name']).filter((i) => i !== undefined);
