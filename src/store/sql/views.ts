@@ -7,9 +7,23 @@ import { FORWARD_HEAD_IDS } from './forwards';
  * a done row whose lifetime has ended is a removal owed since `expires_at` (the worker turns
  * it into a pending row at its next claim; with the service stopped that may be much later):
  * it counts as pending and due, as of its end (CONTRACT.md, "Lifetimes").
+ *
+ * Done operations are the desired state of every person and tag ever tagged, and stay: they
+ * are most of the table. So the rows counted are read as three parts, each through its partial
+ * index — pending (operations_due), dead (operations_dead), and done with a lifetime that has
+ * ended (operations_expiry) — never the done rows; a bare `state IN (…) OR …` read all of them
+ * at every /metrics scrape (on SQLite on the event loop).
  */
 const queueCounts = (table: 'operations' | 'forwards', since: 'requested_at' | 'received_at', groupBy?: string) => {
   const owedRemoval = table === 'operations' ? `(state = 'done' AND expires_at <= $1)` : 'FALSE';
+  const columns = `state, leased_until, due_at, ${since}${table === 'operations' ? ', expires_at' : ''}${groupBy ? `, ${groupBy}` : ''}`;
+  const counted =
+    table === 'operations'
+      ? `(SELECT ${columns} FROM operations WHERE state = 'pending'
+          UNION ALL SELECT ${columns} FROM operations WHERE state = 'dead'
+          UNION ALL SELECT ${columns} FROM operations WHERE expires_at IS NOT NULL AND expires_at <= $1 AND state = 'done') AS counted`
+      : // Forwards are deleted once delivered: the table holds only pending and dead rows.
+        `forwards WHERE state IN ('pending', 'dead')`;
   return `
   SELECT ${groupBy ? `${groupBy},` : ''}
     COALESCE(SUM(CASE WHEN (state = 'pending' AND (leased_until IS NULL OR leased_until <= $1)) OR ${owedRemoval} THEN 1 ELSE 0 END), 0) AS pending,
@@ -17,8 +31,7 @@ const queueCounts = (table: 'operations' | 'forwards', since: 'requested_at' | '
     COALESCE(SUM(CASE WHEN state = 'pending' AND leased_until > $1 THEN 1 ELSE 0 END), 0) AS leased,
     COALESCE(SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), 0) AS dead,
     MIN(CASE WHEN state = 'pending' THEN ${since} ${table === 'operations' ? `WHEN ${owedRemoval} THEN expires_at ` : ''}END) AS oldest
-  FROM ${table}
-  WHERE state IN ('pending', 'dead')${table === 'operations' ? ` OR ${owedRemoval}` : ''}
+  FROM ${counted}
   ${groupBy ? `GROUP BY ${groupBy} ORDER BY ${groupBy}` : ''}`;
 };
 

@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { silentLogger } from '../../src/log';
+import { createPostgresStore } from '../../src/store/postgres';
+import { createSqliteStore } from '../../src/store/sqlite';
+import { OPERATION_COUNTS, OPERATION_COUNTS_BY_ACCOUNT, OPERATION_COUNTS_BY_CHANNEL } from '../../src/store/sql/views';
+import type { Store } from '../../src/store/store';
+import { dropSchema, describePostgres, newSchemaName } from '../helpers/pg-schema';
+import { fillBacklog, planNodes, planOf } from './backlog';
+
+/**
+ * Done operations are the desired state of every person and tag ever tagged: they stay, and are
+ * most of the table. `autotag status`, /admin and every /metrics scrape count the queue; those
+ * counts must read the pending, dead and owed rows, not the done ones. Here 3,000 done operations
+ * beside 10 pending, 5 dead and 5 done whose lifetime has ended (removals owed).
+ */
+const DONE = 3000;
+const NOW = 10_000;
+/** Turns all but the first 20 rows into done ones; of those 20, 5 dead and 5 done with an ended lifetime. */
+const SHAPE = [
+  `UPDATE operations SET state = 'done' WHERE id > 20`,
+  `UPDATE operations SET state = 'dead', dead_at = 5000, dead_reason = 'x', dead_code = 'rejected' WHERE id BETWEEN 11 AND 15`,
+  `UPDATE operations SET state = 'done', expires_at = 6000, expiry_rule = 'r' WHERE id BETWEEN 16 AND 20`,
+  // Lifetimes still running: not owed, not to be read by the counts.
+  `UPDATE operations SET expires_at = 1000000, expiry_rule = 'r' WHERE id BETWEEN 21 AND 30`,
+];
+const STATEMENTS: [string, string][] = [
+  ['the queue', OPERATION_COUNTS],
+  ['each channel', OPERATION_COUNTS_BY_CHANNEL],
+  ['each account', OPERATION_COUNTS_BY_ACCOUNT],
+];
+
+describe('SQLite: the queue counts read no done operations', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autotag-status-plan-'));
+  const file = path.join(dir, 'autotag.db');
+  let db: Database.Database;
+  beforeAll(async () => {
+    const store = createSqliteStore({ file, log: silentLogger() });
+    await store.migrate();
+    await fillBacklog(store, DONE + 20, 'status');
+    await store.close();
+    db = new Database(file);
+    for (const sql of SHAPE) db.exec(sql);
+  }, 60_000);
+  afterAll(() => {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(STATEMENTS)('%s: operations searched or read through a partial index, never scanned', (_name, sql) => {
+    const text = sql.replace(/\$\d+/g, '?');
+    const params = text.split('?').slice(1).map(() => NOW);
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${text}`).all(...params) as { detail: string }[]).map((r) => r.detail);
+    const onOperations = plan.filter((d) => /^(SCAN|SEARCH) operations\b/.test(d));
+    expect(onOperations).toHaveLength(3);
+    expect(onOperations.filter((d) => !/ USING INDEX operations_(due|dead|expiry)\b/.test(d))).toEqual([]);
+  });
+
+  it('counts what it counted before: 10 pending and 5 owed removals, 5 dead', () => {
+    const row = db.prepare(OPERATION_COUNTS.replace(/\$\d+/g, '?')).get(...OPERATION_COUNTS.split(/\$\d+/).slice(1).map(() => NOW));
+    expect(row).toMatchObject({ pending: 15, due: 15, leased: 0, dead: 5 });
+  });
+});
+
+describePostgres('PostgreSQL: the queue counts read no done operations', (url) => {
+  const schema = newSchemaName('autotag_status_plan');
+  let store: Store;
+  let client: pg.Client;
+  beforeAll(async () => {
+    store = createPostgresStore({ url, schema, log: silentLogger(), poolSize: 2, connectTimeoutMs: 3000, statementTimeoutMs: 10_000 });
+    await store.migrate();
+    client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(`SET search_path TO "${schema}"`);
+    await fillBacklog(store, DONE + 20, 'status');
+    for (const sql of SHAPE) await client.query(sql);
+    // As a database that analyses its tables sees it: done rows are nearly all of them.
+    await client.query('ANALYZE operations');
+  }, 60_000);
+  afterAll(async () => {
+    await client?.end();
+    await store?.close();
+    await dropSchema(url, schema);
+  });
+
+  it.each(STATEMENTS)('%s reads the 20 rows it counts, not the done ones', async (_name, sql) => {
+    const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, [NOW]);
+    const read = planNodes(planOf(rows))
+      .filter((n) => n['Relation Name'] === 'operations')
+      .reduce((sum, n) => sum + ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0) + (n['Rows Removed by Index Recheck'] ?? 0)) * (n['Actual Loops'] ?? 1), 0);
+    expect(read).toBeLessThanOrEqual(30);
+  });
+
+  it('counts what it counted before: 10 pending and 5 owed removals, 5 dead', async () => {
+    expect((await store.status(NOW)).operations).toMatchObject({ pending: 15, due: 15, leased: 0, dead: 5 });
+  });
+});
