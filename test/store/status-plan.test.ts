@@ -6,7 +6,13 @@ import pg from 'pg';
 import { silentLogger } from '../../src/log';
 import { createPostgresStore } from '../../src/store/postgres';
 import { createSqliteStore } from '../../src/store/sqlite';
-import { OPERATION_COUNTS, OPERATION_COUNTS_BY_ACCOUNT, OPERATION_COUNTS_BY_CHANNEL } from '../../src/store/sql/views';
+import {
+  OPERATION_COUNTS,
+  OPERATION_COUNTS_BY_ACCOUNT,
+  OPERATION_COUNTS_BY_CHANNEL,
+  RELEASE_ALL_OPERATION_LEASES,
+  RELEASE_OPERATION_LEASES_OF,
+} from '../../src/store/sql/views';
 import type { Store } from '../../src/store/store';
 import { dropSchema, describePostgres, newSchemaName } from '../helpers/pg-schema';
 import { fillBacklog, planNodes, planOf } from './backlog';
@@ -92,6 +98,22 @@ describePostgres('PostgreSQL: the queue counts read no done operations', (url) =
       .filter((n) => n['Relation Name'] === 'operations')
       .reduce((sum, n) => sum + ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0) + (n['Rows Removed by Index Recheck'] ?? 0)) * (n['Actual Loops'] ?? 1), 0);
     expect(read).toBeLessThanOrEqual(30);
+  });
+
+  it.each([
+    ['a stopping worker', RELEASE_OPERATION_LEASES_OF, ['w']],
+    ['every worker', RELEASE_ALL_OPERATION_LEASES, []],
+  ])('giving back the leases of %s reads the leased rows, not the done ones', async (_name, sql, params) => {
+    await client.query('BEGIN');
+    try {
+      const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+      const read = planNodes(planOf(rows))
+        .filter((n) => n['Relation Name'] === 'operations')
+        .reduce((sum, n) => sum + ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0) + (n['Rows Removed by Index Recheck'] ?? 0)) * (n['Actual Loops'] ?? 1), 0);
+      expect(read).toBeLessThanOrEqual(30);
+    } finally {
+      await client.query('ROLLBACK');
+    }
   });
 
   it('counts what it counted before: 10 pending and 5 owed removals, 5 dead', async () => {

@@ -213,7 +213,13 @@ export const RESCOPE_MERGE = `
 export const RESCOPE_PERSONS = `UPDATE operations SET person_scope = ${scopeNow} WHERE ${rescopeRows} AND person_scope <> ${scopeNow}`;
 
 /** $1 owner. */
-export const RELEASE_OPERATION_LEASES_OF = `UPDATE operations SET lease_owner = NULL, leased_until = NULL WHERE lease_owner = $1`;
+/**
+ * A worker's leases, given back when it stops. Only pending rows are leased, and a lease always
+ * has its end (every settle clears both): `state = 'pending' AND leased_until IS NOT NULL` finds
+ * them through operations_leased instead of reading every row — 90 ms at 500,000 done operations
+ * on SQLite, at each shutdown. Forwards are deleted once delivered, so their table is the queue.
+ */
+export const RELEASE_OPERATION_LEASES_OF = `UPDATE operations SET lease_owner = NULL, leased_until = NULL WHERE state = 'pending' AND leased_until IS NOT NULL AND lease_owner = $1`;
 export const RELEASE_FORWARD_LEASES_OF = `UPDATE forwards SET lease_owner = NULL, leased_until = NULL WHERE lease_owner = $1`;
-export const RELEASE_ALL_OPERATION_LEASES = `UPDATE operations SET lease_owner = NULL, leased_until = NULL WHERE lease_owner IS NOT NULL`;
+export const RELEASE_ALL_OPERATION_LEASES = `UPDATE operations SET lease_owner = NULL, leased_until = NULL WHERE state = 'pending' AND leased_until IS NOT NULL AND lease_owner IS NOT NULL`;
 export const RELEASE_ALL_FORWARD_LEASES = `UPDATE forwards SET lease_owner = NULL, leased_until = NULL WHERE lease_owner IS NOT NULL`;
