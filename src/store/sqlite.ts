@@ -7,6 +7,7 @@ import { createWorkSignal } from './shared/work-signal';
 import { ALWAYS_LIVE } from './shared/always-live';
 import { StoreUnavailableError } from './store';
 import { SqliteDb } from './sqlite/db';
+import { SqliteReader } from './sqlite/reader';
 import { WalSync, type Fdatasync } from './sqlite/wal-sync';
 import { migrateSqlite } from './sqlite/migrate';
 import { acceptBatchesSqlite } from './sqlite/accept';
@@ -48,6 +49,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
   const log = opts.log.child({ store: 'sqlite' });
   const db = SqliteDb.open(opts.file);
   const wal = new WalSync(`${opts.file}-wal`, opts.fdatasync);
+  const reader = new SqliteReader(opts.file);
   /**
    * A transaction that must be on disk before the caller answers (an accepted webhook, a
    * settled attempt): committed without a flush, then made durable by an fdatasync of the
@@ -96,7 +98,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
 
     releaseLeases: async (owner) => releaseLeasesSqlite(db, owner),
     nextDueAt: async (kind, scope) => nextDueAtSqlite(db, kind, scope),
-    status: async (now) => statusSqlite(db, now),
+    status: (now) => statusSqlite(reader, now),
     listDeadLetters: async (limit, after) => listDeadLettersSqlite(db, limit, after),
     retryDeadLetters: async (which, now) => retryDeadLettersSqlite(db, which, now),
     requeueDeadOperations: async (account, code, now) => requeueDeadOperationsSqlite(db, account, code, now),
@@ -127,6 +129,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       stopWatching?.();
       await settles.drain();
       await wal.close();
+      await reader.close();
       db.close();
     },
   };

@@ -14,7 +14,7 @@ export type SqlValue = string | number | bigint | Buffer | null | undefined | bo
  */
 const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|PROTOCOL|NOLFS)/;
 
-function mapError(file: string, err: unknown): unknown {
+export function toSqliteStoreError(file: string, err: unknown): unknown {
   if (err instanceof StoreUnavailableError) return err;
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && UNAVAILABLE_CODES.test(code)) {
@@ -149,7 +149,7 @@ export class SqliteDb {
     try {
       return fn();
     } catch (err) {
-      throw mapError(this.file, err);
+      throw toSqliteStoreError(this.file, err);
     }
   }
 

@@ -27,14 +27,19 @@ import {
   unlistedAccounts,
 } from '../sql/views';
 import type { SqliteDb } from './db';
+import type { SqliteReader } from './reader';
 
-export function statusSqlite(db: SqliteDb, now: number): StoreStatus {
+/** The queue counts, read on the reading thread (see SqliteReader): they read every pending row. */
+export async function statusSqlite(reader: SqliteReader, now: number): Promise<StoreStatus> {
+  const [ops, fwd, channels, accounts, lifetimes] = await reader.read(
+    [OPERATION_COUNTS, FORWARD_COUNTS, OPERATION_COUNTS_BY_CHANNEL, OPERATION_COUNTS_BY_ACCOUNT, RUNNING_LIFETIMES].map((sql) => ({ sql, params: [now] })),
+  );
   return {
-    operations: toQueueCounts(db.all(OPERATION_COUNTS, [now])[0], now),
-    forwards: toQueueCounts(db.all(FORWARD_COUNTS, [now])[0], now),
-    channels: db.all(OPERATION_COUNTS_BY_CHANNEL, [now]).map((r) => toChannelCounts(r, now)),
-    accounts: db.all(OPERATION_COUNTS_BY_ACCOUNT, [now]).map((r) => toAccountCounts(r, now)),
-    lifetimes: toRunningLifetimes(db.all(RUNNING_LIFETIMES, [now])[0]),
+    operations: toQueueCounts(ops?.[0], now),
+    forwards: toQueueCounts(fwd?.[0], now),
+    channels: (channels ?? []).map((r) => toChannelCounts(r, now)),
+    accounts: (accounts ?? []).map((r) => toAccountCounts(r, now)),
+    lifetimes: toRunningLifetimes(lifetimes?.[0]),
   };
 }
 
