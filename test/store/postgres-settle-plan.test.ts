@@ -1,10 +1,8 @@
 import pg from 'pg';
-import { silentLogger } from '../../src/log';
-import { createPostgresStore } from '../../src/store/postgres';
 import { COMPLETE_OPERATIONS } from '../../src/store/postgres/operations';
 import type { Store } from '../../src/store/store';
 import { dropSchema, describePostgres, newSchemaName } from '../helpers/pg-schema';
-import { fillBacklog, planNodes, planOf } from './backlog';
+import { fillBacklog, planNodes, planOf, planStore } from './backlog';
 
 const BACKLOG = 3000;
 
@@ -22,11 +20,7 @@ describePostgres('PostgreSQL: settling completed calls with a backlog the statis
   let ids: number[];
 
   beforeAll(async () => {
-    store = createPostgresStore({ url, schema, log: silentLogger(), poolSize: 2, connectTimeoutMs: 3000, statementTimeoutMs: 10_000 });
-    await store.migrate();
-    client = new pg.Client({ connectionString: url });
-    await client.connect();
-    await client.query(`SET search_path TO "${schema}"`);
+    ({ store, client } = await planStore(url, schema));
     // Never analysed, by autovacuum either, during the test.
     await client.query('ALTER TABLE operations SET (autovacuum_enabled = false)');
     await fillBacklog(store, BACKLOG, 'plan');

@@ -1,10 +1,6 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import { silentLogger } from '../../src/log';
-import { createSqliteStore } from '../../src/store/sqlite';
-import { fillBacklog } from './backlog';
+import { sqliteBacklog, sqlitePlan } from './backlog';
 
 /**
  * Done operations are the desired state of everyone ever tagged: they stay, and are most of the
@@ -29,20 +25,11 @@ function statementsOf(name: string, value: unknown): [string, string][] {
 }
 
 describe('SQLite: no statement of the store reads the whole operations table', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autotag-statement-plans-'));
-  const file = path.join(dir, 'autotag.db');
-  let db: Database.Database;
+  let backlog: Awaited<ReturnType<typeof sqliteBacklog>>;
   beforeAll(async () => {
-    const store = createSqliteStore({ file, log: silentLogger() });
-    await store.migrate();
-    await fillBacklog(store, 500, 'plans');
-    await store.close();
-    db = new Database(file, { readonly: true });
+    backlog = await sqliteBacklog(500, 'plans');
   }, 60_000);
-  afterAll(() => {
-    db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => backlog?.remove());
 
   const statements = MODULES.flatMap((m) =>
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -57,10 +44,9 @@ describe('SQLite: no statement of the store reads the whole operations table', (
   it('each statement searches operations or reads a partial index of it', () => {
     const wholeTable: string[] = [];
     for (const [name, sql] of statements) {
-      const text = sql.replace(/\$\d+/g, '?');
       let plan: string[];
       try {
-        plan = (db.prepare(`EXPLAIN QUERY PLAN ${text}`).all(...text.split('?').slice(1).map(() => null)) as { detail: string }[]).map((r) => r.detail);
+        plan = sqlitePlan(backlog.db, sql);
       } catch (err) {
         throw new Error(`${name}: ${(err as Error).message}`);
       }

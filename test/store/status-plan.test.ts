@@ -1,11 +1,4 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import pg from 'pg';
-import { silentLogger } from '../../src/log';
-import { createPostgresStore } from '../../src/store/postgres';
-import { createSqliteStore } from '../../src/store/sqlite';
 import {
   OPERATION_COUNTS,
   OPERATION_COUNTS_BY_ACCOUNT,
@@ -15,7 +8,7 @@ import {
 } from '../../src/store/sql/views';
 import type { Store } from '../../src/store/store';
 import { dropSchema, describePostgres, newSchemaName } from '../helpers/pg-schema';
-import { fillBacklog, planNodes, planOf } from './backlog';
+import { fillBacklog, operationsRowsRead, planStore, sqliteBacklog, sqlitePlan } from './backlog';
 
 /**
  * Done operations are the desired state of every person and tag ever tagged: they stay, and are
@@ -40,33 +33,21 @@ const STATEMENTS: [string, string][] = [
 ];
 
 describe('SQLite: the queue counts read no done operations', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autotag-status-plan-'));
-  const file = path.join(dir, 'autotag.db');
-  let db: Database.Database;
+  let backlog: Awaited<ReturnType<typeof sqliteBacklog>>;
   beforeAll(async () => {
-    const store = createSqliteStore({ file, log: silentLogger() });
-    await store.migrate();
-    await fillBacklog(store, DONE + 20, 'status');
-    await store.close();
-    db = new Database(file);
-    for (const sql of SHAPE) db.exec(sql);
+    backlog = await sqliteBacklog(DONE + 20, 'status');
+    for (const sql of SHAPE) backlog.db.exec(sql);
   }, 60_000);
-  afterAll(() => {
-    db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => backlog?.remove());
 
   it.each(STATEMENTS)('%s: operations searched or read through a partial index, never scanned', (_name, sql) => {
-    const text = sql.replace(/\$\d+/g, '?');
-    const params = text.split('?').slice(1).map(() => NOW);
-    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${text}`).all(...params) as { detail: string }[]).map((r) => r.detail);
-    const onOperations = plan.filter((d) => /^(SCAN|SEARCH) operations\b/.test(d));
+    const onOperations = sqlitePlan(backlog.db, sql, NOW).filter((d) => /^(SCAN|SEARCH) operations\b/.test(d));
     expect(onOperations).toHaveLength(3);
     expect(onOperations.filter((d) => !/ USING INDEX operations_(due|dead|expiry)\b/.test(d))).toEqual([]);
   });
 
   it('counts what it counted before: 10 pending and 5 owed removals, 5 dead', () => {
-    const row = db.prepare(OPERATION_COUNTS.replace(/\$\d+/g, '?')).get(...OPERATION_COUNTS.split(/\$\d+/).slice(1).map(() => NOW));
+    const row = backlog.db.prepare(OPERATION_COUNTS.replace(/\$\d+/g, '?')).get(...OPERATION_COUNTS.split(/\$\d+/).slice(1).map(() => NOW));
     expect(row).toMatchObject({ pending: 15, due: 15, leased: 0, dead: 5 });
   });
 });
@@ -76,11 +57,7 @@ describePostgres('PostgreSQL: the queue counts read no done operations', (url) =
   let store: Store;
   let client: pg.Client;
   beforeAll(async () => {
-    store = createPostgresStore({ url, schema, log: silentLogger(), poolSize: 2, connectTimeoutMs: 3000, statementTimeoutMs: 10_000 });
-    await store.migrate();
-    client = new pg.Client({ connectionString: url });
-    await client.connect();
-    await client.query(`SET search_path TO "${schema}"`);
+    ({ store, client } = await planStore(url, schema));
     await fillBacklog(store, DONE + 20, 'status');
     for (const sql of SHAPE) await client.query(sql);
     // As a database that analyses its tables sees it: done rows are nearly all of them.
@@ -93,27 +70,14 @@ describePostgres('PostgreSQL: the queue counts read no done operations', (url) =
   });
 
   it.each(STATEMENTS)('%s reads the 20 rows it counts, not the done ones', async (_name, sql) => {
-    const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, [NOW]);
-    const read = planNodes(planOf(rows))
-      .filter((n) => n['Relation Name'] === 'operations')
-      .reduce((sum, n) => sum + ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0) + (n['Rows Removed by Index Recheck'] ?? 0)) * (n['Actual Loops'] ?? 1), 0);
-    expect(read).toBeLessThanOrEqual(30);
+    expect(await operationsRowsRead(client, sql, [NOW])).toBeLessThanOrEqual(30);
   });
 
   it.each([
     ['a stopping worker', RELEASE_OPERATION_LEASES_OF, ['w']],
     ['every worker', RELEASE_ALL_OPERATION_LEASES, []],
   ])('giving back the leases of %s reads the leased rows, not the done ones', async (_name, sql, params) => {
-    await client.query('BEGIN');
-    try {
-      const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
-      const read = planNodes(planOf(rows))
-        .filter((n) => n['Relation Name'] === 'operations')
-        .reduce((sum, n) => sum + ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0) + (n['Rows Removed by Index Recheck'] ?? 0)) * (n['Actual Loops'] ?? 1), 0);
-      expect(read).toBeLessThanOrEqual(30);
-    } finally {
-      await client.query('ROLLBACK');
-    }
+    expect(await operationsRowsRead(client, sql, params)).toBeLessThanOrEqual(30);
   });
 
   it('counts what it counted before: 10 pending and 5 owed removals, 5 dead', async () => {
