@@ -167,7 +167,14 @@ export function createAdminAccess(deps: AdminAccessDeps): AdminAccess {
     async logout(req, res) {
       const access = accessOf(res);
       if (access.via === 'session') {
-        await sessions.close(access.idHash);
+        try {
+          await answerWithin(sessions.close(access.idHash), ADMIN_STORE_WAIT_MS);
+        } catch (err) {
+          if (!(err instanceof StoreUnavailableError)) throw err;
+          // The cookie is kept: cleared here, it would look logged out while the session, a
+          // copy of the cookie included, still worked on the server.
+          return storeDown(req, res, err, 'the session may still be open: log out again once it answers');
+        }
         log.info('admin logged out', { ip: req.ip });
       }
       res.set('set-cookie', clearedSessionCookie(base(req)));

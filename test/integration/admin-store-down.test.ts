@@ -1,3 +1,4 @@
+import pg from 'pg';
 import request from 'supertest';
 import { createAdminRouter } from '../../src/admin';
 import { ADMIN_STORE_WAIT_MS } from '../../src/admin/access';
@@ -78,6 +79,29 @@ describePostgres('/admin while the store does not answer', (url) => {
     const again = await request(admin).post('/admin/login').type('form').send({ token: TOKEN }).expect(503);
     expect(again.text).toContain('does not answer');
   });
+
+  it('logging out when the store cannot end the session: 503 saying it may still be open, and the cookie kept, not 500', async () => {
+    const login = await request(admin).post('/admin/login').type('form').send({ token: TOKEN }).expect(303);
+    const cookie = (login.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
+    const page = await asBrowser(request(admin).get('/admin').set('cookie', cookie)).expect(200);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)?.[1];
+    expect(csrf).toBeDefined();
+    // The session can still be read (the check before the logout passes), but not deleted: the
+    // store answers the check and then, for the logout itself, does not answer in time.
+    const locker = new pg.Client({ connectionString: url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query(`LOCK TABLE "${h.schema}".admin_sessions IN EXCLUSIVE MODE`);
+      const res = await request(admin).post('/admin/logout').set('cookie', cookie).type('form').send({ csrf }).expect(503);
+      expect(res.text).toContain('does not answer');
+      expect(res.text).toContain('may still be open');
+      expect(res.headers['set-cookie']).toBeUndefined();
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+    }
+  }, 20_000);
 
   it('a database gone silent (no answer, no closed connection): 503 within ADMIN_STORE_WAIT_MS, not after the query timeout', async () => {
     const login = await request(admin).post('/admin/login').type('form').send({ token: TOKEN }).expect(303);
