@@ -40,9 +40,10 @@ export interface AdminAccessDeps {
 }
 
 /**
- * How long /admin waits for the store's reads (a session, the page's views) before it says the
- * store does not answer: a database that went silent would otherwise hold the page for the
- * query timeout (5–11 s). Writes (a login, a retry) are awaited to the end.
+ * How long /admin waits for the store (a session's check, start and end; the page's views)
+ * before it says the store does not answer: a database that went silent would otherwise hold
+ * the page for the query timeout (5–11 s). A session write cut off here may still land (a
+ * logout says so). A retry is awaited to the end.
  */
 export const ADMIN_STORE_WAIT_MS = 3_000;
 

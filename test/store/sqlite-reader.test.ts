@@ -60,6 +60,28 @@ describe('SQLite: the queue counts are read off the event loop', () => {
     }
   });
 
+  it('a file in a folder that is not there fails as "store unavailable" too, not as a bare error', async () => {
+    const missing = path.join(dir, 'no-such-folder', 'autotag.db');
+    const reader = new SqliteReader(missing);
+    try {
+      const err = await reader.read([{ sql: 'SELECT 1 AS one', params: [] }]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreUnavailableError);
+      expect((err as Error).message).toContain(missing);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('binds parameters as the service\'s connection does: exactly as many as the highest $n', async () => {
+    const reader = new SqliteReader(file);
+    try {
+      expect(await reader.read([{ sql: 'SELECT $2 AS b, $1 AS a, $1 AS again', params: [1, 'x'] }])).toEqual([[{ b: 'x', a: 1, again: 1 }]]);
+      await expect(reader.read([{ sql: 'SELECT $1 AS a, $2 AS b', params: [1] }])).rejects.toThrow('takes 2 parameter(s), 1 given');
+    } finally {
+      await reader.close();
+    }
+  });
+
   it('after close, a read fails as "store unavailable" at once', async () => {
     const reader = new SqliteReader(file);
     await reader.read([{ sql: 'SELECT 1 AS one', params: [] }]);

@@ -26,20 +26,36 @@ function prepare(sql) {
   if (!p) {
     const order = [];
     const text = sql.replace(/\\$(\\d+)/g, (_, n) => { order.push(Number(n) - 1); return '?'; });
-    p = { stmt: db.prepare(text), order };
+    p = { stmt: db.prepare(text), order, count: order.reduce((max, i) => Math.max(max, i + 1), 0) };
     prepared.set(sql, p);
   }
   return p;
 }
+function bind(p, sql, params) {
+  // As SqliteDb.bind: exactly as many parameters as the highest $n.
+  if (params.length !== p.count) {
+    throw new Error('SQLite statement takes ' + p.count + ' parameter(s), ' + params.length + ' given: ' + sql.replace(/\\s+/g, ' ').trim().slice(0, 120));
+  }
+  return p.order.map((i) => params[i] === undefined ? null : typeof params[i] === 'boolean' ? (params[i] ? 1 : 0) : params[i]);
+}
+function open() {
+  try {
+    const d = new Database(workerData.file, { readonly: true, fileMustExist: true });
+    d.pragma('busy_timeout = 5000');
+    return d;
+  } catch (err) {
+    // better-sqlite3 throws a TypeError without a code when the folder is missing: it cannot be opened all the same.
+    const e = err instanceof Error ? err : new Error(String(err));
+    if (!e.code) e.code = 'SQLITE_CANTOPEN';
+    throw e;
+  }
+}
 parentPort.on('message', ({ id, queries }) => {
   try {
-    if (!db) {
-      db = new Database(workerData.file, { readonly: true, fileMustExist: true });
-      db.pragma('busy_timeout = 5000');
-    }
+    db ??= open();
     const rows = db.transaction(() => queries.map(({ sql, params }) => {
       const p = prepare(sql);
-      return p.stmt.all(p.order.map((i) => params[i] === undefined ? null : typeof params[i] === 'boolean' ? (params[i] ? 1 : 0) : params[i]));
+      return p.stmt.all(bind(p, sql, params));
     }))();
     parentPort.postMessage({ id, rows });
   } catch (err) {
@@ -62,7 +78,11 @@ interface Waiting {
  *
  * The thread starts with the first read and holds the event loop open only while a read is
  * under way (a CLI command ends when its work does). If it dies, the reads in flight fail as
- * "store unavailable" and the next read starts a new one.
+ * "store unavailable" and the next read starts a new one. It opens the file by its name at its
+ * first read: a file deleted or replaced under a running service is not the one the service
+ * writes (the counts then fail, or come from the new file). Parameters and results cross
+ * between threads by structured clone: numbers, text and NULL, as the counts need (a Buffer
+ * would arrive as a Uint8Array).
  */
 export class SqliteReader {
   private worker: Worker | undefined;
