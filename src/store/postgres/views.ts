@@ -1,14 +1,12 @@
 import type { Provider } from '../../tag-operation';
 import type { AccountScope, DeadLetter, DeadLetterCode, DeadLetterCursor, PersonScopeRequest, RescopeResult, StoreStatus, WorkKind } from '../store';
 import { deadLetterPageParams, parseDeadLetterIds } from '../shared/dead-letter-ids';
-import { optNum, toAccountCounts, toChannelCounts, toDeadLetter, toQueueCounts, toRunningLifetimes } from '../shared/rows';
+import { optNum, toDeadLetter, toOperationCounts, toQueueCounts, toRunningLifetimes } from '../shared/rows';
 import {
   DEAD_LETTERS,
   FORWARD_COUNTS,
   nextDueStatements,
   OPERATION_COUNTS,
-  OPERATION_COUNTS_BY_ACCOUNT,
-  OPERATION_COUNTS_BY_CHANNEL,
   RELEASE_ALL_FORWARD_LEASES,
   RELEASE_ALL_OPERATION_LEASES,
   RELEASE_FORWARD_LEASES_OF,
@@ -36,18 +34,10 @@ export const OTHER_ACCOUNTS_POSTGRES = (param: string) => `account = ANY(ARRAY($
 export const NEXT_DUE = nextDueStatements(LEASE_END, OTHER_ACCOUNTS_POSTGRES);
 
 export async function statusPostgres(q: Query, now: number): Promise<StoreStatus> {
-  const [ops, fwd, channels, accounts, lifetimes] = await Promise.all([
-    q(OPERATION_COUNTS, [now]),
-    q(FORWARD_COUNTS, [now]),
-    q(OPERATION_COUNTS_BY_CHANNEL, [now]),
-    q(OPERATION_COUNTS_BY_ACCOUNT, [now]),
-    q(RUNNING_LIFETIMES, [now]),
-  ]);
+  const [ops, fwd, lifetimes] = await Promise.all([q(OPERATION_COUNTS, [now]), q(FORWARD_COUNTS, [now]), q(RUNNING_LIFETIMES, [now])]);
   return {
-    operations: toQueueCounts(ops.rows[0], now),
+    ...toOperationCounts(ops.rows, now),
     forwards: toQueueCounts(fwd.rows[0], now),
-    channels: channels.rows.map((r) => toChannelCounts(r, now)),
-    accounts: accounts.rows.map((r) => toAccountCounts(r, now)),
     lifetimes: toRunningLifetimes(lifetimes.rows[0]),
   };
 }

@@ -188,14 +188,46 @@ export function toRunningLifetimes(r: Row | undefined): StoreStatus['lifetimes']
   return { running: r ? num(r.running ?? 0, 'running') : 0, nextEndAt: (r && optNum(r.next_end, 'next_end')) ?? null };
 }
 
-/** Rows of the per-channel queue-count query. */
-export function toChannelCounts(r: Row, now: number): { channel: string; operations: QueueCounts } {
-  return { channel: str(r.channel, 'channel'), operations: toQueueCounts(r, now) };
+/** Sums of queue-count rows (the earliest `oldest` of them), as one row. */
+function addCounts(rows: readonly Row[]): Row {
+  const sum = { pending: 0, due: 0, leased: 0, dead: 0, oldest: undefined as number | undefined };
+  for (const r of rows) {
+    sum.pending += num(r.pending ?? 0, 'pending');
+    sum.due += num(r.due ?? 0, 'due');
+    sum.leased += num(r.leased ?? 0, 'leased');
+    sum.dead += num(r.dead ?? 0, 'dead');
+    const oldest = optNum(r.oldest, 'oldest');
+    if (oldest !== undefined && (sum.oldest === undefined || oldest < sum.oldest)) sum.oldest = oldest;
+  }
+  return sum;
 }
 
-/** Rows of the per-account queue-count query. */
-export function toAccountCounts(r: Row, now: number): { account: string; provider: Provider; operations: QueueCounts } {
-  return { account: str(r.account, 'account'), provider: str(r.provider, 'provider') as Provider, operations: toQueueCounts(r, now) };
+/** Rows grouped by `key`, in the order of their keys (code-unit order, the same on both engines). */
+function groupBy(rows: readonly Row[], key: (r: Row) => string): [string, Row[]][] {
+  const groups = new Map<string, Row[]>();
+  for (const r of rows) {
+    const k = key(r);
+    const g = groups.get(k);
+    if (g) g.push(r);
+    else groups.set(k, [r]);
+  }
+  return [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * The rows of OPERATION_COUNTS (one per account, provider and channel) as the three views of
+ * the status: the whole queue, each channel, each account.
+ */
+export function toOperationCounts(rows: readonly Row[], now: number): Pick<StoreStatus, 'operations' | 'channels' | 'accounts'> {
+  return {
+    operations: toQueueCounts(addCounts(rows), now),
+    channels: groupBy(rows, (r) => str(r.channel, 'channel')).map(([channel, g]) => ({ channel, operations: toQueueCounts(addCounts(g), now) })),
+    accounts: groupBy(rows, (r) => JSON.stringify([str(r.account, 'account'), str(r.provider, 'provider')])).map(([, g]) => ({
+      account: str(g[0]!.account, 'account'),
+      provider: str(g[0]!.provider, 'provider') as Provider,
+      operations: toQueueCounts(addCounts(g), now),
+    })),
+  };
 }
 
 /** The user's history from its lists and the USER_TOTALS row (sql/history.ts). */

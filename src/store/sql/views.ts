@@ -35,9 +35,12 @@ const queueCounts = (table: 'operations' | 'forwards', since: 'requested_at' | '
   ${groupBy ? `GROUP BY ${groupBy} ORDER BY ${groupBy}` : ''}`;
 };
 
-export const OPERATION_COUNTS = queueCounts('operations', 'requested_at');
-export const OPERATION_COUNTS_BY_CHANNEL = queueCounts('operations', 'requested_at', 'channel');
-export const OPERATION_COUNTS_BY_ACCOUNT = queueCounts('operations', 'requested_at', 'account, provider');
+/**
+ * One pass over the counted operations for the three views of them (the queue, each channel,
+ * each account): rows by account, provider and channel, added up in code (shared/rows.ts,
+ * toOperationCounts). Three statements, one per view, read the pending rows three times.
+ */
+export const OPERATION_COUNTS = queueCounts('operations', 'requested_at', 'account, provider, channel');
 export const FORWARD_COUNTS = queueCounts('forwards', 'received_at');
 
 /**

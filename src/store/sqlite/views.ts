@@ -1,14 +1,12 @@
 import type { AccountScope, DeadLetter, DeadLetterCode, DeadLetterCursor, PersonScopeRequest, RescopeResult, StoreStatus, WorkKind } from '../store';
 import type { Provider } from '../../tag-operation';
 import { deadLetterPageParams, parseDeadLetterIds } from '../shared/dead-letter-ids';
-import { optNum, toAccountCounts, toChannelCounts, toDeadLetter, toQueueCounts, toRunningLifetimes } from '../shared/rows';
+import { optNum, toDeadLetter, toOperationCounts, toQueueCounts, toRunningLifetimes } from '../shared/rows';
 import {
   DEAD_LETTERS,
   FORWARD_COUNTS,
   nextDueStatements,
   OPERATION_COUNTS,
-  OPERATION_COUNTS_BY_ACCOUNT,
-  OPERATION_COUNTS_BY_CHANNEL,
   RELEASE_ALL_FORWARD_LEASES,
   RELEASE_ALL_OPERATION_LEASES,
   RELEASE_FORWARD_LEASES_OF,
@@ -31,14 +29,10 @@ import type { SqliteReader } from './reader';
 
 /** The queue counts, read on the reading thread (see SqliteReader): they read every pending row. */
 export async function statusSqlite(reader: SqliteReader, now: number): Promise<StoreStatus> {
-  const [ops, fwd, channels, accounts, lifetimes] = await reader.read(
-    [OPERATION_COUNTS, FORWARD_COUNTS, OPERATION_COUNTS_BY_CHANNEL, OPERATION_COUNTS_BY_ACCOUNT, RUNNING_LIFETIMES].map((sql) => ({ sql, params: [now] })),
-  );
+  const [ops, fwd, lifetimes] = await reader.read([OPERATION_COUNTS, FORWARD_COUNTS, RUNNING_LIFETIMES].map((sql) => ({ sql, params: [now] })));
   return {
-    operations: toQueueCounts(ops?.[0], now),
+    ...toOperationCounts(ops ?? [], now),
     forwards: toQueueCounts(fwd?.[0], now),
-    channels: (channels ?? []).map((r) => toChannelCounts(r, now)),
-    accounts: (accounts ?? []).map((r) => toAccountCounts(r, now)),
     lifetimes: toRunningLifetimes(lifetimes?.[0]),
   };
 }
