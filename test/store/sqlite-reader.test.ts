@@ -76,7 +76,7 @@ describe('SQLite: the queue counts are read off the event loop', () => {
     const reader = new SqliteReader(file);
     try {
       expect(await reader.read([{ sql: 'SELECT $2 AS b, $1 AS a, $1 AS again', params: [1, 'x'] }])).toEqual([[{ b: 'x', a: 1, again: 1 }]]);
-      await expect(reader.read([{ sql: 'SELECT $1 AS a, $2 AS b', params: [1] }])).rejects.toThrow('takes 2 parameter(s), 1 given');
+      await expect(reader.read([{ sql: 'SELECT $1 AS a, $2 AS b', params: [1] }])).rejects.toThrow('takes 2 parameter(s) ($1…$2), 1 given');
     } finally {
       await reader.close();
     }

@@ -23,13 +23,45 @@ export function toSqliteStoreError(file: string, err: unknown): unknown {
   return err;
 }
 
-/** A prepared statement and, for each of its `?`, which `$n` parameter goes there. */
-interface Prepared {
-  stmt: BetterSqlite3.Statement;
+/** A `$n` statement as SQLite takes it: plain `?`s, and for each, which `$n` parameter goes there. */
+export interface Positional {
+  text: string;
   order: readonly number[];
   /** The highest `$n`: exactly this many parameters must be passed, as PostgreSQL requires. */
   count: number;
   sql: string;
+}
+
+/** Turns each `$n` into a plain `?` (a `$n` used twice is bound twice). */
+export function toPositional(sql: string): Positional {
+  const order: number[] = [];
+  const text = sql.replace(/\$(\d+)/g, (_, n: string) => {
+    order.push(Number(n) - 1);
+    return '?';
+  });
+  return { text, order, count: order.reduce((max, i) => Math.max(max, i + 1), 0), sql };
+}
+
+/**
+ * The values for the `?`s in order. A parameter list of another length than the statement's
+ * highest `$n` is a bug (a missing `$n` would otherwise be bound as NULL without a word);
+ * PostgreSQL refuses it too. `undefined` passed for a parameter is bound as NULL.
+ */
+export function bindPositional({ order, count, sql }: Positional, params: readonly SqlValue[]): unknown[] {
+  if (params.length !== count) {
+    throw new Error(`SQLite statement takes ${count} parameter(s) ($1…$${count}), ${params.length} given: ${sql.replace(/\s+/g, ' ').trim().slice(0, 120)}`);
+  }
+  const out = new Array<unknown>(order.length);
+  for (let i = 0; i < order.length; i++) {
+    const v = params[order[i] as number];
+    out[i] = v === undefined ? null : typeof v === 'boolean' ? (v ? 1 : 0) : v;
+  }
+  return out;
+}
+
+/** A prepared statement with its positional form. */
+interface Prepared extends Positional {
+  stmt: BetterSqlite3.Statement;
 }
 
 /**
@@ -76,39 +108,18 @@ export class SqliteDb {
   private prepare(sql: string): Prepared {
     let p = this.statements.get(sql);
     if (!p) {
-      const order: number[] = [];
-      const text = sql.replace(/\$(\d+)/g, (_, n: string) => {
-        order.push(Number(n) - 1);
-        return '?';
-      });
-      p = { stmt: this.raw.prepare(text), order, count: order.reduce((max, i) => Math.max(max, i + 1), 0), sql };
+      const positional = toPositional(sql);
+      p = { ...positional, stmt: this.raw.prepare(positional.text) };
       this.statements.set(sql, p);
     }
     return p;
-  }
-
-  /**
-   * The values for the `?`s in order. A parameter list of another length than the statement's
-   * highest `$n` is a bug (a missing `$n` would otherwise be bound as NULL without a word);
-   * PostgreSQL refuses it too. `undefined` passed for a parameter is bound as NULL.
-   */
-  private static bind({ order, count, sql }: Prepared, params: readonly SqlValue[]): unknown[] {
-    if (params.length !== count) {
-      throw new Error(`SQLite statement takes ${count} parameter(s) ($1…$${count}), ${params.length} given: ${sql.replace(/\s+/g, ' ').trim().slice(0, 120)}`);
-    }
-    const out = new Array<unknown>(order.length);
-    for (let i = 0; i < order.length; i++) {
-      const v = params[order[i] as number];
-      out[i] = v === undefined ? null : typeof v === 'boolean' ? (v ? 1 : 0) : v;
-    }
-    return out;
   }
 
   /** A query, or a statement with RETURNING. */
   all(sql: string, params: readonly SqlValue[] = []): Row[] {
     return this.guard(() => {
       const p = this.prepare(sql);
-      return p.stmt.all(SqliteDb.bind(p, params)) as Row[];
+      return p.stmt.all(bindPositional(p, params)) as Row[];
     });
   }
 
@@ -116,7 +127,7 @@ export class SqliteDb {
   run(sql: string, params: readonly SqlValue[] = []): number {
     return this.guard(() => {
       const p = this.prepare(sql);
-      return p.stmt.run(SqliteDb.bind(p, params)).changes;
+      return p.stmt.run(bindPositional(p, params)).changes;
     });
   }
 

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { StoreUnavailableError } from '../store';
 import type { Row } from '../shared/rows';
-import { toSqliteStoreError, type SqlValue } from './db';
+import { bindPositional, toPositional, toSqliteStoreError, type Positional, type SqlValue } from './db';
 import { DRIVER_PACKAGE } from './driver';
 
 /** One statement for the reader: `$n` parameters as everywhere in the store. */
@@ -12,7 +12,9 @@ export interface ReadQuery {
 
 /**
  * The reading thread. Plain JavaScript run from a string, so it needs no build step and runs the
- * same under ts-jest and from `dist`. Each request's statements run in one read transaction (one
+ * same under ts-jest and from `dist`. It gets each statement as SQLite takes it, its `$n`s
+ * turned into `?`s and its values bound by the same code as the service's connection
+ * (db.ts: toPositional, bindPositional). Each request's statements run in one read transaction (one
  * snapshot of the file), on a read-only connection of its own: in WAL mode it never waits for the
  * service's writes, nor they for it.
  */
@@ -21,23 +23,6 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 let db;
 const prepared = new Map();
-function prepare(sql) {
-  let p = prepared.get(sql);
-  if (!p) {
-    const order = [];
-    const text = sql.replace(/\\$(\\d+)/g, (_, n) => { order.push(Number(n) - 1); return '?'; });
-    p = { stmt: db.prepare(text), order, count: order.reduce((max, i) => Math.max(max, i + 1), 0) };
-    prepared.set(sql, p);
-  }
-  return p;
-}
-function bind(p, sql, params) {
-  // As SqliteDb.bind: exactly as many parameters as the highest $n.
-  if (params.length !== p.count) {
-    throw new Error('SQLite statement takes ' + p.count + ' parameter(s), ' + params.length + ' given: ' + sql.replace(/\\s+/g, ' ').trim().slice(0, 120));
-  }
-  return p.order.map((i) => params[i] === undefined ? null : typeof params[i] === 'boolean' ? (params[i] ? 1 : 0) : params[i]);
-}
 function open() {
   try {
     const d = new Database(workerData.file, { readonly: true, fileMustExist: true });
@@ -53,9 +38,10 @@ function open() {
 parentPort.on('message', ({ id, queries }) => {
   try {
     db ??= open();
-    const rows = db.transaction(() => queries.map(({ sql, params }) => {
-      const p = prepare(sql);
-      return p.stmt.all(bind(p, sql, params));
+    const rows = db.transaction(() => queries.map(({ text, values }) => {
+      let stmt = prepared.get(text);
+      if (!stmt) prepared.set(text, (stmt = db.prepare(text)));
+      return stmt.all(values);
     }))();
     parentPort.postMessage({ id, rows });
   } catch (err) {
@@ -72,8 +58,8 @@ interface Waiting {
 /**
  * Reads of the SQLite file on a thread of its own, for the statements whose cost grows with the
  * queue: the queue counts behind `/metrics`, `/admin` and `autotag status` read every pending row,
- * and with the tag API down for an hour that is hundreds of thousands (about 0.7 s at 200,000 on
- * the event loop, at every scrape, in front of every webhook). better-sqlite3 is synchronous, so
+ * and with the tag API down for an hour that is hundreds of thousands (0.3–0.6 s at 200,000, at
+ * every scrape, which on the event loop would be in front of every webhook). better-sqlite3 is synchronous, so
  * on the service's own connection no webhook could be read meanwhile.
  *
  * The thread starts with the first read and holds the event loop open only while a read is
@@ -89,18 +75,29 @@ export class SqliteReader {
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 0;
   private closed = false;
+  private readonly positional = new Map<string, Positional>();
 
   constructor(private readonly file: string) {}
 
   /** Runs `queries` in one read transaction; their rows, in order. */
   read(queries: readonly ReadQuery[]): Promise<Row[][]> {
     if (this.closed) return Promise.reject(new StoreUnavailableError(`SQLite store ${this.file} is closed`));
+    let bound: { text: string; values: unknown[] }[];
+    try {
+      bound = queries.map((q) => {
+        let p = this.positional.get(q.sql);
+        if (!p) this.positional.set(q.sql, (p = toPositional(q.sql)));
+        return { text: p.text, values: bindPositional(p, q.params) };
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const worker = this.start();
     const id = ++this.nextId;
     return new Promise<Row[][]>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ id, queries: queries.map((q) => ({ sql: q.sql, params: [...q.params] })) });
+      worker.postMessage({ id, queries: bound });
     });
   }
 
