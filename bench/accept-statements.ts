@@ -2,7 +2,7 @@
  * What each statement of an accepted webhook costs on SQLite, no HTTP and no fsync: a
  * migrated file, BENCH_WEBHOOKS (default 100,000) webhooks written with the accept's own
  * statements (seen key, history row, desired-state upsert), BENCH_BATCH (default 200) per
- * relaxed transaction as a group commit would. Prints µs per webhook for each statement
+ * relaxed transaction as a group commit would, with the accept's own parameter lists. Prints µs per webhook for each statement
  * and for the rest of the transaction (BEGIN, COMMIT: the pages appended to the WAL).
  * A tool for finding where the ack path's time goes; not part of `npm run bench`.
  * `tsc -p tsconfig.bench.json && BENCH_BATCH=1 node build-bench/bench/accept-statements.js`
@@ -11,7 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '../src/log';
-import { INSERT_HISTORY_EVENT, INSERT_SEEN, UPSERT_OPERATION } from '../src/store/sqlite/accept';
+import { historyEventParams, INSERT_HISTORY_EVENT, INSERT_SEEN, UPSERT_OPERATION, upsertOperationParams } from '../src/store/sqlite/accept';
+import type { TagOperation } from '../src/tag-operation';
 import { SqliteDb } from '../src/store/sqlite/db';
 import { migrateSqlite } from '../src/store/sqlite/migrate';
 
@@ -35,10 +36,13 @@ function main(): void {
             // Every value is made before the statements' clock starts, and its time is left out of all figures.
             const making = process.hrtime.bigint();
             const user = `U${n.toString(16).padStart(32, '0')}`;
-            const op = { action: 'add', provider: 'mantago', kind: 'personal', tagId: 'coupon', platform: 'line', recipient: 'Ubot', userId: user, account: 'mantago', channel: 'default' };
+            const op: TagOperation = { action: 'add', provider: 'mantago', kind: 'personal', tagId: 'coupon', platform: 'line', recipient: 'Ubot', userId: user, account: 'mantago', channel: 'default' };
             const seen = [`line:channel:${n}`, now];
-            const history = [now, 'line', 'default', 'Ubot', user, `ev-${n}`, 'message', 'text', '我要優惠券', null, '["coupon"]', JSON.stringify([op])];
-            const upsert = ['mantago', 'mantago', 'personal', 'coupon', 'line', '', user, 'Ubot', 'default', 'add', now, now, null, null];
+            const history = historyEventParams({
+              receivedAt: now, platform: 'line', channel: 'default', recipient: 'Ubot', userId: user, eventId: `ev-${n}`, kind: 'message', type: 'text',
+              text: '我要優惠券', postbackData: null, matched: '["coupon"]', operations: JSON.stringify([op]), eventAt: now,
+            });
+            const upsert = upsertOperationParams({ op, eventAt: now, expiresAt: null, rule: null }, now);
             const t0 = process.hrtime.bigint();
             db.run(INSERT_SEEN, seen);
             const t1 = process.hrtime.bigint();

@@ -1,8 +1,11 @@
 import type { AcceptBatch, AcceptResult } from '../store';
-import { arrivedExpired, decisionRow, rememberedFrom, groupForwardBodies, historyRowOf, operationColumns, operationRequest, type DecisionRow } from '../shared/accept-rows';
+import {
+  arrivedExpired, decisionRow, rememberedFrom, groupForwardBodies, historyRowOf, operationColumns, operationRequest,
+  type DecisionRow, type HistoryEventRow, type OperationRequest,
+} from '../shared/accept-rows';
 import { num, str } from '../shared/rows';
 import { INSERT_HISTORY_DECISION, OPERATION_INSERT_COLUMNS, UPSERT_OPERATION_ON_CONFLICT, wakesWorker, type AcceptEffect } from '../sql/operations';
-import type { SqliteDb } from './db';
+import type { SqliteDb, SqlValue } from './db';
 
 export const INSERT_SEEN = `INSERT INTO seen_events (key, seen_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`;
 
@@ -23,6 +26,16 @@ const INSERT_FORWARD = `
   INSERT INTO forwards (body_id, destination, ordering_key, state, received_at, due_at, attempts)
   VALUES ($1, $2, $3, 'pending', $4, $4, 0)`;
 
+/** INSERT_HISTORY_EVENT's parameters for one row. */
+export function historyEventParams(h: HistoryEventRow): SqlValue[] {
+  return [h.receivedAt, h.platform, h.channel, h.recipient, h.userId, h.eventId, h.kind, h.type, h.text, h.postbackData, h.matched, h.operations, h.eventAt];
+}
+
+/** UPSERT_OPERATION's parameters for one operation accepted at `now`. */
+export function upsertOperationParams(r: OperationRequest, now: number): SqlValue[] {
+  return [...operationColumns(r.op), r.op.action, now, r.eventAt, r.expiresAt, r.rule];
+}
+
 function recordDecision(db: SqliteDb, d: DecisionRow): void {
   db.run(INSERT_HISTORY_DECISION, [d.at, d.userId, d.operation, d.version, d.outcome, d.cause, d.rule]);
 }
@@ -39,18 +52,14 @@ export function acceptBatchesSqlite(db: SqliteDb, batches: readonly AcceptBatch[
       result.accepted++;
       result.newEvents.push(index);
       const h = historyRowOf(e, batch.now, batch.storeText);
-      if (h) {
-        db.run(INSERT_HISTORY_EVENT, [
-          h.receivedAt, h.platform, h.channel, h.recipient, h.userId, h.eventId, h.kind, h.type, h.text, h.postbackData, h.matched, h.operations, h.eventAt,
-        ]);
-      }
+      if (h) db.run(INSERT_HISTORY_EVENT, historyEventParams(h));
       for (const op of e.operations) {
         const r = operationRequest(op, e, batch.now);
         if (arrivedExpired(r, batch.now)) {
           recordDecision(db, decisionRow(r, 'arrived_expired', batch.now));
           continue;
         }
-        const [row] = db.all(UPSERT_OPERATION, [...operationColumns(op), op.action, batch.now, r.eventAt, r.expiresAt, r.rule]);
+        const [row] = db.all(UPSERT_OPERATION, upsertOperationParams(r, batch.now));
         if (!row) recordDecision(db, decisionRow(r, 'older_event', batch.now));
         else if (wakesWorker(str(row.accept_effect, 'accept_effect') as AcceptEffect)) result.operationsQueued++;
       }
