@@ -183,3 +183,67 @@ rules:
     }
   });
 });
+
+describe('hot reload when a change leaves size and mtime as they were', () => {
+  // Same length: only the content tells them apart.
+  const A = 'defaults: { provider: mantago }\nrules:\n  - id: same\n    when: { text: { contains: aaa1 } }\n    then: [ { add_tag: t } ]\n';
+  const B = A.replace('aaa1', 'bbb1');
+  let dir: string;
+  let file: string;
+  let watcher: ReturnType<typeof watchRules> | undefined;
+
+  /** Writes `content` and sets its mtime to `second` (whole seconds, as file systems that keep mtimes to the second do). */
+  const write = (content: string, second: number) => {
+    fs.writeFileSync(file, content);
+    fs.utimesSync(file, second, second);
+  };
+
+  const start = async (opts: { pollMs: number; racyMs?: number; watch?: boolean }) => {
+    const loaded = await loadRuleSet(dir);
+    const holder = new RulesHolder(loaded.ruleSet!);
+    const reloads: Reload[] = [];
+    watcher = watchRules({ dir, holder, log: createLogger({ silent: true }), debounceMs: 50, ...opts, onReload: (r) => reloads.push(r) });
+    await watcher.check(); // the first check: reads what is in force
+    expect(reloads).toEqual([{ applied: true, changes: { added: [], changed: [], removed: [] } }]);
+    const matchedBbb = () => evaluate(holder.current(), { platform: 'line', kind: 'message', text: 'bbb1', timestamp: Date.now() }).matched;
+    return { reloads, matchedBbb };
+  };
+
+  const waitFor = async (cond: () => boolean, ms: number) => {
+    for (const until = Date.now() + ms; !cond() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+  };
+
+  beforeEach(() => {
+    dir = tempDir('autotag-reload-same-');
+    file = path.join(dir, 'rules.yaml');
+  });
+
+  afterEach(() => {
+    watcher?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('compares every file by content after a change notification (a copy that kept the old mtime)', async () => {
+    const second = Math.floor(Date.now() / 1000) - 3600; // an old mtime, as `cp -p` keeps
+    write(A, second);
+    // No poll during the test and no content comparison by age: only the notification can find it.
+    const { reloads, matchedBbb } = await start({ pollMs: 60_000, racyMs: 0 });
+    expect(fs.statSync(file).mtimeMs).toBe(second * 1000);
+    write(B, second);
+    expect(fs.statSync(file)).toMatchObject({ mtimeMs: second * 1000, size: A.length });
+    await waitFor(() => reloads.length > 1, 5000);
+    expect(reloads.slice(1)).toEqual([{ applied: true, changes: { added: [], changed: ['same'], removed: [] } }]);
+    expect(matchedBbb()).toEqual(['same']);
+  });
+
+  it('without notifications, compares a file by content at each poll while it was read within racyMs of its mtime', async () => {
+    const second = Math.floor(Date.now() / 1000);
+    write(A, second);
+    const { reloads, matchedBbb } = await start({ pollMs: 100, watch: false });
+    // A second save within the same second, as an editor's can be: same length, same mtime.
+    write(B, second);
+    await waitFor(() => reloads.length > 1, 5000);
+    expect(reloads.slice(1)).toEqual([{ applied: true, changes: { added: [], changed: ['same'], removed: [] } }]);
+    expect(matchedBbb()).toEqual(['same']);
+  });
+});
