@@ -4,10 +4,12 @@ import { StoreUnavailableError, type AcceptBatch, type AcceptResult, type Store 
 /**
  * Stores one webhook. When the store refuses it for a reason other than being unavailable
  * (a value one engine cannot hold, a bug), one event must not fail the rest (CONTRACT.md,
- * "What an event becomes"): the forwards are stored, then each event alone; an event still
+ * "What an event becomes"): each event is stored alone, then the forwards; an event still
  * refused is logged as an error and left out. An unavailable store fails the webhook (503,
  * the platform retries), and so does a webhook that is a single event, since nothing else in
- * it would be saved by leaving that event out.
+ * it would be saved by leaving that event out. The forwards come last: a webhook that fails
+ * half-way must not have stored them ("nothing answered otherwise" is forwarded); its events
+ * stored before the failure are known again when it is redelivered.
  */
 export async function acceptWebhook(store: Store, batch: AcceptBatch, log: Logger): Promise<AcceptResult & { refused: number }> {
   try {
@@ -25,7 +27,6 @@ export async function acceptWebhook(store: Store, batch: AcceptBatch, log: Logge
     total.operationsQueued += r.operationsQueued;
     total.forwardsQueued += r.forwardsQueued;
   };
-  if (batch.forwards.length > 0) add(await store.accept({ ...batch, events: [] }));
   for (const [index, event] of batch.events.entries()) {
     try {
       add(await store.accept({ ...batch, events: [event], forwards: [] }), index);
@@ -35,6 +36,7 @@ export async function acceptWebhook(store: Store, batch: AcceptBatch, log: Logge
       log.error('event not stored: the store refused it; the rest of its webhook is stored', { eventId: event.event.eventId.slice(0, 200), platform: event.event.platform, error: errorText(err) });
     }
   }
+  if (batch.forwards.length > 0) add(await store.accept({ ...batch, events: [] }));
   return total;
 }
 

@@ -5,6 +5,7 @@ import request from 'supertest';
 import { signLine, signMeta } from '../helpers/signatures';
 import { lineBody, lineText, recentTimestamp, startHarness, type Harness, type HarnessEngine } from '../helpers/app-harness';
 import { describeEachEngine } from '../helpers/engines';
+import { describePostgres } from '../helpers/pg-schema';
 
 /*
  * CONTRACT.md, "What an event becomes": text, ids and postback data holding U+0000 or other
@@ -165,5 +166,53 @@ describeEachEngine('U+0000 and control characters in a webhook', (on) => {
     await postMeta('/webhooks/whatsapp', body, WHATSAPP_SECRET).expect(200, {});
     await postMeta('/webhooks/whatsapp', body, WHATSAPP_SECRET).expect(200, {});
     expect(await taggedUsers()).toEqual([a, b, '886900000001'].sort());
+  });
+});
+
+describePostgres('a webhook stored event by event when the store becomes unavailable half-way (PostgreSQL)', (url) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness({ LINE_CHANNEL_SECRET: LINE_SECRET, LINE_FORWARD_URLS: 'http://127.0.0.1:9/bot' }, RULES, { engine: 'postgres', url });
+  });
+  afterEach(async () => {
+    await h.cleanup();
+  });
+
+  it('answers 503 with nothing forwarded (CONTRACT: nothing answered otherwise is forwarded), and its redelivery stores the forward once', async () => {
+    // One event the store refuses (a trigger's error: the webhook is stored event by event), and
+    // one it cannot store for want of the database (SQLSTATE 57014, a statement cancelled: unavailable).
+    await refuseEventIds(h, { engine: 'postgres', url }, 'poison');
+    const c = new Client({ connectionString: url });
+    await c.connect();
+    const stall = async (on: boolean) =>
+      on
+        ? c.query(`CREATE TRIGGER stall_marked BEFORE INSERT ON "${h.schema}".seen_events FOR EACH ROW EXECUTE FUNCTION "${h.schema}".stall_marked()`)
+        : c.query(`DROP TRIGGER stall_marked ON "${h.schema}".seen_events`);
+    try {
+      await c.query(`CREATE FUNCTION "${h.schema}".stall_marked() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF strpos(NEW.key, 'stall') > 0 THEN RAISE EXCEPTION 'cancelled by the test trigger' USING ERRCODE = '57014'; END IF; RETURN NEW; END $$`);
+      await stall(true);
+      const body = lineBody([
+        lineText('coupon', 'Ufirst'),
+        lineText('coupon', 'Upoisoned', { webhookEventId: '01POISON-poison' }),
+        lineText('coupon', 'Ustalled', { webhookEventId: '01STALL-stall' }),
+        lineText('coupon', 'Ulast'),
+      ]);
+      const post = () => request(h.app).post('/webhooks/line').set('content-type', 'application/json').set('x-line-signature', signLine(body, LINE_SECRET)).send(body);
+      const res = await post();
+      expect(res.status).toBe(503);
+      const claim = () => h.store.claimForwards({ limit: 10, owner: 't', now: Date.now(), leaseMs: 1 });
+      expect(await claim()).toEqual([]);
+
+      // The database answers again; the platform redelivers: 200, one forward, everyone but the refused event tagged.
+      await stall(false);
+      await post().expect(200, {});
+      const forwards = await claim();
+      expect(forwards.map((f) => f.body.toString())).toEqual([body]);
+      const ops = await h.store.claimOperations({ scope: { account: 'mantago' }, limit: 10, owner: 't', now: Date.now(), leaseMs: 60_000 });
+      expect(ops.map((o) => o.userId).sort()).toEqual(['Ufirst', 'Ulast', 'Ustalled']);
+    } finally {
+      await c.end();
+    }
   });
 });
