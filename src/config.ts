@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { partlyConfiguredProblems, rulesDirProblem } from './config-checks';
 import { resolveDependent } from './config-dependent';
-import { flag, int, isDatabaseUrl, optionalInt, optionalString, urlList, variableProblems } from './env-values';
+import { flag, int, isDatabaseUrl, MAX_TIMER_MS, optionalInt, optionalString, timerLimits, urlList, variableProblems } from './env-values';
 import { fileAccounts, fileEndpoints, type ConfiguredAccount, type ConfiguredEndpoint } from './channels/configured';
 import type { ChannelsFile } from './channels/definitions';
 import { CHANNELS_FILE_VARIABLE, loadChannelsFile } from './channels/load-channels';
@@ -68,15 +68,15 @@ const envSchema = z.object({
   MAX_BODY_BYTES: int(4 * 1024 * 1024, 1),
   /** Bytes of webhook bodies held before their signature is checked, all connections together. */
   MAX_UNVERIFIED_BYTES: optionalInt(1),
-  RETRY_MIN_MS: optionalInt(1),
-  RETRY_MAX_MS: optionalInt(1),
+  RETRY_MIN_MS: optionalInt(1, timerLimits),
+  RETRY_MAX_MS: optionalInt(1, timerLimits),
   RETRY_GIVE_UP_MS: int(86_400_000, 0),
   RETRY_404_TIMES: int(10, 0),
   FORWARD_GIVE_UP_MS: int(60_000, 0),
-  LEASE_MS: optionalInt(1000),
-  FORWARD_TIMEOUT_MS: optionalInt(1),
+  LEASE_MS: optionalInt(1000, timerLimits),
+  FORWARD_TIMEOUT_MS: optionalInt(1, timerLimits),
   /** Timeout of one tag API call; below LEASE_MS (config-dependent.ts). */
-  TAG_API_TIMEOUT_MS: optionalInt(1),
+  TAG_API_TIMEOUT_MS: optionalInt(1, timerLimits),
   /** Parallel calls per provider account; unset adapts (src/delivery/concurrency-limit.ts). */
   PROVIDER_CONCURRENCY: optionalInt(1),
   /** Parallel forwards per destination (different ordering keys). */
@@ -96,8 +96,9 @@ const envSchema = z.object({
   HISTORY_RETENTION_DAYS: int(30, 0),
   /** PostgreSQL pool size, connect timeout and per-statement timeout. */
   DATABASE_POOL_SIZE: int(10, 1),
-  DATABASE_CONNECT_TIMEOUT_MS: int(5000, 1),
-  DATABASE_STATEMENT_TIMEOUT_MS: int(10_000, 1),
+  DATABASE_CONNECT_TIMEOUT_MS: int(5000, 1, timerLimits),
+  // A silent server is given a second more than the timeout (postgres/db.ts: query_timeout).
+  DATABASE_STATEMENT_TIMEOUT_MS: int(10_000, 1, { ...timerLimits, max: MAX_TIMER_MS - 1000 }),
   /** Heroku sets DYNO; used only to warn about SQLite on an ephemeral disk. */
   DYNO: optionalString,
   /** Render sets RENDER=true; used only to warn about SQLite outside a persistent disk (setup-status.ts). */

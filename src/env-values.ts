@@ -17,7 +17,7 @@ export const optionalString = z
  * `max`: the largest value allowed (PORT's 65535); the message then gives the range.
  * `hint`: what to do, appended to the message.
  */
-export const optionalInt = (min = 0, { max, hint }: IntLimits = {}) =>
+export const optionalInt = (min = 0, { max, hint, overMax }: IntLimits = {}) =>
   z
     .string()
     .optional()
@@ -25,9 +25,14 @@ export const optionalInt = (min = 0, { max, hint }: IntLimits = {}) =>
       if (v === undefined || v.trim() === '') return undefined;
       // Digits only: Number() would also take 0x…, 0b…, 0o… and 1e4.
       const n = /^\d+$/.test(v.trim()) ? Number(v) : NaN;
-      if (!Number.isInteger(n) || n < min || (max !== undefined && n > max)) {
-        const range = max === undefined ? `≥ ${min}` : `from ${min} to ${max}`;
-        ctx.addIssue({ code: 'custom', message: `must be a whole number ${range}, got ${JSON.stringify(v)}${hint ? `; ${hint}` : ''}` });
+      // Without a `max`, still no more than a double holds exactly (30 digits would round).
+      const limit = max ?? Number.MAX_SAFE_INTEGER;
+      if (!Number.isInteger(n) || n < min || n > limit) {
+        const exceeded = n > limit;
+        // A bound that only a mistake reaches (no default, `overMax`) is named when it is passed.
+        const range = exceeded || (max !== undefined && overMax === undefined) ? `from ${min} to ${limit}` : `≥ ${min}`;
+        const why = exceeded && overMax !== undefined ? overMax : hint;
+        ctx.addIssue({ code: 'custom', message: `must be a whole number ${range}, got ${JSON.stringify(v)}${why ? `; ${why}` : ''}` });
         return z.NEVER;
       }
       return n;
@@ -36,9 +41,17 @@ export const optionalInt = (min = 0, { max, hint }: IntLimits = {}) =>
 export interface IntLimits {
   max?: number;
   hint?: string;
+  /** Said (instead of `hint`) only of a value above `max`, and the range is given only then. */
+  overMax?: string;
 }
 
 export const int = (def: number, min = 0, limits: IntLimits = {}) => optionalInt(min, limits).transform((n) => n ?? def);
+
+/** The longest delay a Node.js timer takes (2^31 − 1 ms); a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** Limits of a variable that sets a timer's delay. */
+export const timerLimits: IntLimits = { max: MAX_TIMER_MS, overMax: 'the longest delay a timer takes (about 24.8 days)' };
 
 /** Comma-separated http(s) URLs; unset: none. */
 export const urlList = z

@@ -80,6 +80,21 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TRUST_PROXY_HOPS: '-1' })).toThrow(/TRUST_PROXY_HOPS: must be a whole number ≥ 0/);
   });
 
+  it('refuses a delay longer than a timer takes (2^31 − 1 ms), naming the variable, where a timer would fire after 1 ms instead', () => {
+    const timers = ['LEASE_MS', 'TAG_API_TIMEOUT_MS', 'FORWARD_TIMEOUT_MS', 'RETRY_MIN_MS', 'RETRY_MAX_MS', 'DATABASE_CONNECT_TIMEOUT_MS'];
+    for (const name of timers) {
+      expect(() => loadConfig({ [name]: '2147483648' })).toThrow(
+        new RegExp(`${name}: must be a whole number from \\d+ to 2147483647, got "2147483648"; the longest delay a timer takes`),
+      );
+    }
+    // The statement timeout is given a second more before the connection counts as gone.
+    expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '2147483000' })).toThrow(/DATABASE_STATEMENT_TIMEOUT_MS: must be a whole number from 1 to 2147482647/);
+    expect(loadConfig({ LEASE_MS: '2147483647', RETRY_MAX_MS: '2147483647' })).toMatchObject({ leaseMs: 2147483647 });
+    // Every whole-number variable: no more than a double holds exactly.
+    expect(() => loadConfig({ RETRY_GIVE_UP_MS: '1'.repeat(30) })).toThrow(/RETRY_GIVE_UP_MS: must be a whole number from 0 to 9007199254740991, got "1{30}"/);
+    expect(() => loadConfig({ HISTORY_RETENTION_DAYS: '9007199254740993' })).toThrow(/HISTORY_RETENTION_DAYS: must be a whole number from 0 to 9007199254740991/);
+  });
+
   it('refuses a DATABASE_URL node-postgres cannot read, naming it without quoting it (it holds the password)', () => {
     for (const url of ['postgres://u:s3cret-pw@127.0.0.1:notaport/db', 'postgres://u:s3cret-pw@h:99999/db', 'postgresql://u:s3cret-pw@[bad/db', 'postgres://u:s3cret-pw%E0@h/db', 'postgres://u:s3cret-pw@h/te%E0st']) {
       let message = '';
