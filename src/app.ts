@@ -1,4 +1,5 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import path from 'node:path';
 import { createAccountRouter } from './channels/account-router';
 import { channelsRoutedBy } from './channels/configured';
 import type { Config, ConfiguredEndpoint } from './config';
@@ -114,8 +115,10 @@ export function createApp(deps: AppDeps): App {
       // A URL registered in another case than the file's id (or %-escaped) is the likely mistake: name the id.
       const meant = declared.find((id) => id.toLowerCase() === safeDecode(written).toLowerCase());
       const hint = meant !== undefined ? `; did you mean ${JSON.stringify(meant)}? ids are matched as written, letter case included` : '';
-      const error = `no ${kind.title} ${JSON.stringify(written)} is declared${config.channelsFile ? ` in ${config.channelsFile.file}` : ' (there is no channels file)'}${hint}`;
-      log.warn('webhook for a channel id that is not declared: 404', { method: req.method, path: req.path, ...(meant !== undefined ? { meant } : {}) });
+      // The file by its name only: the answer goes to whoever asked, the folder is the log's.
+      const file = config.channelsFile?.file;
+      const error = `no ${kind.title} ${JSON.stringify(written)} is declared${file ? ` in ${path.basename(file)}` : ' (there is no channels file)'}${hint}`;
+      log.warn('webhook for a channel id that is not declared: 404', { method: req.method, path: req.path, ...(file ? { channelsFile: file } : {}), ...(meant !== undefined ? { meant } : {}) });
       res.status(404).json({ error });
     };
     app.post(`${kind.pathPrefix}/:channel`, undeclared);

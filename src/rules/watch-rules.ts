@@ -193,10 +193,13 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
     loggedFailures = logNew(loaded.exampleFailures, where, loggedFailures, 'rule example does not hold');
     loggedWarnings = logNew(loaded.warnings, what, loggedWarnings, 'rule warning');
     const changes = diffRuleSets(holder.current(), loaded.ruleSet);
+    const wasRefused = holder.rejected() !== undefined;
     holder.replace(loaded.ruleSet);
     const any = changes.added.length + changes.changed.length + changes.removed.length > 0;
-    // The first check after start reloads what is already in force: say so only when something changed.
+    // The first check after start reloads what is already in force: say so only when something changed,
+    // or when it ends a refused edit (else the last line about the rules would still say "rejected").
     if (any) log.info('rules reloaded', { rules: loaded.ruleSet.rules.length, ...changes });
+    else if (wasRefused) log.info('rule files valid again: the rules in force are unchanged', { rules: loaded.ruleSet.rules.length });
     else log.debug('rules reloaded without changes', { rules: loaded.ruleSet.rules.length });
     opts.onReload?.({ applied: true, changes });
   };

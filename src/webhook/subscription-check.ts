@@ -18,12 +18,17 @@ export function subscriptionCheckRoute(endpoint: ConfiguredEndpoint): RequestHan
     const mode = req.query['hub.mode'];
     const token = req.query['hub.verify_token'];
     const challenge = req.query['hub.challenge'];
-    if (verifyToken && mode === 'subscribe' && typeof token === 'string' && sameString(token, verifyToken) && typeof challenge === 'string') {
+    const verified = verifyToken !== undefined && mode === 'subscribe' && typeof token === 'string' && sameString(token, verifyToken);
+    if (verified && typeof challenge === 'string') {
       res.status(200).type('text/plain').send(challenge);
       return;
     }
     res.status(403).json({
-      error: verifyToken ? `hub.mode must be subscribe and hub.verify_token must match ${source}` : notSet(variables),
+      error: !verifyToken
+        ? notSet(variables)
+        : verified
+          ? `hub.challenge must be given once (got ${challenge === undefined ? 'none' : 'several'}): it is the text answered back`
+          : `hub.mode must be subscribe and hub.verify_token must match ${source}`,
     });
   };
 }

@@ -125,6 +125,20 @@ describe('hot reload of rule files', () => {
     expect(evaluate(holder.current(), textEvent('new')).matched).toEqual(['new-rule']);
   });
 
+  it('says at info level when a refused edit is undone (the rules in force unchanged), so the log does not end on "rejected"', async () => {
+    fs.writeFileSync(file, BROKEN);
+    await nextReload((x) => !x.applied);
+    fs.writeFileSync(file, V1);
+    const r = await nextReload((x) => x.applied);
+    expect(r.changes).toEqual({ added: [], changed: [], removed: [] });
+    expect(holder.rejected()).toBeUndefined();
+    const lines = logs.parsed().filter((l) => l.level !== 'debug').map((l) => [l.level, l.message]);
+    expect(lines).toEqual([
+      ['error', 'rule change rejected: the last valid rules stay in force'],
+      ['info', 'rule files valid again: the rules in force are unchanged'],
+    ]);
+  });
+
   it('notices a new file in a subfolder and a deleted file', async () => {
     fs.mkdirSync(path.join(dir, 'campaigns'));
     fs.writeFileSync(path.join(dir, 'campaigns', 'x.yml'), 'rules:\n  - id: extra\n    when: { event: follow }\n    then: [ { add_tag: t, provider: botbonnie } ]\n');

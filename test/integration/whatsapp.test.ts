@@ -156,6 +156,11 @@ describe('WhatsApp webhooks', () => {
       expect(wrong.status).toBe(403);
       expect(wrong.body.error).toBe('hub.mode must be subscribe and hub.verify_token must match WHATSAPP_VERIFY_TOKEN (when unset, FACEBOOK_VERIFY_TOKEN)');
       await request(h.app).get('/webhooks/facebook').query({ 'hub.mode': 'subscribe', 'hub.verify_token': 'fb-token', 'hub.challenge': '2' }).expect(200, '2');
+      // The right mode and token without one challenge: 403 saying so, not blaming the token.
+      const none = await request(h.app).get('/webhooks/whatsapp').query({ 'hub.mode': 'subscribe', 'hub.verify_token': 'wa-token' });
+      expect([none.status, none.body]).toEqual([403, { error: 'hub.challenge must be given once (got none): it is the text answered back' }]);
+      const twice = await request(h.app).get('/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=wa-token&hub.challenge=1&hub.challenge=2');
+      expect([twice.status, twice.body]).toEqual([403, { error: 'hub.challenge must be given once (got several): it is the text answered back' }]);
     });
 
     it('counts WhatsApp events in the metrics by platform, and the endpoint by its channel', async () => {
