@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
-import { watch, promises as fs, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import type { Logger } from '../log';
 import { findRuleFiles } from './find-rule-files';
 import type { RuleCatalogue } from './catalogue';
 import { loadRuleSet } from './load-rules';
 import { formatProblem, type RuleProblem } from './problems';
+import { RuleFileStates, type RuleFileStatesOptions } from './rule-file-states';
 import type { RuleSet } from './rule-set';
 
 /** A rule edit that was refused: what is wrong with the files, since when, and since when the set in force was. */
@@ -89,12 +89,8 @@ export interface WatchOptions {
   pollMs?: number;
   /** Quiet time after a change before reloading, so an editor's several writes count once (default 250 ms). */
   debounceMs?: number;
-  /**
-   * A file read less than this long after its mtime is compared by content at each check until
-   * it has not changed for that long (default 2000 ms): where mtimes are kept to the second, a
-   * second save of the same length within that second leaves size and mtime as they were.
-   */
-  racyMs?: number;
+  /** How files are told changed when their stats look the same (rule-file-states.ts). */
+  files?: RuleFileStatesOptions;
   /** Use fs.watch where the platform has it (default true; false: the poll alone, as on a network mount). */
   watch?: boolean;
   /** The example failures and rule warnings already logged for the set in force: a reload logs only the others. */
@@ -102,37 +98,18 @@ export interface WatchOptions {
   loggedWarnings?: readonly RuleProblem[];
 }
 
-/** A rule file as the last check found it. */
-interface SeenFile {
-  size: number;
-  mtimeMs: number;
-  /** Of its bytes when read at `readAt` ('' when it could not be read). */
-  hash: string;
-  readAt: number;
-}
-
-async function hashOf(file: string): Promise<string> {
-  const bytes = await fs.readFile(file).catch(() => undefined);
-  return bytes ? createHash('sha256').update(bytes).digest('base64') : '';
-}
-
 /**
  * Reloads the rules when a file under `dir` changes: notified by fs.watch where the
- * platform delivers events, and by a cheap poll of names, sizes and mtimes where it
- * does not (network and container mounts). A size and mtime that stay the same do not
- * prove a file unchanged (mtimes kept to the second; a copy that keeps the old mtime), so
- * after a change notification every file's content is compared, and a file changed
- * shortly before it was read is compared by content at each poll for `racyMs`. The new
- * set replaces the old only when every file is valid; otherwise the last good set stays
- * and the problems are logged with FILE:LINE:COLUMN.
+ * platform delivers events, and by a cheap poll of names and stats where it does not
+ * (network and container mounts), with content compared where stats cannot tell
+ * (RuleFileStates). The new set replaces the old only when every file is valid; otherwise
+ * the last good set stays and the problems are logged with FILE:LINE:COLUMN.
  */
 export function watchRules(opts: WatchOptions): { close(): void; check(): Promise<void> } {
   const { dir, holder, log } = opts;
   const pollMs = opts.pollMs ?? 1000;
   const debounceMs = opts.debounceMs ?? 250;
-  const racyMs = opts.racyMs ?? 2000;
-  /** What the last check found: the files, or why they could not be listed; undefined before the first check. */
-  let last: { files: Map<string, SeenFile> } | { error: string } | undefined;
+  const files = new RuleFileStates(opts.files);
   /** A change notification came since the last check: compare every file's content. */
   let notified = false;
   let debounce: NodeJS.Timeout | undefined;
@@ -149,36 +126,6 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
   const logNew = (problems: readonly RuleProblem[], key: (p: RuleProblem) => string, logged: Set<string>, message: string) => {
     for (const p of problems) if (!logged.has(key(p))) log.warn(message, { problem: formatProblem(p) });
     return new Set(problems.map(key));
-  };
-
-  /** Whether the files differ from what the last check found (which it then remembers). */
-  const changed = async (byContent: boolean): Promise<boolean> => {
-    const before = last;
-    let files: string[];
-    try {
-      files = await findRuleFiles(dir);
-    } catch (err) {
-      last = { error: (err as Error).message };
-      return !(before && 'error' in before && before.error === last.error);
-    }
-    const seen = before && 'files' in before ? before.files : undefined;
-    const now = Date.now();
-    const found = await Promise.all(
-      files.map(async (f): Promise<[SeenFile, boolean]> => {
-        const s = await fs.stat(f).catch(() => undefined);
-        const size = s?.size ?? -1;
-        const mtimeMs = s?.mtimeMs ?? -1;
-        const was = seen?.get(f);
-        if (!was || was.size !== size || was.mtimeMs !== mtimeMs) return [{ size, mtimeMs, hash: await hashOf(f), readAt: now }, true];
-        if (!byContent && was.readAt - was.mtimeMs >= racyMs) return [was, false];
-        const hash = await hashOf(f);
-        return [{ size, mtimeMs, hash, readAt: now }, hash !== was.hash];
-      }),
-    );
-    const next = new Map(files.map((f, i) => [f, (found[i] as [SeenFile, boolean])[0]]));
-    const differs = seen === undefined || seen.size !== files.length || found.some(([, d]) => d);
-    last = { files: next };
-    return differs;
   };
 
   const reload = async () => {
@@ -214,7 +161,7 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
         again = false;
         const byContent = notified;
         notified = false;
-        if (await changed(byContent)) {
+        if (await files.changed(() => findRuleFiles(dir), byContent)) {
           await reload().catch((err: unknown) => log.error('rule reload failed', { error: err instanceof Error ? err.message : String(err) }));
         }
       } while (again && !closed);

@@ -9,7 +9,9 @@ import { StoreUnavailableError, type AcceptBatch, type AcceptResult, type Store 
  * the platform retries), and so does a webhook that is a single event, since nothing else in
  * it would be saved by leaving that event out. The forwards come last: a webhook that fails
  * half-way must not have stored them ("nothing answered otherwise" is forwarded); its events
- * stored before the failure are known again when it is redelivered.
+ * stored before the failure are known again when it is redelivered. The price, on this rare
+ * path only: forwards go in the order they are stored, so a later webhook of the same person
+ * that commits while these events are stored one by one is forwarded first.
  */
 export async function acceptWebhook(store: Store, batch: AcceptBatch, log: Logger): Promise<AcceptResult & { refused: number }> {
   try {

@@ -18,7 +18,7 @@ export function subscriptionCheckRoute(endpoint: ConfiguredEndpoint): RequestHan
     const mode = req.query['hub.mode'];
     const token = req.query['hub.verify_token'];
     const challenge = req.query['hub.challenge'];
-    const verified = verifyToken !== undefined && mode === 'subscribe' && typeof token === 'string' && sameString(token, verifyToken);
+    const verified = !!verifyToken && mode === 'subscribe' && typeof token === 'string' && sameString(token, verifyToken);
     if (verified && typeof challenge === 'string') {
       res.status(200).type('text/plain').send(challenge);
       return;
