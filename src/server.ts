@@ -41,6 +41,13 @@ export interface RunningServer {
 }
 
 const SHUTDOWN_GRACE_MS = 5000;
+/**
+ * A token refresh under way is waited for until this long after the shutdown began — at most
+ * REFRESH_SHUTDOWN_WAIT_MS after delivery stopped, less when stopping took longer than its
+ * grace (calls that could not be cut off get a second more) — so that the store is closed and
+ * the operator warned before the process's hard exit at 9 s (cli/serve.ts).
+ */
+const REFRESHES_END_BY_MS = 8000;
 const PRUNE_EVERY_MS = 3600_000;
 const SEEN_EVENT_DAYS = 8; // CONTRACT: event ids are remembered for at least 7 days
 
@@ -151,6 +158,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      const began = performance.now();
       log.info('shutting down');
       app.locals.draining = true;
       clearInterval(pruneTimer);
@@ -169,7 +177,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
       clearTimeout(graceTimer);
       server.closeAllConnections();
       await closed;
-      await closeTaggers();
+      await closeTaggers({ refreshWaitMs: REFRESHES_END_BY_MS - (performance.now() - began) });
       await store.close();
       log.info('stopped');
     })();

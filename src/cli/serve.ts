@@ -24,7 +24,7 @@ export function registerServe(program: Command): void {
         s.log.info('signal received', { signal: signalled });
         // Counted from the signal: one that came during start-up has spent some of it already.
         const hard = setTimeout(() => {
-          s.log.error('shutdown took too long; exiting anyway (held leases expire after LEASE_MS)');
+          s.log.error('shutdown took too long; exiting anyway (a lease still held expires after LEASE_MS)');
           process.exit(0);
         }, Math.max(0, HARD_EXIT_MS - (Date.now() - signalledAt)));
         hard.unref();

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
 import type { Logger } from '../log';
+import type { CloseOptions } from './provider';
 import type { SettingsStore } from './settings-store';
 import type { Tagger } from './taggers';
 
@@ -8,7 +9,7 @@ export interface Taggers {
   /** One per configured account, by account name (CONTRACT.md: a provider is configured when its token is set). */
   taggers: ReadonlyMap<string, Tagger>;
   /** Closes the clients' connection pools. */
-  close(): Promise<void>;
+  close(opts?: CloseOptions): Promise<void>;
 }
 
 /**
@@ -20,8 +21,8 @@ export interface Taggers {
  */
 export async function createTaggers(config: Config, settings: SettingsStore, log: Logger, opts: { dispatcher?: Dispatcher } = {}): Promise<Taggers> {
   const taggers = new Map<string, Tagger>();
-  const closers: (() => Promise<void>)[] = [];
-  const close = async () => void (await Promise.allSettled(closers.map((c) => c())));
+  const closers: ((opts?: CloseOptions) => Promise<void>)[] = [];
+  const close = async (opts?: CloseOptions) => void (await Promise.allSettled(closers.map((c) => c(opts))));
   try {
     for (const account of config.accounts) {
       if (!account.configured) continue;

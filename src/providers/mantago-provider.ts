@@ -15,8 +15,8 @@ export interface MantagoSettings {
 export const MANTAGO_DEFAULT_BASE_URL = 'https://mantago.cc/api';
 const ENV_PAIR = 'MANTAGO_TOKEN and MANTAGO_SECRET';
 /**
- * How long a shutdown waits for a token refresh under way, after delivery's own grace (5 s):
- * 8 s in all, inside the process's 9 s hard exit and the contract's 10 s.
+ * How long a shutdown waits at most for a token refresh under way, after delivery's own grace
+ * (5 s); the server gives it less when delivery took longer (server.ts: REFRESHES_END_BY_MS).
  */
 export const REFRESH_SHUTDOWN_WAIT_MS = 3000;
 
@@ -97,10 +97,11 @@ export const mantagoProvider: ProviderDescriptor<'mantago', MantagoSettings> = {
     }
     return {
       tagger: createMantagoTagger(client, credentials),
-      async close() {
+      async close(opts) {
         // Calls are over (delivery stopped first); a token refresh is never cut off if it can end in time.
-        if (!(await credentials.refreshesDone(REFRESH_SHUTDOWN_WAIT_MS))) {
-          log.warn(`a MantaGo token refresh was still waiting for its answer after ${REFRESH_SHUTDOWN_WAIT_MS / 1000} s of shutdown; if MantaGo carried it out, set a fresh ${s.pairSource}`);
+        const waitMs = Math.max(0, Math.min(REFRESH_SHUTDOWN_WAIT_MS, opts?.refreshWaitMs ?? REFRESH_SHUTDOWN_WAIT_MS));
+        if (!(await credentials.refreshesDone(waitMs))) {
+          log.warn(`a MantaGo token refresh was still waiting for its answer when the shutdown could wait no longer; if MantaGo carried it out, set a fresh ${s.pairSource}`, { waitedMs: Math.round(waitMs) });
         }
         await client.close();
       },

@@ -22,7 +22,12 @@ export interface TaggerDeps {
 export interface BuiltTagger {
   tagger: Tagger;
   /** Closes the client's connection pool. */
-  close(): Promise<void>;
+  close(opts?: CloseOptions): Promise<void>;
+}
+
+export interface CloseOptions {
+  /** How long a shutdown can still wait for a token refresh under way (the provider's own limit applies below it). */
+  refreshWaitMs?: number;
 }
 
 /** One key of an account of this provider in the channels file (besides `provider:`). */

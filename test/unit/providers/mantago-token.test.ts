@@ -147,6 +147,26 @@ describe('MantaGo token pair: refresh on 401, before expiry, kept in the store',
     expect(JSON.parse(store.settings.get(mantagoPairSetting('mantago'))!)).toMatchObject({ token: fake.token, secret: fake.secret, source: 'refresh' });
   });
 
+  it('a shutdown with less time left gives a refresh under way only that, then says the pair may have changed', async () => {
+    await fake.close();
+    // MantaGo answers the refresh only after 2 s; the shutdown has 150 ms left for it.
+    fake = await startFakeMantago({ botId: 'bot-1', latencyMs: 2000 });
+    const short = jwtExpiringIn(23 * 3600_000);
+    fake.setPair(short, 'short-lived-secret');
+    seenSecrets.add(short).add('short-lived-secret');
+    const settings = { baseUrl: fake.baseUrl, botId: 'bot-1', token: short, secret: 'short-lived-secret', pairSource: 'MANTAGO_TOKEN and MANTAGO_SECRET' };
+    const built = await mantagoProvider.createTagger(settings, { account: 'mantago', timeoutMs: 5000, settings: store, log: logs.log });
+    const applying = built.tagger.apply(op).catch((e: unknown) => e);
+    await fake.api.waitFor((rs) => rs.some((r) => r.path.endsWith('/openapi/token')));
+    const started = Date.now();
+    await built.close({ refreshWaitMs: 150 });
+    expect(Date.now() - started).toBeLessThan(1500);
+    await applying;
+    const warned = logs.lines().map((l) => JSON.parse(l) as { level: string; message: string; waitedMs?: number }).filter((l) => l.level === 'warn');
+    // (Then the refresh cut off with the connection says it failed, as any cut-off call does.)
+    expect(warned[0]).toMatchObject({ message: 'a MantaGo token refresh was still waiting for its answer when the shutdown could wait no longer; if MantaGo carried it out, set a fresh MANTAGO_TOKEN and MANTAGO_SECRET', waitedMs: 150 });
+  });
+
   it('calls made while a refresh before expiry is in flight wait for the new pair instead of meeting 401s with the old one', async () => {
     await fake.close();
     // The old pair stops working when MantaGo issues the new one; its answer comes 200 ms later.
