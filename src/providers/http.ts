@@ -96,6 +96,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     };
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     const controller = new AbortController();
+    const abortedBefore = req.signal?.aborted === true;
     let timedOut = false;
     const deadline = setCallDeadline(() => {
       timedOut = true;
@@ -109,7 +110,12 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       return { status: res.statusCode, headers: res.headers, text, json: read.complete ? parseJson(text) : undefined, truncated: !read.complete };
     } catch (err) {
       if (err instanceof TagApiError) throw err;
-      if (!timedOut && req.signal?.aborted) throw abandonedError(opts, req, req.signal.reason);
+      if (!timedOut && req.signal?.aborted) {
+        // The lease's call deadline (TAG_API_TIMEOUT_MS after the claim) ending a call under way
+        // is the call's timeout, usually a moment before the client's own (started later).
+        if (!abortedBefore && isCallDeadline(req.signal.reason)) throw callDeadlineTimeout(opts, req, req.signal.reason);
+        throw abandonedError(opts, req, req.signal.reason);
+      }
       throw transportError(opts, req, err, timedOut);
     } finally {
       deadline.clear();
@@ -133,6 +139,20 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** The worker's CallDeadlineError (delivery/call-lease.ts), known by name: providers do not import delivery. */
+function isCallDeadline(reason: unknown): reason is Error {
+  return reason instanceof Error && reason.name === 'CallDeadlineError';
+}
+
+function callDeadlineTimeout(opts: HttpClientOptions, req: JsonRequest, reason: Error): TagApiError {
+  return new TagApiError({
+    provider: opts.provider,
+    retryable: true,
+    reason: `timeout from ${opts.provider} (${req.method} ${req.path}): no answer before ${reason.message}`,
+    cause: reason,
+  });
 }
 
 /** Aborted by the caller: worth another attempt (by whoever holds the operation next). */

@@ -1,3 +1,4 @@
+import { CallDeadlineError } from '../../../src/delivery/call-lease';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
@@ -127,6 +128,20 @@ describe('MantaGo client against a fake MantaGo', () => {
       expect(err).toMatchObject({ retryable: true, status: undefined });
       expect(err.reason).toBe('timeout from mantago after 200 ms (POST /openapi/personalTagMapping)');
       await quick.close();
+    });
+
+    it("a call under way ended by its lease's call deadline is a timeout; one whose deadline passed before it started is not made", async () => {
+      fake.api.enqueue({ delayMs: 3000 });
+      const lease = new AbortController();
+      const call = tagApiErrorOf(client.addPersonalTag(creds, req, lease.signal));
+      await fake.api.waitFor((requests) => requests.length === 1);
+      lease.abort(new CallDeadlineError(3000));
+      const err = await call;
+      expect(err).toMatchObject({ retryable: true, status: undefined });
+      expect(err.reason).toBe('timeout from mantago (POST /openapi/personalTagMapping): no answer before the call deadline of its lease passed (3000 ms after the claim)');
+      const none = await tagApiErrorOf(client.addPersonalTag(creds, req, lease.signal));
+      expect(none.reason).toBe('mantago call abandoned (POST /openapi/personalTagMapping): the call deadline of its lease passed (3000 ms after the claim)');
+      expect(fake.api.requests).toHaveLength(1);
     });
 
     it("a call aborted by the worker's signal ends at once, retryable, saying why", async () => {
