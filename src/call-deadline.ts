@@ -48,3 +48,28 @@ export function setCallDeadline(onPassed: () => void, ms: number): CallDeadline 
   };
   return deadline;
 }
+
+/** The reason a lease's calls are aborted with at its call deadline. */
+export class CallDeadlineError extends Error {
+  constructor(callMs: number) {
+    super(`the call deadline of its lease passed (${callMs} ms after the claim)`);
+    this.name = 'CallDeadlineError';
+  }
+}
+
+/** The reason a lease's calls are aborted with when the service stops before they end. */
+export class ReleasedAtStopError extends Error {
+  constructor() {
+    super('the service is stopping: the grace for calls in flight is over and the lease was released');
+    this.name = 'ReleasedAtStopError';
+  }
+}
+
+/**
+ * The lease's call deadline, when it is what ended a call under way (`abortedBefore`: the
+ * signal was aborted before the call started, so no call was made). The lease's deadline
+ * counts from the claim, so it passes a moment before the call's own: it is the call's timeout.
+ */
+export function callDeadlineOf(signal: AbortSignal | undefined, abortedBefore: boolean): CallDeadlineError | undefined {
+  return !abortedBefore && signal?.aborted === true && signal.reason instanceof CallDeadlineError ? signal.reason : undefined;
+}

@@ -22,6 +22,7 @@ import { openStore } from './store/open-store';
 import { storeVariable } from './store/store-variable';
 import { StoreUnavailableError, type Store } from './store/store';
 import { BODY_TIMEOUT_MS, HEADERS_TIMEOUT_MS } from './webhook/read-body';
+import { SHUTDOWN_HARD_EXIT_MS } from './shutdown-times';
 
 /** Thrown when the service cannot start (invalid rules, unreachable store); the CLI prints it and exits 1. */
 export class StartupError extends Error {
@@ -36,18 +37,22 @@ export interface RunningServer {
   config: Config;
   store: Store;
   log: Logger;
-  /** Stops taking webhooks, finishes or releases in-flight work, closes the store. */
-  stop(): Promise<void>;
+  /**
+   * Stops taking webhooks, finishes or releases in-flight work, closes the store.
+   * `signalledAt` (Date.now() of the signal that asked for it): the time limits count from
+   * it, since a signal during start-up is acted on only once the start has finished.
+   */
+  stop(opts?: { signalledAt?: number }): Promise<void>;
 }
 
 const SHUTDOWN_GRACE_MS = 5000;
 /**
- * A token refresh under way is waited for until this long after the shutdown began — at most
+ * A token refresh under way is waited for until this long after the signal — at most
  * REFRESH_SHUTDOWN_WAIT_MS after delivery stopped, less when stopping took longer than its
- * grace (calls that could not be cut off get a second more) — so that the store is closed and
- * the operator warned before the process's hard exit at 9 s (cli/serve.ts).
+ * grace (calls that could not be cut off get a second more) or the signal came during start-up —
+ * so that the store is closed and the operator warned before the hard exit.
  */
-const REFRESHES_END_BY_MS = 8000;
+const REFRESHES_END_BY_MS = SHUTDOWN_HARD_EXIT_MS - 1000;
 const PRUNE_EVERY_MS = 3600_000;
 const SEEN_EVENT_DAYS = 8; // CONTRACT: event ids are remembered for at least 7 days
 
@@ -156,9 +161,9 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   pruneTimer.unref();
 
   let stopping: Promise<void> | undefined;
-  const stop = () => {
+  const stop = (opts: { signalledAt?: number } = {}) => {
     stopping ??= (async () => {
-      const began = performance.now();
+      const since = opts.signalledAt ?? Date.now();
       log.info('shutting down');
       app.locals.draining = true;
       clearInterval(pruneTimer);
@@ -177,7 +182,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
       clearTimeout(graceTimer);
       server.closeAllConnections();
       await closed;
-      await closeTaggers({ refreshWaitMs: REFRESHES_END_BY_MS - (performance.now() - began) });
+      await closeTaggers({ refreshWaitMs: Math.max(0, REFRESHES_END_BY_MS - (Date.now() - since)) });
       await store.close();
       log.info('stopped');
     })();

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import type { RunningServer } from '../server';
-
-/** Heroku gives 30 s after SIGTERM, CONTRACT.md promises 10 s: leave a margin. */
-const HARD_EXIT_MS = 9000;
+import { SHUTDOWN_HARD_EXIT_MS as HARD_EXIT_MS } from '../shutdown-times';
 /**
  * A signal during start-up waits this long for the start to finish (then the service stops as
  * usual); a start still under way then (a database that does not answer) is given up: nothing
@@ -28,7 +26,7 @@ export function registerServe(program: Command): void {
           process.exit(0);
         }, Math.max(0, HARD_EXIT_MS - (Date.now() - signalledAt)));
         hard.unref();
-        s.stop().then(
+        s.stop({ signalledAt }).then(
           () => process.exit(0),
           (err: unknown) => {
             s.log.error('shutdown failed', { error: err instanceof Error ? err.message : String(err) });

@@ -1,4 +1,4 @@
-import { setCallDeadline, type CallDeadline } from '../call-deadline';
+import { CallDeadlineError, ReleasedAtStopError, setCallDeadline, type CallDeadline } from '../call-deadline';
 
 /**
  * The calls a worker makes for the items of one claim. They must be over by the
@@ -64,18 +64,4 @@ export class CallLease {
   }
 }
 
-/** The reason a lease's calls are aborted with at its call deadline. */
-export class CallDeadlineError extends Error {
-  constructor(callMs: number) {
-    super(`the call deadline of its lease passed (${callMs} ms after the claim)`);
-    this.name = 'CallDeadlineError';
-  }
-}
-
-/** The reason a lease's calls are aborted with when the service stops before they end. */
-export class ReleasedAtStopError extends Error {
-  constructor() {
-    super('the service is stopping: the grace for calls in flight is over and the lease was released');
-    this.name = 'ReleasedAtStopError';
-  }
-}
+export { CallDeadlineError, ReleasedAtStopError } from '../call-deadline';

@@ -1,5 +1,5 @@
 import { request, type Dispatcher } from 'undici';
-import { BACKSTOP_SLACK_MS, setCallDeadline } from '../call-deadline';
+import { BACKSTOP_SLACK_MS, callDeadlineOf, setCallDeadline } from '../call-deadline';
 import { discardBody, readAtMost } from '../providers/bounded-body';
 import { parseRetryAfter } from '../providers/retry-after';
 
@@ -28,6 +28,7 @@ export async function sendForward(
 ): Promise<ForwardResult> {
   // The call's own deadline counts an answer that has arrived by then (call-deadline.ts).
   const timeout = new AbortController();
+  const abortedBefore = opts.signal?.aborted === true;
   const deadline = setCallDeadline(() => timeout.abort(), opts.timeoutMs);
   // The worker's signal: its lease's call deadline passed, or the database session was lost.
   const signal = opts.signal ? AbortSignal.any([timeout.signal, opts.signal]) : timeout.signal;
@@ -60,14 +61,17 @@ export async function sendForward(
   } catch (err) {
     const timedOut = timeout.signal.aborted || (err instanceof Error && /timeout/i.test(err.name));
     const abandoned = !timeout.signal.aborted && opts.signal?.aborted === true;
+    const passed = timeout.signal.aborted ? undefined : callDeadlineOf(opts.signal, abortedBefore);
     return {
       ok: false,
       retryable: true,
-      reason: abandoned
-        ? `abandoned at ${hostOf(destination)}: ${reasonOf(opts.signal?.reason)}`
-        : timedOut
-          ? `timed out after ${opts.timeoutMs} ms (FORWARD_TIMEOUT_MS) at ${hostOf(destination)}`
-          : `network error at ${hostOf(destination)}: ${err instanceof Error ? (err as NodeJS.ErrnoException).code ?? err.message : String(err)}`,
+      reason: passed
+        ? `timed out at ${hostOf(destination)}: no answer before ${passed.message} (FORWARD_TIMEOUT_MS)`
+        : abandoned
+          ? `abandoned at ${hostOf(destination)}: ${reasonOf(opts.signal?.reason)}`
+          : timedOut
+            ? `timed out after ${opts.timeoutMs} ms (FORWARD_TIMEOUT_MS) at ${hostOf(destination)}`
+            : `network error at ${hostOf(destination)}: ${err instanceof Error ? (err as NodeJS.ErrnoException).code ?? err.message : String(err)}`,
     };
   } finally {
     deadline.clear();

@@ -2,7 +2,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { MAX_ANSWER_BYTES, readAtMost } from './bounded-body';
 import { TagApiError } from './errors';
 import { redactSecrets } from './redact';
-import { BACKSTOP_SLACK_MS, setCallDeadline } from '../call-deadline';
+import { BACKSTOP_SLACK_MS, callDeadlineOf, setCallDeadline, type CallDeadlineError } from '../call-deadline';
 import type { Provider } from '../tag-operation';
 
 /**
@@ -113,7 +113,8 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       if (!timedOut && req.signal?.aborted) {
         // The lease's call deadline (TAG_API_TIMEOUT_MS after the claim) ending a call under way
         // is the call's timeout, usually a moment before the client's own (started later).
-        if (!abortedBefore && isCallDeadline(req.signal.reason)) throw callDeadlineTimeout(opts, req, req.signal.reason);
+        const passed = callDeadlineOf(req.signal, abortedBefore);
+        if (passed) throw callDeadlineTimeout(opts, req, passed);
         throw abandonedError(opts, req, req.signal.reason);
       }
       throw transportError(opts, req, err, timedOut);
@@ -141,12 +142,7 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** The worker's CallDeadlineError (delivery/call-lease.ts), known by name: providers do not import delivery. */
-function isCallDeadline(reason: unknown): reason is Error {
-  return reason instanceof Error && reason.name === 'CallDeadlineError';
-}
-
-function callDeadlineTimeout(opts: HttpClientOptions, req: JsonRequest, reason: Error): TagApiError {
+function callDeadlineTimeout(opts: HttpClientOptions, req: JsonRequest, reason: CallDeadlineError): TagApiError {
   return new TagApiError({
     provider: opts.provider,
     retryable: true,

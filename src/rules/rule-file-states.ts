@@ -37,8 +37,8 @@ export interface RuleFileStatesOptions {
   /**
    * How long after a stat is first seen the file is compared by content at every check
    * (default 3000 ms): where times are kept to the second (FAT: two), a second save within that
-   * time can leave every time as it was. It covers a save made in the same second as the one
-   * seen, plus a poll's interval.
+   * time can leave every time as it was. It must cover a save made within 2 s of the one seen,
+   * plus the time to the next check (watchRules: 2000 + its poll interval).
    */
   racyMs?: number;
   /** Tests stand in a file system whose times are coarser. */
@@ -83,7 +83,11 @@ export class RuleFileStates {
         const s = await this.stat(f);
         const stat = s ? `${s.size}:${s.mtimeMs}:${s.ctimeMs}:${s.ino}` : 'missing';
         const was = seen?.get(f);
-        if (!was || was.stat !== stat) return [{ stat, hash: await hashOf(f), since: now }, true];
+        if (!was || was.stat !== stat) {
+          // New stats with the same bytes (touch, chmod, a copy of the same file) change no rule.
+          const hash = await hashOf(f);
+          return [{ stat, hash, since: now }, !was || hash !== was.hash];
+        }
         if (!byContent && now - was.since >= this.racyMs) return [was, false];
         const hash = await hashOf(f);
         return [{ ...was, hash }, hash !== was.hash];

@@ -109,7 +109,8 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
   const { dir, holder, log } = opts;
   const pollMs = opts.pollMs ?? 1000;
   const debounceMs = opts.debounceMs ?? 250;
-  const files = new RuleFileStates(opts.files);
+  // The content window must hold at least one poll after a save made in the second a stat was first seen.
+  const files = new RuleFileStates({ racyMs: 2000 + pollMs, ...opts.files });
   /** A change notification came since the last check: compare every file's content. */
   let notified = false;
   let debounce: NodeJS.Timeout | undefined;

@@ -1,7 +1,7 @@
-import { CallDeadlineError } from '../../../src/delivery/call-lease';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
+import { CallDeadlineError } from '../../../src/call-deadline';
 import { createMantagoClient, type MantagoClient, type MantagoCreds } from '../../../src/providers/mantago';
 import { jwtExpiringIn, mantagoError, startFakeMantago, type FakeMantago } from '../../helpers/fake-tag-api';
 import { allTextOf, tagApiErrorOf } from './expect-error';
@@ -132,16 +132,19 @@ describe('MantaGo client against a fake MantaGo', () => {
 
     it("a call under way ended by its lease's call deadline is a timeout; one whose deadline passed before it started is not made", async () => {
       fake.api.enqueue({ delayMs: 3000 });
+      // The client's own timeout well away: only the lease's signal can end the call.
+      const patient = createMantagoClient({ baseUrl: fake.baseUrl, botId: 'bot-42', timeoutMs: 20_000 });
       const lease = new AbortController();
-      const call = tagApiErrorOf(client.addPersonalTag(creds, req, lease.signal));
+      const call = tagApiErrorOf(patient.addPersonalTag(creds, req, lease.signal));
       await fake.api.waitFor((requests) => requests.length === 1);
       lease.abort(new CallDeadlineError(3000));
       const err = await call;
       expect(err).toMatchObject({ retryable: true, status: undefined });
       expect(err.reason).toBe('timeout from mantago (POST /openapi/personalTagMapping): no answer before the call deadline of its lease passed (3000 ms after the claim)');
-      const none = await tagApiErrorOf(client.addPersonalTag(creds, req, lease.signal));
+      const none = await tagApiErrorOf(patient.addPersonalTag(creds, req, lease.signal));
       expect(none.reason).toBe('mantago call abandoned (POST /openapi/personalTagMapping): the call deadline of its lease passed (3000 ms after the claim)');
       expect(fake.api.requests).toHaveLength(1);
+      await patient.close();
     });
 
     it("a call aborted by the worker's signal ends at once, retryable, saying why", async () => {
