@@ -128,17 +128,25 @@ describe('MantaGo token pair: refresh on 401, before expiry, kept in the store',
     expect(fake.token).not.toBe(short);
   });
 
-  it('a shutdown waits for a refresh under way: the pair MantaGo issued is kept, not lost with the connection', async () => {
+  /**
+   * A tagger whose first call refreshes the pair (less than 24 h left) from a MantaGo that
+   * issues the new pair at once and answers `answerMs` later; resolves once the refresh is under way.
+   */
+  const refreshUnderWay = async (answerMs: number, timeoutMs: number) => {
     await fake.close();
-    // MantaGo issues the new pair (the old one stops working) and answers 400 ms later.
-    fake = await startFakeMantago({ botId: 'bot-1', latencyMs: 400 });
+    fake = await startFakeMantago({ botId: 'bot-1', latencyMs: answerMs });
     const short = jwtExpiringIn(23 * 3600_000);
     fake.setPair(short, 'short-lived-secret');
     seenSecrets.add(short).add('short-lived-secret');
     const settings = { baseUrl: fake.baseUrl, botId: 'bot-1', token: short, secret: 'short-lived-secret', pairSource: 'MANTAGO_TOKEN and MANTAGO_SECRET' };
-    const built = await mantagoProvider.createTagger(settings, { account: 'mantago', timeoutMs: 2000, settings: store, log: logs.log });
+    const built = await mantagoProvider.createTagger(settings, { account: 'mantago', timeoutMs, settings: store, log: logs.log });
     const applying = built.tagger.apply(op).catch((e: unknown) => e);
     await fake.api.waitFor((rs) => rs.some((r) => r.path.endsWith('/openapi/token')));
+    return { built, applying };
+  };
+
+  it('a shutdown waits for a refresh under way: the pair MantaGo issued is kept, not lost with the connection', async () => {
+    const { built, applying } = await refreshUnderWay(400, 2000);
     const started = Date.now();
     await built.close();
     expect(Date.now() - started).toBeLessThan(REFRESH_SHUTDOWN_WAIT_MS);
@@ -148,16 +156,8 @@ describe('MantaGo token pair: refresh on 401, before expiry, kept in the store',
   });
 
   it('a shutdown with less time left gives a refresh under way only that, then says the pair may have changed', async () => {
-    await fake.close();
     // MantaGo answers the refresh only after 2 s; the shutdown has 150 ms left for it.
-    fake = await startFakeMantago({ botId: 'bot-1', latencyMs: 2000 });
-    const short = jwtExpiringIn(23 * 3600_000);
-    fake.setPair(short, 'short-lived-secret');
-    seenSecrets.add(short).add('short-lived-secret');
-    const settings = { baseUrl: fake.baseUrl, botId: 'bot-1', token: short, secret: 'short-lived-secret', pairSource: 'MANTAGO_TOKEN and MANTAGO_SECRET' };
-    const built = await mantagoProvider.createTagger(settings, { account: 'mantago', timeoutMs: 5000, settings: store, log: logs.log });
-    const applying = built.tagger.apply(op).catch((e: unknown) => e);
-    await fake.api.waitFor((rs) => rs.some((r) => r.path.endsWith('/openapi/token')));
+    const { built, applying } = await refreshUnderWay(2000, 5000);
     const started = Date.now();
     await built.close({ refreshWaitMs: 150 });
     expect(Date.now() - started).toBeLessThan(1500);
