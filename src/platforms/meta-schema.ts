@@ -63,13 +63,20 @@ export type MetaPostbackItem = z.infer<typeof metaPostbackItem>;
 export type MetaItem =
   | { shape: 'message'; item: MetaMessageItem }
   | { shape: 'postback'; item: MetaPostbackItem }
-  /** read, delivery, referral, reaction, optin, handover, …: `name` is the field that says which. */
-  | { shape: 'other'; name: string; item: MetaItemBase };
+  /**
+   * read, delivery, referral, reaction, optin, handover, …: `name` is the field that says which;
+   * `timedByEntry`: it came without a timestamp, and its entry's time stands in.
+   */
+  | { shape: 'other'; name: string; item: MetaItemBase; timedByEntry?: true };
 
 const ENVELOPE_KEYS = new Set(['sender', 'recipient', 'timestamp']);
 
-/** Validates one messaging item; undefined when it cannot be understood. */
-export function parseMetaItem(raw: unknown): MetaItem | undefined {
+/**
+ * Validates one messaging item; undefined when it cannot be understood. `entryTime`: the
+ * time of its entry, which stands in for the timestamp of an item of neither kind that
+ * comes without one (Messenger's delivery receipts do: "delivery" has only a watermark).
+ */
+export function parseMetaItem(raw: unknown, entryTime?: number): MetaItem | undefined {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
   if ('message' in raw) {
     const r = metaMessageItem.safeParse(raw);
@@ -81,6 +88,10 @@ export function parseMetaItem(raw: unknown): MetaItem | undefined {
   }
   const name = Object.keys(raw).find((key) => !ENVELOPE_KEYS.has(key));
   if (name === undefined) return undefined;
+  if (!('timestamp' in raw) && entryTime !== undefined) {
+    const timed = itemBase.safeParse({ ...raw, timestamp: entryTime });
+    return timed.success ? { shape: 'other', name, item: timed.data, timedByEntry: true } : undefined;
+  }
   const r = itemBase.safeParse(raw);
   return r.success ? { shape: 'other', name, item: r.data } : undefined;
 }
@@ -88,6 +99,8 @@ export function parseMetaItem(raw: unknown): MetaItem | undefined {
 export const metaEntry = z.looseObject({
   /** The page id (Messenger) or the Instagram professional account id. */
   id: z.string().min(1),
+  /** When Meta sent the entry (milliseconds; seconds are read as such, as for items). */
+  time: epochMillis.optional().catch(undefined),
   messaging: z.array(z.unknown()).optional().catch(undefined),
   standby: z.array(z.unknown()).optional().catch(undefined),
 });

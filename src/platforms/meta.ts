@@ -71,7 +71,7 @@ export function metaToChatEvents(body: MetaEnvelope, channel: string): PlatformW
     // of the conversation (handover protocol), on `standby`.
     for (const list of [entry.data.messaging, entry.data.standby]) {
       for (const rawItem of list ?? []) {
-        const item = parseMetaItem(rawItem);
+        const item = parseMetaItem(rawItem, entry.data.time);
         if (item === undefined) ignored += 1;
         else if (platform !== undefined) {
           const event = toChatEvent(item, { platform, channel, recipient: entry.data.id }, unusableUsers);
@@ -129,7 +129,8 @@ function toChatEvent(parsed: MetaItem, where: Where, unusable: UnusableUser[]): 
       return result;
     }
     case 'other':
-      return event('other', parsed.name, `${parsed.name}:${fingerprint(item)}`);
+      // A redelivered copy is the same event whatever the time of the entry that carries it.
+      return event('other', parsed.name, `${parsed.name}:${fingerprint(item, parsed.timedByEntry ? ['timestamp'] : [])}`);
   }
 }
 

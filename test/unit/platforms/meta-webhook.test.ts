@@ -190,6 +190,22 @@ describe('the Messenger and Instagram module: Messenger', () => {
     for (const e of events) expect(e).not.toHaveProperty('text');
   });
 
+  it("a delivery receipt without a timestamp (as Meta's reference sends it) is kind other, timed by its entry, and not ignored", () => {
+    const raw = fixture('meta', 'messenger-delivery-untimed');
+    const body = readMeta(raw);
+    expect(body.ignored).toBe(0);
+    expect(body.events).toEqual([
+      expect.objectContaining({ kind: 'other', type: 'delivery', userId: PSID, recipient: PAGE, timestamp: 1767225600500 }),
+    ]);
+    // The same receipt in an entry of another time is the same event (a redelivery).
+    const later = JSON.parse(raw.toString()) as { entry: { time: number }[] };
+    later.entry[0]!.time += 60_000;
+    expect(readMeta(Buffer.from(JSON.stringify(later))).events[0]!.eventId).toBe(body.events[0]!.eventId);
+    // Without the entry's time either, it cannot be dated: ignored, as before.
+    delete (later.entry[0] as { time?: number }).time;
+    expect(readMeta(Buffer.from(JSON.stringify(later)))).toMatchObject({ ignored: 1, events: [] });
+  });
+
   it('processes every entry and every item of a batch, in order', () => {
     const events = eventsOf('messenger-batch');
     expect(events.map((e) => [e.recipient, e.userId, e.kind, e.eventId.startsWith('read:') ? 'read:…' : e.eventId])).toEqual([
