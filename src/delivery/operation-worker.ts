@@ -165,6 +165,14 @@ export class OperationWorker {
       log.info('tag call not started: the service is stopping; the operation stays queued');
       return;
     }
+    if (lease.signal.aborted) {
+      // Its call deadline passed while it waited for its slot (a pause that began after the claim):
+      // no call now (another instance may take the row from here), and nothing was learned of the
+      // API, so the concurrency limit is not told of a failed call. Tried again after a backoff.
+      const why = lease.signal.reason instanceof Error ? lease.signal.reason.message : String(lease.signal.reason);
+      await this.failed(op, owner, { retryable: true, notFound: false, reason: `tag call not started: ${why} while it waited for its turn` }, log, persist, this.d.now());
+      return;
+    }
     const started = this.d.now();
     const inFlight = this.loop.active;
     const endTimer = metrics.tagCallDuration.startTimer(labels);

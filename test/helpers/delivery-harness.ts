@@ -19,7 +19,11 @@ export interface RunningDelivery {
 }
 
 /** Starts the real delivery loops over the harness's store, with taggers built from `env`. */
-export async function startDelivery(h: Harness, env: Record<string, string>, opts: { ackPressure?: AckPressure } = {}): Promise<RunningDelivery> {
+export async function startDelivery(
+  h: Harness,
+  env: Record<string, string>,
+  opts: { ackPressure?: AckPressure; /** Called with the delivery before it starts (a test reaches its workers). */ beforeStart?: (d: Delivery) => void } = {},
+): Promise<RunningDelivery> {
   const config = loadConfig({ DATA_DIR: h.dataDir, RULES_DIR: h.config.rulesDir, ...env });
   const taggers = await createTaggers(config, h.store, h.log);
   const delivery = new Delivery({ store: h.store, config, log: h.log, metrics: h.metrics, taggers: taggers.taggers, owner: `test-${randomBytes(3).toString('hex')}`, ackPressure: opts.ackPressure });
@@ -27,6 +31,7 @@ export async function startDelivery(h: Harness, env: Record<string, string>, opt
   const forwardOutcomes: ForwardOutcome[] = [];
   delivery.events.on('operation', (o) => outcomes.push(o));
   delivery.events.on('forward', (o) => forwardOutcomes.push(o));
+  opts.beforeStart?.(delivery);
   await delivery.start();
 
   function waiter<T>(list: T[], event: 'operation' | 'forward') {
