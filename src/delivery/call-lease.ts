@@ -63,5 +63,3 @@ export class CallLease {
     if (this.open <= 0) this.timer.clear();
   }
 }
-
-export { CallDeadlineError, ReleasedAtStopError } from '../call-deadline';

@@ -88,12 +88,10 @@ export function parseMetaItem(raw: unknown, entryTime?: number): MetaItem | unde
   }
   const name = Object.keys(raw).find((key) => !ENVELOPE_KEYS.has(key));
   if (name === undefined) return undefined;
-  if (!('timestamp' in raw) && entryTime !== undefined) {
-    const timed = itemBase.safeParse({ ...raw, timestamp: entryTime });
-    return timed.success ? { shape: 'other', name, item: timed.data, timedByEntry: true } : undefined;
-  }
-  const r = itemBase.safeParse(raw);
-  return r.success ? { shape: 'other', name, item: r.data } : undefined;
+  const timedByEntry = !('timestamp' in raw) && entryTime !== undefined;
+  const r = itemBase.safeParse(timedByEntry ? { ...raw, timestamp: entryTime } : raw);
+  if (!r.success) return undefined;
+  return timedByEntry ? { shape: 'other', name, item: r.data, timedByEntry } : { shape: 'other', name, item: r.data };
 }
 
 export const metaEntry = z.looseObject({

@@ -1,4 +1,5 @@
-import { CallDeadlineError, type CallLease } from '../../../src/delivery/call-lease';
+import { CallDeadlineError } from '../../../src/call-deadline';
+import type { CallLease } from '../../../src/delivery/call-lease';
 import { LeasedLoop } from '../../../src/delivery/leased-loop';
 import { silentLogger } from '../../../src/log';
 import { SessionLostError, type InstanceSession } from '../../../src/store/store';
