@@ -163,6 +163,12 @@ export function createApp(deps: AppDeps): App {
   });
 
   app.get('/metrics', metricsRoute(metrics, config.metricsToken));
+  // Another method on them: 405 with `Allow`, as on the webhook endpoints (a 404 would say the path is wrong).
+  for (const route of ['/healthz', '/readyz', '/metrics']) {
+    app.all(route, (req, res) => {
+      res.set('allow', 'GET, HEAD').status(405).json({ error: `${req.method} is not allowed on ${route}: it takes GET` });
+    });
+  }
 
   if (config.adminToken && deps.admin) app.use('/admin', deps.admin);
   else app.all(/^\/admin(\/.*)?$/, (_req, res) => void res.status(404).json({ error: 'not found (set ADMIN_TOKEN to enable /admin)' }));

@@ -285,6 +285,15 @@ describe.each(ENTRIES)('webhook endpoints, through %s', (_name, via) => {
     await request(entry(h)).put('/webhooks/nowhere').expect(404);
   });
 
+  it('another method on /healthz, /readyz or /metrics is 405 with Allow, and HEAD is a GET without a body', async () => {
+    for (const route of ['/healthz', '/readyz', '/metrics']) {
+      const post = await request(entry(h)).post(route).send('{}');
+      expect([post.status, post.headers.allow, post.body]).toEqual([405, 'GET, HEAD', { error: `POST is not allowed on ${route}: it takes GET` }]);
+      const head = await request(entry(h)).head(route);
+      expect([head.status, head.text]).toEqual([200, undefined]);
+    }
+  });
+
   it('a rejected webhook is logged with the client address TRUST_PROXY_HOPS reads (1: the last hop of X-Forwarded-For)', async () => {
     const body = lineBody([lineText('coupon', 'Uip')]);
     const forged = request(entry(h)).post('/webhooks/line').set('content-type', 'application/json').set('x-forwarded-for', '198.51.100.9, 203.0.113.7');
