@@ -18,6 +18,8 @@ export interface LoadResult {
   warnings: RuleProblem[];
   /** The files read (relative to the working directory). */
   files: string[];
+  /** The folder or a file could not be read (a problem that may pass by itself: a mount's hiccup, too many open files). */
+  unreadable?: boolean;
 }
 
 export interface LoadOptions {
@@ -55,6 +57,7 @@ export async function loadRuleSet(dir: string, opts: LoadOptions = {}): Promise<
       exampleFailures: [],
       warnings: [],
       files: [],
+      unreadable: true,
     };
   }
 
@@ -63,6 +66,7 @@ export async function loadRuleSet(dir: string, opts: LoadOptions = {}): Promise<
   const valid: RuleDefinition[] = [];
   const evaluable: RuleDefinition[] = [];
   const firstSeen = new Map<string, string>();
+  let unreadable = false;
   for (const abs of files) {
     const file = display(abs);
     let text: string;
@@ -70,6 +74,7 @@ export async function loadRuleSet(dir: string, opts: LoadOptions = {}): Promise<
       text = await fs.readFile(abs, 'utf8');
     } catch (e) {
       problems.push({ file, line: 1, column: 1, message: `cannot read the file: ${(e as Error).message}` });
+      unreadable = true;
       continue;
     }
     const parsed = parseRuleFile(text, file, opts.catalogue === null ? undefined : (opts.catalogue ?? ENVIRONMENT_CATALOGUE));
@@ -101,5 +106,6 @@ export async function loadRuleSet(dir: string, opts: LoadOptions = {}): Promise<
     exampleFailures: sortProblems(exampleFailures),
     warnings: sortProblems(warnings),
     files: displayFiles,
+    ...(unreadable ? { unreadable } : {}),
   };
 }

@@ -2,7 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import type { Logger } from '../log';
 import { findRuleFiles } from './find-rule-files';
 import type { RuleCatalogue } from './catalogue';
-import { loadRuleSet } from './load-rules';
+import { loadRuleSet, type LoadOptions, type LoadResult } from './load-rules';
 import { formatProblem, type RuleProblem } from './problems';
 import { RuleFileStates, type RuleFileStatesOptions } from './rule-file-states';
 import type { RuleSet } from './rule-set';
@@ -93,6 +93,8 @@ export interface WatchOptions {
   files?: RuleFileStatesOptions;
   /** Use fs.watch where the platform has it (default true; false: the poll alone, as on a network mount). */
   watch?: boolean;
+  /** How the files are read (default loadRuleSet; tests stand in read errors a real disk cannot be made to give). */
+  load?: (dir: string, opts: LoadOptions) => Promise<LoadResult>;
   /** The example failures and rule warnings already logged for the set in force: a reload logs only the others. */
   loggedExampleFailures?: readonly RuleProblem[];
   loggedWarnings?: readonly RuleProblem[];
@@ -117,6 +119,10 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
   let running: Promise<void> | undefined;
   let again = false;
   let closed = false;
+  /** Why the last reload threw (undefined after one that did not). */
+  let failed: string | undefined;
+  /** The last reload found a file it could not read: every check reloads until it can. */
+  let retrying = false;
   // A failing example is logged once, not again by every reload that still finds it (the first check
   // after start reloads). Known by where it is: its message names the time it was evaluated at.
   const where = (p: RuleProblem) => `${p.file}:${p.line}:${p.column}`;
@@ -129,15 +135,28 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
     return new Set(problems.map(key));
   };
 
+  const load = opts.load ?? loadRuleSet;
   const reload = async () => {
-    const loaded = await loadRuleSet(dir, opts.catalogue ? { catalogue: opts.catalogue } : {});
+    const loaded = await load(dir, opts.catalogue ? { catalogue: opts.catalogue } : {});
     if (!loaded.ruleSet) {
       const problems = loaded.problems.map(formatProblem);
+      // A file that could not be read may be readable at the next check with the same stats (a
+      // mount's hiccup, too many open files): read again at every check until it is.
+      const retry = retrying;
+      retrying = loaded.unreadable === true;
+      if (retrying) files.forget();
+      // The same refusal found again by such a check is not a new one: logged and counted once.
+      const before = holder.refusedEdit()?.problems;
+      if (retry && before && before.length === problems.length && before.every((p, i) => p === problems[i])) {
+        log.debug('rule files still refused', { problems });
+        return;
+      }
       holder.reject(problems);
       log.error('rule change rejected: the last valid rules stay in force', { problems });
       opts.onReload?.({ applied: false, problems });
       return;
     }
+    retrying = false;
     loggedFailures = logNew(loaded.exampleFailures, where, loggedFailures, 'rule example does not hold');
     loggedWarnings = logNew(loaded.warnings, what, loggedWarnings, 'rule warning');
     const changes = diffRuleSets(holder.current(), loaded.ruleSet);
@@ -163,7 +182,18 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
         const byContent = notified;
         notified = false;
         if (await files.changed(() => findRuleFiles(dir), byContent)) {
-          await reload().catch((err: unknown) => log.error('rule reload failed', { error: err instanceof Error ? err.message : String(err) }));
+          await reload().then(
+            () => {
+              failed = undefined;
+            },
+            (err: unknown) => {
+              // Tried again at every check (the files have not changed, the reload may pass): logged once.
+              files.forget();
+              const error = err instanceof Error ? err.message : String(err);
+              if (error !== failed) log.error('rule reload failed: tried again at every check', { error });
+              failed = error;
+            },
+          );
         }
       } while (again && !closed);
     })().finally(() => {

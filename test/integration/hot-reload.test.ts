@@ -281,3 +281,90 @@ describe('hot reload when a change leaves the file\'s stats as they were', () =>
     expect(matchedBbb()).toEqual(['same']);
   });
 });
+
+describe('hot reload when a rule file cannot be read for a moment', () => {
+  const A = 'defaults: { provider: mantago }\nrules:\n  - id: r\n    when: { text: { contains: aaa } }\n    then: [ { add_tag: t } ]\n';
+  const B = A.replace('aaa', 'bbb');
+  let dir: string;
+  let file: string;
+  let watcher: ReturnType<typeof watchRules> | undefined;
+
+  beforeEach(() => {
+    dir = tempDir('autotag-reload-unreadable-');
+    file = path.join(dir, 'rules.yaml');
+    fs.writeFileSync(file, A);
+  });
+
+  afterEach(() => {
+    watcher?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /**
+   * A watcher whose reads go through `load`, polling every 100 ms without notifications; its stats
+   * and content stay as they are once B is written, so only a reload tried again can apply B.
+   */
+  const start = async (load: NonNullable<WatchOptions['load']>) => {
+    const holder = new RulesHolder((await loadRuleSet(dir)).ruleSet!);
+    const logs = new LogLines();
+    const reloads: Reload[] = [];
+    watcher = watchRules({ dir, holder, log: createLogger({ stream: logs.stream, level: 'info' }), pollMs: 100, watch: false, load, onReload: (r) => reloads.push(r) });
+    await watcher.check(); // the first check: reads what is in force
+    reloads.length = 0;
+    const matched = (text: string) => evaluate(holder.current(), { platform: 'line', kind: 'message', text, timestamp: Date.now() }).matched;
+    /** Until `done` holds, checking at each poll (5 s at most). */
+    const until = async (done: () => boolean) => {
+      for (let i = 0; i < 100 && !done(); i++) await new Promise((r) => setTimeout(r, 50));
+    };
+    return { holder, logs, reloads, matched, until };
+  };
+  /** What loadRuleSet gives when a file's read fails (EIO from a network mount, EMFILE). */
+  const eio = (): Awaited<ReturnType<typeof loadRuleSet>> => ({
+    problems: [{ file: path.relative(process.cwd(), file), line: 1, column: 1, message: 'cannot read the file: EIO: i/o error, read' }],
+    exampleFailures: [],
+    warnings: [],
+    files: [path.relative(process.cwd(), file)],
+    unreadable: true,
+  });
+
+  it('reads the files again at the next check after a read error, though they did not change, and applies them once they read', async () => {
+    let failing = 0;
+    const { holder, logs, reloads, matched, until } = await start(async (d, o) => (failing-- > 0 ? eio() : loadRuleSet(d, o)));
+    failing = 3; // the edit's reload and the next two checks' fail
+    fs.writeFileSync(file, B);
+    await until(() => reloads.some((r) => r.applied));
+    // One refusal counted and logged at error level (the checks that found it again: debug), then B in force.
+    expect(reloads.map((r) => r.applied)).toEqual([false, true]);
+    expect(reloads[0]!.problems).toEqual([expect.stringMatching(/rules\.yaml:1:1: cannot read the file: EIO/)]);
+    expect(logs.parsed().filter((l) => l.message === 'rule change rejected: the last valid rules stay in force')).toHaveLength(1);
+    expect(holder.rejected()).toBeUndefined();
+    expect(matched('bbb')).toEqual(['r']);
+  });
+
+  it('a refusal that is not a read error is not read again until the files change', async () => {
+    let loads = 0;
+    const { reloads, until } = await start(async (d, o) => {
+      loads++;
+      return loadRuleSet(d, o);
+    });
+    fs.writeFileSync(file, 'rules: [');
+    await until(() => reloads.length > 0);
+    const after = loads;
+    await new Promise((r) => setTimeout(r, 500)); // five polls
+    expect([reloads.map((r) => r.applied), loads]).toEqual([[false], after]);
+  });
+
+  it('tries a reload that threw again at every check, logging the error once', async () => {
+    let throwing = 0;
+    const { logs, reloads, matched, until } = await start(async (d, o) => {
+      if (throwing-- > 0) throw new Error('loader bug');
+      return loadRuleSet(d, o);
+    });
+    throwing = 3; // the edit's reload and the next two checks' throw
+    fs.writeFileSync(file, B);
+    await until(() => reloads.length > 0);
+    expect(reloads.map((r) => r.applied)).toEqual([true]);
+    expect(matched('bbb')).toEqual(['r']);
+    expect(logs.parsed().filter((l) => l.message === 'rule reload failed: tried again at every check')).toEqual([expect.objectContaining({ error: 'loader bug' })]);
+  });
+});

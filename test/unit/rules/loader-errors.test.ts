@@ -149,5 +149,13 @@ rules:
     expect(result.problems).toEqual([
       { file: reported('invalid/no-such-folder'), line: 1, column: 1, message: 'cannot read the rules folder: no such folder' },
     ]);
+    // A problem that may pass by itself: the rule watcher reads again at its next check.
+    expect(result.unreadable).toBe(true);
+  });
+
+  it('a file it can read whose rules are wrong is not unreadable (the watcher waits for the next change)', async () => {
+    const result = await loadRuleSet(fixture('invalid'), { cwd: ROOT, now: NOW });
+    expect(result.problems.length).toBeGreaterThan(0);
+    expect(result.unreadable).toBeUndefined();
   });
 });
