@@ -100,7 +100,8 @@ export async function runDeadLettersRetry(ids: string[], opts: { all?: boolean }
       if (queued === 0) unknown.push(id);
       n += queued;
     }
-    io.stdout(`queued ${n} dead letter${n === 1 ? '' : 's'} again\n`);
+    // "queued 0" before the error would read as a success: the error alone says it.
+    if (n > 0 || unknown.length === 0) io.stdout(`queued ${n} dead letter${n === 1 ? '' : 's'} again\n`);
     if (unknown.length > 0) {
       io.stderr(`dead-letters retry: no dead letter with id ${unknown.join(', ')}\n`);
       return 1;

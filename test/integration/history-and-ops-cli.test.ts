@@ -172,6 +172,8 @@ describe('per-user history and the operator commands', () => {
     const unknown = io();
     expect(await runDeadLettersRetry(['op-999999'], {}, env, unknown)).toBe(1);
     expect(unknown.err).toMatch(/no dead letter with id op-999999/);
+    // Nothing on stdout: "queued 0 dead letters again" would read as a success.
+    expect(unknown.out).toBe('');
 
     const retried = io();
     expect(await runDeadLettersRetry([letters[0]!.id], {}, env, retried)).toBe(0);
