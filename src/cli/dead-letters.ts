@@ -3,6 +3,7 @@ import { destinationLabel } from '../destination-label';
 import { isoTime } from '../format-time';
 import type { describeOperation } from '../providers/describe-operation';
 import type { DeadLetter, Store } from '../store/store';
+import { DEAD_LETTER_ID } from '../store/shared/dead-letter-ids';
 import { columnWidths, positiveCount, processIo, tableHead, tableLine, withStore, type CommandIo } from './io';
 
 /** Dead letters read from the store at a time: the list streams, so memory stays bounded however many there are. */
@@ -81,9 +82,10 @@ export async function runDeadLettersRetry(ids: string[], opts: { all?: boolean }
     io.stderr('dead-letters retry: give either --all or ids, not both\n');
     return 1;
   }
-  const malformed = ids.filter((id) => !/^(op|fwd)-\d+$/.test(id));
+  // The store's own reading of an id, before anything is queued: a later id it refuses must not leave earlier ones queued unsaid.
+  const malformed = ids.filter((id) => !DEAD_LETTER_ID.test(id.trim()));
   if (malformed.length > 0) {
-    io.stderr(`dead-letters retry: not a dead-letter id: ${malformed.join(', ')} (ids look like op-12 or fwd-3)\n`);
+    io.stderr(`dead-letters retry: not a dead-letter id: ${malformed.map((id) => JSON.stringify(id)).join(', ')} (ids look like op-12 or fwd-3, as \`dead-letters list\` shows them)\n`);
     return 1;
   }
   return withStore(env, io, async (store) => {
@@ -93,19 +95,20 @@ export async function runDeadLettersRetry(ids: string[], opts: { all?: boolean }
       return 0;
     }
     // One id at a time: an id that queued nothing is not (or no longer) a dead letter, and no list of them all is read.
-    let n = 0;
+    const queued: string[] = [];
     const unknown: string[] = [];
-    for (const id of new Set(ids)) {
-      const queued = await store.retryDeadLetters([id], now);
-      if (queued === 0) unknown.push(id);
-      n += queued;
+    for (const id of new Set(ids.map((i) => i.trim()))) {
+      if ((await store.retryDeadLetters([id], now)) === 0) unknown.push(id);
+      else queued.push(id);
     }
-    // "queued 0" before the error would read as a success: the error alone says it.
-    if (n > 0 || unknown.length === 0) io.stdout(`queued ${n} dead letter${n === 1 ? '' : 's'} again\n`);
+    const n = queued.length;
     if (unknown.length > 0) {
-      io.stderr(`dead-letters retry: no dead letter with id ${unknown.join(', ')}\n`);
+      // A failure leaves stdout empty (README, Operations); the ids that were queued are said with the error.
+      const done = n > 0 ? `queued ${n} again (${queued.join(', ')}); ` : '';
+      io.stderr(`dead-letters retry: ${done}no dead letter with id ${unknown.join(', ')}\n`);
       return 1;
     }
+    io.stdout(`queued ${n} dead letter${n === 1 ? '' : 's'} again\n`);
     return 0;
   });
 }

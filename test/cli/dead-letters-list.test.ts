@@ -109,10 +109,15 @@ describeEachEngine('autotag dead-letters on a store with more dead letters than 
   it('retry by id finds a letter beyond the first page; retry --all queues every one, not one page', async () => {
     // retry by id finds a letter beyond the first page, and names an id that is not one.
     const deep = expected[TOTAL - 1]!;
+    // An id the store would refuse (a leading zero) is refused before any is queued: the good one stays dead.
+    const refused = await runCli(['dead-letters', 'retry', deep, 'op-01'], env);
+    expect(refused).toMatchObject({ code: 1, stdout: '', stderr: 'dead-letters retry: not a dead-letter id: "op-01" (ids look like op-12 or fwd-3, as `dead-letters list` shows them)\n' });
+    expect((await runCli(['dead-letters', 'list'], env)).stdout).toContain(deep);
     const one = await runCli(['dead-letters', 'retry', deep, 'op-999999'], env);
     expect(one.code).toBe(1);
-    expect(one.stdout).toBe('queued 1 dead letter again\n');
-    expect(one.stderr).toBe('dead-letters retry: no dead letter with id op-999999\n');
+    // A failure leaves stdout empty; the id that was queued is said with the error.
+    expect(one.stdout).toBe('');
+    expect(one.stderr).toBe(`dead-letters retry: queued 1 again (${deep}); no dead letter with id op-999999\n`);
 
     // retry --all queues every one of them, not one page.
     const all = await runCli(['dead-letters', 'retry', '--all'], env);

@@ -6,10 +6,13 @@ export interface DeadLetterIds {
   forwards: number[];
 }
 
+/** A dead letter's id as `listDeadLetters` gives it (a row number: no leading zero, at most 16 digits). */
+export const DEAD_LETTER_ID = /^(op|fwd)-([1-9][0-9]{0,15})$/;
+
 export function parseDeadLetterIds(ids: string[]): DeadLetterIds {
   const out: DeadLetterIds = { operations: [], forwards: [] };
   for (const id of ids) {
-    const m = /^(op|fwd)-([1-9][0-9]{0,15})$/.exec(id.trim());
+    const m = DEAD_LETTER_ID.exec(id.trim());
     if (!m) throw new Error(`${JSON.stringify(id)} is not a dead-letter id (expected op-<number> or fwd-<number>)`);
     (m[1] === 'op' ? out.operations : out.forwards).push(Number(m[2]));
   }
