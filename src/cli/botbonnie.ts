@@ -5,7 +5,7 @@ import type { BotbonnieClient, BotbonnieTag } from '../providers/botbonnie';
 import { BOTBONNIE_CHANNEL } from '../providers/botbonnie-channels';
 import type { BotbonnieSettings } from '../providers/botbonnie-provider';
 import { TagApiError } from '../providers/errors';
-import type { CommandIo } from './command-io';
+import { processIo, type CommandIo } from './command-io';
 
 /**
  * `autotag botbonnie …`: BotBonnie tag administration from the command line, so a rule's
@@ -162,8 +162,8 @@ export interface RegisterOptions {
 }
 
 export function registerBotbonnieCommands(program: Command, opts: RegisterOptions = {}): void {
-  // Not processIo from ./io: that module opens stores, which these commands never need.
-  const io: CommandIo = opts.io ?? { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t) };
+  // What BotBonnie answers (tag names, error messages) is printed with its control characters made visible.
+  const io: CommandIo = opts.io ?? processIo;
   const run = async (command: string, fn: (config: Config) => Promise<number>) => {
     const { ConfigError, loadConfig } = await import('../config');
     let config: Config;

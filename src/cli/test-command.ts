@@ -7,6 +7,7 @@ import { NO_ACCOUNT } from '../no-account';
 import { plural } from '../plural';
 import type { TagAction } from '../tag-operation';
 import { defaultDeps, rulesDirOf, type CommandIo, type RulesCommandDeps } from './validate';
+import { processIo } from './command-io';
 
 export interface TestOptions {
   text?: string;
@@ -195,7 +196,7 @@ function table(header: string[], rows: string[][]): string {
 
 export function registerTestCommand(
   program: Command,
-  io: CommandIo = { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t) },
+  io: CommandIo = processIo,
   deps: () => RulesCommandDeps = defaultDeps,
 ): void {
   program

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { tempDir } from '../helpers/app-harness';
+import { startFakeBotbonnie } from '../helpers/fake-tag-api';
 import { ROOT, runCli } from './cli-run';
 import { silentLogger } from '../../src/log';
 import { createSqliteStore } from '../../src/store/sqlite';
@@ -116,6 +117,19 @@ describe('text from outside in what a command prints', () => {
       expect((JSON.parse(json.stdout) as { reason: string }[])[0]!.reason).toBe(reason);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a tag name from BotBonnie holding an escape sequence is printed visibly by `botbonnie get-tag`', async () => {
+    const fake = await startFakeBotbonnie({ token: 'bb-controls', botId: 'bot-controls' });
+    try {
+      fake.addTag({ id: 'esc', name: 'evil\u001b]0;pwned\u0007\u001b[2J' });
+      const shown = await runCli(['botbonnie', 'get-tag', 'esc'], { BOTBONNIE_BASE_URL: fake.baseUrl, BOTBONNIE_TOKEN: 'bb-controls', BOTBONNIE_BOT_ID: 'bot-controls' });
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+      expect(shown.stdout).toContain('name: evil\\x1b]0;pwned\\x07\\x1b[2J\n');
+    } finally {
+      await fake.close();
     }
   });
 });
