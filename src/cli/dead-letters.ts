@@ -20,12 +20,12 @@ const HEADER = ['id', 'since', 'what', 'status', 'reason'];
 export async function runDeadLettersList(opts: { json?: boolean; limit?: string }, env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
   const limit = opts.limit === undefined ? undefined : positiveCount(opts.limit);
   if (opts.limit !== undefined && limit === undefined) {
-    io.stderr(`dead-letters list: --limit must be a whole number ≥ 1, got ${JSON.stringify(opts.limit)}\n`);
+    io.stderr(`autotag dead-letters list: --limit must be a whole number ≥ 1, got ${JSON.stringify(opts.limit)}\n`);
     return 1;
   }
   // Loaded on use: registering the command line must not load the provider descriptors (zod).
   const { describeOperation: describeOp } = await import('../providers/describe-operation');
-  return withStore(env, io, async (store) => {
+  return withStore('dead-letters list', env, io, async (store) => {
     let shown = 0;
     let last: DeadLetter | undefined;
     let widths: number[] | undefined;
@@ -75,20 +75,20 @@ async function* deadLetterPages(store: Store, limit: number | undefined): AsyncG
 
 export async function runDeadLettersRetry(ids: string[], opts: { all?: boolean }, env: NodeJS.ProcessEnv, io: CommandIo, now = Date.now()): Promise<number> {
   if (!opts.all && ids.length === 0) {
-    io.stderr('dead-letters retry: give --all or one or more ids (see `autotag dead-letters list`)\n');
+    io.stderr('autotag dead-letters retry: give --all or one or more ids (see `autotag dead-letters list`)\n');
     return 1;
   }
   if (opts.all && ids.length > 0) {
-    io.stderr('dead-letters retry: give either --all or ids, not both\n');
+    io.stderr('autotag dead-letters retry: give either --all or ids, not both\n');
     return 1;
   }
   // The store's own reading of an id, before anything is queued: a later id it refuses must not leave earlier ones queued unsaid.
   const malformed = ids.filter((id) => !DEAD_LETTER_ID.test(id.trim()));
   if (malformed.length > 0) {
-    io.stderr(`dead-letters retry: not a dead-letter id: ${malformed.map((id) => JSON.stringify(id)).join(', ')} (ids look like op-12 or fwd-3, as \`dead-letters list\` shows them)\n`);
+    io.stderr(`autotag dead-letters retry: not a dead-letter id: ${malformed.map((id) => JSON.stringify(id)).join(', ')} (ids look like op-12 or fwd-3, as \`dead-letters list\` shows them)\n`);
     return 1;
   }
-  return withStore(env, io, async (store) => {
+  return withStore('dead-letters retry', env, io, async (store) => {
     if (opts.all) {
       const n = await store.retryDeadLetters('all', now);
       io.stdout(`queued ${n} dead letter${n === 1 ? '' : 's'} again\n`);
@@ -105,7 +105,7 @@ export async function runDeadLettersRetry(ids: string[], opts: { all?: boolean }
     if (unknown.length > 0) {
       // A failure leaves stdout empty (README, Operations); the ids that were queued are said with the error.
       const done = n > 0 ? `queued ${n} again (${queued.join(', ')}); ` : '';
-      io.stderr(`dead-letters retry: ${done}no dead letter with id ${unknown.join(', ')}\n`);
+      io.stderr(`autotag dead-letters retry: ${done}no dead letter with id ${unknown.join(', ')}\n`);
       return 1;
     }
     io.stdout(`queued ${n} dead letter${n === 1 ? '' : 's'} again\n`);

@@ -6,19 +6,21 @@ import { causeSentence, datedApart } from './history-notes';
 import { positiveCount, processIo, withStore, type CommandIo } from './io';
 
 export async function runHistory(opts: { user?: string; json?: boolean; limit?: string }, env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
-  if (!opts.user) {
-    io.stderr('history: --user ID is required (the user id the platform sent, e.g. a LINE userId or a Messenger sender id)\n');
+  // A blank id is no user (no event has one): refused as a missing one rather than answered "no history".
+  if (!opts.user?.trim()) {
+    const given = opts.user ? ` (${JSON.stringify(opts.user)} is blank)` : '';
+    io.stderr(`autotag history: --user ID is required${given} (the user id the platform sent, e.g. a LINE userId or a Messenger sender id)\n`);
     return 1;
   }
   const limit = opts.limit === undefined ? 200 : positiveCount(opts.limit);
   if (limit === undefined) {
-    io.stderr(`history: --limit must be a whole number ≥ 1, got ${JSON.stringify(opts.limit)}\n`);
+    io.stderr(`autotag history: --limit must be a whole number ≥ 1, got ${JSON.stringify(opts.limit)}\n`);
     return 1;
   }
   const user = opts.user;
   // Loaded on use: registering the command line must not load the provider descriptors (zod).
   const { describeOperation: describe } = await import('../providers/describe-operation');
-  return withStore(env, io, async (store) => {
+  return withStore('history', env, io, async (store) => {
     const history = await store.userHistory(user, limit);
     if (opts.json) io.stdout(`${JSON.stringify(history)}\n`);
     else io.stdout(renderHistory(history, describe));

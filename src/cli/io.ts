@@ -16,6 +16,8 @@ export * from './command-io';
  * report zeros, which reads as "all is well" when DATA_DIR is simply wrong.
  */
 export async function withStore(
+  /** Its errors begin `autotag COMMAND:`, as every command's do. */
+  command: string,
   env: NodeJS.ProcessEnv,
   io: CommandIo,
   fn: (store: Store, config: Config) => Promise<number>,
@@ -30,7 +32,7 @@ export async function withStore(
     config = loadConfig(env, { unsetVariables: 'warning' });
   } catch (err) {
     if (err instanceof ConfigError) {
-      io.stderr(`${err.message}\n`);
+      io.stderr(`autotag ${command}: ${err.message}\n`);
       return 1;
     }
     throw err;
@@ -39,7 +41,7 @@ export async function withStore(
     const file = sqliteFileIn(config.dataDir);
     if (!fs.existsSync(file)) {
       io.stderr(
-        `no store at ${file}: the file does not exist, so the service has not run with this DATA_DIR. ` +
+        `autotag ${command}: no store at ${file}: the file does not exist, so the service has not run with this DATA_DIR. ` +
           "Run this command with the service's DATA_DIR (or its DATABASE_URL for PostgreSQL).\n",
       );
       return 1;
@@ -53,7 +55,7 @@ export async function withStore(
     // The reading commands refuse a store the service never wrote rather than create an empty one.
     store = await openStore(config, log, opts.onMigrated, { existingOnly: !opts.create });
   } catch (err) {
-    io.stderr(`cannot open the store (${storeVariable(config)}): ${err instanceof Error ? err.message : String(err)}\n`);
+    io.stderr(`autotag ${command}: cannot open the store (${storeVariable(config)}): ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
   try {

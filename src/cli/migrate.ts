@@ -9,6 +9,7 @@ import { processIo, withStore, type CommandIo } from './io';
 export async function runMigrate(env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
   let report: MigrationReport | undefined;
   return withStore(
+    'migrate',
     env,
     io,
     async (store) => {

@@ -6,7 +6,7 @@ import { runningLifetimes } from './history-notes';
 import { processIo, table, withStore, type CommandIo } from './io';
 
 export async function runStatus(opts: { json?: boolean }, env: NodeJS.ProcessEnv, io: CommandIo, now = Date.now()): Promise<number> {
-  return withStore(env, io, async (store) => {
+  return withStore('status', env, io, async (store) => {
     const status = await store.status(now);
     if (opts.json) io.stdout(`${JSON.stringify(status)}\n`);
     else io.stdout(renderStatus(status));

@@ -83,12 +83,12 @@ describeEachEngine('autotag dead-letters on a store with more dead letters than 
     expect(exact.stdout).not.toContain('showing');
 
     const bad = await runCli(['dead-letters', 'list', '--limit', '0'], env);
-    expect(bad).toEqual({ code: 1, stdout: '', stderr: 'dead-letters list: --limit must be a whole number ≥ 1, got "0"\n' });
+    expect(bad).toEqual({ code: 1, stdout: '', stderr: 'autotag dead-letters list: --limit must be a whole number ≥ 1, got "0"\n' });
     // The other spellings in the process (refused before the store is opened): digits only.
     for (const spelling of ['ten', '0x10', '1e1', '2.0', ' 2']) {
       const io = bufferIo();
       expect(await runDeadLettersList({ limit: spelling }, env, io)).toBe(1);
-      expect([io.out, io.err]).toEqual(['', `dead-letters list: --limit must be a whole number ≥ 1, got ${JSON.stringify(spelling)}\n`]);
+      expect([io.out, io.err]).toEqual(['', `autotag dead-letters list: --limit must be a whole number ≥ 1, got ${JSON.stringify(spelling)}\n`]);
     }
 
   });
@@ -111,13 +111,13 @@ describeEachEngine('autotag dead-letters on a store with more dead letters than 
     const deep = expected[TOTAL - 1]!;
     // An id the store would refuse (a leading zero) is refused before any is queued: the good one stays dead.
     const refused = await runCli(['dead-letters', 'retry', deep, 'op-01'], env);
-    expect(refused).toMatchObject({ code: 1, stdout: '', stderr: 'dead-letters retry: not a dead-letter id: "op-01" (ids look like op-12 or fwd-3, as `dead-letters list` shows them)\n' });
+    expect(refused).toMatchObject({ code: 1, stdout: '', stderr: 'autotag dead-letters retry: not a dead-letter id: "op-01" (ids look like op-12 or fwd-3, as `dead-letters list` shows them)\n' });
     expect((await runCli(['dead-letters', 'list'], env)).stdout).toContain(deep);
     const one = await runCli(['dead-letters', 'retry', deep, 'op-999999'], env);
     expect(one.code).toBe(1);
     // A failure leaves stdout empty; the id that was queued is said with the error.
     expect(one.stdout).toBe('');
-    expect(one.stderr).toBe(`dead-letters retry: queued 1 again (${deep}); no dead letter with id op-999999\n`);
+    expect(one.stderr).toBe(`autotag dead-letters retry: queued 1 again (${deep}); no dead letter with id op-999999\n`);
 
     // retry --all queues every one of them, not one page.
     const all = await runCli(['dead-letters', 'retry', '--all'], env);

@@ -28,7 +28,9 @@ describe('operator commands on an SQLite store that does not exist', () => {
     const r = await runCli(args, { DATA_DIR: dataDir });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain(`no store at ${path.join(dataDir, 'autotag.db')}`);
+    // Named as every command's errors are: `autotag COMMAND: …`.
+    const command = args[0] === 'dead-letters' ? `${args[0]} ${args[1]}` : args[0];
+    expect(r.stderr).toContain(`autotag ${command}: no store at ${path.join(dataDir, 'autotag.db')}`);
     expect(r.stderr).toContain('DATA_DIR');
     expect(fs.existsSync(dataDir)).toBe(false);
   });
