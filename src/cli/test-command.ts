@@ -6,7 +6,7 @@ import type { RuleEvent } from '../rules';
 import { NO_ACCOUNT } from '../no-account';
 import { plural } from '../plural';
 import type { TagAction } from '../tag-operation';
-import { defaultDeps, rulesDirOf, type CommandIo, type RulesCommandDeps } from './validate';
+import { defaultDeps, rulesDirNamedBy, rulesDirOf, type CommandIo, type RulesCommandDeps } from './validate';
 import { processIo } from './command-io';
 
 export interface TestOptions {
@@ -52,7 +52,7 @@ export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesComma
   if ('problem' in where) return fail(`--${where.field}: ${where.problem}`);
   const kind = opts.event ?? 'message';
   if (!(EVENT_KINDS as readonly string[]).includes(kind)) {
-    return fail(`unknown event ${JSON.stringify(kind)}: use ${EVENT_KINDS.join(', ')}`);
+    return fail(`--event: unknown event ${JSON.stringify(kind)}: use ${EVENT_KINDS.join(', ')}`);
   }
   let timestamp = deps.now();
   if (opts.at !== undefined) {
@@ -65,7 +65,7 @@ export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesComma
     timestamp = at;
   }
 
-  const loaded = await loadRuleSet(rulesDirOf(opts.rules, deps.env), { now: deps.now(), cwd: deps.cwd, catalogue });
+  const loaded = await loadRuleSet(rulesDirOf(opts.rules, deps.env), { now: deps.now(), cwd: deps.cwd, catalogue, dirNamedBy: rulesDirNamedBy(opts.rules, deps.env) });
   if (!loaded.ruleSet) {
     io.stderr(loaded.problems.map((p) => `${formatProblem(p)}\n`).join(''));
     return 1;

@@ -20,6 +20,11 @@ export function rulesDirOf(option: string | undefined, env: NodeJS.ProcessEnv): 
   return option ?? (env.RULES_DIR?.trim() || './rules');
 }
 
+/** What named the folder rulesDirOf gives: said when it cannot be read. */
+export function rulesDirNamedBy(option: string | undefined, env: NodeJS.ProcessEnv): string {
+  return option !== undefined ? '--rules' : env.RULES_DIR?.trim() ? 'RULES_DIR' : 'the default, RULES_DIR unset';
+}
+
 /**
  * `autotag validate [--rules DIR]`: checks the channels file (CHANNELS_FILE, or
  * ./channels.yaml) and every rule file against it. Exit 0 with a one-line summary on
@@ -34,7 +39,7 @@ export async function runValidate(opts: { rules?: string }, io: CommandIo, deps:
   const { channelsForRules } = await import('../channels/for-rules');
   const dir = rulesDirOf(opts.rules, deps.env);
   const channels = channelsForRules(deps.env, deps.cwd);
-  const result = await loadRuleSet(dir, { now: deps.now(), cwd: deps.cwd, catalogue: channels.catalogue });
+  const result = await loadRuleSet(dir, { now: deps.now(), cwd: deps.cwd, catalogue: channels.catalogue, dirNamedBy: rulesDirNamedBy(opts.rules, deps.env) });
   const all = sortProblems([...channels.problems, ...result.problems, ...result.exampleFailures]);
   if (all.length) {
     io.stderr(all.map((p) => `${formatProblem(p)}\n`).join(''));

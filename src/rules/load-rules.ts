@@ -32,6 +32,8 @@ export interface LoadOptions {
    * file). `null`: their names are not checked (the channels file itself is broken).
    */
   catalogue?: RuleCatalogue | null;
+  /** Where `dir` came from (`RULES_DIR`, `--rules`): a folder that cannot be read is named with it and its absolute path. */
+  dirNamedBy?: string;
 }
 
 /**
@@ -53,7 +55,7 @@ export async function loadRuleSet(dir: string, opts: LoadOptions = {}): Promise<
   } catch (e) {
     const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (e as Error).message;
     return {
-      problems: [{ file: display(absDir), line: 1, column: 1, message: `cannot read the rules folder: ${reason}` }],
+      problems: [{ file: display(absDir), line: 1, column: 1, message: `cannot read the rules folder${opts.dirNamedBy ? ` ${absDir} (${opts.dirNamedBy})` : ''}: ${reason}` }],
       exampleFailures: [],
       warnings: [],
       files: [],

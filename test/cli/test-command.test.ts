@@ -158,8 +158,8 @@ describe('autotag test', () => {
       [{ at: '2026-12-05T10:00:00' }, /--at "2026-12-05T10:00:00" is not an ISO 8601 time with an offset/],
       [{ at: 'tomorrow' }, /--at "tomorrow"/],
       [{ at: '2026-02-30T10:00:00Z' }, /--at "2026-02-30T10:00:00Z"/],
-      [{ platform: 'tiktok' }, /unknown platform "tiktok": use line, facebook, instagram, whatsapp$/m],
-      [{ event: 'sticker' }, /unknown event "sticker": use message, postback, follow, unfollow/],
+      [{ platform: 'tiktok' }, /--platform: unknown platform "tiktok": use line, facebook, instagram, whatsapp$/m],
+      [{ event: 'sticker' }, /^autotag test: --event: unknown event "sticker": use message, postback, follow, unfollow/],
     ] as [TestOptions, RegExp][]) {
       const r = await run({ ...opts, json: true });
       expect(r.code).toBe(1);

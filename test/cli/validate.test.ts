@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { runValidate } from '../../src/cli/validate';
 import { bufferIo, ROOT, runCli } from './cli-run';
 
@@ -61,10 +62,14 @@ describe('autotag validate', () => {
     expect(io.err.trimEnd().split('\n')).toHaveLength(1);
   });
 
-  it('fails when the folder does not exist', async () => {
+  it('fails when the folder does not exist, naming it in full and what named it', async () => {
     const io = bufferIo();
     expect(await runValidate({ rules: 'no/such/dir' }, io, deps())).toBe(1);
-    expect(io.err).toBe('no/such/dir:1:1: cannot read the rules folder: no such folder\n');
+    expect(io.err).toBe(`no/such/dir:1:1: cannot read the rules folder ${path.join(ROOT, 'no/such/dir')} (--rules): no such folder\n`);
+    // Outside the working directory the relative name climbs (`../../x`): the absolute path and RULES_DIR say which folder.
+    const outside = await runCli(['validate'], { RULES_DIR: '/no-such-rules-folder' });
+    expect(outside).toMatchObject({ code: 1, stdout: '' });
+    expect(outside.stderr).toBe(`${path.relative(ROOT, '/no-such-rules-folder')}:1:1: cannot read the rules folder /no-such-rules-folder (RULES_DIR): no such folder\n`);
   });
 
   it('runs as the real command: exit codes and streams', async () => {
