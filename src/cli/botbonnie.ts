@@ -75,7 +75,11 @@ async function withClient(
     await fn(client);
     return 0;
   } catch (err) {
-    if (err instanceof TagApiError) return fail(err.reason);
+    if (err instanceof TagApiError) {
+      // Without an error of BotBonnie's own (its errorCode) the reason is the status alone: what it answered says more.
+      const answer = err.code === undefined && err.bodyExcerpt ? `; it answered: ${err.bodyExcerpt}` : '';
+      return fail(`${err.reason}${answer}`);
+    }
     throw err;
   } finally {
     await client.close();

@@ -83,6 +83,14 @@ describe('autotag botbonnie … against a fake BotBonnie', () => {
     expect(io.out()).toBe('');
   });
 
+  it('a failure without an error of BotBonnie\'s own shows what it answered (a proxy\'s 502 page, a bare 500)', async () => {
+    fake.api.enqueue({ status: 502, body: 'upstream connect error: bad gateway' });
+    const io = bufferIo();
+    expect(await getTagCommand(config, { id: 'tag-x' }, io)).toBe(1);
+    expect(io.err()).toMatch(/^autotag botbonnie get-tag: 502 from botbonnie.*; it answered: upstream connect error: bad gateway\n$/);
+    expect(io.out()).toBe('');
+  });
+
   it('delete-tag prints every id deleted', async () => {
     fake.addTag({ id: 'tag-dir', type: 1 });
     fake.addTag({ id: 'tag-child', parentId: 'tag-dir' });
