@@ -47,6 +47,14 @@ describe('operator commands on an SQLite store that does not exist', () => {
     await check.close();
   });
 
+  it('migrate with a DATA_DIR that is a file says so (not mkdir\'s "file already exists")', async () => {
+    const file = path.join(dir, 'data');
+    fs.writeFileSync(file, 'not a folder');
+    const r = await runCli(['migrate'], { DATA_DIR: file });
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toBe(`autotag migrate: cannot open the store (DATA_DIR: SQLite in ${file}): cannot open the SQLite store at ${path.join(file, 'autotag.db')}: ${file} is a file, not a folder\n`);
+  });
+
   it('migrate creates the store, after which status reports on it', async () => {
     const dataDir = path.join(dir, 'data');
     const first = await runCli(['migrate'], { DATA_DIR: dataDir });

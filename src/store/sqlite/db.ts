@@ -88,7 +88,10 @@ export class SqliteDb {
   static open(file: string): SqliteDb {
     let raw: BetterSqlite3.Database | undefined;
     try {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const dir = path.dirname(file);
+      // mkdir's own word for it, "EEXIST: file already exists", reads as if the folder were fine.
+      if (fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) throw new Error(`${dir} is a file, not a folder`);
+      fs.mkdirSync(dir, { recursive: true });
       raw = new Database(file);
       raw.pragma('journal_mode = WAL');
       raw.pragma('synchronous = FULL');
