@@ -14,6 +14,11 @@ const PACKAGE_ROOT = path.resolve(__dirname, '../..');
  */
 export function runSchema(opts: Record<string, boolean | undefined>, io: CommandIo, root = PACKAGE_ROOT): number {
   if (opts.write) {
+    const named = PUBLISHED_SCHEMAS.filter((s) => opts[s.name]);
+    if (named.length > 0) {
+      io.stderr(`autotag schema: --write writes every schema; leave out ${named.map((s) => `--${s.name}`).join(', ')}\n`);
+      return 1;
+    }
     for (const schema of PUBLISHED_SCHEMAS) {
       const file = path.join(root, schema.file);
       fs.mkdirSync(path.dirname(file), { recursive: true });

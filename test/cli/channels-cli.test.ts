@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import { runTest } from '../../src/cli/test-command';
 import { runValidate } from '../../src/cli/validate';
 import { runSchema } from '../../src/cli/schema';
@@ -152,5 +153,17 @@ describe('autotag schema --channels', () => {
     expect(runSchema({ channels: true }, io)).toBe(0);
     expect(io.out).toBe(fs.readFileSync(path.join(ROOT, 'schemas/channels.schema.json'), 'utf8'));
     expect(JSON.parse(io.out)).toMatchObject({ title: 'chat-autotag channels file', $schema: 'http://json-schema.org/draft-07/schema#' });
+  });
+
+  it('--channels with --write is refused (--write writes every schema), and nothing is written', () => {
+    const io = bufferIo();
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'autotag-schema-'));
+    try {
+      expect(runSchema({ channels: true, write: true }, io, root)).toBe(1);
+      expect([io.out, io.err]).toEqual(['', 'autotag schema: --write writes every schema; leave out --channels\n']);
+      expect(fs.readdirSync(root)).toEqual([]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });
