@@ -1,5 +1,5 @@
 # chat-autotag as a container: `docker build -t chat-autotag .` then
-#   docker run --init -p 3000:3000 -v autotag-data:/app/data chat-autotag
+#   docker run --init -p 3000:3000 -v autotag-data:/app/data -e TRUST_PROXY_HOPS=0 chat-autotag
 # or `docker compose up` with PostgreSQL (compose.yaml). README → "Docker".
 
 # ---- build: every dependency, compile TypeScript, then drop the dev dependencies
@@ -17,7 +17,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
  && (node -e "process.exit(Number(process.versions.node.split('.')[0]) >= 24 ? 0 : 1)" || npm rebuild better-sqlite3)
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+RUN npm run build && chmod 755 dist/cli.js && npm prune --omit=dev --no-audit --no-fund
 
 # ---- run: production dependencies, compiled code and the example rules, as a non-root user
 FROM node:26-slim
@@ -29,12 +29,14 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
-# `prepare` (scripts/prepare.js) runs when `npx autotag …` is used in the container: without
-# TypeScript it keeps the dist/ built above.
+# `prepare` (scripts/prepare.js) runs when `npx autotag …` is used in the container as root: without
+# TypeScript it keeps the dist/ built above. As the `node` user npx cannot link the root-owned
+# app (it chmods dist/cli.js), so the command is on PATH as `autotag`: `docker exec … autotag status`.
 COPY scripts ./scripts
 COPY rules ./rules
 # The SQLite store (when DATABASE_URL is unset) lives in DATA_DIR: mount a volume there.
-RUN mkdir -p /app/data && chown node:node /app/data
+RUN mkdir -p /app/data && chown node:node /app/data \
+ && ln -s /app/dist/cli.js /usr/local/bin/autotag
 USER node
 EXPOSE 3000
 # Ready = a valid rule set is in force and the store answers. node:slim has no curl.

@@ -166,7 +166,8 @@ describe('render.yaml (Render Blueprint)', () => {
 
   it('starts node directly with the Procfile command, checks /readyz and wires the database to DATABASE_URL', () => {
     expect(web.startCommand).toBe(serveCommand());
-    expect(web.buildCommand).toBe('npm ci');
+    // With the dev dependencies even when NODE_ENV=production is added: `prepare` compiles with TypeScript.
+    expect(web.buildCommand).toBe('npm ci --include=dev');
     expect(web.healthCheckPath).toBe('/readyz');
     expect(blueprint.databases.map((d) => d.name)).toContain(env('DATABASE_URL')?.fromDatabase?.name);
   });
@@ -217,6 +218,16 @@ describe('Dockerfile and .dockerignore', () => {
     const prune = build.findIndex((l) => /npm prune --omit=dev/.test(l));
     expect(prune).toBeGreaterThan(build.findIndex((l) => /npm run build/.test(l)) - 1);
     expect(final.some((l) => /^RUN .*npm (ci|install)/.test(l))).toBe(false);
+  });
+
+  it('puts the command on PATH as `autotag`: executable, with a shebang, linked from /usr/local/bin (npx cannot link the root-owned app as the node user)', () => {
+    const build = stages[0]!;
+    expect(build.find((l) => /npm run build/.test(l))).toMatch(/npm run build && chmod 755 dist\/cli\.js/);
+    const userAt = final.findIndex((l) => /^USER /.test(l));
+    const link = final.findIndex((l) => /^RUN .*ln -s \/app\/dist\/cli\.js \/usr\/local\/bin\/autotag/.test(l));
+    expect(link).toBeGreaterThan(-1);
+    expect(link).toBeLessThan(userAt); // linked as root
+    expect(read('src/cli.ts').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
   it('runs the Procfile command, handles SIGTERM and checks /readyz', () => {
