@@ -1,6 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import { BACKSTOP_SLACK_MS, callDeadlineOf, setCallDeadline } from '../call-deadline';
-import { discardBody, readAtMost } from '../providers/bounded-body';
+import { discardBody, MAX_ANSWER_BYTES, readAtMost } from '../providers/bounded-body';
 import { parseRetryAfter } from '../providers/retry-after';
 
 /**
@@ -48,14 +48,17 @@ export async function sendForward(
       await discardBody(res.body);
       return { ok: true, status, retryable: false, reason: `${status}` };
     }
-    const text = (await readAtMost(res.body)).bytes.toString('utf8');
+    const read = await readAtMost(res.body);
+    const text = read.bytes.toString('utf8');
     const retryable = status === 408 || status === 429 || status >= 500;
+    // As a tag API's: a reason that says the body was cut (the excerpt is its start).
+    const cut = read.complete ? '' : ` (its body is longer than ${MAX_ANSWER_BYTES / 1024} KiB: only the start was read)`;
     return {
       ok: false,
       status,
       retryable,
       retryAfterMs: parseRetryAfter(res.headers['retry-after'], Date.now()),
-      reason: `${status} from ${hostOf(destination)}`,
+      reason: `${status} from ${hostOf(destination)}${cut}`,
       bodyExcerpt: text.slice(0, 300),
     };
   } catch (err) {

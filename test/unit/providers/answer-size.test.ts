@@ -106,5 +106,14 @@ describe('answers are read up to 64 KiB', () => {
       expect(result).toMatchObject({ ok: false, status: 503, retryable: true, retryAfterMs: 2000 });
       expect(result.bodyExcerpt).toBe(HUGE_BODY_START + 'x'.repeat(300 - HUGE_BODY_START.length));
     });
+
+    it('a 400 with an oversized body is not retried, and its reason says the body was cut (as a tag API\'s)', async () => {
+      upstream.answer = { status: 400, bytes: 100 * MAX_ANSWER_BYTES };
+      const cut = await forward();
+      expect(cut).toMatchObject({ ok: false, status: 400, retryable: false });
+      expect(cut.reason).toBe(`400 from ${new URL(upstream.url).host} (its body is longer than 64 KiB: only the start was read)`);
+      upstream.answer = { status: 400, bytes: 100 };
+      expect((await forward()).reason).toBe(`400 from ${new URL(upstream.url).host}`);
+    });
   });
 });
