@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { PROVIDER_DESCRIPTORS, type SomeProvider } from './providers';
 import type { AccountKey } from './providers/provider';
+import { andList } from './plural';
 
 /*
  * Start-time checks that look beyond one variable's own value: the folder RULES_DIR
@@ -61,14 +62,10 @@ export function partlyConfiguredProblems(env: NodeJS.ProcessEnv, providers: read
     if (missing.length === 0) continue;
     const required = keys.filter((k) => k.key.required).map((k) => k.variable);
     problems.push(
-      `${and(missing)}: not set, but ${and(set)} ${set.length > 1 ? 'are' : 'is'}, so ${provider.title} is only partly configured ` +
-        `(it needs ${and(required)}); set ${and(missing)}, or unset ${and(set)} to leave ${provider.title} off`,
+      `${andList(missing)}: not set, but ${andList(set)} ${set.length > 1 ? 'are' : 'is'}, so ${provider.title} is only partly configured ` +
+        `(it needs ${andList(required)}); set ${andList(missing)}, or unset ${andList(set)} to leave ${provider.title} off`,
     );
   }
   return problems;
 }
 
-/** `A`, `A and B`, `A, B and C`. */
-function and(names: readonly string[]): string {
-  return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
-}

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { ConfiguredAccount } from './channels/configured';
 import type { Config } from './config';
 import { onPersistentDisk } from './data-disk';
+import { andList } from './plural';
 import type { SetupWarning, StoreState } from './setup-status';
 
 /*
@@ -49,8 +50,8 @@ export function sharedCredentialWarnings(config: Config): SetupWarning[] {
       return {
         code: 'shared-rotated-credential',
         message:
-          `accounts ${accounts.map((a) => a.name).join(' and ')} hold the same ${title} token: each refreshes its token pair on its own, ` +
-          "and the first refresh retires the pair the other still sends (its calls then fail with 401 and become dead letters). " +
+          `accounts ${andList(accounts.map((a) => a.name))} hold the same ${title} token: each refreshes its token pair on its own, ` +
+          `and the first refresh retires the pair ${accounts.length > 2 ? 'the others still send (their' : 'the other still sends (its'} calls then fail with 401 and become dead letters). ` +
           `Use one account for one ${title} bot (channels may share an account), or give each account a pair of its own`,
       };
     });

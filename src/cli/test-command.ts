@@ -165,8 +165,9 @@ function describeResult(
   );
   if (operations.length) {
     out.push(`Tag operations (${operations.length}):`);
-    // The account column only where one goes elsewhere than the environment's account of its provider.
-    const showAccounts = operations.some((o, i) => accounts[i] !== o.provider);
+    // The account column where one goes elsewhere than the environment's account of its provider,
+    // and on a channel of the channels file (whose own accounts a reader would assume otherwise).
+    const showAccounts = channel !== undefined || operations.some((o, i) => accounts[i] !== o.provider);
     out.push(
       table(
         ['ACTION', 'PROVIDER', 'KIND', 'TAG', 'FOR', ...(showAccounts ? ['ACCOUNT'] : [])],

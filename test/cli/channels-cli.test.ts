@@ -120,6 +120,21 @@ describe('autotag test --channel', () => {
     expect(table).toMatch(/add\s+mantago\s+personal\s+tag-vip-seen\s+-\s+brand-a\n/);
   });
 
+  it('names the account in the table on a channel of the channels file, also when it is the environment\'s (not the channel\'s own)', async () => {
+    const rules = fs.mkdtempSync(path.join(os.tmpdir(), 'autotag-env-account-'));
+    try {
+      fs.writeFileSync(
+        path.join(rules, 'r.yaml'),
+        'rules:\n  - id: to-env\n    when: { channel: brand-a-line, text: { contains: hey } }\n    then: [ { add_tag: t, provider: mantago, account: mantago } ]\n',
+      );
+      const table = (await run({ rules, text: 'hey', channel: 'brand-a-line' })).out;
+      // Without the column a reader takes the tag to go to brand-a, the channel's own account.
+      expect(table).toMatch(/ACCOUNT\n.*\n\s+add\s+mantago\s+personal\s+t\s+-\s+mantago\n/);
+    } finally {
+      fs.rmSync(rules, { recursive: true, force: true });
+    }
+  });
+
   it('lists an action that lands on an earlier one\'s tag in the same account (named or by default) once: the first', async () => {
     const rules = 'test/fixtures/channels/same-tag-rules';
     expect(JSON.parse((await run({ rules, channel: 'brand-a-line', json: true })).out)).toEqual({

@@ -175,6 +175,13 @@ describe('setupStatus', () => {
       },
     ]);
     expect(setupStatus(loadConfig({ ...env, MANTAGO_TOKEN: 'another-token' }, { cwd: dir })).warnings).toEqual([]);
+    // Three accounts: listed as a list, and "the others".
+    const three = CHANNELS.replace('channels:\n', '  brand-c:\n    provider: mantago\n    bot_id: "5678"\n    token: ${A_TOKEN}\n    secret: ${A_SECRET}\nchannels:\n');
+    fs.writeFileSync(path.join(dir, 'channels.yaml'), three);
+    expect(setupStatus(loadConfig({ ...env, MANTAGO_TOKEN: 'a-token-value' }, { cwd: dir })).warnings.map((w) => w.message)).toEqual([
+      expect.stringMatching(/^accounts mantago, brand-a and brand-c hold the same MantaGo token: .* retires the pair the others still send \(their calls then fail/),
+    ]);
+    fs.writeFileSync(path.join(dir, 'channels.yaml'), CHANNELS);
     // BotBonnie's token is not rotated by the service: accounts may share one.
     const botbonnie = CHANNELS.replace('provider: mantago\n    bot_id: "1234"\n    token: ${A_TOKEN}\n    secret: ${A_SECRET}', 'provider: botbonnie\n    token: ${A_TOKEN}');
     expect(botbonnie).toContain('provider: botbonnie');
