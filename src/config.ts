@@ -143,6 +143,8 @@ export interface Config {
   accounts: readonly ConfiguredAccount[];
   /** The channels file in force, if there is one. */
   channelsFile: ChannelsFile | undefined;
+  /** Its problems, when it was left out for them (`channelsFileProblems: 'leave-out'`). */
+  channelsFileLeftOut?: readonly string[];
   /** What is not an error but worth saying at start (unset variables when they are allowed). */
   warnings: readonly string[];
   leaseMs: number;
@@ -175,6 +177,12 @@ export interface LoadConfigOptions {
    * the commands that look at the store or call one provider need neither.
    */
   serveChecks?: boolean;
+  /**
+   * A channels file with problems: an error (default), or left out with its problems in
+   * `channelsFileLeftOut` (commands that need only the store, or only the environment's
+   * accounts: an operator can still look at the queue while a broken file keeps `serve` down).
+   */
+  channelsFileProblems?: 'error' | 'leave-out';
 }
 
 /** The variables whose values must fit each other (config-dependent.ts). */
@@ -206,7 +214,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     else problems.push(...variableProblems(read.error));
   }
   // Read whatever else is wrong, so every problem is reported at once.
-  const channels = loadChannelsFile(env, opts.cwd ?? process.cwd(), opts.unsetVariables ?? 'error');
+  const loadedChannels = loadChannelsFile(env, opts.cwd ?? process.cwd(), opts.unsetVariables ?? 'error');
+  const leaveOut = opts.channelsFileProblems === 'leave-out' && loadedChannels.problems.length > 0;
+  const channels = leaveOut ? { channels: undefined, problems: [], warnings: [] } : loadedChannels;
   problems.push(...channels.problems.map(formatProblem));
   // The conflicts between values too, whenever the values in them could be read: a bad PORT
   // beside RETRY_MAX_MS < RETRY_MIN_MS is two problems to fix, not one and then another.
@@ -260,6 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     endpoints,
     accounts,
     channelsFile: channels.channels,
+    ...(leaveOut ? { channelsFileLeftOut: loadedChannels.problems.map(formatProblem) } : {}),
     warnings: channels.warnings.map(formatProblem),
     leaseMs: dependent.leaseMs,
     tagApiTimeoutMs: dependent.tagApiTimeoutMs,

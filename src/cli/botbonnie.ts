@@ -5,7 +5,7 @@ import type { BotbonnieClient, BotbonnieTag } from '../providers/botbonnie';
 import { BOTBONNIE_CHANNEL } from '../providers/botbonnie-channels';
 import type { BotbonnieSettings } from '../providers/botbonnie-provider';
 import { TagApiError } from '../providers/errors';
-import { processIo, type CommandIo } from './command-io';
+import { leftOutWarning, processIo, type CommandIo } from './command-io';
 
 /**
  * `autotag botbonnie …`: BotBonnie tag administration from the command line, so a rule's
@@ -168,18 +168,20 @@ export interface RegisterOptions {
 export function registerBotbonnieCommands(program: Command, opts: RegisterOptions = {}): void {
   // What BotBonnie answers (tag names, error messages) is printed with its control characters made visible.
   const io: CommandIo = opts.io ?? processIo;
-  const run = async (command: string, fn: (config: Config) => Promise<number>) => {
+  const run = async (command: string, account: string | undefined, fn: (config: Config) => Promise<number>) => {
     const { ConfigError, loadConfig } = await import('../config');
     let config: Config;
     try {
       // An unset variable of another account is no reason to refuse; the chosen account's token is checked.
-      config = loadConfig(opts.env ?? process.env, { unsetVariables: 'warning' });
+      // Without --account the environment's account is used: a broken channels file is said and left out.
+      config = loadConfig(opts.env ?? process.env, { unsetVariables: 'warning', channelsFileProblems: account === undefined ? 'leave-out' : 'error' });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       io.stderr(`autotag botbonnie ${command}: ${err.message}\n`);
       process.exitCode = 1;
       return;
     }
+    if (config.channelsFileLeftOut) io.stderr(leftOutWarning(`botbonnie ${command}`, config.channelsFileLeftOut));
     process.exitCode = await fn(config);
   };
 
@@ -194,19 +196,19 @@ export function registerBotbonnieCommands(program: Command, opts: RegisterOption
     .option('--folder <id>', 'the tag folder to create it in')
     .option(accountOption, accountHelp)
     .option('--json', 'print {"id","name"}')
-    .action((name: string, o: { folder?: string; json?: boolean } & AccountOption) => run('create-tag', (c) => createTagCommand(c, { name, ...o }, io)));
+    .action((name: string, o: { folder?: string; json?: boolean } & AccountOption) => run('create-tag', o.account, (c) => createTagCommand(c, { name, ...o }, io)));
   bb.command('get-tag')
     .description('show a tag or a tag folder')
     .argument('<id>', 'tag id, e.g. tag-XXXXXXXX')
     .option(accountOption, accountHelp)
     .option('--json', 'print the tag as JSON')
-    .action((id: string, o: { json?: boolean } & AccountOption) => run('get-tag', (c) => getTagCommand(c, { id, ...o }, io)));
+    .action((id: string, o: { json?: boolean } & AccountOption) => run('get-tag', o.account, (c) => getTagCommand(c, { id, ...o }, io)));
   bb.command('delete-tag')
     .description('delete a tag (a folder with everything in it); it is also removed from every user')
     .argument('<id>', 'tag id')
     .option(accountOption, accountHelp)
     .option('--json', 'print {"deleted":[ids]}')
-    .action((id: string, o: { json?: boolean } & AccountOption) => run('delete-tag', (c) => deleteTagCommand(c, { id, ...o }, io)));
+    .action((id: string, o: { json?: boolean } & AccountOption) => run('delete-tag', o.account, (c) => deleteTagCommand(c, { id, ...o }, io)));
   bb.command('user-tags')
     .description("list a user's tags")
     .requiredOption('--user <uid>', 'the user id on the platform (LINE userId, Messenger sender id)')
@@ -214,5 +216,5 @@ export function registerBotbonnieCommands(program: Command, opts: RegisterOption
     .requiredOption('--channel <channel>', [...BOTBONNIE_CHANNEL.keys()].join(' or '))
     .option(accountOption, accountHelp)
     .option('--json', 'print {"tags":[{id,name}]}')
-    .action((o: UserTagsArgs) => run('user-tags', (c) => userTagsCommand(c, o, io)));
+    .action((o: UserTagsArgs) => run('user-tags', o.account, (c) => userTagsCommand(c, o, io)));
 }

@@ -60,3 +60,8 @@ export function table(header: string[], rows: string[][]): string {
   const widths = columnWidths(header, rows);
   return tableHead(widths, header) + rows.map((r) => `${tableLine(widths, r)}\n`).join('');
 }
+
+/** What a command that goes on without a broken channels file says first (on stderr). */
+export function leftOutWarning(command: string, problems: readonly string[]): string {
+  return `autotag ${command}: warning: the channels file is left out (this command does not need it), but \`serve\` refuses to start on it:\n${problems.map((p) => `  ${p}\n`).join('')}`;
+}

@@ -4,7 +4,7 @@ import { storeVariable } from '../store/store-variable';
 import { sqliteFileIn } from '../store/sqlite-file';
 import type { MigrationReport } from '../store/migrations/migration';
 import type { Store } from '../store/store';
-import type { CommandIo } from './command-io';
+import { leftOutWarning, type CommandIo } from './command-io';
 
 export * from './command-io';
 
@@ -28,8 +28,9 @@ export async function withStore(
   const { createLogger } = await import('../log');
   let config: Config;
   try {
-    // These commands need no secrets: an unset variable of the channels file is no reason to refuse them.
-    config = loadConfig(env, { unsetVariables: 'warning' });
+    // These commands need no secrets: an unset variable of the channels file is no reason to refuse them;
+    // nor a broken channels file (they read the store alone): said, and they go on without it.
+    config = loadConfig(env, { unsetVariables: 'warning', channelsFileProblems: 'leave-out' });
   } catch (err) {
     if (err instanceof ConfigError) {
       io.stderr(`autotag ${command}: ${err.message}\n`);
@@ -37,6 +38,7 @@ export async function withStore(
     }
     throw err;
   }
+  if (config.channelsFileLeftOut) io.stderr(leftOutWarning(command, config.channelsFileLeftOut));
   if (!config.databaseUrl && !opts.create) {
     const file = sqliteFileIn(config.dataDir);
     if (!fs.existsSync(file)) {
@@ -64,3 +66,4 @@ export async function withStore(
     await store.close();
   }
 }
+

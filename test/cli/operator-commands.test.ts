@@ -55,6 +55,24 @@ describe('operator commands on an SQLite store that does not exist', () => {
     expect(r.stderr).toBe(`autotag migrate: cannot open the store (DATA_DIR: SQLite in ${file}): cannot open the SQLite store at ${path.join(file, 'autotag.db')}: ${file} is a file, not a folder\n`);
   });
 
+  it('a broken channels file does not stop the commands that read the store: said on stderr, and they go on', async () => {
+    const dataDir = path.join(dir, 'data');
+    const channels = path.join(dir, 'channels.yaml');
+    fs.writeFileSync(channels, 'channels:\n  - id: x\n    platfrm: line\n');
+    const env = { DATA_DIR: dataDir, CHANNELS_FILE: channels };
+    expect((await runCli(['migrate'], env)).code).toBe(0);
+    const status = await runCli(['status', '--json'], env);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ operations: { pending: 0, dead: 0 } });
+    expect(status.stderr).toMatch(/^autotag status: warning: the channels file is left out \(this command does not need it\), but `serve` refuses to start on it:\n {2}.*channels\.yaml:2:5: /);
+    // BotBonnie without --account uses the environment's account (here: not configured); with it, the file is needed.
+    const env2 = { CHANNELS_FILE: channels };
+    const bare = await runCli(['botbonnie', 'get-tag', 't'], env2);
+    expect([bare.code, bare.stderr]).toEqual([1, expect.stringMatching(/warning: the channels file is left out[\s\S]*autotag botbonnie get-tag: BOTBONNIE_TOKEN is not set/)]);
+    const named = await runCli(['botbonnie', 'get-tag', 't', '--account', 'a'], env2);
+    expect([named.code, named.stderr]).toEqual([1, expect.stringMatching(/^autotag botbonnie get-tag: invalid configuration:\n {2}.*channels\.yaml:2:5: /)]);
+  });
+
   it('migrate creates the store, after which status reports on it', async () => {
     const dataDir = path.join(dir, 'data');
     const first = await runCli(['migrate'], { DATA_DIR: dataDir });
