@@ -125,12 +125,7 @@ export function createApp(deps: AppDeps): App {
     if (kind.verifyTokenKey) app.get(`${kind.pathPrefix}/:channel`, undeclared);
   }
   // Another method on a webhook endpoint: 405, saying which it takes (GET is Meta's subscription check).
-  for (const endpoint of config.endpoints) {
-    const allow = endpoint.definition.verifyToken ? 'GET, HEAD, POST' : 'POST';
-    app.all(endpoint.definition.path, (req, res) => {
-      res.set('allow', allow).status(405).json({ error: `${req.method} is not allowed on ${endpoint.definition.path}: it takes ${allow.replace(', HEAD', '')}` });
-    });
-  }
+  for (const endpoint of config.endpoints) methodNotAllowed(app, endpoint.definition.path, endpoint.definition.verifyToken ? 'GET, HEAD, POST' : 'POST');
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -164,11 +159,7 @@ export function createApp(deps: AppDeps): App {
 
   app.get('/metrics', metricsRoute(metrics, config.metricsToken));
   // Another method on them: 405 with `Allow`, as on the webhook endpoints (a 404 would say the path is wrong).
-  for (const route of ['/healthz', '/readyz', '/metrics']) {
-    app.all(route, (req, res) => {
-      res.set('allow', 'GET, HEAD').status(405).json({ error: `${req.method} is not allowed on ${route}: it takes GET` });
-    });
-  }
+  for (const route of ['/healthz', '/readyz', '/metrics']) methodNotAllowed(app, route, 'GET, HEAD');
 
   if (config.adminToken && deps.admin) app.use('/admin', deps.admin);
   else app.all(/^\/admin(\/.*)?$/, (_req, res) => void res.status(404).json({ error: 'not found (set ADMIN_TOKEN to enable /admin)' }));
@@ -194,6 +185,13 @@ function routeLabel(req: Request): string {
   // A router's routes are named with the path it is mounted at (`/admin/login`, not `/login`).
   if (r && typeof r.path === 'string') return r.path === '/' && req.baseUrl !== '' ? req.baseUrl : `${req.baseUrl}${r.path}`;
   return req.baseUrl.startsWith('/admin') ? '/admin' : 'unmatched';
+}
+
+/** Any other method on `path`: 405 with `Allow` and a JSON error naming what it takes (HEAD goes without saying). */
+function methodNotAllowed(app: App, route: string, allow: string): void {
+  app.all(route, (req, res) => {
+    res.set('allow', allow).status(405).json({ error: `${req.method} is not allowed on ${route}: it takes ${allow.replace(', HEAD', '')}` });
+  });
 }
 
 /** `s` with its %-escapes decoded, or as it is when they are malformed. */

@@ -173,8 +173,8 @@ export function registerBotbonnieCommands(program: Command, opts: RegisterOption
     let config: Config;
     try {
       // An unset variable of another account is no reason to refuse; the chosen account's token is checked.
-      // Without --account the environment's account is used: a broken channels file is said and left out.
-      config = loadConfig(opts.env ?? process.env, { unsetVariables: 'warning', channelsFileProblems: account === undefined ? 'leave-out' : 'error' });
+      // The environment's account (no --account, or --account botbonnie) needs no channels file: a broken one is said and left out.
+      config = loadConfig(opts.env ?? process.env, { unsetVariables: 'warning', channelsFileProblems: account === undefined || account === 'botbonnie' ? 'leave-out' : 'error' });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       io.stderr(`autotag botbonnie ${command}: ${err.message}\n`);

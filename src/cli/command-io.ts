@@ -7,14 +7,19 @@ export interface CommandIo {
 }
 
 /**
- * Control characters but newline and tab, written visibly (`\x1b`): what a command prints can
- * hold text from outside — a tag API's error message in a dead letter's reason, a user's message
- * in the history — and an escape sequence there would act on the operator's terminal (move the
- * cursor, rewrite earlier lines, retitle the window). JSON output never holds them raw (JSON
- * escapes them), so this changes only plain text.
+ * Control characters but newline and tab, written visibly: what a command prints can hold text
+ * from outside — a tag API's error message in a dead letter's reason, a user's message in the
+ * history — and an escape sequence there would act on the operator's terminal (move the cursor,
+ * rewrite earlier lines, retitle the window). C0 controls are written `\x1b`; JSON never holds
+ * them raw (JSON.stringify escapes them). DEL and the C1 controls (U+007F–U+009F), which
+ * JSON.stringify leaves raw, are written `\u009b`: a JSON escape, so `--json` output stays JSON
+ * and parses to the same text.
  */
 export function visibleControls(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x7f ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u00${code.toString(16)}`;
+  });
 }
 
 export const processIo: CommandIo = {

@@ -21,7 +21,12 @@ export async function withStore(
   env: NodeJS.ProcessEnv,
   io: CommandIo,
   fn: (store: Store, config: Config) => Promise<number>,
-  opts: { create: boolean; onMigrated?: (report: MigrationReport) => void } = { create: false },
+  opts: {
+    create: boolean;
+    onMigrated?: (report: MigrationReport) => void;
+    /** A broken channels file: left out (the default: commands that only read or requeue), or refused. */
+    channelsFileProblems?: 'error' | 'leave-out';
+  } = { create: false },
 ): Promise<number> {
   // Loaded on use (as the store below): `autotag --help` must not wait for zod and winston.
   const { ConfigError, loadConfig, secretsOf } = await import('../config');
@@ -29,8 +34,8 @@ export async function withStore(
   let config: Config;
   try {
     // These commands need no secrets: an unset variable of the channels file is no reason to refuse them;
-    // nor a broken channels file (they read the store alone): said, and they go on without it.
-    config = loadConfig(env, { unsetVariables: 'warning', channelsFileProblems: 'leave-out' });
+    // nor, for those that only read or requeue, a broken channels file: said, and they go on without it.
+    config = loadConfig(env, { unsetVariables: 'warning', channelsFileProblems: opts.channelsFileProblems ?? 'leave-out' });
   } catch (err) {
     if (err instanceof ConfigError) {
       io.stderr(`autotag ${command}: ${err.message}\n`);

@@ -19,6 +19,9 @@ export async function runMigrate(env: NodeJS.ProcessEnv, io: CommandIo): Promise
     },
     {
       create: true,
+      // The release phase (Procfile) runs migrate: a deploy with a broken channels file fails there,
+      // before any store step an older release cannot run beside, and the running release keeps serving.
+      channelsFileProblems: 'error',
       onMigrated: (r) => {
         report = r;
       },

@@ -1,6 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import { BACKSTOP_SLACK_MS, callDeadlineOf, setCallDeadline } from '../call-deadline';
-import { discardBody, MAX_ANSWER_BYTES, readAtMost } from '../providers/bounded-body';
+import { cutBodyNote, discardBody, readAtMost } from '../providers/bounded-body';
 import { parseRetryAfter } from '../providers/retry-after';
 
 /**
@@ -51,14 +51,13 @@ export async function sendForward(
     const read = await readAtMost(res.body);
     const text = read.bytes.toString('utf8');
     const retryable = status === 408 || status === 429 || status >= 500;
-    // As a tag API's: a reason that says the body was cut (the excerpt is its start).
-    const cut = read.complete ? '' : ` (its body is longer than ${MAX_ANSWER_BYTES / 1024} KiB: only the start was read)`;
     return {
       ok: false,
       status,
       retryable,
       retryAfterMs: parseRetryAfter(res.headers['retry-after'], Date.now()),
-      reason: `${status} from ${hostOf(destination)}${cut}`,
+      // As a tag API's: a reason that says the body was cut (the excerpt is its start).
+      reason: `${status} from ${hostOf(destination)}${cutBodyNote(read.complete)}`,
       bodyExcerpt: text.slice(0, 300),
     };
   } catch (err) {

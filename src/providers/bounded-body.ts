@@ -9,6 +9,11 @@ import type { Dispatcher } from 'undici';
  */
 export const MAX_ANSWER_BYTES = 64 * 1024;
 
+/** What an error about an answer adds when its body was cut ('' when it was read whole). */
+export function cutBodyNote(complete: boolean): string {
+  return complete ? '' : ` (its body is longer than ${MAX_ANSWER_BYTES / 1024} KiB: only the start was read)`;
+}
+
 export interface BoundedBody {
   /** At most the limit: the whole body when `complete`, else its start. */
   bytes: Buffer;

@@ -1,5 +1,5 @@
 import { Agent, request, type Dispatcher } from 'undici';
-import { MAX_ANSWER_BYTES, readAtMost } from './bounded-body';
+import { cutBodyNote, MAX_ANSWER_BYTES, readAtMost } from './bounded-body';
 import { TagApiError } from './errors';
 import { redactSecrets } from './redact';
 import { BACKSTOP_SLACK_MS, callDeadlineOf, setCallDeadline, type CallDeadlineError } from '../call-deadline';
@@ -52,7 +52,7 @@ export interface HttpAnswer {
 
 /** What an error about `answer` adds when its body was cut ('' when it was read whole). */
 export function truncationNote(answer: HttpAnswer): string {
-  return answer.truncated ? ` (its body is longer than ${MAX_ANSWER_BYTES / 1024} KiB: only the start was read)` : '';
+  return cutBodyNote(!answer.truncated);
 }
 
 export interface HttpClient {

@@ -66,11 +66,6 @@ export class RuleFileStates {
     this.now = opts.now ?? (() => performance.now());
   }
 
-  /** Forgets what the last check found: the next check differs, whatever the files (a reload to be tried again). */
-  forget(): void {
-    this.last = undefined;
-  }
-
   /** Whether `list()` and the files it names differ from the last check (which they then replace). The first check always differs. */
   async changed(list: () => Promise<string[]>, byContent: boolean): Promise<boolean> {
     const before = this.last;

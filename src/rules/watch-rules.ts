@@ -1,4 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log';
 import { findRuleFiles } from './find-rule-files';
 import type { RuleCatalogue } from './catalogue';
@@ -61,6 +62,9 @@ export class RulesHolder {
   }
 }
 
+/** The longest wait before a reload that could not read a file (or threw) is tried again. */
+export const RELOAD_RETRY_MAX_MS = 60_000;
+
 export interface RuleChanges {
   added: string[];
   changed: string[];
@@ -121,8 +125,22 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
   let closed = false;
   /** Why the last reload threw (undefined after one that did not). */
   let failed: string | undefined;
-  /** The last reload found a file it could not read: every check reloads until it can. */
-  let retrying = false;
+  /**
+   * A reload to be tried again though the files did not change (one found a file it could not
+   * read, or threw): at `retryAt` on the monotonic clock, after `retryDelayMs`, which starts at
+   * the poll interval and doubles up to RELOAD_RETRY_MAX_MS — a file that stays unreadable costs
+   * a reload of every rule file once a minute, not once a second.
+   */
+  let retryAt: number | undefined;
+  let retryDelayMs = 0;
+  const retryLater = () => {
+    retryDelayMs = retryDelayMs === 0 ? pollMs : Math.min(retryDelayMs * 2, RELOAD_RETRY_MAX_MS);
+    retryAt = performance.now() + retryDelayMs;
+  };
+  const noRetry = () => {
+    retryAt = undefined;
+    retryDelayMs = 0;
+  };
   // A failing example is logged once, not again by every reload that still finds it (the first check
   // after start reloads). Known by where it is: its message names the time it was evaluated at.
   const where = (p: RuleProblem) => `${p.file}:${p.line}:${p.column}`;
@@ -140,12 +158,12 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
     const loaded = await load(dir, opts.catalogue ? { catalogue: opts.catalogue } : {});
     if (!loaded.ruleSet) {
       const problems = loaded.problems.map(formatProblem);
-      // A file that could not be read may be readable at the next check with the same stats (a
-      // mount's hiccup, too many open files): read again at every check until it is.
-      const retry = retrying;
-      retrying = loaded.unreadable === true;
-      if (retrying) files.forget();
-      // The same refusal found again by such a check is not a new one: logged and counted once.
+      // A file that could not be read may be readable later with the same stats (a mount's
+      // hiccup, too many open files): read again, less and less often, until it is.
+      const retry = retryAt !== undefined;
+      if (loaded.unreadable) retryLater();
+      else noRetry();
+      // The same refusal found again by such a retry is not a new one: logged and counted once.
       const before = holder.refusedEdit()?.problems;
       if (retry && before && before.length === problems.length && before.every((p, i) => p === problems[i])) {
         log.debug('rule files still refused', { problems });
@@ -156,7 +174,7 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
       opts.onReload?.({ applied: false, problems });
       return;
     }
-    retrying = false;
+    noRetry();
     loggedFailures = logNew(loaded.exampleFailures, where, loggedFailures, 'rule example does not hold');
     loggedWarnings = logNew(loaded.warnings, what, loggedWarnings, 'rule warning');
     const changes = diffRuleSets(holder.current(), loaded.ruleSet);
@@ -181,16 +199,17 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
         again = false;
         const byContent = notified;
         notified = false;
-        if (await files.changed(() => findRuleFiles(dir), byContent)) {
+        const changed = await files.changed(() => findRuleFiles(dir), byContent);
+        if (changed || (retryAt !== undefined && performance.now() >= retryAt)) {
           await reload().then(
             () => {
               failed = undefined;
             },
             (err: unknown) => {
-              // Tried again at every check (the files have not changed, the reload may pass): logged once.
-              files.forget();
+              // Tried again later though the files have not changed (the reload may pass): logged once.
+              retryLater();
               const error = err instanceof Error ? err.message : String(err);
-              if (error !== failed) log.error('rule reload failed: tried again at every check', { error });
+              if (error !== failed) log.error('rule reload failed: it is tried again later', { error });
               failed = error;
             },
           );

@@ -52,7 +52,7 @@ describe('operator commands on an SQLite store that does not exist', () => {
     fs.writeFileSync(file, 'not a folder');
     const r = await runCli(['migrate'], { DATA_DIR: file });
     expect(r).toMatchObject({ code: 1, stdout: '' });
-    expect(r.stderr).toBe(`autotag migrate: cannot open the store (DATA_DIR: SQLite in ${file}): cannot open the SQLite store at ${path.join(file, 'autotag.db')}: ${file} is a file, not a folder\n`);
+    expect(r.stderr).toBe(`autotag migrate: cannot open the store (DATA_DIR: SQLite in ${file}): cannot open the SQLite store at ${path.join(file, 'autotag.db')}: ${file} is not a folder\n`);
   });
 
   it('a broken channels file does not stop the commands that read the store: said on stderr, and they go on', async () => {
@@ -60,7 +60,11 @@ describe('operator commands on an SQLite store that does not exist', () => {
     const channels = path.join(dir, 'channels.yaml');
     fs.writeFileSync(channels, 'channels:\n  - id: x\n    platfrm: line\n');
     const env = { DATA_DIR: dataDir, CHANNELS_FILE: channels };
-    expect((await runCli(['migrate'], env)).code).toBe(0);
+    // migrate refuses it: it is the release phase's command, and a deploy with a broken file must stop there.
+    const migrate = await runCli(['migrate'], env);
+    expect([migrate.code, migrate.stdout]).toEqual([1, '']);
+    expect(migrate.stderr).toMatch(/^autotag migrate: invalid configuration:\n {2}.*channels\.yaml:2:5: /);
+    expect((await runCli(['migrate'], { DATA_DIR: dataDir })).code).toBe(0);
     const status = await runCli(['status', '--json'], env);
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ operations: { pending: 0, dead: 0 } });
@@ -69,6 +73,8 @@ describe('operator commands on an SQLite store that does not exist', () => {
     const env2 = { CHANNELS_FILE: channels };
     const bare = await runCli(['botbonnie', 'get-tag', 't'], env2);
     expect([bare.code, bare.stderr]).toEqual([1, expect.stringMatching(/warning: the channels file is left out[\s\S]*autotag botbonnie get-tag: BOTBONNIE_TOKEN is not set/)]);
+    const environments = await runCli(['botbonnie', 'get-tag', 't', '--account', 'botbonnie'], env2);
+    expect([environments.code, environments.stderr]).toEqual([1, expect.stringMatching(/warning: the channels file is left out[\s\S]*BOTBONNIE_TOKEN is not set/)]);
     const named = await runCli(['botbonnie', 'get-tag', 't', '--account', 'a'], env2);
     expect([named.code, named.stderr]).toEqual([1, expect.stringMatching(/^autotag botbonnie get-tag: invalid configuration:\n {2}.*channels\.yaml:2:5: /)]);
   });
@@ -156,6 +162,15 @@ describe('text from outside in what a command prints', () => {
       expect(shown.code).toBe(0);
       expect(shown.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
       expect(shown.stdout).toContain('name: evil\\x1b]0;pwned\\x07\\x1b[2J\n');
+      // DEL and the C1 controls (CSI is U+009B), which JSON.stringify leaves raw: visible in text, and --json still parses to the name.
+      const c1 = 'a\u009b2Jb\u007fc';
+      fake.addTag({ id: 'c1', name: c1 });
+      const env = { BOTBONNIE_BASE_URL: fake.baseUrl, BOTBONNIE_TOKEN: 'bb-controls', BOTBONNIE_BOT_ID: 'bot-controls' };
+      const text = await runCli(['botbonnie', 'get-tag', 'c1'], env);
+      expect(text.stdout).toContain('name: a\\u009b2Jb\\u007fc\n');
+      const json = await runCli(['botbonnie', 'get-tag', 'c1', '--json'], env);
+      expect(json.stdout).not.toMatch(/[\u007f-\u009f]/);
+      expect((JSON.parse(json.stdout) as { name: string }).name).toBe(c1);
     } finally {
       await fake.close();
     }

@@ -327,10 +327,10 @@ describe('hot reload when a rule file cannot be read for a moment', () => {
     unreadable: true,
   });
 
-  it('reads the files again at the next check after a read error, though they did not change, and applies them once they read', async () => {
+  it('reads the files again after a read error, though they did not change, and applies them once they read', async () => {
     let failing = 0;
     const { holder, logs, reloads, matched, until } = await start(async (d, o) => (failing-- > 0 ? eio() : loadRuleSet(d, o)));
-    failing = 3; // the edit's reload and the next two checks' fail
+    failing = 3; // the edit's reload and the next two tries fail (after 100 and 200 ms)
     fs.writeFileSync(file, B);
     await until(() => reloads.some((r) => r.applied));
     // One refusal counted and logged at error level (the checks that found it again: debug), then B in force.
@@ -339,6 +339,31 @@ describe('hot reload when a rule file cannot be read for a moment', () => {
     expect(logs.parsed().filter((l) => l.message === 'rule change rejected: the last valid rules stay in force')).toHaveLength(1);
     expect(holder.rejected()).toBeUndefined();
     expect(matched('bbb')).toEqual(['r']);
+  });
+
+  it('reads a file that stays unreadable less and less often: the poll interval, then twice as long each time (a minute at most)', async () => {
+    const loads: number[] = [];
+    let unreadable = false;
+    const { reloads, until } = await start(async (d, o) => {
+      if (!unreadable) return loadRuleSet(d, o);
+      loads.push(performance.now());
+      return eio();
+    });
+    unreadable = true;
+    fs.writeFileSync(file, B);
+    await until(() => reloads.length > 0);
+    const first = loads.length;
+    await new Promise((r) => setTimeout(r, 2000));
+    // After the edit's read: tries about 100, 300, 700 and 1,500 ms later (each on the first 100 ms poll
+    // after its time); at every poll it would be about 20.
+    const tries = loads.slice(first);
+    expect(tries.length).toBeGreaterThanOrEqual(2);
+    expect(tries.length).toBeLessThanOrEqual(5);
+    // Each wait at least twice the one before (the first try waited the poll interval, 100 ms).
+    const gaps = tries.slice(1).map((t, i) => t - tries[i]!);
+    expect(gaps.map((gap, i) => [Math.round(gap), gap >= 200 * 2 ** i - 5])).toEqual(gaps.map((gap) => [Math.round(gap), true]));
+    // Logged and counted once.
+    expect(reloads).toHaveLength(1);
   });
 
   it('a refusal that is not a read error is not read again until the files change', async () => {
@@ -354,17 +379,17 @@ describe('hot reload when a rule file cannot be read for a moment', () => {
     expect([reloads.map((r) => r.applied), loads]).toEqual([[false], after]);
   });
 
-  it('tries a reload that threw again at every check, logging the error once', async () => {
+  it('tries a reload that threw again later, logging the error once', async () => {
     let throwing = 0;
     const { logs, reloads, matched, until } = await start(async (d, o) => {
       if (throwing-- > 0) throw new Error('loader bug');
       return loadRuleSet(d, o);
     });
-    throwing = 3; // the edit's reload and the next two checks' throw
+    throwing = 3; // the edit's reload and the next two tries throw
     fs.writeFileSync(file, B);
     await until(() => reloads.length > 0);
     expect(reloads.map((r) => r.applied)).toEqual([true]);
     expect(matched('bbb')).toEqual(['r']);
-    expect(logs.parsed().filter((l) => l.message === 'rule reload failed: tried again at every check')).toEqual([expect.objectContaining({ error: 'loader bug' })]);
+    expect(logs.parsed().filter((l) => l.message === 'rule reload failed: it is tried again later')).toEqual([expect.objectContaining({ error: 'loader bug' })]);
   });
 });

@@ -90,7 +90,7 @@ export class SqliteDb {
     try {
       const dir = path.dirname(file);
       // mkdir's own word for it, "EEXIST: file already exists", reads as if the folder were fine.
-      if (fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) throw new Error(`${dir} is a file, not a folder`);
+      if (fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) throw new Error(`${dir} is not a folder`);
       fs.mkdirSync(dir, { recursive: true });
       raw = new Database(file);
       raw.pragma('journal_mode = WAL');
