@@ -139,14 +139,14 @@ describe('text from outside in what a command prints', () => {
       await store.migrate();
       await store.accept(batch(1000, [accepted('e-controls', [tagOp({ tagId: 'tag-1' })])]));
       const [op] = await store.claimOperations({ scope: { account: 'mantago' }, limit: 1, owner: 'w', now: 1000, leaseMs: 60_000 });
-      const reason = '400 from mantago: \u001b[2J\u001b]0;owned\u0007gone\rfake line';
+      const reason = '400 from mantago: \u001b[2J\u001b]0;owned\u0007gone\rfake line \u009b2J\u007f';
       await store.deadLetterOperation(op!, 'w', 2000, { reason, status: 400 });
       await store.close();
 
       const text = await runCli(['dead-letters', 'list'], { DATA_DIR: dataDir });
       expect(text.code).toBe(0);
       expect(text.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
-      expect(text.stdout).toContain('400 from mantago: \\x1b[2J\\x1b]0;owned\\x07gone\\x0dfake line');
+      expect(text.stdout).toContain('400 from mantago: \\x1b[2J\\x1b]0;owned\\x07gone\\x0dfake line \\u009b2J\\u007f');
       const json = await runCli(['dead-letters', 'list', '--json'], { DATA_DIR: dataDir });
       expect((JSON.parse(json.stdout) as { reason: string }[])[0]!.reason).toBe(reason);
     } finally {
