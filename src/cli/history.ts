@@ -87,7 +87,7 @@ export function registerHistory(program: Command): void {
     .command('history')
     .description("one user's timeline: events, the rules they matched, the tag calls that followed and how each ended")
     .requiredOption('--user <id>', 'the user id as the platform sent it (a LINE userId, a sender id, a phone number…)')
-    .option('--limit <n>', 'at most this many events (and tag calls); a last line says what it left out', '200')
+    .option('--limit <n>', 'at most this many events (and tag calls), 200 unless given; a last line says what it left out')
     .option('--json', 'print one JSON object')
     .action(async (opts: { user?: string; json?: boolean; limit?: string }) => {
       process.exitCode = await runHistory(opts, process.env, processIo);
