@@ -46,6 +46,9 @@ export async function runValidate(opts: { rules?: string }, io: CommandIo, deps:
     return 1;
   }
   for (const w of channels.warnings) io.stderr(`warning: ${formatProblem(w)} (autotag serve refuses to start without it)\n`);
+  // The rest of the environment, as a check before a deploy: what `serve` would refuse (a misspelt
+  // LOG_LEVEL, a bad PORT) is said, without failing the rules' validation.
+  for (const problem of await environmentProblems(deps)) io.stderr(`warning: ${problem} (autotag serve refuses to start on it)\n`);
   for (const w of result.warnings) io.stderr(`warning: ${formatProblem(w)}\n`);
   if (result.files.length === 0) io.stderr(`warning: no rule files (*.yaml, *.yml) in ${dir}: no event will be tagged\n`);
   const rules = result.ruleSet?.rules ?? [];
@@ -58,6 +61,19 @@ export async function runValidate(opts: { rules?: string }, io: CommandIo, deps:
       `${file ? `; ${file.file}: ${plural(file.channels.length, 'channel')}, ${plural(file.accounts.length, 'account')} OK` : ''}\n`,
   );
   return 0;
+}
+
+/** What `serve` would refuse in the environment's values, the channels file and the rules folder left aside (validate reports those itself). */
+async function environmentProblems(deps: RulesCommandDeps): Promise<string[]> {
+  // Loaded on use: `autotag --help` must not wait for zod.
+  const { ConfigError, loadConfig } = await import('../config');
+  try {
+    loadConfig(deps.env, { cwd: deps.cwd, unsetVariables: 'warning', serveChecks: false, channelsFileProblems: 'leave-out' });
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
 }
 
 export function registerValidateCommand(program: Command, io: CommandIo = processIo, deps: () => RulesCommandDeps = defaultDeps): void {

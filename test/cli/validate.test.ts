@@ -77,6 +77,11 @@ describe('autotag validate', () => {
     expect(ok).toMatchObject({ code: 0, stderr: '' });
     expect(ok.stdout).toMatch(/rules in 4 files OK/);
 
+    // What serve would refuse in the environment is said as a warning; the rules still pass.
+    const env = await runCli(['validate'], { RULES_DIR: 'rules', LOG_LEVEL: 'verbos' });
+    expect(env).toMatchObject({ code: 0, stdout: ok.stdout });
+    expect(env.stderr).toBe('warning: LOG_LEVEL: must be one of error, warn, info, http, verbose, debug, silly, got "verbos"; leave it unset for info (autotag serve refuses to start on it)\n');
+
     const bad = await runCli(['validate', '--rules', 'test/fixtures/rules/invalid/duplicate-id']);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toBe('');
