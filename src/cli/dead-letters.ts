@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { destinationLabel } from '../destination-label';
 import { isoTime } from '../format-time';
 import type { describeOperation } from '../providers/describe-operation';
-import type { DeadLetter, Store } from '../store/store';
+import type { Config } from '../config';
+import { NO_ACCOUNT } from '../no-account';
+import type { DeadLetter, Store, StoreStatus } from '../store/store';
 import { DEAD_LETTER_ID } from '../store/shared/dead-letter-ids';
 import { columnWidths, positiveCount, processIo, tableHead, tableLine, withStore, type CommandIo } from './io';
 
@@ -88,10 +90,13 @@ export async function runDeadLettersRetry(ids: string[], opts: { all?: boolean }
     io.stderr(`autotag dead-letters retry: not a dead-letter id: ${malformed.map((id) => JSON.stringify(id)).join(', ')} (ids look like op-12 or fwd-3, as \`dead-letters list\` shows them)\n`);
     return 1;
   }
-  return withStore('dead-letters retry', env, io, async (store) => {
+  return withStore('dead-letters retry', env, io, async (store, config) => {
     if (opts.all) {
+      // Whose they are, read before: the service may take them up (and keep them again) at once.
+      const before = await store.status(now);
       const n = await store.retryDeadLetters('all', now);
       io.stdout(`queued ${n} dead letter${n === 1 ? '' : 's'} again\n`);
+      for (const note of notTakenNotes(before, config)) io.stderr(`autotag dead-letters retry: warning: ${note}\n`);
       return 0;
     }
     // One id at a time: an id that queued nothing is not (or no longer) a dead letter, and no list of them all is read.
@@ -111,6 +116,28 @@ export async function runDeadLettersRetry(ids: string[], opts: { all?: boolean }
     io.stdout(`queued ${n} dead letter${n === 1 ? '' : 's'} again\n`);
     return 0;
   });
+}
+
+/**
+ * The dead tag operations of accounts this environment cannot call (no token, or no such account):
+ * queued again, the service keeps them as dead letters again at once. Not said when a broken
+ * channels file was left out (its accounts would all look unknown).
+ */
+function notTakenNotes(before: StoreStatus, config: Config): string[] {
+  if (config.channelsFileLeftOut) return [];
+  const notes: string[] = [];
+  for (const { account, operations } of before.accounts) {
+    if (operations.dead === 0) continue;
+    const them = `${operations.dead} of them ${operations.dead === 1 ? 'is' : 'are'}`;
+    const configured = config.accounts.find((a) => a.name === account);
+    if (account === NO_ACCOUNT) notes.push(`${them} for no account (no account of their provider takes their channel): they will be dead letters again`);
+    else if (!configured) notes.push(`${them} for account ${account}, which neither the environment nor the channels file declares: they will be dead letters again`);
+    else if (!configured.configured) {
+      const variable = configured.source === 'file' ? config.channelsFile?.accounts.find((a) => a.name === account)?.account.variables.token : configured.provider.tokenVariable;
+      notes.push(`${them} for account ${account}, whose token${variable ? ` (${variable})` : ''} is not set: they will be dead letters again until it is`);
+    }
+  }
+  return notes;
 }
 
 function describe(d: DeadLetter, describeOp: typeof describeOperation): string {

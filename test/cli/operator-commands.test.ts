@@ -154,6 +154,43 @@ describe('text from outside in what a command prints', () => {
     }
   });
 
+  it('dead-letters retry --all warns of dead letters whose account cannot be called here (token unset, or no such account)', async () => {
+    const dir = tempDir('autotag-retry-unconfigured-');
+    try {
+      const dataDir = path.join(dir, 'data');
+      const file = path.join(dataDir, 'autotag.db');
+      const store = createSqliteStore({ file, log: silentLogger() });
+      await store.migrate();
+      await store.accept(batch(1000, [accepted('e-1', [tagOp({ tagId: 'tag-1' }), tagOp({ tagId: 'tag-2', account: 'gone' })])]));
+      await store.close();
+      /** Every pending operation made a dead letter again, as the service would. */
+      const deadAgain = async () => {
+        const s = createSqliteStore({ file, log: silentLogger() });
+        for (const op of await s.claimOperations({ scope: { accountsOtherThan: [] }, limit: 10, owner: 'w', now: Date.now(), leaseMs: 60_000 })) {
+          await s.deadLetterOperation(op, 'w', Date.now(), { reason: 'MANTAGO_TOKEN is not set' });
+        }
+        await s.close();
+      };
+      await deadAgain();
+      const r = await runCli(['dead-letters', 'retry', '--all'], { DATA_DIR: dataDir });
+      expect([r.code, r.stdout]).toEqual([0, 'queued 2 dead letters again\n']);
+      expect(r.stderr).toBe(
+        'autotag dead-letters retry: warning: 1 of them is for account gone, which neither the environment nor the channels file declares: they will be dead letters again\n' +
+          'autotag dead-letters retry: warning: 1 of them is for account mantago, whose token (MANTAGO_TOKEN) is not set: they will be dead letters again until it is\n',
+      );
+      // With the token set, only the account no one declares is warned of.
+      await deadAgain();
+      const again = await runCli(['dead-letters', 'retry', '--all'], { DATA_DIR: dataDir, MANTAGO_TOKEN: 't', MANTAGO_SECRET: 's', MANTAGO_BOT_ID: '1' });
+      expect(again).toMatchObject({
+        code: 0,
+        stdout: 'queued 2 dead letters again\n',
+        stderr: 'autotag dead-letters retry: warning: 1 of them is for account gone, which neither the environment nor the channels file declares: they will be dead letters again\n',
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a tag name from BotBonnie holding an escape sequence is printed visibly by `botbonnie get-tag`', async () => {
     const fake = await startFakeBotbonnie({ token: 'bb-controls', botId: 'bot-controls' });
     try {
