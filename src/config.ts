@@ -2,17 +2,17 @@ import path from 'node:path';
 import { z } from 'zod';
 import { partlyConfiguredProblems, rulesDirProblem } from './config-checks';
 import { resolveDependent } from './config-dependent';
+import type { Config, LoadConfigOptions } from './config-types';
 import { flag, int, isDatabaseUrl, MAX_TIMER_MS, optionalInt, optionalString, timerLimits, urlList, variableProblems } from './env-values';
 import { fileAccounts, fileEndpoints, type ConfiguredAccount, type ConfiguredEndpoint } from './channels/configured';
-import type { ChannelsFile } from './channels/definitions';
 import { CHANNELS_FILE_VARIABLE, loadChannelsFile } from './channels/load-channels';
-import type { UnsetVariables } from './channels/parse-channels-file';
 import { ENVIRONMENT_ENDPOINTS } from './platforms/endpoints';
 import { PROVIDER_DESCRIPTORS, providerSetups, type ProviderSettings } from './providers';
 import { formatProblem } from './rules/problems';
 import { DATABASE_SSL_VALUES, SSL_MODES, isSslMode, sslModeOfUrl, type DatabaseTlsEnv } from './store/postgres/tls-settings';
 
 export type { ConfiguredAccount, ConfiguredEndpoint };
+export type { Config, LoadConfigOptions } from './config-types';
 
 /**
  * Configuration is read once, from the environment, validated and frozen.
@@ -29,7 +29,7 @@ export class ConfigError extends Error {
 const ADMIN_TOKEN_MIN_LENGTH = 16;
 const DEFAULT_RULES_DIR = './rules';
 
-const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
+export const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 
 const envSchema = z.object({
   PORT: int(3000, 1, { max: 65535, hint: 'leave it unset for 3000 (Heroku and Render set PORT themselves)' }),
@@ -125,65 +125,6 @@ export const CONFIG_VARIABLES: readonly string[] = [
   ...PROVIDER_DESCRIPTORS.flatMap((d) => d.variables),
   CHANNELS_FILE_VARIABLE,
 ];
-
-export interface Config {
-  port: number;
-  rulesDir: string;
-  databaseUrl: string | undefined;
-  dataDir: string;
-  logLevel: (typeof LOG_LEVELS)[number];
-  maxBodyBytes: number;
-  /** Default 64 MiB, or MAX_BODY_BYTES when that is more (webhook/read-body.ts). */
-  maxUnverifiedBytes: number;
-  retry: { minMs: number; maxMs: number; giveUpMs: number; notFoundTimes: number };
-  forward: { giveUpMs: number; timeoutMs: number; concurrency: number };
-  /** The webhook endpoints — one per channel: the environment's, in the order of the endpoint list, then the channels file's. */
-  endpoints: readonly ConfiguredEndpoint[];
-  /** The accounts tags go to: the environment's (one per provider, named after it, configured or not), then the channels file's. */
-  accounts: readonly ConfiguredAccount[];
-  /** The channels file in force, if there is one. */
-  channelsFile: ChannelsFile | undefined;
-  /** Its problems, when it was left out for them (`channelsFileProblems: 'leave-out'`). */
-  channelsFileLeftOut?: readonly string[];
-  /** What is not an error but worth saying at start (unset variables when they are allowed). */
-  warnings: readonly string[];
-  leaseMs: number;
-  tagApiTimeoutMs: number;
-  /** PROVIDER_CONCURRENCY; undefined: adaptive (8, growing to 32 while the API keeps up). */
-  providerConcurrency: number | undefined;
-  adminToken: string | undefined;
-  trustProxyHops: number;
-  /** When set, /metrics wants `Authorization: Bearer <metricsToken>`. */
-  metricsToken: string | undefined;
-  history: { storeText: boolean; retentionDays: number };
-  /** Each provider's settings, read by its descriptor. */
-  providers: ProviderSettings;
-  database: { poolSize: number; connectTimeoutMs: number; statementTimeoutMs: number; schema: string | undefined; tls: DatabaseTlsEnv };
-  dyno: string | undefined;
-  render: string | undefined;
-}
-
-export interface LoadConfigOptions {
-  /** Where `./channels.yaml` and a relative CHANNELS_FILE are looked for; default the working directory. */
-  cwd?: string;
-  /**
-   * An unset `${VARIABLE}` in the channels file: an error (`serve`, the default) or a
-   * warning (commands that need no secrets: `status`, `history`, `dead-letters`, …).
-   */
-  unsetVariables?: UnsetVariables;
-  /**
-   * The checks only a service needs: RULES_DIR is a folder, and no provider is partly
-   * configured (config-checks.ts). Default: when unset variables are an error (`serve`);
-   * the commands that look at the store or call one provider need neither.
-   */
-  serveChecks?: boolean;
-  /**
-   * A channels file with problems: an error (default), or left out with its problems in
-   * `channelsFileLeftOut` (commands that need only the store, or only the environment's
-   * accounts: an operator can still look at the queue while a broken file keeps `serve` down).
-   */
-  channelsFileProblems?: 'error' | 'leave-out';
-}
 
 /** The variables whose values must fit each other (config-dependent.ts). */
 const conflictSchema = envSchema.pick({
