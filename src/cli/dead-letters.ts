@@ -130,8 +130,9 @@ function notTakenNotes(before: StoreStatus, config: Config): string[] {
     if (operations.dead === 0) continue;
     const them = `${operations.dead} of them ${operations.dead === 1 ? 'is' : 'are'}`;
     const configured = config.accounts.find((a) => a.name === account);
-    if (account === NO_ACCOUNT) notes.push(`${them} for no account (no account of their provider takes their channel): they will be dead letters again`);
-    else if (!configured) notes.push(`${them} for account ${account}, which neither the environment nor the channels file declares: they will be dead letters again`);
+    // Those kept for want of an account are given one by the service itself, at a start where one takes their channel.
+    if (account === NO_ACCOUNT) continue;
+    if (!configured) notes.push(`${them} for account ${account}, which neither the environment nor the channels file declares: they will be dead letters again`);
     else if (!configured.configured) {
       const variable = configured.source === 'file' ? config.channelsFile?.accounts.find((a) => a.name === account)?.account.variables.token : configured.provider.tokenVariable;
       notes.push(`${them} for account ${account}, whose token${variable ? ` (${variable})` : ''} is not set: they will be dead letters again until it is`);
