@@ -1,5 +1,5 @@
 import { Agent, request, type Dispatcher } from 'undici';
-import { cutBodyNote, MAX_ANSWER_BYTES, readAtMost } from './bounded-body';
+import { cutBodyNote, readAtMost } from './bounded-body';
 import { TagApiError } from './errors';
 import { redactSecrets } from './redact';
 import { BACKSTOP_SLACK_MS, callDeadlineOf, setCallDeadline, type CallDeadlineError } from '../call-deadline';

@@ -127,19 +127,14 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
   let failed: string | undefined;
   /**
    * A reload to be tried again though the files did not change (one found a file it could not
-   * read, or threw): at `retryAt` on the monotonic clock, after `retryDelayMs`, which starts at
+   * read, or threw): `at` on the monotonic clock, `delayMs` after the last try, which starts at
    * the poll interval and doubles up to RELOAD_RETRY_MAX_MS — a file that stays unreadable costs
    * a reload of every rule file once a minute, not once a second.
    */
-  let retryAt: number | undefined;
-  let retryDelayMs = 0;
+  let retry: { at: number; delayMs: number } | undefined;
   const retryLater = () => {
-    retryDelayMs = retryDelayMs === 0 ? pollMs : Math.min(retryDelayMs * 2, RELOAD_RETRY_MAX_MS);
-    retryAt = performance.now() + retryDelayMs;
-  };
-  const noRetry = () => {
-    retryAt = undefined;
-    retryDelayMs = 0;
+    const delayMs = retry ? Math.min(retry.delayMs * 2, RELOAD_RETRY_MAX_MS) : pollMs;
+    retry = { at: performance.now() + delayMs, delayMs };
   };
   // A failing example is logged once, not again by every reload that still finds it (the first check
   // after start reloads). Known by where it is: its message names the time it was evaluated at.
@@ -160,12 +155,12 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
       const problems = loaded.problems.map(formatProblem);
       // A file that could not be read may be readable later with the same stats (a mount's
       // hiccup, too many open files): read again, less and less often, until it is.
-      const retry = retryAt !== undefined;
+      const retried = retry !== undefined;
       if (loaded.unreadable) retryLater();
-      else noRetry();
+      else retry = undefined;
       // The same refusal found again by such a retry is not a new one: logged and counted once.
       const before = holder.refusedEdit()?.problems;
-      if (retry && before && before.length === problems.length && before.every((p, i) => p === problems[i])) {
+      if (retried && before && before.length === problems.length && before.every((p, i) => p === problems[i])) {
         log.debug('rule files still refused', { problems });
         return;
       }
@@ -174,7 +169,7 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
       opts.onReload?.({ applied: false, problems });
       return;
     }
-    noRetry();
+    retry = undefined;
     loggedFailures = logNew(loaded.exampleFailures, where, loggedFailures, 'rule example does not hold');
     loggedWarnings = logNew(loaded.warnings, what, loggedWarnings, 'rule warning');
     const changes = diffRuleSets(holder.current(), loaded.ruleSet);
@@ -200,7 +195,7 @@ export function watchRules(opts: WatchOptions): { close(): void; check(): Promis
         const byContent = notified;
         notified = false;
         const changed = await files.changed(() => findRuleFiles(dir), byContent);
-        if (changed || (retryAt !== undefined && performance.now() >= retryAt)) {
+        if (changed || (retry !== undefined && performance.now() >= retry.at)) {
           await reload().then(
             () => {
               failed = undefined;
