@@ -55,6 +55,16 @@ describe('operator commands on an SQLite store that does not exist', () => {
     expect(r.stderr).toBe(`autotag migrate: cannot open the store (DATA_DIR: SQLite in ${file}): cannot open the SQLite store at ${path.join(file, 'autotag.db')}: ${file} is not a folder\n`);
   });
 
+  it('migrate with a DATA_DIR that is a symbolic link to nothing names the link and its target', async () => {
+    const link = path.join(dir, 'data');
+    const target = path.join(dir, 'volume-not-mounted');
+    fs.symlinkSync(target, link);
+    const r = await runCli(['migrate'], { DATA_DIR: link });
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toBe(`autotag migrate: cannot open the store (DATA_DIR: SQLite in ${link}): cannot open the SQLite store at ${path.join(link, 'autotag.db')}: ${link} is a symbolic link to ${target}, which does not exist\n`);
+    expect(fs.existsSync(target)).toBe(false);
+  });
+
   it('a broken channels file does not stop the commands that read the store: said on stderr, and they go on', async () => {
     const dataDir = path.join(dir, 'data');
     const channels = path.join(dir, 'channels.yaml');

@@ -90,7 +90,12 @@ export class SqliteDb {
     try {
       const dir = path.dirname(file);
       // mkdir's own word for it, "EEXIST: file already exists", reads as if the folder were fine.
-      if (fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) throw new Error(`${dir} is not a folder`);
+      const stat = fs.statSync(dir, { throwIfNoEntry: false });
+      if (stat?.isDirectory() === false) throw new Error(`${dir} is not a folder`);
+      // A symbolic link to nothing: mkdir would say EEXIST as well.
+      if (!stat && fs.lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) {
+        throw new Error(`${dir} is a symbolic link to ${fs.readlinkSync(dir)}, which does not exist`);
+      }
       fs.mkdirSync(dir, { recursive: true });
       raw = new Database(file);
       raw.pragma('journal_mode = WAL');
