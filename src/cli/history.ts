@@ -5,7 +5,7 @@ import type { ExpiringTag, HistoryCall, HistoryEvent, UserHistory } from '../sto
 import { causeSentence, datedApart } from './history-notes';
 import { positiveCount, processIo, withStore, type CommandIo } from './io';
 
-export async function runHistory(opts: { user?: string; json?: boolean; limit?: string }, env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
+export async function runHistory(opts: { user?: string; json?: boolean; limit?: string }, env: NodeJS.ProcessEnv, io: CommandIo, now: () => number = Date.now): Promise<number> {
   // A blank id is no user (no event has one): refused as a missing one rather than answered "no history".
   if (!opts.user?.trim()) {
     const given = opts.user ? ` (${JSON.stringify(opts.user)} is blank)` : '';
@@ -23,7 +23,7 @@ export async function runHistory(opts: { user?: string; json?: boolean; limit?: 
   return withStore('history', env, io, async (store) => {
     const history = await store.userHistory(user, limit);
     if (opts.json) io.stdout(`${JSON.stringify(history)}\n`);
-    else io.stdout(renderHistory(history, describe));
+    else io.stdout(renderHistory(history, describe, now()));
     return 0;
   });
 }
@@ -33,16 +33,17 @@ type Describe = typeof describeOperation;
 
 /**
  * A readable timeline: each event with the rules it matched, then the tag calls that
- * followed; then the tags whose lifetime is running, with when each will be removed.
+ * followed; then the tags whose lifetime is running, with when each will be removed (a
+ * lifetime that ended while the service was stopped: its removal is due, not to come).
  */
-export function renderHistory(h: UserHistory, describe: Describe): string {
+export function renderHistory(h: UserHistory, describe: Describe, now: number = Date.now()): string {
   if (h.events.length === 0 && h.calls.length === 0 && h.expiring.length === 0) return `no history for user ${h.userId}\n`;
   const lines: Line[] = [
     ...h.events.map((e) => ({ at: e.receivedAt, order: 0, text: describeEvent(e, describe) })),
     ...h.calls.map((c) => ({ at: c.at, order: 1, text: describeCall(c, describe) })),
   ];
   lines.sort((a, b) => a.at - b.at || a.order - b.order);
-  const expiring = h.expiring.length ? `will expire:\n${h.expiring.map((x) => describeExpiring(x, describe)).join('\n')}\n` : '';
+  const expiring = h.expiring.length ? `will expire:\n${h.expiring.map((x) => describeExpiring(x, describe, now)).join('\n')}\n` : '';
   return `history of ${h.userId}\n${lines.map((l) => `${isoTime(l.at)}  ${l.text}`).join('\n')}\n${expiring}${leftOut(h)}`;
 }
 
@@ -78,8 +79,9 @@ function describeCall(c: HistoryCall, describe: Describe): string {
   return `  call ${op}: ${c.outcome}${status}${error}`;
 }
 
-function describeExpiring(x: ExpiringTag, describe: Describe): string {
-  return `  ${describe(x.operation)}: removed at ${isoTime(x.expiresAt)}${x.rule ? ` (for: of rule ${x.rule})` : ''}`;
+function describeExpiring(x: ExpiringTag, describe: Describe, now: number): string {
+  const when = x.expiresAt > now ? `removed at ${isoTime(x.expiresAt)}` : `removal due since ${isoTime(x.expiresAt)} (the running service makes it)`;
+  return `  ${describe(x.operation)}: ${when}${x.rule ? ` (for: of rule ${x.rule})` : ''}`;
 }
 
 export function registerHistory(program: Command): void {

@@ -68,3 +68,24 @@ describe("the history's event times", () => {
     expect(isoTime(received)).toBe('2026-12-05T02:00:00.000Z');
   });
 });
+
+describe("the history's running lifetimes", () => {
+  const now = Date.UTC(2026, 11, 5, 2, 0, 0);
+  const op = { action: 'add' as const, provider: 'mantago' as const, kind: 'personal' as const, tagId: 'tag-trial', platform: 'line' as const, recipient: 'C1', userId: 'U1', account: 'mantago', channel: 'line' };
+
+  it('says "removed at" for a lifetime still running, and that the removal is due for one that ended while the service was stopped', () => {
+    const h: UserHistory = {
+      ...historyOf([]),
+      expiring: [
+        { operation: op, expiresAt: now + 60_000, rule: 'trial' },
+        { operation: { ...op, tagId: 'tag-old' }, expiresAt: now - 3_600_000, rule: 'trial' },
+        { operation: { ...op, tagId: 'tag-now' }, expiresAt: now },
+      ],
+      total: { events: 0, calls: 0, expiring: 3 },
+    };
+    const out = renderHistory(h, describeOperation, now);
+    expect(out).toContain('will expire:\n  add mantago/personal tag tag-trial: removed at 2026-12-05T02:01:00.000Z (for: of rule trial)\n');
+    expect(out).toContain('  add mantago/personal tag tag-old: removal due since 2026-12-05T01:00:00.000Z (the running service makes it) (for: of rule trial)\n');
+    expect(out).toContain('  add mantago/personal tag tag-now: removal due since 2026-12-05T02:00:00.000Z (the running service makes it)\n');
+  });
+});
