@@ -144,3 +144,37 @@ describe('a recipient id that is not well-formed UTF-16', () => {
     expect(body.unusableUsers).toEqual([{ eventId: 'wamid.bad', problem }]);
   });
 });
+
+/** Control characters in the bot's own id would reach BotBonnie's `bot_pid` in the store's escaped form: its events have no user either. */
+describe('a recipient id that holds control characters', () => {
+  const problem = 'the recipient id holds control characters';
+
+  it('LINE destination with U+0000', () => {
+    const raw = JSON.stringify({ destination: 'Ubot\u0000X', events: [{ type: 'follow', timestamp: 1, webhookEventId: 'E-1', source: { type: 'user', userId: 'U-ok' } }] });
+    const body = readLine(Buffer.from(raw));
+    expect(body.events.map((e) => [e.eventId, e.userId, e.kind])).toEqual([['E-1', undefined, 'follow']]);
+    expect(body.unusableUsers).toEqual([{ eventId: 'E-1', problem }]);
+  });
+
+  it('Messenger page id with U+0000, only for the events of that entry', () => {
+    const item = (mid: string) => ({ sender: { id: 'S-ok' }, timestamp: 1767225600000, message: { mid, text: 'coupon' } });
+    const raw = JSON.stringify({ object: 'page', entry: [{ id: 'PG\u0000', messaging: [item('m-bad')] }, { id: 'P2', messaging: [item('m-ok')] }] });
+    const body = readMeta(Buffer.from(raw));
+    expect(body.events.map((e) => [e.eventId, e.userId])).toEqual([
+      ['m-bad', undefined],
+      ['m-ok', 'S-ok'],
+    ]);
+    expect(body.unusableUsers).toEqual([{ eventId: 'm-bad', problem }]);
+  });
+
+  it('WhatsApp phone_number_id with a DEL', () => {
+    const change = (pnid: string, id: string) => ({ field: 'messages', value: { metadata: { phone_number_id: pnid }, messages: [{ from: '886912345678', id, timestamp: '1767225600', type: 'text', text: { body: 'coupon' } }] } });
+    const raw = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: 'WABA', changes: [change('PN\u007f', 'wamid.bad'), change('PN1', 'wamid.ok')] }] });
+    const body = readWhatsapp(Buffer.from(raw));
+    expect(body.events.map((e) => [e.eventId, e.userId])).toEqual([
+      ['wamid.bad', undefined],
+      ['wamid.ok', '886912345678'],
+    ]);
+    expect(body.unusableUsers).toEqual([{ eventId: 'wamid.bad', problem }]);
+  });
+});
