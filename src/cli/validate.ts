@@ -63,15 +63,20 @@ export async function runValidate(opts: { rules?: string }, io: CommandIo, deps:
   return 0;
 }
 
-/** What `serve` would refuse in the environment's values, the channels file and the rules folder left aside (validate reports those itself). */
+/**
+ * What `serve` would refuse in the environment's values — a provider only partly configured
+ * among them — the channels file and the rules folder left aside (validate reports those itself).
+ */
 async function environmentProblems(deps: RulesCommandDeps): Promise<string[]> {
   // Loaded on use: `autotag --help` must not wait for zod.
   const { ConfigError, loadConfig } = await import('../config');
+  const { partlyConfiguredProblems } = await import('../config-checks');
+  const partly = partlyConfiguredProblems(deps.env);
   try {
     loadConfig(deps.env, { cwd: deps.cwd, unsetVariables: 'warning', serveChecks: false, channelsFileProblems: 'leave-out' });
-    return [];
+    return partly;
   } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
+    if (err instanceof ConfigError) return [...err.problems, ...partly];
     throw err;
   }
 }

@@ -14,15 +14,16 @@ export function issueMessage(issue: z.core.$ZodIssue, whole: string): string {
   switch (issue.code) {
     case 'invalid_type': {
       if (input === undefined) return `missing required key ${label}`;
+      if (input === null) return `${label} needs a value`;
       if (issue.expected === 'array') return `${label} must be a list, not ${describe(input)}`;
       if (issue.expected === 'object') return `${label} must be a map of keys, not ${describe(input)}`;
       if (issue.expected === 'boolean') return `${label} must be true or false, not ${describe(input)}`;
       if (issue.expected === 'number' || issue.expected === 'int') return `${label} must be a whole number, not ${describe(input)}`;
-      if (input === null) return `${label} needs a value`;
       return `${label} must be a single value, not ${describe(input)}`;
     }
     case 'invalid_value': {
       const values = issue.values.map(String);
+      if (input === undefined) return `missing required key ${label}`;
       if (typeof input !== 'string') return `${label} must be one of ${values.join(', ')}, not ${describe(input)}`;
       return `unknown ${nounOf(issue.path)} ${JSON.stringify(input)}${didYouMean(input, values) || `; expected one of ${values.join(', ')}`}`;
     }

@@ -87,7 +87,13 @@ export function parseRuleFile(text: string, file: string, catalogue?: RuleCatalo
     const catalogueIssues = catalogue ? catalogueProblems(raw, broken.has('provider') ? undefined : defaults.provider, catalogue) : [];
     for (const [path, message] of catalogueIssues) problemAt(source.locate([...base, ...path]), message);
     const parsed = ruleSchema.safeParse(raw, { reportInput: true });
-    if (!parsed.success) report(base, parsed.error.issues, 'a rule');
+    // An action whose kind the file's default provider does not have is said once: the schema,
+    // which cannot see the default, would add its own reading of that kind (MantaGo's, for a
+    // BotBonnie action) on its remove_tag or for.
+    const kindRefused = new Set(actionIssues.filter(([path]) => path[path.length - 1] === 'kind').map(([path]) => JSON.stringify(path.slice(0, -1))));
+    const readsKind = (i: z.core.$ZodIssue) => (i as { params?: { readsKind?: boolean } }).params?.readsKind === true;
+    const issues = parsed.success ? [] : parsed.error.issues.filter((i) => !(readsKind(i) && kindRefused.has(JSON.stringify(toPath(i.path).slice(0, -1)))));
+    if (!parsed.success) report(base, issues, 'a rule');
     const resolve = (r: RuleInput) => resolveRule(r, defaults, source, base, file, catalogue ?? ENVIRONMENT_CATALOGUE);
     if (parsed.success && out.problems.length === before && broken.size === 0) {
       const rule = resolve(parsed.data);

@@ -30,7 +30,8 @@ export const jsonShapes = new WeakMap<z.ZodType, JsonShape>();
 
 /** One value or a list of them; a single value reads as a list of one. */
 function oneOrMany<T extends z.ZodType>(item: T) {
-  const schema = z.preprocess((v) => (Array.isArray(v) || v === undefined ? v : [v]), z.array(item).min(1));
+  // `key:` with nothing after it stays nothing ("needs a value"), not a list of one empty item.
+  const schema = z.preprocess((v) => (Array.isArray(v) || v === undefined || v === null ? v : [v]), z.array(item).min(1));
   jsonShapes.set(schema, { kind: 'one-or-many' });
   return schema;
 }
@@ -39,7 +40,7 @@ function oneOrMany<T extends z.ZodType>(item: T) {
 const pattern = z.string().refine((s) => normalizeText(s, true) !== '', {
   message: 'an empty pattern would match every text',
 });
-const nonEmpty = z.string().refine((s) => s.length > 0, { message: 'must not be empty' });
+const nonEmpty = z.string().refine((s) => s.length > 0, { message: 'an empty pattern would match all postback data' });
 
 /** Compiling here (not only when the rule set is built) puts the problem at the regex's FILE:LINE:COLUMN. */
 const regexProblem = (source: string, flags: 'u' | 'iu'): string | undefined => {
@@ -194,7 +195,7 @@ export const actionSchema = knownKeys(
     }
     const permanent = typeof a.kind !== 'string' ? undefined : permanence(a.kind, a.provider);
     if (permanent && a.remove_tag !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['kind'], message: `remove_tag cannot be used with kind: ${a.kind}: ${permanent}` });
+      ctx.addIssue({ code: 'custom', path: ['kind'], message: `remove_tag cannot be used with kind: ${a.kind}: ${permanent}`, params: { readsKind: true } });
     }
     const without = a.kind === undefined || a.provider === undefined || !(PROVIDERS as readonly string[]).includes(a.provider) ? undefined : kindMissing(a.kind, a.provider as Provider);
     if (without) ctx.addIssue({ code: 'custom', path: ['kind'], message: without });
@@ -204,7 +205,7 @@ export const actionSchema = knownKeys(
       else if (a.remove_tag !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['for'], message: 'for applies to add_tag only: it says how long an added tag stays' });
       } else if (permanent) {
-        ctx.addIssue({ code: 'custom', path: ['for'], message: `for cannot be used with kind: ${a.kind}: ${permanent}` });
+        ctx.addIssue({ code: 'custom', path: ['for'], message: `for cannot be used with kind: ${a.kind}: ${permanent}`, params: { readsKind: true } });
       }
     }
   },

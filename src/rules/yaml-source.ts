@@ -138,8 +138,14 @@ function toValue(node: unknown, key: string | undefined, x: Expansion): unknown 
 function offsetOf(doc: Document, path: readonly PathSegment[], at: 'key' | 'value'): number {
   let node: unknown = doc.contents;
   let keyOffset: number | undefined;
+  // A path through an alias is about that use of the anchor's value: said at the alias (`- *a`),
+  // not inside the anchor, where the same text may hold no problem of its own (a duplicate id).
+  let aliasOffset: number | undefined;
   for (const segment of path) {
-    if (isAlias(node)) node = node.resolve(doc);
+    if (isAlias(node)) {
+      aliasOffset ??= rangeStart(node);
+      node = node.resolve(doc);
+    }
     let next: unknown;
     if (isMap(node)) {
       const pair = node.items.find(
@@ -155,9 +161,10 @@ function offsetOf(doc: Document, path: readonly PathSegment[], at: 'key' | 'valu
     }
     // The path goes on past what is written (a missing key, an index into a scalar that
     // was read as a one-item list): the deepest node that exists is the place to look.
-    if (next === undefined) return rangeStart(node) ?? 0;
+    if (next === undefined) return aliasOffset ?? rangeStart(node) ?? 0;
     node = next;
   }
+  if (aliasOffset !== undefined) return aliasOffset;
   if (at === 'key' && keyOffset !== undefined) return keyOffset;
   // `key:` with nothing after it: point at the key, not at the empty space behind it.
   if (isScalar(node) && node.value === null && node.source === '' && keyOffset !== undefined) return keyOffset;

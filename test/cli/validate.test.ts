@@ -81,6 +81,12 @@ describe('autotag validate', () => {
     const env = await runCli(['validate'], { RULES_DIR: 'rules', LOG_LEVEL: 'verbos' });
     expect(env).toMatchObject({ code: 0, stdout: ok.stdout });
     expect(env.stderr).toBe('warning: LOG_LEVEL: must be one of error, warn, info, http, verbose, debug, silly, got "verbos"; leave it unset for info (autotag serve refuses to start on it)\n');
+    // A provider only partly configured is refused by serve as well.
+    const partly = await runCli(['validate'], { RULES_DIR: 'rules', MANTAGO_TOKEN: 't' });
+    expect(partly).toMatchObject({ code: 0, stdout: ok.stdout });
+    expect(partly.stderr).toBe(
+      'warning: MANTAGO_BOT_ID and MANTAGO_SECRET: not set, but MANTAGO_TOKEN is, so MantaGo is only partly configured (it needs MANTAGO_BOT_ID, MANTAGO_TOKEN and MANTAGO_SECRET); set MANTAGO_BOT_ID and MANTAGO_SECRET, or unset MANTAGO_TOKEN to leave MantaGo off (autotag serve refuses to start on it)\n',
+    );
 
     const bad = await runCli(['validate', '--rules', 'test/fixtures/rules/invalid/duplicate-id']);
     expect(bad.code).toBe(1);

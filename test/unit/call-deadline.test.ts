@@ -21,10 +21,20 @@ function busyUntil(until: number): void {
  * too, and nothing yet if it is after it.
  */
 const BUSY_FROM_MS = 50;
-const BUSY_UNTIL_MS = 500;
+const BUSY_UNTIL_MS = 800;
+/** Inside the busy stretch, and after an answer that comes at ANSWER_MS. */
+const DEADLINE_MS = 600;
+/**
+ * Inside the busy stretch and before the deadline. The server runs in this process, so on a
+ * loaded machine it may get to a request a while after the client sent it: the deadline, which
+ * counts from the send, still comes due inside the stretch while that delay is under
+ * DEADLINE_MS - BUSY_FROM_MS (550 ms; with a 300 ms deadline it was 250 ms, which a machine
+ * running three other jobs once exceeded, and the deadline passed before the stretch began).
+ */
+const ANSWER_MS = 400;
 
 class StallingServer {
-  answerMs = 250;
+  answerMs = ANSWER_MS;
   readonly closedEarly: boolean[] = [];
   private constructor(private readonly server: http.Server) {}
 
@@ -100,7 +110,7 @@ describe('an answer that is there when a busy event loop gets to the deadline co
   describe('a tag API call (TAG_API_TIMEOUT_MS)', () => {
     let client: HttpClient;
     beforeAll(() => {
-      client = createHttpClient({ provider: 'mantago', baseUrl: server.url, timeoutMs: 300, secrets: () => [] });
+      client = createHttpClient({ provider: 'mantago', baseUrl: server.url, timeoutMs: DEADLINE_MS, secrets: () => [] });
     });
     afterAll(async () => {
       await client.close();
@@ -108,7 +118,7 @@ describe('an answer that is there when a busy event loop gets to the deadline co
     const send = (signal?: AbortSignal) => client.send({ method: 'POST', path: '/tag', bearer: 'token', body: {}, ...(signal ? { signal } : {}) });
 
     it('an answer written while the loop was busy past the deadline is returned', async () => {
-      server.answerMs = 250;
+      server.answerMs = ANSWER_MS;
       const answer = await send();
       expect(answer).toMatchObject({ status: 200, json: { success: true } });
     });
@@ -121,7 +131,7 @@ describe('an answer that is there when a busy event loop gets to the deadline co
         (e: unknown) => e,
       );
       expect(err).toBeInstanceOf(TagApiError);
-      expect(err).toMatchObject({ retryable: true, reason: 'timeout from mantago after 300 ms (POST /tag)' });
+      expect(err).toMatchObject({ retryable: true, reason: `timeout from mantago after ${DEADLINE_MS} ms (POST /tag)` });
       for (let waited = 0; server.closedEarly.length === before && waited < 2000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
       expect(server.closedEarly.slice(before)).toEqual([true]);
     });
@@ -129,8 +139,8 @@ describe('an answer that is there when a busy event loop gets to the deadline co
     it("the lease's call deadline (LEASE_MS, a claim's calls) counts the answer too", async () => {
       const slow = createHttpClient({ provider: 'mantago', baseUrl: server.url, timeoutMs: 10_000, secrets: () => [] });
       try {
-        server.answerMs = 250;
-        const lease = new CallLease(new AbortController().signal, 300);
+        server.answerMs = ANSWER_MS;
+        const lease = new CallLease(new AbortController().signal, DEADLINE_MS);
         lease.hold(1);
         const answer = await slow.send({ method: 'POST', path: '/tag', bearer: 'token', body: {}, signal: lease.signal });
         lease.done();
@@ -144,14 +154,14 @@ describe('an answer that is there when a busy event loop gets to the deadline co
 
   describe('a forward (FORWARD_TIMEOUT_MS)', () => {
     it('an answer written while the loop was busy past the deadline is a success', async () => {
-      server.answerMs = 250;
-      expect(await sendForward(`${server.url}/hook`, Buffer.from('{}'), { 'content-type': 'application/json' }, { timeoutMs: 300 })).toMatchObject({ ok: true, status: 200 });
+      server.answerMs = ANSWER_MS;
+      expect(await sendForward(`${server.url}/hook`, Buffer.from('{}'), { 'content-type': 'application/json' }, { timeoutMs: DEADLINE_MS })).toMatchObject({ ok: true, status: 200 });
     });
 
     it('an answer that was not there yet is a retryable timeout', async () => {
       server.answerMs = BUSY_UNTIL_MS + 300;
-      const result = await sendForward(`${server.url}/hook`, Buffer.from('{}'), { 'content-type': 'application/json' }, { timeoutMs: 300 });
-      expect(result).toEqual({ ok: false, retryable: true, reason: `timed out after 300 ms (FORWARD_TIMEOUT_MS) at ${new URL(server.url).host}` });
+      const result = await sendForward(`${server.url}/hook`, Buffer.from('{}'), { 'content-type': 'application/json' }, { timeoutMs: DEADLINE_MS });
+      expect(result).toEqual({ ok: false, retryable: true, reason: `timed out after ${DEADLINE_MS} ms (FORWARD_TIMEOUT_MS) at ${new URL(server.url).host}` });
     });
   });
 });

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { formatProblem, loadRuleSet } from '../../../src/rules';
 import { parseRuleFile } from '../../../src/rules/parse-rule-file';
 import { sortProblems } from '../../../src/rules/problems';
@@ -157,5 +160,49 @@ rules:
     const result = await loadRuleSet(fixture('invalid'), { cwd: ROOT, now: NOW });
     expect(result.problems.length).toBeGreaterThan(0);
     expect(result.unreadable).toBeUndefined();
+  });
+});
+
+describe('loader errors that say what was wrong', () => {
+  const messages = (text: string) => parseRuleFile(text, 'rules.yaml').problems.map((p) => `${p.line}:${p.column}: ${p.message}`);
+
+  it('an empty postback pattern says what it would match, as an empty text pattern does', () => {
+    expect(messages('rules:\n  - id: a\n    when: { postback: { contains: "" } }\n    then: { add_tag: x, provider: mantago }\n')).toEqual([
+      '3:35: an empty pattern would match all postback data',
+    ]);
+    expect(messages('rules:\n  - id: a\n    when: { postback: { starts_with: [ok, ""] } }\n    then: { add_tag: x, provider: mantago }\n')).toEqual([
+      '3:43: an empty pattern would match all postback data',
+    ]);
+  });
+
+  it('a key written with nothing after it needs a value; a missing expect is a missing key', () => {
+    expect(messages('rules:\n  - id: a\n    when: {}\n    then:\n    examples:\n      - { text: hi }\n')).toEqual([
+      '4:5: "then" needs a value',
+      '6:9: missing required key "expect"',
+    ]);
+  });
+
+  it('a BotBonnie-by-default action with kind: client is told so once, not also read as a MantaGo client tag', () => {
+    const file = 'defaults: { provider: botbonnie }\nrules:\n  - id: a\n    when: {}\n    then: [{ remove_tag: x, kind: client }, { add_tag: y, kind: client, for: 1h }]\n';
+    expect(messages(file)).toEqual([
+      '5:35: kind client does not apply: BotBonnie (this file\'s default provider) has no client tags',
+      '5:65: kind client does not apply: BotBonnie (this file\'s default provider) has no client tags',
+    ]);
+    // Named MantaGo, the same actions are MantaGo's reading.
+    expect(messages(file.replace('botbonnie', 'mantago'))).toEqual([
+      '5:35: remove_tag cannot be used with kind: client: MantaGo client tags cannot be removed (its API has no delete)',
+      '5:78: for cannot be used with kind: client: MantaGo client tags cannot be removed (its API has no delete)',
+    ]);
+  });
+
+  it('a duplicate id that comes through an alias is reported at the alias, naming the anchor', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autotag-alias-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'h.yaml'), 'rules:\n  - &a { id: anc, when: {}, then: [{ add_tag: x, provider: mantago }] }\n  - *a\n');
+      const { problems } = await loadRuleSet(dir, { cwd: dir, now: NOW });
+      expect(problems.map(formatProblem)).toEqual(['h.yaml:3:5: duplicate id "anc": already used at h.yaml:2:14']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
