@@ -4,7 +4,7 @@ import { isoTime } from '../format-time';
 import type { describeOperation } from '../providers/describe-operation';
 import type { Config } from '../config';
 import { NO_ACCOUNT } from '../no-account';
-import type { DeadLetter, Store, StoreStatus } from '../store/store';
+import type { DeadLetter, Store } from '../store/store';
 import { DEAD_LETTER_ID } from '../store/shared/dead-letter-ids';
 import { columnWidths, positiveCount, processIo, tableHead, tableLine, withStore, type CommandIo } from './io';
 
@@ -96,24 +96,35 @@ export async function runDeadLettersRetry(ids: string[], opts: { all?: boolean }
       const before = await store.status(now);
       const n = await store.retryDeadLetters('all', now);
       io.stdout(`queued ${n} dead letter${n === 1 ? '' : 's'} again\n`);
-      for (const note of notTakenNotes(before, config)) io.stderr(`autotag dead-letters retry: warning: ${note}\n`);
+      const dead = before.accounts.map(({ account, operations }) => ({ account, dead: operations.dead }));
+      for (const note of notTakenNotes(dead, config)) io.stderr(`autotag dead-letters retry: warning: ${note}\n`);
       return 0;
     }
     // One id at a time: an id that queued nothing is not (or no longer) a dead letter, and no list of them all is read.
     const queued: string[] = [];
     const unknown: string[] = [];
-    for (const id of new Set(ids.map((i) => i.trim()))) {
+    const given = [...new Set(ids.map((i) => i.trim()))];
+    const accountOf = await store.deadOperationAccounts(given);
+    for (const id of given) {
       if ((await store.retryDeadLetters([id], now)) === 0) unknown.push(id);
       else queued.push(id);
     }
+    const dead = new Map<string, number>();
+    for (const id of queued) {
+      const account = accountOf.get(id);
+      if (account !== undefined) dead.set(account, (dead.get(account) ?? 0) + 1);
+    }
+    const notes = notTakenNotes([...dead].map(([account, n]) => ({ account, dead: n })), config);
     const n = queued.length;
     if (unknown.length > 0) {
       // A failure leaves stdout empty (README, Operations); the ids that were queued are said with the error.
       const done = n > 0 ? `queued ${n} again (${queued.join(', ')}); ` : '';
       io.stderr(`autotag dead-letters retry: ${done}no dead letter with id ${unknown.join(', ')}\n`);
+      for (const note of notes) io.stderr(`autotag dead-letters retry: warning: ${note}\n`);
       return 1;
     }
     io.stdout(`queued ${n} dead letter${n === 1 ? '' : 's'} again\n`);
+    for (const note of notes) io.stderr(`autotag dead-letters retry: warning: ${note}\n`);
     return 0;
   });
 }
@@ -123,12 +134,12 @@ export async function runDeadLettersRetry(ids: string[], opts: { all?: boolean }
  * queued again, the service keeps them as dead letters again at once. Not said when a broken
  * channels file was left out (its accounts would all look unknown).
  */
-function notTakenNotes(before: StoreStatus, config: Config): string[] {
+function notTakenNotes(queued: readonly { account: string; dead: number }[], config: Config): string[] {
   if (config.channelsFileLeftOut) return [];
   const notes: string[] = [];
-  for (const { account, operations } of before.accounts) {
-    if (operations.dead === 0) continue;
-    const them = `${operations.dead} of them ${operations.dead === 1 ? 'is' : 'are'}`;
+  for (const { account, dead } of queued) {
+    if (dead === 0) continue;
+    const them = `${dead} of them ${dead === 1 ? 'is' : 'are'}`;
     const configured = config.accounts.find((a) => a.name === account);
     // Those kept for want of an account are given one by the service itself, at a start where one takes their channel.
     if (account === NO_ACCOUNT) continue;

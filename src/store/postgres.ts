@@ -29,6 +29,7 @@ import {
   releaseLeasesPostgres,
   requeueDeadOperationsPostgres,
   retryDeadLettersPostgres,
+  deadOperationAccountsPostgres,
   statusPostgres,
 } from './postgres/views';
 import {
@@ -149,6 +150,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     status: (now) => statusPostgres(db.query, now),
     listDeadLetters: (limit, after) => listDeadLettersPostgres(db.query, limit, after),
     retryDeadLetters: (which, now) => db.tx((q) => retryDeadLettersPostgres(q, which, now, notify)),
+    deadOperationAccounts: (ids) => deadOperationAccountsPostgres(db.query, ids),
     requeueDeadOperations: (account, code, now) => db.tx((q) => requeueDeadOperationsPostgres(q, account, code, now, notify)),
     accountlessOperations: () => accountlessOperationsPostgres(db.query),
     assignAccount: (o, now) => db.tx((q) => assignAccountPostgres(q, o, now, notify)),

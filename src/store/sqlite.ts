@@ -23,6 +23,7 @@ import {
   releaseLeasesSqlite,
   requeueDeadOperationsSqlite,
   retryDeadLettersSqlite,
+  deadOperationAccountsSqlite,
   statusSqlite,
 } from './sqlite/views';
 import { activitySqlite, pruneActivitySqlite, recordActivitySqlite } from './sqlite/activity';
@@ -101,6 +102,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     status: (now) => statusSqlite(reader, now),
     listDeadLetters: async (limit, after) => listDeadLettersSqlite(db, limit, after),
     retryDeadLetters: async (which, now) => retryDeadLettersSqlite(db, which, now),
+    deadOperationAccounts: async (ids) => deadOperationAccountsSqlite(db, ids),
     requeueDeadOperations: async (account, code, now) => requeueDeadOperationsSqlite(db, account, code, now),
     accountlessOperations: async () => accountlessOperationsSqlite(db),
     assignAccount: async (o, now) => assignAccountSqlite(db, o, now),

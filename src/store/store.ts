@@ -149,6 +149,12 @@ export interface Store {
   listDeadLetters(limit?: number, after?: DeadLetterCursor): Promise<DeadLetter[]>;
   /** Queues dead letters again (due now, attempts reset). `all` or a list of `op-…`/`fwd-…` ids. Returns how many. */
   retryDeadLetters(which: 'all' | string[], now: number): Promise<number>;
+  /**
+   * The account of each of `ids` (as given, `op-…` or `fwd-…`) that is a dead tag operation:
+   * read before queueing them again, to say which cannot be called. Forwards and ids that are
+   * not dead letters are not in it.
+   */
+  deadOperationAccounts(ids: string[]): Promise<Map<string, string>>;
   /** Queues again the dead operations of `account` kept with `code`. */
   requeueDeadOperations(account: string, code: DeadLetterCode, now: number): Promise<number>;
   /** The (provider, channel) pairs of dead operations kept for want of an account (NO_ACCOUNT). */

@@ -201,6 +201,40 @@ describe('text from outside in what a command prints', () => {
     }
   });
 
+  it('dead-letters retry by id warns, as --all does, of the letters it queued whose account cannot be called here', async () => {
+    const dir = tempDir('autotag-retry-id-unconfigured-');
+    try {
+      const dataDir = path.join(dir, 'data');
+      const file = path.join(dataDir, 'autotag.db');
+      const store = createSqliteStore({ file, log: silentLogger() });
+      await store.migrate();
+      await store.accept(batch(1000, [accepted('e-1', [tagOp({ tagId: 'tag-1' }), tagOp({ tagId: 'tag-2', account: 'gone' }), tagOp({ tagId: 'tag-3', account: 'gone' })])]));
+      for (const op of await store.claimOperations({ scope: { accountsOtherThan: [] }, limit: 10, owner: 'w', now: 2000, leaseMs: 60_000 })) {
+        await store.deadLetterOperation(op, 'w', 2000, { reason: 'no account' });
+      }
+      const ids = new Map((await store.listDeadLetters()).map((d) => [d.operation!.tagId, d.id]));
+      expect(await store.deadOperationAccounts([ids.get('tag-2')!, ids.get('tag-1')!, 'op-999999', 'fwd-1'])).toEqual(
+        new Map([
+          [ids.get('tag-2')!, 'gone'],
+          [ids.get('tag-1')!, 'mantago'],
+        ]),
+      );
+      await store.close();
+
+      const r = await runCli(['dead-letters', 'retry', ids.get('tag-2')!, ids.get('tag-3')!], { DATA_DIR: dataDir, MANTAGO_TOKEN: 't', MANTAGO_SECRET: 's', MANTAGO_BOT_ID: '1' });
+      expect(r).toMatchObject({
+        code: 0,
+        stdout: 'queued 2 dead letters again\n',
+        stderr: 'autotag dead-letters retry: warning: 2 of them are for account gone, which neither the environment nor the channels file declares: they will be dead letters again\n',
+      });
+      // A letter of an account that can be called: nothing to warn of.
+      const ok = await runCli(['dead-letters', 'retry', ids.get('tag-1')!], { DATA_DIR: dataDir, MANTAGO_TOKEN: 't', MANTAGO_SECRET: 's', MANTAGO_BOT_ID: '1' });
+      expect(ok).toMatchObject({ code: 0, stdout: 'queued 1 dead letter again\n', stderr: '' });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a tag name from BotBonnie holding an escape sequence is printed visibly by `botbonnie get-tag`', async () => {
     const fake = await startFakeBotbonnie({ token: 'bb-controls', botId: 'bot-controls' });
     try {

@@ -56,7 +56,12 @@ export function viewsContract(store: () => Store): void {
       expect(listed).toHaveLength(3);
       const bad = listed.find((d) => d.reason.startsWith('400'))!;
 
+      // Whose each is, read before queueing: dead tag operations only.
+      const deadOps = listed.filter((d) => d.operation);
+      expect(await store().deadOperationAccounts([...listed.map((d) => d.id), 'op-999999', 'fwd-999999'])).toEqual(new Map(deadOps.map((d) => [d.id, d.operation!.account])));
+      expect(deadOps.length).toBeGreaterThan(0);
       expect(await store().retryDeadLetters([bad.id, 'op-999999', 'fwd-999999'], 5000)).toBe(1);
+      expect((await store().deadOperationAccounts([bad.id])).size).toBe(0);
       expect(kinds).toEqual(['operations']);
       expect(await store().listDeadLetters()).toHaveLength(2);
       const [again] = await claim(5000);

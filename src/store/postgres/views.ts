@@ -4,6 +4,7 @@ import { deadLetterPageParams, parseDeadLetterIds } from '../shared/dead-letter-
 import { optNum, toDeadLetter, toOperationCounts, toQueueCounts, toRunningLifetimes } from '../shared/rows';
 import {
   DEAD_LETTERS,
+  DEAD_OPERATION_ACCOUNT,
   FORWARD_COUNTS,
   nextDueStatements,
   OPERATION_COUNTS,
@@ -56,6 +57,16 @@ export async function nextDueAtPostgres(q: Query, kind: WorkKind, scope?: Accoun
   else if (typeof scope === 'string' || 'account' in scope) result = await q(NEXT_DUE.accountOperations, [typeof scope === 'string' ? scope : scope.account]);
   else result = await q(NEXT_DUE.otherAccountsOperations, [[...scope.accountsOtherThan]]);
   return optNum(result.rows[0]?.at, 'at') ?? null;
+}
+
+export async function deadOperationAccountsPostgres(q: Query, ids: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const id of ids) {
+    const [n] = parseDeadLetterIds([id]).operations;
+    const row = n === undefined ? undefined : (await q(DEAD_OPERATION_ACCOUNT, [n])).rows[0];
+    if (row) out.set(id, String(row.account));
+  }
+  return out;
 }
 
 export async function listDeadLettersPostgres(q: Query, limit: number, after?: DeadLetterCursor): Promise<DeadLetter[]> {

@@ -128,6 +128,7 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
     status: async (now) => open().status(now),
     listDeadLetters: async (limit = 100, after) => open().listDeadLetters(limit, after),
     retryDeadLetters: async (which, now) => wakeFor(await open().retryDeadLetters(which, now)),
+    deadOperationAccounts: async (ids) => open().deadOperationAccounts(ids),
     requeueDeadOperations: async (account, code, now) =>
       wakeFor({ operations: await open().requeueDeadOperations(account, code, now), forwards: 0 }),
     accountlessOperations: async () => open().accountlessOperations(),

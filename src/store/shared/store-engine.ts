@@ -69,6 +69,7 @@ export interface StoreEngine {
   status(now: number): Promise<StoreStatus>;
   listDeadLetters(limit: number, after?: DeadLetterCursor): Promise<DeadLetter[]>;
   retryDeadLetters(which: 'all' | string[], now: number): Promise<Record<WorkKind, number>>;
+  deadOperationAccounts(ids: string[]): Promise<Map<string, string>>;
   requeueDeadOperations(account: string, code: DeadLetterCode, now: number): Promise<number>;
   accountlessOperations(): Promise<{ provider: Provider; channel: string }[]>;
   assignAccount(o: { provider: Provider; channel: string; account: string }, now: number): Promise<number>;

@@ -164,6 +164,8 @@ export const REQUEUE_ALL_DEAD_FORWARDS = requeueForwards;
 /** $2 id. */
 export const REQUEUE_DEAD_OPERATION = `${requeueOperations} AND id = $2`;
 export const REQUEUE_DEAD_FORWARD = `${requeueForwards} AND id = $2`;
+/** $1 id: the account of a dead operation (none when it is not one). */
+export const DEAD_OPERATION_ACCOUNT = `SELECT account FROM operations WHERE state = 'dead' AND id = $1`;
 /** $2 account, $3 dead-letter code. */
 export const REQUEUE_DEAD_OPERATIONS_BY_CODE = `${requeueOperations} AND account = $2 AND dead_code = CAST($3 AS TEXT)`;
 

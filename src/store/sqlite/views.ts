@@ -16,6 +16,7 @@ import {
   REQUEUE_DEAD_FORWARD,
   REQUEUE_DEAD_OPERATION,
   REQUEUE_DEAD_OPERATIONS_BY_CODE,
+  DEAD_OPERATION_ACCOUNT,
   ACCOUNTLESS_OPERATIONS,
   ASSIGN_ACCOUNT,
   RESCOPE_MERGE,
@@ -76,6 +77,16 @@ export function retryDeadLettersSqlite(db: SqliteDb, which: 'all' | string[], no
     for (const id of ids.forwards) forwards += db.run(REQUEUE_DEAD_FORWARD, [now, id]);
     return { operations, forwards };
   });
+}
+
+export function deadOperationAccountsSqlite(db: SqliteDb, ids: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const id of ids) {
+    const [n] = parseDeadLetterIds([id]).operations;
+    const row = n === undefined ? undefined : db.all(DEAD_OPERATION_ACCOUNT, [n])[0];
+    if (row) out.set(id, String(row.account));
+  }
+  return out;
 }
 
 export function requeueDeadOperationsSqlite(db: SqliteDb, account: string, code: DeadLetterCode, now: number): number {
