@@ -30,3 +30,14 @@ export function nextAttemptDelay(attempt: number, opts: BackoffOptions, retryAft
   const delay = backoffDelay(attempt, opts);
   return retryAfterMs !== undefined && retryAfterMs > delay ? Math.min(retryAfterMs, opts.maxMs) : delay;
 }
+
+/**
+ * When to try again after `delay`, or undefined to give up now. The last attempt lands on the
+ * give-up moment rather than beyond it — but never sooner than `minMs` after this one: with
+ * less than that left, two calls back to back to an API that is struggling would be all the
+ * retry there is, so the work gives up instead (RETRY_MIN_MS is the shortest wait promised).
+ */
+export function retryDueAt(now: number, delay: number, giveUpAt: number, minMs: number): number | undefined {
+  const dueAt = Math.min(now + delay, giveUpAt);
+  return dueAt - now < minMs ? undefined : dueAt;
+}

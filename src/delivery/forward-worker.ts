@@ -4,7 +4,7 @@ import { destinationLabel } from '../destination-label';
 import type { Metrics } from '../metrics';
 import type { AttemptOutcome, ClaimedForward, InstanceSession, Store } from '../store/store';
 import { formatDuration } from '../format-time';
-import { nextAttemptDelay } from './backoff';
+import { nextAttemptDelay, retryDueAt } from './backoff';
 import type { CallLease } from './call-lease';
 import { sendForward } from './forward';
 import { LeasedLoop } from './leased-loop';
@@ -130,9 +130,8 @@ export class ForwardWorker {
       log.debug('forward delivered', { destination: this.label, forwardId: fwd.id, ms: now - fwd.receivedAt });
       return;
     }
-    if (result.retryable && now < giveUpAt) {
-      const delay = nextAttemptDelay(fwd.attempts, this.d.retry, result.retryAfterMs);
-      const dueAt = Math.min(now + delay, giveUpAt);
+    const dueAt = result.retryable ? retryDueAt(now, nextAttemptDelay(fwd.attempts, this.d.retry, result.retryAfterMs), giveUpAt, this.d.retry.minMs) : undefined;
+    if (dueAt !== undefined) {
       await persist(() => store.retryForward(fwd, owner, now, { ...outcome, dueAt }));
       metrics.forwards.inc({ destination: this.label, outcome: 'retry' });
       this.d.onOutcome?.({ forward: fwd, outcome: 'retry', reason: result.reason, status: result.status });

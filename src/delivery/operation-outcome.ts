@@ -1,6 +1,6 @@
 import type { ClaimedOperation } from '../store/store';
 import { formatDuration } from '../format-time';
-import { nextAttemptDelay } from './backoff';
+import { nextAttemptDelay, retryDueAt } from './backoff';
 
 /**
  * What to do with an operation after a failed attempt — a pure decision, so
@@ -38,14 +38,13 @@ export function decideAfterFailure(
       reason: `${failure.reason} — still unknown after ${policy.notFoundTimes} retries (RETRY_404_TIMES)`,
     };
   }
-  const giveUpAt = op.requestedAt + policy.giveUpMs;
-  if (now >= giveUpAt) {
+  const delay = nextAttemptDelay(op.attempts, { minMs: policy.minMs, maxMs: policy.maxMs, random }, failure.retryAfterMs);
+  const dueAt = retryDueAt(now, delay, op.requestedAt + policy.giveUpMs, policy.minMs);
+  if (dueAt === undefined) {
     return {
       kind: 'dead',
       reason: `${failure.reason} — gave up after ${formatDuration(now - op.requestedAt)} (RETRY_GIVE_UP_MS)`,
     };
   }
-  const delay = nextAttemptDelay(op.attempts, { minMs: policy.minMs, maxMs: policy.maxMs, random }, failure.retryAfterMs);
-  // The last attempt lands on the give-up moment rather than far beyond it.
-  return { kind: 'retry', dueAt: Math.min(now + delay, giveUpAt) };
+  return { kind: 'retry', dueAt };
 }

@@ -1,4 +1,4 @@
-import { backoffDelay, nextAttemptDelay } from '../../../src/delivery/backoff';
+import { backoffDelay, nextAttemptDelay, retryDueAt } from '../../../src/delivery/backoff';
 import { decideAfterFailure } from '../../../src/delivery/operation-outcome';
 
 const policy = { minMs: 1000, maxMs: 3_600_000, giveUpMs: 86_400_000, notFoundTimes: 10 };
@@ -37,6 +37,17 @@ describe('backoff', () => {
   });
 });
 
+describe('retryDueAt', () => {
+  it('is the delay, not past the give-up moment, and never sooner than minMs (else give up: undefined)', () => {
+    expect(retryDueAt(0, 4000, 60_000, 1000)).toBe(4000);
+    expect(retryDueAt(58_000, 4000, 60_000, 1000)).toBe(60_000);
+    expect(retryDueAt(59_000, 4000, 60_000, 1000)).toBe(60_000);
+    expect(retryDueAt(59_001, 4000, 60_000, 1000)).toBeUndefined();
+    expect(retryDueAt(60_000, 4000, 60_000, 1000)).toBeUndefined();
+    expect(retryDueAt(61_000, 4000, 60_000, 1000)).toBeUndefined();
+  });
+});
+
 describe('decideAfterFailure', () => {
   it('retries network errors, timeouts, 429 and 5xx with backoff', () => {
     const d = decideAfterFailure(fresh, retryable, policy, 5000, () => 1);
@@ -66,6 +77,15 @@ describe('decideAfterFailure', () => {
   it('schedules the last attempt at the give-up moment, not beyond', () => {
     const d = decideAfterFailure({ ...fresh, attempts: 30 }, retryable, policy, 86_000_000, () => 1);
     expect(d).toEqual({ kind: 'retry', dueAt: 86_400_000 });
+  });
+
+  it('gives up rather than make a last attempt sooner than RETRY_MIN_MS after this one', () => {
+    // 999 ms left of the day: a retry at the give-up moment would come 999 ms after this call.
+    const d = decideAfterFailure({ ...fresh, attempts: 30 }, retryable, policy, 86_399_001, () => 1);
+    expect(d.kind).toBe('dead');
+    expect(d.kind === 'dead' && d.reason).toMatch(/^503 from mantago — gave up after 24\.0 h \(RETRY_GIVE_UP_MS\)$/);
+    // Exactly RETRY_MIN_MS left: the last attempt is made, at the give-up moment.
+    expect(decideAfterFailure({ ...fresh, attempts: 30 }, retryable, policy, 86_399_000, () => 1)).toEqual({ kind: 'retry', dueAt: 86_400_000 });
   });
 
   it('honours Retry-After', () => {
