@@ -49,6 +49,12 @@ export async function sendForward(
       return { ok: true, status, retryable: false, reason: `${status}` };
     }
     const read = await readAtMost(res.body);
+    // A body that stopped before its end (the deadline, a reset) leaves the status standing (a
+    // 400 is still a dead letter); an abort from outside (the lease lost, the service stopping)
+    // is one whatever the status (below).
+    const passed = timeout.signal.aborted ? undefined : callDeadlineOf(opts.signal, abortedBefore);
+    if (read.error !== undefined && !timeout.signal.aborted && passed === undefined && opts.signal?.aborted === true) throw read.error;
+    const stopped = read.error === undefined ? undefined : passed ? `no more of it before ${passed.message}` : stopReason(read.error, timeout.signal.aborted, opts.timeoutMs);
     const text = read.bytes.toString('utf8');
     const retryable = status === 408 || status === 429 || status >= 500;
     return {
@@ -56,8 +62,8 @@ export async function sendForward(
       status,
       retryable,
       retryAfterMs: parseRetryAfter(res.headers['retry-after'], Date.now()),
-      // As a tag API's: a reason that says the body was cut (the excerpt is its start).
-      reason: `${status} from ${hostOf(destination)}${cutBodyNote(read.complete)}`,
+      // As a tag API's: a reason that says the body was not read whole (the excerpt is its start).
+      reason: `${status} from ${hostOf(destination)}${cutBodyNote(read.complete, stopped)}`,
       bodyExcerpt: text.slice(0, 300),
     };
   } catch (err) {
@@ -78,6 +84,12 @@ export async function sendForward(
   } finally {
     deadline.clear();
   }
+}
+
+/** Why an answer's body stopped before its end, as the reason says it. */
+function stopReason(err: unknown, timedOut: boolean, timeoutMs: number): string {
+  if (timedOut || (err instanceof Error && /timeout/i.test(err.name))) return `no more of it within ${timeoutMs} ms (FORWARD_TIMEOUT_MS)`;
+  return err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
 }
 
 function reasonOf(reason: unknown): string {

@@ -9,35 +9,48 @@ import type { Dispatcher } from 'undici';
  */
 export const MAX_ANSWER_BYTES = 64 * 1024;
 
-/** What an error about an answer adds when its body was cut ('' when it was read whole). */
-export function cutBodyNote(complete: boolean): string {
-  return complete ? '' : ` (its body is longer than ${MAX_ANSWER_BYTES / 1024} KiB: only the start was read)`;
+/**
+ * What an error about an answer adds when its body was not read whole ('' when it was):
+ * cut at the limit, or — `stopped` says why — ended before its end (a timeout, a reset).
+ */
+export function cutBodyNote(complete: boolean, stopped?: string): string {
+  if (complete) return '';
+  if (stopped !== undefined) return ` (its body stopped before its end: ${stopped}; only the start was read)`;
+  return ` (its body is longer than ${MAX_ANSWER_BYTES / 1024} KiB: only the start was read)`;
 }
 
 export interface BoundedBody {
-  /** At most the limit: the whole body when `complete`, else its start. */
+  /** At most the limit: the whole body when `complete`, else its start (what came before `error`). */
   bytes: Buffer;
-  /** False when the body went on past the limit: the rest was not read and the connection was closed. */
+  /** False when the body went on past the limit (the rest was not read and the connection was closed), or stopped with `error`. */
   complete: boolean;
+  /** What ended the body before its end (an abort at the call's deadline, a reset); the status it came with still stands. */
+  error?: unknown;
 }
 
 /**
  * Reads a response body up to `limit` bytes. A longer body is destroyed at once
  * (undici then closes its connection) instead of being drained, so neither memory
- * nor time grows with what the other side sends.
+ * nor time grows with what the other side sends. A body that ends in an error (the
+ * call's deadline, a reset) is not thrown: what came before it is returned with the
+ * error, since the status it came with has been answered all the same.
  */
 export async function readAtMost(body: Readable, limit = MAX_ANSWER_BYTES): Promise<BoundedBody> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body) {
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-    if (size + buf.length > limit) {
-      chunks.push(buf.subarray(0, limit - size));
-      discard(body);
-      return { bytes: Buffer.concat(chunks, limit), complete: false };
+  try {
+    for await (const chunk of body) {
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      if (size + buf.length > limit) {
+        chunks.push(buf.subarray(0, limit - size));
+        discard(body);
+        return { bytes: Buffer.concat(chunks, limit), complete: false };
+      }
+      chunks.push(buf);
+      size += buf.length;
     }
-    chunks.push(buf);
-    size += buf.length;
+  } catch (error) {
+    return { bytes: Buffer.concat(chunks, size), complete: false, error };
   }
   return { bytes: Buffer.concat(chunks, size), complete: true };
 }

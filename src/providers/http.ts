@@ -46,13 +46,15 @@ export interface HttpAnswer {
   text: string;
   /** The parsed body, or undefined when it is not JSON (or was cut). */
   json: unknown;
-  /** The body went on past MAX_ANSWER_BYTES: `text` is its start, the rest was not read. */
+  /** The body was not read whole: it went on past MAX_ANSWER_BYTES, or `stopped`. `text` is its start. */
   truncated: boolean;
+  /** Why the body ended before its end, when it did (the call's deadline, a reset); never on a 2xx. */
+  stopped?: string;
 }
 
-/** What an error about `answer` adds when its body was cut ('' when it was read whole). */
+/** What an error about `answer` adds when its body was not read whole ('' when it was). */
 export function truncationNote(answer: HttpAnswer): string {
-  return cutBodyNote(!answer.truncated);
+  return cutBodyNote(!answer.truncated, answer.stopped);
 }
 
 export interface HttpClient {
@@ -106,8 +108,17 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     try {
       const res = await request(url, { method: req.method, headers, body, signal, dispatcher });
       const read = await readAtMost(res.body);
+      // A body that stopped before its end (the deadline, a reset) leaves the status standing —
+      // a 400 is still a dead letter, a 401 still a refresh — except a success, whose body could
+      // still have said otherwise (`"success": false`): that call failed, and is tried again. An
+      // abort from outside (the lease lost, the service stopping) is one whatever the status
+      // (below); the lease's call deadline is this call's timeout.
+      const passed = timedOut ? undefined : callDeadlineOf(req.signal, abortedBefore);
+      const fromOutside = !timedOut && passed === undefined && req.signal?.aborted === true;
+      if (read.error !== undefined && (isSuccess(res.statusCode) || fromOutside)) throw read.error;
       const text = read.bytes.toString('utf8');
-      return { status: res.statusCode, headers: res.headers, text, json: read.complete ? parseJson(text) : undefined, truncated: !read.complete };
+      const stopped = read.error === undefined ? {} : { stopped: passed ? `no more of it before ${passed.message}` : stopReason(opts, read.error, timedOut) };
+      return { status: res.statusCode, headers: res.headers, text, json: read.complete ? parseJson(text) : undefined, truncated: !read.complete, ...stopped };
     } catch (err) {
       if (err instanceof TagApiError) throw err;
       if (!timedOut && req.signal?.aborted) {
@@ -162,11 +173,24 @@ function abandonedError(opts: HttpClientOptions, req: JsonRequest, reason: unkno
   });
 }
 
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
+function isTimeoutError(err: unknown, timedOut: boolean): boolean {
+  return timedOut || (err instanceof Error && /Timeout/i.test(`${err.name} ${(err as { code?: string }).code ?? ''}`));
+}
+
+/** Why an answer's body stopped before its end, as its reason says it. */
+function stopReason(opts: HttpClientOptions, err: unknown, timedOut: boolean): string {
+  if (isTimeoutError(err, timedOut)) return `no more of it within ${opts.timeoutMs} ms`;
+  const code = err instanceof Error ? (err as { code?: string }).code : undefined;
+  return redactSecrets(code ?? (err instanceof Error ? err.message : String(err)), opts.secrets());
+}
+
 function transportError(opts: HttpClientOptions, req: JsonRequest, err: unknown, timedOut: boolean): TagApiError {
   const where = `${req.method} ${req.path}`;
-  const isTimeout =
-    timedOut || (err instanceof Error && /Timeout/i.test(`${err.name} ${(err as { code?: string }).code ?? ''}`));
-  if (isTimeout) {
+  if (isTimeoutError(err, timedOut)) {
     return new TagApiError({
       provider: opts.provider,
       retryable: true,
