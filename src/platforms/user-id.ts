@@ -10,6 +10,11 @@ export const MAX_USER_ID_CHARS = 256;
 // C0 and C1 controls and DEL: no platform puts them in an id, and they have no place in logs or URLs.
 const CONTROL = /\p{Cc}/u;
 
+/** Whether `s` holds a C0 or C1 control character or DEL. */
+export function hasControlCharacters(s: string): boolean {
+  return CONTROL.test(s);
+}
+
 /** The code points of `s` (a lone surrogate is one). */
 function codePoints(s: string): number {
   let n = s.length;
@@ -45,26 +50,15 @@ export function userIdProblem(value: unknown): string | undefined {
 }
 
 /**
- * Why the bot's own id an event came to cannot name the bot at a tag API (BotBonnie's
- * `bot_pid`), or undefined when it can: a lone surrogate has no UTF-8 form, and a control
- * character would reach the API in the store's escaped form (U+0000 as `\u0000`).
- */
-function recipientProblem(recipient: string): string | undefined {
-  if (!recipient.isWellFormed()) return `the recipient id is ${NOT_WELL_FORMED}`;
-  if (CONTROL.test(recipient)) return 'the recipient id holds control characters';
-  return undefined;
-}
-
-/**
  * A user id as read from a payload: undefined when there is none (`undefined` or
  * `null`), the id when it can be used, and undefined with the reason added to
  * `unusable` when it cannot — the event is then kept, without a user. `recipient`
- * is the bot's own id the event came to: one that could not name the bot at a tag API
- * (recipientProblem) makes its events have no user.
+ * is the bot's own id the event came to: one that is not well-formed UTF-16 cannot
+ * name the bot at a tag API either, so its events have no user.
  */
 export function readUserId(value: unknown, eventId: string, recipient: string, unusable: UnusableUser[]): string | undefined {
   if (value === undefined || value === null) return undefined;
-  const problem = recipientProblem(recipient) ?? userIdProblem(value);
+  const problem = recipient.isWellFormed() ? userIdProblem(value) : `the recipient id is ${NOT_WELL_FORMED}`;
   if (problem === undefined) return value as string;
   unusable.push({ eventId, problem });
   return undefined;

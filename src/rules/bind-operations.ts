@@ -1,5 +1,6 @@
 import type { Platform } from '../chat-event';
-import { skipReason } from '../providers';
+import { hasControlCharacters } from '../platforms/user-id';
+import { providerNamed, skipReason } from '../providers';
 import { operationKey, personScope, type TagAction, type TagOperation } from '../tag-operation';
 
 
@@ -59,6 +60,14 @@ export function bindOperations(
     const person = personOf?.(op);
     // Only where it changes the key: otherwise the operation reads as it always did (history JSON).
     if (person !== undefined && person !== personScope(op)) op.person = person;
+    // A provider that names the bot by the recipient (BotBonnie's bot_pid) would get such an id in
+    // the store's escaped form (U+0000 as `\u0000`), not as it came: the action cannot apply.
+    const scope = personScope(op);
+    if (hasControlCharacters(scope)) {
+      const { title } = providerNamed(op.provider);
+      skipped.push({ action, reason: `${title} names the bot by the recipient id ${JSON.stringify(scope)}, which holds control characters: it could not reach ${title} as it came` });
+      continue;
+    }
     const key = operationKey(op);
     if (keys.includes(key)) continue;
     keys.push(key);

@@ -111,17 +111,12 @@ describe('unusable user ids in real webhooks', () => {
   });
 });
 
-/**
- * A recipient (the bot's own id) that could not name the bot at a tag API: not well-formed
- * UTF-16 (no UTF-8 form), or holding control characters (they would reach BotBonnie's
- * `bot_pid` in the store's escaped form). Its events have no user.
- */
-describe.each([
-  { what: 'not well-formed UTF-16', line: 'U\ud800', page: 'P\udfff', phone: 'PN\ud800', problem: 'the recipient id is not well-formed UTF-16 (it holds a lone surrogate)' },
-  { what: 'holding control characters', line: 'Ubot\u0000X', page: 'PG\u0000', phone: 'PN\u007f', problem: 'the recipient id holds control characters' },
-])('a recipient id $what', ({ line, page, phone, problem }) => {
+/** A recipient (the bot's own id) that is not well-formed UTF-16 cannot name the bot at a tag API: its events have no user. */
+describe('a recipient id that is not well-formed UTF-16', () => {
+  const problem = 'the recipient id is not well-formed UTF-16 (it holds a lone surrogate)';
+
   it('LINE destination', () => {
-    const raw = JSON.stringify({ destination: line, events: [{ type: 'follow', timestamp: 1, webhookEventId: 'E-1', source: { type: 'user', userId: 'U-ok' } }] });
+    const raw = JSON.stringify({ destination: 'U\ud800', events: [{ type: 'follow', timestamp: 1, webhookEventId: 'E-1', source: { type: 'user', userId: 'U-ok' } }] });
     const body = readLine(Buffer.from(raw));
     expect(body.events.map((e) => [e.eventId, e.userId, e.kind])).toEqual([['E-1', undefined, 'follow']]);
     expect(body.unusableUsers).toEqual([{ eventId: 'E-1', problem }]);
@@ -129,7 +124,7 @@ describe.each([
 
   it('Messenger page id, only for the events of that entry', () => {
     const item = (mid: string) => ({ sender: { id: 'S-ok' }, timestamp: 1767225600000, message: { mid, text: 'coupon' } });
-    const raw = JSON.stringify({ object: 'page', entry: [{ id: page, messaging: [item('m-bad')] }, { id: 'P2', messaging: [item('m-ok')] }] });
+    const raw = JSON.stringify({ object: 'page', entry: [{ id: 'P\udfff', messaging: [item('m-bad')] }, { id: 'P2', messaging: [item('m-ok')] }] });
     const body = readMeta(Buffer.from(raw));
     expect(body.events.map((e) => [e.eventId, e.userId])).toEqual([
       ['m-bad', undefined],
@@ -140,7 +135,7 @@ describe.each([
 
   it('WhatsApp phone_number_id', () => {
     const change = (pnid: string, id: string) => ({ field: 'messages', value: { metadata: { phone_number_id: pnid }, messages: [{ from: '886912345678', id, timestamp: '1767225600', type: 'text', text: { body: 'coupon' } }] } });
-    const raw = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: 'WABA', changes: [change(phone, 'wamid.bad'), change('PN1', 'wamid.ok')] }] });
+    const raw = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: 'WABA', changes: [change('PN\ud800', 'wamid.bad'), change('PN1', 'wamid.ok')] }] });
     const body = readWhatsapp(Buffer.from(raw));
     expect(body.events.map((e) => [e.eventId, e.userId])).toEqual([
       ['wamid.bad', undefined],

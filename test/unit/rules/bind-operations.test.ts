@@ -53,4 +53,18 @@ describe('bindOperations', () => {
     expect(bound.operations.map((o) => o.provider)).toEqual(['mantago']);
     expect(bound.skipped).toEqual([{ action: actions[1], reason: 'instagram users are not BotBonnie users (BotBonnie tags line and facebook users)' }]);
   });
+
+  it('leaves out a BotBonnie action whose bot_pid would be a recipient id holding control characters; MantaGo, which does not send it, tags the user', () => {
+    // The store keeps U+0000 escaped (`\\u0000`): BotBonnie would get six characters instead of the page id.
+    const bound = bindOperations(actions, { platform: 'facebook', channel: 'facebook', recipient: 'PG\u0000', userId: 'F1' });
+    expect(bound.operations.map((o) => [o.provider, o.userId])).toEqual([['mantago', 'F1']]);
+    expect(bound.skipped).toEqual([{ action: actions[1], reason: 'BotBonnie names the bot by the recipient id "PG\\u0000", which holds control characters: it could not reach BotBonnie as it came' }]);
+    // A LINE pid of the account's own (line_pid) is the bot's name instead: the action applies.
+    const withPid = bindOperations(actions, { platform: 'line', channel: 'line', recipient: 'Ubot\u0000', userId: 'U1' }, undefined, (op) => (op.provider === 'botbonnie' ? '@brand' : undefined));
+    expect(withPid.operations.map((o) => [o.provider, o.person])).toEqual([
+      ['mantago', undefined],
+      ['botbonnie', '@brand'],
+    ]);
+    expect(withPid.skipped).toEqual([]);
+  });
 });
