@@ -31,13 +31,35 @@ export function nextAttemptDelay(attempt: number, opts: BackoffOptions, retryAft
   return retryAfterMs !== undefined && retryAfterMs > delay ? Math.min(retryAfterMs, opts.maxMs) : delay;
 }
 
+/** The window an item is retried in: from `startedAt` (asked for, received) for `giveUpMs`. */
+export interface RetryWindow {
+  startedAt: number;
+  giveUpMs: number;
+}
+
+/**
+ * The least wait before a last attempt squeezed in before the window ends: RETRY_MIN_MS, the
+ * shortest wait promised — but at most a quarter of the window, so that a RETRY_MIN_MS about as
+ * long as a short window (forwards' 60 s) still leaves a forward its retry.
+ */
+function lastAttemptGapMs(window: RetryWindow, minMs: number): number {
+  return Math.min(minMs, window.giveUpMs / 4);
+}
+
 /**
  * When to try again after `delay`, or undefined to give up now. The last attempt lands on the
- * give-up moment rather than beyond it — but never sooner than `minMs` after this one: with
- * less than that left, two calls back to back to an API that is struggling would be all the
- * retry there is, so the work gives up instead (RETRY_MIN_MS is the shortest wait promised).
+ * end of the window rather than beyond it — but not sooner than lastAttemptGapMs after this
+ * one: with less than that left, two calls back to back to an API that is struggling would be
+ * all the retry there is (seen: 53 ms apart), so the work gives up instead.
  */
-export function retryDueAt(now: number, delay: number, giveUpAt: number, minMs: number): number | undefined {
-  const dueAt = Math.min(now + delay, giveUpAt);
-  return dueAt - now < minMs ? undefined : dueAt;
+export function retryDueAt(now: number, delay: number, window: RetryWindow, minMs: number): number | undefined {
+  const dueAt = Math.min(now + delay, window.startedAt + window.giveUpMs);
+  return dueAt - now < lastAttemptGapMs(window, minMs) ? undefined : dueAt;
+}
+
+/** Why the work gave up before its window ended, for its reason ('' when the window had ended). */
+export function gaveUpEarlyNote(now: number, window: RetryWindow, minMs: number): string {
+  const end = window.startedAt + window.giveUpMs;
+  if (now >= end) return '';
+  return `: ${end - now} ms were left, less than the ${lastAttemptGapMs(window, minMs)} ms a last attempt waits (RETRY_MIN_MS, at most a quarter of the window)`;
 }

@@ -4,7 +4,7 @@ import { destinationLabel } from '../destination-label';
 import type { Metrics } from '../metrics';
 import type { AttemptOutcome, ClaimedForward, InstanceSession, Store } from '../store/store';
 import { formatDuration } from '../format-time';
-import { nextAttemptDelay, retryDueAt } from './backoff';
+import { gaveUpEarlyNote, nextAttemptDelay, retryDueAt } from './backoff';
 import type { CallLease } from './call-lease';
 import { sendForward } from './forward';
 import { LeasedLoop } from './leased-loop';
@@ -130,7 +130,8 @@ export class ForwardWorker {
       log.debug('forward delivered', { destination: this.label, forwardId: fwd.id, ms: now - fwd.receivedAt });
       return;
     }
-    const dueAt = result.retryable ? retryDueAt(now, nextAttemptDelay(fwd.attempts, this.d.retry, result.retryAfterMs), giveUpAt, this.d.retry.minMs) : undefined;
+    const window = { startedAt: fwd.receivedAt, giveUpMs: this.d.giveUpMs };
+    const dueAt = result.retryable ? retryDueAt(now, nextAttemptDelay(fwd.attempts, this.d.retry, result.retryAfterMs), window, this.d.retry.minMs) : undefined;
     if (dueAt !== undefined) {
       await persist(() => store.retryForward(fwd, owner, now, { ...outcome, dueAt }));
       metrics.forwards.inc({ destination: this.label, outcome: 'retry' });
@@ -139,7 +140,7 @@ export class ForwardWorker {
       return;
     }
     const reason = result.retryable
-      ? `${result.reason} — gave up ${formatDuration(now - fwd.receivedAt)} after receipt (FORWARD_GIVE_UP_MS)`
+      ? `${result.reason} — gave up ${formatDuration(now - fwd.receivedAt)} after receipt (FORWARD_GIVE_UP_MS${gaveUpEarlyNote(now, window, this.d.retry.minMs)})`
       : result.reason;
     await deadLetter(now, outcome, reason);
   }

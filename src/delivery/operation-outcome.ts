@@ -1,6 +1,6 @@
 import type { ClaimedOperation } from '../store/store';
 import { formatDuration } from '../format-time';
-import { nextAttemptDelay, retryDueAt } from './backoff';
+import { gaveUpEarlyNote, nextAttemptDelay, retryDueAt } from './backoff';
 
 /**
  * What to do with an operation after a failed attempt — a pure decision, so
@@ -39,11 +39,12 @@ export function decideAfterFailure(
     };
   }
   const delay = nextAttemptDelay(op.attempts, { minMs: policy.minMs, maxMs: policy.maxMs, random }, failure.retryAfterMs);
-  const dueAt = retryDueAt(now, delay, op.requestedAt + policy.giveUpMs, policy.minMs);
+  const window = { startedAt: op.requestedAt, giveUpMs: policy.giveUpMs };
+  const dueAt = retryDueAt(now, delay, window, policy.minMs);
   if (dueAt === undefined) {
     return {
       kind: 'dead',
-      reason: `${failure.reason} — gave up after ${formatDuration(now - op.requestedAt)} (RETRY_GIVE_UP_MS)`,
+      reason: `${failure.reason} — gave up after ${formatDuration(now - op.requestedAt)} (RETRY_GIVE_UP_MS${gaveUpEarlyNote(now, window, policy.minMs)})`,
     };
   }
   return { kind: 'retry', dueAt };

@@ -1,4 +1,4 @@
-import { backoffDelay, nextAttemptDelay, retryDueAt } from '../../../src/delivery/backoff';
+import { backoffDelay, gaveUpEarlyNote, nextAttemptDelay, retryDueAt } from '../../../src/delivery/backoff';
 import { decideAfterFailure } from '../../../src/delivery/operation-outcome';
 
 const policy = { minMs: 1000, maxMs: 3_600_000, giveUpMs: 86_400_000, notFoundTimes: 10 };
@@ -38,13 +38,28 @@ describe('backoff', () => {
 });
 
 describe('retryDueAt', () => {
-  it('is the delay, not past the give-up moment, and never sooner than minMs (else give up: undefined)', () => {
-    expect(retryDueAt(0, 4000, 60_000, 1000)).toBe(4000);
-    expect(retryDueAt(58_000, 4000, 60_000, 1000)).toBe(60_000);
-    expect(retryDueAt(59_000, 4000, 60_000, 1000)).toBe(60_000);
-    expect(retryDueAt(59_001, 4000, 60_000, 1000)).toBeUndefined();
-    expect(retryDueAt(60_000, 4000, 60_000, 1000)).toBeUndefined();
-    expect(retryDueAt(61_000, 4000, 60_000, 1000)).toBeUndefined();
+  const minute = { startedAt: 0, giveUpMs: 60_000 };
+  it('is the delay, not past the end of the window, and never sooner than minMs (else give up: undefined)', () => {
+    expect(retryDueAt(0, 4000, minute, 1000)).toBe(4000);
+    expect(retryDueAt(58_000, 4000, minute, 1000)).toBe(60_000);
+    expect(retryDueAt(59_000, 4000, minute, 1000)).toBe(60_000);
+    expect(retryDueAt(59_001, 4000, minute, 1000)).toBeUndefined();
+    expect(retryDueAt(60_000, 4000, minute, 1000)).toBeUndefined();
+    expect(retryDueAt(61_000, 4000, minute, 1000)).toBeUndefined();
+  });
+
+  it('waits at most a quarter of the window for a last attempt: a RETRY_MIN_MS as long as a forward\'s window still leaves it a retry', () => {
+    // RETRY_MIN_MS=60000 beside FORWARD_GIVE_UP_MS=60000: a forward failing at 150 ms is tried again at the end of its window.
+    expect(retryDueAt(150, 60_000, minute, 60_000)).toBe(60_000);
+    // A forward that timed out at 10 s, likewise.
+    expect(retryDueAt(10_000, 60_000, minute, 60_000)).toBe(60_000);
+    // With less than the quarter (15 s) left, it gives up.
+    expect(retryDueAt(45_001, 60_000, minute, 60_000)).toBeUndefined();
+  });
+
+  it('says why when it gave up before the window ended', () => {
+    expect(gaveUpEarlyNote(59_500, minute, 1000)).toBe(': 500 ms were left, less than the 1000 ms a last attempt waits (RETRY_MIN_MS, at most a quarter of the window)');
+    expect(gaveUpEarlyNote(60_000, minute, 1000)).toBe('');
   });
 });
 
@@ -83,7 +98,7 @@ describe('decideAfterFailure', () => {
     // 999 ms left of the day: a retry at the give-up moment would come 999 ms after this call.
     const d = decideAfterFailure({ ...fresh, attempts: 30 }, retryable, policy, 86_399_001, () => 1);
     expect(d.kind).toBe('dead');
-    expect(d.kind === 'dead' && d.reason).toMatch(/^503 from mantago — gave up after 24\.0 h \(RETRY_GIVE_UP_MS\)$/);
+    expect(d.kind === 'dead' && d.reason).toBe('503 from mantago — gave up after 24.0 h (RETRY_GIVE_UP_MS: 999 ms were left, less than the 1000 ms a last attempt waits (RETRY_MIN_MS, at most a quarter of the window))');
     // Exactly RETRY_MIN_MS left: the last attempt is made, at the give-up moment.
     expect(decideAfterFailure({ ...fresh, attempts: 30 }, retryable, policy, 86_399_000, () => 1)).toEqual({ kind: 'retry', dueAt: 86_400_000 });
   });
