@@ -1,6 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import { BACKSTOP_SLACK_MS, callDeadlineOf, setCallDeadline } from '../call-deadline';
-import { cutBodyNote, discardBody, readAtMost } from '../providers/bounded-body';
+import { bodyStopReason, cutBodyNote, discardBody, readAtMost } from '../providers/bounded-body';
 import { parseRetryAfter } from '../providers/retry-after';
 
 /**
@@ -54,7 +54,7 @@ export async function sendForward(
     // is one whatever the status (below).
     const passed = timeout.signal.aborted ? undefined : callDeadlineOf(opts.signal, abortedBefore);
     if (read.error !== undefined && !timeout.signal.aborted && passed === undefined && opts.signal?.aborted === true) throw read.error;
-    const stopped = read.error === undefined ? undefined : passed ? `no more of it before ${passed.message}` : stopReason(read.error, timeout.signal.aborted, opts.timeoutMs);
+    const stopped = read.error === undefined ? undefined : passed ? `no more of it before ${passed.message}` : bodyStopReason(read.error, timeout.signal.aborted, `${opts.timeoutMs} ms (FORWARD_TIMEOUT_MS)`);
     const text = read.bytes.toString('utf8');
     const retryable = status === 408 || status === 429 || status >= 500;
     return {
@@ -84,12 +84,6 @@ export async function sendForward(
   } finally {
     deadline.clear();
   }
-}
-
-/** Why an answer's body stopped before its end, as the reason says it. */
-function stopReason(err: unknown, timedOut: boolean, timeoutMs: number): string {
-  if (timedOut || (err instanceof Error && /timeout/i.test(err.name))) return `no more of it within ${timeoutMs} ms (FORWARD_TIMEOUT_MS)`;
-  return err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
 }
 
 function reasonOf(reason: unknown): string {

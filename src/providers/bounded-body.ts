@@ -19,6 +19,16 @@ export function cutBodyNote(complete: boolean, stopped?: string): string {
   return ` (its body is longer than ${MAX_ANSWER_BYTES / 1024} KiB: only the start was read)`;
 }
 
+/**
+ * Why an answer's body stopped before its end, as a reason says it; `timeout` names the
+ * deadline (`10000 ms`, `60000 ms (FORWARD_TIMEOUT_MS)`). Tag APIs and forwards alike.
+ */
+export function bodyStopReason(err: unknown, timedOut: boolean, timeout: string): string {
+  const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
+  if (timedOut || (err instanceof Error && /timeout/i.test(`${err.name} ${code ?? ''}`))) return `no more of it within ${timeout}`;
+  return code ?? (err instanceof Error ? err.message : String(err));
+}
+
 export interface BoundedBody {
   /** At most the limit: the whole body when `complete`, else its start (what came before `error`). */
   bytes: Buffer;

@@ -1,5 +1,5 @@
 import { Agent, request, type Dispatcher } from 'undici';
-import { cutBodyNote, readAtMost } from './bounded-body';
+import { bodyStopReason, cutBodyNote, readAtMost } from './bounded-body';
 import { TagApiError } from './errors';
 import { redactSecrets } from './redact';
 import { BACKSTOP_SLACK_MS, callDeadlineOf, setCallDeadline, type CallDeadlineError } from '../call-deadline';
@@ -117,7 +117,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       const fromOutside = !timedOut && passed === undefined && req.signal?.aborted === true;
       if (read.error !== undefined && (isSuccess(res.statusCode) || fromOutside)) throw read.error;
       const text = read.bytes.toString('utf8');
-      const stopped = read.error === undefined ? {} : { stopped: passed ? `no more of it before ${passed.message}` : stopReason(opts, read.error, timedOut) };
+      const stopped = read.error === undefined ? {} : { stopped: passed ? `no more of it before ${passed.message}` : redactSecrets(bodyStopReason(read.error, timedOut, `${opts.timeoutMs} ms`), opts.secrets()) };
       return { status: res.statusCode, headers: res.headers, text, json: read.complete ? parseJson(text) : undefined, truncated: !read.complete, ...stopped };
     } catch (err) {
       if (err instanceof TagApiError) throw err;
@@ -179,13 +179,6 @@ function isSuccess(status: number): boolean {
 
 function isTimeoutError(err: unknown, timedOut: boolean): boolean {
   return timedOut || (err instanceof Error && /Timeout/i.test(`${err.name} ${(err as { code?: string }).code ?? ''}`));
-}
-
-/** Why an answer's body stopped before its end, as its reason says it. */
-function stopReason(opts: HttpClientOptions, err: unknown, timedOut: boolean): string {
-  if (isTimeoutError(err, timedOut)) return `no more of it within ${opts.timeoutMs} ms`;
-  const code = err instanceof Error ? (err as { code?: string }).code : undefined;
-  return redactSecrets(code ?? (err instanceof Error ? err.message : String(err)), opts.secrets());
 }
 
 function transportError(opts: HttpClientOptions, req: JsonRequest, err: unknown, timedOut: boolean): TagApiError {

@@ -43,6 +43,12 @@ export function createMantagoTagger(
         return;
       } catch (err) {
         if (!(err instanceof TagApiError) || err.status !== 401) throw err;
+        // The lease's call deadline passed while the 401 came in (its body ran into it): no
+        // refresh and no second call under a lease whose time is over. The next attempt meets
+        // the 401 again and refreshes then.
+        if (signal?.aborted) {
+          throw withChanges(err, { retryable: true, reason: `${err.reason} — the call deadline passed before a token refresh could start: the next attempt refreshes` });
+        }
       }
       // CONTRACT.md: a 401 gets one refresh and one retry; a second 401 makes a dead letter.
       const fresh = await credentials.refreshAfter401(creds);

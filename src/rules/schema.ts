@@ -40,7 +40,8 @@ function oneOrMany<T extends z.ZodType>(item: T) {
 const pattern = z.string().refine((s) => normalizeText(s, true) !== '', {
   message: 'an empty pattern would match every text',
 });
-const nonEmpty = z.string().refine((s) => s.length > 0, { message: 'an empty pattern would match all postback data' });
+const nonEmptyPart = z.string().refine((s) => s.length > 0, { message: 'an empty pattern would match all postback data' });
+const nonEmptyWhole = z.string().refine((s) => s.length > 0, { message: 'an empty value would match only empty postback data: write the data to match' });
 
 /** Compiling here (not only when the rule set is built) puts the problem at the regex's FILE:LINE:COLUMN. */
 const regexProblem = (source: string, flags: 'u' | 'iu'): string | undefined => {
@@ -72,9 +73,9 @@ export const postbackSchema = z.preprocess(
   (v) => (typeof v === 'string' || Array.isArray(v) ? { equals: v } : v),
   knownKeys(
     {
-      equals: oneOrMany(nonEmpty).optional(),
-      contains: oneOrMany(nonEmpty).optional(),
-      starts_with: oneOrMany(nonEmpty).optional(),
+      equals: oneOrMany(nonEmptyWhole).optional(),
+      contains: oneOrMany(nonEmptyPart).optional(),
+      starts_with: oneOrMany(nonEmptyPart).optional(),
       regex: z
         .string()
         .superRefine((source, ctx) => {

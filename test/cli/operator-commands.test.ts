@@ -58,7 +58,8 @@ describe('operator commands on an SQLite store that does not exist', () => {
   it('migrate with a DATA_DIR that is a symbolic link to nothing names the link and its target', async () => {
     const link = path.join(dir, 'data');
     const target = path.join(dir, 'volume-not-mounted');
-    fs.symlinkSync(target, link);
+    // Written relative, as `ln -s volume-not-mounted data` does: said as the path it leads to.
+    fs.symlinkSync('volume-not-mounted', link);
     const r = await runCli(['migrate'], { DATA_DIR: link });
     expect(r).toMatchObject({ code: 1, stdout: '' });
     expect(r.stderr).toBe(`autotag migrate: cannot open the store (DATA_DIR: SQLite in ${link}): cannot open the SQLite store at ${path.join(link, 'autotag.db')}: ${link} is a symbolic link to ${target}, which does not exist\n`);

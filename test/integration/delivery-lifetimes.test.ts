@@ -139,7 +139,7 @@ describe('tag lifetimes and event-time order, delivered', () => {
     const io = bufferIo();
     await runHistory({ user: 'Ushow' }, env, io);
     expect(io.out).toContain(`will expire:\n  add mantago/personal tag tag-member: removed at ${new Date(at + 3_600_000).toISOString()} (for: of rule member)\n`);
-    // Read once the hour has passed with the service stopped: the removal is due, not to come.
+    // Read as if the hour had passed without the service running to make the removal: it is due, not to come.
     const later = bufferIo();
     await runHistory({ user: 'Ushow' }, env, later, () => at + 3_600_000);
     expect(later.out).toContain(`will expire:\n  add mantago/personal tag tag-member: removal due since ${new Date(at + 3_600_000).toISOString()} (the running service makes it) (for: of rule member)\n`);

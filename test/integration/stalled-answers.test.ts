@@ -1,9 +1,15 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { CallLease } from '../../src/delivery/call-lease';
 import { sendForward } from '../../src/delivery/forward';
+import { silentLogger } from '../../src/log';
 import { TagApiError } from '../../src/providers/errors';
 import { createHttpClient } from '../../src/providers/http';
+import { createMantagoClient } from '../../src/providers/mantago';
+import { createMantagoCredentials } from '../../src/providers/mantago-credentials';
+import { createMantagoTagger } from '../../src/providers/taggers';
+import { createMemorySettingsStore } from '../helpers/fake-tag-api';
 import { signLine } from '../helpers/signatures';
 import { COUPON_RULES, lineBody, lineText, startHarness, type Harness } from '../helpers/app-harness';
 import { startDelivery, type RunningDelivery } from '../helpers/delivery-harness';
@@ -92,6 +98,32 @@ describe('an answer whose body never ends', () => {
         expect(err).toMatchObject({ retryable: true, reason: 'mantago call abandoned (POST /tag): the database session was lost' });
       } finally {
         await c.close();
+      }
+    });
+  });
+
+  describe('to a MantaGo call under a lease', () => {
+    it('a 401 whose body runs into the lease\'s call deadline is retried later, without a token refresh after the deadline', async () => {
+      upstream.status = 401;
+      const client = createMantagoClient({ baseUrl: upstream.url, botId: 'bot-1', timeoutMs: 2000 });
+      const credentials = createMantagoCredentials({ envToken: 'token-1', envSecret: 'secret-1', store: createMemorySettingsStore(), client, log: silentLogger() });
+      const lease = new CallLease(new AbortController().signal, 300);
+      lease.hold(1);
+      try {
+        const err = await createMantagoTagger(client, credentials)
+          .apply({ action: 'add', provider: 'mantago', kind: 'personal', tagId: 't', platform: 'line', recipient: 'Ubot', userId: 'U1' }, lease.signal)
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        expect(err).toBeInstanceOf(TagApiError);
+        expect(err).toMatchObject({ status: 401, retryable: true });
+        expect((err as TagApiError).reason).toMatch(/^401 from mantago: .*\(its body stopped before its end: no more of it before the call deadline of its lease passed \(300 ms after the claim\); only the start was read\) — the call deadline passed before a token refresh could start: the next attempt refreshes$/);
+        // The tag call only: no refresh (POST /openapi/token) after the deadline.
+        expect(upstream.requests).toEqual(['POST /openapi/personalTagMapping?botId=bot-1']);
+      } finally {
+        lease.done();
+        await client.close();
       }
     });
   });

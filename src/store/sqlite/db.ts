@@ -94,7 +94,7 @@ export class SqliteDb {
       if (stat?.isDirectory() === false) throw new Error(`${dir} is not a folder`);
       // A symbolic link to nothing: mkdir would say EEXIST as well.
       if (!stat && fs.lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) {
-        throw new Error(`${dir} is a symbolic link to ${fs.readlinkSync(dir)}, which does not exist`);
+        throw new Error(`${dir} is a symbolic link to ${path.resolve(path.dirname(dir), fs.readlinkSync(dir))}, which does not exist`);
       }
       fs.mkdirSync(dir, { recursive: true });
       raw = new Database(file);

@@ -173,6 +173,10 @@ describe('loader errors that say what was wrong', () => {
     expect(messages('rules:\n  - id: a\n    when: { postback: { starts_with: [ok, ""] } }\n    then: { add_tag: x, provider: mantago }\n')).toEqual([
       '3:43: an empty pattern would match all postback data',
     ]);
+    // `equals: ""` (or the shorthand `postback: ""`) matches only empty data.
+    expect(messages('rules:\n  - id: a\n    when: { postback: "" }\n    then: { add_tag: x, provider: mantago }\n')).toEqual([
+      '3:23: an empty value would match only empty postback data: write the data to match',
+    ]);
   });
 
   it('a key written with nothing after it needs a value; a missing expect is a missing key', () => {
