@@ -71,6 +71,11 @@ export class ForwardWorker {
     this.loop.start(session);
   }
 
+  /** The URL this loop forwards to. */
+  get destination(): string {
+    return this.d.destination;
+  }
+
   wake(): void {
     this.loop.wake();
   }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createAccountRouter } from '../channels/account-router';
 import type { Config } from '../config';
+import { destinationLabel } from '../destination-label';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { Tagger } from '../providers/taggers';
@@ -124,6 +125,7 @@ export class Delivery {
     await this.requeueWhereAccountsExist();
     // After the requeue: rows given an account just now are re-keyed with that account's.
     await this.rescopePersons();
+    await this.keepUnconfiguredForwards();
     // Held before the first claim: with PostgreSQL, claims name this instance's session as their holder.
     const session = await store.startSession();
     this.unwatchSession = session.onChange((live) => {
@@ -164,6 +166,23 @@ export class Delivery {
       if (account === NO_ACCOUNT || !this.d.taggers.has(account)) continue;
       const requeued = await store.assignAccount({ provider, channel, account }, this.now());
       if (requeued > 0) log.info('queued again the operations kept without an account, in the account that now takes them', { provider, channel, account, requeued });
+    }
+  }
+
+  /**
+   * Forwards queued for a destination the configuration no longer names (a forward URL removed
+   * or changed while they waited) have no loop to send them: they are kept as dead letters,
+   * saying why, instead of waiting for ever (`dead-letters retry` queues them again; they are
+   * kept again at the next start unless the URL is configured again by then).
+   */
+  private async keepUnconfiguredForwards(): Promise<void> {
+    const { store, log, metrics } = this.d;
+    const configured = this.forwards.map((w) => w.destination);
+    const kept = await store.deadLetterForwardsNotTo(configured, this.now(), (url) => `not sent: its destination ${destinationLabel(url)} is no longer configured (LINE_FORWARD_URLS, FACEBOOK_FORWARD_URLS, WHATSAPP_FORWARD_URLS, or a channel's forward_urls)`);
+    for (const [url, count] of kept) {
+      const destination = destinationLabel(url);
+      metrics.forwards.inc({ destination, outcome: 'dead' }, count);
+      log.error('forwards to a destination no longer configured kept as dead letters', { destination, count });
     }
   }
 

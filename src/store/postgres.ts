@@ -18,7 +18,7 @@ import { adminSessionsPostgres } from './postgres/admin-sessions';
 import { acceptBatchesPostgres } from './postgres/accept';
 import { createAnnouncer } from './postgres/announcer';
 import { claimOperationsPostgres, completeOperationsPostgres, expireOperationsPostgres, renewOperationLeasesPostgres, settleOperationPostgres } from './postgres/operations';
-import { claimForwardsPostgres, completeForwardPostgres, deadLetterForwardPostgres, retryForwardPostgres } from './postgres/forwards';
+import { claimForwardsPostgres, completeForwardPostgres, deadLetterForwardPostgres, deadLetterForwardsNotToPostgres, retryForwardPostgres } from './postgres/forwards';
 import {
   accountlessOperationsPostgres,
   assignAccountPostgres,
@@ -146,6 +146,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     deadLetterForward: (fwd, owner, now, dead) => db.tx((q) => deadLetterForwardPostgres(q, fwd, owner, now, dead, notify)),
 
     releaseLeases: (owner) => db.tx((q) => releaseLeasesPostgres(q, owner, notify)),
+    deadLetterForwardsNotTo: (destinations, now, reasonOf) => db.tx((q) => deadLetterForwardsNotToPostgres(q, destinations, now, reasonOf)),
     nextDueAt: (kind, scope) => nextDueAtPostgres(db.query, kind, scope),
     status: (now) => statusPostgres(db.query, now),
     listDeadLetters: (limit, after) => listDeadLettersPostgres(db.query, limit, after),

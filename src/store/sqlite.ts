@@ -12,7 +12,7 @@ import { WalSync, type Fdatasync } from './sqlite/wal-sync';
 import { migrateSqlite } from './sqlite/migrate';
 import { acceptBatchesSqlite } from './sqlite/accept';
 import { claimOperationsSqlite, expireOperationsSqlite, renewOperationLeasesSqlite, settleOperationSqlite } from './sqlite/operations';
-import { claimForwardsSqlite, completeForwardSqlite, deadLetterForwardSqlite, retryForwardSqlite } from './sqlite/forwards';
+import { claimForwardsSqlite, completeForwardSqlite, deadLetterForwardSqlite, deadLetterForwardsNotToSqlite, retryForwardSqlite } from './sqlite/forwards';
 import {
   accountlessOperationsSqlite,
   assignAccountSqlite,
@@ -98,6 +98,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     deadLetterForward: (fwd, owner, now, dead) => settled(() => deadLetterForwardSqlite(db, fwd, owner, now, dead)),
 
     releaseLeases: async (owner) => releaseLeasesSqlite(db, owner),
+    deadLetterForwardsNotTo: async (destinations, now, reasonOf) => deadLetterForwardsNotToSqlite(db, destinations, now, reasonOf),
     nextDueAt: async (kind, scope) => nextDueAtSqlite(db, kind, scope),
     status: (now) => statusSqlite(reader, now),
     listDeadLetters: async (limit, after) => listDeadLettersSqlite(db, limit, after),

@@ -124,6 +124,12 @@ export interface Store {
 
   // ---- leases ----
 
+  /**
+   * Keeps as dead letters, with `reasonOf(destination)`, the pending forwards no one holds
+   * whose destination is not among `destinations` (the configuration no longer forwards
+   * there: no loop would ever send them). Returns how many, by destination.
+   */
+  deadLetterForwardsNotTo(destinations: readonly string[], now: number, reasonOf: (destination: string) => string): Promise<Map<string, number>>;
   /** Releases every lease held by `owner` (graceful shutdown). */
   releaseLeases(owner: string): Promise<number>;
   /** Releases every lease of every owner (SQLite only, at start: one instance, so they are all stale). */

@@ -194,6 +194,32 @@ describe('forwarding verified webhooks', () => {
     expect(await h.store.listDeadLetters()).toMatchObject([{ type: 'forward', status: 500 }]);
   });
 
+  it('a forward queued for a destination no longer configured is a dead letter at the next start, saying so, not left waiting for ever', async () => {
+    const [old, current] = [await Downstream.start(), await Downstream.start()];
+    downstreams.push(old, current);
+    const before = { LINE_CHANNEL_SECRET: LINE_SECRET, LINE_FORWARD_URLS: `${old.url}/old` };
+    h = await startHarness(before);
+    // Stored while no loop ran (the service stopped right after), then the URL was changed.
+    await postLineRaw(h, lineBody([lineText('x', 'Umoved')])).expect(200);
+    const after = { ...before, LINE_FORWARD_URLS: `${current.url}/new` };
+    running = await startDelivery(h, after);
+    const dead = await h.store.listDeadLetters();
+    expect(dead).toEqual([
+      expect.objectContaining({
+        type: 'forward',
+        reason: `not sent: its destination http://${new URL(old.url).host}/old is no longer configured (LINE_FORWARD_URLS, FACEBOOK_FORWARD_URLS, WHATSAPP_FORWARD_URLS, or a channel's forward_urls)`,
+      }),
+    ]);
+    expect((await h.store.status(Date.now())).forwards).toMatchObject({ pending: 0, dead: 1 });
+    expect(h.logs.parsed().some((l) => l.message === 'forwards to a destination no longer configured kept as dead letters' && l.count === 1)).toBe(true);
+    expect([old.received.length, current.received.length]).toEqual([0, 0]);
+    // dead-letters retry queues it again; with the URL still not configured, the next start keeps it again.
+    await h.store.retryDeadLetters('all', Date.now());
+    await running.stop();
+    running = await startDelivery(h, after);
+    expect(await h.store.listDeadLetters()).toMatchObject([{ type: 'forward' }]);
+  });
+
   it('gives up FORWARD_GIVE_UP_MS after receipt', async () => {
     const { h, running } = await setup(1, { FORWARD_GIVE_UP_MS: '300' });
     downstreams[0]!.answer(() => ({ status: 503 }));

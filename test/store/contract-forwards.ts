@@ -44,6 +44,27 @@ export function forwardsContract(store: () => Store): void {
       expect(bodies(await claim('w', 5000))).toEqual(['w2']);
     });
 
+    it('keeps as dead letters the forwards of a destination no longer configured, except one held under a lease', async () => {
+      const C = 'http://c.test/hook';
+      await receive(1000, forwardTo(A, 'U1', Buffer.from('a1')), forwardTo(B, 'U1', Buffer.from('b1')));
+      await receive(1001, forwardTo(B, 'U1', Buffer.from('b2')));
+      await receive(1002, forwardTo(C, 'U2', Buffer.from('c1')));
+      // C's forward is leased by a live loop (an instance that still forwards there).
+      const [held] = await claim('w', 1002, { destinations: [C], leaseMs: 10_000 });
+      const kept = await store().deadLetterForwardsNotTo([A], 2000, (url) => `not sent: ${url} is no longer configured`);
+      expect(kept).toEqual(new Map([[B, 2]]));
+      const dead = await store().listDeadLetters();
+      expect(dead.map((d) => [d.type, d.forward?.destination, d.reason, d.at]).sort()).toEqual([
+        ['forward', B, `not sent: ${B} is no longer configured`, 2000],
+        ['forward', B, `not sent: ${B} is no longer configured`, 2000],
+      ]);
+      // A's forward is untouched; the held one is left to its holder, and kept once its lease has ended.
+      expect(bodies(await claim('w', 2000, { destinations: [A] }))).toEqual(['a1']);
+      expect(held).toBeDefined();
+      expect(await store().deadLetterForwardsNotTo([A], 5000, () => 'gone')).toEqual(new Map());
+      expect(await store().deadLetterForwardsNotTo([A], 20_000, () => 'gone')).toEqual(new Map([[C, 1]]));
+    });
+
     it('lets the next forward of a key go once the head becomes a dead letter', async () => {
       await receive(1000, forwardTo(A, 'U1', Buffer.from('w1')));
       await receive(1001, forwardTo(A, 'U1', Buffer.from('w2')));

@@ -4,10 +4,12 @@ import { deadForwardParams, retryForwardParams } from '../shared/settle';
 import type { ForwardSettled } from '../shared/store-engine';
 import {
   DEAD_LETTER_FORWARD,
+  DEAD_LETTER_FORWARDS_TO,
   DELETE_BODY_IF_UNUSED,
   DELETE_LEASED_FORWARD,
   FORWARD_HEAD_IDS,
   HAS_PENDING_FORWARD_FOR_KEY,
+  PENDING_FORWARD_DESTINATIONS,
   RETRY_FORWARD,
 } from '../sql/forwards';
 import type { Notify, Query } from './db';
@@ -85,4 +87,16 @@ export async function deadLetterForwardPostgres(
   const next = await nextIsWaiting(q, row);
   if (next) await notify(q, 'forwards');
   return { touched: true, next };
+}
+
+/** Call inside a transaction: the pending forwards of every destination not in `destinations`, kept as dead letters. */
+export async function deadLetterForwardsNotToPostgres(q: Query, destinations: readonly string[], now: number, reasonOf: (destination: string) => string): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const row of (await q(PENDING_FORWARD_DESTINATIONS)).rows) {
+    const destination = str(row.destination, 'destination');
+    if (destinations.includes(destination)) continue;
+    const n = (await q(DEAD_LETTER_FORWARDS_TO, [now, destination, reasonOf(destination)])).rowCount;
+    if (n > 0) counts.set(destination, n);
+  }
+  return counts;
 }

@@ -123,6 +123,7 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
       return n;
     },
     releaseAllLeases: async () => open().releaseLeases(undefined),
+    deadLetterForwardsNotTo: async (destinations, now, reasonOf) => open().deadLetterForwardsNotTo(destinations, now, reasonOf),
     nextDueAt: async (kind, scope) => open().nextDueAt(kind, scope),
 
     status: async (now) => open().status(now),

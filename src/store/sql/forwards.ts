@@ -37,6 +37,14 @@ export const DEAD_LETTER_FORWARD = `
   WHERE id = $1 AND lease_owner = $2 AND state = 'pending'
   RETURNING destination, ordering_key`;
 
+/** The destinations pending forwards are kept for. */
+export const PENDING_FORWARD_DESTINATIONS = `SELECT DISTINCT destination FROM forwards WHERE state = 'pending'`;
+
+/** $1 now, $2 destination, $3 reason: its pending forwards that no one holds, kept as dead letters. */
+export const DEAD_LETTER_FORWARDS_TO = `
+  UPDATE forwards SET state = 'dead', dead_reason = $3, dead_at = $1, lease_owner = NULL, leased_until = NULL
+  WHERE destination = $2 AND state = 'pending' AND (leased_until IS NULL OR leased_until <= $1)`;
+
 /** $1 destination, $2 ordering key: whether a later forward of this key now leads. */
 export const HAS_PENDING_FORWARD_FOR_KEY = `
   SELECT 1 AS one FROM forwards

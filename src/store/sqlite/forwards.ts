@@ -3,10 +3,12 @@ import { deadForwardParams, retryForwardParams } from '../shared/settle';
 import { num, str, toClaimedForward, type Row } from '../shared/rows';
 import {
   DEAD_LETTER_FORWARD,
+  DEAD_LETTER_FORWARDS_TO,
   DELETE_BODY_IF_UNUSED,
   DELETE_LEASED_FORWARD,
   FORWARD_HEAD_IDS,
   HAS_PENDING_FORWARD_FOR_KEY,
+  PENDING_FORWARD_DESTINATIONS,
   RETRY_FORWARD,
 } from '../sql/forwards';
 import type { SqliteDb } from './db';
@@ -74,5 +76,19 @@ export function deadLetterForwardSqlite(
     const [row] = db.all(DEAD_LETTER_FORWARD, deadForwardParams(fwd.id, owner, now, dead));
     if (!row) return { touched: false, next: false };
     return { touched: true, next: nextIsWaiting(db, row) };
+  });
+}
+
+/** One transaction: the pending forwards of every destination not in `destinations`, kept as dead letters. */
+export function deadLetterForwardsNotToSqlite(db: SqliteDb, destinations: readonly string[], now: number, reasonOf: (destination: string) => string): Map<string, number> {
+  return db.tx(() => {
+    const counts = new Map<string, number>();
+    for (const row of db.all(PENDING_FORWARD_DESTINATIONS)) {
+      const destination = str(row.destination, 'destination');
+      if (destinations.includes(destination)) continue;
+      const n = db.run(DEAD_LETTER_FORWARDS_TO, [now, destination, reasonOf(destination)]);
+      if (n > 0) counts.set(destination, n);
+    }
+    return counts;
   });
 }
