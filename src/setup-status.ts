@@ -157,7 +157,8 @@ function endpointState(e: ConfiguredEndpoint, config: Config): EndpointState {
   // An environment endpoint whose bodies name their channel (POST /webhooks/line) also serves the
   // channels file's channels of its envelope that declare that name (src/app.ts).
   const routing = e.definition.dispatch.envelope.routing;
-  const routed = channelsRoutedBy(e, config.endpoints).filter((c) => c.secret !== undefined && c.routingKey !== undefined);
+  const sameKind = channelsRoutedBy(e, config.endpoints).filter((c) => c.secret !== undefined);
+  const routed = sameKind.filter((c) => c.routingKey !== undefined);
   const routesTo = routing && routed.length > 0 ? { key: routing.key, channels: routed.map((c) => c.definition.channel) } : undefined;
   if (enabled) {
     const chain = e.definition.secret;
@@ -171,6 +172,10 @@ function endpointState(e: ConfiguredEndpoint, config: Config): EndpointState {
       enabled = true;
       const kinds = `${channelKindTitle(e.definition.dispatch.envelope) ?? 'channel'}s`;
       parts.push(`enabled for the channels file's ${kinds} by ${routesTo.key} (${routesTo.channels.join(', ')}); ${reason}, so a body for another ${routesTo.key} gets 401`);
+    } else if (routing && sameKind.length > 0) {
+      // Some secret of this kind exists, so a body here is refused as unverified (401), not as an endpoint without one (503).
+      const own = sameKind.map((c) => c.definition.path).join(', ');
+      parts.push(`disabled, ${reason}, and no channel of the channels file declares a ${routing.key}: a body here gets 401 (the file's channels are at ${own})`);
     } else {
       parts.push(`disabled, ${reason}`);
     }

@@ -113,6 +113,15 @@ describe('setupStatus', () => {
       summary: '/webhooks/line: enabled, signatures checked with LINE_CHANNEL_SECRET; a body for the destination of brand-a-line goes to that channel',
     });
     expect(both.endpoints[0]).not.toHaveProperty('reason');
+
+    // A file LINE channel without a destination, and no LINE secret of the environment: a body at /webhooks/line gets 401, not 503.
+    fs.writeFileSync(path.join(dir, 'channels.yaml'), CHANNELS.replace('    destination: Ubrand-a\n', ''));
+    const unrouted = setupStatus(loadConfig(FILE_ENV, { cwd: dir }));
+    expect(unrouted.endpoints[0]).toMatchObject({
+      enabled: false,
+      reason: 'LINE_CHANNEL_SECRET is not set',
+      summary: '/webhooks/line: disabled, LINE_CHANNEL_SECRET is not set, and no channel of the channels file declares a destination: a body here gets 401 (the file\'s channels are at /webhooks/line/brand-a-line)',
+    });
   });
 
   it('says where the store is: the SQLite file, or PostgreSQL host, port, database and schema without user or password', () => {
