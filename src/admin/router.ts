@@ -7,6 +7,8 @@ import type { RuleSet } from '../rules';
 import { refusedEditJson, type RuleRejection } from '../rules/watch-rules';
 import { setupStatus } from '../setup-status';
 import { answerWithin } from '../store/shared/answer-within';
+// The store's own reading of an id: one it refuses (a leading zero) must be a 400 here, not its error.
+import { DEAD_LETTER_ID } from '../store/shared/dead-letter-ids';
 import { StoreUnavailableError, type Store } from '../store/store';
 import { accessOf, ADMIN_STORE_WAIT_MS, createAdminAccess } from './access';
 import { activitySince, activitySummary, chartWindows, windowActivity } from './activity';
@@ -33,7 +35,6 @@ export interface AdminDeps {
 const DEAD_LETTERS_SHOWN = 100;
 const RECENT_EVENTS_SHOWN = 50;
 const USER_HISTORY_EVENTS = 200;
-const DEAD_LETTER_ID = /^(op|fwd)-\d{1,15}$/;
 
 /** No caching (the pages hold user data), no framing, no scripts, no referrer (user ids are in query strings). */
 const SECURITY_HEADERS: Record<string, string> = {

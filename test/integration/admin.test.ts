@@ -301,6 +301,11 @@ describe('/admin', () => {
       expect(h.retried.count).toBe(0);
       const bad = await bearer(request(h.admin).post('/admin/retry')).type('form').send({ id: 'op-1; DROP TABLE' }).expect(400);
       expect(bad.body.error).toMatch(/give id=op-N/);
+      // Ids the store does not write (a leading zero, a zero): a 400 as well, read as the store reads ids (they were a 500).
+      for (const id of ['op-02', 'op-0', 'fwd-00']) {
+        const zero = await bearer(request(h.admin).post('/admin/retry')).type('form').send({ id }).expect(400);
+        expect(zero.body.error).toBe(`retry: give id=op-N or id=fwd-N (see the dead letters), or all=1; got ${JSON.stringify(id)}`);
+      }
     });
 
     it('retry with a JSON body says which encoding it takes (415), and queues nothing', async () => {
