@@ -24,9 +24,13 @@ export function cutBodyNote(complete: boolean, stopped?: string): string {
  * deadline (`10000 ms`, `60000 ms (FORWARD_TIMEOUT_MS)`). Tag APIs and forwards alike.
  */
 export function bodyStopReason(err: unknown, timedOut: boolean, timeout: string): string {
-  const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
-  if (timedOut || (err instanceof Error && /timeout/i.test(`${err.name} ${code ?? ''}`))) return `no more of it within ${timeout}`;
-  return code ?? (err instanceof Error ? err.message : String(err));
+  if (isTimeoutError(err, timedOut)) return `no more of it within ${timeout}`;
+  return (err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined) ?? (err instanceof Error ? err.message : String(err));
+}
+
+/** Whether a call ended by its own deadline (`timedOut`) or by one of undici's (its error's name or code says Timeout). */
+export function isTimeoutError(err: unknown, timedOut: boolean): boolean {
+  return timedOut || (err instanceof Error && /timeout/i.test(`${err.name} ${(err as NodeJS.ErrnoException).code ?? ''}`));
 }
 
 export interface BoundedBody {

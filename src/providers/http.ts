@@ -1,5 +1,5 @@
 import { Agent, request, type Dispatcher } from 'undici';
-import { bodyStopReason, cutBodyNote, readAtMost } from './bounded-body';
+import { bodyStopReason, cutBodyNote, isTimeoutError, readAtMost } from './bounded-body';
 import { TagApiError } from './errors';
 import { redactSecrets } from './redact';
 import { BACKSTOP_SLACK_MS, callDeadlineOf, setCallDeadline, type CallDeadlineError } from '../call-deadline';
@@ -175,10 +175,6 @@ function abandonedError(opts: HttpClientOptions, req: JsonRequest, reason: unkno
 
 function isSuccess(status: number): boolean {
   return status >= 200 && status < 300;
-}
-
-function isTimeoutError(err: unknown, timedOut: boolean): boolean {
-  return timedOut || (err instanceof Error && /Timeout/i.test(`${err.name} ${(err as { code?: string }).code ?? ''}`));
 }
 
 function transportError(opts: HttpClientOptions, req: JsonRequest, err: unknown, timedOut: boolean): TagApiError {
