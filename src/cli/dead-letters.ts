@@ -94,10 +94,11 @@ export async function runDeadLettersRetry(ids: string[], opts: { all?: boolean }
     if (opts.all) {
       // Whose they are, read before: the service may take them up (and keep them again) at once.
       const before = await store.status(now);
+      const forwardsBefore = await store.deadForwardDestinations('all');
       const n = await store.retryDeadLetters('all', now);
       io.stdout(`queued ${n} dead letter${n === 1 ? '' : 's'} again\n`);
       const dead = before.accounts.map(({ account, operations }) => ({ account, dead: operations.dead }));
-      for (const note of notTakenNotes(dead, config)) io.stderr(`autotag dead-letters retry: warning: ${note}\n`);
+      for (const note of [...notTakenNotes(dead, config), ...unsentForwardNotes(forwardsBefore, config)]) io.stderr(`autotag dead-letters retry: warning: ${note}\n`);
       return 0;
     }
     // One id at a time: an id that queued nothing is not (or no longer) a dead letter, and no list of them all is read.
@@ -105,6 +106,7 @@ export async function runDeadLettersRetry(ids: string[], opts: { all?: boolean }
     const unknown: string[] = [];
     const given = [...new Set(ids.map((i) => i.trim()))];
     const accountOf = await store.deadOperationAccounts(given);
+    const forwardsTo = await store.deadForwardDestinations(given);
     for (const id of given) {
       if ((await store.retryDeadLetters([id], now)) === 0) unknown.push(id);
       else queued.push(id);
@@ -114,7 +116,7 @@ export async function runDeadLettersRetry(ids: string[], opts: { all?: boolean }
       const account = accountOf.get(id);
       if (account !== undefined) dead.set(account, (dead.get(account) ?? 0) + 1);
     }
-    const notes = notTakenNotes([...dead].map(([account, n]) => ({ account, dead: n })), config);
+    const notes = [...notTakenNotes([...dead].map(([account, n]) => ({ account, dead: n })), config), ...unsentForwardNotes(forwardsTo, config)];
     const n = queued.length;
     if (unknown.length > 0) {
       // A failure leaves stdout empty (README, Operations); the ids that were queued are said with the error.
@@ -148,6 +150,26 @@ function notTakenNotes(queued: readonly { account: string; dead: number }[], con
       const variable = configured.source === 'file' ? config.channelsFile?.accounts.find((a) => a.name === account)?.account.variables.token : configured.provider.tokenVariable;
       notes.push(`${them} for account ${account}, whose token${variable ? ` (${variable})` : ''} is not set: they will be dead letters again until it is`);
     }
+  }
+  return notes;
+}
+
+/**
+ * Dead forwards (counted by destination) whose destination this environment no longer
+ * forwards to: queued again, no loop sends them, and the service keeps them as dead letters
+ * again when it next starts (delivery/worker.ts). Not said when a broken channels file was
+ * left out (its forward URLs would all look removed).
+ */
+function unsentForwardNotes(byDestination: ReadonlyMap<string, number>, config: Config): string[] {
+  if (config.channelsFileLeftOut) return [];
+  const configured = new Set(config.endpoints.flatMap((e) => e.forwardUrls));
+  const notes: string[] = [];
+  for (const [destination, n] of byDestination) {
+    if (n === 0 || configured.has(destination)) continue;
+    const them = n === 1 ? '1 of them is a forward' : `${n} of them are forwards`;
+    notes.push(
+      `${them} to ${destinationLabel(destination)}, which is no longer configured (LINE_FORWARD_URLS, FACEBOOK_FORWARD_URLS, WHATSAPP_FORWARD_URLS, or a channel's forward_urls): ${n === 1 ? 'it is' : 'they are'} not sent, and the service keeps ${n === 1 ? 'it' : 'them'} as dead letters again when it next starts`,
+    );
   }
   return notes;
 }

@@ -30,6 +30,7 @@ import {
   requeueDeadOperationsPostgres,
   retryDeadLettersPostgres,
   deadOperationAccountsPostgres,
+  deadForwardDestinationsPostgres,
   statusPostgres,
 } from './postgres/views';
 import {
@@ -152,6 +153,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     listDeadLetters: (limit, after) => listDeadLettersPostgres(db.query, limit, after),
     retryDeadLetters: (which, now) => db.tx((q) => retryDeadLettersPostgres(q, which, now, notify)),
     deadOperationAccounts: (ids) => deadOperationAccountsPostgres(db.query, ids),
+    deadForwardDestinations: (ids) => deadForwardDestinationsPostgres(db.query, ids),
     requeueDeadOperations: (account, code, now) => db.tx((q) => requeueDeadOperationsPostgres(q, account, code, now, notify)),
     accountlessOperations: () => accountlessOperationsPostgres(db.query),
     assignAccount: (o, now) => db.tx((q) => assignAccountPostgres(q, o, now, notify)),

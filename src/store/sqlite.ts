@@ -24,6 +24,7 @@ import {
   requeueDeadOperationsSqlite,
   retryDeadLettersSqlite,
   deadOperationAccountsSqlite,
+  deadForwardDestinationsSqlite,
   statusSqlite,
 } from './sqlite/views';
 import { activitySqlite, pruneActivitySqlite, recordActivitySqlite } from './sqlite/activity';
@@ -104,6 +105,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     listDeadLetters: async (limit, after) => listDeadLettersSqlite(db, limit, after),
     retryDeadLetters: async (which, now) => retryDeadLettersSqlite(db, which, now),
     deadOperationAccounts: async (ids) => deadOperationAccountsSqlite(db, ids),
+    deadForwardDestinations: async (ids) => deadForwardDestinationsSqlite(db, ids),
     requeueDeadOperations: async (account, code, now) => requeueDeadOperationsSqlite(db, account, code, now),
     accountlessOperations: async () => accountlessOperationsSqlite(db),
     assignAccount: async (o, now) => assignAccountSqlite(db, o, now),

@@ -161,6 +161,12 @@ export interface Store {
    * not dead letters are not in it.
    */
   deadOperationAccounts(ids: string[]): Promise<Map<string, string>>;
+  /**
+   * Dead forwards counted by destination: every one (`all`), or those among `ids` (as given,
+   * `op-…` or `fwd-…`; operations and ids that are not dead forwards are not counted). Read
+   * before queueing them again, to say which go to a destination no longer configured.
+   */
+  deadForwardDestinations(ids: readonly string[] | 'all'): Promise<Map<string, number>>;
   /** Queues again the dead operations of `account` kept with `code`. */
   requeueDeadOperations(account: string, code: DeadLetterCode, now: number): Promise<number>;
   /** The (provider, channel) pairs of dead operations kept for want of an account (NO_ACCOUNT). */

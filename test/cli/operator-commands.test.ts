@@ -7,7 +7,7 @@ import { startFakeBotbonnie } from '../helpers/fake-tag-api';
 import { ROOT, runCli } from './cli-run';
 import { silentLogger } from '../../src/log';
 import { createSqliteStore } from '../../src/store/sqlite';
-import { accepted, batch, tagOp } from '../store/builders';
+import { accepted, batch, forwardTo, tagOp } from '../store/builders';
 import { Client } from 'pg';
 import { describePostgres, dropSchema, newSchemaName } from '../helpers/pg-schema';
 
@@ -231,6 +231,49 @@ describe('text from outside in what a command prints', () => {
       // A letter of an account that can be called: nothing to warn of.
       const ok = await runCli(['dead-letters', 'retry', ids.get('tag-1')!], { DATA_DIR: dataDir, MANTAGO_TOKEN: 't', MANTAGO_SECRET: 's', MANTAGO_BOT_ID: '1' });
       expect(ok).toMatchObject({ code: 0, stdout: 'queued 1 dead letter again\n', stderr: '' });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('dead-letters retry warns of dead forwards whose destination is no longer configured (by id and with --all), not of those it still forwards to', async () => {
+    const dir = tempDir('autotag-retry-unconfigured-forwards-');
+    try {
+      const dataDir = path.join(dir, 'data');
+      const file = path.join(dataDir, 'autotag.db');
+      const kept = 'http://kept.test/hook';
+      const gone = 'https://user:secret@gone.test/hook?token=abc';
+      const store = createSqliteStore({ file, log: silentLogger() });
+      await store.migrate();
+      await store.accept(batch(1000, [], [forwardTo(gone, 'U1'), forwardTo(gone, 'U2'), forwardTo(kept, 'U3')]));
+      for (const destination of [gone, kept]) {
+        for (const f of await store.claimForwards({ destinations: [destination], limit: 10, owner: 'w', now: 2000, leaseMs: 60_000 })) {
+          await store.deadLetterForward(f, 'w', 2000, { reason: 'gave up' });
+        }
+      }
+      const ids = (await store.listDeadLetters()).map((d) => ({ id: d.id, destination: d.forward!.destination }));
+      const goneIds = ids.filter((d) => d.destination === gone).map((d) => d.id);
+      const keptId = ids.find((d) => d.destination === kept)!.id;
+      expect(goneIds).toHaveLength(2);
+      await store.close();
+      const env = { DATA_DIR: dataDir, LINE_CHANNEL_SECRET: 'line-secret', LINE_FORWARD_URLS: kept };
+
+      const one = await runCli(['dead-letters', 'retry', goneIds[0]!, keptId], env);
+      expect(one).toMatchObject({ code: 0, stdout: 'queued 2 dead letters again\n' });
+      expect(one.stderr).toMatch(/^autotag dead-letters retry: warning: 1 of them is a forward to https:\/\/gone\.test\/hook\b.*, which is no longer configured \(LINE_FORWARD_URLS, .*\): it is not sent, and the service keeps it as dead letters again when it next starts\n$/);
+      expect(one.stderr).not.toContain('secret');
+      expect(one.stderr).not.toContain('token=abc');
+      // Still configured: nothing to say.
+      const store2 = createSqliteStore({ file, log: silentLogger() });
+      for (const f of await store2.claimForwards({ destinations: [kept], limit: 10, owner: 'w', now: Date.now() + 1000, leaseMs: 60_000 })) await store2.deadLetterForward(f, 'w', Date.now(), { reason: 'gave up' });
+      await store2.close();
+      const keptOnly = await runCli(['dead-letters', 'retry', keptId], env);
+      expect(keptOnly).toMatchObject({ code: 0, stdout: 'queued 1 dead letter again\n', stderr: '' });
+
+      // --all: the other forward to the removed destination, still dead.
+      const all = await runCli(['dead-letters', 'retry', '--all'], env);
+      expect(all).toMatchObject({ code: 0, stdout: 'queued 1 dead letter again\n' });
+      expect(all.stderr).toMatch(/^autotag dead-letters retry: warning: 1 of them is a forward to https:\/\/gone\.test\/hook\b[^\n]*no longer configured[^\n]*\n$/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -48,6 +48,28 @@ export function viewsContract(store: () => Store): void {
       expect((await store().status(20_000)).operations).toMatchObject({ pending: 3, due: 3, leased: 0 });
     });
 
+    it('counts dead forwards by destination: every one, or those among given ids (read before queueing them again)', async () => {
+      await deadLetters();
+      await store().accept(batch(1000, [], [forwardTo('http://a.test/hook', 'U1'), forwardTo('http://a.test/hook', 'U2'), forwardTo('http://b.test/hook', 'U3'), forwardTo('http://c.test/hook', 'U4')]));
+      for (const destination of ['http://a.test/hook', 'http://b.test/hook']) {
+        for (const f of await store().claimForwards({ destinations: [destination], limit: 10, owner: 'w', now: 1100, leaseMs: 1000 })) {
+          await store().deadLetterForward(f, 'w', 1200, { reason: 'gave up' });
+        }
+      }
+      const listed = await store().listDeadLetters();
+      const fwd = (destination: string) => listed.filter((d) => d.forward?.destination === destination).map((d) => d.id);
+      expect([fwd('http://a.test/hook').length, fwd('http://b.test/hook').length, fwd('http://c.test/hook').length]).toEqual([2, 1, 0]);
+      expect(await store().deadForwardDestinations('all')).toEqual(new Map([['http://a.test/hook', 2], ['http://b.test/hook', 1]]));
+      // Operations, unknown ids and a repeated id are not counted.
+      const ops = listed.filter((d) => d.operation).map((d) => d.id);
+      expect(await store().deadForwardDestinations([...ops, fwd('http://a.test/hook')[0]!, fwd('http://a.test/hook')[0]!, ...fwd('http://b.test/hook'), 'fwd-999999', 'op-999999'])).toEqual(
+        new Map([['http://a.test/hook', 1], ['http://b.test/hook', 1]]),
+      );
+      // Queued again: no longer dead.
+      await store().retryDeadLetters(fwd('http://b.test/hook'), 1300);
+      expect(await store().deadForwardDestinations('all')).toEqual(new Map([['http://a.test/hook', 2]]));
+    });
+
     it('queues dead letters again by id, fresh: due now, attempts and give-up window reset', async () => {
       await deadLetters();
       const kinds: WorkKind[] = [];

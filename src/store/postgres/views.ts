@@ -5,6 +5,8 @@ import { optNum, toDeadLetter, toOperationCounts, toQueueCounts, toRunningLifeti
 import {
   DEAD_LETTERS,
   DEAD_OPERATION_ACCOUNT,
+  DEAD_FORWARD_DESTINATION,
+  DEAD_FORWARD_DESTINATIONS,
   FORWARD_COUNTS,
   nextDueStatements,
   OPERATION_COUNTS,
@@ -65,6 +67,19 @@ export async function deadOperationAccountsPostgres(q: Query, ids: string[]): Pr
     const [n] = parseDeadLetterIds([id]).operations;
     const row = n === undefined ? undefined : (await q(DEAD_OPERATION_ACCOUNT, [n])).rows[0];
     if (row) out.set(id, String(row.account));
+  }
+  return out;
+}
+
+export async function deadForwardDestinationsPostgres(q: Query, ids: readonly string[] | 'all'): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (ids === 'all') {
+    for (const row of (await q(DEAD_FORWARD_DESTINATIONS)).rows) out.set(String(row.destination), Number(row.n));
+    return out;
+  }
+  for (const n of new Set(parseDeadLetterIds([...ids]).forwards)) {
+    const row = (await q(DEAD_FORWARD_DESTINATION, [n])).rows[0];
+    if (row) out.set(String(row.destination), (out.get(String(row.destination)) ?? 0) + 1);
   }
   return out;
 }

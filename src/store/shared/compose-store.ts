@@ -130,6 +130,7 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
     listDeadLetters: async (limit = 100, after) => open().listDeadLetters(limit, after),
     retryDeadLetters: async (which, now) => wakeFor(await open().retryDeadLetters(which, now)),
     deadOperationAccounts: async (ids) => open().deadOperationAccounts(ids),
+    deadForwardDestinations: async (ids) => open().deadForwardDestinations(ids),
     requeueDeadOperations: async (account, code, now) =>
       wakeFor({ operations: await open().requeueDeadOperations(account, code, now), forwards: 0 }),
     accountlessOperations: async () => open().accountlessOperations(),

@@ -70,6 +70,7 @@ export interface StoreEngine {
   listDeadLetters(limit: number, after?: DeadLetterCursor): Promise<DeadLetter[]>;
   retryDeadLetters(which: 'all' | string[], now: number): Promise<Record<WorkKind, number>>;
   deadOperationAccounts(ids: string[]): Promise<Map<string, string>>;
+  deadForwardDestinations(ids: readonly string[] | 'all'): Promise<Map<string, number>>;
   deadLetterForwardsNotTo(destinations: readonly string[], now: number, reasonOf: (destination: string) => string): Promise<Map<string, number>>;
   requeueDeadOperations(account: string, code: DeadLetterCode, now: number): Promise<number>;
   accountlessOperations(): Promise<{ provider: Provider; channel: string }[]>;

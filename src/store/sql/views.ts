@@ -166,6 +166,10 @@ export const REQUEUE_DEAD_OPERATION = `${requeueOperations} AND id = $2`;
 export const REQUEUE_DEAD_FORWARD = `${requeueForwards} AND id = $2`;
 /** $1 id: the account of a dead operation (none when it is not one). */
 export const DEAD_OPERATION_ACCOUNT = `SELECT account FROM operations WHERE state = 'dead' AND id = $1`;
+/** The destination of dead forward $1 (no row: not a dead forward). */
+export const DEAD_FORWARD_DESTINATION = `SELECT destination FROM forwards WHERE state = 'dead' AND id = $1`;
+/** Every dead forward, counted by destination. */
+export const DEAD_FORWARD_DESTINATIONS = `SELECT destination, COUNT(*) AS n FROM forwards WHERE state = 'dead' GROUP BY destination`;
 /** $2 account, $3 dead-letter code. */
 export const REQUEUE_DEAD_OPERATIONS_BY_CODE = `${requeueOperations} AND account = $2 AND dead_code = CAST($3 AS TEXT)`;
 

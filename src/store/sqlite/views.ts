@@ -17,6 +17,8 @@ import {
   REQUEUE_DEAD_OPERATION,
   REQUEUE_DEAD_OPERATIONS_BY_CODE,
   DEAD_OPERATION_ACCOUNT,
+  DEAD_FORWARD_DESTINATION,
+  DEAD_FORWARD_DESTINATIONS,
   ACCOUNTLESS_OPERATIONS,
   ASSIGN_ACCOUNT,
   RESCOPE_MERGE,
@@ -85,6 +87,19 @@ export function deadOperationAccountsSqlite(db: SqliteDb, ids: string[]): Map<st
     const [n] = parseDeadLetterIds([id]).operations;
     const row = n === undefined ? undefined : db.all(DEAD_OPERATION_ACCOUNT, [n])[0];
     if (row) out.set(id, String(row.account));
+  }
+  return out;
+}
+
+export function deadForwardDestinationsSqlite(db: SqliteDb, ids: readonly string[] | 'all'): Map<string, number> {
+  const out = new Map<string, number>();
+  if (ids === 'all') {
+    for (const row of db.all(DEAD_FORWARD_DESTINATIONS)) out.set(String(row.destination), Number(row.n));
+    return out;
+  }
+  for (const n of new Set(parseDeadLetterIds([...ids]).forwards)) {
+    const row = db.all(DEAD_FORWARD_DESTINATION, [n])[0];
+    if (row) out.set(String(row.destination), (out.get(String(row.destination)) ?? 0) + 1);
   }
   return out;
 }
