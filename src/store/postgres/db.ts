@@ -51,18 +51,20 @@ const DRIVER_CONNECTION_MESSAGES =
 
 export function isUnavailable(err: unknown): boolean {
   if (err instanceof StoreUnavailableError) return true;
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
+  // Read by shape, not `instanceof Error`: a socket's error is made by Node itself, which in
+  // another realm (a VM context, as under jest) is not an instance of this realm's Error.
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, message, errors } = err as { code?: unknown; message?: unknown; errors?: unknown };
   if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
-  if (err instanceof AggregateError) return err.errors.some(isUnavailable);
-  return DRIVER_CONNECTION_MESSAGES.test(err.message);
+  if (Array.isArray(errors) && errors.some(isUnavailable)) return true;
+  return typeof message === 'string' && DRIVER_CONNECTION_MESSAGES.test(message);
 }
 
 /** Unreachable-database errors become StoreUnavailableError (the HTTP layer answers 503); others pass through. */
 export function toStoreError(err: unknown): unknown {
   if (err instanceof StoreUnavailableError || !isUnavailable(err)) return err;
-  const e = err as Error & { code?: string };
-  const detail = e.message || (err instanceof AggregateError ? err.errors.map(String).join('; ') : String(err));
+  const e = err as Error & { code?: string; errors?: unknown };
+  const detail = e.message || (Array.isArray(e.errors) ? e.errors.map(String).join('; ') : String(err));
   return new StoreUnavailableError(`PostgreSQL is unavailable: ${e.code ? `${e.code}: ` : ''}${detail}`, err);
 }
 
