@@ -97,6 +97,8 @@ export function createAdminRouter(deps: AdminDeps): Router {
     // with the setup checklist and the playground, rather than a bare 500.
     let storeProblem = await storeAnswer(store);
     let stored: StoredViews | undefined;
+    // Reads answer on a full disk or a read-only database while every webhook gets 503: say so (as /readyz does).
+    const commits = storeProblem === undefined ? commitProblem(store) : Promise.resolve(undefined);
     if (storeProblem === undefined) {
       try {
         const reads = Promise.all([
@@ -119,7 +121,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
       {
         ruleSet,
         refusedEdit: deps.refusedEdit?.(),
-        setup: { status: setupStatus(deps.config, { rules: ruleSet }), storeProblem },
+        setup: { status: setupStatus(deps.config, { rules: ruleSet }), storeProblem, storeWriteProblem: await commits },
         channels: [...channels.catalogue.channels.keys()],
         stored,
         playground: { input, outcome },
@@ -141,6 +143,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
       setup: setupStatus(deps.config, { rules: ruleSet }),
     };
     let read;
+    const commits = commitProblem(store);
     try {
       read = await answerWithin(
         Promise.all([store.status(at), store.listDeadLetters(DEAD_LETTERS_SHOWN), store.recentEvents(RECENT_EVENTS_SHOWN), store.activity(activitySince(at))]),
@@ -155,6 +158,8 @@ export function createAdminRouter(deps: AdminDeps): Router {
     const [queue, deadLetters, recentEvents, activity] = read;
     res.json({
       ...known,
+      // null while the store commits writes; else why it cannot (webhooks get 503 meanwhile).
+      storeWriteError: (await commits) ?? null,
       queue,
       activity: activitySummary(chartWindows(at).map((w) => windowActivity(activity, w))),
       deadLetters,
@@ -243,6 +248,16 @@ function playgroundInput(req: Request): PlaygroundInput {
 async function storeAnswer(store: Store): Promise<string | undefined> {
   try {
     await answerWithin(store.ping(), ADMIN_STORE_WAIT_MS);
+    return undefined;
+  } catch (err) {
+    return errorText(err);
+  }
+}
+
+/** Why the store cannot commit a write now (store.canCommit, as /readyz asks it), or undefined when it can. */
+async function commitProblem(store: Store): Promise<string | undefined> {
+  try {
+    await store.canCommit();
     return undefined;
   } catch (err) {
     return errorText(err);

@@ -7,6 +7,8 @@ import { COMMIT_PROBE_CACHE_MS, COMMIT_PROBE_WAIT_MS } from '../../src/store/sha
 import { signLine } from '../helpers/signatures';
 import { lineBody, lineText, startHarness, tempDir, type Harness } from '../helpers/app-harness';
 import { describePostgres, newSchemaName } from '../helpers/pg-schema';
+import { createAdminRouter } from '../../src/admin/router';
+import { createApp } from '../../src/app';
 import { startTcpProxy } from '../store/tcp-proxy';
 
 /*
@@ -16,6 +18,7 @@ import { startTcpProxy } from '../store/tcp-proxy';
  */
 
 const SECRET = 'line-secret-readiness';
+const ADMIN_TOKEN = 'admin-token-readiness-0123456789';
 const until = async (what: string, ok: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> => {
   const end = Date.now() + timeoutMs;
   while (!(await ok())) {
@@ -44,7 +47,7 @@ const disk = tinyDisk();
   const dir = disk as string;
   const filler = path.join(dir, 'filler');
   beforeAll(async () => {
-    h = await startHarness({ LINE_CHANNEL_SECRET: SECRET }, undefined, { engine: 'sqlite', file: path.join(dir, 'autotag.db') });
+    h = await startHarness({ LINE_CHANNEL_SECRET: SECRET, ADMIN_TOKEN }, undefined, { engine: 'sqlite', file: path.join(dir, 'autotag.db') });
   });
   afterAll(async () => {
     await h.cleanup();
@@ -88,6 +91,11 @@ const disk = tinyDisk();
     const probed = await request(h.app).get('/readyz');
     expect(probed.status).toBe(503);
     expect(probed.body.reason).toMatch(/SQLITE_FULL/);
+    // /admin/status.json reads what the store holds, and says the writes are refused.
+    const adminApp = createApp({ config: h.config, log: h.log, metrics: h.metrics, store: h.store, rules: { current: () => h.ruleSet }, admin: createAdminRouter({ config: h.config, store: h.store, rules: () => h.ruleSet, log: h.log }) });
+    const json = await request(adminApp).get('/admin/status.json').set('authorization', `Bearer ${ADMIN_TOKEN}`);
+    expect(json.status).toBe(200);
+    expect(json.body.storeWriteError).toMatch(/SQLITE_FULL/);
 
     fs.rmSync(filler);
     await until('/readyz to answer 200 after space was freed', async () => (await request(h.app).get('/readyz')).status === 200);
@@ -108,8 +116,11 @@ describePostgres('PostgreSQL that stops taking writes (a read-only database)', (
     await admin.query(`GRANT CREATE ON DATABASE "${new URL(url).pathname.slice(1)}" TO ${role}`);
     const asRole = new URL(url);
     asRole.username = role;
-    h = await startHarness({ LINE_CHANNEL_SECRET: SECRET }, undefined, { engine: 'postgres', url: asRole.toString() });
+    h = await startHarness({ LINE_CHANNEL_SECRET: SECRET, ADMIN_TOKEN }, undefined, { engine: 'postgres', url: asRole.toString() });
   });
+  /** The same app with /admin mounted. */
+  const withAdmin = () =>
+    createApp({ config: h.config, log: h.log, metrics: h.metrics, store: h.store, rules: { current: () => h.ruleSet }, admin: createAdminRouter({ config: h.config, store: h.store, rules: () => h.ruleSet, log: h.log }) });
   afterAll(async () => {
     await admin.query(`ALTER ROLE ${role} RESET default_transaction_read_only`);
     await terminate();
@@ -139,11 +150,27 @@ describePostgres('PostgreSQL that stops taking writes (a read-only database)', (
     const notReady = await request(h.app).get('/readyz');
     expect(notReady.status).toBe(503);
     expect(notReady.body.reason).toMatch(/^store \(postgres\): .*read-only/);
+    // /admin shows what the store holds, and that it takes no writes (it said "✓ … answers.").
+    const adminApp = withAdmin();
+    const json = await request(adminApp).get('/admin/status.json').set('authorization', `Bearer ${ADMIN_TOKEN}`);
+    expect(json.status).toBe(200);
+    expect(json.body.storeWriteError).toMatch(/read-only/);
+    expect(json.body.queue.operations).toBeDefined();
+    const page = await request(adminApp).get('/admin').set('authorization', `Bearer ${ADMIN_TOKEN}`);
+    expect(page.status).toBe(200);
+    // (The harness's configuration names SQLite: it hands the app its store itself.)
+    expect(page.text).toMatch(/<summary><strong>Setup<\/strong>: [^<]* \(not taking writes\), /);
+    expect(page.text).toMatch(/answers reads, but cannot commit a write: <code>[^<]*read-only[^<]*<\/code> — webhooks get 503 until it can\./);
+    expect(page.text).toMatch(/<details id="setup" class="panel" open>/);
 
     await admin.query(`ALTER ROLE ${role} RESET default_transaction_read_only`);
     await terminate();
     await until('/readyz to answer 200', async () => (await request(h.app).get('/readyz')).status === 200);
     await post(h, 'Uafter').expect(200);
+    const healed = await request(withAdmin()).get('/admin/status.json').set('authorization', `Bearer ${ADMIN_TOKEN}`);
+    expect(healed.body.storeWriteError).toBeNull();
+    const healedPage = await request(withAdmin()).get('/admin').set('authorization', `Bearer ${ADMIN_TOKEN}`);
+    expect(healedPage.text).not.toContain('not taking writes');
   });
 
   it('answers webhooks 503, not 500, while its role may not log in (revoked or rotated credentials)', async () => {
