@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { decodeFileText } from '../rules/file-text';
 import type { ChannelsFileResult } from './definitions';
 import { parseChannelsFile, type UnsetVariables } from './parse-channels-file';
 
@@ -25,9 +26,9 @@ export function loadChannelsFile(env: NodeJS.ProcessEnv, cwd: string, unset: Uns
   const relative = path.relative(cwd, abs);
   const display = path.isAbsolute(relative) ? abs : relative || '.';
   const shown = !relative || relative.startsWith('..') || path.isAbsolute(relative) ? abs : relative;
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = fs.readFileSync(abs, 'utf8');
+    bytes = fs.readFileSync(abs);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (!named && code === 'ENOENT') return { problems: [], warnings: [] };
@@ -38,6 +39,8 @@ export function loadChannelsFile(env: NodeJS.ProcessEnv, cwd: string, unset: Uns
       warnings: [],
     };
   }
-  const parsed = parseChannelsFile(text, display, env, unset);
+  const decoded = decodeFileText(bytes);
+  if ('problem' in decoded) return { path: abs, problems: [{ file: display, ...decoded.problem }], warnings: [] };
+  const parsed = parseChannelsFile(decoded.text, display, env, unset);
   return { path: abs, ...parsed, ...(parsed.channels ? { channels: { ...parsed.channels, file: shown } } : {}) };
 }

@@ -17,6 +17,8 @@ export function issueMessage(issue: z.core.$ZodIssue, whole: string): string {
       if (input === null) return `${label} needs a value`;
       if (issue.expected === 'array') return `${label} must be a list, not ${describe(input)}`;
       if (issue.expected === 'object') return `${label} must be a map of keys, not ${describe(input)}`;
+      // z.record: a map of names the author chooses (the channels file's `accounts`).
+      if (issue.expected === 'record') return `${label} must be a map of names to their settings, not ${describe(input)}`;
       if (issue.expected === 'boolean') return `${label} must be true or false, not ${describe(input)}`;
       if (issue.expected === 'number' || issue.expected === 'int') return `${label} must be a whole number, not ${describe(input)}`;
       return `${label} must be a single value, not ${describe(input)}`;
@@ -24,6 +26,7 @@ export function issueMessage(issue: z.core.$ZodIssue, whole: string): string {
     case 'invalid_value': {
       const values = issue.values.map(String);
       if (input === undefined) return `missing required key ${label}`;
+      if (input === null) return `${label} needs a value`;
       if (typeof input !== 'string') return `${label} must be one of ${values.join(', ')}, not ${describe(input)}`;
       return `unknown ${nounOf(issue.path)} ${JSON.stringify(input)}${didYouMean(input, values) || `; expected one of ${values.join(', ')}`}`;
     }

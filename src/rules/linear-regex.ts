@@ -1,5 +1,5 @@
 import { RE2JS, RE2JSException } from 're2js';
-import { translateToRe2 } from './regex-to-re2';
+import { quotedRegex, translateToRe2 } from './regex-to-re2';
 
 /**
  * Rule regexes, matched in time linear in the text.
@@ -63,7 +63,9 @@ function compileUncached(source: string, flags: 'u' | 'iu'): CompiledRegex {
     // anyway: the refusal by name, the same on every Node, not this Node's "Invalid group".
     const newer = translateToRe2(source, ignoreCase);
     if (!newer.ok && newer.why === 'unsupported') return { ok: false, problem: newer.problem };
-    return { ok: false, problem: `bad regex ${JSON.stringify(source)}: ${e instanceof Error ? e.message : String(e)}` };
+    const message = e instanceof Error ? e.message : String(e);
+    // JavaScript's message repeats the pattern (`/…/u: Unterminated group`): once is enough.
+    return { ok: false, problem: `bad regex ${quotedRegex(source)}: ${source.length <= 120 ? message : message.split(`/${source}/`).join('/…/')}` };
   }
   const translated = translateToRe2(source, ignoreCase);
   if (!translated.ok) return { ok: false, problem: translated.problem };
@@ -75,7 +77,7 @@ function compileUncached(source: string, flags: 'u' | 'iu'): CompiledRegex {
       return {
         ok: false,
         problem:
-          `regex ${JSON.stringify(source)} is too costly: it compiles to ${size} instructions, and matching that against a ` +
+          `regex ${quotedRegex(source)} is too costly: it compiles to ${size} instructions, and matching that against a ` +
           `${MAX_TEXT_LENGTH.toLocaleString('en')}-character message may take ${(size * MAX_TEXT_LENGTH).toLocaleString('en')} steps, ` +
           `over the limit of ${MATCH_STEP_BUDGET.toLocaleString('en')} (${MAX_PROGRAM_SIZE} instructions) that keeps a message from stalling the service; ` +
           'use smaller repetition counts or fewer alternatives (a list of words is cheaper as contains:); see "Regular expressions" in README.md',
@@ -87,7 +89,7 @@ function compileUncached(source: string, flags: 'u' | 'iu'): CompiledRegex {
     // Left for RE2 to find: nested counts whose product is over its limit, or a program too large.
     return {
       ok: false,
-      problem: `regex ${JSON.stringify(source)} is too large for the linear-time engine (${e.message}); use smaller repetition counts`,
+      problem: `regex ${quotedRegex(source)} is too large for the linear-time engine (${e.message}); use smaller repetition counts`,
     };
   }
 }

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { decodeFileText } from './file-text';
 import { ENVIRONMENT_CATALOGUE, type RuleCatalogue } from './catalogue';
 import type { RuleDefinition } from './definitions';
 import { checkExamples } from './examples';
@@ -71,14 +72,20 @@ export async function loadRuleSet(dir: string, opts: LoadOptions = {}): Promise<
   let unreadable = false;
   for (const abs of files) {
     const file = display(abs);
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await fs.readFile(abs, 'utf8');
+      bytes = await fs.readFile(abs);
     } catch (e) {
       problems.push({ file, line: 1, column: 1, message: `cannot read the file: ${(e as Error).message}` });
       unreadable = true;
       continue;
     }
+    const decoded = decodeFileText(bytes);
+    if ('problem' in decoded) {
+      problems.push({ file, ...decoded.problem });
+      continue;
+    }
+    const text = decoded.text;
     const parsed = parseRuleFile(text, file, opts.catalogue === null ? undefined : (opts.catalogue ?? ENVIRONMENT_CATALOGUE));
     problems.push(...parsed.problems);
     warnings.push(...parsed.warnings);

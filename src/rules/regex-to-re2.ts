@@ -156,7 +156,7 @@ class Re2Writer {
 
   private refuse(node: AST.Node, what: string, why: string): Refusal {
     return new Refusal(
-      `unsupported regex ${JSON.stringify(this.source)}: ${what} at character ${node.start + 1}; ${why}; ${README}`,
+      `unsupported regex ${quotedRegex(this.source)}: ${what} at character ${node.start + 1}; ${why}; ${README}`,
     );
   }
 }
@@ -170,4 +170,9 @@ function characterClass(ranges: CodePointRanges, negate: boolean): string {
   if (ranges.length === 0) return negate ? '[\\x{0}-\\x{10ffff}]' : '[^\\x{0}-\\x{10ffff}]';
   const body = ranges.map(([from, to]) => (from === to ? literal(from) : `${literal(from)}-${literal(to)}`)).join('');
   return `[${negate ? '^' : ''}${body}]`;
+}
+
+/** A regex as a problem quotes it: whole up to 120 characters, else its start and its length (a 50,000-character pattern made a 50 KB line). */
+export function quotedRegex(source: string): string {
+  return source.length <= 120 ? JSON.stringify(source) : `${JSON.stringify(`${source.slice(0, 60)}…`)} (${source.length.toLocaleString('en')} characters)`;
 }

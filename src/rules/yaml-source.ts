@@ -46,6 +46,8 @@ function aliasTargets(doc: Document): Map<Alias, unknown> {
   const latest = new Map<string, unknown>();
   const targets = new Map<Alias, unknown>();
   visit(doc, (_key, node) => {
+    // `visit` passes null too: the value of a key written without one (`{expect}`, `? x`).
+    if (node === null || typeof node !== 'object') return;
     if (isAlias(node)) {
       if (latest.has(node.source)) targets.set(node, latest.get(node.source));
     } else if ((node as { anchor?: string }).anchor) {
@@ -62,7 +64,16 @@ interface Expansion {
   open: Set<unknown>;
 }
 
-export function parseYamlSource(text: string): YamlSource {
+/**
+ * Characters YAML 1.2 allows in a stream (c-printable): tab, the line breaks, and printable
+ * characters — not the C0 controls, DEL, the C1 controls but NEL, nor U+FFFE/U+FFFF.
+ */
+const NOT_PRINTABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufffe\uffff]/;
+
+export function parseYamlSource(input: string): YamlSource {
+  // A lone CR is a line break in YAML 1.2 (b-break) that the parser does not take as one: the
+  // same break as LF, one character for one, so every offset stays where it was.
+  const text = input.includes('\r') ? input.replace(/\r(?!\n)/g, '\n') : input;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter,
@@ -75,7 +86,16 @@ export function parseYamlSource(text: string): YamlSource {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
-  const syntaxErrors = doc.errors.map((e) => ({ position: position(e.pos[0]), message: syntaxMessage(e.code, e.message) }));
+  const syntaxErrors = doc.errors.map((e) => ({ position: position(e.pos[0]), message: syntaxMessage(e.code, e.message, text.slice(e.pos[0])) }));
+  const unprintable = NOT_PRINTABLE.exec(text);
+  if (unprintable) {
+    const code = (unprintable[0].codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0');
+    syntaxErrors.push({
+      position: position(unprintable.index),
+      message: `U+${code} is a control character, which a YAML file may not hold (YAML 1.2 allows tab, line breaks and printable characters only): remove it, or write it as an escape inside double quotes ("\\u${code.toLowerCase()}")`,
+    });
+    syntaxErrors.sort((a, b) => a.position.line - b.position.line || a.position.column - b.position.column);
+  }
   let value: unknown;
   if (!syntaxErrors.length) {
     try {
@@ -95,9 +115,20 @@ export function parseYamlSource(text: string): YamlSource {
 }
 
 /** The parser's message, in the file's terms where it speaks of its own API. */
-function syntaxMessage(code: string, message: string): string {
+function syntaxMessage(code: string, message: string, at: string): string {
   if (code === 'MULTIPLE_DOCS') return 'the file must hold one YAML document, and this one holds more (a line `---` starts another): put each in a file of its own';
+  if (code === 'DUPLICATE_KEY') {
+    // The key as written where the parser points (its second writing), up to its `:`.
+    const key = /^("(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|[^:\n#]*?)[ \t]*:(?=[\s,}\]]|$)/.exec(at)?.[1];
+    return key && key.length <= 80 ? `key ${key.startsWith('"') || key.startsWith("'") ? key : JSON.stringify(key)} is written twice in this map: keep one` : 'a key is written twice in this map: keep one';
+  }
   return message;
+}
+
+/** A key as the values read it: a scalar as written, an alias as the scalar it stands for, anything else as YAML prints it. */
+function keyText(key: unknown, resolve: (alias: Alias) => unknown): string {
+  const k = isAlias(key) ? resolve(key) : key;
+  return isScalar(k) ? (k.source ?? String(k.value)) : String(k);
 }
 
 function toValue(node: unknown, key: string | undefined, x: Expansion): unknown {
@@ -124,7 +155,7 @@ function toValue(node: unknown, key: string | undefined, x: Expansion): unknown 
       // and no key is inherited from Object.prototype.
       const out = Object.create(null) as Record<string, unknown>;
       for (const pair of node.items) {
-        const k = isScalar(pair.key) ? (pair.key.source ?? String(pair.key.value)) : String(pair.key);
+        const k = keyText(pair.key, (alias) => x.targets.get(alias) ?? alias);
         Object.defineProperty(out, k, { value: toValue(pair.value, k, x), enumerable: true, writable: true, configurable: true });
       }
       return out;
@@ -148,9 +179,7 @@ function offsetOf(doc: Document, path: readonly PathSegment[], at: 'key' | 'valu
     }
     let next: unknown;
     if (isMap(node)) {
-      const pair = node.items.find(
-        (p) => isPair(p) && isScalar(p.key) && (p.key.source ?? String(p.key.value)) === String(segment),
-      );
+      const pair = node.items.find((p) => isPair(p) && keyText(p.key, (alias) => alias.resolve(doc)) === String(segment));
       if (pair) {
         keyOffset = (pair.key as Node).range?.[0];
         next = pair.value;

@@ -1,3 +1,7 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadChannelsFile } from '../../../src/channels/load-channels';
 import { parseChannelsFile } from '../../../src/channels/parse-channels-file';
 import { formatProblem } from '../../../src/rules';
 
@@ -203,6 +207,31 @@ channels:
       'channels.yaml:2:54: "https://api.example/v?x=1": a base URL cannot have a query (?…) or a fragment (#…); the API\'s paths are appended to it',
       'channels.yaml:3:81: "https://m.example/api#top": a base URL cannot have a query (?…) or a fragment (#…); the API\'s paths are appended to it',
     ]);
+  });
+
+  it('says `accounts` must be a map of names when it is a single value or a list (it said "must be a single value")', () => {
+    expect(problems('accounts: mantago\n')).toContain('channels.yaml:1:11: "accounts" must be a map of names to their settings, not "mantago"');
+    expect(problems('accounts: [a, b]\n')).toContain('channels.yaml:1:11: "accounts" must be a map of names to their settings, not a list');
+  });
+
+  it('a key without a value in a file that holds a `*` is a problem at its place, not a crash', () => {
+    const out = problems('channels:\n  - { id: l, platform: line, secret: "${T}", forward_urls: [{x}] }   # *\n', { T: 't' });
+    expect(out.length).toBeGreaterThan(0);
+    for (const line of out) expect(line).toMatch(/^channels\.yaml:2:\d+: /);
+  });
+
+  it('a channels file not saved as UTF-8 is refused at its first byte that is not', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autotag-channels-encoding-'));
+    try {
+      const file = path.join(dir, 'channels.yaml');
+      fs.writeFileSync(file, Buffer.concat([Buffer.from('accounts: {}\n# '), Buffer.from([0xa7, 0x41]), Buffer.from('\nchannels: []\n')]));
+      const loaded = loadChannelsFile({ CHANNELS_FILE: file }, dir, 'error');
+      expect(loaded.problems.map(formatProblem)).toEqual([
+        'channels.yaml:2:3: the file is not UTF-8 (bytes A7 41 here are not): it was saved in another encoding (Big5, Shift_JIS, a Windows code page?); save it as UTF-8',
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports YAML syntax errors and an empty file', () => {

@@ -210,3 +210,71 @@ describe('loader errors that say what was wrong', () => {
     }
   });
 });
+
+describe('rule files the YAML reader met unprepared (a fuzz of the files)', () => {
+  const messages = (text: string) => parseRuleFile(text, 'rules.yaml').problems.map((p) => `${p.line}:${p.column}: ${p.message}`);
+  const RULE = 'rules:\n  - id: a   # a*\n    when: {event: message}\n    then: [{add_tag: t, provider: mantago}]\n';
+
+  it('a key without a value in a file that holds a `*` anywhere is a problem at its place, not a crash', () => {
+    // `{expect}` is a key whose value is YAML's null; the alias scan (only run when the text holds a `*`) met it.
+    expect(messages(`${RULE}    examples: [{text: hi, expect: no_match}, {expect}]\n`)).toEqual(['5:47: "expect" needs a value']);
+    expect(messages(`${RULE}    examples:\n      - ? text\n        expect: match\n`)).toEqual(['6:11: "text" needs a value']);
+  });
+
+  it('a lone CR ends a line, as LF and CRLF do', () => {
+    expect(messages(RULE.replace(/\n/g, '\r'))).toEqual([]);
+    expect(messages(`${RULE}    stop: maybe\n`.replace(/\n/g, '\r'))).toEqual(['5:11: "stop" must be true or false, not "maybe"']);
+  });
+
+  it('a control character (U+0000 and the like) is refused where it is, saying how to write it', () => {
+    expect(messages(RULE.replace('add_tag: t', 'add_tag: t\u0000x'))).toEqual([
+      '4:23: YAML syntax error: U+0000 is a control character, which a YAML file may not hold (YAML 1.2 allows tab, line breaks and printable characters only): remove it, or write it as an escape inside double quotes ("\\u0000")',
+    ]);
+    // Tabs, NEL and a byte order mark are allowed.
+    expect(messages(`\ufeff${RULE}`.replace('# a*', '#\ta*\u0085'))).toEqual([]);
+  });
+
+  it('a key written twice is named; an alias used as a key is the key it stands for; a complex key is said where it is', () => {
+    expect(messages(`${RULE}    enabled: true\n    enabled: false\n`)).toEqual(['6:5: YAML syntax error: key "enabled" is written twice in this map: keep one']);
+    expect(messages('x: &k when\nrules:\n  - id: a\n    *k : {event: message}\n    then: [{add_tag: t, provider: mantago}]\n')).toEqual(['1:1: unknown key "x" in a rule file; expected one of defaults, rules']);
+    const complex = messages(`${RULE}    ? [x, y]\n    : 1\n`);
+    expect(complex).toHaveLength(1);
+    expect(complex[0]).toMatch(/^5:7: unknown key /);
+  });
+
+  it('a file not saved as UTF-8 is refused at its first byte that is not, saying so (it passed, its keywords turned to U+FFFD)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autotag-encoding-'));
+    try {
+      // 優惠券 in Big5, and UTF-16 with its byte order mark.
+      const big5 = Buffer.concat([Buffer.from('rules:\n  - id: coupon\n    when: {text: {contains: ["'), Buffer.from([0xc0, 0x75, 0xb4, 0x66, 0xa8, 0x97]), Buffer.from('"]}}\n    then: [{add_tag: t, provider: mantago}]\n')]);
+      fs.writeFileSync(path.join(dir, 'big5.yaml'), big5);
+      fs.writeFileSync(path.join(dir, 'utf16.yaml'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('rules: []\n', 'utf16le')]));
+      fs.writeFileSync(path.join(dir, 'ok.yaml'), 'rules:\n  - id: fine\n    when: {text: {contains: [優惠券]}}\n    then: [{add_tag: 優惠, provider: mantago}]\n');
+      const { problems, ruleSet } = await loadRuleSet(dir, { cwd: dir, now: NOW });
+      expect(ruleSet).toBeUndefined();
+      expect(problems.map(formatProblem)).toEqual([
+        'big5.yaml:3:31: the file is not UTF-8 (bytes C0 75 here are not): it was saved in another encoding (Big5, Shift_JIS, a Windows code page?); save it as UTF-8',
+        'utf16.yaml:1:1: the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8',
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a long regex in a problem', () => {
+  const messages = (text: string) => parseRuleFile(text, 'rules.yaml').problems.map((p) => p.message);
+  const rule = (pattern: string) => `rules:\n  - id: a\n    when: { text: { regex: ${JSON.stringify(pattern)} } }\n    then: { add_tag: x, provider: mantago }\n`;
+
+  it('is quoted by its start and length, not whole (a 50,000-character pattern made a 50 KB line)', () => {
+    const costly = `(${Array.from({ length: 5000 }, (_, i) => `w${i}`).join('|')}){3}`;
+    const [tooCostly] = messages(rule(costly));
+    expect(tooCostly).toMatch(new RegExp(`^regex "\\(w0\\|w1\\|[^"]*…" \\(${costly.length.toLocaleString('en')} characters\\) is too costly: `));
+    expect(tooCostly!.length).toBeLessThan(700);
+    const [bad] = messages(rule(`(${'a'.repeat(50_000)}`));
+    expect(bad).toMatch(/^bad regex "\(a{59}…" \(50,001 characters\): Invalid regular expression: \/…\/i?u: Unterminated group$/);
+    const [unsupported] = messages(rule(`${'a'.repeat(50_000)}(?=b)`));
+    expect(unsupported).toMatch(/^unsupported regex "a{60}…" \(50,005 characters\): the lookahead \(\?=…\) at character 50001; /);
+    expect(unsupported!.length).toBeLessThan(700);
+  });
+});
