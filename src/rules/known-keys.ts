@@ -28,7 +28,10 @@ export function knownKeys<S extends z.ZodRawShape>(shape: S, where: string) {
           ctx.addIssue({
             code: 'custom',
             path: [key],
-            message: `unknown key ${JSON.stringify(key)} in ${where}${didYouMean(key, names) || `; expected one of ${names.join(', ')}`}`,
+            message:
+              key === '<<'
+                ? `unknown key "<<" in ${where}: YAML 1.2 has no merge keys; write the keys out, or use an alias (*name) for a whole value`
+                : `unknown key ${JSON.stringify(key)} in ${where}${didYouMean(key, names) || `; expected one of ${names.join(', ')}`}`,
             params: { at: AT_KEY },
           });
         }

@@ -237,6 +237,9 @@ describe('rule files the YAML reader met unprepared (a fuzz of the files)', () =
   it('a key written twice is named; an alias used as a key is the key it stands for; a complex key is said where it is', () => {
     expect(messages(`${RULE}    enabled: true\n    enabled: false\n`)).toEqual(['6:5: YAML syntax error: key "enabled" is written twice in this map: keep one']);
     expect(messages('x: &k when\nrules:\n  - id: a\n    *k : {event: message}\n    then: [{add_tag: t, provider: mantago}]\n')).toEqual(['1:1: unknown key "x" in a rule file; expected one of defaults, rules']);
+    expect(messages('base: &b { add_tag: t, provider: mantago }\nrules:\n  - id: a\n    when: {}\n    then: [{ <<: *b }]\n')).toContain(
+      '5:14: unknown key "<<" in an action: YAML 1.2 has no merge keys; write the keys out, or use an alias (*name) for a whole value',
+    );
     const complex = messages(`${RULE}    ? [x, y]\n    : 1\n`);
     expect(complex).toHaveLength(1);
     expect(complex[0]).toMatch(/^5:7: unknown key /);
