@@ -11,15 +11,18 @@ export function decodeFileText(bytes: Buffer): FileText {
     return { problem: { line: 1, column: 1, message: 'the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8' } };
   }
   const text = bytes.toString('utf8');
-  // A valid prefix encodes back to the same bytes; the first byte that differs is where the
-  // decoder had to put U+FFFD.
-  const back = Buffer.from(text, 'utf8');
-  if (back.equals(bytes)) return { text };
+  if (Buffer.from(text, 'utf8').equals(bytes)) return { text };
+  // Up to its first U+FFFD that the file did not hold as such, the text is the file's own bytes,
+  // character for character: that is where the decoder met bytes that are not UTF-8.
   let i = 0;
-  while (i < bytes.length && bytes[i] === back[i]) i++;
-  // Back to the start of the sequence the bad byte is part of (a lead byte, not a continuation).
-  while (i > 0 && i < bytes.length && ((bytes[i] as number) & 0xc0) === 0x80 && ((bytes[i - 1] as number) & 0x80) !== 0) i--;
-  const before = bytes.subarray(0, i).toString('utf8');
+  let index = 0;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0) as number;
+    if (cp === 0xfffd && !(bytes[i] === 0xef && bytes[i + 1] === 0xbf && bytes[i + 2] === 0xbd)) break;
+    i += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    index += ch.length;
+  }
+  const before = text.slice(0, index);
   const lineStart = before.lastIndexOf('\n') + 1;
   const line = before.split('\n').length;
   const hex = bytes
