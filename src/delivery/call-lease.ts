@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { CallDeadlineError, ReleasedAtStopError, setCallDeadline, type CallDeadline } from '../call-deadline';
 
 /**
@@ -21,20 +22,38 @@ import { CallDeadlineError, ReleasedAtStopError, setCallDeadline, type CallDeadl
 export class CallLease {
   /** Aborts at the deadline or when the session is lost: given to every call made for these items. */
   readonly signal: AbortSignal;
-  private readonly deadline = new AbortController();
+  private readonly controller = new AbortController();
   private readonly timer: CallDeadline;
+  private readonly onSessionLost: () => void;
   private open = 0;
   private releasedAtStop = false;
 
   constructor(private readonly session: AbortSignal, callMs: number) {
-    this.timer = setCallDeadline(() => this.deadline.abort(new CallDeadlineError(callMs)), callMs).unref();
-    this.signal = AbortSignal.any([session, this.deadline.signal]);
+    this.signal = this.controller.signal;
+    this.timer = setCallDeadline(() => this.controller.abort(new CallDeadlineError(callMs)), callMs).unref();
+    // Not AbortSignal.any([session, …]): the session's signal lives as long as the process, and
+    // on Node 20 every signal made by `any` leaves an entry in its source's set of dependants
+    // that is never removed — one per claim, ten a webhook, the heap growing until it runs out.
+    // A listener, removed when the lease's last item is done, leaves nothing behind.
+    this.onSessionLost = () => this.controller.abort(session.reason);
+    if (session.aborted) this.controller.abort(session.reason);
+    else {
+      // Every claim in flight listens: no "possible EventTarget memory leak" warning for as many as are open.
+      setMaxListeners(0, session);
+      session.addEventListener('abort', this.onSessionLost, { once: true });
+    }
   }
 
   /** The claim returned `items`; with none the timer stops now. */
   hold(items: number): void {
     this.open = items;
-    if (items === 0) this.timer.clear();
+    if (items === 0) this.end();
+  }
+
+  /** Nothing is open any more: the timer stops, and the session no longer holds this lease. */
+  private end(): void {
+    this.timer.clear();
+    this.session.removeEventListener('abort', this.onSessionLost);
   }
 
   /** The session these items were claimed under is lost: their leases are abandoned, and no call may start for them. */
@@ -49,7 +68,7 @@ export class CallLease {
    */
   releaseAtStop(): void {
     this.releasedAtStop = true;
-    this.deadline.abort(new ReleasedAtStopError());
+    this.controller.abort(new ReleasedAtStopError());
   }
 
   /** Released by `releaseAtStop`. */
@@ -60,6 +79,6 @@ export class CallLease {
   /** One item is finished; the timer goes with the last. */
   done(): void {
     this.open -= 1;
-    if (this.open <= 0) this.timer.clear();
+    if (this.open <= 0) this.end();
   }
 }
