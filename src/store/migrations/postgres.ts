@@ -8,6 +8,7 @@ import {
   PERSON_SCOPE_COMMON,
   PERSON_SCOPE_NAME,
   historyEventTime,
+  FORWARDS_DUE_INDEX,
   recipientAndDeadCodes,
 } from './portable';
 
@@ -226,4 +227,5 @@ export const postgresMigrations: readonly Migration[] = [
     `,
   },
   historyEventTime('BIGINT'),
+  FORWARDS_DUE_INDEX,
 ];

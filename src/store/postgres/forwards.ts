@@ -8,6 +8,7 @@ import {
   DELETE_BODY_IF_UNUSED,
   DELETE_LEASED_FORWARD,
   FORWARD_HEAD_IDS,
+  dueForwardHeads,
   HAS_PENDING_FORWARD_FOR_KEY,
   PENDING_FORWARD_DESTINATIONS,
   RETRY_FORWARD,
@@ -26,8 +27,22 @@ const CLAIM_FORWARDS = `
     SELECT id FROM forwards
     WHERE state = 'pending' AND id IN (${FORWARD_HEAD_IDS})
       AND due_at <= $3 AND (leased_until IS NULL OR ${LEASE_END} <= $3)
-      AND ($5::text[] IS NULL OR destination = ANY($5::text[]))
+      AND $5::text[] IS NULL
     ORDER BY id
+    LIMIT $4
+    FOR UPDATE SKIP LOCKED
+  ) picked, forward_bodies b
+  WHERE f.id = picked.id AND b.id = f.body_id
+  RETURNING f.*, b.body, b.headers`;
+
+/** The same, for the destinations of $5: only their forwards that are due are read (forwards_due). */
+const CLAIM_FORWARDS_TO = `
+  UPDATE forwards f SET lease_owner = $1, leased_until = $2, lease_holder = $6, call_deadline = $7
+  FROM (
+    SELECT f.id FROM forwards f
+    WHERE ${dueForwardHeads('f.destination = ANY($5::text[])', '$3')}
+      AND (f.leased_until IS NULL OR ${LEASE_END} <= $3)
+    ORDER BY f.id
     LIMIT $4
     FOR UPDATE SKIP LOCKED
   ) picked, forward_bodies b
@@ -39,7 +54,7 @@ export async function claimForwardsPostgres(
   o: ClaimOptions & { destinations?: string[] },
   holder: string | undefined,
 ): Promise<ClaimedForward[]> {
-  const { rows } = await q(CLAIM_FORWARDS, [
+  const { rows } = await q(o.destinations ? CLAIM_FORWARDS_TO : CLAIM_FORWARDS, [
     o.owner, o.now + o.leaseMs, o.now, o.limit, o.destinations ?? null, holder ?? null, o.callMs === undefined ? null : o.now + o.callMs,
   ]);
   return rows.sort((a, b) => num(a.id, 'id') - num(b.id, 'id')).map(toClaimedForward);

@@ -1,4 +1,4 @@
-import { FORWARD_HEAD_IDS } from './forwards';
+import { FORWARD_HEAD_IDS, forwardHeadIdsWhere } from './forwards';
 
 /** Operator views and bulk requeues that both engines run as written (see sql/operations.ts). */
 
@@ -106,7 +106,7 @@ export function nextDueStatements(leaseEnd: string, otherAccounts: (param: strin
     otherAccountsOperations: nextOperationDue(` AND ${otherAccounts('$1')}`),
     forwards: `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND id IN (${FORWARD_HEAD_IDS})`,
     /** $1 destination. */
-    destinationForwards: `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND destination = $1 AND id IN (${FORWARD_HEAD_IDS})`,
+    destinationForwards: `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND destination = $1 AND id IN (${forwardHeadIdsWhere('destination = $1')})`,
   };
 }
 

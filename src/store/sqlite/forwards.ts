@@ -7,6 +7,7 @@ import {
   DELETE_BODY_IF_UNUSED,
   DELETE_LEASED_FORWARD,
   FORWARD_HEAD_IDS,
+  dueForwardHeads,
   HAS_PENDING_FORWARD_FOR_KEY,
   PENDING_FORWARD_DESTINATIONS,
   RETRY_FORWARD,
@@ -23,8 +24,19 @@ const CLAIM_FORWARDS = `
     SELECT id FROM forwards
     WHERE state = 'pending' AND id IN (${FORWARD_HEAD_IDS})
       AND due_at <= $3 AND (leased_until IS NULL OR leased_until <= $3)
-      AND ($5 IS NULL OR destination IN (SELECT value FROM json_each($5)))
     ORDER BY id
+    LIMIT $4
+  )
+  RETURNING id`;
+
+/** The same, for the destinations of the JSON list $5: only their forwards that are due are read. */
+export const CLAIM_FORWARDS_TO = `
+  UPDATE forwards SET lease_owner = $1, leased_until = $2
+  WHERE id IN (
+    SELECT f.id FROM forwards f INDEXED BY forwards_due
+    WHERE ${dueForwardHeads('f.destination IN (SELECT value FROM json_each($5))', '$3')}
+      AND (f.leased_until IS NULL OR f.leased_until <= $3)
+    ORDER BY f.id
     LIMIT $4
   )
   RETURNING id`;
@@ -40,7 +52,9 @@ export function claimForwardsSqlite(
 ): ClaimedForward[] {
   const destinations = o.destinations ? JSON.stringify(o.destinations) : null;
   return db.tx(() => {
-    const ids = db.all(CLAIM_FORWARDS, [o.owner, o.now + o.leaseMs, o.now, o.limit, destinations]).map((r) => num(r.id, 'id'));
+    const ids = (destinations === null ? db.all(CLAIM_FORWARDS, [o.owner, o.now + o.leaseMs, o.now, o.limit]) : db.all(CLAIM_FORWARDS_TO, [o.owner, o.now + o.leaseMs, o.now, o.limit, destinations])).map((r) =>
+      num(r.id, 'id'),
+    );
     if (ids.length === 0) return [];
     return db.all(CLAIMED_WITH_BODY, [JSON.stringify(ids)]).map(toClaimedForward);
   });
