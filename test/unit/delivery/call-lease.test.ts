@@ -56,7 +56,11 @@ describe('CallLease', () => {
     const session = new AbortController().signal;
     const due = new CallLease(session, 20);
     due.hold(1);
-    await new Promise((r) => setTimeout(r, 60));
+    // Waited for by its own event: on a loaded machine a 60 ms timer can fire in the same turn as
+    // the 20 ms one, before the deadline's setImmediate has aborted (call-deadline.ts).
+    const started = Date.now();
+    await new Promise((r) => due.signal.addEventListener('abort', r, { once: true }));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(19);
     expect(due.signal.reason).toBeInstanceOf(CallDeadlineError);
     due.done();
     const stopped = new CallLease(session, 60_000);
