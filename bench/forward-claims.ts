@@ -5,7 +5,9 @@
  * comes from a new user) wait for their retry to another destination — against the same claims
  * with no backlog at all, measured in the same run. A claim that read every pending forward of
  * every destination cost in proportion to the backlog (CONTRACT.md: one destination's failures
- * never delay another). Not part of `npm run bench`:
+ * never delay another). PostgreSQL's table is analysed once the backlog is written, as autovacuum
+ * would have done by then (without statistics its planner reads the backlog once per candidate
+ * in a large claim, with or without this fix). Not part of `npm run bench`:
  * `tsc -p tsconfig.bench.json && node build-bench/bench/forward-claims.js [sqlite|postgres|both]`.
  */
 import { createLogger } from '../src/log';
@@ -14,6 +16,7 @@ import { createSqliteStore } from '../src/store/sqlite';
 import type { Store } from '../src/store/store';
 import { batch, forwardTo } from '../test/store/builders';
 import { createBenchDir } from './lib/bench-env';
+import pg from 'pg';
 import { benchDatabaseUrl, dropSchema, freshSchema } from './lib/postgres';
 import { emitResult, round, type Figure } from './lib/report';
 
@@ -30,11 +33,12 @@ async function perCall(fn: (i: number) => Promise<unknown>): Promise<number> {
 }
 
 /** Claims for the healthy and the failing destination, and the healthy one's next-due check, with `backlog` forwards waiting for the failing one. */
-async function measure(store: Store, backlog: number): Promise<{ healthy: number; failing: number; nextDue: number }> {
+async function measure(store: Store, backlog: number, analyze: () => Promise<void>): Promise<{ healthy: number; failing: number; nextDue: number }> {
   for (let done = 0; done < backlog; done += 1000) {
     const n = Math.min(1000, backlog - done);
     await store.accept(batch(1000, [], Array.from({ length: n }, (_, i) => forwardTo(FAILING, `U${done + i}`))));
   }
+  await analyze();
   // Each tried once and failed: waiting for a retry far ahead.
   for (;;) {
     const page = await store.claimForwards({ destinations: [FAILING], limit: 5000, owner: 'bench', now: 2000, leaseMs: 60_000 });
@@ -50,13 +54,20 @@ async function measure(store: Store, backlog: number): Promise<{ healthy: number
   };
 }
 
-async function engine(name: string, open: () => Promise<{ store: Store; done: () => Promise<void> }>): Promise<Record<string, Figure>> {
+interface Opened {
+  store: Store;
+  done: () => Promise<void>;
+  /** What autovacuum would have done by then (PostgreSQL: ANALYZE; this machine runs with autovacuum off). */
+  analyze: () => Promise<void>;
+}
+
+async function engine(name: string, open: () => Promise<Opened>): Promise<Record<string, Figure>> {
   const out: Record<string, Figure> = {};
   const results: Record<string, { healthy: number; failing: number; nextDue: number }> = {};
   for (const backlog of [0, BACKLOG]) {
-    const { store, done } = await open();
+    const { store, done, analyze } = await open();
     try {
-      results[backlog] = await measure(store, backlog);
+      results[backlog] = await measure(store, backlog, analyze);
     } finally {
       await done();
     }
@@ -86,7 +97,7 @@ async function main(): Promise<void> {
       await engine('sqlite', async () => {
         const store = createSqliteStore({ file: `${dir.dataDir(`s${++n}`)}/a.db`, log });
         await store.migrate();
-        return { store, done: () => store.close() };
+        return { store, done: () => store.close(), analyze: async () => undefined };
       }),
     );
     dir.cleanup();
@@ -99,7 +110,16 @@ async function main(): Promise<void> {
         const schema = freshSchema('fwdclaims');
         const store = createPostgresStore({ url, log, poolSize: 4, connectTimeoutMs: 5000, statementTimeoutMs: 60_000, schema });
         await store.migrate();
-        return { store, done: async () => { await store.close(); await dropSchema(url, schema); } };
+        const analyze = async () => {
+          const client = new pg.Client({ connectionString: url });
+          await client.connect();
+          try {
+            await client.query(`ANALYZE "${schema}".forwards`);
+          } finally {
+            await client.end();
+          }
+        };
+        return { store, analyze, done: async () => { await store.close(); await dropSchema(url, schema); } };
       }),
     );
   }

@@ -82,10 +82,12 @@ export function historyEventTime(integer: 'INTEGER' | 'BIGINT'): Migration {
 }
 
 /**
- * Step 11, the same on both engines: pending forwards by destination and due time, so that a
- * claim for one destination reads only its forwards that are due (sqlite/forwards.ts,
- * postgres/forwards.ts), not its whole backlog — a failing destination's thousands of forwards
- * waiting for their retry made every claim read them all.
+ * Step 11, SQLite's only: pending forwards by destination and due time, so that a claim for one
+ * destination reads only its forwards that are due (sqlite/forwards.ts), not its whole backlog —
+ * a failing destination's thousands of forwards waiting for their retry made every claim read
+ * them all, on the event loop. PostgreSQL's claim reads its destination's heads only
+ * (postgres/forwards.ts) and has no such step: without statistics (a new table, autovacuum off)
+ * its planner took this index as the way into nested loops that read the backlog once per row.
  */
 export const FORWARDS_DUE_INDEX: Migration = {
   version: 11,

@@ -8,7 +8,6 @@ import {
   PERSON_SCOPE_COMMON,
   PERSON_SCOPE_NAME,
   historyEventTime,
-  FORWARDS_DUE_INDEX,
   recipientAndDeadCodes,
 } from './portable';
 
@@ -227,5 +226,4 @@ export const postgresMigrations: readonly Migration[] = [
     `,
   },
   historyEventTime('BIGINT'),
-  FORWARDS_DUE_INDEX,
 ];
