@@ -132,6 +132,50 @@ export async function runDeadLettersRetry(ids: string[], opts: { all?: boolean }
 }
 
 /**
+ * Removes dead letters for good: an operator's decision (the contract's "never silently dropped"
+ * is about the service; this is said, and asked for by id or `--all`). A forward's stored body
+ * goes with it; a tag operation's desired state is forgotten (the next event for that tag and
+ * person starts it anew). Ids that are not dead letters (any more) are an error, after the others
+ * are removed, as `retry` does.
+ */
+export async function runDeadLettersDiscard(ids: string[], opts: { all?: boolean }, env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
+  if (!opts.all && ids.length === 0) {
+    io.stderr('autotag dead-letters discard: give --all or one or more ids (see `autotag dead-letters list`)\n');
+    return 1;
+  }
+  if (opts.all && ids.length > 0) {
+    io.stderr('autotag dead-letters discard: give either --all or ids, not both\n');
+    return 1;
+  }
+  const malformed = ids.filter((id) => !DEAD_LETTER_ID.test(id.trim()));
+  if (malformed.length > 0) {
+    io.stderr(`autotag dead-letters discard: not a dead-letter id: ${malformed.map((id) => JSON.stringify(id)).join(', ')} (ids look like op-12 or fwd-3, as \`dead-letters list\` shows them)\n`);
+    return 1;
+  }
+  return withStore('dead-letters discard', env, io, async (store) => {
+    if (opts.all) {
+      const n = await store.discardDeadLetters('all');
+      io.stdout(`discarded ${n} dead letter${n === 1 ? '' : 's'}\n`);
+      return 0;
+    }
+    const discarded: string[] = [];
+    const unknown: string[] = [];
+    for (const id of [...new Set(ids.map((i) => i.trim()))]) {
+      if ((await store.discardDeadLetters([id])) === 0) unknown.push(id);
+      else discarded.push(id);
+    }
+    const n = discarded.length;
+    if (unknown.length > 0) {
+      const done = n > 0 ? `discarded ${n} (${discarded.join(', ')}); ` : '';
+      io.stderr(`autotag dead-letters discard: ${done}no dead letter with id ${unknown.join(', ')}\n`);
+      return 1;
+    }
+    io.stdout(`discarded ${n} dead letter${n === 1 ? '' : 's'}\n`);
+    return 0;
+  });
+}
+
+/**
  * The dead tag operations of accounts this environment cannot call (no token, or no such account):
  * queued again, the service keeps them as dead letters again at once. Not said when a broken
  * channels file was left out (its accounts would all look unknown).
@@ -197,5 +241,13 @@ export function registerDeadLetters(program: Command): void {
     .option('--all', 'every dead letter')
     .action(async (ids: string[], opts: { all?: boolean }) => {
       process.exitCode = await runDeadLettersRetry(ids, opts, process.env, processIo);
+    });
+  group
+    .command('discard')
+    .description('remove dead letters for good (a forward\'s stored body goes with it)')
+    .argument('[ids...]', 'dead-letter ids (op-N, fwd-N)')
+    .option('--all', 'every dead letter')
+    .action(async (ids: string[], opts: { all?: boolean }) => {
+      process.exitCode = await runDeadLettersDiscard(ids, opts, process.env, processIo);
     });
 }

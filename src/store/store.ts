@@ -156,6 +156,11 @@ export interface Store {
   /** Queues dead letters again (due now, attempts reset). `all` or a list of `op-…`/`fwd-…` ids. Returns how many. */
   retryDeadLetters(which: 'all' | string[], now: number): Promise<number>;
   /**
+   * Removes dead letters for good (an operator's decision: `autotag dead-letters discard`), with
+   * a forward's stored body once no forward holds it. `all` or a list of ids. Returns how many.
+   */
+  discardDeadLetters(which: 'all' | string[]): Promise<number>;
+  /**
    * The account of each of `ids` (as given, `op-…` or `fwd-…`) that is a dead tag operation:
    * read before queueing them again, to say which cannot be called. Forwards and ids that are
    * not dead letters are not in it.

@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/log';
 import { createSqliteStore } from '../../src/store/sqlite';
 import { accepted, batch, forwardTo, tagOp } from '../store/builders';
 import { Client } from 'pg';
+import Database from '../../src/store/sqlite/driver';
 import { describePostgres, dropSchema, newSchemaName } from '../helpers/pg-schema';
 
 const run = promisify(execFile);
@@ -274,6 +275,46 @@ describe('text from outside in what a command prints', () => {
       const all = await runCli(['dead-letters', 'retry', '--all'], env);
       expect(all).toMatchObject({ code: 0, stdout: 'queued 1 dead letter again\n' });
       expect(all.stderr).toMatch(/^autotag dead-letters retry: warning: 1 of them is a forward to https:\/\/gone\.test\/hook\b[^\n]*no longer configured[^\n]*\n$/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('dead-letters discard removes dead letters for good (by id, --all), their forward bodies with them; an unknown id is an error naming it', async () => {
+    const dir = tempDir('autotag-discard-');
+    try {
+      const dataDir = path.join(dir, 'data');
+      const file = path.join(dataDir, 'autotag.db');
+      const store = createSqliteStore({ file, log: silentLogger() });
+      await store.migrate();
+      await store.accept(batch(1000, [accepted('e-1', [tagOp({ tagId: 'tag-1' }), tagOp({ tagId: 'tag-2' })])], [forwardTo('http://gone.test/hook', 'U1', Buffer.from('{"a":1}'))]));
+      for (const op of await store.claimOperations({ scope: { accountsOtherThan: [] }, limit: 10, owner: 'w', now: 2000, leaseMs: 60_000 })) await store.deadLetterOperation(op, 'w', 2000, { reason: 'gave up' });
+      for (const f of await store.claimForwards({ limit: 10, owner: 'w', now: 2000, leaseMs: 60_000 })) await store.deadLetterForward(f, 'w', 2000, { reason: 'gave up' });
+      const ids = (await store.listDeadLetters()).map((d) => d.id);
+      expect(ids).toHaveLength(3);
+      await store.close();
+      const env = { DATA_DIR: dataDir };
+      const bodies = () => {
+        const raw = new Database(file, { readonly: true });
+        try {
+          return (raw.prepare('SELECT COUNT(*) AS n FROM forward_bodies').get() as { n: number }).n;
+        } finally {
+          raw.close();
+        }
+      };
+      expect(bodies()).toBe(1);
+
+      const [fwd] = ids.filter((id) => id.startsWith('fwd-'));
+      const [op1, op2] = ids.filter((id) => id.startsWith('op-'));
+      const byId = await runCli(['dead-letters', 'discard', fwd!, op1!], env);
+      expect(byId).toMatchObject({ code: 0, stdout: 'discarded 2 dead letters\n', stderr: '' });
+      expect(bodies()).toBe(0);
+      const again = await runCli(['dead-letters', 'discard', op1!, op2!], env);
+      expect(again).toMatchObject({ code: 1, stdout: '', stderr: `autotag dead-letters discard: discarded 1 (${op2}); no dead letter with id ${op1}\n` });
+      expect(await runCli(['dead-letters', 'discard'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/give --all or one or more ids/) });
+      expect(await runCli(['dead-letters', 'discard', 'op-02'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/not a dead-letter id: "op-02"/) });
+      expect(await runCli(['dead-letters', 'discard', '--all'], env)).toMatchObject({ code: 0, stdout: 'discarded 0 dead letters\n' });
+      expect(await runCli(['dead-letters', 'list'], env)).toMatchObject({ code: 0, stdout: 'no dead letters\n' });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

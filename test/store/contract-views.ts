@@ -70,6 +70,33 @@ export function viewsContract(store: () => Store): void {
       expect(await store().deadForwardDestinations('all')).toEqual(new Map([['http://a.test/hook', 2]]));
     });
 
+    it('discards dead letters for good, by id or all: a forward whose body another forward holds keeps that one whole', async () => {
+      await deadLetters();
+      // One webhook forwarded to two destinations: one body, two forwards.
+      await store().accept(batch(1000, [], [forwardTo('http://a.test/hook', 'U1'), forwardTo('http://b.test/hook', 'U1')]));
+      const [fa] = await store().claimForwards({ destinations: ['http://a.test/hook'], limit: 10, owner: 'w', now: 1100, leaseMs: 1000 });
+      await store().deadLetterForward(fa!, 'w', 1200, { reason: 'gave up' });
+      const listed = await store().listDeadLetters();
+      expect(listed).toHaveLength(4);
+      const op = listed.find((d) => d.operation)!;
+      const fwd = listed.find((d) => d.forward)!;
+      expect(await store().discardDeadLetters([op.id, fwd.id, fwd.id, 'op-999999', 'fwd-999999'])).toBe(2);
+      expect((await store().listDeadLetters()).map((d) => d.id).sort()).toEqual(listed.filter((d) => d !== op && d !== fwd).map((d) => d.id).sort());
+      // Not a dead letter any more: nothing to discard, nothing to retry.
+      expect(await store().discardDeadLetters([op.id])).toBe(0);
+      expect(await store().retryDeadLetters([fwd.id], 1300)).toBe(0);
+      // The other destination's forward of the same webhook still has its body.
+      const [fb] = await store().claimForwards({ destinations: ['http://b.test/hook'], limit: 10, owner: 'w', now: 1300, leaseMs: 1000 });
+      expect(fb!.body.toString()).toBe('{"events":[]}');
+      // A pending forward or operation is never discarded.
+      await store().deadLetterForward(fb!, 'w', 1400, { reason: 'gave up' });
+      await ask(store(), 1500, { tagId: 'pending' });
+      expect(await store().discardDeadLetters('all')).toBe(3);
+      expect(await store().listDeadLetters()).toEqual([]);
+      expect((await store().status(1600)).operations).toMatchObject({ pending: 1, dead: 0 });
+      await expect(store().discardDeadLetters(['nope'])).rejects.toThrow(/"nope" is not a dead-letter id/);
+    });
+
     it('queues dead letters again by id, fresh: due now, attempts and give-up window reset', async () => {
       await deadLetters();
       const kinds: WorkKind[] = [];

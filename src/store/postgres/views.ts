@@ -1,10 +1,14 @@
 import type { Provider } from '../../tag-operation';
 import type { AccountScope, DeadLetter, DeadLetterCode, DeadLetterCursor, PersonScopeRequest, RescopeResult, StoreStatus, WorkKind } from '../store';
 import { deadLetterPageParams, parseDeadLetterIds } from '../shared/dead-letter-ids';
-import { optNum, toDeadLetter, toOperationCounts, toQueueCounts, toRunningLifetimes } from '../shared/rows';
+import { optNum, toDeadLetter, toOperationCounts, toQueueCounts, toRunningLifetimes, type Row } from '../shared/rows';
 import {
   DEAD_LETTERS,
   DEAD_OPERATION_ACCOUNT,
+  DISCARD_DEAD_OPERATION,
+  DISCARD_ALL_DEAD_OPERATIONS,
+  DISCARD_DEAD_FORWARD,
+  DISCARD_ALL_DEAD_FORWARDS,
   DEAD_FORWARD_DESTINATION,
   DEAD_FORWARD_DESTINATIONS,
   FORWARD_COUNTS,
@@ -27,6 +31,7 @@ import {
   RUNNING_LIFETIMES,
   unlistedAccounts,
 } from '../sql/views';
+import { DELETE_BODY_IF_UNUSED } from '../sql/forwards';
 import type { Notify, Query } from './db';
 import { LEASE_END } from './liveness';
 
@@ -69,6 +74,26 @@ export async function deadOperationAccountsPostgres(q: Query, ids: string[]): Pr
     if (row) out.set(id, String(row.account));
   }
   return out;
+}
+
+/** Call inside a transaction: the dead letters removed, and the bodies of the forwards among them that no forward holds any more. */
+export async function discardDeadLettersPostgres(q: Query, which: 'all' | string[]): Promise<number> {
+  const ids = which === 'all' ? undefined : parseDeadLetterIds(which);
+  const bodies = new Set<number>();
+  let n = 0;
+  const forwards = (rows: Row[]) => {
+    for (const r of rows) bodies.add(Number(r.body_id));
+    n += rows.length;
+  };
+  if (!ids) {
+    n += (await q(DISCARD_ALL_DEAD_OPERATIONS)).rowCount;
+    forwards((await q(DISCARD_ALL_DEAD_FORWARDS)).rows);
+  } else {
+    for (const id of new Set(ids.operations)) n += (await q(DISCARD_DEAD_OPERATION, [id])).rowCount;
+    for (const id of new Set(ids.forwards)) forwards((await q(DISCARD_DEAD_FORWARD, [id])).rows);
+  }
+  for (const body of bodies) await q(DELETE_BODY_IF_UNUSED, [body]);
+  return n;
 }
 
 export async function deadForwardDestinationsPostgres(q: Query, ids: readonly string[] | 'all'): Promise<Map<string, number>> {

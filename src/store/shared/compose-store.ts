@@ -129,6 +129,7 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
     status: async (now) => open().status(now),
     listDeadLetters: async (limit = 100, after) => open().listDeadLetters(limit, after),
     retryDeadLetters: async (which, now) => wakeFor(await open().retryDeadLetters(which, now)),
+    discardDeadLetters: async (which) => open().discardDeadLetters(which),
     deadOperationAccounts: async (ids) => open().deadOperationAccounts(ids),
     deadForwardDestinations: async (ids) => open().deadForwardDestinations(ids),
     requeueDeadOperations: async (account, code, now) =>

@@ -69,6 +69,7 @@ export interface StoreEngine {
   status(now: number): Promise<StoreStatus>;
   listDeadLetters(limit: number, after?: DeadLetterCursor): Promise<DeadLetter[]>;
   retryDeadLetters(which: 'all' | string[], now: number): Promise<Record<WorkKind, number>>;
+  discardDeadLetters(which: 'all' | string[]): Promise<number>;
   deadOperationAccounts(ids: string[]): Promise<Map<string, string>>;
   deadForwardDestinations(ids: readonly string[] | 'all'): Promise<Map<string, number>>;
   deadLetterForwardsNotTo(destinations: readonly string[], now: number, reasonOf: (destination: string) => string): Promise<Map<string, number>>;

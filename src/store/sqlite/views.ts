@@ -1,7 +1,7 @@
 import type { AccountScope, DeadLetter, DeadLetterCode, DeadLetterCursor, PersonScopeRequest, RescopeResult, StoreStatus, WorkKind } from '../store';
 import type { Provider } from '../../tag-operation';
 import { deadLetterPageParams, parseDeadLetterIds } from '../shared/dead-letter-ids';
-import { optNum, toDeadLetter, toOperationCounts, toQueueCounts, toRunningLifetimes } from '../shared/rows';
+import { optNum, toDeadLetter, toOperationCounts, toQueueCounts, toRunningLifetimes, type Row } from '../shared/rows';
 import {
   DEAD_LETTERS,
   FORWARD_COUNTS,
@@ -17,6 +17,10 @@ import {
   REQUEUE_DEAD_OPERATION,
   REQUEUE_DEAD_OPERATIONS_BY_CODE,
   DEAD_OPERATION_ACCOUNT,
+  DISCARD_DEAD_OPERATION,
+  DISCARD_ALL_DEAD_OPERATIONS,
+  DISCARD_DEAD_FORWARD,
+  DISCARD_ALL_DEAD_FORWARDS,
   DEAD_FORWARD_DESTINATION,
   DEAD_FORWARD_DESTINATIONS,
   ACCOUNTLESS_OPERATIONS,
@@ -27,6 +31,7 @@ import {
   RUNNING_LIFETIMES,
   unlistedAccounts,
 } from '../sql/views';
+import { DELETE_BODY_IF_UNUSED } from '../sql/forwards';
 import type { SqliteDb } from './db';
 import type { SqliteReader } from './reader';
 
@@ -78,6 +83,28 @@ export function retryDeadLettersSqlite(db: SqliteDb, which: 'all' | string[], no
     for (const id of ids.operations) operations += db.run(REQUEUE_DEAD_OPERATION, [now, id]);
     for (const id of ids.forwards) forwards += db.run(REQUEUE_DEAD_FORWARD, [now, id]);
     return { operations, forwards };
+  });
+}
+
+/** One transaction: the dead letters removed, and the bodies of the forwards among them that no forward holds any more. */
+export function discardDeadLettersSqlite(db: SqliteDb, which: 'all' | string[]): number {
+  const ids = which === 'all' ? undefined : parseDeadLetterIds(which);
+  return db.tx(() => {
+    const bodies = new Set<number>();
+    let n = 0;
+    const forwards = (rows: Row[]) => {
+      for (const r of rows) bodies.add(Number(r.body_id));
+      n += rows.length;
+    };
+    if (!ids) {
+      n += db.run(DISCARD_ALL_DEAD_OPERATIONS);
+      forwards(db.all(DISCARD_ALL_DEAD_FORWARDS));
+    } else {
+      for (const id of new Set(ids.operations)) n += db.run(DISCARD_DEAD_OPERATION, [id]);
+      for (const id of new Set(ids.forwards)) forwards(db.all(DISCARD_DEAD_FORWARD, [id]));
+    }
+    for (const body of bodies) db.run(DELETE_BODY_IF_UNUSED, [body]);
+    return n;
   });
 }
 
