@@ -82,20 +82,6 @@ export function historyEventTime(integer: 'INTEGER' | 'BIGINT'): Migration {
 }
 
 /**
- * Step 11, SQLite's only: pending forwards by destination and due time, so that a claim for one
- * destination reads only its forwards that are due (sqlite/forwards.ts), not its whole backlog —
- * a failing destination's thousands of forwards waiting for their retry made every claim read
- * them all, on the event loop. PostgreSQL's claim reads its destination's heads only
- * (postgres/forwards.ts) and has no such step: without statistics (a new table, autovacuum off)
- * its planner took this index as the way into nested loops that read the backlog once per row.
- */
-export const FORWARDS_DUE_INDEX: Migration = {
-  version: 11,
-  name: 'pending forwards indexed by destination and due time',
-  sql: `CREATE INDEX forwards_due ON forwards (destination, due_at) WHERE state = 'pending';`,
-};
-
-/**
  * Step 9's part that both engines run as written, once `person_scope` exists (holding ''):
  * the person as the provider identifies them (tag-operation.ts, `personScope`) — '' for
  * MantaGo (platform and user id), the recipient for BotBonnie (`bot_pid`). Rows that now

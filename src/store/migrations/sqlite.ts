@@ -6,7 +6,6 @@ import {
   LEASE_HOLDER_COLUMNS,
   LEASE_HOLDERS_NAME,
   historyEventTime,
-  FORWARDS_DUE_INDEX,
   recipientAndDeadCodes,
 } from './portable';
 import { SQLITE_PERSON_SCOPE } from './sqlite-person-scope';
@@ -237,5 +236,4 @@ export const sqliteMigrations: readonly Migration[] = [
   },
   SQLITE_PERSON_SCOPE,
   historyEventTime('INTEGER'),
-  FORWARDS_DUE_INDEX,
 ];

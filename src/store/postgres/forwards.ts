@@ -37,10 +37,8 @@ const CLAIM_FORWARDS = `
 
 /**
  * The same, for the destinations of $5: only their heads are read (a claim for one destination
- * must not cost in proportion to another's backlog). Not SQLite's search of forwards_due with a
- * NOT EXISTS per row: without statistics (a new table, or autovacuum off) PostgreSQL's planner
- * answered that NOT EXISTS through forwards_due too, reading the destination's whole backlog
- * for every candidate — 2.5 s for a claim of 5,000 among 5,000.
+ * must not cost in proportion to another's backlog; CONTRACT.md: "one destination's failures
+ * never delay another destination").
  */
 const TO_DESTINATIONS = 'destination = ANY($5::text[])';
 const CLAIM_FORWARDS_TO = `

@@ -59,22 +59,10 @@ export const FORWARD_HEAD_IDS = `
   SELECT MIN(id) FROM forwards WHERE state = 'pending' GROUP BY destination, ordering_key`;
 
 /**
- * Heads of the destinations `destinations` names (a condition on `destination`): pending
- * forwards with no earlier pending forward of their key. With `due_at <= $due` they are read
- * through forwards_due — only the destination's forwards that are due, not its backlog nor
- * another destination's (CONTRACT.md: one destination's failures never delay another) — and
- * each is checked to be its key's head through forwards_heads.
+ * As FORWARD_HEAD_IDS, for the destinations `condition` names only (a condition on
+ * `destination`): only their pending forwards are read, through forwards_heads — a claim or a
+ * wake-up of one destination must not cost in proportion to another's backlog.
  */
-export function dueForwardHeads(destinations: string, due: string): string {
-  return `
-    f.state = 'pending' AND ${destinations} AND f.due_at <= ${due}
-    AND NOT EXISTS (
-      SELECT 1 FROM forwards p
-      WHERE p.state = 'pending' AND p.destination = f.destination AND p.ordering_key = f.ordering_key AND p.id < f.id
-    )`;
-}
-
-/** As FORWARD_HEAD_IDS, for the destinations `condition` names only (a condition on `destination`). */
 export function forwardHeadIdsWhere(condition: string): string {
   return `SELECT MIN(id) FROM forwards WHERE state = 'pending' AND ${condition} GROUP BY destination, ordering_key`;
 }
