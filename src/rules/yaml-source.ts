@@ -119,7 +119,9 @@ function syntaxMessage(code: string, message: string, at: string): string {
   if (code === 'MULTIPLE_DOCS') return 'the file must hold one YAML document, and this one holds more (a line `---` starts another): put each in a file of its own';
   if (code === 'DUPLICATE_KEY') {
     // The key as written where the parser points (its second writing), up to its `:`.
-    const key = /^("(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|[^:\n#]*?)[ \t]*:(?=[\s,}\]]|$)/.exec(at)?.[1];
+    // A quoted key ends at its quote (JSON style, `{"event":message}`, needs no space after the colon).
+    const m = /^(?:("(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*')[ \t]*:|([^:\n#]*?)[ \t]*:(?=[\s,}\]]|$))/.exec(at);
+    const key = m?.[1] ?? m?.[2];
     return key && key.length <= 80 ? `key ${key.startsWith('"') || key.startsWith("'") ? key : JSON.stringify(key)} is written twice in this map: keep one` : 'a key is written twice in this map: keep one';
   }
   return message;
@@ -156,6 +158,11 @@ function toValue(node: unknown, key: string | undefined, x: Expansion): unknown 
       const out = Object.create(null) as Record<string, unknown>;
       for (const pair of node.items) {
         const k = keyText(pair.key, (alias) => x.targets.get(alias) ?? alias);
+        // The parser finds keys written twice as written; a key written once as itself and once
+        // through an alias (`*w :` for `when`) only here.
+        if (Object.prototype.hasOwnProperty.call(out, k)) {
+          throw new AliasError(rangeStart(pair.key) ?? 0, `key ${JSON.stringify(k)} is written twice in this map${isAlias(pair.key) ? ` (here through the alias *${pair.key.source})` : ''}: keep one`);
+        }
         Object.defineProperty(out, k, { value: toValue(pair.value, k, x), enumerable: true, writable: true, configurable: true });
       }
       return out;

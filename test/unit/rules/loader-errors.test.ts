@@ -240,6 +240,14 @@ describe('rule files the YAML reader met unprepared (a fuzz of the files)', () =
     expect(messages('base: &b { add_tag: t, provider: mantago }\nrules:\n  - id: a\n    when: {}\n    then: [{ <<: *b }]\n')).toContain(
       '5:14: unknown key "<<" in an action: YAML 1.2 has no merge keys; write the keys out, or use an alias (*name) for a whole value',
     );
+    // Written once as itself and once through an alias: a key written twice as well (it was taken silently, the later winning).
+    expect(messages('rules:\n  - id: a\n    description: &w when\n    when: {event: postback}\n    *w : {event: message}\n    then: [{add_tag: t, provider: mantago}]\n')).toEqual([
+      '5:5: YAML syntax error: key "when" is written twice in this map (here through the alias *w): keep one',
+    ]);
+    // JSON-style keys are named too.
+    expect(messages('rules:\n  - id: a\n    when: {"event":message, "event":postback}\n    then: [{add_tag: t, provider: mantago}]\n')).toEqual([
+      '3:29: YAML syntax error: key "event" is written twice in this map: keep one',
+    ]);
     const complex = messages(`${RULE}    ? [x, y]\n    : 1\n`);
     expect(complex).toHaveLength(1);
     expect(complex[0]).toMatch(/^5:7: unknown key /);
