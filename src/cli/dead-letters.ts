@@ -75,21 +75,26 @@ async function* deadLetterPages(store: Store, limit: number | undefined): AsyncG
   }
 }
 
-export async function runDeadLettersRetry(ids: string[], opts: { all?: boolean }, env: NodeJS.ProcessEnv, io: CommandIo, now = Date.now()): Promise<number> {
-  if (!opts.all && ids.length === 0) {
-    io.stderr('autotag dead-letters retry: give --all or one or more ids (see `autotag dead-letters list`)\n');
-    return 1;
-  }
-  if (opts.all && ids.length > 0) {
-    io.stderr('autotag dead-letters retry: give either --all or ids, not both\n');
-    return 1;
-  }
-  // The store's own reading of an id, before anything is queued: a later id it refuses must not leave earlier ones queued unsaid.
+/**
+ * `--all` or ids, not both, each read as the store reads ids — before anything is done: a later
+ * id the store refused would leave earlier ones done unsaid. False (said on stderr) when not.
+ */
+function idsGiven(command: 'retry' | 'discard', ids: string[], opts: { all?: boolean }, io: CommandIo): boolean {
+  const refuse = (why: string) => {
+    io.stderr(`autotag dead-letters ${command}: ${why}\n`);
+    return false;
+  };
+  if (!opts.all && ids.length === 0) return refuse('give --all or one or more ids (see `autotag dead-letters list`)');
+  if (opts.all && ids.length > 0) return refuse('give either --all or ids, not both');
   const malformed = ids.filter((id) => !DEAD_LETTER_ID.test(id.trim()));
   if (malformed.length > 0) {
-    io.stderr(`autotag dead-letters retry: not a dead-letter id: ${malformed.map((id) => JSON.stringify(id)).join(', ')} (ids look like op-12 or fwd-3, as \`dead-letters list\` shows them)\n`);
-    return 1;
+    return refuse(`not a dead-letter id: ${malformed.map((id) => JSON.stringify(id)).join(', ')} (ids look like op-12 or fwd-3, as \`dead-letters list\` shows them)`);
   }
+  return true;
+}
+
+export async function runDeadLettersRetry(ids: string[], opts: { all?: boolean }, env: NodeJS.ProcessEnv, io: CommandIo, now = Date.now()): Promise<number> {
+  if (!idsGiven('retry', ids, opts, io)) return 1;
   return withStore('dead-letters retry', env, io, async (store, config) => {
     if (opts.all) {
       // Whose they are, read before: the service may take them up (and keep them again) at once.
@@ -139,19 +144,7 @@ export async function runDeadLettersRetry(ids: string[], opts: { all?: boolean }
  * are removed, as `retry` does.
  */
 export async function runDeadLettersDiscard(ids: string[], opts: { all?: boolean }, env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
-  if (!opts.all && ids.length === 0) {
-    io.stderr('autotag dead-letters discard: give --all or one or more ids (see `autotag dead-letters list`)\n');
-    return 1;
-  }
-  if (opts.all && ids.length > 0) {
-    io.stderr('autotag dead-letters discard: give either --all or ids, not both\n');
-    return 1;
-  }
-  const malformed = ids.filter((id) => !DEAD_LETTER_ID.test(id.trim()));
-  if (malformed.length > 0) {
-    io.stderr(`autotag dead-letters discard: not a dead-letter id: ${malformed.map((id) => JSON.stringify(id)).join(', ')} (ids look like op-12 or fwd-3, as \`dead-letters list\` shows them)\n`);
-    return 1;
-  }
+  if (!idsGiven('discard', ids, opts, io)) return 1;
   return withStore('dead-letters discard', env, io, async (store) => {
     if (opts.all) {
       const n = await store.discardDeadLetters('all');

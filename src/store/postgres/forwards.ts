@@ -17,43 +17,28 @@ import type { Notify, Query } from './db';
 import { LEASE_END } from './liveness';
 
 /**
- * Heads only (see FORWARD_HEAD_IDS), due and not leased, SKIP LOCKED as for
- * operations. $5: destinations to limit the claim to, or NULL; $6 and $7 the
- * holder and call deadline, as for operations.
+ * Heads only (see FORWARD_HEAD_IDS), due and not leased, SKIP LOCKED as for operations: of
+ * every destination, or of those `destinations` names (a condition on `destination`) — then only
+ * their heads are read (a claim for one destination must not cost in proportion to another's
+ * backlog; CONTRACT.md: "one destination's failures never delay another destination"). $6 and
+ * $7 the holder and call deadline, as for operations.
  */
-const CLAIM_FORWARDS = `
+const claimForwards = (destinations?: string) => `
   UPDATE forwards f SET lease_owner = $1, leased_until = $2, lease_holder = $6, call_deadline = $7
   FROM (
     SELECT id FROM forwards
-    WHERE state = 'pending' AND id IN (${FORWARD_HEAD_IDS})
+    WHERE state = 'pending' AND id IN (${destinations ? forwardHeadIdsWhere(destinations) : FORWARD_HEAD_IDS})
       AND due_at <= $3 AND (leased_until IS NULL OR ${LEASE_END} <= $3)
-      AND $5::text[] IS NULL
+      AND ${destinations ?? '$5::text[] IS NULL'}
     ORDER BY id
     LIMIT $4
     FOR UPDATE SKIP LOCKED
   ) picked, forward_bodies b
   WHERE f.id = picked.id AND b.id = f.body_id
   RETURNING f.*, b.body, b.headers`;
-
-/**
- * The same, for the destinations of $5: only their heads are read (a claim for one destination
- * must not cost in proportion to another's backlog; CONTRACT.md: "one destination's failures
- * never delay another destination").
- */
-const TO_DESTINATIONS = 'destination = ANY($5::text[])';
-const CLAIM_FORWARDS_TO = `
-  UPDATE forwards f SET lease_owner = $1, leased_until = $2, lease_holder = $6, call_deadline = $7
-  FROM (
-    SELECT id FROM forwards
-    WHERE state = 'pending' AND id IN (${forwardHeadIdsWhere(TO_DESTINATIONS)})
-      AND due_at <= $3 AND (leased_until IS NULL OR ${LEASE_END} <= $3)
-      AND ${TO_DESTINATIONS}
-    ORDER BY id
-    LIMIT $4
-    FOR UPDATE SKIP LOCKED
-  ) picked, forward_bodies b
-  WHERE f.id = picked.id AND b.id = f.body_id
-  RETURNING f.*, b.body, b.headers`;
+const CLAIM_FORWARDS = claimForwards();
+/** For the destinations of $5. */
+const CLAIM_FORWARDS_TO = claimForwards('destination = ANY($5::text[])');
 
 export async function claimForwardsPostgres(
   q: Query,

@@ -15,40 +15,27 @@ import {
 import type { SqliteDb } from './db';
 
 /**
- * Heads only (see FORWARD_HEAD_IDS), due and not leased. `$5` is a JSON list of
- * destinations, or NULL for all of them.
- */
-const CLAIM_FORWARDS = `
-  UPDATE forwards SET lease_owner = $1, leased_until = $2
-  WHERE id IN (
-    SELECT id FROM forwards
-    WHERE state = 'pending' AND id IN (${FORWARD_HEAD_IDS})
-      AND due_at <= $3 AND (leased_until IS NULL OR leased_until <= $3)
-    ORDER BY id
-    LIMIT $4
-  )
-  RETURNING id`;
-
-/**
- * The same, for the destinations of the JSON list $5: only their heads are read, through
- * forwards_heads — not every destination's pending forwards, so that a claim for one destination
+ * Heads only (see FORWARD_HEAD_IDS), due and not leased: of every destination, or of those
+ * `destinations` names (a condition on `destination`) — then only their heads are read, through
+ * forwards_heads, not every destination's pending forwards, so that a claim for one destination
  * does not cost in proportion to another's backlog (CONTRACT.md: "one destination's failures
  * never delay another destination"). Its own backlog it still reads: a search of an index by
  * due time instead read, behind a failing key's head, every forward queued after it (all due),
  * and was slower than this when people wrote more than once during an outage.
  */
-const TO_DESTINATIONS = 'destination IN (SELECT value FROM json_each($5))';
-export const CLAIM_FORWARDS_TO = `
+const claimForwards = (destinations?: string) => `
   UPDATE forwards SET lease_owner = $1, leased_until = $2
   WHERE id IN (
     SELECT id FROM forwards
-    WHERE state = 'pending' AND id IN (${forwardHeadIdsWhere(TO_DESTINATIONS)})
-      AND due_at <= $3 AND (leased_until IS NULL OR leased_until <= $3)
-      AND ${TO_DESTINATIONS}
+    WHERE state = 'pending' AND id IN (${destinations ? forwardHeadIdsWhere(destinations) : FORWARD_HEAD_IDS})
+      AND due_at <= $3 AND (leased_until IS NULL OR leased_until <= $3)${destinations ? `\n      AND ${destinations}` : ''}
     ORDER BY id
     LIMIT $4
   )
   RETURNING id`;
+const CLAIM_FORWARDS = claimForwards();
+/** For the destinations of the JSON list $5. */
+export const CLAIM_FORWARDS_TO = claimForwards('destination IN (SELECT value FROM json_each($5))');
 
 const CLAIMED_WITH_BODY = `
   SELECT f.*, b.body, b.headers FROM forwards f JOIN forward_bodies b ON b.id = f.body_id
