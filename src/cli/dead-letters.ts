@@ -202,7 +202,7 @@ function unsentForwardNotes(byDestination: ReadonlyMap<string, number>, config: 
   const configured = new Set(config.endpoints.flatMap((e) => e.forwardUrls));
   const notes: string[] = [];
   for (const [destination, n] of byDestination) {
-    if (n === 0 || configured.has(destination)) continue;
+    if (configured.has(destination)) continue;
     const them = n === 1 ? '1 of them is a forward' : `${n} of them are forwards`;
     notes.push(
       `${them} to ${destinationLabel(destination)}, which is no longer configured (LINE_FORWARD_URLS, FACEBOOK_FORWARD_URLS, WHATSAPP_FORWARD_URLS, or a channel's forward_urls): ${n === 1 ? 'it is' : 'they are'} not sent, and the service keeps ${n === 1 ? 'it' : 'them'} as dead letters again when it next starts`,

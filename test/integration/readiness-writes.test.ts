@@ -27,6 +27,10 @@ const until = async (what: string, ok: () => Promise<boolean>, timeoutMs = 10_00
   }
 };
 
+/** The harness's app with /admin mounted (ADMIN_TOKEN in its environment). */
+const withAdmin = (h: Harness) =>
+  createApp({ config: h.config, log: h.log, metrics: h.metrics, store: h.store, rules: { current: () => h.ruleSet }, admin: createAdminRouter({ config: h.config, store: h.store, rules: () => h.ruleSet, log: h.log }) });
+
 const post = (h: Harness, userId: string, text = 'coupon') => {
   const body = lineBody([lineText(text, userId)]);
   return request(h.app).post('/webhooks/line').set('content-type', 'application/json').set('x-line-signature', signLine(body, SECRET)).send(body);
@@ -92,7 +96,7 @@ const disk = tinyDisk();
     expect(probed.status).toBe(503);
     expect(probed.body.reason).toMatch(/SQLITE_FULL/);
     // /admin/status.json reads what the store holds, and says the writes are refused.
-    const adminApp = createApp({ config: h.config, log: h.log, metrics: h.metrics, store: h.store, rules: { current: () => h.ruleSet }, admin: createAdminRouter({ config: h.config, store: h.store, rules: () => h.ruleSet, log: h.log }) });
+    const adminApp = withAdmin(h);
     const json = await request(adminApp).get('/admin/status.json').set('authorization', `Bearer ${ADMIN_TOKEN}`);
     expect(json.status).toBe(200);
     expect(json.body.storeWriteError).toMatch(/SQLITE_FULL/);
@@ -118,9 +122,6 @@ describePostgres('PostgreSQL that stops taking writes (a read-only database)', (
     asRole.username = role;
     h = await startHarness({ LINE_CHANNEL_SECRET: SECRET, ADMIN_TOKEN }, undefined, { engine: 'postgres', url: asRole.toString() });
   });
-  /** The same app with /admin mounted. */
-  const withAdmin = () =>
-    createApp({ config: h.config, log: h.log, metrics: h.metrics, store: h.store, rules: { current: () => h.ruleSet }, admin: createAdminRouter({ config: h.config, store: h.store, rules: () => h.ruleSet, log: h.log }) });
   afterAll(async () => {
     await admin.query(`ALTER ROLE ${role} RESET default_transaction_read_only`);
     await terminate();
@@ -151,7 +152,7 @@ describePostgres('PostgreSQL that stops taking writes (a read-only database)', (
     expect(notReady.status).toBe(503);
     expect(notReady.body.reason).toMatch(/^store \(postgres\): .*read-only/);
     // /admin shows what the store holds, and that it takes no writes (it said "✓ … answers.").
-    const adminApp = withAdmin();
+    const adminApp = withAdmin(h);
     const json = await request(adminApp).get('/admin/status.json').set('authorization', `Bearer ${ADMIN_TOKEN}`);
     expect(json.status).toBe(200);
     expect(json.body.storeWriteError).toMatch(/read-only/);
@@ -167,9 +168,9 @@ describePostgres('PostgreSQL that stops taking writes (a read-only database)', (
     await terminate();
     await until('/readyz to answer 200', async () => (await request(h.app).get('/readyz')).status === 200);
     await post(h, 'Uafter').expect(200);
-    const healed = await request(withAdmin()).get('/admin/status.json').set('authorization', `Bearer ${ADMIN_TOKEN}`);
+    const healed = await request(withAdmin(h)).get('/admin/status.json').set('authorization', `Bearer ${ADMIN_TOKEN}`);
     expect(healed.body.storeWriteError).toBeNull();
-    const healedPage = await request(withAdmin()).get('/admin').set('authorization', `Bearer ${ADMIN_TOKEN}`);
+    const healedPage = await request(withAdmin(h)).get('/admin').set('authorization', `Bearer ${ADMIN_TOKEN}`);
     expect(healedPage.text).not.toContain('not taking writes');
   });
 
