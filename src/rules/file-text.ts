@@ -6,10 +6,21 @@
  */
 export type FileText = { text: string } | { problem: { line: number; column: number; message: string } };
 
+/**
+ * Byte order marks of the encodings a file is named by, UTF-32 first: its little-endian mark
+ * (FF FE 00 00) begins with UTF-16's (FF FE), and a UTF-16 file whose first character is
+ * U+0000 would be refused anyway (YAML may not hold it).
+ */
+const BYTE_ORDER_MARKS: readonly { bytes: readonly number[]; encoding: string }[] = [
+  { bytes: [0xff, 0xfe, 0x00, 0x00], encoding: 'UTF-32 LE' },
+  { bytes: [0x00, 0x00, 0xfe, 0xff], encoding: 'UTF-32 BE' },
+  { bytes: [0xff, 0xfe], encoding: 'UTF-16' },
+  { bytes: [0xfe, 0xff], encoding: 'UTF-16' },
+];
+
 export function decodeFileText(bytes: Buffer): FileText {
-  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
-    return { problem: { line: 1, column: 1, message: 'the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8' } };
-  }
+  const marked = BYTE_ORDER_MARKS.find((m) => m.bytes.every((b, i) => bytes[i] === b));
+  if (marked) return { problem: { line: 1, column: 1, message: `the file is ${marked.encoding} (it starts with a ${marked.encoding} byte order mark): save it as UTF-8` } };
   const text = bytes.toString('utf8');
   if (Buffer.from(text, 'utf8').equals(bytes)) return { text };
   // Up to its first U+FFFD that the file did not hold as such, the text is the file's own bytes,

@@ -271,6 +271,31 @@ describe('rule files the YAML reader met unprepared (a fuzz of the files)', () =
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+  it('a file saved as UTF-32 is named so, either way round (it was called UTF-16, or not UTF-8)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autotag-encoding-'));
+    try {
+      // "rules: []\n" in UTF-32, each with its byte order mark.
+      const utf32 = (le: boolean) =>
+        Buffer.concat(
+          [...'\ufeffrules: []\n'].map((c) => {
+            const b = Buffer.alloc(4);
+            if (le) b.writeUInt32LE(c.codePointAt(0)!);
+            else b.writeUInt32BE(c.codePointAt(0)!);
+            return b;
+          }),
+        );
+      fs.writeFileSync(path.join(dir, 'utf32be.yaml'), utf32(false));
+      fs.writeFileSync(path.join(dir, 'utf32le.yaml'), utf32(true));
+      const { problems, ruleSet } = await loadRuleSet(dir, { cwd: dir, now: NOW });
+      expect(ruleSet).toBeUndefined();
+      expect(problems.map(formatProblem)).toEqual([
+        'utf32be.yaml:1:1: the file is UTF-32 BE (it starts with a UTF-32 BE byte order mark): save it as UTF-8',
+        'utf32le.yaml:1:1: the file is UTF-32 LE (it starts with a UTF-32 LE byte order mark): save it as UTF-8',
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('a long regex in a problem', () => {
