@@ -21,15 +21,21 @@ const NAME_RULE = 'letters (a-z, A-Z), digits, "-" and "_"';
 
 export const nameSchema = z.string().regex(NAME, { message: `an id holds only ${NAME_RULE}` });
 
-/** A secret: only as `${VARIABLE}`, so secrets stay in the environment, not in a file that is committed. */
-export const secretValue = z.string().regex(VARIABLE_ONLY, {
-  message: 'a literal secret is not allowed in the channels file: write ${VARIABLE} and set that variable in the environment',
-});
+/**
+ * A secret: only as `${VARIABLE}`, so secrets stay in the environment, not in a file that is
+ * committed. The message names the key (never the value): a reader of the message alone knows
+ * which of an entry's secrets it is about.
+ */
+export function secretValue(key: string) {
+  return z.string().regex(VARIABLE_ONLY, {
+    message: `a literal secret is not allowed for ${JSON.stringify(key)} in the channels file: write ${key}: \${VARIABLE} and set that variable in the environment`,
+  });
+}
 
 const text = z.string().refine((s) => s.trim() !== '', { message: 'must not be empty' });
 
 function accountKeySchema(key: AccountKey) {
-  const value = key.secret ? secretValue : text;
+  const value = key.secret ? secretValue(key.name) : text;
   return key.required ? value : value.optional();
 }
 
@@ -54,8 +60,8 @@ export function channelSchema(kind: ChannelKind) {
   const shape: Record<string, z.ZodType> = {
     id: nameSchema,
     platform: z.literal(kind.name),
-    [kind.secretKey]: secretValue,
-    ...(kind.verifyTokenKey ? { [kind.verifyTokenKey]: secretValue } : {}),
+    [kind.secretKey]: secretValue(kind.secretKey),
+    ...(kind.verifyTokenKey ? { [kind.verifyTokenKey]: secretValue(kind.verifyTokenKey) } : {}),
     ...(kind.destinationKey ? { [kind.destinationKey]: text.optional() } : {}),
     accounts: oneOrMany(nameSchema).optional(),
     forward_urls: oneOrMany(text).optional(),

@@ -45,7 +45,7 @@ describe('autotag validate with a channels file', () => {
     expect(io.out).toBe('');
     expect(io.err).toBe(
       [
-        'test/fixtures/channels/invalid/channels.yaml:5:12: a literal secret is not allowed in the channels file: write ${VARIABLE} and set that variable in the environment',
+        'test/fixtures/channels/invalid/channels.yaml:5:12: a literal secret is not allowed for "token" in the channels file: write token: ${VARIABLE} and set that variable in the environment',
         'test/fixtures/channels/invalid/channels.yaml:11:16: unknown account "brand-z"; did you mean "brand-a"?',
         'test/fixtures/channels/invalid/channels.yaml:12:5: unknown key "forwrd_urls" in a LINE channel; did you mean "forward_urls"?',
         '',

@@ -95,7 +95,7 @@ extra: 1
     expect(problems(text, { LINE_SECRET: 's', APP_SECRET: 'a', VERIFY: 'v' })).toEqual([
       'channels.yaml:3:5: missing required key "token"',
       'channels.yaml:5:5: unknown key "tokn" in a MantaGo account; did you mean "token"?',
-      'channels.yaml:6:13: a literal secret is not allowed in the channels file: write ${VARIABLE} and set that variable in the environment',
+      'channels.yaml:6:13: a literal secret is not allowed for "secret" in the channels file: write secret: ${VARIABLE} and set that variable in the environment',
       'channels.yaml:8:15: unknown provider "mantgo"; did you mean "mantago"?',
       'channels.yaml:13:16: unknown account "brand-x"; did you mean "brand-a"?',
       'channels.yaml:15:15: unknown platform "lien"; a channel is line (a LINE channel) or meta (a Meta app: Messenger, Instagram and WhatsApp)',
@@ -124,6 +124,37 @@ __proto__: { extra: 1 }
       'channels.yaml:11:5: unknown key "constructor" in a LINE channel; expected one of id, platform, secret, destination, accounts, forward_urls',
       'channels.yaml:12:5: unknown key "__proto__" in a LINE channel; expected one of id, platform, secret, destination, accounts, forward_urls',
       'channels.yaml:13:1: unknown key "__proto__" in the channels file; expected one of accounts, channels',
+    ]);
+  });
+
+  it('names the key of a literal secret, at its value (the message alone said only "a literal secret")', () => {
+    const text = `accounts:
+  brand-a:
+    provider: mantago
+    bot_id: "1"
+    token: literal-token
+    secret: literal-secret
+  brand-b:
+    provider: botbonnie
+    bot_id: b
+    token: literal-token
+channels:
+  - id: shop-line
+    platform: line
+    secret: literal-line-secret
+  - id: shop-meta
+    platform: meta
+    app_secret: literal-app-secret
+    verify_token: literal-verify-token
+`;
+    const literal = (key: string) => `a literal secret is not allowed for "${key}" in the channels file: write ${key}: \${VARIABLE} and set that variable in the environment`;
+    expect(problems(text, {})).toEqual([
+      `channels.yaml:5:12: ${literal('token')}`,
+      `channels.yaml:6:13: ${literal('secret')}`,
+      `channels.yaml:10:12: ${literal('token')}`,
+      `channels.yaml:14:13: ${literal('secret')}`,
+      `channels.yaml:17:17: ${literal('app_secret')}`,
+      `channels.yaml:18:19: ${literal('verify_token')}`,
     ]);
   });
 
