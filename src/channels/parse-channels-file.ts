@@ -8,7 +8,7 @@ import { parseYamlSource, type PathSegment, type Position, type YamlSource } fro
 import type { Provider } from '../tag-operation';
 import type { AccountDefinition, ChannelDefinition, ChannelsFileResult } from './definitions';
 import { ACCOUNT_SCHEMAS, CHANNEL_SCHEMAS, channelsTopSchema, NAME } from './schema';
-import { substitute } from './variables';
+import { substitute, unquotedReferenceHint } from './variables';
 
 /**
  * What unset variables are: `serve` refuses to start on them; `validate` and `test`
@@ -25,7 +25,7 @@ const KIND_NAMES = CHANNEL_KINDS.map((k) => k.name);
 export function parseChannelsFile(text: string, file: string, env: NodeJS.ProcessEnv, unset: UnsetVariables): ChannelsFileResult {
   const problems: RuleProblem[] = [];
   const warnings: RuleProblem[] = [];
-  const source = parseYamlSource(text);
+  const source = parseYamlSource(text, unquotedReferenceHint);
   const at = (position: Position, message: string, into = problems) => into.push({ file, line: position.line, column: position.column, message });
   const report = (base: PathSegment[], issues: readonly z.core.$ZodIssue[], whole: string) => {
     for (const issue of issues) at(source.locate([...base, ...toPath(issue.path)], issueTarget(issue)), issueMessage(issue, whole));

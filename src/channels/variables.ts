@@ -35,3 +35,18 @@ export function substitute(written: string, env: NodeJS.ProcessEnv): Substituted
   });
   return { value: unset.length > 0 ? undefined : value, variables, unset };
 }
+
+/**
+ * A hint for a YAML syntax error at an unquoted `${VARIABLE}` in flow style (`{ token: ${T} }`,
+ * `[${URL}]`): there `{` starts a map, so the parser reports an unexpected flow-map-start (at the
+ * `{`) or a missing comma, and says nothing of quotes. Reported at the `$`, where the quote goes.
+ */
+export function unquotedReferenceHint(text: string, offset: number): { offset: number; hint: string } | undefined {
+  const start = text.startsWith('${', offset) ? offset : offset > 0 && text.startsWith('${', offset - 1) ? offset - 1 : undefined;
+  if (start === undefined) return undefined;
+  const reference = new RegExp(`^\\$\\{${NAME}\\}`).exec(text.slice(start, start + 200))?.[0] ?? '${VARIABLE}';
+  // The key it is the value of, when written on the same line (`token: ${T}`); none in a list.
+  const key = /([^\s{}[\],:"'#]+)[ \t]*:[ \t]*$/.exec(text.slice(text.lastIndexOf('\n', start - 1) + 1, start))?.[1];
+  const quoted = `"${reference}"`;
+  return { offset: start, hint: `in flow style ({ } or [ ]) ${reference} must be quoted, as "{" starts a map there: write ${key === undefined ? quoted : `${key}: ${quoted}`}` };
+}

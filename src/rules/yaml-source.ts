@@ -17,6 +17,12 @@ export interface Position {
 
 export type PathSegment = string | number;
 
+/**
+ * A hint for the syntax error the parser reports at `offset` of `text`, and where to report it;
+ * undefined when there is none. The channels file's `${VARIABLE}` has one; rule files have none.
+ */
+export type SyntaxHint = (text: string, offset: number) => { offset: number; hint: string } | undefined;
+
 export interface YamlSource {
   /** undefined when the file has syntax errors. */
   value: unknown;
@@ -70,7 +76,7 @@ interface Expansion {
  */
 const NOT_PRINTABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufffe\uffff]/;
 
-export function parseYamlSource(input: string): YamlSource {
+export function parseYamlSource(input: string, hint?: SyntaxHint): YamlSource {
   // A lone CR is a line break in YAML 1.2 (b-break) that the parser does not take as one: the
   // same break as LF, one character for one, so every offset stays where it was.
   const text = input.includes('\r') ? input.replace(/\r(?!\n)/g, '\n') : input;
@@ -86,7 +92,15 @@ export function parseYamlSource(input: string): YamlSource {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
-  const syntaxErrors = doc.errors.map((e) => ({ position: position(e.pos[0]), message: syntaxMessage(e.code, e.message, text.slice(e.pos[0])) }));
+  // A hint is given once for its place: the parser's further complaints about the same text follow it as they are.
+  const hinted = new Set<number>();
+  const syntaxErrors = doc.errors.map((e) => {
+    const message = syntaxMessage(e.code, e.message, text.slice(e.pos[0]));
+    const found = hint?.(text, e.pos[0]);
+    if (found === undefined || hinted.has(found.offset)) return { position: position(e.pos[0]), message };
+    hinted.add(found.offset);
+    return { position: position(found.offset), message: `${message}; ${found.hint}` };
+  });
   const unprintable = NOT_PRINTABLE.exec(text);
   if (unprintable) {
     const code = (unprintable[0].codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0');

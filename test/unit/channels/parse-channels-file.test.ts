@@ -265,6 +265,19 @@ channels:
     }
   });
 
+  it('says to quote a ${VARIABLE} written unquoted in flow style, at its "$" (the parser said only "Unexpected flow-map-start")', () => {
+    const account = problems('accounts:\n  brand-a: { provider: mantago, bot_id: "1", token: ${MANTAGO_TOKEN}, secret: "${S}" }\n');
+    expect(account[0]).toBe(
+      'channels.yaml:2:53: YAML syntax error: Unexpected flow-map-start at node end; in flow style ({ } or [ ]) ${MANTAGO_TOKEN} must be quoted, as "{" starts a map there: write token: "${MANTAGO_TOKEN}"',
+    );
+    // The parser's other complaints about the same text follow it, without the hint again.
+    expect(account.slice(1).filter((p) => p.includes('must be quoted'))).toEqual([]);
+    const list = problems('channels:\n  - id: a\n    platform: line\n    secret: "${S}"\n    forward_urls: [${FORWARD_URL}]\n');
+    expect(list).toEqual([
+      'channels.yaml:5:20: YAML syntax error: Missing , or : between flow sequence items; in flow style ({ } or [ ]) ${FORWARD_URL} must be quoted, as "{" starts a map there: write "${FORWARD_URL}"',
+    ]);
+  });
+
   it('reports YAML syntax errors and an empty file', () => {
     expect(problems('channels: [\n')).toEqual([expect.stringMatching(/^channels\.yaml:2:1: YAML syntax error: /)]);
     expect(problems('')).toEqual(['channels.yaml:1:1: the channels file is empty: it holds "accounts:" and "channels:"']);
