@@ -1,6 +1,6 @@
 /**
  * Forward claims beside a failing destination's backlog, no HTTP: the store's claim for a
- * healthy destination (and the failing one's own claim, and the healthy one's next-due check)
+ * healthy destination (and the failing one's own claim, and each one's next-due check)
  * while BENCH_BACKLOG forwards (default 50,000, each its own ordering key, as when every webhook
  * comes from a new user) wait for their retry to another destination — against the same claims
  * with no backlog at all, measured in the same run. A claim that read every pending forward of
@@ -32,8 +32,15 @@ async function perCall(fn: (i: number) => Promise<unknown>): Promise<number> {
   return (performance.now() - t0) / ROUNDS;
 }
 
+interface Measured {
+  healthy: number;
+  failing: number;
+  nextDue: number;
+  failingNextDue: number;
+}
+
 /** Claims for the healthy and the failing destination, and the healthy one's next-due check, with `backlog` forwards waiting for the failing one. */
-async function measure(store: Store, backlog: number, analyze: () => Promise<void>): Promise<{ healthy: number; failing: number; nextDue: number }> {
+async function measure(store: Store, backlog: number, analyze: () => Promise<void>): Promise<Measured> {
   for (let done = 0; done < backlog; done += 1000) {
     const n = Math.min(1000, backlog - done);
     await store.accept(batch(1000, [], Array.from({ length: n }, (_, i) => forwardTo(FAILING, `U${done + i}`))));
@@ -51,6 +58,7 @@ async function measure(store: Store, backlog: number, analyze: () => Promise<voi
     healthy: await perCall((i) => store.claimForwards({ destinations: [HEALTHY], limit: 8, owner: `h${i}`, now: 4000 + i * 100_000, leaseMs: 1 })),
     failing: await perCall((i) => store.claimForwards({ destinations: [FAILING], limit: 8, owner: `f${i}`, now: 5000, leaseMs: 1 })),
     nextDue: await perCall(() => store.nextDueAt('forwards', HEALTHY)),
+    failingNextDue: await perCall(() => store.nextDueAt('forwards', FAILING)),
   };
 }
 
@@ -63,7 +71,7 @@ interface Opened {
 
 async function engine(name: string, open: () => Promise<Opened>): Promise<Record<string, Figure>> {
   const out: Record<string, Figure> = {};
-  const results: Record<string, { healthy: number; failing: number; nextDue: number }> = {};
+  const results: Record<string, Measured> = {};
   for (const backlog of [0, BACKLOG]) {
     const { store, done, analyze } = await open();
     try {
@@ -73,14 +81,15 @@ async function engine(name: string, open: () => Promise<Opened>): Promise<Record
     }
   }
   const [base, loaded] = [results[0]!, results[BACKLOG]!];
-  for (const k of ['healthy', 'failing', 'nextDue'] as const) {
+  for (const k of ['healthy', 'failing', 'nextDue', 'failingNextDue'] as const) {
     out[`${name}_${k}_ms`] = round(loaded[k], 3);
     out[`${name}_${k}_baseline_ms`] = round(base[k], 3);
     out[`${name}_${k}_ratio`] = round(loaded[k] / base[k], 2);
   }
   console.log(
     `${name}: with ${BACKLOG.toLocaleString('en')} forwards waiting for another destination, a claim ${loaded.healthy.toFixed(3)} ms (${base.healthy.toFixed(3)} ms with none: ${(loaded.healthy / base.healthy).toFixed(2)} ×), ` +
-      `the failing destination's own claim ${loaded.failing.toFixed(3)} ms (${(loaded.failing / base.failing).toFixed(2)} ×), a next-due check ${loaded.nextDue.toFixed(3)} ms (${(loaded.nextDue / base.nextDue).toFixed(2)} ×)`,
+      `the failing destination's own claim ${loaded.failing.toFixed(3)} ms (${(loaded.failing / base.failing).toFixed(2)} ×), a next-due check ${loaded.nextDue.toFixed(3)} ms (${(loaded.nextDue / base.nextDue).toFixed(2)} ×), ` +
+      `the failing destination's own next-due check ${loaded.failingNextDue.toFixed(3)} ms (${(loaded.failingNextDue / base.failingNextDue).toFixed(2)} ×)`,
   );
   return out;
 }

@@ -1,7 +1,7 @@
 import { activityPostgres, pruneActivityPostgres, recordActivityPostgres } from './postgres/activity';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log';
-import type { Store, WorkKind } from './store';
+import type { ClaimOptions, ClaimedForward, Store, WorkKind } from './store';
 import { composeStore } from './shared/compose-store';
 import { SETTLE_GATHER_MS, createGroupCommit } from './shared/group-commit';
 import type { SettledOperation } from './shared/settle';
@@ -18,7 +18,9 @@ import { adminSessionsPostgres } from './postgres/admin-sessions';
 import { acceptBatchesPostgres } from './postgres/accept';
 import { createAnnouncer } from './postgres/announcer';
 import { claimOperationsPostgres, completeOperationsPostgres, expireOperationsPostgres, renewOperationLeasesPostgres, settleOperationPostgres } from './postgres/operations';
-import { claimForwardsPostgres, completeForwardPostgres, deadLetterForwardPostgres, deadLetterForwardsNotToPostgres, retryForwardPostgres } from './postgres/forwards';
+import {
+  claimForwardsPostgres, completeForwardPostgres, deadLetterForwardPostgres, deadLetterForwardsNotToPostgres, markForwardHeadsPostgres, retryForwardPostgres,
+} from './postgres/forwards';
 import {
   accountlessOperationsPostgres,
   assignAccountPostgres,
@@ -54,6 +56,8 @@ export interface PostgresStoreOptions {
   tls?: DatabaseTlsEnv;
   /** How often accepted work of one kind is announced to other instances at most (default ANNOUNCE_WINDOW_MS; tests set their own). */
   announceWindowMs?: number;
+  /** How often a destination's claims look for forward heads left unmarked (default FORWARD_HEADS_LOOK_MS; tests set their own). */
+  forwardHeadsLookMs?: number;
 }
 
 /** The NOTIFY channel of one schema's instances (a database may hold several stores, one per schema). */
@@ -63,6 +67,8 @@ export function workChannel(schema: string | undefined): string {
 
 /** Plain names only: the schema goes into search_path and the NOTIFY channel name (63 bytes at most). */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,39}$/;
+/** How often a destination's claims look for heads left unmarked (postgres/forwards.ts, markForwardHeadsPostgres). */
+export const FORWARD_HEADS_LOOK_MS = 2000;
 const UNIQUE_VIOLATION = '23505';
 
 function describe(url: string, schema: string | undefined): string {
@@ -125,6 +131,20 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     commit: (items) => completeOperationsPostgres(db.statement, items, () => notify(db.query, 'operations')),
   });
 
+  // A head left unmarked by a race (markForwardHeadsPostgres) is marked by the next claim for its
+  // destinations once this long has passed since they were last looked at.
+  const headsLookedAt = new Map<string, number>();
+  async function claimForwards(o: ClaimOptions & { destinations?: string[] }): Promise<ClaimedForward[]> {
+    const key = o.destinations ? o.destinations.join('\n') : '';
+    const t = performance.now();
+    if (t - (headsLookedAt.get(key) ?? -Infinity) >= (opts.forwardHeadsLookMs ?? FORWARD_HEADS_LOOK_MS)) {
+      headsLookedAt.set(key, t);
+      const marked = await markForwardHeadsPostgres(db.query, o.destinations);
+      if (marked > 0) log.info('marked forwards that lead their key but were not marked as its head', { marked });
+    }
+    return claimForwardsPostgres(db.query, o, liveness?.holder);
+  }
+
   const engine: StoreEngine = {
     engine: 'postgres',
     where: describe(opts.url, schema),
@@ -142,7 +162,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
         : db.tx((q) => settleOperationPostgres(q, s, op, owner, now, notify)),
     renewOperationLeases: (ids, owner, until) => db.tx((q) => renewOperationLeasesPostgres(q, ids, owner, until)),
 
-    claimForwards: (o) => claimForwardsPostgres(db.query, o, liveness?.holder),
+    claimForwards,
     completeForward: (fwd, owner) => db.tx((q) => completeForwardPostgres(q, fwd, owner, notify)),
     retryForward: (fwd, owner, retry) => retryForwardPostgres(db.query, fwd, owner, retry),
     deadLetterForward: (fwd, owner, now, dead) => db.tx((q) => deadLetterForwardPostgres(q, fwd, owner, now, dead, notify)),

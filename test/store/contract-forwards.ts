@@ -85,6 +85,45 @@ export function forwardsContract(store: () => Store): void {
       ]);
     });
 
+    it('sends in order the forwards of one key queued in one commit, and of several webhooks of one commit', async () => {
+      // One webhook with two forwards of one key (a body is stored once), then webhooks of one person committed together.
+      await receive(1000, forwardTo(A, 'U1', Buffer.from('w1')), forwardTo(A, 'U1', Buffer.from('w2')));
+      await Promise.all([3, 4, 5].map((n) => receive(1000 + n, forwardTo(A, 'U1', Buffer.from(`w${n}`)))));
+      const sent: string[] = [];
+      for (let now = 2000; now < 2010; now++) {
+        const claimed = await claim('w', now);
+        expect(claimed.length).toBeLessThanOrEqual(1); // never two of one key at once
+        for (const f of claimed) {
+          sent.push(f.body.toString());
+          await store().completeForward(f, 'w', now, { status: 200 });
+        }
+      }
+      expect(sent).toEqual(['w1', 'w2', 'w3', 'w4', 'w5']);
+    });
+
+    it('sends a dead letter queued again before the forwards of its key that wait, then them in order', async () => {
+      await receive(1000, forwardTo(A, 'U1', Buffer.from('w1')));
+      await receive(1001, forwardTo(A, 'U1', Buffer.from('w2')));
+      await receive(1002, forwardTo(A, 'U1', Buffer.from('w3')));
+      const [w1] = await claim('w', 1000);
+      await store().deadLetterForward(w1!, 'w', 1500, { reason: 'gave up' });
+      const [w2] = await claim('w', 1500);
+      expect(w2?.body.toString()).toBe('w2');
+      await store().retryForward(w2!, 'w', 1500, { dueAt: 1600, status: 500 });
+      // w1 comes back ahead of w2 (its key's oldest), which waits behind it though it is due first.
+      expect(await store().retryDeadLetters([`fwd-${w1!.id}`], 1700)).toBe(1);
+      expect(await store().nextDueAt('forwards', A)).toBe(1700);
+      expect(await claim('w', 1650)).toEqual([]);
+      const [again] = await claim('w', 1700);
+      expect(again?.body.toString()).toBe('w1');
+      await store().retryForward(again!, 'w', 1700, { dueAt: 9000, status: 500 });
+      expect(await store().nextDueAt('forwards', A)).toBe(9000); // w2 and w3 are due, but held behind w1
+      expect(await claim('w', 8999)).toEqual([]);
+      const [last] = await claim('w', 9000);
+      await store().completeForward(last!, 'w', 9000, { status: 200 });
+      expect(bodies(await claim('w', 9000))).toEqual(['w2']);
+    });
+
     it('claims only the destinations asked for', async () => {
       await receive(1000, forwardTo(A), forwardTo(B));
       expect(await claim('w', 1000, { destinations: [] })).toEqual([]);

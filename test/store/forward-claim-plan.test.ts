@@ -5,33 +5,52 @@ import { silentLogger } from '../../src/log';
 import { createSqliteStore } from '../../src/store/sqlite';
 import { SqliteDb } from '../../src/store/sqlite/db';
 import { CLAIM_FORWARDS_TO } from '../../src/store/sqlite/forwards';
+import { NEXT_DUE } from '../../src/store/sqlite/views';
 
 /**
- * A claim for one forward destination reads that destination's pending forwards only — its
- * heads, through forwards_heads searched by destination — not every pending forward of every
- * destination, which is what its head query did: with one failing destination's backlog of tens
- * of thousands, every other destination's claim read them all (59 ms a claim on the event loop
- * at 84,000, webhooks answered after 17 s in the soak audit). The plan is SQLite's own account
- * of what it reads; bench/forward-claims.ts measures it.
+ * A claim for one forward destination, and its next-due check, read that destination's due
+ * heads only — through forwards_due_heads, each checked to lead its key by one probe of
+ * forwards_heads — not every pending forward of every destination (with one failing
+ * destination's backlog of tens of thousands, every other destination's claim read them all:
+ * 59 ms a claim on the event loop at 84,000, webhooks answered after 17 s in the soak audit),
+ * nor the destination's own backlog of forwards waiting behind their key's head or for their
+ * next attempt (a failing destination's own claims, one per webhook, read it all: 19 ms a claim
+ * at 50,000; bench/failing-destination.ts). The plans are SQLite's own account of what each
+ * statement reads; bench/forward-claims.ts measures them.
  */
-describe('a forward claim for one destination (SQLite)', () => {
-  it('searches forwards_heads by destination for the heads, and no statement in it scans the table', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autotag-claim-plan-'));
-    try {
-      const file = path.join(dir, 'autotag.db');
-      const store = createSqliteStore({ file, log: silentLogger() });
-      await store.migrate();
-      await store.close();
-      const db = SqliteDb.open(file);
-      try {
-        const plan = db.all(`EXPLAIN QUERY PLAN ${CLAIM_FORWARDS_TO}`, ['w', 2, 1, 8, JSON.stringify(['https://a.example/hook'])]).map((r) => String(r.detail));
-        expect(plan).toContainEqual(expect.stringMatching(/^SEARCH forwards USING COVERING INDEX forwards_heads \(destination=\?\)$/));
-        expect(plan.filter((d) => /^SCAN forwards\b/.test(d))).toEqual([]);
-      } finally {
-        db.close();
-      }
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+describe('a forward claim and next-due check for one destination (SQLite)', () => {
+  let dir: string;
+  let db: SqliteDb;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autotag-claim-plan-'));
+    const file = path.join(dir, 'autotag.db');
+    const store = createSqliteStore({ file, log: silentLogger() });
+    await store.migrate();
+    await store.close();
+    db = SqliteDb.open(file);
+  });
+  afterAll(() => {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const plan = (sql: string, params: unknown[]) => db.all(`EXPLAIN QUERY PLAN ${sql}`, params as never).map((r) => String(r.detail));
+
+  it('claims through forwards_due_heads by destination and due time, in its order, each head checked by one probe of forwards_heads', () => {
+    const steps = plan(CLAIM_FORWARDS_TO, ['w', 2, 1, 8, 'https://a.example/hook']);
+    expect(steps).toContainEqual(expect.stringMatching(/^SEARCH f USING INDEX forwards_due_heads \(destination=\? AND due_at<\?\)$/));
+    expect(steps).toContainEqual(expect.stringMatching(/^CORRELATED SCALAR SUBQUERY \d+$/));
+    expect(steps).toContainEqual(expect.stringMatching(/^SEARCH k USING COVERING INDEX forwards_heads \(destination=\? AND ordering_key=\?\)$/));
+    expect(steps.filter((d) => /^SCAN (forwards|f|k)\b/.test(d))).toEqual([]);
+    // In index order: a claim of 8 stops at the 8th due head that leads its key, no sort of every due head.
+    expect(steps.filter((d) => /TEMP B-TREE/.test(d))).toEqual([]);
+  });
+
+  it('tells the next due time from the first due head that leads its key, and from the leases in flight', () => {
+    const steps = plan(NEXT_DUE.destinationForwards, ['https://a.example/hook']);
+    expect(steps).toContainEqual(expect.stringMatching(/^SEARCH f USING INDEX forwards_due_heads \(destination=\?\)$/));
+    expect(steps).toContainEqual(expect.stringMatching(/^SEARCH f USING INDEX forwards_leased \(destination=\? AND leased_until>\?\)$/));
+    expect(steps.filter((d) => /^SCAN (forwards|f|k)\b/.test(d))).toEqual([]);
+    // In index order: the first row that qualifies is the earliest, no sort of every head.
+    expect(steps.filter((d) => /TEMP B-TREE/.test(d))).toEqual([]);
   });
 });

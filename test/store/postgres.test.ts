@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/log';
 import { openStore } from '../../src/store/open-store';
 import { createPostgresStore, type PostgresStoreOptions } from '../../src/store/postgres';
+import { INSERT_BODIES, INSERT_FORWARDS } from '../../src/store/postgres/accept';
 import { advisoryLockKey } from '../../src/store/postgres/advisory-lock';
 import { postgresMigrations } from '../../src/store/migrations/postgres';
 import { StoreUnavailableError, type Store } from '../../src/store/store';
@@ -270,6 +271,43 @@ describePg(titled('PostgreSQL store'), () => {
       await Promise.all([first, second]);
       expect(log).toEqual(['A in', 'A out', 'B in']);
     });
+  });
+
+  it('sends a forward queued while the head of its key was completed by another transaction (the head mark the race left out is found)', async () => {
+    const schema = newSchema();
+    const A = 'http://a.test/hook';
+    const lookMs = 300;
+    const store = pgStore(schema, { forwardHeadsLookMs: lookMs });
+    const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+    try {
+      await store.migrate();
+      await client.connect();
+      await store.accept(batch(1000, [], [forwardTo(A, 'U1', Buffer.from('w1'))]));
+      const [w1] = await store.claimForwards({ owner: 'w', now: 1000, limit: 10, leaseMs: 60_000, destinations: [A] });
+      expect(w1?.body.toString()).toBe('w1');
+
+      // Another instance queues w2 of the same key with the service's own statements, in a
+      // transaction still open while w1 is completed: it saw w1 waiting (so w2 is not the
+      // head), and w1's completion did not see w2 (not committed) to mark it.
+      await client.query('BEGIN');
+      const [{ id: bodyId }] = (await client.query<{ id: string }>(`SELECT nextval(pg_get_serial_sequence('forward_bodies', 'id')) AS id`)).rows as [{ id: string }];
+      await client.query(INSERT_BODIES, [[bodyId], [Buffer.from('w2')], ['{}'], [1001]]);
+      await client.query(INSERT_FORWARDS, [[bodyId], [A], ['U1'], [1001]]);
+      await store.completeForward(w1!, 'w', 1002, { status: 200 });
+      await client.query('COMMIT');
+      const { rows } = await client.query<{ head: number }>(`SELECT head FROM forwards WHERE state = 'pending'`);
+      expect(rows).toEqual([{ head: 0 }]);
+
+      // The next claims within the look interval do not see it; the first after it marks and sends it.
+      expect(await store.claimForwards({ owner: 'w', now: 1003, limit: 10, leaseMs: 60_000, destinations: [A] })).toEqual([]);
+      await new Promise((resolve) => setTimeout(resolve, lookMs + 50));
+      const [w2] = await store.claimForwards({ owner: 'w', now: 1004, limit: 10, leaseMs: 60_000, destinations: [A] });
+      expect(w2?.body.toString()).toBe('w2');
+    } finally {
+      await client.end().catch(() => undefined);
+      await store.close();
+      await dropSchema(schema);
+    }
   });
 
   it('upgrades a schema of the first step: rows keep their state, set as of when they were asked for, without a lifetime', async () => {

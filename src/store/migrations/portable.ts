@@ -99,3 +99,20 @@ export const PERSON_SCOPE_COMMON = `
       FROM operations) ranked
     WHERE n > 1);
 `;
+
+/**
+ * Step 11, as both engines run it: each forward says whether it leads its key (sql/forwards.ts,
+ * isForwardHead), so a claim reads the due heads of its destination only (forwards_due_heads),
+ * and the calls in flight have their own index (forwards_leased), as operations do. The head of
+ * every key that has forwards waiting is marked.
+ */
+export const FORWARD_HEADS: Migration = {
+  version: 11,
+  name: 'forward heads marked',
+  sql: `
+    ALTER TABLE forwards ADD COLUMN head INTEGER NOT NULL DEFAULT 0;
+    UPDATE forwards SET head = 1 WHERE id IN (SELECT MIN(id) FROM forwards WHERE state = 'pending' GROUP BY destination, ordering_key);
+    CREATE INDEX forwards_due_heads ON forwards (destination, due_at, id) WHERE state = 'pending' AND head = 1;
+    CREATE INDEX forwards_leased ON forwards (destination, leased_until) WHERE state = 'pending' AND leased_until IS NOT NULL;
+  `,
+};

@@ -7,6 +7,7 @@ import {
   LEASE_HOLDERS_NAME,
   PERSON_SCOPE_COMMON,
   PERSON_SCOPE_NAME,
+  FORWARD_HEADS,
   historyEventTime,
   recipientAndDeadCodes,
 } from './portable';
@@ -226,4 +227,5 @@ export const postgresMigrations: readonly Migration[] = [
     `,
   },
   historyEventTime('BIGINT'),
+  FORWARD_HEADS,
 ];

@@ -5,6 +5,7 @@ import {
   CHANNELS_AND_ACCOUNTS_COMMON,
   LEASE_HOLDER_COLUMNS,
   LEASE_HOLDERS_NAME,
+  FORWARD_HEADS,
   historyEventTime,
   recipientAndDeadCodes,
 } from './portable';
@@ -236,4 +237,5 @@ export const sqliteMigrations: readonly Migration[] = [
   },
   SQLITE_PERSON_SCOPE,
   historyEventTime('INTEGER'),
+  FORWARD_HEADS,
 ];

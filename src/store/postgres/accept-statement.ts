@@ -72,6 +72,18 @@ const OPERATIONS = `
     WHERE d.key IN (SELECT key FROM seen)
   )`;
 
+/**
+ * Forwards are queued from a list `x` with columns d (destination), o (ordering key) and ord
+ * (its place): RANK_IN_KEY numbers each key's forwards in the list, and a forward is queued as
+ * its key's head (sql/forwards.ts, isForwardHead) when it is the first of its key in the list
+ * and none of its key waits already. Rows of one statement do not see each other: without the
+ * rank, every forward of one person in one commit would be marked.
+ */
+export const RANK_IN_KEY = 'ROW_NUMBER() OVER (PARTITION BY d, o ORDER BY ord) AS rank_in_key';
+export const HEAD_WHEN_QUEUED = `
+  CASE WHEN x.rank_in_key = 1 AND NOT EXISTS (SELECT 1 FROM forwards k WHERE k.destination = x.d AND k.ordering_key = x.o AND k.state = 'pending')
+  THEN 1 ELSE 0 END`;
+
 /** Body ids are taken first so every forward can point at its body within the statement. */
 const FORWARDS = `
   body_ids AS (
@@ -83,10 +95,11 @@ const FORWARDS = `
     FROM unnest($42::bytea[], $43::text[], $44::bigint[]) WITH ORDINALITY AS b(body, headers, n, g) JOIN body_ids i USING (g)
   ),
   fwds AS (
-    INSERT INTO forwards (body_id, destination, ordering_key, state, received_at, due_at, attempts)
-    SELECT i.id, f.d, f.o, 'pending', f.n, f.n, 0
-    FROM unnest($45::int[], $46::text[], $47::text[], $48::bigint[]) WITH ORDINALITY AS f(g, d, o, n, ord) JOIN body_ids i USING (g)
-    ORDER BY f.ord
+    INSERT INTO forwards (body_id, destination, ordering_key, state, received_at, due_at, attempts, head)
+    SELECT i.id, x.d, x.o, 'pending', x.n, x.n, 0, ${HEAD_WHEN_QUEUED}
+    FROM (SELECT f.*, ${RANK_IN_KEY} FROM unnest($45::int[], $46::text[], $47::text[], $48::bigint[]) WITH ORDINALITY AS f(g, d, o, n, ord)) x
+    JOIN body_ids i USING (g)
+    ORDER BY x.ord
   )`;
 
 /**

@@ -15,7 +15,7 @@ import { num, str, type Row } from '../shared/rows';
 import { OPERATION_INSERT_COLUMNS, UPSERT_OPERATION_ON_CONFLICT, wakesWorker, type AcceptEffect } from '../sql/operations';
 import { planAccept } from './accept-plan';
 import { WORK_KINDS, queuedKinds, type Announcer } from './announcer';
-import { acceptInOneStatement, type WorkNotices } from './accept-statement';
+import { acceptInOneStatement, HEAD_WHEN_QUEUED, RANK_IN_KEY, type WorkNotices } from './accept-statement';
 import type { PgDb, Query } from './db';
 
 /**
@@ -57,13 +57,16 @@ const INSERT_DECISIONS = `
 
 const ALLOCATE_BODY_IDS = `SELECT nextval(pg_get_serial_sequence('forward_bodies', 'id')) AS id FROM generate_series(1, $1)`;
 
-const INSERT_BODIES = `
+/** Exported for the test of a race between queueing a forward and completing the head of its key. */
+export const INSERT_BODIES = `
   INSERT INTO forward_bodies (id, body, headers, received_at)
   SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::text[], $4::bigint[])`;
 
-const INSERT_FORWARDS = `
-  INSERT INTO forwards (body_id, destination, ordering_key, state, received_at, due_at, attempts)
-  SELECT b, d, o, 'pending', n, n, 0 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) AS x(b, d, o, n)`;
+export const INSERT_FORWARDS = `
+  INSERT INTO forwards (body_id, destination, ordering_key, state, received_at, due_at, attempts, head)
+  SELECT b, d, o, 'pending', n, n, 0, ${HEAD_WHEN_QUEUED}
+  FROM (SELECT x.*, ${RANK_IN_KEY} FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY AS x(b, d, o, n, ord)) x
+  ORDER BY ord`;
 
 interface PendingOp extends OperationRequest {
   batch: number;

@@ -7,9 +7,9 @@ import {
   DEAD_LETTER_FORWARDS_TO,
   DELETE_BODY_IF_UNUSED,
   DELETE_LEASED_FORWARD,
-  FORWARD_HEAD_IDS,
-  forwardHeadIdsWhere,
-  HAS_PENDING_FORWARD_FOR_KEY,
+  isForwardHead,
+  MARK_NEXT_FORWARD_HEAD,
+  markForwardHeads,
   PENDING_FORWARD_DESTINATIONS,
   RETRY_FORWARD,
 } from '../sql/forwards';
@@ -17,43 +17,61 @@ import type { Notify, Query } from './db';
 import { LEASE_END } from './liveness';
 
 /**
- * Heads only (see FORWARD_HEAD_IDS), due and not leased, SKIP LOCKED as for operations: of
- * every destination, or of those `destinations` names (a condition on `destination`) — then only
- * their heads are read (a claim for one destination must not cost in proportion to another's
- * backlog; CONTRACT.md: "one destination's failures never delay another destination"). $6 and
- * $7 the holder and call deadline, as for operations.
+ * Heads only (see isForwardHead), due and not leased, SKIP LOCKED as for operations: of every
+ * destination, or of those `destinations` names (a condition on `destination`). Read through
+ * forwards_due_heads: the marked heads that are due, earliest first, each checked to lead its
+ * key — not the destination's whole backlog, nor another destination's (CONTRACT.md: "one
+ * destination's failures never delay another destination"). $6 and $7 the holder and call
+ * deadline, as for operations.
  */
 const claimForwards = (destinations?: string) => `
   UPDATE forwards f SET lease_owner = $1, leased_until = $2, lease_holder = $6, call_deadline = $7
   FROM (
-    SELECT id FROM forwards
-    WHERE state = 'pending' AND id IN (${destinations ? forwardHeadIdsWhere(destinations) : FORWARD_HEAD_IDS})
-      AND due_at <= $3 AND (leased_until IS NULL OR ${LEASE_END} <= $3)
-      AND ${destinations ?? '$5::text[] IS NULL'}
-    ORDER BY id
+    SELECT c.id FROM forwards c
+    WHERE c.state = 'pending' AND c.head = 1 AND ${destinations ? `c.${destinations}` : '$5::text[] IS NULL'}
+      AND c.due_at <= $3 AND (c.leased_until IS NULL OR ${LEASE_END} <= $3)
+      AND ${isForwardHead('c')}
+    ORDER BY c.due_at, c.id
     LIMIT $4
     FOR UPDATE SKIP LOCKED
   ) picked, forward_bodies b
   WHERE f.id = picked.id AND b.id = f.body_id
   RETURNING f.*, b.body, b.headers`;
 const CLAIM_FORWARDS = claimForwards();
+/** For destination $5: its due heads in index order, no sort (what a destination's loop asks). */
+export const CLAIM_FORWARDS_TO = claimForwards('destination = $5::text');
 /** For the destinations of $5. */
-const CLAIM_FORWARDS_TO = claimForwards('destination = ANY($5::text[])');
+const CLAIM_FORWARDS_TO_ANY = claimForwards('destination = ANY($5::text[])');
+/** See markForwardHeads; $1 the destinations. */
+const MARK_HEADS = markForwardHeads();
+const MARK_HEADS_TO = markForwardHeads('destination = ANY($1::text[])');
 
 export async function claimForwardsPostgres(
   q: Query,
   o: ClaimOptions & { destinations?: string[] },
   holder: string | undefined,
 ): Promise<ClaimedForward[]> {
-  const { rows } = await q(o.destinations ? CLAIM_FORWARDS_TO : CLAIM_FORWARDS, [
-    o.owner, o.now + o.leaseMs, o.now, o.limit, o.destinations ?? null, holder ?? null, o.callMs === undefined ? null : o.now + o.callMs,
+  const one = o.destinations?.length === 1 ? o.destinations[0] : undefined;
+  const { rows } = await q(one !== undefined ? CLAIM_FORWARDS_TO : o.destinations ? CLAIM_FORWARDS_TO_ANY : CLAIM_FORWARDS, [
+    o.owner, o.now + o.leaseMs, o.now, o.limit, one ?? o.destinations ?? null, holder ?? null, o.callMs === undefined ? null : o.now + o.callMs,
   ]);
   return rows.sort((a, b) => num(a.id, 'id') - num(b.id, 'id')).map(toClaimedForward);
 }
 
-async function nextIsWaiting(q: Query, row: Row): Promise<boolean> {
-  const { rows } = await q(HAS_PENDING_FORWARD_FOR_KEY, [str(row.destination, 'destination'), str(row.ordering_key, 'ordering_key')]);
+/** Marks the forward of the key that now leads it, if one waits; returns whether one does. */
+async function markNextHead(q: Query, row: Row): Promise<boolean> {
+  const { rows } = await q(MARK_NEXT_FORWARD_HEAD, [str(row.destination, 'destination'), str(row.ordering_key, 'ordering_key')]);
   return rows.length > 0;
+}
+
+/**
+ * Marks the heads of `destinations` left unmarked (see markForwardHeads): a forward queued by
+ * one transaction while another completed the head of its key can be left unmarked — the
+ * queueing saw the head waiting, the completion did not see the new forward — and would never
+ * be claimed. Returns how many were marked (0 but for that race).
+ */
+export async function markForwardHeadsPostgres(q: Query, destinations?: readonly string[]): Promise<number> {
+  return (await (destinations ? q(MARK_HEADS_TO, [destinations]) : q(MARK_HEADS))).rowCount;
 }
 
 /** Call inside a transaction; `notify` wakes other instances for the forward that now leads its key. */
@@ -70,7 +88,7 @@ export async function completeForwardPostgres(
   // last two forwards of one body at once would otherwise each see the other's and keep it.
   await q('SELECT id FROM forward_bodies WHERE id = $1 FOR UPDATE', [bodyId]);
   await q(DELETE_BODY_IF_UNUSED, [bodyId]);
-  const next = await nextIsWaiting(q, row);
+  const next = await markNextHead(q, row);
   if (next) await notify(q, 'forwards');
   return { touched: true, next };
 }
@@ -90,7 +108,7 @@ export async function deadLetterForwardPostgres(
 ): Promise<ForwardSettled> {
   const [row] = (await q(DEAD_LETTER_FORWARD, deadForwardParams(fwd.id, owner, now, dead))).rows;
   if (!row) return { touched: false, next: false };
-  const next = await nextIsWaiting(q, row);
+  const next = await markNextHead(q, row);
   if (next) await notify(q, 'forwards');
   return { touched: true, next };
 }

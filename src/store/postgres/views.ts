@@ -32,6 +32,7 @@ import {
   unlistedAccounts,
 } from '../sql/views';
 import { DELETE_BODY_IF_UNUSED } from '../sql/forwards';
+import { markForwardHeadsPostgres } from './forwards';
 import type { Notify, Query } from './db';
 import { LEASE_END } from './liveness';
 
@@ -126,16 +127,17 @@ export async function retryDeadLettersPostgres(
   now: number,
   notify: Notify,
 ): Promise<Record<WorkKind, number>> {
-  if (which === 'all') {
-    const operations = (await q(REQUEUE_ALL_DEAD_OPERATIONS, [now])).rowCount;
-    const forwards = (await q(REQUEUE_ALL_DEAD_FORWARDS, [now])).rowCount;
-    return wakeOthers(q, notify, { operations, forwards });
-  }
-  const ids = parseDeadLetterIds(which);
   let operations = 0;
   let forwards = 0;
-  for (const id of ids.operations) operations += (await q(REQUEUE_DEAD_OPERATION, [now, id])).rowCount;
-  for (const id of ids.forwards) forwards += (await q(REQUEUE_DEAD_FORWARD, [now, id])).rowCount;
+  if (which === 'all') {
+    operations = (await q(REQUEUE_ALL_DEAD_OPERATIONS, [now])).rowCount;
+    forwards = (await q(REQUEUE_ALL_DEAD_FORWARDS, [now])).rowCount;
+  } else {
+    const ids = parseDeadLetterIds(which);
+    for (const id of ids.operations) operations += (await q(REQUEUE_DEAD_OPERATION, [now, id])).rowCount;
+    for (const id of ids.forwards) forwards += (await q(REQUEUE_DEAD_FORWARD, [now, id])).rowCount;
+  }
+  if (forwards > 0) await markForwardHeadsPostgres(q);
   return wakeOthers(q, notify, { operations, forwards });
 }
 

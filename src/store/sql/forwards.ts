@@ -45,24 +45,39 @@ export const DEAD_LETTER_FORWARDS_TO = `
   UPDATE forwards SET state = 'dead', dead_reason = $3, dead_at = $1, lease_owner = NULL, leased_until = NULL
   WHERE destination = $2 AND state = 'pending' AND (leased_until IS NULL OR leased_until <= $1)`;
 
-/** $1 destination, $2 ordering key: whether a later forward of this key now leads. */
-export const HAS_PENDING_FORWARD_FOR_KEY = `
-  SELECT 1 AS one FROM forwards
-  WHERE destination = $1 AND ordering_key = $2 AND state = 'pending'
-  LIMIT 1`;
+/**
+ * $1 destination, $2 ordering key: the forward that now leads the key (its oldest pending one)
+ * marked as its head — after the one before it was delivered or kept as a dead letter. No row:
+ * nothing of the key waits.
+ */
+export const MARK_NEXT_FORWARD_HEAD = `
+  UPDATE forwards SET head = 1
+  WHERE id = (SELECT MIN(id) FROM forwards WHERE destination = $1 AND ordering_key = $2 AND state = 'pending')
+  RETURNING id`;
 
 /**
- * The head of every (destination, ordering key): its oldest unfinished forward.
- * Only heads may be sent, so one key's forwards go out in order.
+ * Whether forward `f` (a table alias) is the head of its (destination, ordering key) now: its
+ * oldest unfinished forward. Only heads may be sent, so one key's forwards go out in order.
+ * Asked of the rows marked `head` only: the mark says where to look (forwards_due_heads), this
+ * says whether it may go.
+ * A mark is set when a forward is queued with none of its key waiting, and on the next one when
+ * the head is done (MARK_NEXT_FORWARD_HEAD), so every key's head is marked; a mark may stay on a
+ * forward that no longer leads (a dead letter of its key queued again ahead of it, two forwards
+ * of one key queued at once by two instances), and this keeps it waiting. One probe of
+ * forwards_heads per row (a correlated subquery: no plan turns it into a read of the backlog).
  */
-export const FORWARD_HEAD_IDS = `
-  SELECT MIN(id) FROM forwards WHERE state = 'pending' GROUP BY destination, ordering_key`;
+export const isForwardHead = (f: string) => `
+  ${f}.id = (SELECT MIN(k.id) FROM forwards k WHERE k.state = 'pending' AND k.destination = ${f}.destination AND k.ordering_key = ${f}.ordering_key)`;
 
 /**
- * As FORWARD_HEAD_IDS, for the destinations `condition` names only (a condition on
- * `destination`): only their pending forwards are read, through forwards_heads — a claim or a
- * wake-up of one destination must not cost in proportion to another's backlog.
+ * Marks the head of every key that has none marked (`condition`, on `destination`, narrows it to
+ * some destinations): after dead letters are queued again, and on PostgreSQL now and then in
+ * case a head was done while a forward of its key was being queued by another transaction (the
+ * queueing saw the head, the head's completion did not see the new forward). Reads every pending
+ * forward it covers.
  */
-export function forwardHeadIdsWhere(condition: string): string {
-  return `SELECT MIN(id) FROM forwards WHERE state = 'pending' AND ${condition} GROUP BY destination, ordering_key`;
+export function markForwardHeads(condition?: string): string {
+  return `
+  UPDATE forwards SET head = 1
+  WHERE state = 'pending' AND head = 0 AND id IN (SELECT MIN(id) FROM forwards WHERE state = 'pending'${condition ? ` AND ${condition}` : ''} GROUP BY destination, ordering_key)`;
 }

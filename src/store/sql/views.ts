@@ -1,4 +1,4 @@
-import { FORWARD_HEAD_IDS, forwardHeadIdsWhere } from './forwards';
+import { isForwardHead } from './forwards';
 
 /** Operator views and bulk requeues that both engines run as written (see sql/operations.ts). */
 
@@ -75,9 +75,8 @@ export const unlistedAccounts = (notIn: string) => `
  * (PostgreSQL: earlier when the holder is gone, see postgres/liveness.ts).
  */
 export function nextDueStatements(leaseEnd: string, otherAccounts: (param: string) => string) {
-  const nextClaimable = `MIN(CASE WHEN leased_until IS NOT NULL AND ${leaseEnd} > due_at THEN ${leaseEnd} ELSE due_at END)`;
   /**
-   * The same minimum as `nextClaimable` over pending rows, without reading every pending row:
+   * The earliest of those times over pending rows, without reading every pending row:
    * unleased rows by `due_at` in index order (operations_due; the first one found is the
    * earliest), leased rows — a handful, the calls in flight — through their own partial index
    * (operations_leased). With a backlog of tens of thousands of rows the worker asks this after
@@ -95,6 +94,23 @@ export function nextDueStatements(leaseEnd: string, otherAccounts: (param: strin
       SELECT MIN(expires_at) AS at FROM operations WHERE expires_at IS NOT NULL${scope}
     ) next`;
   const nextExpiry = (scope: string) => `SELECT MIN(expires_at) AS at FROM operations WHERE expires_at IS NOT NULL AND ${scope}`;
+  /**
+   * The same for forwards, heads only: unleased ones through forwards_due_heads, earliest
+   * first, the first that leads its key; leased ones (the calls in flight) through
+   * forwards_leased. Not the backlog of forwards waiting behind a head, nor of heads waiting
+   * for their next attempt.
+   */
+  const nextForwardDue = (scope: string) => `
+    SELECT MIN(at) AS at FROM (
+      SELECT at FROM (
+        SELECT f.due_at AS at FROM forwards f
+        WHERE f.state = 'pending' AND f.head = 1 AND f.leased_until IS NULL${scope} AND ${isForwardHead('f')}
+        ORDER BY f.due_at LIMIT 1
+      ) unleased
+      UNION ALL
+      SELECT MIN(CASE WHEN ${leaseEnd} > f.due_at THEN ${leaseEnd} ELSE f.due_at END) AS at
+      FROM forwards f WHERE f.state = 'pending' AND f.leased_until IS NOT NULL${scope}
+    ) next`;
   return {
     /** $1 account: when its next lifetime ends (operations_expiry). */
     accountExpiry: nextExpiry('account = $1'),
@@ -104,9 +120,9 @@ export function nextDueStatements(leaseEnd: string, otherAccounts: (param: strin
     accountOperations: nextOperationDue(' AND account = $1'),
     /** $1 the accounts not to look at (bound as the engine binds lists: `otherAccounts`). */
     otherAccountsOperations: nextOperationDue(` AND ${otherAccounts('$1')}`),
-    forwards: `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND id IN (${FORWARD_HEAD_IDS})`,
+    forwards: nextForwardDue(''),
     /** $1 destination. */
-    destinationForwards: `SELECT ${nextClaimable} AS at FROM forwards WHERE state = 'pending' AND destination = $1 AND id IN (${forwardHeadIdsWhere('destination = $1')})`,
+    destinationForwards: nextForwardDue(' AND f.destination = $1'),
   };
 }
 
@@ -153,9 +169,10 @@ const requeueOperations = `
     state = 'pending', due_at = $1, requested_at = $1, attempts = 0, not_found_count = 0,
     dead_reason = NULL, dead_code = NULL, dead_at = NULL, lease_owner = NULL, leased_until = NULL, updated_at = $1
   WHERE state = 'dead'`;
+/** Queued again unmarked: the heads of their keys are marked after (sql/forwards.ts, markForwardHeads). */
 const requeueForwards = `
   UPDATE forwards SET
-    state = 'pending', due_at = $1, received_at = $1, attempts = 0,
+    state = 'pending', due_at = $1, received_at = $1, attempts = 0, head = 0,
     dead_reason = NULL, dead_at = NULL, lease_owner = NULL, leased_until = NULL
   WHERE state = 'dead'`;
 

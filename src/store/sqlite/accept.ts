@@ -22,9 +22,10 @@ export const UPSERT_OPERATION = `
 
 const INSERT_BODY = `INSERT INTO forward_bodies (body, headers, received_at) VALUES ($1, $2, $3) RETURNING id`;
 
+/** The head of its key (see sql/forwards.ts, isForwardHead) when none of its key waits. */
 const INSERT_FORWARD = `
-  INSERT INTO forwards (body_id, destination, ordering_key, state, received_at, due_at, attempts)
-  VALUES ($1, $2, $3, 'pending', $4, $4, 0)`;
+  INSERT INTO forwards (body_id, destination, ordering_key, state, received_at, due_at, attempts, head)
+  VALUES ($1, $2, $3, 'pending', $4, $4, 0, NOT EXISTS (SELECT 1 FROM forwards WHERE destination = $2 AND ordering_key = $3 AND state = 'pending'))`;
 
 /** INSERT_HISTORY_EVENT's parameters for one row. */
 export function historyEventParams(h: HistoryEventRow): SqlValue[] {

@@ -6,36 +6,45 @@ import {
   DEAD_LETTER_FORWARDS_TO,
   DELETE_BODY_IF_UNUSED,
   DELETE_LEASED_FORWARD,
-  FORWARD_HEAD_IDS,
-  forwardHeadIdsWhere,
-  HAS_PENDING_FORWARD_FOR_KEY,
+  isForwardHead,
+  MARK_NEXT_FORWARD_HEAD,
+  markForwardHeads,
   PENDING_FORWARD_DESTINATIONS,
   RETRY_FORWARD,
 } from '../sql/forwards';
 import type { SqliteDb } from './db';
 
 /**
- * Heads only (see FORWARD_HEAD_IDS), due and not leased: of every destination, or of those
- * `destinations` names (a condition on `destination`) — then only their heads are read, through
- * forwards_heads, not every destination's pending forwards, so that a claim for one destination
- * does not cost in proportion to another's backlog (CONTRACT.md: "one destination's failures
- * never delay another destination"). Its own backlog it still reads: a search of an index by
- * due time instead read, behind a failing key's head, every forward queued after it (all due),
- * and was slower than this when people wrote more than once during an outage.
+ * Heads only (see isForwardHead), due and not leased: of every destination, or of those
+ * `destinations` names (a condition on `destination`). Read through forwards_due_heads: the
+ * marked heads that are due, earliest first, each checked to lead its key — not the
+ * destination's whole backlog, nor another destination's (CONTRACT.md: "one destination's
+ * failures never delay another destination"; a failing destination's backlog of forwards
+ * waiting for their next attempt is not read by its own claims either).
  */
 const claimForwards = (destinations?: string) => `
   UPDATE forwards SET lease_owner = $1, leased_until = $2
   WHERE id IN (
-    SELECT id FROM forwards
-    WHERE state = 'pending' AND id IN (${destinations ? forwardHeadIdsWhere(destinations) : FORWARD_HEAD_IDS})
-      AND due_at <= $3 AND (leased_until IS NULL OR leased_until <= $3)${destinations ? `\n      AND ${destinations}` : ''}
-    ORDER BY id
+    SELECT f.id FROM forwards f
+    WHERE f.state = 'pending' AND f.head = 1${destinations ? ` AND f.${destinations}` : ''}
+      AND f.due_at <= $3 AND (f.leased_until IS NULL OR f.leased_until <= $3)
+      AND ${isForwardHead('f')}
+    ORDER BY f.due_at, f.id
     LIMIT $4
   )
   RETURNING id`;
 const CLAIM_FORWARDS = claimForwards();
+/** For destination $5: its due heads in index order, no sort (what a destination's loop asks). */
+export const CLAIM_FORWARDS_TO = claimForwards('destination = $5');
 /** For the destinations of the JSON list $5. */
-export const CLAIM_FORWARDS_TO = claimForwards('destination IN (SELECT value FROM json_each($5))');
+const CLAIM_FORWARDS_TO_ANY = claimForwards('destination IN (SELECT value FROM json_each($5))');
+
+const MARK_HEADS = markForwardHeads();
+
+/** Marks the head of every key that has none marked (after dead letters are queued again). */
+export function markForwardHeadsSqlite(db: SqliteDb): number {
+  return db.run(MARK_HEADS);
+}
 
 const CLAIMED_WITH_BODY = `
   SELECT f.*, b.body, b.headers FROM forwards f JOIN forward_bodies b ON b.id = f.body_id
@@ -46,19 +55,22 @@ export function claimForwardsSqlite(
   db: SqliteDb,
   o: { destinations?: string[]; limit: number; owner: string; now: number; leaseMs: number },
 ): ClaimedForward[] {
-  const destinations = o.destinations ? JSON.stringify(o.destinations) : null;
+  const lease = [o.owner, o.now + o.leaseMs, o.now, o.limit];
+  const [one, ...more] = o.destinations ?? [];
   return db.tx(() => {
-    const ids = (destinations === null ? db.all(CLAIM_FORWARDS, [o.owner, o.now + o.leaseMs, o.now, o.limit]) : db.all(CLAIM_FORWARDS_TO, [o.owner, o.now + o.leaseMs, o.now, o.limit, destinations])).map((r) =>
-      num(r.id, 'id'),
-    );
+    const claimed =
+      o.destinations === undefined ? db.all(CLAIM_FORWARDS, lease)
+      : more.length === 0 && one !== undefined ? db.all(CLAIM_FORWARDS_TO, [...lease, one])
+      : db.all(CLAIM_FORWARDS_TO_ANY, [...lease, JSON.stringify(o.destinations)]);
+    const ids = claimed.map((r) => num(r.id, 'id'));
     if (ids.length === 0) return [];
     return db.all(CLAIMED_WITH_BODY, [JSON.stringify(ids)]).map(toClaimedForward);
   });
 }
 
-/** Whether the forward's key has another forward waiting, which is now its head. */
-function nextIsWaiting(db: SqliteDb, row: Row): boolean {
-  return db.all(HAS_PENDING_FORWARD_FOR_KEY, [str(row.destination, 'destination'), str(row.ordering_key, 'ordering_key')]).length > 0;
+/** Marks the forward of the key that now leads it, if one waits; returns whether one does. */
+function markNextHead(db: SqliteDb, row: Row): boolean {
+  return db.all(MARK_NEXT_FORWARD_HEAD, [str(row.destination, 'destination'), str(row.ordering_key, 'ordering_key')]).length > 0;
 }
 
 /** Returns whether a later forward of the same key is now at the head (and may be due). */
@@ -67,7 +79,7 @@ export function completeForwardSqlite(db: SqliteDb, fwd: ClaimedForward, owner: 
     const [row] = db.all(DELETE_LEASED_FORWARD, [fwd.id, owner]);
     if (!row) return { touched: false, next: false };
     db.run(DELETE_BODY_IF_UNUSED, [num(row.body_id, 'body_id')]);
-    return { touched: true, next: nextIsWaiting(db, row) };
+    return { touched: true, next: markNextHead(db, row) };
   });
 }
 
@@ -85,7 +97,7 @@ export function deadLetterForwardSqlite(
   return db.tx(() => {
     const [row] = db.all(DEAD_LETTER_FORWARD, deadForwardParams(fwd.id, owner, now, dead));
     if (!row) return { touched: false, next: false };
-    return { touched: true, next: nextIsWaiting(db, row) };
+    return { touched: true, next: markNextHead(db, row) };
   });
 }
 

@@ -32,6 +32,7 @@ import {
   unlistedAccounts,
 } from '../sql/views';
 import { DELETE_BODY_IF_UNUSED } from '../sql/forwards';
+import { markForwardHeadsSqlite } from './forwards';
 import type { SqliteDb } from './db';
 import type { SqliteReader } from './reader';
 
@@ -75,13 +76,16 @@ export function listDeadLettersSqlite(db: SqliteDb, limit: number, after?: DeadL
 export function retryDeadLettersSqlite(db: SqliteDb, which: 'all' | string[], now: number): Record<WorkKind, number> {
   const ids = which === 'all' ? undefined : parseDeadLetterIds(which);
   return db.tx(() => {
-    if (!ids) {
-      return { operations: db.run(REQUEUE_ALL_DEAD_OPERATIONS, [now]), forwards: db.run(REQUEUE_ALL_DEAD_FORWARDS, [now]) };
-    }
     let operations = 0;
     let forwards = 0;
-    for (const id of ids.operations) operations += db.run(REQUEUE_DEAD_OPERATION, [now, id]);
-    for (const id of ids.forwards) forwards += db.run(REQUEUE_DEAD_FORWARD, [now, id]);
+    if (!ids) {
+      operations = db.run(REQUEUE_ALL_DEAD_OPERATIONS, [now]);
+      forwards = db.run(REQUEUE_ALL_DEAD_FORWARDS, [now]);
+    } else {
+      for (const id of ids.operations) operations += db.run(REQUEUE_DEAD_OPERATION, [now, id]);
+      for (const id of ids.forwards) forwards += db.run(REQUEUE_DEAD_FORWARD, [now, id]);
+    }
+    if (forwards > 0) markForwardHeadsSqlite(db);
     return { operations, forwards };
   });
 }
