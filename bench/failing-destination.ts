@@ -89,11 +89,10 @@ async function measure(failing: boolean, dir: ReturnType<typeof createBenchDir>,
       api: { tagApi, token: s.mantagoToken, secret: s.mantagoSecret },
       ...(schema ? { postgres: schema } : {}),
       extra: {
-        LOG_LEVEL: 'error',
+        LOG_LEVEL: process.env.BENCH_FAILING_LOG_LEVEL ?? 'error',
         LINE_FORWARD_URLS: `${other.url},${healthy.url}`,
         FORWARD_GIVE_UP_MS: String(GIVE_UP_MS),
-        RETRY_MIN_MS: '1000',
-        RETRY_MAX_MS: '5000',
+        ...(process.env.BENCH_FAILING_CONCURRENCY ? { FORWARD_CONCURRENCY: process.env.BENCH_FAILING_CONCURRENCY } : {}),
       },
     }),
     dir.logFile(`service-${failing}`),
@@ -155,7 +154,7 @@ async function main(): Promise<void> {
     printConditions([
       machineLine(),
       `${RATE} webhooks/s for ${SECONDS} s (open loop, 32 keep-alive connections), one LINE text event each, every one from a new user`,
-      `the service on ${ENGINE} forwards each webhook to two destinations: one answering 200, the other 500 (failing) or 200 (baseline); FORWARD_GIVE_UP_MS=${GIVE_UP_MS}, RETRY_MIN_MS=1000, RETRY_MAX_MS=5000`,
+      `the service on ${ENGINE} forwards each webhook to two destinations: one answering 200, the other 500 (failing) or 200 (baseline); FORWARD_GIVE_UP_MS=${GIVE_UP_MS}, FORWARD_CONCURRENCY=${process.env.BENCH_FAILING_CONCURRENCY ?? 'default'}, retries as by default`,
       `measured: webhooks sent after ${(GIVE_UP_MS + 5000) / 1000} s, when the failing destination's backlog is at its full size (${RATE} × ${GIVE_UP_MS / 1000} s)`,
     ]);
     const rows = (m: Measured): [string, string][] => [
@@ -181,7 +180,7 @@ async function main(): Promise<void> {
     });
   } finally {
     await tagApi.close();
-    dir.cleanup();
+    if (!process.env.BENCH_KEEP) dir.cleanup(); else console.log("kept", dir.root);
   }
 }
 

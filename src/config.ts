@@ -80,7 +80,7 @@ const envSchema = z.object({
   /** Parallel calls per provider account; unset adapts (src/delivery/concurrency-limit.ts). */
   PROVIDER_CONCURRENCY: optionalInt(1),
   /** Parallel forwards per destination (different ordering keys). */
-  FORWARD_CONCURRENCY: int(8, 1),
+  FORWARD_CONCURRENCY: int(32, 1),
   /** Anyone who can reach /admin can guess at it (throttled, but still): too short a token is refused. */
   ADMIN_TOKEN: optionalString.refine((v) => v === undefined || [...v].length >= ADMIN_TOKEN_MIN_LENGTH, {
     message: `must be at least ${ADMIN_TOKEN_MIN_LENGTH} characters (or unset, which disables /admin); generate one with \`openssl rand -hex 24\``,

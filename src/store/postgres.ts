@@ -1,12 +1,12 @@
 import { activityPostgres, pruneActivityPostgres, recordActivityPostgres } from './postgres/activity';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log';
-import type { ClaimOptions, ClaimedForward, Store, WorkKind } from './store';
+import type { ClaimOptions, ClaimedForward, RetryRequest, Store, WorkKind } from './store';
 import { composeStore } from './shared/compose-store';
 import { SETTLE_GATHER_MS, createGroupCommit } from './shared/group-commit';
 import type { SettledOperation } from './shared/settle';
 import type { Completion } from './postgres/operations';
-import type { StoreEngine } from './shared/store-engine';
+import type { ForwardSettled, StoreEngine } from './shared/store-engine';
 import { createPauseSignal, createWorkSignal } from './shared/work-signal';
 import { PgDb, isUnavailable, type Notify } from './postgres/db';
 import { startListener, type Listener } from './postgres/listener';
@@ -19,7 +19,7 @@ import { acceptBatchesPostgres } from './postgres/accept';
 import { createAnnouncer } from './postgres/announcer';
 import { claimOperationsPostgres, completeOperationsPostgres, expireOperationsPostgres, renewOperationLeasesPostgres, settleOperationPostgres } from './postgres/operations';
 import {
-  claimForwardsPostgres, completeForwardPostgres, deadLetterForwardPostgres, deadLetterForwardsNotToPostgres, markForwardHeadsPostgres, retryForwardPostgres,
+  claimForwardsPostgres, completeForwardsPostgres, deadLetterForwardPostgres, deadLetterForwardsNotToPostgres, markForwardHeadsPostgres, retryForwardsPostgres,
 } from './postgres/forwards';
 import {
   accountlessOperationsPostgres,
@@ -130,6 +130,20 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     retryAlone: (err) => !isUnavailable(err),
     commit: (items) => completeOperationsPostgres(db.statement, items, () => notify(db.query, 'operations')),
   });
+  // Delivered forwards likewise, in one transaction of a few statements (completeForwardsPostgres),
+  // and failed ones in one statement (retryForwardsPostgres).
+  const forwardCompletions = createGroupCommit<{ fwd: ClaimedForward; owner: string }, ForwardSettled>({
+    maxBatch: 64,
+    gatherMs: SETTLE_GATHER_MS,
+    retryAlone: (err) => !isUnavailable(err),
+    commit: (items) => db.tx((q) => completeForwardsPostgres(q, items, notify)),
+  });
+  const forwardRetries = createGroupCommit<{ fwd: ClaimedForward; owner: string; retry: RetryRequest }, boolean>({
+    maxBatch: 64,
+    gatherMs: SETTLE_GATHER_MS,
+    retryAlone: (err) => !isUnavailable(err),
+    commit: (items) => retryForwardsPostgres(db.query, items),
+  });
 
   // A head left unmarked by a race (markForwardHeadsPostgres) is marked by the next claim for its
   // destinations once this long has passed since they were last looked at.
@@ -163,8 +177,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     renewOperationLeases: (ids, owner, until) => db.tx((q) => renewOperationLeasesPostgres(q, ids, owner, until)),
 
     claimForwards,
-    completeForward: (fwd, owner) => db.tx((q) => completeForwardPostgres(q, fwd, owner, notify)),
-    retryForward: (fwd, owner, retry) => retryForwardPostgres(db.query, fwd, owner, retry),
+    completeForward: (fwd, owner) => forwardCompletions.submit({ fwd, owner }),
+    retryForward: (fwd, owner, retry) => forwardRetries.submit({ fwd, owner, retry }),
     deadLetterForward: (fwd, owner, now, dead) => db.tx((q) => deadLetterForwardPostgres(q, fwd, owner, now, dead, notify)),
 
     releaseLeases: (owner) => db.tx((q) => releaseLeasesPostgres(q, owner, notify)),
@@ -228,6 +242,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     async close() {
       closed = true;
       await completions.drain();
+      await forwardCompletions.drain();
+      await forwardRetries.drain();
       // Before the connections go: work accepted in the last window is still announced.
       await announcer.flush();
       await listener?.stop();

@@ -124,6 +124,32 @@ export function forwardsContract(store: () => Store): void {
       expect(bodies(await claim('w', 9000))).toEqual(['w2']);
     });
 
+    it('settles forwards that end together, each as it ended: delivered, retried, or left alone when its lease is lost', async () => {
+      await receive(1000, forwardTo(A, 'U1', Buffer.from('u1')), forwardTo(B, 'U1', Buffer.from('u1')));
+      await receive(1001, forwardTo(A, 'U1', Buffer.from('u1-next')));
+      await receive(1002, forwardTo(A, 'U2', Buffer.from('u2')));
+      await receive(1003, forwardTo(A, 'U3', Buffer.from('u3')));
+      const heads = await claim('w', 1003, { leaseMs: 10_000 });
+      expect(heads.map((f) => [f.destination, f.body.toString()])).toEqual([[A, 'u1'], [B, 'u1'], [A, 'u2'], [A, 'u3']]);
+      const [u1A, u1B, u2, u3] = heads as [ClaimedForward, ClaimedForward, ClaimedForward, ClaimedForward];
+      const kinds: WorkKind[] = [];
+      store().onWork((k) => kinds.push(k));
+      await Promise.all([
+        store().completeForward(u1A, 'w', 1100, { status: 200 }),
+        store().completeForward(u1B, 'w', 1100, { status: 200 }),
+        store().retryForward(u2, 'w', 1100, { dueAt: 5000, status: 503 }),
+        store().completeForward(u3, 'someone else', 1100, { status: 200 }), // not its owner: left as it is
+        store().retryForward(u3, 'someone else', 1100, { dueAt: 5000, status: 503 }),
+      ]);
+      expect(kinds).toContain('forwards'); // u1-next now leads U1
+      expect((await store().status(1100)).forwards).toMatchObject({ pending: 2, leased: 1 }); // u1-next and u2 wait; u3 is still held
+      expect(bodies(await claim('w', 1100))).toEqual(['u1-next']);
+      // At 5000 u1-next's lease has run out and u2's retry is due; u3 is still held.
+      const later = await claim('w', 5000, { destinations: [A] });
+      expect(bodies(later)).toEqual(['u1-next', 'u2']);
+      expect(later[1]).toMatchObject({ id: u2.id, attempts: 1, dueAt: 5000, last: { status: 503 } });
+    });
+
     it('claims only the destinations asked for', async () => {
       await receive(1000, forwardTo(A), forwardTo(B));
       expect(await claim('w', 1000, { destinations: [] })).toEqual([]);

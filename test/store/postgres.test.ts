@@ -243,6 +243,26 @@ describePg(titled('PostgreSQL store'), () => {
       expect(heardByB).toEqual([['brand-a', 1501]]);
     });
 
+    it("remove a webhook's stored body once its last forward is delivered, whether its forwards end together or on two instances at once", async () => {
+      const bodiesLeft = async () => (await admin!.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".forward_bodies`)).rows[0]?.n;
+      const A = 'http://a.test/hook';
+      const B = 'http://b.test/hook';
+      // Settled in one batch by one instance.
+      await a.accept(batch(1000, [], [forwardTo(A, 'U1', Buffer.from('one')), forwardTo(B, 'U1', Buffer.from('one'))]));
+      const both = await a.claimForwards({ owner: 'w', now: 1000, limit: 10, leaseMs: 10_000 });
+      expect(both).toHaveLength(2);
+      await Promise.all(both.map((f) => a.completeForward(f, 'w', 1000, { status: 200 })));
+      expect(await bodiesLeft()).toBe(0);
+      // One forward each, settled by two instances at the same time (each waits for the other's lock on the body).
+      for (let i = 0; i < 5; i++) {
+        await a.accept(batch(2000 + i, [], [forwardTo(A, `V${i}`, Buffer.from(`two-${i}`)), forwardTo(B, `V${i}`, Buffer.from(`two-${i}`))]));
+        const [fa] = await a.claimForwards({ owner: 'A', now: 2000 + i, limit: 1, leaseMs: 10_000, destinations: [A] });
+        const [fb] = await b.claimForwards({ owner: 'B', now: 2000 + i, limit: 1, leaseMs: 10_000, destinations: [B] });
+        await Promise.all([a.completeForward(fa!, 'A', 2000 + i, { status: 200 }), b.completeForward(fb!, 'B', 2000 + i, { status: 200 })]);
+        expect(await bodiesLeft()).toBe(0);
+      }
+    });
+
     it('exclude each other with withLock', async () => {
       const log: string[] = [];
       const gate = deferred();

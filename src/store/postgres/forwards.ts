@@ -5,13 +5,10 @@ import type { ForwardSettled } from '../shared/store-engine';
 import {
   DEAD_LETTER_FORWARD,
   DEAD_LETTER_FORWARDS_TO,
-  DELETE_BODY_IF_UNUSED,
-  DELETE_LEASED_FORWARD,
   isForwardHead,
   MARK_NEXT_FORWARD_HEAD,
   markForwardHeads,
   PENDING_FORWARD_DESTINATIONS,
-  RETRY_FORWARD,
 } from '../sql/forwards';
 import type { Notify, Query } from './db';
 import { LEASE_END } from './liveness';
@@ -74,27 +71,82 @@ export async function markForwardHeadsPostgres(q: Query, destinations?: readonly
   return (await (destinations ? q(MARK_HEADS_TO, [destinations]) : q(MARK_HEADS))).rowCount;
 }
 
-/** Call inside a transaction; `notify` wakes other instances for the forward that now leads its key. */
-export async function completeForwardPostgres(
+/** $1 ids, $2 owners: the forwards delivered, each under the lease of its owner. */
+const DELETE_LEASED_FORWARDS = `
+  DELETE FROM forwards f USING unnest($1::bigint[], $2::text[]) AS x(id, owner)
+  WHERE f.id = x.id AND f.lease_owner = x.owner AND f.state = 'pending'
+  RETURNING f.id, f.body_id, f.destination, f.ordering_key`;
+
+/**
+ * $1 body ids, locked in id order first (LOCK_BODIES): two instances completing the last two
+ * forwards of one body at once would otherwise each see the other's and keep it.
+ */
+const LOCK_BODIES = `SELECT id FROM forward_bodies WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`;
+const DELETE_BODIES_IF_UNUSED = `
+  DELETE FROM forward_bodies b
+  WHERE b.id = ANY($1::bigint[]) AND NOT EXISTS (SELECT 1 FROM forwards WHERE body_id = b.id)`;
+
+/** $1 destinations, $2 ordering keys: the forward that now leads each key marked (MARK_NEXT_FORWARD_HEAD, for many). */
+const MARK_NEXT_FORWARD_HEADS = `
+  UPDATE forwards SET head = 1
+  WHERE id IN (
+    SELECT (SELECT MIN(k.id) FROM forwards k WHERE k.destination = x.d AND k.ordering_key = x.o AND k.state = 'pending')
+    FROM unnest($1::text[], $2::text[]) AS x(d, o))
+  RETURNING destination, ordering_key`;
+
+const keyOf = (destination: string, orderingKey: string) => `${destination}\n${orderingKey}`;
+
+/**
+ * Call inside a transaction: delivered forwards settled together — a round trip per statement
+ * for all of them, not one per statement for each (a forward's own transaction was six round
+ * trips, most of what forwarding cost PostgreSQL and the service's socket writes). One answer
+ * per forward, in order; `notify` wakes other instances when a forward now leads its key.
+ */
+export async function completeForwardsPostgres(
   q: Query,
-  fwd: ClaimedForward,
-  owner: string,
+  items: readonly { fwd: ClaimedForward; owner: string }[],
   notify: Notify,
-): Promise<ForwardSettled> {
-  const [row] = (await q(DELETE_LEASED_FORWARD, [fwd.id, owner])).rows;
-  if (!row) return { touched: false, next: false };
-  const bodyId = num(row.body_id, 'body_id');
-  // Lock the body before asking whether it is still used: two instances completing the
-  // last two forwards of one body at once would otherwise each see the other's and keep it.
-  await q('SELECT id FROM forward_bodies WHERE id = $1 FOR UPDATE', [bodyId]);
-  await q(DELETE_BODY_IF_UNUSED, [bodyId]);
-  const next = await markNextHead(q, row);
-  if (next) await notify(q, 'forwards');
-  return { touched: true, next };
+): Promise<ForwardSettled[]> {
+  const done = (await q(DELETE_LEASED_FORWARDS, [items.map((i) => i.fwd.id), items.map((i) => i.owner)])).rows;
+  if (done.length === 0) return items.map(() => ({ touched: false, next: false }));
+  const bodies = [...new Set(done.map((r) => num(r.body_id, 'body_id')))];
+  await q(LOCK_BODIES, [bodies]);
+  await q(DELETE_BODIES_IF_UNUSED, [bodies]);
+  const keys = done.map((r) => [str(r.destination, 'destination'), str(r.ordering_key, 'ordering_key')] as const);
+  const marked = (await q(MARK_NEXT_FORWARD_HEADS, [keys.map(([d]) => d), keys.map(([, o]) => o)])).rows;
+  const next = new Set(marked.map((r) => keyOf(str(r.destination, 'destination'), str(r.ordering_key, 'ordering_key'))));
+  if (next.size > 0) await notify(q, 'forwards');
+  const deleted = new Set(done.map((r) => num(r.id, 'id')));
+  return items.map(({ fwd }) => (deleted.has(fwd.id) ? { touched: true, next: next.has(keyOf(fwd.destination, fwd.orderingKey)) } : { touched: false, next: false }));
 }
 
-export async function retryForwardPostgres(q: Query, fwd: ClaimedForward, owner: string, retry: RetryRequest): Promise<boolean> {
-  return (await q(RETRY_FORWARD, retryForwardParams(fwd.id, owner, retry))).rowCount > 0;
+/**
+ * $1 ids, $2 owners, $3 due times, $4 statuses, $5 errors, $6 body excerpts: RETRY_FORWARD for
+ * many, each under the lease of its owner. Returns the ids it retimed.
+ */
+const RETRY_FORWARDS = `
+  UPDATE forwards f SET
+    attempts = f.attempts + 1,
+    due_at = x.due_at,
+    lease_owner = NULL,
+    leased_until = NULL,
+    last_status = x.status,
+    last_error = x.error,
+    last_body_excerpt = x.excerpt
+  FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::int[], $5::text[], $6::text[]) AS x(id, owner, due_at, status, error, excerpt)
+  WHERE f.id = x.id AND f.lease_owner = x.owner AND f.state = 'pending'
+  RETURNING f.id`;
+
+/**
+ * Failed forwards retimed together, one statement for all (a failing destination's forwards
+ * fail as fast as they are sent: one statement each was most of what it cost PostgreSQL).
+ * One answer per forward, in order: whether this owner still held it.
+ */
+export async function retryForwardsPostgres(q: Query, items: readonly { fwd: ClaimedForward; owner: string; retry: RetryRequest }[]): Promise<boolean[]> {
+  const columns: (string | number | null)[][] = [[], [], [], [], [], []];
+  for (const { fwd, owner, retry } of items) retryForwardParams(fwd.id, owner, retry).forEach((value, i) => columns[i]?.push(value));
+  const retimed = new Set((await q(RETRY_FORWARDS, columns)).rows.map((r) => num(r.id, 'id')));
+  return items.map(({ fwd }) => retimed.has(fwd.id));
 }
 
 /** Call inside a transaction. */
