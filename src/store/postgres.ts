@@ -68,7 +68,7 @@ export function workChannel(schema: string | undefined): string {
 /** Plain names only: the schema goes into search_path and the NOTIFY channel name (63 bytes at most). */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,39}$/;
 /** How often a destination's claims look for heads left unmarked (postgres/forwards.ts, markForwardHeadsPostgres). */
-export const FORWARD_HEADS_LOOK_MS = 2000;
+export const FORWARD_HEADS_LOOK_MS = 10_000;
 const UNIQUE_VIOLATION = '23505';
 
 function describe(url: string, schema: string | undefined): string {
@@ -153,8 +153,13 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     const t = performance.now();
     if (t - (headsLookedAt.get(key) ?? -Infinity) >= (opts.forwardHeadsLookMs ?? FORWARD_HEADS_LOOK_MS)) {
       headsLookedAt.set(key, t);
-      const marked = await markForwardHeadsPostgres(db.query, o.destinations);
-      if (marked > 0) log.info('marked forwards that lead their key but were not marked as its head', { marked });
+      // A look that fails does not stop the claim: the next look comes after the interval.
+      try {
+        const marked = await markForwardHeadsPostgres(db.query, o.destinations);
+        if (marked > 0) log.info('marked forwards that lead their key but were not marked as its head', { marked });
+      } catch (err) {
+        log.warn('could not look for forwards left unmarked as the head of their key', { error: err instanceof Error ? err.message : String(err) });
+      }
     }
     return claimForwardsPostgres(db.query, o, liveness?.holder);
   }

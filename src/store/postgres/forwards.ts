@@ -39,9 +39,10 @@ const CLAIM_FORWARDS = claimForwards();
 export const CLAIM_FORWARDS_TO = claimForwards('destination = $5::text');
 /** For the destinations of $5. */
 const CLAIM_FORWARDS_TO_ANY = claimForwards('destination = ANY($5::text[])');
-/** See markForwardHeads; $1 the destinations. */
-const MARK_HEADS = markForwardHeads();
-const MARK_HEADS_TO = markForwardHeads('destination = ANY($1::text[])');
+/** See markForwardHeads: the heads found by id from an array; MARK_HEADS_TO for the destinations $1. */
+const byIdAmong = (heads: string) => `id = ANY(ARRAY(${heads}))`;
+export const MARK_HEADS = markForwardHeads(byIdAmong);
+export const MARK_HEADS_TO = markForwardHeads(byIdAmong, 'destination = ANY($1::text[])');
 
 export async function claimForwardsPostgres(
   q: Query,
@@ -72,26 +73,34 @@ export async function markForwardHeadsPostgres(q: Query, destinations?: readonly
 }
 
 /** $1 ids, $2 owners: the forwards delivered, each under the lease of its owner. */
-const DELETE_LEASED_FORWARDS = `
+/**
+ * Each of these statements over a list of forwards finds them by id: `f.id = ANY($1)` is the
+ * primary key's condition, and `(f.state = 'pending') IS TRUE` (the same test) keeps the
+ * partial indexes out of the plan — without statistics, or with ones taken while the table held
+ * mostly dead letters, a join with the list was planned as a read of every pending forward of
+ * every destination (10–30 ms at 50,000 waiting for a failing one, in every batch).
+ */
+export const DELETE_LEASED_FORWARDS = `
   DELETE FROM forwards f USING unnest($1::bigint[], $2::text[]) AS x(id, owner)
-  WHERE f.id = x.id AND f.lease_owner = x.owner AND f.state = 'pending'
+  WHERE f.id = ANY($1::bigint[]) AND f.id = x.id AND f.lease_owner = x.owner AND (f.state = 'pending') IS TRUE
   RETURNING f.id, f.body_id, f.destination, f.ordering_key`;
 
 /**
  * $1 body ids, locked in id order first (LOCK_BODIES): two instances completing the last two
  * forwards of one body at once would otherwise each see the other's and keep it.
  */
-const LOCK_BODIES = `SELECT id FROM forward_bodies WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`;
-const DELETE_BODIES_IF_UNUSED = `
+export const LOCK_BODIES = `SELECT id FROM forward_bodies WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`;
+/** A probe of forwards_body per body (a scalar subquery: never turned into a read of the whole table). */
+export const DELETE_BODIES_IF_UNUSED = `
   DELETE FROM forward_bodies b
-  WHERE b.id = ANY($1::bigint[]) AND NOT EXISTS (SELECT 1 FROM forwards WHERE body_id = b.id)`;
+  WHERE b.id = ANY($1::bigint[]) AND (SELECT k.id FROM forwards k WHERE k.body_id = b.id LIMIT 1) IS NULL`;
 
-/** $1 destinations, $2 ordering keys: the forward that now leads each key marked (MARK_NEXT_FORWARD_HEAD, for many). */
-const MARK_NEXT_FORWARD_HEADS = `
+/** $1 destinations, $2 ordering keys: the forward that now leads each key marked (MARK_NEXT_FORWARD_HEAD, for many), found by id. */
+export const MARK_NEXT_FORWARD_HEADS = `
   UPDATE forwards SET head = 1
-  WHERE id IN (
+  WHERE id = ANY(ARRAY(
     SELECT (SELECT MIN(k.id) FROM forwards k WHERE k.destination = x.d AND k.ordering_key = x.o AND k.state = 'pending')
-    FROM unnest($1::text[], $2::text[]) AS x(d, o))
+    FROM unnest($1::text[], $2::text[]) AS x(d, o)))
   RETURNING destination, ordering_key`;
 
 const keyOf = (destination: string, orderingKey: string) => `${destination}\n${orderingKey}`;
@@ -124,7 +133,7 @@ export async function completeForwardsPostgres(
  * $1 ids, $2 owners, $3 due times, $4 statuses, $5 errors, $6 body excerpts: RETRY_FORWARD for
  * many, each under the lease of its owner. Returns the ids it retimed.
  */
-const RETRY_FORWARDS = `
+export const RETRY_FORWARDS = `
   UPDATE forwards f SET
     attempts = f.attempts + 1,
     due_at = x.due_at,
@@ -134,7 +143,7 @@ const RETRY_FORWARDS = `
     last_error = x.error,
     last_body_excerpt = x.excerpt
   FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::int[], $5::text[], $6::text[]) AS x(id, owner, due_at, status, error, excerpt)
-  WHERE f.id = x.id AND f.lease_owner = x.owner AND f.state = 'pending'
+  WHERE f.id = ANY($1::bigint[]) AND f.id = x.id AND f.lease_owner = x.owner AND (f.state = 'pending') IS TRUE
   RETURNING f.id`;
 
 /**

@@ -39,7 +39,7 @@ export const CLAIM_FORWARDS_TO = claimForwards('destination = $5');
 /** For the destinations of the JSON list $5. */
 const CLAIM_FORWARDS_TO_ANY = claimForwards('destination IN (SELECT value FROM json_each($5))');
 
-const MARK_HEADS = markForwardHeads();
+const MARK_HEADS = markForwardHeads((heads) => `id IN (${heads})`);
 
 /** Marks the head of every key that has none marked (after dead letters are queued again). */
 export function markForwardHeadsSqlite(db: SqliteDb): number {

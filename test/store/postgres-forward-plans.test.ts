@@ -1,0 +1,82 @@
+import pg from 'pg';
+import {
+  DELETE_BODIES_IF_UNUSED,
+  DELETE_LEASED_FORWARDS,
+  MARK_HEADS,
+  MARK_HEADS_TO,
+  MARK_NEXT_FORWARD_HEADS,
+  RETRY_FORWARDS,
+} from '../../src/store/postgres/forwards';
+import type { Store } from '../../src/store/store';
+import { dropSchema, describePostgres, newSchemaName } from '../helpers/pg-schema';
+import { planOf, planStore, rowsRead } from './backlog';
+
+const FAILING = 'https://failing.example/hook';
+const KEYS = 2500;
+const PENDING = 2 * KEYS;
+
+/**
+ * The statements the worker runs over many forwards at once must read what they are about, not a
+ * failing destination's backlog, whatever the planner believes about the table. The statistics
+ * here were taken when the table held dead letters only (a healthy spell), as autovacuum would
+ * have done; then a destination fails and 5,000 forwards wait for it. An `id IN (grouped heads)`
+ * was planned as a semi-join that grouped the backlog again for every row (the look for unmarked
+ * heads failed every claim of the destination on its statement timeout, at 20,000; `dead-letters
+ * retry` took minutes), and a join of the settled ids with the table read every pending forward
+ * in every batch.
+ */
+describePostgres('PostgreSQL: statements over many forwards, beside a backlog the statistics have not seen', (url) => {
+  const schema = newSchemaName('autotag_fwd_plans');
+  let store: Store;
+  let client: pg.Client;
+
+  beforeAll(async () => {
+    ({ store, client } = await planStore(url, schema));
+    await client.query('ALTER TABLE forwards SET (autovacuum_enabled = false)');
+    await client.query(`INSERT INTO forward_bodies (id, body, headers, received_at) SELECT g, 'x', '{}', 1 FROM generate_series(1, ${PENDING + 500}) g`);
+    await client.query(`
+      INSERT INTO forwards (id, body_id, destination, ordering_key, state, received_at, due_at, attempts, head, dead_at, dead_reason)
+      SELECT g, g, 'https://other.example/hook', 'D' || g, 'dead', 1, 1, 5, 0, 1, 'gave up' FROM generate_series(1, 500) g`);
+    await client.query('ANALYZE forwards');
+    // Each key's first forward marked, and retried far ahead; the second behind it.
+    await client.query(
+      `INSERT INTO forwards (id, body_id, destination, ordering_key, state, received_at, due_at, attempts, head)
+       SELECT 500 + g, 500 + g, $1, 'U' || ((g - 1) % ${KEYS}), 'pending', 1000 + g,
+         CASE WHEN g <= ${KEYS} THEN 1e12 ELSE 1000 + g END, 0, CASE WHEN g <= ${KEYS} THEN 1 ELSE 0 END
+       FROM generate_series(1, ${PENDING}) g`,
+      [FAILING],
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await client?.end();
+    await store?.close();
+    await dropSchema(url, schema);
+  });
+
+  /** Rows of forwards `sql` reads, run in a transaction rolled back. */
+  async function forwardsRead(sql: string, params: unknown[]): Promise<number> {
+    await client.query('BEGIN');
+    try {
+      const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+      return rowsRead(planOf(rows), 'forwards');
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  }
+
+  it('looks for unmarked heads reading the backlog once, for a destination and for all', async () => {
+    // Once to gather the heads (through forwards_heads), and once more at most to find them by id.
+    expect(await forwardsRead(MARK_HEADS_TO, [[FAILING]])).toBeLessThan(3 * PENDING);
+    expect(await forwardsRead(MARK_HEADS, [])).toBeLessThan(3 * (PENDING + 500));
+  });
+
+  it('settles a batch of 64 forwards reading those 64, not the backlog', async () => {
+    const ids = Array.from({ length: 64 }, (_, i) => 501 + i);
+    const owners = ids.map(() => 'w');
+    expect(await forwardsRead(DELETE_LEASED_FORWARDS, [ids, owners])).toBeLessThan(4 * ids.length);
+    expect(await forwardsRead(RETRY_FORWARDS, [ids, owners, ids.map(() => 5000), ids.map(() => 503), ids.map(() => null), ids.map(() => null)])).toBeLessThan(4 * ids.length);
+    // One probe of forwards_body per body, one of forwards_heads per key.
+    expect(await forwardsRead(DELETE_BODIES_IF_UNUSED, [ids])).toBeLessThan(4 * ids.length);
+    expect(await forwardsRead(MARK_NEXT_FORWARD_HEADS, [ids.map(() => FAILING), ids.map((_, i) => `U${i}`)])).toBeLessThan(4 * ids.length);
+  });
+});
