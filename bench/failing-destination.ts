@@ -11,9 +11,13 @@
  * run, once it has: the ack's p99 (from each request's due time) and the healthy destination's
  * receipt latency.
  *
- * Usage: node build-bench/bench/failing-destination.js [sqlite|postgres]
- * Env: BENCH_FAILING_RATE (default 300/s), BENCH_FAILING_SECONDS (default 40),
- * BENCH_FAILING_GIVE_UP_MS (FORWARD_GIVE_UP_MS, default 20000), TEST_DATABASE_URL for postgres.
+ * Not part of `npm run bench` (about three minutes an engine). Usage:
+ * `tsc -p tsconfig.bench.json && node build-bench/bench/failing-destination.js [sqlite|postgres]`.
+ * Env: BENCH_FAILING_RATE (default 500/s), BENCH_FAILING_SECONDS (default 75),
+ * BENCH_FAILING_GIVE_UP_MS (FORWARD_GIVE_UP_MS, default 60000, the service's own),
+ * BENCH_FAILING_CONCURRENCY (FORWARD_CONCURRENCY; default the service's), BENCH_FAILING_LOG_LEVEL
+ * (default error), BENCH_KEEP=1 keeps the bench folder (the service's logs) and prints where,
+ * TEST_DATABASE_URL (or BENCH_DATABASE_URL) for postgres.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,9 +31,9 @@ import { emitResult, fmt, printConditions, printSection, round } from './lib/rep
 import { serviceEnv } from './lib/service-env';
 import { nowMs, percentile } from './lib/stats';
 
-const RATE = Number(process.env.BENCH_FAILING_RATE ?? 300);
-const SECONDS = Number(process.env.BENCH_FAILING_SECONDS ?? 40);
-const GIVE_UP_MS = Number(process.env.BENCH_FAILING_GIVE_UP_MS ?? 20_000);
+const RATE = Number(process.env.BENCH_FAILING_RATE ?? 500);
+const SECONDS = Number(process.env.BENCH_FAILING_SECONDS ?? 75);
+const GIVE_UP_MS = Number(process.env.BENCH_FAILING_GIVE_UP_MS ?? 60_000);
 const ENGINE = process.argv[2] === 'postgres' ? 'postgres' : 'sqlite';
 
 /** A destination: answers `status` at once and notes when each webhook (by its first event id) first arrived. */
@@ -180,7 +184,8 @@ async function main(): Promise<void> {
     });
   } finally {
     await tagApi.close();
-    if (!process.env.BENCH_KEEP) dir.cleanup(); else console.log("kept", dir.root);
+    if (process.env.BENCH_KEEP) console.log(`kept ${dir.root}`);
+    else dir.cleanup();
   }
 }
 
