@@ -19,11 +19,10 @@
  * (default error), BENCH_KEEP=1 keeps the bench folder (the service's logs) and prints where,
  * TEST_DATABASE_URL (or BENCH_DATABASE_URL) for postgres.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { benchSecrets, createBenchDir, machineLine } from './lib/bench-env';
 import { startChild } from './lib/child';
 import { CountingTagApi } from './lib/counting-tag-api';
+import { Downstream } from './lib/downstream';
 import { createLineWebhooks } from './lib/line-webhooks';
 import { pacedWebhooks } from './lib/load';
 import { benchDatabaseUrl, dropSchema, freshSchema } from './lib/postgres';
@@ -35,38 +34,6 @@ const RATE = Number(process.env.BENCH_FAILING_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_FAILING_SECONDS ?? 75);
 const GIVE_UP_MS = Number(process.env.BENCH_FAILING_GIVE_UP_MS ?? 60_000);
 const ENGINE = process.argv[2] === 'postgres' ? 'postgres' : 'sqlite';
-
-/** A destination: answers `status` at once and notes when each webhook (by its first event id) first arrived. */
-class Destination {
-  readonly arrivals = new Map<string, number>();
-  received = 0;
-  private constructor(private readonly server: http.Server, readonly url: string) {}
-
-  static async start(status: () => number, path: string): Promise<Destination> {
-    let d: Destination | undefined;
-    const server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const at = nowMs();
-        const id = /"webhookEventId":"([^"]+)"/.exec(Buffer.concat(chunks).toString('utf8'))?.[1];
-        res.writeHead(status(), { 'content-type': 'application/json' }).end('{}');
-        if (!d) return;
-        d.received++;
-        if (id !== undefined && !d.arrivals.has(id)) d.arrivals.set(id, at);
-      });
-    });
-    server.keepAliveTimeout = 30_000;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    d = new Destination(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`);
-    return d;
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 interface Measured {
   ackP50: number;
@@ -81,8 +48,8 @@ interface Measured {
 }
 
 async function measure(failing: boolean, dir: ReturnType<typeof createBenchDir>, tagApi: CountingTagApi, s: ReturnType<typeof benchSecrets>): Promise<Measured> {
-  const healthy = await Destination.start(() => 200, '/healthy');
-  const other = await Destination.start(() => (failing ? 500 : 200), '/other');
+  const healthy = await Downstream.start({ path: '/healthy' });
+  const other = await Downstream.start({ status: () => (failing ? 500 : 200), path: '/other' });
   const schema = ENGINE === 'postgres' ? { url: benchDatabaseUrl(), schema: freshSchema(`failing_${failing ? 'f' : 'h'}`) } : undefined;
   const child = await startChild(
     'service',

@@ -16,65 +16,19 @@
  *
  * Env: BENCH_FORWARD_RATE (default 200/s), BENCH_FORWARD_SECONDS (default 10), BENCH_CPU_PROF=DIR.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { benchSecrets, createBenchDir, machineLine } from './lib/bench-env';
 import { startChild, type RunningChild } from './lib/child';
 import { CountingTagApi } from './lib/counting-tag-api';
+import { Downstream } from './lib/downstream';
 import { createLineWebhooks } from './lib/line-webhooks';
 import { pacedWebhooks } from './lib/load';
 import { emitResult, fmt, printConditions, printSection, round } from './lib/report';
 import { serviceEnv } from './lib/service-env';
-import { maxOf, nowMs, percentile } from './lib/stats';
+import { maxOf, percentile } from './lib/stats';
 
 const RATE = Number(process.env.BENCH_FORWARD_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_FORWARD_SECONDS ?? 10);
 const USERS = 500;
-
-/** The downstream: answers 200 at once and notes when each webhook (by its first event id) arrived. */
-class Downstream {
-  readonly arrivals = new Map<string, number>();
-  private waiting: { count: number; resolve: () => void } | undefined;
-  private constructor(private readonly server: http.Server, readonly url: string) {}
-
-  static async start(): Promise<Downstream> {
-    let d: Downstream | undefined;
-    const server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const at = nowMs();
-        const id = /"webhookEventId":"([^"]+)"/.exec(Buffer.concat(chunks).toString('utf8'))?.[1];
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-        if (id !== undefined && d && !d.arrivals.has(id)) d.arrivals.set(id, at);
-        if (d?.waiting && d.arrivals.size >= d.waiting.count) d.waiting.resolve();
-      });
-    });
-    server.keepAliveTimeout = 30_000;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    d = new Downstream(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/line/webhook`);
-    return d;
-  }
-
-  waitFor(count: number, timeoutMs: number): Promise<void> {
-    if (this.arrivals.size >= count) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`downstream: ${this.arrivals.size} of ${count} webhooks arrived within ${timeoutMs} ms`)), timeoutMs);
-      this.waiting = {
-        count,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      };
-    });
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 interface Measured {
   p50: number;
