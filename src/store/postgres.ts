@@ -1,7 +1,7 @@
 import { activityPostgres, pruneActivityPostgres, recordActivityPostgres } from './postgres/activity';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log';
-import type { ClaimOptions, ClaimedForward, RetryRequest, Store, WorkKind } from './store';
+import type { ClaimOptions, ClaimedForward, DeadLetterRequest, RetryRequest, Store, WorkKind } from './store';
 import { composeStore } from './shared/compose-store';
 import { SETTLE_GATHER_MS, createGroupCommit } from './shared/group-commit';
 import type { SettledOperation } from './shared/settle';
@@ -19,7 +19,7 @@ import { acceptBatchesPostgres } from './postgres/accept';
 import { createAnnouncer } from './postgres/announcer';
 import { claimOperationsPostgres, completeOperationsPostgres, expireOperationsPostgres, renewOperationLeasesPostgres, settleOperationPostgres } from './postgres/operations';
 import {
-  claimForwardsPostgres, completeForwardsPostgres, deadLetterForwardPostgres, deadLetterForwardsNotToPostgres, markForwardHeadsPostgres, retryForwardsPostgres,
+  claimForwardsPostgres, completeForwardsPostgres, deadLetterForwardsPostgres, deadLetterForwardsNotToPostgres, markForwardHeadsPostgres, retryForwardsPostgres,
 } from './postgres/forwards';
 import {
   accountlessOperationsPostgres,
@@ -144,6 +144,13 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     retryAlone: (err) => !isUnavailable(err),
     commit: (items) => retryForwardsPostgres(db.query, items),
   });
+  // Forwards given up together (a destination down past FORWARD_GIVE_UP_MS) kept as dead letters together.
+  const forwardDeadLetters = createGroupCommit<{ fwd: ClaimedForward; owner: string; now: number; dead: DeadLetterRequest }, ForwardSettled>({
+    maxBatch: 64,
+    gatherMs: SETTLE_GATHER_MS,
+    retryAlone: (err) => !isUnavailable(err),
+    commit: (items) => db.tx((q) => deadLetterForwardsPostgres(q, items, notify)),
+  });
 
   // A head left unmarked by a race (markForwardHeadsPostgres) is marked by the next claim for its
   // destinations once this long has passed since they were last looked at.
@@ -184,7 +191,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     claimForwards,
     completeForward: (fwd, owner) => forwardCompletions.submit({ fwd, owner }),
     retryForward: (fwd, owner, retry) => forwardRetries.submit({ fwd, owner, retry }),
-    deadLetterForward: (fwd, owner, now, dead) => db.tx((q) => deadLetterForwardPostgres(q, fwd, owner, now, dead, notify)),
+    deadLetterForward: (fwd, owner, now, dead) => forwardDeadLetters.submit({ fwd, owner, now, dead }),
 
     releaseLeases: (owner) => db.tx((q) => releaseLeasesPostgres(q, owner, notify)),
     deadLetterForwardsNotTo: (destinations, now, reasonOf) => db.tx((q) => deadLetterForwardsNotToPostgres(q, destinations, now, reasonOf)),
@@ -249,6 +256,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
       await completions.drain();
       await forwardCompletions.drain();
       await forwardRetries.drain();
+      await forwardDeadLetters.drain();
       // Before the connections go: work accepted in the last window is still announced.
       await announcer.flush();
       await listener?.stop();

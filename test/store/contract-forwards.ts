@@ -150,6 +150,34 @@ export function forwardsContract(store: () => Store): void {
       expect(later[1]).toMatchObject({ id: u2.id, attempts: 1, dueAt: 5000, last: { status: 503 } });
     });
 
+    it('keeps forwards given up together as dead letters, each as it ended, and lets the next of each key go', async () => {
+      await receive(1000, forwardTo(A, 'U1', Buffer.from('g1')));
+      await receive(1001, forwardTo(A, 'U1', Buffer.from('g1-next')));
+      await receive(1002, forwardTo(A, 'U2', Buffer.from('g2')));
+      await receive(1003, forwardTo(A, 'U3', Buffer.from('g3')));
+      await receive(1004, forwardTo(A, 'U4', Buffer.from('g4')));
+      const heads = await claim('w', 1004, { leaseMs: 10_000 });
+      expect(bodies(heads)).toEqual(['g1', 'g2', 'g3', 'g4']);
+      const [g1, g2, g3, g4] = heads as [ClaimedForward, ClaimedForward, ClaimedForward, ClaimedForward];
+      const kinds: WorkKind[] = [];
+      store().onWork((k) => kinds.push(k));
+      // In one tick, as calls that end together: two given up, one not held by its owner, one delivered.
+      await Promise.all([
+        store().deadLetterForward(g1, 'w', 1100, { reason: 'no success within 60 s', status: 503, bodyExcerpt: 'busy' }),
+        store().deadLetterForward(g2, 'w', 1100, { reason: '404 from the destination', status: 404 }),
+        store().deadLetterForward(g3, 'someone else', 1100, { reason: 'not held' }),
+        store().completeForward(g4, 'w', 1100, { status: 200 }),
+      ]);
+      expect(kinds).toContain('forwards'); // g1-next now leads U1
+      const dead = (await store().listDeadLetters()).sort((x, y) => x.id.localeCompare(y.id));
+      expect(dead).toEqual([
+        expect.objectContaining({ type: 'forward', reason: 'no success within 60 s', status: 503, bodyExcerpt: 'busy', at: 1100, attempts: 1, forward: { destination: A, orderingKey: 'U1', receivedAt: 1000 } }),
+        expect.objectContaining({ type: 'forward', reason: '404 from the destination', status: 404, at: 1100, attempts: 1, forward: { destination: A, orderingKey: 'U2', receivedAt: 1002 } }),
+      ]);
+      expect((await store().status(1100)).forwards).toMatchObject({ pending: 1, leased: 1, dead: 2 }); // g1-next waits; g3 is still held
+      expect(bodies(await claim('w', 1100))).toEqual(['g1-next']);
+    });
+
     it('claims only the destinations asked for', async () => {
       await receive(1000, forwardTo(A), forwardTo(B));
       expect(await claim('w', 1000, { destinations: [] })).toEqual([]);

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import {
+  DEAD_LETTER_LEASED_FORWARDS,
   DELETE_BODIES_IF_UNUSED,
   DELETE_LEASED_FORWARDS,
   MARK_HEADS,
@@ -70,11 +71,13 @@ describePostgres('PostgreSQL: statements over many forwards, beside a backlog th
     expect(await forwardsRead(MARK_HEADS, [])).toBeLessThan(3 * (PENDING + 500));
   });
 
-  it('settles a batch of 64 forwards reading those 64, not the backlog', async () => {
+  it('settles a batch of 64 forwards (delivered, retried, given up) reading those 64, not the backlog', async () => {
     const ids = Array.from({ length: 64 }, (_, i) => 501 + i);
     const owners = ids.map(() => 'w');
     expect(await forwardsRead(DELETE_LEASED_FORWARDS, [ids, owners])).toBeLessThan(4 * ids.length);
     expect(await forwardsRead(RETRY_FORWARDS, [ids, owners, ids.map(() => 5000), ids.map(() => 503), ids.map(() => null), ids.map(() => null)])).toBeLessThan(4 * ids.length);
+    const none = ids.map(() => null);
+    expect(await forwardsRead(DEAD_LETTER_LEASED_FORWARDS, [ids, owners, ids.map(() => 5000), ids.map(() => 'gave up'), ids.map(() => 1), ids.map(() => 503), none, none])).toBeLessThan(4 * ids.length);
     // One probe of forwards_body per body, one of forwards_heads per key.
     expect(await forwardsRead(DELETE_BODIES_IF_UNUSED, [ids])).toBeLessThan(4 * ids.length);
     expect(await forwardsRead(MARK_NEXT_FORWARD_HEADS, [ids.map(() => FAILING), ids.map((_, i) => `U${i}`)])).toBeLessThan(4 * ids.length);

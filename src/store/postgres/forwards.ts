@@ -1,12 +1,10 @@
 import type { ClaimOptions, ClaimedForward, DeadLetterRequest, RetryRequest } from '../store';
-import { num, str, toClaimedForward, type Row } from '../shared/rows';
+import { num, str, toClaimedForward } from '../shared/rows';
 import { deadForwardParams, retryForwardParams } from '../shared/settle';
 import type { ForwardSettled } from '../shared/store-engine';
 import {
-  DEAD_LETTER_FORWARD,
   DEAD_LETTER_FORWARDS_TO,
   isForwardHead,
-  MARK_NEXT_FORWARD_HEAD,
   markForwardHeads,
   PENDING_FORWARD_DESTINATIONS,
 } from '../sql/forwards';
@@ -54,12 +52,6 @@ export async function claimForwardsPostgres(
     o.owner, o.now + o.leaseMs, o.now, o.limit, one ?? o.destinations ?? null, holder ?? null, o.callMs === undefined ? null : o.now + o.callMs,
   ]);
   return rows.sort((a, b) => num(a.id, 'id') - num(b.id, 'id')).map(toClaimedForward);
-}
-
-/** Marks the forward of the key that now leads it, if one waits; returns whether one does. */
-async function markNextHead(q: Query, row: Row): Promise<boolean> {
-  const { rows } = await q(MARK_NEXT_FORWARD_HEAD, [str(row.destination, 'destination'), str(row.ordering_key, 'ordering_key')]);
-  return rows.length > 0;
 }
 
 /**
@@ -158,20 +150,48 @@ export async function retryForwardsPostgres(q: Query, items: readonly { fwd: Cla
   return items.map(({ fwd }) => retimed.has(fwd.id));
 }
 
-/** Call inside a transaction. */
-export async function deadLetterForwardPostgres(
+/**
+ * $1 ids, $2 owners, $3 times, $4 reasons, $5 attempts to add, $6 statuses, $7 errors, $8 body
+ * excerpts: DEAD_LETTER_FORWARD for many, each under the lease of its owner, found by id as the
+ * settles above. Returns what it kept, with their keys.
+ */
+export const DEAD_LETTER_LEASED_FORWARDS = `
+  UPDATE forwards f SET
+    state = 'dead',
+    dead_reason = x.reason,
+    dead_at = x.at,
+    attempts = f.attempts + x.attempts,
+    lease_owner = NULL,
+    leased_until = NULL,
+    last_status = x.status,
+    last_error = x.error,
+    last_body_excerpt = x.excerpt
+  FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::int[], $6::int[], $7::text[], $8::text[])
+    AS x(id, owner, at, reason, attempts, status, error, excerpt)
+  WHERE f.id = ANY($1::bigint[]) AND f.id = x.id AND f.lease_owner = x.owner AND (f.state = 'pending') IS TRUE
+  RETURNING f.id, f.destination, f.ordering_key`;
+
+/**
+ * Call inside a transaction: forwards given up together kept as dead letters together (a
+ * destination down past FORWARD_GIVE_UP_MS gives up as many a second as webhooks came: one
+ * transaction of four round trips each was the next cost after the completions and retries),
+ * and the forward that now leads each key marked. One answer per forward, in order.
+ */
+export async function deadLetterForwardsPostgres(
   q: Query,
-  fwd: ClaimedForward,
-  owner: string,
-  now: number,
-  dead: DeadLetterRequest,
+  items: readonly { fwd: ClaimedForward; owner: string; now: number; dead: DeadLetterRequest }[],
   notify: Notify,
-): Promise<ForwardSettled> {
-  const [row] = (await q(DEAD_LETTER_FORWARD, deadForwardParams(fwd.id, owner, now, dead))).rows;
-  if (!row) return { touched: false, next: false };
-  const next = await markNextHead(q, row);
-  if (next) await notify(q, 'forwards');
-  return { touched: true, next };
+): Promise<ForwardSettled[]> {
+  const columns: (string | number | null)[][] = [[], [], [], [], [], [], [], []];
+  for (const { fwd, owner, now, dead } of items) deadForwardParams(fwd.id, owner, now, dead).forEach((value, i) => columns[i]?.push(value));
+  const kept = (await q(DEAD_LETTER_LEASED_FORWARDS, columns)).rows;
+  if (kept.length === 0) return items.map(() => ({ touched: false, next: false }));
+  const keys = kept.map((r) => [str(r.destination, 'destination'), str(r.ordering_key, 'ordering_key')] as const);
+  const marked = (await q(MARK_NEXT_FORWARD_HEADS, [keys.map(([d]) => d), keys.map(([, o]) => o)])).rows;
+  const next = new Set(marked.map((r) => keyOf(str(r.destination, 'destination'), str(r.ordering_key, 'ordering_key'))));
+  if (next.size > 0) await notify(q, 'forwards');
+  const touched = new Set(kept.map((r) => num(r.id, 'id')));
+  return items.map(({ fwd }) => (touched.has(fwd.id) ? { touched: true, next: next.has(keyOf(fwd.destination, fwd.orderingKey)) } : { touched: false, next: false }));
 }
 
 /** Call inside a transaction: the pending forwards of every destination not in `destinations`, kept as dead letters. */
