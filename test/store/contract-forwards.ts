@@ -124,6 +124,45 @@ export function forwardsContract(store: () => Store): void {
       expect(bodies(await claim('w', 9000))).toEqual(['w2']);
     });
 
+    it('holds a dead letter queued again while a later forward of its key is being sent, until that one is delivered', async () => {
+      await receive(1000, forwardTo(A, 'U1', Buffer.from('w1')));
+      await receive(1001, forwardTo(A, 'U1', Buffer.from('w2')));
+      const [w1] = await claim('w', 1000);
+      await store().deadLetterForward(w1!, 'w', 1500, { reason: 'gave up' });
+      const [w2] = await claim('w', 1500, { leaseMs: 10_000 });
+      expect(w2?.body.toString()).toBe('w2');
+      // w1 comes back as its key's oldest while w2 is in flight: it waits, and the next due time is w2's lease end, not now.
+      expect(await store().retryDeadLetters([`fwd-${w1!.id}`], 1600)).toBe(1);
+      expect(await claim('w', 1700)).toEqual([]);
+      expect(await store().nextDueAt('forwards', A)).toBe(11_500);
+      const kinds: WorkKind[] = [];
+      store().onWork((k) => kinds.push(k));
+      await store().completeForward(w2!, 'w', 1800, { status: 200 });
+      expect(kinds).toEqual(['forwards']); // w1 may go now
+      expect(bodies(await claim('w', 1800))).toEqual(['w1']);
+    });
+
+    it('lets a dead letter queued again go once the lease of the later forward of its key that held it ends', async () => {
+      await receive(1000, forwardTo(A, 'U1', Buffer.from('w1')));
+      await receive(1001, forwardTo(A, 'U1', Buffer.from('w2')));
+      const [w1] = await claim('w', 1000);
+      await store().deadLetterForward(w1!, 'w', 1500, { reason: 'gave up' });
+      expect(bodies(await claim('w', 1500, { leaseMs: 1000 }))).toEqual(['w2']);
+      expect(await store().retryDeadLetters([`fwd-${w1!.id}`], 1600)).toBe(1);
+      expect(await claim('w', 2499)).toEqual([]);
+      // w2's holder never settled it: at its lease end w1 goes, and w2 waits behind it.
+      const [again] = await claim('w', 2500);
+      expect(again?.body.toString()).toBe('w1');
+      await store().retryForward(again!, 'w', 2600, { dueAt: 9000, status: 503 });
+      // Due at w1's retry, not at w2's lease end, past but holding nothing now (a worker asking would spin).
+      expect(await store().nextDueAt('forwards', A)).toBe(9000);
+      expect(await claim('w', 8999)).toEqual([]);
+      const [last] = await claim('w', 9000);
+      expect(last?.body.toString()).toBe('w1');
+      await store().completeForward(last!, 'w', 9000, { status: 200 });
+      expect(bodies(await claim('w', 9000))).toEqual(['w2']);
+    });
+
     it('settles forwards that end together, each as it ended: delivered, retried, or left alone when its lease is lost', async () => {
       await receive(1000, forwardTo(A, 'U1', Buffer.from('u1')), forwardTo(B, 'U1', Buffer.from('u1')));
       await receive(1001, forwardTo(A, 'U1', Buffer.from('u1-next')));

@@ -16,7 +16,10 @@ import { NEXT_DUE } from '../../src/store/sqlite/views';
  * nor the destination's own backlog of forwards waiting behind their key's head or for their
  * next attempt (a failing destination's own claims, one per webhook, read it all: 19 ms a claim
  * at 50,000; bench/failing-destination.ts). The plans are SQLite's own account of what each
- * statement reads; bench/forward-claims.ts measures them.
+ * statement reads; bench/forward-claims.ts measures them. A head is also checked to have no
+ * forward of its key in flight: against the keys of the destination's calls in flight, read
+ * once through forwards_leased — not every forward of its key (one key can hold a destination's
+ * whole backlog).
  */
 describe('a forward claim and next-due check for one destination (SQLite)', () => {
   let dir: string;
@@ -40,7 +43,11 @@ describe('a forward claim and next-due check for one destination (SQLite)', () =
     expect(steps).toContainEqual(expect.stringMatching(/^SEARCH f USING INDEX forwards_due_heads \(destination=\? AND due_at<\?\)$/));
     expect(steps).toContainEqual(expect.stringMatching(/^CORRELATED SCALAR SUBQUERY \d+$/));
     expect(steps).toContainEqual(expect.stringMatching(/^SEARCH k USING COVERING INDEX forwards_heads \(destination=\? AND ordering_key=\?\)$/));
-    expect(steps.filter((d) => /^SCAN (forwards|f|k)\b/.test(d))).toEqual([]);
+    // The keys of the destination's calls in flight, read once (not for each head) through forwards_leased, not its keys' backlog.
+    expect(steps).toContainEqual(expect.stringMatching(/^LIST SUBQUERY \d+$/));
+    expect(steps).toContainEqual(expect.stringMatching(/^SEARCH l USING INDEX forwards_leased \(destination=\? AND leased_until>\?\)$/));
+    expect(steps.filter((d) => /^CORRELATED LIST SUBQUERY/.test(d))).toEqual([]);
+    expect(steps.filter((d) => /^SCAN (forwards|f|k|l)\b/.test(d))).toEqual([]);
     // In index order: a claim of 8 stops at the 8th due head that leads its key, no sort of every due head.
     expect(steps.filter((d) => /TEMP B-TREE/.test(d))).toEqual([]);
   });
@@ -49,7 +56,11 @@ describe('a forward claim and next-due check for one destination (SQLite)', () =
     const steps = plan(NEXT_DUE.destinationForwards, ['https://a.example/hook']);
     expect(steps).toContainEqual(expect.stringMatching(/^SEARCH f USING INDEX forwards_due_heads \(destination=\?\)$/));
     expect(steps).toContainEqual(expect.stringMatching(/^SEARCH f USING INDEX forwards_leased \(destination=\? AND leased_until>\?\)$/));
-    expect(steps.filter((d) => /^SCAN (forwards|f|k)\b/.test(d))).toEqual([]);
+    // The keys in flight, read once; and for each lease, its key's head by one probe of forwards_heads and one of the primary key.
+    expect(steps).toContainEqual(expect.stringMatching(/^SEARCH l USING INDEX forwards_leased \(destination=\? AND leased_until>\?\)$/));
+    expect(steps).toContainEqual(expect.stringMatching(/^SEARCH h USING INTEGER PRIMARY KEY \(rowid=\?\)$/));
+    expect(steps.filter((d) => /^CORRELATED LIST SUBQUERY/.test(d))).toEqual([]);
+    expect(steps.filter((d) => /^SCAN (forwards|f|k|l|h)\b/.test(d))).toEqual([]);
     // In index order: the first row that qualifies is the earliest, no sort of every head.
     expect(steps.filter((d) => /TEMP B-TREE/.test(d))).toEqual([]);
   });

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import {
+  CLAIM_FORWARDS_TO,
   DEAD_LETTER_LEASED_FORWARDS,
   DELETE_BODIES_IF_UNUSED,
   DELETE_LEASED_FORWARDS,
@@ -8,6 +9,7 @@ import {
   MARK_NEXT_FORWARD_HEADS,
   RETRY_FORWARDS,
 } from '../../src/store/postgres/forwards';
+import { NEXT_DUE } from '../../src/store/postgres/views';
 import type { Store } from '../../src/store/store';
 import { dropSchema, describePostgres, newSchemaName } from '../helpers/pg-schema';
 import { planOf, planStore, rowsRead } from './backlog';
@@ -81,5 +83,69 @@ describePostgres('PostgreSQL: statements over many forwards, beside a backlog th
     // One probe of forwards_body per body, one of forwards_heads per key.
     expect(await forwardsRead(DELETE_BODIES_IF_UNUSED, [ids])).toBeLessThan(4 * ids.length);
     expect(await forwardsRead(MARK_NEXT_FORWARD_HEADS, [ids.map(() => FAILING), ids.map((_, i) => `U${i}`)])).toBeLessThan(4 * ids.length);
+  });
+});
+
+const BUSY = 'https://busy.example/hook';
+const DEAD = 500;
+const WAITING = 5000;
+const IN_FLIGHT = 32;
+
+/**
+ * A head may go only while no forward of its key is in flight. Asked as an EXISTS over the
+ * head's key, PostgreSQL read it through forwards_heads once its statistics showed a key with
+ * many forwards waiting (one shared by many webhooks, as a recipient's is): every one of them,
+ * at each claim and next-due check (5,000 here). The keys of the calls in flight are read once
+ * instead.
+ */
+describePostgres('PostgreSQL: a forward claim and next-due check beside one key holding the backlog, with calls in flight', (url) => {
+  const schema = newSchemaName('autotag_fwd_key_plans');
+  let store: Store;
+  let client: pg.Client;
+
+  beforeAll(async () => {
+    ({ store, client } = await planStore(url, schema));
+    await client.query('ALTER TABLE forwards SET (autovacuum_enabled = false)');
+    await client.query(`INSERT INTO forward_bodies (id, body, headers, received_at) SELECT g, 'x', '{}', 1 FROM generate_series(1, ${DEAD + WAITING + IN_FLIGHT}) g`);
+    await client.query(`
+      INSERT INTO forwards (id, body_id, destination, ordering_key, state, received_at, due_at, attempts, head, dead_at, dead_reason)
+      SELECT g, g, 'https://other.example/hook', 'D' || g, 'dead', 1, 1, 5, 0, 1, 'gave up' FROM generate_series(1, ${DEAD}) g`);
+    // One key's head, due and free, and the forwards waiting behind it; other keys' heads being sent.
+    await client.query(
+      `INSERT INTO forwards (id, body_id, destination, ordering_key, state, received_at, due_at, attempts, head)
+       SELECT ${DEAD} + g, ${DEAD} + g, $1, 'R1', 'pending', 1000 + g, 1000 + g, 0, CASE WHEN g = 1 THEN 1 ELSE 0 END FROM generate_series(1, ${WAITING}) g`,
+      [BUSY],
+    );
+    await client.query(
+      `INSERT INTO forwards (id, body_id, destination, ordering_key, state, received_at, due_at, attempts, head, lease_owner, leased_until)
+       SELECT ${DEAD + WAITING} + g, ${DEAD + WAITING} + g, $1, 'U' || g, 'pending', 1000, 1000, 0, 1, 'w', 1e12 FROM generate_series(1, ${IN_FLIGHT}) g`,
+      [BUSY],
+    );
+    await client.query('ANALYZE forwards');
+  }, 60_000);
+  afterAll(async () => {
+    await client?.end();
+    await store?.close();
+    await dropSchema(url, schema);
+  });
+
+  async function forwardsRead(sql: string, params: unknown[]): Promise<number> {
+    await client.query('BEGIN');
+    try {
+      const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+      return rowsRead(planOf(rows), 'forwards');
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  }
+
+  it('claims the free head reading the calls in flight a few times, not the forwards of its key', async () => {
+    // The heads in flight (passed over), their keys once, the head's probe, the row claimed.
+    expect(await forwardsRead(CLAIM_FORWARDS_TO, ['w2', 1e12, 2000, 8, BUSY, null, null])).toBeLessThan(4 * IN_FLIGHT);
+  });
+
+  it('tells the next due time reading the calls in flight a few times, not the forwards of its key', async () => {
+    // As above, and each lease with its key's head.
+    expect(await forwardsRead(NEXT_DUE.destinationForwards, [BUSY])).toBeLessThan(8 * IN_FLIGHT);
   });
 });

@@ -6,16 +6,18 @@ import {
   DEAD_LETTER_FORWARDS_TO,
   isForwardHead,
   markForwardHeads,
+  noForwardOfKeyInFlight,
   PENDING_FORWARD_DESTINATIONS,
 } from '../sql/forwards';
 import type { Notify, Query } from './db';
 import { LEASE_END } from './liveness';
 
 /**
- * Heads only (see isForwardHead), due and not leased, SKIP LOCKED as for operations: of every
- * destination, or of those `destinations` names (a condition on `destination`). Read through
- * forwards_due_heads: the marked heads that are due, earliest first, each checked to lead its
- * key — not the destination's whole backlog, nor another destination's (CONTRACT.md: "one
+ * Heads only (see isForwardHead), due, not leased, and with no forward of their key in flight
+ * (noForwardOfKeyInFlight), SKIP LOCKED as for operations: of every destination, or of those
+ * `destinations` names (a condition on `destination`). Read through forwards_due_heads: the
+ * marked heads that are due, earliest first, each checked to lead its key and to be free —
+ * not the destination's whole backlog, nor another destination's (CONTRACT.md: "one
  * destination's failures never delay another destination"). $6 and $7 the holder and call
  * deadline, as for operations.
  */
@@ -26,6 +28,7 @@ const claimForwards = (destinations?: string) => `
     WHERE c.state = 'pending' AND c.head = 1 AND ${destinations ? `c.${destinations}` : '$5::text[] IS NULL'}
       AND c.due_at <= $3 AND (c.leased_until IS NULL OR ${LEASE_END} <= $3)
       AND ${isForwardHead('c')}
+      AND ${noForwardOfKeyInFlight('c', { destinations, now: '$3', leaseEnd: LEASE_END })}
     ORDER BY c.due_at, c.id
     LIMIT $4
     FOR UPDATE SKIP LOCKED

@@ -57,7 +57,9 @@ export const MARK_NEXT_FORWARD_HEAD = `
 
 /**
  * Whether forward `f` (a table alias) is the head of its (destination, ordering key) now: its
- * oldest unfinished forward. Only heads may be sent, so one key's forwards go out in order.
+ * oldest unfinished forward. Only heads may be sent, and only while no other forward of their
+ * key is being sent (noForwardOfKeyInFlight), so one key's forwards go out one at a time, in
+ * order.
  * Asked of the rows marked `head` only: the mark says where to look (forwards_due_heads), this
  * says whether it may go.
  * A mark is set when a forward is queued with none of its key waiting, and on the next one when
@@ -68,6 +70,31 @@ export const MARK_NEXT_FORWARD_HEAD = `
  */
 export const isForwardHead = (f: string) => `
   ${f}.id = (SELECT MIN(k.id) FROM forwards k WHERE k.state = 'pending' AND k.destination = ${f}.destination AND k.ordering_key = ${f}.ordering_key)`;
+
+/**
+ * That no forward of `f`'s key (a table alias) is leased — being sent — so `f` may go if it
+ * leads the key: a dead letter queued again, or a forward of the key committed late by another
+ * instance, comes back ahead of a later forward already in flight, and one key's forwards go
+ * one at a time. `destinations` (a condition on `destination`) narrows the leases looked at to
+ * the destinations the statement is about; `now` counts only the leases that have not ended
+ * by a claim's now, `leaseEnd` when the engine's claims see a lease end earlier than at
+ * `leased_until` (an expression over the leased row's unqualified columns, see
+ * postgres/liveness.ts). Without `now` every lease counts: the next-due check has none, and
+ * finds such a head's time through the lease instead (sql/views.ts).
+ * The keys of the calls in flight are read once, through forwards_leased, and each row is
+ * looked up among them: a handful, whatever waits. Not an EXISTS on the row's key: PostgreSQL
+ * planned it through forwards_heads once its statistics showed a key with many forwards
+ * waiting, and read every one of them at each next-due check (a key is shared by many webhooks
+ * when it is their recipient; test/store/postgres-forward-plans.test.ts). Nor correlated on the
+ * row's destination: PostgreSQL may then read the calls in flight again for every head a claim
+ * passes, the heads in flight among them.
+ */
+export function noForwardOfKeyInFlight(f: string, o: { destinations?: string; now?: string; leaseEnd?: string } = {}): string {
+  const running = o.now ? ` AND l.leased_until > ${o.now}${o.leaseEnd ? ` AND ${o.leaseEnd} > ${o.now}` : ''}` : '';
+  return `
+  (${f}.destination, ${f}.ordering_key) NOT IN (SELECT l.destination, l.ordering_key FROM forwards l
+    WHERE l.state = 'pending' AND l.leased_until IS NOT NULL${o.destinations ? ` AND l.${o.destinations}` : ''}${running})`;
+}
 
 /**
  * Marks the head of every key that has none marked (`condition`, on `destination`, narrows it to

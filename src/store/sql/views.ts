@@ -1,4 +1,4 @@
-import { isForwardHead } from './forwards';
+import { isForwardHead, noForwardOfKeyInFlight } from './forwards';
 
 /** Operator views and bulk requeues that both engines run as written (see sql/operations.ts). */
 
@@ -96,20 +96,30 @@ export function nextDueStatements(leaseEnd: string, otherAccounts: (param: strin
   const nextExpiry = (scope: string) => `SELECT MIN(expires_at) AS at FROM operations WHERE expires_at IS NOT NULL AND ${scope}`;
   /**
    * The same for forwards, heads only: unleased ones through forwards_due_heads, earliest
-   * first, the first that leads its key; leased ones (the calls in flight) through
-   * forwards_leased. Not the backlog of forwards waiting behind a head, nor of heads waiting
-   * for their next attempt.
+   * first, the first that leads its key and that no lease on another forward of its key holds
+   * (noForwardOfKeyInFlight); leased ones (the calls in flight) through forwards_leased, each at
+   * its lease end or at the due time of its key's head, whichever is later — when the lease
+   * ends, that head may go (itself, or one a lease on a later forward of its key held back).
+   * Counted at the lease end alone, a lease that ended unsettled on a forward that no longer
+   * leads its key would say "due" until that head's next attempt, and the loop would ask
+   * again every few milliseconds. Not the backlog of forwards waiting behind a head, nor of
+   * heads waiting for their next attempt.
    */
-  const nextForwardDue = (scope: string) => `
+  const nextForwardDue = (destination?: string) => `
     SELECT MIN(at) AS at FROM (
       SELECT at FROM (
         SELECT f.due_at AS at FROM forwards f
-        WHERE f.state = 'pending' AND f.head = 1 AND f.leased_until IS NULL${scope} AND ${isForwardHead('f')}
+        WHERE f.state = 'pending' AND f.head = 1 AND f.leased_until IS NULL${destination ? ` AND f.${destination}` : ''} AND ${isForwardHead('f')}
+          AND ${noForwardOfKeyInFlight('f', { destinations: destination })}
         ORDER BY f.due_at LIMIT 1
       ) unleased
       UNION ALL
-      SELECT MIN(CASE WHEN ${leaseEnd} > f.due_at THEN ${leaseEnd} ELSE f.due_at END) AS at
-      FROM forwards f WHERE f.state = 'pending' AND f.leased_until IS NOT NULL${scope}
+      SELECT MIN(CASE WHEN lease_end > head_due THEN lease_end ELSE head_due END) AS at FROM (
+        SELECT ${leaseEnd} AS lease_end,
+          (SELECT h.due_at FROM forwards h WHERE h.id = (
+            SELECT MIN(k.id) FROM forwards k WHERE k.state = 'pending' AND k.destination = f.destination AND k.ordering_key = f.ordering_key)) AS head_due
+        FROM forwards f WHERE f.state = 'pending' AND f.leased_until IS NOT NULL${destination ? ` AND f.${destination}` : ''}
+      ) leased
     ) next`;
   return {
     /** $1 account: when its next lifetime ends (operations_expiry). */
@@ -120,9 +130,9 @@ export function nextDueStatements(leaseEnd: string, otherAccounts: (param: strin
     accountOperations: nextOperationDue(' AND account = $1'),
     /** $1 the accounts not to look at (bound as the engine binds lists: `otherAccounts`). */
     otherAccountsOperations: nextOperationDue(` AND ${otherAccounts('$1')}`),
-    forwards: nextForwardDue(''),
+    forwards: nextForwardDue(),
     /** $1 destination. */
-    destinationForwards: nextForwardDue(' AND f.destination = $1'),
+    destinationForwards: nextForwardDue('destination = $1'),
   };
 }
 

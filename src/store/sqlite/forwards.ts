@@ -9,15 +9,17 @@ import {
   isForwardHead,
   MARK_NEXT_FORWARD_HEAD,
   markForwardHeads,
+  noForwardOfKeyInFlight,
   PENDING_FORWARD_DESTINATIONS,
   RETRY_FORWARD,
 } from '../sql/forwards';
 import type { SqliteDb } from './db';
 
 /**
- * Heads only (see isForwardHead), due and not leased: of every destination, or of those
- * `destinations` names (a condition on `destination`). Read through forwards_due_heads: the
- * marked heads that are due, earliest first, each checked to lead its key — not the
+ * Heads only (see isForwardHead), due, not leased, and with no forward of their key in flight
+ * (noForwardOfKeyInFlight): of every destination, or of those `destinations` names (a
+ * condition on `destination`). Read through forwards_due_heads: the marked heads that are
+ * due, earliest first, each checked to lead its key and to be free — not the
  * destination's whole backlog, nor another destination's (CONTRACT.md: "one destination's
  * failures never delay another destination"; a failing destination's backlog of forwards
  * waiting for their next attempt is not read by its own claims either).
@@ -29,6 +31,7 @@ const claimForwards = (destinations?: string) => `
     WHERE f.state = 'pending' AND f.head = 1${destinations ? ` AND f.${destinations}` : ''}
       AND f.due_at <= $3 AND (f.leased_until IS NULL OR f.leased_until <= $3)
       AND ${isForwardHead('f')}
+      AND ${noForwardOfKeyInFlight('f', { destinations, now: '$3' })}
     ORDER BY f.due_at, f.id
     LIMIT $4
   )
