@@ -6,6 +6,7 @@ import { openStore } from '../../src/store/open-store';
 import { createPostgresStore, type PostgresStoreOptions } from '../../src/store/postgres';
 import { INSERT_BODIES, INSERT_FORWARDS } from '../../src/store/postgres/accept';
 import { advisoryLockKey } from '../../src/store/postgres/advisory-lock';
+import { DELETE_BODIES_IF_UNUSED, DELETE_LEASED_FORWARDS, LOCK_BODIES } from '../../src/store/postgres/forwards';
 import { postgresMigrations } from '../../src/store/migrations/postgres';
 import { StoreUnavailableError, type Store } from '../../src/store/store';
 import { accepted, ask, askAt, batch, deferred, forwardTo, tagOp } from './builders';
@@ -323,6 +324,52 @@ describePg(titled('PostgreSQL store'), () => {
       await new Promise((resolve) => setTimeout(resolve, lookMs + 50));
       const [w2] = await store.claimForwards({ owner: 'w', now: 1004, limit: 10, leaseMs: 60_000, destinations: [A] });
       expect(w2?.body.toString()).toBe('w2');
+    } finally {
+      await client.end().catch(() => undefined);
+      await store.close();
+      await dropSchema(schema);
+    }
+  });
+
+  it("removes a webhook's stored body when its dead forward is discarded while its last other forward is being completed", async () => {
+    const schema = newSchema();
+    const A = 'http://a.test/hook';
+    const B = 'http://b.test/hook';
+    const store = pgStore(schema);
+    const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+    const bodies = async () => (await admin!.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".forward_bodies`)).rows[0]?.n;
+    try {
+      await store.migrate();
+      await client.connect();
+      // One webhook for two destinations: B's forward is a dead letter, A's is being sent.
+      await store.accept(batch(1000, [], [forwardTo(A, 'U1', Buffer.from('one')), forwardTo(B, 'U1', Buffer.from('one'))]));
+      const claimed = await store.claimForwards({ owner: 'w', now: 1000, limit: 10, leaseMs: 60_000 });
+      const toA = claimed.find((f) => f.destination === A);
+      const toB = claimed.find((f) => f.destination === B);
+      await store.deadLetterForward(toB!, 'w', 1000, { reason: 'gave up' });
+
+      // Another instance completes A's forward with the service's own statements, in a
+      // transaction still open while B's dead letter is discarded: it saw B's forward (so it
+      // kept the body), and the discard must not decide before it commits.
+      await client.query('BEGIN');
+      const done = (await client.query<{ body_id: string }>(DELETE_LEASED_FORWARDS, [[toA!.id], ['w']])).rows;
+      const held = done.map((r) => Number(r.body_id));
+      await client.query(LOCK_BODIES, [held]);
+      await client.query(DELETE_BODIES_IF_UNUSED, [held]);
+      const [{ pid }] = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }];
+      let committed = false;
+      let discarded: { n: number; beforeCommit: boolean } | undefined;
+      const discarding = store.discardDeadLetters([`fwd-${toB!.id}`]).then((n) => (discarded = { n, beforeCommit: !committed }));
+      await until('the discard waits for the completion, or is done', async () => {
+        if (discarded) return true;
+        const { rows } = await admin!.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [pid]);
+        return (rows[0]?.n ?? 0) > 0;
+      });
+      committed = true;
+      await client.query('COMMIT');
+      await discarding;
+      expect(await bodies()).toBe(0);
+      expect(discarded).toEqual({ n: 1, beforeCommit: false }); // it waited for the completion's lock on the body
     } finally {
       await client.end().catch(() => undefined);
       await store.close();

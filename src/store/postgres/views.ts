@@ -31,8 +31,7 @@ import {
   RUNNING_LIFETIMES,
   unlistedAccounts,
 } from '../sql/views';
-import { DELETE_BODY_IF_UNUSED } from '../sql/forwards';
-import { markForwardHeadsPostgres } from './forwards';
+import { DELETE_BODIES_IF_UNUSED, LOCK_BODIES, markForwardHeadsPostgres } from './forwards';
 import type { Notify, Query } from './db';
 import { LEASE_END } from './liveness';
 
@@ -77,7 +76,12 @@ export async function deadOperationAccountsPostgres(q: Query, ids: string[]): Pr
   return out;
 }
 
-/** Call inside a transaction: the dead letters removed, and the bodies of the forwards among them that no forward holds any more. */
+/**
+ * Call inside a transaction: the dead letters removed, and the bodies of the forwards among them
+ * that no forward holds any more — locked first, in id order, as a completion locks them
+ * (LOCK_BODIES): a forward of the same body completed at the same time on another connection
+ * would otherwise see the dead one, and this the completed one, and both keep the body.
+ */
 export async function discardDeadLettersPostgres(q: Query, which: 'all' | string[]): Promise<number> {
   const ids = which === 'all' ? undefined : parseDeadLetterIds(which);
   const bodies = new Set<number>();
@@ -93,7 +97,10 @@ export async function discardDeadLettersPostgres(q: Query, which: 'all' | string
     for (const id of new Set(ids.operations)) n += (await q(DISCARD_DEAD_OPERATION, [id])).rowCount;
     for (const id of new Set(ids.forwards)) forwards((await q(DISCARD_DEAD_FORWARD, [id])).rows);
   }
-  for (const body of bodies) await q(DELETE_BODY_IF_UNUSED, [body]);
+  if (bodies.size > 0) {
+    await q(LOCK_BODIES, [[...bodies]]);
+    await q(DELETE_BODIES_IF_UNUSED, [[...bodies]]);
+  }
   return n;
 }
 

@@ -194,7 +194,7 @@ export const REQUEUE_DEAD_FORWARD = `${requeueForwards} AND id = $2`;
 /** $1 id: a dead operation removed (an operator's discard). */
 export const DISCARD_DEAD_OPERATION = `DELETE FROM operations WHERE state = 'dead' AND id = $1`;
 export const DISCARD_ALL_DEAD_OPERATIONS = `DELETE FROM operations WHERE state = 'dead'`;
-/** $1 id: a dead forward removed; its body goes after it when no other forward holds it (DELETE_BODY_IF_UNUSED). */
+/** $1 id: a dead forward removed; its body goes after it when no other forward holds it (on SQLite DELETE_BODY_IF_UNUSED; on PostgreSQL under the body's lock, see discardDeadLettersPostgres). */
 export const DISCARD_DEAD_FORWARD = `DELETE FROM forwards WHERE state = 'dead' AND id = $1 RETURNING body_id`;
 export const DISCARD_ALL_DEAD_FORWARDS = `DELETE FROM forwards WHERE state = 'dead' RETURNING body_id`;
 /** $1 id: the account of a dead operation (none when it is not one). */

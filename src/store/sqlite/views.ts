@@ -90,7 +90,12 @@ export function retryDeadLettersSqlite(db: SqliteDb, which: 'all' | string[], no
   });
 }
 
-/** One transaction: the dead letters removed, and the bodies of the forwards among them that no forward holds any more. */
+/**
+ * One transaction: the dead letters removed, and the bodies of the forwards among them that no
+ * forward holds any more. No lock on the bodies, as PostgreSQL needs: the transaction holds the
+ * write lock from its start (BEGIN IMMEDIATE), so no completion commits between its statements,
+ * in this process or another (the command line's).
+ */
 export function discardDeadLettersSqlite(db: SqliteDb, which: 'all' | string[]): number {
   const ids = which === 'all' ? undefined : parseDeadLetterIds(which);
   return db.tx(() => {
