@@ -27,6 +27,11 @@ export interface DrainSimulation {
   claimMs?: number;
   /** Token bucket; `retryAfter`: answer 429 with the bucket's whole seconds (at least 1). */
   limit?: { perSecond: number; burst: number; retryAfter: boolean };
+  /**
+   * This share of the calls (drawn from the seeded generator) is refused with a 429 whatever the
+   * pace — as by a quota shared with another client — without Retry-After and taking no token.
+   */
+  refusedAnyway?: number;
   gate?: Partial<Omit<RateGateOptions, 'now'>>;
   /** Stop (and fail) after this much simulated time. */
   maxMs?: number;
@@ -88,11 +93,13 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
     firstCall ??= startedAt;
     // The request reaches the API after a little of the round trip.
     const arrives = startedAt + random() * sendJitter;
-    const wait = bucket ? bucket.take(arrives) : 0;
+    const anyway = sim.refusedAnyway !== undefined && random() < sim.refusedAnyway;
+    const wait = anyway || !bucket ? 0 : bucket.take(arrives);
+    const ok = wait === 0 && !anyway;
     schedule(arrives + sim.latencyMs + random() * jitter, () => {
       inFlight--;
-      limit.record(startedAt, now, wait === 0 ? 'ok' : 'limited', inFlightThen);
-      if (wait === 0) {
+      limit.record(startedAt, now, ok ? 'ok' : 'limited', inFlightThen);
+      if (ok) {
         applied++;
         lastOk = now;
         gate.accepted(startedAt);
@@ -103,7 +110,7 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
           caps.push({ at: now, cap: gate.rateCap });
         }
         lastRefusedAt = now;
-        const retryAfterMs = sim.limit?.retryAfter ? wait * 1000 : undefined;
+        const retryAfterMs = sim.limit?.retryAfter && !anyway ? wait * 1000 : undefined;
         gate.limited(retryAfterMs, startedAt);
         const last = caps[caps.length - 1];
         if (last !== undefined) Object.assign(last, { estimate: gate.limitEstimate?.rate, source: gate.limitEstimate?.source });

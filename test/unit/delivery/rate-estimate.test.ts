@@ -102,6 +102,18 @@ describe('the rate gate in a simulated drain (deterministic: simulated time, see
     expect(r.rate).toBeGreaterThan(0.95 * 200);
   });
 
+  // Every 429 is taken for the bucket running empty. An API that refuses 1 call in 10 whatever
+  // the pace (a quota shared with another client) then drags the estimate down run after run — a
+  // refusal while not probing lowers it to 0.9 × the cap, each one backs the cap off to 0.8 × and
+  // restarts the probe, and the estimator's own figures follow the pace the gate itself allows —
+  // to a few calls a second (3.4/s here, against 363/s without refusals). Marked failing until
+  // the gate tells such refusals apart; it should then keep about 0.9 × the pace without them.
+  it.failing('with 1 call in 10 refused whatever the pace, keeps most of the pace the API accepts', () => {
+    const free = simulateDrain({ ops: 3000, latencyMs: 20, concurrency: 8 });
+    const r = simulateDrain({ ops: 3000, latencyMs: 20, concurrency: 8, refusedAnyway: 0.1, maxMs: 3_600_000 });
+    expect(r.rate).toBeGreaterThan(0.75 * free.rate);
+  });
+
   it('does not pace an API without a limit', () => {
     const r = simulateDrain({ ops: 2000, latencyMs: 20, concurrency: 8 });
     expect(r.refused).toBe(0);
