@@ -208,7 +208,7 @@ export function forwardsContract(store: () => Store): void {
         store().completeForward(g4, 'w', 1100, { status: 200 }),
       ]);
       expect(kinds).toContain('forwards'); // g1-next now leads U1
-      const dead = (await store().listDeadLetters()).sort((x, y) => x.id.localeCompare(y.id));
+      const dead = (await store().listDeadLetters()).sort((x, y) => (x.forward?.receivedAt ?? 0) - (y.forward?.receivedAt ?? 0));
       expect(dead).toEqual([
         expect.objectContaining({ type: 'forward', reason: 'no success within 60 s', status: 503, bodyExcerpt: 'busy', at: 1100, attempts: 1, forward: { destination: A, orderingKey: 'U1', receivedAt: 1000 } }),
         expect.objectContaining({ type: 'forward', reason: '404 from the destination', status: 404, at: 1100, attempts: 1, forward: { destination: A, orderingKey: 'U2', receivedAt: 1002 } }),
