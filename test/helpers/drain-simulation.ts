@@ -25,8 +25,12 @@ export interface DrainSimulation {
   concurrency: number | 'adaptive';
   /** How long a claim takes (a database round trip): the claimed calls take their slots this much later; default 0. */
   claimMs?: number;
-  /** Token bucket; `retryAfter`: answer 429 with the bucket's whole seconds (at least 1). */
-  limit?: { perSecond: number; burst: number; retryAfter: boolean };
+  /**
+   * Token bucket; `retryAfter`: answer 429 with the bucket's whole seconds (at least 1).
+   * `startTokens`: what the bucket holds when the drain starts (default `burst`, full; 0: just
+   * emptied by another client of the account, such as another instance or the one before a restart).
+   */
+  limit?: { perSecond: number; burst: number; retryAfter: boolean; startTokens?: number };
   /**
    * This share of the calls (drawn from the seeded generator) is refused with a 429 whatever the
    * pace — as by a quota shared with another client — without Retry-After and taking no token.
@@ -110,6 +114,10 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
   };
   const gate = new RateGate({ now: () => now, maxPauseMs: 3_600_000, ...sim.gate });
   const bucket = sim.limit ? new TokenBucket(sim.limit.perSecond, sim.limit.burst, 0) : undefined;
+  if (bucket !== undefined && sim.limit !== undefined) {
+    // Another client of the account took what the bucket held beyond `startTokens` just before.
+    for (let i = sim.limit.startTokens ?? sim.limit.burst; i < sim.limit.burst; i++) bucket.take(0);
+  }
   const limit = new ConcurrencyLimit(sim.concurrency === 'adaptive' ? ADAPTIVE_CONCURRENCY : { initial: sim.concurrency, max: sim.concurrency });
   const claimMs = sim.claimMs ?? 0;
   let claiming = false;
