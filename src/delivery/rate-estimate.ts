@@ -16,7 +16,13 @@ import { fitTokenBucket, impliedBurst, type BucketEpisode } from './bucket-fit';
  *   This is the case that matters most: every such 429 costs a second of pause.
  * - **The tail**: the calls already in flight when the first 429 came, refused and accepted in
  *   turn at the pace tokens come back — only a few, so ±1 token over a few milliseconds.
- * - Nothing else (a single call refused): half the pace of the last second.
+ * - Nothing else: half the pace of the last second, counted from the end of the latest pause (a
+ *   held second says nothing of what the API accepts).
+ * - Except where the bucket was only assumed full: an episode that begins with the first call, or
+ *   after an idle second, and is refused with fewer than three calls accepted was most likely
+ *   begun on a bucket another client of the account had emptied (another instance, or the one
+ *   before a restart). It says nothing about the rate: no estimate, and no episode. After a pause
+ *   the bucket is known to be full, so a second such episode says the bucket is that small.
  *
  * A refusal while the gate was not probing above the estimate overrules all but a new fit
  * (`tooHigh`).
@@ -51,16 +57,24 @@ const KEEP_EPISODES = 4;
 const MERGE_GAP_MS = 100;
 /** Tails shorter than this (a call or two) say nothing about the rate… */
 const MIN_TAIL_MS = 10;
-/** …nor do tails with fewer accepted calls than this (±1 token is ±50 % and more). */
+/** …nor do tails with fewer accepted calls than this (±1 token is ±50 % and more), nor episodes only assumed to start full. */
 const MIN_TAIL_ACCEPTED = 3;
+/** Pause ends kept (the latest before an answer bounds the second its pace is counted over). */
+const KEEP_PAUSE_ENDS = 4;
 
 export class AcceptedRateEstimator {
   /** Start times of accepted calls (the last few seconds' worth). */
   private acceptedStarts: number[] = [];
   /** Start time of the latest call seen, accepted or refused. */
   private lastStart = -Infinity;
-  /** Start of the stretch or episode under way; `full` when the bucket is assumed full at its start. */
-  private open: { start: number; full: boolean } | undefined;
+  /**
+   * Start of the stretch or episode under way; `full` when the bucket is taken to be full at its
+   * start, `assumed` when only because it is the first call or the first after an idle second
+   * (not after a pause): another client of the account may have emptied it.
+   */
+  private open: { start: number; full: boolean; assumed?: boolean } | undefined;
+  /** The latest episode or stretch began on a bucket another client had emptied, most likely: the refusals that end it say nothing about the rate. */
+  private emptied = false;
   /** Start time of the latest refused call of the tail (in flight when the first refusal came). */
   private tailFrom: number | undefined;
   private readonly stretches: Stretch[] = [];
@@ -74,6 +88,8 @@ export class AcceptedRateEstimator {
   private freshFit = false;
   /** Set by `tooHigh`: no estimate above it until a fit. */
   private ceiling = Infinity;
+  /** When the latest pauses end (ascending): nothing is sent while one lasts, so it says nothing of the pace accepted. */
+  private readonly pauseEnds: number[] = [];
 
   /** A call that started at `startedAt` was accepted. */
   accepted(startedAt: number): void {
@@ -86,16 +102,19 @@ export class AcceptedRateEstimator {
    * A call that started at `startedAt` was refused (429). `pauseUntil`: when the pause it caused
    * ends, if it caused one (a bucket is full again after a pause of at least a second).
    */
-  refused(startedAt: number, pauseUntil: number | undefined, answeredAt = startedAt): RateEstimate {
+  refused(startedAt: number, pauseUntil: number | undefined, answeredAt = startedAt): RateEstimate | undefined {
     this.seen(startedAt);
-    const open = (this.open ??= { start: startedAt, full: true });
+    if (pauseUntil !== undefined) this.paused(pauseUntil, answeredAt);
+    const open = (this.open ??= { start: startedAt, full: true, assumed: true });
     const refills = pauseUntil !== undefined && pauseUntil - startedAt >= 1000;
     if (startedAt >= open.start) {
       // The first refusal of this episode or stretch: the bucket ran empty here.
       const accepted = this.countAccepted(open.start, startedAt);
       const ms = startedAt - open.start;
-      // An episode whose first call was refused did not start full: no evidence.
-      if (open.full && accepted > 0) this.keepEpisode({ accepted: this.acceptedIn(open.start, startedAt), refusedAt: startedAt });
+      // An episode whose first call was refused did not start full: no evidence. Nor does one
+      // only assumed full that hardly began (another client had emptied the bucket, most likely).
+      this.emptied = open.full && open.assumed === true && accepted < MIN_TAIL_ACCEPTED;
+      if (open.full && accepted > 0 && !this.emptied) this.keepEpisode({ accepted: this.acceptedIn(open.start, startedAt), refusedAt: startedAt });
       else if (!open.full && ms > 0) this.addStretch(open.start, startedAt, accepted);
       this.tailFrom = startedAt;
       this.open = refills ? { start: pauseUntil, full: true } : { start: startedAt, full: false };
@@ -114,16 +133,26 @@ export class AcceptedRateEstimator {
   }
 
   /**
+   * The gate holds calls until `until` after the refusal it was just told of, which had no
+   * pause of its own: the bucket refills meanwhile, so the next episode starts full then.
+   */
+  held(until: number, now: number): void {
+    this.paused(until, now);
+    if (this.open !== undefined && !this.open.full && until - this.open.start >= IDLE_REFILL_MS) this.open = { start: until, full: true };
+  }
+
+  /**
    * The pace the API accepted over the second before `before` (from the first accepted call in
-   * it): above the limit when the bucket ran empty then, so half of it is a cautious guess.
-   * Undefined with fewer than two accepted calls.
+   * it, after the latest pause): above the limit when the bucket ran empty then, so half of it is
+   * a cautious guess. Undefined with fewer than two accepted calls.
    */
   acceptedPace(before: number): number | undefined {
     let n = 0;
     let first = before;
+    const from = Math.max(before - 1000, this.pauseEndBefore(before));
     for (let i = this.acceptedStarts.length - 1; i >= 0; i--) {
       const t = this.acceptedStarts[i] as number;
-      if (t >= before - 1000 && t < before) {
+      if (t >= from && t < before) {
         n++;
         first = Math.min(first, t);
       } else if (t < before - 6000) break;
@@ -131,12 +160,12 @@ export class AcceptedRateEstimator {
     return n >= 2 && before > first ? (n * 1000) / (before - first) : undefined;
   }
 
-  /** The latest estimate (after the latest refusal), or undefined before any. */
+  /** The latest estimate (after the latest refusal), or undefined before any that said something about the rate. */
   get estimateNow(): RateEstimate | undefined {
     return this.current;
   }
 
-  private estimate(answeredAt: number): RateEstimate {
+  private estimate(answeredAt: number): RateEstimate | undefined {
     // Each stretch bounds R from below (it may have filled up on the way); the best bound counts.
     let bound = 0;
     for (const x of this.stretches) if (x.ms >= CONFIDENT_SATURATED_MS) bound = Math.max(bound, ((x.accepted - 1) * 1000) / x.ms);
@@ -155,8 +184,11 @@ export class AcceptedRateEstimator {
     // A few calls of a tail: tokens that came back in `ms` lie between `accepted` and `accepted + 1`.
     if (sat.ms >= MIN_TAIL_MS && sat.accepted >= MIN_TAIL_ACCEPTED) return this.capped({ rate: ((sat.accepted + 0.5) * 1000) / sat.ms, confident: false, source: 'tail' });
     // Nothing but the refusal itself: half of what was being achieved over the last second, up
-    // to the refusal's answer (so calls sent all at once still span their round trip).
-    const from = Math.max(answeredAt - 1000, this.firstAccepted() ?? answeredAt);
+    // to the refusal's answer (so calls sent all at once still span their round trip), and not
+    // before the latest pause ended: a second held says nothing of what the API accepts.
+    const from = Math.max(answeredAt - 1000, this.firstAccepted() ?? answeredAt, this.pauseEndBefore(answeredAt));
+    // Not after an episode that began on a bucket another client had emptied: unknown.
+    if (this.emptied) return this.current;
     const recent = this.countAccepted(from, answeredAt);
     return this.capped({ rate: Math.max(1, (recent * 1000) / Math.max(1, answeredAt - from) / 2), confident: false, source: 'halved' });
   }
@@ -233,9 +265,27 @@ export class AcceptedRateEstimator {
     return this.acceptedStarts[0];
   }
 
-  /** After a second without calls the bucket has filled up again: a new full-start episode. */
+  /** A pause until `until`, known at `now`: one still under way at `now` is lengthened, not counted again. */
+  private paused(until: number, now: number): void {
+    const last = this.pauseEnds.length - 1;
+    const latest = this.pauseEnds[last];
+    if (latest !== undefined && latest > now) this.pauseEnds[last] = Math.max(latest, until);
+    else this.pauseEnds.push(until);
+    if (this.pauseEnds.length > KEEP_PAUSE_ENDS) this.pauseEnds.shift();
+  }
+
+  /** The end of the latest pause that ended by `t` (-Infinity: none). */
+  private pauseEndBefore(t: number): number {
+    for (let i = this.pauseEnds.length - 1; i >= 0; i--) if ((this.pauseEnds[i] as number) <= t) return this.pauseEnds[i] as number;
+    return -Infinity;
+  }
+
+  /**
+   * After a second without calls the bucket has filled up again: a new full-start episode — known
+   * to start full when a pause kept the calls back, only assumed to otherwise.
+   */
   private seen(startedAt: number): void {
-    if (this.open === undefined || startedAt - this.lastStart > IDLE_REFILL_MS) this.open = { start: startedAt, full: true };
+    if (this.open === undefined || startedAt - this.lastStart > IDLE_REFILL_MS) this.open = { start: startedAt, full: true, assumed: !(this.pauseEndBefore(startedAt) > this.lastStart) };
     this.lastStart = Math.max(this.lastStart, startedAt);
   }
 

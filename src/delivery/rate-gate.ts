@@ -17,6 +17,17 @@ import { AcceptedRateEstimator, type RateEstimate } from './rate-estimate';
  *   so, while a limit that stays put is met rarely; an estimate from a few calls only is
  *   probed within seconds).
  * - A pause already lets the bucket refill, so after one the cap starts at the estimate itself.
+ * - A 429 with hardly any call accepted before it since the first call (or the first after an
+ *   idle second: the bucket is only assumed full then, and another client of the account —
+ *   another instance, or the one before a restart — may just have emptied it) says that the
+ *   bucket is empty, not how fast it refills: it gives no estimate (rate-estimate.ts). Calls wait
+ *   a second (or the `Retry-After`, if longer) while the bucket refills, then go on unpaced as
+ *   before any 429, and the next run of 429s is treated as the first. (It used to give 1/s, from
+ *   which the cap climbed back only slowly: in the drain simulation such a drain ran at
+ *   0.37–0.74 × the rate of the same drain starting with a full bucket; now 0.92–0.99 ×. A bucket
+ *   of a token or two looks the same at first, and pays that second once per drain.)
+ * - Nothing is sent while the account is paused, so a paused second never counts as a pace the
+ *   API accepted (the 'halved' estimates count from the end of the latest pause).
  * - Where 429s pause the account (`Retry-After`), every run of them costs the whole pause, so:
  *   until an estimate rests on long evidence it is held to half the pace the API accepted before
  *   the first run (that pace was above the limit, since the bucket ran empty; the calls in flight
@@ -32,7 +43,7 @@ import { AcceptedRateEstimator, type RateEstimate } from './rate-estimate';
  *   round trip seen, if that is later than its start.
  * - Every 429 is taken for the bucket running empty. Refusals that have nothing to do with the
  *   rate (a quota shared with another client) slow the account too, far below what it accepts:
- *   1 call in 10 refused whatever the pace brings a simulated drain from 363/s to 3.4/s
+ *   1 call in 10 refused whatever the pace brings a simulated drain from 363/s to 3.7/s
  *   (rate-estimate.test.ts, marked failing until the gate tells such refusals apart).
  */
 export interface RateGateOptions {
@@ -65,6 +76,12 @@ const CLIMB_SECONDS = 3;
 const PAUSED_MARGIN = 0.015;
 /** Calls are claimed this long before their slot (a claim takes a few ms that pacing must not lose). */
 const CLAIM_AHEAD_MS = 20;
+/**
+ * A 429 with hardly any call accepted before it holds calls this long (at least), as
+ * `Retry-After: 1` does: long enough for the bucket to refill, even when RETRY_MAX_MS cuts a
+ * pause shorter.
+ */
+const NO_EVIDENCE_HOLD_MS = 1000;
 /** The fastest round trip is forgotten slowly (per answer), so a faster period long ago does not distort the arrival times for good. */
 const ROUND_TRIP_DRIFT = 1.001;
 
@@ -164,8 +181,20 @@ export class RateGate {
     const newRun = startedAt >= this.lastLimitedAt;
     const before = this.estimate;
     const capThen = this.rateCap;
-    // Every refusal refines the estimate (the calls in flight with the first say most).
-    this.estimate = this.estimator.refused(this.arrival(startedAt, now), paused ? this.pausedUntil : undefined, now);
+    // Every refusal refines the estimate (the calls in flight with the first say most)…
+    this.estimate = this.estimator.refused(this.arrival(startedAt, now), paused ? this.pausedUntil : undefined, now) ?? before;
+    if (this.estimate === undefined) {
+      // …but one with hardly any call accepted before it says only that the bucket is empty (another
+      // client of the account emptied it: another instance, or the one before a restart). Nothing
+      // is paced on it: the calls wait a second (or the Retry-After), while the bucket refills,
+      // and go on as before any 429.
+      if (newRun) {
+        this.pausedUntil = Math.max(this.pausedUntil, now + NO_EVIDENCE_HOLD_MS);
+        this.estimator.held(this.pausedUntil, now);
+        this.lastLimitedAt = now;
+      }
+      return newRun;
+    }
     // Refused while not probing above the estimate: the estimate was too high — by a little only
     // when it rested on long evidence.
     if (newRun && before !== undefined && capThen !== undefined && capThen <= before.rate * PROBING_ABOVE) {
@@ -195,8 +224,7 @@ export class RateGate {
       this.startFactor = this.backoff;
     }
     if (newRun) this.lastLimitedAt = now;
-    // The next call waits at least one slot at the new cap (a single refused call with nothing
-    // accepted before it gives 1/s: a second, even when RETRY_MAX_MS cuts the pause shorter).
+    // The next call waits at least one slot at the new cap.
     const cap = this.rateCap;
     if (newRun && cap !== undefined) this.nextSlot = Math.max(this.nextSlot, now + 1000 / cap);
     this.nextSlot = Math.max(this.nextSlot, this.pausedUntil);

@@ -4,16 +4,17 @@ import { TokenBucket } from '../../helpers/fake-token-bucket';
 const HOUR = 3_600_000;
 
 /**
- * 400 calls sent at 400/s from `from` against a 200/s bucket that is empty: every other one
- * refused. Their answers are told to the gate together, 20 ms after the last one started
- * (as the answers of calls in flight come back), in the order they started. Returns that time.
+ * 400 calls sent at 400/s from `from` against a 200/s bucket that is empty (but for the first
+ * `acceptedFirst` calls): every other one refused. Their answers are told to the gate together,
+ * 20 ms after the last one started (as the answers of calls in flight come back), in the order
+ * they started. Returns that time.
  */
-function saturate(gate: RateGate, setNow: (t: number) => void, from = 0): number {
+function saturate(gate: RateGate, setNow: (t: number) => void, from = 0, acceptedFirst = 0): number {
   const end = from + 399 * 2.5 + 20;
   setNow(end);
   for (let i = 0; i < 400; i++) {
     const started = from + i * 2.5;
-    if (i % 2 === 0) gate.accepted(started);
+    if (i < acceptedFirst || i % 2 === 0) gate.accepted(started);
     else gate.limited(undefined, started);
   }
   return end;
@@ -53,7 +54,9 @@ describe('RateGate', () => {
   it('after a 429 without Retry-After paces evenly just below the estimate, then recovers to it within a second', () => {
     let now = 0;
     const gate = new RateGate({ now: () => now, maxPauseMs: HOUR, backoffFactor: 0.8 });
-    const heard = saturate(gate, (t) => (now = t));
+    // The gate's own calls emptied the bucket: the first few were accepted (a refusal with hardly
+    // any call accepted before it is another client's doing, most likely: see below).
+    const heard = saturate(gate, (t) => (now = t), 0, 4);
     const estimate = gate.limitEstimate;
     expect(estimate?.source).toBe('saturated');
     expect(estimate?.rate).toBeGreaterThan(195);
@@ -140,6 +143,46 @@ describe('RateGate', () => {
     gate.limited(undefined, now - 20);
     expect(gate.limitEstimate?.rate).toBeLessThanOrEqual(0.9 * capThen + 1e-9);
   });
+  it('a 429 with nothing accepted before it (another client emptied the bucket) sets no estimate: calls wait a second, then go unpaced', () => {
+    let now = 20;
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
+    expect(gate.limited(undefined, 0)).toBe(true);
+    expect(gate.limitEstimate).toBeUndefined();
+    expect(gate.rateCap).toBeUndefined();
+    expect(gate.waitMs()).toBe(1000); // as Retry-After: 1, while the bucket refills
+    now += 1000;
+    expect(gate.waitMs()).toBe(0);
+    expect(gate.available(8)).toBe(8);
+    // With Retry-After, the pause alone.
+    const paused = new RateGate({ now: () => now, maxPauseMs: HOUR });
+    paused.limited(2000, now - 20);
+    expect(paused.limitEstimate).toBeUndefined();
+    expect(paused.waitMs()).toBe(2000);
+  });
+
+  it('the pace accepted before a run of 429s is not counted over a second the account was held', () => {
+    // 400/s accepted for 100 ms; a 429 with Retry-After: 1 (the bucket held only 40); after the
+    // pause, 400/s again for 100 ms, then the next 429. Half the pace is 200/s, not the 20/s
+    // that 40 calls over the paused second and a bit would make it.
+    let now = 0;
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR, probeSeconds: { confident: 60, unsure: 5 } });
+    for (let i = 0; i < 40; i++) {
+      now = i * 2.5 + 20;
+      gate.accepted(i * 2.5);
+    }
+    now = 120;
+    gate.limited(1000, 100);
+    const first = gate.limitEstimate?.rate as number;
+    expect(first).toBeGreaterThan(150);
+    for (let i = 0; i < 40; i++) {
+      now = 1120 + i * 2.5 + 20;
+      gate.accepted(1120 + i * 2.5);
+    }
+    now = 1240;
+    gate.limited(1000, 1220);
+    expect(gate.limitEstimate?.rate).toBeGreaterThan(0.75 * first);
+  });
+
   it('lets the next calls be claimed a little ahead of their slot (a claim takes a few ms that pacing must not lose)', () => {
     let now = 0;
     const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
