@@ -1,4 +1,5 @@
 import { fitTokenBucket, impliedBurst, type BucketEpisode } from './bucket-fit';
+import { PauseEnds } from './pause-ends';
 
 /**
  * Estimates the rate a provider account accepts from what it actually accepted, for RateGate.
@@ -59,8 +60,6 @@ const MERGE_GAP_MS = 100;
 const MIN_TAIL_MS = 10;
 /** …nor do tails with fewer accepted calls than this (±1 token is ±50 % and more), nor episodes only assumed to start full. */
 const MIN_TAIL_ACCEPTED = 3;
-/** Pause ends kept (the latest before an answer bounds the second its pace is counted over). */
-const KEEP_PAUSE_ENDS = 4;
 
 export class AcceptedRateEstimator {
   /** Start times of accepted calls (the last few seconds' worth). */
@@ -88,8 +87,8 @@ export class AcceptedRateEstimator {
   private freshFit = false;
   /** Set by `tooHigh`: no estimate above it until a fit. */
   private ceiling = Infinity;
-  /** When the latest pauses end (ascending): nothing is sent while one lasts, so it says nothing of the pace accepted. */
-  private readonly pauseEnds: number[] = [];
+  /** When the latest pauses end: nothing is sent while one lasts, so it says nothing of the pace accepted. */
+  private readonly pauseEnds = new PauseEnds();
 
   /** A call that started at `startedAt` was accepted. */
   accepted(startedAt: number): void {
@@ -104,7 +103,7 @@ export class AcceptedRateEstimator {
    */
   refused(startedAt: number, pauseUntil: number | undefined, answeredAt = startedAt): RateEstimate | undefined {
     this.seen(startedAt);
-    if (pauseUntil !== undefined) this.paused(pauseUntil, answeredAt);
+    if (pauseUntil !== undefined) this.pauseEnds.add(pauseUntil, answeredAt);
     const open = (this.open ??= { start: startedAt, full: true, assumed: true });
     const refills = pauseUntil !== undefined && pauseUntil - startedAt >= 1000;
     if (startedAt >= open.start) {
@@ -137,7 +136,7 @@ export class AcceptedRateEstimator {
    * pause of its own: the bucket refills meanwhile, so the next episode starts full then.
    */
   held(until: number, now: number): void {
-    this.paused(until, now);
+    this.pauseEnds.add(until, now);
     if (this.open !== undefined && !this.open.full && until - this.open.start >= IDLE_REFILL_MS) this.open = { start: until, full: true };
   }
 
@@ -149,7 +148,7 @@ export class AcceptedRateEstimator {
   acceptedPace(before: number): number | undefined {
     let n = 0;
     let first = before;
-    const from = Math.max(before - 1000, this.pauseEndBefore(before));
+    const from = Math.max(before - 1000, this.pauseEnds.latestBy(before));
     for (let i = this.acceptedStarts.length - 1; i >= 0; i--) {
       const t = this.acceptedStarts[i] as number;
       if (t >= from && t < before) {
@@ -186,7 +185,7 @@ export class AcceptedRateEstimator {
     // Nothing but the refusal itself: half of what was being achieved over the last second, up
     // to the refusal's answer (so calls sent all at once still span their round trip), and not
     // before the latest pause ended: a second held says nothing of what the API accepts.
-    const from = Math.max(answeredAt - 1000, this.firstAccepted() ?? answeredAt, this.pauseEndBefore(answeredAt));
+    const from = Math.max(answeredAt - 1000, this.firstAccepted() ?? answeredAt, this.pauseEnds.latestBy(answeredAt));
     // Not after an episode that began on a bucket another client had emptied: unknown.
     if (this.emptied) return this.current;
     const recent = this.countAccepted(from, answeredAt);
@@ -265,27 +264,12 @@ export class AcceptedRateEstimator {
     return this.acceptedStarts[0];
   }
 
-  /** A pause until `until`, known at `now`: one still under way at `now` is lengthened, not counted again. */
-  private paused(until: number, now: number): void {
-    const last = this.pauseEnds.length - 1;
-    const latest = this.pauseEnds[last];
-    if (latest !== undefined && latest > now) this.pauseEnds[last] = Math.max(latest, until);
-    else this.pauseEnds.push(until);
-    if (this.pauseEnds.length > KEEP_PAUSE_ENDS) this.pauseEnds.shift();
-  }
-
-  /** The end of the latest pause that ended by `t` (-Infinity: none). */
-  private pauseEndBefore(t: number): number {
-    for (let i = this.pauseEnds.length - 1; i >= 0; i--) if ((this.pauseEnds[i] as number) <= t) return this.pauseEnds[i] as number;
-    return -Infinity;
-  }
-
   /**
    * After a second without calls the bucket has filled up again: a new full-start episode — known
    * to start full when a pause kept the calls back, only assumed to otherwise.
    */
   private seen(startedAt: number): void {
-    if (this.open === undefined || startedAt - this.lastStart > IDLE_REFILL_MS) this.open = { start: startedAt, full: true, assumed: !(this.pauseEndBefore(startedAt) > this.lastStart) };
+    if (this.open === undefined || startedAt - this.lastStart > IDLE_REFILL_MS) this.open = { start: startedAt, full: true, assumed: !(this.pauseEnds.latestBy(startedAt) > this.lastStart) };
     this.lastStart = Math.max(this.lastStart, startedAt);
   }
 

@@ -18,6 +18,17 @@ const FAILING = 'https://failing.example/hook';
 const KEYS = 2500;
 const PENDING = 2 * KEYS;
 
+/** Rows of forwards `sql` reads, run in a transaction rolled back. */
+async function forwardsReadBy(client: pg.Client, sql: string, params: unknown[]): Promise<number> {
+  await client.query('BEGIN');
+  try {
+    const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+    return rowsRead(planOf(rows), 'forwards');
+  } finally {
+    await client.query('ROLLBACK');
+  }
+}
+
 /**
  * The statements the worker runs over many forwards at once must read what they are about, not a
  * failing destination's backlog, whatever the planner believes about the table. The statistics
@@ -56,16 +67,7 @@ describePostgres('PostgreSQL: statements over many forwards, beside a backlog th
     await dropSchema(url, schema);
   });
 
-  /** Rows of forwards `sql` reads, run in a transaction rolled back. */
-  async function forwardsRead(sql: string, params: unknown[]): Promise<number> {
-    await client.query('BEGIN');
-    try {
-      const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
-      return rowsRead(planOf(rows), 'forwards');
-    } finally {
-      await client.query('ROLLBACK');
-    }
-  }
+  const forwardsRead = (sql: string, params: unknown[]) => forwardsReadBy(client, sql, params);
 
   it('looks for unmarked heads reading the backlog once, for a destination and for all', async () => {
     // Once to gather the heads (through forwards_heads), and once more at most to find them by id.
@@ -129,15 +131,7 @@ describePostgres('PostgreSQL: a forward claim and next-due check beside one key 
     await dropSchema(url, schema);
   });
 
-  async function forwardsRead(sql: string, params: unknown[]): Promise<number> {
-    await client.query('BEGIN');
-    try {
-      const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
-      return rowsRead(planOf(rows), 'forwards');
-    } finally {
-      await client.query('ROLLBACK');
-    }
-  }
+  const forwardsRead = (sql: string, params: unknown[]) => forwardsReadBy(client, sql, params);
 
   it('claims the free head reading the calls in flight a few times, not the forwards of its key', async () => {
     // The heads in flight (passed over), their keys once, the head's probe, the row claimed.

@@ -1,5 +1,5 @@
 import type { ClaimOptions, ClaimedForward, DeadLetterRequest, RetryRequest } from '../store';
-import { num, str, toClaimedForward } from '../shared/rows';
+import { num, str, toClaimedForward, type Row } from '../shared/rows';
 import { deadForwardParams, retryForwardParams } from '../shared/settle';
 import type { ForwardSettled } from '../shared/store-engine';
 import {
@@ -101,6 +101,20 @@ export const MARK_NEXT_FORWARD_HEADS = `
 const keyOf = (destination: string, orderingKey: string) => `${destination}\n${orderingKey}`;
 
 /**
+ * After forwards of a batch were settled (`settled`: the rows the settle returned — id,
+ * destination, ordering key), the forward that now leads each of their keys marked, and other
+ * instances woken when one does. One answer per item, in order.
+ */
+async function markNextHeads(q: Query, items: readonly { fwd: ClaimedForward }[], settled: readonly Row[], notify: Notify): Promise<ForwardSettled[]> {
+  const keys = settled.map((r) => [str(r.destination, 'destination'), str(r.ordering_key, 'ordering_key')] as const);
+  const marked = (await q(MARK_NEXT_FORWARD_HEADS, [keys.map(([d]) => d), keys.map(([, o]) => o)])).rows;
+  const next = new Set(marked.map((r) => keyOf(str(r.destination, 'destination'), str(r.ordering_key, 'ordering_key'))));
+  if (next.size > 0) await notify(q, 'forwards');
+  const touched = new Set(settled.map((r) => num(r.id, 'id')));
+  return items.map(({ fwd }) => (touched.has(fwd.id) ? { touched: true, next: next.has(keyOf(fwd.destination, fwd.orderingKey)) } : { touched: false, next: false }));
+}
+
+/**
  * Call inside a transaction: delivered forwards settled together — a round trip per statement
  * for all of them, not one per statement for each (a forward's own transaction was six round
  * trips, most of what forwarding cost PostgreSQL and the service's socket writes). One answer
@@ -116,12 +130,7 @@ export async function completeForwardsPostgres(
   const bodies = [...new Set(done.map((r) => num(r.body_id, 'body_id')))];
   await q(LOCK_BODIES, [bodies]);
   await q(DELETE_BODIES_IF_UNUSED, [bodies]);
-  const keys = done.map((r) => [str(r.destination, 'destination'), str(r.ordering_key, 'ordering_key')] as const);
-  const marked = (await q(MARK_NEXT_FORWARD_HEADS, [keys.map(([d]) => d), keys.map(([, o]) => o)])).rows;
-  const next = new Set(marked.map((r) => keyOf(str(r.destination, 'destination'), str(r.ordering_key, 'ordering_key'))));
-  if (next.size > 0) await notify(q, 'forwards');
-  const deleted = new Set(done.map((r) => num(r.id, 'id')));
-  return items.map(({ fwd }) => (deleted.has(fwd.id) ? { touched: true, next: next.has(keyOf(fwd.destination, fwd.orderingKey)) } : { touched: false, next: false }));
+  return markNextHeads(q, items, done, notify);
 }
 
 /**
@@ -189,12 +198,7 @@ export async function deadLetterForwardsPostgres(
   for (const { fwd, owner, now, dead } of items) deadForwardParams(fwd.id, owner, now, dead).forEach((value, i) => columns[i]?.push(value));
   const kept = (await q(DEAD_LETTER_LEASED_FORWARDS, columns)).rows;
   if (kept.length === 0) return items.map(() => ({ touched: false, next: false }));
-  const keys = kept.map((r) => [str(r.destination, 'destination'), str(r.ordering_key, 'ordering_key')] as const);
-  const marked = (await q(MARK_NEXT_FORWARD_HEADS, [keys.map(([d]) => d), keys.map(([, o]) => o)])).rows;
-  const next = new Set(marked.map((r) => keyOf(str(r.destination, 'destination'), str(r.ordering_key, 'ordering_key'))));
-  if (next.size > 0) await notify(q, 'forwards');
-  const touched = new Set(kept.map((r) => num(r.id, 'id')));
-  return items.map(({ fwd }) => (touched.has(fwd.id) ? { touched: true, next: next.has(keyOf(fwd.destination, fwd.orderingKey)) } : { touched: false, next: false }));
+  return markNextHeads(q, items, kept, notify);
 }
 
 /** Call inside a transaction: the pending forwards of every destination not in `destinations`, kept as dead letters. */
