@@ -224,9 +224,9 @@ export class OperationWorker {
     if (failure.status === 429) {
       if (this.gate.limited(failure.retryAfterMs, started)) {
         const e = this.gate.limitEstimate;
-        log.info('tag API rate limit met: calls paced', {
-          estimatePerSecond: e && Math.round(e.rate * 10) / 10, estimateFrom: e?.source, pauseMs: this.gate.pausedMs(),
-        });
+        // A 429 with hardly any call accepted before it gives no estimate (rate-gate.ts): calls are held, not paced.
+        if (e === undefined) log.info('tag API rate limit met: calls held while the bucket refills (no estimate of the limit yet)', { pauseMs: this.gate.pausedMs() });
+        else log.info('tag API rate limit met: calls paced', { estimatePerSecond: Math.round(e.rate * 10) / 10, estimateFrom: e.source, pauseMs: this.gate.pausedMs() });
       }
     } else if (failure.retryAfterMs !== undefined) this.gate.pause(failure.retryAfterMs);
     if (failure.retryAfterMs !== undefined) this.sharePause(log);

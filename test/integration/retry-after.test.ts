@@ -48,6 +48,9 @@ describe('a huge Retry-After pauses at most RETRY_MAX_MS', () => {
       await postCoupon(h, 'Upaused1');
       const [retry] = await running.waitForOutcomes(1, (o) => o.outcome === 'retry');
       expect(retry).toMatchObject({ status: 429 });
+      // Refused with nothing accepted before it: no estimate of the limit, and the log says so rather than "paced".
+      const limitMet = h.logs.parsed().filter((l) => String(l.message).startsWith('tag API rate limit met'));
+      expect(limitMet).toEqual([expect.objectContaining({ message: 'tag API rate limit met: calls held while the bucket refills (no estimate of the limit yet)', pauseMs: expect.any(Number) })]);
       // The provider is paused now (the rate gate): another user's operation waits for the same cap.
       await postCoupon(h, 'Upaused2');
       await running.waitForOutcomes(2, (o) => o.outcome === 'applied', 10_000);
