@@ -18,15 +18,42 @@ const FAILING = 'https://failing.example/hook';
 const KEYS = 2500;
 const PENDING = 2 * KEYS;
 
-/** Rows of forwards `sql` reads, run in a transaction rolled back. */
-async function forwardsReadBy(client: pg.Client, sql: string, params: unknown[]): Promise<number> {
-  await client.query('BEGIN');
-  try {
-    const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
-    return rowsRead(planOf(rows), 'forwards');
-  } finally {
-    await client.query('ROLLBACK');
-  }
+/**
+ * A store in a schema of its own for one describe block, autovacuum off, with `dead` dead letters
+ * of another destination and bodies for `bodies` forwards; `fill` adds the block's forwards
+ * (ids after the dead letters). Returns `forwardsRead`: the rows of forwards a statement reads,
+ * by EXPLAIN ANALYZE in a transaction rolled back.
+ */
+function planSuite(url: string, name: string, o: { dead: number; bodies: number; fill: (client: pg.Client) => Promise<void> }) {
+  const schema = newSchemaName(name);
+  let store: Store | undefined;
+  let client: pg.Client | undefined;
+  beforeAll(async () => {
+    ({ store, client } = await planStore(url, schema));
+    await client.query('ALTER TABLE forwards SET (autovacuum_enabled = false)');
+    await client.query(`INSERT INTO forward_bodies (id, body, headers, received_at) SELECT g, 'x', '{}', 1 FROM generate_series(1, ${o.bodies}) g`);
+    await client.query(`
+      INSERT INTO forwards (id, body_id, destination, ordering_key, state, received_at, due_at, attempts, head, dead_at, dead_reason)
+      SELECT g, g, 'https://other.example/hook', 'D' || g, 'dead', 1, 1, 5, 0, 1, 'gave up' FROM generate_series(1, ${o.dead}) g`);
+    await o.fill(client);
+  }, 60_000);
+  afterAll(async () => {
+    await client?.end();
+    await store?.close();
+    await dropSchema(url, schema);
+  });
+  return {
+    async forwardsRead(sql: string, params: unknown[]): Promise<number> {
+      const c = client as pg.Client;
+      await c.query('BEGIN');
+      try {
+        const { rows } = await c.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+        return rowsRead(planOf(rows), 'forwards');
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    },
+  };
 }
 
 /**
@@ -40,34 +67,21 @@ async function forwardsReadBy(client: pg.Client, sql: string, params: unknown[])
  * in every batch.
  */
 describePostgres('PostgreSQL: statements over many forwards, beside a backlog the statistics have not seen', (url) => {
-  const schema = newSchemaName('autotag_fwd_plans');
-  let store: Store;
-  let client: pg.Client;
-
-  beforeAll(async () => {
-    ({ store, client } = await planStore(url, schema));
-    await client.query('ALTER TABLE forwards SET (autovacuum_enabled = false)');
-    await client.query(`INSERT INTO forward_bodies (id, body, headers, received_at) SELECT g, 'x', '{}', 1 FROM generate_series(1, ${PENDING + 500}) g`);
-    await client.query(`
-      INSERT INTO forwards (id, body_id, destination, ordering_key, state, received_at, due_at, attempts, head, dead_at, dead_reason)
-      SELECT g, g, 'https://other.example/hook', 'D' || g, 'dead', 1, 1, 5, 0, 1, 'gave up' FROM generate_series(1, 500) g`);
-    await client.query('ANALYZE forwards');
-    // Each key's first forward marked, and retried far ahead; the second behind it.
-    await client.query(
-      `INSERT INTO forwards (id, body_id, destination, ordering_key, state, received_at, due_at, attempts, head)
-       SELECT 500 + g, 500 + g, $1, 'U' || ((g - 1) % ${KEYS}), 'pending', 1000 + g,
-         CASE WHEN g <= ${KEYS} THEN 1e12 ELSE 1000 + g END, 0, CASE WHEN g <= ${KEYS} THEN 1 ELSE 0 END
-       FROM generate_series(1, ${PENDING}) g`,
-      [FAILING],
-    );
-  }, 60_000);
-  afterAll(async () => {
-    await client?.end();
-    await store?.close();
-    await dropSchema(url, schema);
+  const { forwardsRead } = planSuite(url, 'autotag_fwd_plans', {
+    dead: 500,
+    bodies: PENDING + 500,
+    fill: async (client) => {
+      await client.query('ANALYZE forwards');
+      // Each key's first forward marked, and retried far ahead; the second behind it.
+      await client.query(
+        `INSERT INTO forwards (id, body_id, destination, ordering_key, state, received_at, due_at, attempts, head)
+         SELECT 500 + g, 500 + g, $1, 'U' || ((g - 1) % ${KEYS}), 'pending', 1000 + g,
+           CASE WHEN g <= ${KEYS} THEN 1e12 ELSE 1000 + g END, 0, CASE WHEN g <= ${KEYS} THEN 1 ELSE 0 END
+         FROM generate_series(1, ${PENDING}) g`,
+        [FAILING],
+      );
+    },
   });
-
-  const forwardsRead = (sql: string, params: unknown[]) => forwardsReadBy(client, sql, params);
 
   it('looks for unmarked heads reading the backlog once, for a destination and for all', async () => {
     // Once to gather the heads (through forwards_heads), and once more at most to find them by id.
@@ -101,37 +115,24 @@ const IN_FLIGHT = 32;
  * instead.
  */
 describePostgres('PostgreSQL: a forward claim and next-due check beside one key holding the backlog, with calls in flight', (url) => {
-  const schema = newSchemaName('autotag_fwd_key_plans');
-  let store: Store;
-  let client: pg.Client;
-
-  beforeAll(async () => {
-    ({ store, client } = await planStore(url, schema));
-    await client.query('ALTER TABLE forwards SET (autovacuum_enabled = false)');
-    await client.query(`INSERT INTO forward_bodies (id, body, headers, received_at) SELECT g, 'x', '{}', 1 FROM generate_series(1, ${DEAD + WAITING + IN_FLIGHT}) g`);
-    await client.query(`
-      INSERT INTO forwards (id, body_id, destination, ordering_key, state, received_at, due_at, attempts, head, dead_at, dead_reason)
-      SELECT g, g, 'https://other.example/hook', 'D' || g, 'dead', 1, 1, 5, 0, 1, 'gave up' FROM generate_series(1, ${DEAD}) g`);
-    // One key's head, due and free, and the forwards waiting behind it; other keys' heads being sent.
-    await client.query(
-      `INSERT INTO forwards (id, body_id, destination, ordering_key, state, received_at, due_at, attempts, head)
-       SELECT ${DEAD} + g, ${DEAD} + g, $1, 'R1', 'pending', 1000 + g, 1000 + g, 0, CASE WHEN g = 1 THEN 1 ELSE 0 END FROM generate_series(1, ${WAITING}) g`,
-      [BUSY],
-    );
-    await client.query(
-      `INSERT INTO forwards (id, body_id, destination, ordering_key, state, received_at, due_at, attempts, head, lease_owner, leased_until)
-       SELECT ${DEAD + WAITING} + g, ${DEAD + WAITING} + g, $1, 'U' || g, 'pending', 1000, 1000, 0, 1, 'w', 1e12 FROM generate_series(1, ${IN_FLIGHT}) g`,
-      [BUSY],
-    );
-    await client.query('ANALYZE forwards');
-  }, 60_000);
-  afterAll(async () => {
-    await client?.end();
-    await store?.close();
-    await dropSchema(url, schema);
+  const { forwardsRead } = planSuite(url, 'autotag_fwd_key_plans', {
+    dead: DEAD,
+    bodies: DEAD + WAITING + IN_FLIGHT,
+    fill: async (client) => {
+      // One key's head, due and free, and the forwards waiting behind it; other keys' heads being sent.
+      await client.query(
+        `INSERT INTO forwards (id, body_id, destination, ordering_key, state, received_at, due_at, attempts, head)
+         SELECT ${DEAD} + g, ${DEAD} + g, $1, 'R1', 'pending', 1000 + g, 1000 + g, 0, CASE WHEN g = 1 THEN 1 ELSE 0 END FROM generate_series(1, ${WAITING}) g`,
+        [BUSY],
+      );
+      await client.query(
+        `INSERT INTO forwards (id, body_id, destination, ordering_key, state, received_at, due_at, attempts, head, lease_owner, leased_until)
+         SELECT ${DEAD + WAITING} + g, ${DEAD + WAITING} + g, $1, 'U' || g, 'pending', 1000, 1000, 0, 1, 'w', 1e12 FROM generate_series(1, ${IN_FLIGHT}) g`,
+        [BUSY],
+      );
+      await client.query('ANALYZE forwards');
+    },
   });
-
-  const forwardsRead = (sql: string, params: unknown[]) => forwardsReadBy(client, sql, params);
 
   it('claims the free head reading the calls in flight a few times, not the forwards of its key', async () => {
     // The heads in flight (passed over), their keys once, the head's probe, the row claimed.
