@@ -89,6 +89,8 @@ export class AcceptedRateEstimator {
   private ceiling = Infinity;
   /** When the latest pauses end: nothing is sent while one lasts, so it says nothing of the pace accepted. */
   private readonly pauseEnds = new PauseEnds();
+  /** …and of pauses that came from elsewhere (see `paused`). */
+  private readonly otherPauseEnds = new PauseEnds();
 
   /** A call that started at `startedAt` was accepted. */
   accepted(startedAt: number): void {
@@ -141,6 +143,20 @@ export class AcceptedRateEstimator {
   }
 
   /**
+   * Calls are paused until `until` for another reason (a 503's `Retry-After`, another
+   * instance's): nothing is sent meanwhile, so it bounds the pace counted, as a 429's pause does.
+   * It does not say the next episode starts full: another instance resumes with it.
+   */
+  paused(until: number, now: number): void {
+    this.otherPauseEnds.add(until, now);
+  }
+
+  /** The end of the latest pause of any kind that ended by `t` (-Infinity: none). */
+  private pausedUntilBy(t: number): number {
+    return Math.max(this.pauseEnds.latestBy(t), this.otherPauseEnds.latestBy(t));
+  }
+
+  /**
    * The pace the API accepted over the second before `before` (from the first accepted call in
    * it, after the latest pause): above the limit when the bucket ran empty then, so half of it is
    * a cautious guess. Undefined with fewer than two accepted calls.
@@ -148,7 +164,7 @@ export class AcceptedRateEstimator {
   acceptedPace(before: number): number | undefined {
     let n = 0;
     let first = before;
-    const from = Math.max(before - 1000, this.pauseEnds.latestBy(before));
+    const from = Math.max(before - 1000, this.pausedUntilBy(before));
     for (let i = this.acceptedStarts.length - 1; i >= 0; i--) {
       const t = this.acceptedStarts[i] as number;
       if (t >= from && t < before) {
@@ -185,7 +201,7 @@ export class AcceptedRateEstimator {
     // Nothing but the refusal itself: half of what was being achieved over the last second, up
     // to the refusal's answer (so calls sent all at once still span their round trip), and not
     // before the latest pause ended: a second held says nothing of what the API accepts.
-    const from = Math.max(answeredAt - 1000, this.firstAccepted() ?? answeredAt, this.pauseEnds.latestBy(answeredAt));
+    const from = Math.max(answeredAt - 1000, this.firstAccepted() ?? answeredAt, this.pausedUntilBy(answeredAt));
     // Not after an episode that began on a bucket another client had emptied: unknown.
     if (this.emptied) return this.current;
     const recent = this.countAccepted(from, answeredAt);

@@ -162,11 +162,17 @@ export class RateGate {
     return Number.isFinite(this.fastestRoundTrip) ? Math.max(startedAt, answeredAt - this.fastestRoundTrip) : startedAt;
   }
 
-  /** An answer other than 429 asked for a pause (a 503 with `Retry-After`): no evidence about the rate. */
+  /**
+   * An answer other than 429 asked for a pause (a 503 with `Retry-After`), or another instance
+   * told of one: no evidence about the rate, but nothing is sent meanwhile, so the estimator is
+   * told too (a paused second is no pace the API accepted).
+   */
   pause(retryAfterMs: number): void {
     if (retryAfterMs <= 0) return;
-    this.pausedUntil = Math.max(this.pausedUntil, this.opts.now() + Math.min(retryAfterMs, this.opts.maxPauseMs));
+    const now = this.opts.now();
+    this.pausedUntil = Math.max(this.pausedUntil, now + Math.min(retryAfterMs, this.opts.maxPauseMs));
     this.nextSlot = Math.max(this.nextSlot, this.pausedUntil);
+    this.estimator.paused(this.pausedUntil, now);
   }
 
   /**

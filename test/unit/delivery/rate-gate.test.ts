@@ -183,6 +183,36 @@ describe('RateGate', () => {
     expect(gate.limitEstimate?.rate).toBeGreaterThan(0.75 * first);
   });
 
+  it('the pace accepted before a 429 is not counted over a second paused by a 503 or by another instance either', () => {
+    // As above, but the pause came from a 503's Retry-After, or from another instance sharing
+    // the account (both gate.pause): nothing was sent during it either. Half the pace after it
+    // is 166/s; counted over the paused second it was 20/s.
+    let now = 0;
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
+    for (let i = 0; i < 40; i++) {
+      now = i * 2.5 + 20;
+      gate.accepted(i * 2.5);
+    }
+    now = 120;
+    gate.pause(1000);
+    for (let i = 0; i < 40; i++) {
+      now = 1120 + i * 2.5 + 20;
+      gate.accepted(1120 + i * 2.5);
+    }
+    now = 1240;
+    gate.limited(undefined, 1220);
+    expect(gate.limitEstimate?.source).toBe('halved');
+    expect(gate.limitEstimate?.rate).toBeGreaterThan(150);
+    // Such a pause does not say the bucket is full after it (another instance resumes with it):
+    // a first call after it refused with nothing accepted still gives no estimate.
+    const other = new RateGate({ now: () => now, maxPauseMs: HOUR });
+    other.pause(1000);
+    now += 1020;
+    other.limited(undefined, now - 20);
+    expect(other.limitEstimate).toBeUndefined();
+    expect(other.waitMs()).toBe(1000);
+  });
+
   it('lets the next calls be claimed a little ahead of their slot (a claim takes a few ms that pacing must not lose)', () => {
     let now = 0;
     const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
