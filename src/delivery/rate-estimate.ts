@@ -1,4 +1,5 @@
 import { fitTokenBucket, impliedBurst, type BucketEpisode } from './bucket-fit';
+import { AcceptedStarts } from './accepted-starts';
 import { PauseEnds } from './pause-ends';
 
 /**
@@ -48,8 +49,6 @@ interface Stretch {
 
 /** A saturated stretch this long bounds R closely; shorter ones are a few tail calls, ±1 token. */
 const CONFIDENT_SATURATED_MS = 500;
-/** The accepted calls of an episode kept for the fit (the latest; a long episode's start says little). */
-const KEEP_EPISODE_CALLS = 2000;
 const KEEP_STRETCHES = 8;
 /** A second without any call: the bucket is taken to be full again. */
 const IDLE_REFILL_MS = 1000;
@@ -63,7 +62,7 @@ const MIN_TAIL_ACCEPTED = 3;
 
 export class AcceptedRateEstimator {
   /** Start times of accepted calls (the last few seconds' worth). */
-  private acceptedStarts: number[] = [];
+  private readonly acceptedStarts = new AcceptedStarts();
   /** Start time of the latest call seen, accepted or refused. */
   private lastStart = -Infinity;
   /**
@@ -95,8 +94,7 @@ export class AcceptedRateEstimator {
   /** A call that started at `startedAt` was accepted. */
   accepted(startedAt: number): void {
     this.seen(startedAt);
-    this.acceptedStarts.push(startedAt);
-    if (this.acceptedStarts.length > 8192) this.acceptedStarts.splice(0, 4096);
+    this.acceptedStarts.add(startedAt);
   }
 
   /**
@@ -110,12 +108,12 @@ export class AcceptedRateEstimator {
     const refills = pauseUntil !== undefined && pauseUntil - startedAt >= 1000;
     if (startedAt >= open.start) {
       // The first refusal of this episode or stretch: the bucket ran empty here.
-      const accepted = this.countAccepted(open.start, startedAt);
+      const accepted = this.acceptedStarts.count(open.start, startedAt);
       const ms = startedAt - open.start;
       // An episode whose first call was refused did not start full: no evidence. Nor does one
       // only assumed full that hardly began (another client had emptied the bucket, most likely).
       this.emptied = open.full && open.assumed === true && accepted < MIN_TAIL_ACCEPTED;
-      if (open.full && accepted > 0 && !this.emptied) this.keepEpisode({ accepted: this.acceptedIn(open.start, startedAt), refusedAt: startedAt });
+      if (open.full && accepted > 0 && !this.emptied) this.keepEpisode({ accepted: this.acceptedStarts.between(open.start, startedAt), refusedAt: startedAt });
       else if (!open.full && ms > 0) this.addStretch(open.start, startedAt, accepted);
       this.tailFrom = startedAt;
       this.open = refills ? { start: pauseUntil, full: true } : { start: startedAt, full: false };
@@ -124,7 +122,7 @@ export class AcceptedRateEstimator {
       if (refills && open.full) open.start = Math.max(open.start, pauseUntil);
       if (this.tailFrom !== undefined && startedAt > this.tailFrom) {
         // A call of the tail (in flight when the first refusal came) refused too: still saturated.
-        const accepted = this.countAccepted(this.tailFrom, startedAt);
+        const accepted = this.acceptedStarts.count(this.tailFrom, startedAt);
         this.addStretch(this.tailFrom, startedAt, accepted);
         this.tailFrom = startedAt;
       }
@@ -162,17 +160,7 @@ export class AcceptedRateEstimator {
    * a cautious guess. Undefined with fewer than two accepted calls.
    */
   acceptedPace(before: number): number | undefined {
-    let n = 0;
-    let first = before;
-    const from = Math.max(before - 1000, this.pausedUntilBy(before));
-    for (let i = this.acceptedStarts.length - 1; i >= 0; i--) {
-      const t = this.acceptedStarts[i] as number;
-      if (t >= from && t < before) {
-        n++;
-        first = Math.min(first, t);
-      } else if (t < before - 6000) break;
-    }
-    return n >= 2 && before > first ? (n * 1000) / (before - first) : undefined;
+    return this.acceptedStarts.pace(Math.max(before - 1000, this.pausedUntilBy(before)), before);
   }
 
   /** The latest estimate (after the latest refusal), or undefined before any that said something about the rate. */
@@ -201,10 +189,10 @@ export class AcceptedRateEstimator {
     // Nothing but the refusal itself: half of what was being achieved over the last second, up
     // to the refusal's answer (so calls sent all at once still span their round trip), and not
     // before the latest pause ended: a second held says nothing of what the API accepts.
-    const from = Math.max(answeredAt - 1000, this.firstAccepted() ?? answeredAt, this.pausedUntilBy(answeredAt));
+    const from = Math.max(answeredAt - 1000, this.acceptedStarts.first() ?? answeredAt, this.pausedUntilBy(answeredAt));
     // Not after an episode that began on a bucket another client had emptied: unknown.
     if (this.emptied) return this.current;
-    const recent = this.countAccepted(from, answeredAt);
+    const recent = this.acceptedStarts.count(from, answeredAt);
     return this.capped({ rate: Math.max(1, (recent * 1000) / Math.max(1, answeredAt - from) / 2), confident: false, source: 'halved' });
   }
 
@@ -276,10 +264,6 @@ export class AcceptedRateEstimator {
     if (this.stretches.length > KEEP_STRETCHES) this.stretches.splice(0, this.stretches.length - KEEP_STRETCHES);
   }
 
-  private firstAccepted(): number | undefined {
-    return this.acceptedStarts[0];
-  }
-
   /**
    * After a second without calls the bucket has filled up again: a new full-start episode — known
    * to start full when a pause kept the calls back, only assumed to otherwise.
@@ -287,27 +271,5 @@ export class AcceptedRateEstimator {
   private seen(startedAt: number): void {
     if (this.open === undefined || startedAt - this.lastStart > IDLE_REFILL_MS) this.open = { start: startedAt, full: true, assumed: !(this.pauseEnds.latestBy(startedAt) > this.lastStart) };
     this.lastStart = Math.max(this.lastStart, startedAt);
-  }
-
-  /** Start times of the accepted calls that started in [from, to), ascending (the latest KEEP_EPISODE_CALLS). */
-  private acceptedIn(from: number, to: number): number[] {
-    const out: number[] = [];
-    for (let i = this.acceptedStarts.length - 1; i >= 0 && out.length < KEEP_EPISODE_CALLS; i--) {
-      const t = this.acceptedStarts[i] as number;
-      if (t >= from && t < to) out.push(t);
-      else if (t < from - 5000) break;
-    }
-    return out.sort((a, b) => a - b);
-  }
-
-  /** Accepted calls that started in [from, to). */
-  private countAccepted(from: number, to: number): number {
-    let n = 0;
-    for (let i = this.acceptedStarts.length - 1; i >= 0; i--) {
-      const t = this.acceptedStarts[i] as number;
-      if (t >= from && t < to) n++;
-      else if (t < from - 5000) break; // answers come back out of order, but not by seconds
-    }
-    return n;
   }
 }
