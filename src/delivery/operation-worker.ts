@@ -66,6 +66,8 @@ export class OperationWorker {
   private readonly loop: LeasedLoop<ClaimedOperation>;
   /** Until when this account's pause was last told to the other instances (epoch ms). */
   private sharedPauseUntil = 0;
+  /** The latest pause being kept in the store: stopping waits for it, so a deploy keeps it for the next start. */
+  private sharing: Promise<void> = Promise.resolve();
 
   constructor(private readonly d: OperationWorkerDeps) {
     this.gate = new RateGate({ now: d.now, maxPauseMs: d.policy.maxMs });
@@ -109,24 +111,34 @@ export class OperationWorker {
   }
 
   /**
-   * Another instance met a `Retry-After` for this account: calls pause here too, for `ms`
-   * (CONTRACT.md: it pauses calls to that provider account, which every instance shares).
+   * Another instance (or the process before this one) met a `Retry-After` for this account:
+   * calls pause here too, for `ms` from now, capped at RETRY_MAX_MS like any pause (CONTRACT.md:
+   * it pauses calls to that provider account, which every instance shares). Returns how many ms
+   * it lengthened the pause here by (0: this instance was paused as long already).
    */
-  pausedElsewhere(ms: number): void {
+  pausedElsewhere(ms: number): number {
+    const before = this.gate.pausedMs();
     this.gate.pause(ms);
-    this.sharedPauseUntil = Math.max(this.sharedPauseUntil, this.d.now() + this.gate.pausedMs());
+    const after = this.gate.pausedMs();
+    this.sharedPauseUntil = Math.max(this.sharedPauseUntil, this.d.now() + after);
+    return Math.max(0, after - before);
   }
 
   /**
-   * Tells the other instances of a pause this one's `Retry-After` began or lengthened, once per
-   * run of 429s (the calls in flight with the first lengthen it by a few ms only).
+   * Keeps a pause this one's `Retry-After` began or lengthened in the store, and tells the other
+   * instances, once per run of 429s (the calls in flight with the first lengthen it by a few ms only).
    */
   private sharePause(log: Logger): void {
+    const now = this.d.now();
     const ms = this.gate.pausedMs();
-    const until = this.d.now() + ms;
+    const until = now + ms;
     if (ms <= 0 || until <= this.sharedPauseUntil + SHARE_PAUSE_LONGER_BY_MS) return;
     this.sharedPauseUntil = until;
-    this.d.store.sharePause(this.d.name, ms).catch((err: unknown) => log.warn('could not tell the other instances of a Retry-After pause', { err }));
+    this.sharing = this.d.store
+      .sharePause(this.d.name, until, now)
+      .catch((err: unknown) => {
+        log.warn('could not keep a Retry-After pause in the store for the other instances and the next start', { err });
+      });
   }
 
   get active(): number {
@@ -134,8 +146,11 @@ export class OperationWorker {
   }
 
   /** Stops claiming, waits up to `graceMs` for calls in flight, then releases every lease still held. */
-  stop(graceMs: number): Promise<{ drained: boolean; released: number }> {
-    return this.loop.stop(graceMs);
+  async stop(graceMs: number): Promise<{ drained: boolean; released: number }> {
+    const stopped = await this.loop.stop(graceMs);
+    // A pause met by the last calls is kept before the store closes (it never rejects: see sharePause).
+    await this.sharing;
+    return stopped;
   }
 
   private async handle(op: ClaimedOperation, owner: string, lease: CallLease): Promise<void> {

@@ -7,7 +7,9 @@ import { AcceptedRateEstimator, type RateEstimate } from './rate-estimate';
  * - A `Retry-After` pauses every call to the account until then, for at most `maxPauseMs`
  *   (RETRY_MAX_MS): the value comes from the other side, and `Retry-After: 3000000000` once
  *   stopped a provider for good (issue 17). Every 429 that says `Retry-After: 1` costs a whole
- *   second, so the gate aims to meet as few as possible.
+ *   second, so the gate aims to meet as few as possible. The gate is this instance's alone: the
+ *   worker keeps the pause in the store and tells the other instances (operation-worker.ts,
+ *   sharePause), and a worker that starts reads the pauses kept there (worker.ts).
  * - Without any 429 there is no cap at all.
  * - After a 429 the limit is estimated from what the API actually accepted (rate-estimate.ts),
  *   and calls are paced evenly at a cap that follows it: just below the estimate right after a

@@ -10,6 +10,7 @@ import { NO_ACCOUNT } from '../tag-operation';
 import type { AckPressure } from './ack-pressure';
 import { ForwardWorker, type ForwardOutcome } from './forward-worker';
 import { OperationWorker, type OperationOutcome } from './operation-worker';
+import { honourStoredPauses } from './stored-pauses';
 import { unroutableReason } from './unroutable';
 
 /** The name of the loop that keeps the operations no configured account can take as dead letters. */
@@ -48,7 +49,9 @@ export interface DeliveryDeps {
  * own rate gate, retries and token pair), one that keeps the operations no configured
  * account can take as dead letters, and one per forward destination. Woken by the
  * store when work arrives (LISTEN/NOTIFY across instances with PostgreSQL); timers
- * are only the safety net.
+ * are only the safety net. A `Retry-After` pause is the account's, not the instance's:
+ * heard from the instances running (NOTIFY) and read from the store at start and after
+ * the LISTEN connection was down, so no instance calls the account before it ends.
  */
 export class Delivery {
   /** By account name; UNROUTABLE for the loop of operations no configured account can take. */
@@ -62,6 +65,8 @@ export class Delivery {
   private readonly now: () => number;
   private unroutableWoken = -Infinity;
   private unroutableTimer: NodeJS.Timeout | undefined;
+  /** The latest read of the stored pauses: one at a time, the start's first (so its log line is the start's). */
+  private pausesRead: Promise<void> = Promise.resolve();
 
   constructor(private readonly d: DeliveryDeps) {
     this.now = d.now ?? Date.now;
@@ -133,14 +138,31 @@ export class Delivery {
       else log.warn('delivery paused: the database session was lost; calls in flight were aborted', { inFlight: this.active });
     });
     this.unsubscribe = store.onWork((kind) => this.wake(kind));
-    this.unsubscribePause = store.onPause((account, ms) => {
-      const worker = this.operations.get(account);
+    this.unsubscribePause = store.onPause((news) => {
+      if (news.kind === 'unheard') {
+        this.pausesRead = this.pausesRead
+          .catch(() => undefined)
+          .then(() => this.readPauses('unheard'))
+          .catch((err: unknown) => {
+            log.warn('could not read the Retry-After pauses kept in the store', { err });
+          });
+        return;
+      }
+      const worker = this.operations.get(news.account);
       if (!worker) return;
-      log.info('calls to a provider account paused: another instance met its Retry-After', { account, pauseMs: ms });
-      worker.pausedElsewhere(ms);
+      log.info('calls to a provider account paused: another instance met its Retry-After', { account: news.account, pauseMs: news.ms });
+      worker.pausedElsewhere(news.ms);
     });
+    // Before the first claim: a pause met before this start (by another instance, or by the
+    // process before a restart) holds this instance's calls too.
+    this.pausesRead = this.readPauses('start');
+    await this.pausesRead;
     for (const w of this.operations.values()) w.start(session);
     for (const w of this.forwards) w.start(session);
+  }
+
+  private readPauses(when: 'start' | 'unheard'): Promise<void> {
+    return honourStoredPauses({ store: this.d.store, workers: this.operations, now: this.now(), log: this.d.log, when });
   }
 
   /** Calls in flight, over every loop. */

@@ -15,6 +15,7 @@ import { advisoryLockKey, withAdvisoryLock } from './postgres/advisory-lock';
 import { startLiveness, type Liveness } from './postgres/liveness';
 import { migratePostgres } from './postgres/migrate';
 import { adminSessionsPostgres } from './postgres/admin-sessions';
+import { sharePausePostgres, storedPausesPostgres } from './postgres/pauses';
 import { acceptBatchesPostgres } from './postgres/accept';
 import { createAnnouncer } from './postgres/announcer';
 import { claimOperationsPostgres, completeOperationsPostgres, expireOperationsPostgres, renewOperationLeasesPostgres, settleOperationPostgres } from './postgres/operations';
@@ -116,7 +117,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     if (from === instance) return;
     if (kind === 'operations' || kind === 'forwards') work.emit(kind satisfies WorkKind);
     // `<instance> pause <ms> <account>`: a Retry-After another instance met (Store.sharePause).
-    else if (kind === 'pause' && Number(ms) > 0 && account.length) pauses.emit(account.join(' '), Number(ms));
+    else if (kind === 'pause' && Number(ms) > 0 && account.length) pauses.emit({ kind: 'shared', account: account.join(' '), ms: Number(ms) });
   }
 
   // Accepted work is announced at most once per window and kind (postgres/announcer.ts).
@@ -229,9 +230,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     ...adminSessionsPostgres(db.query),
     getSetting: (key) => getSettingPostgres(db.query, key),
     setSetting: (key, value) => setSettingPostgres(db.query, key, value),
-    sharePause: async (account, ms) => {
-      await db.query('SELECT pg_notify($1, $2)', [channel, `${instance} pause ${Math.ceil(ms)} ${account}`]);
-    },
+    sharePause: (account, until, now) => sharePausePostgres(db, { channel, instance, account, until, now }),
+    storedPauses: (now) => storedPausesPostgres(db, now),
     withLock: (name, fn) => withAdvisoryLock(() => db.clientConfig(), advisoryLockKey(schema, name), fn),
     async startSession() {
       liveness ??= startLiveness({
@@ -281,6 +281,11 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
           // Work announced while the connection was down was not heard: look again.
           work.emit('operations');
           work.emit('forwards');
+        },
+        // Pauses shared before this connection listened (while it was down, or before the first
+        // LISTEN of a start — after the worker read the stored ones) were not heard: read them.
+        onListening() {
+          pauses.emit({ kind: 'unheard' });
         },
       });
     },

@@ -17,6 +17,9 @@ import type { AccountScope, ActivityCount, DeadLetter, DeadLetterCursor, History
 
 export type WorkKind = 'operations' | 'forwards';
 
+/** What `Store.onPause` hears: a pause another instance shared, or that some may have gone unheard. */
+export type PauseNews = { kind: 'shared'; account: string; ms: number } | { kind: 'unheard' };
+
 /** A logged-in /admin browser (CONTRACT.md: logging out ends that session on the server). */
 export interface AdminSession {
   /** SHA-256 of the session id the cookie carries; the id itself is never stored. */
@@ -238,15 +241,27 @@ export interface Store {
   onWork(listener: (kind: WorkKind) => void): () => void;
 
   /**
-   * Tells the other instances that calls to provider account `account` are paused for `ms`
-   * from now (CONTRACT.md "Retries": a `Retry-After` pauses calls to that provider account) —
-   * with PostgreSQL by NOTIFY; with SQLite there are no others. Best effort: an instance that
-   * misses it meets the 429 itself.
+   * Calls to provider account `account` are paused until `until` (CONTRACT.md "Retries": a
+   * `Retry-After` pauses calls to that provider account): kept in the store, so that an instance
+   * that starts during the pause — or this one, restarted after a crash or a deploy — waits too
+   * (`storedPauses`), and with PostgreSQL told to the instances running now by NOTIFY (as
+   * `until - now` ms). A later end already kept stays; pauses that ended by `now` are removed.
+   * Best effort for the caller: an instance that misses it meets the 429 itself.
    */
-  sharePause(account: string, ms: number): Promise<void>;
+  sharePause(account: string, until: number, now: number): Promise<void>;
 
-  /** Calls `listener` when another instance shares a pause (see sharePause). Returns an unsubscribe function. */
-  onPause(listener: (account: string, ms: number) => void): () => void;
+  /**
+   * The pauses kept by `sharePause` that end after `now`, by account. An end is an epoch time by
+   * the clock of the instance that met the `Retry-After`; the reader compares it with its own.
+   */
+  storedPauses(now: number): Promise<Map<string, number>>;
+
+  /**
+   * Calls `listener` when another instance shares a pause (`shared`), and — PostgreSQL — when
+   * the LISTEN connection (re)connects (`unheard`: pauses shared while it was down were not
+   * heard; read them with `storedPauses`). Returns an unsubscribe function.
+   */
+  onPause(listener: (news: PauseNews) => void): () => void;
 
   /**
    * Starts holding this instance's session (see InstanceSession) and keeps holding one —

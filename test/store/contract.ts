@@ -9,6 +9,7 @@ import { viewsContract } from './contract-views';
 import { orderContract } from './contract-order';
 import { lifetimesContract } from './contract-lifetimes';
 import { personScopeContract } from './contract-person-scope';
+import { pausesContract } from './contract-pauses';
 
 export interface TestStore {
   store: Store;
@@ -51,5 +52,6 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     lifetimesContract(store, restart);
     accountsContract(store);
     activityContract(store);
+    pausesContract(store, restart);
   });
 }

@@ -227,21 +227,26 @@ describePg(titled('PostgreSQL store'), () => {
       const heardByB: [string, number][] = [];
       const heardByA: [string, number][] = [];
       const got = deferred();
-      b.onPause((account, ms) => {
-        heardByB.push([account, ms]);
+      b.onPause((news) => {
+        if (news.kind !== 'shared') return;
+        heardByB.push([news.account, news.ms]);
         got.resolve();
       });
-      a.onPause((account, ms) => heardByA.push([account, ms]));
+      a.onPause((news) => {
+        if (news.kind === 'shared') heardByA.push([news.account, news.ms]);
+      });
       // Both stores listen (each opened its LISTEN connection when its onPause subscribed).
       await listening(admin!, schema, 2);
-      await a.sharePause('brand-a', 1500.2);
+      await a.sharePause('brand-a', 2500.2, 1000);
       await got.promise;
       expect(heardByB).toEqual([['brand-a', 1501]]);
       // A's own notice came back to it too (it LISTENs as well), and was left out.
-      await b.sharePause('mantago', 800);
+      await b.sharePause('mantago', 1800, 1000);
       await until('A hears B', async () => heardByA.length > 0);
       expect(heardByA).toEqual([['mantago', 800]]);
       expect(heardByB).toEqual([['brand-a', 1501]]);
+      // Both were kept, for the instances that start later.
+      expect(await b.storedPauses(1000)).toEqual(new Map([['brand-a', 2501], ['mantago', 1800]]));
     });
 
     it("remove a webhook's stored body once its last forward is delivered, whether its forwards end together or on two instances at once", async () => {
@@ -472,6 +477,41 @@ describePg(titled('PostgreSQL store'), () => {
       await ask(direct, 4000, { tagId: 'from-the-other-instance' });
       await fromOther;
       expect(heard.kinds.at(-1)).toBe('operations');
+    } finally {
+      await Promise.all([direct.close(), proxied.close()]);
+      await proxy.close();
+      await dropSchema(schema);
+    }
+  });
+
+  it('says pauses may have gone unheard when its LISTEN connection is back, and the pause shared meanwhile is in the store', async () => {
+    const target = new URL(url!);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const viaProxy = new URL(url!);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const schema = newSchema();
+    const direct = pgStore(schema);
+    const proxied = pgStore(schema, { url: viaProxy.toString(), connectTimeoutMs: 1000 });
+    try {
+      await direct.migrate();
+      const news: string[] = [];
+      let heard = deferred();
+      proxied.onPause((n) => {
+        news.push(n.kind === 'shared' ? `shared ${n.account}` : 'unheard');
+        heard.resolve();
+      });
+      // The first LISTEN says so too: a pause shared before it was not heard either.
+      await heard.promise;
+      expect(news).toEqual(['unheard']);
+
+      proxy.cut();
+      // Another instance meets a Retry-After while this one cannot hear it.
+      await direct.sharePause('brand-a', Date.now() + 60_000, Date.now());
+      heard = deferred();
+      proxy.restore();
+      await heard.promise;
+      expect(news).toEqual(['unheard', 'unheard']);
+      expect([...(await proxied.storedPauses(Date.now())).keys()]).toEqual(['brand-a']);
     } finally {
       await Promise.all([direct.close(), proxied.close()]);
       await proxy.close();

@@ -116,3 +116,20 @@ export const FORWARD_HEADS: Migration = {
     CREATE INDEX forwards_leased ON forwards (destination, leased_until) WHERE state = 'pending' AND leased_until IS NOT NULL;
   `,
 };
+
+/**
+ * Step 12, as both engines run it: until when calls to each provider account are paused by a
+ * `Retry-After` (CONTRACT.md "Retries"), so that an instance that starts during the pause — or
+ * the process that met it, restarted after a crash or a deploy — waits too (Store.sharePause).
+ * An epoch time by the clock of the instance that met it; one row per account at most.
+ */
+export const ACCOUNT_PAUSES: Migration = {
+  version: 12,
+  name: 'account pauses kept',
+  sql: `
+    CREATE TABLE account_pauses (
+      account TEXT PRIMARY KEY,
+      paused_until BIGINT NOT NULL
+    );
+  `,
+};

@@ -1,6 +1,7 @@
 import { ACTIVITY_MINUTES, ACTIVITY_MINUTES_NAME } from './activity';
 import type { Migration } from './migration';
 import {
+  ACCOUNT_PAUSES,
   channelOfPlatform,
   CHANNELS_AND_ACCOUNTS_COMMON,
   LEASE_HOLDER_COLUMNS,
@@ -228,4 +229,5 @@ export const postgresMigrations: readonly Migration[] = [
   },
   historyEventTime('BIGINT'),
   FORWARD_HEADS,
+  ACCOUNT_PAUSES,
 ];

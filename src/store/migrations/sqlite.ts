@@ -1,6 +1,7 @@
 import type { Migration } from './migration';
 import { ACTIVITY_MINUTES, ACTIVITY_MINUTES_NAME } from './activity';
 import {
+  ACCOUNT_PAUSES,
   channelOfPlatform,
   CHANNELS_AND_ACCOUNTS_COMMON,
   LEASE_HOLDER_COLUMNS,
@@ -238,4 +239,5 @@ export const sqliteMigrations: readonly Migration[] = [
   SQLITE_PERSON_SCOPE,
   historyEventTime('INTEGER'),
   FORWARD_HEADS,
+  ACCOUNT_PAUSES,
 ];

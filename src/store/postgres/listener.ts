@@ -9,6 +9,8 @@ export interface ListenerOptions {
   onNotify(payload: string): void;
   /** Called after a connection that follows a lost one: notifications sent meanwhile are gone. */
   onReconnect(): void;
+  /** Called whenever a connection starts listening, the first one included: nothing sent before it was heard. */
+  onListening?(): void;
 }
 
 export interface Listener {
@@ -84,6 +86,7 @@ export function startListener(o: ListenerOptions): Listener {
       o.log.info('LISTEN connection to PostgreSQL re-established');
       o.onReconnect();
     }
+    o.onListening?.();
   }
 
   void connect();

@@ -160,9 +160,9 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
       deps.onSubscribe?.();
       return off;
     },
-    sharePause: async (account, ms) => {
-      if (engine.sharePause) await open().sharePause!(account, ms);
-    },
+    // Whole milliseconds: the column is an integer on both engines.
+    sharePause: async (account, until, now) => open().sharePause(account, Math.ceil(until), Math.floor(now)),
+    storedPauses: async (now) => open().storedPauses(Math.floor(now)),
     onPause(listener) {
       if (!deps.pauses) return () => undefined;
       const off = deps.pauses.on(listener);

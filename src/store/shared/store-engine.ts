@@ -96,7 +96,8 @@ export interface StoreEngine {
   /** See Store.startSession; composeStore makes repeated calls share one session. */
   startSession(): Promise<InstanceSession>;
   ping(): Promise<void>;
-  /** See Store.sharePause; an engine with one instance per store leaves it out. */
-  sharePause?(account: string, ms: number): Promise<void>;
+  /** See Store.sharePause: kept by every engine (a restart comes after it), told to other instances where there can be any. */
+  sharePause(account: string, until: number, now: number): Promise<void>;
+  storedPauses(now: number): Promise<Map<string, number>>;
   close(): Promise<void>;
 }
