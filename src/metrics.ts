@@ -185,6 +185,19 @@ export function createMetrics(opts: { status?: () => Promise<StoreStatus>; colle
         for (const queue of ['operations', 'forwards'] as const) this.set({ queue }, (s[queue].oldestPendingAgeMs ?? 0) / 1000);
       },
     });
+    new client.Gauge({
+      name: 'autotag_account_paused_seconds',
+      help: 'Seconds left of the pause a Retry-After put on calls to a provider account, by account (only accounts paused now)',
+      labelNames: ['account'],
+      registers: [registry],
+      async collect() {
+        const s = await read();
+        this.reset();
+        if (!s) return;
+        const now = Date.now();
+        for (const p of s.pauses) if (p.until > now) this.set({ account: p.account }, (p.until - now) / 1000);
+      },
+    });
   }
   return m;
 }

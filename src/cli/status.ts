@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { QueueCounts, StoreStatus } from '../store/store';
 import { NO_ACCOUNT } from '../no-account';
 import { formatAge } from '../format-time';
-import { runningLifetimes } from './history-notes';
+import { pausedAccount, runningLifetimes } from './history-notes';
 import { processIo, table, withStore, type CommandIo } from './io';
 
 export async function runStatus(opts: { json?: boolean }, env: NodeJS.ProcessEnv, io: CommandIo, now = Date.now()): Promise<number> {
@@ -25,13 +25,14 @@ export function renderStatus(s: StoreStatus): string {
   }
   const l = s.lifetimes;
   if (l.running > 0 && l.nextEndAt !== null) out += `\n${runningLifetimes(l.running, l.nextEndAt)}\n`;
+  if (s.pauses.length > 0) out += `\n${s.pauses.map((p) => `${pausedAccount(p.account, p.until)}\n`).join('')}`;
   return out;
 }
 
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description('pending, due, leased and dead operations and forwards, and the oldest pending age; tag operations by channel and by account; how many tags have a lifetime (for:) running and when the first ends')
+    .description('pending, due, leased and dead operations and forwards, and the oldest pending age; tag operations by channel and by account; how many tags have a lifetime (for:) running and when the first ends; accounts paused by a Retry-After, and until when')
     .option('--json', 'print one JSON object')
     .action(async (opts: { json?: boolean }) => {
       process.exitCode = await runStatus(opts, process.env, processIo);

@@ -31,6 +31,11 @@ export interface StoreStatus {
    * becomes a pending operation (one whose end has passed already counts as pending).
    */
   lifetimes: { running: number; nextEndAt: number | null };
+  /**
+   * Provider accounts whose calls a `Retry-After` paused (Store.sharePause) and until when
+   * (epoch ms, by the clock of the instance that met it), by name; none once the pause ended.
+   */
+  pauses: { account: string; until: number }[];
 }
 
 /**

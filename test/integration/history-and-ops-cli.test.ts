@@ -124,6 +124,32 @@ describe('per-user history and the operator commands', () => {
     expect(scraped).toMatch(/^autotag_lifetimes_running 1$/m);
   });
 
+  it('status, /admin and /metrics name the accounts a Retry-After paused, until when, and forget them once it ended', async () => {
+    await setup({ ADMIN_TOKEN });
+    const now = Date.now();
+    await h.store.sharePause('mantago', now + 60_000, now);
+    await h.store.sharePause('brand-b', now + 1, now);
+    await new Promise((r) => setTimeout(r, 5));
+    const until = new Date(now + 60_000).toISOString();
+
+    const json = io();
+    expect(await runStatus({ json: true }, env, json)).toBe(0);
+    expect((JSON.parse(json.out) as { pauses: unknown }).pauses).toEqual([{ account: 'mantago', until: now + 60_000 }]);
+    const text = io();
+    await runStatus({}, env, text);
+    expect(text.out).toContain(`calls to mantago paused until ${until} (its tag API answered with Retry-After)`);
+    expect(text.out).not.toContain('brand-b');
+
+    const router = createAdminRouter({ config: h.config, store: h.store, rules: () => h.ruleSet, log: h.log });
+    const admin = createApp({ config: h.config, log: h.log, metrics: h.metrics, store: h.store, rules: { current: () => h.ruleSet }, admin: router });
+    const page = await request(admin).get('/admin').set('authorization', `Bearer ${ADMIN_TOKEN}`).expect(200);
+    expect(page.text).toContain(`<ul id="paused-accounts"><li>calls to mantago paused until ${until} (its tag API answered with Retry-After).</li></ul>`);
+
+    const scraped = await createMetrics({ status: () => h.store.status(Date.now()), collectDefault: false }).registry.metrics();
+    expect(Number(/^autotag_account_paused_seconds\{account="mantago"\} (\S+)$/m.exec(scraped)?.[1])).toBeGreaterThan(50);
+    expect(scraped).not.toContain('account="brand-b"');
+  });
+
   it('keeps message text only with HISTORY_STORE_TEXT=1', async () => {
     await setup({ HISTORY_STORE_TEXT: '1' });
     await post([lineText('我要優惠券', 'Utext')]);

@@ -59,7 +59,7 @@ describe('/metrics without METRICS_TOKEN', () => {
 
 describe('metric names', () => {
   it('the process and Node.js series carry the prefix once', async () => {
-    const text = await createMetrics({ status: async () => ({ operations: queue(), forwards: queue(), channels: [], accounts: [], lifetimes: { running: 0, nextEndAt: null } }) }).registry.metrics();
+    const text = await createMetrics({ status: async () => ({ operations: queue(), forwards: queue(), channels: [], accounts: [], lifetimes: { running: 0, nextEndAt: null }, pauses: [] }) }).registry.metrics();
     expect(text).toMatch(/^autotag_process_cpu_user_seconds_total /m);
     expect(text).toMatch(/^autotag_nodejs_eventloop_lag_seconds /m);
     expect(text).not.toMatch(/autotag_process_process_|autotag_process_nodejs_/);
@@ -71,7 +71,7 @@ describe('metric names', () => {
     const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('### Metrics'));
     // prom-client keeps each metric's label names on the metric object (not in its typings).
-    const own = createMetrics({ status: async () => ({ operations: queue(), forwards: queue(), channels: [], accounts: [], lifetimes: { running: 0, nextEndAt: null } }), collectDefault: false })
+    const own = createMetrics({ status: async () => ({ operations: queue(), forwards: queue(), channels: [], accounts: [], lifetimes: { running: 0, nextEndAt: null }, pauses: [] }), collectDefault: false })
       .registry.getMetricsAsArray()
       .map((m) => ({ name: m.name, labels: (m as unknown as { labelNames: string[] }).labelNames }));
     expect(own.length).toBeGreaterThan(10);
@@ -89,7 +89,17 @@ describe('queue series when the store does not answer', () => {
     const metrics = createMetrics({
       status: async () => {
         if (!answers) throw new Error('PostgreSQL is unavailable: Connection terminated unexpectedly');
-        return { operations: { ...queue(), pending: 4, dead: 3 }, forwards: queue(), channels: [], accounts: [], lifetimes: { running: 2, nextEndAt: 5000 } };
+        return {
+          operations: { ...queue(), pending: 4, dead: 3 },
+          forwards: queue(),
+          channels: [],
+          accounts: [],
+          lifetimes: { running: 2, nextEndAt: 5000 },
+          pauses: [
+            { account: 'brand-a', until: Date.now() + 30_000 },
+            { account: 'brand-b', until: Date.now() - 1 },
+          ],
+        };
       },
       collectDefault: false,
     });
@@ -98,6 +108,11 @@ describe('queue series when the store does not answer', () => {
     expect(before).toContain('autotag_queue_depth{queue="operations",state="pending"} 4');
     expect(before).toMatch(/^autotag_store_up 1$/m);
     expect(before).toMatch(/^autotag_lifetimes_running 2$/m);
+    // Seconds left, for the accounts still paused only (brand-b's pause ended since it was read).
+    const left = Number(/^autotag_account_paused_seconds\{account="brand-a"\} (\S+)$/m.exec(before)?.[1]);
+    expect(left).toBeGreaterThan(25);
+    expect(left).toBeLessThanOrEqual(30);
+    expect(before).not.toContain('account="brand-b"');
 
     answers = false;
     const during = await metrics.registry.metrics();
@@ -105,6 +120,7 @@ describe('queue series when the store does not answer', () => {
     expect(during).not.toMatch(/^autotag_queue_depth\{/m);
     expect(during).not.toMatch(/^autotag_oldest_pending_age_seconds\{/m);
     expect(during).not.toMatch(/^autotag_lifetimes_running /m);
+    expect(during).not.toMatch(/^autotag_account_paused_seconds\{/m);
     expect(during).toMatch(/^autotag_store_up 0$/m);
 
     answers = true;
@@ -119,7 +135,7 @@ describe('queue series when the store does not answer', () => {
     const metrics = createMetrics({
       status: async () => {
         reads++;
-        return { operations: queue(), forwards: queue(), channels: [], accounts: [], lifetimes: { running: 0, nextEndAt: null } };
+        return { operations: queue(), forwards: queue(), channels: [], accounts: [], lifetimes: { running: 0, nextEndAt: null }, pauses: [] };
       },
       collectDefault: false,
     });

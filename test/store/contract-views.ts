@@ -25,7 +25,7 @@ export function viewsContract(store: () => Store): void {
   describe('operator views', () => {
     it('reports empty queues', async () => {
       const empty = { pending: 0, due: 0, leased: 0, dead: 0, oldestPendingAgeMs: null };
-      expect(await store().status(1000)).toEqual({ operations: empty, forwards: empty, channels: [], accounts: [], lifetimes: { running: 0, nextEndAt: null } });
+      expect(await store().status(1000)).toEqual({ operations: empty, forwards: empty, channels: [], accounts: [], lifetimes: { running: 0, nextEndAt: null }, pauses: [] });
     });
 
     it('counts pending, due, leased and dead work and the oldest pending age', async () => {

@@ -1,4 +1,4 @@
-import { runningLifetimes } from '../../cli/history-notes';
+import { pausedAccount, runningLifetimes } from '../../cli/history-notes';
 import type { RuleSet } from '../../rules';
 import type { QueueCounts, StoreStatus } from '../../store/store';
 import { html, type SafeHtml } from '../html';
@@ -36,9 +36,11 @@ ${table(
     : '';
   const l = status.lifetimes;
   const lifetimes = l.running > 0 && l.nextEndAt !== null ? html`<p id="lifetimes-running">${runningLifetimes(l.running, l.nextEndAt)}.</p>` : '';
+  const pauses = status.pauses.length ? html`<ul id="paused-accounts">${status.pauses.map((p) => html`<li>${pausedAccount(p.account, p.until)}.</li>`)}</ul>` : '';
   return html`<section id="queue"><h2>Queue</h2>
 ${table(['', ...HEADER], [['tag operations', ...counts(status.operations)], ['forwards', ...counts(status.forwards)]], NUMERIC)}
 ${lifetimes}
+${pauses}
 ${byChannel}
 ${byAccount}
 </section>`;

@@ -41,7 +41,7 @@ export const OTHER_ACCOUNTS_POSTGRES = (param: string) => `account = ANY(ARRAY($
 /** Wakes a worker when a gone holder's lease comes back, not only when it runs out. */
 export const NEXT_DUE = nextDueStatements(LEASE_END, OTHER_ACCOUNTS_POSTGRES);
 
-export async function statusPostgres(q: Query, now: number): Promise<StoreStatus> {
+export async function statusPostgres(q: Query, now: number): Promise<Omit<StoreStatus, 'pauses'>> {
   const [ops, fwd, lifetimes] = await Promise.all([q(OPERATION_COUNTS, [now]), q(FORWARD_COUNTS, [now]), q(RUNNING_LIFETIMES, [now])]);
   return {
     ...toOperationCounts(ops.rows, now),

@@ -126,7 +126,10 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
     deadLetterForwardsNotTo: async (destinations, now, reasonOf) => open().deadLetterForwardsNotTo(destinations, now, reasonOf),
     nextDueAt: async (kind, scope) => open().nextDueAt(kind, scope),
 
-    status: async (now) => open().status(now),
+    status: async (now) => {
+      const [queues, pauses] = await Promise.all([open().status(now), open().storedPauses(Math.floor(now))]);
+      return { ...queues, pauses: [...pauses].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([account, until]) => ({ account, until })) };
+    },
     listDeadLetters: async (limit = 100, after) => open().listDeadLetters(limit, after),
     retryDeadLetters: async (which, now) => wakeFor(await open().retryDeadLetters(which, now)),
     discardDeadLetters: async (which) => open().discardDeadLetters(which),

@@ -66,7 +66,8 @@ export interface StoreEngine {
   /** `undefined`: every owner's leases. */
   releaseLeases(owner: string | undefined): Promise<number>;
   nextDueAt(kind: WorkKind, scope?: AccountScope | string): Promise<number | null>;
-  status(now: number): Promise<StoreStatus>;
+  /** Store.status but the pauses (storedPauses). */
+  status(now: number): Promise<Omit<StoreStatus, 'pauses'>>;
   listDeadLetters(limit: number, after?: DeadLetterCursor): Promise<DeadLetter[]>;
   retryDeadLetters(which: 'all' | string[], now: number): Promise<Record<WorkKind, number>>;
   discardDeadLetters(which: 'all' | string[]): Promise<number>;

@@ -37,7 +37,7 @@ import type { SqliteDb } from './db';
 import type { SqliteReader } from './reader';
 
 /** The queue counts, read on the reading thread (see SqliteReader): they read every pending row. */
-export async function statusSqlite(reader: SqliteReader, now: number): Promise<StoreStatus> {
+export async function statusSqlite(reader: SqliteReader, now: number): Promise<Omit<StoreStatus, 'pauses'>> {
   const [ops, fwd, lifetimes] = await reader.read([OPERATION_COUNTS, FORWARD_COUNTS, RUNNING_LIFETIMES].map((sql) => ({ sql, params: [now] })));
   return {
     ...toOperationCounts(ops ?? [], now),
