@@ -6,7 +6,7 @@ import { openStore } from '../../src/store/open-store';
 import { createPostgresStore, type PostgresStoreOptions } from '../../src/store/postgres';
 import { INSERT_BODIES, INSERT_FORWARDS } from '../../src/store/postgres/accept';
 import { advisoryLockKey } from '../../src/store/postgres/advisory-lock';
-import { DELETE_BODIES_IF_UNUSED, DELETE_LEASED_FORWARDS, LOCK_BODIES } from '../../src/store/postgres/forwards';
+import { CLAIM_FORWARDS_TO, DELETE_BODIES_IF_UNUSED, DELETE_LEASED_FORWARDS, LOCK_BODIES } from '../../src/store/postgres/forwards';
 import { postgresMigrations } from '../../src/store/migrations/postgres';
 import { StoreUnavailableError, type Store } from '../../src/store/store';
 import { accepted, ask, askAt, batch, deferred, forwardTo, tagOp } from './builders';
@@ -331,6 +331,101 @@ describePg(titled('PostgreSQL store'), () => {
       expect(w2?.body.toString()).toBe('w2');
     } finally {
       await client.end().catch(() => undefined);
+      await store.close();
+      await dropSchema(schema);
+    }
+  });
+
+  /**
+   * A key (destination HOOK, U1) whose first forward w1 is a dead letter and whose second, w2, now
+   * leads it; a connection of its own (`client`, in the store's schema) for another instance's
+   * statements, and one that reports the requeue of w1 once it is done or waits for `client`.
+   */
+  async function deadHeadAndNext(schema: string, store: Store, client: pg.Client) {
+    await store.migrate();
+    await client.connect();
+    await store.accept(batch(1000, [], [forwardTo(HOOK, 'U1', Buffer.from('w1'))]));
+    await store.accept(batch(1001, [], [forwardTo(HOOK, 'U1', Buffer.from('w2'))]));
+    const [w1] = await store.claimForwards({ owner: 'w', now: 1000, limit: 10, leaseMs: 60_000, destinations: [HOOK] });
+    await store.deadLetterForward(w1!, 'w', 1500, { reason: 'gave up' });
+    const [{ pid }] = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }];
+    const leased = async () =>
+      (await admin!.query<{ body: Buffer }>(`SELECT b.body FROM "${schema}".forwards f JOIN "${schema}".forward_bodies b ON b.id = f.body_id WHERE f.leased_until IS NOT NULL ORDER BY f.id`)).rows.map((r) => r.body.toString());
+    return {
+      w1: w1!,
+      leased,
+      /** Resolves once `client` blocks another connection (`blocks`) or is blocked (`waits`), or once `done()`. */
+      blocking: (what: string, done: () => boolean, o: { client: 'blocks' | 'waits' }) =>
+        until(what, async () => {
+          if (done()) return true;
+          const { rows } = await admin!.query<{ n: number }>(
+            o.client === 'blocks'
+              ? 'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))'
+              : 'SELECT cardinality(pg_blocking_pids($1))::int AS n',
+            [pid],
+          );
+          return (rows[0]?.n ?? 0) > 0;
+        }),
+    };
+  }
+  const HOOK = 'http://a.test/hook';
+  const claimOn = (client: pg.Client, sql: string, owner: string, now: number) => client.query<{ body: Buffer }>(sql, [owner, now + 60_000, now, 10, HOOK, null, null]);
+
+  it('never sends two forwards of one key at once when a dead letter of the key is queued again while a claim of the later one commits', async () => {
+    const schema = newSchema();
+    const store = pgStore(schema);
+    const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+    try {
+      const { w1, leased, blocking } = await deadHeadAndNext(schema, store, client);
+      // Another instance claims w2 with the service's own statement, in a transaction still open
+      // while w1 is queued again: it saw w1 dead, so w2 led the key.
+      await client.query('BEGIN');
+      expect((await claimOn(client, CLAIM_FORWARDS_TO, 'B', 1600)).rows.map((r) => r.body.toString())).toEqual(['w2']);
+      let requeued: number | undefined;
+      const requeue = store.retryDeadLetters([`fwd-${w1.id}`], 1700).then((n) => (requeued = n));
+      await blocking('the requeue waits for the claim, or is done', () => requeued !== undefined, { client: 'blocks' });
+      // A claim that starts now must not see w1 lead its key with w2's lease not yet committed.
+      const meanwhile = await store.claimForwards({ owner: 'A', now: 1800, limit: 10, leaseMs: 60_000, destinations: [HOOK] });
+      await client.query('COMMIT');
+      expect(await requeue).toBe(1);
+      const after = await store.claimForwards({ owner: 'A', now: 1900, limit: 10, leaseMs: 60_000, destinations: [HOOK] });
+      expect({ meanwhile: meanwhile.map((f) => f.body.toString()), after: after.map((f) => f.body.toString()), leased: await leased() }).toEqual({ meanwhile: [], after: [], leased: ['w2'] });
+      expect(await store.nextDueAt('forwards', HOOK)).toBe(61_600); // w1 goes when w2's lease ends
+    } finally {
+      await client.end().catch(() => undefined);
+      await store.close();
+      await dropSchema(schema);
+    }
+  });
+
+  it('never sends two forwards of one key at once when a claim that began before a dead letter of the key was queued again reaches the later one after', async () => {
+    const schema = newSchema();
+    const store = pgStore(schema);
+    const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+    const gate = new pg.Client({ connectionString: url });
+    try {
+      const { w1, leased, blocking } = await deadHeadAndNext(schema, store, client);
+      await gate.connect();
+      // The service's claim, paused by the test once it has its snapshot (an advisory lock the
+      // gate holds, taken before the claim looks at a row): w1 is dead in that snapshot.
+      const lock = 'hashtextextended($5 || $1, 0)';
+      const paused = CLAIM_FORWARDS_TO.replace("WHERE c.state = 'pending'", `WHERE (SELECT 1 FROM pg_advisory_xact_lock(${lock})) = 1 AND c.state = 'pending'`);
+      expect(paused).not.toBe(CLAIM_FORWARDS_TO);
+      await gate.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`${HOOK}B`]);
+      await client.query('BEGIN');
+      let claimedByB: string[] | undefined;
+      const claiming = claimOn(client, paused, 'B', 1600).then((r) => (claimedByB = r.rows.map((row) => row.body.toString())));
+      await blocking('the claim waits at the gate', () => claimedByB !== undefined, { client: 'waits' });
+      expect(claimedByB).toBeUndefined(); // its snapshot taken, it waits before it looks at a row
+      expect(await store.retryDeadLetters([`fwd-${w1.id}`], 1700)).toBe(1);
+      await gate.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`${HOOK}B`]);
+      await claiming;
+      // B's claim is done but not committed; a claim that starts now sees w1 lead the key.
+      const meanwhile = await store.claimForwards({ owner: 'A', now: 1800, limit: 10, leaseMs: 60_000, destinations: [HOOK] });
+      await client.query('COMMIT');
+      expect({ claimedByB, meanwhile: meanwhile.map((f) => f.body.toString()), leased: await leased() }).toEqual({ claimedByB: [], meanwhile: ['w1'], leased: ['w1'] });
+    } finally {
+      await Promise.all([client.end().catch(() => undefined), gate.end().catch(() => undefined)]);
       await store.close();
       await dropSchema(schema);
     }
