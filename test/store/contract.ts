@@ -5,6 +5,7 @@ import { acceptContract } from './contract-accept';
 import { adminSessionsContract } from './contract-admin-sessions';
 import { operationsContract } from './contract-operations';
 import { forwardsContract } from './contract-forwards';
+import { forwardLeasesContract } from './contract-forward-leases';
 import { viewsContract } from './contract-views';
 import { orderContract } from './contract-order';
 import { lifetimesContract } from './contract-lifetimes';
@@ -45,6 +46,7 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     acceptContract(store);
     operationsContract(store);
     forwardsContract(store);
+    forwardLeasesContract(store);
     viewsContract(store);
     adminSessionsContract(store);
     orderContract(store);

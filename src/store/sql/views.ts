@@ -98,14 +98,22 @@ export function nextDueStatements(leaseEnd: string, otherAccounts: (param: strin
    * The same for forwards, heads only: unleased ones through forwards_due_heads, earliest
    * first, the first that leads its key and that no lease on another forward of its key holds
    * (noForwardOfKeyInFlight); leased ones (the calls in flight) through forwards_leased, each at
-   * its lease end or at the due time of its key's head, whichever is later — when the lease
-   * ends, that head may go (itself, or one a lease on a later forward of its key held back).
-   * Counted at the lease end alone, a lease that ended unsettled on a forward that no longer
-   * leads its key would say "due" until that head's next attempt, and the loop would ask
-   * again every few milliseconds. Not the backlog of forwards waiting behind a head, nor of
-   * heads waiting for their next attempt.
+   * its lease end or its due time, whichever is later — when the lease ends, it may go again.
+   * Not the backlog of forwards waiting behind a head, nor of heads waiting for their next attempt.
+   * A lease on a forward that does not lead its key (a dead letter queued again ahead of it; two
+   * of one key leased at once, by a race or by an older release) holds the key's head, itself
+   * leased or not: such a key is due when the last of its leases ends and its head is due,
+   * whichever is later. Counted at one lease's end, a lease that ended unsettled would say "due"
+   * while another lease of the key held it, or until its head's next attempt, and the loop would
+   * ask again every few milliseconds. The keys holding such a lease are read once, through
+   * forwards_leased (a probe of forwards_heads each); only their leases look up the key's other
+   * leases (those of their destination) and its head.
    */
-  const nextForwardDue = (destination?: string) => `
+  const nextForwardDue = (destination?: string) => {
+    const leased = (t: string) => `${t}.state = 'pending' AND ${t}.leased_until IS NOT NULL`;
+    const keysLeasedBehind = `SELECT b.destination, b.ordering_key FROM forwards b
+          WHERE ${leased('b')}${destination ? ` AND b.${destination}` : ''} AND NOT (${isForwardHead('b')})`;
+    return `
     SELECT MIN(at) AS at FROM (
       SELECT at FROM (
         SELECT f.due_at AS at FROM forwards f
@@ -114,13 +122,18 @@ export function nextDueStatements(leaseEnd: string, otherAccounts: (param: strin
         ORDER BY f.due_at LIMIT 1
       ) unleased
       UNION ALL
-      SELECT MIN(CASE WHEN lease_end > head_due THEN lease_end ELSE head_due END) AS at FROM (
-        SELECT ${leaseEnd} AS lease_end,
-          (SELECT h.due_at FROM forwards h WHERE h.id = (
-            SELECT MIN(k.id) FROM forwards k WHERE k.state = 'pending' AND k.destination = f.destination AND k.ordering_key = f.ordering_key)) AS head_due
-        FROM forwards f WHERE f.state = 'pending' AND f.leased_until IS NOT NULL${destination ? ` AND f.${destination}` : ''}
-      ) leased
+      SELECT MIN(CASE
+        WHEN (f.destination, f.ordering_key) NOT IN (${keysLeasedBehind})
+        THEN CASE WHEN ${leaseEnd} > f.due_at THEN ${leaseEnd} ELSE f.due_at END
+        ELSE (SELECT MAX(at) FROM (
+          SELECT CASE WHEN l.ordering_key = f.ordering_key THEN ${leaseEnd} END AS at FROM forwards l WHERE ${leased('l')} AND l.destination = f.destination
+          UNION ALL
+          SELECT h.due_at FROM forwards h WHERE h.id = (
+            SELECT MIN(k.id) FROM forwards k WHERE k.state = 'pending' AND k.destination = f.destination AND k.ordering_key = f.ordering_key)
+        ) key_times) END) AS at
+      FROM forwards f WHERE ${leased('f')}${destination ? ` AND f.${destination}` : ''}
     ) next`;
+  };
   return {
     /** $1 account: when its next lifetime ends (operations_expiry). */
     accountExpiry: nextExpiry('account = $1'),
