@@ -1,3 +1,4 @@
+import { CallTimes, type Refusal } from './call-times';
 import { AcceptedRateEstimator, type RateEstimate } from './rate-estimate';
 
 /**
@@ -25,9 +26,8 @@ import { AcceptedRateEstimator, type RateEstimate } from './rate-estimate';
  *   bucket is empty, not how fast it refills: it gives no estimate (rate-estimate.ts). Calls wait
  *   a second (or the `Retry-After`, if longer) while the bucket refills, then go on unpaced as
  *   before any 429, and the next run of 429s is treated as the first. (It used to give 1/s, from
- *   which the cap climbed back only slowly: in the drain simulation such a drain ran at
- *   0.37–0.74 × the rate of the same drain starting with a full bucket; now 0.92–0.99 ×. A bucket
- *   of a token or two looks the same at first, and pays that second once per drain.)
+ *   which the cap climbed back only slowly. A bucket of a token or two looks the same at first,
+ *   and pays that second once per drain.)
  * - Nothing is sent while the account is paused, so a paused second never counts as a pace the
  *   API accepted (the 'halved' estimates count from the end of the latest pause).
  * - Where 429s pause the account (`Retry-After`), every run of them costs the whole pause, so:
@@ -42,7 +42,14 @@ import { AcceptedRateEstimator, type RateEstimate } from './rate-estimate';
  * - Calls are claimed a little ahead of their slots, so the time a claim takes is not lost.
  * - The bucket counts a call when it arrives, which the start time says poorly under load (calls
  *   started together leave one after another): a call is placed at its answer less the fastest
- *   round trip seen, if that is later than its start.
+ *   round trip seen, if that is later than its start — an accepted call's by accepted calls' own
+ *   (429s are often much faster), a 429 no earlier than the calls accepted that started with it.
+ * - A 429 is evaluated only once every call that started with or before it has answered (the gate
+ *   gave them their slots), and nothing new is sent meanwhile; its `Retry-After` pauses at once.
+ *   A rate limiter answers 429 at the API's edge in a few ms, an accepted call after the write
+ *   (50–200 ms): counted at the 429, a drain begun on a full bucket looked like one another
+ *   client had emptied, then like one that accepted next to nothing, and every episode lacked a
+ *   round trip's worth (README, *Rate limits*). It waits a second at most, or the pause.
  * - Every 429 is taken for the bucket running empty. Refusals that have nothing to do with the
  *   rate (a quota shared with another client) slow the account too, far below what it accepts:
  *   1 call in 10 refused whatever the pace brings a simulated drain from 363/s to 3.7/s
@@ -84,8 +91,8 @@ const CLAIM_AHEAD_MS = 20;
  * pause shorter.
  */
 const NO_EVIDENCE_HOLD_MS = 1000;
-/** The fastest round trip is forgotten slowly (per answer), so a faster period long ago does not distort the arrival times for good. */
-const ROUND_TRIP_DRIFT = 1.001;
+/** While a 429 waits for the calls in flight with it, a call due to start looks again this often. */
+const EVIDENCE_RECHECK_MS = 10;
 
 export class RateGate {
   private pausedUntil = 0;
@@ -99,7 +106,12 @@ export class RateGate {
   private readonly estimator = new AcceptedRateEstimator();
   private readonly backoff: number;
   private readonly probe: { confident: number; unsure: number };
-  private fastestRoundTrip = Infinity;
+  /** Which calls are in flight, and when the answered ones most likely reached the API. */
+  private readonly calls = new CallTimes();
+  /** 429s waiting for the answers of the calls in flight with them, in the order heard. */
+  private readonly pending: Refusal[] = [];
+  /** The latest time the gate let calls go: a slot after it reached while calls are held is taken anew. */
+  private lastFreeAt = -Infinity;
   /** Once the estimate rested on long evidence at a run that paused, a 429 that pauses lowers it a little and probing stays gentle. */
   private everConfident = false;
   /** Half the pace the API accepted before the first run of 429s that paused the account. */
@@ -117,14 +129,24 @@ export class RateGate {
   /** Milliseconds to wait before the next call may start (0: go). */
   waitMs(): number {
     const now = this.opts.now();
-    if (now < this.pausedUntil) return this.pausedUntil - now;
+    const held = this.heldUntil(now);
+    if (now < held) return held - now;
     if (this.estimate === undefined) return 0;
     return Math.max(0, this.nextSlot - CLAIM_AHEAD_MS - now);
   }
 
-  /** Milliseconds the account stays paused by a `Retry-After` (0: not paused). */
+  /** Milliseconds calls stay held: paused by a `Retry-After`, or while a 429 waits for the answers in flight with it (0: not held). */
   pausedMs(): number {
-    return Math.max(0, this.pausedUntil - this.opts.now());
+    const now = this.opts.now();
+    return Math.max(0, this.heldUntil(now) - now);
+  }
+
+  /** Until when calls are held (evaluating what can be first). */
+  private heldUntil(now: number): number {
+    this.settle(now);
+    const until = Math.max(this.pausedUntil, this.pending[0]?.until ?? 0);
+    if (now >= until) this.lastFreeAt = now;
+    return until;
   }
 
   /**
@@ -133,9 +155,18 @@ export class RateGate {
    */
   take(): number {
     const now = this.opts.now();
+    const held = this.heldUntil(now);
+    if (now < held) this.calls.retaken(this.lastFreeAt, now); // its slot came while held: it takes a new one
+    const wait = this.slotWait(now, held);
+    this.calls.add(now + wait);
+    return wait;
+  }
+
+  private slotWait(now: number, held: number): number {
+    if (now < held && this.pausedUntil <= now) return Math.min(held - now, EVIDENCE_RECHECK_MS); // the evidence may come any moment
     const cap = this.rateCap;
-    if (cap === undefined) return Math.max(0, this.pausedUntil - now);
-    const slot = Math.max(now, this.nextSlot, this.pausedUntil);
+    if (cap === undefined) return Math.max(0, held - now);
+    const slot = Math.max(now, this.nextSlot, held);
     this.nextSlot = slot + 1000 / cap;
     return slot - now;
   }
@@ -151,17 +182,8 @@ export class RateGate {
 
   /** A call that started at `startedAt` (the time `take` said) was accepted, answered at `answeredAt` (default: now). */
   accepted(startedAt: number, answeredAt = this.opts.now()): void {
-    this.estimator.accepted(this.arrival(startedAt, answeredAt));
-  }
-
-  /**
-   * When the call most likely reached the API: its answer less the fastest round trip seen, if
-   * that is later than its start (a call can only be late to leave, never early).
-   */
-  private arrival(startedAt: number, answeredAt: number): number {
-    const roundTrip = answeredAt - startedAt;
-    if (roundTrip >= 0) this.fastestRoundTrip = Math.min(this.fastestRoundTrip * ROUND_TRIP_DRIFT, roundTrip);
-    return Number.isFinite(this.fastestRoundTrip) ? Math.max(startedAt, answeredAt - this.fastestRoundTrip) : startedAt;
+    this.estimator.accepted(this.calls.answered(startedAt, answeredAt, 'accepted'));
+    this.settle(this.opts.now());
   }
 
   /**
@@ -180,70 +202,87 @@ export class RateGate {
   /**
    * The provider answered 429 to a call that started at `startedAt` (default: now). True when
    * it begins a new run of refusals (the others came back from calls already in flight).
+   * A `Retry-After` pauses at once; what it says of the rate waits for the calls in flight with it.
    */
   limited(retryAfterMs: number | undefined, startedAt = this.opts.now()): boolean {
     const now = this.opts.now();
     const paused = retryAfterMs !== undefined && retryAfterMs > 0;
     if (paused) this.pause(retryAfterMs);
+    const at = this.calls.answered(startedAt, now, 'refused');
     // A call that started before the gate heard of the latest run belongs to that run.
     const newRun = startedAt >= this.lastLimitedAt;
-    const before = this.estimate;
-    const capThen = this.rateCap;
-    // Every refusal refines the estimate (the calls in flight with the first say most)…
-    this.estimate = this.estimator.refused(this.arrival(startedAt, now), paused ? this.pausedUntil : undefined, now) ?? before;
-    if (this.estimate === undefined) {
-      // …but one with hardly any call accepted before it says only that the bucket is empty (another
-      // client of the account emptied it: another instance, or the one before a restart). Nothing
-      // is paced on it: the calls wait a second (or the Retry-After), while the bucket refills,
-      // and go on as before any 429.
-      if (newRun) {
-        this.pausedUntil = Math.max(this.pausedUntil, now + NO_EVIDENCE_HOLD_MS);
-        this.estimator.held(this.pausedUntil, now);
-        this.lastLimitedAt = now;
-      }
-      return newRun;
+    if (newRun) this.lastLimitedAt = now;
+    const pauseUntil = paused ? this.pausedUntil : undefined;
+    this.pending.push({ startedAt, at, answeredAt: now, pauseUntil, newRun, until: pauseUntil ?? now + NO_EVIDENCE_HOLD_MS });
+    this.settle(now);
+    return newRun;
+  }
+
+  /** Evaluates the 429s whose calls started with or before them have all answered (or that waited their most). */
+  private settle(now: number): void {
+    for (let r = this.pending[0]; r !== undefined; r = this.pending[0]) {
+      if (now < r.until && this.calls.inFlightBy(r.startedAt, now) > 0) return;
+      this.pending.shift();
+      this.evaluate(r, now);
     }
-    // Refused while not probing above the estimate: the estimate was too high — by a little only
-    // when it rested on long evidence.
-    if (newRun && before !== undefined && capThen !== undefined && capThen <= before.rate * PROBING_ABOVE) {
+  }
+
+  private evaluate(r: Refusal, now: number): void {
+    const paused = r.pauseUntil !== undefined;
+    r.at = Math.max(r.at, this.calls.acceptedWith(r.startedAt));
+    const before = this.estimate;
+    const capThen = this.capAt(r.answeredAt);
+    // Every refusal refines the estimate (the calls in flight with the first say most)…
+    this.estimate = this.estimator.refused(r.at, r.pauseUntil, r.answeredAt) ?? before;
+    if (this.estimate === undefined) {
+      // …but one with hardly any call accepted before it says only that another client emptied the
+      // bucket: calls wait a second (or the Retry-After) while it refills, then go on as before any 429.
+      if (r.newRun) {
+        this.pausedUntil = Math.max(this.pausedUntil, r.answeredAt + NO_EVIDENCE_HOLD_MS);
+        this.estimator.held(this.pausedUntil, now);
+      }
+      return;
+    }
+    // Refused while not probing above the estimate: it was too high (by a little only, after long evidence).
+    if (r.newRun && before !== undefined && capThen !== undefined && capThen <= before.rate * PROBING_ABOVE) {
       const known = paused && this.everConfident;
       this.estimate = this.estimator.tooHigh(capThen, known ? CONFIDENT_DECREASE : UNSURE_DECREASE, known);
     }
     if (paused && this.estimate.confident) this.everConfident = true;
     if (paused && !this.everConfident) {
-      // Every further run costs a whole pause, and a rough estimate too high costs one run per
-      // 10 % too high: start from half the pace the API accepted at most (it is above the limit,
-      // since the bucket ran empty), so the stretch to the next run is long and crosses the limit
-      // slowly — what the bucket fit needs to tell the rate.
-      if (this.halfPaceBeforePause === undefined && newRun) this.halfPaceBeforePause = (this.estimator.acceptedPace(this.arrival(startedAt, now)) ?? Infinity) / 2;
+      // Every further run costs a whole pause: start from half the pace the API accepted at most
+      // (above the limit: the bucket ran empty), so the next stretch crosses the limit slowly (the fit).
+      if (this.halfPaceBeforePause === undefined && r.newRun) this.halfPaceBeforePause = (this.estimator.acceptedPace(r.at) ?? Infinity) / 2;
       // Refused on the climb: below the cap then, and the next stretch must be paced unlike this one.
-      if (newRun && capThen !== undefined) this.unsureCeiling = Math.min(this.unsureCeiling, UNSURE_DECREASE * capThen);
+      if (r.newRun && capThen !== undefined) this.unsureCeiling = Math.min(this.unsureCeiling, UNSURE_DECREASE * capThen);
       const half = this.halfPaceBeforePause ?? Infinity;
       if (this.estimate.rate > half) this.estimate = { rate: half, confident: false, source: 'halved' };
       if (this.estimate.rate > this.unsureCeiling) this.estimate = { rate: this.unsureCeiling, confident: false, source: 'decreased' };
     }
-    if (newRun) this.climbing = paused && !this.everConfident;
-    if (this.pausedUntil > now) {
+    if (r.newRun) this.climbing = paused && !this.everConfident;
+    if (this.pausedUntil > r.answeredAt) {
       // The pause refills the bucket: the curve starts at the estimate when it ends.
       this.since = this.pausedUntil;
       this.startFactor = 1;
-    } else if (newRun) {
+    } else if (r.newRun) {
       this.since = now;
       this.startFactor = this.backoff;
     }
-    if (newRun) this.lastLimitedAt = now;
     // The next call waits at least one slot at the new cap.
     const cap = this.rateCap;
-    if (newRun && cap !== undefined) this.nextSlot = Math.max(this.nextSlot, now + 1000 / cap);
+    if (r.newRun && cap !== undefined) this.nextSlot = Math.max(this.nextSlot, now + 1000 / cap);
     this.nextSlot = Math.max(this.nextSlot, this.pausedUntil);
-    return newRun;
   }
 
   /** The pacing rate in requests/s, or undefined while no 429 has come. */
   get rateCap(): number | undefined {
+    return this.capAt(this.opts.now());
+  }
+
+  private capAt(now: number): number | undefined {
     const e = this.estimate;
     if (e === undefined) return undefined;
-    const t = Math.max(0, this.opts.now() - this.since) / 1000;
+    const t = Math.max(0, now - this.since) / 1000;
     const below = (1 - this.startFactor) * Math.exp(-RECOVERY_PER_SECOND * t);
     // Lowered by a 429 after long evidence: still known closely enough to probe gently.
     const scale = e.confident || this.everConfident ? this.probe.confident : this.climbing ? CLIMB_SECONDS : this.probe.unsure;

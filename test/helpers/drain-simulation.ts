@@ -13,6 +13,12 @@ import { TokenBucket } from './fake-token-bucket';
 export interface DrainSimulation {
   ops: number;
   latencyMs: number;
+  /**
+   * A refused call's answer takes this long instead of latencyMs (jitter added alike): a real
+   * API's rate limiter sits at its edge and answers 429 long before an accepted call's write is
+   * done (often 5–10 ms against 50–200 ms). Default latencyMs.
+   */
+  refusedLatencyMs?: number;
   /** Each answer takes latencyMs plus up to this much more (seeded, so still deterministic); default 2. */
   jitterMs?: number;
   /**
@@ -154,7 +160,7 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
     const anyway = sim.refusedAnyway !== undefined && random() < sim.refusedAnyway;
     const wait = anyway || !bucket ? 0 : bucket.take(arrives);
     const ok = wait === 0 && !anyway;
-    schedule(arrives + sim.latencyMs + random() * jitter, () => {
+    schedule(arrives + (ok ? sim.latencyMs : sim.refusedLatencyMs ?? sim.latencyMs) + random() * jitter, () => {
       inFlight--;
       limit.record(startedAt, now, ok ? 'ok' : 'limited', inFlightThen);
       if (ok) {
