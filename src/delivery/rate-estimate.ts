@@ -99,7 +99,8 @@ export class AcceptedRateEstimator {
 
   /**
    * A call that started at `startedAt` was refused (429). `pauseUntil`: when the pause it caused
-   * ends, if it caused one (a bucket is full again after a pause of at least a second).
+   * ends, if it caused one (a bucket is full again after a pause of at least a second). Told only
+   * once the calls that started with or before it have answered (RateGate): they are the evidence.
    */
   refused(startedAt: number, pauseUntil: number | undefined, answeredAt = startedAt): RateEstimate | undefined {
     this.seen(startedAt);

@@ -229,7 +229,7 @@ export class RateGate {
 
   private evaluate(r: Refusal, now: number): void {
     const paused = r.pauseUntil !== undefined;
-    r.at = Math.max(r.at, this.calls.acceptedWith(r.startedAt));
+    r.at = Math.max(r.at, this.calls.acceptedWith(r.startedAt) + 0.001); // just after the calls accepted that started with it
     const before = this.estimate;
     const capThen = this.capAt(r.answeredAt);
     // Every refusal refines the estimate (the calls in flight with the first say most)…

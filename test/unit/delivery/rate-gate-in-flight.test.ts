@@ -1,0 +1,59 @@
+import { RateGate } from '../../../src/delivery/rate-gate';
+import { TokenBucket } from '../../helpers/fake-token-bucket';
+
+const HOUR = 3_600_000;
+
+// The rate gate's other tests are in rate-gate.test.ts (kept under 300 lines).
+describe('RateGate: a 429 waits for the calls in flight with it', () => {
+  // A rate limiter answers 429 at the API's edge, long before an accepted call's write is done.
+  // 8 calls into a full bucket of 5 (100/s): 5 accepted, answered in 30 ms; 3 refused, in 5 ms.
+  // Counted at the 429s, the first run looked like a bucket another client had emptied (no
+  // estimate, a second's hold) and the second like one that accepted nothing: 1/s, a cap of 1.
+  // Now each 429 waits for the calls that started with or before it: 500/s, then 72/s (158/s
+  // with Retry-After) — rough, but a pace to start from.
+  it.each([
+    [false, 50],
+    [true, 100],
+  ])('a 429 answered before the accepted calls started with it waits for their answers (Retry-After: %s)', (retryAfter, atLeast) => {
+    let now = 0;
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
+    const bucket = new TokenBucket(100, 5, 0);
+    for (let run = 0; run < 2; run++) {
+      const t0 = now;
+      const calls = Array.from({ length: 8 }, () => {
+        const started = t0 + gate.take();
+        const ok = bucket.take(started) === 0;
+        return { started, ok, answered: started + (ok ? 30 : 5) };
+      });
+      let refusedFrom = Infinity;
+      for (const c of calls.sort((a, b) => a.answered - b.answered)) {
+        now = c.answered;
+        if (c.ok && refusedFrom < Infinity && c.started <= refusedFrom) {
+          // Waiting for this answer, nothing new goes out, and a Retry-After holds from the 429 on.
+          expect(gate.available(8)).toBe(0);
+          if (retryAfter) expect(gate.pausedMs()).toBeGreaterThan(950);
+        }
+        if (c.ok) gate.accepted(c.started);
+        else gate.limited(retryAfter ? 1000 : undefined, c.started);
+        if (!c.ok) refusedFrom = Math.min(refusedFrom, c.started);
+      }
+      if (run === 0) expect(calls.filter((c) => c.ok).length).toBe(5);
+      expect(gate.limitEstimate).toBeDefined();
+      expect(gate.rateCap).toBeGreaterThan(atLeast);
+      now += gate.waitMs();
+    }
+  });
+
+  it('waits at most a second for the answers of calls started with a 429 (a slot taken and never used)', () => {
+    let now = 0;
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
+    gate.take();
+    gate.take(); // never started: its lease was lost
+    now = 5;
+    gate.limited(undefined, 0);
+    expect(gate.waitMs()).toBe(1000);
+    now = 1005;
+    expect(gate.waitMs()).toBe(0);
+    expect(gate.limitEstimate).toBeUndefined(); // nothing accepted: another client emptied the bucket, as before
+  });
+});
