@@ -24,7 +24,8 @@ export interface Refusal {
  * and when each answered one most likely reached the API.
  *
  * A call starts at the slot `take` gave it and ends with the answer `accepted` or `limited` is
- * told of (which removes the latest start at or before the answered call's own). A call that
+ * told of (which removes the latest start at or before the answered call's own), or with `ended`
+ * (any other failure, or a call that was not made after all). A call that
  * wakes at its slot while the account is held does not start: it takes a new slot
  * (OperationWorker, the drain simulation), and `retaken` forgets the one it had. A slot given to
  * a call that never starts (its lease lost, the service stopping) is forgotten after FORGET_MS;
@@ -74,6 +75,12 @@ export class CallTimes {
     let latest = -Infinity;
     for (const a of this.accepted) if (a.start === startedAt) latest = Math.max(latest, a.arrival);
     return latest;
+  }
+
+  /** The call that started at `startedAt` ended without a word on the rate (another failure), or never started. */
+  ended(startedAt: number): void {
+    const i = this.latestAtOrBefore(startedAt);
+    if (i >= 0) this.starts.splice(i, 1);
   }
 
   /** A call that was to start at a slot in [from, to] takes a new one: the latest such slot is forgotten. */

@@ -172,6 +172,8 @@ export class OperationWorker {
     for (let wait = this.gate.take(); wait > 0; wait = this.gate.pausedMs() > 0 ? this.gate.take() : 0) {
       await new Promise((r) => setTimeout(r, wait));
     }
+    // From its slot on, the gate counts this call in flight until told how it ended (rate-gate.ts).
+    if (lease.abandoned || lease.released || lease.signal.aborted) this.gate.ended(this.d.now());
     if (lease.abandoned) {
       log.warn('tag call not started: the database session was lost; its lease is abandoned');
       return;
@@ -202,6 +204,8 @@ export class OperationWorker {
           ? err
           : { retryable: true, notFound: false, reason: `unexpected error: ${err instanceof Error ? err.message : String(err)}` };
       this.concurrency.record(started, this.d.now(), callOutcome(failure.status), inFlight);
+      // A 429 is the gate's evidence (failed() tells it); any other end only frees its place.
+      if (failure.status !== 429 || lease.abandoned || lease.released) this.gate.ended(started);
       if (lease.abandoned) {
         // Another instance takes the row at its call deadline; an outcome written now could only delay it.
         log.warn('tag call aborted: the database session was lost; its lease is abandoned', { reason: failure.reason });

@@ -25,9 +25,8 @@ import { AcceptedRateEstimator, type RateEstimate } from './rate-estimate';
  *   another instance, or the one before a restart — may just have emptied it) says that the
  *   bucket is empty, not how fast it refills: it gives no estimate (rate-estimate.ts). Calls wait
  *   a second (or the `Retry-After`, if longer) while the bucket refills, then go on unpaced as
- *   before any 429, and the next run of 429s is treated as the first. (It used to give 1/s, from
- *   which the cap climbed back only slowly. A bucket of a token or two looks the same at first,
- *   and pays that second once per drain.)
+ *   before any 429, and the next run of 429s is treated as the first. (A bucket of a token or
+ *   two looks the same at first, and pays that second once per drain.)
  * - Nothing is sent while the account is paused, so a paused second never counts as a pace the
  *   API accepted (the 'halved' estimates count from the end of the latest pause).
  * - Where 429s pause the account (`Retry-After`), every run of them costs the whole pause, so:
@@ -44,12 +43,12 @@ import { AcceptedRateEstimator, type RateEstimate } from './rate-estimate';
  *   started together leave one after another): a call is placed at its answer less the fastest
  *   round trip seen, if that is later than its start — an accepted call's by accepted calls' own
  *   (429s are often much faster), a 429 no earlier than the calls accepted that started with it.
- * - A 429 is evaluated only once every call that started with or before it has answered (the gate
- *   gave them their slots), and nothing new is sent meanwhile; its `Retry-After` pauses at once.
- *   A rate limiter answers 429 at the API's edge in a few ms, an accepted call after the write
- *   (50–200 ms): counted at the 429, a drain begun on a full bucket looked like one another
- *   client had emptied, then like one that accepted next to nothing, and every episode lacked a
- *   round trip's worth (README, *Rate limits*). It waits a second at most, or the pause.
+ * - A 429 is evaluated only once every call that started with or before it has answered or
+ *   ended otherwise (`ended`), at most a second (or the pause), and nothing new is sent
+ *   meanwhile; its `Retry-After` pauses at once. A rate limiter answers 429 at the API's edge in
+ *   a few ms, an accepted call after the write (50–200 ms): counted at the 429, a drain begun on
+ *   a full bucket looked like one another client had emptied, then like one that accepted next
+ *   to nothing (README, *Rate limits*).
  * - Every 429 is taken for the bucket running empty. Refusals that have nothing to do with the
  *   rate (a quota shared with another client) slow the account too, far below what it accepts:
  *   1 call in 10 refused whatever the pace brings a simulated drain from 363/s to 3.7/s
@@ -183,6 +182,12 @@ export class RateGate {
   /** A call that started at `startedAt` (the time `take` said) was accepted, answered at `answeredAt` (default: now). */
   accepted(startedAt: number, answeredAt = this.opts.now()): void {
     this.estimator.accepted(this.calls.answered(startedAt, answeredAt, 'accepted'));
+    this.settle(this.opts.now());
+  }
+
+  /** The call given the slot at `startedAt` ended otherwise (another failure), or never started: a 429 no longer waits for it. */
+  ended(startedAt: number): void {
+    this.calls.ended(startedAt);
     this.settle(this.opts.now());
   }
 

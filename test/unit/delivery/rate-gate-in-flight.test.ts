@@ -44,6 +44,30 @@ describe('RateGate: a 429 waits for the calls in flight with it', () => {
     }
   });
 
+  // The worker tells the gate of every call's end: a 500, a network error or a call not made
+  // after all (its lease lost while it waited) is no evidence, but no longer in flight either.
+  it.each([
+    ['ended otherwise (a 500) is not waited for', true],
+    ['is still in flight is waited for', false],
+  ])('of the calls started with a 429, one that %s', (_what, ended) => {
+    let now = 0;
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
+    for (let i = 0; i < 10; i++) gate.take();
+    now = 20;
+    for (let i = 0; i < 8; i++) gate.accepted(0);
+    if (ended) gate.ended(0);
+    now = 25;
+    gate.limited(undefined, 0);
+    if (ended) {
+      expect(gate.limitEstimate).toBeDefined();
+      expect(gate.pausedMs()).toBe(0);
+    } else {
+      // Waiting for the ninth call's answer (at most a second): nothing goes out meanwhile.
+      expect(gate.limitEstimate).toBeUndefined();
+      expect(gate.pausedMs()).toBe(1000);
+    }
+  });
+
   it('waits at most a second for the answers of calls started with a 429 (a slot taken and never used)', () => {
     let now = 0;
     const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });

@@ -1,0 +1,56 @@
+import request from 'supertest';
+import { signLine } from '../helpers/signatures';
+import { COUPON_RULES, lineBody, lineText, startHarness, type Harness } from '../helpers/app-harness';
+import { startDelivery, type RunningDelivery } from '../helpers/delivery-harness';
+import { mantagoError, startFakeMantago, type FakeMantago } from '../helpers/fake-tag-api';
+
+/**
+ * The rate gate evaluates a 429 once the calls that started with or before it have answered
+ * (rate-gate.ts). A call that failed otherwise — here a 500 — has answered too: the worker tells
+ * the gate, and a later 429 does not wait for it (it waited up to a second, holding every call).
+ */
+
+const LINE_SECRET = 'line-secret-call-ends';
+
+const postCoupon = (h: Harness, userId: string) => {
+  const body = lineBody([lineText('我要優惠券', userId)]);
+  return request(h.app).post('/webhooks/line').set('content-type', 'application/json').set('x-line-signature', signLine(body, LINE_SECRET)).send(body).expect(200);
+};
+
+describe('a tag call that failed otherwise is not waited for by a later 429', () => {
+  let h: Harness | undefined;
+  let running: RunningDelivery | undefined;
+  let mantago: FakeMantago | undefined;
+  afterEach(async () => {
+    await running?.stop();
+    await h?.cleanup();
+    await mantago?.close();
+    running = undefined;
+    h = undefined;
+    mantago = undefined;
+  });
+
+  it('paces after the 429 at once, from the calls accepted before it', async () => {
+    mantago = await startFakeMantago();
+    // The 500's retry comes long after the test.
+    const env = {
+      LINE_CHANNEL_SECRET: LINE_SECRET, RETRY_MIN_MS: '60000', RETRY_MAX_MS: '120000',
+      MANTAGO_BASE_URL: mantago.baseUrl, MANTAGO_BOT_ID: mantago.botId, MANTAGO_TOKEN: mantago.token, MANTAGO_SECRET: mantago.secret,
+    };
+    h = await startHarness(env, { 'rules.yaml': COUPON_RULES });
+    running = await startDelivery(h, env);
+
+    mantago.api.enqueue({ status: 500, body: mantagoError(500, 'boom') });
+    await postCoupon(h, 'Ufailed');
+    await running.waitForOutcomes(1, (o) => o.outcome === 'retry' && o.status === 500);
+    for (const user of ['Uok1', 'Uok2', 'Uok3', 'Uok4']) await postCoupon(h, user);
+    await running.waitForOutcomes(4, (o) => o.outcome === 'applied');
+
+    mantago.api.enqueue({ status: 429, body: mantagoError(429, 'slow down') });
+    await postCoupon(h, 'Ulimited');
+    await running.waitForOutcomes(1, (o) => o.outcome === 'retry' && o.status === 429);
+    const limitMet = h.logs.parsed().filter((l) => String(l.message).startsWith('tag API rate limit met'));
+    // Evaluated at the 429: an estimate from the four calls accepted, not "held (no estimate)".
+    expect(limitMet).toEqual([expect.objectContaining({ message: 'tag API rate limit met: calls paced', estimatePerSecond: expect.any(Number) })]);
+  });
+});
