@@ -9,6 +9,7 @@ import { LeasedLoop } from './leased-loop';
 import { decideAfterFailure, type FailureFacts, type RetryPolicy } from './operation-outcome';
 import { ConcurrencyLimit, type CallOutcome } from './concurrency-limit';
 import { RateGate } from './rate-gate';
+import type { RateEstimate } from './rate-estimate';
 
 /** Without PROVIDER_CONCURRENCY: where the adaptive limit starts, and how far it may grow. */
 export const ADAPTIVE_CONCURRENCY = { initial: 8, max: 32 };
@@ -70,7 +71,14 @@ export class OperationWorker {
   private sharing: Promise<void> = Promise.resolve();
 
   constructor(private readonly d: OperationWorkerDeps) {
-    this.gate = new RateGate({ now: d.now, maxPauseMs: d.policy.maxMs });
+    // Said once a run of 429s is weighed, which may be a round trip after the first 429 (rate-gate.ts).
+    const onRun = (e: RateEstimate | undefined, pauseMs: number) => {
+      const log = d.log.child({ account: d.name });
+      // A 429 with hardly any call accepted before it gives no estimate: calls are held, not paced.
+      if (e === undefined) log.info('tag API rate limit met: calls held while the bucket refills (no estimate of the limit yet)', { pauseMs });
+      else log.info('tag API rate limit met: calls paced', { estimatePerSecond: Math.round(e.rate * 10) / 10, estimateFrom: e.source, pauseMs });
+    };
+    this.gate = new RateGate({ now: d.now, maxPauseMs: d.policy.maxMs, onRun });
     this.concurrency = new ConcurrencyLimit(
       d.concurrency === undefined ? ADAPTIVE_CONCURRENCY : { initial: d.concurrency, max: d.concurrency },
     );
@@ -241,12 +249,7 @@ export class OperationWorker {
     const { store, metrics } = this.d;
     const labels = { provider: op.provider, account: op.account };
     if (failure.status === 429) {
-      if (this.gate.limited(failure.retryAfterMs, started)) {
-        const e = this.gate.limitEstimate;
-        // A 429 with hardly any call accepted before it gives no estimate (rate-gate.ts): calls are held, not paced.
-        if (e === undefined) log.info('tag API rate limit met: calls held while the bucket refills (no estimate of the limit yet)', { pauseMs: this.gate.pausedMs() });
-        else log.info('tag API rate limit met: calls paced', { estimatePerSecond: Math.round(e.rate * 10) / 10, estimateFrom: e.source, pauseMs: this.gate.pausedMs() });
-      }
+      this.gate.limited(failure.retryAfterMs, started); // its log line comes once the run is weighed (onRun)
     } else if (failure.retryAfterMs !== undefined) this.gate.pause(failure.retryAfterMs);
     if (failure.retryAfterMs !== undefined) this.sharePause(log);
     const now = this.d.now();

@@ -65,6 +65,8 @@ export interface RateGateOptions {
    * rests on long evidence (default 60) and when it rests on a few calls only (default 5).
    */
   probeSeconds?: { confident: number; unsure: number };
+  /** A new run of 429s was weighed (after the answers in flight with it): the estimate then (none: calls held), and how long calls stay paused. */
+  onRun?: (estimate: RateEstimate | undefined, pausedMs: number) => void;
 }
 
 /** How fast the cap climbs back to the estimate after a 429 (per second, exponential). */
@@ -229,6 +231,7 @@ export class RateGate {
       if (now < r.until && this.calls.inFlightBy(r.startedAt, now) > 0) return;
       this.pending.shift();
       this.evaluate(r, now);
+      if (r.newRun) this.opts.onRun?.(this.estimate, Math.max(0, this.pausedUntil - now));
     }
   }
 

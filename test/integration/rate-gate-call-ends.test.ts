@@ -17,7 +17,7 @@ const postCoupon = (h: Harness, userId: string) => {
   return request(h.app).post('/webhooks/line').set('content-type', 'application/json').set('x-line-signature', signLine(body, LINE_SECRET)).send(body).expect(200);
 };
 
-describe('a tag call that failed otherwise is not waited for by a later 429', () => {
+describe('the rate gate in the worker', () => {
   let h: Harness | undefined;
   let running: RunningDelivery | undefined;
   let mantago: FakeMantago | undefined;
@@ -30,7 +30,7 @@ describe('a tag call that failed otherwise is not waited for by a later 429', ()
     mantago = undefined;
   });
 
-  it('paces after the 429 at once, from the calls accepted before it', async () => {
+  it('a tag call that failed otherwise (a 500) is not waited for by a later 429: paced at once, from the calls accepted before it', async () => {
     mantago = await startFakeMantago();
     // The 500's retry comes long after the test.
     const env = {
@@ -52,5 +52,28 @@ describe('a tag call that failed otherwise is not waited for by a later 429', ()
     const limitMet = h.logs.parsed().filter((l) => String(l.message).startsWith('tag API rate limit met'));
     // Evaluated at the 429: an estimate from the four calls accepted, not "held (no estimate)".
     expect(limitMet).toEqual([expect.objectContaining({ message: 'tag API rate limit met: calls paced', estimatePerSecond: expect.any(Number) })]);
+  });
+
+  // A rate limiter answers 429 at once, the accepted calls after their write: the run is weighed,
+  // and its log line written, once the calls that started with the 429 have answered.
+  it('says how a run of 429s was weighed once the calls in flight with it have answered', async () => {
+    mantago = await startFakeMantago();
+    const env = {
+      LINE_CHANNEL_SECRET: LINE_SECRET, RETRY_MIN_MS: '60000', RETRY_MAX_MS: '120000',
+      MANTAGO_BASE_URL: mantago.baseUrl, MANTAGO_BOT_ID: mantago.botId, MANTAGO_TOKEN: mantago.token, MANTAGO_SECRET: mantago.secret,
+    };
+    h = await startHarness(env, { 'rules.yaml': COUPON_RULES });
+    running = await startDelivery(h, env);
+    for (let i = 0; i < 5; i++) mantago.api.enqueue({ status: 200, body: { success: true }, delayMs: 300 });
+    mantago.api.enqueue({ status: 429, body: mantagoError(429, 'slow down') });
+
+    const body = lineBody(['U1', 'U2', 'U3', 'U4', 'U5', 'U6'].map((u) => lineText('我要優惠券', u)));
+    await request(h.app).post('/webhooks/line').set('content-type', 'application/json').set('x-line-signature', signLine(body, LINE_SECRET)).send(body).expect(200);
+    await running.waitForOutcomes(1, (o) => o.outcome === 'retry' && o.status === 429);
+    const limitMet = () => h!.logs.parsed().filter((l) => String(l.message).startsWith('tag API rate limit met'));
+    // The five accepted calls are still on their way: nothing is said (nor decided) yet.
+    expect(limitMet()).toEqual([]);
+    await running.waitForOutcomes(5, (o) => o.outcome === 'applied');
+    expect(limitMet()).toEqual([expect.objectContaining({ message: 'tag API rate limit met: calls paced', account: expect.any(String), estimatePerSecond: expect.any(Number) })]);
   });
 });
