@@ -1,4 +1,5 @@
 import { CallTimes, type Refusal } from './call-times';
+import { capCurve } from './cap-curve';
 import { AcceptedRateEstimator, type RateEstimate } from './rate-estimate';
 
 /**
@@ -6,12 +7,11 @@ import { AcceptedRateEstimator, type RateEstimate } from './rate-estimate';
  * never slow another).
  *
  * - A `Retry-After` pauses every call to the account until then, for at most `maxPauseMs`
- *   (RETRY_MAX_MS): the value comes from the other side, and `Retry-After: 3000000000` once
- *   stopped a provider for good (issue 17). Every 429 that says `Retry-After: 1` costs a whole
- *   second, so the gate aims to meet as few as possible. The gate is this instance's alone: the
- *   worker keeps the pause in the store and tells the other instances (operation-worker.ts,
- *   sharePause), and a worker that starts reads the pauses kept there (worker.ts).
- * - Without any 429 there is no cap at all.
+ *   (RETRY_MAX_MS: `Retry-After: 3000000000` once stopped a provider for good). Each costs its
+ *   whole pause, so the gate aims to meet as few 429s as possible. The worker keeps the pause in
+ *   the store for the other instances and the next start (operation-worker.ts, stored-pauses.ts).
+ * - Without any 429 there is no cap at all; a pause lets the bucket refill, so after one the cap
+ *   starts at the estimate itself.
  * - After a 429 the limit is estimated from what the API actually accepted (rate-estimate.ts),
  *   and calls are paced evenly at a cap that follows it: just below the estimate right after a
  *   429 (so a bucket that ran empty fills a little), back at the estimate within about a second
@@ -19,7 +19,6 @@ import { AcceptedRateEstimator, type RateEstimate } from './rate-estimate';
  *   longer no 429 comes (a cubic in the time since: a raised limit is found within a minute or
  *   so, while a limit that stays put is met rarely; an estimate from a few calls only is
  *   probed within seconds).
- * - A pause already lets the bucket refill, so after one the cap starts at the estimate itself.
  * - A 429 with hardly any call accepted before it since the first call (or the first after an
  *   idle second: the bucket is only assumed full then, and another client of the account —
  *   another instance, or the one before a restart — may just have emptied it) says that the
@@ -49,10 +48,8 @@ import { AcceptedRateEstimator, type RateEstimate } from './rate-estimate';
  *   a few ms, an accepted call after the write (50–200 ms): counted at the 429, a drain begun on
  *   a full bucket looked like one another client had emptied, then like one that accepted next
  *   to nothing (README, *Rate limits*).
- * - Every 429 is taken for the bucket running empty. Refusals that have nothing to do with the
- *   rate (a quota shared with another client) slow the account too, far below what it accepts:
- *   1 call in 10 refused whatever the pace brings a simulated drain from 363/s to 3.7/s
- *   (rate-estimate.test.ts, marked failing until the gate tells such refusals apart).
+ * - Every 429 is taken for the bucket running empty: refusals unrelated to the rate slow the
+ *   account far below what it accepts (rate-estimate.test.ts, marked failing; README).
  */
 export interface RateGateOptions {
   now: () => number;
@@ -69,21 +66,12 @@ export interface RateGateOptions {
   onRun?: (estimate: RateEstimate | undefined, pausedMs: number) => void;
 }
 
-/** How fast the cap climbs back to the estimate after a 429 (per second, exponential). */
-const RECOVERY_PER_SECOND = 3;
 /** A cap above this multiple of the estimate is a probe; a refusal below it means the estimate is too high. */
 const PROBING_ABOVE = 1.02;
 /** A refusal while not probing lowers the estimate to this fraction of the cap then (after long evidence)… */
 const CONFIDENT_DECREASE = 0.97;
 /** …or to this one (while it rests on a few calls only). */
 const UNSURE_DECREASE = 0.9;
-/**
- * After a run that paused while the estimate is unsure, the cubic probe doubles the cap in this
- * many seconds (not `probeSeconds.unsure`): the cautious estimate is likely well below the limit.
- */
-const CLIMB_SECONDS = 3;
-/** Once the estimate rests on long evidence and runs pause, the cap aims this fraction below it. */
-const PAUSED_MARGIN = 0.015;
 /** Calls are claimed this long before their slot (a claim takes a few ms that pacing must not lose). */
 const CLAIM_AHEAD_MS = 20;
 /**
@@ -290,16 +278,8 @@ export class RateGate {
   private capAt(now: number): number | undefined {
     const e = this.estimate;
     if (e === undefined) return undefined;
-    const t = Math.max(0, now - this.since) / 1000;
-    const below = (1 - this.startFactor) * Math.exp(-RECOVERY_PER_SECOND * t);
-    // Lowered by a 429 after long evidence: still known closely enough to probe gently.
-    const scale = e.confident || this.everConfident ? this.probe.confident : this.climbing ? CLIMB_SECONDS : this.probe.unsure;
-    const above = (t / scale) ** 3;
-    // Where every run costs a pause, aim a little below an estimate from long evidence: one a
-    // little too high empties the bucket in the end (another pause), one a little too low costs
-    // only that little.
-    const aim = this.everConfident ? e.rate * (1 - PAUSED_MARGIN) : e.rate;
-    return Math.max(1, aim * (1 - below + above));
+    const seconds = Math.max(0, now - this.since) / 1000;
+    return capCurve({ estimate: e, seconds, startFactor: this.startFactor, everConfident: this.everConfident, climbing: this.climbing, probe: this.probe });
   }
 
   /** The estimated limit and what it rests on, or undefined while no 429 has come. */
