@@ -251,7 +251,9 @@ export class OperationWorker {
     if (failure.status === 429) {
       this.gate.limited(failure.retryAfterMs, started); // its log line comes once the run is weighed (onRun)
     } else if (failure.retryAfterMs !== undefined) this.gate.pause(failure.retryAfterMs);
-    if (failure.retryAfterMs !== undefined) this.sharePause(log);
+    // Only a pause the API asked for is the account's: a hold of the gate's own (a 429 weighed, or
+    // `Retry-After: 0`) stays this instance's.
+    if (failure.retryAfterMs !== undefined && failure.retryAfterMs > 0) this.sharePause(log);
     const now = this.d.now();
     const decision = decideAfterFailure(op, failure, this.d.policy, now, this.d.random);
     const outcome = { status: failure.status, error: failure.reason, bodyExcerpt: failure.bodyExcerpt };

@@ -76,4 +76,28 @@ describe('the rate gate in the worker', () => {
     await running.waitForOutcomes(5, (o) => o.outcome === 'applied');
     expect(limitMet()).toEqual([expect.objectContaining({ message: 'tag API rate limit met: calls paced', account: expect.any(String), estimatePerSecond: expect.any(Number) })]);
   });
+
+  // The account's pause is what the API asked for; the gate's own hold after a 429 (here: one with
+  // nothing accepted before it) is not kept for the other instances and the next start.
+  it.each([
+    ['0', false],
+    ['2', true],
+  ])('a 429 with Retry-After: %s keeps a pause in the store: %s', async (retryAfter, kept) => {
+    mantago = await startFakeMantago();
+    const env = {
+      LINE_CHANNEL_SECRET: LINE_SECRET, RETRY_MIN_MS: '60000', RETRY_MAX_MS: '120000',
+      MANTAGO_BASE_URL: mantago.baseUrl, MANTAGO_BOT_ID: mantago.botId, MANTAGO_TOKEN: mantago.token, MANTAGO_SECRET: mantago.secret,
+    };
+    h = await startHarness(env, { 'rules.yaml': COUPON_RULES });
+    running = await startDelivery(h, env);
+    mantago.api.enqueue({ status: 429, headers: { 'retry-after': retryAfter }, body: mantagoError(429, 'slow down') });
+    await postCoupon(h, 'Ulimited');
+    await running.waitForOutcomes(1, (o) => o.outcome === 'retry' && o.status === 429);
+    // The store write is not awaited by the call: stopping waits for it.
+    await running.stop();
+    running = undefined;
+    const pauses = await h.store.storedPauses(Date.now());
+    expect(pauses.size).toBe(kept ? 1 : 0);
+  });
 });
+
