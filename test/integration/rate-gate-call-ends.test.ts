@@ -17,6 +17,17 @@ const postCoupon = (h: Harness, userId: string) => {
   return request(h.app).post('/webhooks/line').set('content-type', 'application/json').set('x-line-signature', signLine(body, LINE_SECRET)).send(body).expect(200);
 };
 
+/** The service's app and delivery against a fake MantaGo; a failed call is retried long after the test. */
+async function start(): Promise<{ h: Harness; running: RunningDelivery; mantago: FakeMantago }> {
+  const mantago = await startFakeMantago();
+  const env = {
+    LINE_CHANNEL_SECRET: LINE_SECRET, RETRY_MIN_MS: '60000', RETRY_MAX_MS: '120000',
+    MANTAGO_BASE_URL: mantago.baseUrl, MANTAGO_BOT_ID: mantago.botId, MANTAGO_TOKEN: mantago.token, MANTAGO_SECRET: mantago.secret,
+  };
+  const h = await startHarness(env, { 'rules.yaml': COUPON_RULES });
+  return { h, running: await startDelivery(h, env), mantago };
+}
+
 describe('the rate gate in the worker', () => {
   let h: Harness | undefined;
   let running: RunningDelivery | undefined;
@@ -31,14 +42,7 @@ describe('the rate gate in the worker', () => {
   });
 
   it('a tag call that failed otherwise (a 500) is not waited for by a later 429: paced at once, from the calls accepted before it', async () => {
-    mantago = await startFakeMantago();
-    // The 500's retry comes long after the test.
-    const env = {
-      LINE_CHANNEL_SECRET: LINE_SECRET, RETRY_MIN_MS: '60000', RETRY_MAX_MS: '120000',
-      MANTAGO_BASE_URL: mantago.baseUrl, MANTAGO_BOT_ID: mantago.botId, MANTAGO_TOKEN: mantago.token, MANTAGO_SECRET: mantago.secret,
-    };
-    h = await startHarness(env, { 'rules.yaml': COUPON_RULES });
-    running = await startDelivery(h, env);
+    ({ h, running, mantago } = await start());
 
     mantago.api.enqueue({ status: 500, body: mantagoError(500, 'boom') });
     await postCoupon(h, 'Ufailed');
@@ -57,13 +61,7 @@ describe('the rate gate in the worker', () => {
   // A rate limiter answers 429 at once, the accepted calls after their write: the run is weighed,
   // and its log line written, once the calls that started with the 429 have answered.
   it('says how a run of 429s was weighed once the calls in flight with it have answered', async () => {
-    mantago = await startFakeMantago();
-    const env = {
-      LINE_CHANNEL_SECRET: LINE_SECRET, RETRY_MIN_MS: '60000', RETRY_MAX_MS: '120000',
-      MANTAGO_BASE_URL: mantago.baseUrl, MANTAGO_BOT_ID: mantago.botId, MANTAGO_TOKEN: mantago.token, MANTAGO_SECRET: mantago.secret,
-    };
-    h = await startHarness(env, { 'rules.yaml': COUPON_RULES });
-    running = await startDelivery(h, env);
+    ({ h, running, mantago } = await start());
     for (let i = 0; i < 5; i++) mantago.api.enqueue({ status: 200, body: { success: true }, delayMs: 300 });
     mantago.api.enqueue({ status: 429, body: mantagoError(429, 'slow down') });
 
@@ -83,13 +81,7 @@ describe('the rate gate in the worker', () => {
     ['0', false],
     ['2', true],
   ])('a 429 with Retry-After: %s keeps a pause in the store: %s', async (retryAfter, kept) => {
-    mantago = await startFakeMantago();
-    const env = {
-      LINE_CHANNEL_SECRET: LINE_SECRET, RETRY_MIN_MS: '60000', RETRY_MAX_MS: '120000',
-      MANTAGO_BASE_URL: mantago.baseUrl, MANTAGO_BOT_ID: mantago.botId, MANTAGO_TOKEN: mantago.token, MANTAGO_SECRET: mantago.secret,
-    };
-    h = await startHarness(env, { 'rules.yaml': COUPON_RULES });
-    running = await startDelivery(h, env);
+    ({ h, running, mantago } = await start());
     mantago.api.enqueue({ status: 429, headers: { 'retry-after': retryAfter }, body: mantagoError(429, 'slow down') });
     await postCoupon(h, 'Ulimited');
     await running.waitForOutcomes(1, (o) => o.outcome === 'retry' && o.status === 429);

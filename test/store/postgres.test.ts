@@ -540,13 +540,7 @@ describePg(titled('PostgreSQL store'), () => {
   });
 
   it('answers StoreUnavailableError while the database is unreachable, then recovers by itself and listens again', async () => {
-    const target = new URL(url!);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const viaProxy = new URL(url!);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
-    const schema = newSchema();
-    const direct = pgStore(schema);
-    const proxied = pgStore(schema, { url: viaProxy.toString(), connectTimeoutMs: 1000 });
+    const { proxy, schema, direct, proxied } = await storesBesideProxy();
     try {
       await direct.migrate();
       const heard = wakeRecorder(proxied);
@@ -580,13 +574,7 @@ describePg(titled('PostgreSQL store'), () => {
   });
 
   it('says pauses may have gone unheard when its LISTEN connection is back, and the pause shared meanwhile is in the store', async () => {
-    const target = new URL(url!);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const viaProxy = new URL(url!);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
-    const schema = newSchema();
-    const direct = pgStore(schema);
-    const proxied = pgStore(schema, { url: viaProxy.toString(), connectTimeoutMs: 1000 });
+    const { proxy, schema, direct, proxied } = await storesBesideProxy();
     try {
       await direct.migrate();
       const news: string[] = [];
@@ -628,3 +616,13 @@ describe('openStore with PostgreSQL', () => {
     }
   });
 });
+
+/** Two stores on one new schema: one connected directly, one through a TCP proxy the test can cut (and their schema, to drop). */
+async function storesBesideProxy() {
+  const target = new URL(url!);
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  const viaProxy = new URL(url!);
+  viaProxy.host = `127.0.0.1:${proxy.port}`;
+  const schema = newSchema();
+  return { proxy, schema, direct: pgStore(schema), proxied: pgStore(schema, { url: viaProxy.toString(), connectTimeoutMs: 1000 }) };
+}
