@@ -176,9 +176,13 @@ export class OperationWorker {
       log.warn('tag operation kept as a dead letter: no account can take it', { reason: dead.reason });
       return;
     }
-    // A Retry-After that came while this call waited for its slot holds it too.
-    for (let wait = this.gate.take(); wait > 0; wait = this.gate.pausedMs() > 0 ? this.gate.take() : 0) {
-      await new Promise((r) => setTimeout(r, wait));
+    // A Retry-After that came while this call waited for its slot holds it too. A timer may wake
+    // it before its slot (Node counts from the loop's cached time): it waits the rest, as the gate
+    // knows it by its slot, and one told of a start before it took it for a call still in flight.
+    let slot = this.d.now() + this.gate.take();
+    for (let now = this.d.now(); now < slot; now = this.d.now()) {
+      await new Promise((r) => setTimeout(r, Math.max(1, Math.ceil(slot - now))));
+      if (this.d.now() >= slot && this.gate.pausedMs() > 0) slot = this.d.now() + this.gate.take();
     }
     // From its slot on, the gate counts this call in flight until told how it ended (rate-gate.ts).
     if (lease.abandoned || lease.released || lease.signal.aborted) this.gate.ended(this.d.now());
