@@ -26,8 +26,8 @@ export interface Refusal {
  * A call starts at the slot `take` gave it and ends with the answer `accepted` or `limited` is
  * told of (which removes the latest start at or before the answered call's own), or with `ended`
  * (any other failure, or a call that was not made after all). A call that
- * wakes at its slot while the account is held does not start: it takes a new slot
- * (OperationWorker, the drain simulation), and `retaken` forgets the one it had. A slot given to
+ * wakes at its slot while the account is held does not start: it takes a new slot, naming
+ * the one it had, which is forgotten as a call ended (OperationWorker, the drain simulation). A slot given to
  * a call that never starts (its lease lost, the service stopping) is forgotten after FORGET_MS;
  * the gate never waits on these starts for longer than a second anyway (rate-gate.ts).
  */
@@ -81,12 +81,6 @@ export class CallTimes {
   ended(startedAt: number): void {
     const i = this.latestAtOrBefore(startedAt);
     if (i >= 0) this.starts.splice(i, 1);
-  }
-
-  /** A call that was to start at a slot in [from, to] takes a new one: the latest such slot is forgotten. */
-  retaken(from: number, to: number): void {
-    const i = this.latestAtOrBefore(to);
-    if (i >= 0 && (this.starts[i] as number) >= from) this.starts.splice(i, 1);
   }
 
   /** Calls started at or before `t` (and by `now`) that have not answered. */

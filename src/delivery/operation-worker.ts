@@ -182,7 +182,7 @@ export class OperationWorker {
     let slot = this.d.now() + this.gate.take();
     for (let now = this.d.now(); now < slot; now = this.d.now()) {
       await new Promise((r) => setTimeout(r, Math.max(1, Math.ceil(slot - now))));
-      if (this.d.now() >= slot && this.gate.pausedMs() > 0) slot = this.d.now() + this.gate.take();
+      if (this.d.now() >= slot && this.gate.pausedMs() > 0) slot = this.d.now() + this.gate.take(slot);
     }
     // From its slot on, the gate counts this call in flight until told how it ended (rate-gate.ts).
     if (lease.abandoned || lease.released || lease.signal.aborted) this.gate.ended(this.d.now());

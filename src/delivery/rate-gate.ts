@@ -99,8 +99,6 @@ export class RateGate {
   private readonly calls = new CallTimes();
   /** 429s waiting for the answers of the calls in flight with them, in the order heard. */
   private readonly pending: Refusal[] = [];
-  /** The latest time the gate let calls go: a slot after it reached while calls are held is taken anew. */
-  private lastFreeAt = -Infinity;
   /** Once the estimate rested on long evidence at a run that paused, a 429 that pauses lowers it a little and probing stays gentle. */
   private everConfident = false;
   /** Half the pace the API accepted before the first run of 429s that paused the account. */
@@ -133,19 +131,18 @@ export class RateGate {
   /** Until when calls are held (evaluating what can be first). */
   private heldUntil(now: number): number {
     this.settle(now);
-    const until = Math.max(this.pausedUntil, this.pending[0]?.until ?? 0);
-    if (now >= until) this.lastFreeAt = now;
-    return until;
+    return Math.max(this.pausedUntil, this.pending[0]?.until ?? 0);
   }
 
   /**
    * Reserves the next slot and returns how long to wait for it (0: start now).
-   * Under a cap, calls claimed together are spread evenly instead of sent as a burst.
+   * Under a cap, calls claimed together are spread evenly instead of sent as a burst. `had`: the
+   * slot this call was given before, reached while calls were held: it never started there.
    */
-  take(): number {
+  take(had?: number): number {
     const now = this.opts.now();
     const held = this.heldUntil(now);
-    if (now < held) this.calls.retaken(this.lastFreeAt, now); // its slot came while held: it takes a new one
+    if (had !== undefined) this.calls.ended(had);
     const wait = this.slotWait(now, held);
     this.calls.add(now + wait);
     return wait;

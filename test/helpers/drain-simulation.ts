@@ -222,8 +222,9 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
   };
   const startWhenSlot = (wait: number) => {
     if (wait <= 0) return call(now);
-    schedule(now + wait, () => {
-      const more = gate.pausedMs() > 0 ? gate.take() : 0;
+    const slot = now + wait;
+    schedule(slot, () => {
+      const more = gate.pausedMs() > 0 ? gate.take(slot) : 0;
       if (more > 0) startWhenSlot(more);
       else call(now);
     });

@@ -81,3 +81,54 @@ describe('RateGate: a 429 waits for the calls in flight with it', () => {
     expect(gate.limitEstimate).toBeUndefined(); // nothing accepted: another client emptied the bucket, as before
   });
 });
+
+describe('RateGate: a call that takes a slot while a 429 waits for the calls in flight with it', () => {
+  // A claim's items take their slots as the claim returns: a 429 heard while it was on its way
+  // holds them. Such a first take had no slot to give up, yet it forgot the latest start since
+  // the gate was last free — the start of a call in flight with the 429 — and the 429 was weighed
+  // before that call's answer, the case the wait is for.
+  it('forgets no start of a call in flight: the 429 still waits for every answer', () => {
+    let now = 0;
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
+    for (let i = 0; i < 5; i++) expect(gate.take()).toBe(0);
+    now = 5;
+    gate.limited(undefined, 0); // the fifth; four started with it are on their way
+    now = 6;
+    expect(gate.take()).toBeGreaterThan(0); // a claimed item, held
+    now = 30;
+    for (let i = 0; i < 3; i++) gate.accepted(0);
+    expect(gate.limitEstimate).toBeUndefined(); // one answer still to come
+    expect(gate.pausedMs()).toBeGreaterThan(0);
+    gate.accepted(0);
+    expect(gate.pausedMs()).toBe(0);
+  });
+
+  // A call whose timer woke late, after a look found the gate free, and found it held (a 503's
+  // Retry-After came meanwhile): the slot it had was not forgotten, and the next 429 within 15 s
+  // waited a second for a call never made.
+  it('forgets the slot a call had when it wakes late to a pause and takes another', () => {
+    let now = 0;
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
+    for (let i = 0; i < 10; i++) gate.accepted(i * 25, i * 25 + 20);
+    now = 260;
+    gate.limited(undefined, 255); // an estimate: calls paced
+    now = 3000;
+    const first = now + gate.take();
+    const slot = now + gate.take();
+    expect(slot).toBeGreaterThan(first);
+    now = first + 20;
+    gate.accepted(first);
+    now = slot + 2; // its timer is late: another loop looks meanwhile (free), then a 503 pauses
+    expect(gate.pausedMs()).toBe(0);
+    now += 1;
+    gate.pause(1000);
+    now += 1;
+    expect(gate.pausedMs()).toBeGreaterThan(0);
+    const next = now + gate.take(slot);
+    now = next;
+    expect(gate.pausedMs()).toBe(0);
+    now += 5;
+    gate.limited(undefined, next); // nothing else in flight: weighed at once
+    expect(gate.pausedMs()).toBe(0);
+  });
+});
