@@ -38,12 +38,12 @@ export function datedApart(e: Pick<HistoryEvent, 'eventAt' | 'receivedAt'>): num
   return apart >= 1000 ? e.eventAt : undefined;
 }
 
-/** Tags with a lifetime running (`autotag status`, /admin): "3 tags have a lifetime running (for:); the first ends at …". */
 /** A provider account paused by a tag API's `Retry-After` (StoreStatus.pauses). */
 export function pausedAccount(account: string, until: number): string {
   return `calls to ${account} paused until ${isoTime(until)} (its tag API answered with Retry-After)`;
 }
 
+/** Tags with a lifetime running (`autotag status`, /admin): "3 tags have a lifetime running (for:); the first ends at …". */
 export function runningLifetimes(running: number, nextEndAt: number): string {
   const tags = running === 1 ? '1 tag has' : `${running} tags have`;
   return `${tags} a lifetime running (for:); the first ends at ${isoTime(nextEndAt)}, when its removal is queued`;
