@@ -179,10 +179,16 @@ export class OperationWorker {
     // A Retry-After that came while this call waited for its slot holds it too. A timer may wake
     // it before its slot (Node counts from the loop's cached time): it waits the rest, as the gate
     // knows it by its slot, and one told of a start before it took it for a call still in flight.
+    // A slot given while a 429 is weighed is a look again, not a place in the pace: taken anew,
+    // or the calls that waited would all start together once it is weighed.
     let slot = this.d.now() + this.gate.take();
+    let recheck = this.gate.weighing;
     for (let now = this.d.now(); now < slot; now = this.d.now()) {
       await new Promise((r) => setTimeout(r, Math.max(1, Math.ceil(slot - now))));
-      if (this.d.now() >= slot && this.gate.pausedMs() > 0) slot = this.d.now() + this.gate.take(slot);
+      if (this.d.now() >= slot && (recheck || this.gate.pausedMs() > 0)) {
+        slot = this.d.now() + this.gate.take(slot);
+        recheck = this.gate.weighing;
+      }
     }
     // From its slot on, the gate counts this call in flight until told how it ended (rate-gate.ts).
     if (lease.abandoned || lease.released || lease.signal.aborted) this.gate.ended(this.d.now());

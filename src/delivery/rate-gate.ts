@@ -279,6 +279,14 @@ export class RateGate {
     return capCurve({ estimate: e, seconds, startFactor: this.startFactor, everConfident: this.everConfident, climbing: this.climbing, probe: this.probe });
   }
 
+  /**
+   * A 429 waits for the answers in flight with it (and no pause holds calls): a slot `take` gives
+   * now is a look again soon, not a place in the pace — the call takes a new one at it.
+   */
+  get weighing(): boolean {
+    return this.pending.length > 0 && this.pausedUntil <= this.opts.now();
+  }
+
   /** The estimated limit and what it rests on, or undefined while no 429 has come. */
   get limitEstimate(): RateEstimate | undefined {
     return this.estimate;

@@ -220,11 +220,12 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
       }
     }
   };
-  const startWhenSlot = (wait: number) => {
+  // As OperationWorker: a slot given while a 429 is weighed is taken anew at it.
+  const startWhenSlot = (wait: number, recheck = gate.weighing) => {
     if (wait <= 0) return call(now);
     const slot = now + wait;
     schedule(slot, () => {
-      const more = gate.pausedMs() > 0 ? gate.take(slot) : 0;
+      const more = recheck || gate.pausedMs() > 0 ? gate.take(slot) : 0;
       if (more > 0) startWhenSlot(more);
       else call(now);
     });

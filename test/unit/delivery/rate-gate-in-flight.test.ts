@@ -131,4 +131,30 @@ describe('RateGate: a call that takes a slot while a 429 waits for the calls in 
     gate.limited(undefined, next); // nothing else in flight: weighed at once
     expect(gate.pausedMs()).toBe(0);
   });
+
+  // Calls that look for a slot while a 429 is weighed get a look again soon, not a place in the
+  // pace (there is none yet); OperationWorker takes a new slot at it, so once the run is weighed
+  // they go out at the new cap, not all at once.
+  it('a slot given while a 429 is weighed is a look again; taken anew once it is weighed, the calls are paced', () => {
+    let now = 0;
+    const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
+    for (let i = 0; i < 10; i++) gate.take();
+    now = 20;
+    for (let i = 0; i < 8; i++) gate.accepted(0);
+    now = 25;
+    gate.limited(undefined, 0); // the tenth call's 429; the ninth is still in flight
+    now = 26;
+    const looks = [gate.take(), gate.take(), gate.take(), gate.take()];
+    expect(gate.weighing).toBe(true);
+    expect(looks.every((w) => w > 0 && w <= 10)).toBe(true);
+    now = 30;
+    gate.accepted(0); // the ninth: the run is weighed
+    expect(gate.weighing).toBe(false);
+    const cap = gate.rateCap!;
+    expect(cap).toBeGreaterThan(0);
+    now = 36;
+    const starts = looks.map(() => now + gate.take(26 + looks[0]!));
+    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeCloseTo(1000 / cap, 0);
+  });
 });
+
