@@ -12,6 +12,8 @@ import { nowMs } from './stats';
 export interface CountingTagApiOptions {
   /** Every answer waits this long (a remote API's round trip). */
   latencyMs: number;
+  /** 429s are answered after this long instead (a rate limiter at the API's edge answers before any write is done). */
+  refusedLatencyMs?: number;
   /** Expected `Authorization: Bearer …`; anything else gets 401 (a misconfigured run fails loudly). */
   token: string;
   /**
@@ -124,7 +126,7 @@ export class CountingTagApi {
         this.inFlight--;
         res.writeHead(status, { 'content-type': 'application/json', ...headers });
         res.end(JSON.stringify(body));
-      }, this.opts.latencyMs);
+      }, status === 429 ? (this.opts.refusedLatencyMs ?? this.opts.latencyMs) : this.opts.latencyMs);
     });
   }
 
