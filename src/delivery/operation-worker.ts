@@ -181,12 +181,15 @@ export class OperationWorker {
     // knows it by its slot, and one told of a start before it took it for a call still in flight.
     // A slot given while a 429 is weighed is a look again, not a place in the pace: taken anew,
     // or the calls that waited would all start together once it is weighed.
-    let slot = this.d.now() + this.gate.take();
+    // (The gate counts the slot from its own reading of the clock: read after it, never before.)
+    let wait = this.gate.take();
+    let slot = this.d.now() + wait;
     let recheck = this.gate.weighing;
     for (let now = this.d.now(); now < slot; now = this.d.now()) {
       await new Promise((r) => setTimeout(r, Math.max(1, Math.ceil(slot - now))));
       if (this.d.now() >= slot && (recheck || this.gate.pausedMs() > 0)) {
-        slot = this.d.now() + this.gate.take(slot);
+        wait = this.gate.take(slot);
+        slot = this.d.now() + wait;
         recheck = this.gate.weighing;
       }
     }
