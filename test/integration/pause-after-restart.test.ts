@@ -1,9 +1,8 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import { startFakeMantago, type FakeMantago } from '../helpers/fake-tag-api';
-import { COUPON_RULES, tempDir } from '../helpers/app-harness';
+import { tempDir } from '../helpers/app-harness';
 import { describePostgres, dropSchema, newSchemaName } from '../helpers/pg-schema';
-import { mantagoEnv, postLineText, startService, type ServiceProcess } from '../helpers/service-process';
+import { postLineText } from '../helpers/service-process';
+import { serviceFixture } from '../helpers/service-fixture';
 
 /*
  * CONTRACT.md "Retries": a `Retry-After` pauses calls to that provider account until then. A
@@ -20,35 +19,15 @@ const isMapping = (r: { path: string }) => r.path.includes('TagMapping');
 const honoured = (l: Record<string, unknown>) => l.message === 'calls to a provider account paused: a Retry-After met before this start has not ended';
 
 function restartDuringPause(store: () => Record<string, string>): void {
-  let mantago: FakeMantago;
-  let rulesDir: string;
-  const services: ServiceProcess[] = [];
-
-  beforeEach(async () => {
-    mantago = await startFakeMantago();
-    rulesDir = tempDir('autotag-pause-restart-rules-');
-    fs.writeFileSync(path.join(rulesDir, 'rules.yaml'), COUPON_RULES);
-  });
-  afterEach(async () => {
-    for (const s of services) s.kill('SIGKILL');
-    await Promise.all(services.map((s) => s.exited));
-    services.length = 0;
-    await mantago.close();
-    fs.rmSync(rulesDir, { recursive: true, force: true });
-  });
-
-  const start = async () => {
-    const s = await startService({ ...store(), RULES_DIR: rulesDir, LINE_CHANNEL_SECRET: SECRET, ...mantagoEnv(mantago), RETRY_MIN_MS: '50', RETRY_MAX_MS: '10000' });
-    services.push(s);
-    return s;
-  };
+  const services = serviceFixture({ lineSecret: SECRET, rulesDirPrefix: 'autotag-pause-restart-rules-' });
+  const start = () => services.start({ ...store(), RETRY_MIN_MS: '50', RETRY_MAX_MS: '10000' });
 
   it('the service started during the pause calls the account only once the pause has ended', async () => {
     const first = await start();
-    mantago.api.enqueueFor(isMapping, { status: 429, headers: { 'retry-after': String(PAUSE_S) }, body: { success: false } });
+    services.mantago.api.enqueueFor(isMapping, { status: 429, headers: { 'retry-after': String(PAUSE_S) }, body: { success: false } });
     expect(await postLineText(first.url, SECRET, 'coupon', 'U-limited')).toBe(200);
     await first.waitForLog((l) => l.message === 'tag operation failed, will retry' && l.status === 429);
-    const [limited] = mantago.api.requests.filter(isMapping);
+    const [limited] = services.mantago.api.requests.filter(isMapping);
     expect(limited?.status).toBe(429);
     // The service read the answer after the API sent it: its pause ends no sooner than this.
     const pauseEnd = limited!.finishedAt! + PAUSE_S * 1000;
@@ -59,8 +38,8 @@ function restartDuringPause(store: () => Record<string, string>): void {
     for (const user of ['U-during-1', 'U-during-2', 'U-during-3']) expect(await postLineText(second.url, SECRET, 'coupon', user)).toBe(200);
     expect(pauseEnd - Date.now()).toBeGreaterThan(1000); // started, and given webhooks, well within the pause
 
-    await mantago.api.waitFor((rs) => rs.filter((r) => isMapping(r) && r.status === 200).length === 4, 15_000);
-    const after = mantago.api.requests.filter((r) => isMapping(r) && r !== limited);
+    await services.mantago.api.waitFor((rs) => rs.filter((r) => isMapping(r) && r.status === 200).length === 4, 15_000);
+    const after = services.mantago.api.requests.filter((r) => isMapping(r) && r !== limited);
     const firstCall = Math.min(...after.map((r) => r.receivedAt));
     // No call before the pause ended (a few ms for timers), and the first right after it.
     expect(firstCall - pauseEnd).toBeGreaterThanOrEqual(-20);
@@ -72,18 +51,19 @@ function restartDuringPause(store: () => Record<string, string>): void {
 
 describe('a Retry-After pause outlives a restart (SQLite, real processes)', () => {
   let dataDir: string;
+  // First: its processes are killed before their store is removed.
+  restartDuringPause(() => ({ DATA_DIR: dataDir }));
   beforeEach(() => {
     dataDir = tempDir('autotag-pause-restart-data-');
   });
   afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
-  restartDuringPause(() => ({ DATA_DIR: dataDir }));
 });
 
 describePostgres('a Retry-After pause holds an instance started during it (PostgreSQL, real processes)', (url) => {
   let schema: string;
+  restartDuringPause(() => ({ DATABASE_URL: url, DATABASE_SCHEMA: schema }));
   beforeEach(() => {
     schema = newSchemaName('autotag_pause_restart');
   });
   afterEach(async () => dropSchema(url, schema));
-  restartDuringPause(() => ({ DATABASE_URL: url, DATABASE_SCHEMA: schema }));
 });

@@ -1,11 +1,8 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { startFakeMantago, type FakeMantago } from '../helpers/fake-tag-api';
 import pg from 'pg';
-import { COUPON_RULES, tempDir } from '../helpers/app-harness';
 import { listening } from '../store/pg-waits';
 import { describePostgres, dropSchema, newSchemaName } from '../helpers/pg-schema';
-import { mantagoEnv, postLineText, startService, type ServiceProcess } from '../helpers/service-process';
+import { postLineText } from '../helpers/service-process';
+import { serviceFixture } from '../helpers/service-fixture';
 
 /*
  * CONTRACT.md "Retries": a `Retry-After` pauses calls to that provider account until then — the
@@ -18,39 +15,14 @@ const SECRET = 'shared-pause-line-secret';
 const PAUSE_S = 3;
 
 describePostgres('a Retry-After pauses the account on every instance (PostgreSQL, real processes)', (url) => {
-  let mantago: FakeMantago;
-  let rulesDir: string;
+  const services = serviceFixture({ lineSecret: SECRET, rulesDirPrefix: 'autotag-shared-pause-rules-' });
   let schema: string;
-  const services: ServiceProcess[] = [];
-
-  beforeEach(async () => {
-    mantago = await startFakeMantago();
-    rulesDir = tempDir('autotag-shared-pause-rules-');
-    fs.writeFileSync(path.join(rulesDir, 'rules.yaml'), COUPON_RULES);
+  beforeEach(() => {
     schema = newSchemaName('autotag_pause');
   });
-  afterEach(async () => {
-    for (const s of services) s.kill('SIGKILL');
-    await Promise.all(services.map((s) => s.exited));
-    services.length = 0;
-    await mantago.close();
-    fs.rmSync(rulesDir, { recursive: true, force: true });
-    await dropSchema(url, schema);
-  });
+  afterEach(async () => dropSchema(url, schema));
 
-  const start = async () => {
-    const s = await startService({
-      DATABASE_URL: url,
-      DATABASE_SCHEMA: schema,
-      RULES_DIR: rulesDir,
-      LINE_CHANNEL_SECRET: SECRET,
-      ...mantagoEnv(mantago),
-      RETRY_MIN_MS: '50',
-      RETRY_MAX_MS: '10000',
-    });
-    services.push(s);
-    return s;
-  };
+  const start = () => services.start({ DATABASE_URL: url, DATABASE_SCHEMA: schema, RETRY_MIN_MS: '50', RETRY_MAX_MS: '10000' });
 
   it('the other instance makes no call to the account until the pause has passed, then both go on', async () => {
     const [a, b] = [await start(), await start()];
@@ -62,11 +34,11 @@ describePostgres('a Retry-After pauses the account on every instance (PostgreSQL
       await admin.end();
     }
     const isMapping = (r: { path: string }) => r.path.includes('TagMapping');
-    mantago.api.enqueueFor(isMapping, { status: 429, headers: { 'retry-after': String(PAUSE_S) }, body: { success: false } });
+    services.mantago.api.enqueueFor(isMapping, { status: 429, headers: { 'retry-after': String(PAUSE_S) }, body: { success: false } });
 
     // The first webhook meets the 429, on whichever instance claims it.
     expect(await postLineText(a.url, SECRET, 'coupon', 'U-first')).toBe(200);
-    await mantago.api.waitFor((rs) => rs.some((r) => isMapping(r) && r.status === 429));
+    await services.mantago.api.waitFor((rs) => rs.some((r) => isMapping(r) && r.status === 429));
     const limitedAt = Date.now();
     // The pause reaches the other instance (a NOTIFY; it logs that it heard it), then webhooks on both.
     const heard = (l: Record<string, unknown>) => l.message === 'calls to a provider account paused: another instance met its Retry-After';
@@ -78,8 +50,8 @@ describePostgres('a Retry-After pauses the account on every instance (PostgreSQL
     }
 
     // All nine tags arrive in the end…
-    await mantago.api.waitFor((rs) => rs.filter((r) => isMapping(r) && r.status === 200).length === 9, 20_000);
-    const calls = mantago.api.requests.filter(isMapping);
+    await services.mantago.api.waitFor((rs) => rs.filter((r) => isMapping(r) && r.status === 200).length === 9, 20_000);
+    const calls = services.mantago.api.requests.filter(isMapping);
     // …and after the 429 no call at all came before its pause was over (a little less, for the
     // two clocks: the pause counts from when the service read the answer).
     const during = calls.filter((r) => r.receivedAt > limitedAt && r.receivedAt < limitedAt + PAUSE_S * 1000 - 200);
