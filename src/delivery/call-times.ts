@@ -54,8 +54,7 @@ export class CallTimes {
    * 5 ms would place a 100 ms call 95 ms late), a 429 by the fastest of either (a 429 is no slower).
    */
   answered(startedAt: number, answeredAt: number, kind: 'accepted' | 'refused'): number {
-    const i = this.latestAtOrBefore(startedAt);
-    if (i >= 0) this.starts.splice(i, 1);
+    this.ended(startedAt);
     const roundTrip = answeredAt - startedAt;
     if (roundTrip >= 0) this.fastest[kind] = Math.min(this.fastest[kind] * ROUND_TRIP_DRIFT, roundTrip);
     const fastest = kind === 'refused' ? Math.min(this.fastest.accepted, this.fastest.refused) : this.fastest.accepted;
@@ -77,7 +76,7 @@ export class CallTimes {
     return latest;
   }
 
-  /** The call that started at `startedAt` ended without a word on the rate (another failure), or never started. */
+  /** The call that started at `startedAt` is no longer in flight: answered, failed otherwise, or never started (the latest start at or before it goes). */
   ended(startedAt: number): void {
     const i = this.latestAtOrBefore(startedAt);
     if (i >= 0) this.starts.splice(i, 1);
