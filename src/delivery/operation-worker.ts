@@ -142,11 +142,11 @@ export class OperationWorker {
     const until = now + ms;
     if (ms <= 0 || until <= this.sharedPauseUntil + SHARE_PAUSE_LONGER_BY_MS) return;
     this.sharedPauseUntil = until;
-    this.sharing = this.d.store
-      .sharePause(this.d.name, until, now)
-      .catch((err: unknown) => {
-        log.warn('could not keep a Retry-After pause in the store for the other instances and the next start', { err });
-      });
+    const write = this.d.store.sharePause(this.d.name, until, now).catch((err: unknown) => {
+      log.warn('could not keep a Retry-After pause in the store for the other instances and the next start', { err });
+    });
+    // Stopping waits for every write still running, not only the latest (an earlier one may be the slow one).
+    this.sharing = Promise.all([this.sharing, write]).then(() => undefined);
   }
 
   get active(): number {
@@ -156,7 +156,7 @@ export class OperationWorker {
   /** Stops claiming, waits up to `graceMs` for calls in flight, then releases every lease still held. */
   async stop(graceMs: number): Promise<{ drained: boolean; released: number }> {
     const stopped = await this.loop.stop(graceMs);
-    // A pause met by the last calls is kept before the store closes (it never rejects: see sharePause).
+    // The pauses met by the last calls are kept before the store closes (it never rejects: see sharePause).
     await this.sharing;
     return stopped;
   }
