@@ -94,13 +94,23 @@ export function parseYamlSource(input: string, hint?: SyntaxHint): YamlSource {
   };
   // A hint is given once for its place: the parser's further complaints about the same text follow it as they are.
   const hinted = new Set<number>();
-  const syntaxErrors = doc.errors.map((e) => {
-    const message = syntaxMessage(e.code, e.message, text.slice(e.pos[0]));
-    const found = hint?.(text, e.pos[0]);
-    if (found === undefined || hinted.has(found.offset)) return { position: position(e.pos[0]), message };
-    hinted.add(found.offset);
-    return { position: position(found.offset), message: `${message}; ${found.hint}` };
-  });
+  const reported = new Set<string>();
+  const syntaxErrors = doc.errors
+    .map((e) => {
+      const message = syntaxMessage(e.code, e.message, text.slice(e.pos[0]));
+      const found = hint?.(text, e.pos[0]);
+      if (found === undefined || hinted.has(found.offset)) return { position: position(e.pos[0]), message };
+      hinted.add(found.offset);
+      return { position: position(found.offset), message: `${message}; ${found.hint}` };
+    })
+    // The parser may report one fault twice at one place (an unclosed `{` inside an unclosed `[`):
+    // `validate` prints one line per problem, so the same message at the same place is kept once.
+    .filter((e) => {
+      const key = `${e.position.line}:${e.position.column}:${e.message}`;
+      if (reported.has(key)) return false;
+      reported.add(key);
+      return true;
+    });
   const unprintable = NOT_PRINTABLE.exec(text);
   if (unprintable) {
     const code = (unprintable[0].codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0');

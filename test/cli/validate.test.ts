@@ -62,6 +62,17 @@ describe('autotag validate', () => {
     expect(io.err.trimEnd().split('\n')).toHaveLength(1);
   });
 
+  it('prints a YAML syntax error the parser reports twice at one place on one line', async () => {
+    // `[a }`: the parser reports the unclosed `{` twice at the same column.
+    const io = bufferIo();
+    expect(await runValidate({ rules: 'test/fixtures/rules/invalid/yaml-syntax-repeated' }, io, deps())).toBe(1);
+    const file = 'test/fixtures/rules/invalid/yaml-syntax-repeated/rules.yaml';
+    expect(io.err.trimEnd().split('\n')).toEqual([
+      `${file}:3:34: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+      `${file}:3:35: YAML syntax error: Flow map in block collection must be sufficiently indented and end with a }`,
+    ]);
+  });
+
   it('fails when the folder does not exist, naming it in full and what named it', async () => {
     const io = bufferIo();
     expect(await runValidate({ rules: 'no/such/dir' }, io, deps())).toBe(1);
