@@ -1,5 +1,6 @@
 /** No tag call outlives its deadline (TAG_API_TIMEOUT_MS, 10 s by default): a start older than this was never made, or its answer lost. */
 const FORGET_MS = 15_000;
+/** Calls in flight remembered at most (the one given its slot longest ago goes first). */
 const KEEP = 4096;
 /** Accepted calls remembered for `acceptedWith` (the last fraction of a second's worth). */
 const KEEP_ACCEPTED = 512;
@@ -20,41 +21,60 @@ export interface Refusal {
 }
 
 /**
- * What RateGate knows of its account's calls' times: which have started and not answered yet,
- * and when each answered one most likely reached the API.
+ * One call RateGate gave a slot, from `take` until its answer (`accepted`, `limited`) or `ended`:
+ * the worker only passes it back. `startedAt` is the slot until the worker says when the call
+ * actually started (`started`); only CallTimes moves it. Neither a timer that wakes early nor the
+ * order the clock is read in changes which call an answer frees.
+ */
+export interface GateCall {
+  readonly startedAt: number;
+}
+
+/** CallTimes's own view of a call: the start it moves. */
+type Call = { startedAt: number };
+
+/**
+ * What RateGate knows of its account's calls' times: which have a slot and have not answered
+ * yet, and when each answered one most likely reached the API.
  *
- * A call starts at the slot `take` gave it and ends with the answer `accepted` or `limited` is
- * told of (which removes the latest start at or before the answered call's own), or with `ended`
- * (any other failure, or a call that was not made after all). A call that
- * wakes at its slot while the account is held does not start: it takes a new slot, naming
- * the one it had, which is forgotten as a call ended (OperationWorker, the drain simulation). A slot given to
- * a call that never starts (its lease lost, the service stopping) is forgotten after FORGET_MS;
- * the gate never waits on these starts for longer than a second anyway (rate-gate.ts).
+ * A call is known by its handle from the slot `take` gave it until its answer or `ended` (any
+ * other failure, or a call not made after all). A call that wakes at its slot while the
+ * account is held takes a new one: the same handle, moved. A call given a slot that never
+ * starts and is never told of (its lease lost, the service stopping) is forgotten FORGET_MS after
+ * its slot; the gate never waits on such a call for longer than a second anyway (rate-gate.ts).
  */
 export class CallTimes {
-  /** Starts of the calls in flight, ascending. */
-  private starts: number[] = [];
+  /** The calls in flight, in the order they were given their (latest) slot. */
+  private readonly inFlight = new Set<Call>();
   /** The latest accepted calls: start, and when it most likely reached the API. */
   private readonly accepted: { start: number; arrival: number }[] = [];
   /** The fastest round trips seen, of accepted calls and of 429s apart: a 429 is often answered long before an accepted call. */
   private readonly fastest = { accepted: Infinity, refused: Infinity };
 
-  /** A call will start at `at`. */
-  add(at: number): void {
-    let i = this.starts.length;
-    while (i > 0 && (this.starts[i - 1] as number) > at) i--;
-    this.starts.splice(i, 0, at);
-    if (this.starts.length > KEEP) this.starts.splice(0, this.starts.length - KEEP);
+  /** A new call will start at `at`; or `call`, given a slot before, will start there instead. */
+  slot(at: number, call?: GateCall): GateCall {
+    const c: Call = call === undefined ? { startedAt: at } : (call as Call);
+    c.startedAt = at;
+    this.inFlight.delete(c);
+    this.inFlight.add(c);
+    if (this.inFlight.size > KEEP) this.inFlight.delete(this.inFlight.values().next().value as Call);
+    return c;
+  }
+
+  /** The call started at `at` (its slot is only when it was meant to). */
+  started(call: GateCall, at: number): void {
+    (call as Call).startedAt = at;
   }
 
   /**
-   * The call that started at `startedAt` was answered at `answeredAt`: when it most likely reached
-   * the API — its answer less the fastest round trip of its kind, if that is later than its start
-   * (a call can only be late to leave, never early). An accepted call by accepted calls' (a 429's
-   * 5 ms would place a 100 ms call 95 ms late), a 429 by the fastest of either (a 429 is no slower).
+   * `call` was answered at `answeredAt`: when it most likely reached the API — its answer less
+   * the fastest round trip of its kind, if that is later than its start (a call can only be late
+   * to leave, never early). An accepted call by accepted calls' (a 429's 5 ms would place a
+   * 100 ms call 95 ms late), a 429 by the fastest of either (a 429 is no slower).
    */
-  answered(startedAt: number, answeredAt: number, kind: 'accepted' | 'refused'): number {
-    this.ended(startedAt);
+  answered(call: GateCall, answeredAt: number, kind: 'accepted' | 'refused'): number {
+    this.ended(call);
+    const { startedAt } = call;
     const roundTrip = answeredAt - startedAt;
     if (roundTrip >= 0) this.fastest[kind] = Math.min(this.fastest[kind] * ROUND_TRIP_DRIFT, roundTrip);
     const fastest = kind === 'refused' ? Math.min(this.fastest.accepted, this.fastest.refused) : this.fastest.accepted;
@@ -76,27 +96,19 @@ export class CallTimes {
     return latest;
   }
 
-  /** The call that started at `startedAt` is no longer in flight: answered, failed otherwise, or never started (the latest start at or before it goes). */
-  ended(startedAt: number): void {
-    const i = this.latestAtOrBefore(startedAt);
-    if (i >= 0) this.starts.splice(i, 1);
+  /** `call` is no longer in flight: answered, failed otherwise, or never started. */
+  ended(call: GateCall): void {
+    this.inFlight.delete(call as Call);
   }
 
-  /** Calls started at or before `t` (and by `now`) that have not answered. */
+  /** Calls started at or before `t` (and by `now`) that have not answered; forgets those that started FORGET_MS before `now`. */
   inFlightBy(t: number, now: number): number {
-    const firstKept = this.starts.findIndex((s) => s >= now - FORGET_MS);
-    if (firstKept !== 0) this.starts.splice(0, firstKept < 0 ? this.starts.length : firstKept);
-    return this.latestAtOrBefore(Math.min(t, now)) + 1;
-  }
-
-  private latestAtOrBefore(t: number): number {
-    let lo = 0;
-    let hi = this.starts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((this.starts[mid] as number) <= t) lo = mid + 1;
-      else hi = mid;
+    const by = Math.min(t, now);
+    let count = 0;
+    for (const c of this.inFlight) {
+      if (c.startedAt < now - FORGET_MS) this.inFlight.delete(c);
+      else if (c.startedAt <= by) count++;
     }
-    return lo - 1;
+    return count;
   }
 }

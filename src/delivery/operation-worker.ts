@@ -8,6 +8,7 @@ import type { CallLease } from './call-lease';
 import { LeasedLoop } from './leased-loop';
 import { decideAfterFailure, type FailureFacts, type RetryPolicy } from './operation-outcome';
 import { ConcurrencyLimit, type CallOutcome } from './concurrency-limit';
+import type { GateCall } from './call-times';
 import { RateGate } from './rate-gate';
 import type { RateEstimate } from './rate-estimate';
 
@@ -176,25 +177,23 @@ export class OperationWorker {
       log.warn('tag operation kept as a dead letter: no account can take it', { reason: dead.reason });
       return;
     }
-    // A Retry-After that came while this call waited for its slot holds it too. A timer may wake
-    // it before its slot (Node counts from the loop's cached time): it waits the rest, as the gate
-    // knows it by its slot, and one told of a start before it took it for a call still in flight.
-    // A slot given while a 429 is weighed is a look again, not a place in the pace: taken anew,
-    // or the calls that waited would all start together once it is weighed.
-    // (The gate counts the slot from its own reading of the clock: read after it, never before.)
-    let wait = this.gate.take();
-    let slot = this.d.now() + wait;
+    // The gate knows this call by its handle until told how it ended, and places it by when it
+    // started (`started` below): when a timer wakes it does not matter to the gate. The call still
+    // waits out its slot, for the pace (a timer that wakes early waits the rest). One that reaches
+    // its slot while calls are held (a Retry-After came meanwhile) takes a new one, as does one given
+    // while a 429 was weighed: a look again, not a place in the pace, or the calls that waited would
+    // all start together once it is weighed.
+    const { waitMs, call } = this.gate.take();
+    let slot = this.d.now() + waitMs;
     let recheck = this.gate.weighing;
     for (let now = this.d.now(); now < slot; now = this.d.now()) {
       await new Promise((r) => setTimeout(r, Math.max(1, Math.ceil(slot - now))));
       if (this.d.now() >= slot && (recheck || this.gate.pausedMs() > 0)) {
-        wait = this.gate.take(slot);
-        slot = this.d.now() + wait;
+        slot = this.d.now() + this.gate.take(call).waitMs;
         recheck = this.gate.weighing;
       }
     }
-    // From its slot on, the gate counts this call in flight until told how it ended (rate-gate.ts).
-    if (lease.abandoned || lease.released || lease.signal.aborted) this.gate.ended(this.d.now());
+    if (lease.abandoned || lease.released || lease.signal.aborted) this.gate.ended(call);
     if (lease.abandoned) {
       log.warn('tag call not started: the database session was lost; its lease is abandoned');
       return;
@@ -208,10 +207,11 @@ export class OperationWorker {
       // no call now (another instance may take the row from here), and nothing was learned of the
       // API, so the concurrency limit is not told of a failed call. Tried again after a backoff.
       const why = lease.signal.reason instanceof Error ? lease.signal.reason.message : String(lease.signal.reason);
-      await this.failed(op, owner, { retryable: true, notFound: false, reason: `tag call not started: ${why} while it waited for its turn` }, log, persist, this.d.now());
+      await this.failed(op, owner, { retryable: true, notFound: false, reason: `tag call not started: ${why} while it waited for its turn` }, log, persist, call);
       return;
     }
     const started = this.d.now();
+    this.gate.started(call, started);
     const inFlight = this.loop.active;
     const endTimer = metrics.tagCallDuration.startTimer(labels);
     try {
@@ -226,7 +226,7 @@ export class OperationWorker {
           : { retryable: true, notFound: false, reason: `unexpected error: ${err instanceof Error ? err.message : String(err)}` };
       this.concurrency.record(started, this.d.now(), callOutcome(failure.status), inFlight);
       // A 429 is the gate's evidence (failed() tells it); any other end only frees its place.
-      if (failure.status !== 429 || lease.abandoned || lease.released) this.gate.ended(started);
+      if (failure.status !== 429 || lease.abandoned || lease.released) this.gate.ended(call);
       if (lease.abandoned) {
         // Another instance takes the row at its call deadline; an outcome written now could only delay it.
         log.warn('tag call aborted: the database session was lost; its lease is abandoned', { reason: failure.reason });
@@ -237,10 +237,10 @@ export class OperationWorker {
         log.info('tag call aborted: the service is stopping; the operation stays queued', { reason: failure.reason });
         return;
       }
-      await this.failed(op, owner, failure, log, persist, started);
+      await this.failed(op, owner, failure, log, persist, call);
       return;
     }
-    this.gate.accepted(started);
+    this.gate.accepted(call);
     let current = false;
     await persist(async () => {
       current = await store.completeOperation(op, owner, this.d.now(), { status: 200 });
@@ -257,12 +257,12 @@ export class OperationWorker {
     failure: FailureFacts & { status?: number; bodyExcerpt?: string },
     log: Logger,
     persist: (write: () => Promise<unknown>) => Promise<void>,
-    started: number,
+    call: GateCall,
   ): Promise<void> {
     const { store, metrics } = this.d;
     const labels = { provider: op.provider, account: op.account };
     if (failure.status === 429) {
-      this.gate.limited(failure.retryAfterMs, started); // its log line comes once the run is weighed (onRun)
+      this.gate.limited(failure.retryAfterMs, call); // its log line comes once the run is weighed (onRun)
     } else if (failure.retryAfterMs !== undefined) this.gate.pause(failure.retryAfterMs);
     // Only a pause the API asked for is the account's: a hold of the gate's own (a 429 weighed, or
     // `Retry-After: 0`) stays this instance's.

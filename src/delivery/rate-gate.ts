@@ -1,4 +1,4 @@
-import { CallTimes, type Refusal } from './call-times';
+import { CallTimes, type GateCall, type Refusal } from './call-times';
 import { capCurve } from './cap-curve';
 import { AcceptedRateEstimator, type RateEstimate } from './rate-estimate';
 
@@ -42,6 +42,8 @@ import { AcceptedRateEstimator, type RateEstimate } from './rate-estimate';
  *   started together leave one after another): a call is placed at its answer less the fastest
  *   round trip seen, if that is later than its start — an accepted call's by accepted calls' own
  *   (429s are often much faster), a 429 no earlier than the calls accepted that started with it.
+ * - Each call is known by the handle `take` gives it, and placed by when it actually started
+ *   (`started`), not by its slot: an early timer or a clock read a ms apart changes nothing.
  * - A 429 is evaluated only once every call that started with or before it has answered or
  *   ended otherwise (`ended`), at most a second (or the pause), and nothing new is sent
  *   meanwhile; its `Retry-After` pauses at once. A rate limiter answers 429 at the API's edge in
@@ -135,17 +137,20 @@ export class RateGate {
   }
 
   /**
-   * Reserves the next slot and returns how long to wait for it (0: start now).
-   * Under a cap, calls claimed together are spread evenly instead of sent as a burst. `had`: the
-   * slot this call was given before, reached while calls were held: it never started there.
+   * Reserves the next slot: how long to wait for it (0: start now) and the call's handle, for its
+   * start and answer. Under a cap, calls claimed together are spread evenly, not as a burst.
+   * `call`: one that reached its slot while calls were held (it never started), moved to this one.
    */
-  take(had?: number): number {
+  take(call?: GateCall): { waitMs: number; call: GateCall } {
     const now = this.opts.now();
     const held = this.heldUntil(now);
-    if (had !== undefined) this.calls.ended(had);
-    const wait = this.slotWait(now, held);
-    this.calls.add(now + wait);
-    return wait;
+    const waitMs = this.slotWait(now, held);
+    return { waitMs, call: this.calls.slot(now + waitMs, call) };
+  }
+
+  /** `call` started at `at` (default: now), whenever its slot was: it is placed by when it went out. */
+  started(call: GateCall, at = this.opts.now()): void {
+    this.calls.started(call, at);
   }
 
   private slotWait(now: number, held: number): number {
@@ -166,15 +171,15 @@ export class RateGate {
     return Math.max(1, Math.min(max, Math.floor(cap / 20)));
   }
 
-  /** A call that started at `startedAt` (the time `take` said) was accepted, answered at `answeredAt` (default: now). */
-  accepted(startedAt: number, answeredAt = this.opts.now()): void {
-    this.estimator.accepted(this.calls.answered(startedAt, answeredAt, 'accepted'));
+  /** `call` was accepted, answered at `answeredAt` (default: now). */
+  accepted(call: GateCall, answeredAt = this.opts.now()): void {
+    this.estimator.accepted(this.calls.answered(call, answeredAt, 'accepted'));
     this.settle(this.opts.now());
   }
 
-  /** The call given the slot at `startedAt` ended otherwise (another failure), or never started: a 429 no longer waits for it. */
-  ended(startedAt: number): void {
-    this.calls.ended(startedAt);
+  /** `call` ended otherwise (another failure), or never started: a 429 no longer waits for it. */
+  ended(call: GateCall): void {
+    this.calls.ended(call);
     this.settle(this.opts.now());
   }
 
@@ -192,15 +197,15 @@ export class RateGate {
   }
 
   /**
-   * The provider answered 429 to a call that started at `startedAt` (default: now). True when
-   * it begins a new run of refusals (the others came back from calls already in flight).
-   * A `Retry-After` pauses at once; what it says of the rate waits for the calls in flight with it.
+   * The provider answered 429 to `call`: true when it begins a new run of refusals (the others came
+   * back from calls already in flight). A `Retry-After` pauses at once; the rate waits for them.
    */
-  limited(retryAfterMs: number | undefined, startedAt = this.opts.now()): boolean {
+  limited(retryAfterMs: number | undefined, call: GateCall): boolean {
     const now = this.opts.now();
     const paused = retryAfterMs !== undefined && retryAfterMs > 0;
     if (paused) this.pause(retryAfterMs);
-    const at = this.calls.answered(startedAt, now, 'refused');
+    const { startedAt } = call;
+    const at = this.calls.answered(call, now, 'refused');
     // A call that started before the gate heard of the latest run belongs to that run.
     const newRun = startedAt >= this.lastLimitedAt;
     if (newRun) this.lastLimitedAt = now;

@@ -1,3 +1,4 @@
+import type { GateCall } from '../../src/delivery/call-times';
 import { ConcurrencyLimit } from '../../src/delivery/concurrency-limit';
 import { ADAPTIVE_CONCURRENCY } from '../../src/delivery/operation-worker';
 import { RateGate, type RateGateOptions } from '../../src/delivery/rate-gate';
@@ -6,9 +7,10 @@ import { TokenBucket } from './fake-token-bucket';
 /**
  * A deterministic, simulated-time drain: one account's queue worked the way OperationWorker and
  * Pump work it (claim what `gate.available` allows into free concurrency slots, `take` a slot,
- * call, tell the gate the outcome; a refused operation comes back after max(1 s, Retry-After)),
- * against a token-bucket API with a fixed latency. No timers, no sockets: the same inputs give
- * the same figures, so the rate gate's behaviour can be asserted exactly in unit tests.
+ * call, tell the gate when it started and the outcome, by the call's handle; a refused operation
+ * comes back after max(1 s, Retry-After)), against a token-bucket API with a fixed latency. No
+ * timers, no sockets: the same inputs give the same figures, so the rate gate's behaviour can be
+ * asserted exactly in unit tests.
  */
 export interface DrainSimulation {
   ops: number;
@@ -151,7 +153,9 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
   const jitter = sim.jitterMs ?? 2;
   const sendJitter = sim.sendJitterMs ?? jitter;
 
-  const call = (startedAt: number) => {
+  const call = (handle: GateCall) => {
+    const startedAt = now;
+    gate.started(handle, startedAt);
     calls++;
     const inFlightThen = inFlight;
     firstCall ??= startedAt;
@@ -166,7 +170,7 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
       if (ok) {
         applied++;
         lastOk = now;
-        gate.accepted(startedAt);
+        gate.accepted(handle);
       } else {
         refused++;
         if (now - lastRefusedAt > 500) {
@@ -175,7 +179,7 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
         }
         lastRefusedAt = now;
         const retryAfterMs = sim.limit?.retryAfter && !anyway ? wait * 1000 : undefined;
-        gate.limited(retryAfterMs, startedAt);
+        gate.limited(retryAfterMs, handle);
         const last = caps[caps.length - 1];
         if (last !== undefined) Object.assign(last, { estimate: gate.limitEstimate?.rate, source: gate.limitEstimate?.source });
         due.push(now + Math.max(1000, retryAfterMs ?? 0));
@@ -220,14 +224,12 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
       }
     }
   };
-  // As OperationWorker: a slot given while a 429 is weighed is taken anew at it.
-  const startWhenSlot = (wait: number, recheck = gate.weighing) => {
-    if (wait <= 0) return call(now);
-    const slot = now + wait;
-    schedule(slot, () => {
-      const more = recheck || gate.pausedMs() > 0 ? gate.take(slot) : 0;
-      if (more > 0) startWhenSlot(more);
-      else call(now);
+  // As OperationWorker: a slot given while a 429 is weighed (or reached while held) is taken anew at it.
+  const startWhenSlot = ({ waitMs, call: handle }: { waitMs: number; call: GateCall }, recheck = gate.weighing) => {
+    if (waitMs <= 0) return call(handle);
+    schedule(now + waitMs, () => {
+      if (recheck || gate.pausedMs() > 0) startWhenSlot(gate.take(handle));
+      else call(handle);
     });
   };
   const wake = (at: number) => {

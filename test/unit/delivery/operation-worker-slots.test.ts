@@ -4,13 +4,14 @@ import { TagApiError } from '../../../src/providers/errors';
 import type { Tagger } from '../../../src/providers/taggers';
 import type { ClaimedOperation, Store } from '../../../src/store/store';
 import { OperationWorker } from '../../../src/delivery/operation-worker';
+import { callFrom } from '../../helpers/gate-calls';
 
 /**
- * The gate knows a call by the slot `take` gave it (call-times.ts). A timer may wake the worker
- * before that slot — Node's start from the loop's cached time, and jest's fake ones drop the
- * fraction of a paced slot (33.3 ms waits 33) — and a call that started and answered "before"
- * its slot left the slot behind as a call still in flight: the next 429 waited a second for it,
- * holding every call, with nothing in flight at all.
+ * A timer may wake the worker before its slot — Node's start from the loop's cached time, and
+ * jest's fake ones drop the fraction of a paced slot (33.3 ms waits 33). When the gate knew a
+ * call by its slot's time, a call that started and answered "before" its slot left the slot
+ * behind as a call still in flight: the next 429 waited a second for it, holding every call,
+ * with nothing in flight at all. The gate now knows a call by its handle (call-times.ts).
  */
 function op(id: number): ClaimedOperation {
   return {
@@ -51,8 +52,8 @@ describe('OperationWorker and the rate gate: a call woken a little before its sl
     });
     // The gate paces at about 30 calls a second (an earlier run of 429s): slots 33.3 ms apart.
     const t = Date.now() - 1005;
-    for (let i = 0; i < 40; i++) worker.gate.accepted(t + i * 25, t + i * 25 + 20);
-    worker.gate.limited(undefined, t + 1000);
+    for (let i = 0; i < 40; i++) worker.gate.accepted(callFrom(worker.gate, t + i * 25), t + i * 25 + 20);
+    worker.gate.limited(undefined, callFrom(worker.gate, t + 1000));
     expect(worker.gate.rateCap).toBeDefined();
     await jest.advanceTimersByTimeAsync(5000);
     const cap = worker.gate.rateCap as number;

@@ -1,5 +1,6 @@
 import { RateGate } from '../../../src/delivery/rate-gate';
 import { TokenBucket } from '../../helpers/fake-token-bucket';
+import { callFrom } from '../../helpers/gate-calls';
 
 const HOUR = 3_600_000;
 
@@ -21,9 +22,10 @@ describe('RateGate: a 429 waits for the calls in flight with it', () => {
     for (let run = 0; run < 2; run++) {
       const t0 = now;
       const calls = Array.from({ length: 8 }, () => {
-        const started = t0 + gate.take();
+        const { waitMs, call } = gate.take();
+        const started = t0 + waitMs;
         const ok = bucket.take(started) === 0;
-        return { started, ok, answered: started + (ok ? 30 : 5) };
+        return { call, started, ok, answered: started + (ok ? 30 : 5) };
       });
       let refusedFrom = Infinity;
       for (const c of calls.sort((a, b) => a.answered - b.answered)) {
@@ -33,8 +35,8 @@ describe('RateGate: a 429 waits for the calls in flight with it', () => {
           expect(gate.available(8)).toBe(0);
           if (retryAfter) expect(gate.pausedMs()).toBeGreaterThan(950);
         }
-        if (c.ok) gate.accepted(c.started);
-        else gate.limited(retryAfter ? 1000 : undefined, c.started);
+        if (c.ok) gate.accepted(c.call);
+        else gate.limited(retryAfter ? 1000 : undefined, c.call);
         if (!c.ok) refusedFrom = Math.min(refusedFrom, c.started);
       }
       if (run === 0) expect(calls.filter((c) => c.ok).length).toBe(5);
@@ -52,12 +54,12 @@ describe('RateGate: a 429 waits for the calls in flight with it', () => {
   ])('of the calls started with a 429, one that %s', (_what, ended) => {
     let now = 0;
     const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
-    for (let i = 0; i < 10; i++) gate.take();
+    const calls = Array.from({ length: 10 }, () => gate.take().call);
     now = 20;
-    for (let i = 0; i < 8; i++) gate.accepted(0);
-    if (ended) gate.ended(0);
+    for (let i = 0; i < 8; i++) gate.accepted(calls[i]!);
+    if (ended) gate.ended(calls[8]!);
     now = 25;
-    gate.limited(undefined, 0);
+    gate.limited(undefined, calls[9]!);
     if (ended) {
       expect(gate.limitEstimate).toBeDefined();
       expect(gate.pausedMs()).toBe(0);
@@ -71,10 +73,10 @@ describe('RateGate: a 429 waits for the calls in flight with it', () => {
   it('waits at most a second for the answers of calls started with a 429 (a slot taken and never used)', () => {
     let now = 0;
     const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
-    gate.take();
+    const { call } = gate.take();
     gate.take(); // never started: its lease was lost
     now = 5;
-    gate.limited(undefined, 0);
+    gate.limited(undefined, call);
     expect(gate.waitMs()).toBe(1000);
     now = 1005;
     expect(gate.waitMs()).toBe(0);
@@ -90,16 +92,17 @@ describe('RateGate: a call that takes a slot while a 429 waits for the calls in 
   it('forgets no start of a call in flight: the 429 still waits for every answer', () => {
     let now = 0;
     const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
-    for (let i = 0; i < 5; i++) expect(gate.take()).toBe(0);
+    const calls = Array.from({ length: 5 }, () => gate.take());
+    expect(calls.every((c) => c.waitMs === 0)).toBe(true);
     now = 5;
-    gate.limited(undefined, 0); // the fifth; four started with it are on their way
+    gate.limited(undefined, calls[4]!.call); // the fifth; four started with it are on their way
     now = 6;
-    expect(gate.take()).toBeGreaterThan(0); // a claimed item, held
+    expect(gate.take().waitMs).toBeGreaterThan(0); // a claimed item, held
     now = 30;
-    for (let i = 0; i < 3; i++) gate.accepted(0);
+    for (let i = 0; i < 3; i++) gate.accepted(calls[i]!.call);
     expect(gate.limitEstimate).toBeUndefined(); // one answer still to come
     expect(gate.pausedMs()).toBeGreaterThan(0);
-    gate.accepted(0);
+    gate.accepted(calls[3]!.call);
     expect(gate.pausedMs()).toBe(0);
   });
 
@@ -109,26 +112,28 @@ describe('RateGate: a call that takes a slot while a 429 waits for the calls in 
   it('forgets the slot a call had when it wakes late to a pause and takes another', () => {
     let now = 0;
     const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
-    for (let i = 0; i < 10; i++) gate.accepted(i * 25, i * 25 + 20);
+    for (let i = 0; i < 10; i++) gate.accepted(callFrom(gate, i * 25), i * 25 + 20);
     now = 260;
-    gate.limited(undefined, 255); // an estimate: calls paced
+    gate.limited(undefined, callFrom(gate, 255)); // an estimate: calls paced
     now = 3000;
-    const first = now + gate.take();
-    const slot = now + gate.take();
+    const firstCall = gate.take();
+    const late = gate.take();
+    const first = now + firstCall.waitMs;
+    const slot = now + late.waitMs;
     expect(slot).toBeGreaterThan(first);
     now = first + 20;
-    gate.accepted(first);
+    gate.accepted(firstCall.call);
     now = slot + 2; // its timer is late: another loop looks meanwhile (free), then a 503 pauses
     expect(gate.pausedMs()).toBe(0);
     now += 1;
     gate.pause(1000);
     now += 1;
     expect(gate.pausedMs()).toBeGreaterThan(0);
-    const next = now + gate.take(slot);
+    const next = now + gate.take(late.call).waitMs;
     now = next;
     expect(gate.pausedMs()).toBe(0);
     now += 5;
-    gate.limited(undefined, next); // nothing else in flight: weighed at once
+    gate.limited(undefined, late.call); // nothing else in flight: weighed at once
     expect(gate.pausedMs()).toBe(0);
   });
 
@@ -138,22 +143,22 @@ describe('RateGate: a call that takes a slot while a 429 waits for the calls in 
   it('a slot given while a 429 is weighed is a look again; taken anew once it is weighed, the calls are paced', () => {
     let now = 0;
     const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
-    for (let i = 0; i < 10; i++) gate.take();
+    const calls = Array.from({ length: 10 }, () => gate.take().call);
     now = 20;
-    for (let i = 0; i < 8; i++) gate.accepted(0);
+    for (let i = 0; i < 8; i++) gate.accepted(calls[i]!);
     now = 25;
-    gate.limited(undefined, 0); // the tenth call's 429; the ninth is still in flight
+    gate.limited(undefined, calls[9]!); // the tenth call's 429; the ninth is still in flight
     now = 26;
     const looks = [gate.take(), gate.take(), gate.take(), gate.take()];
     expect(gate.weighing).toBe(true);
-    expect(looks.every((w) => w > 0 && w <= 10)).toBe(true);
+    expect(looks.every((l) => l.waitMs > 0 && l.waitMs <= 10)).toBe(true);
     now = 30;
-    gate.accepted(0); // the ninth: the run is weighed
+    gate.accepted(calls[8]!); // the ninth: the run is weighed
     expect(gate.weighing).toBe(false);
     const cap = gate.rateCap!;
     expect(cap).toBeGreaterThan(0);
     now = 36;
-    const starts = looks.map(() => now + gate.take(26 + looks[0]!));
+    const starts = looks.map((l) => now + gate.take(l.call).waitMs);
     for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeCloseTo(1000 / cap, 0);
   });
 });

@@ -1,5 +1,6 @@
 import { RateGate } from '../../../src/delivery/rate-gate';
 import { TokenBucket } from '../../helpers/fake-token-bucket';
+import { callFrom } from '../../helpers/gate-calls';
 
 const HOUR = 3_600_000;
 
@@ -10,13 +11,13 @@ const HOUR = 3_600_000;
  * they started. Returns that time.
  */
 function saturate(gate: RateGate, setNow: (t: number) => void, from = 0, acceptedFirst = 0): number {
+  const calls = Array.from({ length: 400 }, (_, i) => callFrom(gate, from + i * 2.5));
   const end = from + 399 * 2.5 + 20;
   setNow(end);
-  for (let i = 0; i < 400; i++) {
-    const started = from + i * 2.5;
-    if (i < acceptedFirst || i % 2 === 0) gate.accepted(started);
-    else gate.limited(undefined, started);
-  }
+  calls.forEach((call, i) => {
+    if (i < acceptedFirst || i % 2 === 0) gate.accepted(call);
+    else gate.limited(undefined, call);
+  });
   return end;
 }
 
@@ -24,7 +25,7 @@ describe('RateGate', () => {
   it('does not pace at all until the provider says 429', () => {
     let now = 0;
     const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
-    for (let i = 0; i < 1000; i++) expect(gate.take()).toBe(0);
+    for (let i = 0; i < 1000; i++) expect(gate.take().waitMs).toBe(0);
     expect(gate.waitMs()).toBe(0);
     expect(gate.rateCap).toBeUndefined();
     now += 1;
@@ -34,7 +35,7 @@ describe('RateGate', () => {
   it('pauses every call until Retry-After', () => {
     let now = 1000;
     const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
-    gate.limited(30_000);
+    gate.limited(30_000, callFrom(gate, now));
     expect(gate.waitMs()).toBe(30_000);
     expect(gate.available(8)).toBe(0);
     now += 30_000;
@@ -44,7 +45,7 @@ describe('RateGate', () => {
   it('pauses at most maxPauseMs (RETRY_MAX_MS), whatever Retry-After says', () => {
     let now = 1000;
     const gate = new RateGate({ now: () => now, maxPauseMs: 5000 });
-    gate.limited(3_000_000_000_000); // Retry-After: 3000000000 (seconds)
+    gate.limited(3_000_000_000_000, callFrom(gate, now)); // Retry-After: 3000000000 (seconds)
     expect(gate.waitMs()).toBe(5000);
     now += 5000;
     expect(gate.waitMs()).toBe(0);
@@ -67,7 +68,7 @@ describe('RateGate', () => {
     const cap = gate.rateCap as number;
     expect(cap).toBeCloseTo(0.8 * rate, 5);
     expect(cap).toBeLessThan(rate);
-    const waits = Array.from({ length: 10 }, () => gate.take());
+    const waits = Array.from({ length: 10 }, () => gate.take().waitMs);
     for (let i = 1; i < waits.length; i++) expect((waits[i] as number) - (waits[i - 1] as number)).toBeCloseTo(1000 / cap, 5);
     // …and a second and a half later it is back at the estimate.
     now = heard + 1500;
@@ -82,7 +83,7 @@ describe('RateGate', () => {
     const rate = gate.limitEstimate?.rate as number;
     expect(gate.limitEstimate?.confident).toBe(true);
     now = heard + 20_000; // probing 3.7 % above the estimate: a 429 then does not lower it
-    gate.limited(1000, now - 20); // Retry-After: 1
+    gate.limited(1000, callFrom(gate, now - 20)); // Retry-After: 1
     expect(gate.limitEstimate?.rate).toBe(rate);
     expect(gate.waitMs()).toBe(1000);
     now += 1000; // the pause is over: the bucket is full again
@@ -102,8 +103,8 @@ describe('RateGate', () => {
     let now = 0;
     const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
     saturate(gate, (t) => (now = t));
-    gate.limited(2000, now);
-    expect(gate.take()).toBeGreaterThanOrEqual(2000);
+    gate.limited(2000, callFrom(gate, now));
+    expect(gate.take().waitMs).toBeGreaterThanOrEqual(2000);
     expect(gate.pausedMs()).toBe(2000);
   });
 
@@ -123,13 +124,13 @@ describe('RateGate', () => {
     const gate = new RateGate({ now: () => now, maxPauseMs: HOUR, backoffFactor: 0.8 });
     for (let i = 0; i < 200; i++) {
       now = i * 5;
-      gate.accepted(now);
+      gate.accepted(callFrom(gate, now));
     }
-    gate.limited(undefined, now - 20);
+    gate.limited(undefined, callFrom(gate, now - 20));
     const first = gate.limitEstimate?.rate as number;
     now += 20;
-    gate.limited(undefined, now - 20);
-    gate.limited(undefined, now - 19);
+    gate.limited(undefined, callFrom(gate, now - 20));
+    gate.limited(undefined, callFrom(gate, now - 19));
     // Backed off once (0.8 ×), not once per refusal (0.8³ ×).
     expect(gate.rateCap).toBeGreaterThan(0.79 * Math.min(first, gate.limitEstimate?.rate as number));
   });
@@ -140,13 +141,13 @@ describe('RateGate', () => {
     const heard = saturate(gate, (t) => (now = t));
     now = heard + 500; // on the way back to the estimate, not probing
     const capThen = gate.rateCap as number;
-    gate.limited(undefined, now - 20);
+    gate.limited(undefined, callFrom(gate, now - 20));
     expect(gate.limitEstimate?.rate).toBeLessThanOrEqual(0.9 * capThen + 1e-9);
   });
   it('a 429 with nothing accepted before it (another client emptied the bucket) sets no estimate: calls wait a second, then go unpaced', () => {
     let now = 20;
     const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
-    expect(gate.limited(undefined, 0)).toBe(true);
+    expect(gate.limited(undefined, callFrom(gate, 0))).toBe(true);
     expect(gate.limitEstimate).toBeUndefined();
     expect(gate.rateCap).toBeUndefined();
     expect(gate.waitMs()).toBe(1000); // as Retry-After: 1, while the bucket refills
@@ -155,7 +156,7 @@ describe('RateGate', () => {
     expect(gate.available(8)).toBe(8);
     // With Retry-After, the pause alone.
     const paused = new RateGate({ now: () => now, maxPauseMs: HOUR });
-    paused.limited(2000, now - 20);
+    paused.limited(2000, callFrom(paused, now - 20));
     expect(paused.limitEstimate).toBeUndefined();
     expect(paused.waitMs()).toBe(2000);
   });
@@ -168,18 +169,18 @@ describe('RateGate', () => {
     const gate = new RateGate({ now: () => now, maxPauseMs: HOUR, probeSeconds: { confident: 60, unsure: 5 } });
     for (let i = 0; i < 40; i++) {
       now = i * 2.5 + 20;
-      gate.accepted(i * 2.5);
+      gate.accepted(callFrom(gate, i * 2.5));
     }
     now = 120;
-    gate.limited(1000, 100);
+    gate.limited(1000, callFrom(gate, 100));
     const first = gate.limitEstimate?.rate as number;
     expect(first).toBeGreaterThan(150);
     for (let i = 0; i < 40; i++) {
       now = 1120 + i * 2.5 + 20;
-      gate.accepted(1120 + i * 2.5);
+      gate.accepted(callFrom(gate, 1120 + i * 2.5));
     }
     now = 1240;
-    gate.limited(1000, 1220);
+    gate.limited(1000, callFrom(gate, 1220));
     expect(gate.limitEstimate?.rate).toBeGreaterThan(0.75 * first);
   });
 
@@ -191,16 +192,16 @@ describe('RateGate', () => {
     const gate = new RateGate({ now: () => now, maxPauseMs: HOUR });
     for (let i = 0; i < 40; i++) {
       now = i * 2.5 + 20;
-      gate.accepted(i * 2.5);
+      gate.accepted(callFrom(gate, i * 2.5));
     }
     now = 120;
     gate.pause(1000);
     for (let i = 0; i < 40; i++) {
       now = 1120 + i * 2.5 + 20;
-      gate.accepted(1120 + i * 2.5);
+      gate.accepted(callFrom(gate, 1120 + i * 2.5));
     }
     now = 1240;
-    gate.limited(undefined, 1220);
+    gate.limited(undefined, callFrom(gate, 1220));
     expect(gate.limitEstimate?.source).toBe('halved');
     expect(gate.limitEstimate?.rate).toBeGreaterThan(150);
     // Such a pause does not say the bucket is full after it (another instance resumes with it):
@@ -208,7 +209,7 @@ describe('RateGate', () => {
     const other = new RateGate({ now: () => now, maxPauseMs: HOUR });
     other.pause(1000);
     now += 1020;
-    other.limited(undefined, now - 20);
+    other.limited(undefined, callFrom(other, now - 20));
     expect(other.limitEstimate).toBeUndefined();
     expect(other.waitMs()).toBe(1000);
   });
@@ -220,7 +221,7 @@ describe('RateGate', () => {
     const cap = gate.rateCap as number;
     expect(gate.waitMs()).toBe(0);
     let last = 0;
-    for (let i = 0; i < 5; i++) last = gate.take();
+    for (let i = 0; i < 5; i++) last = gate.take().waitMs;
     expect(last).toBeCloseTo((4 * 1000) / cap, 5);
     // The next free slot is one interval after the last one taken; claiming may start 20 ms earlier.
     expect(gate.waitMs()).toBeCloseTo(last + 1000 / cap - 20, 5);
@@ -240,8 +241,8 @@ describe('RateGate', () => {
     });
     for (const c of calls.sort((a, b) => a.answered - b.answered)) {
       now = c.answered;
-      if (c.ok) gate.accepted(c.started);
-      else gate.limited(undefined, c.started);
+      if (c.ok) gate.accepted(callFrom(gate, c.started));
+      else gate.limited(undefined, callFrom(gate, c.started));
     }
     expect(gate.limitEstimate?.source).toBe('saturated');
     expect(gate.limitEstimate?.rate).toBeGreaterThan(0.95 * 200);
@@ -257,10 +258,10 @@ describe('RateGate', () => {
     const gate = new RateGate({ now: () => clock.now, maxPauseMs: HOUR });
     for (let i = 0; i < 100; i++) {
       clock.now = i * 2.5 + 20;
-      gate.accepted(i * 2.5);
+      gate.accepted(callFrom(gate, i * 2.5));
     }
     clock.now = 270;
-    gate.limited(1000, 250);
+    gate.limited(1000, callFrom(gate, 250));
     return { gate, clock };
   }
 
@@ -280,7 +281,7 @@ describe('RateGate', () => {
     const { gate, clock } = afterFirstPausedRun();
     clock.now = 1270 + 1500; // climbing, not yet far above the rough estimate
     const capThen = gate.rateCap as number;
-    gate.limited(1000, clock.now - 20);
+    gate.limited(1000, callFrom(gate, clock.now - 20));
     expect(gate.limitEstimate?.rate).toBeLessThanOrEqual(0.9 * capThen + 1e-9);
   });
 });
