@@ -163,3 +163,65 @@ describe('RateGate: a call that takes a slot while a 429 waits for the calls in 
   });
 });
 
+
+describe('RateGate: a call is known by its handle, not by the time of its slot', () => {
+  /** Ten calls accepted 25 ms apart, then a 429: calls are paced. */
+  function paced() {
+    const clock = { now: 0 };
+    const gate = new RateGate({ now: () => clock.now, maxPauseMs: HOUR });
+    for (let i = 0; i < 10; i++) gate.accepted(callFrom(gate, i * 25), i * 25 + 20);
+    clock.now = 260;
+    gate.limited(undefined, callFrom(gate, 255));
+    clock.now = 3000;
+    return { gate, clock };
+  }
+
+  // Known by its slot's time, a call told of a start 2 ms before its slot freed another call's
+  // start, or none: its slot stayed in flight, and the next 429 held every call a second (c7c30f2).
+  it('a call whose timer woke 2 ms before its slot frees its own: a later 429 with nothing in flight is weighed at once', () => {
+    const { gate, clock } = paced();
+    const first = gate.take();
+    const second = gate.take();
+    expect(second.waitMs).toBeGreaterThan(2);
+    gate.started(first.call);
+    clock.now += second.waitMs - 2; // its timer wakes early, and it goes
+    gate.started(second.call);
+    expect(second.call.startedAt).toBe(clock.now);
+    gate.accepted(first.call);
+    clock.now += 20;
+    gate.accepted(second.call);
+    clock.now += 5;
+    gate.limited(undefined, callFrom(gate, clock.now - 5));
+    expect(gate.pausedMs()).toBe(0);
+  });
+
+  // Named by a time read a millisecond before the gate's own (73dbe2a), a retaken slot was missed
+  // and the latest start before it went instead: a call still in flight with a 429.
+  it('a call that takes a new slot while a 429 is weighed gives up its own, not the start of a call in flight with the 429', () => {
+    const { gate, clock } = paced();
+    const inFlight = gate.take();
+    gate.started(inFlight.call);
+    const refused = gate.take();
+    clock.now += refused.waitMs;
+    gate.started(refused.call);
+    clock.now += 5;
+    gate.limited(undefined, refused.call); // waits for the call started before it
+    clock.now += 1;
+    const look = gate.take();
+    expect(look.waitMs).toBeGreaterThan(0);
+    clock.now += look.waitMs;
+    const again = gate.take(look.call);
+    expect(again.call).toBe(look.call);
+    expect(gate.weighing).toBe(true); // still waiting for the call in flight
+    clock.now += 10;
+    gate.accepted(inFlight.call);
+    expect(gate.weighing).toBe(false);
+    // The call that looked again is in flight once, from its new slot: its 429 is weighed at once.
+    clock.now += again.waitMs;
+    gate.started(again.call);
+    clock.now += 5;
+    gate.limited(undefined, again.call);
+    expect(gate.weighing).toBe(false);
+    expect(gate.pausedMs()).toBe(0);
+  });
+});
