@@ -30,6 +30,8 @@ export class CallLease {
 
   constructor(private readonly session: AbortSignal, callMs: number) {
     this.signal = this.controller.signal;
+    // Every call of the claim, and each one waiting for its slot, listens to it.
+    setMaxListeners(0, this.signal);
     this.timer = setCallDeadline(() => this.controller.abort(new CallDeadlineError(callMs)), callMs).unref();
     // Not AbortSignal.any([session, …]): the session's signal lives as long as the process, and
     // on Node 20 every signal made by `any` leaves an entry in its source's set of dependants

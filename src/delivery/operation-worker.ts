@@ -10,6 +10,7 @@ import { decideAfterFailure, type FailureFacts, type RetryPolicy } from './opera
 import { ConcurrencyLimit, type CallOutcome } from './concurrency-limit';
 import type { GateCall } from './call-times';
 import { RateGate } from './rate-gate';
+import { waitForSlot } from './slot-wait';
 import type { RateEstimate } from './rate-estimate';
 
 /** Without PROVIDER_CONCURRENCY: where the adaptive limit starts, and how far it may grow. */
@@ -177,22 +178,7 @@ export class OperationWorker {
       log.warn('tag operation kept as a dead letter: no account can take it', { reason: dead.reason });
       return;
     }
-    // The gate knows this call by its handle until told how it ended, and places it by when it
-    // started (`started` below): when a timer wakes it does not matter to the gate. The call still
-    // waits out its slot, for the pace (a timer that wakes early waits the rest). One that reaches
-    // its slot while calls are held (a Retry-After came meanwhile) takes a new one, as does one given
-    // while a 429 was weighed: a look again, not a place in the pace, or the calls that waited would
-    // all start together once it is weighed.
-    const { waitMs, call } = this.gate.take();
-    let slot = this.d.now() + waitMs;
-    let recheck = this.gate.weighing;
-    for (let now = this.d.now(); now < slot; now = this.d.now()) {
-      await new Promise((r) => setTimeout(r, Math.max(1, Math.ceil(slot - now))));
-      if (this.d.now() >= slot && (recheck || this.gate.pausedMs() > 0)) {
-        slot = this.d.now() + this.gate.take(call).waitMs;
-        recheck = this.gate.weighing;
-      }
-    }
+    const call = await waitForSlot(this.gate, lease.signal, this.d.now);
     if (lease.abandoned || lease.released || lease.signal.aborted) this.gate.ended(call);
     if (lease.abandoned) {
       log.warn('tag call not started: the database session was lost; its lease is abandoned');
@@ -289,3 +275,4 @@ function callOutcome(status: number | undefined): CallOutcome {
   if (status === 429) return 'limited';
   return status === undefined || status >= 500 ? 'failed' : 'ok';
 }
+

@@ -11,7 +11,8 @@ import { ADAPTIVE_CONCURRENCY, type OperationWorker } from '../../src/delivery/o
  * slot — a Retry-After pause that began after it was claimed — is not made, and is not a failed
  * call for the adaptive concurrency limit (which halves on one): nothing was learned of the API.
  * The real worker over a real SQLite store and a fake MantaGo; the pause is begun by the test the
- * moment the claim returns, where a 429 of another call would begin it.
+ * moment the claim returns, where a 429 of another call would begin it. The call gives up its
+ * slot at the deadline, not at the pause's end (a `Retry-After` may pause for minutes).
  */
 const LINE_SECRET = 'line-secret-deadline-before-call';
 
@@ -39,7 +40,7 @@ describe('a call deadline that passes before the call', () => {
     let worker: OperationWorker | undefined;
     let pausedAt: number | undefined;
     const real = h.store;
-    // The first claim that returns the operation begins a 1 s pause, as a 429 with Retry-After: 1 would.
+    // The first claim that returns the operation begins a 2 s pause (RETRY_MAX_MS), as a 429 with Retry-After: 2 would.
     const store = new Proxy(real, {
       get(target, key) {
         if (key === 'claimOperations') {
@@ -47,7 +48,7 @@ describe('a call deadline that passes before the call', () => {
             const ops = await target.claimOperations(...args);
             if (ops.length > 0 && pausedAt === undefined && worker) {
               pausedAt = Date.now();
-              worker.gate.pause(1000);
+              worker.gate.pause(2000);
             }
             return ops;
           };
@@ -58,16 +59,22 @@ describe('a call deadline that passes before the call', () => {
     });
     running = await startDelivery({ ...h, store }, env, { beforeStart: (d) => (worker = d.operations.get('mantago')) });
     let limitAtRetry: number | undefined;
+    let retriedAt: number | undefined;
     running.delivery.events.on('operation', (o) => {
-      if (o.outcome === 'retry' && limitAtRetry === undefined) limitAtRetry = worker?.concurrency.limit;
+      if (o.outcome === 'retry' && limitAtRetry === undefined) {
+        limitAtRetry = worker?.concurrency.limit;
+        retriedAt = Date.now();
+      }
     });
     const [retry] = await running.waitForOutcomes(1, (o) => o.outcome === 'retry');
     expect(retry?.reason).toBe('tag call not started: the call deadline of its lease passed (200 ms after the claim) while it waited for its turn');
     expect(limitAtRetry).toBe(ADAPTIVE_CONCURRENCY.initial);
+    // At the deadline (200 ms after the claim), not when the pause ends 2 s after it.
+    expect(retriedAt! - pausedAt!).toBeLessThan(1000);
     await running.waitForOutcomes(1, (o) => o.outcome === 'applied');
     expect(mantago.personalTagsOf('line', 'Udeadline')).toEqual(['tag-coupon']);
     // One call in all, after the pause.
     expect(mantago.api.requests).toHaveLength(1);
-    expect(mantago.api.requests[0]!.receivedAt - pausedAt!).toBeGreaterThanOrEqual(950);
+    expect(mantago.api.requests[0]!.receivedAt - pausedAt!).toBeGreaterThanOrEqual(1950);
   });
 });
