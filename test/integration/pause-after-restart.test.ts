@@ -6,7 +6,7 @@ import { serviceFixture } from '../helpers/service-fixture';
 
 /*
  * CONTRACT.md "Retries": a `Retry-After` pauses calls to that provider account until then. A
- * service that meets `429 Retry-After: 4` is stopped (a deploy: SIGTERM) and a new one is started
+ * service that meets `429 Retry-After: 8` is stopped (a deploy: SIGTERM) and a new one is started
  * on the same store during the pause: the new one makes no call to the account until the pause
  * ends — not for the operation that met the 429, nor for the webhooks it takes meanwhile — then
  * goes on at once. Real processes, a real loopback tag API; SQLite (one file, restarted) and
@@ -14,7 +14,8 @@ import { serviceFixture } from '../helpers/service-fixture';
  */
 
 const SECRET = 'pause-after-restart-line-secret';
-const PAUSE_S = 4;
+// A stop and a start take well under a second alone, several seconds beside other suites on a busy machine.
+const PAUSE_S = 8;
 const isMapping = (r: { path: string }) => r.path.includes('TagMapping');
 const honoured = (l: Record<string, unknown>) => l.message === 'calls to a provider account paused: a Retry-After met before this start has not ended';
 
