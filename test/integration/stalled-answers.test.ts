@@ -21,6 +21,9 @@ import { startDelivery, type RunningDelivery } from '../helpers/delivery-harness
  * whose body never ends is a failed call, tried again (its body could still have said
  * `"success": false`).
  */
+/** The calls' timeouts: the first request of a process, on a busy machine, can take a few hundred ms to its headers. */
+const STALL_MS = 1000;
+
 class StallingAnswers {
   status = 400;
   readonly requests: string[] = [];
@@ -59,13 +62,13 @@ describe('an answer whose body never ends', () => {
   });
 
   describe('to a tag API call', () => {
-    const client = () => createHttpClient({ provider: 'mantago', baseUrl: upstream.url, timeoutMs: 300, secrets: () => [] });
+    const client = () => createHttpClient({ provider: 'mantago', baseUrl: upstream.url, timeoutMs: STALL_MS, secrets: () => [] });
 
     it('a 400 is returned as the 400 it is, saying its body stopped, with the start it read', async () => {
       const c = client();
       try {
         const answer = await c.send({ method: 'POST', path: '/tag', bearer: 't', body: {} });
-        expect(answer).toMatchObject({ status: 400, text: '{"success":false', json: undefined, truncated: true, stopped: 'no more of it within 300 ms' });
+        expect(answer).toMatchObject({ status: 400, text: '{"success":false', json: undefined, truncated: true, stopped: `no more of it within ${STALL_MS} ms` });
       } finally {
         await c.close();
       }
@@ -80,7 +83,7 @@ describe('an answer whose body never ends', () => {
           (e: unknown) => e,
         );
         expect(err).toBeInstanceOf(TagApiError);
-        expect(err).toMatchObject({ retryable: true, reason: 'timeout from mantago after 300 ms (POST /tag)' });
+        expect(err).toMatchObject({ retryable: true, reason: `timeout from mantago after ${STALL_MS} ms (POST /tag)` });
       } finally {
         await c.close();
       }
@@ -107,7 +110,7 @@ describe('an answer whose body never ends', () => {
       upstream.status = 401;
       const client = createMantagoClient({ baseUrl: upstream.url, botId: 'bot-1', timeoutMs: 2000 });
       const credentials = createMantagoCredentials({ envToken: 'token-1', envSecret: 'secret-1', store: createMemorySettingsStore(), client, log: silentLogger() });
-      const lease = new CallLease(new AbortController().signal, 300);
+      const lease = new CallLease(new AbortController().signal, STALL_MS);
       lease.hold(1);
       try {
         const err = await createMantagoTagger(client, credentials)
@@ -118,7 +121,7 @@ describe('an answer whose body never ends', () => {
           );
         expect(err).toBeInstanceOf(TagApiError);
         expect(err).toMatchObject({ status: 401, retryable: true });
-        expect((err as TagApiError).reason).toMatch(/^401 from mantago: .*\(its body stopped before its end: no more of it before the call deadline of its lease passed \(300 ms after the claim\); only the start was read\) — the call deadline passed before a token refresh could start: the next attempt refreshes$/);
+        expect((err as TagApiError).reason).toMatch(/^401 from mantago: .*\(its body stopped before its end: no more of it before the call deadline of its lease passed \(1000 ms after the claim\); only the start was read\) — the call deadline passed before a token refresh could start: the next attempt refreshes$/);
         // The tag call only: no refresh (POST /openapi/token) after the deadline.
         expect(upstream.requests).toEqual(['POST /openapi/personalTagMapping?botId=bot-1']);
       } finally {
@@ -130,12 +133,12 @@ describe('an answer whose body never ends', () => {
 
   describe('to a forward', () => {
     it('a 400 is not retried, and the reason says its body stopped', async () => {
-      const result = await sendForward(`${upstream.url}/hook`, Buffer.from('{}'), { 'content-type': 'application/json' }, { timeoutMs: 300 });
+      const result = await sendForward(`${upstream.url}/hook`, Buffer.from('{}'), { 'content-type': 'application/json' }, { timeoutMs: STALL_MS });
       expect(result).toMatchObject({
         ok: false,
         status: 400,
         retryable: false,
-        reason: `400 from ${new URL(upstream.url).host} (its body stopped before its end: no more of it within 300 ms (FORWARD_TIMEOUT_MS); only the start was read)`,
+        reason: `400 from ${new URL(upstream.url).host} (its body stopped before its end: no more of it within ${STALL_MS} ms (FORWARD_TIMEOUT_MS); only the start was read)`,
         bodyExcerpt: '{"success":false',
       });
     });
