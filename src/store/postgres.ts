@@ -17,10 +17,11 @@ import { migratePostgres } from './postgres/migrate';
 import { adminSessionsPostgres } from './postgres/admin-sessions';
 import { sharePausePostgres, storedPausesPostgres } from './postgres/pauses';
 import { acceptBatchesPostgres } from './postgres/accept';
+import { claimForwardsPostgres, forwardKeyLockPrefix } from './postgres/forward-claim';
 import { createAnnouncer } from './postgres/announcer';
 import { claimOperationsPostgres, completeOperationsPostgres, expireOperationsPostgres, renewOperationLeasesPostgres, settleOperationPostgres } from './postgres/operations';
 import {
-  claimForwardsPostgres, completeForwardsPostgres, deadLetterForwardsPostgres, deadLetterForwardsNotToPostgres, markForwardHeadsPostgres, retryForwardsPostgres,
+  completeForwardsPostgres, deadLetterForwardsPostgres, deadLetterForwardsNotToPostgres, markForwardHeadsPostgres, retryForwardsPostgres,
 } from './postgres/forwards';
 import {
   accountlessOperationsPostgres,
@@ -156,6 +157,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
   // A head left unmarked by a race (markForwardHeadsPostgres) is marked by the next claim for its
   // destinations once this long has passed since they were last looked at.
   const headsLookedAt = new Map<string, number>();
+  const forwardKeyLocks = forwardKeyLockPrefix(schema);
   async function claimForwards(o: ClaimOptions & { destinations?: string[] }): Promise<ClaimedForward[]> {
     const key = o.destinations ? o.destinations.join('\n') : '';
     const t = performance.now();
@@ -169,7 +171,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
         log.warn('could not look for forwards left unmarked as the head of their key', { error: err instanceof Error ? err.message : String(err) });
       }
     }
-    return claimForwardsPostgres(db.query, o, liveness?.holder);
+    return db.tx((q) => claimForwardsPostgres(q, o, liveness?.holder, forwardKeyLocks));
   }
 
   const engine: StoreEngine = {

@@ -2,10 +2,11 @@ import pg from 'pg';
 import { silentLogger } from '../../src/log';
 import { createPostgresStore } from '../../src/store/postgres';
 import { INSERT_BODIES, INSERT_FORWARDS } from '../../src/store/postgres/accept';
-import { CLAIM_FORWARDS_TO } from '../../src/store/postgres/forwards';
 import type { Store } from '../../src/store/store';
 import { dropSchema, describePostgres, newSchemaName } from '../helpers/pg-schema';
 import { batch, forwardTo } from './builders';
+import { claimOn, pausedClaim } from './pg-claims';
+import { until } from './pg-waits';
 
 const HOOK = 'http://a.test/hook';
 
@@ -43,11 +44,10 @@ describePostgres('PostgreSQL: forwards of one key queued at once by two instance
     await client.query(INSERT_BODIES, [[id], [Buffer.from(body)], ['{}'], [now]]);
     await client.query(INSERT_FORWARDS, [[id], [HOOK], ['U1'], [now]]);
   }
-  /** Another instance's claim, with the service's own statement(s), in a transaction left open. */
+  /** Another instance's claim, with the service's own statements, in a transaction left open. */
   async function claimInOpenTx(client: pg.Client, owner: string, now: number): Promise<string[]> {
     await client.query('BEGIN');
-    const { rows } = await client.query<{ body: Buffer }>(CLAIM_FORWARDS_TO, [owner, now + 60_000, now, 10, HOOK, null, null]);
-    return rows.map((r) => r.body.toString());
+    return claimOn(client, schema, { owner, now, destination: HOOK });
   }
   const claim = async (owner: string, now: number) =>
     (await store.claimForwards({ owner, now, limit: 10, leaseMs: 60_000, destinations: [HOOK] })).map((f) => f.body.toString());
@@ -86,6 +86,35 @@ describePostgres('PostgreSQL: forwards of one key queued at once by two instance
     await other.query('COMMIT');
     expect({ meanwhile, forwards: await forwards(first) }).toEqual({
       meanwhile: [],
+      forwards: [{ body: 'w1', head: 1, leased: false }, { body: 'w2', head: 1, leased: true }],
+    });
+  });
+
+  it('never sends both at once when that lease commits after the other claim took its snapshot, before it took the key', async () => {
+    const [first, other, gate] = [await connect(), await connect(), await connect()];
+    await queueInOpenTx(first, 'w1', 1000);
+    await store.accept(batch(1001, [], [forwardTo(HOOK, 'U1', Buffer.from('w2'))]));
+    expect(await claimInOpenTx(other, 'B', 1100)).toEqual(['w2']);
+    await first.query('COMMIT');
+    // A claim on `first` that has its snapshot (w1 leads, w2 not leased in it) and waits at the
+    // test's gate before it looks at a row; w2's lease commits meanwhile.
+    const gateKey = `${schema} gate`;
+    await gate.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [gateKey]);
+    const [{ pid }] = (await first.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }];
+    await first.query('BEGIN');
+    let paused: string[] | undefined;
+    const claiming = claimOn(first, schema, { owner: 'A', now: 1200, destination: HOOK }, pausedClaim(gateKey)).then((r) => (paused = r));
+    await until('the claim waits at the gate', async () => {
+      const { rows } = await gate.query<{ n: number }>('SELECT cardinality(pg_blocking_pids($1))::int AS n', [pid]);
+      return paused !== undefined || (rows[0]?.n ?? 0) > 0;
+    });
+    expect(paused).toBeUndefined();
+    await other.query('COMMIT');
+    await gate.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [gateKey]);
+    await claiming;
+    await first.query('COMMIT');
+    expect({ paused, forwards: await forwards(first) }).toEqual({
+      paused: [],
       forwards: [{ body: 'w1', head: 1, leased: false }, { body: 'w2', head: 1, leased: true }],
     });
   });

@@ -1,6 +1,6 @@
 import pg from 'pg';
+import { CLAIM_FORWARDS_TO } from '../../src/store/postgres/forward-claim';
 import {
-  CLAIM_FORWARDS_TO,
   DEAD_LETTER_LEASED_FORWARDS,
   DELETE_BODIES_IF_UNUSED,
   DELETE_LEASED_FORWARDS,
@@ -142,7 +142,9 @@ describePostgres('PostgreSQL: a forward claim and next-due check beside one key 
 
   it('claims the free head reading the calls in flight a few times, not the forwards of its key', async () => {
     // The heads in flight (passed over), their keys once, the head's probe, the row claimed.
-    expect(await forwardsRead(CLAIM_FORWARDS_TO, ['w2', 1e12, 2000, 8, BUSY, null, null])).toBeLessThan(4 * IN_FLIGHT);
+    expect(await forwardsRead(CLAIM_FORWARDS_TO.pick, [2000, 8, BUSY, 'autotag:lock:plans:forward-key:'])).toBeLessThan(4 * IN_FLIGHT);
+    // Its lease, checked again: the row by id, the calls in flight once, the head's probe.
+    expect(await forwardsRead(CLAIM_FORWARDS_TO.lease, ['w2', 1e12, 2000, [DEAD + 1], BUSY, null, null])).toBeLessThan(2 * IN_FLIGHT);
   });
 
   it('tells the next due time reading the calls in flight a few times, not the forwards of its key', async () => {

@@ -6,12 +6,13 @@ import { openStore } from '../../src/store/open-store';
 import { createPostgresStore, type PostgresStoreOptions } from '../../src/store/postgres';
 import { INSERT_BODIES, INSERT_FORWARDS } from '../../src/store/postgres/accept';
 import { advisoryLockKey } from '../../src/store/postgres/advisory-lock';
-import { CLAIM_FORWARDS_TO, DELETE_BODIES_IF_UNUSED, DELETE_LEASED_FORWARDS, LOCK_BODIES } from '../../src/store/postgres/forwards';
+import { DELETE_BODIES_IF_UNUSED, DELETE_LEASED_FORWARDS, LOCK_BODIES } from '../../src/store/postgres/forwards';
 import { postgresMigrations } from '../../src/store/migrations/postgres';
 import { StoreUnavailableError, type Store } from '../../src/store/store';
 import { accepted, ask, askAt, batch, deferred, forwardTo, tagOp } from './builders';
 import { listening, until, wakeRecorder } from './pg-waits';
 import { describeStoreContract } from './contract';
+import { claimOn, pausedClaim } from './pg-claims';
 import { startTcpProxy } from './tcp-proxy';
 
 const url = process.env.TEST_DATABASE_URL;
@@ -369,7 +370,6 @@ describePg(titled('PostgreSQL store'), () => {
     };
   }
   const HOOK = 'http://a.test/hook';
-  const claimOn = (client: pg.Client, sql: string, owner: string, now: number) => client.query<{ body: Buffer }>(sql, [owner, now + 60_000, now, 10, HOOK, null, null]);
 
   it('never sends two forwards of one key at once when a dead letter of the key is queued again while a claim of the later one commits', async () => {
     const schema = newSchema();
@@ -380,7 +380,7 @@ describePg(titled('PostgreSQL store'), () => {
       // Another instance claims w2 with the service's own statement, in a transaction still open
       // while w1 is queued again: it saw w1 dead, so w2 led the key.
       await client.query('BEGIN');
-      expect((await claimOn(client, CLAIM_FORWARDS_TO, 'B', 1600)).rows.map((r) => r.body.toString())).toEqual(['w2']);
+      expect(await claimOn(client, schema, { owner: 'B', now: 1600, destination: HOOK })).toEqual(['w2']);
       let requeued: number | undefined;
       const requeue = store.retryDeadLetters([`fwd-${w1.id}`], 1700).then((n) => (requeued = n));
       await blocking('the requeue waits for the claim, or is done', () => requeued !== undefined, { client: 'blocks' });
@@ -408,17 +408,15 @@ describePg(titled('PostgreSQL store'), () => {
       await gate.connect();
       // The service's claim, paused by the test once it has its snapshot (an advisory lock the
       // gate holds, taken before the claim looks at a row): w1 is dead in that snapshot.
-      const lock = 'hashtextextended($5 || $1, 0)';
-      const paused = CLAIM_FORWARDS_TO.replace("WHERE c.state = 'pending'", `WHERE (SELECT 1 FROM pg_advisory_xact_lock(${lock})) = 1 AND c.state = 'pending'`);
-      expect(paused).not.toBe(CLAIM_FORWARDS_TO);
-      await gate.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`${HOOK}B`]);
+      const gateKey = `${schema} gate`;
+      await gate.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [gateKey]);
       await client.query('BEGIN');
       let claimedByB: string[] | undefined;
-      const claiming = claimOn(client, paused, 'B', 1600).then((r) => (claimedByB = r.rows.map((row) => row.body.toString())));
+      const claiming = claimOn(client, schema, { owner: 'B', now: 1600, destination: HOOK }, pausedClaim(gateKey)).then((r) => (claimedByB = r));
       await blocking('the claim waits at the gate', () => claimedByB !== undefined, { client: 'waits' });
       expect(claimedByB).toBeUndefined(); // its snapshot taken, it waits before it looks at a row
       expect(await store.retryDeadLetters([`fwd-${w1.id}`], 1700)).toBe(1);
-      await gate.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`${HOOK}B`]);
+      await gate.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [gateKey]);
       await claiming;
       // B's claim is done but not committed; a claim that starts now sees w1 lead the key.
       const meanwhile = await store.claimForwards({ owner: 'A', now: 1800, limit: 10, leaseMs: 60_000, destinations: [HOOK] });

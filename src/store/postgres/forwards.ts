@@ -1,61 +1,14 @@
-import type { ClaimOptions, ClaimedForward, DeadLetterRequest, RetryRequest } from '../store';
-import { num, str, toClaimedForward, type Row } from '../shared/rows';
+import type { ClaimedForward, DeadLetterRequest, RetryRequest } from '../store';
+import { num, str, type Row } from '../shared/rows';
 import { deadForwardParams, retryForwardParams } from '../shared/settle';
 import type { ForwardSettled } from '../shared/store-engine';
-import {
-  DEAD_LETTER_FORWARDS_TO,
-  isForwardHead,
-  markForwardHeads,
-  noForwardOfKeyInFlight,
-  PENDING_FORWARD_DESTINATIONS,
-} from '../sql/forwards';
+import { DEAD_LETTER_FORWARDS_TO, markForwardHeads, PENDING_FORWARD_DESTINATIONS } from '../sql/forwards';
 import type { Notify, Query } from './db';
-import { LEASE_END } from './liveness';
 
-/**
- * Heads only (see isForwardHead), due, not leased, and with no forward of their key in flight
- * (noForwardOfKeyInFlight), SKIP LOCKED as for operations: of every destination, or of those
- * `destinations` names (a condition on `destination`). Read through forwards_due_heads: the
- * marked heads that are due, earliest first, each checked to lead its key and to be free —
- * not the destination's whole backlog, nor another destination's (CONTRACT.md: "one
- * destination's failures never delay another destination"). $6 and $7 the holder and call
- * deadline, as for operations.
- */
-const claimForwards = (destinations?: string) => `
-  UPDATE forwards f SET lease_owner = $1, leased_until = $2, lease_holder = $6, call_deadline = $7
-  FROM (
-    SELECT c.id FROM forwards c
-    WHERE c.state = 'pending' AND c.head = 1 AND ${destinations ? `c.${destinations}` : '$5::text[] IS NULL'}
-      AND c.due_at <= $3 AND (c.leased_until IS NULL OR ${LEASE_END} <= $3)
-      AND ${isForwardHead('c')}
-      AND ${noForwardOfKeyInFlight('c', { destinations, now: '$3', leaseEnd: LEASE_END })}
-    ORDER BY c.due_at, c.id
-    LIMIT $4
-    FOR UPDATE SKIP LOCKED
-  ) picked, forward_bodies b
-  WHERE f.id = picked.id AND b.id = f.body_id
-  RETURNING f.*, b.body, b.headers`;
-const CLAIM_FORWARDS = claimForwards();
-/** For destination $5: its due heads in index order, no sort (what a destination's loop asks). */
-export const CLAIM_FORWARDS_TO = claimForwards('destination = $5::text');
-/** For the destinations of $5. */
-const CLAIM_FORWARDS_TO_ANY = claimForwards('destination = ANY($5::text[])');
 /** See markForwardHeads: the heads found by id from an array; MARK_HEADS_TO for the destinations $1. */
 const byIdAmong = (heads: string) => `id = ANY(ARRAY(${heads}))`;
 export const MARK_HEADS = markForwardHeads(byIdAmong);
 export const MARK_HEADS_TO = markForwardHeads(byIdAmong, 'destination = ANY($1::text[])');
-
-export async function claimForwardsPostgres(
-  q: Query,
-  o: ClaimOptions & { destinations?: string[] },
-  holder: string | undefined,
-): Promise<ClaimedForward[]> {
-  const one = o.destinations?.length === 1 ? o.destinations[0] : undefined;
-  const { rows } = await q(one !== undefined ? CLAIM_FORWARDS_TO : o.destinations ? CLAIM_FORWARDS_TO_ANY : CLAIM_FORWARDS, [
-    o.owner, o.now + o.leaseMs, o.now, o.limit, one ?? o.destinations ?? null, holder ?? null, o.callMs === undefined ? null : o.now + o.callMs,
-  ]);
-  return rows.sort((a, b) => num(a.id, 'id') - num(b.id, 'id')).map(toClaimedForward);
-}
 
 /**
  * Marks the heads of `destinations` left unmarked (see markForwardHeads): a forward queued by
