@@ -5,8 +5,15 @@ import type { ForwardSettled } from '../shared/store-engine';
 import { DEAD_LETTER_FORWARDS_TO, markForwardHeads, PENDING_FORWARD_DESTINATIONS } from '../sql/forwards';
 import type { Notify, Query } from './db';
 
-/** See markForwardHeads: the heads found by id from an array; MARK_HEADS_TO for the destinations $1. */
-const byIdAmong = (heads: string) => `id = ANY(ARRAY(${heads}))`;
+/**
+ * See markForwardHeads: the heads found by id from an array, and locked in id order before they
+ * are marked, as `dead-letters retry` locks the forwards behind the keys it queues again
+ * (postgres/views.ts) and the dead-lettering of forwards to a destination no longer configured
+ * locks its own: two of them locking overlapping rows in different orders could each wait for the
+ * other. MARK_HEADS_TO for the destinations $1.
+ */
+const byIdAmong = (heads: string) => `
+  id = ANY(ARRAY(SELECT l.id FROM forwards l WHERE l.id = ANY(ARRAY(${heads})) AND l.head = 0 AND (l.state = 'pending') IS TRUE ORDER BY l.id FOR UPDATE))`;
 export const MARK_HEADS = markForwardHeads(byIdAmong);
 export const MARK_HEADS_TO = markForwardHeads(byIdAmong, 'destination = ANY($1::text[])');
 
@@ -154,12 +161,22 @@ export async function deadLetterForwardsPostgres(
   return markNextHeads(q, items, kept, notify);
 }
 
+/**
+ * $1 destinations, $2 now: the forwards DEAD_LETTER_FORWARDS_TO keeps for them locked first, all
+ * together in id order (see byIdAmong), not destination by destination in index order.
+ */
+export const LOCK_FORWARDS_TO = `
+  SELECT count(*)::int AS n FROM (
+    SELECT id FROM forwards
+    WHERE destination = ANY($1::text[]) AND state = 'pending' AND (leased_until IS NULL OR leased_until <= $2)
+    ORDER BY id FOR UPDATE) locked`;
+
 /** Call inside a transaction: the pending forwards of every destination not in `destinations`, kept as dead letters. */
 export async function deadLetterForwardsNotToPostgres(q: Query, destinations: readonly string[], now: number, reasonOf: (destination: string) => string): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
-  for (const row of (await q(PENDING_FORWARD_DESTINATIONS)).rows) {
-    const destination = str(row.destination, 'destination');
-    if (destinations.includes(destination)) continue;
+  const gone = (await q(PENDING_FORWARD_DESTINATIONS)).rows.map((row) => str(row.destination, 'destination')).filter((d) => !destinations.includes(d));
+  if (gone.length > 0) await q(LOCK_FORWARDS_TO, [gone, now]);
+  for (const destination of gone) {
     const n = (await q(DEAD_LETTER_FORWARDS_TO, [now, destination, reasonOf(destination)])).rowCount;
     if (n > 0) counts.set(destination, n);
   }
