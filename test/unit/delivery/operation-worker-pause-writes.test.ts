@@ -1,9 +1,7 @@
-import { silentLogger } from '../../../src/log';
-import { createMetrics } from '../../../src/metrics';
 import { TagApiError } from '../../../src/providers/errors';
 import type { Tagger } from '../../../src/providers/taggers';
-import type { ClaimedOperation, Store } from '../../../src/store/store';
-import { OperationWorker } from '../../../src/delivery/operation-worker';
+import type { ClaimedOperation } from '../../../src/store/store';
+import { claimedOp as op, workerOver } from '../../helpers/worker-parts';
 
 /**
  * A `Retry-After` pause is kept in the store (Store.sharePause) for the other instances and the
@@ -11,13 +9,6 @@ import { OperationWorker } from '../../../src/delivery/operation-worker';
  * start two writes: stopping must wait for both, not only the latest — the first may be the
  * slow one, and a store closed under it loses the pause (or throws into a closed pool).
  */
-function op(id: number): ClaimedOperation {
-  return {
-    id, version: 1, attempts: 0, notFoundCount: 0, requestedAt: Date.now(), provider: 'mantago', account: 'mantago', channel: 'line',
-    action: 'add', kind: 'personal', tagId: 't', platform: 'line', userId: `U${id}`, eventAt: Date.now(),
-  } as unknown as ClaimedOperation;
-}
-
 describe('OperationWorker: stopping waits for every pause write still running', () => {
   beforeEach(() => jest.useFakeTimers({ now: new Date('2026-12-09T04:00:00Z') }));
   afterEach(() => jest.useRealTimers());
@@ -25,27 +16,15 @@ describe('OperationWorker: stopping waits for every pause write still running', 
   it('does not return while an earlier, slower write of a pause is still running', async () => {
     const queue: ClaimedOperation[] = [];
     const writes: { until: number; done: boolean; finish: () => void }[] = [];
-    const store = {
-      claimOperations: async ({ limit }: { limit: number }) => queue.splice(0, limit),
-      completeOperation: async () => true,
-      retryOperation: async () => undefined,
-      deadLetterOperation: async () => undefined,
-      renewOperationLeases: async () => undefined,
-      releaseLeases: async () => 0,
-      nextDueAt: async () => null,
-      sharePause: (_account: string, until: number) =>
-        new Promise<void>((resolve) => {
-          const w = { until, done: false, finish: () => ((w.done = true), resolve()) };
-          writes.push(w);
-        }),
-    } as unknown as Store;
+    const sharePause = (_account: string, until: number) =>
+      new Promise<void>((resolve) => {
+        const w = { until, done: false, finish: () => ((w.done = true), resolve()) };
+        writes.push(w);
+      });
     const tagger: Tagger = {
       apply: (o) => Promise.reject(new TagApiError({ provider: 'mantago', status: 429, retryable: true, retryAfterMs: 1000, reason: `429 for ${o.userId}` })),
     };
-    const worker = new OperationWorker({
-      name: 'mantago', scope: { accounts: ['mantago'] } as never, store, tagger, concurrency: 1, leaseMs: 30_000, callTimeoutMs: 10_000, owner: 'test',
-      policy: { minMs: 60_000, maxMs: 120_000, giveUpMs: 86_400_000, notFoundTimes: 10 }, log: silentLogger(), metrics: createMetrics(), now: Date.now,
-    });
+    const worker = workerOver({ queue, tagger, concurrency: 1, store: { sharePause } });
     worker.start();
     queue.push(op(1));
     worker.wake();

@@ -1,10 +1,8 @@
-import { silentLogger } from '../../../src/log';
-import { createMetrics } from '../../../src/metrics';
 import { TagApiError } from '../../../src/providers/errors';
 import type { Tagger } from '../../../src/providers/taggers';
-import type { ClaimedOperation, Store } from '../../../src/store/store';
-import { OperationWorker } from '../../../src/delivery/operation-worker';
+import type { ClaimedOperation } from '../../../src/store/store';
 import { callFrom } from '../../helpers/gate-calls';
+import { claimedOp as op, workerOver } from '../../helpers/worker-parts';
 
 /**
  * A timer may wake the worker before its slot — Node's start from the loop's cached time, and
@@ -13,13 +11,6 @@ import { callFrom } from '../../helpers/gate-calls';
  * behind as a call still in flight: the next 429 waited a second for it, holding every call,
  * with nothing in flight at all. The gate now knows a call by its handle (call-times.ts).
  */
-function op(id: number): ClaimedOperation {
-  return {
-    id, version: 1, attempts: 0, notFoundCount: 0, requestedAt: Date.now(), provider: 'mantago', account: 'mantago', channel: 'line',
-    action: 'add', kind: 'personal', tagId: 't', platform: 'line', userId: `U${id}`, eventAt: Date.now(),
-  } as unknown as ClaimedOperation;
-}
-
 describe('OperationWorker and the rate gate: a call woken a little before its slot', () => {
   beforeEach(() => jest.useFakeTimers({ now: new Date('2026-12-09T04:00:00Z') }));
   afterEach(() => jest.useRealTimers());
@@ -28,16 +19,6 @@ describe('OperationWorker and the rate gate: a call woken a little before its sl
     const queue: ClaimedOperation[] = [];
     const answers: ('ok' | 429)[] = [];
     const outcomes: string[] = [];
-    const store = {
-      claimOperations: async ({ limit }: { limit: number }) => queue.splice(0, limit),
-      completeOperation: async () => true,
-      retryOperation: async () => undefined,
-      deadLetterOperation: async () => undefined,
-      renewOperationLeases: async () => undefined,
-      releaseLeases: async () => 0,
-      nextDueAt: async () => null,
-      sharePause: async () => undefined,
-    } as unknown as Store;
     const tagger: Tagger = {
       apply: (o) =>
         new Promise((resolve, reject) => {
@@ -45,11 +26,7 @@ describe('OperationWorker and the rate gate: a call woken a little before its sl
           setTimeout(() => (a === 'ok' ? resolve() : reject(new TagApiError({ provider: 'mantago', status: 429, retryable: true, reason: `429 for ${o.userId}` }))), a === 'ok' ? 20 : 5);
         }),
     };
-    const worker = new OperationWorker({
-      name: 'mantago', scope: { accounts: ['mantago'] } as never, store, tagger, concurrency: 4, leaseMs: 30_000, callTimeoutMs: 10_000, owner: 'test',
-      policy: { minMs: 60_000, maxMs: 120_000, giveUpMs: 86_400_000, notFoundTimes: 10 }, log: silentLogger(), metrics: createMetrics(), now: Date.now,
-      onOutcome: (o) => outcomes.push(`${o.outcome}${o.status ?? ''}`),
-    });
+    const worker = workerOver({ queue, tagger, concurrency: 4, onOutcome: (o) => outcomes.push(`${o.outcome}${o.status ?? ''}`) });
     // The gate paces at about 30 calls a second (an earlier run of 429s): slots 33.3 ms apart.
     const t = Date.now() - 1005;
     for (let i = 0; i < 40; i++) worker.gate.accepted(callFrom(worker.gate, t + i * 25), t + i * 25 + 20);
