@@ -9,7 +9,8 @@ import {
   MARK_NEXT_FORWARD_HEADS,
   RETRY_FORWARDS,
 } from '../../src/store/postgres/forwards';
-import { NEXT_DUE, REQUEUE_ALL_DEAD_FORWARDS_POSTGRES } from '../../src/store/postgres/views';
+import { MARK_REQUEUED_HEADS, REQUEUE_ALL_DEAD_FORWARDS_POSTGRES, REQUEUE_DEAD_FORWARD_POSTGRES } from '../../src/store/postgres/forward-requeue';
+import { NEXT_DUE } from '../../src/store/postgres/views';
 import type { Store } from '../../src/store/store';
 import { dropSchema, describePostgres, newSchemaName } from '../helpers/pg-schema';
 import { planNodes, planOf, planStore, rowsRead, type PlanNode } from './backlog';
@@ -42,17 +43,20 @@ function planSuite(url: string, name: string, o: { dead: number; bodies: number;
     await store?.close();
     await dropSchema(url, schema);
   });
-  const analyze = async (sql: string, params: unknown[]): Promise<PlanNode> => {
+  /** `before`: a statement run first in the same transaction (its rows are the test's). */
+  const analyze = async (sql: string, params: unknown[], before?: { sql: string; params: unknown[] }): Promise<PlanNode> => {
     const c = client as pg.Client;
     await c.query('BEGIN');
     try {
+      if (before) await c.query(before.sql, before.params);
       return planOf((await c.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params)).rows);
     } finally {
       await c.query('ROLLBACK');
     }
   };
   return {
-    forwardsRead: async (sql: string, params: unknown[]): Promise<number> => rowsRead(await analyze(sql, params), 'forwards'),
+    forwardsRead: async (sql: string, params: unknown[], before?: { sql: string; params: unknown[] }): Promise<number> =>
+      rowsRead(await analyze(sql, params, before), 'forwards'),
     /** Rows every step of the plan handled, those its filters and joins removed included, every loop. */
     rowsHandled: async (sql: string, params: unknown[]): Promise<number> =>
       planNodes(await analyze(sql, params)).reduce(
@@ -185,5 +189,43 @@ describePostgres('PostgreSQL: every dead letter queued again, with forwards wait
   it('queues them again handling each letter and each forward behind them a few times, not each pair', async () => {
     // 55,000 here: the letters, their keys, and the forwards behind them, each a few times.
     expect(await rowsHandled(REQUEUE_ALL_DEAD_FORWARDS_POSTGRES, [5000])).toBeLessThan(20 * 2 * REQUEUED);
+  });
+});
+
+const FEW = 100;
+
+/**
+ * `dead-letters retry` of a few letters beside a large table reads their keys' forwards, not the
+ * table: it marked the head of every key once (a read of every pending forward, and a lock on
+ * every unmarked head), which is now the look's to do (see MARK_REQUEUED_HEADS). The statistics
+ * were taken when the table held the letters only.
+ */
+describePostgres('PostgreSQL: a few dead letters queued again beside many forwards of other keys that the statistics have not seen', (url) => {
+  const { forwardsRead } = planSuite(url, 'autotag_fwd_requeue_few_plans', {
+    dead: FEW,
+    bodies: FEW + FEW + PENDING,
+    fill: async (client) => {
+      await client.query('ANALYZE forwards');
+      // One forward waiting behind each letter's key (marked, it led while the letter was dead); two of each other key.
+      await client.query(
+        `INSERT INTO forwards (id, body_id, destination, ordering_key, state, received_at, due_at, attempts, head)
+         SELECT ${FEW} + g, ${FEW} + g, 'https://other.example/hook', 'D' || g, 'pending', 2, 2, 0, 1 FROM generate_series(1, ${FEW}) g`,
+      );
+      await client.query(
+        `INSERT INTO forwards (id, body_id, destination, ordering_key, state, received_at, due_at, attempts, head)
+         SELECT ${2 * FEW} + g, ${2 * FEW} + g, $1, 'U' || ((g - 1) % ${KEYS}), 'pending', 2, 2, 0, CASE WHEN g <= ${KEYS} THEN 1 ELSE 0 END
+         FROM generate_series(1, ${PENDING}) g`,
+        [FAILING],
+      );
+    },
+  });
+
+  it('queues one again reading its key, and marks the heads of the keys queued again reading theirs', async () => {
+    // The letter by id, its key's forwards through forwards_heads, each by id.
+    expect(await forwardsRead(REQUEUE_DEAD_FORWARD_POSTGRES, [5000, 1])).toBeLessThan(10);
+    // After all of them are queued again: a probe per key, each leader by id to lock it, and to mark it.
+    const keys = Array.from({ length: FEW }, (_, i) => `D${i + 1}`);
+    const requeued = { sql: REQUEUE_ALL_DEAD_FORWARDS_POSTGRES, params: [5000] };
+    expect(await forwardsRead(MARK_REQUEUED_HEADS, [keys.map(() => 'https://other.example/hook'), keys], requeued)).toBeLessThan(5 * FEW);
   });
 });

@@ -1,4 +1,5 @@
 import type { ClaimedForward, DeadLetterRequest, RetryRequest } from '../store';
+import { forwardKeyOf } from '../shared/forward-keys';
 import { num, str, type Row } from '../shared/rows';
 import { deadForwardParams, retryForwardParams } from '../shared/settle';
 import type { ForwardSettled } from '../shared/store-engine';
@@ -8,11 +9,11 @@ import type { Notify, Query } from './db';
 /**
  * See markForwardHeads: the heads found by id from an array, and locked in id order before they
  * are marked, as `dead-letters retry` locks the forwards behind the keys it queues again
- * (postgres/views.ts) and the dead-lettering of forwards to a destination no longer configured
- * locks its own: two of them locking overlapping rows in different orders could each wait for the
- * other. MARK_HEADS_TO for the destinations $1.
+ * (postgres/forward-requeue.ts) and the dead-lettering of forwards to a destination no longer
+ * configured locks its own: two of them locking overlapping rows in different orders could each
+ * wait for the other. MARK_HEADS_TO for the destinations $1.
  */
-const byIdAmong = (heads: string) => `
+export const byIdAmong = (heads: string) => `
   id = ANY(ARRAY(SELECT l.id FROM forwards l WHERE l.id = ANY(ARRAY(${heads})) AND l.head = 0 AND (l.state = 'pending') IS TRUE ORDER BY l.id FOR UPDATE))`;
 export const MARK_HEADS = markForwardHeads(byIdAmong);
 export const MARK_HEADS_TO = markForwardHeads(byIdAmong, 'destination = ANY($1::text[])');
@@ -50,15 +51,16 @@ export const DELETE_BODIES_IF_UNUSED = `
   DELETE FROM forward_bodies b
   WHERE b.id = ANY($1::bigint[]) AND (SELECT k.id FROM forwards k WHERE k.body_id = b.id LIMIT 1) IS NULL`;
 
+/** $1 destinations, $2 ordering keys: the id of the forward that leads each key now, by a probe of forwards_heads per key (none: nothing of it waits). */
+export const KEY_LEADERS = `
+    SELECT (SELECT MIN(k.id) FROM forwards k WHERE k.destination = x.d AND k.ordering_key = x.o AND k.state = 'pending')
+    FROM unnest($1::text[], $2::text[]) AS x(d, o)`;
+
 /** $1 destinations, $2 ordering keys: the forward that now leads each key marked (MARK_NEXT_FORWARD_HEAD, for many), found by id. */
 export const MARK_NEXT_FORWARD_HEADS = `
   UPDATE forwards SET head = 1
-  WHERE id = ANY(ARRAY(
-    SELECT (SELECT MIN(k.id) FROM forwards k WHERE k.destination = x.d AND k.ordering_key = x.o AND k.state = 'pending')
-    FROM unnest($1::text[], $2::text[]) AS x(d, o)))
+  WHERE id = ANY(ARRAY(${KEY_LEADERS}))
   RETURNING destination, ordering_key`;
-
-const keyOf = (destination: string, orderingKey: string) => `${destination}\n${orderingKey}`;
 
 /**
  * After forwards of a batch were settled (`settled`: the rows the settle returned — id,
@@ -68,10 +70,10 @@ const keyOf = (destination: string, orderingKey: string) => `${destination}\n${o
 async function markNextHeads(q: Query, items: readonly { fwd: ClaimedForward }[], settled: readonly Row[], notify: Notify): Promise<ForwardSettled[]> {
   const keys = settled.map((r) => [str(r.destination, 'destination'), str(r.ordering_key, 'ordering_key')] as const);
   const marked = (await q(MARK_NEXT_FORWARD_HEADS, [keys.map(([d]) => d), keys.map(([, o]) => o)])).rows;
-  const next = new Set(marked.map((r) => keyOf(str(r.destination, 'destination'), str(r.ordering_key, 'ordering_key'))));
+  const next = new Set(marked.map((r) => forwardKeyOf(str(r.destination, 'destination'), str(r.ordering_key, 'ordering_key'))));
   if (next.size > 0) await notify(q, 'forwards');
   const touched = new Set(settled.map((r) => num(r.id, 'id')));
-  return items.map(({ fwd }) => (touched.has(fwd.id) ? { touched: true, next: next.has(keyOf(fwd.destination, fwd.orderingKey)) } : { touched: false, next: false }));
+  return items.map(({ fwd }) => (touched.has(fwd.id) ? { touched: true, next: next.has(forwardKeyOf(fwd.destination, fwd.orderingKey)) } : { touched: false, next: false }));
 }
 
 /**

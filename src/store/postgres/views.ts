@@ -1,7 +1,7 @@
 import type { Provider } from '../../tag-operation';
 import type { AccountScope, DeadLetter, DeadLetterCode, DeadLetterCursor, PersonScopeRequest, RescopeResult, StoreStatus, WorkKind } from '../store';
 import { deadLetterPageParams, parseDeadLetterIds } from '../shared/dead-letter-ids';
-import { num, optNum, toDeadLetter, toOperationCounts, toQueueCounts, toRunningLifetimes, type Row } from '../shared/rows';
+import { optNum, toDeadLetter, toOperationCounts, toQueueCounts, toRunningLifetimes, type Row } from '../shared/rows';
 import {
   DEAD_LETTERS,
   DEAD_OPERATION_ACCOUNT,
@@ -18,9 +18,7 @@ import {
   RELEASE_ALL_OPERATION_LEASES,
   RELEASE_FORWARD_LEASES_OF,
   RELEASE_OPERATION_LEASES_OF,
-  REQUEUE_ALL_DEAD_FORWARDS,
   REQUEUE_ALL_DEAD_OPERATIONS,
-  REQUEUE_DEAD_FORWARD,
   REQUEUE_DEAD_OPERATION,
   REQUEUE_DEAD_OPERATIONS_BY_CODE,
   ACCOUNTLESS_OPERATIONS,
@@ -31,7 +29,8 @@ import {
   RUNNING_LIFETIMES,
   unlistedAccounts,
 } from '../sql/views';
-import { DELETE_BODIES_IF_UNUSED, LOCK_BODIES, markForwardHeadsPostgres } from './forwards';
+import { DELETE_BODIES_IF_UNUSED, LOCK_BODIES } from './forwards';
+import { requeueDeadForwardsPostgres } from './forward-requeue';
 import type { Notify, Query } from './db';
 import { LEASE_END } from './liveness';
 
@@ -127,39 +126,6 @@ async function wakeOthers(q: Query, notify: Notify, counts: Record<WorkKind, num
   return counts;
 }
 
-/**
- * $1 now (and $2 the id, for one): dead forwards queued again (REQUEUE_ALL_DEAD_FORWARDS,
- * REQUEUE_DEAD_FORWARD), and the other pending forwards of their keys locked and their head marks
- * cleared — a forward queued again leads its key now (markForwardHeadsPostgres marks it next).
- * The marks alone would not need it (a stale one costs a claim a probe, see isForwardHead); the
- * locks close a race. A claim whose snapshot predates this commit saw a forward behind the dead
- * one lead its key, and could lease it; a claim that started after the commit, that lease not
- * committed yet, saw the queued-again one lead and nothing of the key in flight, and leased it
- * too: two forwards of one key sent at once, out of order. Now the first claim's lock on the
- * later forward is taken before this (this waits for its commit, and every claim after sees the
- * lease), or skips it while this holds it (SKIP LOCKED), or finds it updated after: under READ
- * COMMITTED PostgreSQL checks the claim's conditions again on the new row, unmarked, and passes
- * over it (test/store/postgres.test.ts holds both orders). Every pending forward of the keys is
- * locked, not only the marked ones: one that a settle of its key marks once this statement has
- * its snapshot (unmarked in it) is locked here too, and unmarked. In id order, as settles lock
- * the forwards they end and then those they mark, so neither waits for the other in a cycle.
- */
-const requeueForwardsPostgres = (requeue: string) => `
-  WITH requeued AS (${requeue} RETURNING destination, ordering_key),
-  behind AS (
-    SELECT f.id, f.head FROM forwards f
-    WHERE f.id = ANY(ARRAY(
-      SELECT unnest(ARRAY(SELECT k.id FROM forwards k WHERE k.state = 'pending' AND k.destination = r.destination AND k.ordering_key = r.ordering_key))
-      FROM (SELECT DISTINCT destination, ordering_key FROM requeued) r))
-      AND (f.state = 'pending') IS TRUE
-    ORDER BY f.id
-    FOR UPDATE
-  ),
-  unmarked AS (UPDATE forwards SET head = 0 WHERE id = ANY(ARRAY(SELECT id FROM behind WHERE head = 1)))
-  SELECT count(*)::int AS n FROM requeued`;
-export const REQUEUE_ALL_DEAD_FORWARDS_POSTGRES = requeueForwardsPostgres(REQUEUE_ALL_DEAD_FORWARDS);
-const REQUEUE_DEAD_FORWARD_POSTGRES = requeueForwardsPostgres(REQUEUE_DEAD_FORWARD);
-
 /** Call inside a transaction. */
 export async function retryDeadLettersPostgres(
   q: Query,
@@ -171,13 +137,12 @@ export async function retryDeadLettersPostgres(
   let forwards = 0;
   if (which === 'all') {
     operations = (await q(REQUEUE_ALL_DEAD_OPERATIONS, [now])).rowCount;
-    forwards = num((await q(REQUEUE_ALL_DEAD_FORWARDS_POSTGRES, [now])).rows[0]?.n, 'n');
+    forwards = await requeueDeadForwardsPostgres(q, 'all', now);
   } else {
     const ids = parseDeadLetterIds(which);
     for (const id of ids.operations) operations += (await q(REQUEUE_DEAD_OPERATION, [now, id])).rowCount;
-    for (const id of ids.forwards) forwards += num((await q(REQUEUE_DEAD_FORWARD_POSTGRES, [now, id])).rows[0]?.n, 'n');
+    forwards = await requeueDeadForwardsPostgres(q, ids.forwards, now);
   }
-  if (forwards > 0) await markForwardHeadsPostgres(q);
   return wakeOthers(q, notify, { operations, forwards });
 }
 

@@ -98,13 +98,14 @@ export function noForwardOfKeyInFlight(f: string, o: { destinations?: string; no
 
 /**
  * Marks the head of every key that has none marked (`condition`, on `destination`, narrows it to
- * some destinations): after dead letters are queued again, and on PostgreSQL now and then in
- * case a head was done while a forward of its key was being queued by another transaction (the
- * queueing saw the head, the head's completion did not see the new forward). Reads every pending
- * forward it covers, once. `among` says how the heads gathered by a subquery are found by id:
- * SQLite's `id IN (…)` reads the subquery once; PostgreSQL needs `id = ANY(ARRAY(…))` — its
- * planner, with statistics taken while the table held mostly dead letters, or none, turned
- * `id IN (…)` into a semi-join that grouped the backlog again for every row (minutes at 20,000).
+ * some destinations): on PostgreSQL now and then in case a head was done while a forward of its
+ * key was being queued by another transaction (the queueing saw the head, the head's completion
+ * did not see the new forward); SQLite, one writer, has no such race. Reads every pending forward
+ * it covers, once. `among` says how the heads gathered by a subquery are found by id: PostgreSQL
+ * needs `id = ANY(ARRAY(…))` — its planner, with statistics taken while the table held mostly dead
+ * letters, or none, turned `id IN (…)` into a semi-join that grouped the backlog again for every
+ * row (minutes at 20,000). Dead letters queued again mark the heads of their own keys only
+ * (postgres/forward-requeue.ts, sqlite/forwards.ts).
  */
 export function markForwardHeads(among: (heads: string) => string, condition?: string): string {
   const heads = `SELECT MIN(id) FROM forwards WHERE state = 'pending'${condition ? ` AND ${condition}` : ''} GROUP BY destination, ordering_key`;

@@ -192,18 +192,22 @@ const requeueOperations = `
     state = 'pending', due_at = $1, requested_at = $1, attempts = 0, not_found_count = 0,
     dead_reason = NULL, dead_code = NULL, dead_at = NULL, lease_owner = NULL, leased_until = NULL, updated_at = $1
   WHERE state = 'dead'`;
-/** Queued again unmarked: the heads of their keys are marked after (sql/forwards.ts, markForwardHeads). */
-const requeueForwards = `
+/**
+ * Queued again unmarked, each with its key: the heads of those keys are marked after, and only
+ * theirs (postgres/forward-requeue.ts, sqlite/forwards.ts). `only` narrows the dead letters.
+ */
+const requeueForwards = (only = '') => `
   UPDATE forwards SET
     state = 'pending', due_at = $1, received_at = $1, attempts = 0, head = 0,
     dead_reason = NULL, dead_at = NULL, lease_owner = NULL, leased_until = NULL
-  WHERE state = 'dead'`;
+  WHERE state = 'dead'${only}
+  RETURNING destination, ordering_key`;
 
 export const REQUEUE_ALL_DEAD_OPERATIONS = requeueOperations;
-export const REQUEUE_ALL_DEAD_FORWARDS = requeueForwards;
+export const REQUEUE_ALL_DEAD_FORWARDS = requeueForwards();
 /** $2 id. */
 export const REQUEUE_DEAD_OPERATION = `${requeueOperations} AND id = $2`;
-export const REQUEUE_DEAD_FORWARD = `${requeueForwards} AND id = $2`;
+export const REQUEUE_DEAD_FORWARD = requeueForwards(' AND id = $2');
 /** $1 id: a dead operation removed (an operator's discard). */
 export const DISCARD_DEAD_OPERATION = `DELETE FROM operations WHERE state = 'dead' AND id = $1`;
 export const DISCARD_ALL_DEAD_OPERATIONS = `DELETE FROM operations WHERE state = 'dead'`;

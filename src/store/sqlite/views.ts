@@ -32,7 +32,7 @@ import {
   unlistedAccounts,
 } from '../sql/views';
 import { DELETE_BODY_IF_UNUSED } from '../sql/forwards';
-import { markForwardHeadsSqlite } from './forwards';
+import { markRequeuedHeadsSqlite } from './forwards';
 import type { SqliteDb } from './db';
 import type { SqliteReader } from './reader';
 
@@ -77,16 +77,17 @@ export function retryDeadLettersSqlite(db: SqliteDb, which: 'all' | string[], no
   const ids = which === 'all' ? undefined : parseDeadLetterIds(which);
   return db.tx(() => {
     let operations = 0;
-    let forwards = 0;
+    // One row per forward queued again, with its key.
+    let forwards: Row[];
     if (!ids) {
       operations = db.run(REQUEUE_ALL_DEAD_OPERATIONS, [now]);
-      forwards = db.run(REQUEUE_ALL_DEAD_FORWARDS, [now]);
+      forwards = db.all(REQUEUE_ALL_DEAD_FORWARDS, [now]);
     } else {
       for (const id of ids.operations) operations += db.run(REQUEUE_DEAD_OPERATION, [now, id]);
-      for (const id of ids.forwards) forwards += db.run(REQUEUE_DEAD_FORWARD, [now, id]);
+      forwards = ids.forwards.flatMap((id) => db.all(REQUEUE_DEAD_FORWARD, [now, id]));
     }
-    if (forwards > 0) markForwardHeadsSqlite(db);
-    return { operations, forwards };
+    if (forwards.length > 0) markRequeuedHeadsSqlite(db, forwards);
+    return { operations, forwards: forwards.length };
   });
 }
 
