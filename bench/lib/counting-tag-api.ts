@@ -42,6 +42,22 @@ export interface TagApiCounts {
   firstCallAt: number | undefined;
   lastOkAt: number | undefined;
   maxInFlight: number;
+  /** Per client, for requests whose path begins `/c/<client>/` (`clientBaseUrl`): several services sharing one API. */
+  byClient: Record<string, ClientCounts>;
+}
+
+export interface ClientCounts {
+  calls: number;
+  ok: number;
+  rateLimited: number;
+  /** `nowMs()` of the client's first call. */
+  firstCallAt: number;
+}
+
+/** `/c/<client>/rest` → [client, `/rest`]; any other path → [undefined, path]. */
+function clientOf(url: string): [string | undefined, string] {
+  const m = /^\/c\/([^/]+)(\/.*)$/.exec(url);
+  return m ? [m[1], m[2] as string] : [undefined, url];
 }
 
 export class CountingTagApi {
@@ -49,7 +65,7 @@ export class CountingTagApi {
   down = false;
   private readonly counts: TagApiCounts = {
     calls: 0, ok: 0, rateLimited: 0, rateLimitedRuns: 0, unavailable: 0, other: 0, applied: 0, repeated: 0,
-    firstCallAt: undefined, lastOkAt: undefined, maxInFlight: 0,
+    firstCallAt: undefined, lastOkAt: undefined, maxInFlight: 0, byClient: {},
   };
   private readonly appliedKeys = new Set<string>();
   private inFlight = 0;
@@ -79,13 +95,18 @@ export class CountingTagApi {
     return `${this.url}/api`;
   }
 
+  /** MANTAGO_BASE_URL for one of several services: the same API, its calls also counted under `client`. */
+  clientBaseUrl(client: string): string {
+    return `${this.url}/c/${encodeURIComponent(client)}/api`;
+  }
+
   snapshot(): TagApiCounts {
-    return { ...this.counts };
+    return { ...this.counts, byClient: Object.fromEntries(Object.entries(this.counts.byClient).map(([k, v]) => [k, { ...v }])) };
   }
 
   /** Forgets the counts (between phases of one run). */
   resetCounts(): void {
-    Object.assign(this.counts, { calls: 0, ok: 0, rateLimited: 0, rateLimitedRuns: 0, unavailable: 0, other: 0, applied: 0, repeated: 0, firstCallAt: undefined, lastOkAt: undefined, maxInFlight: 0 });
+    Object.assign(this.counts, { calls: 0, ok: 0, rateLimited: 0, rateLimitedRuns: 0, unavailable: 0, other: 0, applied: 0, repeated: 0, firstCallAt: undefined, lastOkAt: undefined, maxInFlight: 0, byClient: {} });
     this.appliedKeys.clear();
     this.lastRateLimitedAt = -Infinity;
     if (this.opts.rateLimit) this.bucket = new TokenBucket(this.opts.rateLimit.perSecond, this.opts.rateLimit.burst);
@@ -121,7 +142,14 @@ export class CountingTagApi {
       c.firstCallAt ??= nowMs();
       this.inFlight++;
       c.maxInFlight = Math.max(c.maxInFlight, this.inFlight);
-      const [status, body, headers] = this.decide(req, Buffer.concat(chunks).toString('utf8'));
+      const [client, path] = clientOf(req.url ?? '');
+      const [status, body, headers] = this.decide(req, path, Buffer.concat(chunks).toString('utf8'));
+      if (client !== undefined) {
+        const cc = (c.byClient[client] ??= { calls: 0, ok: 0, rateLimited: 0, firstCallAt: nowMs() });
+        cc.calls++;
+        if (status === 429) cc.rateLimited++;
+        else if (status < 300) cc.ok++;
+      }
       setTimeout(() => {
         this.inFlight--;
         res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -130,7 +158,7 @@ export class CountingTagApi {
     });
   }
 
-  private decide(req: http.IncomingMessage, raw: string): [number, unknown, Record<string, string>] {
+  private decide(req: http.IncomingMessage, path: string, raw: string): [number, unknown, Record<string, string>] {
     const c = this.counts;
     const error = (status: number, message: string) => ({ success: false, errResponse: { message, code: status } });
     if (req.headers.authorization !== `Bearer ${this.opts.token}`) {
@@ -158,7 +186,7 @@ export class CountingTagApi {
       c.other++;
       return [400, error(400, 'body is not JSON'), {}];
     }
-    const key = `${(req.url ?? '').split('?')[0]} ${String(parsed.tagId)} ${String(parsed.platformClientId)}`;
+    const key = `${path.split('?')[0]} ${String(parsed.tagId)} ${String(parsed.platformClientId)}`;
     c.ok++;
     c.lastOkAt = nowMs();
     if (this.appliedKeys.has(key)) c.repeated++;
