@@ -2,11 +2,11 @@
  * Drain by several instances: how the rate gate does when N service processes (N = 1, 2, 3)
  * share one PostgreSQL store, and so one provider account, and drain it at once.
  *
- * Each configuration starts N services (`startServer`, each its own process) on a fresh PostgreSQL
- * schema, against ONE fake MantaGo with a token bucket of 200/s and 20 ms answers, then queues
- * its operations there (as webhooks would: parser, rules, store.accept; much faster than the
- * limit, so the queue never runs short). Each service gets its own base URL path, so the fake
- * counts every instance's calls apart.
+ * Each configuration queues its operations in a fresh PostgreSQL schema (as webhooks would:
+ * parser, rules, store.accept), holds them (due in an hour) while N services start on it
+ * (`startServer`, each its own process), then makes them due and wakes every instance at once.
+ * The services share ONE fake MantaGo with a token bucket of 200/s and 20 ms answers; each gets
+ * its own base URL path, so the fake counts every instance's calls apart.
  *
  * - `ra` (drain.ts phase 2): 3,000 ops, bursts of 20, every 429 with `Retry-After: 1` — a pause
  *   every instance keeps (stored, and told by NOTIFY).
@@ -25,7 +25,7 @@ import { benchSecrets, createBenchDir, machineLine, type BenchDir } from './lib/
 import { startChild, type RunningChild } from './lib/child';
 import { CountingTagApi, type CountingTagApiOptions, type TagApiCounts } from './lib/counting-tag-api';
 import { createLineWebhooks } from './lib/line-webhooks';
-import { benchDatabaseUrl, describeUrl, dropSchema, freshSchema, unreachableReason } from './lib/postgres';
+import { benchDatabaseUrl, describeUrl, dropSchema, freshSchema, holdOperations, releaseOperations, unreachableReason } from './lib/postgres';
 import { prefillPostgres, take } from './lib/prefill';
 import { summariseRateLog, type RateLogSummary } from './lib/rate-log';
 import { emitResult, fmt, printConditions, printSection, round, type Figure } from './lib/report';
@@ -58,7 +58,7 @@ interface Drained {
   seconds: number;
   counts: TagApiCounts;
   logs: RateLogSummary[];
-  /** How long queueing every operation took (while the instances drained). */
+  /** How long queueing every operation took (before the instances started). */
   queuedSeconds: number;
 }
 
@@ -87,16 +87,18 @@ async function drain(dir: BenchDir, url: string, name: string, phase: Phase, ins
       }),
     );
     const logFiles = ids.map((id) => dir.logFile(`service-${name}-${id}`));
-    // Started on an empty queue, then filled: every instance is woken by the same NOTIFY. (Started
-    // on a full one, the first to be ready drained alone for up to a second on a busy machine.)
+    // Queued first and held (due in an hour) while the services start one after another on a
+    // busy machine, then made due at once with a NOTIFY: every instance begins together, and
+    // nothing but the drain runs meanwhile.
+    const hooks = createLineWebhooks({ secret: s.lineSecret });
+    const queueing = performance.now();
+    const queued = await prefillPostgres({ url, schema, rulesDir: dir.rulesDir, lineSecret: s.lineSecret, webhooks: take(phase.ops, hooks.next) });
+    if (queued !== phase.ops) throw new Error(`${name}: ${queued} operations queued for ${phase.ops} webhooks`);
+    const queuedSeconds = (performance.now() - queueing) / 1000;
+    await holdOperations(url, schema);
     const children = await startAll(envs, logFiles);
-    let queuedSeconds = 0;
     try {
-      const hooks = createLineWebhooks({ secret: s.lineSecret });
-      const queueing = performance.now();
-      const queued = await prefillPostgres({ url, schema, rulesDir: dir.rulesDir, lineSecret: s.lineSecret, webhooks: take(phase.ops, hooks.next) });
-      if (queued !== phase.ops) throw new Error(`${name}: ${queued} operations queued for ${phase.ops} webhooks`);
-      queuedSeconds = (performance.now() - queueing) / 1000;
+      await releaseOperations(url, schema);
       // Fails the run rather than hang: anything slower than 40 operations/s is far off anyway.
       await tagApi.waitForApplied(phase.ops, Math.max(60_000, (phase.ops / 40) * 1000));
     } finally {
@@ -130,7 +132,7 @@ function report(phase: Phase, instances: number, round_: number, d: Drained, bas
   const vsBaseline = baseline ? d.rate / baseline.rate : undefined;
   printSection(`${phase.key}: ${phase.title}, ${instances} instance(s), round ${round_}`, [
     ['drain', `${phase.ops} ops in ${fmt(d.seconds, 's', 2)} = ${fmt(d.rate, 'ops/s')} = ${fmt(d.rate / LIMIT, '× the limit', 3)}${vsBaseline !== undefined ? ` (${fmt(vsBaseline, '× N=1', 3)})` : ''}`],
-    ['queued', `in ${fmt(d.queuedSeconds, 's', 2)} (while draining)`],
+    ['queued', `in ${fmt(d.queuedSeconds, 's', 2)} (before the start)`],
     ['429s', `${c.rateLimited} of ${c.calls} calls = ${fmt(share429 * 100, '%', 2)} in ${c.rateLimitedRuns} run(s); repeated calls ${c.repeated}`],
     ...perInstance,
   ]);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { workChannel } from '../../src/store/postgres';
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -43,6 +44,32 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
   await client.connect();
   try {
     await client.query(`DROP SCHEMA IF EXISTS "${schema.replace(/"/g, '""')}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Holds every pending tag operation of `schema` for an hour (`due_at`), so services started on
+ * it one after another stay idle until `releaseOperations`: then they all begin at once.
+ */
+export async function holdOperations(url: string, schema: string): Promise<void> {
+  await withClient(url, (c) => c.query(`UPDATE "${schema.replace(/"/g, '""')}".operations SET due_at = $1 WHERE state = 'pending'`, [Date.now() + 3_600_000]));
+}
+
+/** Makes the operations `holdOperations` held due now and wakes every instance on `schema` (the NOTIFY accepted work sends). */
+export async function releaseOperations(url: string, schema: string): Promise<void> {
+  await withClient(url, async (c) => {
+    await c.query(`UPDATE "${schema.replace(/"/g, '""')}".operations SET due_at = $1 WHERE state = 'pending'`, [Date.now()]);
+    await c.query('SELECT pg_notify($1, $2)', [workChannel(schema), 'bench operations']);
+  });
+}
+
+async function withClient<T>(url: string, use: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await use(client);
   } finally {
     await client.end();
   }
