@@ -118,9 +118,11 @@ async function drain(dir: BenchDir, url: string, name: string, phase: Phase, ins
 function report(phase: Phase, instances: number, round_: number, d: Drained, baseline: Drained | undefined): void {
   const c = d.counts;
   const share429 = c.calls > 0 ? c.rateLimited / c.calls : 0;
-  const clients = Object.entries(c.byClient).sort(([a], [b]) => a.localeCompare(b));
+  // Every instance, those that made no call too (their logs are indexed alike).
+  const clients = Array.from({ length: instances }, (_, i) => `i${i + 1}`).map((id) => [id, c.byClient[id]] as const);
   const first = c.firstCallAt ?? 0;
   const perInstance = clients.map(([id, x], i) => {
+    if (x === undefined) return [id, `no call; NOTIFY pauses heard ${d.logs[i]?.pausedByOthers ?? 0}`] as [string, string];
     const log = d.logs[i];
     const estimates = log?.paced.map((e) => fmt(e, '', 0)).join(', ') ?? '';
     return [
@@ -148,9 +150,9 @@ function report(phase: Phase, instances: number, round_: number, d: Drained, bas
     share_429: round(share429, 4),
     runs_429: c.rateLimitedRuns,
     repeated: c.repeated,
-    call_shares: clients.map(([, x]) => round(x.calls / c.calls, 3)).join('/'),
+    call_shares: clients.map(([, x]) => round((x?.calls ?? 0) / c.calls, 3)).join('/'),
     queued_s: round(d.queuedSeconds, 2),
-    first_call_spread_ms: round(Math.max(0, ...clients.map(([, x]) => x.firstCallAt - first)), 0),
+    first_call_spread_ms: round(Math.max(0, ...clients.flatMap(([, x]) => (x ? [x.firstCallAt - first] : []))), 0),
     runs_weighed: d.logs.map((l) => l.paced.length + l.held).join('/'),
     pauses_heard: d.logs.map((l) => l.pausedByOthers).join('/'),
   };
