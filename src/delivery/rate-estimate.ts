@@ -106,7 +106,9 @@ export class AcceptedRateEstimator {
     this.seen(startedAt);
     if (pauseUntil !== undefined) this.pauseEnds.add(pauseUntil, answeredAt);
     const open = (this.open ??= { start: startedAt, full: true, assumed: true });
-    const refills = pauseUntil !== undefined && pauseUntil - startedAt >= 1000;
+    // Counted from its answer at the latest: a 429 is placed after the accepted calls that started
+    // with it, which answered late can place after its own answer (and its pause's start).
+    const refills = pauseUntil !== undefined && pauseUntil - Math.min(startedAt, answeredAt) >= 1000;
     if (startedAt >= open.start) {
       // The first refusal of this episode or stretch: the bucket ran empty here.
       const accepted = this.acceptedStarts.count(open.start, startedAt);
