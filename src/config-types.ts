@@ -31,6 +31,8 @@ export interface Config {
   tagApiTimeoutMs: number;
   /** PROVIDER_CONCURRENCY; undefined: adaptive (8, growing to 32 while the API keeps up). */
   providerConcurrency: number | undefined;
+  /** PROVIDER_CALLERS (PostgreSQL): `one` instance at a time calls each account, or `every` instance calls every account. */
+  providerCallers: ProviderCallers;
   adminToken: string | undefined;
   trustProxyHops: number;
   /** When set, /metrics wants `Authorization: Bearer <metricsToken>`. */
@@ -64,3 +66,6 @@ export interface LoadConfigOptions {
    */
   channelsFileProblems?: 'error' | 'leave-out';
 }
+
+export const PROVIDER_CALLERS = ['one', 'every'] as const;
+export type ProviderCallers = (typeof PROVIDER_CALLERS)[number];

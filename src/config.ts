@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { partlyConfiguredProblems, rulesDirProblem } from './config-checks';
 import { resolveDependent } from './config-dependent';
-import type { Config, LoadConfigOptions } from './config-types';
+import { PROVIDER_CALLERS, type Config, type LoadConfigOptions, type ProviderCallers } from './config-types';
 import { flag, int, isDatabaseUrl, MAX_TIMER_MS, optionalInt, optionalString, timerLimits, urlList, variableProblems } from './env-values';
 import { fileAccounts, fileEndpoints, type ConfiguredAccount, type ConfiguredEndpoint } from './channels/configured';
 import { CHANNELS_FILE_VARIABLE, loadChannelsFile } from './channels/load-channels';
@@ -79,6 +79,14 @@ const envSchema = z.object({
   TAG_API_TIMEOUT_MS: optionalInt(1, timerLimits),
   /** Parallel calls per provider account; unset adapts (src/delivery/concurrency-limit.ts). */
   PROVIDER_CONCURRENCY: optionalInt(1),
+  /** PostgreSQL: one instance at a time calls each provider account (`one`), or every instance calls every account. */
+  PROVIDER_CALLERS: z
+    .string()
+    .optional()
+    .transform((v) => v?.trim().toLowerCase() || 'one')
+    .refine((v): v is ProviderCallers => (PROVIDER_CALLERS as readonly string[]).includes(v), {
+      message: 'must be one (one instance at a time calls each provider account; the default) or every (every instance calls every account)',
+    }),
   /** Parallel forwards per destination (different ordering keys). */
   FORWARD_CONCURRENCY: int(32, 1),
   /** Anyone who can reach /admin can guess at it (throttled, but still): too short a token is refused. */
@@ -216,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     leaseMs: dependent.leaseMs,
     tagApiTimeoutMs: dependent.tagApiTimeoutMs,
     providerConcurrency: e.PROVIDER_CONCURRENCY,
+    providerCallers: e.PROVIDER_CALLERS,
     adminToken: e.ADMIN_TOKEN,
     trustProxyHops: e.TRUST_PROXY_HOPS,
     metricsToken: e.METRICS_TOKEN,

@@ -130,7 +130,9 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   server.keepAliveTimeout = 5000;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  log.info('chat-autotag listening', { port, store: store.engine, rules: rules.current().rules.length, owner });
+  // PROVIDER_CALLERS matters only where instances share a store.
+  const callers = store.engine === 'postgres' ? { providerCallers: config.providerCallers } : {};
+  log.info('chat-autotag listening', { port, store: store.engine, rules: rules.current().rules.length, owner, ...callers });
   const watcher = watchRules({
     dir: config.rulesDir,
     catalogue,

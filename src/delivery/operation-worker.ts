@@ -44,6 +44,11 @@ export interface OperationWorkerDeps {
   metrics: Metrics;
   now: () => number;
   random?: () => number;
+  /**
+   * Whether this instance may call the account now (PROVIDER_CALLERS=one: while it holds the
+   * account's caller role); default always. While not, nothing is claimed: another instance calls it.
+   */
+  mayCall?: () => boolean;
   /** Told how every attempt ended (tests and the status page listen). */
   onOutcome?: (outcome: OperationOutcome) => void;
 }
@@ -54,6 +59,9 @@ export interface OperationOutcome {
   reason?: string;
   status?: number;
 }
+
+/** How long a loop that is not its account's caller sleeps between looks (taking the role wakes it). */
+const NOT_CALLER_WAIT_MS = 5000;
 
 /** A pause is told to the other instances again only when it lengthens by more than this. */
 const SHARE_PAUSE_LONGER_BY_MS = 250;
@@ -90,7 +98,8 @@ export class OperationWorker {
       leaseMs: d.leaseMs,
       callMs: d.callTimeoutMs,
       concurrency: () => this.slots(),
-      gate: () => this.gate.waitMs(),
+      // Not the account's caller: wait to be woken (the role taken) or for the safety-net timer.
+      gate: () => (d.mayCall?.() === false ? NOT_CALLER_WAIT_MS : this.gate.waitMs()),
       limit: (free) => (d.tagger ? this.gate.available(free) : free),
       claim: (limit, owner) =>
         d.store.claimOperations({ scope: d.scope, limit, owner, now: d.now(), leaseMs: d.leaseMs, callMs: d.callTimeoutMs }),

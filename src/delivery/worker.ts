@@ -5,7 +5,7 @@ import { destinationLabel } from '../destination-label';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { Tagger } from '../providers/taggers';
-import { DEAD_LETTER_CODES, type Store } from '../store/store';
+import { DEAD_LETTER_CODES, type CallerRoles, type Store } from '../store/store';
 import { NO_ACCOUNT } from '../tag-operation';
 import type { AckPressure } from './ack-pressure';
 import { ForwardWorker, type ForwardOutcome } from './forward-worker';
@@ -63,6 +63,9 @@ export class Delivery {
   private unsubscribePause: (() => void) | undefined;
   private unwatchSession: (() => void) | undefined;
   private readonly now: () => number;
+  /** PROVIDER_CALLERS=one with PostgreSQL: this instance calls an account only while it holds the account's role. */
+  private callers: CallerRoles | undefined;
+  private unwatchCallers: (() => void) | undefined;
   private unroutableWoken = -Infinity;
   private unroutableTimer: NodeJS.Timeout | undefined;
   /** The latest read of the stored pauses: one at a time, the start's first (so its log line is the start's). */
@@ -95,6 +98,7 @@ export class Delivery {
           metrics: d.metrics,
           now: this.now,
           random: d.random,
+          mayCall: () => this.callers?.holds(name) ?? true,
           onOutcome: (o) => this.events.emit('operation', o),
         }),
       ]),
@@ -137,6 +141,7 @@ export class Delivery {
       if (live) log.info('delivery resumes under a new database session');
       else log.warn('delivery paused: the database session was lost; calls in flight were aborted', { inFlight: this.active });
     });
+    this.watchCallers(session.callers);
     this.unsubscribe = store.onWork((kind) => this.wake(kind));
     this.unsubscribePause = store.onPause((news) => {
       if (news.kind === 'unheard') {
@@ -159,6 +164,19 @@ export class Delivery {
     await this.pausesRead;
     for (const w of this.operations.values()) w.start(session);
     for (const w of this.forwards) w.start(session);
+  }
+
+  /**
+   * One instance at a time calls each account (README "Several instances"): its operations stay
+   * queued for whichever instance holds the account's role, which it contends for from the start.
+   */
+  private watchCallers(callers: CallerRoles | undefined): void {
+    if (this.d.config.providerCallers !== 'one' || !callers) return;
+    this.callers = callers;
+    this.unwatchCallers = callers.onChange((account, held) => {
+      if (held) this.operations.get(account)?.wake();
+    });
+    for (const account of this.d.taggers.keys()) callers.want(account);
   }
 
   private readPauses(when: 'start' | 'unheard'): Promise<void> {
@@ -258,6 +276,9 @@ export class Delivery {
     this.unsubscribePause?.();
     this.unwatchSession?.();
     clearTimeout(this.unroutableTimer);
+    // At once, not after the grace: another instance calls the accounts while the last calls here end.
+    await this.callers?.releaseAll();
+    this.unwatchCallers?.();
     const results = await Promise.all([
       ...[...this.operations.values()].map((w) => w.stop(graceMs)),
       ...this.forwards.map((w) => w.stop(graceMs)),

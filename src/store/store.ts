@@ -1,5 +1,6 @@
 import type { Provider, TagActionName } from '../tag-operation';
 import type { MigrateOptions, MigrationReport } from './migrations/migration';
+import type { CallerRoles } from './caller-roles';
 
 /**
  * The durable store: the only place state lives. Two engines implement it
@@ -61,7 +62,10 @@ export interface InstanceSession {
   readonly signal: AbortSignal;
   /** Called with false when the session is lost, with true when a new one is held. Returns an unsubscribe function. */
   onChange(listener: (live: boolean) => void): () => void;
+  /** PostgreSQL: which provider accounts this instance is the only caller of (PROVIDER_CALLERS=one). */
+  readonly callers?: CallerRoles;
 }
+
 
 /** The reason an InstanceSession's signal is aborted with. */
 export class SessionLostError extends Error {
@@ -289,4 +293,4 @@ export class StoreUnavailableError extends Error {
   }
 }
 
-export type { TagActionName };
+export type { CallerRoles, TagActionName };

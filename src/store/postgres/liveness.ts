@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from '../../log';
-import { SessionLostError, type InstanceSession } from '../store';
+import { SessionLostError, type CallerRoles, type InstanceSession } from '../store';
 import { advisoryLockKey } from './advisory-lock';
+import { sessionCallerRoles } from './caller-roles';
 
 /**
  * An instance's proof that it is alive, for the other instances sharing the
@@ -61,6 +62,7 @@ export interface LivenessOptions {
 }
 
 export interface Liveness extends InstanceSession {
+  readonly callers: CallerRoles;
   /** The id claims name as their lease holder while the session is held; undefined otherwise. */
   readonly holder: string | undefined;
   /** Resolves once the first session is held, or its first attempt failed (then it keeps trying). */
@@ -99,7 +101,26 @@ export function startLiveness(o: LivenessOptions): Liveness {
   let retryMs = FIRST_RETRY_MS;
   let checking = false;
 
+  // Its locks live on the session's connection; a statement that fails there loses the session, as the check does.
+  const callers = sessionCallerRoles({
+    schema: o.schema,
+    log: o.log,
+    async query(sql, params) {
+      const c = client;
+      if (!c) return undefined;
+      try {
+        const r = await c.query<Record<string, unknown>>(sql, params);
+        return client === c ? r : undefined;
+      } catch (err) {
+        fail(c, err);
+        throw err;
+      }
+    },
+  });
+
   const emit = (live: boolean) => {
+    if (live) callers.sessionHeld();
+    else callers.sessionLost();
     for (const f of [...listeners]) f(live);
   };
 
@@ -215,6 +236,7 @@ export function startLiveness(o: LivenessOptions): Liveness {
     get holder() {
       return holder;
     },
+    callers,
     started,
     onChange(listener) {
       listeners.add(listener);
@@ -222,6 +244,7 @@ export function startLiveness(o: LivenessOptions): Liveness {
     },
     async stop() {
       stopped = true;
+      callers.stop();
       clearInterval(checkTimer);
       clearTimeout(retryTimer);
       const c = client;
