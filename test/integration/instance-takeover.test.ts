@@ -66,6 +66,9 @@ describePostgres('a gone instance’s work resumes in seconds (PostgreSQL, real 
     LINE_CHANNEL_SECRET: SECRET,
     LINE_FORWARD_URLS: `${downstream.url}/hook`,
     ...mantagoEnv(mantago),
+    // Both instances call the one account, so each has calls in flight when it dies (the
+    // default, one caller per account, is one-caller.test.ts).
+    PROVIDER_CALLERS: 'every',
     PROVIDER_CONCURRENCY: '8',
     FORWARD_CONCURRENCY: '8',
     TAG_API_TIMEOUT_MS: '5000',

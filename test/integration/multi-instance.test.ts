@@ -38,7 +38,8 @@ describePostgres('several instances on one PostgreSQL database', (url) => {
     await dropSchema(url, schema);
   });
 
-  const env = () => ({ DATABASE_URL: url, DATABASE_SCHEMA: schema, RULES_DIR: rulesDir, LINE_CHANNEL_SECRET: SECRET, ...mantagoEnv(mantago), ...FAST_DELIVERY_ENV });
+  // Both instances call the one account (the default, one caller per account, is one-caller.test.ts).
+  const env = () => ({ DATABASE_URL: url, DATABASE_SCHEMA: schema, RULES_DIR: rulesDir, LINE_CHANNEL_SECRET: SECRET, ...mantagoEnv(mantago), ...FAST_DELIVERY_ENV, PROVIDER_CALLERS: 'every' });
   const post = async (s: ServiceProcess, text: string, userId: string) => (await postLineText(s.url, SECRET, text, userId)) === 200;
 
   it('two instances drain one queue without calling a key twice at once; a SIGKILL loses nothing', async () => {
