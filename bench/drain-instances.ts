@@ -18,7 +18,7 @@
  * N=1 run of the same phase in the same round. Rounds alternate the configurations.
  *
  * Env: BENCH_DRAIN_INSTANCES_RA_OPS (3000), BENCH_DRAIN_INSTANCES_OPS (6000),
- * BENCH_DRAIN_INSTANCES_N (1,2,3), BENCH_DRAIN_INSTANCES_ONLY (ra,limited), BENCH_DRAIN_INSTANCES_ROUNDS (1),
+ * BENCH_DRAIN_INSTANCES_N (1,2,3), BENCH_DRAIN_INSTANCES_CALLERS (the services' PROVIDER_CALLERS: one, every), BENCH_DRAIN_INSTANCES_ONLY (ra,limited), BENCH_DRAIN_INSTANCES_ROUNDS (1),
  * BENCH_DRAIN_KEEP=1 (keep the service logs), BENCH_DATABASE_URL / TEST_DATABASE_URL.
  */
 import { benchSecrets, createBenchDir, machineLine, type BenchDir } from './lib/bench-env';
@@ -37,6 +37,8 @@ const LIMITED_OPS = Number(env('OPS', '6000'));
 const COUNTS = env('N', '1,2,3').split(',').map(Number);
 const PHASES = env('ONLY', 'ra,limited').split(',').map((p) => p.trim());
 const ROUNDS = Number(env('ROUNDS', '1'));
+/** PROVIDER_CALLERS of the services: unset is the service's default (one). */
+const CALLERS = process.env.BENCH_DRAIN_INSTANCES_CALLERS;
 const LATENCY_MS = 20;
 const LIMIT = 200;
 const RA_BURST = 20;
@@ -84,6 +86,7 @@ async function drain(dir: BenchDir, url: string, name: string, phase: Phase, ins
       serviceEnv({
         dir, data: `${name}-${id}`, lineSecret: s.lineSecret, postgres: { url, schema },
         api: { tagApi: { baseUrl: tagApi.clientBaseUrl(id) }, token: s.mantagoToken, secret: s.mantagoSecret },
+        extra: CALLERS ? { PROVIDER_CALLERS: CALLERS } : {},
       }),
     );
     const logFiles = ids.map((id) => dir.logFile(`service-${name}-${id}`));
@@ -168,6 +171,7 @@ async function main(): Promise<void> {
     machineLine(),
     `${COUNTS.join(', ')} service process(es) (LOG_LEVEL=info, logs to files) sharing one PostgreSQL store at ${describeUrl(url)} (a fresh schema per configuration); this process plays one MantaGo: ${LATENCY_MS} ms per answer, a token bucket of ${LIMIT}/s`,
     'each queued operation is for its own user; the rate is distinct operations answered 2xx ÷ time from the first call (any instance) to the last 2xx',
+    `PROVIDER_CALLERS=${CALLERS ?? 'unset (one)'}`,
     `${ROUNDS} round(s), each running every phase (${PHASES.join(', ')}) at every N in turn; rate_vs_1 is against N=1 of the same phase and round`,
   ]);
   try {

@@ -80,6 +80,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TRUST_PROXY_HOPS: '-1' })).toThrow(/TRUST_PROXY_HOPS: must be a whole number ≥ 0/);
   });
 
+  it('reads PROVIDER_CALLERS: one by default, every, nothing else', () => {
+    expect(loadConfig({}).providerCallers).toBe('one');
+    expect(loadConfig({ PROVIDER_CALLERS: ' Every ' }).providerCallers).toBe('every');
+    expect(() => loadConfig({ PROVIDER_CALLERS: 'all' })).toThrow(/PROVIDER_CALLERS: must be one \(one instance at a time calls each provider account; the default\) or every/);
+  });
+
   it('refuses a delay longer than a timer takes (2^31 − 1 ms), naming the variable, where a timer would fire after 1 ms instead', () => {
     const timers = ['LEASE_MS', 'TAG_API_TIMEOUT_MS', 'FORWARD_TIMEOUT_MS', 'RETRY_MIN_MS', 'RETRY_MAX_MS', 'DATABASE_CONNECT_TIMEOUT_MS'];
     for (const name of timers) {
