@@ -44,3 +44,14 @@ export function wakeRecorder(store: Store) {
     },
   };
 }
+
+/** The backend pid of the session that holds the advisory lock on `key` (advisoryLockKey), to end it as a crash or a cut would. */
+export async function lockHolderPid(admin: pg.Pool, key: string): Promise<number | undefined> {
+  const { rows } = await admin.query<{ pid: number }>(
+    `SELECT l.pid FROM pg_locks l, (SELECT hashtextextended($1, 0) AS h) k
+     WHERE l.locktype = 'advisory' AND l.granted
+       AND l.classid::bigint = (k.h >> 32) & 4294967295 AND l.objid::bigint = k.h & 4294967295`,
+    [key],
+  );
+  return rows.length === 1 ? rows[0]!.pid : undefined;
+}

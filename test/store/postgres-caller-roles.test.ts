@@ -4,6 +4,7 @@ import { silentLogger } from '../../src/log';
 import { createPostgresStore } from '../../src/store/postgres';
 import { advisoryLockKey } from '../../src/store/postgres/advisory-lock';
 import type { CallerRoles, InstanceSession, Store } from '../../src/store/store';
+import { lockHolderPid } from './pg-waits';
 
 /*
  * The caller role of a provider account (PROVIDER_CALLERS=one): one instance holds it at a
@@ -84,16 +85,11 @@ describePg(titled('PostgreSQL: one caller per provider account'), () => {
 
   it('a lost session loses the role with it; the other instance takes it once PostgreSQL ends that session', async () => {
     const [holder, waiting, holderSession] = await contend();
-    const { rows } = await admin.query<{ pid: number }>(
-      `SELECT l.pid FROM pg_locks l, (SELECT hashtextextended($1, 0) AS h) k
-       WHERE l.locktype = 'advisory' AND l.granted
-         AND l.classid::bigint = (k.h >> 32) & 4294967295 AND l.objid::bigint = k.h & 4294967295`,
-      [advisoryLockKey(schema, `caller:${ACCOUNT}`)],
-    );
-    expect(rows).toHaveLength(1);
+    const pid = await lockHolderPid(admin, advisoryLockKey(schema, `caller:${ACCOUNT}`));
+    expect(pid).toBeDefined();
     const lost = next(holder, false);
     const taken = next(waiting, true);
-    await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+    await admin.query('SELECT pg_terminate_backend($1)', [pid]);
     await lost;
     expect(holderSession.signal.aborted).toBe(true);
     expect(await taken).toBeLessThan(1500);

@@ -5,7 +5,7 @@ import { createPostgresStore } from '../../src/store/postgres';
 import { advisoryLockKey } from '../../src/store/postgres/advisory-lock';
 import { SessionLostError, type InstanceSession, type Store } from '../../src/store/store';
 import { ask, batch, forwardTo } from './builders';
-import { listening, wakeRecorder } from './pg-waits';
+import { listening, lockHolderPid, wakeRecorder } from './pg-waits';
 
 /*
  * The lease rules with several instances (CONTRACT.md "Leases"):
@@ -46,14 +46,9 @@ describePg(titled('PostgreSQL: leases of live and gone instances'), () => {
 
   /** Ends the database session that holds `holder`'s lock, as a crash or a network cut would. */
   async function killSession(holder: string): Promise<void> {
-    const { rows } = await admin.query<{ pid: number }>(
-      `SELECT l.pid FROM pg_locks l, (SELECT hashtextextended($1, 0) AS h) k
-       WHERE l.locktype = 'advisory' AND l.granted
-         AND l.classid::bigint = (k.h >> 32) & 4294967295 AND l.objid::bigint = k.h & 4294967295`,
-      [advisoryLockKey(schema, `instance:${holder}`)],
-    );
-    expect(rows).toHaveLength(1);
-    await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+    const pid = await lockHolderPid(admin, advisoryLockKey(schema, `instance:${holder}`));
+    expect(pid).toBeDefined();
+    await admin.query('SELECT pg_terminate_backend($1)', [pid]);
   }
 
   const nextChange = (session: InstanceSession) =>
