@@ -98,7 +98,8 @@ export class Delivery {
           metrics: d.metrics,
           now: this.now,
           random: d.random,
-          mayCall: () => this.callers?.holds(name) ?? true,
+          // The loop of operations no account can take calls nobody: every instance keeps them as dead letters.
+          mayCall: tagger ? () => this.callers?.holds(name) ?? true : undefined,
           onOutcome: (o) => this.events.emit('operation', o),
         }),
       ]),

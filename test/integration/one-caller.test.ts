@@ -27,7 +27,14 @@ describePostgres('one caller per provider account (PostgreSQL, real processes)',
     // Slow enough that a drain lasts a few seconds at 4 calls in flight per instance.
     mantago = await startFakeMantago({ latencyMs: 150 });
     rulesDir = tempDir('autotag-one-caller-rules-');
-    fs.writeFileSync(path.join(rulesDir, 'rules.yaml'), COUPON_RULES);
+    // `vip` is for BotBonnie, which has no account here: no role stands in the way of keeping it as a dead letter.
+    fs.writeFileSync(path.join(rulesDir, 'rules.yaml'), `${COUPON_RULES}
+  - id: bonnie-vip
+    when: { text: { equals: vip } }
+    then:
+      - add_tag: bonnie-vip
+        provider: botbonnie
+`);
     schema = newSchemaName('autotag_caller');
   });
   afterEach(async () => {
@@ -115,6 +122,15 @@ describePostgres('one caller per provider account (PostgreSQL, real processes)',
     // The session ends with the process: taken within a retry (0.5 s) of that, with room for a loaded machine.
     expect(takenMs).toBeLessThan(3000);
     expect(mantago.api.overlaps).toEqual([]);
+  }, 60_000);
+
+  it('operations no account can take are still kept as dead letters: no caller role stands in their way', async () => {
+    const { a, b } = await pair();
+    const { otherName } = await holderOf(a, b);
+    const other = otherName === 'A' ? a : b;
+    expect(await postLineText(other.url, SECRET, 'vip', 'Uvip')).toBe(200);
+    const kept = (l: Record<string, unknown>) => l.message === 'tag operation kept as a dead letter: no account can take it';
+    await Promise.race([a.waitForLog(kept, 10_000), b.waitForLog(kept, 10_000)]);
   }, 60_000);
 
   it('PROVIDER_CALLERS=every: both instances call the account, as before', async () => {
