@@ -11,6 +11,6 @@ export interface CallerRoles {
   holds(account: string): boolean;
   /** Called when this instance takes (true) or loses (false) an account's role. Returns an unsubscribe function. */
   onChange(listener: (account: string, held: boolean) => void): () => void;
-  /** Gives every role up at once and contends no more (stopping): another instance takes them over. */
+  /** Gives every role up at once and contends no more until asked again (stopping): another instance takes them over. */
   releaseAll(): Promise<void>;
 }

@@ -76,7 +76,7 @@ describePg(titled('PostgreSQL: one caller per provider account'), () => {
     await holder.releaseAll();
     expect(holder.holds(ACCOUNT)).toBe(false);
     expect(await taken).toBeLessThan(1500);
-    // Given up for good: the stopping instance does not take it back.
+    // Asked again (a delivery started anew on the same store), it contends again — and waits its turn.
     holder.want(ACCOUNT);
     await new Promise((r) => setTimeout(r, 700));
     expect(holder.holds(ACCOUNT)).toBe(false);

@@ -46,18 +46,29 @@ export function sessionCallerRoles(o: { schema: string | undefined; log: Logger;
     trying = true;
     try {
       const r = await o.query('SELECT a AS account, pg_try_advisory_lock(hashtextextended($1 || a, 0)) AS ok FROM unnest($2::text[]) AS a', [key(''), accounts]);
+      const given: string[] = [];
       for (const row of r?.rows ?? []) {
         const account = String(row.account);
-        if (row.ok !== true || stopped || !wanted.has(account)) continue;
+        if (row.ok !== true) continue;
+        // Released (a stop) while this statement ran: given back at once.
+        if (stopped || !wanted.has(account)) {
+          given.push(account);
+          continue;
+        }
         held.add(account);
         o.log.info('this instance is the caller of a provider account now (the other instances leave its calls to it)', { account });
         emit(account, true);
       }
+      if (given.length > 0) await unlock(given);
     } catch {
       // The session's own check reports it (a failed statement on that connection loses the session).
     } finally {
       trying = false;
     }
+  }
+
+  function unlock(accounts: string[]): Promise<unknown> {
+    return o.query('SELECT pg_advisory_unlock(hashtextextended($1 || a, 0)) FROM unnest($2::text[]) AS a', [key(''), accounts]).catch(() => undefined);
   }
 
   function schedule(): void {
@@ -87,13 +98,12 @@ export function sessionCallerRoles(o: { schema: string | undefined; log: Logger;
       return () => listeners.delete(listener);
     },
     async releaseAll() {
-      stopped = true;
       clearInterval(timer);
+      timer = undefined;
       const accounts = [...held];
       wanted.clear();
       loseAll('this instance is stopping');
-      if (accounts.length === 0) return;
-      await o.query('SELECT pg_advisory_unlock(hashtextextended($1 || a, 0)) FROM unnest($2::text[]) AS a', [key(''), accounts]).catch(() => undefined);
+      if (accounts.length > 0) await unlock(accounts);
     },
     sessionHeld: () => void tryWanted(),
     sessionLost() {
