@@ -66,7 +66,6 @@ export interface InstanceSession {
   readonly callers?: CallerRoles;
 }
 
-
 /** The reason an InstanceSession's signal is aborted with. */
 export class SessionLostError extends Error {
   constructor(message: string) {
