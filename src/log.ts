@@ -1,4 +1,5 @@
 import winston from 'winston';
+import { secretMasker } from './mask-secrets';
 
 // winston's (triple-beam's) keys for an entry's level and its formatted line.
 const LEVEL = Symbol.for('level');
@@ -8,33 +9,31 @@ export type Logger = winston.Logger;
 
 const SECRET_KEYS = /^(authorization|x-line-signature|x-hub-signature(-256)?|signature|secret|token|apitoken|apisecret|password|cookie)$/i;
 
-function redactValue(value: unknown, secrets: readonly string[], depth = 0): unknown {
-  if (typeof value === 'string') {
-    let out = value;
-    for (const s of secrets) if (out.includes(s)) out = out.split(s).join('[redacted]');
-    return out;
-  }
+type Mask = (text: string) => string;
+
+function redactValue(value: unknown, mask: Mask, depth = 0): unknown {
+  if (typeof value === 'string') return mask(value);
   if (depth > 6 || value === null || typeof value !== 'object') return value;
   if (value instanceof Error) {
-    return { name: value.name, message: redactValue(value.message, secrets, depth + 1) };
+    return { name: value.name, message: redactValue(value.message, mask, depth + 1) };
   }
-  if (Array.isArray(value)) return value.map((v) => redactValue(v, secrets, depth + 1));
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, mask, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    out[k] = SECRET_KEYS.test(k) ? '[redacted]' : redactValue(v, secrets, depth + 1);
+    out[k] = SECRET_KEYS.test(k) ? '[redacted]' : redactValue(v, mask, depth + 1);
   }
   return out;
 }
 
-/** Removes secret values (wherever they appear) and secret-named fields from a log entry. */
+/** Masks secret values (mask-secrets.ts: where they appear) and secret-named fields in a log entry. */
 const redact = winston.format((info, opts: unknown) => {
-  const secrets = (opts as { secrets?: readonly string[] } | undefined)?.secrets ?? [];
+  const mask = (opts as { mask?: Mask } | undefined)?.mask ?? ((text: string) => text);
   for (const key of Object.keys(info)) {
     if (SECRET_KEYS.test(key)) {
       info[key] = '[redacted]';
       continue;
     }
-    info[key] = redactValue(info[key], secrets);
+    info[key] = redactValue(info[key], mask);
   }
   return info;
 });
@@ -73,7 +72,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     format: winston.format.combine(
       winston.format.timestamp(),
       winston.format.errors({ stack: false }),
-      redact({ secrets: opts.secrets ?? [] }),
+      redact({ mask: secretMasker(opts.secrets ?? []) }),
       jsonLine(),
     ),
     transports: [
