@@ -8,6 +8,7 @@ import { plural } from '../plural';
 import type { TagAction } from '../tag-operation';
 import { defaultDeps, rulesDirNamedBy, rulesDirOf, type CommandIo, type RulesCommandDeps } from './validate';
 import { processIo } from './command-io';
+import { environmentWarnings } from './environment-problems';
 
 export interface TestOptions {
   text?: string;
@@ -70,6 +71,9 @@ export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesComma
     io.stderr(loaded.problems.map((p) => `${formatProblem(p)}\n`).join(''));
     return 1;
   }
+  // As `validate` does: what `serve` would refuse in the environment (a misspelt LOG_LEVEL, a bad
+  // PORT) is said, without stopping the dry run, which needs none of it.
+  for (const warning of await environmentWarnings(deps.env, deps.cwd)) io.stderr(warning);
   if (loaded.exampleFailures.length) {
     io.stderr(
       `warning: ${plural(loaded.exampleFailures.length, 'example')} of the rules ${loaded.exampleFailures.length === 1 ? 'does' : 'do'} not hold (see autotag validate):\n` +

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { plural } from '../plural';
 import { processIo, type CommandIo } from './command-io';
+import { environmentWarnings } from './environment-problems';
 
 export type { CommandIo };
 
@@ -48,7 +49,7 @@ export async function runValidate(opts: { rules?: string }, io: CommandIo, deps:
   for (const w of channels.warnings) io.stderr(`warning: ${formatProblem(w)} (autotag serve refuses to start without it)\n`);
   // The rest of the environment, as a check before a deploy: what `serve` would refuse (a misspelt
   // LOG_LEVEL, a bad PORT) is said, without failing the rules' validation.
-  for (const problem of await environmentProblems(deps)) io.stderr(`warning: ${problem} (autotag serve refuses to start on it)\n`);
+  for (const warning of await environmentWarnings(deps.env, deps.cwd)) io.stderr(warning);
   for (const w of result.warnings) io.stderr(`warning: ${formatProblem(w)}\n`);
   if (result.files.length === 0) io.stderr(`warning: no rule files (*.yaml, *.yml) in ${dir}: no event will be tagged\n`);
   const rules = result.ruleSet?.rules ?? [];
@@ -61,24 +62,6 @@ export async function runValidate(opts: { rules?: string }, io: CommandIo, deps:
       `${file ? `; ${file.file}: ${plural(file.channels.length, 'channel')}, ${plural(file.accounts.length, 'account')} OK` : ''}\n`,
   );
   return 0;
-}
-
-/**
- * What `serve` would refuse in the environment's values — a provider only partly configured
- * among them — the channels file and the rules folder left aside (validate reports those itself).
- */
-async function environmentProblems(deps: RulesCommandDeps): Promise<string[]> {
-  // Loaded on use: `autotag --help` must not wait for zod.
-  const { ConfigError, loadConfig } = await import('../config');
-  const { partlyConfiguredProblems } = await import('../config-checks');
-  const partly = partlyConfiguredProblems(deps.env);
-  try {
-    loadConfig(deps.env, { cwd: deps.cwd, unsetVariables: 'warning', serveChecks: false, channelsFileProblems: 'leave-out' });
-    return partly;
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.problems, ...partly];
-    throw err;
-  }
 }
 
 export function registerValidateCommand(program: Command, io: CommandIo = processIo, deps: () => RulesCommandDeps = defaultDeps): void {

@@ -188,6 +188,17 @@ describe('autotag test', () => {
     expect(r.err).toMatch(/test\/fixtures\/rules\/invalid\/failing-example\/rules\.yaml:9:9: example 2/);
   });
 
+  it('warns, as validate does, of what serve would refuse in the environment (a misspelt LOG_LEVEL, a provider partly configured), and still runs', async () => {
+    const io = bufferIo();
+    const env = { RULES_DIR: 'rules', LOG_LEVEL: 'verbos', MANTAGO_TOKEN: 't' };
+    expect(await runTest({ text: '我要優惠券', json: true }, io, { ...deps, env })).toBe(0);
+    expect(JSON.parse(io.out)).toEqual(await json({ text: '我要優惠券' }));
+    expect(io.err).toBe(
+      'warning: LOG_LEVEL: must be one of error, warn, info, http, verbose, debug, silly, got "verbos"; leave it unset for info (autotag serve refuses to start on it)\n' +
+        'warning: MANTAGO_BOT_ID and MANTAGO_SECRET: not set, but MANTAGO_TOKEN is, so MantaGo is only partly configured (it needs MANTAGO_BOT_ID, MANTAGO_TOKEN and MANTAGO_SECRET); set MANTAGO_BOT_ID and MANTAGO_SECRET, or unset MANTAGO_TOKEN to leave MantaGo off (autotag serve refuses to start on it)\n',
+    );
+  });
+
   it('runs as the real command', async () => {
     // --at pinned: the shipped rules include a scheduled campaign (see test/clock/).
     const r = await runCli(['test', '--text', '我要優惠券', '--platform', 'facebook', '--at', '2026-06-15T12:00:00Z', '--json'], { RULES_DIR: 'rules' });
@@ -196,6 +207,14 @@ describe('autotag test', () => {
       stderr: '',
       stdout: '{"matched":["coupon-request"],"operations":[{"action":"add","provider":"mantago","kind":"personal","tagId":"REPLACE-WITH-COUPON-TAG-ID"}]}\n',
     });
+    // The same warning as validate's for a LOG_LEVEL serve refuses; the JSON on stdout is unchanged.
+    const level = await runCli(['test', '--text', '我要優惠券', '--platform', 'facebook', '--at', '2026-06-15T12:00:00Z', '--json'], { RULES_DIR: 'rules', LOG_LEVEL: 'verbos' });
+    expect(level).toEqual({
+      code: 0,
+      stderr: (await runCli(['validate'], { RULES_DIR: 'rules', LOG_LEVEL: 'verbos' })).stderr,
+      stdout: r.stdout,
+    });
+    expect(level.stderr).toMatch(/^warning: LOG_LEVEL: .*"verbos".*\(autotag serve refuses to start on it\)\n$/);
     const bad = await runCli(['test', '--text', 'x', '--at', '2026-12-05T10:00:00', '--json']);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toBe('');
