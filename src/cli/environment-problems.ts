@@ -1,3 +1,5 @@
+import { formatProblem, type RuleProblem } from '../rules/problems';
+
 /**
  * What `serve` would refuse in the environment's values — a provider only partly configured
  * among them — the channels file and the rules folder left aside (`validate` and `test` read
@@ -21,4 +23,12 @@ async function environmentProblems(env: NodeJS.ProcessEnv, cwd: string): Promise
 /** A warning line (on stderr) for each problem environmentProblems finds. */
 export async function environmentWarnings(env: NodeJS.ProcessEnv, cwd: string): Promise<string[]> {
   return (await environmentProblems(env, cwd)).map((problem) => `warning: ${problem} (autotag serve refuses to start on it)\n`);
+}
+
+/**
+ * A warning line for each `${VARIABLE}` of the channels file that is not set: the commands that
+ * read the file without its secrets (`validate`, `test`) go on, `serve` refuses to start.
+ */
+export function unsetVariableWarnings(warnings: readonly RuleProblem[]): string[] {
+  return warnings.map((w) => `warning: ${formatProblem(w)} (autotag serve refuses to start without it)\n`);
 }

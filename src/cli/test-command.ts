@@ -8,7 +8,7 @@ import { plural } from '../plural';
 import type { TagAction } from '../tag-operation';
 import { defaultDeps, rulesDirNamedBy, rulesDirOf, type CommandIo, type RulesCommandDeps } from './validate';
 import { processIo } from './command-io';
-import { environmentWarnings } from './environment-problems';
+import { environmentWarnings, unsetVariableWarnings } from './environment-problems';
 
 export interface TestOptions {
   text?: string;
@@ -71,8 +71,10 @@ export async function runTest(opts: TestOptions, io: CommandIo, deps: RulesComma
     io.stderr(loaded.problems.map((p) => `${formatProblem(p)}\n`).join(''));
     return 1;
   }
-  // As `validate` does: what `serve` would refuse in the environment (a misspelt LOG_LEVEL, a bad
-  // PORT) is said, without stopping the dry run, which needs none of it.
+  // As `validate` does: what `serve` would refuse in the environment (a `${VARIABLE}` of the
+  // channels file unset, a misspelt LOG_LEVEL, a bad PORT) is said, without stopping the dry
+  // run, which needs none of it.
+  for (const warning of unsetVariableWarnings(channels.warnings)) io.stderr(warning);
   for (const warning of await environmentWarnings(deps.env, deps.cwd)) io.stderr(warning);
   if (loaded.exampleFailures.length) {
     io.stderr(

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { plural } from '../plural';
 import { processIo, type CommandIo } from './command-io';
-import { environmentWarnings } from './environment-problems';
+import { environmentWarnings, unsetVariableWarnings } from './environment-problems';
 
 export type { CommandIo };
 
@@ -46,7 +46,7 @@ export async function runValidate(opts: { rules?: string }, io: CommandIo, deps:
     io.stderr(all.map((p) => `${formatProblem(p)}\n`).join(''));
     return 1;
   }
-  for (const w of channels.warnings) io.stderr(`warning: ${formatProblem(w)} (autotag serve refuses to start without it)\n`);
+  for (const warning of unsetVariableWarnings(channels.warnings)) io.stderr(warning);
   // The rest of the environment, as a check before a deploy: what `serve` would refuse (a misspelt
   // LOG_LEVEL, a bad PORT) is said, without failing the rules' validation.
   for (const warning of await environmentWarnings(deps.env, deps.cwd)) io.stderr(warning);

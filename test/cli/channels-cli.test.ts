@@ -97,6 +97,20 @@ describe('autotag test --channel', () => {
     return { code, out: io.out, err: io.err };
   };
 
+  it('warns, as validate does, of each unset variable the channels file names (serve refuses them), and still runs', async () => {
+    const env = { CHANNELS_FILE: 'channels.example.yaml', BRAND_A_LINE_SECRET: 'x' };
+    const r = await run({ text: 'coupon', channel: 'group-meta', json: true }, env);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual(JSON.parse((await run({ text: 'coupon', channel: 'group-meta', json: true })).out));
+    const validate = bufferIo();
+    await runValidate({ rules: RULES }, validate, deps(env));
+    expect(r.err).toBe(validate.err);
+    expect(r.err.trimEnd().split('\n')).toHaveLength(6);
+    expect(r.err).toContain(
+      'warning: channels.example.yaml:11:12: BRAND_A_MANTAGO_TOKEN is not set (the token of account brand-a is ${BRAND_A_MANTAGO_TOKEN}) (autotag serve refuses to start without it)\n',
+    );
+  });
+
   it('evaluates on the channel given; a Meta app alone means a Facebook event', async () => {
     expect(JSON.parse((await run({ text: 'coupon', channel: 'group-meta', json: true })).out)).toEqual({
       matched: ['brand-a-coupon'],
