@@ -102,4 +102,26 @@ describePg(titled('PostgreSQL: one caller per provider account'), () => {
     expect(holder.holds(ACCOUNT)).toBe(false);
     expect(waiting.holds(ACCOUNT)).toBe(true);
   });
+
+  it('a wall clock set back while a lost session waits to contend again does not lengthen that wait', async () => {
+    const session = await a.startSession();
+    const roles = rolesOf(session);
+    const taken = next(roles, true);
+    roles.want(ACCOUNT);
+    await taken;
+    const pid = await lockHolderPid(admin, advisoryLockKey(schema, `caller:${ACCOUNT}`));
+    expect(pid).toBeDefined();
+    const lost = next(roles, false);
+    await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+    await lost;
+    // NTP steps the clock back an hour (a VM resumed, say) while the role waits its 1.5 s.
+    const wallNow = Date.now.bind(Date);
+    const setBack = jest.spyOn(Date, 'now').mockImplementation(() => wallNow() - 3_600_000);
+    try {
+      // Alone on the store: it takes the role back under its new session, 1.5 s after the loss.
+      expect(await next(roles, true, 5000)).toBeLessThan(5000);
+    } finally {
+      setBack.mockRestore();
+    }
+  });
 });

@@ -32,7 +32,10 @@ export function sessionCallerRoles(o: { schema: string | undefined; log: Logger;
   let timer: NodeJS.Timeout | undefined;
   let trying = false;
   let stopped = false;
-  /** After a lost session: not tried before then, so an instance that was waiting takes the roles (epoch ms). */
+  /**
+   * After a lost session: not tried before then, so an instance that was waiting takes the roles
+   * (performance.now(): a wall clock set back meanwhile must not hold the roles off for as long).
+   */
   let notBefore = 0;
 
   const emit = (account: string, now: boolean) => {
@@ -42,7 +45,7 @@ export function sessionCallerRoles(o: { schema: string | undefined; log: Logger;
   /** One statement for every role wanted and not held. A session lock is re-entrant: a held one is never tried again. */
   async function tryWanted(): Promise<void> {
     const accounts = [...wanted].filter((a) => !held.has(a));
-    if (trying || stopped || accounts.length === 0 || Date.now() < notBefore) return;
+    if (trying || stopped || accounts.length === 0 || performance.now() < notBefore) return;
     trying = true;
     try {
       const r = await o.query('SELECT a AS account, pg_try_advisory_lock(hashtextextended($1 || a, 0)) AS ok FROM unnest($2::text[]) AS a', [key(''), accounts]);
@@ -108,7 +111,7 @@ export function sessionCallerRoles(o: { schema: string | undefined; log: Logger;
     sessionHeld: () => void tryWanted(),
     sessionLost() {
       // A new session comes within 0.1–1 s: the instances that were waiting try first (every CALLER_RETRY_MS).
-      if (held.size > 0) notBefore = Date.now() + 3 * CALLER_RETRY_MS;
+      if (held.size > 0) notBefore = performance.now() + 3 * CALLER_RETRY_MS;
       loseAll('the database session was lost');
     },
     stop() {
