@@ -27,8 +27,11 @@ export class CallLease {
   private readonly onSessionLost: () => void;
   private open = 0;
   private releasedAtStop = false;
+  /** The call deadline on the monotonic clock (performance.now()). */
+  private readonly deadlineAt: number;
 
-  constructor(private readonly session: AbortSignal, callMs: number) {
+  constructor(private readonly session: AbortSignal, private readonly callMs: number) {
+    this.deadlineAt = performance.now() + callMs;
     this.signal = this.controller.signal;
     // Every call of the claim, and each one waiting for its slot, listens to it.
     setMaxListeners(0, this.signal);
@@ -44,6 +47,17 @@ export class CallLease {
       setMaxListeners(0, session);
       session.addEventListener('abort', this.onSessionLost, { once: true });
     }
+  }
+
+  /**
+   * Aborts the signal now if the call deadline has passed by the clock though its timer has not
+   * acted yet: a process frozen or starved past the deadline (a SIGSTOP, a paused VM, a claim
+   * answered after a long block of the loop) runs what came due in an order of its own, and a
+   * call could otherwise start after the deadline, when another instance may already have taken
+   * the lease. Called just before a call starts.
+   */
+  checkDeadline(): void {
+    if (!this.signal.aborted && performance.now() >= this.deadlineAt) this.controller.abort(new CallDeadlineError(this.callMs));
   }
 
   /** The claim returned `items`; with none the timer stops now. */

@@ -114,6 +114,8 @@ export class ForwardWorker {
       await deadLetter(claimedAt, fwd.last, reason);
       return;
     }
+    // Past its call deadline already (the loop was blocked past it): aborted, so no request goes out.
+    lease.checkDeadline();
     const end = metrics.forwardDuration.startTimer({ destination: this.label });
     const result = await sendForward(fwd.destination, fwd.body, fwd.headers, { timeoutMs: this.d.timeoutMs, dispatcher: this.agent, signal: lease.signal });
     end();

@@ -188,6 +188,7 @@ export class OperationWorker {
       return;
     }
     const call = await waitForSlot(this.gate, lease.signal, this.d.now);
+    lease.checkDeadline();
     if (lease.abandoned || lease.released || lease.signal.aborted) this.gate.ended(call);
     if (lease.abandoned) {
       log.warn('tag call not started: the database session was lost; its lease is abandoned');

@@ -22,6 +22,8 @@ export function workerOver(o: {
   concurrency: number;
   store?: Partial<Record<keyof Store, unknown>>;
   onOutcome?: OperationWorkerDeps['onOutcome'];
+  /** TAG_API_TIMEOUT_MS: the call deadline of each claim (default 10 s). */
+  callTimeoutMs?: number;
 }): OperationWorker {
   const store = {
     claimOperations: async ({ limit }: { limit: number }) => o.queue.splice(0, limit),
@@ -35,7 +37,7 @@ export function workerOver(o: {
     ...o.store,
   } as unknown as Store;
   return new OperationWorker({
-    name: 'mantago', scope: { accounts: ['mantago'] } as never, store, tagger: o.tagger, concurrency: o.concurrency, leaseMs: 30_000, callTimeoutMs: 10_000, owner: 'test',
+    name: 'mantago', scope: { accounts: ['mantago'] } as never, store, tagger: o.tagger, concurrency: o.concurrency, leaseMs: 30_000, callTimeoutMs: o.callTimeoutMs ?? 10_000, owner: 'test',
     policy: { minMs: 60_000, maxMs: 120_000, giveUpMs: 86_400_000, notFoundTimes: 10 }, log: silentLogger(), metrics: createMetrics(), now: Date.now,
     ...(o.onOutcome ? { onOutcome: o.onOutcome } : {}),
   });
