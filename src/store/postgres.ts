@@ -13,6 +13,7 @@ import { startListener, type Listener } from './postgres/listener';
 import type { DatabaseTlsEnv } from './postgres/tls-settings';
 import { advisoryLockKey, withAdvisoryLock } from './postgres/advisory-lock';
 import { startLiveness, type Liveness } from './postgres/liveness';
+import { callerRolesPostgres } from './postgres/caller-holders';
 import { migratePostgres } from './postgres/migrate';
 import { adminSessionsPostgres } from './postgres/admin-sessions';
 import { sharePausePostgres, storedPausesPostgres } from './postgres/pauses';
@@ -199,7 +200,11 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     releaseLeases: (owner) => db.tx((q) => releaseLeasesPostgres(q, owner, notify)),
     deadLetterForwardsNotTo: (destinations, now, reasonOf) => db.tx((q) => deadLetterForwardsNotToPostgres(q, destinations, now, reasonOf)),
     nextDueAt: (kind, scope) => nextDueAtPostgres(db.query, kind, scope),
-    status: (now) => statusPostgres(db.query, now),
+    async status(now, o) {
+      const status = await statusPostgres(db.query, now);
+      if (!o?.callerAccounts) return status;
+      return { ...status, callers: await callerRolesPostgres(db.query, { schema, accounts: o.callerAccounts, status, self: liveness?.holder }) };
+    },
     listDeadLetters: (limit, after) => listDeadLettersPostgres(db.query, limit, after),
     retryDeadLetters: (which, now) => db.tx((q) => retryDeadLettersPostgres(q, which, now, notify)),
     discardDeadLetters: (which) => db.tx((q) => discardDeadLettersPostgres(q, which)),

@@ -36,6 +36,49 @@ export interface StoreStatus {
    * (epoch ms, by the clock of the instance that met it), by name; none once the pause ended.
    */
   pauses: { account: string; until: number }[];
+  /**
+   * PostgreSQL, when asked for (StatusOptions.callerAccounts): the provider accounts whose caller
+   * role an instance holds, with that instance, and those with pending operations whose role no
+   * instance holds, by name. Absent with SQLite (one process makes every call) and when not asked for.
+   */
+  callers?: CallerRole[];
+}
+
+/** What Store.status reads besides the queue. */
+export interface StatusOptions {
+  /**
+   * PostgreSQL: read who holds the caller role (PROVIDER_CALLERS=one) of these accounts — the
+   * configured ones — and of every account that has operations (StoreStatus.callers).
+   */
+  callerAccounts?: readonly string[];
+}
+
+/** A provider account's caller role (see CallerRoles): who holds it, read from the database's locks. */
+export interface CallerRole {
+  account: string;
+  /** The instance whose database session holds the role; null when none does. */
+  holder: CallerHolder | null;
+  /** The account's pending operations (as in `accounts`): with no holder, none of them is called. */
+  pending: number;
+}
+
+/** The instance holding a caller role, as PostgreSQL shows its session (pg_locks, pg_stat_activity). */
+export interface CallerHolder {
+  /**
+   * The instance id: listed in `instances`, named by its claims as their lease holder, logged at
+   * `PostgreSQL instance session held`. Null when the session holding the lock holds no listed instance's lock.
+   */
+  instance: string | null;
+  /** When that instance's session was taken (epoch ms); null with `instance`. */
+  since: number | null;
+  /** The session's application_name: `autotag HOST pid PID` (the host and process of the instance); null when hidden from this database user. */
+  name: string | null;
+  /** The session's client address as the database server sees it; null over a Unix socket, or when hidden from this database user. */
+  clientAddress: string | null;
+  /** The server process of that session (pg_stat_activity.pid; what pg_terminate_backend takes). */
+  backendPid: number;
+  /** Set when the status was read by the instance that holds the role (its /admin page). */
+  thisInstance?: true;
 }
 
 /**

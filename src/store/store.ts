@@ -14,7 +14,7 @@ import type { CallerRoles } from './caller-roles';
 export * from './store-requests';
 import type { AcceptedEvent, ForwardRequest, AcceptBatch, AcceptResult, ClaimedOperation, ClaimedForward, AttemptOutcome, RetryRequest, DeadLetterCode, DeadLetterRequest, PersonScopeRequest, RescopeResult } from './store-requests';
 export * from './store-views';
-import type { AccountScope, ActivityCount, DeadLetter, DeadLetterCursor, HistoryEvent, StoreStatus, UserHistory } from './store-views';
+import type { AccountScope, ActivityCount, DeadLetter, DeadLetterCursor, HistoryEvent, StatusOptions, StoreStatus, UserHistory } from './store-views';
 
 export type WorkKind = 'operations' | 'forwards';
 
@@ -152,7 +152,8 @@ export interface Store {
 
   // ---- operator views ----
 
-  status(now: number): Promise<StoreStatus>;
+  /** The queue state; with `callerAccounts` (PostgreSQL) also who holds the caller roles (StoreStatus.callers). */
+  status(now: number, opts?: StatusOptions): Promise<StoreStatus>;
   /**
    * Newest first; `limit` defaults to 100. `after`: the last letter of the page before, to
    * read the whole list page by page (each page starts where the one before ended, whatever

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import pg from 'pg';
 import type { Logger } from '../../log';
 import { SessionLostError, type CallerRoles, type InstanceSession } from '../store';
@@ -69,6 +70,17 @@ export interface Liveness extends InstanceSession {
   readonly started: Promise<void>;
   /** Ends the session (its leases were released by the workers) and stops trying. */
   stop(): Promise<void>;
+}
+
+/**
+ * The application_name of the session connection (pg_stat_activity; `autotag status` shows it for
+ * the holder of a caller role): which host and process an instance id is. A `application_name` in
+ * DATABASE_URL wins (pg reads the URL over the settings). At most 63 bytes (the server's limit):
+ * a long host name is cut, not the pid.
+ */
+export function sessionName(host = hostname(), pid = process.pid): string {
+  const tail = ` pid ${pid}`;
+  return `autotag ${host.slice(0, 63 - 'autotag '.length - tail.length)}${tail}`;
 }
 
 const FIRST_RETRY_MS = 100;
@@ -170,7 +182,7 @@ export function startLiveness(o: LivenessOptions): Liveness {
       return;
     }
     if (stopped) return;
-    const c = new pg.Client({ ...config, keepAlive: true, keepAliveInitialDelayMillis: 1000, query_timeout: checkTimeoutMs });
+    const c = new pg.Client({ ...config, application_name: sessionName(), keepAlive: true, keepAliveInitialDelayMillis: 1000, query_timeout: checkTimeoutMs });
     c.on('error', (err) => fail(c, err));
     c.on('end', () => fail(c, new Error('connection ended')));
     try {

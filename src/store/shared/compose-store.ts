@@ -126,9 +126,14 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
     deadLetterForwardsNotTo: async (destinations, now, reasonOf) => open().deadLetterForwardsNotTo(destinations, now, reasonOf),
     nextDueAt: async (kind, scope) => open().nextDueAt(kind, scope),
 
-    status: async (now) => {
-      const [queues, pauses] = await Promise.all([open().status(now), open().storedPauses(Math.floor(now))]);
-      return { ...queues, pauses: [...pauses].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([account, until]) => ({ account, until })) };
+    status: async (now, opts) => {
+      const [{ callers, ...queues }, pauses] = await Promise.all([open().status(now, opts), open().storedPauses(Math.floor(now))]);
+      return {
+        ...queues,
+        pauses: [...pauses].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([account, until]) => ({ account, until })),
+        // Last, and only where there are roles: `status --json` grows a key, nothing moves.
+        ...(callers ? { callers } : {}),
+      };
     },
     listDeadLetters: async (limit = 100, after) => open().listDeadLetters(limit, after),
     retryDeadLetters: async (which, now) => wakeFor(await open().retryDeadLetters(which, now)),

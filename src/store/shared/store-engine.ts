@@ -18,6 +18,7 @@ import type {
   PersonScopeRequest,
   RescopeResult,
   RetryRequest,
+  StatusOptions,
   StoreStatus,
   UserHistory,
   WorkKind,
@@ -67,7 +68,7 @@ export interface StoreEngine {
   releaseLeases(owner: string | undefined): Promise<number>;
   nextDueAt(kind: WorkKind, scope?: AccountScope | string): Promise<number | null>;
   /** Store.status but the pauses (storedPauses). */
-  status(now: number): Promise<Omit<StoreStatus, 'pauses'>>;
+  status(now: number, opts?: StatusOptions): Promise<Omit<StoreStatus, 'pauses'>>;
   listDeadLetters(limit: number, after?: DeadLetterCursor): Promise<DeadLetter[]>;
   retryDeadLetters(which: 'all' | string[], now: number): Promise<Record<WorkKind, number>>;
   discardDeadLetters(which: 'all' | string[]): Promise<number>;
