@@ -20,6 +20,8 @@ export interface Metrics {
   ruleReloads: client.Counter<'outcome'>;
   /** Read at scrape time from `source`, which the app sets (webhook/read-body.ts). */
   unverifiedBodyBytes: { source: () => number };
+  /** Read at scrape time from `source`, which the server sets (Delivery.callerRoles): undefined where there are no roles. */
+  callerRoles: { source: () => ReadonlyMap<string, boolean> | undefined };
 }
 
 export function createMetrics(opts: { status?: () => Promise<StoreStatus>; collectDefault?: boolean } = {}): Metrics {
@@ -99,6 +101,7 @@ export function createMetrics(opts: { status?: () => Promise<StoreStatus>; colle
       registers: [registry],
     }),
     unverifiedBodyBytes: { source: () => 0 },
+    callerRoles: { source: () => undefined },
   };
   new client.Gauge({
     name: 'autotag_unverified_body_bytes',
@@ -106,6 +109,16 @@ export function createMetrics(opts: { status?: () => Promise<StoreStatus>; colle
     registers: [registry],
     collect() {
       this.set(m.unverifiedBodyBytes.source());
+    },
+  });
+  new client.Gauge({
+    name: 'autotag_account_caller',
+    help: 'PostgreSQL with PROVIDER_CALLERS=one: 1 for each provider account whose caller role this instance holds (it is the only instance calling it), 0 for those another instance (or none) holds; absent with SQLite and PROVIDER_CALLERS=every',
+    labelNames: ['account'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [account, held] of m.callerRoles.source() ?? []) this.set({ account }, held ? 1 : 0);
     },
   });
 

@@ -102,6 +102,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   // Answers come first: the tag worker grows past its starting concurrency only while they are quick.
   const ackPressure = new AckPressure();
   const delivery = new Delivery({ store, config, log, metrics, taggers, owner, ackPressure });
+  metrics.callerRoles.source = () => delivery.callerRoles();
   await delivery.start();
 
   const admin = config.adminToken ? createAdminRouter({ config, store, rules: () => rules.current(), refusedEdit: () => rules.refusedEdit(), log }) : undefined;

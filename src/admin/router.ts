@@ -65,6 +65,8 @@ export function createAdminRouter(deps: AdminDeps): Router {
   const accountRouter = createAccountRouter(deps.config.endpoints, deps.config.accounts);
   const channels: PlaygroundChannels = { catalogue: ruleCatalogue(deps.config.channelsFile), accountOf: (a, channel) => accountRouter.accountFor(a, channel) };
   const form = express.urlencoded({ extended: false, limit: '16kb' });
+  // PostgreSQL: who holds the caller role of each configured account (and of each account with operations).
+  const callerAccounts = { callerAccounts: deps.config.accounts.map((a) => a.name) };
 
   router.use((_req, res, next) => {
     res.set(SECURITY_HEADERS);
@@ -102,7 +104,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
     if (storeProblem === undefined) {
       try {
         const reads = Promise.all([
-          store.status(at),
+          store.status(at, callerAccounts),
           store.listDeadLetters(DEAD_LETTERS_SHOWN),
           store.recentEvents(RECENT_EVENTS_SHOWN),
           userId === undefined ? undefined : store.userHistory(userId, USER_HISTORY_EVENTS),
@@ -128,6 +130,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
         user: { id: userId },
         flash: flashMessage(query(req, 'retried'), query(req, 'which')),
         canLogOut: granted.via === 'session',
+        providerCallers: deps.config.providerCallers,
       },
     );
     res.status(stored ? 200 : 503).type('html').send(page.value);
@@ -146,7 +149,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
     const commits = commitProblem(store);
     try {
       read = await answerWithin(
-        Promise.all([store.status(at), store.listDeadLetters(DEAD_LETTERS_SHOWN), store.recentEvents(RECENT_EVENTS_SHOWN), store.activity(activitySince(at))]),
+        Promise.all([store.status(at, callerAccounts), store.listDeadLetters(DEAD_LETTERS_SHOWN), store.recentEvents(RECENT_EVENTS_SHOWN), store.activity(activitySince(at))]),
         ADMIN_STORE_WAIT_MS,
       );
     } catch (err) {

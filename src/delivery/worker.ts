@@ -180,6 +180,15 @@ export class Delivery {
     for (const account of this.d.taggers.keys()) callers.want(account);
   }
 
+  /**
+   * PROVIDER_CALLERS=one with PostgreSQL: whether this instance holds the caller role of each
+   * account it calls (the `autotag_account_caller` gauge); undefined otherwise (every account is called).
+   */
+  callerRoles(): Map<string, boolean> | undefined {
+    const callers = this.callers;
+    return callers && new Map([...this.d.taggers.keys()].map((account) => [account, callers.holds(account)]));
+  }
+
   private readPauses(when: 'start' | 'unheard'): Promise<void> {
     return honourStoredPauses({ store: this.d.store, workers: this.operations, now: this.now(), log: this.d.log, when });
   }

@@ -1,5 +1,8 @@
 import fs from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
+import type { StoreStatus } from '../../src/store/store';
+import { runCli } from '../cli/cli-run';
 import { startFakeMantago, type FakeMantago, type RecordedRequest } from '../helpers/fake-tag-api';
 import { COUPON_RULES, tempDir } from '../helpers/app-harness';
 import { describePostgres, dropSchema, newSchemaName } from '../helpers/pg-schema';
@@ -16,6 +19,7 @@ import { FAST_DELIVERY_ENV, mantagoEnv, postLineText, startService, type Service
 const SECRET = 'one-caller-line-secret';
 const USERS = 60;
 const TAKEN = 'this instance is the caller of a provider account now (the other instances leave its calls to it)';
+const ADMIN_TOKEN = 'one-caller-admin-token-7d2e9a41';
 
 describePostgres('one caller per provider account (PostgreSQL, real processes)', (url) => {
   let mantago: FakeMantago;
@@ -133,6 +137,49 @@ describePostgres('one caller per provider account (PostgreSQL, real processes)',
     await Promise.race([a.waitForLog(kept, 10_000), b.waitForLog(kept, 10_000)]);
   }, 60_000);
 
+  it('autotag status, /admin and /metrics name the instance calling the account, and follow the role when it is handed over', async () => {
+    const { a, b } = await pair({ ADMIN_TOKEN });
+    const { caller, other } = await holderOf(a, b);
+    const idOf = (s: ServiceProcess) => s.logs.find((l) => l.message === 'PostgreSQL instance session held')?.instance;
+    const callerGauge = async (s: ServiceProcess) => /^autotag_account_caller\{account="mantago"\} (\d)$/m.exec(await (await fetch(`${s.url}/metrics`)).text())?.[1];
+    const adminGet = async (s: ServiceProcess, route: string) => {
+      const res = await fetch(`${s.url}/admin${route}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      expect(res.status).toBe(200);
+      return res;
+    };
+    const cli = async () => {
+      const r = await runCli(['status', '--json'], { DATABASE_URL: url, DATABASE_SCHEMA: schema, ...mantagoEnv(mantago) });
+      expect(r.code).toBe(0);
+      return (JSON.parse(r.stdout) as StoreStatus).callers;
+    };
+    expect(typeof idOf(caller)).toBe('string');
+    expect(idOf(caller)).not.toBe(idOf(other));
+
+    expect([await callerGauge(caller), await callerGauge(other)]).toEqual(['1', '0']);
+    expect(await cli()).toEqual([
+      {
+        account: 'mantago',
+        holder: { instance: idOf(caller), since: expect.any(Number), name: `autotag ${hostname()} pid ${caller.proc.pid}`, clientAddress: '127.0.0.1', backendPid: expect.any(Number) },
+        pending: 0,
+      },
+    ]);
+    // Each instance's page names the holder; only the holder's says it is this one.
+    const called = `<code>mantago</code>: called by instance ${String(idOf(caller))} (autotag ${hostname()} pid ${caller.proc.pid}, client 127.0.0.1, database pid `;
+    const callerPage = await (await adminGet(caller, '')).text();
+    const otherPage = await (await adminGet(other, '')).text();
+    expect(callerPage).toContain(called);
+    expect(otherPage).toContain(called);
+    expect(callerPage).toContain('<strong>this instance</strong>');
+    expect(otherPage).not.toContain('this instance');
+    const json = (await (await adminGet(other, '/status.json')).json()) as { queue: StoreStatus };
+    expect(json.queue.callers?.map((c) => [c.account, c.holder?.instance])).toEqual([['mantago', idOf(caller)]]);
+
+    caller.kill('SIGTERM');
+    await other.waitForLog((l) => l.message === TAKEN, 5000);
+    expect(await callerGauge(other)).toBe('1');
+    expect((await cli())?.map((c) => [c.account, c.holder?.instance, c.holder?.name])).toEqual([['mantago', idOf(other), `autotag ${hostname()} pid ${other.proc.pid}`]]);
+  }, 60_000);
+
   it('PROVIDER_CALLERS=every: both instances call the account, as before', async () => {
     const { a, b } = await pair({ PROVIDER_CALLERS: 'every' });
     const ids = users('Uevery');
@@ -142,6 +189,8 @@ describePostgres('one caller per provider account (PostgreSQL, real processes)',
     expect(callsBy('B').length).toBeGreaterThan(0);
     expect([...a.logs, ...b.logs].some((l) => l.message === TAKEN)).toBe(false);
     expect(a.logs.find((l) => l.message === 'chat-autotag listening')?.providerCallers).toBe('every');
+    // No roles: no caller gauge.
+    expect(await (await fetch(`${a.url}/metrics`)).text()).not.toMatch(/^autotag_account_caller\{/m);
     expect(mantago.api.overlaps).toEqual([]);
   }, 60_000);
 });

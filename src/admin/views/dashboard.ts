@@ -1,3 +1,4 @@
+import type { ProviderCallers } from '../../config-types';
 import type { RuleSet } from '../../rules';
 import type { RuleRejection } from '../../rules/watch-rules';
 import type { DeadLetter, HistoryEvent, StoreStatus, UserHistory } from '../../store/store';
@@ -31,6 +32,8 @@ export interface DashboardData {
   flash?: string;
   /** Cookie sessions get a log-out button; Bearer requests have nothing to log out of. */
   canLogOut: boolean;
+  /** PROVIDER_CALLERS of this instance: how the caller roles in the queue section read. */
+  providerCallers: ProviderCallers;
 }
 
 /** The parts of the page read from the store. */
@@ -66,7 +69,7 @@ ${stored ? activitySection(stored.activity) : ''}
 ${rulesSummary(d.ruleSet)}
 ${
   stored
-    ? html`${queueSection(stored.status)}
+    ? html`${queueSection(stored.status, d.providerCallers)}
 ${deadLettersSection(ctx, stored.deadLetters, Math.max(stored.status.operations.dead + stored.status.forwards.dead, stored.deadLetters.length), d.flash)}
 ${recentEventsSection(ctx, stored.recentEvents)}`
     : storeDownSection(d.setup.storeProblem)

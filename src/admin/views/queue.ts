@@ -1,6 +1,8 @@
 import { pausedAccount, runningLifetimes } from '../../cli/history-notes';
 import type { RuleSet } from '../../rules';
-import type { QueueCounts, StoreStatus } from '../../store/store';
+import { callerRolesShown, callersHeading, holderText, unheldText } from '../../cli/caller-notes';
+import type { ProviderCallers } from '../../config-types';
+import type { CallerRole, QueueCounts, StoreStatus } from '../../store/store';
 import { html, type SafeHtml } from '../html';
 import { NO_ACCOUNT } from '../../tag-operation';
 import { formatAge, table } from './common';
@@ -21,7 +23,21 @@ function counts(q: QueueCounts): (number | string | SafeHtml)[] {
   return [q.pending, q.due, q.leased, q.dead ? html`<span class="dead">${q.dead}</span>` : 0, formatAge(q.oldestPendingAgeMs)];
 }
 
-export function queueSection(status: StoreStatus): SafeHtml {
+/** Who calls each provider account (PostgreSQL; nothing with SQLite, where this one process makes every call). */
+function callersList(status: StoreStatus, mode: ProviderCallers): SafeHtml | '' {
+  const callers = callerRolesShown(status.callers, mode);
+  if (callers.length === 0) return '';
+  const item = (c: CallerRole) =>
+    c.holder === null
+      ? html`<li><code>${c.account}</code>: <span class="dead">${unheldText(c.pending)}</span></li>`
+      : html`<li><code>${c.account}</code>: called by ${holderText(c.holder)}${c.holder.thisInstance ? html` — <strong>this instance</strong>` : ''}</li>`;
+  return html`<h3>Caller of each provider account</h3>
+<p class="muted">${callersHeading(mode)}.</p>
+<ul id="callers">${callers.map(item)}</ul>`;
+}
+
+/** `mode`: this instance's PROVIDER_CALLERS. */
+export function queueSection(status: StoreStatus, mode: ProviderCallers = 'one'): SafeHtml {
   const byChannel = status.channels.length
     ? html`<h3>Tag operations by channel</h3>
 ${table(['channel', ...HEADER], status.channels.map((c) => [html`<code>${c.channel}</code>`, ...counts(c.operations)]), NUMERIC)}`
@@ -43,5 +59,6 @@ ${lifetimes}
 ${pauses}
 ${byChannel}
 ${byAccount}
+${callersList(status, mode)}
 </section>`;
 }
