@@ -71,9 +71,9 @@ export interface CallerHolder {
   instance: string | null;
   /** When that instance's session was taken (epoch ms); null with `instance`. */
   since: number | null;
-  /** The session's application_name: `autotag HOST pid PID` (the host and process of the instance); null when hidden from this database user. */
+  /** The session's application_name: `autotag HOST pid PID` (the host and process of the instance); null when it has none. */
   name: string | null;
-  /** The session's client address as the database server sees it; null over a Unix socket, or when hidden from this database user. */
+  /** The session's client address as the database server sees it; null over a Unix socket, or for another role's session without pg_read_all_stats. */
   clientAddress: string | null;
   /** The server process of that session (pg_stat_activity.pid; what pg_terminate_backend takes). */
   backendPid: number;
