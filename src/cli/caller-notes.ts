@@ -21,7 +21,7 @@ export function callersHeading(mode: ProviderCallers): string {
     : 'caller roles held (PROVIDER_CALLERS=every here: every instance so set calls every account)';
 }
 
-/** "instance 0c5e… (autotag web-1 pid 42; client 10.1.2.3, database pid 1234), session held since …". */
+/** "instance 0c5e… (autotag web-1 pid 42, client 10.1.2.3, database pid 1234), its session held since …". */
 export function holderText(h: CallerHolder): string {
   const where = [h.name, h.clientAddress === null ? undefined : `client ${h.clientAddress}`, `database pid ${h.backendPid}`].filter((x) => x).join(', ');
   const who = h.instance === null ? 'a database session that is no listed instance' : `instance ${h.instance}`;

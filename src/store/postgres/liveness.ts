@@ -74,7 +74,7 @@ export interface Liveness extends InstanceSession {
 
 /**
  * The application_name of the session connection (pg_stat_activity; `autotag status` shows it for
- * the holder of a caller role): which host and process an instance id is. A `application_name` in
+ * the holder of a caller role): which host and process an instance id is. An `application_name` in
  * DATABASE_URL wins (pg reads the URL over the settings). At most 63 bytes (the server's limit):
  * a long host name is cut, not the pid.
  */
