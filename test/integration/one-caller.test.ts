@@ -6,6 +6,7 @@ import { runCli } from '../cli/cli-run';
 import { startFakeMantago, type FakeMantago, type RecordedRequest } from '../helpers/fake-tag-api';
 import { COUPON_RULES, tempDir } from '../helpers/app-harness';
 import { describePostgres, dropSchema, newSchemaName } from '../helpers/pg-schema';
+import { IDLE_SESSION_MS } from '../../src/store/postgres/liveness';
 import { FAST_DELIVERY_ENV, mantagoEnv, postLineText, startService, type ServiceProcess } from '../helpers/service-process';
 
 /*
@@ -127,6 +128,33 @@ describePostgres('one caller per provider account (PostgreSQL, real processes)',
     expect(takenMs).toBeLessThan(3000);
     expect(mantago.api.overlaps).toEqual([]);
   }, 60_000);
+
+  it('a frozen caller (SIGSTOP): PostgreSQL ends its silent session, the other takes the role and drains; woken, it knows its session is lost', async () => {
+    const { a, b } = await pair();
+    const { caller, callerName, other, otherName } = await holderOf(a, b);
+    const ids = users('Ustop');
+    await postAll(a, b, ids);
+    await mantago.api.waitFor(() => callsBy(callerName).length >= 8, 15_000);
+
+    const frozenAt = Date.now();
+    caller.kill('SIGSTOP');
+    let takenMs: number;
+    try {
+      // Its connection stays open and its kernel answers the keepalives: only the server's idle_session_timeout ends it.
+      await other.waitForLog((l) => l.message === TAKEN, 25_000);
+      takenMs = Date.now() - frozenAt;
+      await allTagged(ids);
+    } finally {
+      caller.kill('SIGCONT');
+    }
+    if (process.env.CALLER_PRINT) console.log(`frozen caller: role taken ${takenMs} ms after SIGSTOP`);
+    // Silent since its last check (up to a second or so before the freeze): not before most of the timeout.
+    expect(takenMs).toBeGreaterThanOrEqual(IDLE_SESSION_MS / 2);
+    expect(takenMs).toBeLessThan(IDLE_SESSION_MS + 8000);
+    expect(callsBy(otherName).length).toBeGreaterThan(0);
+    await caller.waitForLog((l) => typeof l.message === 'string' && l.message.startsWith('PostgreSQL instance session lost'), 10_000);
+    expect(mantago.api.overlaps).toEqual([]);
+  }, 90_000);
 
   it('operations no account can take are still kept as dead letters: no caller role stands in their way', async () => {
     const { a, b } = await pair();

@@ -83,6 +83,13 @@ export function sessionName(host = hostname(), pid = process.pid): string {
   return `autotag ${host.slice(0, 63 - 'autotag '.length - tail.length)}${tail}`;
 }
 
+/**
+ * The server ends the session of an instance that sent nothing on it for this long (its check
+ * runs every second): the silence of a frozen process, as the keepalives (`tcp_user_timeout`,
+ * 10 s) are that of a dead network.
+ */
+export const IDLE_SESSION_MS = 10_000;
+
 const FIRST_RETRY_MS = 100;
 /**
  * Retries of a lost session back off to one a second, no slower: delivery waits for the session,
@@ -98,6 +105,7 @@ function messageOf(err: unknown): string {
 export function startLiveness(o: LivenessOptions): Liveness {
   const checkEveryMs = o.checkEveryMs ?? 1000;
   const checkTimeoutMs = o.checkTimeoutMs ?? 2500;
+  const idleSessionMs = Math.max(IDLE_SESSION_MS, 4 * checkEveryMs);
   const lockKey = (id: string) => advisoryLockKey(o.schema, `instance:${id}`);
   const listeners = new Set<(live: boolean) => void>();
   const failed = new WeakSet<pg.Client>();
@@ -190,6 +198,11 @@ export function startLiveness(o: LivenessOptions): Liveness {
       // The server drops the session (and its lock) when this side goes silent, not hours later.
       await c.query('SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3');
       await c.query('SET tcp_user_timeout = 10000').catch(() => undefined); // PostgreSQL 12+
+      // A frozen process (SIGSTOP, a paused VM, a loop blocked for long) keeps its connection open
+      // and its kernel answers the keepalives: the server ends a session silent this long (the
+      // check runs every checkEveryMs), and with it the instance's lock and caller roles, as if the
+      // process had died. PostgreSQL 14+; an older server keeps them until the process runs again.
+      await c.query(`SET idle_session_timeout = ${idleSessionMs}`).catch(() => undefined);
       const { rows } = await c.query('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [lockKey(id)]);
       if (rows[0]?.ok !== true) throw new Error(`the lock of the new instance id ${id} is taken`);
       // Listed only while locked: a sweeper must be able to tell it is alive.
