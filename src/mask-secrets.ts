@@ -8,12 +8,21 @@
  * a letter, digit or underscore on either side — so that `short` masks the token in
  * `?token=short`, `Bearer short` or `"secret":"short"` but leaves `shortly` and
  * `shortcut` in every other log line alone.
+ *
+ * What ends an escape is no glue: `%3D` in a URL nested in a query string (`%3Dshort`), or `\n`
+ * and `\u003d` in JSON text quoted as it came (`"bad token\nshort"`) stand for a character of
+ * their own, not for part of a word. Nor are the scripts written without spaces between words
+ * (Chinese, Japanese): `密碼short` holds the secret as a value of its own.
  */
 export const WHOLE_ONLY_BELOW = 16;
 
 const MASK = '[redacted]';
 /** What a word is made of: a secret glued to one of these on a side is part of a longer word. */
 const WORD_CHAR = /^[\p{L}\p{M}\p{N}_]$/u;
+/** Letters of scripts written without spaces between words: a neighbour of these is no longer word. */
+const SPACELESS = /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]$/u;
+/** An escape that ends where the secret begins: a percent-encoded byte, a JSON (or JavaScript) backslash escape. */
+const ESCAPE_BEFORE = /(?:%[0-9A-Fa-f]{2}|\\[bfnrt]|\\u[0-9A-Fa-f]{4})$/;
 
 /** A function that masks these secrets in a text; built once per set of secrets. */
 export function secretMasker(secrets: readonly string[]): (text: string) => string {
@@ -43,8 +52,8 @@ function maskWhole(text: string, secret: string): string {
     const end = at + secret.length;
     const before = codePointBefore(text, at);
     const after = text.codePointAt(end);
-    const gluedBefore = opensWord && before !== undefined && isWordChar(before);
-    const gluedAfter = closesWord && after !== undefined && isWordChar(after);
+    const gluedBefore = opensWord && before !== undefined && gluesTo(before) && !ESCAPE_BEFORE.test(text.slice(Math.max(0, at - 6), at));
+    const gluedAfter = closesWord && after !== undefined && gluesTo(after);
     if (gluedBefore || gluedAfter) continue;
     out += text.slice(copied, at) + MASK;
     copied = end;
@@ -54,6 +63,11 @@ function maskWhole(text: string, secret: string): string {
 
 function isWordChar(codePoint: number): boolean {
   return WORD_CHAR.test(String.fromCodePoint(codePoint));
+}
+
+/** A neighbour that continues the word the secret begins or ends (not one of a script written without spaces). */
+function gluesTo(codePoint: number): boolean {
+  return isWordChar(codePoint) && !SPACELESS.test(String.fromCodePoint(codePoint));
 }
 
 /** The code point that ends just before `index` (a surrogate pair read whole). */

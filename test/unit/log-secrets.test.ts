@@ -84,3 +84,34 @@ describe('redactSecrets (tag API errors, dead letters)', () => {
     expect(redactSecrets('bad secret sesame; sesameseed is fine; ?s=sesame', ['sesame'])).toBe('bad secret [redacted]; sesameseed is fine; ?s=[redacted]');
   });
 });
+
+describe('a short secret after an escape or beside writing without spaces (masked before the whole-value rule, and still)', () => {
+  const mask = secretMasker(['hunter2']);
+
+  it('after a percent-encoded character: a URL nested in a query string, an encoded header value', () => {
+    expect(mask('redirect=https%3A%2F%2Fbot.example.com%2Fhook%3Ftoken%3Dhunter2%26x%3D1')).toBe('redirect=https%3A%2F%2Fbot.example.com%2Fhook%3Ftoken%3D[redacted]%26x%3D1');
+    expect(mask('?auth=Bearer%20hunter2')).toBe('?auth=Bearer%20[redacted]');
+    expect(mask('/p%2Fhunter2')).toBe('/p%2F[redacted]');
+  });
+
+  it('after a backslash escape of JSON text (an error body quoted as it came)', () => {
+    expect(mask('{"error":"bad token:\\nhunter2\\tretry"}')).toBe('{"error":"bad token:\\n[redacted]\\tretry"}');
+    expect(mask('{"url":"https://h/?a=1\\u0026k=x\\u003dhunter2"}')).toBe('{"url":"https://h/?a=1\\u0026k=x\\u003d[redacted]"}');
+  });
+
+  it('beside Chinese or Japanese text, which has no spaces between words', () => {
+    expect(mask('密碼hunter2錯誤')).toBe('密碼[redacted]錯誤');
+    expect(secretMasker(['芝麻開門'])('請說芝麻開門吧')).toBe('請說[redacted]吧');
+    expect(mask('トークンhunter2です')).toBe('トークン[redacted]です');
+  });
+
+  it('still leaves words that hold it alone, also after a percent sign or backslash that begins no escape', () => {
+    expect(mask('hunter22 xhunter2 hunter2x')).toBe('hunter22 xhunter2 hunter2x');
+    expect(mask('%zzhunter2 \\qhunter2 %4hunter2')).toBe('%zzhunter2 \\qhunter2 %4hunter2');
+  });
+
+  it('redactSecrets (tag API error bodies) does the same', () => {
+    expect(redactSecrets('{"message":"secret錯誤:sesame","detail":"bad\\nsesame"}', ['sesame'])).toBe('{"message":"secret錯誤:[redacted]","detail":"bad\\n[redacted]"}');
+    expect(redactSecrets('找不到sesame', ['sesame'])).toBe('找不到[redacted]');
+  });
+});
