@@ -117,6 +117,44 @@ describePostgres('PostgreSQL: the holders of the caller roles in the status', (u
   });
 });
 
+describePostgres('PostgreSQL: the holder of a caller role while its check sweeps a gone instance', (url) => {
+  // Both orders of the rows: which match a join yields last depends on where the rows lie.
+  it.each([
+    ['live-a', 'gone-g'],
+    ['gone-g', 'live-a'],
+  ])('names the holder\'s own instance, not the gone one whose lock its sweep holds for a moment (rows %s, %s)', async (first, second) => {
+    const schema = newSchemaName('autotag_callersweep');
+    const store = createPostgresStore({ url, schema, log: silentLogger(), poolSize: 2, connectTimeoutMs: 3000, statementTimeoutMs: 10_000 });
+    const holder = new pg.Client({ connectionString: url });
+    try {
+      await store.migrate();
+      await holder.connect();
+      await holder.query(`INSERT INTO ${schema}.instances (id, started_at) VALUES ($1, $2), ($3, $4)`, [
+        ...[first, second].flatMap((id) => [id, id === 'live-a' ? NOW - 60_000 : NOW - 1000]),
+      ]);
+      // live-a's session: its own lock and the caller role, as liveness.ts and caller-roles.ts take them.
+      await holder.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [advisoryLockKey(schema, 'instance:live-a')]);
+      await holder.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [advisoryLockKey(schema, 'caller:brand-a')]);
+      // Its check is sweeping gone-g (SWEEP_GONE): the transaction-scoped lock on gone-g's key is held
+      // by the same session until the DELETE commits, and gone-g's row is still there for other readers.
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))', [advisoryLockKey(schema, 'instance:gone-g')]);
+      await holder.query(`DELETE FROM ${schema}.instances WHERE id = 'gone-g'`);
+      // Read while that DELETE has not committed (a moment, in the service; here as long as the reads take).
+      for (let i = 0; i < 5; i++) {
+        const [role] = (await store.status(NOW, { callerAccounts: ['brand-a'] })).callers!;
+        expect(role?.holder?.instance).toBe('live-a');
+        expect(role?.holder?.since).toBe(NOW - 60_000);
+      }
+      await holder.query('COMMIT');
+    } finally {
+      await holder.end().catch(() => undefined);
+      await store.close();
+      await dropSchema(url, schema);
+    }
+  });
+});
+
 describe('SQLite: no caller roles in the status', () => {
   it('has no callers key even when asked for them (one process makes every call)', async () => {
     const dir = tempDir('autotag-callerstatus-');

@@ -14,6 +14,14 @@ import type { Query } from './db';
  * objsubid 1; `(classid << 32) | objid` is the key again, sign included. One read of pg_locks
  * serves both joins, so they see the same moment.
  *
+ * A session holds one instance's lock of its own, but for a moment a second one: its check
+ * (liveness.ts SWEEP_GONE) takes the lock of each gone instance, transaction-scoped, and deletes
+ * that instance's row in the same statement. Until it commits, the row is still there for this
+ * read, with the deleting transaction in its xmax; so of the instances a session holds the lock
+ * of, its own is the one no statement is deleting (xmax 0: a sweep never touches a live
+ * instance's row, its WHERE fails first).
+
+ *
  * $1 the key of a caller lock without the account, $2 the accounts, $3 the key of an instance lock without the id.
  */
 const CALLER_HOLDERS = `
@@ -27,8 +35,9 @@ const CALLER_HOLDERS = `
     SELECT a AS account, l.pid FROM unnest($2::text[]) AS a JOIN locks l ON l.key = hashtextextended($1 || a, 0)
   ),
   listed AS (
-    SELECT i.id, i.started_at, l.pid FROM instances i JOIN locks l ON l.key = hashtextextended($3 || i.id, 0)
+    SELECT DISTINCT ON (l.pid) i.id, i.started_at, l.pid FROM instances i JOIN locks l ON l.key = hashtextextended($3 || i.id, 0)
     WHERE l.pid IN (SELECT pid FROM held)
+    ORDER BY l.pid, (i.xmax::text = '0') DESC, i.started_at DESC
   )
   SELECT h.account, h.pid, li.id AS instance, li.started_at, s.application_name, host(s.client_addr) AS client_addr
   FROM held h
