@@ -26,9 +26,10 @@ export async function sendForward(
   headers: Record<string, string>,
   opts: { timeoutMs: number; dispatcher?: Dispatcher; signal?: AbortSignal },
 ): Promise<ForwardResult> {
+  // Its lease ended before it could start (the call deadline passed, the session was lost): no request, and the reason says so.
+  if (opts.signal && isAborted(opts.signal)) return { ok: false, retryable: true, reason: `not sent to ${hostOf(destination)}: ${reasonOf(opts.signal.reason)}` };
   // The call's own deadline counts an answer that has arrived by then (call-deadline.ts).
   const timeout = new AbortController();
-  const abortedBefore = opts.signal?.aborted === true;
   const deadline = setCallDeadline(() => timeout.abort(), opts.timeoutMs);
   // The worker's signal: its lease's call deadline passed, or the database session was lost.
   const signal = opts.signal ? AbortSignal.any([timeout.signal, opts.signal]) : timeout.signal;
@@ -52,7 +53,7 @@ export async function sendForward(
     // A body that stopped before its end (the deadline, a reset) leaves the status standing (a
     // 400 is still a dead letter); an abort from outside (the lease lost, the service stopping)
     // is one whatever the status (below).
-    const passed = timeout.signal.aborted ? undefined : callDeadlineOf(opts.signal, abortedBefore);
+    const passed = timeout.signal.aborted ? undefined : callDeadlineOf(opts.signal, false);
     if (read.error !== undefined && !timeout.signal.aborted && passed === undefined && opts.signal?.aborted === true) throw read.error;
     const stopped = read.error === undefined ? undefined : passed ? `no more of it before ${passed.message}` : bodyStopReason(read.error, timeout.signal.aborted, `${opts.timeoutMs} ms (FORWARD_TIMEOUT_MS)`);
     const text = read.bytes.toString('utf8');
@@ -69,7 +70,7 @@ export async function sendForward(
   } catch (err) {
     const timedOut = timeout.signal.aborted || (err instanceof Error && /timeout/i.test(err.name));
     const abandoned = !timeout.signal.aborted && opts.signal?.aborted === true;
-    const passed = timeout.signal.aborted ? undefined : callDeadlineOf(opts.signal, abortedBefore);
+    const passed = timeout.signal.aborted ? undefined : callDeadlineOf(opts.signal, false);
     return {
       ok: false,
       retryable: true,
@@ -84,6 +85,11 @@ export async function sendForward(
   } finally {
     deadline.clear();
   }
+}
+
+/** Read through a call, so that the check above narrows nothing: the signal may abort during the request. */
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
 }
 
 function reasonOf(reason: unknown): string {

@@ -33,7 +33,7 @@ describe("a forward aborted by the worker's signal", () => {
     // A deadline passed before the forward could start: nothing is sent, and it says so.
     const requests = downstream.requests.length;
     const none = await sendForward(`${downstream.url}/hook`, Buffer.from('{}'), {}, { timeoutMs: 10_000, signal: lease.signal });
-    expect(none).toEqual({ ok: false, retryable: true, reason: `abandoned at ${host}: the call deadline of its lease passed (1000 ms after the claim)` });
+    expect(none).toEqual({ ok: false, retryable: true, reason: `not sent to ${host}: the call deadline of its lease passed (1000 ms after the claim)` });
     expect(downstream.requests.length).toBe(requests);
   });
 });
