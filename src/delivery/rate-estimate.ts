@@ -36,8 +36,8 @@ export interface RateEstimate {
   rate: number;
   /** From long evidence (a fit of episodes, or a saturated stretch of ≥ 0.5 s), not a few tail calls. */
   confident: boolean;
-  /** Which evidence it came from (tests and logs). */
-  source: 'fit' | 'saturated' | 'tail' | 'halved' | 'decreased';
+  /** Which evidence it came from (tests and logs); 'stored': learned before this gate, kept in the store (`assumeFit`). */
+  source: 'fit' | 'saturated' | 'tail' | 'halved' | 'decreased' | 'stored';
 }
 
 interface Stretch {
@@ -78,8 +78,10 @@ export class AcceptedRateEstimator {
   private readonly stretches: Stretch[] = [];
   private readonly episodes: BucketEpisode[] = [];
   private current: RateEstimate | undefined;
-  /** The latest fit of episodes, kept until contradicted. */
+  /** The latest fit of episodes (or the estimate assumed at the start), kept until contradicted. */
   private lastFit: number | undefined;
+  /** Where `lastFit` came from: this estimator's episodes, or an estimate learned before it (`assumeFit`). */
+  private lastFitSource: 'fit' | 'stored' = 'fit';
   /** The bucket size of the latest fit. */
   private lastBurst: number | undefined;
   /** The latest refusal gave a new fit. */
@@ -185,8 +187,9 @@ export class AcceptedRateEstimator {
       // A fit accounts for the bucket, which a refusal's pace alone does not: it lifts the ceiling.
       this.ceiling = Infinity;
       this.lastFit = fit;
+      this.lastFitSource = 'fit';
     }
-    if (this.lastFit !== undefined) return this.capped({ rate: this.lastFit, confident: true, source: 'fit' });
+    if (this.lastFit !== undefined) return this.capped({ rate: this.lastFit, confident: true, source: this.lastFitSource });
     // A few calls of a tail: tokens that came back in `ms` lie between `accepted` and `accepted + 1`.
     if (sat.ms >= MIN_TAIL_MS && sat.accepted >= MIN_TAIL_ACCEPTED) return this.capped({ rate: ((sat.accepted + 0.5) * 1000) / sat.ms, confident: false, source: 'tail' });
     // Nothing but the refusal itself: half of what was being achieved over the last second, up
@@ -197,6 +200,24 @@ export class AcceptedRateEstimator {
     if (this.emptied) return this.current;
     const recent = this.acceptedStarts.count(from, answeredAt);
     return this.capped({ rate: Math.max(1, (recent * 1000) / Math.max(1, answeredAt - from) / 2), confident: false, source: 'halved' });
+  }
+
+  /**
+   * Starts from an estimate learned before (by the gate before a restart, or by the account's
+   * previous caller: kept in the store), as if its episodes had just given that fit: later
+   * refusals refine it, and contradict it, exactly as they would a fit of this estimator's own.
+   */
+  assumeFit(rate: number, burst: number | undefined): RateEstimate {
+    this.lastFit = rate;
+    this.lastFitSource = 'stored';
+    this.lastBurst = burst;
+    this.current = { rate, confident: true, source: 'stored' };
+    return this.current;
+  }
+
+  /** The bucket size of the fit (or the one assumed) the estimate rests on now, if it rests on one. */
+  get fittedBurst(): number | undefined {
+    return this.lastFit !== undefined && this.current?.source !== 'saturated' ? this.lastBurst : undefined;
   }
 
   private capped(e: RateEstimate): RateEstimate {

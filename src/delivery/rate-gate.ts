@@ -52,6 +52,11 @@ import { AcceptedRateEstimator, type RateEstimate } from './rate-estimate';
  *   to nothing (README, *Rate limits*).
  * - Every 429 is taken for the bucket running empty: refusals unrelated to the rate slow the
  *   account far below what it accepts (rate-estimate.test.ts, marked failing; README).
+ * - A gate may start from what an earlier one learned (`startFrom`: the estimate kept in the store
+ *   by the gate before a restart, or by the account's previous caller; stored-estimates.ts): as
+ *   if it had just fitted that estimate — paced just below it from its first call, probing
+ *   gently — instead of unpaced until a first run of 429s and at half pace until a second. One
+ *   that is too high is lowered by the next 429, as a fit is; one too low is found by the probe.
  */
 export interface RateGateOptions {
   now: () => number;
@@ -66,6 +71,23 @@ export interface RateGateOptions {
   probeSeconds?: { confident: number; unsure: number };
   /** A new run of 429s was weighed (after the answers in flight with it): the estimate then (none: calls held), and how long calls stay paused. */
   onRun?: (estimate: RateEstimate | undefined, pausedMs: number) => void;
+  /**
+   * An estimate learned before this gate (`learned` of the gate before a restart, or of the
+   * account's previous caller, kept in the store): the gate starts as one that had just fitted
+   * it — paced at it from its first call, probing gently — instead of unpaced. Without it the
+   * gate is exactly a fresh one.
+   */
+  startFrom?: LearnedRate;
+}
+
+/** What a gate has learned of its account's limit, to start another gate from (RateGateOptions.startFrom). */
+export interface LearnedRate {
+  /** Requests per second. */
+  rate: number;
+  /** The fitted bucket size, when the estimate came from (or was lowered from) a fit of episodes. */
+  burst?: number;
+  /** The account's 429s paused it (`Retry-After`) while the estimate rested on long evidence: the cap aims a little below it. */
+  pausing: boolean;
 }
 
 /** A cap above this multiple of the estimate is a probe; a refusal below it means the estimate is too high. */
@@ -109,10 +131,20 @@ export class RateGate {
   private unsureCeiling = Infinity;
   /** The latest run paused while the estimate was unsure: the probe above it climbs faster. */
   private climbing = false;
+  /** Started from an estimate learned before, and no call taken yet: the cap's curve begins at the first call. */
+  private awaitingFirstCall = false;
 
   constructor(private readonly opts: RateGateOptions) {
     this.backoff = opts.backoffFactor ?? 0.8;
     this.probe = opts.probeSeconds ?? { confident: 60, unsure: 5 };
+    const from = opts.startFrom;
+    if (from !== undefined) {
+      this.estimate = this.estimator.assumeFit(from.rate, from.burst);
+      this.everConfident = from.pausing;
+      // Not from now: a gate started at a deploy may see its first call hours later, and a curve
+      // begun then would be probing far above the estimate by that time (unpaced, in effect).
+      this.awaitingFirstCall = true;
+    }
   }
 
   /** Milliseconds to wait before the next call may start (0: go). */
@@ -143,6 +175,10 @@ export class RateGate {
    */
   take(call?: GateCall): { waitMs: number; call: GateCall } {
     const now = this.opts.now();
+    if (this.awaitingFirstCall) {
+      this.awaitingFirstCall = false;
+      this.since = now;
+    }
     const held = this.heldUntil(now);
     const waitMs = this.slotWait(now, held);
     return { waitMs, call: this.calls.slot(now + waitMs, call) };
@@ -280,7 +316,7 @@ export class RateGate {
   private capAt(now: number): number | undefined {
     const e = this.estimate;
     if (e === undefined) return undefined;
-    const seconds = Math.max(0, now - this.since) / 1000;
+    const seconds = this.awaitingFirstCall ? 0 : Math.max(0, now - this.since) / 1000;
     return capCurve({ estimate: e, seconds, startFactor: this.startFactor, everConfident: this.everConfident, climbing: this.climbing, probe: this.probe });
   }
 
@@ -295,5 +331,16 @@ export class RateGate {
   /** The estimated limit and what it rests on, or undefined while no 429 has come. */
   get limitEstimate(): RateEstimate | undefined {
     return this.estimate;
+  }
+
+  /**
+   * What this gate has learned, for another gate to start from (`startFrom`, when `confident`:
+   * a first, cautious estimate is no better than what a fresh gate learns itself), or undefined
+   * while no 429 has given an estimate.
+   */
+  get learned(): (LearnedRate & Pick<RateEstimate, 'confident' | 'source'>) | undefined {
+    const e = this.estimate;
+    if (e === undefined) return undefined;
+    return { rate: e.rate, burst: this.estimator.fittedBurst, pausing: this.everConfident, confident: e.confident, source: e.source };
   }
 }

@@ -47,6 +47,15 @@ export interface DrainSimulation {
   gate?: Partial<Omit<RateGateOptions, 'now'>>;
   /** Stop (and fail) after this much simulated time. */
   maxMs?: number;
+  /**
+   * The service restarts (a deploy; or the account's caller role goes to another instance) at
+   * `atMs`: calls waiting for their slot are not made (their operations stay queued), those in
+   * flight end, and `downMs` after the last of them a new gate takes over — started from what the
+   * old one had learned when `startFrom` is 'learned' (as the estimate kept in the store; only
+   * one that rests on long evidence), fresh when 'none'. A pause still running is honoured (as
+   * the pause kept in the store is). The bucket goes on refilling meanwhile.
+   */
+  restart?: { atMs: number; downMs: number; startFrom: 'learned' | 'none' };
 }
 
 export interface DrainResult {
@@ -62,6 +71,8 @@ export interface DrainResult {
   estimate: number | undefined;
   /** The gate's cap at each refusal run's start (simulated ms, requests/s). */
   caps: { at: number; cap: number | undefined; estimate?: number; source?: string }[];
+  /** With `restart`: when the new gate took over, the runs of refusals from then, and the estimate it started from (if any). */
+  restarted?: { at: number; runs: number; startedFrom: number | undefined };
 }
 
 type Event = { at: number; seq: number; run: () => void };
@@ -120,7 +131,11 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
   const schedule = (at: number, run: () => void) => {
     events.push({ at, seq: seq++, run });
   };
-  const gate = new RateGate({ now: () => now, maxPauseMs: 3_600_000, ...sim.gate });
+  let gate = new RateGate({ now: () => now, maxPauseMs: 3_600_000, ...sim.gate });
+  // With `restart`: stopping (nothing new is started), then when the new gate took over.
+  let stopping = false;
+  let restarting = false;
+  let restarted: DrainResult['restarted'];
   const bucket = sim.limit ? new TokenBucket(sim.limit.perSecond, sim.limit.burst, 0) : undefined;
   if (bucket !== undefined && sim.limit !== undefined) {
     // Another client of the account took what the bucket held beyond `startTokens` just before.
@@ -175,6 +190,7 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
         refused++;
         if (now - lastRefusedAt > 500) {
           runs++;
+          if (restarted !== undefined) restarted.runs++;
           caps.push({ at: now, cap: gate.rateCap });
         }
         lastRefusedAt = now;
@@ -185,13 +201,14 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
         due.push(now + Math.max(1000, retryAfterMs ?? 0));
       }
       pump();
+      restartOnceIdle();
     });
   };
 
   // Pump.run: claim what the gate allows into free slots until none is free, then sleep until woken or due.
   const pump = () => {
     for (;;) {
-      if (claiming) return; // the claim's end pumps again
+      if (claiming || stopping) return; // the claim's end pumps again; the new gate's start does too
       const free = limit.limit - inFlight;
       if (free <= 0) return; // a finishing call wakes it
       const wait = gate.waitMs();
@@ -228,10 +245,41 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
   const startWhenSlot = ({ waitMs, call: handle }: { waitMs: number; call: GateCall }, recheck = gate.weighing) => {
     if (waitMs <= 0) return call(handle);
     schedule(now + waitMs, () => {
+      if (stopping) return notStarted(handle);
       if (recheck || gate.pausedMs() > 0) startWhenSlot(gate.take(handle));
       else call(handle);
     });
   };
+  // Stopping: a call that waited for its slot is not made; its operation stays queued.
+  const notStarted = (handle: GateCall) => {
+    gate.ended(handle);
+    inFlight--;
+    due.push(now);
+    restartOnceIdle();
+  };
+  const restart = sim.restart;
+  const restartOnceIdle = () => {
+    if (restart === undefined || !stopping || inFlight > 0 || restarting) return;
+    restarting = true;
+    const old = gate;
+    const learned = old.learned;
+    const startFrom = restart.startFrom === 'learned' && learned?.confident ? learned : undefined;
+    schedule(now + restart.downMs, () => {
+      const pausedMs = old.pausedMs();
+      gate = new RateGate({ now: () => now, maxPauseMs: 3_600_000, ...sim.gate, startFrom });
+      gate.pause(pausedMs);
+      stopping = false;
+      restarting = false;
+      restarted = { at: now, runs: 0, startedFrom: startFrom?.rate };
+      pump();
+    });
+  };
+  if (restart !== undefined) {
+    schedule(restart.atMs, () => {
+      stopping = true;
+      restartOnceIdle();
+    });
+  }
   const wake = (at: number) => {
     if (pumpAt !== undefined && pumpAt <= at && pumpAt >= now) return;
     pumpAt = at;
@@ -251,5 +299,7 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
     next.run();
   }
   const ms = lastOk - (firstCall ?? 0);
-  return { ms, rate: (sim.ops * 1000) / ms, calls, refused, runs, maxInFlight, estimate: gate.limitEstimate?.rate, caps };
+  const result: DrainResult = { ms, rate: (sim.ops * 1000) / ms, calls, refused, runs, maxInFlight, estimate: gate.limitEstimate?.rate, caps };
+  if (restarted !== undefined) result.restarted = restarted;
+  return result;
 }
