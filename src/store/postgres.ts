@@ -17,6 +17,7 @@ import { callerRolesPostgres } from './postgres/caller-holders';
 import { migratePostgres } from './postgres/migrate';
 import { adminSessionsPostgres } from './postgres/admin-sessions';
 import { sharePausePostgres, storedPausesPostgres } from './postgres/pauses';
+import { KEEP_RATE_ESTIMATE, RATE_ESTIMATES, rateEstimateParams, toRateEstimates } from './sql/rate-estimates';
 import { acceptBatchesPostgres } from './postgres/accept';
 import { claimForwardsPostgres, forwardKeyLockPrefix } from './postgres/forward-claim';
 import { createAnnouncer } from './postgres/announcer';
@@ -239,6 +240,10 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     setSetting: (key, value) => setSettingPostgres(db.query, key, value),
     sharePause: (account, until, now) => sharePausePostgres(db, { channel, instance, account, until, now }),
     storedPauses: (now) => storedPausesPostgres(db, now),
+    keepRateEstimate: async (account, estimate) => {
+      await db.query(KEEP_RATE_ESTIMATE, rateEstimateParams(account, estimate));
+    },
+    storedRateEstimates: async () => toRateEstimates((await db.query(RATE_ESTIMATES)).rows),
     withLock: (name, fn) => withAdvisoryLock(() => db.clientConfig(), advisoryLockKey(schema, name), fn),
     async startSession() {
       liveness ??= startLiveness({

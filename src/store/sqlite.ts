@@ -31,6 +31,7 @@ import {
 import { activitySqlite, pruneActivitySqlite, recordActivitySqlite } from './sqlite/activity';
 import { adminSessionsSqlite } from './sqlite/admin-sessions';
 import { pausesSqlite } from './sqlite/pauses';
+import { rateEstimatesSqlite } from './sqlite/rate-estimates';
 import { getSettingSqlite, pruneSqlite, recentEventsSqlite, setSettingSqlite, userHistorySqlite } from './sqlite/history';
 
 /** How often a serving store looks for commits by another process on its file (see `watchOtherWriters`). */
@@ -125,6 +126,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     activity: async (since) => activitySqlite(db, since),
     ...adminSessionsSqlite(db),
     ...pausesSqlite(db),
+    ...rateEstimatesSqlite(db),
     getSetting: async (key) => getSettingSqlite(db, key),
     setSetting: async (key, value) => setSettingSqlite(db, key, value),
     // One serving instance per file (see DESIGN.md): the in-process mutex excludes every holder.

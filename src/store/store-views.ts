@@ -81,6 +81,22 @@ export interface CallerHolder {
   thisInstance?: true;
 }
 
+/** A provider account's rate limit as its rate gate last estimated it (Store.keepRateEstimate). */
+export interface StoredRateEstimate {
+  /** Requests per second. */
+  rate: number;
+  /** The fitted token bucket size, when the estimate rests on a fit (rate-estimate.ts). */
+  burst?: number;
+  /** Rests on long evidence (a fit, a long saturated stretch), not on a few calls: only such an estimate is started from. */
+  confident: boolean;
+  /** The account's 429s paused it (`Retry-After`) while the estimate rested on long evidence: a gate started from it paces a little below it. */
+  pausing: boolean;
+  /** What it came from (RateEstimate.source), for people. */
+  source: string;
+  /** When it was made (epoch ms, by the clock of the instance that made it). */
+  at: number;
+}
+
 /**
  * Whose operations a worker claims: one account's, or — for the worker that keeps
  * operations no configured account can take as dead letters — every account's but these.

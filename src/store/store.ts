@@ -14,7 +14,7 @@ import type { CallerRoles } from './caller-roles';
 export * from './store-requests';
 import type { AcceptedEvent, ForwardRequest, AcceptBatch, AcceptResult, ClaimedOperation, ClaimedForward, AttemptOutcome, RetryRequest, DeadLetterCode, DeadLetterRequest, PersonScopeRequest, RescopeResult } from './store-requests';
 export * from './store-views';
-import type { AccountScope, ActivityCount, DeadLetter, DeadLetterCursor, HistoryEvent, StatusOptions, StoreStatus, UserHistory } from './store-views';
+import type { AccountScope, ActivityCount, DeadLetter, DeadLetterCursor, HistoryEvent, StatusOptions, StoreStatus, StoredRateEstimate, UserHistory } from './store-views';
 
 export type WorkKind = 'operations' | 'forwards';
 
@@ -266,6 +266,18 @@ export interface Store {
    * heard; read them with `storedPauses`). Returns an unsubscribe function.
    */
   onPause(listener: (news: PauseNews) => void): () => void;
+
+  /**
+   * Keeps `account`'s rate limit as its rate gate estimated it (at a run of 429s), so that a
+   * gate started later — this service restarted, or the instance that takes the account's
+   * caller role over — starts from it (`storedRateEstimates`). One per account: an estimate
+   * made later (`at`, by the clock of the instance that made it) replaces it, an earlier one
+   * does not. Best effort for the caller: a gate without it learns the limit again.
+   */
+  keepRateEstimate(account: string, estimate: StoredRateEstimate): Promise<void>;
+
+  /** The estimates kept by `keepRateEstimate`, by account, however old (the reader decides what is recent enough). */
+  storedRateEstimates(): Promise<Map<string, StoredRateEstimate>>;
 
   /**
    * Starts holding this instance's session (see InstanceSession) and keeps holding one —

@@ -11,6 +11,7 @@ import { orderContract } from './contract-order';
 import { lifetimesContract } from './contract-lifetimes';
 import { personScopeContract } from './contract-person-scope';
 import { pausesContract } from './contract-pauses';
+import { rateEstimatesContract } from './contract-rate-estimates';
 
 export interface TestStore {
   store: Store;
@@ -55,5 +56,6 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
     accountsContract(store);
     activityContract(store);
     pausesContract(store, restart);
+    rateEstimatesContract(store, restart);
   });
 }

@@ -133,3 +133,26 @@ export const ACCOUNT_PAUSES: Migration = {
     );
   `,
 };
+
+/**
+ * Step 13, as both engines run it: each provider account's rate limit as its rate gate last
+ * estimated it (Store.keepRateEstimate), so that a gate started later — the service restarted,
+ * or another instance taking the account's caller role over — starts from it instead of
+ * learning it again from two runs of 429s. One row per account at most; `estimated_at` is an
+ * epoch time by the clock of the instance that estimated it.
+ */
+export const ACCOUNT_RATE_ESTIMATES: Migration = {
+  version: 13,
+  name: 'account rate estimates kept',
+  sql: `
+    CREATE TABLE account_rate_estimates (
+      account TEXT PRIMARY KEY,
+      rate DOUBLE PRECISION NOT NULL,
+      burst DOUBLE PRECISION,
+      confident INTEGER NOT NULL,
+      pausing INTEGER NOT NULL,
+      source TEXT NOT NULL,
+      estimated_at BIGINT NOT NULL
+    );
+  `,
+};

@@ -2,6 +2,7 @@ import { ACTIVITY_MINUTES, ACTIVITY_MINUTES_NAME } from './activity';
 import type { Migration } from './migration';
 import {
   ACCOUNT_PAUSES,
+  ACCOUNT_RATE_ESTIMATES,
   channelOfPlatform,
   CHANNELS_AND_ACCOUNTS_COMMON,
   LEASE_HOLDER_COLUMNS,
@@ -230,4 +231,5 @@ export const postgresMigrations: readonly Migration[] = [
   historyEventTime('BIGINT'),
   FORWARD_HEADS,
   ACCOUNT_PAUSES,
+  ACCOUNT_RATE_ESTIMATES,
 ];

@@ -2,6 +2,7 @@ import type { Migration } from './migration';
 import { ACTIVITY_MINUTES, ACTIVITY_MINUTES_NAME } from './activity';
 import {
   ACCOUNT_PAUSES,
+  ACCOUNT_RATE_ESTIMATES,
   channelOfPlatform,
   CHANNELS_AND_ACCOUNTS_COMMON,
   LEASE_HOLDER_COLUMNS,
@@ -240,4 +241,5 @@ export const sqliteMigrations: readonly Migration[] = [
   historyEventTime('INTEGER'),
   FORWARD_HEADS,
   ACCOUNT_PAUSES,
+  ACCOUNT_RATE_ESTIMATES,
 ];

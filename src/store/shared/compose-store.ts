@@ -171,6 +171,8 @@ export function composeStore(engine: StoreEngine, deps: { log: Logger; work: Wor
     // Whole milliseconds: the column is an integer on both engines.
     sharePause: async (account, until, now) => open().sharePause(account, Math.ceil(until), Math.floor(now)),
     storedPauses: async (now) => open().storedPauses(Math.floor(now)),
+    keepRateEstimate: async (account, estimate) => open().keepRateEstimate(account, estimate),
+    storedRateEstimates: async () => open().storedRateEstimates(),
     onPause(listener) {
       if (!deps.pauses) return () => undefined;
       const off = deps.pauses.on(listener);

@@ -20,6 +20,7 @@ import type {
   RetryRequest,
   StatusOptions,
   StoreStatus,
+  StoredRateEstimate,
   UserHistory,
   WorkKind,
 } from '../store';
@@ -101,5 +102,7 @@ export interface StoreEngine {
   /** See Store.sharePause: kept by every engine (a restart comes after it), told to other instances where there can be any. */
   sharePause(account: string, until: number, now: number): Promise<void>;
   storedPauses(now: number): Promise<Map<string, number>>;
+  keepRateEstimate(account: string, estimate: StoredRateEstimate): Promise<void>;
+  storedRateEstimates(): Promise<Map<string, StoredRateEstimate>>;
   close(): Promise<void>;
 }
