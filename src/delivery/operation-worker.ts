@@ -9,9 +9,8 @@ import { LeasedLoop } from './leased-loop';
 import { decideAfterFailure, type FailureFacts, type RetryPolicy } from './operation-outcome';
 import { ConcurrencyLimit, type CallOutcome } from './concurrency-limit';
 import type { GateCall } from './call-times';
-import { RateGate } from './rate-gate';
+import { RateGate, type LearnedRate } from './rate-gate';
 import { waitForSlot } from './slot-wait';
-import type { RateEstimate } from './rate-estimate';
 
 /** Without PROVIDER_CONCURRENCY: where the adaptive limit starts, and how far it may grow. */
 export const ADAPTIVE_CONCURRENCY = { initial: 8, max: 32 };
@@ -49,6 +48,13 @@ export interface OperationWorkerDeps {
    * account's caller role); default always. While not, nothing is claimed: another instance calls it.
    */
   mayCall?: () => boolean;
+  /**
+   * This instance is the only one calling the account while it calls it (SQLite; PostgreSQL with
+   * PROVIDER_CALLERS=one), so its gate's estimate is the account's: kept in the store at every
+   * run of 429s (Store.keepRateEstimate), for the gate that starts after it (stored-estimates.ts).
+   * Default false: an instance that shares the account's calls learns only its share.
+   */
+  keepsEstimate?: boolean;
   /** Told how every attempt ended (tests and the status page listen). */
   onOutcome?: (outcome: OperationOutcome) => void;
 }
@@ -72,8 +78,10 @@ const SHARE_PAUSE_LONGER_BY_MS = 250;
  * account's 429s and outages never slow another's.
  */
 export class OperationWorker {
-  readonly gate: RateGate;
+  private currentGate: RateGate;
   readonly concurrency: ConcurrencyLimit;
+  /** Reads of the stored estimate under way (stored-estimates.ts): nothing is claimed until they end. */
+  private holds = 0;
   private readonly loop: LeasedLoop<ClaimedOperation>;
   /** Until when this account's pause was last told to the other instances (epoch ms). */
   private sharedPauseUntil = 0;
@@ -81,14 +89,7 @@ export class OperationWorker {
   private sharing: Promise<void> = Promise.resolve();
 
   constructor(private readonly d: OperationWorkerDeps) {
-    // Said once a run of 429s is weighed, which may be a round trip after the first 429 (rate-gate.ts).
-    const onRun = (e: RateEstimate | undefined, pauseMs: number) => {
-      const log = d.log.child({ account: d.name });
-      // A 429 with hardly any call accepted before it gives no estimate: calls are held, not paced.
-      if (e === undefined) log.info('tag API rate limit met: calls held while the bucket refills (no estimate of the limit yet)', { pauseMs });
-      else log.info('tag API rate limit met: calls paced', { estimatePerSecond: Math.round(e.rate * 10) / 10, estimateFrom: e.source, pauseMs });
-    };
-    this.gate = new RateGate({ now: d.now, maxPauseMs: d.policy.maxMs, onRun });
+    this.currentGate = this.newGate(undefined);
     this.concurrency = new ConcurrencyLimit(
       d.concurrency === undefined ? ADAPTIVE_CONCURRENCY : { initial: d.concurrency, max: d.concurrency },
     );
@@ -98,8 +99,8 @@ export class OperationWorker {
       leaseMs: d.leaseMs,
       callMs: d.callTimeoutMs,
       concurrency: () => this.slots(),
-      // Not the account's caller: wait to be woken (the role taken) or for the safety-net timer.
-      gate: () => (d.mayCall?.() === false ? NOT_CALLER_WAIT_MS : this.gate.waitMs()),
+      // Not the account's caller (or reading the estimate to start from): wait to be woken or for the safety-net timer.
+      gate: () => (d.mayCall?.() === false || this.holds > 0 ? NOT_CALLER_WAIT_MS : this.gate.waitMs()),
       limit: (free) => (d.tagger ? this.gate.available(free) : free),
       claim: (limit, owner) =>
         d.store.claimOperations({ scope: d.scope, limit, owner, now: d.now(), leaseMs: d.leaseMs, callMs: d.callTimeoutMs }),
@@ -112,6 +113,63 @@ export class OperationWorker {
       log: d.log,
       logFields: { account: d.name },
     });
+  }
+
+  /** The account's rate gate (replaced by `startGateFrom`). */
+  get gate(): RateGate {
+    return this.currentGate;
+  }
+
+  /** A gate for the account, started from `startFrom` if given: logs each run of 429s, and keeps the estimate (`keepsEstimate`). */
+  private newGate(startFrom: LearnedRate | undefined): RateGate {
+    const d = this.d;
+    const gate: RateGate = new RateGate({
+      now: d.now,
+      maxPauseMs: d.policy.maxMs,
+      startFrom,
+      // Said once a run of 429s is weighed, which may be a round trip after the first 429 (rate-gate.ts).
+      onRun: (e, pauseMs) => {
+        const log = d.log.child({ account: d.name });
+        // A 429 with hardly any call accepted before it gives no estimate: calls are held, not paced.
+        if (e === undefined) log.info('tag API rate limit met: calls held while the bucket refills (no estimate of the limit yet)', { pauseMs });
+        else log.info('tag API rate limit met: calls paced', { estimatePerSecond: Math.round(e.rate * 10) / 10, estimateFrom: e.source, pauseMs });
+        if (d.keepsEstimate) this.keepEstimate(gate, log);
+      },
+    });
+    return gate;
+  }
+
+  /**
+   * Starts the account's gate anew: from an estimate learned before (kept in the store: see
+   * stored-estimates.ts), as after a fit at it, or fresh (undefined). A pause under way stays.
+   * Calls in flight end on the gate that let them go (`handle` keeps it).
+   */
+  startGateFrom(learned: LearnedRate | undefined): void {
+    const pausedMs = this.currentGate.pausedMs();
+    this.currentGate = this.newGate(learned);
+    this.currentGate.pause(pausedMs);
+  }
+
+  /** Claims nothing until `read` ends (reading the estimate to start the gate from), then looks again. */
+  holdWhile(read: Promise<unknown>): void {
+    this.holds++;
+    void read
+      .catch(() => undefined)
+      .finally(() => {
+        this.holds--;
+        this.wake();
+      });
+  }
+
+  /** Keeps what `gate` learned at a run of 429s in the store, for the gate that starts after this one. */
+  private keepEstimate(gate: RateGate, log: Logger): void {
+    const learned = gate.learned;
+    if (learned === undefined) return;
+    const write = this.d.store.keepRateEstimate(this.d.name, { ...learned, at: this.d.now() }).catch((err: unknown) => {
+      log.warn('could not keep the rate estimate in the store for the next start', { err });
+    });
+    // Stopping waits for it, as for a pause (the last run of a drain before a deploy).
+    this.sharing = Promise.all([this.sharing, write]).then(() => undefined);
   }
 
   /** Calls that may be in flight now: the limit, held at its start while webhook answers are slow (adaptive only). */
@@ -147,9 +205,9 @@ export class OperationWorker {
    * Keeps a pause this one's `Retry-After` began or lengthened in the store, and tells the other
    * instances, once per run of 429s (the calls in flight with the first lengthen it by a few ms only).
    */
-  private sharePause(log: Logger): void {
+  private sharePause(gate: RateGate, log: Logger): void {
     const now = this.d.now();
-    const ms = this.gate.pausedMs();
+    const ms = gate.pausedMs();
     const until = now + ms;
     if (ms <= 0 || until <= this.sharedPauseUntil + SHARE_PAUSE_LONGER_BY_MS) return;
     this.sharedPauseUntil = until;
@@ -187,9 +245,11 @@ export class OperationWorker {
       log.warn('tag operation kept as a dead letter: no account can take it', { reason: dead.reason });
       return;
     }
-    const call = await waitForSlot(this.gate, lease.signal, this.d.now);
+    // This call's gate to the end, even should the account's be started anew meanwhile (startGateFrom).
+    const gate = this.gate;
+    const call = await waitForSlot(gate, lease.signal, this.d.now);
     lease.checkDeadline();
-    if (lease.abandoned || lease.released || lease.signal.aborted) this.gate.ended(call);
+    if (lease.abandoned || lease.released || lease.signal.aborted) gate.ended(call);
     if (lease.abandoned) {
       log.warn('tag call not started: the database session was lost; its lease is abandoned');
       return;
@@ -203,11 +263,11 @@ export class OperationWorker {
       // no call now (another instance may take the row from here), and nothing was learned of the
       // API, so the concurrency limit is not told of a failed call. Tried again after a backoff.
       const why = lease.signal.reason instanceof Error ? lease.signal.reason.message : String(lease.signal.reason);
-      await this.failed(op, owner, { retryable: true, notFound: false, reason: `tag call not started: ${why} while it waited for its turn` }, log, persist, call);
+      await this.failed(op, owner, { retryable: true, notFound: false, reason: `tag call not started: ${why} while it waited for its turn` }, log, persist, { gate, call });
       return;
     }
     const started = this.d.now();
-    this.gate.started(call, started);
+    gate.started(call, started);
     const inFlight = this.loop.active;
     const endTimer = metrics.tagCallDuration.startTimer(labels);
     try {
@@ -222,7 +282,7 @@ export class OperationWorker {
           : { retryable: true, notFound: false, reason: `unexpected error: ${err instanceof Error ? err.message : String(err)}` };
       this.concurrency.record(started, this.d.now(), callOutcome(failure.status), inFlight);
       // A 429 is the gate's evidence (failed() tells it); any other end only frees its place.
-      if (failure.status !== 429 || lease.abandoned || lease.released) this.gate.ended(call);
+      if (failure.status !== 429 || lease.abandoned || lease.released) gate.ended(call);
       if (lease.abandoned) {
         // Another instance takes the row at its call deadline; an outcome written now could only delay it.
         log.warn('tag call aborted: the database session was lost; its lease is abandoned', { reason: failure.reason });
@@ -233,10 +293,10 @@ export class OperationWorker {
         log.info('tag call aborted: the service is stopping; the operation stays queued', { reason: failure.reason });
         return;
       }
-      await this.failed(op, owner, failure, log, persist, call);
+      await this.failed(op, owner, failure, log, persist, { gate, call });
       return;
     }
-    this.gate.accepted(call);
+    gate.accepted(call);
     let current = false;
     await persist(async () => {
       current = await store.completeOperation(op, owner, this.d.now(), { status: 200 });
@@ -253,16 +313,16 @@ export class OperationWorker {
     failure: FailureFacts & { status?: number; bodyExcerpt?: string },
     log: Logger,
     persist: (write: () => Promise<unknown>) => Promise<void>,
-    call: GateCall,
+    { gate, call }: { gate: RateGate; call: GateCall },
   ): Promise<void> {
     const { store, metrics } = this.d;
     const labels = { provider: op.provider, account: op.account };
     if (failure.status === 429) {
-      this.gate.limited(failure.retryAfterMs, call); // its log line comes once the run is weighed (onRun)
-    } else if (failure.retryAfterMs !== undefined) this.gate.pause(failure.retryAfterMs);
+      gate.limited(failure.retryAfterMs, call); // its log line comes once the run is weighed (onRun)
+    } else if (failure.retryAfterMs !== undefined) gate.pause(failure.retryAfterMs);
     // Only a pause the API asked for is the account's: a hold of the gate's own (a 429 weighed, or
     // `Retry-After: 0`) stays this instance's.
-    if (failure.retryAfterMs !== undefined && failure.retryAfterMs > 0) this.sharePause(log);
+    if (failure.retryAfterMs !== undefined && failure.retryAfterMs > 0) this.sharePause(gate, log);
     const now = this.d.now();
     const decision = decideAfterFailure(op, failure, this.d.policy, now, this.d.random);
     const outcome = { status: failure.status, error: failure.reason, bodyExcerpt: failure.bodyExcerpt };

@@ -11,6 +11,7 @@ import type { AckPressure } from './ack-pressure';
 import { ForwardWorker, type ForwardOutcome } from './forward-worker';
 import { OperationWorker, type OperationOutcome } from './operation-worker';
 import { honourStoredPauses } from './stored-pauses';
+import { startFromStoredEstimates } from './stored-estimates';
 import { unroutableReason } from './unroutable';
 
 /** The name of the loop that keeps the operations no configured account can take as dead letters. */
@@ -75,6 +76,9 @@ export class Delivery {
     this.now = d.now ?? Date.now;
     const { config } = d;
     const accounts = [...d.taggers.keys()];
+    // Only an account's sole caller learns the account's limit (its gate sees every call the
+    // bucket takes): with PROVIDER_CALLERS=every each instance learns its share only.
+    const keepsEstimate = d.store.engine === 'sqlite' || config.providerCallers === 'one';
     const loops = [
       ...accounts.map((account) => ({ name: account, scope: { account }, tagger: d.taggers.get(account) })),
       { name: UNROUTABLE, scope: { accountsOtherThan: accounts }, tagger: undefined },
@@ -100,6 +104,7 @@ export class Delivery {
           random: d.random,
           // The loop of operations no account can take calls nobody: every instance keeps them as dead letters.
           mayCall: tagger ? () => this.callers?.holds(name) ?? true : undefined,
+          keepsEstimate: tagger !== undefined && keepsEstimate,
           onOutcome: (o) => this.events.emit('operation', o),
         }),
       ]),
@@ -142,6 +147,8 @@ export class Delivery {
       if (live) log.info('delivery resumes under a new database session');
       else log.warn('delivery paused: the database session was lost; calls in flight were aborted', { inFlight: this.active });
     });
+    // The gates start from the estimates kept in the store: here, or as each caller role is taken (watchCallers).
+    if (this.d.store.engine === 'sqlite') await this.startFromEstimates('start');
     this.watchCallers(session.callers);
     this.unsubscribe = store.onWork((kind) => this.wake(kind));
     this.unsubscribePause = store.onPause((news) => {
@@ -175,7 +182,9 @@ export class Delivery {
     if (this.d.config.providerCallers !== 'one' || !callers) return;
     this.callers = callers;
     this.unwatchCallers = callers.onChange((account, held) => {
-      if (held) this.operations.get(account)?.wake();
+      const worker = this.operations.get(account);
+      // Its calls wait for the estimate the previous caller (or this instance before a restart) kept.
+      if (held) worker?.holdWhile(this.startFromEstimates('caller', [account]));
     });
     for (const account of this.d.taggers.keys()) callers.want(account);
   }
@@ -187,6 +196,16 @@ export class Delivery {
   callerRoles(): Map<string, boolean> | undefined {
     const callers = this.callers;
     return callers && new Map([...this.d.taggers.keys()].map((account) => [account, callers.holds(account)]));
+  }
+
+  /** Never rejects: a gate whose estimate could not be read learns the limit again. */
+  private async startFromEstimates(when: 'start' | 'caller', accounts?: readonly string[]): Promise<void> {
+    const workers = new Map([...this.operations].filter(([name]) => this.d.taggers.has(name)));
+    try {
+      await startFromStoredEstimates({ store: this.d.store, workers, accounts, now: this.now, log: this.d.log, when });
+    } catch (err) {
+      this.d.log.warn('could not read the rate estimates kept in the store: calls start unpaced', { err });
+    }
   }
 
   private readPauses(when: 'start' | 'unheard'): Promise<void> {

@@ -1,0 +1,58 @@
+import type { Logger } from '../log';
+import type { Store, StoredRateEstimate } from '../store/store';
+import type { OperationWorker } from './operation-worker';
+import type { LearnedRate } from './rate-gate';
+
+/**
+ * A stored estimate older than this is not started from. Made at a run of 429s, so its age is
+ * the time since the account's calls last met its limit: a day covers a restart (a deploy,
+ * Heroku's daily one) and a caller role handed over in the middle of a drain, or between
+ * drains of the same day, while a limit changed since (another plan) costs a day at most. Too
+ * high, it is lowered by the next 429 as a fit is (a few runs when far too high); too low, the
+ * probe finds more (+12.5 % after 30 s, double after a minute).
+ */
+export const STORED_ESTIMATE_MAX_AGE_MS = 24 * 3_600_000;
+
+/** What a gate may start from in `e`, now: nothing unless it rests on long evidence and is recent enough. */
+export function startingEstimate(e: StoredRateEstimate | undefined, now: number): LearnedRate | undefined {
+  if (e === undefined || !e.confident || !(e.rate > 0) || !Number.isFinite(e.rate)) return undefined;
+  // An estimate made "later" by a clock ahead of this one's counts as made now.
+  if (now - e.at > STORED_ESTIMATE_MAX_AGE_MS) return undefined;
+  const burst = e.burst !== undefined && e.burst > 0 && Number.isFinite(e.burst) ? e.burst : undefined;
+  return burst === undefined ? { rate: e.rate, pausing: e.pausing } : { rate: e.rate, burst, pausing: e.pausing };
+}
+
+/**
+ * Starts the gates of `accounts` (those of `workers` by default) from the estimates kept in the
+ * store (Store.keepRateEstimate): with SQLite at start, before the first claim; with PostgreSQL
+ * and PROVIDER_CALLERS=one whenever this instance takes an account's caller role (`caller`; at
+ * start too), from what the previous caller — or this instance before a restart — learned.
+ * Taking the role, an account without a recent estimate gets a fresh gate: what this instance
+ * learned when it last held the role is no newer than what it kept.
+ */
+export async function startFromStoredEstimates(o: {
+  store: Store;
+  workers: ReadonlyMap<string, OperationWorker>;
+  accounts?: readonly string[];
+  now: () => number;
+  log: Logger;
+  when: 'start' | 'caller';
+}): Promise<void> {
+  const stored = await o.store.storedRateEstimates();
+  const now = o.now();
+  for (const account of o.accounts ?? [...o.workers.keys()]) {
+    const worker = o.workers.get(account);
+    const e = stored.get(account);
+    if (!worker) continue;
+    const from = startingEstimate(e, now);
+    if (o.when === 'caller') worker.startGateFrom(from);
+    else if (from !== undefined) worker.startGateFrom(from);
+    if (e === undefined) continue;
+    const fields = { account, estimatePerSecond: Math.round(e.rate * 10) / 10, estimatedAgoMs: Math.max(0, Math.round(now - e.at)), when: o.when };
+    if (from !== undefined) o.log.info('calls to a provider account start paced at the rate estimate kept in the store', fields);
+    else {
+      const why = e.confident ? 'it is older than a day' : 'it rests on a few calls only';
+      o.log.info(`calls to a provider account start unpaced: the rate estimate kept in the store is not used, ${why}`, fields);
+    }
+  }
+}

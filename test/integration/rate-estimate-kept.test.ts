@@ -1,0 +1,93 @@
+import request from 'supertest';
+import { startFakeMantago, type FakeMantago } from '../helpers/fake-tag-api';
+import { signLine } from '../helpers/signatures';
+import { lineBody, lineText, startHarness, type Harness, type HarnessEngine } from '../helpers/app-harness';
+import { startDelivery, type RunningDelivery } from '../helpers/delivery-harness';
+import { describePostgres } from '../helpers/pg-schema';
+import type { StoredRateEstimate } from '../../src/store/store';
+
+const LINE_SECRET = 'line-secret-rate-estimate-kept';
+const HOUR = 3_600_000;
+
+/**
+ * README "Rate limits": an account's rate estimate is kept in the store at every run of 429s,
+ * and a delivery started later (a restart; with PostgreSQL, the instance that takes the
+ * account's caller role) starts its gate from a recent one that rests on long evidence: paced
+ * just below it from the first call, instead of unpaced into the bucket. The real delivery loop
+ * (adaptive concurrency: 8 calls at once at first) over a real store, against a loopback fake
+ * MantaGo whose token bucket (20/s, bursts of 4) answers 429 with `Retry-After: 1`.
+ */
+function estimateKept(engine: () => HarnessEngine): void {
+  let h: Harness;
+  let mantago: FakeMantago;
+  let running: RunningDelivery | undefined;
+
+  beforeEach(async () => {
+    mantago = await startFakeMantago({ latencyMs: 5, rateLimit: { perSecond: 20, burst: 4 } });
+    h = await startHarness({ LINE_CHANNEL_SECRET: LINE_SECRET }, undefined, engine());
+  });
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+    await h.cleanup();
+    await mantago.close();
+  });
+
+  async function queue(users: number, prefix: string): Promise<void> {
+    const body = lineBody(Array.from({ length: users }, (_, i) => lineText('coupon', `${prefix}${String(i).padStart(3, '0')}`)));
+    await request(h.app).post('/webhooks/line').set('content-type', 'application/json').set('x-line-signature', signLine(body, LINE_SECRET)).send(body).expect(200);
+  }
+  const deliver = async () => {
+    running = await startDelivery(h, { MANTAGO_BASE_URL: mantago.baseUrl, MANTAGO_BOT_ID: mantago.botId, MANTAGO_TOKEN: mantago.token, MANTAGO_SECRET: mantago.secret });
+    return running;
+  };
+  const gateOf = (r: RunningDelivery) => r.delivery.operations.get('mantago')!.gate;
+  const refused = () => mantago.tagRequests.filter((r) => r.rateLimited).length;
+  const fit = (at: number): StoredRateEstimate => ({ rate: 20, burst: 4, confident: true, pausing: true, source: 'fit', at });
+
+  it('a run of 429s keeps what the gate learned in the store', async () => {
+    await queue(60, 'Ukept');
+    const r = await deliver();
+    await r.waitForOutcomes(60, (o) => o.outcome === 'applied', 30_000);
+    expect(refused()).toBeGreaterThan(0);
+    const learned = gateOf(r).learned;
+    expect(learned).toBeDefined();
+    // Stopping waits for the writes under way.
+    await r.stop();
+    running = undefined;
+    const { at, ...kept } = (await h.store.storedRateEstimates()).get('mantago')!;
+    expect(kept).toEqual(learned);
+    expect(Math.abs(at - Date.now())).toBeLessThan(60_000);
+  }, 40_000);
+
+  it('a delivery started on a recent estimate paces from its first call: no 429 from a bucket a fresh start empties at once', async () => {
+    await h.store.keepRateEstimate('mantago', fit(Date.now() - HOUR));
+    await queue(30, 'Upaced');
+    const r = await deliver();
+    await r.waitForOutcomes(30, (o) => o.outcome === 'applied', 30_000);
+    expect(refused()).toBe(0);
+    expect(gateOf(r).limitEstimate).toEqual({ rate: 20, confident: true, source: 'stored' });
+    expect(h.logs.parsed()).toContainEqual(expect.objectContaining({ message: 'calls to a provider account start paced at the rate estimate kept in the store', account: 'mantago', estimatePerSecond: 20 }));
+  }, 40_000);
+
+  // The same drain without a usable estimate: the fresh gate's first calls meet the 429s, as before.
+  it.each([
+    ['older than a day', fit(Date.now() - 25 * HOUR)],
+    ['resting on a few calls only', { ...fit(Date.now()), confident: false, source: 'halved' }],
+  ])('an estimate %s is not started from', async (_why, stored) => {
+    await h.store.keepRateEstimate('mantago', stored);
+    await queue(30, 'Ufresh');
+    const r = await deliver();
+    await r.waitForOutcomes(30, (o) => o.outcome === 'applied', 30_000);
+    expect(refused()).toBeGreaterThan(0);
+    expect(gateOf(r).limitEstimate?.source).not.toBe('stored');
+  }, 40_000);
+}
+
+describe('rate estimates kept in the store (SQLite, real file)', () => {
+  estimateKept(() => ({ engine: 'sqlite' }));
+});
+
+describePostgres('rate estimates kept in the store (PostgreSQL: the caller role taken)', (url) => {
+  estimateKept(() => ({ engine: 'postgres', url }));
+});
