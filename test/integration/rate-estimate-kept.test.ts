@@ -4,7 +4,8 @@ import { signLine } from '../helpers/signatures';
 import { lineBody, lineText, startHarness, type Harness, type HarnessEngine } from '../helpers/app-harness';
 import { startDelivery, type RunningDelivery } from '../helpers/delivery-harness';
 import { describePostgres } from '../helpers/pg-schema';
-import type { StoredRateEstimate } from '../../src/store/store';
+import { createPostgresStore } from '../../src/store/postgres';
+import type { Store, StoredRateEstimate } from '../../src/store/store';
 
 const LINE_SECRET = 'line-secret-rate-estimate-kept';
 const HOUR = 3_600_000;
@@ -67,7 +68,7 @@ function estimateKept(engine: () => HarnessEngine): void {
     await r.waitForOutcomes(30, (o) => o.outcome === 'applied', 30_000);
     expect(refused()).toBe(0);
     expect(gateOf(r).limitEstimate).toEqual({ rate: 20, confident: true, source: 'stored' });
-    expect(h.logs.parsed()).toContainEqual(expect.objectContaining({ message: 'calls to a provider account start paced at the rate estimate kept in the store', account: 'mantago', estimatePerSecond: 20 }));
+    expect(h.logs.parsed()).toContainEqual(expect.objectContaining({ message: STARTED_PACED, account: 'mantago', estimatePerSecond: 20 }));
   }, 40_000);
 
   // The same drain without a usable estimate: the fresh gate's first calls meet the 429s, as before.
@@ -91,3 +92,60 @@ describe('rate estimates kept in the store (SQLite, real file)', () => {
 describePostgres('rate estimates kept in the store (PostgreSQL: the caller role taken)', (url) => {
   estimateKept(() => ({ engine: 'postgres', url }));
 });
+
+/*
+ * README "Several instances": with PROVIDER_CALLERS=one the instance that takes an account's
+ * caller role over starts its gate from the estimate the previous caller kept — read when it
+ * takes the role, not at its own start. Two deliveries on one PostgreSQL schema, each with its
+ * own store (its own session, as two instances).
+ */
+describePostgres('the instance that takes the caller role over starts from the estimate kept (PostgreSQL)', (url) => {
+  let h: Harness;
+  let mantago: FakeMantago;
+  let other: Store | undefined;
+  const running: RunningDelivery[] = [];
+
+  beforeEach(async () => {
+    mantago = await startFakeMantago({ latencyMs: 5, rateLimit: { perSecond: 20, burst: 4 } });
+    h = await startHarness({ LINE_CHANNEL_SECRET: LINE_SECRET }, undefined, { engine: 'postgres', url });
+  });
+  afterEach(async () => {
+    for (const r of running) await r.stop();
+    running.length = 0;
+    await other?.close();
+    other = undefined;
+    await h.cleanup();
+    await mantago.close();
+  });
+
+  it('reads the estimate when it takes the role: no 429 from a bucket a fresh gate empties at once', async () => {
+    const env = { MANTAGO_BASE_URL: mantago.baseUrl, MANTAGO_BOT_ID: mantago.botId, MANTAGO_TOKEN: mantago.token, MANTAGO_SECRET: mantago.secret };
+    const first = await startDelivery(h, env);
+    running.push(first);
+    await waitUntil(() => h.logs.parsed().some((l) => l.message === TAKEN));
+    other = createPostgresStore({ url, schema: h.schema, log: h.log, poolSize: 4, connectTimeoutMs: 5000, statementTimeoutMs: 10_000 });
+    const second = await startDelivery({ ...h, store: other }, env);
+    running.push(second);
+    // What the first caller learned, kept after the second started (so not read at its start).
+    await h.store.keepRateEstimate('mantago', { rate: 20, burst: 4, confident: true, pausing: true, source: 'fit', at: Date.now() });
+    await first.stop();
+    running.splice(running.indexOf(first), 1);
+    await waitUntil(() => h.logs.parsed().some((l) => l.message === STARTED_PACED && l.when === 'caller'));
+    const body = lineBody(Array.from({ length: 30 }, (_, i) => lineText('coupon', `Uhandover${String(i).padStart(3, '0')}`)));
+    await request(h.app).post('/webhooks/line').set('content-type', 'application/json').set('x-line-signature', signLine(body, LINE_SECRET)).send(body).expect(200);
+    await second.waitForOutcomes(30, (o) => o.outcome === 'applied', 30_000);
+    expect(mantago.tagRequests.filter((r) => r.rateLimited)).toEqual([]);
+    expect(second.delivery.operations.get('mantago')!.gate.limitEstimate).toEqual({ rate: 20, confident: true, source: 'stored' });
+  }, 40_000);
+});
+
+const TAKEN = 'this instance is the caller of a provider account now (the other instances leave its calls to it)';
+const STARTED_PACED = 'calls to a provider account start paced at the rate estimate kept in the store';
+
+async function waitUntil(done: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > until) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
