@@ -9,7 +9,8 @@ import { LeasedLoop } from './leased-loop';
 import { decideAfterFailure, type FailureFacts, type RetryPolicy } from './operation-outcome';
 import { ConcurrencyLimit, type CallOutcome } from './concurrency-limit';
 import type { GateCall } from './call-times';
-import { RateGate, type LearnedRate } from './rate-gate';
+import { AccountRateGate } from './account-rate-gate';
+import type { RateGate } from './rate-gate';
 import { waitForSlot } from './slot-wait';
 
 /** Without PROVIDER_CONCURRENCY: where the adaptive limit starts, and how far it may grow. */
@@ -78,10 +79,9 @@ const SHARE_PAUSE_LONGER_BY_MS = 250;
  * account's 429s and outages never slow another's.
  */
 export class OperationWorker {
-  private currentGate: RateGate;
+  /** The account's gate: started anew from a stored estimate, and keeping what it learns (account-rate-gate.ts). */
+  readonly rateGate: AccountRateGate;
   readonly concurrency: ConcurrencyLimit;
-  /** Reads of the stored estimate under way (stored-estimates.ts): nothing is claimed until they end. */
-  private holds = 0;
   private readonly loop: LeasedLoop<ClaimedOperation>;
   /** Until when this account's pause was last told to the other instances (epoch ms). */
   private sharedPauseUntil = 0;
@@ -89,7 +89,9 @@ export class OperationWorker {
   private sharing: Promise<void> = Promise.resolve();
 
   constructor(private readonly d: OperationWorkerDeps) {
-    this.currentGate = this.newGate(undefined);
+    this.rateGate = new AccountRateGate({
+      account: d.name, store: d.store, now: d.now, maxPauseMs: d.policy.maxMs, log: d.log, keepsEstimate: d.keepsEstimate ?? false, wake: () => this.wake(),
+    });
     this.concurrency = new ConcurrencyLimit(
       d.concurrency === undefined ? ADAPTIVE_CONCURRENCY : { initial: d.concurrency, max: d.concurrency },
     );
@@ -100,7 +102,7 @@ export class OperationWorker {
       callMs: d.callTimeoutMs,
       concurrency: () => this.slots(),
       // Not the account's caller (or reading the estimate to start from): wait to be woken or for the safety-net timer.
-      gate: () => (d.mayCall?.() === false || this.holds > 0 ? NOT_CALLER_WAIT_MS : this.gate.waitMs()),
+      gate: () => (d.mayCall?.() === false || this.rateGate.held ? NOT_CALLER_WAIT_MS : this.gate.waitMs()),
       limit: (free) => (d.tagger ? this.gate.available(free) : free),
       claim: (limit, owner) =>
         d.store.claimOperations({ scope: d.scope, limit, owner, now: d.now(), leaseMs: d.leaseMs, callMs: d.callTimeoutMs }),
@@ -115,61 +117,9 @@ export class OperationWorker {
     });
   }
 
-  /** The account's rate gate (replaced by `startGateFrom`). */
+  /** The account's rate gate in force (AccountRateGate.gate). */
   get gate(): RateGate {
-    return this.currentGate;
-  }
-
-  /** A gate for the account, started from `startFrom` if given: logs each run of 429s, and keeps the estimate (`keepsEstimate`). */
-  private newGate(startFrom: LearnedRate | undefined): RateGate {
-    const d = this.d;
-    const gate: RateGate = new RateGate({
-      now: d.now,
-      maxPauseMs: d.policy.maxMs,
-      startFrom,
-      // Said once a run of 429s is weighed, which may be a round trip after the first 429 (rate-gate.ts).
-      onRun: (e, pauseMs) => {
-        const log = d.log.child({ account: d.name });
-        // A 429 with hardly any call accepted before it gives no estimate: calls are held, not paced.
-        if (e === undefined) log.info('tag API rate limit met: calls held while the bucket refills (no estimate of the limit yet)', { pauseMs });
-        else log.info('tag API rate limit met: calls paced', { estimatePerSecond: Math.round(e.rate * 10) / 10, estimateFrom: e.source, pauseMs });
-        if (d.keepsEstimate) this.keepEstimate(gate, log);
-      },
-    });
-    return gate;
-  }
-
-  /**
-   * Starts the account's gate anew: from an estimate learned before (kept in the store: see
-   * stored-estimates.ts), as after a fit at it, or fresh (undefined). A pause under way stays.
-   * Calls in flight end on the gate that let them go (`handle` keeps it).
-   */
-  startGateFrom(learned: LearnedRate | undefined): void {
-    const pausedMs = this.currentGate.pausedMs();
-    this.currentGate = this.newGate(learned);
-    this.currentGate.pause(pausedMs);
-  }
-
-  /** Claims nothing until `read` ends (reading the estimate to start the gate from), then looks again. */
-  holdWhile(read: Promise<unknown>): void {
-    this.holds++;
-    void read
-      .catch(() => undefined)
-      .finally(() => {
-        this.holds--;
-        this.wake();
-      });
-  }
-
-  /** Keeps what `gate` learned at a run of 429s in the store, for the gate that starts after this one. */
-  private keepEstimate(gate: RateGate, log: Logger): void {
-    const learned = gate.learned;
-    if (learned === undefined) return;
-    const write = this.d.store.keepRateEstimate(this.d.name, { ...learned, at: this.d.now() }).catch((err: unknown) => {
-      log.warn('could not keep the rate estimate in the store for the next start', { err });
-    });
-    // Stopping waits for it, as for a pause (the last run of a drain before a deploy).
-    this.sharing = Promise.all([this.sharing, write]).then(() => undefined);
+    return this.rateGate.gate;
   }
 
   /** Calls that may be in flight now: the limit, held at its start while webhook answers are slow (adaptive only). */
@@ -225,8 +175,8 @@ export class OperationWorker {
   /** Stops claiming, waits up to `graceMs` for calls in flight, then releases every lease still held. */
   async stop(graceMs: number): Promise<{ drained: boolean; released: number }> {
     const stopped = await this.loop.stop(graceMs);
-    // The pauses met by the last calls are kept before the store closes (it never rejects: see sharePause).
-    await this.sharing;
+    // The pauses and estimates met by the last calls are kept before the store closes (neither rejects).
+    await Promise.all([this.sharing, this.rateGate.settled()]);
     return stopped;
   }
 

@@ -45,8 +45,7 @@ export async function startFromStoredEstimates(o: {
     const e = stored.get(account);
     if (!worker) continue;
     const from = startingEstimate(e, now);
-    if (o.when === 'caller') worker.startGateFrom(from);
-    else if (from !== undefined) worker.startGateFrom(from);
+    if (o.when === 'caller' || from !== undefined) worker.rateGate.startFrom(from);
     if (e === undefined) continue;
     const fields = { account, estimatePerSecond: Math.round(e.rate * 10) / 10, estimatedAgoMs: Math.max(0, Math.round(now - e.at)), when: o.when };
     if (from !== undefined) o.log.info('calls to a provider account start paced at the rate estimate kept in the store', fields);

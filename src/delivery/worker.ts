@@ -184,7 +184,7 @@ export class Delivery {
     this.unwatchCallers = callers.onChange((account, held) => {
       const worker = this.operations.get(account);
       // Its calls wait for the estimate the previous caller (or this instance before a restart) kept.
-      if (held) worker?.holdWhile(this.startFromEstimates('caller', [account]));
+      if (held) worker?.rateGate.holdWhile(this.startFromEstimates('caller', [account]));
     });
     for (const account of this.d.taggers.keys()) callers.want(account);
   }
