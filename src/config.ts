@@ -257,5 +257,17 @@ export function secretsOf(config: Config): string[] {
     config.metricsToken,
     ...config.endpoints.flatMap((e) => [e.secret, e.verifyToken]),
     ...config.accounts.flatMap((a) => a.provider.secrets(a.settings)),
+    ...databasePasswords(config.databaseUrl),
   ].filter((s): s is string => typeof s === 'string' && s.length >= 4);
+}
+
+/** DATABASE_URL's password as written in the URL and decoded (an error or a log line may quote either). */
+function databasePasswords(url: string | undefined): string[] {
+  if (!url) return [];
+  try {
+    const raw = new URL(url).password;
+    return raw ? [...new Set([raw, decodeURIComponent(raw)])] : [];
+  } catch {
+    return []; // refused at start with a message that never quotes it (config checks)
+  }
 }

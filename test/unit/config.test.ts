@@ -217,4 +217,11 @@ describe('loadConfig', () => {
     });
     expect(new Set(secretsOf(c))).toEqual(new Set(['admin-token-1-long-enough', 'line-secret-1', 'fb-secret-1', 'fb-token-1', 'wa-secret-1', 'wa-token-1', 'mg-token-1', 'mg-secret-1', 'bb-token-1']));
   });
+
+  it("lists DATABASE_URL's password for redaction, as written in the URL and decoded", () => {
+    const c = loadConfig({ DATABASE_URL: 'postgres://autotag:s3cr%40t-pass@db.example:5432/autotag' });
+    expect(secretsOf(c)).toEqual(expect.arrayContaining(['s3cr%40t-pass', 's3cr@t-pass']));
+    expect(secretsOf(c)).not.toContain('autotag');
+    expect(secretsOf(loadConfig({ DATABASE_URL: 'postgres://autotag@db.example/autotag' }))).toEqual([]);
+  });
 });

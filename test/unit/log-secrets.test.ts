@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { loadConfig, secretsOf } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { secretMasker, WHOLE_ONLY_BELOW } from '../../src/mask-secrets';
 import { redactSecrets } from '../../src/providers/redact';
@@ -24,6 +25,13 @@ async function logged(secrets: string[], write: (log: ReturnType<typeof createLo
 }
 
 describe('secrets in log lines', () => {
+  it("DATABASE_URL's password is masked, as written in the URL and decoded; the rest of the URL stays", async () => {
+    const url = 'postgres://autotag:s3cr%40t-pass@db.example:5432/autotag';
+    const [line] = await logged(secretsOf(loadConfig({ DATABASE_URL: url })), (log) => log.error('could not connect', { url, error: 'password authentication failed (s3cr@t-pass)' }));
+    expect(JSON.stringify(line)).not.toMatch(/s3cr/);
+    expect(line).toMatchObject({ url: 'postgres://autotag:[redacted]@db.example:5432/autotag', error: 'password authentication failed ([redacted])' });
+  });
+
   it('a short secret leaves ordinary words that contain it alone', async () => {
     const [line] = await logged(['short'], (log) => log.info('shortly after start: shortcut taken, a_short_name kept', { note: 'shorter queue', rules: ['shortlist'] }));
     expect(line).toMatchObject({ message: 'shortly after start: shortcut taken, a_short_name kept', note: 'shorter queue', rules: ['shortlist'] });
