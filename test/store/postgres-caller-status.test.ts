@@ -38,7 +38,8 @@ describePostgres('PostgreSQL: the holders of the caller roles in the status', (u
     if (!id) throw new Error('the session is not held');
     return id;
   };
-  const holding = (roles: CallerRoles, account: string) => until(`the role of ${account} is held`, async () => roles.holds(account));
+  // 10 s: a role beyond the share (a wants two accounts, b none, two live instances) is taken after a patience of 2.5 s.
+  const holding = (roles: CallerRoles, account: string) => until(`the role of ${account} is held`, async () => roles.holds(account), 10_000);
   const callers = async (store: Store, accounts: string[]) => (await store.status(NOW, { callerAccounts: accounts })).callers;
 
   beforeEach(async () => {
