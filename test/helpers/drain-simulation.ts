@@ -56,6 +56,14 @@ export interface DrainSimulation {
    * the pause kept in the store is). The bucket goes on refilling meanwhile.
    */
   restart?: { atMs: number; downMs: number; startFrom: 'learned' | 'none' };
+  /**
+   * When operation `i` (0-based) is queued, in simulated ms (default: all at 0, a full queue):
+   * webhooks still arriving while the drain runs fill the queue gradually.
+   */
+  arrivalAt?: (i: number) => number;
+  /** Record a timeline: per `timelineMs` (default 1000) bucket, calls accepted, refused, runs begun, and the gate's estimate and cap at its end. */
+  timeline?: boolean;
+  timelineMs?: number;
 }
 
 export interface DrainResult {
@@ -73,6 +81,8 @@ export interface DrainResult {
   caps: { at: number; cap: number | undefined; estimate?: number; source?: string }[];
   /** With `restart`: when the new gate took over, the runs of refusals from then, and the estimate it started from (if any). */
   restarted?: { at: number; runs: number; startedFrom: number | undefined };
+  /** With `timeline`: one row per `timelineMs` of simulated time. */
+  timeline?: { at: number; accepted: number; refused: number; runs: number; estimate?: number; source?: string; cap?: number }[];
 }
 
 type Event = { at: number; seq: number; run: () => void };
@@ -147,7 +157,7 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
   // Due times of queued ops. Which of those already due a claim takes does not matter: every
   // one of them stays due, so the smallest are taken.
   const due = new MinHeap<number>((a, b) => a < b);
-  for (let i = 0; i < sim.ops; i++) due.push(0);
+  for (let i = 0; i < sim.ops; i++) due.push(sim.arrivalAt?.(i) ?? 0);
   let inFlight = 0;
   let maxInFlight = 0;
   let applied = 0;
@@ -166,6 +176,17 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
     return state / 2 ** 32;
   };
   const jitter = sim.jitterMs ?? 2;
+  const stepMs = sim.timelineMs ?? 1000;
+  const timeline: NonNullable<DrainResult['timeline']> = [];
+  const row = () => {
+    if (!sim.timeline) return undefined;
+    const k = Math.floor(now / stepMs);
+    while (timeline.length <= k) timeline.push({ at: timeline.length * stepMs, accepted: 0, refused: 0, runs: 0 });
+    const r = timeline[k]!;
+    const e = gate.limitEstimate;
+    Object.assign(r, { estimate: e?.rate, source: e?.source, cap: gate.rateCap });
+    return r;
+  };
   const sendJitter = sim.sendJitterMs ?? jitter;
 
   const call = (handle: GateCall) => {
@@ -182,14 +203,18 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
     schedule(arrives + (ok ? sim.latencyMs : sim.refusedLatencyMs ?? sim.latencyMs) + random() * jitter, () => {
       inFlight--;
       limit.record(startedAt, now, ok ? 'ok' : 'limited', inFlightThen);
+      const tl = row();
       if (ok) {
+        if (tl) tl.accepted++;
         applied++;
         lastOk = now;
         gate.accepted(handle);
       } else {
         refused++;
+        if (tl) tl.refused++;
         if (now - lastRefusedAt > 500) {
           runs++;
+          if (tl) tl.runs++;
           if (restarted !== undefined) restarted.runs++;
           caps.push({ at: now, cap: gate.rateCap });
         }
@@ -202,6 +227,7 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
       }
       pump();
       restartOnceIdle();
+      row();
     });
   };
 
@@ -301,5 +327,9 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
   const ms = lastOk - (firstCall ?? 0);
   const result: DrainResult = { ms, rate: (sim.ops * 1000) / ms, calls, refused, runs, maxInFlight, estimate: gate.limitEstimate?.rate, caps };
   if (restarted !== undefined) result.restarted = restarted;
+  if (sim.timeline) {
+    row();
+    result.timeline = timeline;
+  }
   return result;
 }
