@@ -33,10 +33,14 @@ import { AcceptedRateEstimator, type RateEstimate } from './rate-estimate';
  *   the first run (that pace was above the limit, since the bucket ran empty; the calls in flight
  *   with the first 429 are a few tokens' worth, too few to go by) and probed above faster
  *   (doubled in 3 s), so that the stretch to the second run is long and crosses the limit
- *   gently — what the bucket fit needs. Once the fit is there the cap aims 1.5 % below it, probes
- *   as gently as any long evidence, and a 429 while not probing lowers the estimate to the rate
- *   that would have emptied a bucket of the fitted size just then (at most 0.97 × the cap,
- *   at least 0.8 ×) instead of 0.9 × the cap, keeping it above what the calls in flight say.
+ *   gently — what the bucket fit needs. (Where that pace was only a little above the limit, as
+ *   when a drain starts while its webhooks still arrive, half of it is far below: a 429 on a
+ *   climb that left no fit moves the next start halfway up to 0.9 × the pace then, or every
+ *   stretch would repeat the last one and the fit never come.) Once the fit is there the cap
+ *   aims 1.5 % below it, probes as gently as any long evidence, and a 429 while not probing
+ *   lowers the estimate to the rate that would have emptied a bucket of the fitted size just
+ *   then (at most 0.97 × the cap, at least 0.8 ×) instead of 0.9 × the cap, keeping it above
+ *   what the calls in flight say.
  * - Calls are claimed a little ahead of their slots, so the time a claim takes is not lost.
  * - The bucket counts a call when it arrives, which the start time says poorly under load (calls
  *   started together leave one after another): a call is placed at its answer less the fastest
@@ -292,6 +296,17 @@ export class RateGate {
       const half = this.halfPaceBeforePause ?? Infinity;
       if (this.estimate.rate > half) this.estimate = { rate: half, confident: false, source: 'halved' };
       if (this.estimate.rate > this.unsureCeiling) this.estimate = { rate: this.unsureCeiling, confident: false, source: 'decreased' };
+      // Refused on a climb from `before` with still no fit: a climb from as low again would repeat
+      // this stretch (an episode paced alike tells the fit nothing new) and so on for good. The
+      // limit lies between the start of the climb (accepted for seconds) and the pace accepted
+      // then (not the cap, which concurrency or the webhooks' own pace may have left unused):
+      // start the next one halfway up to 0.9 × that, where it crosses the limit more gently.
+      const top = Math.min(this.unsureCeiling, UNSURE_DECREASE * (this.estimator.acceptedPace(r.at) ?? Infinity));
+      if (r.newRun && this.climbing && !this.estimate.confident && before !== undefined && !before.confident && this.estimate.rate <= before.rate && before.rate < top) {
+        const start = (before.rate + top) / 2;
+        this.halfPaceBeforePause = start;
+        this.estimate = { rate: start, confident: false, source: 'halved' };
+      }
     }
     if (r.newRun) this.climbing = paused && !this.everConfident;
     if (this.pausedUntil > r.answeredAt) {

@@ -192,6 +192,31 @@ describe('the rate gate in a simulated drain (deterministic: simulated time, see
     expect(refusedAnyway.r.rate).toBeGreaterThan(0.75 * refusedAnyway.free.rate);
   });
 
+  // A drain begun while its webhooks still arrive (faster than the limit) goes out at their pace
+  // until the first 429: just above the limit, not the unpaced burst of a full queue. Half that
+  // pace is far below the limit, the climb from there crosses it steeply, and every later stretch
+  // was paced exactly like the one before (the same 'halved' start, the same curve): the fit never
+  // saw two episodes unlike enough, and a 50/s limit with bursts of 10 stayed at 28.5/s 'halved'
+  // with a run of 429s every 4.6 s (13 runs in 30 s of webhooks at 62/s, 16 at 75/s). Now each such
+  // run moves the next start halfway up to 0.9 × the pace then: 5–8 runs, fitted at the limit.
+  it.each([
+    [1.25, 8],
+    [1.5, 6],
+  ])('webhooks arriving at %d × a limit of 50/s (bursts of 10, Retry-After: 1) for 30 s: the gate fits the limit, at most %i runs of 429s', (times, maxRuns) => {
+    const perSecond = 50;
+    const ops = perSecond * times * 30;
+    for (const sendJitterMs of [3, 12]) {
+      for (const seed of [1, 2, 3]) {
+        const r = simulateDrain({
+          ops, arrivalAt: (i) => (i * 1000) / (perSecond * times), latencyMs: 20, concurrency: 'adaptive', claimMs: 2, seed, jitterMs: 3, sendJitterMs, limit: { perSecond, burst: 10, retryAfter: true },
+        });
+        expect(r.runs).toBeLessThanOrEqual(maxRuns);
+        expect(r.estimate).toBeGreaterThan(0.9 * perSecond);
+        expect(r.estimate).toBeLessThan(1.05 * perSecond);
+      }
+    }
+  });
+
   it('does not pace an API without a limit', () => {
     const r = simulateDrain({ ops: 2000, latencyMs: 20, concurrency: 8 });
     expect(r.refused).toBe(0);
