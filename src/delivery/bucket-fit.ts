@@ -7,7 +7,9 @@
  * plus what came back meanwhile, so B(R) = max over τ of (accepted since τ − R × time since τ).
  * That holds whatever the pace was — below the limit the bucket simply stayed full. For the true
  * R every episode gives the same B; so R is where the episodes agree, and the fit is kept only
- * when they would visibly disagree 10 % away from it (two episodes paced alike cannot tell).
+ * when they would visibly disagree 10 % away from it (two episodes paced alike cannot tell), and
+ * do not agree as well at a rate more than 10 % higher (both would explain every call they saw,
+ * and a fit too low is the one no 429 corrects).
  */
 export interface BucketEpisode {
   /** Start times of the calls accepted in the episode, ascending (epoch ms). */
@@ -74,16 +76,21 @@ export function fitTokenBucket(episodes: readonly BucketEpisode[]): { rate: numb
   // A coarse scan (2 % steps), then 0.2 % steps around the best.
   let best = 1;
   let bestSpread = Infinity;
+  const coarse: { rate: number; spread: number }[] = [];
   for (let r = 1; r <= maxRate; r *= 1.02) {
     const s = spreadAt(episodes, r);
+    coarse.push({ rate: r, spread: s });
     if (s < bestSpread) [best, bestSpread] = [r, s];
   }
-  const from = best / 1.02;
-  const to = Math.min(best * 1.02, maxRate);
-  for (let r = from; r <= to; r *= 1.002) {
-    const s = spreadAt(episodes, r);
-    if (s < bestSpread) [best, bestSpread] = [r, s];
-  }
+  const refined = (around: number): { rate: number; spread: number } => {
+    let at = { rate: around, spread: spreadAt(episodes, around) };
+    for (let r = around / 1.02, to = Math.min(around * 1.02, maxRate); r <= to; r *= 1.002) {
+      const s = spreadAt(episodes, r);
+      if (s < at.spread) at = { rate: r, spread: s };
+    }
+    return at;
+  };
+  ({ rate: best, spread: bestSpread } = refined(best));
   if (bestSpread > AGREE) return undefined;
   // The lowest rate that agrees about as well (counts are whole calls), less 0.5 %: a cap a
   // little above the limit empties the bucket in the end, one a little below costs little.
@@ -92,5 +99,21 @@ export function fitTokenBucket(episodes: readonly BucketEpisode[]): { rate: numb
   const rate = low * 0.995;
   // Above, the bound itself may be what rules faster rates out.
   if (spreadAt(episodes, rate * 0.9) < DISAGREE_AWAY || (rate * 1.1 < maxRate && spreadAt(episodes, rate * 1.1) < DISAGREE_AWAY)) return undefined;
+  // Two episodes may agree at two rates far apart, each explaining every call both saw (a drain
+  // that went out at its webhooks' pace, then a climb from half of it, agreed at 0.72 × the limit
+  // with a bucket of 3.5 × its size, as well as at the limit): which one the scan took was luck.
+  // A fit too low is the costly one — probed gently, it meets no 429 to correct it, while one too
+  // high soon does — so a fit that agrees as well more than 10 % higher up waits for an episode
+  // that tells them apart.
+  for (let i = 0; i < coarse.length; i++) {
+    const c = coarse[i] as { rate: number; spread: number };
+    if (c.rate < rate * 1.1) continue;
+    const prev = coarse[i - 1]?.spread ?? Infinity;
+    const next = coarse[i + 1]?.spread;
+    // Only a dip between rates that agree worse: near the bound every size shrinks towards none.
+    if (next === undefined || c.spread > prev || c.spread > next) continue;
+    const other = refined(c.rate);
+    if (other.spread <= AGREE && other.rate < maxRate / 1.02 && other.rate > rate * 1.1) return undefined;
+  }
   return { rate, burst: impliedBurst(episodes[episodes.length - 1] as BucketEpisode, rate) };
 }

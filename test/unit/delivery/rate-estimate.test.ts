@@ -217,6 +217,45 @@ describe('the rate gate in a simulated drain (deterministic: simulated time, see
     }
   });
 
+  // Two episodes can agree on two rates far apart, each explaining every call both saw: a drain
+  // that went out at its webhooks' pace (1.1 × the limit) from a full bucket, then a climb from
+  // half that pace, implied the same bucket at the limit and again well below it (50/s: at 22/s
+  // with a bucket of 60; 200/s: at 140–148/s with one of 65–72). Which one the fit took depended
+  // on where its 2 % scan happened to fall: 22/s in 5 of 6 drains at 50/s, 140–148/s in 4 of 6 at
+  // 200/s, 62–65/s (a bucket of 250) in 2 of 6 with webhooks at 0.5 × for 5 s then 1.25 × — and
+  // a fit is probed gently, so the gate ran that slow for the rest of the drain and met no 429
+  // (26.6–27.2/s of 50; 142.5–148.9/s of 200; 85–87/s). Now a fit that agrees as well at a rate
+  // more than 10 % higher waits for an episode that tells them apart: 43.5–44.5/s, 133.6–176.1/s
+  // (the 133.6 is a drain that never fitted, before either), 135–154/s.
+  it.each([
+    [50, 10, 0.8],
+    [200, 20, 0.65],
+  ])('webhooks arriving at 1.1 × a limit of %i/s (bursts of %i, Retry-After: 1) for 30 s: the gate fits the limit, not a rate far below it, and drains above %d × it', (perSecond, burst, atLeast) => {
+    for (const sendJitterMs of [3, 12]) {
+      for (const seed of [1, 2, 3]) {
+        const r = simulateDrain({
+          ops: perSecond * 33, arrivalAt: (i) => (i * 10_000) / (perSecond * 11), latencyMs: 20, concurrency: 'adaptive', claimMs: 2, seed, jitterMs: 3, sendJitterMs, limit: { perSecond, burst, retryAfter: true },
+        });
+        expect(r.estimate).toBeGreaterThan(0.9 * perSecond);
+        expect(r.estimate).toBeLessThan(1.05 * perSecond);
+        expect(r.rate).toBeGreaterThan(atLeast * perSecond);
+      }
+    }
+  });
+
+  it('webhooks at 0.5 × a limit of 200/s (bursts of 20, Retry-After: 1) for 5 s, then at 1.25 × for 25 s: the gate fits the limit, not a rate far below it', () => {
+    for (const sendJitterMs of [3, 12]) {
+      for (const seed of [1, 2, 3]) {
+        const r = simulateDrain({
+          ops: 500 + 6250, arrivalAt: (i) => (i < 500 ? i * 10 : 5000 + (i - 500) * 4), latencyMs: 20, concurrency: 'adaptive', claimMs: 2, seed, jitterMs: 3, sendJitterMs, limit: { perSecond: 200, burst: 20, retryAfter: true },
+        });
+        expect(r.estimate).toBeGreaterThan(0.9 * 200);
+        expect(r.estimate).toBeLessThan(1.05 * 200);
+        expect(r.rate).toBeGreaterThan(0.65 * 200);
+      }
+    }
+  });
+
   it('does not pace an API without a limit', () => {
     const r = simulateDrain({ ops: 2000, latencyMs: 20, concurrency: 8 });
     expect(r.refused).toBe(0);
