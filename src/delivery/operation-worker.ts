@@ -195,7 +195,7 @@ export class OperationWorker {
       log.warn('tag operation kept as a dead letter: no account can take it', { reason: dead.reason });
       return;
     }
-    // This call's gate to the end, even should the account's be started anew meanwhile (startGateFrom).
+    // This call's gate to the end, even should the account's be started anew meanwhile (AccountRateGate.startFrom).
     const gate = this.gate;
     const call = await waitForSlot(gate, lease.signal, this.d.now);
     lease.checkDeadline();

@@ -7,6 +7,19 @@ export function advisoryLockKey(schema: string | undefined, name: string): strin
 }
 
 /**
+ * The granted advisory locks on one bigint key of this database, as `(pid, key)` rows for a
+ * `WITH` clause: pg_locks shows such a key as classid (its high half), objid (its low half) and
+ * objsubid 1, and `(classid << 32) | objid` is the key again, sign included. MATERIALIZED: one
+ * read of pg_locks serves every join of the statement, so they see the same moment.
+ */
+export const GRANTED_ADVISORY_LOCKS = `locks AS MATERIALIZED (
+    SELECT pid, (classid::bigint << 32) | objid::bigint AS key
+    FROM pg_locks
+    WHERE locktype = 'advisory' AND granted AND objsubid = 1
+      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  )`;
+
+/**
  * Runs `fn` holding a session advisory lock on a connection opened for it alone.
  * Not a pooled connection: `fn` usually uses the store itself and must not wait for
  * the pool while this holds a slot. If this process dies, its connection closes and

@@ -1,18 +1,15 @@
 import { NO_ACCOUNT } from '../../no-account';
 import type { CallerHolder, CallerRole, StoreStatus } from '../store';
 import { num, optNum, optStr } from '../shared/rows';
-import { advisoryLockKey } from './advisory-lock';
+import { advisoryLockKey, GRANTED_ADVISORY_LOCKS } from './advisory-lock';
 import type { Query } from './db';
 
 /**
  * Who holds each provider account's caller role (caller-roles.ts): the session advisory lock on
  * (schema, `caller:<account>`), as pg_locks shows it. A lock shows only its key, a hash of that
  * text, so the keys are computed here for the accounts asked about. The holder's instance is the
- * instance whose own lock (`instance:<id>`, liveness.ts) the same session holds.
- *
- * An advisory lock on one bigint shows as classid (its high half), objid (its low half) and
- * objsubid 1; `(classid << 32) | objid` is the key again, sign included. One read of pg_locks
- * serves both joins, so they see the same moment.
+ * instance whose own lock (`instance:<id>`, liveness.ts) the same session holds; one read of
+ * pg_locks (GRANTED_ADVISORY_LOCKS) serves both joins, so they see the same moment.
  *
  * A session holds one instance's lock of its own, but for a moment a second one: its check
  * (liveness.ts SWEEP_GONE) takes the lock of each gone instance, transaction-scoped, and deletes
@@ -20,17 +17,11 @@ import type { Query } from './db';
  * read, with the deleting transaction in its xmax; so of the instances a session holds the lock
  * of, its own is the one no statement is deleting (xmax 0: a sweep never touches a live
  * instance's row, its WHERE fails first).
-
  *
  * $1 the key of a caller lock without the account, $2 the accounts, $3 the key of an instance lock without the id.
  */
 const CALLER_HOLDERS = `
-  WITH locks AS MATERIALIZED (
-    SELECT pid, (classid::bigint << 32) | objid::bigint AS key
-    FROM pg_locks
-    WHERE locktype = 'advisory' AND granted AND objsubid = 1
-      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-  ),
+  WITH ${GRANTED_ADVISORY_LOCKS},
   held AS (
     SELECT a AS account, l.pid FROM unnest($2::text[]) AS a JOIN locks l ON l.key = hashtextextended($1 || a, 0)
   ),

@@ -1,6 +1,6 @@
 import type { Logger } from '../../log';
 import type { CallerRoles } from '../caller-roles';
-import { advisoryLockKey } from './advisory-lock';
+import { advisoryLockKey, GRANTED_ADVISORY_LOCKS } from './advisory-lock';
 
 /** While another instance holds an account's role, it is tried again this often (a holder that died is replaced within about this). */
 export const CALLER_RETRY_MS = 500;
@@ -48,7 +48,7 @@ const enum Mode {
 /**
  * One statement on the session connection: the live instances (rows of `instances`), and for
  * each account wanted and not held whether its lock is free (pg_locks: a bigint advisory key shows
- * as classid, its high half, objid, its low half, objsubid 1; see caller-holders.ts), trying the
+ * as classid, its high half, objid, its low half, objsubid 1; GRANTED_ADVISORY_LOCKS), trying the
  * lock of the free ones this instance contends for — those in Mode.Anyway, and of those in
  * Mode.Share as many as it lacks of its share, ceil(wanted / live). A CASE evaluates
  * pg_try_advisory_lock only on the rows it picks.
@@ -60,12 +60,7 @@ const enum Mode {
  */
 const TRY_ROLES = `
   WITH live AS (SELECT greatest(count(*), 1)::int AS n FROM instances),
-  locks AS MATERIALIZED (
-    SELECT (classid::bigint << 32) | objid::bigint AS key
-    FROM pg_locks
-    WHERE locktype = 'advisory' AND granted AND objsubid = 1
-      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-  ),
+  ${GRANTED_ADVISORY_LOCKS},
   candidates AS (
     SELECT c.account, c.mode, c.ord,
       NOT EXISTS (SELECT 1 FROM locks l WHERE l.key = hashtextextended($1 || c.account, 0)) AS free
