@@ -6,8 +6,11 @@ import { RateGate, type LearnedRate } from './rate-gate';
  * One provider account's rate gate as its OperationWorker holds it: started anew from an estimate
  * learned before (`startFrom`: kept in the store, see stored-estimates.ts), held while that
  * estimate is read (`holdWhile`), and — where this instance is the account's only caller —
- * keeping what it learns at every run of 429s in the store for the gate that starts after it.
+ * keeping what it learns in the store, once the API bore it out, for the gate that starts after it.
  */
+/** Logged (info) when an estimate the API bore out is kept in the store. */
+export const ESTIMATE_KEPT = 'tag API rate estimate borne out: kept in the store for the next start';
+
 export class AccountRateGate {
   private current: RateGate;
   /** Reads of the stored estimate under way: the worker claims nothing until they end. */
@@ -77,16 +80,22 @@ export class AccountRateGate {
         // A 429 with hardly any call accepted before it gives no estimate: calls are held, not paced.
         if (e === undefined) log.info('tag API rate limit met: calls held while the bucket refills (no estimate of the limit yet)', { pauseMs });
         else log.info('tag API rate limit met: calls paced', { estimatePerSecond: Math.round(e.rate * 10) / 10, estimateFrom: e.source, pauseMs });
-        if (this.o.keepsEstimate) this.keep(gate, log);
+      },
+      // Kept once the API bore it out, not at the run that gave it: a fit made just then can be
+      // well off (rate-gate.ts, onConfirmed), and a gate started from one too high meets a run
+      // of 429s every few seconds until it is down again.
+      onConfirmed: (learned) => {
+        if (!this.o.keepsEstimate) return;
+        const log = parent.child({ account });
+        log.info(ESTIMATE_KEPT, { estimatePerSecond: Math.round(learned.rate * 10) / 10, estimateFrom: learned.source });
+        this.keep(learned, log);
       },
     });
     return gate;
   }
 
-  /** Keeps what `gate` learned in the store, for the gate that starts after this one. */
-  private keep(gate: RateGate, log: Logger): void {
-    const learned = gate.learned;
-    if (learned === undefined) return;
+  /** Keeps what a gate learned in the store, for the gate that starts after this one. */
+  private keep(learned: NonNullable<RateGate['learned']>, log: Logger): void {
     const write = this.o.store.keepRateEstimate(this.o.account, { ...learned, at: this.o.now() }).catch((err: unknown) => {
       log.warn('could not keep the rate estimate in the store for the next start', { err });
     });

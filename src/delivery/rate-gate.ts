@@ -76,6 +76,13 @@ export interface RateGateOptions {
   /** A new run of 429s was weighed (after the answers in flight with it): the estimate then (none: calls held), and how long calls stay paused. */
   onRun?: (estimate: RateEstimate | undefined, pausedMs: number) => void;
   /**
+   * The API bore the estimate out: calls went at 0.9 × it or more for `CONFIRM_MS` without a run
+   * of 429s (once per estimate and stretch). What the gate learned then is one to start another
+   * gate from; a fit made just now is not yet (on a loaded machine one came out 18 % high, its
+   * bucket as much too small, and a gate started from it met a run of 429s every few seconds).
+   */
+  onConfirmed?: (learned: LearnedRate & Pick<RateEstimate, 'confident' | 'source'>) => void;
+  /**
    * An estimate learned before this gate (`learned` of the gate before a restart, or of the
    * account's previous caller, kept in the store): the gate starts as one that had just fitted
    * it — paced at it from its first call, probing gently — instead of unpaced. Without it the
@@ -110,6 +117,10 @@ const CLAIM_AHEAD_MS = 20;
 const NO_EVIDENCE_HOLD_MS = 1000;
 /** While a 429 waits for the calls in flight with it, a call due to start looks again this often. */
 const EVIDENCE_RECHECK_MS = 10;
+/** An estimate is borne out once calls went at `CONFIRM_PACE` × it or more this long without a run of 429s (`onConfirmed`)… */
+const CONFIRM_MS = 5000;
+/** …so one more than a few per cent too high has emptied a bucket of the size usual for its rate by then (20 at 200/s: 7 %). */
+const CONFIRM_PACE = 0.9;
 
 export class RateGate {
   private pausedUntil = 0;
@@ -137,6 +148,11 @@ export class RateGate {
   private climbing = false;
   /** Started from an estimate learned before, and no call taken yet: the cap's curve begins at the first call. */
   private awaitingFirstCall = false;
+  /** The `since` the accepted calls are counted from (for `onConfirmed`), and how many started since then. */
+  private countingFrom = -Infinity;
+  private acceptedSince = 0;
+  /** The `since` whose stretch bore the estimate out (told once). */
+  private confirmedFrom = -Infinity;
 
   constructor(private readonly opts: RateGateOptions) {
     this.backoff = opts.backoffFactor ?? 0.8;
@@ -213,8 +229,27 @@ export class RateGate {
 
   /** `call` was accepted, answered at `answeredAt` (default: now). */
   accepted(call: GateCall, answeredAt = this.opts.now()): void {
-    this.estimator.accepted(this.calls.answered(call, answeredAt, 'accepted'));
-    this.settle(this.opts.now());
+    const placedAt = this.calls.answered(call, answeredAt, 'accepted');
+    this.estimator.accepted(placedAt);
+    const now = this.opts.now();
+    this.settle(now);
+    this.confirm(placedAt, now);
+  }
+
+  /** Counts an accepted call towards the estimate being borne out, and tells once it is (`onConfirmed`). */
+  private confirm(placedAt: number, now: number): void {
+    const e = this.estimate;
+    if (e === undefined || !e.confident || this.awaitingFirstCall || this.confirmedFrom === this.since) return;
+    if (this.countingFrom !== this.since) {
+      this.countingFrom = this.since;
+      this.acceptedSince = 0;
+    }
+    if (placedAt >= this.since) this.acceptedSince++;
+    const ms = now - this.since;
+    if (this.pending.length > 0 || ms < CONFIRM_MS || this.acceptedSince < (CONFIRM_PACE * e.rate * ms) / 1000) return;
+    this.confirmedFrom = this.since;
+    const learned = this.learned;
+    if (learned !== undefined) this.opts.onConfirmed?.(learned);
   }
 
   /** `call` ended otherwise (another failure), or never started: a 429 no longer waits for it. */

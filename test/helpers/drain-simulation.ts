@@ -51,8 +51,9 @@ export interface DrainSimulation {
    * The service restarts (a deploy; or the account's caller role goes to another instance) at
    * `atMs`: calls waiting for their slot are not made (their operations stay queued), those in
    * flight end, and `downMs` after the last of them a new gate takes over — started from what the
-   * old one had learned when `startFrom` is 'learned' (as the estimate kept in the store; only
-   * one that rests on long evidence), fresh when 'none'. A pause still running is honoured (as
+   * old one had learned when `startFrom` is 'learned' (the latest estimate the API bore out, as
+   * the service keeps it in the store; only one that rests on long evidence), fresh when 'none'.
+   * A pause still running is honoured (as
    * the pause kept in the store is). The bucket goes on refilling meanwhile.
    */
   restart?: { atMs: number; downMs: number; startFrom: 'learned' | 'none' };
@@ -141,7 +142,13 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
   const schedule = (at: number, run: () => void) => {
     events.push({ at, seq: seq++, run });
   };
-  let gate = new RateGate({ now: () => now, maxPauseMs: 3_600_000, ...sim.gate });
+  // What the gates learned, as the service keeps it in the store: once the API bore it out.
+  let confirmed: Parameters<NonNullable<RateGateOptions['onConfirmed']>>[0] | undefined;
+  const onConfirmed: RateGateOptions['onConfirmed'] = (learned) => {
+    confirmed = learned;
+    sim.gate?.onConfirmed?.(learned);
+  };
+  let gate = new RateGate({ now: () => now, maxPauseMs: 3_600_000, ...sim.gate, onConfirmed });
   // With `restart`: stopping (nothing new is started), then when the new gate took over.
   let stopping = false;
   let restarting = false;
@@ -288,11 +295,10 @@ export function simulateDrain(sim: DrainSimulation): DrainResult {
     if (restart === undefined || !stopping || inFlight > 0 || restarting) return;
     restarting = true;
     const old = gate;
-    const learned = old.learned;
-    const startFrom = restart.startFrom === 'learned' && learned?.confident ? learned : undefined;
+    const startFrom = restart.startFrom === 'learned' && confirmed?.confident ? confirmed : undefined;
     schedule(now + restart.downMs, () => {
       const pausedMs = old.pausedMs();
-      gate = new RateGate({ now: () => now, maxPauseMs: 3_600_000, ...sim.gate, startFrom });
+      gate = new RateGate({ now: () => now, maxPauseMs: 3_600_000, ...sim.gate, onConfirmed, startFrom });
       gate.pause(pausedMs);
       stopping = false;
       restarting = false;

@@ -4,6 +4,7 @@ import { signLine } from '../helpers/signatures';
 import { lineBody, lineText, startHarness, type Harness, type HarnessEngine } from '../helpers/app-harness';
 import { startDelivery, type RunningDelivery } from '../helpers/delivery-harness';
 import { describePostgres } from '../helpers/pg-schema';
+import { ESTIMATE_KEPT } from '../../src/delivery/account-rate-gate';
 import { createPostgresStore } from '../../src/store/postgres';
 import type { Store, StoredRateEstimate } from '../../src/store/store';
 
@@ -11,8 +12,8 @@ const LINE_SECRET = 'line-secret-rate-estimate-kept';
 const HOUR = 3_600_000;
 
 /**
- * README "Rate limits": an account's rate estimate is kept in the store at every run of 429s,
- * and a delivery started later (a restart; with PostgreSQL, the instance that takes the
+ * README "Rate limits": an account's rate estimate is kept in the store once the API bore it
+ * out (5 s of calls at it without a run of 429s), and a delivery started later (a restart; with PostgreSQL, the instance that takes the
  * account's caller role) starts its gate from a recent one that rests on long evidence: paced
  * just below it from the first call, instead of unpaced into the bucket. The real delivery loop
  * (adaptive concurrency: 8 calls at once at first) over a real store, against a loopback fake
@@ -44,21 +45,49 @@ function estimateKept(engine: () => HarnessEngine): void {
   };
   const gateOf = (r: RunningDelivery) => r.delivery.operations.get('mantago')!.gate;
   const refused = () => mantago.tagRequests.filter((r) => r.rateLimited).length;
+  const waitForLog = async (message: string, timeoutMs: number) => {
+    await waitUntil(() => h.logs.parsed().some((l) => l.message === message), timeoutMs);
+    return h.logs.parsed().find((l) => l.message === message)!;
+  };
   const fit = (at: number): StoredRateEstimate => ({ rate: 20, burst: 4, confident: true, pausing: true, source: 'fit', at });
 
-  it('a run of 429s keeps what the gate learned in the store', async () => {
-    await queue(60, 'Ukept');
+  // A bucket of 4 at 20/s never gives a fit (the estimate stays a cautious one, kept by nobody):
+  // 50/s, bursts of 10 gives one after four runs of 429s (about 6 s in).
+  const fitting = async () => {
+    await mantago.close();
+    mantago = await startFakeMantago({ latencyMs: 5, rateLimit: { perSecond: 50, burst: 10 } });
+  };
+
+  it('keeps what the gate learned in the store once the API bore it out (5 s of calls at it without a 429)', async () => {
+    await fitting();
+    await queue(700, 'Ukept');
     const r = await deliver();
-    await r.waitForOutcomes(60, (o) => o.outcome === 'applied', 30_000);
+    const kept = await waitForLog(ESTIMATE_KEPT, 45_000);
     expect(refused()).toBeGreaterThan(0);
-    const learned = gateOf(r).learned;
-    expect(learned).toBeDefined();
     // Stopping waits for the writes under way.
     await r.stop();
     running = undefined;
-    const { at, ...kept } = (await h.store.storedRateEstimates()).get('mantago')!;
-    expect(kept).toEqual(learned);
+    const { at, ...stored } = (await h.store.storedRateEstimates()).get('mantago')!;
+    expect(stored).toMatchObject({ confident: true, pausing: true, source: kept.estimateFrom });
+    expect(stored.rate).toBeCloseTo(kept.estimatePerSecond as number, 1);
+    expect(Math.abs(stored.rate - 50)).toBeLessThan(0.1 * 50);
     expect(Math.abs(at - Date.now())).toBeLessThan(60_000);
+  }, 60_000);
+
+  it('keeps nothing at runs of 429s alone: a stored estimate too high (a fit made early under load) is not kept again as it comes down', async () => {
+    await fitting();
+    const before = { rate: 80, burst: 2, confident: true, pausing: true, source: 'fit' as const, at: Date.now() - HOUR };
+    await h.store.keepRateEstimate('mantago', before);
+    // 200 operations at 50/s: four runs of 429s bring it down (3 % to 10 % each), none lasts 5 s.
+    await queue(200, 'Uunproven');
+    const r = await deliver();
+    await r.waitForOutcomes(200, (o) => o.outcome === 'applied', 30_000);
+    expect(refused()).toBeGreaterThan(0);
+    expect(gateOf(r).limitEstimate!.rate).toBeLessThan(0.95 * 80);
+    await r.stop();
+    running = undefined;
+    expect((await h.store.storedRateEstimates()).get('mantago')).toEqual(before);
+    expect(h.logs.parsed().filter((l) => l.message === ESTIMATE_KEPT)).toEqual([]);
   }, 40_000);
 
   it('a delivery started on a recent estimate paces from its first call: no 429 from a bucket a fresh start empties at once', async () => {

@@ -64,9 +64,10 @@ describe('RateGate started from an estimate learned before', () => {
 
 describe('a drain interrupted by a restart (simulated: 200/s, bursts of 20, Retry-After: 1)', () => {
   // As the worker runs it (rate-estimate.test.ts, asWorker): 6,000 operations, the service
-  // restarted 10 s in (down for 2 s: a deploy), the new gate started from what the old one had
-  // learned — the estimate kept in the store — or fresh, as every start was before.
-  const drain = (seed: number, sendJitterMs: number, startFrom: 'learned' | 'none', restartAtMs = 10_000) =>
+  // restarted 15 s in (down for 2 s: a deploy), the new gate started from what the old one had
+  // learned and the API bore out — the estimate kept in the store — or fresh, as every start was
+  // before. (10 s in, one drain of the six had fitted only 4 s before: nothing borne out yet.)
+  const drain = (seed: number, sendJitterMs: number, startFrom: 'learned' | 'none', restartAtMs = 15_000) =>
     simulateDrain({
       ops: 6000, latencyMs: 20, concurrency: 'adaptive', claimMs: 2, seed, jitterMs: 3, sendJitterMs,
       limit: { perSecond: 200, burst: 20, retryAfter: true }, restart: { atMs: restartAtMs, downMs: 2000, startFrom },
@@ -104,5 +105,30 @@ describe('a drain interrupted by a restart (simulated: 200/s, bursts of 20, Retr
     expect(first.runs).toBe(2);
     expect(next.runs).toBe(0);
     expect(next.rate).toBeGreaterThan(0.95 * 200);
+  });
+});
+
+describe('an estimate is kept for the next gate only once the API bore it out (onConfirmed)', () => {
+  const sim = (startFrom?: { rate: number; burst?: number; pausing: boolean }) => {
+    const confirmed: { rate: number; source: string }[] = [];
+    const result = simulateDrain({
+      ops: 6000, latencyMs: 20, concurrency: 'adaptive', claimMs: 2, seed: 1, jitterMs: 3, sendJitterMs: 3, limit: { perSecond: 200, burst: 20, retryAfter: true },
+      gate: { startFrom, onConfirmed: (l) => confirmed.push({ rate: l.rate, source: l.source }) },
+    });
+    return { result, confirmed };
+  };
+
+  it('a fresh drain: told once the fit has paced calls for 5 s without a run of 429s, at the fit', () => {
+    const { result, confirmed } = sim();
+    expect(result.runs).toBeGreaterThanOrEqual(2);
+    expect(confirmed.length).toBeGreaterThanOrEqual(1);
+    for (const c of confirmed) expect(Math.abs(c.rate - 200)).toBeLessThan(0.03 * 200);
+  });
+
+  it('a stored estimate 18 % too high with too small a bucket (a fit made early on a loaded machine) is not told again; the one it comes down to is', () => {
+    const { result, confirmed } = sim({ rate: 237, burst: 5, pausing: true });
+    expect(result.runs).toBeGreaterThanOrEqual(2);
+    expect(confirmed.length).toBeGreaterThanOrEqual(1);
+    for (const c of confirmed) expect(c.rate).toBeLessThan(1.04 * 200);
   });
 });
