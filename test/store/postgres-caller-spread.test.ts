@@ -3,6 +3,7 @@ import pg from 'pg';
 import { silentLogger } from '../../src/log';
 import { createPostgresStore } from '../../src/store/postgres';
 import { advisoryLockKey } from '../../src/store/postgres/advisory-lock';
+import { CALLER_RETRY_MS } from '../../src/store/postgres/caller-roles';
 import type { CallerRoles, Store } from '../../src/store/store';
 import { lockHolderPid } from './pg-waits';
 
@@ -90,6 +91,16 @@ describePg(titled('PostgreSQL: the caller roles spread over the instances'), () 
     if (process.env.CALLER_PRINT) console.log(`three started together: one role each after ${ms} ms`);
     await staysPut(all, 4000);
   }, 30_000);
+
+  it('the accounts an instance asks for together are tried together: alone, it takes all three at once, not the first alone and the rest a retry later', async () => {
+    const askedAt = Date.now();
+    const alone = await instance(ACCOUNTS);
+    await until('the instance holds every role', () => heldBy(alone).length === 3, 5000);
+    const takenAt = alone.changes.filter((c) => c.held).map((c) => c.at - askedAt);
+    if (process.env.CALLER_PRINT) console.log(`alone, three accounts asked for together: taken at ${takenAt.join(', ')} ms`);
+    // One statement (a few ms), well inside the retry that follows it (CALLER_RETRY_MS, 500 ms).
+    expect(Math.max(...takenAt) - Math.min(...takenAt)).toBeLessThan(CALLER_RETRY_MS / 2);
+  }, 15_000);
 
   it('one instance started alone takes all three; two more join and within about 10 s each holds one, then the assignment stays put', async () => {
     const first = await instance(ACCOUNTS);

@@ -104,6 +104,8 @@ export function sessionCallerRoles(o: { schema: string | undefined; log: Logger;
   const key = (account: string) => advisoryLockKey(o.schema, `caller:${account}`);
   let timer: NodeJS.Timeout | undefined;
   let trying = false;
+  /** A try is due at the end of this turn of the event loop (want). */
+  let tryQueued = false;
   let stopped = false;
   /** The view the kept roles were kept under: live instances and accounts wanted. */
   let view = '';
@@ -233,7 +235,14 @@ export function sessionCallerRoles(o: { schema: string | undefined; log: Logger;
       if (stopped || wanted.has(account)) return;
       wanted.add(account);
       schedule();
-      void tryWanted();
+      // Once the caller has asked for every account it asks for now (a delivery's start asks for
+      // each in turn): tried at once, the first alone went, and the rest waited for the next retry.
+      if (tryQueued) return;
+      tryQueued = true;
+      queueMicrotask(() => {
+        tryQueued = false;
+        void tryWanted();
+      });
     },
     holds: (account) => held.has(account),
     onChange(listener) {
