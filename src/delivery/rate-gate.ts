@@ -1,4 +1,5 @@
 import { CallTimes, type GateCall, type Refusal } from './call-times';
+import { BorneOut } from './borne-out';
 import { capCurve } from './cap-curve';
 import { AcceptedRateEstimator, type RateEstimate } from './rate-estimate';
 
@@ -76,7 +77,7 @@ export interface RateGateOptions {
   /** A new run of 429s was weighed (after the answers in flight with it): the estimate then (none: calls held), and how long calls stay paused. */
   onRun?: (estimate: RateEstimate | undefined, pausedMs: number) => void;
   /**
-   * The API bore the estimate out: calls went at 0.9 × it or more for `CONFIRM_MS` without a run
+   * The API bore the estimate out: calls went at 0.9 × it or more for 5 s without a run
    * of 429s (once per estimate and stretch). What the gate learned then is one to start another
    * gate from; a fit made just now is not yet (on a loaded machine one came out 18 % high, its
    * bucket as much too small, and a gate started from it met a run of 429s every few seconds).
@@ -117,10 +118,6 @@ const CLAIM_AHEAD_MS = 20;
 const NO_EVIDENCE_HOLD_MS = 1000;
 /** While a 429 waits for the calls in flight with it, a call due to start looks again this often. */
 const EVIDENCE_RECHECK_MS = 10;
-/** An estimate is borne out once calls went at `CONFIRM_PACE` × it or more this long without a run of 429s (`onConfirmed`)… */
-const CONFIRM_MS = 5000;
-/** …so one more than a few per cent too high has emptied a bucket of the size usual for its rate by then (20 at 200/s: 7 %). */
-const CONFIRM_PACE = 0.9;
 
 export class RateGate {
   private pausedUntil = 0;
@@ -148,11 +145,8 @@ export class RateGate {
   private climbing = false;
   /** Started from an estimate learned before, and no call taken yet: the cap's curve begins at the first call. */
   private awaitingFirstCall = false;
-  /** The `since` the accepted calls are counted from (for `onConfirmed`), and how many started since then. */
-  private countingFrom = -Infinity;
-  private acceptedSince = 0;
-  /** The `since` whose stretch bore the estimate out (told once). */
-  private confirmedFrom = -Infinity;
+  /** Whether the API bore the estimate out since `since` (`onConfirmed`). */
+  private readonly borneOut = new BorneOut();
 
   constructor(private readonly opts: RateGateOptions) {
     this.backoff = opts.backoffFactor ?? 0.8;
@@ -239,18 +233,12 @@ export class RateGate {
   /** Counts an accepted call towards the estimate being borne out, and tells once it is (`onConfirmed`). */
   private confirm(placedAt: number, now: number): void {
     const e = this.estimate;
-    if (e === undefined || !e.confident || this.awaitingFirstCall || this.confirmedFrom === this.since) return;
-    if (this.countingFrom !== this.since) {
-      this.countingFrom = this.since;
-      this.acceptedSince = 0;
-    }
-    if (placedAt >= this.since) this.acceptedSince++;
-    const ms = now - this.since;
-    if (this.pending.length > 0 || ms < CONFIRM_MS || this.acceptedSince < (CONFIRM_PACE * e.rate * ms) / 1000) return;
-    this.confirmedFrom = this.since;
+    if (e === undefined || !e.confident || this.awaitingFirstCall) return;
+    if (!this.borneOut.acceptedCall(this.since, placedAt, now, e.rate, this.pending.length > 0)) return;
     const learned = this.learned;
     if (learned !== undefined) this.opts.onConfirmed?.(learned);
   }
+
 
   /** `call` ended otherwise (another failure), or never started: a 429 no longer waits for it. */
   ended(call: GateCall): void {
