@@ -52,6 +52,16 @@ export class AccountRateGate {
     this.current.pause(pausedMs);
   }
 
+  /**
+   * A `Retry-After` of `retryAfterMs` met by a call `gate` let go. A call keeps its gate to its
+   * end, so `gate` may have been started anew since; the pause is the account's, not the gate's,
+   * and holds the gate in force too. (The pause this instance shares in the store is not heard
+   * by itself, so nothing else would tell the new gate.)
+   */
+  pausedThrough(gate: RateGate, retryAfterMs: number): void {
+    if (gate !== this.current) this.current.pause(retryAfterMs);
+  }
+
   /** Held until `read` ends (reading the estimate to start from), then the worker looks again. */
   holdWhile(read: Promise<unknown>): void {
     this.holds++;

@@ -270,6 +270,8 @@ export class OperationWorker {
     if (failure.status === 429) {
       gate.limited(failure.retryAfterMs, call); // its log line comes once the run is weighed (onRun)
     } else if (failure.retryAfterMs !== undefined) gate.pause(failure.retryAfterMs);
+    // The account's gate may have been started anew while this call was in flight: it pauses too.
+    if (failure.retryAfterMs !== undefined) this.rateGate.pausedThrough(gate, failure.retryAfterMs);
     // Only a pause the API asked for is the account's: a hold of the gate's own (a 429 weighed, or
     // `Retry-After: 0`) stays this instance's.
     if (failure.retryAfterMs !== undefined && failure.retryAfterMs > 0) this.sharePause(gate, log);
