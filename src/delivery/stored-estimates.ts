@@ -28,7 +28,8 @@ export function startingEstimate(e: StoredRateEstimate | undefined, now: number)
  * and PROVIDER_CALLERS=one whenever this instance takes an account's caller role (`caller`; at
  * start too), from what the previous caller — or this instance before a restart — learned.
  * Taking the role, an account without a recent estimate gets a fresh gate: what this instance
- * learned when it last held the role is no newer than what it kept.
+ * learned when it last held the role is no newer than what it kept. Never rejects: estimates
+ * that cannot be read count as none kept.
  */
 export async function startFromStoredEstimates(o: {
   store: Store;
@@ -38,7 +39,16 @@ export async function startFromStoredEstimates(o: {
   log: Logger;
   when: 'start' | 'caller';
 }): Promise<void> {
-  const stored = await o.store.storedRateEstimates();
+  let stored: ReadonlyMap<string, StoredRateEstimate>;
+  try {
+    stored = await o.store.storedRateEstimates();
+  } catch (err) {
+    // As if none were kept: taking the role, the gate starts fresh, as the log says. The one this
+    // instance had is what it learned when it last held the role, maybe hours ago, and its probe
+    // has climbed since then (rate-gate.ts: a curve begun then is unpaced, in effect).
+    o.log.warn('could not read the rate estimates kept in the store: calls start unpaced', { err, when: o.when });
+    stored = new Map();
+  }
   const now = o.now();
   for (const account of o.accounts ?? [...o.workers.keys()]) {
     const worker = o.workers.get(account);

@@ -198,14 +198,10 @@ export class Delivery {
     return callers && new Map([...this.d.taggers.keys()].map((account) => [account, callers.holds(account)]));
   }
 
-  /** Never rejects: a gate whose estimate could not be read learns the limit again. */
-  private async startFromEstimates(when: 'start' | 'caller', accounts?: readonly string[]): Promise<void> {
+  /** Never rejects: a gate whose estimate could not be read starts fresh and learns the limit again (stored-estimates.ts). */
+  private startFromEstimates(when: 'start' | 'caller', accounts?: readonly string[]): Promise<void> {
     const workers = new Map([...this.operations].filter(([name]) => this.d.taggers.has(name)));
-    try {
-      await startFromStoredEstimates({ store: this.d.store, workers, accounts, now: this.now, log: this.d.log, when });
-    } catch (err) {
-      this.d.log.warn('could not read the rate estimates kept in the store: calls start unpaced', { err });
-    }
+    return startFromStoredEstimates({ store: this.d.store, workers, accounts, now: this.now, log: this.d.log, when });
   }
 
   private readPauses(when: 'start' | 'unheard'): Promise<void> {
