@@ -13,11 +13,18 @@ import type { LearnedRate } from './rate-gate';
  */
 export const STORED_ESTIMATE_MAX_AGE_MS = 24 * 3_600_000;
 
+/** Why a gate does not start from `e` now, for the log (undefined: it does). */
+export function notStartedFromBecause(e: StoredRateEstimate, now: number): string | undefined {
+  if (!e.confident) return 'it rests on a few calls only';
+  if (!(e.rate > 0) || !Number.isFinite(e.rate)) return `its rate (${String(e.rate)}) is not a positive number`;
+  // An estimate made "later" by a clock ahead of this one's counts as made now.
+  if (now - e.at > STORED_ESTIMATE_MAX_AGE_MS) return 'it is older than a day';
+  return undefined;
+}
+
 /** What a gate may start from in `e`, now: nothing unless it rests on long evidence and is recent enough. */
 export function startingEstimate(e: StoredRateEstimate | undefined, now: number): LearnedRate | undefined {
-  if (e === undefined || !e.confident || !(e.rate > 0) || !Number.isFinite(e.rate)) return undefined;
-  // An estimate made "later" by a clock ahead of this one's counts as made now.
-  if (now - e.at > STORED_ESTIMATE_MAX_AGE_MS) return undefined;
+  if (e === undefined || notStartedFromBecause(e, now) !== undefined) return undefined;
   const burst = e.burst !== undefined && e.burst > 0 && Number.isFinite(e.burst) ? e.burst : undefined;
   return burst === undefined ? { rate: e.rate, pausing: e.pausing } : { rate: e.rate, burst, pausing: e.pausing };
 }
@@ -58,10 +65,8 @@ export async function startFromStoredEstimates(o: {
     if (o.when === 'caller' || from !== undefined) worker.rateGate.startFrom(from);
     if (e === undefined) continue;
     const fields = { account, estimatePerSecond: Math.round(e.rate * 10) / 10, estimatedAgoMs: Math.max(0, Math.round(now - e.at)), when: o.when };
-    if (from !== undefined) o.log.info('calls to a provider account start paced at the rate estimate kept in the store', fields);
-    else {
-      const why = e.confident ? 'it is older than a day' : 'it rests on a few calls only';
-      o.log.info(`calls to a provider account start unpaced: the rate estimate kept in the store is not used, ${why}`, fields);
-    }
+    const why = notStartedFromBecause(e, now);
+    if (why === undefined) o.log.info('calls to a provider account start paced at the rate estimate kept in the store', fields);
+    else o.log.info(`calls to a provider account start unpaced: the rate estimate kept in the store is not used, ${why}`, fields);
   }
 }

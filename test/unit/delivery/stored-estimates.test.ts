@@ -1,5 +1,8 @@
-import { STORED_ESTIMATE_MAX_AGE_MS, startingEstimate } from '../../../src/delivery/stored-estimates';
-import type { StoredRateEstimate } from '../../../src/store/store';
+import { STORED_ESTIMATE_MAX_AGE_MS, startFromStoredEstimates, startingEstimate } from '../../../src/delivery/stored-estimates';
+import { createLogger } from '../../../src/log';
+import type { Store, StoredRateEstimate } from '../../../src/store/store';
+import { LogLines } from '../../helpers/app-harness';
+import { workerOver } from '../../helpers/worker-parts';
 
 describe('which stored rate estimate a gate starts from', () => {
   const now = 1_765_000_000_000;
@@ -27,5 +30,34 @@ describe('which stored rate estimate a gate starts from', () => {
     expect(startingEstimate(undefined, now)).toBeUndefined();
     // A bucket size that is none is left out; the rate still counts.
     expect(startingEstimate({ ...fit, burst: 0 }, now)).toEqual({ rate: 197.5, pausing: true });
+  });
+});
+
+/**
+ * The line logged for an estimate not started from says why. A store skips a row whose rate is
+ * no positive number (sql/rate-estimates.ts), so the store here is a stand-in that returns one:
+ * this is the reader's own check, for any store.
+ */
+describe('why a stored rate estimate is not started from, as logged', () => {
+  const now = Date.now();
+  const fit: StoredRateEstimate = { rate: 197.5, burst: 19.6, confident: true, pausing: true, source: 'fit', at: now - 60_000 };
+  const unused = 'calls to a provider account start unpaced: the rate estimate kept in the store is not used, ';
+
+  async function logged(e: StoredRateEstimate): Promise<string[]> {
+    const logs = new LogLines();
+    const store = { storedRateEstimates: async () => new Map([['mantago', e]]) } as unknown as Store;
+    const worker = workerOver({ queue: [], tagger: { apply: async () => undefined }, concurrency: 1 });
+    await startFromStoredEstimates({ store, workers: new Map([['mantago', worker]]), now: () => now, log: createLogger({ level: 'info', stream: logs.stream }), when: 'start' });
+    expect(worker.gate.limitEstimate).toBeUndefined();
+    return logs.parsed().map((l) => String(l.message));
+  }
+
+  it.each([Number.NaN, 0, -5, Number.POSITIVE_INFINITY])('a recent, confident one whose rate is %p: its rate is no positive number, not "older than a day"', async (rate) => {
+    expect(await logged({ ...fit, rate })).toEqual([`${unused}its rate (${String(rate)}) is not a positive number`]);
+  });
+
+  it('an old one, and one that rests on a few calls only, as before', async () => {
+    expect(await logged({ ...fit, at: now - STORED_ESTIMATE_MAX_AGE_MS - 1 })).toEqual([`${unused}it is older than a day`]);
+    expect(await logged({ ...fit, confident: false, source: 'halved' })).toEqual([`${unused}it rests on a few calls only`]);
   });
 });
