@@ -243,7 +243,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): Store {
     keepRateEstimate: async (account, estimate) => {
       await db.query(KEEP_RATE_ESTIMATE, rateEstimateParams(account, estimate));
     },
-    storedRateEstimates: async () => toRateEstimates((await db.query(RATE_ESTIMATES)).rows),
+    storedRateEstimates: async () => toRateEstimates((await db.query(RATE_ESTIMATES)).rows, log),
     withLock: (name, fn) => withAdvisoryLock(() => db.clientConfig(), advisoryLockKey(schema, name), fn),
     async startSession() {
       liveness ??= startLiveness({

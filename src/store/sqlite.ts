@@ -126,7 +126,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     activity: async (since) => activitySqlite(db, since),
     ...adminSessionsSqlite(db),
     ...pausesSqlite(db),
-    ...rateEstimatesSqlite(db),
+    ...rateEstimatesSqlite(db, log),
     getSetting: async (key) => getSettingSqlite(db, key),
     setSetting: async (key, value) => setSettingSqlite(db, key, value),
     // One serving instance per file (see DESIGN.md): the in-process mutex excludes every holder.

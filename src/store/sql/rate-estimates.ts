@@ -1,3 +1,4 @@
+import type { Logger } from '../../log';
 import type { StoredRateEstimate } from '../store';
 import { num, optNum, str, type Row } from '../shared/rows';
 
@@ -22,19 +23,35 @@ export function rateEstimateParams(account: string, e: StoredRateEstimate): (str
   return [account, e.rate, e.burst ?? null, e.confident ? 1 : 0, e.pausing ? 1 : 0, e.source, Math.floor(e.at)];
 }
 
-export function toRateEstimates(rows: readonly Row[]): Map<string, StoredRateEstimate> {
-  return new Map(
-    rows.map((r) => {
+/**
+ * The estimates of `rows`, by account. A row that is no estimate — its rate no positive number
+ * (PostgreSQL keeps 'NaN' and 'Infinity' in a DOUBLE PRECISION, SQLite keeps an infinity, or text
+ * written by hand) or a column unreadable — is left out with a warning naming its account and
+ * value: one such row must not fail the read of every other account's estimate.
+ */
+export function toRateEstimates(rows: readonly Row[], log: Logger): Map<string, StoredRateEstimate> {
+  const estimates = new Map<string, StoredRateEstimate>();
+  for (const r of rows) {
+    const account = str(r.account, 'account');
+    const rate = typeof r.rate === 'number' ? r.rate : NaN;
+    if (!(rate > 0) || !Number.isFinite(rate)) {
+      log.warn('a rate estimate kept in the store is not read: its rate is not a positive number', { account, rate: String(r.rate) });
+      continue;
+    }
+    try {
       const burst = optNum(r.burst, 'burst');
       const e: StoredRateEstimate = {
-        rate: num(r.rate, 'rate'),
+        rate,
         confident: num(r.confident, 'confident') === 1,
         pausing: num(r.pausing, 'pausing') === 1,
         source: str(r.source, 'source'),
         at: num(r.estimated_at, 'estimated_at'),
       };
       if (burst !== undefined) e.burst = burst;
-      return [str(r.account, 'account'), e];
-    }),
-  );
+      estimates.set(account, e);
+    } catch (err) {
+      log.warn('a rate estimate kept in the store is not read: a column is not what it should be', { account, err });
+    }
+  }
+  return estimates;
 }

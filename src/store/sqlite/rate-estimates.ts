@@ -1,3 +1,4 @@
+import type { Logger } from '../../log';
 import type { StoreEngine } from '../shared/store-engine';
 import { KEEP_RATE_ESTIMATE, RATE_ESTIMATES, rateEstimateParams, toRateEstimates } from '../sql/rate-estimates';
 import type { SqliteDb } from './db';
@@ -9,11 +10,11 @@ type RateEstimateMethods = Pick<StoreEngine, 'keepRateEstimate' | 'storedRateEst
  * Without an fsync (relaxed): a process crash keeps the commit; a power cut that undoes it
  * costs at most what a gate started without it pays to learn the limit again.
  */
-export function rateEstimatesSqlite(db: SqliteDb): RateEstimateMethods {
+export function rateEstimatesSqlite(db: SqliteDb, log: Logger): RateEstimateMethods {
   return {
     keepRateEstimate: async (account, estimate) => {
       db.relaxed(() => db.run(KEEP_RATE_ESTIMATE, rateEstimateParams(account, estimate)));
     },
-    storedRateEstimates: async () => toRateEstimates(db.all(RATE_ESTIMATES)),
+    storedRateEstimates: async () => toRateEstimates(db.all(RATE_ESTIMATES), log),
   };
 }
