@@ -372,6 +372,27 @@ describe('README', () => {
     expect(readme.indexOf('MantaGo')).toBeLessThan(order[0] as number);
   });
 
+  it('names the PostgreSQL release its statements need at least, in the deploy section and the changelog', () => {
+    // SQL the PostgreSQL store uses that older servers refuse, with the release that added it
+    // (a statement using something newer raises the minimum: add it here).
+    const added: [RegExp, number][] = [
+      [/\bAS\s+(NOT\s+)?MATERIALIZED\b/i, 12],
+      [/\bMERGE\s+INTO\b/i, 15],
+      [/\bNULLS\s+NOT\s+DISTINCT\b/i, 15],
+      [/\bWITH\s+TIES\b/i, 13],
+      [/\bhashtextextended\b/, 11],
+    ];
+    const sources = walk(path.join(root, 'src/store')).filter((f) => f.endsWith('.ts')).map((f) => fs.readFileSync(f, 'utf8'));
+    const needed = Math.max(...added.filter(([re]) => sources.some((t) => re.test(t))).map(([, v]) => v));
+    expect(needed).toBeGreaterThan(0);
+    const readme = read('README.md');
+    const deploying = readme.slice(readme.indexOf('\n## Deploying\n'), readme.indexOf('\n## Operations\n'));
+    const section = deploying.slice(deploying.indexOf('\n### Supported PostgreSQL versions\n'));
+    expect(section.startsWith('\n### Supported PostgreSQL versions\n\nPostgreSQL ' + String(needed) + ' or later.')).toBe(true);
+    const unreleased = read('CHANGELOG.md').split('\n## [')[1] ?? '';
+    expect(unreleased).toContain(`PostgreSQL ${needed} or later is needed`);
+  });
+
   it('has Deploy to Heroku and Deploy to Render buttons with the repository as a placeholder', () => {
     const readme = read('README.md');
     expect(readme).toMatch(/\(https:\/\/heroku\.com\/deploy\?template=https:\/\/github\.com\/YOUR-ACCOUNT\/chat-autotag\)/);
