@@ -2,15 +2,15 @@ import type { Logger } from '../log';
 import type { Store } from '../store/store';
 import { RateGate, type LearnedRate } from './rate-gate';
 
+/** Logged (info) when an estimate the API bore out is kept in the store. */
+export const ESTIMATE_KEPT = 'tag API rate estimate borne out: kept in the store for the next start';
+
 /**
  * One provider account's rate gate as its OperationWorker holds it: started anew from an estimate
  * learned before (`startFrom`: kept in the store, see stored-estimates.ts), held while that
  * estimate is read (`holdWhile`), and — where this instance is the account's only caller —
  * keeping what it learns in the store, once the API bore it out, for the gate that starts after it.
  */
-/** Logged (info) when an estimate the API bore out is kept in the store. */
-export const ESTIMATE_KEPT = 'tag API rate estimate borne out: kept in the store for the next start';
-
 export class AccountRateGate {
   private current: RateGate;
   /** Reads of the stored estimate under way: the worker claims nothing until they end. */

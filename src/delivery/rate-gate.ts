@@ -239,7 +239,6 @@ export class RateGate {
     if (learned !== undefined) this.opts.onConfirmed?.(learned);
   }
 
-
   /** `call` ended otherwise (another failure), or never started: a 429 no longer waits for it. */
   ended(call: GateCall): void {
     this.calls.ended(call);
