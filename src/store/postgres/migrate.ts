@@ -3,6 +3,7 @@ import { checkMigrations, stepFailed, type MigrateOptions, type MigrationReport 
 import { postgresMigrations } from '../migrations/postgres';
 import { num } from '../shared/rows';
 import { isUnavailable, quoteIdent, type PgDb } from './db';
+import { checkServerVersion } from './server-version';
 
 /**
  * Applies the missing steps in one transaction under an advisory lock, so instances
@@ -16,6 +17,8 @@ export async function migratePostgres(db: PgDb, schema: string | undefined, log:
   // starting beside the one that applies it waits for the lock as long as that takes.
   await db.untimedTx(async (q) => {
     report.applied = []; // a transaction retried after a deadlock starts over
+    const { rows: server } = await q(`SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS version`);
+    checkServerVersion(Number(server[0]?.num), String(server[0]?.version), 'the server at DATABASE_URL');
     await q('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`autotag:migrate:${schema ?? ''}`]);
     if (opts.existingOnly) {
       // Looked up through search_path: in the store's schema (NULL when that schema does not exist either).
