@@ -12,20 +12,21 @@ import { ESTIMATE_KEPT } from '../../src/delivery/account-rate-gate';
  * README "Rate limits": a service restarted in the middle of a drain (a deploy: SIGTERM, then a
  * new process on the same SQLite file) starts its account's gate from the rate estimate the one
  * before kept in the store, so it paces from its first call instead of learning the limit again
- * from two runs of 429s. Real processes, a real SQLite file, a loopback fake MantaGo whose token
- * bucket (100/s, bursts of 10) answers 429 with `Retry-After: 1` — not bench:drain's 200/s: beside
- * four busy loops on the two cores a fresh service once drained below 200/s and met no 429 at
- * all, which says nothing. The same drain with the stored estimate removed before the restart is
- * the fresh start it is compared with. Only counts the
- * fake saw are asserted: runs of 429s (429s more than 500 ms apart start a new run) among the
- * restarted service's calls, until it has had ACCEPTED_AFTER of them accepted.
+ * from two runs of 429s. Real processes, a real SQLite file, a loopback fake MantaGo whose
+ * token bucket (100/s, bursts of 10) answers 429 with `Retry-After: 1` — not bench:drain's
+ * 200/s: beside four busy loops on the two cores a fresh service once drained below 200/s and
+ * met no 429 at all, which says nothing. The same drain with the stored estimate removed before
+ * the restart is the fresh start it is compared with. Only counts the fake saw are asserted:
+ * runs of 429s (429s more than 500 ms apart start a new run) among the restarted service's
+ * calls, until it has had ACCEPTED_AFTER of them accepted.
  */
 
 const SECRET = 'rate-estimate-restart-line-secret';
 /**
- * Far more than a drain to the first fit and ACCEPTED_AFTER more: on a loaded machine (the whole
- * suite beside it) the first fit came after 4,800 calls, and a queue of 6,000 then ran out before
- * the restarted service had ACCEPTED_AFTER of them. A queue left over is never drained.
+ * Far more than a drain to the first fit, the 5 s that bear it out and ACCEPTED_AFTER more: at
+ * 200/s on a loaded machine (the whole suite beside it) the first fit came after 4,800 calls, and
+ * a queue of 6,000 then ran out before the restarted service had ACCEPTED_AFTER of them. A queue
+ * left over is never drained.
  */
 const USERS = 10_000;
 const ACCEPTED_AFTER = 1500;
