@@ -16,7 +16,8 @@ import type { MantagoClient, MantagoCreds } from './mantago';
  *   an account's pair at a time; whoever gets the lock second sees the stored token changed
  *   and uses it. Each account has its own pair, fingerprint and lock: refreshing one never
  *   touches another's.
- * - Proactively when less than 24 h of the JWT remain; and after a 401.
+ * - Proactively when less than 24 h of the JWT remain (before a call, and when its last day
+ *   begins without one: mantago-pair-keeper.ts); and after a 401.
  *
  * "The environment's pair" is the pair the configuration gives the account: MANTAGO_TOKEN
  * and MANTAGO_SECRET for the environment's account (named `mantago`), the `${VARIABLE}`s

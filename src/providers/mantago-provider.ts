@@ -73,10 +73,11 @@ export const mantagoProvider: ProviderDescriptor<'mantago', MantagoSettings> = {
     if (!s.secret) log.error(`${s.pairSource}: the token is set but the secret is not: MantaGo needs both (API Integration Settings in the MantaGo console)`);
     if (!s.botId) log.error('MANTAGO_BOT_ID is not set: MantaGo answers 404 to calls without botId');
     // Loaded here: the HTTP client is needed only where a tagger is built.
-    const [{ createMantagoClient }, { createMantagoCredentials }, { createMantagoTagger }] = await Promise.all([
+    const [{ createMantagoClient }, { createMantagoCredentials }, { createMantagoTagger }, { keepPairFresh }] = await Promise.all([
       import('./mantago'),
       import('./mantago-credentials'),
       import('./taggers'),
+      import('./mantago-pair-keeper'),
     ]);
     const client = createMantagoClient({ baseUrl: s.baseUrl, botId: s.botId, timeoutMs: deps.timeoutMs, ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}) });
     // Settles which token pair is in force (the environment's or a refreshed one in the store).
@@ -95,9 +96,12 @@ export const mantagoProvider: ProviderDescriptor<'mantago', MantagoSettings> = {
       await client.close();
       throw err;
     }
+    // Refreshed before the JWT runs out whether or not calls come (a call refreshes it too).
+    const keeper = keepPairFresh({ credentials, log });
     return {
       tagger: createMantagoTagger(client, credentials),
       async close(opts) {
+        keeper.stop();
         // Calls are over (delivery stopped first); a token refresh is never cut off if it can end in time.
         const waitMs = Math.max(0, Math.min(REFRESH_SHUTDOWN_WAIT_MS, opts?.refreshWaitMs ?? REFRESH_SHUTDOWN_WAIT_MS));
         if (!(await credentials.refreshesDone(waitMs))) {
