@@ -1,3 +1,4 @@
+import { fieldsOfCutObject } from './cut-object';
 import { TagApiError } from './errors';
 import { truncationNote, type HttpAnswer } from './http';
 import { bodyExcerpt, redactSecrets } from './redact';
@@ -46,6 +47,16 @@ export function errorFromAnswer(answer: HttpAnswer, failure: ProviderFailure, op
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     ...(excerpt !== undefined ? { bodyExcerpt: excerpt } : {}),
   });
+}
+
+/**
+ * What an answer's body says, as an object: parsed whole, or — cut at 64 KiB — its top-level
+ * fields read before the cut (cut-object.ts), so that a long 2xx that starts by saying
+ * `"success": false` is the failure it says it is. Undefined when the body is not a JSON object.
+ */
+export function bodyFields(answer: HttpAnswer): Record<string, unknown> | undefined {
+  if (isRecord(answer.json)) return answer.json;
+  return answer.truncated && answer.stopped === undefined ? fieldsOfCutObject(answer.text) : undefined;
 }
 
 /** A provider error code as a string, whatever JSON type it came in. */

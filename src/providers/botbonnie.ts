@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { codeOf, errorFromAnswer, isRecord, type ProviderFailure } from './answer-error';
+import { bodyFields, codeOf, errorFromAnswer, isRecord, type ProviderFailure } from './answer-error';
 import { TagApiError } from './errors';
 import { createHttpClient, truncationNote, type HttpAnswer, type HttpMethod } from './http';
 import { bodyExcerpt } from './redact';
@@ -183,7 +183,8 @@ export function createBotbonnieClient(opts: BotbonnieClientOptions): BotbonnieCl
  * `errorMessage`/`errorCode`, a `status` of 400 or more, or `"success": false`.
  */
 function failureOf(answer: HttpAnswer): ProviderFailure | undefined {
-  const json = isRecord(answer.json) ? answer.json : undefined;
+  // Of a body longer than 64 KiB, what it says before the cut (bodyFields).
+  const json = bodyFields(answer);
   const failure: ProviderFailure = {};
   const code = codeOf(json?.errorCode);
   if (code !== undefined) failure.code = code;

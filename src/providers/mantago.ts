@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { Platform } from '../chat-event';
-import { codeOf, errorFromAnswer, isRecord, type ProviderFailure } from './answer-error';
+import { bodyFields, codeOf, errorFromAnswer, isRecord, type ProviderFailure } from './answer-error';
 import { TagApiError } from './errors';
 import { createHttpClient, truncationNote, type HttpAnswer } from './http';
 import { bodyExcerpt } from './redact';
@@ -115,10 +115,11 @@ export function createMantagoClient(opts: MantagoClientOptions): MantagoClient {
 /**
  * A failure, or undefined for a success. A 2xx is a success unless its body says
  * `"success": false` (the documented BasicSuccessResponse always carries `success`;
- * an empty 2xx body is taken as success since the docs describe no other shape).
+ * an empty 2xx body is taken as success since the docs describe no other shape) — before
+ * the 64 KiB cut of a longer one too (bodyFields).
  */
 function failureOf(answer: HttpAnswer): ProviderFailure | undefined {
-  const json = answer.json;
+  const json = bodyFields(answer);
   const err = isRecord(json) && isRecord(json.errResponse) ? json.errResponse : undefined;
   const failure: ProviderFailure = {};
   const code = codeOf(err?.code);

@@ -17,6 +17,8 @@ export interface HugeAnswer {
   /** Declare the length (Content-Length) or send it chunked. Default true. */
   declareLength?: boolean;
   headers?: Record<string, string>;
+  /** How the body starts; default HUGE_BODY_START. */
+  start?: string;
 }
 
 export interface ServedAnswer {
@@ -73,9 +75,9 @@ export class HugeAnswerServer {
   }
 
   private serve(res: http.ServerResponse): void {
-    const { status, bytes, declareLength = true, headers = {} } = this.script.shift() ?? this.answer;
+    const { status, bytes, declareLength = true, headers = {}, start = HUGE_BODY_START } = this.script.shift() ?? this.answer;
     const chunk = Buffer.alloc(64 * 1024, 'x');
-    chunk.write(HUGE_BODY_START);
+    chunk.write(start);
     res.writeHead(status, { 'content-type': 'text/html', ...(declareLength ? { 'content-length': String(bytes) } : {}), ...headers });
     let sent = 0;
     let ended = false;

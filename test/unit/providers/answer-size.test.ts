@@ -2,6 +2,7 @@ import { sendForward } from '../../../src/delivery/forward';
 import { MAX_ANSWER_BYTES } from '../../../src/providers/bounded-body';
 import { TagApiError } from '../../../src/providers/errors';
 import { createHttpClient, type HttpClient } from '../../../src/providers/http';
+import { createBotbonnieClient } from '../../../src/providers/botbonnie';
 import { createMantagoClient, type MantagoClient } from '../../../src/providers/mantago';
 import { HUGE_BODY_START, HugeAnswerServer } from '../../helpers/huge-answer-server';
 
@@ -63,6 +64,35 @@ describe('answers are read up to 64 KiB', () => {
     it('a 2xx is a success (the tag call is not made again)', async () => {
       upstream.answer = { status: 200, bytes: 100 * MAX_ANSWER_BYTES, declareLength: false };
       await expect(add()).resolves.toBeUndefined();
+    });
+
+    /** CONTRACT.md: a 2xx whose body says `"success": false` is not retried — said before the cut, it is read there. */
+    it('a 2xx that says "success": false before the cut is a failure that is not retried', async () => {
+      upstream.answer = {
+        status: 200,
+        bytes: 10 * MAX_ANSWER_BYTES,
+        start: '{"success": false, "errResponse": {"message": "quota exceeded", "code": 4001}, "message": "quota exceeded", "detail": "',
+      };
+      const err = await failureOf(add());
+      expect(err).toBeInstanceOf(TagApiError);
+      expect(err).toMatchObject({ provider: 'mantago', status: 200, retryable: false, notFound: false });
+      expect(err!.reason).toBe('200 from mantago reporting failure: quota exceeded (its body is longer than 64 KiB: only the start was read)');
+      // Success said before the cut, or nothing said about it: a success, as before.
+      upstream.answer = { status: 200, bytes: 10 * MAX_ANSWER_BYTES, start: '{"success": true, "detail": "' };
+      await expect(add()).resolves.toBeUndefined();
+      upstream.answer = { status: 200, bytes: 10 * MAX_ANSWER_BYTES, start: '{"data": {"success": false}, "detail": "' };
+      await expect(add()).resolves.toBeUndefined();
+    });
+
+    it('BotBonnie: a 2xx that gives an errorCode before the cut is a failure that is not retried', async () => {
+      const botbonnie = createBotbonnieClient({ baseUrl: upstream.url, token: 'upstream', timeoutMs: 5000 });
+      try {
+        upstream.answer = { status: 200, bytes: 10 * MAX_ANSWER_BYTES, start: '{"errorCode": 1003, "errorMessage": "user not found", "detail": "' };
+        const err = await failureOf(botbonnie.addUserTag({ bot_tag_id: 'T1', bot_raw_uid: 'U1', bot_pid: 'P1', bot_channel: 1 }));
+        expect(err).toMatchObject({ provider: 'botbonnie', status: 200, retryable: false, code: '1003' });
+      } finally {
+        await botbonnie.close();
+      }
     });
 
     it('a 400 is not retried, says it was cut and keeps the start of the body as the excerpt', async () => {
