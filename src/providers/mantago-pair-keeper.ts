@@ -64,6 +64,8 @@ export function keepPairFresh(opts: PairKeeperOptions): PairKeeper {
         wait = due > 0 ? due : retryMs;
       }
     } catch (err) {
+      // Stopped meanwhile: the store or the client may have closed under it; nothing to say.
+      if (stopped) return;
       // The store did not answer: looked at again later; a call meanwhile refreshes as before.
       opts.log.warn('could not look at the MantaGo token pair in force; will look again', { err });
       wait = retryMs;
