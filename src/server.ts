@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { createAdminRouter } from './admin';
 import { answerClientError } from './client-error';
+import { closeInStages } from './close-in-stages';
 import { createApp } from './app';
 import { continueListener, requestListener } from './request-listener';
 import { ruleCatalogue } from './channels/catalogue';
@@ -118,6 +119,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   server.on('checkContinue', continueListener(app));
   // A request Node cannot parse, or whose headers are too slow: its status with a JSON error, as every refusal.
   server.on('clientError', answerClientError);
+  // An answer sent before the body was read reaches a client still sending that body.
+  closeInStages(server);
   await new Promise<void>((resolve, reject) => {
     // A port that cannot be listened on stops the start naming PORT.
     const fail = (err: NodeJS.ErrnoException) => reject(listenError(err, config.port));

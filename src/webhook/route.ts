@@ -12,6 +12,7 @@ import type { ReceivedWebhook } from '../platforms/platform';
 import type { RuleSet } from '../rules';
 import { StoreUnavailableError, type ForwardRequest, type Store } from '../store/store';
 import { newEventsOf } from '../store/shared/activity-counts';
+import { closeAtOnce } from '../close-in-stages';
 import { acceptWebhook } from './accept-webhook';
 import { sendContinue } from './expect-continue';
 import { channelPicker, type OtherChannels } from './pick-channel';
@@ -107,6 +108,8 @@ export function webhookRoute(d: WebhookRouteDeps): WebhookHandler {
   const busy = (res: ServerResponse, started: number, message: string) => {
     // By then every body held now has been verified, rejected or cut off.
     res.setHeader('retry-after', String(Math.ceil(d.bodyTimeoutMs / 1000)));
+    // Overloaded by unverified bodies: the rest of this one is not taken in too (close-in-stages.ts).
+    closeAtOnce(res);
     early(res, started, 503, 'unavailable', { error: message });
   };
 

@@ -1,0 +1,93 @@
+import { createServer, type Server } from 'node:http';
+import net from 'node:net';
+import { closeAtOnce, closeInStages } from '../../src/close-in-stages';
+
+const LINGER_MS = 300;
+
+/** A server that refuses every request before reading its body, as the webhook routes' early answers do. */
+function refusingServer(maxLingering: number, { atOnce = false, lingerMs = LINGER_MS } = {}): Promise<{ server: Server; port: number }> {
+  const server = createServer((_req, res) => {
+    if (atOnce) closeAtOnce(res);
+    const body = JSON.stringify({ error: 'body is larger than MAX_BODY_BYTES' });
+    res.writeHead(413, { connection: 'close', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+  closeInStages(server, { lingerMs, maxLingering });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as net.AddressInfo).port })));
+}
+
+/** A client that keeps its side open: sends a head declaring a large body, resolves once the server ended its side. */
+async function refusedUpload(port: number): Promise<{ socket: net.Socket; answer: string; errors: string[] }> {
+  const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  const errors: string[] = [];
+  let answer = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => (answer += chunk));
+  socket.on('error', (err: NodeJS.ErrnoException) => errors.push(err.code ?? err.message));
+  const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
+  socket.write('POST /webhooks/line HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000000\r\n\r\n');
+  await ended;
+  return { socket, answer, errors };
+}
+
+const write = (socket: net.Socket, chunk: Buffer) => new Promise<boolean>((resolve) => socket.write(chunk, (err) => resolve(!err)));
+
+/** Writes small chunks until the server refuses them (a reset): the server has destroyed the socket. */
+async function writeUntilRefused(socket: net.Socket): Promise<void> {
+  const chunk = Buffer.alloc(1024, 0x20);
+  while (await write(socket, chunk)) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+describe('closeInStages', () => {
+  let server: Server;
+  afterEach(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('ends the write side after the answer and drops what the client still sends until the client closes too', async () => {
+    let port: number;
+    ({ server, port } = await refusingServer(4));
+    const { socket, answer, errors } = await refusedUpload(port);
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    for (let i = 0; i < 32; i++) expect(await write(socket, chunk)).toBe(true);
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.end();
+    await closed;
+    expect(errors).toEqual([]);
+  });
+
+  it('destroys the socket once the linger is over when the client never closes its side', async () => {
+    let port: number;
+    ({ server, port } = await refusingServer(4));
+    const { socket, errors } = await refusedUpload(port);
+    await writeUntilRefused(socket);
+    expect(errors[0]).toMatch(/^(EPIPE|ECONNRESET)$/);
+    socket.destroy();
+  });
+
+  it('past maxLingering sockets at once, closes a connection at once, as Node does', async () => {
+    let port: number;
+    // A linger far longer than the test: only closing at once can refuse the second's bytes.
+    ({ server, port } = await refusingServer(1, { lingerMs: 60_000 }));
+    const first = await refusedUpload(port);
+    const second = await refusedUpload(port);
+    // The second is closed at once: what it sends next is refused, while the first still lingers.
+    await writeUntilRefused(second.socket);
+    expect(second.errors[0]).toMatch(/^(EPIPE|ECONNRESET)$/);
+    expect(await write(first.socket, Buffer.alloc(1024, 0x20))).toBe(true);
+    expect(first.errors).toEqual([]);
+    first.socket.destroy();
+    second.socket.destroy();
+  });
+
+  it('closes at once a connection whose answer asked for it (an overloaded 503)', async () => {
+    let port: number;
+    ({ server, port } = await refusingServer(4, { atOnce: true, lingerMs: 60_000 }));
+    const { socket, errors } = await refusedUpload(port);
+    await writeUntilRefused(socket);
+    expect(errors[0]).toMatch(/^(EPIPE|ECONNRESET)$/);
+    socket.destroy();
+  });
+});
