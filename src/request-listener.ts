@@ -7,6 +7,9 @@ import type { WebhookHandler } from './webhook/route';
 
 const listeners = new WeakMap<App, RequestListener>();
 
+/** Every webhook endpoint's path starts so (`/webhooks/line`, `/webhooks/meta/{id}`, …); no other route does. */
+const WEBHOOKS_PREFIX = '/webhooks/';
+
 /** The error of a webhook refused during shutdown, on this path and in the express app alike. */
 export const DRAINING_ERROR = 'shutting down; try again';
 
@@ -41,7 +44,9 @@ export function serveWebhooksDirectly(app: App, routes: ReadonlyMap<string, Webh
     const path = q < 0 ? url : url.slice(0, q);
     const handler = req.method === 'POST' ? routes.get(path) : undefined;
     if (!handler) {
-      sendContinue(res);
+      // A webhook POST express serves (a path with its trailing slash, an undeclared channel id:
+      // 404) is invited by its route once its checks pass, or never; anything else at once.
+      if (!(req.method === 'POST' && path.startsWith(WEBHOOKS_PREFIX))) sendContinue(res);
       app(req, res);
       return;
     }

@@ -189,6 +189,34 @@ describe('unverified bodies: slow and hostile uploads (child process)', () => {
     invited.socket.destroy();
   });
 
+  it('does not invite with 100 Continue a body it refuses on a path express serves: an undeclared channel id, a webhook path with its trailing slash', async () => {
+    service = await start();
+    const port = service.port;
+    const expecting = (route: string, headers: Record<string, string | number>) =>
+      rawRequest(port, postHead(route, { 'Content-Type': 'application/json', Expect: '100-continue', ...headers }));
+    const undeclared = expecting('/webhooks/line/not-declared', { 'Content-Length': 1000, 'X-Line-Signature': WRONG_SIGNATURE });
+    const tooLarge = expecting('/webhooks/line/', { 'Content-Length': 4 * MIB + 1, 'X-Line-Signature': WRONG_SIGNATURE });
+    for (const [refused, status] of [
+      [undeclared, 404],
+      [tooLarge, 413],
+    ] as const) {
+      await refused.closed;
+      expect(refused.received()).not.toContain('100 Continue');
+      expect(refused.status()).toBe(status);
+      expect(answerHeader(refused.received(), 'connection')).toBe('close');
+    }
+
+    // The trailing-slash path still invites a body it is going to read, and stores it.
+    const body = lineBody([lineText('coupon', 'Uslash')]);
+    const invited = expecting('/webhooks/line/', { 'Content-Length': Buffer.byteLength(body), 'X-Line-Signature': signLine(body, SECRET) });
+    while (!invited.received().includes('\r\n\r\n')) await new Promise((r) => setTimeout(r, 10));
+    expect(invited.received()).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\n$/);
+    invited.socket.write(body);
+    while (!/\r\n\r\n\{\}$/.test(invited.received())) await new Promise((r) => setTimeout(r, 10));
+    expect(invited.received()).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+    invited.socket.destroy();
+  });
+
   it('answers a request the HTTP parser refuses with its status and a JSON error, and closes the connection', async () => {
     service = await start();
     const signature = `${'A'.repeat(43)}=`;
