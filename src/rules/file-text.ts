@@ -18,9 +18,15 @@ const BYTE_ORDER_MARKS: readonly { bytes: readonly number[]; encoding: string }[
   { bytes: [0xfe, 0xff], encoding: 'UTF-16' },
 ];
 
-export function decodeFileText(bytes: Buffer): FileText {
-  const marked = BYTE_ORDER_MARKS.find((m) => m.bytes.every((b, i) => bytes[i] === b));
+/** UTF-8's byte order mark, which some editors (Windows Notepad) write at the start of a file. */
+const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
+
+export function decodeFileText(file: Buffer): FileText {
+  const marked = BYTE_ORDER_MARKS.find((m) => m.bytes.every((b, i) => file[i] === b));
   if (marked) return { problem: { line: 1, column: 1, message: `the file is ${marked.encoding} (it starts with a ${marked.encoding} byte order mark): save it as UTF-8` } };
+  // A UTF-8 byte order mark is left out of the text: YAML ignores it, and an editor shows no
+  // column for it, so counted it put every problem on line 1 one column to the right.
+  const bytes = UTF8_BOM.every((b, i) => file[i] === b) ? file.subarray(UTF8_BOM.length) : file;
   const text = bytes.toString('utf8');
   if (Buffer.from(text, 'utf8').equals(bytes)) return { text };
   // Up to its first U+FFFD that the file did not hold as such, the text is the file's own bytes,

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { runValidate } from '../../src/cli/validate';
 import { bufferIo, ROOT, runCli } from './cli-run';
@@ -81,6 +83,28 @@ describe('autotag validate', () => {
     const outside = await runCli(['validate'], { RULES_DIR: '/no-such-rules-folder' });
     expect(outside).toMatchObject({ code: 1, stdout: '' });
     expect(outside.stderr).toBe(`${path.relative(ROOT, '/no-such-rules-folder')}:1:1: cannot read the rules folder /no-such-rules-folder (RULES_DIR): no such folder\n`);
+  });
+
+  it('counts columns on line 1 of a file saved with a UTF-8 byte order mark (Windows Notepad) as an editor shows them', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autotag-bom-'));
+    try {
+      const bom = '\ufeff';
+      fs.mkdirSync(path.join(dir, 'rules'));
+      fs.writeFileSync(path.join(dir, 'rules', 'a.yaml'), `${bom}colour: red\nrules: []\n`);
+      // Not UTF-8 on line 1: the byte is said where the editor shows it too.
+      fs.writeFileSync(path.join(dir, 'rules', 'b.yaml'), Buffer.concat([Buffer.from(`${bom}x: `), Buffer.from([0xa7, 0x41]), Buffer.from('\n')]));
+      fs.writeFileSync(path.join(dir, 'channels.yaml'), `${bom}extra: 1\nchannels: []\n`);
+      const r = await runCli(['validate', '--rules', path.join(dir, 'rules')], { CHANNELS_FILE: path.join(dir, 'channels.yaml') });
+      expect(r.code).toBe(1);
+      const rel = (f: string) => path.relative(ROOT, path.join(dir, f));
+      expect(r.stderr.trimEnd().split('\n')).toEqual([
+        `${rel('channels.yaml')}:1:1: unknown key "extra" in the channels file; expected one of accounts, channels`,
+        `${rel('rules/a.yaml')}:1:1: unknown key "colour" in a rule file; expected one of defaults, rules`,
+        expect.stringMatching(new RegExp(`^${rel('rules/b.yaml').replace(/[.]/g, '\\.')}:1:4: the file is not UTF-8 \\(bytes A7 41 here are not\\)`)),
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('runs as the real command: exit codes and streams', async () => {

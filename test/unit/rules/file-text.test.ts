@@ -6,8 +6,10 @@ describe('the text of a rule or channels file (UTF-8 only)', () => {
     return 'problem' in r ? r.problem : r.text;
   };
 
-  it('reads UTF-8 as it is, a U+FFFD the file holds and a byte order mark included', () => {
-    expect(problem('\ufeffrules: []\n# 優惠券 � 😀\n')).toBe('\ufeffrules: []\n# 優惠券 � 😀\n');
+  it('reads UTF-8 as it is, a U+FFFD the file holds included, and leaves a byte order mark out (no column is counted for it)', () => {
+    expect(problem('\ufeffrules: []\n# 優惠券 � 😀\n')).toBe('rules: []\n# 優惠券 � 😀\n');
+    // Only at the start: elsewhere U+FEFF is a character of the file like any other.
+    expect(problem('x: "\ufeff"\n')).toBe('x: "\ufeff"\n');
   });
 
   it('points at the first byte that is not UTF-8, counting columns as the other problems do', () => {
