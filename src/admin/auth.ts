@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { bearerToken } from '../bearer-token';
 
 /**
  * The credentials a request to /admin presents, and the cryptography behind them:
@@ -61,11 +62,9 @@ export function createAdminAuth(token: string): AdminAuth {
   return {
     tokenCheck: mac('sessions', 'token-check'),
     credentials(headers) {
-      const authorization = headers.authorization?.trim();
-      const scheme = authorization?.split(/\s/, 1)[0];
-      if (authorization !== undefined && scheme!.toLowerCase() === 'bearer') {
-        // Everything after the scheme is the token, spaces inside included.
-        const sent = authorization.slice(scheme!.length).trim();
+      const { authorization } = headers;
+      const sent = bearerToken(authorization);
+      if (sent !== undefined) {
         if (sent === '') return { kind: 'bearer', ok: false, reason: 'the Authorization header is "Bearer" with no token' };
         return timingSafeEqual(sha256(sent), tokenDigest) ? { kind: 'bearer', ok: true } : { kind: 'bearer', ok: false, reason: 'wrong Bearer token' };
       }

@@ -45,6 +45,28 @@ describe('/metrics with METRICS_TOKEN', () => {
   });
 });
 
+describe('/metrics with a METRICS_TOKEN that has spaces in it', () => {
+  // As ADMIN_TOKEN: everything after "Bearer " is the token (a passphrase is a valid token).
+  const SPACED = 'correct horse battery staple';
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ METRICS_TOKEN: SPACED });
+  });
+  afterAll(async () => {
+    await h.cleanup();
+  });
+
+  it('answers Authorization: Bearer <METRICS_TOKEN> with the series', async () => {
+    const res = await request(h.app).get('/metrics').set('authorization', `Bearer ${SPACED}`).expect(200);
+    expect(res.text).toContain('autotag_webhooks_total');
+  });
+
+  it('still refuses a part of it', async () => {
+    await request(h.app).get('/metrics').set('authorization', 'Bearer correct horse').expect(401);
+    await request(h.app).get('/metrics').set('authorization', 'Bearer correct').expect(401);
+  });
+});
+
 describe('/metrics without METRICS_TOKEN', () => {
   it('stays open, as before', async () => {
     const h = await startHarness({});
