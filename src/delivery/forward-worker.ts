@@ -24,6 +24,8 @@ export interface ForwardWorkerDeps {
   log: Logger;
   metrics: Metrics;
   now: () => number;
+  /** Masked in the answers kept (config.ts secretsOf). */
+  secrets?: readonly string[];
   onOutcome?: (outcome: ForwardOutcome) => void;
 }
 
@@ -117,7 +119,7 @@ export class ForwardWorker {
     // Past its call deadline already (the loop was blocked past it): aborted, so no request goes out.
     lease.checkDeadline();
     const end = metrics.forwardDuration.startTimer({ destination: this.label });
-    const result = await sendForward(fwd.destination, fwd.body, fwd.headers, { timeoutMs: this.d.timeoutMs, dispatcher: this.agent, signal: lease.signal });
+    const result = await sendForward(fwd.destination, fwd.body, fwd.headers, { timeoutMs: this.d.timeoutMs, dispatcher: this.agent, signal: lease.signal, secrets: this.d.secrets });
     end();
     if (!result.ok && lease.abandoned) {
       // Another instance takes the forward at its call deadline; an outcome written now could only delay it.

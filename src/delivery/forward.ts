@@ -1,6 +1,7 @@
 import { request, type Dispatcher } from 'undici';
 import { BACKSTOP_SLACK_MS, callDeadlineOf, setCallDeadline } from '../call-deadline';
 import { bodyStopReason, cutBodyNote, discardBody, readAtMost } from '../providers/bounded-body';
+import { redactSecrets } from '../providers/redact';
 import { parseRetryAfter } from '../providers/retry-after';
 
 /**
@@ -8,7 +9,9 @@ import { parseRetryAfter } from '../providers/retry-after';
  * the original `Content-Type` and signature header, so the downstream's own
  * signature check passes. The answer's body is never read past 64 KiB
  * (CONTRACT.md "Retries"): a 2xx is a success whatever follows it, and of a
- * failure only the start is kept, for the dead letter.
+ * failure only the start is kept, for the dead letter — the service's secrets masked
+ * in it, as in a tag API's answer: a downstream often verifies the forwards with the
+ * same channel secret, and a debug error page may print it.
  */
 export interface ForwardResult {
   ok: boolean;
@@ -24,7 +27,7 @@ export async function sendForward(
   destination: string,
   body: Buffer,
   headers: Record<string, string>,
-  opts: { timeoutMs: number; dispatcher?: Dispatcher; signal?: AbortSignal },
+  opts: { timeoutMs: number; dispatcher?: Dispatcher; signal?: AbortSignal; secrets?: readonly string[] },
 ): Promise<ForwardResult> {
   // Its lease ended before it could start (the call deadline passed, the session was lost): no request, and the reason says so.
   if (opts.signal && isAborted(opts.signal)) return { ok: false, retryable: true, reason: `not sent to ${hostOf(destination)}: ${reasonOf(opts.signal.reason)}` };
@@ -65,7 +68,8 @@ export async function sendForward(
       retryAfterMs: parseRetryAfter(res.headers['retry-after'], Date.now()),
       // As a tag API's: a reason that says the body was not read whole (the excerpt is its start).
       reason: `${status} from ${hostOf(destination)}${cutBodyNote(read.complete, stopped)}`,
-      bodyExcerpt: text.slice(0, 300),
+      // Masked before it is cut, so that no part of a secret is left at the cut.
+      bodyExcerpt: redactSecrets(text, opts.secrets ?? []).slice(0, 300),
     };
   } catch (err) {
     const timedOut = timeout.signal.aborted || (err instanceof Error && /timeout/i.test(err.name));

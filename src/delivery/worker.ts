@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createAccountRouter } from '../channels/account-router';
-import type { Config } from '../config';
+import { secretsOf, type Config } from '../config';
 import { destinationLabel } from '../destination-label';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
@@ -110,6 +110,7 @@ export class Delivery {
       ]),
     );
     const destinations = [...new Set(config.endpoints.flatMap((e) => e.forwardUrls))];
+    const secrets = secretsOf(config);
     this.forwards = destinations.map(
       (destination) =>
         new ForwardWorker({
@@ -124,6 +125,7 @@ export class Delivery {
           log: d.log,
           metrics: d.metrics,
           now: this.now,
+          secrets,
           onOutcome: (o) => this.events.emit('forward', o),
         }),
     );

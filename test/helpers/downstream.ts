@@ -11,7 +11,8 @@ export interface ReceivedForward {
   status?: number;
 }
 
-type Answer = { status: number } | { hold: Promise<number> };
+/** `body`: what the answer says (default `{}`). */
+type Answer = { status: number; body?: string } | { hold: Promise<number> };
 
 /**
  * A real HTTP server standing in for the chatbot platform that receives forwards.
@@ -74,7 +75,7 @@ export class Downstream {
     const a = this.policy(rec);
     const status = 'hold' in a ? await a.hold : a.status;
     rec.status = status;
-    if (!res.destroyed) res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
+    if (!res.destroyed) res.writeHead(status, { 'content-type': 'application/json' }).end('body' in a && a.body !== undefined ? a.body : '{}');
     this.events.emit('change');
   }
 }

@@ -155,6 +155,17 @@ describe('forwarding verified webhooks', () => {
     await running.waitForForwards(1, (o) => o.outcome === 'delivered');
   });
 
+  it("keeps the service's secrets out of the answer a dead letter keeps, as a tag API's (the downstream shares the channel secret)", async () => {
+    const MANTAGO = { MANTAGO_TOKEN: 'forward-mantago-token-0123', MANTAGO_SECRET: 'forward-mantago-secret-0123', MANTAGO_BOT_ID: '7' };
+    const { h, running } = await setup(1, MANTAGO);
+    // A bot's debug error page that prints its environment: it verifies the forwards with the same LINE secret.
+    downstreams[0]!.answer(() => ({ status: 400, body: `debug: LINE_CHANNEL_SECRET=${LINE_SECRET} MANTAGO_TOKEN=${MANTAGO.MANTAGO_TOKEN} MANTAGO_SECRET=${MANTAGO.MANTAGO_SECRET}` }));
+    await postLineRaw(h, lineBody([lineText('x', 'Udebug')])).expect(200);
+    await running.waitForForwards(1, (o) => o.outcome === 'dead');
+    const [letter] = await h.store.listDeadLetters();
+    expect(letter?.bodyExcerpt).toBe('debug: LINE_CHANNEL_SECRET=[redacted] MANTAGO_TOKEN=[redacted] MANTAGO_SECRET=[redacted]');
+  });
+
   it('a forward whose FORWARD_GIVE_UP_MS ran out while no worker ran is a dead letter without being sent', async () => {
     const downstream = await Downstream.start();
     downstreams.push(downstream);
