@@ -1,4 +1,4 @@
-import type { Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 export interface LingerLimits {
@@ -19,6 +19,17 @@ export interface LingerLimits {
 export const LINGER_LIMITS: LingerLimits = { lingerMs: 2000, maxLingering: 2 };
 
 const atOnce = new WeakSet<Socket>();
+
+/**
+ * What a lingering socket's HTTP parser does with a request that comes after the body: serves
+ * nothing, drops its body. The connection can no longer answer it (a webhook would be stored,
+ * its 200 never sent), and RFC 9112 §9.6: a server that sent `close` "MUST NOT process any
+ * further requests received on that connection".
+ */
+const unserved = (req: IncomingMessage): number => {
+  req.resume();
+  return 0;
+};
 
 /**
  * The connection of `res` is closed at once after its answer, without lingering: for answers
@@ -66,6 +77,10 @@ export function closeInStages(server: Server, limits: LingerLimits = LINGER_LIMI
       });
       // The client has closed its side: nothing more can come.
       this.once('end', () => this.destroy());
+      // The parser hands a request to the server through `onIncoming` (lib/_http_server.js
+      // sets it per connection, and clears it when it frees the parser): none is served now.
+      const parser = (this as { parser?: { onIncoming: unknown } | null }).parser;
+      if (parser) parser.onIncoming = unserved;
       // Read on, even when the request was left paused: the HTTP parser drops the rest of a body no one reads.
       this.resume();
     };

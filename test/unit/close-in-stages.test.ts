@@ -5,15 +5,17 @@ import { closeAtOnce, closeInStages } from '../../src/close-in-stages';
 const LINGER_MS = 300;
 
 /** A server that refuses every request before reading its body, as the webhook routes' early answers do. */
-function refusingServer(maxLingering: number, { atOnce = false, lingerMs = LINGER_MS } = {}): Promise<{ server: Server; port: number }> {
-  const server = createServer((_req, res) => {
+function refusingServer(maxLingering: number, { atOnce = false, lingerMs = LINGER_MS } = {}): Promise<{ server: Server; port: number; requests: string[] }> {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
     if (atOnce) closeAtOnce(res);
     const body = JSON.stringify({ error: 'body is larger than MAX_BODY_BYTES' });
     res.writeHead(413, { connection: 'close', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   });
   closeInStages(server, { lingerMs, maxLingering });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as net.AddressInfo).port })));
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as net.AddressInfo).port, requests })));
 }
 
 /** A client that keeps its side open: sends a head declaring a large body, resolves once the server ended its side. */
@@ -55,6 +57,29 @@ describe('closeInStages', () => {
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     socket.end();
     await closed;
+    expect(errors).toEqual([]);
+  });
+
+  it('serves no request the client sends after the body on a connection it closes (RFC 9112 §9.6)', async () => {
+    let port: number;
+    let requests: string[];
+    ({ server, port, requests } = await refusingServer(4));
+    // Closed on the server's side: all the client sent has been read by then.
+    const closed = new Promise<void>((resolve) => server.once('connection', (s: net.Socket) => s.once('close', () => resolve())));
+    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    const errors: string[] = [];
+    let answer = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => errors.push(err.code ?? err.message));
+    const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
+    socket.write('POST /webhooks/line HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\n');
+    await ended;
+    // The rest of the body, then a request pipelined behind it, then the client's end.
+    socket.end('0123456789POST /webhooks/line?second HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n');
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(requests).toEqual(['POST /webhooks/line']);
     expect(errors).toEqual([]);
   });
 
