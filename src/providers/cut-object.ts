@@ -18,7 +18,13 @@ export function fieldsOfCutObject(text: string): Record<string, unknown> | undef
     if (text[i] !== '"') return undefined;
     const keyEnd = stringEnd(text, i);
     if (keyEnd === undefined) return fields;
-    const key = JSON.parse(text.slice(i, keyEnd)) as string;
+    let key: string;
+    try {
+      key = JSON.parse(text.slice(i, keyEnd)) as string;
+    } catch {
+      // A bad escape or a raw control character in the name: not JSON, as for a value.
+      return undefined;
+    }
     i = skipSpace(text, keyEnd);
     if (i >= text.length) return fields;
     if (text[i] !== ':') return undefined;

@@ -33,5 +33,8 @@ describe('fieldsOfCutObject', () => {
     expect(fieldsOfCutObject('{"success": nope, "pad": "')).toBeUndefined();
     expect(fieldsOfCutObject('{"success" false, "pad": "')).toBeUndefined();
     expect(fieldsOfCutObject('{"a": 1 "b": 2, "pad": "')).toBeUndefined();
+    // A field name JSON.parse refuses (a bad escape, a raw control character): not JSON either, and no throw.
+    expect(fieldsOfCutObject('{"success": false, "b\\q": 2, "pad": "')).toBeUndefined();
+    expect(fieldsOfCutObject('{"a\nb": 1, "pad": "')).toBeUndefined();
   });
 });
