@@ -84,10 +84,10 @@ function nestedEnd(text: string, i: number): number | undefined {
  * (`tru`, or `12` of `123`, may have been cut), -1 when nothing of the kind starts there.
  */
 function scalarEnd(text: string, i: number): number | undefined {
+  // Checked first: a number cut at its `.`, `e` or `e+` (`1.` of `1.5`) starts with a whole one.
+  if (couldBeCutScalar(text.slice(i))) return undefined;
   const m = /^(?:-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 64));
-  if (!m) return couldBeCutScalar(text.slice(i)) ? undefined : -1;
-  const end = i + m[0].length;
-  return end >= text.length ? undefined : end;
+  return m ? i + m[0].length : -1;
 }
 
 /** Whether `rest` (to the end of the text) is the start of a number or a literal the cut went through. */

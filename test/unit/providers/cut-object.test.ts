@@ -17,6 +17,9 @@ describe('fieldsOfCutObject', () => {
     // A literal or a number at the cut may be the start of a longer one.
     expect({ ...fieldsOfCutObject('{"ok": true, "success": fal') }).toEqual({ ok: true });
     expect({ ...fieldsOfCutObject('{"ok": true, "status": 40') }).toEqual({ ok: true });
+    expect({ ...fieldsOfCutObject('{"ok": true, "rate": 1.') }).toEqual({ ok: true });
+    expect({ ...fieldsOfCutObject('{"ok": true, "rate": 1e') }).toEqual({ ok: true });
+    expect({ ...fieldsOfCutObject('{"ok": true, "rate": -2.5E+') }).toEqual({ ok: true });
     expect({ ...fieldsOfCutObject('{"ok": true, "succ') }).toEqual({ ok: true });
   });
 
