@@ -101,7 +101,9 @@ describe('closeInStages', () => {
     // The second is closed at once: what it sends next is refused, while the first still lingers.
     await writeUntilRefused(second.socket);
     expect(second.errors[0]).toMatch(/^(EPIPE|ECONNRESET)$/);
-    expect(await write(first.socket, Buffer.alloc(1024, 0x20))).toBe(true);
+    // More than the socket buffers hold: a first closed at once would have refused them (one write alone succeeds either way).
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    for (let i = 0; i < 32; i++) expect(await write(first.socket, chunk)).toBe(true);
     expect(first.errors).toEqual([]);
     first.socket.destroy();
     second.socket.destroy();
