@@ -19,7 +19,7 @@ function refusingServer(maxLingering: number, { atOnce = false, lingerMs = LINGE
 }
 
 /** A client that keeps its side open: sends a head declaring a large body, resolves once the server ended its side. */
-async function refusedUpload(port: number): Promise<{ socket: net.Socket; answer: string; errors: string[] }> {
+async function refusedUpload(port: number, contentLength = 100_000_000): Promise<{ socket: net.Socket; answer: string; errors: string[] }> {
   const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
   const errors: string[] = [];
   let answer = '';
@@ -27,7 +27,7 @@ async function refusedUpload(port: number): Promise<{ socket: net.Socket; answer
   socket.on('data', (chunk: string) => (answer += chunk));
   socket.on('error', (err: NodeJS.ErrnoException) => errors.push(err.code ?? err.message));
   const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
-  socket.write('POST /webhooks/line HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000000\r\n\r\n');
+  socket.write(`POST /webhooks/line HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${contentLength}\r\n\r\n`);
   await ended;
   return { socket, answer, errors };
 }
@@ -66,15 +66,7 @@ describe('closeInStages', () => {
     ({ server, port, requests } = await refusingServer(4));
     // Closed on the server's side: all the client sent has been read by then.
     const closed = new Promise<void>((resolve) => server.once('connection', (s: net.Socket) => s.once('close', () => resolve())));
-    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-    const errors: string[] = [];
-    let answer = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => (answer += chunk));
-    socket.on('error', (err: NodeJS.ErrnoException) => errors.push(err.code ?? err.message));
-    const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
-    socket.write('POST /webhooks/line HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\n');
-    await ended;
+    const { socket, answer, errors } = await refusedUpload(port, 10);
     // The rest of the body, then a request pipelined behind it, then the client's end.
     socket.end('0123456789POST /webhooks/line?second HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n');
     await closed;
