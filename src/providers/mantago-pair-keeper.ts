@@ -12,8 +12,12 @@ import type { MantagoCredentials } from './mantago-credentials';
  * the stored pair, as for calls.
  */
 export interface PairKeeper {
-  /** No more looks; a refresh under way is left to `MantagoCredentials.refreshesDone`. */
-  stop(): void;
+  /**
+   * No more looks. Resolves once a look under way has ended: it may be just about to start a
+   * refresh (after reading the store), which `MantagoCredentials.refreshesDone` would not yet
+   * count — so the owner waits for this first, then for the refreshes.
+   */
+  stop(): Promise<void>;
 }
 
 export interface PairKeeperOptions {
@@ -43,10 +47,13 @@ export function keepPairFresh(opts: PairKeeperOptions): PairKeeper {
   const maxWaitMs = opts.maxWaitMs ?? PAIR_KEEPER_MAX_WAIT_MS;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  let looking: Promise<void> | undefined;
 
   const schedule = (ms: number) => {
     if (stopped) return;
-    timer = setTimeout(() => void look(), Math.max(0, Math.min(ms, maxWaitMs)));
+    timer = setTimeout(() => {
+      looking = look().finally(() => (looking = undefined));
+    }, Math.max(0, Math.min(ms, maxWaitMs)));
     // Never what keeps the process alive: the server holds it while it serves.
     timer.unref();
   };
@@ -75,10 +82,11 @@ export function keepPairFresh(opts: PairKeeperOptions): PairKeeper {
 
   schedule(0);
   return {
-    stop() {
+    async stop() {
       stopped = true;
       clearTimeout(timer);
       timer = undefined;
+      await looking;
     },
   };
 }

@@ -101,10 +101,12 @@ export const mantagoProvider: ProviderDescriptor<'mantago', MantagoSettings> = {
     return {
       tagger: createMantagoTagger(client, credentials),
       async close(opts) {
-        keeper.stop();
         // Calls are over (delivery stopped first); a token refresh is never cut off if it can end in time.
         const waitMs = Math.max(0, Math.min(REFRESH_SHUTDOWN_WAIT_MS, opts?.refreshWaitMs ?? REFRESH_SHUTDOWN_WAIT_MS));
-        if (!(await credentials.refreshesDone(waitMs))) {
+        const until = performance.now() + waitMs;
+        // A look of the keeper's under way may be about to start a refresh: it ends first (or the wait does).
+        await withinMs(keeper.stop(), waitMs);
+        if (!(await credentials.refreshesDone(Math.max(0, until - performance.now())))) {
           log.warn(`a MantaGo token refresh was still waiting for its answer when the shutdown could wait no longer; if MantaGo carried it out, set a fresh ${s.pairSource}`, { waitedMs: Math.round(waitMs) });
         }
         await client.close();
@@ -112,3 +114,13 @@ export const mantagoProvider: ProviderDescriptor<'mantago', MantagoSettings> = {
     };
   },
 };
+
+/** Waits for `p`, for at most `ms`. */
+async function withinMs(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -24,7 +24,7 @@ describe('MantaGo pair keeper: refreshes an idle account before its token runs o
     clock = Date.now();
   });
   afterEach(async () => {
-    keeper?.stop();
+    await keeper?.stop();
     keeper = undefined;
     await client.close();
     await fake.close();
@@ -84,5 +84,27 @@ describe('MantaGo pair keeper: refreshes an idle account before its token runs o
     start(jwtExpiringIn(HOUR), { proactivePauseMs: 0, retryMs: 10 });
     await fake.api.waitFor((rs) => rs.filter((r) => r.path.endsWith('/openapi/token')).some((r) => r.status === 200));
     expect(fake.tokenRequests.map((r) => r.status)).toEqual([503, 200]);
+  });
+
+  it('stop() resolves only once a look under way has ended: it may be about to start a refresh that no count of refreshes holds yet', async () => {
+    let answer: (pair: { token: string; secret: string }) => void = () => undefined;
+    let asked = () => undefined as void;
+    const askedOnce = new Promise<void>((resolve) => (asked = resolve));
+    const slow = {
+      current: () =>
+        new Promise<{ token: string; secret: string }>((resolve) => {
+          answer = resolve;
+          asked();
+        }),
+    };
+    const k = keepPairFresh({ credentials: slow, log, now: () => clock });
+    await askedOnce;
+    let stopped = false;
+    const stopping = k.stop().then(() => (stopped = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stopped).toBe(false);
+    answer({ token: jwtExpiringIn(30 * 24 * HOUR), secret: 'secret-1' });
+    await stopping;
+    expect(stopped).toBe(true);
   });
 });
